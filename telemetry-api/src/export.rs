@@ -1,0 +1,139 @@
+//! The plug-in point: what a backend provides, and the export statistics
+//! every backend reports.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::context::{IdGenerator, TraceId};
+use crate::metrics::MeterProvider;
+use crate::propagation::Propagator;
+use crate::record::{LogRecord, SpanRecord};
+use crate::sampling::Sampler;
+
+/// A boxed, sendable future (keeps [`Exporter`] object-safe without a macro crate).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Everything a telemetry backend plugs in. A backend crate builds one of
+/// these at start-up; the shop never sees the concrete types behind it.
+pub struct Backend {
+    /// `noop`, `recording`, `awssdk` or `otel`.
+    pub name: &'static str,
+    /// Decides which new traces are recorded.
+    pub sampler: Arc<dyn Sampler>,
+    /// Makes trace and span ids in the backend's scheme.
+    pub id_generator: Arc<dyn IdGenerator>,
+    /// Reads and writes trace context headers.
+    pub propagator: Arc<dyn Propagator>,
+    /// Creates the metric instruments.
+    pub meter_provider: Arc<dyn MeterProvider>,
+    /// Receives finished spans and log records and ships them.
+    pub exporter: Arc<dyn Exporter>,
+    /// How trace ids are written in log lines and response headers, so logs
+    /// join traces in the backend's own console (X-Ray wants `1-xxxxxxxx-…`).
+    pub format_trace_id: fn(TraceId) -> String,
+}
+
+/// Receives the shop's spans and log records. Implementations must return
+/// quickly and never block: queue (bounded), count what is dropped, and send
+/// in the background.
+///
+/// Background export tasks must not themselves be traced by the shop's
+/// subscriber, or every export would produce telemetry to export: run them
+/// under [`without_telemetry`].
+pub trait Exporter: Send + Sync + 'static {
+    /// A sampled span has ended.
+    fn export_span(&self, span: SpanRecord);
+    /// A log event passed the level filter.
+    fn export_log(&self, record: &LogRecord);
+    /// Counters so far (monotonic since start).
+    fn stats(&self) -> ExportStats;
+    /// Sends everything queued so far; resolves when it has been sent (or
+    /// has failed and been counted).
+    fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>>;
+    /// Flushes, then stops the background tasks. Later records are dropped
+    /// (and counted).
+    fn shutdown(&self) -> BoxFuture<'_, Result<(), ExportError>>;
+}
+
+/// Runs a future with no `tracing` subscriber, so that a backend's own work
+/// (HTTP calls of the AWS SDK or the OTLP exporter, which are themselves
+/// instrumented with `tracing`) does not feed back into the telemetry it is
+/// exporting.
+pub fn without_telemetry<F: Future>(future: F) -> tracing::instrument::WithDispatch<F> {
+    use tracing::instrument::WithSubscriber;
+    future.with_subscriber(tracing::subscriber::NoSubscriber::default())
+}
+
+/// An export failure (a flush that timed out, a sink that refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportError(pub String);
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ExportError {}
+
+/// Export statistics of one signal. All counters are monotonic.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SignalStats {
+    /// Items handed to the backend (spans, log records, metric data points).
+    pub received: u64,
+    /// Items the sink acknowledged.
+    pub sent: u64,
+    /// Items lost: queue full, export failed after retries, or after shutdown.
+    pub dropped: u64,
+    /// Retried API calls.
+    pub retries: u64,
+    /// API calls (requests on the wire), successful or not.
+    pub api_calls: u64,
+    /// API calls that failed.
+    pub errors: u64,
+    /// Request payload bytes put on the wire.
+    pub bytes: u64,
+}
+
+/// Export statistics of all three signals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ExportStats {
+    pub spans: SignalStats,
+    pub metrics: SignalStats,
+    pub logs: SignalStats,
+}
+
+/// Lock-free counters behind a [`SignalStats`], for backends to share between
+/// the request path and their export tasks.
+#[derive(Debug, Default)]
+pub struct SignalCounters {
+    pub received: AtomicU64,
+    pub sent: AtomicU64,
+    pub dropped: AtomicU64,
+    pub retries: AtomicU64,
+    pub api_calls: AtomicU64,
+    pub errors: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+impl SignalCounters {
+    /// Adds `n` to a counter (relaxed: these are statistics, not synchronisation).
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn snapshot(&self) -> SignalStats {
+        SignalStats {
+            received: self.received.load(Ordering::Relaxed),
+            sent: self.sent.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            retries: self.retries.load(Ordering::Relaxed),
+            api_calls: self.api_calls.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}

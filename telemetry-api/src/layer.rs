@@ -1,0 +1,443 @@
+//! The tracing glue: a `tracing_subscriber` layer that turns the shop's
+//! `tracing` spans and events into [`SpanRecord`]s and [`LogRecord`]s for the
+//! backend.
+//!
+//! It is written once, here, so both backends receive exactly the same
+//! records and differ only in how they map and ship them. Per span it:
+//!
+//! 1. gives the span a [`SpanContext`]: the parent's trace id, or the remote
+//!    parent's (see [`crate::trace::with_remote_parent`]), or a new one;
+//! 2. for a local root, asks the backend's [`Sampler`]; children inherit;
+//! 3. only when sampled, captures name, kind, attributes, events and timing,
+//!    and hands the finished [`SpanRecord`] to the [`Exporter`] on close.
+//!
+//! Unsampled spans cost an id and a small allocation, nothing more. Every
+//! event becomes a [`LogRecord`] carrying the current span's context and the
+//! request id, sampled or not.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::context::{IdGenerator, SpanContext, SpanId};
+use crate::export::Exporter;
+use crate::logs::LogSink;
+use crate::record::{LogRecord, SpanEvent, SpanKind, SpanRecord, SpanStatus};
+use crate::sampling::{Sampler, SamplingParams};
+use crate::semconv;
+use crate::value::{KeyValue, Value};
+
+/// Events kept per span; later ones are counted in `dropped_events`.
+pub const MAX_EVENTS_PER_SPAN: usize = 32;
+/// Attributes kept per span; later ones are ignored.
+pub const MAX_ATTRIBUTES_PER_SPAN: usize = 64;
+
+/// What the glue keeps in each span's registry extensions.
+pub(crate) struct SpanState {
+    pub(crate) context: SpanContext,
+    pub(crate) parent_span_id: Option<SpanId>,
+    pub(crate) parent_is_remote: bool,
+    pub(crate) request_id: Option<Arc<str>>,
+    /// Present only for sampled spans.
+    recording: Option<Box<Recording>>,
+}
+
+struct Recording {
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    target: &'static str,
+    start: SystemTime,
+    attributes: Vec<KeyValue>,
+    events: Vec<SpanEvent>,
+    dropped_events: u32,
+}
+
+thread_local! {
+    /// The remote parent for the next root span created on this thread; see
+    /// [`crate::trace::with_remote_parent`].
+    pub(crate) static REMOTE_PARENT: RefCell<Option<SpanContext>> = const { RefCell::new(None) };
+    /// Set while the layer is calling into the exporter: events a backend
+    /// emits synchronously from there are dropped instead of recursing.
+    static IN_EXPORT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The layer. Build it with [`TelemetryLayer::new`]; [`crate::Telemetry`]
+/// does this for the shop.
+pub struct TelemetryLayer {
+    sampler: Arc<dyn Sampler>,
+    id_generator: Arc<dyn IdGenerator>,
+    exporter: Arc<dyn Exporter>,
+    local_logs: Option<Arc<dyn LogSink>>,
+}
+
+impl TelemetryLayer {
+    pub fn new(
+        sampler: Arc<dyn Sampler>,
+        id_generator: Arc<dyn IdGenerator>,
+        exporter: Arc<dyn Exporter>,
+        local_logs: Option<Arc<dyn LogSink>>,
+    ) -> Self {
+        TelemetryLayer {
+            sampler,
+            id_generator,
+            exporter,
+            local_logs,
+        }
+    }
+}
+
+/// Runs `f` with the export guard set, so events emitted inside are ignored.
+fn guarded(f: impl FnOnce()) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_EXPORT.with(|g| g.set(false));
+        }
+    }
+    IN_EXPORT.with(|g| g.set(true));
+    let _reset = Reset;
+    f();
+}
+
+fn in_export() -> bool {
+    IN_EXPORT.with(|g| g.get())
+}
+
+impl<S> tracing_subscriber::Layer<S> for TelemetryLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let metadata = attrs.metadata();
+
+        // Inherit from the local parent when there is one.
+        let parent = span.parent().and_then(|p| {
+            p.extensions().get::<SpanState>().map(|s| {
+                (
+                    s.context.trace_id,
+                    s.context.span_id,
+                    s.context.sampled,
+                    s.context.trace_state.clone(),
+                    s.request_id.clone(),
+                )
+            })
+        });
+
+        let span_id = self.id_generator.new_span_id();
+        let state = match parent {
+            Some((trace_id, parent_id, sampled, trace_state, request_id)) => {
+                let mut state = SpanState {
+                    context: SpanContext {
+                        trace_id,
+                        span_id,
+                        sampled,
+                        is_remote: false,
+                        trace_state,
+                    },
+                    parent_span_id: Some(parent_id),
+                    parent_is_remote: false,
+                    request_id,
+                    recording: None,
+                };
+                if sampled {
+                    let mut rec = Recording::new(metadata);
+                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut state.request_id));
+                    state.recording = Some(Box::new(rec));
+                } else if metadata.fields().field(semconv::REQUEST_ID).is_some() {
+                    attrs.record(&mut RequestIdVisitor(&mut state.request_id));
+                }
+                state
+            }
+            None => {
+                // A local root: continue the remote trace or start a new one,
+                // and make the sampling decision for the whole trace.
+                let remote = REMOTE_PARENT
+                    .with(|r| r.borrow_mut().take())
+                    .filter(SpanContext::is_valid);
+                let trace_id = remote
+                    .as_ref()
+                    .map(|r| r.trace_id)
+                    .unwrap_or_else(|| self.id_generator.new_trace_id());
+                let mut request_id = None;
+                let mut rec = Recording::new(metadata);
+                attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
+                let sampled = self.sampler.should_sample(&SamplingParams {
+                    remote_parent: remote.as_ref(),
+                    trace_id,
+                    name: &rec.name,
+                    kind: rec.kind,
+                    attributes: &rec.attributes,
+                });
+                SpanState {
+                    context: SpanContext {
+                        trace_id,
+                        span_id,
+                        sampled,
+                        is_remote: false,
+                        trace_state: remote.as_ref().and_then(|r| r.trace_state.clone()),
+                    },
+                    parent_span_id: remote.as_ref().map(|r| r.span_id),
+                    parent_is_remote: remote.is_some(),
+                    request_id,
+                    recording: sampled.then(|| Box::new(rec)),
+                }
+            }
+        };
+        span.extensions_mut().insert(state);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut ext = span.extensions_mut();
+        let Some(state) = ext.get_mut::<SpanState>() else {
+            return;
+        };
+        match state.recording.as_deref_mut() {
+            Some(rec) => values.record(&mut SpanFieldVisitor::new(rec, &mut state.request_id)),
+            None => values.record(&mut RequestIdVisitor(&mut state.request_id)),
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if in_export() {
+            return;
+        }
+        let metadata = event.metadata();
+        let mut fields = EventFieldVisitor::default();
+        event.record(&mut fields);
+
+        let span = ctx.event_span(event);
+        let (span_context, request_id) = span
+            .as_ref()
+            .and_then(|s| {
+                s.extensions()
+                    .get::<SpanState>()
+                    .map(|st| (Some(st.context.clone()), st.request_id.clone()))
+            })
+            .unwrap_or((None, None));
+        let sampled = span_context.as_ref().is_some_and(|c| c.sampled);
+
+        let record = LogRecord {
+            timestamp: SystemTime::now(),
+            level: *metadata.level(),
+            target: metadata.target(),
+            message: fields.message,
+            attributes: fields.attributes,
+            span_context,
+            request_id,
+        };
+        guarded(|| {
+            self.exporter.export_log(&record);
+            if let Some(sink) = &self.local_logs {
+                sink.emit(&record);
+            }
+        });
+
+        // Also keep the event on a sampled span (exceptions, warnings, the
+        // access log line), so trace views show what happened inside.
+        if sampled && let Some(span) = span {
+            let mut ext = span.extensions_mut();
+            if let Some(rec) = ext
+                .get_mut::<SpanState>()
+                .and_then(|s| s.recording.as_deref_mut())
+            {
+                if rec.events.len() < MAX_EVENTS_PER_SPAN {
+                    rec.events.push(SpanEvent {
+                        name: Cow::Owned(record.message),
+                        timestamp: record.timestamp,
+                        level: record.level,
+                        attributes: record.attributes,
+                    });
+                } else {
+                    rec.dropped_events += 1;
+                }
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let Some(state) = span.extensions_mut().remove::<SpanState>() else {
+            return;
+        };
+        let Some(rec) = state.recording else { return };
+        let rec = *rec;
+        let status = match crate::value::find(&rec.attributes, semconv::ERROR_TYPE) {
+            Some(v) => SpanStatus::Error {
+                description: v.to_string(),
+            },
+            None => SpanStatus::Unset,
+        };
+        let record = SpanRecord {
+            context: state.context,
+            parent_span_id: state.parent_span_id,
+            parent_is_remote: state.parent_is_remote,
+            name: rec.name,
+            kind: rec.kind,
+            target: rec.target,
+            start_time: rec.start,
+            end_time: SystemTime::now(),
+            attributes: rec.attributes,
+            events: rec.events,
+            dropped_events: rec.dropped_events,
+            status,
+            request_id: state.request_id,
+        };
+        guarded(|| self.exporter.export_span(record));
+    }
+}
+
+impl Recording {
+    fn new(metadata: &tracing::Metadata<'static>) -> Recording {
+        Recording {
+            name: Cow::Borrowed(metadata.name()),
+            kind: SpanKind::Internal,
+            target: metadata.target(),
+            start: SystemTime::now(),
+            attributes: Vec::with_capacity(metadata.fields().len()),
+            events: Vec::new(),
+            dropped_events: 0,
+        }
+    }
+
+    fn set(&mut self, key: &'static str, value: Value) {
+        if let Some(kv) = self.attributes.iter_mut().find(|kv| kv.key == key) {
+            kv.value = value;
+        } else if self.attributes.len() < MAX_ATTRIBUTES_PER_SPAN {
+            self.attributes.push(KeyValue { key, value });
+        }
+    }
+}
+
+/// Captures span fields into a [`Recording`], routing the control fields.
+struct SpanFieldVisitor<'a> {
+    rec: &'a mut Recording,
+    request_id: &'a mut Option<Arc<str>>,
+}
+
+impl<'a> SpanFieldVisitor<'a> {
+    fn new(rec: &'a mut Recording, request_id: &'a mut Option<Arc<str>>) -> Self {
+        SpanFieldVisitor { rec, request_id }
+    }
+
+    fn value(&mut self, field: &Field, value: Value) {
+        match field.name() {
+            semconv::SPAN_NAME => self.rec.name = Cow::Owned(value.to_string()),
+            semconv::SPAN_KIND => self.rec.kind = SpanKind::parse(&value.to_string()),
+            semconv::REQUEST_ID => *self.request_id = Some(Arc::from(value.to_string())),
+            name => self.rec.set(name, value),
+        }
+    }
+}
+
+impl Visit for SpanFieldVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.value(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.value(field, u64_value(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.value(field, Value::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.value(field, Value::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.value(field, Value::Str(Cow::Owned(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+    }
+}
+
+/// For unsampled spans: only the request id matters (for log records).
+struct RequestIdVisitor<'a>(&'a mut Option<Arc<str>>);
+
+impl Visit for RequestIdVisitor<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == semconv::REQUEST_ID {
+            *self.0 = Some(Arc::from(value));
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == semconv::REQUEST_ID {
+            *self.0 = Some(Arc::from(debug_string(value)));
+        }
+    }
+}
+
+/// Captures an event's `message` and other fields.
+#[derive(Default)]
+struct EventFieldVisitor {
+    message: String,
+    attributes: Vec<KeyValue>,
+}
+
+impl EventFieldVisitor {
+    fn value(&mut self, field: &Field, value: Value) {
+        if self.attributes.len() < MAX_ATTRIBUTES_PER_SPAN {
+            self.attributes.push(KeyValue {
+                key: field.name(),
+                value,
+            });
+        }
+    }
+}
+
+impl Visit for EventFieldVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            self.value(field, Value::Str(Cow::Owned(value.to_owned())));
+        }
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.value(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.value(field, u64_value(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.value(field, Value::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.value(field, Value::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.value(field, Value::Str(Cow::Owned(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+        }
+    }
+}
+
+fn u64_value(v: u64) -> Value {
+    match i64::try_from(v) {
+        Ok(i) => Value::I64(i),
+        Err(_) => Value::Str(Cow::Owned(v.to_string())),
+    }
+}
+
+fn debug_string(value: &dyn fmt::Debug) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{value:?}");
+    s
+}

@@ -1,0 +1,125 @@
+//! The one vocabulary of attribute and metric names the shop uses.
+//!
+//! Names follow the OpenTelemetry semantic conventions (HTTP and database
+//! conventions as stabilised in semconv 1.26–1.33) so a learner can look each
+//! one up. Each backend maps them to its own wire form: OTLP attributes as they
+//! are; X-Ray `http`/`sql` blocks, annotations or metadata. Names that no
+//! convention covers are prefixed `shop.` (business attributes) or are one of
+//! the three *control fields* at the bottom, which steer the tracing glue and
+//! are never exported as attributes.
+//!
+//! Use them as `tracing` field names:
+//!
+//! ```
+//! let span = tracing::info_span!(
+//!     "GET /api/products/{id}",
+//!     span.kind = "server",
+//!     http.request.method = "GET",
+//!     http.route = "/api/products/{id}",
+//!     http.response.status_code = tracing::field::Empty,
+//! );
+//! # drop(span);
+//! ```
+
+// --- HTTP (server and client spans) ---------------------------------------
+pub const HTTP_REQUEST_METHOD: &str = "http.request.method";
+pub const HTTP_ROUTE: &str = "http.route";
+pub const HTTP_RESPONSE_STATUS_CODE: &str = "http.response.status_code";
+pub const URL_PATH: &str = "url.path";
+pub const URL_QUERY: &str = "url.query";
+pub const URL_SCHEME: &str = "url.scheme";
+pub const URL_FULL: &str = "url.full";
+pub const SERVER_ADDRESS: &str = "server.address";
+pub const SERVER_PORT: &str = "server.port";
+pub const CLIENT_ADDRESS: &str = "client.address";
+pub const USER_AGENT_ORIGINAL: &str = "user_agent.original";
+pub const NETWORK_PROTOCOL_VERSION: &str = "network.protocol.version";
+/// Logical name of the remote service a client span calls.
+pub const PEER_SERVICE: &str = "peer.service";
+
+// --- Errors ------------------------------------------------------------------
+/// Set on a span when the operation failed (for HTTP: the status code as a
+/// string on 5xx server spans and 4xx/5xx client spans; otherwise a short
+/// error class). Its presence is what marks a span's status as an error.
+pub const ERROR_TYPE: &str = "error.type";
+pub const EXCEPTION_TYPE: &str = "exception.type";
+pub const EXCEPTION_MESSAGE: &str = "exception.message";
+pub const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";
+
+// --- Database (client spans, O-TRACE-02) -------------------------------------
+/// `sqlite`, `mysql` or `mariadb`.
+pub const DB_SYSTEM_NAME: &str = "db.system.name";
+/// The statement with every literal replaced by `?` (never user data).
+pub const DB_QUERY_TEXT: &str = "db.query.text";
+pub const DB_OPERATION_NAME: &str = "db.operation.name";
+pub const DB_COLLECTION_NAME: &str = "db.collection.name";
+pub const DB_NAMESPACE: &str = "db.namespace";
+pub const DB_RESPONSE_RETURNED_ROWS: &str = "db.response.returned_rows";
+
+// --- Resource (who emits) ----------------------------------------------------
+pub const SERVICE_NAME: &str = "service.name";
+pub const SERVICE_VERSION: &str = "service.version";
+pub const SERVICE_NAMESPACE: &str = "service.namespace";
+pub const SERVICE_INSTANCE_ID: &str = "service.instance.id";
+pub const DEPLOYMENT_ENVIRONMENT_NAME: &str = "deployment.environment.name";
+pub const HOST_NAME: &str = "host.name";
+pub const PROCESS_PID: &str = "process.pid";
+
+// --- Users -------------------------------------------------------------------
+pub const ENDUSER_ID: &str = "enduser.id";
+
+// --- The shop's own (business) attributes ------------------------------------
+pub const SHOP_PRODUCT_ID: &str = "shop.product.id";
+pub const SHOP_CATEGORY_ID: &str = "shop.category.id";
+pub const SHOP_CART_ID: &str = "shop.cart.id";
+pub const SHOP_ORDER_ID: &str = "shop.order.id";
+pub const SHOP_ORDER_STATUS: &str = "shop.order.status";
+/// `guest` or `registered`.
+pub const SHOP_USER_TYPE: &str = "shop.user.type";
+/// Outcome of a checkout: `placed`, `replayed`, `out_of_stock`, `payment_declined`.
+pub const SHOP_CHECKOUT_OUTCOME: &str = "shop.checkout.outcome";
+pub const SHOP_CURRENCY: &str = "shop.currency";
+pub const SHOP_SEARCH_RESULTS: &str = "shop.search.results";
+
+// --- Control fields (read by the tracing glue, not exported) ------------------
+/// Span kind: `server`, `client`, `producer`, `consumer` or `internal` (default).
+pub const SPAN_KIND: &str = "span.kind";
+/// Overrides the span's name (tracing span names are static; an HTTP server
+/// span is named `{method} {route}` at run time).
+pub const SPAN_NAME: &str = "span.name";
+/// The request id (from `x-request-id` or generated). Set on the server span;
+/// inherited by every child span and log record of the request.
+pub const REQUEST_ID: &str = "request_id";
+
+/// Field names the glue consumes instead of exporting.
+pub const CONTROL_FIELDS: [&str; 3] = [SPAN_KIND, SPAN_NAME, REQUEST_ID];
+
+/// Metric instrument names (with the unit each is recorded in).
+pub mod metrics {
+    /// Histogram, seconds: duration of inbound HTTP requests, by route/method/status.
+    pub const HTTP_SERVER_REQUEST_DURATION: &str = "http.server.request.duration";
+    /// Counter, `{request}`: inbound HTTP requests, by route/method/status.
+    pub const HTTP_SERVER_REQUESTS: &str = "http.server.requests";
+    /// Counter, `{error}`: inbound requests answered with a 5xx, by route/method/status.
+    pub const HTTP_SERVER_ERRORS: &str = "http.server.errors";
+    /// Histogram, seconds: duration of outbound service-to-service calls.
+    pub const HTTP_CLIENT_REQUEST_DURATION: &str = "http.client.request.duration";
+    /// Histogram, seconds: duration of database operations.
+    pub const DB_CLIENT_OPERATION_DURATION: &str = "db.client.operation.duration";
+    /// Gauge, `{connection}`: database pool connections by `state` (`idle`/`used`).
+    pub const DB_CLIENT_CONNECTION_COUNT: &str = "db.client.connection.count";
+    /// Counter, `{view}`: product detail views, by category.
+    pub const SHOP_PRODUCT_VIEWS: &str = "shop.product.views";
+    /// Counter, `{item}`: units added to carts.
+    pub const SHOP_CART_ADDITIONS: &str = "shop.cart.additions";
+    /// Counter, `{order}`: checkout attempts, by outcome.
+    pub const SHOP_ORDERS: &str = "shop.orders";
+    /// Counter, `{cent}`: revenue of placed orders in the smallest currency unit, by currency.
+    pub const SHOP_REVENUE: &str = "shop.revenue";
+}
+
+/// Bucket boundaries (seconds) the HTTP semantic conventions recommend for
+/// duration histograms.
+pub const DURATION_BUCKETS_SECONDS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];

@@ -1,0 +1,52 @@
+//! What the shop asks of the current trace: its context (to inject into an
+//! outgoing request or write into a response header), and how to start a
+//! server span under a remote parent.
+
+use tracing::Span;
+use tracing_subscriber::Registry;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::context::SpanContext;
+use crate::layer::{REMOTE_PARENT, SpanState};
+
+/// Creates a span (in `f`) as a child of `parent`, the context extracted
+/// from an incoming request. The first *root* span created inside `f`
+/// continues the remote trace: same trace id, the remote span as parent, and
+/// the upstream sampling decision offered to the sampler.
+///
+/// ```
+/// # use telemetry_api::trace::with_remote_parent;
+/// let parent = None; // telemetry.propagator().extract(&headers)
+/// let span = with_remote_parent(parent, || tracing::info_span!("GET /api/products", span.kind = "server"));
+/// # drop(span);
+/// ```
+pub fn with_remote_parent<T>(parent: Option<SpanContext>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<SpanContext>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            REMOTE_PARENT.with(|r| *r.borrow_mut() = previous);
+        }
+    }
+    let previous = REMOTE_PARENT.with(|r| r.replace(parent));
+    let _restore = Restore(previous);
+    f()
+}
+
+/// The context of `span`, when it is enabled and the subscriber is one built
+/// by [`crate::Telemetry`] (a `tracing_subscriber::Registry` with the glue
+/// layer).
+pub fn span_context(span: &Span) -> Option<SpanContext> {
+    span.with_subscriber(|(id, dispatch)| {
+        let registry = dispatch.downcast_ref::<Registry>()?;
+        let data = registry.span(id)?;
+        let ext = data.extensions();
+        ext.get::<SpanState>().map(|s| s.context.clone())
+    })
+    .flatten()
+}
+
+/// The context of the current span.
+pub fn current_span_context() -> Option<SpanContext> {
+    span_context(&Span::current())
+}

@@ -1,0 +1,220 @@
+//! The tracing glue, observed through the recording backend.
+
+use std::sync::Arc;
+
+use http::HeaderMap;
+use telemetry_api::recording::{self, Recorder};
+use telemetry_api::sampling::{AlwaysOff, ParentBasedRatio};
+use telemetry_api::trace::{current_span_context, span_context, with_remote_parent};
+use telemetry_api::{
+    Resource, SpanContext, SpanId, SpanKind, SpanStatus, Telemetry, TraceId, Value, semconv,
+};
+
+fn telemetry() -> (Telemetry, Recorder) {
+    let (backend, recorder) = recording::backend();
+    let t = Telemetry::builder(backend, Resource::new("test", "0"))
+        .build()
+        .unwrap();
+    (t, recorder)
+}
+
+#[test]
+fn children_inherit_the_trace_and_name_their_parent() {
+    let (t, rec) = telemetry();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let root = tracing::info_span!(
+            "root",
+            span.kind = "server",
+            request_id = "req-1",
+            http.route = "/x"
+        );
+        let _g = root.enter();
+        let child = tracing::info_span!("child", db.query.text = "SELECT ?");
+        child.in_scope(|| tracing::info!(rows = 3u64, "query done"));
+    });
+    let spans = rec.spans();
+    assert_eq!(spans.len(), 2);
+    let (child, root) = (&spans[0], &spans[1]);
+    assert_eq!(child.name, "child");
+    assert_eq!(root.kind, SpanKind::Server);
+    assert_eq!(child.kind, SpanKind::Internal);
+    assert_eq!(child.context.trace_id, root.context.trace_id);
+    assert_eq!(child.parent_span_id, Some(root.context.span_id));
+    assert!(!child.parent_is_remote);
+    assert_eq!(root.parent_span_id, None);
+    assert!(root.is_local_root() && !child.is_local_root());
+    assert_eq!(child.request_id.as_deref(), Some("req-1"));
+    // Control fields are consumed, not exported.
+    assert!(root.attribute(semconv::SPAN_KIND).is_none());
+    assert!(root.attribute(semconv::REQUEST_ID).is_none());
+    assert_eq!(
+        root.attribute(semconv::HTTP_ROUTE),
+        Some(&Value::from("/x"))
+    );
+    // The event became a log record with the child's context and a span event.
+    let logs = rec.logs();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].message, "query done");
+    assert_eq!(
+        logs[0].span_context.as_ref().unwrap().span_id,
+        child.context.span_id
+    );
+    assert_eq!(logs[0].request_id.as_deref(), Some("req-1"));
+    assert_eq!(logs[0].attribute("rows"), Some(&Value::I64(3)));
+    assert_eq!(child.events.len(), 1);
+    assert_eq!(child.events[0].name, "query done");
+}
+
+#[test]
+fn a_remote_parent_is_continued() {
+    let (t, rec) = telemetry();
+    let remote = SpanContext::remote(TraceId(0xabc), SpanId(0xdef), true);
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let span = with_remote_parent(Some(remote.clone()), || {
+            tracing::info_span!("server", span.kind = "server")
+        });
+        let ctx = span_context(&span).unwrap();
+        assert_eq!(ctx.trace_id, TraceId(0xabc));
+        assert_ne!(ctx.span_id, SpanId(0xdef));
+        // Only the first root span takes the remote parent.
+        let other = tracing::info_span!("unrelated");
+        assert_ne!(span_context(&other).unwrap().trace_id, TraceId(0xabc));
+    });
+    let spans = rec.spans();
+    let server = spans.iter().find(|s| s.name == "server").unwrap();
+    assert_eq!(server.parent_span_id, Some(SpanId(0xdef)));
+    assert!(server.parent_is_remote);
+    assert!(server.is_local_root());
+}
+
+#[test]
+fn span_name_kind_and_late_fields_and_error_status() {
+    let (t, rec) = telemetry();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let span = tracing::info_span!(
+            "HTTP request",
+            span.name = "GET /api/products/{id}",
+            span.kind = "server",
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        span.record("http.response.status_code", 503u64);
+        span.record("error.type", "503");
+    });
+    let s = &rec.spans()[0];
+    assert_eq!(s.name, "GET /api/products/{id}");
+    assert_eq!(
+        s.attribute(semconv::HTTP_RESPONSE_STATUS_CODE),
+        Some(&Value::I64(503))
+    );
+    assert_eq!(
+        s.status,
+        SpanStatus::Error {
+            description: "503".into()
+        }
+    );
+    assert!(s.end_time >= s.start_time);
+}
+
+#[test]
+fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
+    let (backend, rec) = recording::backend_with_sampler(Arc::new(AlwaysOff));
+    let t = Telemetry::builder(backend, Resource::new("test", "0"))
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let root = tracing::info_span!("root", request_id = "r-9");
+        root.in_scope(|| {
+            let ctx = current_span_context().unwrap();
+            assert!(!ctx.sampled);
+            tracing::info_span!("child").in_scope(|| tracing::warn!("careful"));
+        });
+    });
+    assert!(rec.spans().is_empty());
+    let logs = rec.logs();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(logs[0].request_id.as_deref(), Some("r-9"));
+    assert!(logs[0].span_context.as_ref().is_some_and(|c| !c.sampled));
+}
+
+#[test]
+fn the_upstream_sampling_decision_is_honoured() {
+    let (backend, rec) = recording::backend_with_sampler(Arc::new(ParentBasedRatio::new(0.0)));
+    let t = Telemetry::builder(backend, Resource::new("test", "0"))
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let sampled = SpanContext::remote(TraceId(5), SpanId(6), true);
+        with_remote_parent(Some(sampled), || tracing::info_span!("yes")).in_scope(|| {});
+        tracing::info_span!("no").in_scope(|| {});
+    });
+    let names: Vec<_> = rec.spans().iter().map(|s| s.name.to_string()).collect();
+    assert_eq!(names, ["yes"]);
+}
+
+#[test]
+fn traceparent_round_trip_and_garbage_is_ignored() {
+    let (t, _) = telemetry();
+    let mut headers = HeaderMap::new();
+    let ctx = SpanContext::remote(
+        TraceId(0x4bf92f3577b34da6a3ce929d0e0e4736),
+        SpanId(0x00f067aa0ba902b7),
+        true,
+    );
+    t.propagator().inject(&ctx, &mut headers);
+    assert_eq!(
+        headers["traceparent"],
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    );
+    assert_eq!(t.propagator().extract(&headers), Some(ctx));
+    for bad in [
+        "",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "zz-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+        "00-4bf92f3577b34da6a3ce929d0e0e473\u{e9}-00f067aa0ba902b7-01",
+    ] {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = http::HeaderValue::from_str(bad) {
+            h.insert("traceparent", v);
+        }
+        assert_eq!(t.propagator().extract(&h), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn metrics_reach_the_backend_with_their_dimensions() {
+    let (t, rec) = telemetry();
+    let c = t
+        .meter()
+        .counter("c", telemetry_api::Unit::count("{x}"), "test");
+    let h = t
+        .meter()
+        .histogram("h", telemetry_api::Unit::SECONDS, "test", None);
+    c.add(2, &[telemetry_api::KeyValue::new("k", "a")]);
+    c.add(3, &[telemetry_api::KeyValue::new("k", "b")]);
+    h.record(0.5, &[]);
+    assert_eq!(rec.counter_total("c", &[]), 5.0);
+    assert_eq!(rec.counter_total("c", &[("k", Value::from("b"))]), 3.0);
+    assert_eq!(rec.histogram_count("h", &[]), 1);
+}
+
+#[test]
+fn log_records_render_as_json_lines_with_ids() {
+    let (t, rec) = telemetry();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        tracing::info_span!("root", request_id = "abc")
+            .in_scope(|| tracing::error!(code = 7, "boom"));
+    });
+    let log = &rec.logs()[0];
+    let json = telemetry_api::logs::to_json(log, "shop", |id| format!("T{id}"));
+    assert_eq!(json["level"], "ERROR");
+    assert_eq!(json["message"], "boom");
+    assert_eq!(json["service"], "shop");
+    assert_eq!(json["request_id"], "abc");
+    assert_eq!(json["code"], 7);
+    assert!(json["trace_id"].as_str().unwrap().starts_with('T'));
+    assert_eq!(json["span_id"].as_str().unwrap().len(), 16);
+    assert!(json["timestamp"].as_str().unwrap().ends_with('Z'));
+}
