@@ -1,0 +1,274 @@
+//! Configuration: command-line flags, each with an environment variable
+//! (flags win over variables, variables over defaults). `shop --help` lists
+//! them all.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// The Observability Shop Lab's shop: catalog, cart and checkout, instrumented
+/// once and exported through the telemetry backend chosen at start-up.
+#[derive(Debug, Parser)]
+#[command(name = "shop", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub options: Options,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the shop (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Apply migrations, insert the demo catalog if the database has none, and exit.
+    Seed,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Options {
+    /// Address to serve HTTP on (port 0 picks a free port).
+    #[arg(
+        long,
+        env = "SHOP_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// Directory for the embedded SQLite database (created if missing).
+    #[arg(long, env = "SHOP_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database URL: `sqlite://PATH` or `mysql://USER:PASS@HOST:PORT/DB`.
+    /// Default: `shop.db` in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+
+    /// Maximum database connections in the pool.
+    #[arg(
+        long,
+        env = "SHOP_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// Telemetry backend: `noop`, `awssdk` or `otel`. Default: the one backend
+    /// compiled in (cargo feature `awssdk` or `otel`), else `noop`.
+    #[arg(long, env = "SHOP_TELEMETRY", global = true)]
+    pub telemetry: Option<TelemetryChoice>,
+
+    /// Which part of the shop this process serves. `all` serves everything;
+    /// the others split the shop into services that call each other over HTTP.
+    #[arg(long, env = "SHOP_ROLE", value_enum, default_value_t = Role::All, global = true)]
+    pub role: Role,
+
+    /// Base URL of the inventory service (required with `--role orders`),
+    /// e.g. `http://127.0.0.1:8083`.
+    #[arg(long, env = "SHOP_INVENTORY_URL", global = true)]
+    pub inventory_url: Option<String>,
+
+    /// Service name in telemetry. Default: `shop`, or `shop-<role>` for a split role.
+    #[arg(long, env = "SHOP_SERVICE_NAME", global = true)]
+    pub service_name: Option<String>,
+
+    /// Deployment environment reported in telemetry.
+    #[arg(long, env = "SHOP_ENVIRONMENT", default_value = "local", global = true)]
+    pub environment: String,
+
+    /// Log and span filter (tracing `EnvFilter` directives).
+    #[arg(long, env = "SHOP_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Write log records to stdout as JSON lines.
+    #[arg(long, env = "SHOP_STDOUT_LOGS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub stdout_logs: bool,
+
+    /// Do not insert the demo catalog into an empty database at start-up.
+    #[arg(long, env = "SHOP_NO_SEED", global = true)]
+    pub no_seed: bool,
+
+    /// Seconds to wait for in-flight requests and the telemetry flush at shutdown.
+    #[arg(
+        long,
+        env = "SHOP_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_timeout_secs: u64,
+}
+
+/// Telemetry backends the shop knows about (whether compiled in or not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TelemetryChoice {
+    Noop,
+    Awssdk,
+    Otel,
+}
+
+impl TelemetryChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TelemetryChoice::Noop => "noop",
+            TelemetryChoice::Awssdk => "awssdk",
+            TelemetryChoice::Otel => "otel",
+        }
+    }
+}
+
+/// A process's part of the shop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// Everything in one process (the default).
+    All,
+    /// Products and categories.
+    Catalog,
+    /// Carts and orders; calls the inventory service over HTTP.
+    Orders,
+    /// Stock levels and availability checks.
+    Inventory,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::All => "all",
+            Role::Catalog => "catalog",
+            Role::Orders => "orders",
+            Role::Inventory => "inventory",
+        }
+    }
+
+    pub fn serves_catalog(self) -> bool {
+        matches!(self, Role::All | Role::Catalog)
+    }
+    pub fn serves_orders(self) -> bool {
+        matches!(self, Role::All | Role::Orders)
+    }
+    pub fn serves_inventory(self) -> bool {
+        matches!(self, Role::All | Role::Inventory)
+    }
+}
+
+/// Start-up configuration errors (reported before anything starts, exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "the `{0}` telemetry backend is not compiled into this build; rebuild with `cargo run -p shop --features {0}` (compiled in: {1})"
+    )]
+    BackendNotCompiled(&'static str, String),
+    #[error(
+        "more than one telemetry backend is compiled in ({0}); choose one with --telemetry or SHOP_TELEMETRY"
+    )]
+    AmbiguousBackend(String),
+    #[error(
+        "--role orders needs the inventory service's URL: pass --inventory-url or set SHOP_INVENTORY_URL"
+    )]
+    MissingInventoryUrl,
+    #[error("--inventory-url {0:?} is not an http(s) URL")]
+    BadInventoryUrl(String),
+    #[error("DATABASE_URL must start with sqlite: or mysql: (got {0:?})")]
+    BadDatabaseUrl(String),
+}
+
+/// The backends compiled into this binary, besides `noop`.
+pub fn compiled_backends() -> Vec<TelemetryChoice> {
+    [
+        cfg!(feature = "awssdk").then_some(TelemetryChoice::Awssdk),
+        cfg!(feature = "otel").then_some(TelemetryChoice::Otel),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn names(v: &[TelemetryChoice]) -> String {
+    if v.is_empty() {
+        "noop only".to_owned()
+    } else {
+        v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub db_max_connections: u32,
+    pub telemetry: TelemetryChoice,
+    pub role: Role,
+    pub inventory_url: Option<String>,
+    pub service_name: String,
+    pub environment: String,
+    pub log: String,
+    pub stdout_logs: bool,
+    pub seed: bool,
+    pub shutdown_timeout: std::time::Duration,
+}
+
+impl Config {
+    pub fn from_options(o: Options) -> Result<Config, ConfigError> {
+        let compiled = compiled_backends();
+        let telemetry = match o.telemetry {
+            Some(TelemetryChoice::Noop) => TelemetryChoice::Noop,
+            Some(choice) if compiled.contains(&choice) => choice,
+            Some(choice) => {
+                return Err(ConfigError::BackendNotCompiled(
+                    choice.as_str(),
+                    names(&compiled),
+                ));
+            }
+            None => match compiled.as_slice() {
+                [] => TelemetryChoice::Noop,
+                [one] => *one,
+                _ => return Err(ConfigError::AmbiguousBackend(names(&compiled))),
+            },
+        };
+        let inventory_url = match (o.role, o.inventory_url) {
+            (_, Some(url)) => {
+                let url = url.trim_end_matches('/').to_owned();
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::BadInventoryUrl(url));
+                }
+                Some(url)
+            }
+            (Role::Orders, None) => return Err(ConfigError::MissingInventoryUrl),
+            (_, None) => None,
+        };
+        let database_url = match o.database_url {
+            Some(url)
+                if url.starts_with("sqlite:")
+                    || url.starts_with("mysql:")
+                    || url.starts_with("mariadb:") =>
+            {
+                url.replacen("mariadb:", "mysql:", 1)
+            }
+            Some(url) => return Err(ConfigError::BadDatabaseUrl(url)),
+            None => format!("sqlite://{}?mode=rwc", o.data_dir.join("shop.db").display()),
+        };
+        let service_name = o.service_name.unwrap_or_else(|| match o.role {
+            Role::All => "shop".to_owned(),
+            role => format!("shop-{}", role.as_str()),
+        });
+        Ok(Config {
+            listen: o.listen,
+            database_url,
+            db_max_connections: o.db_max_connections.max(1),
+            telemetry,
+            role: o.role,
+            inventory_url,
+            service_name,
+            environment: o.environment,
+            log: o.log,
+            stdout_logs: o.stdout_logs,
+            seed: !o.no_seed,
+            shutdown_timeout: std::time::Duration::from_secs(o.shutdown_timeout_secs),
+        })
+    }
+}

@@ -1,0 +1,192 @@
+//! The one error type of the HTTP API, and the one place it becomes a
+//! response: `{"error": {"code": …, "message": …, "field": …}}`.
+//!
+//! Bad input is always a 4xx naming the problem; a 5xx means the shop or a
+//! dependency failed, never the caller.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field of the request (body, query or path) is invalid.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// The request is malformed as a whole (not JSON, unknown field…).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// A resource named in the path does not exist.
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    /// No route matches the path.
+    #[error("no route for {method} {path}")]
+    RouteNotFound { method: String, path: String },
+    /// The route exists but not for this method.
+    #[error("method {method} is not allowed for {path}")]
+    MethodNotAllowed { method: String, path: String },
+    /// The request conflicts with the current state (stock, cart status).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Option<serde_json::Value>,
+    },
+    /// Well-formed but cannot be processed (empty cart, reused idempotency key).
+    #[error("{message}")]
+    Unprocessable {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
+    /// The (mock) payment provider declined the payment.
+    #[error("payment declined: {0}")]
+    PaymentDeclined(String),
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// A dependency (database, another service) is unreachable.
+    #[error("{what} is unavailable")]
+    Unavailable { what: &'static str },
+    /// Another service answered with something unusable.
+    #[error("{service} failed: {message}")]
+    Upstream {
+        service: &'static str,
+        message: String,
+    },
+    /// A bug or an unexpected failure; details go to the log, not the client.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable code, e.g. `validation_failed`, `not_found`, `insufficient_stock`.
+    pub code: String,
+    /// What went wrong, for a human.
+    pub message: String,
+    /// The offending field (`quantity`, `items[0].product_id`, `Idempotency-Key`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Extra facts, e.g. which items are short of stock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(resource: &'static str, id: impl ToString) -> ApiError {
+        ApiError::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_failed",
+            ApiError::BadRequest { code, .. } => code,
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::RouteNotFound { .. } => "route_not_found",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::Conflict { code, .. } => code,
+            ApiError::Unprocessable { code, .. } => code,
+            ApiError::PaymentDeclined(_) => "payment_declined",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unavailable { .. } => "service_unavailable",
+            ApiError::Upstream { .. } => "upstream_failed",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn body(self) -> ErrorBody {
+        let code = self.code().to_owned();
+        let message = match &self {
+            // Internal details are logged, not shown.
+            ApiError::Internal(_) => "the shop failed to handle this request".to_owned(),
+            other => other.to_string(),
+        };
+        let (field, details) = match self {
+            ApiError::Validation { field, .. } => (Some(field), None),
+            ApiError::Unprocessable { field, .. } => (field, None),
+            ApiError::Conflict { details, .. } => (None, details),
+            _ => (None, None),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                field,
+                details,
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            ApiError::Unavailable { what } => {
+                tracing::error!(dependency = *what, "dependency unavailable")
+            }
+            ApiError::Upstream { service, message } => {
+                tracing::error!(peer.service = *service, error = %message, "upstream failure")
+            }
+            _ => {}
+        }
+        let mut response = (status, axum::Json(self.body())).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> ApiError {
+        if crate::db::is_unavailable(&e) {
+            ApiError::Unavailable { what: "database" }
+        } else {
+            ApiError::Internal(format!("database: {e}"))
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

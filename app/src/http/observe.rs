@@ -1,0 +1,220 @@
+//! The middleware that observes every request (O-TRACE-01/02, O-METRIC-01/03,
+//! O-LOG-01/02/04): it continues the caller's trace, opens the server span,
+//! records RED metrics, writes the access log line, and returns the request
+//! and trace ids in response headers.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{OnceLock, RwLock};
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Version};
+use axum::middleware::Next;
+use axum::response::Response;
+use telemetry_api::trace::{span_context, with_remote_parent};
+use telemetry_api::{KeyValue, Value, semconv};
+use tracing::instrument::WithSubscriber;
+use tracing::{Dispatch, Instrument, field::Empty};
+
+use super::AppState;
+
+/// Header carrying the request id (accepted from the caller when well-formed).
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Header carrying the trace id, written the backend's way.
+pub const TRACE_ID_HEADER: &str = "x-trace-id";
+
+/// Runs the request under this shop's `tracing` dispatcher. In production
+/// that is also the global one; tests run several shops in one process, each
+/// with its own recording backend, and this keeps their telemetry apart.
+pub async fn with_dispatch(dispatch: Dispatch, req: Request, next: Next) -> Response {
+    next.run(req).with_subscriber(dispatch).await
+}
+
+pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = method_name(req.method());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| intern(m.as_str()));
+    let request_id = request_id(req.headers());
+    let parent = state.telemetry.propagator().extract(req.headers());
+    let client = client_address(&req);
+    let uri = req.uri();
+
+    let span = with_remote_parent(parent, || {
+        tracing::info_span!(
+            "HTTP request",
+            span.name = %format_args!("{method} {}", route.unwrap_or("unmatched")),
+            span.kind = "server",
+            request_id = %request_id,
+            http.request.method = method,
+            http.route = route,
+            url.path = uri.path(),
+            url.query = uri.query(),
+            url.scheme = "http",
+            server.address = req.headers().get("host").and_then(|h| h.to_str().ok()),
+            client.address = client.as_deref(),
+            user_agent.original = req.headers().get("user-agent").and_then(|h| h.to_str().ok()),
+            network.protocol.version = protocol_version(req.version()),
+            http.response.status_code = Empty,
+            error.type = Empty,
+            // Business attributes handlers may fill in (annotations in X-Ray).
+            shop.product.id = Empty,
+            shop.category.id = Empty,
+            shop.cart.id = Empty,
+            shop.order.id = Empty,
+            shop.order.status = Empty,
+            shop.checkout.outcome = Empty,
+            shop.search.results = Empty,
+            shop.user.type = "guest",
+        )
+    });
+    let context = span_context(&span);
+
+    let mut response = next.run(req).instrument(span.clone()).await;
+
+    let status = response.status();
+    let code = status.as_u16();
+    span.record(semconv::HTTP_RESPONSE_STATUS_CODE, code);
+    if status.is_server_error() {
+        span.record(semconv::ERROR_TYPE, tracing::field::display(code));
+    }
+    let elapsed = start.elapsed();
+    let attributes = [
+        KeyValue::new(semconv::HTTP_REQUEST_METHOD, method),
+        KeyValue::new(semconv::HTTP_ROUTE, route.unwrap_or("unmatched")),
+        KeyValue::new(
+            semconv::HTTP_RESPONSE_STATUS_CODE,
+            Value::I64(i64::from(code)),
+        ),
+    ];
+    state.metrics.http_requests.add(1, &attributes);
+    state
+        .metrics
+        .http_duration
+        .record(elapsed.as_secs_f64(), &attributes);
+    if status.is_server_error() {
+        state.metrics.http_errors.add(1, &attributes);
+    }
+
+    // The access log line, at a level that says how it went (O-LOG-02).
+    span.in_scope(|| {
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        if status.is_server_error() {
+            tracing::error!(
+                http.response.status_code = code,
+                duration_ms,
+                "request failed"
+            );
+        } else if status.is_client_error() {
+            tracing::warn!(
+                http.response.status_code = code,
+                duration_ms,
+                "request rejected"
+            );
+        } else {
+            tracing::info!(
+                http.response.status_code = code,
+                duration_ms,
+                "request completed"
+            );
+        }
+    });
+    // Let go of the server span before the response leaves. (It ends when
+    // its last handle goes: usually here, at the latest when a database
+    // driver thread drops its handle on a child span a moment later.)
+    drop(span);
+
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(REQUEST_ID_HEADER, v);
+    }
+    if let Some(ctx) = context
+        && let Ok(v) = HeaderValue::from_str(&state.telemetry.format_trace_id(ctx.trace_id))
+    {
+        headers.insert(TRACE_ID_HEADER, v);
+    }
+    response
+}
+
+/// The caller's request id when it is a sane token (1–128 of
+/// `[A-Za-z0-9._-]`), else a new random one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()))
+}
+
+/// `client.address`: the first `X-Forwarded-For` hop (behind a load
+/// balancer), else the peer address.
+fn client_address(req: &Request) -> Option<String> {
+    if let Some(first) = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        return Some(first.to_owned());
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+}
+
+/// The method as the semantic conventions want it: known methods by name,
+/// anything else as `_OTHER` (keeps metric cardinality bounded).
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "_OTHER",
+    }
+}
+
+fn protocol_version(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_11 => "1.1",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "unknown",
+    }
+}
+
+/// Route templates as `&'static str`, so metric attributes never allocate.
+/// Only registered templates reach here (from `MatchedPath`), so the set is
+/// as small as the router.
+fn intern(route: &str) -> &'static str {
+    static ROUTES: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(Default::default);
+    if let Some(r) = routes.read().unwrap_or_else(|e| e.into_inner()).get(route) {
+        return r;
+    }
+    let mut w = routes.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = w.get(route) {
+        return r;
+    }
+    let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
+    w.insert(leaked);
+    leaked
+}

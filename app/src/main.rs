@@ -1,0 +1,89 @@
+//! `shop`: serve the shop, or run its database chores. See `shop --help`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use shop::config::{Cli, Command, Config};
+use shop::startup::{Application, shutdown_signal};
+use shop::{db, telemetry};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_options(cli.options) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("shop: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shop: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Migrate => chores(config, false).await,
+            Command::Seed => chores(config, true).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("shop: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let resource = telemetry::resource(&config);
+    let backend = telemetry::backend(config.telemetry, &resource).await?;
+    let telemetry = telemetry::build(&config, backend, resource)?;
+    telemetry.install_global()?;
+
+    let app = match Application::build(&config, telemetry.clone()).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "start-up failed");
+            let _ = telemetry.shutdown(config.shutdown_timeout).await;
+            return Err(e);
+        }
+    };
+    tracing::info!(
+        listen = %app.local_addr(),
+        role = config.role.as_str(),
+        service.name = %config.service_name,
+        telemetry = telemetry.backend_name(),
+        sampler = telemetry.sampler_description(),
+        db.system.name = app.state().db.system().as_str(),
+        "shop listening on http://{}",
+        app.local_addr()
+    );
+    let served = app.run_until(shutdown_signal()).await;
+    if let Err(e) = telemetry.shutdown(config.shutdown_timeout).await {
+        eprintln!("shop: telemetry shutdown: {e}");
+    }
+    served.map_err(Into::into)
+}
+
+/// `migrate` and `seed`: no server, no telemetry backend; logs to stdout.
+async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
+    let resource = telemetry::resource(&config);
+    let telemetry = telemetry::build(&config, telemetry_api::noop::backend(), resource)?;
+    telemetry.install_global()?;
+    let metrics = telemetry::ShopMetrics::new(&telemetry);
+    let db = db::Db::connect(&config.database_url, 2, metrics.db_duration).await?;
+    db.migrate().await?;
+    tracing::info!(db.system.name = db.system().as_str(), "migrations applied");
+    if seed && !db::seed::seed_if_empty(&db).await? {
+        tracing::info!("the database already has a catalog; nothing seeded");
+    }
+    Ok(())
+}

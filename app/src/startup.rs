@@ -1,0 +1,177 @@
+//! Building the application (database, state, router) and serving it until
+//! shutdown. Tests use the same path with port 0 and their own telemetry.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use telemetry_api::{KeyValue, Telemetry};
+use tokio::net::TcpListener;
+use tracing::instrument::WithSubscriber;
+
+use crate::clients::{InventoryClient, Outbound};
+use crate::config::{Config, Role};
+use crate::db::{Db, seed};
+use crate::http::{self, AppState};
+use crate::telemetry::ShopMetrics;
+
+/// How often the database pool gauge is sampled.
+const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
+
+/// A built shop, bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Connects to the database, migrates, seeds (unless disabled), and
+    /// binds the listen address.
+    pub async fn build(config: &Config, telemetry: Telemetry) -> anyhow::Result<Application> {
+        let dispatch = telemetry.dispatch().clone();
+        async {
+            let metrics = ShopMetrics::new(&telemetry);
+            let db = Db::connect(
+                &config.database_url,
+                config.db_max_connections,
+                metrics.db_duration.clone(),
+            )
+            .await?;
+            db.migrate().await?;
+            if config.seed {
+                seed::seed_if_empty(&db).await?;
+            }
+            Application::with_db(config, telemetry, metrics, db).await
+        }
+        .with_subscriber(dispatch)
+        .await
+    }
+
+    /// Builds on an already migrated database.
+    pub async fn with_db(
+        config: &Config,
+        telemetry: Telemetry,
+        metrics: ShopMetrics,
+        db: Db,
+    ) -> anyhow::Result<Application> {
+        let inventory = match (config.role, &config.inventory_url) {
+            (Role::Orders, Some(url)) => InventoryClient::Remote {
+                outbound: Outbound::new(telemetry.clone(), metrics.http_client_duration.clone()),
+                base_url: Arc::from(url.as_str()),
+            },
+            _ => InventoryClient::Local(db.clone()),
+        };
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+        Ok(Application {
+            listener,
+            state: AppState {
+                db,
+                telemetry,
+                metrics,
+                inventory,
+                role: config.role,
+            },
+            shutdown_timeout: config.shutdown_timeout,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish
+    /// (up to the shutdown timeout) and stops the background tasks.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let gauge = tokio::spawn(
+            pool_gauge(self.state.clone(), stop_rx)
+                .with_subscriber(self.state.telemetry.dispatch().clone()),
+        );
+        let router = http::router(self.state.clone());
+        let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
+        let timeout = self.shutdown_timeout;
+        let signal = async move {
+            shutdown.await;
+            let _ = drained_tx.send(());
+        };
+        let server = axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let server = tokio::spawn(async move { server.await });
+        let result = tokio::select! {
+            r = server => r.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            // Once shutdown starts, in-flight requests get `timeout` to finish.
+            _ = async { let _ = drained_rx.await; tokio::time::sleep(timeout).await } => {
+                tracing::warn!(timeout_secs = timeout.as_secs(), "requests still in flight at the shutdown timeout; stopping anyway");
+                Ok(())
+            }
+        };
+        let _ = stop_tx.send(true);
+        let _ = gauge.await;
+        result
+    }
+}
+
+/// Samples the pool's connections into `db.client.connection.count`.
+async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let system = KeyValue::new(
+        telemetry_api::semconv::DB_SYSTEM_NAME,
+        state.db.system().as_str(),
+    );
+    loop {
+        let pool = state.db.pool();
+        let idle = pool.num_idle() as f64;
+        let size = f64::from(pool.size());
+        state
+            .metrics
+            .db_connections
+            .set(idle, &[system.clone(), KeyValue::new("state", "idle")]);
+        state.metrics.db_connections.set(
+            (size - idle).max(0.0),
+            &[system.clone(), KeyValue::new("state", "used")],
+        );
+        tokio::select! {
+            _ = tokio::time::sleep(POOL_GAUGE_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what ECS and systemd send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,13 @@
+//! Black-box tests of the shop's HTTP API. Every test spawns the shop on a
+//! random port with a fresh database; `db_tests!` runs each one on SQLite
+//! and on MariaDB.
+
+mod support;
+
+mod carts;
+mod catalog;
+mod concurrency;
+mod errors;
+mod orders;
+mod split_services;
+mod telemetry;
