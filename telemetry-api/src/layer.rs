@@ -73,6 +73,7 @@ thread_local! {
 /// does this for the shop.
 pub struct TelemetryLayer {
     sampler: Arc<dyn Sampler>,
+    sampler_uses_attributes: bool,
     id_generator: Arc<dyn IdGenerator>,
     exporter: Arc<dyn Exporter>,
     local_logs: Option<Arc<dyn LogSink>>,
@@ -86,6 +87,7 @@ impl TelemetryLayer {
         local_logs: Option<Arc<dyn LogSink>>,
     ) -> Self {
         TelemetryLayer {
+            sampler_uses_attributes: sampler.uses_attributes(),
             sampler,
             id_generator,
             exporter,
@@ -168,15 +170,37 @@ where
                     .map(|r| r.trace_id)
                     .unwrap_or_else(|| self.id_generator.new_trace_id());
                 let mut request_id = None;
-                let mut rec = Recording::new(metadata);
-                attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
-                let sampled = self.sampler.should_sample(&SamplingParams {
-                    remote_parent: remote.as_ref(),
-                    trace_id,
-                    name: &rec.name,
-                    kind: rec.kind,
-                    attributes: &rec.attributes,
-                });
+                let (sampled, recording) = if self.sampler_uses_attributes {
+                    let mut rec = Recording::new(metadata);
+                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
+                    let sampled = self.sampler.should_sample(&SamplingParams {
+                        remote_parent: remote.as_ref(),
+                        trace_id,
+                        name: &rec.name,
+                        kind: rec.kind,
+                        attributes: &rec.attributes,
+                    });
+                    (sampled, sampled.then(|| Box::new(rec)))
+                } else {
+                    // Decide first; capture only what a sampled trace needs.
+                    let sampled = self.sampler.should_sample(&SamplingParams {
+                        remote_parent: remote.as_ref(),
+                        trace_id,
+                        name: metadata.name(),
+                        kind: SpanKind::Internal,
+                        attributes: &[],
+                    });
+                    if sampled {
+                        let mut rec = Recording::new(metadata);
+                        attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
+                        (true, Some(Box::new(rec)))
+                    } else {
+                        if metadata.fields().field(semconv::REQUEST_ID).is_some() {
+                            attrs.record(&mut RequestIdVisitor(&mut request_id));
+                        }
+                        (false, None)
+                    }
+                };
                 SpanState {
                     context: SpanContext {
                         trace_id,
@@ -188,7 +212,7 @@ where
                     parent_span_id: remote.as_ref().map(|r| r.span_id),
                     parent_is_remote: remote.is_some(),
                     request_id,
-                    recording: sampled.then(|| Box::new(rec)),
+                    recording,
                 }
             }
         };

@@ -24,6 +24,13 @@ pub struct SamplingParams<'a> {
 /// Decides whether a trace is sampled.
 pub trait Sampler: Send + Sync + 'static {
     fn should_sample(&self, params: &SamplingParams<'_>) -> bool;
+    /// Whether [`SamplingParams::name`], `kind` and `attributes` matter to
+    /// this sampler. When not, the glue skips capturing a root span's fields
+    /// before deciding, so unsampled traces stay cheap; the sampler then sees
+    /// the span's static name, `Internal` and no attributes.
+    fn uses_attributes(&self) -> bool {
+        true
+    }
     /// A short description for logs and the report, e.g. `ParentBased(ratio=0.05)`.
     fn description(&self) -> String;
 }
@@ -35,6 +42,9 @@ pub struct AlwaysOn;
 impl Sampler for AlwaysOn {
     fn should_sample(&self, _: &SamplingParams<'_>) -> bool {
         true
+    }
+    fn uses_attributes(&self) -> bool {
+        false
     }
     fn description(&self) -> String {
         "AlwaysOn".to_owned()
@@ -48,6 +58,9 @@ pub struct AlwaysOff;
 
 impl Sampler for AlwaysOff {
     fn should_sample(&self, _: &SamplingParams<'_>) -> bool {
+        false
+    }
+    fn uses_attributes(&self) -> bool {
         false
     }
     fn description(&self) -> String {
@@ -85,6 +98,9 @@ impl Sampler for ParentBasedRatio {
         // (also for X-Ray ids, whose top 32 bits are a timestamp).
         let low = (params.trace_id.0 as u64) & ((1 << 56) - 1);
         (low as f64) < self.ratio * (1u64 << 56) as f64
+    }
+    fn uses_attributes(&self) -> bool {
+        false
     }
     fn description(&self) -> String {
         format!("ParentBased(ratio={})", self.ratio)
