@@ -176,6 +176,28 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
 }
 
+impl Config {
+    /// The telemetry backend to serve with: the one asked for if it is
+    /// compiled in, else the single compiled backend, else `noop`. Only
+    /// `serve` needs one, so `migrate` and `seed` never fail on this.
+    pub fn telemetry_backend(&self) -> Result<TelemetryChoice, ConfigError> {
+        let compiled = compiled_backends();
+        match self.telemetry {
+            Some(TelemetryChoice::Noop) => Ok(TelemetryChoice::Noop),
+            Some(choice) if compiled.contains(&choice) => Ok(choice),
+            Some(choice) => Err(ConfigError::BackendNotCompiled(
+                choice.as_str(),
+                names(&compiled),
+            )),
+            None => match compiled.as_slice() {
+                [] => Ok(TelemetryChoice::Noop),
+                [one] => Ok(*one),
+                _ => Err(ConfigError::AmbiguousBackend(names(&compiled))),
+            },
+        }
+    }
+}
+
 /// The backends compiled into this binary, besides `noop`.
 pub fn compiled_backends() -> Vec<TelemetryChoice> {
     [
@@ -201,7 +223,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub db_max_connections: u32,
-    pub telemetry: TelemetryChoice,
+    /// The backend asked for (`--telemetry`); resolve with [`Config::telemetry_backend`].
+    pub telemetry: Option<TelemetryChoice>,
     pub role: Role,
     pub inventory_url: Option<String>,
     pub service_name: String,
@@ -214,22 +237,6 @@ pub struct Config {
 
 impl Config {
     pub fn from_options(o: Options) -> Result<Config, ConfigError> {
-        let compiled = compiled_backends();
-        let telemetry = match o.telemetry {
-            Some(TelemetryChoice::Noop) => TelemetryChoice::Noop,
-            Some(choice) if compiled.contains(&choice) => choice,
-            Some(choice) => {
-                return Err(ConfigError::BackendNotCompiled(
-                    choice.as_str(),
-                    names(&compiled),
-                ));
-            }
-            None => match compiled.as_slice() {
-                [] => TelemetryChoice::Noop,
-                [one] => *one,
-                _ => return Err(ConfigError::AmbiguousBackend(names(&compiled))),
-            },
-        };
         let inventory_url = match (o.role, o.inventory_url) {
             (_, Some(url)) => {
                 let url = url.trim_end_matches('/').to_owned();
@@ -260,7 +267,7 @@ impl Config {
             listen: o.listen,
             database_url,
             db_max_connections: o.db_max_connections.max(1),
-            telemetry,
+            telemetry: o.telemetry,
             role: o.role,
             inventory_url,
             service_name,

@@ -3,9 +3,15 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shop::config::{Cli, Command, Config};
+use shop::config::{Cli, Command, Config, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
 use shop::{db, telemetry};
+
+/// What this invocation does, once the command line is validated.
+enum Job {
+    Serve(TelemetryChoice),
+    Chores { seed: bool },
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -15,6 +21,18 @@ fn main() -> ExitCode {
             eprintln!("shop: {e}");
             return ExitCode::from(2);
         }
+    };
+    // Resolve the backend before anything starts, so a wrong choice is a usage error.
+    let job = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => match config.telemetry_backend() {
+            Ok(backend) => Job::Serve(backend),
+            Err(e) => {
+                eprintln!("shop: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Command::Migrate => Job::Chores { seed: false },
+        Command::Seed => Job::Chores { seed: true },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -27,10 +45,9 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(config).await,
-            Command::Migrate => chores(config, false).await,
-            Command::Seed => chores(config, true).await,
+        match job {
+            Job::Serve(backend) => serve(config, backend).await,
+            Job::Chores { seed } => chores(config, seed).await,
         }
     });
     match result {
@@ -42,9 +59,9 @@ fn main() -> ExitCode {
     }
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, choice: TelemetryChoice) -> anyhow::Result<()> {
     let resource = telemetry::resource(&config);
-    let backend = telemetry::backend(config.telemetry, &resource).await?;
+    let backend = telemetry::backend(choice, &resource).await?;
     let telemetry = telemetry::build(&config, backend, resource)?;
     telemetry.install_global()?;
 

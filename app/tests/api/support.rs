@@ -73,7 +73,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         listen: "127.0.0.1:0".parse().unwrap(),
         database_url: database_url.clone(),
         db_max_connections: 10,
-        telemetry: TelemetryChoice::Noop,
+        telemetry: Some(TelemetryChoice::Noop),
         role: opts.role,
         inventory_url: opts.inventory_url,
         service_name: service_name.clone(),

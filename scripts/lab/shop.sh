@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The shop itself, as the lab runs it: built with cargo, started in the background against the
+# lab's MariaDB and emulators (their endpoint variables come from `lab.sh env`), logs as JSON
+# lines in $SHOP_LAB_STATE/logs/shop*.log. usage: shop.sh build|start|stop|status|env|urls
+#
+#   SHOP_LAB_TOPOLOGY   all (default): one process on :8080
+#                       split: catalog :8081, orders :8082 (calls inventory over HTTP), inventory :8083
+#   SHOP_LAB_TELEMETRY  noop (default) | awssdk | otel     passed as --telemetry
+#   SHOP_LAB_FEATURES   cargo features to build with (default: the telemetry choice, none for noop)
+#   SHOP_LAB_PROFILE    release (default) | dev
+#   SHOP_LAB_DB         mariadb (default) | sqlite (a file in $SHOP_LAB_STATE/shop-data)
+#   SHOP_LAB_SHOP_PORT  first port (default 8080; split uses the next three)
+set -euo pipefail
+LAB_COMPONENT=shop
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
+TOPOLOGY="${SHOP_LAB_TOPOLOGY:-all}"
+TELEMETRY="${SHOP_LAB_TELEMETRY:-noop}"
+PROFILE="${SHOP_LAB_PROFILE:-release}"
+DB="${SHOP_LAB_DB:-mariadb}"
+PORT="${SHOP_LAB_SHOP_PORT:-8080}"
+START_TIMEOUT="${SHOP_LAB_SHOP_START_TIMEOUT:-60}"
+if [[ -z ${SHOP_LAB_FEATURES+x} ]]; then
+    case "$TELEMETRY" in noop) FEATURES="" ;; *) FEATURES="$TELEMETRY" ;; esac
+else
+    FEATURES="$SHOP_LAB_FEATURES"
+fi
+case "$PROFILE" in
+    release) BIN="$REPO/target/release/shop" ;;
+    dev) BIN="$REPO/target/debug/shop" ;;
+    *) lab_die "SHOP_LAB_PROFILE must be release or dev (got $PROFILE)" ;;
+esac
+
+# The processes of the topology: "role port" per line, in start order (inventory before
+# orders, which calls it).
+roles() {
+    case "$TOPOLOGY" in
+        all) echo "all $PORT" ;;
+        split) printf 'inventory %s\norders %s\ncatalog %s\n' "$((PORT + 3))" "$((PORT + 2))" "$((PORT + 1))" ;;
+        *) lab_die "SHOP_LAB_TOPOLOGY must be all or split (got $TOPOLOGY)" ;;
+    esac
+}
+
+# Marker that identifies our processes in /proc/PID/cmdline (the binary lives under target/).
+MARKER="target/"
+
+# Process name for the pid/log files.
+pname() { if [[ $1 == all ]]; then echo shop; else echo "shop-$1"; fi; }
+
+do_build() {
+    local start
+    start=$(lab_now)
+    lab_log "building the shop (profile $PROFILE, features '${FEATURES:-none}')"
+    (cd "$REPO" && cargo build --quiet --profile "$PROFILE" -p shop ${FEATURES:+--features "$FEATURES"}) ||
+        lab_die "cargo build failed"
+    lab_log "built $BIN in $(lab_elapsed "$start")s"
+}
+
+healthy_at() { lab_http_ok "http://127.0.0.1:$1/api/health"; }
+
+do_start() {
+    lab_lock shop
+    do_build
+    # Endpoint variables of the emulators and collector (AWS_ENDPOINT_URL_*, OTEL_*), and the DB URL.
+    eval "$("$SHOP_LAB_DIR/lab.sh" env)"
+    local database_url
+    case "$DB" in
+        mariadb) database_url="$SHOP_LAB_MYSQL_URL" ;;
+        sqlite)
+            mkdir -p "$SHOP_LAB_STATE/shop-data"
+            database_url="sqlite://$SHOP_LAB_STATE/shop-data/shop.db?mode=rwc"
+            ;;
+        *) lab_die "SHOP_LAB_DB must be mariadb or sqlite (got $DB)" ;;
+    esac
+    local role port name inventory_url=""
+    if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
+    while read -r role port; do
+        name=$(pname "$role")
+        if lab_running "$name" "$MARKER"; then
+            lab_log "$name already running (pid $(lab_read_pid "$(lab_pidfile "$name")")); restarting it with the fresh build"
+            lab_stop "$name" "$MARKER" 15
+        fi
+        if lab_tcp_open 127.0.0.1 "$port"; then
+            lab_die "port $port is taken by another process; free it or set SHOP_LAB_SHOP_PORT"
+        fi
+        lab_spawn "$name" env \
+            DATABASE_URL="$database_url" \
+            SHOP_LISTEN="127.0.0.1:$port" \
+            SHOP_ROLE="$role" \
+            SHOP_TELEMETRY="$TELEMETRY" \
+            SHOP_ENVIRONMENT=lab \
+            ${inventory_url:+SHOP_INVENTORY_URL="$inventory_url"} \
+            "$BIN"
+        lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$name")" healthy_at "$port" ||
+            lab_fail_start "$name" "$MARKER" "$LAB_WAIT_REASON"
+        lab_log "$name ($role) ready at http://127.0.0.1:$port (telemetry $TELEMETRY, database $DB)"
+    done < <(roles)
+}
+
+do_stop() {
+    lab_lock shop
+    local name
+    for name in shop shop-catalog shop-orders shop-inventory; do
+        if [[ -f $(lab_pidfile "$name") ]]; then LAB_COMPONENT=$name lab_stop "$name" "$MARKER" 20; fi
+    done
+}
+
+do_status() {
+    local rc=0 role port name
+    while read -r role port; do
+        name=$(pname "$role")
+        if healthy_at "$port" && lab_running "$name" "$MARKER"; then
+            echo "$name: running at http://127.0.0.1:$port (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$MARKER"))"
+        else
+            echo "$name: not running"
+            rc=1
+        fi
+    done < <(roles)
+    return "$rc"
+}
+
+do_env() {
+    local role port
+    while read -r role port; do
+        if [[ $role == all ]]; then
+            echo "export SHOP_URL=http://127.0.0.1:$port"
+        else
+            echo "export SHOP_$(tr '[:lower:]' '[:upper:]' <<<"$role")_URL=http://127.0.0.1:$port"
+        fi
+    done < <(roles)
+}
+
+do_urls() {
+    local role port
+    echo
+    echo "The lab is up."
+    local try
+    while read -r role port; do
+        case "$role" in
+            all | catalog) try="/api/products, /api/products/search?q=tent, /api/openapi.json" ;;
+            orders) try="POST /api/carts, POST /api/orders (calls inventory)" ;;
+            inventory) try="/api/inventory/1, POST /api/inventory/check" ;;
+        esac
+        printf '  %-22s http://127.0.0.1:%s   (%s)\n' "shop ($role)" "$port" "$try"
+    done < <(roles)
+    printf '  %-22s http://127.0.0.1:%s   (CloudWatch, Logs, SNS, SQS, SES, S3, EventBridge)\n' "LocalStack" "$SHOP_LAB_LOCALSTACK_PORT"
+    printf '  %-22s http://127.0.0.1:%s   (X-Ray, DynamoDB; dashboard /moto-api/)\n' "moto" "$SHOP_LAB_MOTO_PORT"
+    printf '  %-22s http://127.0.0.1:%s (HTTP), 127.0.0.1:%s (gRPC)\n' "OTLP collector (rotel)" "$SHOP_LAB_OTLP_HTTP_PORT" "$SHOP_LAB_OTLP_GRPC_PORT"
+    printf '  %-22s mysql://shop:shop@127.0.0.1:%s/shop\n' "MariaDB" "$SHOP_LAB_MYSQL_PORT"
+    echo "  logs:                  $SHOP_LAB_LOGS/ (the shop's are JSON lines: shop*.log)"
+    echo "  environment for AWS/OTel clients:  eval \"\$(scripts/lab/lab.sh env)\""
+    echo "Stop everything with:  make lab-down"
+}
+
+case "${1:-}" in
+    build) do_build ;;
+    start) do_start ;;
+    stop) do_stop ;;
+    status) do_status ;;
+    env) do_env ;;
+    urls) do_urls ;;
+    *) LAB_EXTRA_VERBS="|build|urls" lab_usage ;;
+esac
