@@ -152,7 +152,9 @@ where
                 };
                 if sampled {
                     let mut rec = Recording::new(metadata);
-                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut state.request_id));
+                    attrs.record(
+                        &mut SpanFieldVisitor::new(&mut rec, &mut state.request_id).visit(),
+                    );
                     state.recording = Some(Box::new(rec));
                 } else if metadata.fields().field(semconv::REQUEST_ID).is_some() {
                     attrs.record(&mut RequestIdVisitor(&mut state.request_id));
@@ -172,7 +174,7 @@ where
                 let mut request_id = None;
                 let (sampled, recording) = if self.sampler_uses_attributes {
                     let mut rec = Recording::new(metadata);
-                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
+                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id).visit());
                     let sampled = self.sampler.should_sample(&SamplingParams {
                         remote_parent: remote.as_ref(),
                         trace_id,
@@ -192,7 +194,7 @@ where
                     });
                     if sampled {
                         let mut rec = Recording::new(metadata);
-                        attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id));
+                        attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id).visit());
                         (true, Some(Box::new(rec)))
                     } else {
                         if metadata.fields().field(semconv::REQUEST_ID).is_some() {
@@ -226,7 +228,9 @@ where
             return;
         };
         match state.recording.as_deref_mut() {
-            Some(rec) => values.record(&mut SpanFieldVisitor::new(rec, &mut state.request_id)),
+            Some(rec) => {
+                values.record(&mut SpanFieldVisitor::new(rec, &mut state.request_id).visit())
+            }
             None => values.record(&mut RequestIdVisitor(&mut state.request_id)),
         }
     }
@@ -237,7 +241,7 @@ where
         }
         let metadata = event.metadata();
         let mut fields = EventFieldVisitor::default();
-        event.record(&mut fields);
+        event.record(&mut Fields(&mut fields));
 
         let span = ctx.event_span(event);
         let (span_context, request_id) = span
@@ -342,6 +346,42 @@ impl Recording {
     }
 }
 
+/// Receives each field of a span or event as a [`Value`].
+trait FieldSink {
+    fn field(&mut self, field: &Field, value: Value);
+}
+
+/// Adapts `tracing`'s typed callbacks to a [`FieldSink`] (one conversion
+/// for spans and events alike).
+struct Fields<'a, T>(&'a mut T);
+
+impl<T: FieldSink> Visit for Fields<'_, T> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .field(field, Value::Str(Cow::Owned(value.to_owned())));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.field(field, Value::I64(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.field(field, u64_value(value));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.field(field, Value::F64(value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.field(field, Value::Bool(value));
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.0
+            .field(field, Value::Str(Cow::Owned(value.to_string())));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .field(field, Value::Str(Cow::Owned(debug_string(value))));
+    }
+}
+
 /// Captures span fields into a [`Recording`], routing the control fields.
 struct SpanFieldVisitor<'a> {
     rec: &'a mut Recording,
@@ -353,37 +393,19 @@ impl<'a> SpanFieldVisitor<'a> {
         SpanFieldVisitor { rec, request_id }
     }
 
-    fn value(&mut self, field: &Field, value: Value) {
+    fn visit(&mut self) -> Fields<'_, Self> {
+        Fields(self)
+    }
+}
+
+impl FieldSink for SpanFieldVisitor<'_> {
+    fn field(&mut self, field: &Field, value: Value) {
         match field.name() {
             semconv::SPAN_NAME => self.rec.name = Cow::Owned(value.to_string()),
             semconv::SPAN_KIND => self.rec.kind = SpanKind::parse(&value.to_string()),
             semconv::REQUEST_ID => *self.request_id = Some(Arc::from(value.to_string())),
             name => self.rec.set(name, value),
         }
-    }
-}
-
-impl Visit for SpanFieldVisitor<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.value(field, Value::Str(Cow::Owned(value.to_owned())));
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.value(field, Value::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.value(field, u64_value(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(field, Value::F64(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.value(field, Value::Bool(value));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.value(field, Value::Str(Cow::Owned(value.to_string())));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.value(field, Value::Str(Cow::Owned(debug_string(value))));
     }
 }
 
@@ -410,45 +432,14 @@ struct EventFieldVisitor {
     attributes: Vec<KeyValue>,
 }
 
-impl EventFieldVisitor {
-    fn value(&mut self, field: &Field, value: Value) {
-        if self.attributes.len() < MAX_ATTRIBUTES_PER_SPAN {
-            self.attributes.push(KeyValue {
-                key: field.name(),
-                value,
-            });
-        }
-    }
-}
-
-impl Visit for EventFieldVisitor {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            self.value(field, Value::Str(Cow::Owned(value.to_owned())));
-        }
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.value(field, Value::I64(value));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.value(field, u64_value(value));
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.value(field, Value::F64(value));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.value(field, Value::Bool(value));
-    }
-    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.value(field, Value::Str(Cow::Owned(value.to_string())));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == "message" {
-            let _ = write!(self.message, "{value:?}");
-        } else {
-            self.value(field, Value::Str(Cow::Owned(debug_string(value))));
+impl FieldSink for EventFieldVisitor {
+    fn field(&mut self, field: &Field, value: Value) {
+        match (field.name(), value) {
+            ("message", Value::Str(m)) => self.message = m.into_owned(),
+            (key, value) if self.attributes.len() < MAX_ATTRIBUTES_PER_SPAN => {
+                self.attributes.push(KeyValue { key, value });
+            }
+            _ => {}
         }
     }
 }

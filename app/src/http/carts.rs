@@ -316,38 +316,27 @@ pub async fn add_item(
 
     // One statement for insert-or-increase keeps concurrent adds of the same
     // product from racing; the syntax differs between the engines.
-    let now = now_millis();
-    if state.db.system().is_sqlite() {
-        const UPSERT: &str = "INSERT INTO cart_items (cart_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?) \
-            ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity";
-        state
-            .db
-            .traced(
-                UPSERT,
-                sqlx::query(UPSERT)
-                    .bind(&id)
-                    .bind(body.product_id)
-                    .bind(body.quantity)
-                    .bind(now)
-                    .execute(state.db.pool()),
-            )
-            .await?;
+    const UPSERT_SQLITE: &str = "INSERT INTO cart_items (cart_id, product_id, quantity, added_at) \
+        VALUES (?, ?, ?, ?) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = quantity + excluded.quantity";
+    const UPSERT_MYSQL: &str = "INSERT INTO cart_items (cart_id, product_id, quantity, added_at) \
+        VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE quantity = quantity + VALUES(quantity)";
+    let upsert = if state.db.system().is_sqlite() {
+        UPSERT_SQLITE
     } else {
-        const UPSERT: &str = "INSERT INTO cart_items (cart_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?) \
-            ON DUPLICATE KEY UPDATE quantity = quantity + VALUES(quantity)";
-        state
-            .db
-            .traced(
-                UPSERT,
-                sqlx::query(UPSERT)
-                    .bind(&id)
-                    .bind(body.product_id)
-                    .bind(body.quantity)
-                    .bind(now)
-                    .execute(state.db.pool()),
-            )
-            .await?;
-    }
+        UPSERT_MYSQL
+    };
+    state
+        .db
+        .traced(
+            upsert,
+            sqlx::query(upsert)
+                .bind(&id)
+                .bind(body.product_id)
+                .bind(body.quantity)
+                .bind(now_millis())
+                .execute(state.db.pool()),
+        )
+        .await?;
     touch(&state.db, &id).await?;
     state.metrics.cart_additions.add(
         body.quantity as u64,

@@ -187,30 +187,18 @@ impl Filter {
     }
 }
 
-fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    binds: &[Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+/// The bound values as sqlx arguments, in order.
+fn arguments(binds: &[Bind]) -> ApiResult<sqlx::any::AnyArguments> {
+    use sqlx::Arguments;
+    let mut args = sqlx::any::AnyArguments::default();
     for b in binds {
-        q = match b {
-            Bind::I64(v) => q.bind(*v),
-            Bind::Str(s) => q.bind(s.clone()),
-        };
+        match b {
+            Bind::I64(v) => args.add(*v),
+            Bind::Str(s) => args.add(s.clone()),
+        }
+        .map_err(|e| ApiError::Internal(format!("binding a listing parameter: {e}")))?;
     }
-    q
-}
-
-fn bind_all_as<'q, O>(
-    mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments>,
-    binds: &[Bind],
-) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments> {
-    for b in binds {
-        q = match b {
-            Bind::I64(v) => q.bind(*v),
-            Bind::Str(s) => q.bind(s.clone()),
-        };
-    }
-    q
+    Ok(args)
 }
 
 /// Escapes LIKE wildcards with `!` (an escape character both SQLite and
@@ -348,7 +336,7 @@ async fn list(
          LEFT JOIN inventory i ON i.product_id = p.id{where_sql}"
     );
     let total: i64 = {
-        let q = bind_all(sqlx::query(AssertSqlSafe(count_sql.clone())), &f.binds);
+        let q = sqlx::query_with(AssertSqlSafe(count_sql.clone()), arguments(&f.binds)?);
         let row = db.traced(&count_sql, q.fetch_one(db.pool())).await?;
         sqlx::Row::try_get(&row, 0)?
     };
@@ -370,9 +358,9 @@ async fn list(
     binds.extend(order_binds);
     binds.push(Bind::I64(i64::from(per_page)));
     binds.push(Bind::I64(i64::from(page - 1) * i64::from(per_page)));
-    let q = bind_all_as(
-        sqlx::query_as::<_, ProductRow>(AssertSqlSafe(list_sql.clone())),
-        &binds,
+    let q = sqlx::query_as_with::<_, ProductRow, _>(
+        AssertSqlSafe(list_sql.clone()),
+        arguments(&binds)?,
     );
     let rows = db.traced_all(&list_sql, q.fetch_all(db.pool())).await?;
 
