@@ -27,9 +27,10 @@ if [[ -z ${SHOP_LAB_FEATURES+x} ]]; then
 else
     FEATURES="$SHOP_LAB_FEATURES"
 fi
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 case "$PROFILE" in
-    release) BIN="$REPO/target/release/shop" ;;
-    dev) BIN="$REPO/target/debug/shop" ;;
+    release) BIN="$TARGET_DIR/release/shop" ;;
+    dev) BIN="$TARGET_DIR/debug/shop" ;;
     *) lab_die "SHOP_LAB_PROFILE must be release or dev (got $PROFILE)" ;;
 esac
 
@@ -43,8 +44,9 @@ roles() {
     esac
 }
 
-# Marker that identifies our processes in /proc/PID/cmdline (the binary lives under target/).
-MARKER="target/"
+# What identifies our process in /proc/PID/cmdline: the binary it was started from, recorded
+# at start (stop and status may run with another SHOP_LAB_PROFILE than start did).
+marker() { cat "$SHOP_LAB_RUN/$1.bin" 2>/dev/null || echo "$BIN"; }
 
 # Process name for the pid/log files.
 pname() { if [[ $1 == all ]]; then echo shop; else echo "shop-$1"; fi; }
@@ -78,10 +80,12 @@ do_start() {
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
     while read -r role port; do
         name=$(pname "$role")
-        if lab_running "$name" "$MARKER"; then
+        if lab_running "$name" "$(marker "$name")"; then
             lab_log "$name already running (pid $(lab_read_pid "$(lab_pidfile "$name")")); restarting it with the fresh build"
-            lab_stop "$name" "$MARKER" 15
+            lab_stop "$name" "$(marker "$name")" 15
         fi
+        mkdir -p "$SHOP_LAB_RUN"
+        echo "$BIN" >"$SHOP_LAB_RUN/$name.bin"
         if lab_tcp_open 127.0.0.1 "$port"; then
             lab_die "port $port is taken by another process; free it or set SHOP_LAB_SHOP_PORT"
         fi
@@ -94,7 +98,7 @@ do_start() {
             ${inventory_url:+SHOP_INVENTORY_URL="$inventory_url"} \
             "$BIN"
         lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$name")" healthy_at "$port" ||
-            lab_fail_start "$name" "$MARKER" "$LAB_WAIT_REASON"
+            lab_fail_start "$name" "$BIN" "$LAB_WAIT_REASON"
         lab_log "$name ($role) ready at http://127.0.0.1:$port (telemetry $TELEMETRY, database $DB)"
     done < <(roles)
 }
@@ -103,7 +107,7 @@ do_stop() {
     lab_lock shop
     local name
     for name in shop shop-catalog shop-orders shop-inventory; do
-        if [[ -f $(lab_pidfile "$name") ]]; then LAB_COMPONENT=$name lab_stop "$name" "$MARKER" 20; fi
+        if [[ -f $(lab_pidfile "$name") ]]; then LAB_COMPONENT=$name lab_stop "$name" "$(marker "$name")" 20; fi
     done
 }
 
@@ -111,8 +115,8 @@ do_status() {
     local rc=0 role port name
     while read -r role port; do
         name=$(pname "$role")
-        if healthy_at "$port" && lab_running "$name" "$MARKER"; then
-            echo "$name: running at http://127.0.0.1:$port (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$MARKER"))"
+        if healthy_at "$port" && lab_running "$name" "$(marker "$name")"; then
+            echo "$name: running at http://127.0.0.1:$port (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$(marker "$name")"))"
         else
             echo "$name: not running"
             rc=1

@@ -184,7 +184,7 @@ impl Db {
     /// outside the request's dispatcher. The shop's own span around the call
     /// is what tells the story.
     ///
-    /// ```ignore
+    /// ```text
     /// const SQL: &str = "SELECT name FROM products WHERE id = ?";
     /// let row = db.traced(SQL, sqlx::query(SQL).bind(id).fetch_optional(db.pool())).await?;
     /// ```
