@@ -8,6 +8,7 @@ mod carts;
 mod catalog;
 mod concurrency;
 mod errors;
+mod openapi;
 mod orders;
 mod split_services;
 mod telemetry;

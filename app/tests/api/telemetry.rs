@@ -79,6 +79,16 @@ db_tests! {
         assert_eq!(app.recorder.counter_total(metrics::SHOP_REVENUE, &[]), order["total_cents"].as_f64().unwrap());
         // No 5xx so far.
         assert_eq!(app.recorder.counter_total(metrics::HTTP_SERVER_ERRORS, &[]), 0.0);
+        // The pool gauge is sampled from start-up on.
+        let mut idle = None;
+        for _ in 0..100 {
+            idle = app.recorder.gauge_last(metrics::DB_CLIENT_CONNECTION_COUNT, &[("state", Value::from("idle"))]);
+            if idle.is_some() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(idle.is_some_and(|n| n >= 0.0), "db.client.connection.count was never recorded");
 
         // A 5xx is counted as an error and marks the span.
         app.db.pool().close().await;
@@ -122,6 +132,22 @@ db_tests! {
         let r = app.client.get(app.url("/api/health")).header("x-request-id", "bad id\twith spaces").send().await.unwrap();
         let id = r.headers()["x-request-id"].to_str().unwrap();
         assert_eq!(id.len(), 32);
+    }
+
+    async fn export_statistics_and_flush_are_exposed(app) {
+        app.get_json("/api/products/1", 200).await;
+        let before = app.recorder.flushes();
+        let stats = expect_json(app.post_json("/api/telemetry/flush", &serde_json::json!({})).await, 200).await;
+        assert_eq!(app.recorder.flushes(), before + 1);
+        assert_eq!(stats["backend"], "recording");
+        assert_eq!(stats["service"], "shop");
+        assert_eq!(stats["sampler"], "AlwaysOn");
+        for signal in ["spans", "metrics", "logs"] {
+            assert!(stats["export"][signal]["sent"].as_u64().unwrap() > 0, "{signal}: {stats}");
+            assert_eq!(stats["export"][signal]["dropped"], 0);
+        }
+        let again = app.get_json("/api/telemetry/stats", 200).await;
+        assert!(again["export"]["spans"]["sent"].as_u64().unwrap() >= stats["export"]["spans"]["sent"].as_u64().unwrap());
     }
 
     async fn an_incoming_traceparent_is_continued(app) {

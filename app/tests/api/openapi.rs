@@ -1,0 +1,54 @@
+//! The OpenAPI document is generated from the code and covers every route.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let doc = app.get_json("/api/openapi.json", 200).await;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/health", "get"),
+        ("/api/products", "get"),
+        ("/api/products/search", "get"),
+        ("/api/products/{id}", "get"),
+        ("/api/categories", "get"),
+        ("/api/categories/{id}/products", "get"),
+        ("/api/carts", "post"),
+        ("/api/carts/{id}", "get"),
+        ("/api/carts/{id}/items", "post"),
+        ("/api/carts/{id}/items/{item_id}", "patch"),
+        ("/api/carts/{id}/items/{item_id}", "delete"),
+        ("/api/orders", "post"),
+        ("/api/orders/{id}", "get"),
+        ("/api/inventory/check", "post"),
+        ("/api/inventory/{product_id}", "get"),
+        ("/api/telemetry/stats", "get"),
+        ("/api/telemetry/flush", "post"),
+    ] {
+        let op = &paths[path][method];
+        assert!(
+            op.is_object(),
+            "{method} {path} missing from the OpenAPI document"
+        );
+        assert!(
+            op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+            "{method} {path} has no responses"
+        );
+    }
+    // Error responses point at the shared error schema.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for name in ["ErrorBody", "Product", "Cart", "Order", "CreateOrder"] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+    let checkout = &paths["/api/orders"]["post"];
+    assert!(
+        checkout["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"),
+        "the Idempotency-Key header is documented"
+    );
+}
