@@ -34,11 +34,15 @@ pub fn resource(config: &Config) -> Resource {
 }
 
 /// Builds the backend chosen in the configuration.
+// Without a backend feature, only `noop` exists and the resource goes unused.
+#[cfg_attr(
+    not(any(feature = "awssdk", feature = "otel")),
+    allow(unused_variables)
+)]
 pub async fn backend(
     choice: TelemetryChoice,
     resource: &Resource,
 ) -> Result<Backend, TelemetryInitError> {
-    let _ = resource;
     match choice {
         TelemetryChoice::Noop => Ok(telemetry_api::noop::backend()),
         #[cfg(feature = "awssdk")]
