@@ -280,6 +280,51 @@ lab_stop() {
     lab_log "stopped (pid $pid)"
 }
 
+# lab_already_up NAME MARKER WHERE PORT_VAR: the start preamble of an HTTP component whose script
+# defines `healthy`. Returns 0 when it already runs healthy (ours or not; says which), after waiting
+# for one of ours that is still starting; returns 1 when it must be started; dies when something
+# else holds the port. WHERE names it in messages (a URL); PORT_VAR is the setting that moves it.
+lab_already_up() {
+    local name=$1 marker=$2 where=$3 port_var=$4
+    if healthy; then
+        if lab_running "$name" "$marker"; then
+            lab_log "already running and healthy at $where (pid $(lab_read_pid "$(lab_pidfile "$name")"))"
+        else
+            lab_log "already healthy at $where (not started by these scripts; leaving it alone)"
+        fi
+        return 0
+    fi
+    if lab_running "$name" "$marker"; then
+        lab_log "running but not healthy yet; waiting"
+        lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$name")" healthy && return 0
+        lab_fail_start "$name" "$marker" "running but not healthy: $LAB_WAIT_REASON"
+    fi
+    if lab_tcp_open 127.0.0.1 "${!port_var}"; then
+        lab_die "port ${!port_var} is taken by another process that is not a healthy $name; free it or set $port_var"
+    fi
+    return 1
+}
+
+# lab_status NAME MARKER WHERE: the one-line `status` of an HTTP component whose script defines
+# `healthy`; exit code 0 when healthy.
+lab_status() {
+    local name=$1 marker=$2 where=$3
+    if healthy; then
+        if lab_running "$name" "$marker"; then
+            echo "$name: running, healthy at $where (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$marker"))"
+        else
+            echo "$name: healthy at $where (not started by these scripts)"
+        fi
+        return 0
+    fi
+    if lab_running "$name" "$marker"; then
+        echo "$name: process running (pid $(lab_read_pid "$(lab_pidfile "$name")")) but $where does not answer"
+    else
+        echo "$name: not running"
+    fi
+    return 1
+}
+
 # lab_fail_start NAME MARKER MESSAGE: show the log tail, stop what we started, exit 1.
 lab_fail_start() {
     local name=$1 marker=$2 msg=$3 log

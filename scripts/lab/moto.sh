@@ -25,22 +25,7 @@ do_install() {
 
 do_start() {
     lab_lock "$NAME"
-    if healthy; then
-        if lab_running "$NAME" "$MARKER"; then
-            lab_log "already running and healthy at $URL (pid $(lab_read_pid "$(lab_pidfile "$NAME")"))"
-        else
-            lab_log "already healthy at $URL (not started by these scripts; leaving it alone)"
-        fi
-        return 0
-    fi
-    if lab_running "$NAME" "$MARKER"; then
-        lab_log "running but not healthy yet; waiting"
-        lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$NAME")" healthy && return 0
-        lab_fail_start "$NAME" "$MARKER" "running but not healthy: $LAB_WAIT_REASON"
-    fi
-    if lab_tcp_open 127.0.0.1 "$PORT"; then
-        lab_die "port $PORT is taken by another process that is not moto; free it or set SHOP_LAB_MOTO_PORT"
-    fi
+    lab_already_up "$NAME" "$MARKER" "$URL" SHOP_LAB_MOTO_PORT && return 0
     do_install
     local start
     start=$(lab_now)
@@ -56,26 +41,7 @@ do_stop() {
 }
 
 do_status() {
-    if healthy; then
-        if lab_running "$NAME" "$MARKER"; then
-            echo "moto: running, healthy at $URL (pid $(lab_read_pid "$(lab_pidfile "$NAME")"), RSS $(lab_rss "$NAME" "$MARKER"))"
-        else
-            echo "moto: healthy at $URL (not started by these scripts)"
-        fi
-        return 0
-    fi
-    if lab_running "$NAME" "$MARKER"; then
-        echo "moto: process running (pid $(lab_read_pid "$(lab_pidfile "$NAME")")) but $HEALTH does not answer"
-    else
-        echo "moto: not running"
-    fi
-    return 1
-}
-
-do_reset() {
-    curl -fsS --max-time 10 -X POST -o /dev/null "$URL/moto-api/reset" ||
-        lab_die "reset failed: is moto running at $URL? (scripts/lab/moto.sh start)"
-    lab_log "reset all backends at $URL"
+    lab_status "$NAME" "$MARKER" "$URL"
 }
 
 do_env() {
