@@ -230,13 +230,11 @@ impl Db {
     }
 
     fn span(&self, info: &StatementInfo) -> tracing::Span {
-        let name = match &info.collection {
-            Some(c) => format!("{} {}", info.operation, c),
-            None => info.operation.to_owned(),
-        };
+        // The name and sanitised text are computed once per statement (see
+        // `describe_cached`); an unsampled span copies neither.
         tracing::info_span!(
             "db.query",
-            span.name = name,
+            span.name = info.span_name.as_str(),
             span.kind = "client",
             db.system.name = self.system.as_str(),
             db.namespace = &*self.namespace,

@@ -14,6 +14,9 @@ pub struct StatementInfo {
     pub collection: Option<String>,
     /// The statement with literals replaced by `?` and whitespace collapsed.
     pub sanitized: String,
+    /// `{operation} {collection}` (or just the operation): the span name the
+    /// semantic conventions recommend.
+    pub span_name: String,
 }
 
 const OPERATIONS: [&str; 8] = [
@@ -47,10 +50,15 @@ pub fn describe(sql: &str) -> StatementInfo {
             previous = upper;
         }
     }
+    let span_name = match &collection {
+        Some(c) => format!("{operation} {c}"),
+        None => operation.to_owned(),
+    };
     StatementInfo {
         operation,
         collection,
         sanitized,
+        span_name,
     }
 }
 
@@ -147,7 +155,9 @@ mod tests {
             (d.operation, d.collection.as_deref()),
             ("UPDATE", Some("inventory"))
         );
+        assert_eq!(d.span_name, "UPDATE inventory");
         let d = describe("SELECT 1");
+        assert_eq!(d.span_name, "SELECT");
         assert_eq!((d.operation, d.collection), ("SELECT", None));
         assert_eq!(describe("PRAGMA x").operation, "OTHER");
         assert_eq!(describe("").operation, "OTHER");
