@@ -1,25 +1,15 @@
 //! The `shop` binary as a user runs it: `--help`, start-up errors, serving
 //! with JSON logs on stdout, graceful shutdown, and the database chores.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn shop() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_shop"));
-    // Start from a clean environment so a developer's SHOP_* settings do not leak in.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("SHOP_") || k == "DATABASE_URL" {
-            c.env_remove(k);
-        }
-    }
-    c
-}
+use common::{ShopOptions, ShopProcess, TempDir};
 
-fn temp_dir() -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("shop-cli-{:016x}", rand::random::<u64>()));
-    std::fs::create_dir_all(&p).unwrap();
-    p
+fn shop() -> Command {
+    common::shop_command()
 }
 
 #[test]
@@ -73,11 +63,11 @@ fn only_compiled_backends_can_be_chosen() {
         ("awssdk", cfg!(feature = "awssdk")),
         ("otel", cfg!(feature = "otel")),
     ] {
-        let dir = temp_dir();
+        let dir = TempDir::new();
         let mut child = shop()
             .args(["--telemetry", backend, "--listen", "127.0.0.1:0"])
             .arg("--data-dir")
-            .arg(&dir)
+            .arg(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -102,7 +92,6 @@ fn only_compiled_backends_can_be_chosen() {
                 "{err}"
             );
         }
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
@@ -115,80 +104,19 @@ fn two_compiled_backends_need_a_choice() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("choose one with --telemetry"));
 }
 
-struct Running {
-    child: Child,
-    lines: std::sync::mpsc::Receiver<serde_json::Value>,
-    address: String,
-}
-
-/// Starts the binary and waits for its "listening" log line.
-fn start(dir: &std::path::Path) -> Running {
-    let mut child = shop()
-        .args([
-            "--telemetry",
-            "noop",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let v: serde_json::Value = serde_json::from_str(&line)
-                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line}"));
-            if tx.send(v).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the shop did not log that it is listening");
-        };
-        if let Some(addr) = line["message"]
-            .as_str()
-            .and_then(|m| m.strip_prefix("shop listening on "))
-        {
-            return Running {
-                child,
-                lines: rx,
-                address: addr.to_owned(),
-            };
-        }
-    }
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the shop did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Starts the binary with noop telemetry on an existing data dir.
+fn start(dir: &std::path::Path) -> ShopProcess {
+    ShopOptions::new()
+        .args(["--telemetry", "noop"])
+        .data_dir(dir)
+        .start()
 }
 
 #[test]
 fn serves_with_json_logs_and_stops_on_sigterm() {
-    let dir = temp_dir();
-    let mut running = start(&dir);
+    let tmp = TempDir::new();
+    let dir = tmp.path();
+    let mut running = start(dir);
     assert!(
         dir.join("shop.db").exists(),
         "the SQLite file lives in the data dir"
@@ -210,16 +138,11 @@ fn serves_with_json_logs_and_stops_on_sigterm() {
     assert_eq!(status, 200);
 
     // The access log line on stdout carries the request and trace ids.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let access = loop {
-        let line = running
-            .lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("an access log line");
-        if line["message"] == "request completed" {
-            break line;
-        }
-    };
+    let access = running
+        .wait_line(Duration::from_secs(10), |l| {
+            l["message"] == "request completed"
+        })
+        .expect("an access log line");
     assert_eq!(access["request_id"], request_id.as_str());
     assert_eq!(access["trace_id"], trace_id.as_str());
     assert_eq!(access["level"], "INFO");
@@ -227,25 +150,20 @@ fn serves_with_json_logs_and_stops_on_sigterm() {
     assert_eq!(access["http.response.status_code"], 200);
     assert!(access["timestamp"].as_str().unwrap().ends_with('Z'));
 
-    let status = terminate(&mut running.child);
+    let status = running.terminate();
     assert!(status.success(), "exit status {status:?}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
 fn migrate_and_seed_are_idempotent() {
-    let dir = temp_dir();
+    let tmp = TempDir::new();
+    let dir = tmp.path();
     for cmd in ["migrate", "seed", "seed", "migrate"] {
-        let out = shop()
-            .arg(cmd)
-            .arg("--data-dir")
-            .arg(&dir)
-            .output()
-            .unwrap();
+        let out = shop().arg(cmd).arg("--data-dir").arg(dir).output().unwrap();
         assert!(out.status.success(), "{cmd}: {out:?}");
     }
     // A second start finds the catalog already there and does not duplicate it.
-    let mut running = start(&dir);
+    let mut running = start(dir);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -260,6 +178,5 @@ fn migrate_and_seed_are_idempotent() {
         v["total"].as_i64().unwrap()
     });
     assert_eq!(total, 240);
-    terminate(&mut running.child);
-    let _ = std::fs::remove_dir_all(dir);
+    running.terminate();
 }
