@@ -56,6 +56,16 @@ pub const DB_COLLECTION_NAME: &str = "db.collection.name";
 pub const DB_NAMESPACE: &str = "db.namespace";
 pub const DB_RESPONSE_RETURNED_ROWS: &str = "db.response.returned_rows";
 
+// --- Calls to AWS services (client spans; X-Ray `aws` subsegments) ----------
+/// `aws-api` on client spans that call an AWS service.
+pub const RPC_SYSTEM: &str = "rpc.system";
+/// The AWS service, e.g. `SES`, `SQS`, `DynamoDB`.
+pub const RPC_SERVICE: &str = "rpc.service";
+/// The API operation, e.g. `SendEmail`.
+pub const RPC_METHOD: &str = "rpc.method";
+pub const AWS_REQUEST_ID: &str = "aws.request_id";
+pub const CLOUD_REGION: &str = "cloud.region";
+
 // --- Resource (who emits) ----------------------------------------------------
 pub const SERVICE_NAME: &str = "service.name";
 pub const SERVICE_VERSION: &str = "service.version";

@@ -1,0 +1,360 @@
+//! Shipping log lines to CloudWatch Logs with `PutLogEvents`: a bounded
+//! queue, a background task that batches within the API's limits, and the
+//! log group and stream created when missing.
+//!
+//! Used twice: for the shop's log records (JSON lines with the X-Ray trace
+//! id, so a log line leads to its trace) and, in EMF mode, for metrics
+//! written as Embedded Metric Format lines.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use telemetry_api::LogRecord;
+use telemetry_api::TraceId;
+use telemetry_api::export::{SignalCounters, without_telemetry};
+use tokio::sync::mpsc;
+
+use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+
+/// `PutLogEvents` limits: events per call, bytes per call (each event
+/// counts its UTF-8 message plus 26 bytes), and the time one call may span.
+pub const MAX_EVENTS_PER_CALL: usize = 10_000;
+pub const MAX_BYTES_PER_CALL: usize = 1_048_576;
+pub const EVENT_OVERHEAD_BYTES: usize = 26;
+pub const MAX_SPAN_PER_CALL_MS: i64 = 24 * 3600 * 1000;
+/// The largest event CloudWatch Logs accepts (longer messages are cut).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024 - EVENT_OVERHEAD_BYTES;
+
+/// Settings of one log shipper.
+#[derive(Debug, Clone)]
+pub struct LogShipConfig {
+    pub group: String,
+    pub stream: String,
+    /// Lines waiting to be shipped; more are dropped (and counted).
+    pub queue: usize,
+    /// How often a partial batch is sent.
+    pub interval: Duration,
+    /// Events per call (1..=10 000).
+    pub batch: usize,
+    pub retry: RetryPolicy,
+}
+
+/// What is queued: a shop log record (rendered in the background, off the
+/// request path) or a ready line (EMF).
+pub enum LogItem {
+    Record(LogRecord),
+    /// `count`: the signal items the line carries (an EMF line's measurements).
+    Line {
+        timestamp_ms: i64,
+        line: String,
+        count: u64,
+    },
+}
+
+/// How a record becomes a line.
+#[derive(Clone)]
+pub struct Renderer {
+    pub service: String,
+    pub format_trace_id: fn(TraceId) -> String,
+}
+
+/// The request side of a log shipper.
+pub struct LogShipper {
+    tx: mpsc::Sender<LogItem>,
+    ctl: mpsc::Sender<Control>,
+    counters: Arc<SignalCounters>,
+    closed: AtomicBool,
+}
+
+impl LogShipper {
+    pub fn start(
+        client: Client,
+        config: LogShipConfig,
+        renderer: Renderer,
+        counters: Arc<SignalCounters>,
+    ) -> LogShipper {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let (ctl, ctl_rx) = mpsc::channel(8);
+        let worker = Worker {
+            client,
+            config,
+            renderer,
+            counters: counters.clone(),
+            buffer: Vec::new(),
+            stream_ready: false,
+            failures: pipeline::FailureLog::new("PutLogEvents"),
+        };
+        tokio::spawn(without_telemetry(worker.run(rx, ctl_rx)));
+        LogShipper {
+            tx,
+            ctl,
+            counters,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues an item; never blocks. A full queue or a stopped shipper
+    /// drops it and counts its items as dropped. (`received` is counted by
+    /// the caller: a log record when it arrives, a measurement when it is
+    /// recorded.)
+    pub fn send(&self, item: LogItem) {
+        let count = item_count(&item);
+        if self.closed.load(Ordering::Relaxed) || self.tx.try_send(item).is_err() {
+            SignalCounters::add(&self.counters.dropped, count);
+        }
+    }
+
+    pub async fn flush(&self) {
+        pipeline::request(&self.ctl, Control::Flush).await;
+    }
+
+    pub async fn shutdown(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        pipeline::request(&self.ctl, Control::Shutdown).await;
+    }
+}
+
+/// One rendered event and the signal items it stands for.
+struct Event {
+    timestamp_ms: i64,
+    message: String,
+    count: u64,
+}
+
+struct Worker {
+    client: Client,
+    config: LogShipConfig,
+    renderer: Renderer,
+    counters: Arc<SignalCounters>,
+    buffer: Vec<Event>,
+    stream_ready: bool,
+    failures: pipeline::FailureLog,
+}
+
+impl Worker {
+    async fn run(mut self, mut rx: mpsc::Receiver<LogItem>, mut ctl: mpsc::Receiver<Control>) {
+        let mut tick = tokio::time::interval(self.config.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
+        loop {
+            tokio::select! {
+                biased;
+                Some(c) = ctl.recv() => {
+                    while let Ok(item) = rx.try_recv() {
+                        self.push(item);
+                    }
+                    self.send_all().await;
+                    match c {
+                        Control::Flush(ack) => { let _ = ack.send(()); }
+                        Control::Shutdown(ack) => {
+                            let _ = ack.send(());
+                            rx.close();
+                            while let Ok(item) = rx.try_recv() {
+                                SignalCounters::add(&self.counters.dropped, item_count(&item));
+                            }
+                            return;
+                        }
+                    }
+                }
+                item = rx.recv() => {
+                    let Some(item) = item else { return };
+                    self.push(item);
+                    if self.buffer.len() >= batch {
+                        self.send_all().await;
+                    }
+                }
+                _ = tick.tick() => self.send_all().await,
+            }
+        }
+    }
+
+    fn push(&mut self, item: LogItem) {
+        let (timestamp_ms, mut message, count) = match item {
+            LogItem::Record(r) => {
+                let json = telemetry_api::logs::to_json(
+                    &r,
+                    &self.renderer.service,
+                    self.renderer.format_trace_id,
+                );
+                (
+                    millis(r.timestamp),
+                    serde_json::Value::Object(json).to_string(),
+                    1,
+                )
+            }
+            LogItem::Line {
+                timestamp_ms,
+                line,
+                count,
+            } => (timestamp_ms, line, count),
+        };
+        if message.len() > MAX_EVENT_BYTES {
+            let mut cut = MAX_EVENT_BYTES;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
+        self.buffer.push(Event {
+            timestamp_ms,
+            message,
+            count,
+        });
+    }
+
+    /// Sends the buffer in as many calls as the limits require.
+    async fn send_all(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        // Events in one call must be in chronological order.
+        let mut events = std::mem::take(&mut self.buffer);
+        events.sort_by_key(|e| e.timestamp_ms);
+        let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
+        let mut start = 0;
+        while start < events.len() {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < events.len()
+                && end - start < batch
+                && bytes + events[end].message.len() + EVENT_OVERHEAD_BYTES <= MAX_BYTES_PER_CALL
+                && events[end].timestamp_ms - events[start].timestamp_ms < MAX_SPAN_PER_CALL_MS
+            {
+                bytes += events[end].message.len() + EVENT_OVERHEAD_BYTES;
+                end += 1;
+            }
+            self.put(&events[start..end]).await;
+            start = end;
+        }
+    }
+
+    async fn ensure_stream(&mut self) -> bool {
+        if self.stream_ready {
+            return true;
+        }
+        let group = self
+            .client
+            .create_log_group()
+            .log_group_name(&self.config.group)
+            .send()
+            .await;
+        if let Err(e) = &group
+            && e.code() != Some("ResourceAlreadyExistsException")
+        {
+            SignalCounters::add(&self.counters.errors, 1);
+            return false;
+        }
+        let stream = self
+            .client
+            .create_log_stream()
+            .log_group_name(&self.config.group)
+            .log_stream_name(&self.config.stream)
+            .send()
+            .await;
+        if let Err(e) = &stream
+            && e.code() != Some("ResourceAlreadyExistsException")
+        {
+            SignalCounters::add(&self.counters.errors, 1);
+            return false;
+        }
+        self.stream_ready = true;
+        true
+    }
+
+    async fn put(&mut self, events: &[Event]) {
+        let count: u64 = events.iter().map(|e| e.count).sum();
+        let input: Vec<InputLogEvent> = events
+            .iter()
+            .filter_map(|e| {
+                InputLogEvent::builder()
+                    .timestamp(e.timestamp_ms)
+                    .message(&e.message)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        // Up to two rounds: the second after creating a group or stream that
+        // was deleted behind our back.
+        for round in 0..2 {
+            if !self.ensure_stream().await {
+                break;
+            }
+            let result = with_retries(self.config.retry, &self.counters, || {
+                self.client
+                    .put_log_events()
+                    .log_group_name(&self.config.group)
+                    .log_stream_name(&self.config.stream)
+                    .set_log_events(Some(input.clone()))
+                    .send()
+            })
+            .await;
+            match result {
+                Ok(out) => {
+                    let rejected = out
+                        .rejected_log_events_info()
+                        .map_or(0, |r| rejected_count(r, events));
+                    SignalCounters::add(&self.counters.sent, count - rejected);
+                    SignalCounters::add(&self.counters.dropped, rejected);
+                    return;
+                }
+                Err(e) if round == 0 && e.code() == Some("ResourceNotFoundException") => {
+                    self.stream_ready = false;
+                }
+                Err(e) => {
+                    self.failures.report(count, &pipeline::describe(&e));
+                    break;
+                }
+            }
+        }
+        SignalCounters::add(&self.counters.dropped, count);
+    }
+}
+
+/// Events CloudWatch refused: before `too_old_end`/`expired_end`, and from
+/// `too_new_start` on.
+fn rejected_count(
+    r: &aws_sdk_cloudwatchlogs::types::RejectedLogEventsInfo,
+    events: &[Event],
+) -> u64 {
+    let n = events.len();
+    let mut rejected = vec![false; n];
+    for end in [
+        r.too_old_log_event_end_index(),
+        r.expired_log_event_end_index(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        for flag in rejected.iter_mut().take((end.max(0) as usize).min(n)) {
+            *flag = true;
+        }
+    }
+    if let Some(start) = r.too_new_log_event_start_index() {
+        for flag in rejected.iter_mut().skip(start.max(0) as usize) {
+            *flag = true;
+        }
+    }
+    events
+        .iter()
+        .zip(rejected)
+        .filter(|(_, r)| *r)
+        .map(|(e, _)| e.count)
+        .sum()
+}
+
+fn item_count(item: &LogItem) -> u64 {
+    match item {
+        LogItem::Record(_) => 1,
+        LogItem::Line { count, .. } => *count,
+    }
+}
+
+/// Milliseconds since the epoch.
+pub fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,332 @@
+//! Shipping spans to X-Ray: a bounded queue, a background task that
+//! assembles each request's spans into one segment document, and batched
+//! `PutTraceSegments` calls with retries.
+//!
+//! Spans arrive one by one as they end, children before their parent. The
+//! task holds children until their local root ends, then builds the whole
+//! segment at once. A child that ends after its root (or whose root never
+//! ends) is sent on its own as an independent subsegment after
+//! `orphan_after`, or at shutdown.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_sdk_xray::Client;
+use telemetry_api::export::{SignalCounters, without_telemetry};
+use telemetry_api::{SpanRecord, TraceId};
+use tokio::sync::mpsc;
+
+use super::segment::{SegmentContext, orphan_document, segment_documents};
+use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+
+/// Documents per `PutTraceSegments` call (what the X-Ray daemon sends).
+pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
+
+/// Settings of the trace exporter.
+#[derive(Debug, Clone)]
+pub struct TraceExportConfig {
+    /// Spans waiting to be shipped; more are dropped (and counted).
+    pub queue: usize,
+    /// Documents per call (1..=50).
+    pub batch: usize,
+    /// How often a partial batch is sent.
+    pub interval: Duration,
+    /// How long a child span waits for its local root.
+    pub orphan_after: Duration,
+    /// Children held at most (more are sent as independent subsegments).
+    pub max_pending: usize,
+    pub retry: RetryPolicy,
+}
+
+impl Default for TraceExportConfig {
+    fn default() -> Self {
+        TraceExportConfig {
+            queue: 4096,
+            batch: MAX_DOCUMENTS_PER_CALL,
+            interval: Duration::from_secs(1),
+            orphan_after: Duration::from_secs(5),
+            max_pending: 8192,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The request side: hands spans to the background task.
+pub struct TraceExporter {
+    tx: mpsc::Sender<SpanRecord>,
+    ctl: mpsc::Sender<Control>,
+    counters: Arc<SignalCounters>,
+    closed: AtomicBool,
+}
+
+impl TraceExporter {
+    /// Starts the background task on the current Tokio runtime.
+    pub fn start(
+        client: Client,
+        ctx: SegmentContext,
+        config: TraceExportConfig,
+        counters: Arc<SignalCounters>,
+    ) -> TraceExporter {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let (ctl, ctl_rx) = mpsc::channel(8);
+        let worker = Worker {
+            client,
+            assembler: Assembler::new(ctx, config.max_pending),
+            config,
+            counters: counters.clone(),
+            ready: Vec::new(),
+            failures: pipeline::FailureLog::new("PutTraceSegments"),
+        };
+        tokio::spawn(without_telemetry(worker.run(rx, ctl_rx)));
+        TraceExporter {
+            tx,
+            ctl,
+            counters,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Queues a finished span; never blocks. A full queue or a stopped
+    /// exporter drops the span and counts it.
+    pub fn export(&self, span: SpanRecord) {
+        SignalCounters::add(&self.counters.received, 1);
+        if self.closed.load(Ordering::Relaxed) || self.tx.try_send(span).is_err() {
+            SignalCounters::add(&self.counters.dropped, 1);
+        }
+    }
+
+    pub async fn flush(&self) {
+        pipeline::request(&self.ctl, Control::Flush).await;
+    }
+
+    pub async fn shutdown(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        pipeline::request(&self.ctl, Control::Shutdown).await;
+    }
+}
+
+/// A document ready to send, with how many spans it carries.
+struct Doc {
+    text: String,
+    id: String,
+    spans: u64,
+}
+
+/// Holds children until their local root arrives.
+struct Assembler {
+    ctx: SegmentContext,
+    pending: HashMap<TraceId, Vec<(SpanRecord, Instant)>>,
+    pending_count: usize,
+    max_pending: usize,
+}
+
+impl Assembler {
+    fn new(ctx: SegmentContext, max_pending: usize) -> Assembler {
+        Assembler {
+            ctx,
+            pending: HashMap::new(),
+            pending_count: 0,
+            max_pending,
+        }
+    }
+
+    /// Adds a span; returns documents that became ready and the number of
+    /// spans that were too big to send.
+    fn add(&mut self, span: SpanRecord, out: &mut Vec<Doc>) -> u64 {
+        if !span.is_local_root() {
+            if self.pending_count >= self.max_pending {
+                out.push(self.orphan(&span));
+                return 0;
+            }
+            self.pending_count += 1;
+            self.pending
+                .entry(span.context.trace_id)
+                .or_default()
+                .push((span, Instant::now()));
+            return 0;
+        }
+        let mut mine = Vec::new();
+        if let Some(waiting) = self.pending.remove(&span.context.trace_id) {
+            // The root's descendants: grow the set of known ids until stable.
+            let mut ids = vec![span.context.span_id];
+            let mut rest: Vec<(SpanRecord, Instant)> = waiting;
+            loop {
+                let before = rest.len();
+                let (found, keep): (Vec<_>, Vec<_>) = rest
+                    .into_iter()
+                    .partition(|(s, _)| s.parent_span_id.is_some_and(|p| ids.contains(&p)));
+                ids.extend(found.iter().map(|(s, _)| s.context.span_id));
+                mine.extend(found.into_iter().map(|(s, _)| s));
+                rest = keep;
+                if rest.len() == before || rest.is_empty() {
+                    break;
+                }
+            }
+            self.pending_count -= mine.len();
+            if !rest.is_empty() {
+                self.pending.insert(span.context.trace_id, rest);
+            }
+        }
+        let (docs, too_big) = segment_documents(&self.ctx, &span, &mine);
+        let spans = 1 + mine.len() as u64 - too_big as u64;
+        let id = span.context.span_id.to_hex();
+        let n = docs.len() as u64;
+        // Attribute the spans to the documents: the first carries the rest.
+        for (i, text) in docs.into_iter().enumerate() {
+            let carried = if i == 0 { spans - (n - 1) } else { 1 };
+            out.push(Doc {
+                text,
+                id: id.clone(),
+                spans: carried,
+            });
+        }
+        too_big as u64
+    }
+
+    fn orphan(&self, span: &SpanRecord) -> Doc {
+        Doc {
+            text: orphan_document(&self.ctx, span, &[]),
+            id: span.context.span_id.to_hex(),
+            spans: 1,
+        }
+    }
+
+    /// Sends children that waited longer than `age` on their own.
+    fn expire(&mut self, age: Duration, out: &mut Vec<Doc>) {
+        let now = Instant::now();
+        let ctx = &self.ctx;
+        let mut expired = 0;
+        self.pending.retain(|_, spans| {
+            spans.retain(|(s, at)| {
+                if now.duration_since(*at) >= age {
+                    out.push(Doc {
+                        text: orphan_document(ctx, s, &[]),
+                        id: s.context.span_id.to_hex(),
+                        spans: 1,
+                    });
+                    expired += 1;
+                    false
+                } else {
+                    true
+                }
+            });
+            !spans.is_empty()
+        });
+        self.pending_count -= expired;
+    }
+}
+
+struct Worker {
+    client: Client,
+    assembler: Assembler,
+    config: TraceExportConfig,
+    counters: Arc<SignalCounters>,
+    ready: Vec<Doc>,
+    failures: pipeline::FailureLog,
+}
+
+impl Worker {
+    async fn run(mut self, mut rx: mpsc::Receiver<SpanRecord>, mut ctl: mpsc::Receiver<Control>) {
+        let mut tick = tokio::time::interval(self.config.interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                Some(c) = ctl.recv() => {
+                    self.drain(&mut rx);
+                    let (ack, stop) = match c {
+                        Control::Flush(ack) => {
+                            // Children of requests still in flight keep waiting
+                            // for their root; older ones go now.
+                            self.assembler.expire(Duration::from_secs(1), &mut self.ready);
+                            (ack, false)
+                        }
+                        Control::Shutdown(ack) => {
+                            self.assembler.expire(Duration::ZERO, &mut self.ready);
+                            (ack, true)
+                        }
+                    };
+                    self.send_ready(true).await;
+                    let _ = ack.send(());
+                    if stop {
+                        rx.close();
+                        self.drop_remaining(&mut rx);
+                        return;
+                    }
+                }
+                span = rx.recv() => {
+                    let Some(span) = span else { return };
+                    self.add(span);
+                    self.send_ready(false).await;
+                }
+                _ = tick.tick() => {
+                    self.assembler.expire(self.config.orphan_after, &mut self.ready);
+                    self.send_ready(true).await;
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, span: SpanRecord) {
+        let too_big = self.assembler.add(span, &mut self.ready);
+        SignalCounters::add(&self.counters.dropped, too_big);
+    }
+
+    fn drain(&mut self, rx: &mut mpsc::Receiver<SpanRecord>) {
+        while let Ok(span) = rx.try_recv() {
+            self.add(span);
+        }
+    }
+
+    fn drop_remaining(&mut self, rx: &mut mpsc::Receiver<SpanRecord>) {
+        while let Ok(_span) = rx.try_recv() {
+            SignalCounters::add(&self.counters.dropped, 1);
+        }
+    }
+
+    /// Sends full batches, and the partial last one when `all`.
+    async fn send_ready(&mut self, all: bool) {
+        let batch = self.config.batch.clamp(1, MAX_DOCUMENTS_PER_CALL);
+        while self.ready.len() >= batch || (all && !self.ready.is_empty()) {
+            let n = self.ready.len().min(batch);
+            let docs: Vec<Doc> = self.ready.drain(..n).collect();
+            self.put(docs).await;
+        }
+    }
+
+    async fn put(&mut self, docs: Vec<Doc>) {
+        let total: u64 = docs.iter().map(|d| d.spans).sum();
+        let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
+        let result = with_retries(self.config.retry, &self.counters, || {
+            self.client
+                .put_trace_segments()
+                .set_trace_segment_documents(Some(texts.clone()))
+                .send()
+        })
+        .await;
+        match result {
+            Ok(out) => {
+                // X-Ray may refuse single documents (bad format, too old).
+                let refused: u64 = out
+                    .unprocessed_trace_segments()
+                    .iter()
+                    .filter_map(|u| u.id())
+                    .map(|id| {
+                        docs.iter()
+                            .filter(|d| d.id == id)
+                            .map(|d| d.spans)
+                            .sum::<u64>()
+                    })
+                    .sum();
+                SignalCounters::add(&self.counters.sent, total - refused.min(total));
+                SignalCounters::add(&self.counters.dropped, refused.min(total));
+            }
+            Err(e) => {
+                SignalCounters::add(&self.counters.dropped, total);
+                self.failures.report(total, &pipeline::describe(&e));
+            }
+        }
+    }
+}
