@@ -32,7 +32,7 @@ do_start() {
     lab_lock "$NAME"
     lab_already_up "$NAME" "$MARKER" "$URL" SHOP_LAB_LOCALSTACK_PORT && return 0
     do_install
-    mkdir -p "$DATA"
+    mkdir -p "$DATA/tmp"
     local start
     start=$(lab_now)
     local -a envs=(
@@ -42,6 +42,11 @@ do_start() {
         SKIP_SSL_CERT_DOWNLOAD=1
         DNS_ADDRESS=0
         "LOCALSTACK_VOLUME_DIR=$DATA"
+        # LocalStack keeps in-memory state's files (CloudWatch's metrics database) under
+        # $TMPDIR/localstack and clears that folder when it stops: with the default /tmp,
+        # stopping one instance (a fault test's private one) deletes the CloudWatch
+        # database of every other instance. Each instance gets its own.
+        "TMPDIR=$DATA/tmp"
         # URLs LocalStack hands out (SQS queue URLs, ...) must resolve without internet DNS:
         "LOCALSTACK_HOST=127.0.0.1:$PORT"
         SQS_ENDPOINT_STRATEGY=path

@@ -1,0 +1,235 @@
+//! Behaviour under faults: the emulators stop mid-run. The shop keeps
+//! answering as before, every lost item is counted, and export resumes by
+//! itself when the emulators come back.
+//!
+//! This test runs its own LocalStack and moto (the lab scripts with a
+//! private state directory and free ports), so stopping them does not
+//! disturb the other tests.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::common::{self, TempDir};
+use crate::support::*;
+
+/// A private emulator pair managed by the lab scripts.
+struct PrivateLab {
+    state: TempDir,
+    localstack_port: u16,
+    moto_port: u16,
+}
+
+impl PrivateLab {
+    fn new() -> PrivateLab {
+        PrivateLab {
+            state: TempDir::new(),
+            localstack_port: common::free_port(),
+            moto_port: common::free_port(),
+        }
+    }
+
+    fn script(&self, name: &str, verb: &str) {
+        let out = Command::new(common::repo_root().join(format!("scripts/lab/{name}.sh")))
+            .arg(verb)
+            .env("SHOP_LAB_STATE", self.state.path())
+            .env("SHOP_LAB_LOCALSTACK_PORT", self.localstack_port.to_string())
+            .env("SHOP_LAB_MOTO_PORT", self.moto_port.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}.sh {verb}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn start(&self) {
+        self.script("localstack", "start");
+        self.script("moto", "start");
+    }
+
+    fn stop(&self) {
+        self.script("moto", "stop");
+        self.script("localstack", "stop");
+    }
+
+    fn env(&self) -> BTreeMap<String, String> {
+        let mut env = lab_env().clone();
+        for (k, v) in env.iter_mut() {
+            if k.starts_with("AWS_ENDPOINT_URL_") {
+                let port = if k.ends_with("XRAY") || k.ends_with("DYNAMODB") {
+                    self.moto_port
+                } else {
+                    self.localstack_port
+                };
+                *v = format!("http://127.0.0.1:{port}");
+            }
+        }
+        env
+    }
+}
+
+impl Drop for PrivateLab {
+    fn drop(&mut self) {
+        for name in ["moto", "localstack"] {
+            let _ = Command::new(common::repo_root().join(format!("scripts/lab/{name}.sh")))
+                .arg("stop")
+                .env("SHOP_LAB_STATE", self.state.path())
+                .env("SHOP_LAB_LOCALSTACK_PORT", self.localstack_port.to_string())
+                .env("SHOP_LAB_MOTO_PORT", self.moto_port.to_string())
+                .output();
+        }
+    }
+}
+
+/// Sends `n` requests of a fixed mix and checks each status; returns the
+/// trace ids.
+async fn drive(shop: &common::ShopProcess, n: usize) -> Vec<String> {
+    let c = http();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (path, status) = if i % 4 == 3 {
+            ("/api/products/999999".to_owned(), 404)
+        } else {
+            (format!("/api/products/{}", 1 + i % 50), 200)
+        };
+        let r = c.get(shop.url(&path)).send().await.unwrap();
+        assert_eq!(
+            r.status().as_u16(),
+            status,
+            "{path} while the sinks are in trouble"
+        );
+        ids.push(r.headers()["x-trace-id"].to_str().unwrap().to_owned());
+    }
+    ids
+}
+
+fn signal(stats: &Value, signal: &str, counter: &str) -> u64 {
+    stats["export"][signal][counter].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sinks_down_then_back() {
+    lab_env(); // the venvs are installed
+    let lab = PrivateLab::new();
+    lab.start();
+    let env = lab.env();
+    let service = unique("faults");
+    let shop = awssdk_shop(&service, &env)
+        // Small queues, so that an outage overflows them and memory stays bounded.
+        .env("SHOP_XRAY_QUEUE", "64")
+        .env("SHOP_CW_LOGS_QUEUE", "64")
+        .env("SHOP_AWS_MAX_ATTEMPTS", "2")
+        .env("SHOP_AWS_ATTEMPT_TIMEOUT_MS", "1000")
+        .start();
+
+    // 1. Healthy.
+    drive(&shop, 20).await;
+    let before = flush_accounted(&shop).await;
+    assert_eq!(signal(&before, "spans", "dropped"), 0);
+    assert!(signal(&before, "spans", "sent") >= 20);
+
+    // 2. The emulators stop mid-run: the shop answers exactly as before.
+    lab.stop();
+    drive(&shop, 200).await;
+    let r = http().get(shop.url("/api/health")).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        200,
+        "the shop is healthy without its telemetry sinks"
+    );
+    // A flush now cannot reach the sinks: it either reports that (503) or
+    // completes after counting the losses.
+    let r = http()
+        .post(shop.url("/api/telemetry/flush"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = stats(&shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert!(
+            signal(&during, s, "dropped") > 0,
+            "{s}: losses are counted: {}",
+            during["export"][s]
+        );
+        assert!(
+            signal(&during, s, "errors") > 0,
+            "{s}: failed calls are counted"
+        );
+    }
+    assert!(signal(&during, "spans", "retries") > 0);
+
+    // 3. The emulators return (empty: their state was in memory); export
+    //    resumes by itself, log group and stream are re-created.
+    lab.start();
+    // What was queued during the outage drains (sent or counted as lost).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let resumed = flush_accounted(&shop).await;
+    let after_ids = drive(&shop, 12).await;
+    let after = flush_accounted(&shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert_eq!(
+            signal(&after, s, "dropped"),
+            signal(&resumed, s, "dropped"),
+            "{s}: nothing more is lost once the sinks are back"
+        );
+        assert!(
+            signal(&after, s, "sent") > signal(&resumed, s, "sent"),
+            "{s} flows again"
+        );
+    }
+    let xray = xray(&env);
+    for id in &after_ids {
+        assert_eq!(
+            wait_trace(&xray, id, 1).await.len(),
+            1,
+            "trace {id} arrived"
+        );
+    }
+    let events = log_events(&logs(&env), &format!("/shop-lab-test/{service}")).await;
+    let joined = events
+        .iter()
+        .filter_map(|(_, m)| serde_json::from_str::<Value>(m).ok())
+        .filter(|v| {
+            v["trace_id"]
+                .as_str()
+                .is_some_and(|t| after_ids.iter().any(|a| a == t))
+        })
+        .count();
+    assert!(
+        joined >= after_ids.len(),
+        "the new requests' logs arrived: {joined}"
+    );
+    let requests = metric_statistic(
+        &cloudwatch(&env),
+        &format!("ShopLabTest/{service}"),
+        "http.server.requests",
+        &[
+            ("service.name", service.as_str()),
+            ("http.request.method", "GET"),
+            ("http.route", "/api/products/{id}"),
+            ("http.response.status_code", "200"),
+        ],
+        "Sum",
+    )
+    .await;
+    assert_eq!(requests, 9.0, "the 9 successful requests after the outage");
+
+    // 4. Shutdown (SIGTERM) flushes what is queued.
+    let mut shop = shop;
+    let last = drive(&shop, 4).await;
+    let status = shop.terminate();
+    assert!(status.success());
+    for id in &last {
+        assert_eq!(
+            wait_trace(&xray, id, 1).await.len(),
+            1,
+            "trace {id} was flushed at shutdown"
+        );
+    }
+}
