@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `SHOP_XRAY_SAMPLING_SOURCE` | `auto` | `auto` (API, then file, then default rule), `api`, `local` |
 //! | `SHOP_XRAY_SAMPLING_RULES` | none | local rules file (X-Ray SDK format) |
+//! | `SHOP_XRAY_ORIGIN` | none | segment `origin` and the rules' service type, e.g. `AWS::ECS::Container` |
 //! | `SHOP_XRAY_QUEUE` | 4096 | spans waiting to be sent |
 //! | `SHOP_XRAY_BATCH` | 50 | segment documents per `PutTraceSegments` (max 50) |
 //! | `SHOP_XRAY_INTERVAL_MS` | 1000 | how often partial batches are sent |
@@ -39,6 +40,8 @@ use crate::xray::sampling_source::SourcePreference;
 pub struct Config {
     pub sampling_source: SourcePreference,
     pub sampling_rules: Option<String>,
+    /// X-Ray's `origin` for segments (and the service type rules match).
+    pub origin: Option<String>,
     pub traces: TraceExportConfig,
     pub metrics: MetricsConfig,
     pub logs: LogShipConfig,
@@ -143,6 +146,14 @@ impl Config {
         Ok(Config {
             sampling_source,
             sampling_rules: get("SHOP_XRAY_SAMPLING_RULES"),
+            origin: match get("SHOP_XRAY_ORIGIN") {
+                Some(o) if !o.trim().starts_with("AWS::") => {
+                    return Err(format!(
+                        "SHOP_XRAY_ORIGIN={o}: expected an X-Ray origin such as AWS::ECS::Container"
+                    ));
+                }
+                o => o.map(|o| o.trim().to_owned()),
+            },
             traces,
             metrics,
             logs,

@@ -115,6 +115,7 @@ pub async fn backend(resource: &Resource) -> Result<Backend, Error> {
     .map_err(Error)?;
     let sampler = Arc::new(XraySampler::new(
         resource.service_name.clone(),
+        config.origin.clone().unwrap_or_default(),
         rules,
         source.clone(),
     ));
@@ -126,7 +127,7 @@ pub async fn backend(resource: &Resource) -> Result<Backend, Error> {
 
     let traces = TraceExporter::start(
         xray_client(spans),
-        SegmentContext::new(resource),
+        SegmentContext::new(resource, config.origin.clone()),
         config.traces.clone(),
         spans.clone(),
     );

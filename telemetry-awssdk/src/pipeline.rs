@@ -220,7 +220,39 @@ pub async fn request(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_xray::operation::put_trace_segments::PutTraceSegmentsError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
     use std::sync::atomic::Ordering;
+
+    fn service_error(status: u16, code: &str) -> SdkError<PutTraceSegmentsError, HttpResponse> {
+        SdkError::service_error(
+            PutTraceSegmentsError::generic(ErrorMetadata::builder().code(code).build()),
+            HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty()),
+        )
+    }
+
+    #[test]
+    fn outages_and_throttling_are_retried_validation_errors_are_not() {
+        assert!(is_retryable(&service_error(500, "InternalFailure")));
+        assert!(is_retryable(&service_error(503, "ServiceUnavailable")));
+        assert!(is_retryable(&service_error(
+            429,
+            "TooManyRequestsException"
+        )));
+        // X-Ray and CloudWatch throttle with a 400 and a code.
+        assert!(is_retryable(&service_error(400, "ThrottledException")));
+        assert!(is_retryable(&service_error(400, "Throttling")));
+        assert!(is_retryable(
+            &SdkError::<PutTraceSegmentsError, HttpResponse>::timeout_error("slow")
+        ));
+        assert!(!is_retryable(&service_error(
+            400,
+            "InvalidRequestException"
+        )));
+        assert!(!is_retryable(&service_error(403, "AccessDeniedException")));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn retries_are_bounded_and_counted() {

@@ -233,3 +233,82 @@ async fn sinks_down_then_back() {
         );
     }
 }
+
+/// The sinks answer slowly (past the attempt timeout), with 503s, and with
+/// throttling errors, one after the other, through a fault-injecting
+/// pass-through in front of the real emulators. Responses never change;
+/// every failed attempt and retry is counted; export resumes afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_erroring_and_throttling_sinks() {
+    use crate::chaos::{Chaos, Fault};
+    let mut env = lab_env().clone();
+    let xray_chaos = Chaos::start(&env["AWS_ENDPOINT_URL_XRAY"]).await;
+    let cw_chaos = Chaos::start(&env["AWS_ENDPOINT_URL_CLOUDWATCH"]).await;
+    let logs_chaos = Chaos::start(&env["AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"]).await;
+    env.insert("AWS_ENDPOINT_URL_XRAY".into(), xray_chaos.url.clone());
+    env.insert("AWS_ENDPOINT_URL_CLOUDWATCH".into(), cw_chaos.url.clone());
+    env.insert(
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS".into(),
+        logs_chaos.url.clone(),
+    );
+    let service = unique("chaos");
+    let shop = awssdk_shop(&service, &env)
+        .env("SHOP_AWS_ATTEMPT_TIMEOUT_MS", "300")
+        .env("SHOP_AWS_MAX_ATTEMPTS", "3")
+        .start();
+    let set = |f: Fault| {
+        xray_chaos.set(f);
+        cw_chaos.set(f);
+        logs_chaos.set(f);
+    };
+
+    let mut previous = flush_accounted(&shop).await;
+    for fault in [
+        Fault::Slow(Duration::from_secs(2)),
+        Fault::Unavailable,
+        Fault::Throttle,
+    ] {
+        set(fault);
+        drive(&shop, 8).await;
+        let r = http()
+            .post(shop.url("/api/telemetry/flush"))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(r.status().as_u16(), 200 | 503),
+            "{fault:?}: {}",
+            r.status()
+        );
+        let now = stats(&shop).await;
+        for s in ["spans", "logs", "metrics"] {
+            assert!(
+                signal(&now, s, "errors") > signal(&previous, s, "errors"),
+                "{fault:?}: {s} failures are counted: {}",
+                now["export"][s]
+            );
+            assert!(
+                signal(&now, s, "retries") > signal(&previous, s, "retries"),
+                "{fault:?}: {s} is retried"
+            );
+            assert!(
+                signal(&now, s, "dropped") > signal(&previous, s, "dropped"),
+                "{fault:?}: {s} losses are counted"
+            );
+        }
+        previous = now;
+    }
+
+    set(Fault::None);
+    let ids = drive(&shop, 6).await;
+    let after = flush_accounted(&shop).await;
+    assert!(signal(&after, "spans", "sent") > signal(&previous, "spans", "sent"));
+    let xray = xray(lab_env());
+    for id in &ids {
+        assert_eq!(
+            wait_trace(&xray, id, 1).await.len(),
+            1,
+            "trace {id} arrived"
+        );
+    }
+}

@@ -8,6 +8,7 @@
 //! The emulators are installed and started by `scripts/lab/*.sh` when they
 //! are not running; a failure to start them fails the tests.
 
+mod chaos;
 #[path = "../common/mod.rs"]
 mod common;
 mod support;

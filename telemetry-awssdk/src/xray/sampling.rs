@@ -70,15 +70,15 @@ impl Rule {
             .store(rate.clamp(0.0, 1.0).to_bits(), Ordering::Relaxed);
     }
 
-    fn matches(&self, service: &str, params: &SamplingParams<'_>) -> bool {
+    fn matches(&self, service: &str, service_type: &str, params: &SamplingParams<'_>) -> bool {
         let attr = |key: &str| match telemetry_api::value::find(params.attributes, key) {
             Some(Value::Str(s)) => s.to_string(),
             Some(other) => other.to_string(),
             None => String::new(),
         };
         glob(&self.service_name, service)
-            // The shop runs as a plain process (no `AWS::…` origin), so only `*` matches.
-            && glob(&self.service_type, "")
+            // The segment's origin (`AWS::ECS::Container`, …; empty for a plain process).
+            && glob(&self.service_type, service_type)
             && glob(&self.host, &attr(semconv::SERVER_ADDRESS))
             && glob(&self.http_method, &attr(semconv::HTTP_REQUEST_METHOD))
             && glob(&self.url_path, &attr(semconv::URL_PATH))
@@ -183,14 +183,22 @@ pub enum RulesSource {
 /// the API sends new ones.
 pub struct XraySampler {
     service: String,
+    service_type: String,
     rules: RwLock<Arc<Vec<Arc<Rule>>>>,
     source: RwLock<RulesSource>,
 }
 
 impl XraySampler {
-    pub fn new(service: impl Into<String>, rules: Vec<Rule>, source: RulesSource) -> XraySampler {
+    /// `service_type` is the segments' `origin` (empty when not set).
+    pub fn new(
+        service: impl Into<String>,
+        service_type: impl Into<String>,
+        rules: Vec<Rule>,
+        source: RulesSource,
+    ) -> XraySampler {
         let s = XraySampler {
             service: service.into(),
+            service_type: service_type.into(),
             rules: RwLock::new(Arc::new(Vec::new())),
             source: RwLock::new(RulesSource::Default),
         };
@@ -221,7 +229,10 @@ impl XraySampler {
     /// The rules' decision for a new trace (ignoring any upstream decision).
     pub fn decide(&self, params: &SamplingParams<'_>) -> bool {
         let rules = self.rules();
-        let Some(rule) = rules.iter().find(|r| r.matches(&self.service, params)) else {
+        let Some(rule) = rules
+            .iter()
+            .find(|r| r.matches(&self.service, &self.service_type, params))
+        else {
             return false;
         };
         rule.stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -344,6 +355,7 @@ mod tests {
         checkout.http_method = "POST".into();
         let s = XraySampler::new(
             "shop",
+            "",
             vec![Rule::catch_all("Default", 0, 0.0), checkout],
             RulesSource::Default,
         );
@@ -373,6 +385,7 @@ mod tests {
     fn fixed_rate_is_respected_and_upstream_decisions_win() {
         let s = XraySampler::new(
             "shop",
+            "",
             vec![Rule::catch_all("Default", 0, 0.25)],
             RulesSource::Default,
         );
@@ -383,6 +396,7 @@ mod tests {
 
         let off = XraySampler::new(
             "shop",
+            "",
             vec![Rule::catch_all("Default", 0, 0.0)],
             RulesSource::Default,
         );
@@ -393,12 +407,29 @@ mod tests {
         assert!(!off.should_sample(&params(&[], Some(&undecided))));
         let on = XraySampler::new(
             "shop",
+            "",
             vec![Rule::catch_all("Default", 0, 1.0)],
             RulesSource::Default,
         );
         assert!(on.should_sample(&params(&[], Some(&undecided))));
         let no = SpanContext::remote(TraceId(5), SpanId(5), false);
         assert!(!on.should_sample(&params(&[], Some(&no))));
+    }
+
+    #[test]
+    fn rules_can_match_the_origin() {
+        let rules = || {
+            vec![Rule::catch_all("Default", 0, 0.0), {
+                let mut r = Rule::catch_all("ecs only", 0, 1.0);
+                r.priority = 1;
+                r.service_type = "AWS::ECS::*".into();
+                r
+            }]
+        };
+        let plain = XraySampler::new("shop", "", rules(), RulesSource::Default);
+        let on_ecs = XraySampler::new("shop", "AWS::ECS::Container", rules(), RulesSource::Default);
+        assert!(!plain.decide(&params(&[], None)));
+        assert!(on_ecs.decide(&params(&[], None)));
     }
 
     #[test]

@@ -73,12 +73,15 @@ pub struct SegmentContext {
     pub service_name: String,
     pub service_version: String,
     pub environment: String,
+    /// X-Ray's `origin` (`AWS::ECS::Container`, `AWS::EC2::Instance`, …), when known.
+    pub origin: Option<String>,
     pub sdk_version: &'static str,
 }
 
 impl SegmentContext {
-    pub fn new(resource: &Resource) -> SegmentContext {
+    pub fn new(resource: &Resource, origin: Option<String>) -> SegmentContext {
         SegmentContext {
+            origin,
             service_name: segment_name(&resource.service_name),
             service_version: resource.service_version.clone(),
             environment: resource.environment.clone(),
@@ -302,6 +305,9 @@ fn span_document(ctx: &SegmentContext, span: &SpanRecord, is_segment: bool) -> M
         doc.insert("aws".into(), Json::Object(aws));
     }
     if is_segment {
+        if let Some(origin) = &ctx.origin {
+            doc.insert("origin".into(), json!(origin));
+        }
         doc.insert("service".into(), json!({ "version": ctx.service_version }));
         doc.insert(
             "aws".into(),
@@ -510,6 +516,7 @@ mod tests {
             service_name: "shop-orders".into(),
             service_version: "0.1.0".into(),
             environment: "test".into(),
+            origin: Some("AWS::ECS::Container".into()),
             sdk_version: "0.1.0",
         }
     }
@@ -591,6 +598,7 @@ mod tests {
         assert_eq!((docs.len(), too_big), (1, 0));
         let d: Json = serde_json::from_str(&docs[0]).unwrap();
         assert_eq!(d["name"], "shop-orders");
+        assert_eq!(d["origin"], "AWS::ECS::Container");
         assert_eq!(d["id"], "0000000000000001");
         assert_eq!(d["trace_id"], "1-65590000-000000000000000000000001");
         assert_eq!(d["parent_id"], "00000000000000aa");
