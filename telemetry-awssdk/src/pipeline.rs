@@ -8,6 +8,7 @@
 //! are turned off; [`with_retries`] does them, so they are counted too.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -19,7 +20,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use telemetry_api::export::SignalCounters;
-use tokio::sync::oneshot;
+
+use tokio::sync::{mpsc, oneshot};
 
 /// Counts every HTTP request an SDK client puts on the wire, and its body
 /// size, into a signal's counters.
@@ -205,12 +207,61 @@ pub enum Control {
     Shutdown(oneshot::Sender<()>),
 }
 
+/// The request side of a signal's pipeline: a bounded queue of items and a
+/// control channel to its background worker. Offering never blocks: a full
+/// queue, or a pipeline already shut down, drops the item and counts it.
+pub struct Inlet<T> {
+    tx: mpsc::Sender<T>,
+    ctl: mpsc::Sender<Control>,
+    dropped: Arc<SignalCounters>,
+    closed: AtomicBool,
+}
+
+/// The worker side of an [`Inlet`]: items and control messages.
+pub struct Outlet<T> {
+    pub items: mpsc::Receiver<T>,
+    pub control: mpsc::Receiver<Control>,
+}
+
+impl<T> Inlet<T> {
+    /// A queue of `capacity` items whose losses count into `counters.dropped`.
+    pub fn new(capacity: usize, counters: Arc<SignalCounters>) -> (Inlet<T>, Outlet<T>) {
+        let (tx, items) = mpsc::channel(capacity.max(1));
+        let (ctl, control) = mpsc::channel(8);
+        (
+            Inlet {
+                tx,
+                ctl,
+                dropped: counters,
+                closed: AtomicBool::new(false),
+            },
+            Outlet { items, control },
+        )
+    }
+
+    /// Queues `item`, which stands for `count` signal items (a span, a log
+    /// record, an EMF line's measurements).
+    pub fn offer(&self, item: T, count: u64) {
+        if self.closed.load(Ordering::Relaxed) || self.tx.try_send(item).is_err() {
+            SignalCounters::add(&self.dropped.dropped, count);
+        }
+    }
+
+    /// Resolves when the worker has sent everything queued so far.
+    pub async fn flush(&self) {
+        request(&self.ctl, Control::Flush).await;
+    }
+
+    /// Flushes and stops the worker; later offers are dropped and counted.
+    pub async fn shutdown(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        request(&self.ctl, Control::Shutdown).await;
+    }
+}
+
 /// Sends a control message and waits for the worker's answer (immediately
 /// when the worker has already stopped).
-pub async fn request(
-    ctl: &tokio::sync::mpsc::Sender<Control>,
-    make: fn(oneshot::Sender<()>) -> Control,
-) {
+pub async fn request(ctl: &mpsc::Sender<Control>, make: fn(oneshot::Sender<()>) -> Control) {
     let (tx, rx) = oneshot::channel();
     if ctl.send(make(tx)).await.is_ok() {
         let _ = rx.await;

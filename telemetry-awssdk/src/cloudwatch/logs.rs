@@ -7,7 +7,6 @@
 //! written as Embedded Metric Format lines.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::Client;
@@ -16,9 +15,8 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use telemetry_api::LogRecord;
 use telemetry_api::TraceId;
 use telemetry_api::export::{SignalCounters, without_telemetry};
-use tokio::sync::mpsc;
 
-use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+use crate::pipeline::{self, Control, Inlet, Outlet, RetryPolicy, with_retries};
 
 /// `PutLogEvents` limits: events per call, bytes per call (each event
 /// counts its UTF-8 message plus 26 bytes), and the time one call may span.
@@ -64,10 +62,7 @@ pub struct Renderer {
 
 /// The request side of a log shipper.
 pub struct LogShipper {
-    tx: mpsc::Sender<LogItem>,
-    ctl: mpsc::Sender<Control>,
-    counters: Arc<SignalCounters>,
-    closed: AtomicBool,
+    inlet: Inlet<LogItem>,
 }
 
 impl LogShipper {
@@ -77,24 +72,18 @@ impl LogShipper {
         renderer: Renderer,
         counters: Arc<SignalCounters>,
     ) -> LogShipper {
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let (ctl, ctl_rx) = mpsc::channel(8);
+        let (inlet, outlet) = Inlet::new(config.queue, counters.clone());
         let worker = Worker {
             client,
             config,
             renderer,
-            counters: counters.clone(),
+            counters,
             buffer: Vec::new(),
             stream_ready: false,
             failures: pipeline::FailureLog::new("PutLogEvents"),
         };
-        tokio::spawn(without_telemetry(worker.run(rx, ctl_rx)));
-        LogShipper {
-            tx,
-            ctl,
-            counters,
-            closed: AtomicBool::new(false),
-        }
+        tokio::spawn(without_telemetry(worker.run(outlet)));
+        LogShipper { inlet }
     }
 
     /// Queues an item; never blocks. A full queue or a stopped shipper
@@ -103,18 +92,15 @@ impl LogShipper {
     /// recorded.)
     pub fn send(&self, item: LogItem) {
         let count = item_count(&item);
-        if self.closed.load(Ordering::Relaxed) || self.tx.try_send(item).is_err() {
-            SignalCounters::add(&self.counters.dropped, count);
-        }
+        self.inlet.offer(item, count);
     }
 
     pub async fn flush(&self) {
-        pipeline::request(&self.ctl, Control::Flush).await;
+        self.inlet.flush().await;
     }
 
     pub async fn shutdown(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        pipeline::request(&self.ctl, Control::Shutdown).await;
+        self.inlet.shutdown().await;
     }
 }
 
@@ -136,7 +122,11 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::Receiver<LogItem>, mut ctl: mpsc::Receiver<Control>) {
+    async fn run(mut self, outlet: Outlet<LogItem>) {
+        let Outlet {
+            items: mut rx,
+            control: mut ctl,
+        } = outlet;
         let mut tick = tokio::time::interval(self.config.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);

@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use aws_sdk_xray::Client;
@@ -19,7 +18,7 @@ use telemetry_api::{SpanRecord, TraceId};
 use tokio::sync::mpsc;
 
 use super::segment::{SegmentContext, orphan_document, segment_documents};
-use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+use crate::pipeline::{self, Control, Inlet, Outlet, RetryPolicy, with_retries};
 
 /// Documents per `PutTraceSegments` call (what the X-Ray daemon sends).
 pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
@@ -55,10 +54,8 @@ impl Default for TraceExportConfig {
 
 /// The request side: hands spans to the background task.
 pub struct TraceExporter {
-    tx: mpsc::Sender<SpanRecord>,
-    ctl: mpsc::Sender<Control>,
+    inlet: Inlet<SpanRecord>,
     counters: Arc<SignalCounters>,
-    closed: AtomicBool,
 }
 
 impl TraceExporter {
@@ -69,8 +66,7 @@ impl TraceExporter {
         config: TraceExportConfig,
         counters: Arc<SignalCounters>,
     ) -> TraceExporter {
-        let (tx, rx) = mpsc::channel(config.queue.max(1));
-        let (ctl, ctl_rx) = mpsc::channel(8);
+        let (inlet, outlet) = Inlet::new(config.queue, counters.clone());
         let worker = Worker {
             client,
             assembler: Assembler::new(ctx, config.max_pending),
@@ -79,31 +75,23 @@ impl TraceExporter {
             ready: Vec::new(),
             failures: pipeline::FailureLog::new("PutTraceSegments"),
         };
-        tokio::spawn(without_telemetry(worker.run(rx, ctl_rx)));
-        TraceExporter {
-            tx,
-            ctl,
-            counters,
-            closed: AtomicBool::new(false),
-        }
+        tokio::spawn(without_telemetry(worker.run(outlet)));
+        TraceExporter { inlet, counters }
     }
 
     /// Queues a finished span; never blocks. A full queue or a stopped
     /// exporter drops the span and counts it.
     pub fn export(&self, span: SpanRecord) {
         SignalCounters::add(&self.counters.received, 1);
-        if self.closed.load(Ordering::Relaxed) || self.tx.try_send(span).is_err() {
-            SignalCounters::add(&self.counters.dropped, 1);
-        }
+        self.inlet.offer(span, 1);
     }
 
     pub async fn flush(&self) {
-        pipeline::request(&self.ctl, Control::Flush).await;
+        self.inlet.flush().await;
     }
 
     pub async fn shutdown(&self) {
-        self.closed.store(true, Ordering::Relaxed);
-        pipeline::request(&self.ctl, Control::Shutdown).await;
+        self.inlet.shutdown().await;
     }
 }
 
@@ -228,7 +216,11 @@ struct Worker {
 }
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::Receiver<SpanRecord>, mut ctl: mpsc::Receiver<Control>) {
+    async fn run(mut self, outlet: Outlet<SpanRecord>) {
+        let Outlet {
+            items: mut rx,
+            control: mut ctl,
+        } = outlet;
         let mut tick = tokio::time::interval(self.config.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
