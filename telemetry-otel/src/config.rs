@@ -348,7 +348,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.id_scheme, IdScheme::Random);
-        assert!(config(&[("OTEL_PROPAGATORS", "none")]).unwrap().propagators.is_empty());
+        assert!(
+            config(&[("OTEL_PROPAGATORS", "none")])
+                .unwrap()
+                .propagators
+                .is_empty()
+        );
     }
 
     #[test]
@@ -359,7 +364,10 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
             ("OTEL_EXPORTER_OTLP_TIMEOUT", "soon"),
             ("OTEL_BSP_MAX_QUEUE_SIZE", "0"),
-            ("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sideways"),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                "sideways",
+            ),
             ("SHOP_OTEL_ID_GENERATOR", "uuid"),
         ] {
             let e = config(&[(k, v)]).unwrap_err();

@@ -79,6 +79,8 @@ pub fn span_kind(k: api::SpanKind) -> opentelemetry::trace::SpanKind {
     }
 }
 
+// Takes the `Cow` itself (not `&str`): the variant tells whether the text is a constant.
+#[allow(clippy::ptr_arg)]
 fn string_value(s: &Cow<'static, str>) -> StringValue {
     match s {
         // Constants stay borrowed: no allocation for them.

@@ -36,9 +36,8 @@ fn retry_policy() -> RetryPolicy {
 /// TLS (the collector is a local sidecar; an `https` endpoint fails at the
 /// first export with an error saying so).
 fn http_client(t: &Transport, tally: &Arc<Tally>) -> Result<CountingHttpClient, Error> {
-    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
-        Error("the otel backend must be built inside a Tokio runtime".to_owned())
-    })?;
+    let runtime = tokio::runtime::Handle::try_current()
+        .map_err(|_| Error("the otel backend must be built inside a Tokio runtime".to_owned()))?;
     let client = reqwest::Client::builder()
         .timeout(t.timeout)
         .build()
@@ -54,8 +53,11 @@ fn http_client(t: &Transport, tally: &Arc<Tally>) -> Result<CountingHttpClient, 
 /// encoded size here, so gRPC `bytes` stay 0.
 fn grpc_interceptor(
     tally: &Arc<Tally>,
-) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone + Send + Sync + 'static
-{
+) -> impl FnMut(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status>
++ Clone
++ Send
++ Sync
++ 'static {
     let tally = tally.clone();
     move |request| {
         tally.api_call(0);

@@ -19,9 +19,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use opentelemetry::Context;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
-use opentelemetry::Context;
 use opentelemetry_aws::trace::{XrayIdGenerator, XrayPropagator};
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
 use opentelemetry_sdk::trace::{IdGenerator as SdkIdGenerator, RandomIdGenerator};
@@ -242,7 +242,10 @@ mod tests {
         let p = OtelPropagator::new(&[PropagatorName::TraceContext, PropagatorName::Xray]);
         for (k, v) in [
             (TRACEPARENT, "00-zz-00f067aa0ba902b7-01"),
-            (TRACEPARENT, "00-00000000000000000000000000000000-00f067aa0ba902b7-01"),
+            (
+                TRACEPARENT,
+                "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            ),
             (X_AMZN_TRACE_ID, "Root=garbage"),
             (X_AMZN_TRACE_ID, ""),
         ] {

@@ -21,7 +21,9 @@
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::resource::{EnvResourceDetector, ResourceDetector, TelemetryResourceDetector};
+use opentelemetry_sdk::resource::{
+    EnvResourceDetector, ResourceDetector, TelemetryResourceDetector,
+};
 use telemetry_api::semconv;
 
 use crate::config::Env;
@@ -92,10 +94,15 @@ mod tests {
         assert_eq!(get(&plain, "service.name").as_deref(), Some("shop-orders"));
         assert_eq!(get(&plain, "service.version").as_deref(), Some("1.2.3"));
         assert_eq!(get(&plain, "shop.role").as_deref(), Some("orders"));
-        assert_eq!(get(&plain, "telemetry.sdk.name").as_deref(), Some("opentelemetry"));
+        assert_eq!(
+            get(&plain, "telemetry.sdk.name").as_deref(),
+            Some("opentelemetry")
+        );
         assert!(get(&plain, "process.pid").is_some());
 
-        let named = resource(&r, &|k| (k == "OTEL_SERVICE_NAME").then(|| "checkout".to_owned()));
+        let named = resource(&r, &|k| {
+            (k == "OTEL_SERVICE_NAME").then(|| "checkout".to_owned())
+        });
         assert_eq!(get(&named, "service.name").as_deref(), Some("checkout"));
     }
 }

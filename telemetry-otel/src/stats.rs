@@ -278,9 +278,9 @@ impl HttpClient for CountingHttpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         self.tally.api_call(request.body().len());
         let client = self.client.clone();
-        let call = self
-            .runtime
-            .spawn(without_telemetry(async move { client.send_bytes(request).await }));
+        let call = self.runtime.spawn(without_telemetry(async move {
+            client.send_bytes(request).await
+        }));
         match call.await {
             Ok(response) => response,
             // The runtime is shutting down: the request never went out.
