@@ -16,7 +16,7 @@
 //! | `name`, `kind`, times | `name`, `kind`, `start_time_unix_nano`, `end_time_unix_nano` |
 //! | `attributes` | `attributes`, as they are (semantic-convention keys) |
 //! | `request_id` | attribute `shop.request.id` on the service's local root span |
-//! | `events` | `events`; one with `exception.*` fields is named `exception`, as the convention asks |
+//! | `events` | `events`; one with `exception.*` fields is named `exception`, as the convention asks; an ERROR-level event too, with `exception.message` from its `error` field (or message) and the message kept in `shop.event.message` |
 //! | `dropped_events` | `dropped_events_count` |
 //! | `status` | `status` (`ERROR` with the `error.type` as message, else `UNSET`) |
 //! | `target` | instrumentation scope name |
@@ -27,6 +27,7 @@ use opentelemetry::trace::{Event, SpanContext, Status, TraceFlags};
 use opentelemetry::{InstrumentationScope, KeyValue};
 use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use telemetry_api::record::SpanEvent;
+use telemetry_api::semconv;
 use telemetry_api::{SpanRecord, SpanStatus};
 
 use crate::convert;
@@ -107,26 +108,38 @@ pub fn scope(target: &'static str) -> InstrumentationScope {
 }
 
 fn event(e: SpanEvent) -> Event {
+    let mut attributes: Vec<KeyValue> = e.attributes.iter().map(convert::key_value).collect();
     let name: Cow<'static, str> = if e.is_exception() {
         // Semantic conventions: exceptions are events named `exception`.
+        Cow::Borrowed("exception")
+    } else if e.level == tracing::Level::ERROR {
+        // An ERROR event inside a span is how the shop reports a failure
+        // (`tracing::error!(error = %e, "upstream failure")`): record it as
+        // an exception too, so trace views show it as one. The message is
+        // the `error` field when there is one, else the event's message.
+        let message = e
+            .attributes
+            .iter()
+            .find(|kv| kv.key == "error")
+            .map(|kv| kv.value.to_string())
+            .unwrap_or_else(|| e.name.to_string());
+        attributes.push(KeyValue::new(semconv::EXCEPTION_MESSAGE, message));
+        attributes.push(KeyValue::new(EVENT_MESSAGE, e.name));
         Cow::Borrowed("exception")
     } else {
         e.name
     };
-    Event::new(
-        name,
-        e.timestamp,
-        e.attributes.iter().map(convert::key_value).collect(),
-        0,
-    )
+    Event::new(name, e.timestamp, attributes, 0)
 }
+
+/// Keeps the original message of an ERROR event recorded as an exception.
+pub const EVENT_MESSAGE: &str = "shop.event.message";
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
     use std::time::{Duration, SystemTime};
-    use telemetry_api::semconv;
     use telemetry_api::{SpanContext as ApiContext, SpanId, SpanKind, TraceId};
 
     #[test]
