@@ -17,14 +17,18 @@
 //! it; the default is the specification's `cumulative` (each point is the
 //! total since start: a lost export loses nothing, the next one carries the
 //! total). For CloudWatch through ADOT use `delta`: CloudWatch stores each
-//! datum as the statistic of one period, so with cumulative input the
-//! collector's `awsemf` exporter must turn sums into deltas itself. It does
-//! so with a per-series calculator that remembers the previous value, drops
-//! the first point of every series unless `retain_initial_value_of_delta_metric`
-//! is set, and forgets everything when the collector restarts (read in
-//! opentelemetry-collector-contrib, `exporter/awsemfexporter/datapoint.go`:
-//! `adjustToDelta`, `retainInitialValueForDelta`). With delta points each
-//! export maps to one EMF datum as it is.
+//! datum as the statistic of one period, and the collector's `awsemf`
+//! exporter handles cumulative input only partly. Cumulative *sums* it turns
+//! into deltas with a per-series calculator that remembers the previous
+//! value, drops the first point of every series (unless
+//! `retain_initial_value_of_delta_metric` is set) and forgets everything when
+//! the collector restarts; cumulative *histograms* it does not convert at
+//! all, so CloudWatch would receive running totals (count and sum since the
+//! process started) as if they were one period's statistics. (Read in the
+//! `awsemfexporter` vendored by ADOT v0.49.0, `datapoint.go`: `getDataPoints`
+//! sets `adjustToDelta` for cumulative sums only; the histogram
+//! `CalculateDeltaDatapoints` passes count/sum/min/max through.) With delta
+//! points every export maps to one EMF datum as it is.
 //! (The `awssdk` backend aggregates per flush interval into `PutMetricData`,
 //! which is delta by construction.)
 
