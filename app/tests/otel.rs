@@ -20,3 +20,6 @@ mod xray;
 
 #[path = "otel/faults.rs"]
 mod faults;
+
+#[path = "otel/xray_export.rs"]
+mod xray_export;

@@ -170,28 +170,20 @@ pub fn router(store: Store) -> Router {
         .with_state(store)
 }
 
-/// A receiver running on its own thread and runtime (so sync and async
-/// tests alike can use it); stops when dropped.
-pub struct Capture {
+/// An HTTP server on its own thread and runtime (so sync and async tests
+/// alike can use it); stops when dropped.
+pub struct Server {
     addr: SocketAddr,
-    store: Store,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Capture {
-    /// Listens on `127.0.0.1` at a free port.
-    pub fn start() -> std::io::Result<Capture> {
-        Capture::start_on("127.0.0.1:0".parse().expect("valid address"))
-    }
-
-    /// Listens on `addr`.
-    pub fn start_on(addr: SocketAddr) -> std::io::Result<Capture> {
+impl Server {
+    /// Serves `app` on `addr` (port 0: a free port).
+    pub fn start(addr: SocketAddr, app: Router) -> std::io::Result<Server> {
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let store = Store::default();
-        let app = router(store.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name(format!("otlp-capture-{}", addr.port()))
@@ -214,9 +206,8 @@ impl Capture {
                         .await;
                 });
             })?;
-        Ok(Capture {
+        Ok(Server {
             addr,
-            store,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -226,17 +217,13 @@ impl Capture {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`: the base URL for an OTLP/HTTP exporter.
+    /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
-impl Drop for Capture {
+impl Drop for Server {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -244,6 +231,39 @@ impl Drop for Capture {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// A capture receiver on its own thread (see [`Server`]).
+pub struct Capture {
+    server: Server,
+    store: Store,
+}
+
+impl Capture {
+    /// Listens on `127.0.0.1` at a free port.
+    pub fn start() -> std::io::Result<Capture> {
+        Capture::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Listens on `addr`.
+    pub fn start_on(addr: SocketAddr) -> std::io::Result<Capture> {
+        let store = Store::default();
+        let server = Server::start(addr, router(store.clone()))?;
+        Ok(Capture { server, store })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL for an OTLP/HTTP exporter.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }
 

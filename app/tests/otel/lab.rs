@@ -37,24 +37,48 @@ fn rotel_binary() -> (PathBuf, String) {
     (lib, libdir)
 }
 
-/// A private rotel: OTLP in on two free ports, OTLP/HTTP out to `upstream`.
+/// A private rotel: OTLP in on two free ports, out through one exporter.
 pub struct Rotel {
     child: Option<Child>,
     pub grpc_port: u16,
     pub http_port: u16,
-    upstream: String,
+    exporter: Vec<String>,
     log: PathBuf,
     _dir: TempDir,
 }
 
 impl Rotel {
+    /// Forwards OTLP/HTTP to `upstream` (a capture receiver).
     pub fn start(upstream: &str) -> Rotel {
+        Rotel::start_with(&[
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-endpoint",
+            upstream,
+            "--otlp-exporter-protocol",
+            "http",
+        ])
+    }
+
+    /// Converts traces to X-Ray segments and sends them to `endpoint`.
+    pub fn start_xray(endpoint: &str) -> Rotel {
+        Rotel::start_with(&[
+            "--exporter",
+            "aws-xray",
+            "--xray-exporter-region",
+            "us-east-1",
+            "--xray-exporter-custom-endpoint",
+            endpoint,
+        ])
+    }
+
+    fn start_with(exporter: &[&str]) -> Rotel {
         let dir = TempDir::new();
         let mut r = Rotel {
             child: None,
             grpc_port: common::free_port(),
             http_port: common::free_port(),
-            upstream: upstream.to_owned(),
+            exporter: exporter.iter().map(|s| s.to_string()).collect(),
             log: dir.path().join("rotel.log"),
             _dir: dir,
         };
@@ -71,24 +95,22 @@ impl Rotel {
             .unwrap();
         let child = Command::new(bin)
             .env("LD_LIBRARY_PATH", libdir)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
             .args([
                 "start",
                 "--otlp-grpc-endpoint",
                 &format!("127.0.0.1:{}", self.grpc_port),
                 "--otlp-http-endpoint",
                 &format!("127.0.0.1:{}", self.http_port),
-                "--exporter",
-                "otlp",
-                "--otlp-exporter-endpoint",
-                &self.upstream,
-                "--otlp-exporter-protocol",
-                "http",
                 // Forward quickly (default 200 ms).
                 "--batch-timeout",
                 "50ms",
                 "--log-format",
                 "text",
             ])
+            .args(&self.exporter)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
