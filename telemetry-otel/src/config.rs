@@ -98,8 +98,9 @@ pub enum PropagatorName {
 pub enum IdScheme {
     /// 128 random bits (W3C).
     Random,
-    /// First 32 bits are the epoch seconds, so X-Ray accepts the id (it
-    /// rejects traces whose time part is more than 30 days old).
+    /// First 32 bits are the epoch seconds, as X-Ray trace ids have them
+    /// (`1-<8 hex digits of epoch seconds>-<24 hex digits>`), so X-Ray
+    /// accepts the id.
     Xray,
 }
 
