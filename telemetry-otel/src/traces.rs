@@ -190,6 +190,33 @@ mod tests {
         assert_eq!(d.span_kind, opentelemetry::trace::SpanKind::Server);
         assert_eq!(d.status, Status::error("503"));
         assert_eq!(d.events.events[0].name, "exception");
+        // An ERROR event without exception fields becomes one too, keeping its message.
+        let e = event(SpanEvent {
+            name: Cow::Borrowed("upstream failure"),
+            timestamp: start,
+            level: tracing::Level::ERROR,
+            attributes: vec![telemetry_api::KeyValue::new("error", "connection refused")],
+        });
+        assert_eq!(e.name, "exception");
+        let get = |k: &str| {
+            e.attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == k)
+                .map(|kv| kv.value.to_string())
+        };
+        assert_eq!(
+            get("exception.message").as_deref(),
+            Some("connection refused")
+        );
+        assert_eq!(get(EVENT_MESSAGE).as_deref(), Some("upstream failure"));
+        // Other events keep their name.
+        let info = event(SpanEvent {
+            name: Cow::Borrowed("request completed"),
+            timestamp: start,
+            level: tracing::Level::INFO,
+            attributes: vec![],
+        });
+        assert_eq!(info.name, "request completed");
         assert_eq!(d.events.dropped_count, 2);
         assert_eq!(d.instrumentation_scope.name(), "shop::http");
         assert!(

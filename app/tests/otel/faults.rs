@@ -157,3 +157,101 @@ fn the_collector_dies_mid_run_and_export_resumes_by_itself() {
     }
     assert!(shop.terminate().success());
 }
+
+/// A real socket that accepts connections and never answers: the slowest
+/// possible collector. (Not a fake service: it speaks no protocol at all.)
+struct Unresponsive {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Unresponsive {
+    fn start() -> Unresponsive {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => held.push(conn),
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Unresponsive { port, stop }
+    }
+}
+
+impl Drop for Unresponsive {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn a_collector_that_never_answers_costs_requests_nothing() {
+    let sink = Unresponsive::start();
+    let mut shop = ShopOptions::new()
+        .args(["--telemetry", "otel"])
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{}", sink.port),
+        )
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "500")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("OTEL_BLRP_SCHEDULE_DELAY", "100")
+        .env("OTEL_METRIC_EXPORT_INTERVAL", "300")
+        .env("OTEL_BSP_MAX_QUEUE_SIZE", "64")
+        .env("OTEL_BLRP_MAX_QUEUE_SIZE", "64")
+        .start();
+    let http = Http::new();
+    let mut slowest = Duration::ZERO;
+    for _ in 0..300 {
+        let t = Instant::now();
+        assert_eq!(http.get(&shop.url("/api/products/2")).status, 200);
+        slowest = slowest.max(t.elapsed());
+    }
+    assert!(
+        slowest < Duration::from_secs(2),
+        "slowest request {slowest:?}"
+    );
+
+    // Exports time out (each attempt after 500 ms): counted as errors and drops.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let stats = http.get(&shop.url("/api/telemetry/stats")).body;
+        if n(&stats, "spans", "dropped") > 0
+            && n(&stats, "spans", "errors") > 0
+            && n(&stats, "logs", "errors") > 0
+            && n(&stats, "spans", "sent") == 0
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no timeouts counted: {stats}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A flush against a hung collector fails in bounded time, and so does
+    // shutdown: the process still exits on SIGTERM.
+    let t = Instant::now();
+    let flushed = http.post(&shop.url("/api/telemetry/flush"), &serde_json::json!({}));
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "flush took {:?}",
+        t.elapsed()
+    );
+    assert_ne!(
+        flushed.status, 200,
+        "a flush that could not send says so: {}",
+        flushed.body
+    );
+    let t = Instant::now();
+    shop.terminate();
+    assert!(
+        t.elapsed() < Duration::from_secs(25),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
+}
