@@ -23,3 +23,6 @@ mod faults;
 
 #[path = "otel/xray_export.rs"]
 mod xray_export;
+
+#[path = "otel/sampling.rs"]
+mod sampling;
