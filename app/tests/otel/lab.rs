@@ -319,6 +319,36 @@ pub fn order_body(cart: &str) -> Json {
     })
 }
 
+/// The exact tree of a checkout in the split topology (see [`render_tree`]):
+/// the orders service's server span with its database spans, the payment,
+/// and the call to inventory, under which inventory's own server span and
+/// its query hang.
+pub fn checkout_tree(orders: &str, inventory: &str) -> String {
+    [
+        (0, orders, "server POST /api/orders"),
+        (1, orders, "client SELECT orders"),
+        (1, orders, "client SELECT carts"),
+        (1, orders, "client SELECT cart_items"),
+        (1, orders, "client POST /api/inventory/check"),
+        (2, inventory, "server POST /api/inventory/check"),
+        (3, inventory, "client SELECT products"),
+        (1, orders, "internal payment.authorize"),
+        (1, orders, "client BEGIN"),
+        (1, orders, "client INSERT orders"),
+        (1, orders, "client UPDATE inventory"),
+        (1, orders, "client SELECT inventory"),
+        (1, orders, "client INSERT inventory_movements"),
+        (1, orders, "client INSERT order_items"),
+        (1, orders, "client UPDATE carts"),
+        (1, orders, "client COMMIT"),
+        (1, orders, "client SELECT orders"),
+        (1, orders, "client SELECT order_items"),
+    ]
+    .iter()
+    .map(|(depth, service, span)| format!("{}{service} {span}\n", "  ".repeat(*depth)))
+    .collect()
+}
+
 /// The spans of one trace, rendered as an indented tree of
 /// `service kind name [status]` lines, children in start-time order: the
 /// shape a trace view shows, and what the tests compare exactly.

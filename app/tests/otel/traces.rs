@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::{ShopOptions, TempDir};
-use crate::lab::{Http, Pipeline, order_body, totals_by};
+use crate::lab::{Http, Pipeline, checkout_tree, order_body, totals_by};
 
 const INCOMING_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const INCOMING_PARENT: &str = "b7ad6b7169203331";
@@ -94,26 +94,7 @@ fn a_checkout_trace_crosses_two_services_over_otlp_http() {
     // inventory continues the trace in the other service.
     pipeline.expect_tree(
         INCOMING_TRACE,
-        "\
-shop-orders server POST /api/orders
-  shop-orders client SELECT orders
-  shop-orders client SELECT carts
-  shop-orders client SELECT cart_items
-  shop-orders client POST /api/inventory/check
-    shop-inventory server POST /api/inventory/check
-      shop-inventory client SELECT products
-  shop-orders internal payment.authorize
-  shop-orders client BEGIN
-  shop-orders client INSERT orders
-  shop-orders client UPDATE inventory
-  shop-orders client SELECT inventory
-  shop-orders client INSERT inventory_movements
-  shop-orders client INSERT order_items
-  shop-orders client UPDATE carts
-  shop-orders client COMMIT
-  shop-orders client SELECT orders
-  shop-orders client SELECT order_items
-",
+        &checkout_tree("shop-orders", "shop-inventory"),
     );
     pipeline.expect_tree(
         &missing_trace,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::common::{ShopOptions, TempDir};
-use crate::lab::{Http, Pipeline, order_body, totals_by};
+use crate::lab::{Http, Pipeline, checkout_tree, order_body, totals_by};
 
 const ROOT: &str = "1-5759e988-bd862e3fe1be46a994272793";
 const TRACE: &str = "5759e988bd862e3fe1be46a994272793";
@@ -90,29 +90,7 @@ fn an_x_ray_trace_crosses_two_services_over_otlp_grpc() {
         .cloned();
     assert!(line.is_some(), "an access log line with trace_id {ROOT}");
 
-    pipeline.expect_tree(
-        TRACE,
-        "\
-shop-orders server POST /api/orders
-  shop-orders client SELECT orders
-  shop-orders client SELECT carts
-  shop-orders client SELECT cart_items
-  shop-orders client POST /api/inventory/check
-    inventory-xray server POST /api/inventory/check
-      inventory-xray client SELECT products
-  shop-orders internal payment.authorize
-  shop-orders client BEGIN
-  shop-orders client INSERT orders
-  shop-orders client UPDATE inventory
-  shop-orders client SELECT inventory
-  shop-orders client INSERT inventory_movements
-  shop-orders client INSERT order_items
-  shop-orders client UPDATE carts
-  shop-orders client COMMIT
-  shop-orders client SELECT orders
-  shop-orders client SELECT order_items
-",
-    );
+    pipeline.expect_tree(TRACE, &checkout_tree("shop-orders", "inventory-xray"));
     let spans = pipeline.capture.store().spans();
     let server = spans
         .iter()
