@@ -16,7 +16,6 @@
 //! carried from an incoming request to outgoing ones (a gap of the contract,
 //! shared by both backends).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use opentelemetry::Context;
@@ -168,25 +167,26 @@ pub fn format_trace_id(scheme: IdScheme) -> fn(TraceId) -> String {
     }
 }
 
-/// Headers as a map, for tests.
-#[derive(Default, Debug)]
-pub struct HeaderMap(pub HashMap<&'static str, String>);
-
-impl Injector for HeaderMap {
-    fn set(&mut self, key: &'static str, value: String) {
-        self.0.insert(key, value);
-    }
-}
-
-impl Extractor for HeaderMap {
-    fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
+    /// Headers as a map.
+    #[derive(Default, Debug)]
+    struct HeaderMap(HashMap<&'static str, String>);
+
+    impl Injector for HeaderMap {
+        fn set(&mut self, key: &'static str, value: String) {
+            self.0.insert(key, value);
+        }
+    }
+
+    impl Extractor for HeaderMap {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).map(String::as_str)
+        }
+    }
 
     const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
