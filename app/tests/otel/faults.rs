@@ -109,6 +109,10 @@ fn the_collector_dies_mid_run_and_export_resumes_by_itself() {
         "memory grew from {rss_before} KiB to {rss_during} KiB in {during:?} ({during_outage} requests)"
     );
 
+    println!(
+        "outage: {during_outage} requests in {during:?}, slowest {slowest:?}, RSS {rss_before} -> {rss_during} KiB; stats {stats}"
+    );
+
     // Back on the same ports: export resumes with no help (no flush call).
     // Requests keep coming; the first ones may still meet a full queue
     // (the backlog goes first), so wait until one sent after the restart
