@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole local lab. usage: lab.sh up|down|status|env|install [component...]
 # Components (default: all, in this order): mariadb localstack moto rotel.
+# Optional ones, only when named: capture (the OTLP capture receiver), xraypass (X-Ray workaround).
 #   up      start each in sequence (installing what is missing); stops at the first failure
 #   down    stop each (reverse order); only what these scripts started
 #   status  one line per component; exit 1 if any is not running and healthy
@@ -9,6 +10,7 @@
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ALL=(mariadb localstack moto rotel)
+OPTIONAL=(capture xraypass)
 
 usage() {
     echo "usage: $(basename "$0") {up|down|status|env|install} [$(
@@ -24,7 +26,7 @@ shift
 comps=("$@")
 ((${#comps[@]})) || comps=("${ALL[@]}")
 for c in "${comps[@]}"; do
-    [[ " ${ALL[*]} " == *" $c "* ]] || { echo "lab: unknown component '$c'" >&2; usage; }
+    [[ " ${ALL[*]} ${OPTIONAL[*]} " == *" $c "* ]] || { echo "lab: unknown component '$c'" >&2; usage; }
 done
 
 case "$verb" in

@@ -6,10 +6,13 @@
 #   SHOP_LAB_ROTEL_EXPORTER=blackhole  (default) accept and discard everything
 #   SHOP_LAB_ROTEL_EXPORTER=otlp       forward all signals to SHOP_LAB_ROTEL_OTLP_ENDPOINT (required),
 #                                      SHOP_LAB_ROTEL_OTLP_PROTOCOL=http (default) | grpc
+#   SHOP_LAB_ROTEL_EXPORTER=capture    forward all signals over OTLP/HTTP to the capture receiver
+#                                      (capture.sh, 127.0.0.1:SHOP_LAB_CAPTURE_PORT, default 4319)
 #   SHOP_LAB_ROTEL_EXPORTER=xray       traces to X-Ray at SHOP_LAB_ROTEL_XRAY_ENDPOINT (default: moto);
 #                                      metrics/logs receivers are then disabled by rotel. NOTE: rotel
 #                                      sends `content-encoding: gzip` with an uncompressed body, which
-#                                      moto rejects (500): point it at a header-dropping pass-through.
+#                                      moto rejects (500): point it at the header-dropping pass-through,
+#                                      xraypass.sh (SHOP_LAB_ROTEL_XRAY_ENDPOINT=http://127.0.0.1:5001).
 #   SHOP_LAB_ROTEL_EXPORTER=custom     no exporter flags: configure rotel with your own ROTEL_* variables
 #                                      (e.g. ROTEL_EXPORTERS=..., see README.md)
 # Debug logging of what arrives: SHOP_LAB_ROTEL_DEBUG=traces,metrics,logs (any subset),
@@ -67,6 +70,11 @@ build_args() {
                 --otlp-exporter-endpoint "$SHOP_LAB_ROTEL_OTLP_ENDPOINT"
                 --otlp-exporter-protocol "${SHOP_LAB_ROTEL_OTLP_PROTOCOL:-http}")
             ;;
+        capture)
+            ARGS+=(--exporter otlp
+                --otlp-exporter-endpoint "http://127.0.0.1:$SHOP_LAB_CAPTURE_PORT"
+                --otlp-exporter-protocol http)
+            ;;
         xray)
             ARGS+=(--exporter aws-xray
                 --xray-exporter-region "$SHOP_LAB_AWS_REGION"
@@ -74,7 +82,7 @@ build_args() {
             ;;
         custom) ;;
         *)
-            lab_die "unknown SHOP_LAB_ROTEL_EXPORTER=$EXPORTER (blackhole|otlp|xray|custom)"
+            lab_die "unknown SHOP_LAB_ROTEL_EXPORTER=$EXPORTER (blackhole|otlp|capture|xray|custom)"
             ;;
     esac
     local sig

@@ -1,0 +1,506 @@
+//! One private pipeline per test: shop(s) → a private rotel → an in-process
+//! capture receiver, all on free loopback ports, so the tests run in
+//! parallel and a fault test can kill its own collector.
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use otlp_capture::{Capture, FlatMetric, FlatSpan};
+use serde_json::Value as Json;
+
+use crate::common::{self, TempDir};
+
+/// The `rotel-agent` binary of the lab's venv and the directory of the
+/// shared libpython it links (installs the venv if missing; panics loudly
+/// when rotel cannot be installed: nothing here may be skipped).
+fn rotel_binary() -> (PathBuf, String) {
+    common::lab_install("rotel");
+    let python = common::lab_venv_bin("rotel", "python");
+    let venv = python.parent().unwrap().parent().unwrap().to_path_buf();
+    let lib = std::fs::read_dir(venv.join("lib"))
+        .expect("the rotel venv has a lib dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("site-packages/rotel/rotel-agent"))
+        .find(|p| p.exists())
+        .expect("rotel-agent is in the rotel venv");
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import sysconfig; print(sysconfig.get_config_var('LIBDIR') or '')",
+        ])
+        .output()
+        .expect("the venv's python runs");
+    let libdir = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (lib, libdir)
+}
+
+/// A private rotel: OTLP in on two free ports, out through one exporter.
+pub struct Rotel {
+    child: Option<Child>,
+    pub grpc_port: u16,
+    pub http_port: u16,
+    exporter: Vec<String>,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Rotel {
+    /// Forwards OTLP/HTTP to `upstream` (a capture receiver).
+    pub fn start(upstream: &str) -> Rotel {
+        Rotel::start_with(&[
+            "--exporter",
+            "otlp",
+            "--otlp-exporter-endpoint",
+            upstream,
+            "--otlp-exporter-protocol",
+            "http",
+        ])
+    }
+
+    /// Converts traces to X-Ray segments and sends them to `endpoint`.
+    pub fn start_xray(endpoint: &str) -> Rotel {
+        Rotel::start_with(&[
+            "--exporter",
+            "aws-xray",
+            "--xray-exporter-region",
+            "us-east-1",
+            "--xray-exporter-custom-endpoint",
+            endpoint,
+        ])
+    }
+
+    fn start_with(exporter: &[&str]) -> Rotel {
+        let dir = TempDir::new();
+        let mut r = Rotel {
+            child: None,
+            grpc_port: common::free_port(),
+            http_port: common::free_port(),
+            exporter: exporter.iter().map(|s| s.to_string()).collect(),
+            log: dir.path().join("rotel.log"),
+            _dir: dir,
+        };
+        r.spawn();
+        r
+    }
+
+    fn spawn(&mut self) {
+        let (bin, libdir) = rotel_binary();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(bin)
+            .env("LD_LIBRARY_PATH", libdir)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .args([
+                "start",
+                "--otlp-grpc-endpoint",
+                &format!("127.0.0.1:{}", self.grpc_port),
+                "--otlp-http-endpoint",
+                &format!("127.0.0.1:{}", self.http_port),
+                // Forward quickly (default 200 ms).
+                "--batch-timeout",
+                "50ms",
+                "--log-format",
+                "text",
+            ])
+            .args(&self.exporter)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("rotel-agent starts");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !(port_open(self.grpc_port) && port_open(self.http_port)) {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("rotel exited ({status}):\n{}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "rotel is not listening after 30 s:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: the collector vanishes mid-run.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same ports.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn http_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.grpc_port)
+    }
+}
+
+impl Drop for Rotel {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn port_open(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+/// The whole private pipeline.
+pub struct Pipeline {
+    pub capture: Capture,
+    pub rotel: Rotel,
+}
+
+impl Pipeline {
+    pub fn start() -> Pipeline {
+        let capture = Capture::start().expect("the capture receiver listens");
+        let rotel = Rotel::start(&capture.url());
+        Pipeline { capture, rotel }
+    }
+
+    /// Environment for a shop exporting to this pipeline's rotel with
+    /// `protocol` (`http/protobuf` or `grpc`), exporting fast.
+    pub fn shop_env(&self, protocol: &str) -> Vec<(String, String)> {
+        let endpoint = match protocol {
+            "grpc" => self.rotel.grpc_endpoint(),
+            _ => self.rotel.http_endpoint(),
+        };
+        [
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+            ("OTEL_BLRP_SCHEDULE_DELAY", "100"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "500"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    /// Waits (up to 20 s) until `ready` holds for what was captured; panics
+    /// with `what` and rotel's log otherwise.
+    pub fn wait(&self, what: &str, ready: impl Fn(&otlp_capture::Store) -> bool) {
+        if !self
+            .capture
+            .store()
+            .wait_until(Duration::from_secs(20), ready)
+        {
+            panic!(
+                "the capture receiver never saw {what}; it has {} spans, {} logs, {} metric exports\nrotel log:\n{}",
+                self.capture.store().spans().len(),
+                self.capture.store().logs().len(),
+                self.capture.store().metric_requests().len(),
+                self.rotel.log_text()
+            );
+        }
+    }
+}
+
+impl Pipeline {
+    /// Waits until the trace's rendered tree (see [`render_tree`]) is
+    /// exactly `expected`; panics showing both otherwise.
+    pub fn expect_tree(&self, trace_id: &str, expected: &str) {
+        let store = self.capture.store();
+        if !store.wait_until(Duration::from_secs(20), |s| {
+            render_tree(&s.spans(), trace_id) == expected
+        }) {
+            panic!(
+                "trace {trace_id}:\n--- expected\n{expected}--- captured\n{}",
+                render_tree(&store.spans(), trace_id)
+            );
+        }
+    }
+}
+
+/// A blocking HTTP client for the tests (the shop processes are driven from
+/// plain `#[test]` threads).
+pub struct Http {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+/// An answer: status, headers, JSON body (`Null` when not JSON).
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Json,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("no {name} header"))
+    }
+}
+
+impl Http {
+    pub fn new() -> Http {
+        Http {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn send(&self, r: reqwest::RequestBuilder) -> Answer {
+        self.rt.block_on(async {
+            let r = r.send().await.expect("the shop answers");
+            let status = r.status().as_u16();
+            let headers = r.headers().clone();
+            let text = r.text().await.unwrap_or_default();
+            Answer {
+                status,
+                headers,
+                body: serde_json::from_str(&text).unwrap_or(Json::Null),
+            }
+        })
+    }
+
+    pub fn get(&self, url: &str) -> Answer {
+        self.send(self.client.get(url))
+    }
+
+    pub fn post(&self, url: &str, body: &Json) -> Answer {
+        self.send(self.client.post(url).json(body))
+    }
+
+    pub fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+}
+
+/// The checkout request body (the same as the API tests use).
+pub fn order_body(cart: &str) -> Json {
+    serde_json::json!({
+        "cart_id": cart,
+        "email": "learner@example.com",
+        "shipping_address": {
+            "name": "Aiko Tanaka",
+            "line1": "1-2-3 Marunouchi",
+            "city": "Tokyo",
+            "postal_code": "100-0005",
+            "country": "JP"
+        },
+        "payment": { "token": "tok_visa" }
+    })
+}
+
+/// The exact tree of a checkout in the split topology (see [`render_tree`]):
+/// the orders service's server span with its database spans, the payment,
+/// and the call to inventory, under which inventory's own server span and
+/// its query hang.
+pub fn checkout_tree(orders: &str, inventory: &str) -> String {
+    [
+        (0, orders, "server POST /api/orders"),
+        (1, orders, "client SELECT orders"),
+        (1, orders, "client SELECT carts"),
+        (1, orders, "client SELECT cart_items"),
+        (1, orders, "client POST /api/inventory/check"),
+        (2, inventory, "server POST /api/inventory/check"),
+        (3, inventory, "client SELECT products"),
+        (1, orders, "internal payment.authorize"),
+        (1, orders, "client BEGIN"),
+        (1, orders, "client INSERT orders"),
+        (1, orders, "client UPDATE inventory"),
+        (1, orders, "client SELECT inventory"),
+        (1, orders, "client INSERT inventory_movements"),
+        (1, orders, "client INSERT order_items"),
+        (1, orders, "client UPDATE carts"),
+        (1, orders, "client COMMIT"),
+        (1, orders, "client SELECT orders"),
+        (1, orders, "client SELECT order_items"),
+    ]
+    .iter()
+    .map(|(depth, service, span)| format!("{}{service} {span}\n", "  ".repeat(*depth)))
+    .collect()
+}
+
+/// The spans of one trace, rendered as an indented tree of
+/// `service kind name [status]` lines, children in start-time order: the
+/// shape a trace view shows, and what the tests compare exactly.
+pub fn render_tree(spans: &[FlatSpan], trace_id: &str) -> String {
+    let mut trace: Vec<&FlatSpan> = spans.iter().filter(|s| s.trace_id() == trace_id).collect();
+    trace.sort_by_key(|s| s.span.start_time_unix_nano);
+    let ids: Vec<String> = trace.iter().map(|s| s.span_id()).collect();
+    let mut out = String::new();
+    fn walk(
+        out: &mut String,
+        trace: &[&FlatSpan],
+        parent: &dyn Fn(&FlatSpan) -> bool,
+        depth: usize,
+    ) {
+        for s in trace.iter().filter(|s| parent(s)) {
+            let kind = match s.span.kind {
+                1 => "internal",
+                2 => "server",
+                3 => "client",
+                4 => "producer",
+                5 => "consumer",
+                _ => "unspecified",
+            };
+            let status = match s.span.status.as_ref().map(|st| st.code) {
+                Some(2) => " [error]",
+                Some(1) => " [ok]",
+                _ => "",
+            };
+            out.push_str(&format!(
+                "{}{} {kind} {}{status}\n",
+                "  ".repeat(depth),
+                s.resource_str("service.name").unwrap_or("?"),
+                s.span.name
+            ));
+            let id = s.span_id();
+            walk(
+                out,
+                trace,
+                &|c: &FlatSpan| c.parent_span_id() == id,
+                depth + 1,
+            );
+        }
+    }
+    // Roots: no parent, or a parent outside the captured trace (the caller's).
+    walk(
+        &mut out,
+        &trace,
+        &|s: &FlatSpan| !ids.contains(&s.parent_span_id()),
+        0,
+    );
+    out
+}
+
+/// The total of a counter or the sample count of a histogram of `service`,
+/// per value of the data point attribute `key`, over every export, whatever
+/// the temporality:
+/// cumulative points are totals (keep the latest per series), delta points
+/// are increments (add them up).
+pub fn totals_by(
+    metrics: &[FlatMetric],
+    service: &str,
+    name: &str,
+    key: &str,
+) -> BTreeMap<String, u64> {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    use opentelemetry_proto::tonic::metrics::v1::number_data_point::Value as N;
+    const DELTA: i32 = 1;
+    // series (service + attributes) → (time, value) latest, or the running sum.
+    let mut latest: BTreeMap<String, (u64, u64, String)> = BTreeMap::new();
+    let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+    for m in metrics
+        .iter()
+        .filter(|m| m.metric.name == name && m.resource_str_or("service.name") == service)
+    {
+        let points: Vec<(String, u64, u64, bool)> = match &m.metric.data {
+            Some(Data::Sum(s)) => s
+                .data_points
+                .iter()
+                .map(|p| {
+                    let v = match p.value {
+                        Some(N::AsInt(i)) => i as u64,
+                        Some(N::AsDouble(d)) => d as u64,
+                        None => 0,
+                    };
+                    (
+                        series(service, &p.attributes, key),
+                        p.time_unix_nano,
+                        v,
+                        s.aggregation_temporality == DELTA,
+                    )
+                })
+                .collect(),
+            Some(Data::Histogram(h)) => h
+                .data_points
+                .iter()
+                .map(|p| {
+                    (
+                        series(service, &p.attributes, key),
+                        p.time_unix_nano,
+                        p.count,
+                        h.aggregation_temporality == DELTA,
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (series, time, value, delta) in points {
+            let group = series.split('|').nth(1).unwrap_or_default().to_owned();
+            if delta {
+                *sums.entry(group).or_default() += value;
+            } else {
+                let e = latest.entry(series).or_insert((0, 0, group));
+                if time >= e.0 {
+                    e.0 = time;
+                    e.1 = value;
+                }
+            }
+        }
+    }
+    for (_, (_, value, group)) in latest {
+        *sums.entry(group).or_default() += value;
+    }
+    sums
+}
+
+/// `service|<value of key>|<all attributes>`: one time series.
+fn series(
+    service: &str,
+    attributes: &[opentelemetry_proto::tonic::common::v1::KeyValue],
+    key: &str,
+) -> String {
+    let group = otlp_capture::query::attr_str(attributes, key)
+        .map(str::to_owned)
+        .or_else(|| otlp_capture::query::attr_i64(attributes, key).map(|i| i.to_string()))
+        .unwrap_or_default();
+    let mut all: Vec<String> = attributes
+        .iter()
+        .map(|kv| format!("{}={:?}", kv.key, kv.value))
+        .collect();
+    all.sort();
+    format!("{service}|{group}|{}", all.join(","))
+}
+
+/// Resource string lookup that never fails.
+trait ResourceStr {
+    fn resource_str_or(&self, key: &str) -> String;
+}
+
+impl ResourceStr for FlatMetric {
+    fn resource_str_or(&self, key: &str) -> String {
+        otlp_capture::query::attr_str(&self.resource, key)
+            .unwrap_or("?")
+            .to_owned()
+    }
+}

@@ -1,0 +1,150 @@
+//! The X-Ray option over OTLP/gRPC: `OTEL_PROPAGATORS=xray` reads and writes
+//! `X-Amzn-Trace-Id` and makes X-Ray-compatible trace ids (epoch seconds
+//! first), so ADOT's `awsxray` exporter could hand the same trace to X-Ray;
+//! log lines write trace ids in X-Ray's form. Also: delta temporality and
+//! `OTEL_SERVICE_NAME`.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::common::{ShopOptions, TempDir};
+use crate::lab::{Http, Pipeline, checkout_tree, order_body, totals_by};
+
+const ROOT: &str = "1-5759e988-bd862e3fe1be46a994272793";
+const TRACE: &str = "5759e988bd862e3fe1be46a994272793";
+const PARENT: &str = "53995c3f42cd8ad8";
+
+#[test]
+fn an_x_ray_trace_crosses_two_services_over_otlp_grpc() {
+    let pipeline = Pipeline::start();
+    let mut env = pipeline.shop_env("grpc");
+    env.push(("OTEL_PROPAGATORS".into(), "xray".into()));
+    env.push((
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE".into(),
+        "delta".into(),
+    ));
+    let data = TempDir::new();
+    let mut inventory = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "inventory"])
+        .envs(env.clone())
+        .env("OTEL_SERVICE_NAME", "inventory-xray")
+        .data_dir(data.path())
+        .start();
+    let mut orders = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "orders", "--inventory-url"])
+        .arg(&inventory.address)
+        .envs(env)
+        .data_dir(data.path())
+        .start();
+    let http = Http::new();
+
+    let cart = http.post(&orders.url("/api/carts"), &serde_json::json!({}));
+    assert_eq!(cart.status, 201);
+    // A trace started here has an X-Ray id: epoch seconds in the first 32 bits.
+    let started_here = cart.header("x-trace-id").to_owned();
+    assert!(started_here.starts_with("1-"), "{started_here}");
+    let secs = u64::from_str_radix(&started_here[2..10], 16).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(now.abs_diff(secs) < 300, "{started_here} vs {now}");
+    let cart = cart.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        http.post(
+            &orders.url(&format!("/api/carts/{cart}/items")),
+            &serde_json::json!({ "product_id": 4, "quantity": 2 }),
+        )
+        .status,
+        201
+    );
+    let checkout = http.send(
+        http.request(reqwest::Method::POST, &orders.url("/api/orders"))
+            .header("Idempotency-Key", "otel-xray-1")
+            .header(
+                "X-Amzn-Trace-Id",
+                format!("Root={ROOT};Parent={PARENT};Sampled=1"),
+            )
+            .json(&order_body(&cart)),
+    );
+    assert_eq!(checkout.status, 201, "{}", checkout.body);
+    assert_eq!(checkout.header("x-trace-id"), ROOT);
+
+    let flushed = http.post(&orders.url("/api/telemetry/flush"), &serde_json::json!({}));
+    assert_eq!(flushed.status, 200, "{}", flushed.body);
+    let stats = http.get(&orders.url("/api/telemetry/stats")).body;
+    let spans_stats = &stats["export"]["spans"];
+    assert!(spans_stats["api_calls"].as_u64().unwrap() > 0, "{stats}");
+    assert_eq!(spans_stats["errors"], 0, "{stats}");
+    // tonic does not expose the encoded size: gRPC bytes are not counted.
+    assert_eq!(spans_stats["bytes"], 0, "{stats}");
+
+    assert!(orders.terminate().success());
+    assert!(inventory.terminate().success());
+
+    // Log lines on stdout join X-Ray: trace ids in X-Ray's form.
+    let line = orders
+        .lines()
+        .iter()
+        .find(|l| l["message"] == "request completed" && l["trace_id"] == ROOT)
+        .cloned();
+    assert!(line.is_some(), "an access log line with trace_id {ROOT}");
+
+    pipeline.expect_tree(TRACE, &checkout_tree("shop-orders", "inventory-xray"));
+    let spans = pipeline.capture.store().spans();
+    let server = spans
+        .iter()
+        .find(|s| {
+            s.trace_id() == TRACE
+                && s.span.kind == 2
+                && s.resource_str("service.name") == Some("shop-orders")
+        })
+        .unwrap();
+    assert_eq!(server.parent_span_id(), PARENT);
+    assert_eq!(server.attr_i64("http.response.status_code"), Some(201));
+
+    // Delta temporality: every point is an increment; the sums equal what was driven.
+    let expected: BTreeMap<String, u64> = [
+        ("/api/carts", 1),
+        ("/api/carts/{id}/items", 1),
+        ("/api/orders", 1),
+        ("/api/telemetry/flush", 1),
+        ("/api/telemetry/stats", 1),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    pipeline.wait("the delta metric totals", |s| {
+        totals_by(
+            &s.metrics(),
+            "shop-orders",
+            "http.server.requests",
+            "http.route",
+        ) == expected
+            && totals_by(
+                &s.metrics(),
+                "inventory-xray",
+                "http.server.requests",
+                "http.route",
+            )
+            .get("/api/inventory/check")
+                == Some(&2)
+    });
+    let metrics = pipeline.capture.store().metrics();
+    let requests = metrics
+        .iter()
+        .find(|m| m.metric.name == "http.server.requests")
+        .unwrap();
+    match &requests.metric.data {
+        Some(opentelemetry_proto::tonic::metrics::v1::metric::Data::Sum(sum)) => {
+            assert_eq!(sum.aggregation_temporality, 1, "delta");
+            assert!(sum.is_monotonic);
+        }
+        other => panic!("a sum: {other:?}"),
+    }
+
+    // OTLP log records carry the same trace id (as 16 bytes).
+    pipeline.wait("the checkout's log records", |s| {
+        s.logs().iter().any(|l| l.trace_id() == TRACE)
+    });
+}

@@ -1,0 +1,414 @@
+//! # otlp-capture: an OTLP/HTTP receiver that keeps what arrived
+//!
+//! The end of the lab's OTLP pipeline (shop → collector → **capture**), for
+//! tests and experiments. It accepts `POST /v1/traces`, `/v1/metrics` and
+//! `/v1/logs` exactly as a collector's OTLP/HTTP receiver does, decodes the
+//! body with the official OTLP message types (`opentelemetry-proto`, prost),
+//! and stores the decoded requests so that a test can assert on them and an
+//! experiment can read them back (`GET /captured/{traces,metrics,logs}` as
+//! OTLP/JSON; `DELETE /captured` empties the store).
+//!
+//! Bodies may be protobuf (`application/x-protobuf`) or OTLP/JSON
+//! (`application/json`), plain or gzip. rotel 0.0.1a15 always sends
+//! `content-encoding: gzip`, so that header is honoured — but whether a body
+//! is gzip is decided by its magic bytes (`1f 8b`), not by the header,
+//! because the same rotel build was measured to send that header with
+//! uncompressed bodies on another exporter (see `scripts/lab/README.md`).
+//! What the header said is kept per request ([`RequestInfo`]).
+//!
+//! Written by hand because no crate provides an embeddable OTLP receiver that
+//! keeps the decoded data; everything protocol-level (message types,
+//! protobuf, JSON mapping, gzip, HTTP) is a maintained crate.
+
+pub mod passthrough;
+pub mod query;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::metrics::v1::{
+    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+
+pub use query::{FlatLog, FlatMetric, FlatSpan};
+
+/// One OTLP request as it arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// `/v1/traces`, `/v1/metrics` or `/v1/logs`.
+    pub path: &'static str,
+    pub content_type: String,
+    /// The `content-encoding` header, if any.
+    pub content_encoding: Option<String>,
+    /// Whether the body really was gzip (by its magic bytes).
+    pub gzip_body: bool,
+    /// Body size on the wire.
+    pub bytes: usize,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Default)]
+struct Data {
+    traces: Vec<ExportTraceServiceRequest>,
+    metrics: Vec<ExportMetricsServiceRequest>,
+    logs: Vec<ExportLogsServiceRequest>,
+    requests: Vec<RequestInfo>,
+    rejected: u64,
+}
+
+/// What arrived. Cheap to clone; shared with the server.
+#[derive(Clone, Default)]
+pub struct Store {
+    inner: Arc<(Mutex<Data>, Condvar)>,
+}
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        // A panicking test thread must not hide the data from the others.
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn push(&self, f: impl FnOnce(&mut Data)) {
+        f(&mut self.lock());
+        self.inner.1.notify_all();
+    }
+
+    /// Every trace export request so far, in arrival order.
+    pub fn trace_requests(&self) -> Vec<ExportTraceServiceRequest> {
+        self.lock().traces.clone()
+    }
+
+    pub fn metric_requests(&self) -> Vec<ExportMetricsServiceRequest> {
+        self.lock().metrics.clone()
+    }
+
+    pub fn log_requests(&self) -> Vec<ExportLogsServiceRequest> {
+        self.lock().logs.clone()
+    }
+
+    /// How each request arrived (path, encodings, size).
+    pub fn requests(&self) -> Vec<RequestInfo> {
+        self.lock().requests.clone()
+    }
+
+    /// Requests that could not be decoded (answered 400/415).
+    pub fn rejected(&self) -> u64 {
+        self.lock().rejected
+    }
+
+    /// Every span, with its resource and scope.
+    pub fn spans(&self) -> Vec<FlatSpan> {
+        query::flat_spans(&self.lock().traces)
+    }
+
+    /// Every log record, with its resource and scope.
+    pub fn logs(&self) -> Vec<FlatLog> {
+        query::flat_logs(&self.lock().logs)
+    }
+
+    /// Every metric (one per metric per export), with its resource and scope.
+    pub fn metrics(&self) -> Vec<FlatMetric> {
+        query::flat_metrics(&self.lock().metrics)
+    }
+
+    /// Forgets everything.
+    pub fn clear(&self) {
+        let mut d = self.lock();
+        *d = Data::default();
+    }
+
+    /// Waits until `ready(self)` holds (re-checked whenever something
+    /// arrives), or `timeout` passes; returns whether it held.
+    pub fn wait_until(&self, timeout: Duration, ready: impl Fn(&Store) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if ready(self) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            let guard = self.lock();
+            // Re-check after arrivals, and at least every 100 ms.
+            let wait = (deadline - now).min(Duration::from_millis(100));
+            let _ = self
+                .inner
+                .1
+                .wait_timeout(guard, wait)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// The HTTP routes of the receiver (and the read-back API) over `store`.
+pub fn router(store: Store) -> Router {
+    Router::new()
+        .route("/v1/traces", post(traces))
+        .route("/v1/metrics", post(metrics))
+        .route("/v1/logs", post(logs))
+        .route("/captured/traces", get(read_traces))
+        .route("/captured/metrics", get(read_metrics))
+        .route("/captured/logs", get(read_logs))
+        .route("/captured", axum::routing::delete(clear))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(store)
+}
+
+/// An HTTP server on its own thread and runtime (so sync and async tests
+/// alike can use it); stops when dropped.
+pub struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Serves `app` on `addr` (port 0: a free port).
+    pub fn start(addr: SocketAddr, app: Router) -> std::io::Result<Server> {
+        let listener = std::net::TcpListener::bind(addr)?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(format!("otlp-capture-{}", addr.port()))
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(_) => return,
+                };
+                rt.block_on(async move {
+                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                        return;
+                    };
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = stopped.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Server {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A capture receiver on its own thread (see [`Server`]).
+pub struct Capture {
+    server: Server,
+    store: Store,
+}
+
+impl Capture {
+    /// Listens on `127.0.0.1` at a free port.
+    pub fn start() -> std::io::Result<Capture> {
+        Capture::start_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Listens on `addr`.
+    pub fn start_on(addr: SocketAddr) -> std::io::Result<Capture> {
+        let store = Store::default();
+        let server = Server::start(addr, router(store.clone()))?;
+        Ok(Capture { server, store })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// `http://127.0.0.1:PORT`: the base URL for an OTLP/HTTP exporter.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// The body, gunzipped when it is gzip (by magic bytes, whatever the headers say).
+fn decompress(body: &[u8]) -> Result<(Vec<u8>, bool), String> {
+    if body.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(body)
+            .read_to_end(&mut out)
+            .map_err(|e| format!("bad gzip body: {e}"))?;
+        Ok((out, true))
+    } else {
+        Ok((body.to_vec(), false))
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Protobuf,
+    Json,
+}
+
+fn header(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Decodes one export request; answers like a collector would.
+fn receive<Req, Resp>(
+    store: &Store,
+    path: &'static str,
+    headers: &HeaderMap,
+    body: &[u8],
+    keep: impl FnOnce(&mut Data, Req),
+) -> Response
+where
+    Req: Message + Default + for<'de> serde::Deserialize<'de>,
+    Resp: Message + Default + serde::Serialize,
+{
+    let content_type = header(headers, header::CONTENT_TYPE).unwrap_or_default();
+    let format = if content_type.starts_with("application/x-protobuf") {
+        Format::Protobuf
+    } else if content_type.starts_with("application/json") {
+        Format::Json
+    } else {
+        store.push(|d| d.rejected += 1);
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected application/x-protobuf or application/json",
+        )
+            .into_response();
+    };
+    let decoded = decompress(body).and_then(|(raw, gzip)| {
+        let req = match format {
+            Format::Protobuf => Req::decode(raw.as_slice()).map_err(|e| e.to_string()),
+            Format::Json => serde_json::from_slice(&raw).map_err(|e| e.to_string()),
+        }?;
+        Ok((req, gzip))
+    });
+    let (req, gzip_body) = match decoded {
+        Ok(ok) => ok,
+        Err(e) => {
+            store.push(|d| d.rejected += 1);
+            return (StatusCode::BAD_REQUEST, e).into_response();
+        }
+    };
+    let info = RequestInfo {
+        path,
+        content_type: content_type.clone(),
+        content_encoding: header(headers, header::CONTENT_ENCODING),
+        gzip_body,
+        bytes: body.len(),
+        user_agent: header(headers, header::USER_AGENT),
+    };
+    store.push(|d| {
+        d.requests.push(info);
+        keep(d, req);
+    });
+    // An empty response: full success.
+    match format {
+        Format::Protobuf => (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            Resp::default().encode_to_vec(),
+        )
+            .into_response(),
+        Format::Json => (
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::to_vec(&Resp::default()).unwrap_or_else(|_| b"{}".to_vec()),
+        )
+            .into_response(),
+    }
+}
+
+async fn traces(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+    receive::<ExportTraceServiceRequest, ExportTraceServiceResponse>(
+        &store,
+        "/v1/traces",
+        &headers,
+        &body,
+        |d, r| d.traces.push(r),
+    )
+}
+
+async fn metrics(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+    receive::<ExportMetricsServiceRequest, ExportMetricsServiceResponse>(
+        &store,
+        "/v1/metrics",
+        &headers,
+        &body,
+        |d, r| d.metrics.push(r),
+    )
+}
+
+async fn logs(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+    receive::<ExportLogsServiceRequest, ExportLogsServiceResponse>(
+        &store,
+        "/v1/logs",
+        &headers,
+        &body,
+        |d, r| d.logs.push(r),
+    )
+}
+
+fn json<T: serde::Serialize>(items: &[T]) -> Response {
+    match serde_json::to_vec(items) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn read_traces(State(store): State<Store>) -> Response {
+    json(&store.trace_requests())
+}
+
+async fn read_metrics(State(store): State<Store>) -> Response {
+    json(&store.metric_requests())
+}
+
+async fn read_logs(State(store): State<Store>) -> Response {
+    json(&store.log_requests())
+}
+
+async fn clear(State(store): State<Store>) -> StatusCode {
+    store.clear();
+    StatusCode::NO_CONTENT
+}

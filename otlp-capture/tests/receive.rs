@@ -1,0 +1,142 @@
+//! The receiver decodes real OTLP/HTTP requests: protobuf or JSON, gzip or
+//! not, whatever `content-encoding` claims (rotel sends `gzip` always).
+
+use std::io::Write;
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use otlp_capture::Capture;
+use prost::Message;
+
+fn request(name: &str) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![KeyValue {
+                    key: "service.name".into(),
+                    value: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue("shop".into())),
+                    }),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: vec![Span {
+                    trace_id: vec![0x0a; 16],
+                    span_id: vec![0x0b; 8],
+                    name: name.into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+#[tokio::test]
+async fn decodes_protobuf_and_json_plain_or_gzip() {
+    let capture = Capture::start().unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/traces", capture.url());
+    let post = |body: Vec<u8>, content_type: &'static str, encoding: Option<&'static str>| {
+        let mut r = client
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(e) = encoding {
+            r = r.header("content-encoding", e);
+        }
+        r.send()
+    };
+    let proto = request("plain").encode_to_vec();
+    assert_eq!(
+        post(proto, "application/x-protobuf", None)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let zipped = gzip(&request("gzip").encode_to_vec());
+    assert_eq!(
+        post(zipped, "application/x-protobuf", Some("gzip"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // rotel's habit: a gzip header on a plain body.
+    let lying = request("lying-header").encode_to_vec();
+    assert_eq!(
+        post(lying, "application/x-protobuf", Some("gzip"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let json = serde_json::to_vec(&request("json")).unwrap();
+    assert_eq!(
+        post(json, "application/json", None).await.unwrap().status(),
+        200
+    );
+    // Garbage is rejected, not stored.
+    assert_eq!(
+        post(b"nope".to_vec(), "application/x-protobuf", None)
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        post(b"nope".to_vec(), "text/plain", None)
+            .await
+            .unwrap()
+            .status(),
+        415
+    );
+
+    let store = capture.store();
+    assert!(store.wait_until(Duration::from_secs(5), |s| s.spans().len() == 4));
+    let names: Vec<String> = store.spans().into_iter().map(|s| s.span.name).collect();
+    assert_eq!(names, ["plain", "gzip", "lying-header", "json"]);
+    let span = &store.spans()[0];
+    assert_eq!(span.trace_id(), "0a".repeat(16));
+    assert_eq!(span.resource_str("service.name"), Some("shop"));
+    let info = store.requests();
+    assert_eq!(info[1].content_encoding.as_deref(), Some("gzip"));
+    assert!(info[1].gzip_body);
+    assert_eq!(info[2].content_encoding.as_deref(), Some("gzip"));
+    assert!(!info[2].gzip_body);
+    assert_eq!(store.rejected(), 2);
+
+    // Read-back as OTLP/JSON, then empty.
+    let back: serde_json::Value = client
+        .get(format!("{}/captured/traces", capture.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back.as_array().unwrap().len(), 4);
+    assert_eq!(
+        back[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"],
+        "0a".repeat(16)
+    );
+    client
+        .delete(format!("{}/captured", capture.url()))
+        .send()
+        .await
+        .unwrap();
+    assert!(store.spans().is_empty());
+}

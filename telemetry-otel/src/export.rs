@@ -1,0 +1,143 @@
+//! The contract's [`Exporter`]: three SDK pipelines behind one object.
+//!
+//! | signal | in front (ours) | SDK pipeline |
+//! |---|---|---|
+//! | spans | [`Tally::admit`] (bounded, counted) → [`traces::span_data`] | `BatchSpanProcessor` → counting exporter → OTLP |
+//! | logs | [`Tally::admit`] → [`LogBridge::emit`] | `SdkLoggerProvider` → `BatchLogProcessor` → counting exporter → OTLP |
+//! | metrics | (instruments, see [`crate::metrics`]) | `SdkMeterProvider` → `PeriodicReader` → counting exporter → OTLP |
+//!
+//! The SDK's batch processors and reader export on their own OS threads, so
+//! nothing here blocks a request; flush and shutdown block those threads'
+//! callers, so they run on Tokio's blocking pool.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
+use telemetry_api::export::BoxFuture;
+use telemetry_api::{ExportError, ExportStats, Exporter, LogRecord, SpanRecord};
+
+use crate::logs::LogBridge;
+use crate::stats::Tally;
+use crate::traces;
+
+/// How long each signal may take to flush its last batch at shutdown.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The three pipelines (shared with the blocking tasks of flush/shutdown).
+pub struct Pipelines {
+    pub spans: BatchSpanProcessor,
+    pub span_tally: Arc<Tally>,
+    pub logs: SdkLoggerProvider,
+    pub log_bridge: LogBridge,
+    pub log_tally: Arc<Tally>,
+    pub metrics: SdkMeterProvider,
+    pub metric_tally: Arc<Tally>,
+}
+
+/// The `otel` backend's exporter.
+pub struct OtelExporter {
+    pipelines: Arc<Pipelines>,
+}
+
+impl OtelExporter {
+    pub fn new(pipelines: Pipelines) -> OtelExporter {
+        OtelExporter {
+            pipelines: Arc::new(pipelines),
+        }
+    }
+}
+
+/// Runs a blocking SDK call on Tokio's blocking pool; names the signal in
+/// the error.
+async fn blocking(
+    signal: &'static str,
+    f: impl FnOnce() -> OTelSdkResult + Send + 'static,
+) -> Result<(), String> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(format!("{signal}: {e}")),
+        Err(e) => Err(format!("{signal}: {e}")),
+    }
+}
+
+/// Flushes or shuts down the three signals at once (each waits on its own
+/// export thread) and reports every failure.
+async fn all_three(
+    p: &Arc<Pipelines>,
+    spans: fn(&Pipelines) -> OTelSdkResult,
+    logs: fn(&Pipelines) -> OTelSdkResult,
+    metrics: fn(&Pipelines) -> OTelSdkResult,
+) -> Result<(), ExportError> {
+    let (a, b, c) = (p.clone(), p.clone(), p.clone());
+    let results = tokio::join!(
+        blocking("spans", move || spans(&a)),
+        blocking("logs", move || logs(&b)),
+        blocking("metrics", move || metrics(&c)),
+    );
+    let errors: Vec<String> = [results.0, results.1, results.2]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ExportError(errors.join("; ")))
+    }
+}
+
+impl Exporter for OtelExporter {
+    fn export_span(&self, span: SpanRecord) {
+        let p = &self.pipelines;
+        if p.span_tally.admit() {
+            p.spans.on_end(traces::span_data(span));
+        }
+    }
+
+    fn export_log(&self, record: &LogRecord) {
+        // The SDK's own diagnostics, emitted on its export threads (where it
+        // marks the context as telemetry-suppressed), are not shop logs; the
+        // SDK logger would discard them anyway, after our queue count.
+        if opentelemetry::Context::is_current_telemetry_suppressed() {
+            return;
+        }
+        let p = &self.pipelines;
+        if p.log_tally.admit() {
+            p.log_bridge.emit(record);
+        }
+    }
+
+    fn stats(&self) -> ExportStats {
+        let p = &self.pipelines;
+        ExportStats {
+            spans: p.span_tally.snapshot(),
+            metrics: p.metric_tally.snapshot(),
+            logs: p.log_tally.snapshot(),
+        }
+    }
+
+    fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>> {
+        Box::pin(all_three(
+            &self.pipelines,
+            |p| p.spans.force_flush(),
+            |p| p.logs.force_flush(),
+            |p| p.metrics.force_flush(),
+        ))
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, Result<(), ExportError>> {
+        // From now on records are refused and counted as dropped; what is
+        // queued is exported by the processors' shutdown.
+        self.pipelines.span_tally.close();
+        self.pipelines.log_tally.close();
+        Box::pin(all_three(
+            &self.pipelines,
+            |p| p.spans.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+            |p| p.logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+            |p| p.metrics.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+        ))
+    }
+}
