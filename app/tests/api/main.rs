@@ -2,6 +2,8 @@
 //! random port with a fresh database; `db_tests!` runs each one on SQLite
 //! and on MariaDB.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod support;
 
 mod carts;

@@ -233,20 +233,7 @@ impl Drop for TestApp {
 }
 
 /// A valid checkout body for `cart`.
-pub fn order_body(cart: &str) -> Value {
-    json!({
-        "cart_id": cart,
-        "email": "learner@example.com",
-        "shipping_address": {
-            "name": "Aiko Tanaka",
-            "line1": "1-2-3 Marunouchi",
-            "city": "Tokyo",
-            "postal_code": "100-0005",
-            "country": "JP"
-        },
-        "payment": { "token": "tok_visa" }
-    })
-}
+pub use crate::common::order_body;
 
 /// Asserts the status and returns the JSON body (with the body in the panic message).
 pub async fn expect_json(r: reqwest::Response, status: u16) -> Value {

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::TempDir;
+use crate::common::{TempDir, order_body};
 use crate::support::*;
 
 async fn post_json(url: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
@@ -13,18 +13,6 @@ async fn post_json(url: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest
         r = r.header(*k, *v);
     }
     r.send().await.unwrap()
-}
-
-fn order_body(cart: &str) -> Value {
-    json!({
-        "cart_id": cart,
-        "email": "learner@example.com",
-        "shipping_address": {
-            "name": "Aiko Tanaka", "line1": "1-2-3 Marunouchi", "city": "Tokyo",
-            "postal_code": "100-0005", "country": "JP"
-        },
-        "payment": { "token": "tok_visa" }
-    })
 }
 
 /// O-TRACE-01/02/03: a checkout with an incoming X-Ray header crosses

@@ -325,3 +325,20 @@ pub fn lab_install(name: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The body of a valid checkout (`POST /api/orders`) for `cart`, shared by
+/// every test target that places an order.
+pub fn order_body(cart: &str) -> serde_json::Value {
+    serde_json::json!({
+        "cart_id": cart,
+        "email": "learner@example.com",
+        "shipping_address": {
+            "name": "Aiko Tanaka",
+            "line1": "1-2-3 Marunouchi",
+            "city": "Tokyo",
+            "postal_code": "100-0005",
+            "country": "JP"
+        },
+        "payment": { "token": "tok_visa" }
+    })
+}

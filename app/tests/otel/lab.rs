@@ -303,21 +303,7 @@ impl Http {
     }
 }
 
-/// The checkout request body (the same as the API tests use).
-pub fn order_body(cart: &str) -> Json {
-    serde_json::json!({
-        "cart_id": cart,
-        "email": "learner@example.com",
-        "shipping_address": {
-            "name": "Aiko Tanaka",
-            "line1": "1-2-3 Marunouchi",
-            "city": "Tokyo",
-            "postal_code": "100-0005",
-            "country": "JP"
-        },
-        "payment": { "token": "tok_visa" }
-    })
-}
+pub use crate::common::order_body;
 
 /// The exact tree of a checkout in the split topology (see [`render_tree`]):
 /// the orders service's server span with its database spans, the payment,
