@@ -126,8 +126,9 @@ where
                     .saturating_mul(1 << (attempt - 1).min(16))
                     .min(policy.cap);
                 let jittered = ceiling.mul_f64(rand::random::<f64>());
-                tokio::time::sleep(jittered).await;
+                // Counted when decided, so statistics read during the backoff show it.
                 SignalCounters::add(&counters.retries, 1);
+                tokio::time::sleep(jittered).await;
                 attempt += 1;
             }
         }

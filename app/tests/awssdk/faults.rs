@@ -280,19 +280,32 @@ async fn slow_erroring_and_throttling_sinks() {
             "{fault:?}: {}",
             r.status()
         );
-        let now = stats(&shop).await;
+        // Each signal's failures, retries and losses are counted (the last
+        // batch may still be in its backoff when the flush gives up: wait
+        // for the counters, up to 15 s).
+        let grew = |now: &Value, s: &str, counter: &str| {
+            signal(now, s, counter) > signal(&previous, s, counter)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        let now = loop {
+            let now = stats(&shop).await;
+            let all = ["spans", "logs", "metrics"].iter().all(|s| {
+                grew(&now, s, "errors") && grew(&now, s, "retries") && grew(&now, s, "dropped")
+            });
+            if all || std::time::Instant::now() > deadline {
+                break now;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        };
         for s in ["spans", "logs", "metrics"] {
             assert!(
-                signal(&now, s, "errors") > signal(&previous, s, "errors"),
+                grew(&now, s, "errors"),
                 "{fault:?}: {s} failures are counted: {}",
                 now["export"][s]
             );
+            assert!(grew(&now, s, "retries"), "{fault:?}: {s} is retried");
             assert!(
-                signal(&now, s, "retries") > signal(&previous, s, "retries"),
-                "{fault:?}: {s} is retried"
-            );
-            assert!(
-                signal(&now, s, "dropped") > signal(&previous, s, "dropped"),
+                grew(&now, s, "dropped"),
                 "{fault:?}: {s} losses are counted"
             );
         }
