@@ -61,12 +61,20 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// The request id prefix of [`flush`] requests, so that tests can tell
+/// their log lines (written after the statistics were taken) from the rest.
+pub const FLUSH_REQUEST: &str = "test-flush-";
+
 /// `POST /api/telemetry/flush`: the export statistics after the flush.
 pub async fn flush(shop: &ShopProcess) -> Value {
     let c = http();
 
     let r = c
         .post(shop.url("/api/telemetry/flush"))
+        .header(
+            "x-request-id",
+            format!("{FLUSH_REQUEST}{:08x}", rand::random::<u32>()),
+        )
         .send()
         .await
         .unwrap();
