@@ -222,37 +222,49 @@ impl Worker {
         }
     }
 
-    async fn ensure_stream(&mut self) -> bool {
+    /// Creates the log group and stream unless done already. Both calls
+    /// are retried like a batch (a cold endpoint can be slow on its first
+    /// call); "already exists" is success.
+    async fn ensure_stream(&mut self) -> Result<(), String> {
         if self.stream_ready {
-            return true;
+            return Ok(());
         }
-        let group = self
-            .client
-            .create_log_group()
-            .log_group_name(&self.config.group)
-            .send()
-            .await;
-        if let Err(e) = &group
-            && e.code() != Some("ResourceAlreadyExistsException")
-        {
-            SignalCounters::add(&self.counters.errors, 1);
-            return false;
+        let (client, group, stream) = (&self.client, &self.config.group, &self.config.stream);
+        let exists = |code: Option<&str>| code == Some("ResourceAlreadyExistsException");
+        let created = with_retries(self.config.retry, &self.counters, || async {
+            match client.create_log_group().log_group_name(group).send().await {
+                Err(e) if !exists(e.code()) => Err(e),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        if let Err(e) = created {
+            return Err(format!(
+                "CreateLogGroup {group}: {}",
+                pipeline::describe(&e)
+            ));
         }
-        let stream = self
-            .client
-            .create_log_stream()
-            .log_group_name(&self.config.group)
-            .log_stream_name(&self.config.stream)
-            .send()
-            .await;
-        if let Err(e) = &stream
-            && e.code() != Some("ResourceAlreadyExistsException")
-        {
-            SignalCounters::add(&self.counters.errors, 1);
-            return false;
+        let created = with_retries(self.config.retry, &self.counters, || async {
+            match client
+                .create_log_stream()
+                .log_group_name(group)
+                .log_stream_name(stream)
+                .send()
+                .await
+            {
+                Err(e) if !exists(e.code()) => Err(e),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        if let Err(e) = created {
+            return Err(format!(
+                "CreateLogStream {stream}: {}",
+                pipeline::describe(&e)
+            ));
         }
         self.stream_ready = true;
-        true
+        Ok(())
     }
 
     async fn put(&mut self, events: &[Event]) {
@@ -270,7 +282,8 @@ impl Worker {
         // Up to two rounds: the second after creating a group or stream that
         // was deleted behind our back.
         for round in 0..2 {
-            if !self.ensure_stream().await {
+            if let Err(e) = self.ensure_stream().await {
+                self.failures.report(count, &e);
                 break;
             }
             let result = with_retries(self.config.retry, &self.counters, || {
