@@ -136,6 +136,18 @@ lab_venv_ensure() {
     if lab_venv_is_current "$name"; then
         return 0
     fi
+    # Several processes (parallel tests) may install the same venv at once: one does it, the
+    # others wait and then find it current. The lock lives beside the venvs (the cache may be
+    # shared by several state dirs); fd 8, so it nests inside lab_lock's fd 9.
+    mkdir -p "$SHOP_LAB_CACHE/venvs"
+    if command -v flock >/dev/null 2>&1; then
+        exec 8>"$SHOP_LAB_CACHE/venvs/.$name.lock"
+        flock -w 900 8 || lab_die "timed out waiting for $SHOP_LAB_CACHE/venvs/.$name.lock"
+        if lab_venv_is_current "$name"; then
+            exec 8>&-
+            return 0
+        fi
+    fi
     py=$(lab_find_python)
     mkdir -p "$SHOP_LAB_LOGS" "$(dirname "$venv")"
     log="$SHOP_LAB_LOGS/$name-install.log"

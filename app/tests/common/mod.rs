@@ -311,8 +311,18 @@ pub fn lab_venv_bin(venv: &str, bin: &str) -> PathBuf {
     cache.join("venvs").join(venv).join("bin").join(bin)
 }
 
-/// Runs `scripts/lab/<name>.sh install` (idempotent) and panics on failure.
+/// Runs `scripts/lab/<name>.sh install` (idempotent; the script serialises
+/// concurrent installs across processes) once per test process, and panics
+/// on failure.
 pub fn lab_install(name: &str) {
+    static DONE: OnceLock<Mutex<std::collections::BTreeSet<String>>> = OnceLock::new();
+    let mut done = DONE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if done.contains(name) {
+        return;
+    }
     let script = repo_root().join(format!("scripts/lab/{name}.sh"));
     let out = Command::new(&script)
         .arg("install")
@@ -324,6 +334,7 @@ pub fn lab_install(name: &str) {
         script.display(),
         String::from_utf8_lossy(&out.stderr)
     );
+    done.insert(name.to_owned());
 }
 
 /// The body of a valid checkout (`POST /api/orders`) for `cart`, shared by
