@@ -3,7 +3,6 @@
 //! MariaDB database) and the recording telemetry backend, and tests talk to
 //! it over HTTP.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -270,7 +269,7 @@ pub async fn expect_error(
 pub enum DbGuard {
     Sqlite {
         url: String,
-        _dir: tempdir::TempDir,
+        _dir: crate::common::TempDir,
     },
     Mysql {
         url: String,
@@ -315,7 +314,7 @@ impl Drop for DbGuard {
 async fn fresh_database(kind: DbKind) -> DbGuard {
     match kind {
         DbKind::Sqlite => {
-            let dir = tempdir::TempDir::new();
+            let dir = crate::common::TempDir::new();
             let url = format!("sqlite://{}?mode=rwc", dir.path().join("shop.db").display());
             DbGuard::Sqlite { url, _dir: dir }
         }
@@ -390,7 +389,7 @@ fn mysql_server_url() -> &'static str {
         if let Ok(url) = std::env::var("SHOP_TEST_MYSQL_URL") {
             return url;
         }
-        let script = repo_root().join("scripts/lab/mariadb.sh");
+        let script = crate::common::repo_root().join("scripts/lab/mariadb.sh");
         // Several test processes may get here at once (nextest runs each test
         // in its own process); flock serialises the start.
         let lock = std::env::temp_dir().join("shop-lab-mariadb.lock");
@@ -422,37 +421,6 @@ fn mysql_server_url() -> &'static str {
                 )
             })
     })
-}
-
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A temporary directory removed on drop (tiny, to avoid a dependency).
-pub mod tempdir {
-    use std::path::{Path, PathBuf};
-
-    pub struct TempDir(PathBuf);
-
-    impl TempDir {
-        pub fn new() -> TempDir {
-            let p = std::env::temp_dir().join(format!("shop-test-{:016x}", rand::random::<u64>()));
-            std::fs::create_dir_all(&p).unwrap();
-            TempDir(p)
-        }
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 }
 
 /// Runs each test body once against SQLite and once against MariaDB:
