@@ -109,11 +109,37 @@ type Dims = Vec<(&'static str, String)>;
 /// One instrument and its current interval.
 struct Instrument {
     descriptor: InstrumentDescriptor,
-    series: Mutex<HashMap<Dims, Series>>,
+    series: Mutex<SeriesMap>,
     counters: Arc<SignalCounters>,
     max_series: usize,
     mode: MetricsMode,
     histograms: HistogramMode,
+}
+
+/// The interval's series of one instrument, found by the measurement's
+/// attributes as they are: the request path hashes and compares them
+/// without allocating; they are turned into CloudWatch dimension strings
+/// only when the interval is shipped.
+#[derive(Default)]
+struct SeriesMap {
+    by_hash: HashMap<u64, Vec<(Vec<KeyValue>, Series)>>,
+    len: usize,
+}
+
+/// A hash of the attributes (keys and typed values) a series is keyed by.
+fn attributes_hash(attributes: &[KeyValue]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for kv in attributes {
+        kv.key.hash(&mut h);
+        match &kv.value {
+            Value::Bool(b) => (0u8, *b).hash(&mut h),
+            Value::I64(i) => (1u8, *i).hash(&mut h),
+            Value::F64(f) => (2u8, f.to_bits()).hash(&mut h),
+            Value::Str(s) => (3u8, s.as_ref()).hash(&mut h),
+        }
+    }
+    h.finish()
 }
 
 impl Instrument {
@@ -124,37 +150,49 @@ impl Instrument {
         empty: impl FnOnce() -> Agg,
     ) {
         SignalCounters::add(&self.counters.received, 1);
-        let dims: Dims = attributes
-            .iter()
-            .take(MAX_DIMENSIONS - 1)
-            .map(|kv| (kv.key, dimension_value(&kv.value)))
-            .collect();
-        let mut series = self.series.lock().unwrap_or_else(|e| e.into_inner());
-        let len = series.len();
-        match series.get_mut(&dims) {
-            Some(s) => {
-                update(&mut s.agg);
-                s.measurements += 1;
-            }
-            None if len >= self.max_series => {
-                SignalCounters::add(&self.counters.dropped, 1);
-            }
-            None => {
-                let mut agg = empty();
-                update(&mut agg);
-                series.insert(
-                    dims,
-                    Series {
-                        agg,
-                        measurements: 1,
-                    },
-                );
-            }
+        let attributes = &attributes[..attributes.len().min(MAX_DIMENSIONS - 1)];
+        let hash = attributes_hash(attributes);
+        let mut map = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, s)) = map
+            .by_hash
+            .get_mut(&hash)
+            .and_then(|b| b.iter_mut().find(|(a, _)| a.as_slice() == attributes))
+        {
+            update(&mut s.agg);
+            s.measurements += 1;
+            return;
         }
+        // A new series: only while under the cap (memory stays bounded).
+        if map.len >= self.max_series {
+            SignalCounters::add(&self.counters.dropped, 1);
+            return;
+        }
+        let mut agg = empty();
+        update(&mut agg);
+        map.by_hash.entry(hash).or_default().push((
+            attributes.to_vec(),
+            Series {
+                agg,
+                measurements: 1,
+            },
+        ));
+        map.len += 1;
     }
 
-    fn take(&self) -> HashMap<Dims, Series> {
-        std::mem::take(&mut *self.series.lock().unwrap_or_else(|e| e.into_inner()))
+    /// Closes the interval: its series with their CloudWatch dimensions.
+    fn take(&self) -> Vec<(Dims, Series)> {
+        let map = std::mem::take(&mut *self.series.lock().unwrap_or_else(|e| e.into_inner()));
+        map.by_hash
+            .into_values()
+            .flatten()
+            .map(|(attributes, series)| {
+                let dims = attributes
+                    .iter()
+                    .map(|kv| (kv.key, dimension_value(&kv.value)))
+                    .collect();
+                (dims, series)
+            })
+            .collect()
     }
 }
 
@@ -274,7 +312,7 @@ impl CloudWatchMeterProvider {
     fn instrument(&self, descriptor: InstrumentDescriptor) -> Arc<Instrument> {
         let i = Arc::new(Instrument {
             descriptor,
-            series: Mutex::new(HashMap::new()),
+            series: Mutex::new(SeriesMap::default()),
             counters: self.counters.clone(),
             max_series: self.config.max_series,
             mode: self.config.mode,
@@ -620,6 +658,53 @@ fn estimated_size(d: &MetricDatum) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn counter(max_series: usize) -> Instrument {
+        Instrument {
+            descriptor: InstrumentDescriptor {
+                name: "requests",
+                description: "",
+                unit: Unit::count("{request}"),
+                kind: InstrumentKind::Counter,
+                boundaries: None,
+            },
+            series: Mutex::new(SeriesMap::default()),
+            counters: Arc::new(SignalCounters::default()),
+            max_series,
+            mode: MetricsMode::PutMetricData,
+            histograms: HistogramMode::Statistics,
+        }
+    }
+
+    #[test]
+    fn equal_attributes_share_a_series_and_new_ones_stop_at_the_cap() {
+        let c = counter(2);
+        let get = [
+            KeyValue::new("method", "GET"),
+            KeyValue::new("status", 200u16),
+        ];
+        let post = [
+            KeyValue::new("method", "POST"),
+            KeyValue::new("status", 200u16),
+        ];
+        let put = [KeyValue::new("method", "PUT")];
+        c.add(2, &get);
+        c.add(3, &get);
+        c.add(1, &post);
+        c.add(1, &put); // a third series: over the cap
+        let snapshot = c.counters.snapshot();
+        assert_eq!((snapshot.received, snapshot.dropped), (4, 1));
+        let mut taken = c.take();
+        taken.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(taken.len(), 2);
+        assert_eq!(
+            taken[0].0,
+            vec![("method", "GET".to_owned()), ("status", "200".to_owned())]
+        );
+        assert!(matches!(taken[0].1.agg, Agg::Sum(5)));
+        assert_eq!(taken[0].1.measurements, 2);
+        assert!(c.take().is_empty(), "taking closes the interval");
+    }
 
     #[test]
     fn rounding_keeps_three_significant_digits() {
