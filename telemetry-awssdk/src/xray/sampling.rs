@@ -71,21 +71,26 @@ impl Rule {
     }
 
     fn matches(&self, service: &str, service_type: &str, params: &SamplingParams<'_>) -> bool {
-        let attr = |key: &str| match telemetry_api::value::find(params.attributes, key) {
-            Some(Value::Str(s)) => s.to_string(),
-            Some(other) => other.to_string(),
-            None => String::new(),
+        // Runs for every new trace: a `*` pattern (the usual case) matches
+        // without looking the attribute up, and string values are compared
+        // in place.
+        let attr = |pattern: &str, key: &str| {
+            if pattern == "*" {
+                return true;
+            }
+            match telemetry_api::value::find(params.attributes, key) {
+                Some(Value::Str(s)) => glob(pattern, s),
+                Some(other) => glob(pattern, &other.to_string()),
+                None => glob(pattern, ""),
+            }
         };
         glob(&self.service_name, service)
             // The segment's origin (`AWS::ECS::Container`, …; empty for a plain process).
             && glob(&self.service_type, service_type)
-            && glob(&self.host, &attr(semconv::SERVER_ADDRESS))
-            && glob(&self.http_method, &attr(semconv::HTTP_REQUEST_METHOD))
-            && glob(&self.url_path, &attr(semconv::URL_PATH))
-            && self
-                .attributes
-                .iter()
-                .all(|(k, pattern)| glob(pattern, &attr(k)))
+            && attr(&self.host, semconv::SERVER_ADDRESS)
+            && attr(&self.http_method, semconv::HTTP_REQUEST_METHOD)
+            && attr(&self.url_path, semconv::URL_PATH)
+            && self.attributes.iter().all(|(k, pattern)| attr(pattern, k))
     }
 }
 
