@@ -1,14 +1,119 @@
-//! The comparison lab (O-COMP-01, O-COST-01): identical load through the
-//! `noop`, `awssdk` and `otel` builds, fidelity read back from the sinks,
-//! and the generated REPORT.md. It arrives with its own issue, once both
-//! backends exist; until then this binary says so instead of pretending.
+//! `shop-experiments`: the comparison lab's command line.
+//!
+//! ```text
+//! shop-experiments run [--mode full|quick] [--seed N] [--only CONFIG,...] [--no-pin]
+//!     build the variants, start the lab, run overhead, fidelity and cost
+//!     experiments, write report/results.json and REPORT.md
+//! shop-experiments render
+//!     rewrite REPORT.md from report/results.json (no measuring)
+//! ```
+//!
+//! `make report` runs the full mode; `make report-quick` (CI) the quick one.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use shop_experiments::plan::{Mode, Plan};
+use shop_experiments::{report, results::Results, runner};
+
+#[derive(Parser)]
+#[command(about = "The comparison lab: identical load through the noop, awssdk and otel builds")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Measure everything and write the report.
+    Run {
+        /// `full` (make report) or `quick` (CI: short, 100 % configs only).
+        #[arg(long, value_enum, default_value_t = Mode::Full)]
+        mode: Mode,
+        /// Seed of the scenario (the same seed gives the same requests).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Only these configs (comma-separated ids; `noop` is always kept).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Do not pin the shop and the rest to separate CPUs.
+        #[arg(long)]
+        no_pin: bool,
+        /// Repeats of each overhead run (default: the mode's).
+        #[arg(long)]
+        repeats: Option<usize>,
+    },
+    /// Rewrite REPORT.md from report/results.json.
+    Render,
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("experiments/ is inside the repository")
+        .to_owned()
+}
+
+fn render(repo: &std::path::Path, results: &Results) -> anyhow::Result<()> {
+    let assets = repo.join("report");
+    std::fs::create_dir_all(&assets)?;
+    std::fs::write(
+        assets.join("results.json"),
+        serde_json::to_vec_pretty(results)?,
+    )?;
+    let criterion = repo.join("target").join("criterion");
+    report::write(
+        results,
+        &repo.join("REPORT.md"),
+        &assets,
+        Some(criterion.as_path()).filter(|p| p.exists()),
+    )
+}
+
 fn main() -> ExitCode {
-    eprintln!(
-        "shop-experiments: not built yet. The harness arrives with the comparison-lab issue, \
-         after the awssdk and otel backends; see README.md."
-    );
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    let repo = repo_root();
+    let outcome = match cli.command.unwrap_or(Command::Render) {
+        Command::Render => (|| -> anyhow::Result<bool> {
+            let path = repo.join("report").join("results.json");
+            let results: Results = serde_json::from_slice(&std::fs::read(&path).map_err(|e| {
+                anyhow::anyhow!("{}: {e} (run `make report` first)", path.display())
+            })?)?;
+            render(&repo, &results)?;
+            Ok(true)
+        })(),
+        Command::Run {
+            mode,
+            seed,
+            only,
+            no_pin,
+            repeats,
+        } => (|| -> anyhow::Result<bool> {
+            let mut plan = Plan::new(mode, seed);
+            plan.only(&only);
+            if let Some(r) = repeats {
+                plan.repeats = r.max(1);
+            }
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let results = runtime.block_on(runner::run(&repo, &plan, !no_pin))?;
+            render(&repo, &results)?;
+            eprintln!("wrote REPORT.md and report/results.json");
+            Ok(runner::verdict(&results))
+        })(),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("shop-experiments: fidelity below 100 % (see REPORT.md, section Fidelity)");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("shop-experiments: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,118 @@
+//! Builds each variant of the shop once and keeps its binary.
+//!
+//! Cargo writes every feature set of `shop` to the same path
+//! (`target/<profile>/shop`), so each build is copied to
+//! `target/experiments/bin/shop-<backend>` before the next one overwrites
+//! it. The `noop` build has no backend compiled in at all: it is the true
+//! baseline, not a backend switched off at run time.
+//!
+//! Quick mode (CI) builds one dev binary with every backend and picks the
+//! backend with `--telemetry`; its overhead figures are not comparable and
+//! the report says so.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// The binaries a plan runs.
+#[derive(Clone, Debug)]
+pub struct Binaries {
+    /// backend → shop binary.
+    pub shop: Vec<(String, PathBuf)>,
+    pub capture: PathBuf,
+}
+
+impl Binaries {
+    pub fn shop(&self, backend: &str) -> &Path {
+        self.shop
+            .iter()
+            .find(|(b, _)| b == backend)
+            .map(|(_, p)| p.as_path())
+            .unwrap_or_else(|| panic!("no build for backend {backend}"))
+    }
+}
+
+fn target_dir(repo: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("target"))
+}
+
+fn cargo_build(repo: &Path, profile: &str, package: &str, features: &[&str]) -> anyhow::Result<()> {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(repo)
+        .args(["build", "--quiet", "--profile", profile, "-p", package]);
+    if !features.is_empty() {
+        cmd.args(["--features", &features.join(",")]);
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("running cargo build -p {package}"))?;
+    if !status.success() {
+        bail!("cargo build -p {package} --features {features:?} failed");
+    }
+    Ok(())
+}
+
+/// Builds what `backends` need with `profile` (`release` or `dev`).
+/// `separate`: one build per backend (full mode); otherwise one build with
+/// every backend (quick mode).
+pub fn build(
+    repo: &Path,
+    profile: &str,
+    backends: &[String],
+    separate: bool,
+) -> anyhow::Result<Binaries> {
+    let out_dir = if profile == "dev" { "debug" } else { profile };
+    let built = target_dir(repo).join(out_dir).join("shop");
+    let keep = target_dir(repo).join("experiments").join("bin");
+    std::fs::create_dir_all(&keep)?;
+    let mut shop = Vec::new();
+    if separate {
+        for backend in backends {
+            let features: Vec<&str> = match backend.as_str() {
+                "noop" => vec![],
+                b => vec![b],
+            };
+            eprintln!("building shop ({profile}, features: {features:?})");
+            cargo_build(repo, profile, "shop", &features)?;
+            let dest = keep.join(format!("shop-{backend}"));
+            // Copy to a temporary name and rename, so a running copy is never rewritten in place.
+            let tmp = keep.join(format!(".shop-{backend}.tmp"));
+            std::fs::copy(&built, &tmp).with_context(|| format!("copying {}", built.display()))?;
+            std::fs::rename(&tmp, &dest)?;
+            shop.push((backend.clone(), dest));
+        }
+    } else {
+        // `--workspace --all-features --bins`: the same feature resolution as
+        // `cargo test --workspace --all-features`, so CI reuses the binaries
+        // its test run already built instead of compiling the shop again.
+        eprintln!("building shop ({profile}, every backend in one binary)");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(repo)
+            .args([
+                "build",
+                "--quiet",
+                "--profile",
+                profile,
+                "--workspace",
+                "--all-features",
+                "--bins",
+            ])
+            .status()?;
+        if !status.success() {
+            bail!("cargo build --workspace --all-features --bins failed");
+        }
+        for backend in backends {
+            shop.push((backend.clone(), built.clone()));
+        }
+    }
+    if separate {
+        cargo_build(repo, profile, "otlp-capture", &[])?;
+    }
+    Ok(Binaries {
+        shop,
+        capture: target_dir(repo).join(out_dir).join("otlp-capture"),
+    })
+}

@@ -1,0 +1,259 @@
+//! The real components of a run, started with the lab scripts under a
+//! private state directory and private ports, so an experiment never
+//! touches (or is disturbed by) a `make lab` the learner has running:
+//! MariaDB, LocalStack (CloudWatch, Logs), moto (X-Ray), rotel (the OTLP
+//! collector) forwarding to the capture receiver (`otlp-capture`).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::procstat;
+use crate::results::ProcessRole;
+
+/// Ports of the experiment's private lab (the learner's lab uses 3307, 4566, 5000, 4317/4318).
+const MYSQL_PORT: u16 = 23307;
+const LOCALSTACK_PORT: u16 = 24566;
+const MOTO_PORT: u16 = 25000;
+const OTLP_GRPC_PORT: u16 = 24317;
+const OTLP_HTTP_PORT: u16 = 24318;
+const CAPTURE_PORT: u16 = 24319;
+
+/// The running components.
+pub struct Lab {
+    repo: PathBuf,
+    state: PathBuf,
+    capture: Child,
+    /// Which CPUs the components are pinned to, if any.
+    pub cpus: Option<String>,
+}
+
+impl Lab {
+    fn script(&self, name: &str, args: &[&str], env: &[(&str, String)]) -> anyhow::Result<String> {
+        script(&self.repo, &self.state, name, args, env)
+    }
+
+    /// Starts everything (installing what is missing; idempotent).
+    pub fn start(repo: &Path, capture_bin: &Path, cpus: Option<String>) -> anyhow::Result<Lab> {
+        let state = repo.join("target").join("experiments").join("lab");
+        std::fs::create_dir_all(&state)?;
+        script(
+            repo,
+            &state,
+            "lab",
+            &["up", "mariadb", "localstack", "moto"],
+            &[],
+        )?;
+        let capture = spawn_capture(capture_bin, &state)?;
+        let lab = Lab {
+            repo: repo.to_owned(),
+            state,
+            capture,
+            cpus,
+        };
+        lab.script(
+            "rotel",
+            &["start"],
+            &[
+                ("SHOP_LAB_ROTEL_EXPORTER", "otlp".to_owned()),
+                (
+                    "SHOP_LAB_ROTEL_OTLP_ENDPOINT",
+                    format!("http://127.0.0.1:{CAPTURE_PORT}"),
+                ),
+            ],
+        )?;
+        if let Some(c) = &lab.cpus {
+            for (_, pid, _) in lab.processes() {
+                for p in procstat::tree(pid) {
+                    procstat::pin(p, c);
+                }
+            }
+        }
+        Ok(lab)
+    }
+
+    /// Stops what [`Lab::start`] started.
+    pub fn stop(mut self) {
+        let _ = self.script("rotel", &["stop"], &[]);
+        let _ = self.script("lab", &["down", "moto", "localstack", "mariadb"], &[]);
+        let _ = self.capture.kill();
+        let _ = self.capture.wait();
+    }
+
+    /// `mysql://shop:shop@127.0.0.1:PORT` (no database).
+    pub fn mysql_base(&self) -> String {
+        format!("mysql://shop:shop@127.0.0.1:{MYSQL_PORT}")
+    }
+
+    pub fn localstack_url(&self) -> String {
+        format!("http://127.0.0.1:{LOCALSTACK_PORT}")
+    }
+    pub fn moto_url(&self) -> String {
+        format!("http://127.0.0.1:{MOTO_PORT}")
+    }
+    /// The collector's OTLP/HTTP receiver.
+    pub fn otlp_http_url(&self) -> String {
+        format!("http://127.0.0.1:{OTLP_HTTP_PORT}")
+    }
+    pub fn capture_url(&self) -> String {
+        format!("http://127.0.0.1:{CAPTURE_PORT}")
+    }
+
+    /// A fresh, empty database for one run.
+    pub fn create_database(&self, name: &str) -> anyhow::Result<String> {
+        self.sql(&format!(
+            "DROP DATABASE IF EXISTS `{name}`; CREATE DATABASE `{name}`"
+        ))?;
+        Ok(format!("{}/{name}", self.mysql_base()))
+    }
+
+    pub fn drop_database(&self, name: &str) {
+        let _ = self.sql(&format!("DROP DATABASE IF EXISTS `{name}`"));
+    }
+
+    fn sql(&self, sql: &str) -> anyhow::Result<()> {
+        let client = ["mariadb", "mysql"]
+            .into_iter()
+            .find(|c| {
+                Command::new(c)
+                    .arg("--version")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok()
+            })
+            .context(
+                "no mariadb/mysql client on PATH (scripts/lab/mariadb.sh install provides it)",
+            )?;
+        let out = Command::new(client)
+            .args([
+                "-h127.0.0.1",
+                &format!("-P{MYSQL_PORT}"),
+                "-ushop",
+                "-pshop",
+                "-e",
+                sql,
+            ])
+            .output()?;
+        if !out.status.success() {
+            bail!("{client}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+
+    /// (name, pid, role) of every long-lived component.
+    pub fn processes(&self) -> Vec<(String, u32, ProcessRole)> {
+        let mut out = Vec::new();
+        for (name, role) in [
+            ("mariadb", ProcessRole::Sink),
+            ("localstack", ProcessRole::Sink),
+            ("moto", ProcessRole::Sink),
+            ("rotel", ProcessRole::Pipeline),
+        ] {
+            let pidfile = self.state.join("run").join(format!("{name}.pid"));
+            if let Some(pid) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+            {
+                out.push((name.to_owned(), pid, role));
+            }
+        }
+        out.push((
+            "otlp-capture".to_owned(),
+            self.capture.id(),
+            ProcessRole::Sink,
+        ));
+        out
+    }
+
+    /// Versions of the components (from the pinned requirements and the binaries).
+    pub fn versions(&self) -> BTreeMap<String, String> {
+        let mut v = BTreeMap::new();
+        let req = self.repo.join("scripts/lab/requirements");
+        for (file, pkg) in [
+            ("localstack.txt", "localstack-core"),
+            ("moto.txt", "moto"),
+            ("rotel.txt", "rotel"),
+        ] {
+            if let Ok(text) = std::fs::read_to_string(req.join(file))
+                && let Some(line) = text.lines().find(|l| l.starts_with(&format!("{pkg}==")))
+            {
+                v.insert(pkg.to_owned(), line[pkg.len() + 2..].trim().to_owned());
+            }
+        }
+        for (name, cmd) in [("mariadb", "mariadbd"), ("rustc", "rustc")] {
+            if let Ok(o) = Command::new(cmd).arg("--version").output() {
+                v.insert(
+                    name.to_owned(),
+                    String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+                );
+            }
+        }
+        v
+    }
+}
+
+fn script(
+    repo: &Path,
+    state: &Path,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, String)],
+) -> anyhow::Result<String> {
+    let path = repo.join("scripts/lab").join(format!("{name}.sh"));
+    let mut cmd = Command::new(&path);
+    cmd.args(args)
+        .env("SHOP_LAB_STATE", state)
+        .env("SHOP_LAB_MYSQL_PORT", MYSQL_PORT.to_string())
+        .env("SHOP_LAB_LOCALSTACK_PORT", LOCALSTACK_PORT.to_string())
+        .env("SHOP_LAB_MOTO_PORT", MOTO_PORT.to_string())
+        .env("SHOP_LAB_OTLP_GRPC_PORT", OTLP_GRPC_PORT.to_string())
+        .env("SHOP_LAB_OTLP_HTTP_PORT", OTLP_HTTP_PORT.to_string())
+        .env("SHOP_LAB_CAPTURE_PORT", CAPTURE_PORT.to_string())
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {}", path.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} {}: exit {}\n{}{}",
+            path.display(),
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn spawn_capture(bin: &Path, state: &Path) -> anyhow::Result<Child> {
+    let log = std::fs::File::create(state.join("otlp-capture.log"))?;
+    let mut child = Command::new(bin)
+        .args(["--listen", &format!("127.0.0.1:{CAPTURE_PORT}")])
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", CAPTURE_PORT)).is_ok() {
+            return Ok(child);
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!(
+                "otlp-capture exited ({status}); see {}",
+                state.join("otlp-capture.log").display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    bail!("otlp-capture did not listen on {CAPTURE_PORT} within 20 s")
+}

@@ -1,0 +1,37 @@
+//! The comparison lab (O-COMP-01, O-COST-01): identical, seeded load through
+//! the `noop`, `awssdk` and `otel` builds of the shop; overhead, fidelity and
+//! cost measured in one run; `REPORT.md` written from the results.
+//!
+//! One concept per module:
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`plan`] | which configs, load shapes, durations and repeats a run has (full and quick) |
+//! | [`builds`] | builds each variant of the shop once and keeps its binary |
+//! | [`lab`] | the real components (MariaDB, LocalStack, moto, rotel, the capture receiver) |
+//! | [`shop`] | one build started in the split-service topology with a fresh database |
+//! | [`wiretap`] | counting pass-through in front of each sink (and outage injection) |
+//! | [`scenario`] | the seeded session mix and the span tree each step must produce |
+//! | [`load`] | open-loop and closed-loop drivers, HDR latency, the ledger |
+//! | [`procstat`] | CPU seconds and peak RSS of every process, from `/proc` |
+//! | [`readback`] | what arrived: X-Ray, CloudWatch and Logs APIs; the OTLP capture |
+//! | [`fidelity`] | the oracle: ledger against read-back, per signal |
+//! | [`cost`] | API calls and bytes per request → dollars with `prices.toml` |
+//! | [`runner`] | the order of runs, measuring around each, the summaries |
+//! | [`results`] | the data saved beside the report |
+//! | [`report`] | `REPORT.md` and its SVG charts |
+
+pub mod builds;
+pub mod cost;
+pub mod fidelity;
+pub mod lab;
+pub mod load;
+pub mod plan;
+pub mod procstat;
+pub mod readback;
+pub mod report;
+pub mod results;
+pub mod runner;
+pub mod scenario;
+pub mod shop;
+pub mod wiretap;

@@ -1,0 +1,377 @@
+//! The load generator: drives sessions from the [`Scenario`] against a
+//! running [`Shop`], open-loop at a fixed rate or closed-loop to saturation,
+//! records latency in an HDR histogram and keeps the [`Ledger`] of what it
+//! did and saw.
+//!
+//! Open-loop sessions start on a fixed schedule whether or not earlier ones
+//! have finished, and a session's first request is timed from its
+//! *intended* start: a stalled shop cannot slow the load down and hide its
+//! own latency (the coordinated-omission trap). Later steps of a session
+//! depend on earlier answers (the cart id), so they are sent as soon as the
+//! previous one returns, with no think time.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::time::Instant as TokioInstant;
+
+use crate::results::{Latency, Shape};
+use crate::scenario::{Scenario, Session, SplitMix64, Step};
+use crate::shop::Shop;
+
+/// How the generator propagates trace context (fidelity runs only; overhead
+/// runs let the shop start and sample its own traces).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Propagate {
+    None,
+    /// W3C `traceparent`, sampled flag set for `share` of sessions' requests.
+    W3c {
+        share: f64,
+    },
+    /// `X-Amzn-Trace-Id` with `Sampled=1` for `share`, else `Sampled=0`.
+    XRay {
+        share: f64,
+    },
+}
+
+/// The trace context the generator sent with a request.
+#[derive(Clone, Debug)]
+pub struct SentContext {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits: the (non-existent) client span the shop's root must name as parent.
+    pub parent_id: String,
+    pub sampled: bool,
+}
+
+/// One request, as the generator did and saw it.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub session: u64,
+    pub step: Step,
+    /// HTTP status, 0 for a transport error.
+    pub status: u16,
+    pub latency_us: u64,
+    /// `x-request-id` the generator sent (the shop keeps it).
+    pub request_id: String,
+    /// `x-trace-id` the shop answered with (the backend's format).
+    pub trace_id: Option<String>,
+    pub sent: Option<SentContext>,
+    /// Checkout: `total_cents` of the order created.
+    pub total_cents: Option<i64>,
+    /// Whether the request was in the measured window (not warm-up).
+    pub measured: bool,
+}
+
+impl Entry {
+    pub fn unexpected(&self) -> bool {
+        self.status != self.step.expected_status()
+    }
+}
+
+/// Everything one load phase did.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub entries: Vec<Entry>,
+    /// Open-loop sessions that started more than 5 ms after their scheduled time.
+    pub late_sends: u64,
+}
+
+struct Shared {
+    client: reqwest::Client,
+    catalog: String,
+    orders: String,
+    run: String,
+    propagate: Propagate,
+    seed: u64,
+    ledger: Mutex<Ledger>,
+    hist: Mutex<Histogram<u64>>,
+    measure_from: Instant,
+    stop_at: Instant,
+}
+
+/// A fresh latency histogram: 1 µs to 60 s, 3 significant digits.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid bounds")
+}
+
+/// Percentiles and CDF points of a histogram.
+pub fn latency(h: &Histogram<u64>) -> Latency {
+    let q = |q: f64| h.value_at_quantile(q) as f64;
+    let mut cdf = Vec::new();
+    if !h.is_empty() {
+        // Log-spaced towards the tail: 0.1 .. 0.9, 0.99, 0.999, ... as far as the data goes.
+        for i in 1..=9 {
+            let quantile = i as f64 / 10.0;
+            cdf.push((quantile, q(quantile)));
+        }
+        let mut tail = 0.9;
+        while 1.0 - tail > 1.0 / h.len() as f64 {
+            tail = 1.0 - (1.0 - tail) / 10f64.sqrt();
+            cdf.push((tail, q(tail)));
+        }
+        cdf.push((1.0, h.max() as f64));
+    }
+    Latency {
+        count: h.len(),
+        mean_us: h.mean(),
+        p50_us: q(0.5),
+        p90_us: q(0.9),
+        p99_us: q(0.99),
+        p999_us: q(0.999),
+        max_us: h.max() as f64,
+        cdf,
+    }
+}
+
+fn hex(n: u64, digits: usize) -> String {
+    format!("{n:0digits$x}")
+}
+
+impl Shared {
+    /// Trace context for a session (the same for all its requests? no: one
+    /// trace per request, as a browser would send), decided by the seed.
+    fn context(&self, session: u64, step: usize) -> Option<(String, String, SentContext)> {
+        let (share, w3c) = match self.propagate {
+            Propagate::None => return None,
+            Propagate::W3c { share } => (share, true),
+            Propagate::XRay { share } => (share, false),
+        };
+        let mut r = SplitMix64::new(self.seed ^ (session << 8) ^ step as u64 ^ 0x5EED);
+        let sampled = r.chance(share) && share > 0.0;
+        let parent_id = hex(r.next_u64() | 1, 16);
+        if w3c {
+            let trace_id = format!("{}{}", hex(r.next_u64(), 16), hex(r.next_u64(), 16));
+            let header = format!(
+                "00-{trace_id}-{parent_id}-{}",
+                if sampled { "01" } else { "00" }
+            );
+            Some((
+                "traceparent".into(),
+                header,
+                SentContext {
+                    trace_id,
+                    parent_id,
+                    sampled,
+                },
+            ))
+        } else {
+            let epoch = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            let unique = format!("{}{}", hex(r.next_u64() >> 32, 8), hex(r.next_u64(), 16));
+            let trace_id = format!("{}{unique}", hex(epoch, 8));
+            let header = format!(
+                "Root=1-{}-{unique};Parent={parent_id};Sampled={}",
+                hex(epoch, 8),
+                u8::from(sampled)
+            );
+            Some((
+                "x-amzn-trace-id".into(),
+                header,
+                SentContext {
+                    trace_id,
+                    parent_id,
+                    sampled,
+                },
+            ))
+        }
+    }
+
+    /// Runs one session; `intended` is when its first request was due.
+    async fn session(&self, s: Session, intended: Instant) {
+        let mut cart = String::new();
+        let mut due = intended;
+        for (i, step) in s.steps.iter().enumerate() {
+            if Instant::now() >= self.stop_at {
+                return;
+            }
+            let base = match step.service() {
+                crate::scenario::Service::Catalog => &self.catalog,
+                crate::scenario::Service::Orders => &self.orders,
+            };
+            let (method, _) = step.route();
+            let url = format!("{base}{}", step.path(&cart));
+            let request_id = format!("{}-{}-{i}", self.run, s.index);
+            let mut req = if method == "GET" {
+                self.client.get(&url)
+            } else {
+                self.client.post(&url)
+            };
+            req = req.header("x-request-id", &request_id);
+            if let Some(body) = step.body(&cart) {
+                req = req.json(&body);
+            }
+            if matches!(step, Step::Checkout { .. }) {
+                req = req.header("idempotency-key", format!("{}-{}", self.run, s.index));
+            }
+            let context = self.context(s.index, i);
+            if let Some((name, value, _)) = &context {
+                req = req.header(name.as_str(), value.as_str());
+            }
+            let measured = due >= self.measure_from;
+            let (status, trace_id, body) = match req.send().await {
+                Ok(r) => {
+                    let status = r.status().as_u16();
+                    let trace_id = r
+                        .headers()
+                        .get("x-trace-id")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let body = r.bytes().await.unwrap_or_default();
+                    (status, trace_id, body)
+                }
+                Err(_) => (0, None, Default::default()),
+            };
+            let done = Instant::now();
+            let latency_us = done.duration_since(due).as_micros() as u64;
+            let mut total_cents = None;
+            if matches!(step, Step::CreateCart) && status == 201 {
+                cart = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+            }
+            if matches!(step, Step::Checkout { .. }) && status == 201 {
+                total_cents = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["total_cents"].as_i64());
+            }
+            if measured {
+                let _ = self
+                    .hist
+                    .lock()
+                    .expect("histogram lock")
+                    .record(latency_us.max(1));
+            }
+            self.ledger
+                .lock()
+                .expect("ledger lock")
+                .entries
+                .push(Entry {
+                    session: s.index,
+                    step: step.clone(),
+                    status,
+                    latency_us,
+                    request_id,
+                    trace_id,
+                    sent: context.map(|(_, _, c)| c),
+                    total_cents,
+                    measured,
+                });
+            due = done;
+            if status == 0 || (matches!(step, Step::CreateCart) && cart.is_empty()) {
+                return; // the rest of the session cannot go on
+            }
+        }
+    }
+}
+
+/// What a load phase returns.
+pub struct Outcome {
+    pub ledger: Ledger,
+    pub histogram: Histogram<u64>,
+    /// The measured window (after warm-up).
+    pub window: Duration,
+}
+
+/// Average requests per session of the mix (to turn a request rate into a session rate).
+pub fn steps_per_session(seed: u64) -> f64 {
+    let mut s = Scenario::new(seed);
+    let n = 10_000;
+    (0..n).map(|_| s.next_session().steps.len()).sum::<usize>() as f64 / n as f64
+}
+
+/// Drives `shape` against `shop` for `warmup` + `duration`. `on_tick` is
+/// called about every 250 ms with the requests done so far (progress bars).
+#[allow(clippy::too_many_arguments)]
+pub async fn drive(
+    shop: &Shop,
+    run: &str,
+    seed: u64,
+    shape: &Shape,
+    warmup: Duration,
+    duration: Duration,
+    propagate: Propagate,
+    on_tick: &(dyn Fn(u64) + Sync),
+) -> Outcome {
+    let start = Instant::now();
+    let shared = Arc::new(Shared {
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(256)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client"),
+        catalog: shop.url(crate::scenario::Service::Catalog),
+        orders: shop.url(crate::scenario::Service::Orders),
+        run: run.to_owned(),
+        propagate,
+        seed,
+        ledger: Mutex::new(Ledger::default()),
+        hist: Mutex::new(histogram()),
+        measure_from: start + warmup,
+        stop_at: start + warmup + duration,
+    });
+    let scenario = Arc::new(Mutex::new(Scenario::new(seed)));
+    let mut tasks = tokio::task::JoinSet::new();
+    match *shape {
+        Shape::Closed { concurrency } => {
+            for _ in 0..concurrency {
+                let shared = shared.clone();
+                let scenario = scenario.clone();
+                tasks.spawn(async move {
+                    while Instant::now() < shared.stop_at {
+                        let s = scenario.lock().expect("scenario lock").next_session();
+                        shared.session(s, Instant::now()).await;
+                    }
+                });
+            }
+        }
+        Shape::Open { rate } => {
+            let per_session = Duration::from_secs_f64(steps_per_session(seed) / rate);
+            let shared2 = shared.clone();
+            let scenario = scenario.clone();
+            tasks.spawn(async move {
+                let mut inner = tokio::task::JoinSet::new();
+                let mut k: u32 = 0;
+                loop {
+                    let intended = start + per_session * k;
+                    if intended >= shared2.stop_at {
+                        break;
+                    }
+                    tokio::time::sleep_until(TokioInstant::from_std(intended)).await;
+                    if Instant::now().duration_since(intended) > Duration::from_millis(5) {
+                        shared2.ledger.lock().expect("ledger lock").late_sends += 1;
+                    }
+                    let s = scenario.lock().expect("scenario lock").next_session();
+                    let sh = shared2.clone();
+                    inner.spawn(async move { sh.session(s, intended).await });
+                    k += 1;
+                    while inner.try_join_next().is_some() {}
+                }
+                while inner.join_next().await.is_some() {}
+            });
+        }
+    }
+    loop {
+        tokio::select! {
+            r = tasks.join_next() => if r.is_none() { break },
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {
+                on_tick(shared.ledger.lock().expect("ledger lock").entries.len() as u64);
+            }
+        }
+    }
+    let shared = Arc::try_unwrap(shared).ok().expect("all tasks finished");
+    let mut ledger = shared.ledger.into_inner().expect("ledger");
+    ledger
+        .entries
+        .sort_by(|a, b| (a.session, &a.request_id).cmp(&(b.session, &b.request_id)));
+    Outcome {
+        ledger,
+        histogram: shared.hist.into_inner().expect("histogram"),
+        window: duration,
+    }
+}

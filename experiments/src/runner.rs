@@ -1,0 +1,983 @@
+//! The order of the experiment and the measuring around each run.
+//!
+//! 1. Build each variant once; start the lab; pin the shop to one CPU and
+//!    everything else (load generator, pass-throughs, collector, emulators,
+//!    database) to the other, so that the shop's share is the same for
+//!    every build and the rest is accounted for separately.
+//! 2. Closed-loop (saturation) runs of every overhead config, interleaved
+//!    and repeated; `noop`'s median throughput sets the open-loop rates.
+//! 3. Open-loop runs at those rates, interleaved and repeated.
+//! 4. Fidelity runs at nominal load for every telemetry config (the load
+//!    generator decides sampling and sends the trace context, so the ledger
+//!    knows which traces must arrive), and an outage run per backend.
+//! 5. Summaries, cost, and the data the report is written from.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::builds::{self, Binaries};
+use crate::cost::{self, Measured, Prices, Reference};
+use crate::fidelity;
+use crate::lab::Lab;
+use crate::load::{self, Propagate};
+use crate::plan::{Mode, Plan, TelemetryConfig};
+use crate::procstat;
+use crate::readback::{Aws, Captured, Log, Span};
+use crate::results::*;
+use crate::scenario;
+use crate::shop::{Shop, Sinks};
+use crate::wiretap::Mode as TapMode;
+
+/// Everything a run needs.
+struct Ctx<'a> {
+    repo: &'a Path,
+    plan: &'a Plan,
+    bins: Binaries,
+    lab: Lab,
+    sinks: Sinks,
+    aws: Aws,
+    shop_cpus: Option<String>,
+    ticks: f64,
+    progress: ProgressBar,
+    runs_dir: PathBuf,
+}
+
+/// Whether the results meet the bar CI checks: every nominal-load fidelity
+/// check at 100 %, and under the outage loss equal to the reported drops.
+pub fn verdict(results: &Results) -> bool {
+    results
+        .fidelity
+        .iter()
+        .all(|f| f.checks.iter().all(|c| c.passed == c.total))
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu_model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                .map(|v| v.trim_matches('"').to_owned())
+        })
+        .unwrap_or_default();
+    Machine {
+        cpu_model,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib: (memory_gib * 10.0).round() / 10.0,
+        kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        os,
+    }
+}
+
+fn command_output(cmd: &str, args: &[&str], dir: &Path) -> String {
+    std::process::Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn now_rfc3339() -> String {
+    command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"], Path::new("."))
+}
+
+/// Samples every process of a run: CPU at start and end, peak RSS
+/// (periodically, for the long-lived ones).
+struct Meter {
+    procs: Vec<(String, u32, ProcessRole)>,
+    start: Vec<procstat::Sample>,
+    peak: Arc<Mutex<Vec<u64>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    sampler: Option<std::thread::JoinHandle<()>>,
+    began: Instant,
+    ticks: f64,
+}
+
+impl Meter {
+    fn start(procs: Vec<(String, u32, ProcessRole)>, ticks: f64) -> Meter {
+        let start: Vec<procstat::Sample> = procs
+            .iter()
+            .map(|(_, pid, _)| procstat::sample_tree(*pid, ticks).unwrap_or_default())
+            .collect();
+        let peak = Arc::new(Mutex::new(
+            start.iter().map(|s| s.rss_kib).collect::<Vec<_>>(),
+        ));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = {
+            let (peak, stop) = (peak.clone(), stop.clone());
+            let pids: Vec<u32> = procs.iter().map(|p| p.1).collect();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(500));
+                    let mut p = peak.lock().expect("peak lock");
+                    for (i, pid) in pids.iter().enumerate() {
+                        if let Some(s) = procstat::sample_tree(*pid, ticks) {
+                            p[i] = p[i].max(s.rss_kib);
+                        }
+                    }
+                }
+            })
+        };
+        Meter {
+            procs,
+            start,
+            peak,
+            stop,
+            sampler: Some(sampler),
+            began: Instant::now(),
+            ticks,
+        }
+    }
+
+    fn finish(mut self) -> Vec<ProcessUsage> {
+        let elapsed = self.began.elapsed().as_secs_f64();
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.sampler.take() {
+            let _ = h.join();
+        }
+        let peak = self.peak.lock().expect("peak lock").clone();
+        self.procs
+            .iter()
+            .enumerate()
+            .map(|(i, (name, pid, role))| {
+                let end = procstat::sample_tree(*pid, self.ticks).unwrap_or_default();
+                let cpu_s = (end.cpu_s - self.start[i].cpu_s).max(0.0);
+                // The shop's processes start with the run: their high-water mark is the run's peak.
+                let peak_rss_kib = if *role == ProcessRole::Shop {
+                    end.hwm_kib.max(peak[i])
+                } else {
+                    peak[i].max(end.rss_kib)
+                };
+                ProcessUsage {
+                    name: name.clone(),
+                    role: *role,
+                    cpu_s,
+                    peak_rss_kib,
+                    busy_cores: cpu_s / elapsed.max(1e-9),
+                }
+            })
+            .collect()
+    }
+}
+
+impl Ctx<'_> {
+    fn processes(&self, shop: &Shop, config: &TelemetryConfig) -> Vec<(String, u32, ProcessRole)> {
+        let mut p: Vec<(String, u32, ProcessRole)> = shop
+            .pids()
+            .into_iter()
+            .map(|(n, pid)| (n, pid, ProcessRole::Shop))
+            .collect();
+        for (name, pid, role) in self.lab.processes() {
+            // The collector is the otel build's pipeline; for the others it idles and is not theirs.
+            if role == ProcessRole::Pipeline && config.backend() != "otel" {
+                continue;
+            }
+            p.push((name, pid, role));
+        }
+        p.push(("loadgen".into(), std::process::id(), ProcessRole::Loadgen));
+        p
+    }
+
+    async fn start_shop(&self, config: &TelemetryConfig, run: &str) -> anyhow::Result<Shop> {
+        self.sinks.reset();
+        if config.backend() == "otel" {
+            Captured::clear(&self.lab.capture_url()).await?;
+        }
+        Shop::start(
+            self.bins.shop(config.backend()),
+            config,
+            &self.lab,
+            &self.sinks,
+            run,
+            &self.runs_dir.join(run),
+            self.shop_cpus.as_deref(),
+            &[],
+        )
+        .await
+        .with_context(|| format!("starting the shop for {run}"))
+    }
+
+    /// One overhead run.
+    async fn load_run(
+        &self,
+        config: &TelemetryConfig,
+        shape: Shape,
+        repeat: usize,
+    ) -> anyhow::Result<LoadRun> {
+        let run = format!(
+            "{}-{}-r{repeat}",
+            config.id(),
+            match &shape {
+                Shape::Open { rate } => format!("open{}", rate.round()),
+                Shape::Closed { concurrency } => format!("closed{concurrency}"),
+            }
+        );
+        let (warmup, secs) = match shape {
+            Shape::Open { .. } => (self.plan.warmup_secs, self.plan.open_secs),
+            Shape::Closed { .. } => (self.plan.warmup_secs, self.plan.closed_secs),
+        };
+        self.progress.set_message(format!("{run}: starting"));
+        let shop = self.start_shop(config, &run).await?;
+        let meter = Meter::start(self.processes(&shop, config), self.ticks);
+        let pb = self.progress.clone();
+        let label = run.clone();
+        let outcome = load::drive(
+            &shop,
+            &run,
+            self.plan.seed,
+            &shape,
+            Duration::from_secs_f64(warmup),
+            Duration::from_secs_f64(secs),
+            Propagate::None,
+            &move |n| pb.set_message(format!("{label}: {n} requests")),
+        )
+        .await;
+        let processes = meter.finish();
+        let stats = shop.flush().await.unwrap_or_default();
+        let wire = self.sinks.all().iter().map(|t| t.count()).collect();
+        shop.stop(&self.lab).await;
+        let measured: Vec<&load::Entry> = outcome
+            .ledger
+            .entries
+            .iter()
+            .filter(|e| e.measured)
+            .collect();
+        let requests = measured.len() as u64;
+        let latency = load::latency(&outcome.histogram);
+        let throughput = requests as f64 / outcome.window.as_secs_f64();
+        let unexpected = outcome
+            .ledger
+            .entries
+            .iter()
+            .filter(|e| e.unexpected())
+            .count() as u64;
+        // CPU per request is over every request of the run (warm-up included), like the CPU window.
+        let all = outcome.ledger.entries.len() as u64;
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {throughput:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {unexpected} unexpected",
+                latency.p50_us / 1e3,
+                latency.p99_us / 1e3
+            )
+        });
+        let _ = all;
+        Ok(LoadRun {
+            config: config.id().to_owned(),
+            shape,
+            repeat,
+            duration_s: outcome.window.as_secs_f64(),
+            requests: all,
+            unexpected,
+            throughput_rps: throughput,
+            latency,
+            processes,
+            stats,
+            wire,
+            late_sends: outcome.ledger.late_sends,
+        })
+    }
+
+    /// One fidelity run (nominal load; with `outage`, the sinks refuse
+    /// everything for a while in the middle).
+    async fn fidelity_run(
+        &self,
+        config: &TelemetryConfig,
+        outage: bool,
+    ) -> anyhow::Result<(Fidelity, Measured)> {
+        let run = format!(
+            "{}-{}",
+            config.id(),
+            if outage { "outage" } else { "nominal" }
+        );
+        self.progress.set_message(format!("{run}: starting"));
+        let shop = self.start_shop(config, &run).await?;
+        let propagate = match config.backend() {
+            "awssdk" => Propagate::XRay {
+                share: config.info.sampling,
+            },
+            _ => Propagate::W3c {
+                share: config.info.sampling,
+            },
+        };
+        let secs = self.plan.fidelity_secs;
+        let outage_task = outage.then(|| {
+            let taps: Vec<_> = vec![
+                self.sinks.xray.handle(),
+                self.sinks.cloudwatch.handle(),
+                self.sinks.logs.handle(),
+                self.sinks.otlp.handle(),
+            ];
+            let (from, len) = (secs * 0.25, self.plan.outage_secs);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs_f64(from)).await;
+                taps.iter().for_each(|t| t.set(TapMode::Down));
+                tokio::time::sleep(Duration::from_secs_f64(len)).await;
+                taps.iter().for_each(|t| t.set(TapMode::Forward));
+            })
+        });
+        let pb = self.progress.clone();
+        let label = run.clone();
+        let outcome = load::drive(
+            &shop,
+            &run,
+            self.plan.seed,
+            &Shape::Open {
+                rate: self.plan.fidelity_rate,
+            },
+            Duration::ZERO,
+            Duration::from_secs_f64(secs),
+            propagate,
+            &move |n| pb.set_message(format!("{label}: {n} requests")),
+        )
+        .await;
+        if let Some(t) = outage_task {
+            let _ = t.await;
+        }
+        self.progress
+            .set_message(format!("{run}: flushing and reading back"));
+        let stats = shop.flush().await?;
+        let wire: Vec<WireCount> = self.sinks.all().iter().map(|t| t.count()).collect();
+        let entries = &outcome.ledger.entries;
+        let names = shop.names.clone();
+        let (spans, logs, answers, series) =
+            self.read_back(config, entries, &names, &stats).await?;
+        shop.stop(&self.lab).await;
+
+        let expected_traces = entries
+            .iter()
+            .filter(|e| e.sent.as_ref().is_some_and(|s| s.sampled))
+            .count() as u64;
+        let arrived: std::collections::BTreeSet<&str> =
+            spans.iter().map(|s| s.trace_id.as_str()).collect();
+        let traces_arrived = entries
+            .iter()
+            .filter_map(|e| e.sent.as_ref().filter(|s| s.sampled))
+            .filter(|s| arrived.contains(s.trace_id.as_str()))
+            .count() as u64;
+        let mut checks = Vec::new();
+        let mut loss = BTreeMap::new();
+        let unexpected: Vec<String> = entries
+            .iter()
+            .filter(|e| e.unexpected())
+            .take(5)
+            .map(|e| {
+                format!(
+                    "{} ({}): status {}, expected {}",
+                    e.request_id,
+                    e.step.name(),
+                    e.status,
+                    e.step.expected_status()
+                )
+            })
+            .collect();
+        let mut statuses = Check {
+            signal: "load".into(),
+            name: "every request answered as the scenario expects".into(),
+            passed: entries.iter().filter(|e| !e.unexpected()).count() as u64,
+            total: entries.len() as u64,
+            failures: unexpected,
+            gap: None,
+        };
+        if outage {
+            // Statuses must not change while the sinks are down.
+            statuses.name = "every request answered as expected while the sinks were down".into();
+            let spans_missing = fidelity::expected_span_count(entries)
+                - fidelity::arrived_span_count(entries, &spans)
+                    .min(fidelity::expected_span_count(entries));
+            // The flush requests' own access lines are logged after the statistics were taken.
+            let arrived_logs = logs
+                .iter()
+                .filter(|l| {
+                    !l.request_id
+                        .as_deref()
+                        .is_some_and(|r| r.ends_with(crate::shop::FLUSH_SUFFIX))
+                })
+                .count() as u64;
+            let logs_missing = stats
+                .get("logs")
+                .map_or(0, |s| s.received)
+                .saturating_sub(arrived_logs);
+            loss.insert(
+                "spans".into(),
+                LossAccount {
+                    reported_dropped: stats.get("spans").map_or(0, |s| s.dropped),
+                    measured_missing: spans_missing,
+                },
+            );
+            loss.insert(
+                "logs".into(),
+                LossAccount {
+                    reported_dropped: stats.get("logs").map_or(0, |s| s.dropped),
+                    measured_missing: logs_missing,
+                },
+            );
+            let mut c = Check {
+                signal: "loss".into(),
+                name: "loss = reported drops (spans, logs)".into(),
+                passed: 0,
+                total: 0,
+                failures: vec![],
+                gap: None,
+            };
+            for (signal, l) in &loss {
+                c.total += 1;
+                if l.reported_dropped == l.measured_missing {
+                    c.passed += 1;
+                } else {
+                    c.failures.push(format!(
+                        "{signal}: reported dropped {}, missing {}",
+                        l.reported_dropped, l.measured_missing
+                    ));
+                }
+            }
+            let any_drop = loss.values().any(|l| l.reported_dropped > 0);
+            checks.push(Check {
+                signal: "loss".into(),
+                name: "the outage caused drops (the fault really happened)".into(),
+                passed: u64::from(any_drop),
+                total: 1,
+                failures: if any_drop {
+                    vec![]
+                } else {
+                    vec!["no drops reported".into()]
+                },
+                gap: None,
+            });
+            checks.push(c);
+            checks.push(statuses);
+        } else {
+            checks.push(statuses);
+            checks.extend(fidelity::traces(config.backend(), entries, &spans));
+            let totals = fidelity::metric_totals(entries);
+            checks.extend(fidelity::metrics(&totals, &answers));
+            checks.extend(fidelity::logs(entries, &logs, &spans));
+        }
+        checks.push(fidelity::accounting(&stats));
+        let score = checks.iter().map(Check::score).fold(1.0, f64::min);
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {} requests, {traces_arrived}/{expected_traces} traces, fidelity {:.1} %",
+                entries.len(),
+                score * 100.0
+            )
+        });
+        for c in checks.iter().filter(|c| c.passed != c.total) {
+            self.progress.suspend(|| {
+                eprintln!(
+                    "  ✗ {} {}: {}/{} — {}",
+                    c.signal,
+                    c.name,
+                    c.passed,
+                    c.total,
+                    c.failures.first().map_or("", String::as_str)
+                )
+            });
+        }
+        let fidelity = Fidelity {
+            config: config.id().to_owned(),
+            load: if outage { "outage" } else { "nominal" }.into(),
+            requests: entries.len() as u64,
+            traces_expected: expected_traces,
+            traces_arrived,
+            checks,
+            loss,
+        };
+        let measured = Measured {
+            config: config.id().to_owned(),
+            backend: config.backend().to_owned(),
+            metrics_mode: match (
+                config.backend(),
+                config.info.settings.get("metrics").map(String::as_str),
+            ) {
+                ("awssdk", Some("EMF")) => "emf".into(),
+                ("awssdk", _) => "api".into(),
+                _ => "otlp".into(),
+            },
+            requests: entries.len() as u64,
+            seconds: secs,
+            traces: traces_arrived,
+            series,
+            stats,
+            wire,
+            metric_interval_s: 60.0,
+        };
+        Ok((fidelity, measured))
+    }
+
+    /// Reads back spans, logs, metric answers and the number of metric series.
+    async fn read_back(
+        &self,
+        config: &TelemetryConfig,
+        entries: &[load::Entry],
+        names: &crate::shop::RunNames,
+        stats: &BTreeMap<String, SignalStats>,
+    ) -> anyhow::Result<(Vec<Span>, Vec<Log>, Vec<fidelity::MetricAnswer>, u64)> {
+        let totals = fidelity::metric_totals(entries);
+        let queries = fidelity::metric_queries(&totals);
+        if config.backend() == "awssdk" {
+            let ids: Vec<String> = entries
+                .iter()
+                .filter_map(|e| e.sent.as_ref())
+                .map(|s| format!("1-{}-{}", &s.trace_id[..8], &s.trace_id[8..]))
+                .collect();
+            let spans = self.aws.traces(&ids).await?;
+            let logs = self.aws.logs(&names.log_group).await?;
+            let mut cw = Vec::new();
+            for q in &queries {
+                let mut dims = vec![("service.name".to_owned(), format!("shop-{}", q.service))];
+                dims.extend(q.attributes.iter().cloned());
+                if q.histogram {
+                    cw.push((q.name.to_owned(), dims.clone(), "SampleCount"));
+                    cw.push((q.name.to_owned(), dims, "Sum"));
+                } else {
+                    cw.push((q.name.to_owned(), dims, "Sum"));
+                }
+            }
+            let values = if config.info.settings.get("metrics").map(String::as_str) == Some("EMF") {
+                // LocalStack does not turn EMF lines into metrics: the answers
+                // come from the EMF lines themselves (see emf_answers).
+                emf_answers(&self.aws.log_events(&names.emf_log_group).await?, &queries)
+            } else {
+                let v = self.aws.metric_stats_exact(&names.namespace, &cw).await?;
+                let mut it = v.into_iter();
+                queries
+                    .iter()
+                    .map(|q| {
+                        let a = it.next().unwrap_or(0.0);
+                        if q.histogram {
+                            (a, it.next().unwrap_or(0.0))
+                        } else {
+                            (a, 0.0)
+                        }
+                    })
+                    .collect()
+            };
+            let series = self.aws.series(&names.namespace).await.unwrap_or(0);
+            Ok((spans, logs, values, series))
+        } else {
+            // The collector batches: wait until what the shop says it sent has come through (≤ 15 s).
+            let want_spans = stats.get("spans").map_or(0, |s| s.sent);
+            let want_logs = stats.get("logs").map_or(0, |s| s.sent);
+            let deadline = Instant::now() + Duration::from_secs(15);
+            let mut captured = Captured::fetch(&self.lab.capture_url()).await?;
+            loop {
+                let (s, l) = (captured.spans().len() as u64, captured.logs().len() as u64);
+                if (s >= want_spans && l >= want_logs) || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                captured = Captured::fetch(&self.lab.capture_url()).await?;
+            }
+            // One more second for metrics (exported last, at flush).
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            captured = Captured::fetch(&self.lab.capture_url()).await?;
+            let answers = queries
+                .iter()
+                .map(|q| captured.metric(q.name, &q.service, &q.attributes))
+                .collect();
+            let series = captured.series();
+            Ok((captured.spans(), captured.logs(), answers, series))
+        }
+    }
+}
+
+/// Metric answers computed from EMF lines (the metrics a CloudWatch would
+/// extract from them; LocalStack does not extract them).
+fn emf_answers(lines: &[String], queries: &[fidelity::MetricQuery]) -> Vec<fidelity::MetricAnswer> {
+    let docs: Vec<serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    queries
+        .iter()
+        .map(|q| {
+            let service = format!("shop-{}", q.service);
+            let mut count = 0.0;
+            let mut sum = 0.0;
+            for d in &docs {
+                if d["service.name"] != service.as_str()
+                    || !q
+                        .attributes
+                        .iter()
+                        .all(|(k, v)| d[k.as_str()].as_str() == Some(v))
+                {
+                    continue;
+                }
+                match &d[q.name] {
+                    serde_json::Value::Number(n) => {
+                        let v = n.as_f64().unwrap_or(0.0);
+                        count += v;
+                        sum += v;
+                    }
+                    serde_json::Value::Array(a) => {
+                        count += a.len() as f64;
+                        sum += a.iter().filter_map(|v| v.as_f64()).sum::<f64>();
+                    }
+                    serde_json::Value::Object(o) => {
+                        // StatisticSet / Values+Counts
+                        if let Some(c) = o.get("Count").and_then(|v| v.as_f64()) {
+                            count += c;
+                            sum += o.get("Sum").and_then(|v| v.as_f64()).unwrap_or(0.0);
+                        } else if let (Some(vs), Some(cs)) = (
+                            o.get("Values").and_then(|v| v.as_array()),
+                            o.get("Counts").and_then(|v| v.as_array()),
+                        ) {
+                            for (v, c) in vs.iter().zip(cs) {
+                                let (v, c) = (v.as_f64().unwrap_or(0.0), c.as_f64().unwrap_or(0.0));
+                                count += c;
+                                sum += v * c;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if q.histogram {
+                (count, sum)
+            } else {
+                (sum, 0.0)
+            }
+        })
+        .collect()
+}
+
+fn spread(values: &[f64]) -> Spread {
+    if values.is_empty() {
+        return Spread::default();
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    Spread {
+        median,
+        min: v[0],
+        max: v[n - 1],
+    }
+}
+
+fn role_sum(run: &LoadRun, role: ProcessRole, f: impl Fn(&ProcessUsage) -> f64) -> f64 {
+    run.processes.iter().filter(|p| p.role == role).map(f).sum()
+}
+
+/// Medians and spread of each (config, shape), against `noop`.
+pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
+    let mut keys: Vec<(String, Shape)> = Vec::new();
+    for r in runs {
+        if !keys.iter().any(|(c, s)| *c == r.config && *s == r.shape) {
+            keys.push((r.config.clone(), r.shape.clone()));
+        }
+    }
+    let mut out: Vec<OverheadSummary> = Vec::new();
+    for (config, shape) in &keys {
+        let rs: Vec<&LoadRun> = runs
+            .iter()
+            .filter(|r| &r.config == config && &r.shape == shape)
+            .collect();
+        let col =
+            |f: &dyn Fn(&LoadRun) -> f64| spread(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let per_1k = |r: &LoadRun, role| {
+            role_sum(r, role, |p| p.cpu_s) / (r.requests.max(1) as f64 / 1000.0)
+        };
+        let p99 = col(&|r| r.latency.p99_us);
+        let median_run = rs
+            .iter()
+            .min_by(|a, b| {
+                (a.latency.p99_us - p99.median)
+                    .abs()
+                    .total_cmp(&(b.latency.p99_us - p99.median).abs())
+            })
+            .expect("at least one run");
+        let (busiest_sink, busiest_sink_cores) = rs
+            .iter()
+            .flat_map(|r| r.processes.iter().filter(|p| p.role == ProcessRole::Sink))
+            .map(|p| (p.name.clone(), p.busy_cores))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or_default();
+        out.push(OverheadSummary {
+            config: config.clone(),
+            shape: shape.clone(),
+            repeats: rs.len(),
+            throughput_rps: col(&|r| r.throughput_rps),
+            throughput_vs_noop: 0.0,
+            p50_us: col(&|r| r.latency.p50_us),
+            p90_us: col(&|r| r.latency.p90_us),
+            p99_us: p99,
+            p999_us: col(&|r| r.latency.p999_us),
+            added_p99_us: 0.0,
+            shop_cpu_s_per_1k: col(&|r| per_1k(r, ProcessRole::Shop)),
+            pipeline_cpu_s_per_1k: col(&|r| per_1k(r, ProcessRole::Pipeline)),
+            sink_cpu_s_per_1k: col(&|r| per_1k(r, ProcessRole::Sink)),
+            shop_peak_rss_mib: col(&|r| {
+                role_sum(r, ProcessRole::Shop, |p| p.peak_rss_kib as f64) / 1024.0
+            }),
+            pipeline_peak_rss_mib: col(&|r| {
+                role_sum(r, ProcessRole::Pipeline, |p| p.peak_rss_kib as f64) / 1024.0
+            }),
+            busiest_sink,
+            busiest_sink_cores,
+            cdf: median_run.latency.cdf.clone(),
+        });
+    }
+    let baseline: Vec<(Shape, f64, f64)> = out
+        .iter()
+        .filter(|s| s.config == "noop")
+        .map(|s| (s.shape.clone(), s.throughput_rps.median, s.p99_us.median))
+        .collect();
+    for s in &mut out {
+        if let Some((_, tp, p99)) = baseline.iter().find(|(sh, _, _)| *sh == s.shape) {
+            s.throughput_vs_noop = s.throughput_rps.median / tp.max(1e-9);
+            s.added_p99_us = s.p99_us.median - p99;
+        }
+    }
+    out
+}
+
+/// Runs the whole plan.
+pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results> {
+    let began = Instant::now();
+    let bins = builds::build(
+        repo,
+        plan.profile,
+        &plan.backends(),
+        plan.mode == Mode::Full,
+    )?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (shop_cpus, rest_cpus) = if pin && cores >= 2 {
+        (Some("1".to_owned()), Some("0".to_owned()))
+    } else {
+        (None, None)
+    };
+    if let Some(c) = &rest_cpus {
+        procstat::pin(std::process::id(), c);
+    }
+    let ticks = procstat::clock_ticks();
+    eprintln!("starting the lab (MariaDB, LocalStack, moto, rotel, capture receiver)");
+    let lab = Lab::start(repo, &bins.capture, rest_cpus.clone())?;
+    let sinks = Sinks::start(&lab).await?;
+    let aws = Aws::new(&lab.moto_url(), &lab.localstack_url()).await;
+    let prices = Prices::load(&repo.join("experiments").join("prices.toml"))?;
+    let overhead: Vec<&TelemetryConfig> = plan.configs.iter().filter(|c| c.overhead).collect();
+    let telemetry: Vec<&TelemetryConfig> = plan
+        .configs
+        .iter()
+        .filter(|c| c.backend() != "noop")
+        .collect();
+    let outage: Vec<&TelemetryConfig> = telemetry
+        .iter()
+        .copied()
+        .filter(|c| c.info.sampling == 1.0 && c.overhead)
+        .collect();
+    let total = (overhead.len() * plan.repeats * (1 + plan.open_shares.len())
+        + telemetry.len()
+        + outage.len()) as u64;
+    let progress = ProgressBar::new(total);
+    progress.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    progress.enable_steady_tick(Duration::from_millis(200));
+    let runs_dir = repo.join("target").join("experiments").join("runs");
+    let ctx = Ctx {
+        repo,
+        plan,
+        bins,
+        lab,
+        sinks,
+        aws,
+        shop_cpus,
+        ticks,
+        progress,
+        runs_dir,
+    };
+    let result = run_all(&ctx, &overhead, &telemetry, &outage, &prices).await;
+    ctx.progress.finish_and_clear();
+    let Ctx { lab, .. } = ctx;
+    let versions_lab = lab.versions();
+    lab.stop();
+    let (runs, fidelity, cost) = result?;
+
+    let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
+    let rates: Vec<f64> = {
+        let mut r: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| match r.shape {
+                Shape::Open { rate } => Some(rate),
+                _ => None,
+            })
+            .collect();
+        r.sort_by(f64::total_cmp);
+        r.dedup();
+        r
+    };
+    let mut versions = versions_lab;
+    versions.insert("shop".into(), env!("CARGO_PKG_VERSION").into());
+    let profile = plan.profile.to_owned();
+    let mode = match plan.mode {
+        Mode::Full => "full",
+        Mode::Quick => "quick",
+    };
+    let mut pinning = BTreeMap::new();
+    if pin && cores >= 2 {
+        pinning.insert("shop".into(), "CPU 1".into());
+        pinning.insert(
+            "loadgen, pass-throughs, collector, emulators, database".into(),
+            "CPU 0".into(),
+        );
+    }
+    Ok(Results {
+        meta: Meta {
+            generated_at: now_rfc3339(),
+            mode: mode.into(),
+            seed: plan.seed,
+            duration_s: began.elapsed().as_secs_f64(),
+            machine: machine(),
+            versions,
+            plan: crate::results::Plan {
+                configs: plan.configs.iter().map(|c| c.info.clone()).collect(),
+                open_rates: rates,
+                open_duration_s: plan.open_secs,
+                closed_concurrency: plan.closed_concurrency,
+                closed_duration_s: plan.closed_secs,
+                warmup_s: plan.warmup_secs,
+                repeats: plan.repeats,
+                fidelity_rate: plan.fidelity_rate,
+                fidelity_duration_s: plan.fidelity_secs,
+                outage_s: plan.outage_secs,
+                mix,
+                expected_4xx_share: c4,
+                expected_5xx_share: c5,
+                pinning,
+            },
+            commands: vec![
+                format!(
+                    "make {}",
+                    if plan.mode == Mode::Quick {
+                        "report-quick"
+                    } else {
+                        "report"
+                    }
+                ),
+                format!(
+                    "cargo run --release -p shop-experiments -- run --mode {mode} --seed {}",
+                    plan.seed
+                ),
+                "make bench   # the criterion microbenchmarks the report includes".into(),
+            ],
+            profile,
+            commit: command_output("git", &["describe", "--always", "--dirty"], repo),
+        },
+        overhead: summarise(&runs),
+        runs,
+        fidelity,
+        cost,
+    })
+}
+
+type Collected = (Vec<LoadRun>, Vec<Fidelity>, Vec<Cost>);
+
+async fn run_all(
+    ctx: &Ctx<'_>,
+    overhead: &[&TelemetryConfig],
+    telemetry: &[&TelemetryConfig],
+    outage: &[&TelemetryConfig],
+    prices: &Prices,
+) -> anyhow::Result<Collected> {
+    let plan = ctx.plan;
+    let mut runs = Vec::new();
+    // Interleave: each repeat visits the configs in a rotated order, so no
+    // build always runs first (or last) in a warming or cooling machine.
+    let rotated = |repeat: usize| -> Vec<&TelemetryConfig> {
+        let n = overhead.len();
+        (0..n).map(|i| overhead[(i + repeat) % n]).collect()
+    };
+    let closed = Shape::Closed {
+        concurrency: plan.closed_concurrency,
+    };
+    for repeat in 0..plan.repeats {
+        for config in rotated(repeat) {
+            runs.push(ctx.load_run(config, closed.clone(), repeat).await?);
+            ctx.progress.inc(1);
+        }
+    }
+    let noop_saturation = spread(
+        &runs
+            .iter()
+            .filter(|r| r.config == "noop")
+            .map(|r| r.throughput_rps)
+            .collect::<Vec<_>>(),
+    )
+    .median;
+    for share in &plan.open_shares {
+        // Round to 10 requests/s so that the rate reads well in the report.
+        let rate = ((noop_saturation * share / 10.0).round() * 10.0).max(10.0);
+        for repeat in 0..plan.repeats {
+            for config in rotated(repeat) {
+                runs.push(ctx.load_run(config, Shape::Open { rate }, repeat).await?);
+                ctx.progress.inc(1);
+            }
+        }
+    }
+    let mut fidelity = Vec::new();
+    let mut measured = Vec::new();
+    for config in telemetry {
+        let (f, m) = ctx.fidelity_run(config, false).await?;
+        fidelity.push(f);
+        measured.push(m);
+        ctx.progress.inc(1);
+    }
+    for config in outage {
+        let (f, _) = ctx.fidelity_run(config, true).await?;
+        fidelity.push(f);
+        ctx.progress.inc(1);
+    }
+    // The otel estimates use the awssdk builds' measured bytes for the same load.
+    let mut reference = Reference::new();
+    for m in &measured {
+        let per = |s: &str| {
+            m.stats
+                .get(s)
+                .map_or(0.0, |x| x.bytes as f64 / m.requests.max(1) as f64)
+        };
+        if m.config == "awssdk-100" {
+            reference.insert("logs".into(), per("logs"));
+        }
+        if m.metrics_mode == "emf" {
+            reference.insert("emf".into(), per("metrics"));
+        }
+    }
+    let costs = measured
+        .iter()
+        .map(|m| cost::cost(m, prices, &reference))
+        .collect();
+    let _ = ctx.repo;
+    Ok((runs, fidelity, costs))
+}

@@ -1,0 +1,555 @@
+//! The seeded, deterministic scenario mix and the oracle for what each step
+//! must leave in the telemetry.
+//!
+//! Load is made of *sessions*, each a short, fixed sequence of steps a
+//! shopper would take (browse, search, buy, fail). The same seed gives the
+//! same sessions, in the same order, with the same request bodies, for every
+//! build; only server-made ids (cart and order ids) differ between runs.
+//!
+//! For each step and the status it answered with, [`expected_tree`] is the
+//! span tree the shop must produce: written down from the shop's code (and
+//! the otel and awssdk tests, which pin the same trees), so the fidelity
+//! oracle compares what arrived against what the shop *did*, not against
+//! another backend.
+
+use std::collections::BTreeMap;
+
+/// A tiny fixed-seed generator (SplitMix64). Written here rather than taken
+/// from `rand` so that the scenario never changes when a dependency's
+/// algorithm does (the same reason as the shop's catalog seed).
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+/// The product the inventory pass-through refuses (an injected 5xx): a
+/// checkout or cart addition of it gets a 503 from inventory, and the
+/// orders service answers 503.
+pub const POISON_PRODUCT: i64 = 239;
+
+/// Products sold in the mix: every seeded product except those seeded out of
+/// stock or low (index % 12 of 0 and 5, see `app/src/db/seed.rs`) and the
+/// poisoned one, so that a run of any length keeps checkouts succeeding.
+fn sellable(rng: &mut SplitMix64) -> i64 {
+    loop {
+        let id = 1 + rng.below(238) as i64;
+        if id % 12 != 0 && id % 12 != 5 && id != POISON_PRODUCT {
+            return id;
+        }
+    }
+}
+
+/// Which of the shop's services answers a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Service {
+    Catalog,
+    Orders,
+}
+
+/// One request of a session.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    ListProducts {
+        page: u32,
+    },
+    CategoryProducts {
+        category: u32,
+    },
+    Search {
+        q: &'static str,
+    },
+    /// An empty query: 400.
+    SearchEmpty,
+    Detail {
+        product: i64,
+    },
+    /// A product that does not exist: 404.
+    DetailMissing {
+        product: i64,
+    },
+    CreateCart,
+    AddItem {
+        product: i64,
+        quantity: i64,
+    },
+    /// Adds the poisoned product: the pass-through in front of inventory
+    /// answers 503, and orders answers 502 (a bad gateway: its dependency failed).
+    AddPoison,
+    GetCart,
+    /// Places the order; `token` picks the mock payment outcome; `lines`
+    /// is the number of cart lines (each line is written in the transaction).
+    Checkout {
+        token: &'static str,
+        email_ok: bool,
+        lines: usize,
+    },
+}
+
+const QUERIES: [&str; 8] = [
+    "lamp", "tea", "deluxe", "earbuds", "chair", "mug", "jacket", "pro",
+];
+
+impl Step {
+    /// Short name used in the ledger, the mix table and failure messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Step::ListProducts { .. } => "list",
+            Step::CategoryProducts { .. } => "category",
+            Step::Search { .. } => "search",
+            Step::SearchEmpty => "search-empty",
+            Step::Detail { .. } => "detail",
+            Step::DetailMissing { .. } => "detail-missing",
+            Step::CreateCart => "cart-create",
+            Step::AddItem { .. } => "cart-add",
+            Step::AddPoison => "cart-add-poison",
+            Step::GetCart => "cart-get",
+            Step::Checkout {
+                token: "tok_visa",
+                email_ok: true,
+                ..
+            } => "checkout",
+            Step::Checkout {
+                email_ok: false, ..
+            } => "checkout-invalid",
+            Step::Checkout { .. } => "checkout-declined",
+        }
+    }
+
+    pub fn service(&self) -> Service {
+        match self {
+            Step::ListProducts { .. }
+            | Step::CategoryProducts { .. }
+            | Step::Search { .. }
+            | Step::SearchEmpty
+            | Step::Detail { .. }
+            | Step::DetailMissing { .. } => Service::Catalog,
+            _ => Service::Orders,
+        }
+    }
+
+    /// The status this step answers with when the shop works.
+    pub fn expected_status(&self) -> u16 {
+        match self {
+            Step::SearchEmpty => 400,
+            Step::DetailMissing { .. } => 404,
+            Step::CreateCart | Step::AddItem { .. } => 201,
+            Step::AddPoison => 502,
+            Step::Checkout {
+                email_ok: false, ..
+            } => 400,
+            Step::Checkout {
+                token: "tok_visa", ..
+            } => 201,
+            Step::Checkout { .. } => 402,
+            _ => 200,
+        }
+    }
+
+    /// Method, route template (as the shop names its spans and metrics).
+    pub fn route(&self) -> (&'static str, &'static str) {
+        match self {
+            Step::ListProducts { .. } => ("GET", "/api/products"),
+            Step::CategoryProducts { .. } => ("GET", "/api/categories/{id}/products"),
+            Step::Search { .. } | Step::SearchEmpty => ("GET", "/api/products/search"),
+            Step::Detail { .. } | Step::DetailMissing { .. } => ("GET", "/api/products/{id}"),
+            Step::CreateCart => ("POST", "/api/carts"),
+            Step::AddItem { .. } | Step::AddPoison => ("POST", "/api/carts/{id}/items"),
+            Step::GetCart => ("GET", "/api/carts/{id}"),
+            Step::Checkout { .. } => ("POST", "/api/orders"),
+        }
+    }
+
+    /// Path and query of the request; `cart` is the session's cart id.
+    pub fn path(&self, cart: &str) -> String {
+        match self {
+            Step::ListProducts { page } => format!("/api/products?page={page}&per_page=20"),
+            Step::CategoryProducts { category } => {
+                format!("/api/categories/{category}/products?page=1")
+            }
+            Step::Search { q } => format!("/api/products/search?q={q}"),
+            Step::SearchEmpty => "/api/products/search?q=".to_owned(),
+            Step::Detail { product } | Step::DetailMissing { product } => {
+                format!("/api/products/{product}")
+            }
+            Step::CreateCart => "/api/carts".to_owned(),
+            Step::AddItem { .. } | Step::AddPoison => format!("/api/carts/{cart}/items"),
+            Step::GetCart => format!("/api/carts/{cart}"),
+            Step::Checkout { .. } => "/api/orders".to_owned(),
+        }
+    }
+
+    /// The JSON body, if the step has one.
+    pub fn body(&self, cart: &str) -> Option<serde_json::Value> {
+        match self {
+            Step::AddItem { product, quantity } => {
+                Some(serde_json::json!({ "product_id": product, "quantity": quantity }))
+            }
+            Step::AddPoison => {
+                Some(serde_json::json!({ "product_id": POISON_PRODUCT, "quantity": 1 }))
+            }
+            Step::Checkout {
+                token, email_ok, ..
+            } => Some(serde_json::json!({
+                "cart_id": cart,
+                "email": if *email_ok { "learner@example.com" } else { "not-an-email" },
+                "shipping_address": {
+                    "name": "Aiko Tanaka",
+                    "line1": "1-2-3 Marunouchi",
+                    "city": "Tokyo",
+                    "postal_code": "100-0005",
+                    "country": "JP"
+                },
+                "payment": { "token": token }
+            })),
+            _ => None,
+        }
+    }
+}
+
+/// A shopper's visit: steps run one after another (a step may need the
+/// cart the session created).
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Position in the generated sequence (also makes idempotency keys).
+    pub index: u64,
+    pub kind: &'static str,
+    pub steps: Vec<Step>,
+}
+
+/// The session generator: an endless, deterministic stream.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    rng: SplitMix64,
+    next: u64,
+}
+
+impl Scenario {
+    pub fn new(seed: u64) -> Scenario {
+        Scenario {
+            rng: SplitMix64::new(seed),
+            next: 0,
+        }
+    }
+
+    /// The next session. Shares: browse 40 %, search 25 %, buy 25 %,
+    /// error-prone 10 % (half a missing product, half an injected 5xx).
+    pub fn next_session(&mut self) -> Session {
+        let r = &mut self.rng;
+        let index = self.next;
+        self.next += 1;
+        let roll = r.below(100);
+        let (kind, steps) = match roll {
+            0..40 => (
+                "browse",
+                vec![
+                    Step::ListProducts {
+                        page: 1 + r.below(12) as u32,
+                    },
+                    Step::Detail {
+                        product: sellable(r),
+                    },
+                    Step::CategoryProducts {
+                        category: 1 + r.below(18) as u32,
+                    },
+                    Step::Detail {
+                        product: sellable(r),
+                    },
+                ],
+            ),
+            40..65 => {
+                let mut steps = vec![if r.chance(0.2) {
+                    Step::SearchEmpty
+                } else {
+                    Step::Search {
+                        q: QUERIES[r.below(QUERIES.len() as u64) as usize],
+                    }
+                }];
+                steps.push(Step::Detail {
+                    product: sellable(r),
+                });
+                ("search", steps)
+            }
+            65..90 => {
+                let first = sellable(r);
+                let mut second = sellable(r);
+                while second == first {
+                    second = sellable(r);
+                }
+                let pay = r.below(100);
+                let (token, email_ok) = match pay {
+                    0..8 => ("tok_chargeDeclined", true),
+                    8..12 => ("tok_visa", false),
+                    _ => ("tok_visa", true),
+                };
+                let checkout = Step::Checkout {
+                    token,
+                    email_ok,
+                    lines: 2,
+                };
+                (
+                    "buy",
+                    vec![
+                        Step::Detail { product: first },
+                        Step::CreateCart,
+                        Step::AddItem {
+                            product: first,
+                            quantity: 1,
+                        },
+                        Step::AddItem {
+                            product: second,
+                            quantity: 1 + r.below(2) as i64,
+                        },
+                        Step::GetCart,
+                        checkout,
+                    ],
+                )
+            }
+            90..95 => (
+                "not-found",
+                vec![Step::DetailMissing {
+                    product: 10_000 + r.below(90_000) as i64,
+                }],
+            ),
+            _ => ("inventory-fault", vec![Step::CreateCart, Step::AddPoison]),
+        };
+        Session { index, kind, steps }
+    }
+}
+
+/// The mix as generated: step name → share of requests over `sessions`
+/// sessions from `seed` (what the report's method table shows).
+pub fn mix(seed: u64, sessions: usize) -> (BTreeMap<String, f64>, f64, f64) {
+    let mut s = Scenario::new(seed);
+    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+    let (mut total, mut c4, mut c5) = (0.0, 0.0, 0.0);
+    for _ in 0..sessions {
+        for step in s.next_session().steps {
+            *counts.entry(step.name().to_owned()).or_default() += 1.0;
+            total += 1.0;
+            match step.expected_status() {
+                400..500 => c4 += 1.0,
+                500.. => c5 += 1.0,
+                _ => {}
+            }
+        }
+    }
+    for v in counts.values_mut() {
+        *v /= total;
+    }
+    (counts, c4 / total, c5 / total)
+}
+
+/// One node of an expected tree: depth, service role, span kind and name.
+pub type Node = (usize, &'static str, &'static str, &'static str);
+
+const CART_READ: [Node; 2] = [
+    (1, "orders", "client", "SELECT carts"),
+    (1, "orders", "client", "SELECT cart_items"),
+];
+const INVENTORY_CHECK: [Node; 3] = [
+    (1, "orders", "client", "POST /api/inventory/check"),
+    (2, "inventory", "server", "POST /api/inventory/check"),
+    (3, "inventory", "client", "SELECT products"),
+];
+
+fn tree(root: Node, parts: &[&[Node]]) -> Vec<Node> {
+    let mut out = vec![root];
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// The span tree a step that answered `status` must produce, depth first,
+/// children in start order, as `(depth, service role, kind, name)`; `None`
+/// when the scenario has no oracle for that outcome (then the request is
+/// counted as unexpected).
+pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
+    let (method, route) = step.route();
+    let root_name: &'static str = match (method, route) {
+        ("GET", "/api/products") => "GET /api/products",
+        ("GET", "/api/categories/{id}/products") => "GET /api/categories/{id}/products",
+        ("GET", "/api/products/search") => "GET /api/products/search",
+        ("GET", "/api/products/{id}") => "GET /api/products/{id}",
+        ("POST", "/api/carts") => "POST /api/carts",
+        ("POST", "/api/carts/{id}/items") => "POST /api/carts/{id}/items",
+        ("GET", "/api/carts/{id}") => "GET /api/carts/{id}",
+        _ => "POST /api/orders",
+    };
+    let svc = match step.service() {
+        Service::Catalog => "catalog",
+        Service::Orders => "orders",
+    };
+    let root: Node = (0, svc, "server", root_name);
+    let products: Node = (1, "catalog", "client", "SELECT products");
+    let t = match (step, status) {
+        (Step::ListProducts { .. }, 200) | (Step::Search { .. }, 200) => {
+            tree(root, &[&[products, products]])
+        }
+        (Step::CategoryProducts { .. }, 200) => tree(
+            root,
+            &[&[
+                (1, "catalog", "client", "SELECT categories"),
+                products,
+                products,
+            ]],
+        ),
+        (Step::SearchEmpty, 400) => vec![root],
+        (Step::Detail { .. }, 200) | (Step::DetailMissing { .. }, 404) => {
+            tree(root, &[&[products]])
+        }
+        (Step::CreateCart, 201) => tree(
+            root,
+            &[&[(1, "orders", "client", "INSERT carts")], &CART_READ],
+        ),
+        (Step::AddItem { .. }, 201) => tree(
+            root,
+            &[
+                &CART_READ,
+                &[(1, "orders", "client", "SELECT cart_items")],
+                &INVENTORY_CHECK,
+                &[
+                    (1, "orders", "client", "INSERT cart_items"),
+                    (1, "orders", "client", "UPDATE carts"),
+                ],
+                &CART_READ,
+            ],
+        ),
+        (Step::AddPoison, 502) => tree(
+            root,
+            &[
+                &CART_READ,
+                &[(1, "orders", "client", "SELECT cart_items")],
+                &INVENTORY_CHECK[..1],
+            ],
+        ),
+        (Step::GetCart, 200) => tree(root, &[&CART_READ]),
+        (
+            Step::Checkout {
+                email_ok: false, ..
+            },
+            400,
+        ) => vec![root],
+        (Step::Checkout { .. }, 402) => tree(
+            root,
+            &[
+                &[(1, "orders", "client", "SELECT orders")],
+                &CART_READ,
+                &INVENTORY_CHECK,
+                &[(1, "orders", "internal", "payment.authorize")],
+            ],
+        ),
+        (Step::Checkout { lines, .. }, 201) => {
+            let mut t = tree(
+                root,
+                &[
+                    &[(1, "orders", "client", "SELECT orders")],
+                    &CART_READ,
+                    &INVENTORY_CHECK,
+                    &[
+                        (1, "orders", "internal", "payment.authorize"),
+                        (1, "orders", "client", "BEGIN"),
+                        (1, "orders", "client", "INSERT orders"),
+                    ],
+                ],
+            );
+            // Each cart line: take the stock, read it back, log the movement, write the line.
+            for _ in 0..*lines {
+                t.extend_from_slice(&[
+                    (1, "orders", "client", "UPDATE inventory"),
+                    (1, "orders", "client", "SELECT inventory"),
+                    (1, "orders", "client", "INSERT inventory_movements"),
+                    (1, "orders", "client", "INSERT order_items"),
+                ]);
+            }
+            t.extend_from_slice(&[
+                (1, "orders", "client", "UPDATE carts"),
+                (1, "orders", "client", "COMMIT"),
+                (1, "orders", "client", "SELECT orders"),
+                (1, "orders", "client", "SELECT order_items"),
+            ]);
+            t
+        }
+        _ => return None,
+    };
+    Some(t)
+}
+
+/// Renders a tree as indented `service kind name` lines (what failure
+/// messages show, and what read-back trees are compared as).
+pub fn render(nodes: &[Node]) -> String {
+    nodes
+        .iter()
+        .map(|(d, s, k, n)| format!("{}{s} {k} {n}\n", "  ".repeat(*d)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_sessions() {
+        let mut a = Scenario::new(7);
+        let mut b = Scenario::new(7);
+        for _ in 0..500 {
+            let (x, y) = (a.next_session(), b.next_session());
+            assert_eq!(x.steps, y.steps);
+        }
+        let mut c = Scenario::new(8);
+        let differs = (0..50).any(|_| a.next_session().steps != c.next_session().steps);
+        assert!(differs);
+    }
+
+    #[test]
+    fn every_expected_outcome_has_an_oracle() {
+        let mut s = Scenario::new(1);
+        for _ in 0..2000 {
+            for step in s.next_session().steps {
+                let status = step.expected_status();
+                assert!(
+                    expected_tree(&step, status).is_some(),
+                    "{} {status}",
+                    step.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_mix_has_the_failures_it_promises() {
+        let (mix, c4, c5) = mix(42, 20_000);
+        assert!((mix.values().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!(c4 > 0.02 && c4 < 0.08, "4xx share {c4}");
+        assert!(c5 > 0.01 && c5 < 0.03, "5xx share {c5}");
+        assert!(mix["checkout"] > 0.02);
+    }
+
+    #[test]
+    fn sellable_products_avoid_low_stock_and_the_poisoned_one() {
+        let mut r = SplitMix64::new(3);
+        for _ in 0..5000 {
+            let id = sellable(&mut r);
+            assert!((1..=238).contains(&id) && id % 12 != 0 && id % 12 != 5);
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! One build of the shop, started in the split-service topology (catalog,
+//! orders, inventory: three processes, orders calling inventory over HTTP)
+//! against a fresh database, with its telemetry pointed at the sinks
+//! through the counting pass-throughs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::lab::Lab;
+use crate::plan::TelemetryConfig;
+use crate::results::SignalStats;
+use crate::scenario::{POISON_PRODUCT, Service};
+use crate::wiretap::Wiretap;
+
+/// The pass-throughs in front of every sink, shared by all runs (their
+/// counters are reset per run).
+pub struct Sinks {
+    pub xray: Wiretap,
+    pub cloudwatch: Wiretap,
+    pub logs: Wiretap,
+    pub otlp: Wiretap,
+}
+
+impl Sinks {
+    pub async fn start(lab: &Lab) -> anyhow::Result<Sinks> {
+        Ok(Sinks {
+            xray: Wiretap::start("xray", &lab.moto_url()).await?,
+            cloudwatch: Wiretap::start("cloudwatch", &lab.localstack_url()).await?,
+            logs: Wiretap::start("logs", &lab.localstack_url()).await?,
+            otlp: Wiretap::start("otlp", &lab.otlp_http_url()).await?,
+        })
+    }
+
+    pub fn all(&self) -> [&Wiretap; 4] {
+        [&self.xray, &self.cloudwatch, &self.logs, &self.otlp]
+    }
+
+    pub fn reset(&self) {
+        self.all().iter().for_each(|t| t.reset());
+    }
+}
+
+/// Names a run uses in the sinks (so runs never mix in CloudWatch).
+#[derive(Clone, Debug)]
+pub struct RunNames {
+    pub run: String,
+    pub namespace: String,
+    pub log_group: String,
+    pub emf_log_group: String,
+}
+
+impl RunNames {
+    pub fn new(run: &str) -> RunNames {
+        RunNames {
+            run: run.to_owned(),
+            namespace: format!("ShopLabExp/{run}"),
+            log_group: format!("/shop-lab-exp/{run}"),
+            emf_log_group: format!("/shop-lab-exp/{run}/metrics"),
+        }
+    }
+}
+
+/// Request id suffix of the harness's flush requests (their telemetry is not the ledger's).
+pub const FLUSH_SUFFIX: &str = "-flush";
+
+struct Proc {
+    role: &'static str,
+    port: u16,
+    child: Child,
+}
+
+/// A running split-topology shop.
+pub struct Shop {
+    procs: Vec<Proc>,
+    /// The poisoned pass-through between orders and inventory.
+    pub inventory_tap: Wiretap,
+    database: String,
+    pub names: RunNames,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Writes the X-Ray sampling rules file for `share` of new traces (no
+/// reservoir, so the share is exact in expectation at any rate).
+fn rules_file(dir: &Path, share: f64) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("sampling-{share}.json"));
+    let rules = serde_json::json!({
+        "version": 2,
+        "rules": [],
+        "default": { "fixed_target": 0, "rate": share }
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&rules)?)?;
+    Ok(path)
+}
+
+/// The environment of every shop process of `config`.
+fn telemetry_env(
+    config: &TelemetryConfig,
+    sinks: &Sinks,
+    names: &RunNames,
+    run_dir: &Path,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut env = BTreeMap::new();
+    let mut set = |k: &str, v: String| {
+        env.insert(k.to_owned(), v);
+    };
+    set("SHOP_TELEMETRY", config.backend().to_owned());
+    match config.backend() {
+        "awssdk" => {
+            for (k, v) in [
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ACCESS_KEY_ID", "test"),
+                ("AWS_SECRET_ACCESS_KEY", "test"),
+                ("SHOP_XRAY_SAMPLING_SOURCE", "local"),
+            ] {
+                set(k, v.to_owned());
+            }
+            set("AWS_ENDPOINT_URL_XRAY", sinks.xray.url());
+            set("AWS_ENDPOINT_URL_CLOUDWATCH", sinks.cloudwatch.url());
+            set("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", sinks.logs.url());
+            set(
+                "SHOP_XRAY_SAMPLING_RULES",
+                rules_file(run_dir, config.info.sampling)?
+                    .display()
+                    .to_string(),
+            );
+            set("SHOP_CW_NAMESPACE", names.namespace.clone());
+            set("SHOP_CW_LOG_GROUP", names.log_group.clone());
+            set("SHOP_CW_EMF_LOG_GROUP", names.emf_log_group.clone());
+        }
+        "otel" => {
+            set("OTEL_EXPORTER_OTLP_ENDPOINT", sinks.otlp.url());
+        }
+        _ => {}
+    }
+    for (k, v) in &config.env {
+        set(k, v.clone());
+    }
+    Ok(env)
+}
+
+impl Shop {
+    /// Starts inventory, then orders and catalog, each on a free port, and
+    /// waits until all three answer `/api/health`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start(
+        bin: &Path,
+        config: &TelemetryConfig,
+        lab: &Lab,
+        sinks: &Sinks,
+        run: &str,
+        run_dir: &Path,
+        cpus: Option<&str>,
+        extra_env: &[(String, String)],
+    ) -> anyhow::Result<Shop> {
+        std::fs::create_dir_all(run_dir)?;
+        let names = RunNames::new(run);
+        let database = format!("exp_{}", run.replace(['-', '.'], "_"));
+        let database_url = lab.create_database(&database)?;
+        let env = telemetry_env(config, sinks, &names, run_dir)?;
+        let inventory_port = free_port()?;
+        let inventory_url = format!("http://127.0.0.1:{inventory_port}");
+        let inventory_tap =
+            Wiretap::start_poisoned("inventory", &inventory_url, POISON_PRODUCT).await?;
+        let mut shop = Shop {
+            procs: Vec::new(),
+            inventory_tap,
+            database,
+            names,
+        };
+        for role in ["inventory", "orders", "catalog"] {
+            let port = if role == "inventory" {
+                inventory_port
+            } else {
+                free_port()?
+            };
+            let log = std::fs::File::create(run_dir.join(format!("shop-{role}.log")))?;
+            let mut cmd = match cpus {
+                Some(c) => {
+                    let mut c2 = Command::new("taskset");
+                    c2.args(["-c", c]).arg(bin);
+                    c2
+                }
+                None => Command::new(bin),
+            };
+            cmd.env("DATABASE_URL", &database_url)
+                .env("SHOP_LISTEN", format!("127.0.0.1:{port}"))
+                .env("SHOP_ROLE", role)
+                .env("SHOP_ENVIRONMENT", "exp")
+                // Stdout logs are the same for every build and not what is compared.
+                .env("SHOP_STDOUT_LOGS", "false")
+                .env("SHOP_LOG", "info,sqlx=warn")
+                .envs(&env)
+                .envs(extra_env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(log);
+            if role == "orders" {
+                cmd.env("SHOP_INVENTORY_URL", shop.inventory_tap.url());
+            }
+            let child = cmd
+                .spawn()
+                .with_context(|| format!("starting {}", bin.display()))?;
+            shop.procs.push(Proc { role, port, child });
+            // Inventory first: it migrates and seeds the fresh database the
+            // others then find ready.
+            shop.wait_healthy(role, run_dir).await?;
+        }
+        Ok(shop)
+    }
+
+    async fn wait_healthy(&mut self, role: &str, run_dir: &Path) -> anyhow::Result<()> {
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let p = self
+            .procs
+            .iter_mut()
+            .find(|p| p.role == role)
+            .expect("started");
+        let url = format!("http://127.0.0.1:{}/api/health", p.port);
+        loop {
+            if let Ok(r) = client.get(&url).send().await
+                && r.status().is_success()
+            {
+                return Ok(());
+            }
+            if let Some(status) = p.child.try_wait()? {
+                bail!(
+                    "shop {role} exited ({status}); see {}",
+                    run_dir.join(format!("shop-{role}.log")).display()
+                );
+            }
+            if Instant::now() > deadline {
+                bail!("shop {role} not healthy within 60 s");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Base URL of the service answering `service`'s routes.
+    pub fn url(&self, service: Service) -> String {
+        let role = match service {
+            Service::Catalog => "catalog",
+            Service::Orders => "orders",
+        };
+        let p = self.procs.iter().find(|p| p.role == role).expect("role");
+        format!("http://127.0.0.1:{}", p.port)
+    }
+
+    /// (process name, pid) of the three services.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        self.procs
+            .iter()
+            .map(|p| (format!("shop-{}", p.role), p.child.id()))
+            .collect()
+    }
+
+    /// Flushes every service's telemetry; returns the per-signal export
+    /// statistics summed over the services, as the flush responses report
+    /// them (taken after the flush, not counting the flush request itself).
+    pub async fn flush(&self) -> anyhow::Result<BTreeMap<String, SignalStats>> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let mut total: BTreeMap<String, SignalStats> = BTreeMap::new();
+        for p in &self.procs {
+            let url = format!("http://127.0.0.1:{}/api/telemetry/flush", p.port);
+            let v: serde_json::Value = client
+                .post(&url)
+                .header("x-request-id", format!("{}{FLUSH_SUFFIX}", self.names.run))
+                .send()
+                .await?
+                .json()
+                .await?;
+            for signal in ["spans", "metrics", "logs"] {
+                let s: SignalStats = serde_json::from_value(v["export"][signal].clone())
+                    .with_context(|| format!("flush response of {}: {v}", p.role))?;
+                let t = total.entry(signal.to_owned()).or_default();
+                t.received += s.received;
+                t.sent += s.sent;
+                t.dropped += s.dropped;
+                t.retries += s.retries;
+                t.api_calls += s.api_calls;
+                t.errors += s.errors;
+                t.bytes += s.bytes;
+            }
+        }
+        Ok(total)
+    }
+
+    /// Stops the services (SIGTERM via `kill`, then SIGKILL after 15 s) and drops the database.
+    pub async fn stop(mut self, lab: &Lab) {
+        for p in &self.procs {
+            let _ = Command::new("kill")
+                .args(["-TERM", &p.child.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        for p in &mut self.procs {
+            while Instant::now() < deadline {
+                if matches!(p.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let _ = p.child.kill();
+            let _ = p.child.wait();
+        }
+        lab.drop_database(&self.database);
+    }
+}

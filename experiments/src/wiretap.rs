@@ -1,0 +1,275 @@
+//! A counting pass-through ("wiretap") in front of a sink or a service.
+//!
+//! Every request is read whole, counted (requests and body bytes, as sent:
+//! compressed if the client compressed), and forwarded to the upstream; the
+//! upstream's answer goes back unchanged. This is the *wire* side of the cost
+//! cross-check: what the backends say they sent is compared with what went
+//! through here.
+//!
+//! Two faults can be switched on, both answered by the pass-through itself
+//! and never forwarded:
+//! - [`Mode::Down`]: every request gets a 503 (a sink outage);
+//! - a *poison* rule: a request whose body names [`crate::scenario::POISON_PRODUCT`]
+//!   gets a 503 (the injected 5xx of the scenario, in front of inventory).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+use crate::results::WireCount;
+
+/// What the pass-through does with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Forward,
+    Down,
+}
+
+#[derive(Default)]
+struct Counters {
+    requests: AtomicU64,
+    bytes: AtomicU64,
+    refused: AtomicU64,
+}
+
+struct Shared {
+    upstream: String,
+    down: AtomicBool,
+    poison: Option<Vec<u8>>,
+    counters: Counters,
+    client: reqwest::Client,
+}
+
+/// A running pass-through. Dropping it stops it.
+pub struct Wiretap {
+    name: String,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Wiretap {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Wiretap {
+    /// Starts a pass-through named `name` (e.g. `xray`) on a free port, to `upstream`.
+    pub async fn start(name: &str, upstream: &str) -> anyhow::Result<Wiretap> {
+        Self::start_with(name, upstream, None).await
+    }
+
+    /// As [`Wiretap::start`], answering 503 to any request whose body
+    /// contains `"product_id":{poison}` (not followed by another digit).
+    pub async fn start_poisoned(
+        name: &str,
+        upstream: &str,
+        poison: i64,
+    ) -> anyhow::Result<Wiretap> {
+        Self::start_with(
+            name,
+            upstream,
+            Some(format!("\"product_id\":{poison}").into_bytes()),
+        )
+        .await
+    }
+
+    async fn start_with(
+        name: &str,
+        upstream: &str,
+        poison: Option<Vec<u8>>,
+    ) -> anyhow::Result<Wiretap> {
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_owned(),
+            down: AtomicBool::new(false),
+            poison,
+            counters: Counters::default(),
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(64)
+                .build()?,
+        });
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Wiretap {
+            name: name.to_owned(),
+            addr,
+            shared,
+            task,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set(&self, mode: Mode) {
+        self.shared.down.store(mode == Mode::Down, Ordering::SeqCst);
+    }
+
+    /// A handle that can switch the mode from another task.
+    pub fn handle(&self) -> Handle {
+        Handle(self.shared.clone())
+    }
+
+    /// Counts so far.
+    pub fn count(&self) -> WireCount {
+        let c = &self.shared.counters;
+        WireCount {
+            sink: self.name.clone(),
+            requests: c.requests.load(Ordering::SeqCst),
+            bytes: c.bytes.load(Ordering::SeqCst),
+            refused: c.refused.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Sets the counters back to zero (between runs).
+    pub fn reset(&self) {
+        let c = &self.shared.counters;
+        c.requests.store(0, Ordering::SeqCst);
+        c.bytes.store(0, Ordering::SeqCst);
+        c.refused.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Switches a [`Wiretap`]'s mode (cheap to clone, `Send`).
+#[derive(Clone)]
+pub struct Handle(Arc<Shared>);
+
+impl Handle {
+    pub fn set(&self, mode: Mode) {
+        self.0.down.store(mode == Mode::Down, Ordering::SeqCst);
+    }
+}
+
+/// Whether `body` names the poisoned product (and not one whose id merely starts with it).
+fn poisoned(body: &[u8], needle: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = body[from..].windows(needle.len()).position(|w| w == needle) {
+        let end = from + i + needle.len();
+        if !body.get(end).is_some_and(u8::is_ascii_digit) {
+            return true;
+        }
+        from = from + i + 1;
+    }
+    false
+}
+
+async fn forward(
+    State(s): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    s.counters.requests.fetch_add(1, Ordering::Relaxed);
+    s.counters
+        .bytes
+        .fetch_add(body.len() as u64, Ordering::Relaxed);
+    let refuse =
+        s.down.load(Ordering::Relaxed) || s.poison.as_deref().is_some_and(|p| poisoned(&body, p));
+    if refuse {
+        s.counters.refused.fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("content-type", "application/json")],
+            r#"{"error":{"code":"injected","message":"refused by the lab's pass-through"}}"#,
+        )
+            .into_response();
+    }
+    let url = format!(
+        "{}{}",
+        s.upstream,
+        uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut req = s.client.request(method, url).body(body);
+    for (k, v) in &headers {
+        if k != "host" && k != "content-length" {
+            req = req.header(k, v);
+        }
+    }
+    match req.send().await {
+        Ok(r) => {
+            let mut out = Response::builder().status(r.status().as_u16());
+            for (k, v) in r.headers() {
+                if k != "content-length" && k != "transfer-encoding" {
+                    out = out.header(k, v);
+                }
+            }
+            let body = r.bytes().await.unwrap_or_default();
+            out.body(Body::from(body))
+                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poison_matches_the_whole_id_only() {
+        let n = b"\"product_id\":239";
+        assert!(poisoned(
+            br#"{"items":[{"product_id":239,"quantity":1}]}"#,
+            n
+        ));
+        assert!(poisoned(br#"[{"product_id":12},{"product_id":239}]"#, n));
+        assert!(!poisoned(br#"{"product_id":2390}"#, n));
+        assert!(!poisoned(br#"{"product_id":23}"#, n));
+    }
+
+    #[tokio::test]
+    async fn counts_forwards_and_refuses() {
+        // Upstream: a real HTTP server (the capture receiver's router would do;
+        // a two-line axum echo keeps this test self-contained).
+        let app = axum::Router::new().fallback(|body: Bytes| async move { body });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let tap = Wiretap::start_poisoned("t", &upstream, 239).await.unwrap();
+        let c = reqwest::Client::new();
+        let r = c
+            .post(format!("{}/x", tap.url()))
+            .body("hello")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "hello");
+        let r = c
+            .post(format!("{}/x", tap.url()))
+            .body(r#"{"product_id":239}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        tap.set(Mode::Down);
+        let r = c
+            .post(format!("{}/x", tap.url()))
+            .body("abc")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503);
+        let n = tap.count();
+        assert_eq!((n.requests, n.bytes, n.refused), (3, 5 + 18 + 3, 2));
+        tap.reset();
+        assert_eq!(tap.count().requests, 0);
+    }
+}
