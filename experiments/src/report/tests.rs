@@ -1,0 +1,572 @@
+//! The report from synthetic results: sections, figures, charts, quick
+//! mode, determinism.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::results::*;
+
+fn spread(median: f64, min: f64, max: f64) -> Spread {
+    Spread { median, min, max }
+}
+
+fn config(id: &str, backend: &str, sampling: f64) -> ConfigInfo {
+    ConfigInfo {
+        id: id.to_owned(),
+        backend: backend.to_owned(),
+        sampling,
+        settings: BTreeMap::from([("batch".to_owned(), "50".to_owned())]),
+        description: format!("{id} under test"),
+    }
+}
+
+fn cdf(scale: f64) -> Vec<(f64, f64)> {
+    [
+        (0.0, 200.0),
+        (0.5, 400.0),
+        (0.9, 700.0),
+        (0.99, 1500.0),
+        (0.999, 4000.0),
+        (1.0, 9000.0),
+    ]
+    .iter()
+    .map(|(q, us)| (*q, us * scale))
+    .collect()
+}
+
+fn process(name: &str, role: ProcessRole, cpu_s: f64) -> ProcessUsage {
+    ProcessUsage {
+        name: name.to_owned(),
+        role,
+        cpu_s,
+        peak_rss_kib: 40_000,
+        busy_cores: cpu_s / 10.0,
+    }
+}
+
+/// Three configs, both shapes, two repeats, fidelity and cost.
+pub fn synthetic(mode: &str) -> Results {
+    let ids = [("noop", 1.0), ("awssdk-100", 1.08), ("otel-100", 1.15)];
+    let shapes = [
+        Shape::Closed { concurrency: 16 },
+        Shape::Open { rate: 200.0 },
+    ];
+    let mut runs = Vec::new();
+    let mut overhead = Vec::new();
+    for (id, scale) in ids {
+        for shape in &shapes {
+            let closed = matches!(shape, Shape::Closed { .. });
+            let base = if closed { 812.0 / scale } else { 200.0 };
+            for repeat in 0..2 {
+                let mut processes = vec![
+                    process("shop-orders", ProcessRole::Shop, 4.0 * scale),
+                    process("localstack", ProcessRole::Sink, 1.0),
+                ];
+                if id == "otel-100" {
+                    processes.push(process("rotel", ProcessRole::Pipeline, 0.8));
+                }
+                runs.push(LoadRun {
+                    config: id.to_owned(),
+                    shape: shape.clone(),
+                    repeat,
+                    duration_s: 10.0,
+                    requests: (base * 10.0) as u64,
+                    unexpected: if id == "otel-100" && closed && repeat == 1 {
+                        2
+                    } else {
+                        0
+                    },
+                    throughput_rps: base + repeat as f64,
+                    latency: Latency {
+                        count: (base * 10.0) as u64,
+                        mean_us: 500.0 * scale,
+                        p50_us: 400.0 * scale,
+                        p90_us: 700.0 * scale,
+                        p99_us: 1500.0 * scale,
+                        p999_us: 4000.0 * scale,
+                        max_us: 9000.0 * scale,
+                        cdf: cdf(scale),
+                    },
+                    processes,
+                    stats: BTreeMap::new(),
+                    wire: vec![],
+                    late_sends: 0,
+                });
+            }
+            overhead.push(OverheadSummary {
+                config: id.to_owned(),
+                shape: shape.clone(),
+                repeats: 2,
+                throughput_rps: spread(base, base - 10.0, base + 10.0),
+                throughput_vs_noop: if closed { 1.0 / scale } else { 1.0 },
+                p50_us: spread(400.0 * scale, 390.0 * scale, 410.0 * scale),
+                p90_us: spread(700.0 * scale, 690.0, 720.0 * scale),
+                p99_us: spread(1500.0 * scale, 1400.0, 1600.0 * scale),
+                p999_us: spread(4000.0 * scale, 3900.0, 4100.0 * scale),
+                added_p99_us: 1500.0 * (scale - 1.0),
+                shop_cpu_s_per_1k: spread(0.5 * scale, 0.49, 0.6),
+                pipeline_cpu_s_per_1k: if id == "otel-100" {
+                    spread(0.1, 0.09, 0.11)
+                } else {
+                    Spread::default()
+                },
+                sink_cpu_s_per_1k: spread(0.12, 0.1, 0.13),
+                shop_peak_rss_mib: spread(60.0, 59.0, 61.0),
+                pipeline_peak_rss_mib: if id == "otel-100" {
+                    spread(30.0, 30.0, 30.0)
+                } else {
+                    Spread::default()
+                },
+                busiest_sink: "localstack".to_owned(),
+                busiest_sink_cores: if id == "awssdk-100" && closed {
+                    0.93
+                } else {
+                    0.2
+                },
+                cdf: cdf(scale),
+            });
+        }
+    }
+    let check = |signal: &str, name: &str, passed: u64, total: u64| Check {
+        signal: signal.to_owned(),
+        name: name.to_owned(),
+        passed,
+        total,
+        failures: if passed < total {
+            vec!["trace 1-abc: missing span `GET /api/products`".to_owned()]
+        } else {
+            vec![]
+        },
+        gap: None,
+    };
+    let mut fidelity = Vec::new();
+    for id in ["awssdk-100", "otel-100"] {
+        let mut attrs = check("traces", "attributes survive (method, route)", 1000, 1000);
+        if id == "awssdk-100" {
+            attrs.passed = 990;
+            attrs.failures = vec!["trace 1-abc: attribute <x> missing | in metadata".to_owned()];
+            attrs.gap = Some("moto keeps no metadata".to_owned());
+        }
+        fidelity.push(Fidelity {
+            config: id.to_owned(),
+            load: "nominal".to_owned(),
+            requests: 1000,
+            traces_expected: 1000,
+            traces_arrived: 1000,
+            checks: vec![
+                check("traces", "sampled traces arrived", 1000, 1000),
+                attrs,
+                check("metrics", "histogram counts exact", 12, 12),
+            ],
+            loss: BTreeMap::new(),
+        });
+        fidelity.push(Fidelity {
+            config: id.to_owned(),
+            load: "outage".to_owned(),
+            requests: 1000,
+            traces_expected: 1000,
+            traces_arrived: 700,
+            checks: vec![check(
+                "loss",
+                "received = sent + dropped (backend counters)",
+                3,
+                3,
+            )],
+            loss: BTreeMap::from([
+                (
+                    "spans".to_owned(),
+                    LossAccount {
+                        reported_dropped: 300,
+                        measured_missing: 300,
+                    },
+                ),
+                (
+                    "logs".to_owned(),
+                    LossAccount {
+                        reported_dropped: 10,
+                        measured_missing: 12,
+                    },
+                ),
+            ]),
+        });
+    }
+    let cost = vec![
+        Cost {
+            config: "awssdk-100".to_owned(),
+            requests: 1000,
+            per_request: BTreeMap::from([
+                (
+                    "spans".to_owned(),
+                    PerRequest {
+                        api_calls: 0.02,
+                        bytes: 1200.0,
+                    },
+                ),
+                (
+                    "logs".to_owned(),
+                    PerRequest {
+                        api_calls: 0.01,
+                        bytes: 300.0,
+                    },
+                ),
+            ]),
+            wire_per_request: BTreeMap::from([
+                (
+                    "xray".to_owned(),
+                    PerRequest {
+                        api_calls: 0.02,
+                        bytes: 1200.0,
+                    },
+                ),
+                (
+                    "logs".to_owned(),
+                    PerRequest {
+                        api_calls: 0.015,
+                        bytes: 300.0,
+                    },
+                ),
+            ]),
+            items: vec![
+                CostItem {
+                    item: "X-Ray traces recorded".to_owned(),
+                    quantity: 1e6,
+                    unit: "traces".to_owned(),
+                    usd: 5.0,
+                },
+                CostItem {
+                    item: "log ingestion".to_owned(),
+                    quantity: 0.3,
+                    unit: "GB".to_owned(),
+                    usd: 0.15,
+                },
+            ],
+            total_usd_per_million: 5.15,
+            prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
+                .to_owned(),
+        },
+        Cost {
+            config: "otel-100".to_owned(),
+            requests: 1000,
+            per_request: BTreeMap::from([(
+                "spans".to_owned(),
+                PerRequest {
+                    api_calls: 0.004,
+                    bytes: 900.0,
+                },
+            )]),
+            wire_per_request: BTreeMap::from([(
+                "otlp".to_owned(),
+                PerRequest {
+                    api_calls: 0.002,
+                    bytes: 800.0,
+                },
+            )]),
+            items: vec![CostItem {
+                item: "X-Ray traces recorded".to_owned(),
+                quantity: 1e6,
+                unit: "traces".to_owned(),
+                usd: 5.0,
+            }],
+            total_usd_per_million: 5.0,
+            prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
+                .to_owned(),
+        },
+    ];
+    Results {
+        meta: Meta {
+            generated_at: "2026-05-01T12:00:00Z".to_owned(),
+            mode: mode.to_owned(),
+            seed: 42,
+            duration_s: 600.0,
+            machine: Machine {
+                cpu_model: "Test CPU @ 2.0GHz".to_owned(),
+                cores: 2,
+                memory_gib: 7.7,
+                kernel: "6.1.0".to_owned(),
+                os: "Debian 13".to_owned(),
+            },
+            versions: BTreeMap::from([("rustc".to_owned(), "1.95.0".to_owned())]),
+            plan: Plan {
+                configs: vec![
+                    config("noop", "noop", 0.0),
+                    config("awssdk-100", "awssdk", 1.0),
+                    config("otel-100", "otel", 1.0),
+                ],
+                open_rates: vec![200.0],
+                open_duration_s: 15.0,
+                closed_concurrency: 16,
+                closed_duration_s: 15.0,
+                warmup_s: 3.0,
+                repeats: 2,
+                fidelity_rate: 50.0,
+                fidelity_duration_s: 20.0,
+                outage_s: 8.0,
+                mix: BTreeMap::from([("browse".to_owned(), 0.6), ("checkout".to_owned(), 0.4)]),
+                expected_4xx_share: 0.05,
+                expected_5xx_share: 0.01,
+                pinning: BTreeMap::from([
+                    ("shop".to_owned(), "0".to_owned()),
+                    ("sinks".to_owned(), "1".to_owned()),
+                ]),
+            },
+            commands: vec!["cargo run -p shop-experiments -- run --mode full".to_owned()],
+            profile: "release".to_owned(),
+            commit: "v0.1.0-3-gabcdef".to_owned(),
+        },
+        runs,
+        overhead,
+        fidelity,
+        cost,
+    }
+}
+
+/// A fresh directory under the system's temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "shop-report-{tag}-{}-{nanos}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn render(results: &Results, dir: &Path, criterion: Option<&Path>) -> String {
+    let md = dir.join("REPORT.md");
+    super::write(results, &md, &dir.join("report"), criterion).unwrap();
+    std::fs::read_to_string(md).unwrap()
+}
+
+/// Every `![..](target)` image target in the report.
+fn images(md: &str) -> Vec<String> {
+    md.match_indices("](")
+        .filter(|(i, _)| {
+            md[..*i]
+                .rfind("![")
+                .is_some_and(|s| !md[s..*i].contains('\n'))
+        })
+        .filter_map(|(i, _)| md[i + 2..].split(')').next().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_report_has_every_section_config_and_figure() {
+    let dir = TempDir::new("full");
+    let md = render(&synthetic("full"), &dir.0, None);
+    assert!(md.starts_with("<!-- generated by shop-experiments; do not edit -->"));
+    for heading in [
+        "## Summary",
+        "### DESIGN §7 targets",
+        "## Method",
+        "### Scenario mix",
+        "## Machine and versions",
+        "## Overhead",
+        "### closed×16 (saturation)",
+        "### open@200/s",
+        "### Did a sink limit the run?",
+        "## Fidelity",
+        "### Loss under a sink outage",
+        "## Cost",
+        "## Microbenchmarks",
+        "## Discussion",
+        "## Reproduce",
+    ] {
+        assert!(md.contains(heading), "missing {heading}");
+    }
+    for id in ["noop", "awssdk-100", "otel-100"] {
+        assert!(md.contains(&format!("| {id} |")), "no table row for {id}");
+    }
+    assert!(!md.contains("Quick mode"));
+    // 812 / 1.08 = 751.85… req/s, spread ±10, vs noop 1 / 1.08.
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| awssdk-100 | 752 <sub>(742–762)</sub> | 92.6 % |"))
+        .unwrap_or_else(|| panic!("no awssdk-100 saturation row in\n{md}"));
+    // p99 1.62 ms, +0.120 ms over noop, the pipeline columns empty.
+    assert!(
+        row.contains("| 1.62 <sub>(1.40–1.73)</sub> |") && row.contains("| +0.120 ms |"),
+        "{row}"
+    );
+    assert!(row.ends_with("| – |"), "{row}");
+    // Targets: 92.6 % < 95 % fails; added p99 at half load passes.
+    assert!(md.contains(
+        "| throughput at saturation ≥ 95 % of noop (100 % sampling) | awssdk-100 | 92.6 % | ❌ |"
+    ));
+    assert!(
+        md.contains("| added p99 ≤ 0.5 ms at half load (open@200/s) | otel-100 | +0.225 ms | ✅ |")
+    );
+    assert!(md.contains("open@200/s (24.6 % of noop's saturation throughput"));
+    // Fidelity cells, gaps, failures (escaped), loss verdicts.
+    assert!(md.contains("| traces | attributes survive (method, route) | **990/1000 (99.0 %)** ❌ | – | moto keeps no metadata |"));
+    assert!(md.contains("attribute &lt;x&gt; missing \\| in metadata"));
+    assert!(
+        md.contains("| awssdk-100 | outage | logs | 10 | 12 | ❌ 2 lost without being counted |")
+    );
+    // Cost: totals and the flagged wire mismatch (0.03 → 0.035 calls per request).
+    assert!(md.contains("**$5.15**") && md.contains("$0.150 <sub>0.300 GB</sub>"));
+    assert!(md.contains("**0.0350** ⚠️ +16.7 %"));
+    assert!(md.contains("retrieved 2026-01-01"));
+    assert!(md.contains("run `make bench` to include them"));
+    assert!(md.contains("cargo run -p shop-experiments -- run --mode full"));
+    assert!(md.contains("[`results.json`](report/results.json)"));
+    assert!(md.contains("localstack 0.930 cores ⚠️"));
+
+    let imgs = images(&md);
+    assert_eq!(imgs.len(), 4, "{imgs:?}");
+    for img in &imgs {
+        assert!(img.starts_with("report/") && img.ends_with(".svg"), "{img}");
+        let svg = std::fs::read_to_string(dir.0.join(img)).unwrap();
+        assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "{img}");
+        assert!(
+            svg.contains("viewBox=") && svg.trim_end().ends_with("</svg>"),
+            "{img}"
+        );
+        assert!(!svg.contains("<script"), "{img}");
+        assert_eq!(
+            svg.matches("<text").count(),
+            svg.matches("</text>").count(),
+            "{img}"
+        );
+        let configs: &[&str] = if img.contains("cost") {
+            &["awssdk-100", "otel-100"]
+        } else {
+            &["noop", "awssdk-100", "otel-100"]
+        };
+        for id in configs {
+            assert!(svg.contains(id), "{img} has no {id}");
+        }
+    }
+    assert!(imgs.iter().any(|i| i.ends_with("latency-closed-16.svg")));
+    assert!(imgs.iter().any(|i| i.ends_with("latency-open-200-s.svg")));
+}
+
+#[test]
+fn quick_mode_warns_that_overhead_means_nothing() {
+    let dir = TempDir::new("quick");
+    let mut r = synthetic("quick");
+    r.meta.plan.closed_duration_s = 3.0;
+    let md = render(&r, &dir.0, None);
+    assert!(md.contains("> [!WARNING]"));
+    assert!(md.contains("**Quick mode.** The load runs last 3 s (saturation)"));
+    assert!(md.contains("Fidelity (what arrived against what was sent) is still meaningful"));
+}
+
+#[test]
+fn rendering_twice_gives_identical_files() {
+    let (a, b) = (TempDir::new("det-a"), TempDir::new("det-b"));
+    let r = synthetic("full");
+    render(&r, &a.0, None);
+    render(&r, &b.0, None);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(a.0.join("report"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 4);
+    files.push(a.0.join("REPORT.md"));
+    for f in files {
+        let rel = f.strip_prefix(&a.0).unwrap();
+        assert_eq!(
+            std::fs::read(&f).unwrap(),
+            std::fs::read(b.0.join(rel)).unwrap(),
+            "{}",
+            rel.display()
+        );
+    }
+}
+
+#[test]
+fn criterion_results_fill_the_microbenchmark_table() {
+    let dir = TempDir::new("bench");
+    let crit = dir.0.join("criterion");
+    let bench = |path: &str, full_id: &str, median: f64| {
+        let d = crit.join(path).join("new");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("benchmark.json"),
+            format!(r#"{{"group_id":"span","function_id":null,"value_str":null,"throughput":null,"full_id":"{full_id}","directory_name":"{path}","title":"{full_id}"}}"#),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("estimates.json"),
+            format!(r#"{{"mean":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":1.0,"upper_bound":2.0}},"point_estimate":1.5,"standard_error":0.1}},"median":{{"confidence_interval":{{"confidence_level":0.95,"lower_bound":{},"upper_bound":{}}},"point_estimate":{median},"standard_error":0.4}}}}"#, median - 1.0, median + 1.0),
+        )
+        .unwrap();
+    };
+    bench(
+        "span/start_3_attributes_end_sampled",
+        "span/start_3_attributes_end/sampled",
+        321.5,
+    );
+    bench(
+        "span/start_3_attributes_end/unsampled/2",
+        "span/start_3_attributes_end/unsampled/2",
+        612.0,
+    );
+    bench(
+        "propagation_traceparent_inject",
+        "propagation/traceparent_inject",
+        80.25,
+    );
+    // The previous run's copy is not a result of its own.
+    std::fs::create_dir_all(crit.join("propagation_traceparent_inject/base")).unwrap();
+    let out = dir.0.join("out");
+    let md = render(&synthetic("full"), &out, Some(&crit));
+    assert!(
+        md.contains("| `propagation/traceparent_inject` | 80.2 ns | 79.2–81.2 ns (95 %) |  |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| `span/start_3_attributes_end/sampled` | 322 ns | 320–322 ns (95 %) | ✅ |")
+    );
+    assert!(md.contains(
+        "| `span/start_3_attributes_end/unsampled/2` | 612 ns | 611–613 ns (95 %) | ❌ |"
+    ));
+    assert!(md.contains("| a span (start, 3 attributes, end) ≤ 500 ns | `span/start_3_attributes_end/sampled` | 322 ns | ✅ |"));
+    assert!(!md.contains("run `make bench` to include them"));
+}
+
+#[test]
+fn empty_results_still_render_and_leave_no_stale_chart() {
+    let dir = TempDir::new("empty");
+    render(&synthetic("full"), &dir.0, None);
+    std::fs::write(dir.0.join("report/results.json"), "{}").unwrap();
+    let md = render(&Results::default(), &dir.0, None);
+    let left: Vec<String> = std::fs::read_dir(dir.0.join("report"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["results.json"]);
+    assert!(md.contains("No overhead runs in these results."));
+    assert!(md.contains("No fidelity runs in these results."));
+    assert!(md.contains("No cost entries in these results."));
+}
+
+#[test]
+fn links_are_relative_to_the_report() {
+    let dir = TempDir::new("rel");
+    std::fs::create_dir_all(dir.0.join("a/b")).unwrap();
+    std::fs::create_dir_all(dir.0.join("c")).unwrap();
+    assert_eq!(
+        super::relative_link(&dir.0.join("a/b"), &dir.0.join("c")).unwrap(),
+        "../../c"
+    );
+    assert_eq!(super::relative_link(&dir.0, &dir.0).unwrap(), ".");
+    assert_eq!(super::relative_link(&dir.0, &dir.0.join("c")).unwrap(), "c");
+}
