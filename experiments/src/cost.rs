@@ -38,6 +38,10 @@ pub struct Prices {
     pub put_metric_data_request: f64,
     pub custom_metric_month: f64,
     pub logs_ingestion_gb: f64,
+    /// X-Ray OTLP endpoint with Transaction Search: spans ingested, per GB.
+    pub spans_ingestion_gb: f64,
+    /// CloudWatch OTLP metrics endpoint: data points ingested, per GB.
+    pub otlp_metrics_ingestion_gb: f64,
     /// "retrieved YYYY-MM-DD from URL, URL, ..."
     pub source: String,
 }
@@ -91,6 +95,12 @@ impl Prices {
             )? / 1e3,
             custom_metric_month: get(&doc, "cloudwatch_metrics", "custom_metric_month_first_10k")?,
             logs_ingestion_gb: get(&doc, "cloudwatch_logs", "ingestion_standard_per_gb")?,
+            spans_ingestion_gb: get(
+                &doc,
+                "xray_transaction_search",
+                "spans_ingested_per_gb_first_10tb",
+            )?,
+            otlp_metrics_ingestion_gb: get(&doc, "cloudwatch_otel_metrics", "ingestion_per_gb")?,
             source: format!(
                 "experiments/prices.toml: {region} list prices retrieved {retrieved} from {}",
                 sources.join(", ")
@@ -116,6 +126,9 @@ pub struct Measured {
     pub wire: Vec<WireCount>,
     /// Metrics export interval, seconds (one export in a run shorter than it).
     pub metric_interval_s: f64,
+    /// Bytes of the log events' messages that arrived (what CloudWatch Logs
+    /// bills: uncompressed event bytes), when the sink is CloudWatch Logs.
+    pub log_event_bytes: Option<u64>,
 }
 
 fn per_request(n: u64, s: &SignalStats) -> PerRequest {
@@ -242,16 +255,86 @@ pub fn cost(m: &Measured, prices: &Prices, reference: &Reference) -> Cost {
             )
         })
         .collect();
+    finish(
+        m.config.clone(),
+        m,
+        items,
+        per_req,
+        wire_per_request,
+        prices,
+        rate,
+    )
+}
+
+fn finish(
+    config: String,
+    m: &Measured,
+    items: Vec<CostItem>,
+    per_request: BTreeMap<String, PerRequest>,
+    wire_per_request: BTreeMap<String, PerRequest>,
+    prices: &Prices,
+    rate: f64,
+) -> Cost {
     let total = items.iter().map(|i| i.usd).sum();
     Cost {
-        config: m.config.clone(),
+        config,
         requests: m.requests,
-        per_request: per_req,
+        per_request,
         wire_per_request,
         items,
         total_usd_per_million: total,
         prices_source: format!("{} (at {rate:.0} requests/s)", prices.source),
     }
+}
+
+/// The otel build shipping straight to AWS's OTLP endpoints (X-Ray OTLP
+/// endpoint with Transaction Search, the CloudWatch Logs and metrics OTLP
+/// endpoints) instead of through X-Ray/EMF exporters: billed by ingested
+/// bytes. The measured OTLP protobuf bytes stand in for the ingested size
+/// (AWS meters its stored form, which may be larger: an under-estimate).
+pub fn cost_via_otlp_endpoints(m: &Measured, prices: &Prices) -> Cost {
+    let n = m.requests.max(1) as f64;
+    let rate = n / m.seconds.max(1e-9);
+    let requests_per_month = rate * SECONDS_PER_MONTH;
+    let stat = |s: &str| m.stats.get(s).copied().unwrap_or_default();
+    let gb = |bytes: f64| bytes / n * 1e6 / 1e9;
+    let mut items = Vec::new();
+    let spans = gb(stat("spans").bytes as f64);
+    item(
+        &mut items,
+        "spans ingested (Transaction Search; OTLP bytes)",
+        spans,
+        "GB",
+        spans * prices.spans_ingestion_gb,
+    );
+    let logs = gb(stat("logs").bytes as f64);
+    item(
+        &mut items,
+        "logs ingested (OTLP bytes)",
+        logs,
+        "GB",
+        logs * prices.logs_ingestion_gb,
+    );
+    // One metrics export per interval: spread its bytes over the interval's requests.
+    let exports_per_month = SECONDS_PER_MONTH / m.metric_interval_s;
+    let metric_gb =
+        stat("metrics").bytes as f64 * exports_per_month / requests_per_month * 1e6 / 1e9;
+    item(
+        &mut items,
+        "metric data points ingested (OTLP bytes)",
+        metric_gb,
+        "GB",
+        metric_gb * prices.otlp_metrics_ingestion_gb,
+    );
+    finish(
+        format!("{} via OTLP endpoints", m.config),
+        m,
+        items,
+        BTreeMap::new(),
+        BTreeMap::new(),
+        prices,
+        rate,
+    )
 }
 
 #[cfg(test)]
@@ -264,6 +347,8 @@ mod tests {
             put_metric_data_request: 0.01 / 1e3,
             custom_metric_month: 0.30,
             logs_ingestion_gb: 0.50,
+            spans_ingestion_gb: 0.35,
+            otlp_metrics_ingestion_gb: 0.50,
             source: "test".into(),
         }
     }
@@ -296,11 +381,12 @@ mod tests {
             stats,
             wire: vec![],
             metric_interval_s: 60.0,
+            log_event_bytes: Some(1_000_000),
         };
         let c = cost(&m, &prices(), &Reference::new());
         // 1e6 traces per million requests at $5 per million.
         assert_eq!(c.items[0].usd, 5.0);
-        // 1 KB of logs per request → 1 GB per million → $0.50.
+        // 1 KB of log events per request → 1 GB per million → $0.50.
         assert!((c.items[1].usd - 0.5).abs() < 1e-12);
         // 2 calls a minute at 100 requests/s = 2 / 6000 requests → 333.3 per million.
         assert!((c.items[2].quantity - 2.0 * 1e6 / 6000.0).abs() < 1e-6);

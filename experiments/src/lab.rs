@@ -27,8 +27,6 @@ pub struct Lab {
     repo: PathBuf,
     state: PathBuf,
     capture: Child,
-    /// Which CPUs the components are pinned to, if any.
-    pub cpus: Option<String>,
 }
 
 impl Lab {
@@ -36,8 +34,15 @@ impl Lab {
         script(&self.repo, &self.state, name, args, env)
     }
 
-    /// Starts everything (installing what is missing; idempotent).
-    pub fn start(repo: &Path, capture_bin: &Path, cpus: Option<String>) -> anyhow::Result<Lab> {
+    /// Starts everything (installing what is missing; idempotent). With
+    /// `pinning` = (system under test, the rest): the database joins the shop
+    /// on the first CPU list (its work per request is the same for every
+    /// build); emulators, collector and capture receiver go to the second.
+    pub fn start(
+        repo: &Path,
+        capture_bin: &Path,
+        pinning: Option<(&str, &str)>,
+    ) -> anyhow::Result<Lab> {
         let state = repo.join("target").join("experiments").join("lab");
         std::fs::create_dir_all(&state)?;
         script(
@@ -52,7 +57,6 @@ impl Lab {
             repo: repo.to_owned(),
             state,
             capture,
-            cpus,
         };
         lab.script(
             "rotel",
@@ -65,10 +69,11 @@ impl Lab {
                 ),
             ],
         )?;
-        if let Some(c) = &lab.cpus {
-            for (_, pid, _) in lab.processes() {
+        if let Some((sut, rest)) = pinning {
+            for (name, pid, _) in lab.processes() {
+                let cpus = if name == "mariadb" { sut } else { rest };
                 for p in procstat::tree(pid) {
-                    procstat::pin(p, c);
+                    procstat::pin(p, cpus);
                 }
             }
         }

@@ -46,6 +46,8 @@ pub struct Log {
     pub trace_id: Option<String>,
     pub span_id: Option<String>,
     pub request_id: Option<String>,
+    /// Size of the event's message as stored (CloudWatch Logs; 0 for OTLP).
+    pub bytes: usize,
 }
 
 /// `1-xxxxxxxx-yyyyyyyyyyyyyyyyyyyyyyyy` → 32 hex; 32 hex stays.
@@ -438,8 +440,9 @@ impl Aws {
             .log_events(group)
             .await?
             .iter()
-            .filter_map(|m| serde_json::from_str::<Value>(m).ok())
-            .map(|v| Log {
+            .filter_map(|m| serde_json::from_str::<Value>(m).ok().map(|v| (m.len(), v)))
+            .map(|(bytes, v)| Log {
+                bytes,
                 service: service_role(v["service"].as_str().unwrap_or_default()),
                 message: v["message"].as_str().unwrap_or_default().to_owned(),
                 trace_id: v["trace_id"].as_str().map(normalise_trace_id),
@@ -655,6 +658,7 @@ impl Captured {
                             trace_id: nonempty(&r["traceId"]),
                             span_id: nonempty(&r["spanId"]),
                             request_id: attrs.get("shop.request.id").cloned(),
+                            bytes: 0,
                         });
                     }
                 }
