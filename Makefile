@@ -19,7 +19,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke test-deps test check fmt bench report
+.PHONY: help run lab lab-down lab-status lab-smoke test-deps test check fmt bench report report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -63,8 +63,15 @@ check: ## formatting, clippy (all targets, all features), shellcheck
 fmt: ## format the code
 	$(CARGO) fmt --all
 
-bench: ## criterion benches (today: the telemetry contract's glue; backends join with the comparison-lab issue)
+bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracing-opentelemetry (benches/README.md)
 	$(CARGO) bench -p shop-benches
 
-report: ## regenerate REPORT.md (arrives with the comparison-lab issue)
-	$(CARGO) run -q -p shop-experiments
+# The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
+report: ## the comparison lab, full (about 30 min): three release builds, overhead, fidelity, cost → REPORT.md
+	$(CARGO) run --release -q -p shop-experiments -- run --mode full
+
+report-quick: ## the comparison lab, quick (CI, ~2 min): proves it end to end and 100 % fidelity → target/experiments/quick/
+	$(CARGO) run -q -p shop-experiments -- run --mode quick
+
+report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)
+	$(CARGO) run -q -p shop-experiments -- render

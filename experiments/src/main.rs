@@ -8,7 +8,10 @@
 //!     rewrite REPORT.md from report/results.json (no measuring)
 //! ```
 //!
-//! `make report` runs the full mode; `make report-quick` (CI) the quick one.
+//! `make report` runs the full mode and writes `REPORT.md` and `report/` at
+//! the top of the repository; `make report-quick` (CI) runs the quick one
+//! and writes them under `target/experiments/quick/`, so that a quick run
+//! never replaces the committed report.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,7 +48,11 @@ enum Command {
         repeats: Option<usize>,
     },
     /// Rewrite REPORT.md from report/results.json.
-    Render,
+    Render {
+        /// The directory holding REPORT.md and report/ (default: the repository).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 fn repo_root() -> PathBuf {
@@ -55,8 +62,17 @@ fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-fn render(repo: &std::path::Path, results: &Results) -> anyhow::Result<()> {
-    let assets = repo.join("report");
+/// Where a run's report goes: the repository for full runs, a scratch
+/// directory for quick ones.
+fn out_dir(repo: &std::path::Path, mode: Mode) -> PathBuf {
+    match mode {
+        Mode::Full => repo.to_owned(),
+        Mode::Quick => repo.join("target").join("experiments").join("quick"),
+    }
+}
+
+fn render(repo: &std::path::Path, out: &std::path::Path, results: &Results) -> anyhow::Result<()> {
+    let assets = out.join("report");
     std::fs::create_dir_all(&assets)?;
     std::fs::write(
         assets.join("results.json"),
@@ -65,7 +81,7 @@ fn render(repo: &std::path::Path, results: &Results) -> anyhow::Result<()> {
     let criterion = repo.join("target").join("criterion");
     report::write(
         results,
-        &repo.join("REPORT.md"),
+        &out.join("REPORT.md"),
         &assets,
         Some(criterion.as_path()).filter(|p| p.exists()),
     )
@@ -74,13 +90,14 @@ fn render(repo: &std::path::Path, results: &Results) -> anyhow::Result<()> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let repo = repo_root();
-    let outcome = match cli.command.unwrap_or(Command::Render) {
-        Command::Render => (|| -> anyhow::Result<bool> {
-            let path = repo.join("report").join("results.json");
+    let outcome = match cli.command.unwrap_or(Command::Render { dir: None }) {
+        Command::Render { dir } => (|| -> anyhow::Result<bool> {
+            let out = dir.unwrap_or_else(|| repo.clone());
+            let path = out.join("report").join("results.json");
             let results: Results = serde_json::from_slice(&std::fs::read(&path).map_err(|e| {
                 anyhow::anyhow!("{}: {e} (run `make report` first)", path.display())
             })?)?;
-            render(&repo, &results)?;
+            render(&repo, &out, &results)?;
             Ok(true)
         })(),
         Command::Run {
@@ -100,8 +117,9 @@ fn main() -> ExitCode {
                 .enable_all()
                 .build()?;
             let results = runtime.block_on(runner::run(&repo, &plan, !no_pin))?;
-            render(&repo, &results)?;
-            eprintln!("wrote REPORT.md and report/results.json");
+            let out = out_dir(&repo, mode);
+            render(&repo, &out, &results)?;
+            eprintln!("wrote {}", out.join("REPORT.md").display());
             Ok(runner::verdict(&results))
         })(),
     };
