@@ -43,7 +43,7 @@ impl Lab {
         capture_bin: &Path,
         pinning: Option<(&str, &str)>,
     ) -> anyhow::Result<Lab> {
-        let state = repo.join("target").join("experiments").join("lab");
+        let state = state_dir(repo);
         std::fs::create_dir_all(&state)?;
         script(
             repo,
@@ -81,13 +81,38 @@ impl Lab {
     }
 
     /// Stops what [`Lab::start`] started.
-    pub fn stop(mut self) {
-        let _ = self.script("rotel", &["stop"], &[]);
-        let _ = self.script("lab", &["down", "moto", "localstack", "mariadb"], &[]);
-        let _ = self.capture.kill();
-        let _ = self.capture.wait();
+    pub fn stop(self) {
+        stop_private_lab(&self.repo, &self.state);
+        let mut capture = self.capture;
+        let _ = capture.kill();
+        let _ = capture.wait();
     }
+}
 
+/// Stops the private lab's scripted components (also used after an interrupt).
+pub fn stop_private_lab(repo: &Path, state: &Path) {
+    let _ = script(repo, state, "rotel", &["stop"], &[]);
+    let _ = script(
+        repo,
+        state,
+        "lab",
+        &["down", "moto", "localstack", "mariadb"],
+        &[],
+    );
+    let _ = Command::new("pkill")
+        .args([
+            "-f",
+            &format!("otlp-capture --listen 127.0.0.1:{CAPTURE_PORT}"),
+        ])
+        .status();
+}
+
+/// The private lab's state directory.
+pub fn state_dir(repo: &Path) -> PathBuf {
+    repo.join("target").join("experiments").join("lab")
+}
+
+impl Lab {
     /// `mysql://shop:shop@127.0.0.1:PORT` (no database).
     pub fn mysql_base(&self) -> String {
         format!("mysql://shop:shop@127.0.0.1:{MYSQL_PORT}")
@@ -239,6 +264,14 @@ fn script(
 }
 
 fn spawn_capture(bin: &Path, state: &Path) -> anyhow::Result<Child> {
+    // A capture receiver left by an interrupted run would answer in place of ours.
+    let _ = Command::new("pkill")
+        .args([
+            "-f",
+            &format!("otlp-capture --listen 127.0.0.1:{CAPTURE_PORT}"),
+        ])
+        .status();
+    std::thread::sleep(Duration::from_millis(200));
     let log = std::fs::File::create(state.join("otlp-capture.log"))?;
     let mut child = Command::new(bin)
         .args(["--listen", &format!("127.0.0.1:{CAPTURE_PORT}")])

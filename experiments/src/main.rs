@@ -116,7 +116,28 @@ fn main() -> ExitCode {
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            let results = runtime.block_on(runner::run(&repo, &plan, !no_pin))?;
+            // Ctrl-C or SIGTERM: stop the shops and the private lab, which
+            // are separate processes and would otherwise outlive the harness.
+            let results = runtime.block_on(async {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! {
+                    r = runner::run(&repo, &plan, !no_pin) => r,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                    _ = term.recv() => Err(anyhow::anyhow!("terminated")),
+                }
+            });
+            let results = match results {
+                Ok(r) => r,
+                Err(e) => {
+                    shop_experiments::shop::terminate_all();
+                    shop_experiments::lab::stop_private_lab(
+                        &repo,
+                        &shop_experiments::lab::state_dir(&repo),
+                    );
+                    return Err(e);
+                }
+            };
             let out = out_dir(&repo, mode);
             render(&repo, &out, &results)?;
             eprintln!("wrote {}", out.join("REPORT.md").display());

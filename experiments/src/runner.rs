@@ -285,7 +285,23 @@ impl Ctx<'_> {
                 latency.p99_us / 1e3
             )
         });
-        let _ = all;
+        for e in outcome
+            .ledger
+            .entries
+            .iter()
+            .filter(|e| e.unexpected())
+            .take(3)
+        {
+            self.progress.suspend(|| {
+                eprintln!(
+                    "  unexpected: {} ({}) answered {}, expected {}",
+                    e.request_id,
+                    e.step.name(),
+                    e.status,
+                    e.step.expected_status()
+                )
+            });
+        }
         Ok(LoadRun {
             config: config.id().to_owned(),
             shape,

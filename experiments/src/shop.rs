@@ -64,6 +64,19 @@ impl RunNames {
     }
 }
 
+/// Pids of the shop processes now running, so that an interrupted run
+/// (Ctrl-C) can stop them: they are separate processes and would outlive us.
+static RUNNING: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Sends SIGTERM to every shop process still running (after an interrupt).
+pub fn terminate_all() {
+    for pid in RUNNING.lock().map(|v| v.clone()).unwrap_or_default() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+}
+
 /// Request id suffix of the harness's flush requests (their telemetry is not the ledger's).
 pub const FLUSH_SUFFIX: &str = "-flush";
 
@@ -209,6 +222,9 @@ impl Shop {
             let child = cmd
                 .spawn()
                 .with_context(|| format!("starting {}", bin.display()))?;
+            if let Ok(mut r) = RUNNING.lock() {
+                r.push(child.id());
+            }
             shop.procs.push(Proc { role, port, child });
             // Inventory first: it migrates and seeds the fresh database the
             // others then find ready.
@@ -314,6 +330,9 @@ impl Shop {
             }
             let _ = p.child.kill();
             let _ = p.child.wait();
+            if let Ok(mut r) = RUNNING.lock() {
+                r.retain(|pid| *pid != p.child.id());
+            }
         }
         lab.drop_database(&self.database);
     }

@@ -372,7 +372,7 @@ fn method(o: &mut String, view: &View) {
     line!(o);
     line!(
         o,
-        "Sessions of a seeded generator (browse, search, product detail, cart, checkout, admin); the shares of requests per step as generated:"
+        "Sessions of a seeded generator (browse 40 %, search 25 %, buy 25 %: detail, cart, checkout; missing product 5 %; injected inventory fault 5 %); the shares of requests per step as generated:"
     );
     line!(o);
     let mut mix: Vec<(&String, &f64)> = p.mix.iter().collect();
