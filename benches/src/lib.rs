@@ -1,12 +1,31 @@
-//! Shared set-up for the criterion benches: telemetry built on a backend
-//! whose exporter discards everything, so a bench measures what the shop's
-//! request path pays (the tracing glue, id generation, sampling, record
-//! building) and not the sink.
+//! The set-up of the criterion benches (`benches/telemetry/`): the same
+//! scenarios, run against every way the shop can be built, so the output
+//! reads as one table per scenario. `benches/README.md` lists the benches and
+//! how to read them.
 //!
-//! Run with `make bench` (or `cargo bench -p shop-benches`). The backends'
-//! own benches (X-Ray segment JSON vs OTLP protobuf encoding, their exporters'
-//! hot paths) and the `tracing-opentelemetry` reference join these with the
-//! comparison-lab issue.
+//! | row | what it is | built by |
+//! |---|---|---|
+//! | `registry_only` | a bare `tracing_subscriber::Registry`: what `tracing` costs with no telemetry at all | the bench |
+//! | `noop` | the shop's `noop` build: the real glue, nothing sampled, nothing exported | [`noop`] |
+//! | `glue_discard` | the real glue, every span sampled and recorded, then discarded: the glue's own cost | [`discarding`] |
+//! | `awssdk` | the real `awssdk` backend (X-Ray sampler, ids, propagator, CloudWatch meter, exporters) | [`awssdk`] |
+//! | `otel` | the real `otel` backend (SDK sampler, ids, propagators, meter provider, OTLP exporters) | [`otel`] |
+//! | `tracing-opentelemetry` | the common bridge over an `opentelemetry_sdk` tracer provider (always on, batch processor, exporter that discards) | the bench (dev-dependency) |
+//!
+//! The real backends are built from the environment, as the shop builds
+//! them, with every sink pointed at a closed port ([`env`]). Their queues are
+//! flushed between timed chunks, so the benches time the path a request
+//! takes when there is room, and their background work runs between chunks,
+//! not during them ([`paced`], [`runtime`]). `request` and `encode` give the
+//! encoders one realistic request's records.
+//!
+//! Run with `make bench` or `cargo bench -p shop-benches`; criterion's
+//! options follow `--`, e.g. `cargo bench -p shop-benches -- span/ --quick`.
+
+pub mod encode;
+pub mod env;
+pub mod paced;
+pub mod request;
 
 use std::sync::Arc;
 
@@ -16,15 +35,50 @@ use telemetry_api::noop::NoopExporter;
 use telemetry_api::propagation::NoopPropagator;
 use telemetry_api::sampling::{AlwaysOff, AlwaysOn, Sampler};
 use telemetry_api::{Backend, Resource, Telemetry};
+use tokio::runtime::Runtime;
 
-/// Telemetry whose spans are sampled (or not) and then discarded.
+/// The resource every bench set-up describes itself with.
+pub fn resource() -> Resource {
+    Resource::new("shop", "bench")
+}
+
+/// The Tokio runtime the real backends' export tasks run on, kept for the
+/// whole bench run. A current-thread runtime, so it runs only while the
+/// bench thread drives it: when it builds a backend and when it flushes one
+/// between two timed chunks ([`paced`]). So the background export work
+/// (segment documents, OTLP requests, their failures) never competes with
+/// a timed chunk for this machine's two cores, and a row shows what the
+/// request thread pays; what the background pays per request is the
+/// `encode/` table. (The batch processors' own threads of the `otel`
+/// backend sleep during a chunk too: nothing triggers them before a flush.)
+pub fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime")
+}
+
+fn telemetry(backend: Backend) -> Telemetry {
+    Telemetry::builder(backend, resource())
+        .build()
+        .expect("the default filter parses")
+}
+
+/// The shop's `noop` build: `telemetry_api::noop::backend()` (spans get ids
+/// and are not sampled; nothing is exported).
+pub fn noop() -> Telemetry {
+    telemetry(telemetry_api::noop::backend())
+}
+
+/// Telemetry whose spans are sampled (or not) and then discarded: the glue
+/// with no backend behind it.
 pub fn discarding(sampled: bool) -> Telemetry {
     let sampler: Arc<dyn Sampler> = if sampled {
         Arc::new(AlwaysOn)
     } else {
         Arc::new(AlwaysOff)
     };
-    let backend = Backend {
+    telemetry(Backend {
         name: "discard",
         sampler,
         id_generator: Arc::new(RandomIdGenerator),
@@ -32,8 +86,27 @@ pub fn discarding(sampled: bool) -> Telemetry {
         meter_provider: Arc::new(NoopMeterProvider),
         exporter: Arc::new(NoopExporter),
         format_trace_id: |id| id.to_hex(),
-    };
-    Telemetry::builder(backend, Resource::new("bench", "0"))
-        .build()
-        .expect("the default filter parses")
+    })
+}
+
+/// The real `awssdk` backend, built as the shop builds it
+/// (`telemetry_awssdk::backend`), its tasks on `runtime`. Only under the
+/// bench environment ([`env::run_in_bench_env`]).
+pub fn awssdk(runtime: &Runtime) -> Telemetry {
+    env::assert_isolated();
+    let backend = runtime
+        .block_on(telemetry_awssdk::backend(&resource()))
+        .expect("the awssdk backend starts under the bench environment");
+    telemetry(backend)
+}
+
+/// The real `otel` backend, built as the shop builds it
+/// (`telemetry_otel::backend`), its HTTP exports on `runtime`. Only under
+/// the bench environment ([`env::run_in_bench_env`]).
+pub fn otel(runtime: &Runtime) -> Telemetry {
+    env::assert_isolated();
+    let backend = runtime
+        .block_on(telemetry_otel::backend(&resource()))
+        .expect("the otel backend starts under the bench environment");
+    telemetry(backend)
 }
