@@ -172,11 +172,8 @@ pub fn cost(m: &Measured, prices: &Prices, reference: &Reference) -> Cost {
     );
 
     // Logs ingested.
-    let log_bytes = if m.backend == "awssdk" {
-        Some((
-            stat("logs").bytes as f64 / n,
-            "log ingestion (PutLogEvents bytes)",
-        ))
+    let log_bytes = if let Some(b) = m.log_event_bytes {
+        Some((b as f64 / n, "log ingestion (event bytes)"))
     } else {
         reference.get("logs").map(|b| {
             (

@@ -595,7 +595,11 @@ impl Ctx<'_> {
                     })
                     .collect()
             };
-            let series = self.aws.series(&names.namespace).await.unwrap_or(0);
+            let series = if config.info.settings.get("metrics").map(String::as_str) == Some("EMF") {
+                emf_series(&self.aws.log_events(&names.emf_log_group).await?)
+            } else {
+                self.aws.series(&names.namespace).await.unwrap_or(0)
+            };
             Ok((spans, logs, values, series))
         } else {
             // The collector batches: wait until what the shop says it sent has come through (≤ 15 s).
@@ -622,6 +626,41 @@ impl Ctx<'_> {
             Ok((captured.spans(), captured.logs(), answers, series))
         }
     }
+}
+
+/// The custom metrics EMF lines would create: one per metric name and
+/// dimension values, for every dimension set a line declares.
+fn emf_series(lines: &[String]) -> u64 {
+    let mut seen = std::collections::BTreeSet::new();
+    for d in lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    {
+        for directive in d["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for set in directive["Dimensions"].as_array().into_iter().flatten() {
+                let values: Vec<String> = set
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| k.as_str())
+                    .map(|k| format!("{k}={}", d[k]))
+                    .collect();
+                for m in directive["Metrics"].as_array().into_iter().flatten() {
+                    seen.insert(format!(
+                        "{}|{}|{}",
+                        directive["Namespace"],
+                        m["Name"],
+                        values.join(",")
+                    ));
+                }
+            }
+        }
+    }
+    seen.len() as u64
 }
 
 /// Metric answers computed from EMF lines (the metrics a CloudWatch would
@@ -737,7 +776,12 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
             .expect("at least one run");
         let (busiest_sink, busiest_sink_cores) = rs
             .iter()
-            .flat_map(|r| r.processes.iter().filter(|p| p.role == ProcessRole::Sink))
+            // The AWS stand-ins and the capture receiver; the database is part of the system under test.
+            .flat_map(|r| {
+                r.processes
+                    .iter()
+                    .filter(|p| p.role == ProcessRole::Sink && p.name != "mariadb")
+            })
             .map(|p| (p.name.clone(), p.busy_cores))
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap_or_default();
@@ -996,10 +1040,56 @@ async fn run_all(
             reference.insert("emf".into(), per("metrics"));
         }
     }
-    let costs = measured
+    let mut costs: Vec<Cost> = measured
         .iter()
         .map(|m| cost::cost(m, prices, &reference))
         .collect();
+    costs.extend(
+        measured
+            .iter()
+            .filter(|m| m.backend == "otel")
+            .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
+    );
     let _ = ctx.repo;
     Ok((runs, fidelity, costs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_lines_make_one_series_per_name_and_dimension_values() {
+        let line = |route: &str| {
+            serde_json::json!({
+                "_aws": {"Timestamp": 1, "CloudWatchMetrics": [{
+                    "Namespace": "ShopLab",
+                    "Dimensions": [["service.name", "http.route"]],
+                    "Metrics": [{"Name": "http.server.requests"}, {"Name": "http.server.request.duration"}]
+                }]},
+                "service.name": "shop-catalog",
+                "http.route": route,
+                "http.server.requests": 3,
+                "http.server.request.duration": [0.001, 0.002, 0.003]
+            })
+            .to_string()
+        };
+        let lines = vec![line("/a"), line("/b"), line("/a"), "not json".to_owned()];
+        assert_eq!(emf_series(&lines), 4);
+        let q = fidelity::MetricQuery {
+            name: "http.server.request.duration",
+            service: "catalog".into(),
+            attributes: vec![("http.route".into(), "/a".into())],
+            histogram: true,
+        };
+        let (count, sum) = emf_answers(&lines, &[q])[0];
+        assert_eq!(count, 6.0);
+        assert!((sum - 0.012).abs() < 1e-12);
+    }
+
+    #[test]
+    fn spread_is_median_min_max() {
+        let s = spread(&[3.0, 1.0, 2.0, 10.0]);
+        assert_eq!((s.median, s.min, s.max), (2.5, 1.0, 10.0));
+    }
 }
