@@ -942,21 +942,15 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
                 expected_5xx_share: c5,
                 pinning,
             },
-            commands: vec![
-                format!(
-                    "make {}",
-                    if plan.mode == Mode::Quick {
-                        "report-quick"
-                    } else {
-                        "report"
-                    }
-                ),
-                format!(
-                    "cargo run --release -p shop-experiments -- run --mode {mode} --seed {}",
-                    plan.seed
-                ),
-                "make bench   # the criterion microbenchmarks the report includes".into(),
-            ],
+            commands: vec![format!(
+                "cargo run{} -p shop-experiments -- run --mode {mode} --seed {}",
+                if plan.mode == Mode::Full {
+                    " --release"
+                } else {
+                    ""
+                },
+                plan.seed
+            )],
             profile,
             commit: command_output("git", &["describe", "--always", "--dirty"], repo),
         },

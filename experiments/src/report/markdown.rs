@@ -648,6 +648,68 @@ fn overhead(o: &mut String, view: &View, charts: &Charts, assets: &str) {
         }
     }
     line!(o);
+    per_process(o, view);
+}
+
+/// Every process's CPU at saturation: median share of a core over the
+/// repeats of the closed-loop runs, per config (the raw figures per run
+/// are in `results.json`).
+fn per_process(o: &mut String, view: &View) {
+    let Some(shape) = view
+        .shapes
+        .iter()
+        .find(|s| matches!(s, Shape::Closed { .. }))
+    else {
+        return;
+    };
+    let mut names: Vec<String> = Vec::new();
+    for run in view.r.runs.iter().filter(|r| &r.shape == shape) {
+        for p in &run.processes {
+            if !names.contains(&p.name) {
+                names.push(p.name.clone());
+            }
+        }
+    }
+    line!(
+        o,
+        "### CPU of every process at saturation ({})",
+        md(&shape.label())
+    );
+    line!(o);
+    line!(
+        o,
+        "Median share of one core over the repeats (1.00 = a core busy for the whole run), for each process of the run; `–` = not part of this config's runs."
+    );
+    line!(o);
+    line!(
+        o,
+        "| config | {} |",
+        names.iter().map(|n| md(n)).collect::<Vec<_>>().join(" | ")
+    );
+    line!(o, "|---|{}", "---|".repeat(names.len()));
+    for c in &view.configs {
+        let runs = runs_of(view, &c.id, shape);
+        if runs.is_empty() {
+            continue;
+        }
+        let cells: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let mut v: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|r| r.processes.iter().find(|p| &p.name == n))
+                    .map(|p| p.busy_cores)
+                    .collect();
+                if v.is_empty() {
+                    return "–".to_owned();
+                }
+                v.sort_by(f64::total_cmp);
+                format!("{:.2}", v[v.len() / 2])
+            })
+            .collect();
+        line!(o, "| {} | {} |", md(&c.id), cells.join(" | "));
+    }
+    line!(o);
 }
 
 fn cell(check: Option<&Check>) -> String {
