@@ -376,28 +376,7 @@ impl Aws {
 
     /// How many metric series (name + dimension set) a namespace holds (`ListMetrics`).
     pub async fn series(&self, namespace: &str) -> anyhow::Result<u64> {
-        let mut n = 0;
-        let mut next: Option<String> = None;
-        loop {
-            let r = self
-                .cloudwatch
-                .list_metrics()
-                .namespace(namespace)
-                .set_next_token(next.clone())
-                .send()
-                .await
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "ListMetrics: {}",
-                        aws_sdk_cloudwatch::error::DisplayErrorContext(e)
-                    )
-                })?;
-            n += r.metrics().len() as u64;
-            next = r.next_token().map(str::to_owned);
-            if next.is_none() {
-                return Ok(n);
-            }
-        }
+        Ok(self.list_series(namespace).await?.len() as u64)
     }
 
     /// Every event of a log group, as (timestamp, message).

@@ -158,17 +158,8 @@ pub struct ProcessUsage {
 }
 
 /// Export counters of one signal, summed over the shop's services (from
-/// their `/api/telemetry/flush` responses), as `telemetry_api::SignalStats`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SignalStats {
-    pub received: u64,
-    pub sent: u64,
-    pub dropped: u64,
-    pub retries: u64,
-    pub api_calls: u64,
-    pub errors: u64,
-    pub bytes: u64,
-}
+/// their `/api/telemetry/flush` responses): the contract's own type.
+pub use telemetry_api::SignalStats;
 
 /// What the counting pass-through in front of one sink saw.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

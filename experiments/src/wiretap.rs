@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -190,31 +190,8 @@ async fn forward(
         )
             .into_response();
     }
-    let url = format!(
-        "{}{}",
-        s.upstream,
-        uri.path_and_query().map_or("/", |p| p.as_str())
-    );
-    let mut req = s.client.request(method, url).body(body);
-    for (k, v) in &headers {
-        if k != "host" && k != "content-length" {
-            req = req.header(k, v);
-        }
-    }
-    match req.send().await {
-        Ok(r) => {
-            let mut out = Response::builder().status(r.status().as_u16());
-            for (k, v) in r.headers() {
-                if k != "content-length" && k != "transfer-encoding" {
-                    out = out.header(k, v);
-                }
-            }
-            let body = r.bytes().await.unwrap_or_default();
-            out.body(Body::from(body))
-                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
-        }
-        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-    }
+    otlp_capture::passthrough::forward(&s.client, &s.upstream, method, &uri, &headers, body, &[])
+        .await
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 #[derive(Clone)]
@@ -28,28 +28,51 @@ struct Upstream {
 
 /// Routes that forward everything to `upstream` (e.g. `http://127.0.0.1:5000`).
 pub fn router(upstream: &str) -> Router {
-    Router::new().fallback(forward).with_state(Upstream {
+    Router::new().fallback(handle).with_state(Upstream {
         base: upstream.trim_end_matches('/').to_owned(),
         client: reqwest::Client::new(),
     })
 }
 
-async fn forward(
+async fn handle(
     State(up): State<Upstream>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // The workaround: drop `content-encoding`.
+    forward(
+        &up.client,
+        &up.base,
+        method,
+        &uri,
+        &headers,
+        body,
+        &[header::CONTENT_ENCODING],
+    )
+    .await
+}
+
+/// Forwards one request to `base` followed by its path and query, with its
+/// headers except those in `skip` (and `host`/`content-length`, which the
+/// client recomputes), and returns the upstream's answer as it came; a 502
+/// naming the error when the upstream cannot be reached or read. Shared by
+/// this workaround, the experiments' counting pass-through and the awssdk
+/// tests' fault injector.
+pub async fn forward(
+    client: &reqwest::Client,
+    base: &str,
+    method: Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Bytes,
+    skip: &[HeaderName],
+) -> Response {
     let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    let mut request = up.client.request(method, format!("{}{path}", up.base));
-    for (name, value) in &headers {
-        // The workaround: drop `content-encoding`. `host` and
-        // `content-length` are recomputed by the client.
-        if name == header::CONTENT_ENCODING
-            || name == header::HOST
-            || name == header::CONTENT_LENGTH
-        {
+    let mut request = client.request(method, format!("{base}{path}"));
+    for (name, value) in headers {
+        if name == header::HOST || name == header::CONTENT_LENGTH || skip.contains(name) {
             continue;
         }
         request = request.header(name, value);
@@ -60,7 +83,7 @@ async fn forward(
             let mut out = HeaderMap::new();
             for (name, value) in answer.headers() {
                 if name != header::TRANSFER_ENCODING && name != header::CONTENT_LENGTH {
-                    out.insert(name, value.clone());
+                    out.append(name, value.clone());
                 }
             }
             match answer.bytes().await {

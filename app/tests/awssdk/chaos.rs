@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -72,30 +72,8 @@ async fn forward(
         Fault::Slow(d) => tokio::time::sleep(d).await,
         Fault::None => {}
     }
-    let url = format!(
-        "{}{}",
-        s.target,
-        uri.path_and_query().map_or("/", |p| p.as_str())
-    );
-    let mut req = s.client.request(method, url).body(body);
-    for (k, v) in &headers {
-        if k != "host" && k != "content-length" {
-            req = req.header(k, v);
-        }
-    }
-    match req.send().await {
-        Ok(r) => {
-            let mut out = Response::builder().status(r.status().as_u16());
-            for (k, v) in r.headers() {
-                if k != "content-length" && k != "transfer-encoding" {
-                    out = out.header(k, v);
-                }
-            }
-            out.body(Body::from(r.bytes().await.unwrap_or_default()))
-                .unwrap()
-        }
-        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
-    }
+    otlp_capture::passthrough::forward(&s.client, &s.target, method, &uri, &headers, body, &[])
+        .await
 }
 
 /// The throttling answer each AWS protocol defines: X-Ray (REST-JSON) a
