@@ -222,6 +222,32 @@ impl Ctx<'_> {
         .with_context(|| format!("starting the shop for {run}"))
     }
 
+    /// Drives `shape` against `shop` with this plan's seed, showing the
+    /// request count on the progress bar.
+    async fn drive(
+        &self,
+        shop: &Shop,
+        run: &str,
+        shape: &Shape,
+        warmup_secs: f64,
+        secs: f64,
+        propagate: Propagate,
+    ) -> load::Outcome {
+        let pb = self.progress.clone();
+        let label = run.to_owned();
+        load::drive(
+            shop,
+            run,
+            self.plan.seed,
+            shape,
+            Duration::from_secs_f64(warmup_secs),
+            Duration::from_secs_f64(secs),
+            propagate,
+            &move |n| pb.set_message(format!("{label}: {n} requests")),
+        )
+        .await
+    }
+
     /// One overhead run.
     async fn load_run(
         &self,
@@ -244,19 +270,9 @@ impl Ctx<'_> {
         self.progress.set_message(format!("{run}: starting"));
         let shop = self.start_shop(config, &run).await?;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
-        let pb = self.progress.clone();
-        let label = run.clone();
-        let outcome = load::drive(
-            &shop,
-            &run,
-            self.plan.seed,
-            &shape,
-            Duration::from_secs_f64(warmup),
-            Duration::from_secs_f64(secs),
-            Propagate::None,
-            &move |n| pb.set_message(format!("{label}: {n} requests")),
-        )
-        .await;
+        let outcome = self
+            .drive(&shop, &run, &shape, warmup, secs, Propagate::None)
+            .await;
         let processes = meter.finish();
         let stats = shop.flush().await.unwrap_or_default();
         let wire = self.sinks.all().iter().map(|t| t.count()).collect();
@@ -356,21 +372,10 @@ impl Ctx<'_> {
                 taps.iter().for_each(|t| t.set(TapMode::Forward));
             })
         });
-        let pb = self.progress.clone();
-        let label = run.clone();
-        let outcome = load::drive(
-            &shop,
-            &run,
-            self.plan.seed,
-            &Shape::Open {
-                rate: self.plan.fidelity_rate,
-            },
-            Duration::ZERO,
-            Duration::from_secs_f64(secs),
-            propagate,
-            &move |n| pb.set_message(format!("{label}: {n} requests")),
-        )
-        .await;
+        let shape = Shape::Open {
+            rate: self.plan.fidelity_rate,
+        };
+        let outcome = self.drive(&shop, &run, &shape, 0.0, secs, propagate).await;
         if let Some(t) = outage_task {
             let _ = t.await;
         }
