@@ -6,7 +6,9 @@
 #   SHOP_LAB_TOPOLOGY   all (default): one process on :8080
 #                       split: catalog :8081, orders :8082 (calls inventory over HTTP), inventory :8083
 #   SHOP_LAB_TELEMETRY  noop (default) | awssdk | otel     passed as --telemetry
-#   SHOP_LAB_FEATURES   cargo features to build with (default: the telemetry choice, none for noop)
+#   SHOP_LAB_FEATURES   cargo features to build with (default: the telemetry choice, none for noop);
+#                       `workspace` builds every backend in with `--workspace --all-features`, the
+#                       feature resolution `make test` uses, so after a test run nothing new compiles
 #   SHOP_LAB_PROFILE    release (default) | dev
 #   SHOP_LAB_DB         mariadb (default) | sqlite (a file in $SHOP_LAB_STATE/shop-data)
 #   SHOP_LAB_SHOP_PORT  first port (default 8080; split uses the next three)
@@ -55,8 +57,13 @@ do_build() {
     local start
     start=$(lab_now)
     lab_log "building the shop (profile $PROFILE, features '${FEATURES:-none}')"
-    (cd "$REPO" && cargo build --quiet --profile "$PROFILE" -p shop ${FEATURES:+--features "$FEATURES"}) ||
-        lab_die "cargo build failed"
+    if [[ $FEATURES == workspace ]]; then
+        (cd "$REPO" && cargo build --quiet --profile "$PROFILE" --workspace --all-features --bins) ||
+            lab_die "cargo build failed"
+    else
+        (cd "$REPO" && cargo build --quiet --profile "$PROFILE" -p shop ${FEATURES:+--features "$FEATURES"}) ||
+            lab_die "cargo build failed"
+    fi
     lab_log "built $BIN in $(lab_elapsed "$start")s"
 }
 
