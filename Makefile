@@ -70,8 +70,11 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 report: ## the comparison lab, full (about 30 min): three release builds, overhead, fidelity, cost → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
 
+# Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)
+# rather than `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.
 report-quick: ## the comparison lab, quick (CI, ~2 min): proves it end to end and 100 % fidelity → target/experiments/quick/
-	$(CARGO) run -q -p shop-experiments -- run --mode quick
+	$(CARGO) build -q --workspace --all-features --bins
+	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick
 
 report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)
 	$(CARGO) run -q -p shop-experiments -- render
