@@ -300,14 +300,7 @@ impl Shop {
             for signal in ["spans", "metrics", "logs"] {
                 let s: SignalStats = serde_json::from_value(v["export"][signal].clone())
                     .with_context(|| format!("flush response of {}: {v}", p.role))?;
-                let t = total.entry(signal.to_owned()).or_default();
-                t.received += s.received;
-                t.sent += s.sent;
-                t.dropped += s.dropped;
-                t.retries += s.retries;
-                t.api_calls += s.api_calls;
-                t.errors += s.errors;
-                t.bytes += s.bytes;
+                *total.entry(signal.to_owned()).or_default() += s;
             }
         }
         Ok(total)

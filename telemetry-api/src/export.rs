@@ -98,6 +98,27 @@ pub struct SignalStats {
     pub bytes: u64,
 }
 
+/// Field by field: the statistics of several processes (say the three services of the
+/// split topology) add up to the statistics of the whole shop.
+///
+/// ```
+/// use telemetry_api::SignalStats;
+/// let mut shop = SignalStats { sent: 2, bytes: 10, ..Default::default() };
+/// shop += SignalStats { sent: 3, dropped: 1, bytes: 5, ..Default::default() };
+/// assert_eq!((shop.sent, shop.dropped, shop.bytes), (5, 1, 15));
+/// ```
+impl std::ops::AddAssign for SignalStats {
+    fn add_assign(&mut self, other: Self) {
+        self.received += other.received;
+        self.sent += other.sent;
+        self.dropped += other.dropped;
+        self.retries += other.retries;
+        self.api_calls += other.api_calls;
+        self.errors += other.errors;
+        self.bytes += other.bytes;
+    }
+}
+
 /// Export statistics of all three signals.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ExportStats {
