@@ -62,9 +62,16 @@ pub trait Exporter: Send + Sync + 'static {
 /// (HTTP calls of the AWS SDK or the OTLP exporter, which are themselves
 /// instrumented with `tracing`) does not feed back into the telemetry it is
 /// exporting.
+///
+/// It uses `Dispatch::none()`, a static no-op dispatcher, on purpose: building
+/// a `Dispatch` from a subscriber value (`with_subscriber(NoSubscriber)`)
+/// registers it globally, which re-computes the interest of every `tracing`
+/// callsite in the process under a global lock. The shop calls this around
+/// every SQL query, so that cost was paid several times per request, and most
+/// in the awssdk build, whose SDK brings the most callsites.
 pub fn without_telemetry<F: Future>(future: F) -> tracing::instrument::WithDispatch<F> {
     use tracing::instrument::WithSubscriber;
-    future.with_subscriber(tracing::subscriber::NoSubscriber::default())
+    future.with_subscriber(tracing::Dispatch::none())
 }
 
 /// An export failure (a flush that timed out, a sink that refused).
