@@ -16,7 +16,7 @@ use telemetry_api::LogRecord;
 use telemetry_api::TraceId;
 use telemetry_api::export::{SignalCounters, without_telemetry};
 
-use crate::pipeline::{self, Control, Inlet, Outlet, RetryPolicy, with_retries};
+use crate::pipeline::{self, Control, Drained, Inlet, Outlet, RetryPolicy, with_retries};
 
 /// `PutLogEvents` limits: events per call, bytes per call (each event
 /// counts its UTF-8 message plus 26 bytes), and the time one call may span.
@@ -124,40 +124,47 @@ struct Worker {
 impl Worker {
     async fn run(mut self, outlet: Outlet<LogItem>) {
         let Outlet {
-            items: mut rx,
-            control: mut ctl,
+            mut queue,
+            mut control,
         } = outlet;
+        let doorbell = queue.doorbell();
         let mut tick = tokio::time::interval(self.config.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
         loop {
             tokio::select! {
                 biased;
-                Some(c) = ctl.recv() => {
-                    while let Ok(item) = rx.try_recv() {
-                        self.push(item);
-                    }
+                Some(c) = control.recv() => {
+                    queue.drain(|item| self.push(item));
                     self.send_all().await;
                     match c {
                         Control::Flush(ack) => { let _ = ack.send(()); }
                         Control::Shutdown(ack) => {
                             let _ = ack.send(());
-                            rx.close();
-                            while let Ok(item) = rx.try_recv() {
-                                SignalCounters::add(&self.counters.dropped, item_count(&item));
-                            }
+                            let dropped = &self.counters.dropped;
+                            queue.close(|item| SignalCounters::add(dropped, item_count(&item)));
                             return;
                         }
                     }
                 }
-                item = rx.recv() => {
-                    let Some(item) = item else { return };
-                    self.push(item);
+                // The queue is a quarter full: render, send full batches.
+                () = doorbell.rung() => {
+                    let drained = queue.drain(|item| self.push(item));
                     if self.buffer.len() >= batch {
                         self.send_all().await;
                     }
+                    if drained == Drained::Disconnected {
+                        self.send_all().await;
+                        return;
+                    }
                 }
-                _ = tick.tick() => self.send_all().await,
+                _ = tick.tick() => {
+                    let drained = queue.drain(|item| self.push(item));
+                    self.send_all().await;
+                    if drained == Drained::Disconnected {
+                        return;
+                    }
+                }
             }
         }
     }

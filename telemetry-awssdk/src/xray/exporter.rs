@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_xray::Client;
 use telemetry_api::export::{SignalCounters, without_telemetry};
 use telemetry_api::{SpanRecord, TraceId};
-use tokio::sync::mpsc;
 
 use super::segment::{SegmentContext, orphan_document, segment_documents};
-use crate::pipeline::{self, Control, Inlet, Outlet, RetryPolicy, with_retries};
+use crate::pipeline::{self, Control, Drained, Inlet, Outlet, Queue, RetryPolicy, with_retries};
 
 /// Documents per `PutTraceSegments` call (what the X-Ray daemon sends).
 pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
@@ -218,16 +217,17 @@ struct Worker {
 impl Worker {
     async fn run(mut self, outlet: Outlet<SpanRecord>) {
         let Outlet {
-            items: mut rx,
-            control: mut ctl,
+            mut queue,
+            mut control,
         } = outlet;
+        let doorbell = queue.doorbell();
         let mut tick = tokio::time::interval(self.config.interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
-                Some(c) = ctl.recv() => {
-                    self.drain(&mut rx);
+                Some(c) = control.recv() => {
+                    self.drain(&mut queue);
                     let (ack, stop) = match c {
                         Control::Flush(ack) => {
                             // Children of requests still in flight keep waiting
@@ -243,39 +243,40 @@ impl Worker {
                     self.send_ready(true).await;
                     let _ = ack.send(());
                     if stop {
-                        rx.close();
-                        self.drop_remaining(&mut rx);
+                        let dropped = &self.counters.dropped;
+                        queue.close(|_span| SignalCounters::add(dropped, 1));
                         return;
                     }
                 }
-                span = rx.recv() => {
-                    let Some(span) = span else { return };
-                    self.add(span);
-                    self.send_ready(false).await;
+                // The queue is a quarter full: assemble, send full batches.
+                () = doorbell.rung() => {
+                    let drained = self.drain(&mut queue);
+                    let all = drained == Drained::Disconnected;
+                    self.send_ready(all).await;
+                    if all {
+                        return;
+                    }
                 }
                 _ = tick.tick() => {
+                    let drained = self.drain(&mut queue);
                     self.assembler.expire(self.config.orphan_after, &mut self.ready);
                     self.send_ready(true).await;
+                    if drained == Drained::Disconnected {
+                        return;
+                    }
                 }
             }
         }
     }
 
-    fn add(&mut self, span: SpanRecord) {
-        let too_big = self.assembler.add(span, &mut self.ready);
-        SignalCounters::add(&self.counters.dropped, too_big);
-    }
-
-    fn drain(&mut self, rx: &mut mpsc::Receiver<SpanRecord>) {
-        while let Ok(span) = rx.try_recv() {
-            self.add(span);
-        }
-    }
-
-    fn drop_remaining(&mut self, rx: &mut mpsc::Receiver<SpanRecord>) {
-        while let Ok(_span) = rx.try_recv() {
-            SignalCounters::add(&self.counters.dropped, 1);
-        }
+    /// Assembles every queued span.
+    fn drain(&mut self, queue: &mut Queue<SpanRecord>) -> Drained {
+        let (assembler, ready, dropped) =
+            (&mut self.assembler, &mut self.ready, &self.counters.dropped);
+        queue.drain(|span| {
+            let too_big = assembler.add(span, ready);
+            SignalCounters::add(dropped, too_big);
+        })
     }
 
     /// Sends full batches, and the partial last one when `all`.
@@ -290,7 +291,10 @@ impl Worker {
 
     async fn put(&mut self, docs: Vec<Doc>) {
         let total: u64 = docs.iter().map(|d| d.spans).sum();
-        let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
+        // The texts go to the SDK (a copy per attempt); ids and counts stay to
+        // account for documents X-Ray refuses.
+        let (texts, docs): (Vec<String>, Vec<(String, u64)>) =
+            docs.into_iter().map(|d| (d.text, (d.id, d.spans))).unzip();
         let result = with_retries(self.config.retry, &self.counters, || {
             self.client
                 .put_trace_segments()
@@ -307,8 +311,8 @@ impl Worker {
                     .filter_map(|u| u.id())
                     .map(|id| {
                         docs.iter()
-                            .filter(|d| d.id == id)
-                            .map(|d| d.spans)
+                            .filter(|(doc_id, _)| doc_id == id)
+                            .map(|(_, spans)| spans)
                             .sum::<u64>()
                     })
                     .sum();

@@ -112,7 +112,8 @@ pub fn segment_documents(
     if !children.is_empty() {
         doc.insert("subsegments".into(), Json::Array(children));
     }
-    let text = Json::Object(doc.clone()).to_string();
+    // Serialised in place: the common case (one document) copies nothing.
+    let text = serde_json::to_string(&doc).expect("a JSON object with string keys serialises");
     if text.len() <= MAX_DOCUMENT_BYTES {
         return (vec![text], 0);
     }
