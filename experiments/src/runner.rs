@@ -81,9 +81,20 @@ fn machine() -> Machine {
                 .map(|v| v.trim_matches('"').to_owned())
         })
         .unwrap_or_default();
+    // The machine's CPUs, not this process's: by the time the report is
+    // written the harness has pinned itself to one CPU, and
+    // `available_parallelism` follows the affinity mask.
+    let cores = match cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count()
+    {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
     Machine {
         cpu_model,
-        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        cores,
         memory_gib: (memory_gib * 10.0).round() / 10.0,
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .unwrap_or_default()
