@@ -156,6 +156,9 @@ impl Step {
             Step::Checkout {
                 email_ok: false, ..
             } => 400,
+            // Both additions were refused (sold out): the body is valid but
+            // the cart is empty.
+            Step::Checkout { lines: 0, .. } => 422,
             Step::Checkout {
                 token: "tok_visa", ..
             } => 201,
@@ -457,6 +460,11 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
             },
             400,
         ) => vec![root],
+        // Looked up the idempotency key and the cart, which was empty.
+        (Step::Checkout { lines: 0, .. }, 422) => tree(
+            root,
+            &[&[(1, "orders", "client", "SELECT orders")], &CART_READ],
+        ),
         (Step::Checkout { .. }, 402) => tree(
             root,
             &[
@@ -541,6 +549,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_checkout_after_every_addition_was_refused_expects_an_empty_cart() {
+        let empty = Step::Checkout {
+            token: "tok_visa",
+            email_ok: true,
+            lines: 0,
+        };
+        assert_eq!(empty.expected_status(), 422);
+        assert!(expected_tree(&empty, 422).is_some());
+        // The body is validated before the cart is read.
+        let bad_email = Step::Checkout {
+            token: "tok_visa",
+            email_ok: false,
+            lines: 0,
+        };
+        assert_eq!(bad_email.expected_status(), 400);
     }
 
     #[test]
