@@ -16,6 +16,8 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
+use crate::shop::RUN_ATTRIBUTE;
+
 /// A span, whichever backend sent it.
 #[derive(Clone, Debug, Default)]
 pub struct Span {
@@ -547,7 +549,9 @@ pub struct Captured {
 }
 
 impl Captured {
-    pub async fn fetch(base: &str) -> anyhow::Result<Captured> {
+    /// What the receiver holds of `run`: resource blocks of other runs (a
+    /// previous run's last export, arriving late) are left out.
+    pub async fn fetch(base: &str, run: &str) -> anyhow::Result<Captured> {
         let c = reqwest::Client::builder().no_proxy().build()?;
         let get = |what: &'static str| {
             let c = c.clone();
@@ -562,11 +566,32 @@ impl Captured {
                     .with_context(|| format!("reading {url}"))
             }
         };
-        Ok(Captured {
+        let mut captured = Captured {
             traces: get("traces").await?,
             metrics: get("metrics").await?,
             logs: get("logs").await?,
-        })
+        };
+        captured.keep_run(run);
+        Ok(captured)
+    }
+
+    /// Drops the resource blocks whose `shop.lab.run` is not `run`.
+    fn keep_run(&mut self, run: &str) {
+        for (requests, key) in [
+            (&mut self.traces, "resourceSpans"),
+            (&mut self.metrics, "resourceMetrics"),
+            (&mut self.logs, "resourceLogs"),
+        ] {
+            for req in requests.as_array_mut().into_iter().flatten() {
+                if let Some(blocks) = req.get_mut(key).and_then(Value::as_array_mut) {
+                    blocks.retain(|b| {
+                        otlp_attrs(&b["resource"]["attributes"])
+                            .get(RUN_ATTRIBUTE)
+                            .is_some_and(|r| r == run)
+                    });
+                }
+            }
+        }
     }
 
     pub async fn clear(base: &str) -> anyhow::Result<()> {
@@ -811,5 +836,43 @@ mod tests {
         assert_eq!(spans[1].parent, "aaaaaaaaaaaaaaaa");
         assert_eq!(spans[1].service, "orders");
         assert_eq!(spans[1].kind, "client");
+    }
+
+    #[test]
+    fn a_previous_runs_late_export_is_left_out() {
+        // The same cumulative counter from two runs' catalog processes.
+        let block = |run: &str, instance: &str, value: u64| {
+            serde_json::json!({
+                "resource": { "attributes": [
+                    { "key": "service.name", "value": { "stringValue": "shop-catalog" } },
+                    { "key": "service.instance.id", "value": { "stringValue": instance } },
+                    { "key": RUN_ATTRIBUTE, "value": { "stringValue": run } },
+                ] },
+                "scopeMetrics": [{ "metrics": [{
+                    "name": "http.server.requests",
+                    "sum": { "aggregationTemporality": 2, "dataPoints": [
+                        { "asInt": value.to_string(), "timeUnixNano": "1", "attributes": [] }
+                    ] }
+                }] }]
+            })
+        };
+        let mut captured = Captured {
+            traces: serde_json::json!([]),
+            metrics: serde_json::json!([
+                { "resourceMetrics": [block("otel-100-nominal", "a", 102)] },
+                { "resourceMetrics": [block("otel-5-nominal", "b", 102)] },
+            ]),
+            logs: serde_json::json!([]),
+        };
+        assert_eq!(
+            captured.metric("http.server.requests", "catalog", &[]).0,
+            204.0,
+            "without the filter both runs count"
+        );
+        captured.keep_run("otel-5-nominal");
+        assert_eq!(
+            captured.metric("http.server.requests", "catalog", &[]).0,
+            102.0
+        );
     }
 }

@@ -622,18 +622,18 @@ impl Ctx<'_> {
             let want_spans = stats.get("spans").map_or(0, |s| s.sent);
             let want_logs = stats.get("logs").map_or(0, |s| s.sent);
             let deadline = Instant::now() + Duration::from_secs(15);
-            let mut captured = Captured::fetch(&self.lab.capture_url()).await?;
+            let mut captured = Captured::fetch(&self.lab.capture_url(), &names.run).await?;
             loop {
                 let (s, l) = (captured.spans().len() as u64, captured.logs().len() as u64);
                 if (s >= want_spans && l >= want_logs) || Instant::now() > deadline {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                captured = Captured::fetch(&self.lab.capture_url()).await?;
+                captured = Captured::fetch(&self.lab.capture_url(), &names.run).await?;
             }
             // One more second for metrics (exported last, at flush).
             tokio::time::sleep(Duration::from_secs(1)).await;
-            captured = Captured::fetch(&self.lab.capture_url()).await?;
+            captured = Captured::fetch(&self.lab.capture_url(), &names.run).await?;
             let answers = queries
                 .iter()
                 .map(|q| captured.metric(q.name, &q.service, &q.attributes))

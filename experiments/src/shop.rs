@@ -114,6 +114,9 @@ fn rules_file(dir: &Path, share: f64) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
+/// The OTLP resource attribute naming the run a shop process belongs to.
+pub const RUN_ATTRIBUTE: &str = "shop.lab.run";
+
 /// The environment of every shop process of `config`.
 fn telemetry_env(
     config: &TelemetryConfig,
@@ -151,6 +154,14 @@ fn telemetry_env(
         }
         "otel" => {
             set("OTEL_EXPORTER_OTLP_ENDPOINT", sinks.otlp.url());
+            // The capture receiver outlives runs, and a stopped shop's last
+            // export (through the collector's batch) can land after the next
+            // run cleared it. The read-back keeps only resources carrying this
+            // run's name. (awssdk runs have their own namespace and log groups.)
+            set(
+                "OTEL_RESOURCE_ATTRIBUTES",
+                format!("{RUN_ATTRIBUTE}={}", names.run),
+            );
         }
         _ => {}
     }
