@@ -319,6 +319,42 @@ fn latency(view: &View, shape: &Shape) -> anyhow::Result<Option<Chart>> {
     }))
 }
 
+/// The row axis of a horizontal bar chart: one bar per config, the first
+/// at the top, labelled with the config's id.
+struct Bars {
+    ids: Vec<String>,
+}
+
+impl Bars {
+    fn new(ids: Vec<String>) -> Bars {
+        Bars { ids }
+    }
+
+    /// The centre of row `i`.
+    fn y(&self, i: usize) -> f64 {
+        (self.ids.len() - i) as f64 - 0.5
+    }
+
+    fn ticks(&self) -> Vec<f64> {
+        (0..self.ids.len()).map(|i| i as f64 + 0.5).collect()
+    }
+
+    /// The id of the row whose centre is at `y`.
+    fn label(&self, y: f64) -> String {
+        let i = (self.ids.len() as f64 - 0.5 - y).round();
+        if i >= 0.0 && (i as usize) < self.ids.len() {
+            self.ids[i as usize].clone()
+        } else {
+            String::new()
+        }
+    }
+
+    /// Room for the longest id.
+    fn label_width(&self) -> u32 {
+        16 + 8 * self.ids.iter().map(String::len).max().unwrap_or(4) as u32
+    }
+}
+
 /// Throughput at saturation: a bar per config (median) with a min–max
 /// whisker, and a dashed line at 95 % of `noop` (DESIGN §7's bar for 100 %
 /// sampling).
@@ -339,17 +375,7 @@ fn throughput(view: &View) -> anyhow::Result<Option<Chart>> {
         * 1.3;
     let repeats = rows.iter().map(|(_, o)| o.repeats).max().unwrap_or(1);
     let noop = view.noop_saturation();
-    let y_ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-    let row_y = |i: usize| (n - i) as f64 - 0.5;
-    let label_of = |y: f64| -> String {
-        let i = (n as f64 - 0.5 - y).round();
-        if i >= 0.0 && (i as usize) < n {
-            rows[i as usize].0.id.clone()
-        } else {
-            String::new()
-        }
-    };
-    let id_width = rows.iter().map(|(c, _)| c.id.len()).max().unwrap_or(4) as u32;
+    let bars = Bars::new(rows.iter().map(|(c, _)| c.id.clone()).collect());
 
     let title = format!("Throughput at saturation, {}", shape.label());
     let height = 110 + BAR_ROW * n as u32 + 20;
@@ -361,13 +387,13 @@ fn throughput(view: &View) -> anyhow::Result<Option<Chart>> {
             .caption(&title, font(16.0))
             .margin(12)
             .x_label_area_size(48)
-            .y_label_area_size(16 + 8 * id_width)
-            .build_cartesian_2d(0.0..x_hi, Axis::new(0.0..n as f64 + HEADROOM, y_ticks))
+            .y_label_area_size(bars.label_width())
+            .build_cartesian_2d(0.0..x_hi, Axis::new(0.0..n as f64 + HEADROOM, bars.ticks()))
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_label_formatter(&|y| label_of(*y))
+            .y_label_formatter(&|y| bars.label(*y))
             .x_label_formatter(&|x| text::num(*x))
             .x_desc(format!(
                 "requests per second (bar: median; whisker: min–max over {repeats} repeat{})",
@@ -380,7 +406,7 @@ fn throughput(view: &View) -> anyhow::Result<Option<Chart>> {
             .draw()
             .map_err(plot_error)?;
         for (i, (c, o)) in rows.iter().enumerate() {
-            let y = row_y(i);
+            let y = bars.y(i);
             let t = &o.throughput_rps;
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -478,17 +504,7 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
         .fold(0.0f64, f64::max)
         .max(1e-6)
         * 1.2;
-    let y_ticks: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-    let row_y = |i: usize| (n - i) as f64 - 0.5;
-    let label_of = |y: f64| -> String {
-        let i = (n as f64 - 0.5 - y).round();
-        if i >= 0.0 && (i as usize) < n {
-            rows[i as usize].0.id.clone()
-        } else {
-            String::new()
-        }
-    };
-    let id_width = rows.iter().map(|(c, _)| c.id.len()).max().unwrap_or(4) as u32;
+    let bars = Bars::new(rows.iter().map(|(c, _)| c.id.clone()).collect());
 
     let title = "Cost per million shop requests, by item".to_owned();
     let legend_height = 16 + 22 * items.len() as u32;
@@ -503,13 +519,13 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
             .caption(&title, font(16.0))
             .margin(12)
             .x_label_area_size(48)
-            .y_label_area_size(16 + 8 * id_width)
-            .build_cartesian_2d(0.0..x_hi, Axis::new(0.0..n as f64, y_ticks))
+            .y_label_area_size(bars.label_width())
+            .build_cartesian_2d(0.0..x_hi, Axis::new(0.0..n as f64, bars.ticks()))
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
-            .y_label_formatter(&|y| label_of(*y))
+            .y_label_formatter(&|y| bars.label(*y))
             .x_label_formatter(&|x| text::usd(*x))
             .x_desc("USD per million shop requests")
             .label_style(font(12.0))
@@ -519,7 +535,7 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
             .draw()
             .map_err(plot_error)?;
         for (i, (_, k)) in rows.iter().enumerate() {
-            let y = row_y(i);
+            let y = bars.y(i);
             let mut x = 0.0;
             for (j, name) in items.iter().enumerate() {
                 let usd: f64 = k
