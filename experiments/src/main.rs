@@ -71,13 +71,11 @@ fn out_dir(repo: &std::path::Path, mode: Mode) -> PathBuf {
     }
 }
 
+/// Writes REPORT.md and its charts from `results` (which `render` only reads:
+/// re-serialising it would change the last digit of some floats).
 fn render(repo: &std::path::Path, out: &std::path::Path, results: &Results) -> anyhow::Result<()> {
     let assets = out.join("report");
     std::fs::create_dir_all(&assets)?;
-    std::fs::write(
-        assets.join("results.json"),
-        serde_json::to_vec_pretty(results)?,
-    )?;
     let criterion = repo.join("target").join("criterion");
     report::write(
         results,
@@ -139,6 +137,12 @@ fn main() -> ExitCode {
                 }
             };
             let out = out_dir(&repo, mode);
+            let assets = out.join("report");
+            std::fs::create_dir_all(&assets)?;
+            std::fs::write(
+                assets.join("results.json"),
+                serde_json::to_vec_pretty(&results)?,
+            )?;
             render(&repo, &out, &results)?;
             eprintln!("wrote {}", out.join("REPORT.md").display());
             Ok(runner::verdict(&results))
