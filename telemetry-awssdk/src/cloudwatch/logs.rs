@@ -150,11 +150,11 @@ impl Worker {
                 // The queue is a quarter full: render, send full batches.
                 () = doorbell.rung() => {
                     let drained = queue.drain(|item| self.push(item));
-                    if self.buffer.len() >= batch {
+                    let last = drained == Drained::Disconnected;
+                    if self.buffer.len() >= batch || last {
                         self.send_all().await;
                     }
-                    if drained == Drained::Disconnected {
-                        self.send_all().await;
+                    if last {
                         return;
                     }
                 }
