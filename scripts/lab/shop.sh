@@ -57,13 +57,9 @@ do_build() {
     local start
     start=$(lab_now)
     lab_log "building the shop (profile $PROFILE, features '${FEATURES:-none}')"
-    if [[ $FEATURES == workspace ]]; then
-        (cd "$REPO" && cargo build --quiet --profile "$PROFILE" --workspace --all-features --bins) ||
-            lab_die "cargo build failed"
-    else
-        (cd "$REPO" && cargo build --quiet --profile "$PROFILE" -p shop ${FEATURES:+--features "$FEATURES"}) ||
-            lab_die "cargo build failed"
-    fi
+    local scope=(-p shop ${FEATURES:+--features "$FEATURES"})
+    [[ $FEATURES != workspace ]] || scope=(--workspace --all-features --bins)
+    (cd "$REPO" && cargo build --quiet --profile "$PROFILE" "${scope[@]}") || lab_die "cargo build failed"
     lab_log "built $BIN in $(lab_elapsed "$start")s"
 }
 
