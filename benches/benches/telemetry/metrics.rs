@@ -1,5 +1,5 @@
 //! `metric/…`: one measurement with the shop's three HTTP attributes, as
-//! `app/src/http/observe.rs` records it per request. Metrics have no export
+//! `app/server/src/http/observe.rs` records it per request. Metrics have no export
 //! queue (both backends aggregate in memory and export once an interval,
 //! an hour in the bench environment), so these are plain `b.iter` loops.
 
