@@ -55,10 +55,11 @@ test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto, 
 test: test-deps ## every test, on SQLite and MariaDB, all features
 	$(CARGO) test --workspace --all-features
 
-check: ## formatting, clippy (all targets, all features), shellcheck
+check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	@if command -v shellcheck >/dev/null; then shellcheck -x -P SCRIPTDIR $(LAB)/*.sh .ci/run; else echo "shellcheck not installed; skipped (apt-get install shellcheck)"; fi
+	python3 scripts/check-features.py
 
 fmt: ## format the code
 	$(CARGO) fmt --all
