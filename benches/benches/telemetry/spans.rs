@@ -6,7 +6,7 @@ use criterion::Criterion;
 
 use crate::{Row, Setups};
 
-/// The DESIGN §7 scenario: a span with three attributes, started and ended
+/// The span target's scenario (docs/targets.md, T-SPAN): a span with three attributes, started and ended
 /// (it ends when the caller drops it).
 #[inline(always)]
 fn span_with_three_attributes() -> tracing::Span {

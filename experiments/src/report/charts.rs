@@ -356,7 +356,7 @@ impl Bars {
 }
 
 /// Throughput at saturation: a bar per config (median) with a min–max
-/// whisker, and a dashed line at 95 % of `noop` (DESIGN §7's bar for 100 %
+/// whisker, and a dashed line at 95 % of `noop` (the throughput target's bar for 100 %
 /// sampling).
 fn throughput(view: &View) -> anyhow::Result<Option<Chart>> {
     let Some(shape) = view.closed() else {

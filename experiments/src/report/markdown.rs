@@ -233,7 +233,7 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
     }
     line!(o);
 
-    line!(o, "### DESIGN §7 targets");
+    line!(o, "### Targets (docs/targets.md)");
     line!(o);
     let half = view.half_load();
     if let Some((_, why)) = &half {
@@ -890,7 +890,7 @@ fn fidelity(o: &mut String, view: &View) {
     }
     line!(
         o,
-        "DESIGN §7 asks that every drop be counted. *Reported dropped* is what the backend's own counters say it dropped; *measured missing* is what the read-back did not find."
+        "The targets (docs/targets.md) ask that every drop be counted. *Reported dropped* is what the backend's own counters say it dropped; *measured missing* is what the read-back did not find."
     );
     line!(o);
     line!(
@@ -1131,7 +1131,7 @@ fn microbenchmarks(o: &mut String, benches: Option<&Benches>) {
     };
     line!(
         o,
-        "criterion's medians from the last `make bench` on this machine (not part of the lab run above), with their confidence interval. DESIGN §7: a span (start, 3 attributes, end) costs at most {SPAN_BUDGET_NS:.0} ns; the benchmarks it applies to (`{SPAN_BENCH}`) are marked."
+        "criterion's medians from the last `make bench` on this machine (not part of the lab run above), with their confidence interval. The span target (docs/targets.md): a span (start, 3 attributes, end) costs at most {SPAN_BUDGET_NS:.0} ns; the benchmarks it applies to (`{SPAN_BENCH}`) are marked."
     );
     line!(o);
     line!(

@@ -245,7 +245,7 @@ impl<'a> View<'a> {
         }
     }
 
-    /// DESIGN §7's "half load": the open-loop rate closest to half of
+    /// The targets' "half load" (docs/targets.md): the open-loop rate closest to half of
     /// `noop`'s saturation throughput; the lowest open rate when there is
     /// no saturation run to compare with. The text says which rule applied.
     pub fn half_load(&self) -> Option<(&Shape, String)> {
