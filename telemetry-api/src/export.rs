@@ -74,6 +74,22 @@ pub fn without_telemetry<F: Future>(future: F) -> tracing::instrument::WithDispa
     future.with_subscriber(tracing::Dispatch::none())
 }
 
+/// Why a backend could not start: a bad setting (the message names the
+/// variable), an exporter that could not be built, no region. Both backend
+/// crates return it from `backend()` and `build()`, so the shop's start-up
+/// wiring handles every backend the same way. An unreachable sink is not a
+/// start-up error: export fails later, is counted, and recovers by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError(pub String);
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
 /// An export failure (a flush that timed out, a sink that refused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportError(pub String);

@@ -29,11 +29,11 @@ use std::time::Duration;
 
 use telemetry_api::Resource;
 
-use crate::cloudwatch::logs::{LogShipConfig, MAX_EVENTS_PER_CALL};
-use crate::cloudwatch::metrics::{HistogramMode, MAX_DATUMS_PER_CALL, MetricsConfig, MetricsMode};
-use crate::pipeline::RetryPolicy;
-use crate::xray::exporter::{MAX_DOCUMENTS_PER_CALL, TraceExportConfig};
-use crate::xray::sampling_source::SourcePreference;
+use crate::export::retry::RetryPolicy;
+use crate::logs::{LogShipConfig, MAX_EVENTS_PER_CALL};
+use crate::metrics::{HistogramMode, MAX_DATUMS_PER_CALL, MetricsConfig, MetricsMode};
+use crate::sampling::source::SourcePreference;
+use crate::traces::{MAX_DOCUMENTS_PER_CALL, TraceExportConfig};
 
 /// Everything the backend reads from the environment.
 #[derive(Debug, Clone)]

@@ -32,8 +32,9 @@ use telemetry_api::value::{KeyValue, Value};
 use telemetry_api::{Unit, semconv};
 use tokio::sync::mpsc;
 
-use super::logs::{LogItem, LogShipper};
-use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+use crate::export::queue::{self, Control};
+use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
+use crate::logs::{LogItem, LogShipper};
 
 /// `PutMetricData` limits: data points per call, request size, dimensions
 /// per metric, values per datum.
@@ -298,7 +299,7 @@ impl CloudWatchMeterProvider {
             instruments: instruments.clone(),
             config: config.clone(),
             counters: counters.clone(),
-            failures: pipeline::FailureLog::new("PutMetricData"),
+            failures: FailureLog::new("PutMetricData"),
         };
         tokio::spawn(without_telemetry(worker.run(ctl_rx)));
         CloudWatchMeterProvider {
@@ -326,11 +327,11 @@ impl CloudWatchMeterProvider {
     }
 
     pub async fn flush(&self) {
-        pipeline::request(&self.ctl, Control::Flush).await;
+        queue::request(&self.ctl, Control::Flush).await;
     }
 
     pub async fn shutdown(&self) {
-        pipeline::request(&self.ctl, Control::Shutdown).await;
+        queue::request(&self.ctl, Control::Shutdown).await;
     }
 }
 
@@ -361,7 +362,7 @@ struct Worker {
     instruments: Arc<Mutex<Vec<Arc<Instrument>>>>,
     config: MetricsConfig,
     counters: Arc<SignalCounters>,
-    failures: pipeline::FailureLog,
+    failures: FailureLog,
 }
 
 impl Worker {
@@ -449,7 +450,7 @@ impl Worker {
                 Ok(_) => SignalCounters::add(&self.counters.sent, measurements),
                 Err(e) => {
                     SignalCounters::add(&self.counters.dropped, measurements);
-                    self.failures.report(measurements, &pipeline::describe(&e));
+                    self.failures.report(measurements, &retry::describe(&e));
                 }
             }
         }
