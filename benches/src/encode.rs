@@ -55,7 +55,7 @@ impl OtlpProtobuf {
     pub fn new(resource: &Resource) -> OtlpProtobuf {
         // The resource the backend builds (`telemetry_otel::resource`), with
         // no `OTEL_*` variables; the exporter keeps it in this form.
-        let otel = telemetry_otel::resource::resource(resource, &|_: &str| None);
+        let otel = telemetry_otel::resource::resource(resource, None);
         OtlpProtobuf {
             resource: ResourceAttributesWithSchema::from(&otel),
         }

@@ -32,8 +32,8 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use telemetry_api::SignalStats;
 use telemetry_api::export::without_telemetry;
+use telemetry_api::{ExportStats, SignalStats};
 
 /// Counters of one signal, and the count of items waiting for export.
 #[derive(Debug)]
@@ -142,6 +142,26 @@ impl Tally {
             api_calls,
             errors: retries + load(&self.failed_batches),
             bytes: load(&self.bytes),
+        }
+    }
+}
+
+/// The tallies of the three signals; the exporter's
+/// [`telemetry_api::Exporter::stats`] reads them.
+#[derive(Debug, Clone)]
+pub struct Stats {
+    pub spans: Arc<Tally>,
+    pub metrics: Arc<Tally>,
+    pub logs: Arc<Tally>,
+}
+
+impl Stats {
+    /// The counters so far.
+    pub fn snapshot(&self) -> ExportStats {
+        ExportStats {
+            spans: self.spans.snapshot(),
+            metrics: self.metrics.snapshot(),
+            logs: self.logs.snapshot(),
         }
     }
 }
