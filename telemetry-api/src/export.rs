@@ -181,3 +181,36 @@ impl SignalCounters {
         }
     }
 }
+
+/// Where a backend keeps one signal's statistics ([`SignalCounters`], or a
+/// backend's own counters).
+pub trait SignalSource: Send + Sync + 'static {
+    /// The statistics so far.
+    fn signal_stats(&self) -> SignalStats;
+}
+
+impl SignalSource for SignalCounters {
+    fn signal_stats(&self) -> SignalStats {
+        self.snapshot()
+    }
+}
+
+/// The statistics sources of the three signals, filled by a backend's
+/// pipelines and read by its [`Exporter::stats`].
+#[derive(Debug)]
+pub struct PerSignal<S> {
+    pub spans: Arc<S>,
+    pub metrics: Arc<S>,
+    pub logs: Arc<S>,
+}
+
+impl<S: SignalSource> PerSignal<S> {
+    /// The statistics of all three signals so far.
+    pub fn snapshot(&self) -> ExportStats {
+        ExportStats {
+            spans: self.spans.signal_stats(),
+            metrics: self.metrics.signal_stats(),
+            logs: self.logs.signal_stats(),
+        }
+    }
+}

@@ -11,7 +11,11 @@ use telemetry_api::{
 };
 
 fn telemetry() -> (Telemetry, Recorder) {
-    let (backend, recorder) = recording::backend();
+    telemetry_with(Arc::new(telemetry_api::sampling::AlwaysOn))
+}
+
+fn telemetry_with(sampler: Arc<dyn telemetry_api::Sampler>) -> (Telemetry, Recorder) {
+    let (backend, recorder) = recording::backend_with_sampler(sampler);
     let t = Telemetry::builder(backend, Resource::new("test", "0"))
         .build()
         .unwrap();
@@ -90,10 +94,7 @@ fn a_remote_parent_is_continued() {
 #[test]
 fn a_remote_trace_without_a_parent_is_continued_with_no_parent() {
     // What an ALB sends: a trace id (X-Ray `Root=…`) and a decision, no parent.
-    let (backend, rec) = recording::backend_with_sampler(Arc::new(ParentBasedRatio::new(0.0)));
-    let t = Telemetry::builder(backend, Resource::new("test", "0"))
-        .build()
-        .unwrap();
+    let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));
     let remote = SpanContext::remote_trace(TraceId(0xabc), true);
     tracing::dispatcher::with_default(t.dispatch(), || {
         let span = with_remote_parent(Some(remote), || {
@@ -157,10 +158,7 @@ fn span_name_kind_and_late_fields_and_error_status() {
 
 #[test]
 fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
-    let (backend, rec) = recording::backend_with_sampler(Arc::new(AlwaysOff));
-    let t = Telemetry::builder(backend, Resource::new("test", "0"))
-        .build()
-        .unwrap();
+    let (t, rec) = telemetry_with(Arc::new(AlwaysOff));
     tracing::dispatcher::with_default(t.dispatch(), || {
         let root = tracing::info_span!("root", request_id = "r-9");
         root.in_scope(|| {
@@ -178,10 +176,7 @@ fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
 
 #[test]
 fn the_upstream_sampling_decision_is_honoured() {
-    let (backend, rec) = recording::backend_with_sampler(Arc::new(ParentBasedRatio::new(0.0)));
-    let t = Telemetry::builder(backend, Resource::new("test", "0"))
-        .build()
-        .unwrap();
+    let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));
     tracing::dispatcher::with_default(t.dispatch(), || {
         let sampled = SpanContext::remote(TraceId(5), SpanId(6), true);
         with_remote_parent(Some(sampled), || tracing::info_span!("yes")).in_scope(|| {});

@@ -17,8 +17,7 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use telemetry_api::ExportStats;
-use telemetry_api::export::SignalCounters;
+use telemetry_api::export::{PerSignal, SignalCounters};
 
 /// Counts every HTTP request an SDK client puts on the wire, and its body
 /// size, into a signal's counters.
@@ -45,20 +44,4 @@ impl Intercept for WireCounter {
 
 /// The counters of the three signals; the exporter's
 /// [`telemetry_api::Exporter::stats`] reads them.
-#[derive(Debug, Default, Clone)]
-pub struct Stats {
-    pub spans: Arc<SignalCounters>,
-    pub metrics: Arc<SignalCounters>,
-    pub logs: Arc<SignalCounters>,
-}
-
-impl Stats {
-    /// The counters so far.
-    pub fn snapshot(&self) -> ExportStats {
-        ExportStats {
-            spans: self.spans.snapshot(),
-            metrics: self.metrics.snapshot(),
-            logs: self.logs.snapshot(),
-        }
-    }
-}
+pub type Stats = PerSignal<SignalCounters>;

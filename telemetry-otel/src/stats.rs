@@ -32,8 +32,9 @@ use opentelemetry_sdk::metrics::Temporality;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData, ResourceMetrics};
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use telemetry_api::SignalStats;
 use telemetry_api::export::without_telemetry;
-use telemetry_api::{ExportStats, SignalStats};
+use telemetry_api::export::{PerSignal, SignalSource};
 
 /// Counters of one signal, and the count of items waiting for export.
 #[derive(Debug)]
@@ -148,21 +149,11 @@ impl Tally {
 
 /// The tallies of the three signals; the exporter's
 /// [`telemetry_api::Exporter::stats`] reads them.
-#[derive(Debug, Clone)]
-pub struct Stats {
-    pub spans: Arc<Tally>,
-    pub metrics: Arc<Tally>,
-    pub logs: Arc<Tally>,
-}
+pub type Stats = PerSignal<Tally>;
 
-impl Stats {
-    /// The counters so far.
-    pub fn snapshot(&self) -> ExportStats {
-        ExportStats {
-            spans: self.spans.snapshot(),
-            metrics: self.metrics.snapshot(),
-            logs: self.logs.snapshot(),
-        }
+impl SignalSource for Tally {
+    fn signal_stats(&self) -> SignalStats {
+        self.snapshot()
     }
 }
 

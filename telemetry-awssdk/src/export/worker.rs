@@ -166,14 +166,23 @@ mod tests {
         }
     }
 
-    fn probe(batch: usize) -> (Probe, Arc<Mutex<Vec<String>>>) {
+    /// A worker with a probe batcher, started and past its first tick
+    /// (which fires at once), with an empty log.
+    async fn started(
+        batch: usize,
+        capacity: usize,
+    ) -> (Inlet<u32>, Arc<Mutex<Vec<String>>>, Arc<SignalCounters>) {
+        let counters = Arc::new(SignalCounters::default());
         let log = Arc::new(Mutex::new(Vec::new()));
-        let p = Probe {
+        let probe = Probe {
             buffer: Vec::new(),
             batch,
             log: log.clone(),
         };
-        (p, log)
+        let inlet = start(probe, capacity, Duration::from_secs(10), counters.clone());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(take_log(&log), ["Tick"]);
+        (inlet, log, counters)
     }
 
     fn take_log(log: &Mutex<Vec<String>>) -> Vec<String> {
@@ -182,12 +191,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn doorbell_sends_full_batches_interval_and_flush_send_everything() {
-        let counters = Arc::new(SignalCounters::default());
-        let (p, log) = probe(2);
-        let inlet = start(p, 12, Duration::from_secs(10), counters.clone());
-        // The first tick fires at once; let it pass with nothing queued.
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        assert_eq!(take_log(&log), ["Tick"]);
+        let (inlet, log, _) = started(2, 12).await;
 
         // A quarter of 12 is 3: the doorbell rings, one full batch of 2 goes.
         for i in 1..=3 {
@@ -208,11 +212,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn shutdown_sends_what_is_queued_then_counts_later_items_as_dropped() {
-        let counters = Arc::new(SignalCounters::default());
-        let (p, log) = probe(100);
-        let inlet = start(p, 100, Duration::from_secs(10), counters.clone());
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        take_log(&log);
+        let (inlet, log, counters) = started(100, 100).await;
         inlet.offer(1, 1);
         inlet.offer(2, 1);
         inlet.shutdown().await;
@@ -226,11 +226,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_worker_sends_the_rest_and_stops_when_the_request_side_is_gone() {
-        let counters = Arc::new(SignalCounters::default());
-        let (p, log) = probe(100);
-        let inlet = start(p, 100, Duration::from_secs(10), counters.clone());
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        take_log(&log);
+        let (inlet, log, _) = started(100, 100).await;
         inlet.offer(7, 1);
         drop(inlet);
         tokio::time::sleep(Duration::from_secs(10)).await;
