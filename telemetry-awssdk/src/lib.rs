@@ -12,7 +12,7 @@
 //! | [`sampling`] | `Sampler` | X-Ray rules: reservoir + fixed rate ([`sampling::rules`], [`sampling::source`]) | `GetSamplingRules`/`GetSamplingTargets` |
 //! | [`propagation`] | `Propagator` | `X-Amzn-Trace-Id` (a `Root` without `Parent` continues the trace) | — |
 //! | [`traces`] | `SpanRecord`, `IdGenerator` | segment documents ([`traces::segment`]); epoch-prefixed ids ([`traces::ids`]) | X-Ray `PutTraceSegments` |
-//! | [`metrics`] | `MeterProvider` | per-interval aggregation | CloudWatch `PutMetricData`, or EMF lines via Logs |
+//! | [`metrics`] | `MeterProvider` | per-interval aggregation; EMF lines ([`metrics::emf`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
 //! | [`logs`] | `LogRecord` | JSON lines with the X-Ray trace id | CloudWatch Logs `PutLogEvents` |
 //! | [`stats`] | `Exporter::stats` | per-signal counters; API calls and bytes counted on the wire | — |
 //! | [`export`] | `Exporter` | bounded queues, one background worker loop, counted retries | — |

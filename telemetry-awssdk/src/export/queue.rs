@@ -112,7 +112,7 @@ impl<T> Inlet<T> {
     }
 }
 
-/// What [`Outlet::drain`] found.
+/// What [`Queue::drain`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Drained {
     /// The queue is empty for now.
