@@ -52,7 +52,7 @@ use traces::ids::{XrayIdGenerator, format_trace_id};
 /// Builds the backend from the environment (see [`config`]) and starts its
 /// background tasks on the current Tokio runtime.
 pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
-    let config = Config::from_env(resource).map_err(BackendError)?;
+    let config = Config::from_env(resource)?;
     build(resource, &config).await
 }
 
