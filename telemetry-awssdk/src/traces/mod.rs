@@ -4,7 +4,7 @@
 //! `PutTraceSegments` calls with retries. Trace ids are X-Ray's ([`ids`]).
 //!
 //! Spans arrive one by one as they end, children before their parent. The
-//! task holds children until their local root ends, then builds the whole
+//! batcher holds children until their local root ends, then builds the whole
 //! segment at once. A child that ends after its root (or whose root never
 //! ends) is sent on its own as an independent subsegment after
 //! `orphan_after`, or at shutdown.
