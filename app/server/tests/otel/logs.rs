@@ -9,7 +9,9 @@ fn every_log_record_of_the_checkout_joins_its_span() {
     let W3cCheckout { pipeline, .. } = w3c_checkout();
 
     // Logs: every record inside a span joins a captured span of its trace
-    // (logs and spans travel in separate batches: wait for both to settle).
+    // (logs and spans travel in separate batches: wait for both to settle,
+    // and for the checkout's records to have arrived at all, since nothing
+    // else here waits for the run's export to reach the receiver).
     let joined = |s: &otlp_capture::Store| {
         let spans = s.spans();
         let logs = s.logs();
@@ -21,7 +23,18 @@ fn every_log_record_of_the_checkout_joins_its_span() {
                     .any(|sp| sp.span_id() == l.span_id() && sp.trace_id() == l.trace_id())
             })
     };
-    pipeline.wait("every log record joined to a span", joined);
+    let arrived = |s: &otlp_capture::Store| {
+        let logs = s.logs();
+        logs.iter().filter(|l| !l.record.span_id.is_empty()).count() >= 6
+            && logs.iter().any(|l| {
+                l.trace_id() == INCOMING_TRACE
+                    && l.body() == Some("request completed")
+                    && l.resource_str("service.name") == Some("shop-orders")
+            })
+    };
+    pipeline.wait("every log record joined to a span", |s| {
+        arrived(s) && joined(s)
+    });
     let logs = pipeline.capture.store().logs();
     let in_spans: Vec<_> = logs
         .iter()
