@@ -63,7 +63,9 @@ pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
 /// Builds the backend from an explicit configuration. Fails only on
 /// configuration errors (an exporter that cannot be built, no Tokio
 /// runtime); an unreachable collector is not an error: export fails later,
-/// is counted, and recovers by itself.
+/// is counted, and recovers by itself. Nothing here awaits; it is `async`
+/// so that both backends have the same signature (the `awssdk` backend
+/// loads the AWS SDK's configuration and its sampling rules on the way).
 pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, BackendError> {
     // 1. Configuration: read already (`Config`); the SDK reads the rest of
     // its variables itself.
