@@ -1,7 +1,7 @@
 //! Each backend's encoder, called the way its exporter calls it, from the
 //! same records.
 //!
-//! - `awssdk`: [`telemetry_awssdk::xray::segment::segment_documents`], the
+//! - `awssdk`: [`telemetry_awssdk::traces::segment::segment_documents`], the
 //!   hand-written X-Ray segment JSON its trace worker builds per request
 //!   (one document with nested subsegments), which `PutTraceSegments` then
 //!   carries as strings.
@@ -19,19 +19,20 @@ use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use prost::Message;
 use telemetry_api::{Resource, SpanRecord};
-use telemetry_awssdk::xray::segment::{SegmentContext, segment_documents};
+use telemetry_awssdk::resource::AwsResource;
+use telemetry_awssdk::traces::segment::segment_documents;
 
 use crate::request::Request;
 
 /// The `awssdk` trace worker's encoder.
 pub struct XrayJson {
-    context: SegmentContext,
+    context: AwsResource,
 }
 
 impl XrayJson {
     pub fn new(resource: &Resource) -> XrayJson {
         XrayJson {
-            context: SegmentContext::new(resource, None),
+            context: AwsResource::new(resource, None),
         }
     }
 
@@ -54,7 +55,7 @@ impl OtlpProtobuf {
     pub fn new(resource: &Resource) -> OtlpProtobuf {
         // The resource the backend builds (`telemetry_otel::resource`), with
         // no `OTEL_*` variables; the exporter keeps it in this form.
-        let otel = telemetry_otel::resource::resource(resource, &|_: &str| None);
+        let otel = telemetry_otel::resource::resource(resource, None);
         OtlpProtobuf {
             resource: ResourceAttributesWithSchema::from(&otel),
         }

@@ -187,7 +187,7 @@ mod tests {
         assert!(std::path::Path::new(&sample_everything()).is_file());
         // The backends accept every value (a bad one stops them at start-up).
         let resource = telemetry_api::Resource::new("shop", "bench");
-        telemetry_awssdk::config::Config::from_lookup(&resource, |k| get(k).map(str::to_owned))
+        telemetry_awssdk::config::Config::from(&resource, |k| get(k).map(str::to_owned))
             .expect("awssdk accepts the bench environment");
         telemetry_otel::config::Config::from(&|k: &str| get(k).map(str::to_owned))
             .expect("otel accepts the bench environment");

@@ -74,7 +74,7 @@ fn scalar(v: &Value) -> String {
 // ---------------------------------------------------------------- X-Ray
 
 /// X-Ray annotation key → the attribute it came from (the inverse of the
-/// awssdk backend's table, `telemetry-awssdk/src/xray/segment.rs`).
+/// awssdk backend's table, `telemetry-awssdk/src/traces/segment.rs`).
 const ANNOTATIONS: &[(&str, &str)] = &[
     ("route", "http.route"),
     ("user_type", "shop.user.type"),

@@ -5,6 +5,12 @@
 //! in how the ids are generated (X-Ray puts the epoch seconds in the first 32
 //! bits) and written (`1-5759e988-bd862e3fe1be46a994272793` vs 32 hex digits),
 //! which is each backend's business.
+//!
+//! A context received from another process may name a trace but no parent
+//! span: an Application Load Balancer sends `X-Amzn-Trace-Id: Root=…` with no
+//! `Parent`, and the X-Ray SDKs continue that trace with a segment that has no
+//! parent. The contract allows it: such a remote context has a valid trace id
+//! and [`SpanId::INVALID`] as its span id ([`SpanContext::remote_trace`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -91,6 +97,10 @@ impl fmt::Display for SpanId {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpanContext {
     pub trace_id: TraceId,
+    /// This span's id; in a remote context, the caller's span (the parent of
+    /// the span that continues the trace here). [`SpanId::INVALID`] only in a
+    /// remote context that carries a trace id without a parent
+    /// ([`SpanContext::remote_trace`]).
     pub span_id: SpanId,
     /// Whether this trace is recorded and exported. Decided once at the root
     /// (or upstream) and inherited by every descendant.
@@ -115,8 +125,28 @@ impl SpanContext {
         }
     }
 
+    /// A context received from another process that names the trace but no
+    /// parent span (an ALB's Root-only `X-Amzn-Trace-Id`). The span that
+    /// continues it keeps `trace_id` and has no parent.
+    pub fn remote_trace(trace_id: TraceId, sampled: bool) -> Self {
+        SpanContext::remote(trace_id, SpanId::INVALID, sampled)
+    }
+
+    /// Both ids are valid: a context that can be written into a header or a
+    /// log line.
     pub fn is_valid(&self) -> bool {
         self.trace_id.is_valid() && self.span_id.is_valid()
+    }
+
+    /// Whether a request carrying this remote context continues its trace:
+    /// the trace id is valid, with or without a parent span id.
+    pub fn continues_trace(&self) -> bool {
+        self.is_remote && self.trace_id.is_valid()
+    }
+
+    /// The remote parent's span id, when the caller sent one.
+    pub fn parent_span_id(&self) -> Option<SpanId> {
+        self.span_id.is_valid().then_some(self.span_id)
     }
 }
 
@@ -167,6 +197,28 @@ mod tests {
         assert_eq!(s.to_hex(), "00f067aa0ba902b7");
         assert_eq!(SpanId::from_hex("00f067aa0ba902b7"), Some(s));
         assert_eq!(SpanId::from_hex("0000000000000000"), None);
+    }
+
+    #[test]
+    fn a_remote_trace_without_a_parent_is_continued_but_not_injectable() {
+        let with_parent = SpanContext::remote(TraceId(1), SpanId(2), true);
+        assert!(with_parent.is_valid() && with_parent.continues_trace());
+        assert_eq!(with_parent.parent_span_id(), Some(SpanId(2)));
+
+        let root_only = SpanContext::remote_trace(TraceId(1), true);
+        assert!(!root_only.is_valid(), "no span id to write into a header");
+        assert!(root_only.continues_trace());
+        assert_eq!(root_only.parent_span_id(), None);
+
+        assert!(!SpanContext::remote_trace(TraceId::INVALID, true).continues_trace());
+        let local = SpanContext {
+            is_remote: false,
+            ..with_parent
+        };
+        assert!(
+            !local.continues_trace(),
+            "only remote contexts are continued"
+        );
     }
 
     #[test]

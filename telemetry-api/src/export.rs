@@ -74,6 +74,22 @@ pub fn without_telemetry<F: Future>(future: F) -> tracing::instrument::WithDispa
     future.with_subscriber(tracing::Dispatch::none())
 }
 
+/// Why a backend could not start: a bad setting (the message names the
+/// variable), an exporter that could not be built, no region. Both backend
+/// crates return it from `backend()` and `build()`, so the shop's start-up
+/// wiring handles every backend the same way. An unreachable sink is not a
+/// start-up error: export fails later, is counted, and recovers by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendError(pub String);
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
 /// An export failure (a flush that timed out, a sink that refused).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportError(pub String);
@@ -162,6 +178,39 @@ impl SignalCounters {
             api_calls: self.api_calls.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Where a backend keeps one signal's statistics ([`SignalCounters`], or a
+/// backend's own counters).
+pub trait SignalSource: Send + Sync + 'static {
+    /// The statistics so far.
+    fn signal_stats(&self) -> SignalStats;
+}
+
+impl SignalSource for SignalCounters {
+    fn signal_stats(&self) -> SignalStats {
+        self.snapshot()
+    }
+}
+
+/// The statistics sources of the three signals, filled by a backend's
+/// pipelines and read by its [`Exporter::stats`].
+#[derive(Debug)]
+pub struct PerSignal<S> {
+    pub spans: Arc<S>,
+    pub metrics: Arc<S>,
+    pub logs: Arc<S>,
+}
+
+impl<S: SignalSource> PerSignal<S> {
+    /// The statistics of all three signals so far.
+    pub fn snapshot(&self) -> ExportStats {
+        ExportStats {
+            spans: self.spans.signal_stats(),
+            metrics: self.metrics.signal_stats(),
+            logs: self.logs.signal_stats(),
         }
     }
 }

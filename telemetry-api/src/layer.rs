@@ -6,7 +6,9 @@
 //! records and differ only in how they map and ship them. Per span it:
 //!
 //! 1. gives the span a [`SpanContext`]: the parent's trace id, or the remote
-//!    parent's (see [`crate::trace::with_remote_parent`]), or a new one;
+//!    parent's (see [`crate::trace::with_remote_parent`]; a remote context
+//!    may have no parent span id, then the root span has no parent), or a
+//!    new one;
 //! 2. for a local root, asks the backend's [`Sampler`]; children inherit;
 //! 3. only when sampled, captures name, kind, attributes, events and timing,
 //!    and hands the finished [`SpanRecord`] to the [`Exporter`] on close.
@@ -164,9 +166,11 @@ where
             None => {
                 // A local root: continue the remote trace or start a new one,
                 // and make the sampling decision for the whole trace.
+                // A remote context may name a trace without a parent span
+                // (an ALB's Root-only header): continued all the same.
                 let remote = REMOTE_PARENT
                     .with(|r| r.borrow_mut().take())
-                    .filter(SpanContext::is_valid);
+                    .filter(SpanContext::continues_trace);
                 let trace_id = remote
                     .as_ref()
                     .map(|r| r.trace_id)
@@ -211,8 +215,8 @@ where
                         is_remote: false,
                         trace_state: remote.as_ref().and_then(|r| r.trace_state.clone()),
                     },
-                    parent_span_id: remote.as_ref().map(|r| r.span_id),
-                    parent_is_remote: remote.is_some(),
+                    parent_span_id: remote.as_ref().and_then(SpanContext::parent_span_id),
+                    parent_is_remote: remote.as_ref().is_some_and(|r| r.span_id.is_valid()),
                     request_id,
                     recording,
                 }

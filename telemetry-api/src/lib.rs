@@ -40,7 +40,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{EnvFilter, Registry};
 
 pub use context::{IdGenerator, SpanContext, SpanId, TraceId};
-pub use export::{Backend, ExportError, ExportStats, Exporter, SignalStats};
+pub use export::{Backend, BackendError, ExportError, ExportStats, Exporter, SignalStats};
 pub use metrics::{Meter, MeterProvider, Unit};
 pub use propagation::Propagator;
 pub use record::{LogRecord, Resource, SpanKind, SpanRecord, SpanStatus};

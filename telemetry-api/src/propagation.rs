@@ -41,6 +41,10 @@ pub trait Propagator: Send + Sync + 'static {
     /// The context an upstream caller sent, or `None` when the carrier has no
     /// (valid) context. Malformed headers are ignored, never an error: a bad
     /// header must not fail a request.
+    ///
+    /// The context may carry a trace id without a parent span id
+    /// ([`SpanContext::remote_trace`]) when the format allows it, as X-Ray's
+    /// does for a load balancer's `Root=…` with no `Parent`.
     fn extract(&self, carrier: &dyn Extractor) -> Option<SpanContext>;
 
     /// Writes `context` into the carrier so the callee continues the trace.

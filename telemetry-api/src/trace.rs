@@ -12,7 +12,9 @@ use crate::layer::{REMOTE_PARENT, SpanState};
 /// Creates a span (in `f`) as a child of `parent`, the context extracted
 /// from an incoming request. The first *root* span created inside `f`
 /// continues the remote trace: same trace id, the remote span as parent, and
-/// the upstream sampling decision offered to the sampler.
+/// the upstream sampling decision offered to the sampler. A remote context
+/// without a parent span id ([`SpanContext::remote_trace`]) is continued too:
+/// the root span keeps its trace id and has no parent.
 ///
 /// ```
 /// # use telemetry_api::trace::with_remote_parent;

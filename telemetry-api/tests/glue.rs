@@ -11,7 +11,11 @@ use telemetry_api::{
 };
 
 fn telemetry() -> (Telemetry, Recorder) {
-    let (backend, recorder) = recording::backend();
+    telemetry_with(Arc::new(telemetry_api::sampling::AlwaysOn))
+}
+
+fn telemetry_with(sampler: Arc<dyn telemetry_api::Sampler>) -> (Telemetry, Recorder) {
+    let (backend, recorder) = recording::backend_with_sampler(sampler);
     let t = Telemetry::builder(backend, Resource::new("test", "0"))
         .build()
         .unwrap();
@@ -88,6 +92,42 @@ fn a_remote_parent_is_continued() {
 }
 
 #[test]
+fn a_remote_trace_without_a_parent_is_continued_with_no_parent() {
+    // What an ALB sends: a trace id (X-Ray `Root=…`) and a decision, no parent.
+    let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));
+    let remote = SpanContext::remote_trace(TraceId(0xabc), true);
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let span = with_remote_parent(Some(remote), || {
+            tracing::info_span!("server", span.kind = "server")
+        });
+        let ctx = span_context(&span).unwrap();
+        assert_eq!(ctx.trace_id, TraceId(0xabc), "the caller's trace goes on");
+        assert!(ctx.span_id.is_valid() && ctx.sampled && !ctx.is_remote);
+        span.in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+    });
+    let spans = rec.spans();
+    assert_eq!(spans.len(), 2, "sampled: the upstream decision is honoured");
+    let server = spans.iter().find(|s| s.name == "server").unwrap();
+    assert_eq!(server.context.trace_id, TraceId(0xabc));
+    assert_eq!(server.parent_span_id, None);
+    assert!(!server.parent_is_remote);
+    assert!(server.is_local_root());
+    let child = spans.iter().find(|s| s.name == "child").unwrap();
+    assert_eq!(child.context.trace_id, TraceId(0xabc));
+    assert_eq!(child.parent_span_id, Some(server.context.span_id));
+
+    // An invalid trace id is no context at all: a new trace, no parent.
+    let (t, rec) = telemetry();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let remote = SpanContext::remote_trace(TraceId::INVALID, true);
+        with_remote_parent(Some(remote), || tracing::info_span!("fresh")).in_scope(|| {});
+    });
+    let fresh = &rec.spans()[0];
+    assert!(fresh.context.trace_id.is_valid());
+    assert_eq!(fresh.parent_span_id, None);
+}
+
+#[test]
 fn span_name_kind_and_late_fields_and_error_status() {
     let (t, rec) = telemetry();
     tracing::dispatcher::with_default(t.dispatch(), || {
@@ -118,10 +158,7 @@ fn span_name_kind_and_late_fields_and_error_status() {
 
 #[test]
 fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
-    let (backend, rec) = recording::backend_with_sampler(Arc::new(AlwaysOff));
-    let t = Telemetry::builder(backend, Resource::new("test", "0"))
-        .build()
-        .unwrap();
+    let (t, rec) = telemetry_with(Arc::new(AlwaysOff));
     tracing::dispatcher::with_default(t.dispatch(), || {
         let root = tracing::info_span!("root", request_id = "r-9");
         root.in_scope(|| {
@@ -139,10 +176,7 @@ fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
 
 #[test]
 fn the_upstream_sampling_decision_is_honoured() {
-    let (backend, rec) = recording::backend_with_sampler(Arc::new(ParentBasedRatio::new(0.0)));
-    let t = Telemetry::builder(backend, Resource::new("test", "0"))
-        .build()
-        .unwrap();
+    let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));
     tracing::dispatcher::with_default(t.dispatch(), || {
         let sampled = SpanContext::remote(TraceId(5), SpanId(6), true);
         with_remote_parent(Some(sampled), || tracing::info_span!("yes")).in_scope(|| {});

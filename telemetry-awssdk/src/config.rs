@@ -27,13 +27,13 @@
 
 use std::time::Duration;
 
-use telemetry_api::Resource;
+use telemetry_api::{BackendError, Resource};
 
-use crate::cloudwatch::logs::{LogShipConfig, MAX_EVENTS_PER_CALL};
-use crate::cloudwatch::metrics::{HistogramMode, MAX_DATUMS_PER_CALL, MetricsConfig, MetricsMode};
-use crate::pipeline::RetryPolicy;
-use crate::xray::exporter::{MAX_DOCUMENTS_PER_CALL, TraceExportConfig};
-use crate::xray::sampling_source::SourcePreference;
+use crate::export::retry::RetryPolicy;
+use crate::logs::{LogShipConfig, MAX_EVENTS_PER_CALL};
+use crate::metrics::{HistogramMode, MAX_DATUMS_PER_CALL, MetricsConfig, MetricsMode};
+use crate::sampling::source::SourcePreference;
+use crate::traces::{MAX_DOCUMENTS_PER_CALL, TraceExportConfig};
 
 /// Everything the backend reads from the environment.
 #[derive(Debug, Clone)]
@@ -50,15 +50,23 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads the environment; a bad value is an error naming the variable.
-    pub fn from_env(resource: &Resource) -> Result<Config, String> {
-        Config::from_lookup(resource, |k| std::env::var(k).ok())
+    /// Reads the process environment; a bad value is an error naming the
+    /// variable.
+    pub fn from_env(resource: &Resource) -> Result<Config, BackendError> {
+        Config::from(resource, |k| std::env::var(k).ok())
     }
 
-    pub fn from_lookup(
+    /// Reads the configuration through `get` (so that tests need not mutate
+    /// the process environment). The defaults that name the service (log
+    /// group and stream) come from `resource`.
+    pub fn from(
         resource: &Resource,
         get: impl Fn(&str) -> Option<String>,
-    ) -> Result<Config, String> {
+    ) -> Result<Config, BackendError> {
+        Config::read(resource, get).map_err(BackendError)
+    }
+
+    fn read(resource: &Resource, get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let number = |k: &str, default: u64, min: u64, max: u64| -> Result<u64, String> {
             match get(k) {
@@ -174,11 +182,12 @@ mod tests {
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, String> {
         let r = Resource::new("shop", "0.1.0");
-        Config::from_lookup(&r, |k| {
+        Config::from(&r, |k| {
             vars.iter()
                 .find(|(n, _)| *n == k)
                 .map(|(_, v)| (*v).to_owned())
         })
+        .map_err(|e| e.0)
     }
 
     #[test]

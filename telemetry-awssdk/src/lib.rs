@@ -2,232 +2,199 @@
 //!
 //! The `awssdk` backend of the telemetry contract ([`telemetry_api`]). It
 //! ships the three signals with the AWS SDK for Rust, as a service would
-//! without a collector:
+//! without a collector. The `otel` backend (crate `telemetry-otel`) has the
+//! same modules, one per concept, built in the same order by [`build`]:
 //!
-//! | signal | contract | here | AWS API |
+//! | module | contract | here | AWS API |
 //! |---|---|---|---|
-//! | traces | `SpanRecord` | segment documents ([`xray::segment`]) | X-Ray `PutTraceSegments` |
-//! | sampling | `Sampler` | X-Ray rules: reservoir + fixed rate ([`xray::sampling`]) | `GetSamplingRules`/`GetSamplingTargets` |
-//! | ids, propagation | `IdGenerator`, `Propagator` | epoch-prefixed ids, `X-Amzn-Trace-Id` ([`xray::ids`], [`xray::propagation`]) | — |
-//! | metrics | `MeterProvider` | per-interval aggregation ([`cloudwatch::metrics`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
-//! | logs | `LogRecord` | JSON lines with the X-Ray trace id ([`cloudwatch::logs`]) | CloudWatch Logs `PutLogEvents` |
+//! | [`config`] | — | the AWS SDK's chain (region, credentials, `AWS_ENDPOINT_URL_*`) + `SHOP_XRAY_*`, `SHOP_CW_*`, `SHOP_AWS_*` | — |
+//! | [`resource`] | `Resource` | segment `name`/`origin`, log group and stream, the `service.name` dimension | — |
+//! | [`sampling`] | `Sampler` | X-Ray rules: reservoir + fixed rate ([`sampling::rules`], [`sampling::source`]) | `GetSamplingRules`/`GetSamplingTargets` |
+//! | [`propagation`] | `Propagator` | `X-Amzn-Trace-Id` (a `Root` without `Parent` continues the trace) | — |
+//! | [`traces`] | `SpanRecord`, `IdGenerator` | segment documents ([`traces::segment`]); epoch-prefixed ids ([`traces::ids`]) | X-Ray `PutTraceSegments` |
+//! | [`metrics`] | `MeterProvider` | per-interval aggregation; EMF lines ([`metrics::emf`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
+//! | [`logs`] | `LogRecord` | JSON lines with the X-Ray trace id | CloudWatch Logs `PutLogEvents` |
+//! | [`stats`] | `Exporter::stats` | per-signal counters; API calls and bytes counted on the wire | — |
+//! | [`export`] | `Exporter` | bounded queues, one background worker loop, counted retries | — |
 //!
-//! Every signal has a bounded queue, a background task that batches within
-//! the API's limits and retries with backoff ([`pipeline`]), and counters of
-//! what was received, sent, dropped, retried, and of the API calls and bytes
-//! put on the wire. Nothing here ever blocks or fails a request.
-//!
-//! Configuration: the AWS SDK's own environment (region, credentials,
-//! `AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH`,
-//! `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`, …) and the variables in [`config`].
+//! Nothing here ever blocks or fails a request.
 
-pub mod cloudwatch;
 pub mod config;
-pub mod pipeline;
-pub mod xray;
+pub mod export;
+pub mod logs;
+pub mod metrics;
+pub mod propagation;
+pub mod resource;
+pub mod sampling;
+pub mod stats;
+pub mod traces;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use telemetry_api::export::{BoxFuture, ExportError, SignalCounters};
-use telemetry_api::{Backend, ExportStats, Exporter, LogRecord, Resource, SpanRecord};
+use aws_config::{BehaviorVersion, SdkConfig};
+use telemetry_api::export::SignalCounters;
+use telemetry_api::{Backend, BackendError, Resource};
 
-use cloudwatch::logs::{LogItem, LogShipper, Renderer};
-use cloudwatch::metrics::{CloudWatchMeterProvider, MetricsMode};
 use config::Config;
-use pipeline::WireCounter;
-use xray::exporter::TraceExporter;
-use xray::ids::{XrayIdGenerator, format_trace_id};
-use xray::propagation::XrayPropagator;
-use xray::sampling::XraySampler;
-use xray::segment::SegmentContext;
+use export::AwsSdkExporter;
+use logs::{LogShipper, Renderer};
+use metrics::{CloudWatchMeterProvider, MetricsMode};
+use propagation::XrayPropagator;
+use resource::AwsResource;
+use sampling::{RulesSource, XraySampler};
+use stats::{Stats, WireCounter};
+use traces::TraceExporter;
+use traces::ids::{XrayIdGenerator, format_trace_id};
 
-/// Why the backend could not start.
-#[derive(Debug)]
-pub struct Error(pub String);
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Builds the backend from the environment (see [`config`]) and starts its
+/// background tasks on the current Tokio runtime.
+pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
+    let config = Config::from_env(resource)?;
+    build(resource, &config).await
 }
 
-impl std::error::Error for Error {}
+/// Builds the backend from an explicit configuration. Fails only on
+/// configuration errors (an unreadable rules file, no region); an
+/// unreachable AWS is not an error: export fails later, is counted, and
+/// recovers by itself.
+pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, BackendError> {
+    // 1. Configuration: the AWS SDK's own (region, credentials, endpoints).
+    let sdk = sdk_config(config).await?;
 
-/// Builds the backend from the environment and starts its background tasks
-/// on the current Tokio runtime. Fails only on configuration errors (a bad
-/// variable, an unreadable rules file, no region); an unreachable AWS is
-/// not an error: export fails later, is counted, and recovers by itself.
-pub async fn backend(resource: &Resource) -> Result<Backend, Error> {
-    let config = Config::from_env(resource).map_err(Error)?;
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        // Retries are ours (counted); each attempt is bounded so a slow
-        // endpoint cannot hold a queue for long.
-        .retry_config(RetryConfig::disabled())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(std::time::Duration::from_secs(1))
-                .operation_attempt_timeout(config.attempt_timeout)
-                .build(),
-        )
-        .load()
-        .await;
-    if sdk.region().is_none() {
-        return Err(Error(
-            "no AWS region: set AWS_REGION (the local lab uses us-east-1)".to_owned(),
-        ));
-    }
+    // 2. Resource: who emits, in X-Ray's and CloudWatch's terms.
+    let aws_resource = AwsResource::new(resource, config.origin.clone());
 
-    let counters = [
-        Arc::new(SignalCounters::default()),
-        Arc::new(SignalCounters::default()),
-        Arc::new(SignalCounters::default()),
-    ];
-    let [spans, metrics, logs] = &counters;
-    let xray_client = |c: &Arc<SignalCounters>| {
-        aws_sdk_xray::Client::from_conf(
-            aws_sdk_xray::config::Builder::from(&sdk)
-                .interceptor(WireCounter(c.clone()))
-                .build(),
-        )
-    };
-    let logs_client = |c: &Arc<SignalCounters>| {
-        aws_sdk_cloudwatchlogs::Client::from_conf(
-            aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
-                .interceptor(WireCounter(c.clone()))
-                .build(),
-        )
-    };
-
-    // Sampling: rules from the API, a file, or X-Ray's default. The
+    // 3. Sampling: rules from the API, a file, or X-Ray's default. The
     // sampling calls are not counted as span export.
     let sampling_client = aws_sdk_xray::Client::new(&sdk);
-    let (rules, source) = xray::sampling_source::load(
+    let (rules, source) = sampling::source::load(
         &sampling_client,
         &resource.service_name,
         config.sampling_source,
         config.sampling_rules.as_deref(),
-        std::time::Duration::from_secs(2),
+        Duration::from_secs(2),
     )
     .await
-    .map_err(Error)?;
+    .map_err(BackendError)?;
     let sampler = Arc::new(XraySampler::new(
         resource.service_name.clone(),
         config.origin.clone().unwrap_or_default(),
         rules,
         source.clone(),
     ));
-    if source == xray::sampling::RulesSource::Api {
+    if source == RulesSource::Api {
         tokio::spawn(telemetry_api::export::without_telemetry(
-            xray::sampling_source::poll(sampling_client, sampler.clone()),
+            sampling::source::poll(sampling_client, sampler.clone()),
         ));
     }
 
-    let traces = TraceExporter::start(
-        xray_client(spans),
-        SegmentContext::new(resource, config.origin.clone()),
-        config.traces.clone(),
-        spans.clone(),
+    // 4. Propagation and ids: `X-Amzn-Trace-Id`, X-Ray's trace ids.
+    let propagator = Arc::new(XrayPropagator);
+    let id_generator = Arc::new(XrayIdGenerator);
+
+    // 5. Traces: segment documents → PutTraceSegments.
+    let span_counters = Arc::new(SignalCounters::default());
+    let xray = aws_sdk_xray::Client::from_conf(
+        aws_sdk_xray::config::Builder::from(&sdk)
+            .interceptor(WireCounter(span_counters.clone()))
+            .build(),
     );
+    let traces = TraceExporter::start(
+        xray,
+        aws_resource,
+        config.traces.clone(),
+        span_counters.clone(),
+    );
+
+    // 6. Metrics: aggregated per interval → PutMetricData, or EMF lines
+    // through a log shipper of their own (counted as metrics).
+    let metric_counters = Arc::new(SignalCounters::default());
     let renderer = Renderer {
         service: resource.service_name.clone(),
         format_trace_id,
     };
-    let log_shipper = LogShipper::start(
-        logs_client(logs),
-        config.logs.clone(),
-        renderer.clone(),
-        logs.clone(),
-    );
     let emf = (config.metrics.mode == MetricsMode::Emf).then(|| {
         Arc::new(LogShipper::start(
-            logs_client(metrics),
+            logs_client(&sdk, &metric_counters),
             config.emf_logs.clone(),
-            renderer,
-            metrics.clone(),
+            renderer.clone(),
+            metric_counters.clone(),
         ))
     });
     let meter_provider = Arc::new(CloudWatchMeterProvider::start(
         aws_sdk_cloudwatch::Client::from_conf(
             aws_sdk_cloudwatch::config::Builder::from(&sdk)
-                .interceptor(WireCounter(metrics.clone()))
+                .interceptor(WireCounter(metric_counters.clone()))
                 .build(),
         ),
         emf.clone(),
         config.metrics.clone(),
-        metrics.clone(),
+        metric_counters.clone(),
     ));
+
+    // 7. Logs: JSON lines → PutLogEvents.
+    let log_counters = Arc::new(SignalCounters::default());
+    let logs = LogShipper::start(
+        logs_client(&sdk, &log_counters),
+        config.logs.clone(),
+        renderer,
+        log_counters.clone(),
+    );
+
+    // 8. Statistics: the counters the three signals fill.
+    let stats = Stats {
+        spans: span_counters,
+        metrics: metric_counters,
+        logs: log_counters,
+    };
 
     Ok(Backend {
         name: "awssdk",
         sampler,
-        id_generator: Arc::new(XrayIdGenerator),
-        propagator: Arc::new(XrayPropagator),
+        id_generator,
+        propagator,
         meter_provider: meter_provider.clone(),
         exporter: Arc::new(AwsSdkExporter {
             traces,
-            logs: log_shipper,
+            logs,
             metrics: meter_provider,
             emf,
-            counters,
+            stats,
         }),
         format_trace_id,
     })
 }
 
-/// The contract's exporter: spans to X-Ray, log records to CloudWatch Logs;
-/// flush and shutdown reach all three signals.
-struct AwsSdkExporter {
-    traces: TraceExporter,
-    logs: LogShipper,
-    metrics: Arc<CloudWatchMeterProvider>,
-    emf: Option<Arc<LogShipper>>,
-    /// spans, metrics, logs
-    counters: [Arc<SignalCounters>; 3],
+/// The AWS SDK's configuration from its default chain. Retries are ours
+/// (counted, [`export::retry`]); each attempt is bounded so a slow endpoint
+/// cannot hold a queue for long.
+async fn sdk_config(config: &Config) -> Result<SdkConfig, BackendError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(config.attempt_timeout)
+                .build(),
+        )
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err(BackendError(
+            "no AWS region: set AWS_REGION (the local lab uses us-east-1)".to_owned(),
+        ));
+    }
+    Ok(sdk)
 }
 
-impl Exporter for AwsSdkExporter {
-    fn export_span(&self, span: SpanRecord) {
-        self.traces.export(span);
-    }
-
-    fn export_log(&self, record: &LogRecord) {
-        SignalCounters::add(&self.counters[2].received, 1);
-        self.logs.send(LogItem::Record(record.clone()));
-    }
-
-    fn stats(&self) -> ExportStats {
-        ExportStats {
-            spans: self.counters[0].snapshot(),
-            metrics: self.counters[1].snapshot(),
-            logs: self.counters[2].snapshot(),
-        }
-    }
-
-    fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>> {
-        Box::pin(async move {
-            // Metrics first: in EMF mode they become log lines to flush next.
-            tokio::join!(self.traces.flush(), self.metrics.flush(), self.logs.flush());
-            if let Some(emf) = &self.emf {
-                emf.flush().await;
-            }
-            Ok(())
-        })
-    }
-
-    fn shutdown(&self) -> BoxFuture<'_, Result<(), ExportError>> {
-        Box::pin(async move {
-            tokio::join!(
-                self.traces.shutdown(),
-                self.metrics.shutdown(),
-                self.logs.shutdown()
-            );
-            if let Some(emf) = &self.emf {
-                emf.shutdown().await;
-            }
-            Ok(())
-        })
-    }
+/// A CloudWatch Logs client whose calls and bytes count into `counters`.
+fn logs_client(sdk: &SdkConfig, counters: &Arc<SignalCounters>) -> aws_sdk_cloudwatchlogs::Client {
+    aws_sdk_cloudwatchlogs::Client::from_conf(
+        aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+            .interceptor(WireCounter(counters.clone()))
+            .build(),
+    )
 }

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use opentelemetry_sdk::metrics::Temporality;
 
-use crate::Error;
+use telemetry_api::BackendError;
 
 /// Reads one environment variable. Injected so that tests need not mutate
 /// the process environment.
@@ -130,16 +130,18 @@ pub struct Config {
     pub log_queue: usize,
     /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` (`cumulative`).
     pub temporality: Temporality,
+    /// `OTEL_SERVICE_NAME`, which wins over the shop's own service name.
+    pub service_name: Option<String>,
 }
 
 impl Config {
     /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Config, Error> {
+    pub fn from_env() -> Result<Config, BackendError> {
         Config::from(&process_env)
     }
 
     /// Reads the configuration through `env`.
-    pub fn from(env: Env<'_>) -> Result<Config, Error> {
+    pub fn from(env: Env<'_>) -> Result<Config, BackendError> {
         let propagators = propagators(env)?;
         let id_scheme = match env("SHOP_OTEL_ID_GENERATOR").as_deref().map(str::trim) {
             None if propagators.contains(&PropagatorName::Xray) => IdScheme::Xray,
@@ -147,7 +149,7 @@ impl Config {
             Some(v) if v.eq_ignore_ascii_case("random") => IdScheme::Random,
             Some(v) if v.eq_ignore_ascii_case("xray") => IdScheme::Xray,
             Some(v) => {
-                return Err(Error(format!(
+                return Err(BackendError(format!(
                     "SHOP_OTEL_ID_GENERATOR={v}: expected `random` or `xray`"
                 )));
             }
@@ -162,6 +164,7 @@ impl Config {
             span_queue: positive(env, "OTEL_BSP_MAX_QUEUE_SIZE", 2048)?,
             log_queue: positive(env, "OTEL_BLRP_MAX_QUEUE_SIZE", 2048)?,
             temporality: temporality(env)?,
+            service_name: env("OTEL_SERVICE_NAME").map(|v| v.trim().to_owned()),
         })
     }
 }
@@ -176,13 +179,13 @@ fn signal_var(env: Env<'_>, signal: Signal, suffix: &str) -> Option<(String, Str
     env(&generic).map(|v| (generic, v))
 }
 
-fn transport(env: Env<'_>, signal: Signal) -> Result<Transport, Error> {
+fn transport(env: Env<'_>, signal: Signal) -> Result<Transport, BackendError> {
     let protocol = match signal_var(env, signal, "PROTOCOL") {
         None => Protocol::HttpProtobuf,
         Some((_, v)) if v.trim().eq_ignore_ascii_case("http/protobuf") => Protocol::HttpProtobuf,
         Some((_, v)) if v.trim().eq_ignore_ascii_case("grpc") => Protocol::Grpc,
         Some((name, v)) => {
-            return Err(Error(format!(
+            return Err(BackendError(format!(
                 "{name}={v}: this build speaks `http/protobuf` and `grpc` (not `http/json`)"
             )));
         }
@@ -192,7 +195,7 @@ fn transport(env: Env<'_>, signal: Signal) -> Result<Transport, Error> {
         Some((name, v)) => match v.trim().parse::<u64>() {
             Ok(ms) if ms > 0 => Duration::from_millis(ms),
             _ => {
-                return Err(Error(format!(
+                return Err(BackendError(format!(
                     "{name}={v}: expected a positive number of milliseconds"
                 )));
             }
@@ -201,24 +204,26 @@ fn transport(env: Env<'_>, signal: Signal) -> Result<Transport, Error> {
     Ok(Transport { protocol, timeout })
 }
 
-fn positive(env: Env<'_>, name: &str, default: usize) -> Result<usize, Error> {
+fn positive(env: Env<'_>, name: &str, default: usize) -> Result<usize, BackendError> {
     match env(name) {
         None => Ok(default),
         Some(v) => match v.trim().parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(Error(format!("{name}={v}: expected a positive integer"))),
+            _ => Err(BackendError(format!(
+                "{name}={v}: expected a positive integer"
+            ))),
         },
     }
 }
 
-fn sampler(env: Env<'_>) -> Result<SamplerChoice, Error> {
-    let ratio = || -> Result<f64, Error> {
+fn sampler(env: Env<'_>) -> Result<SamplerChoice, BackendError> {
+    let ratio = || -> Result<f64, BackendError> {
         match env("OTEL_TRACES_SAMPLER_ARG") {
             // The specification's default ratio is 1.0.
             None => Ok(1.0),
             Some(v) => match v.trim().parse::<f64>() {
                 Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-                _ => Err(Error(format!(
+                _ => Err(BackendError(format!(
                     "OTEL_TRACES_SAMPLER_ARG={v}: expected a ratio between 0 and 1"
                 ))),
             },
@@ -236,7 +241,7 @@ fn sampler(env: Env<'_>) -> Result<SamplerChoice, Error> {
         "parentbased_always_off" => SamplerChoice::ParentBasedAlwaysOff,
         "parentbased_traceidratio" => SamplerChoice::ParentBasedTraceIdRatio(ratio()?),
         _ => {
-            return Err(Error(format!(
+            return Err(BackendError(format!(
                 "OTEL_TRACES_SAMPLER={name}: expected always_on, always_off, traceidratio, \
                  parentbased_always_on, parentbased_always_off or parentbased_traceidratio"
             )));
@@ -244,7 +249,7 @@ fn sampler(env: Env<'_>) -> Result<SamplerChoice, Error> {
     })
 }
 
-fn propagators(env: Env<'_>) -> Result<Vec<PropagatorName>, Error> {
+fn propagators(env: Env<'_>) -> Result<Vec<PropagatorName>, BackendError> {
     // The specification's default is `tracecontext,baggage`.
     let Some(list) = env("OTEL_PROPAGATORS") else {
         return Ok(vec![PropagatorName::TraceContext, PropagatorName::Baggage]);
@@ -257,7 +262,7 @@ fn propagators(env: Env<'_>) -> Result<Vec<PropagatorName>, Error> {
             "xray" => PropagatorName::Xray,
             "none" => continue,
             _ => {
-                return Err(Error(format!(
+                return Err(BackendError(format!(
                     "OTEL_PROPAGATORS: `{name}` is not available in this build (tracecontext, baggage, xray, none)"
                 )));
             }
@@ -269,7 +274,7 @@ fn propagators(env: Env<'_>) -> Result<Vec<PropagatorName>, Error> {
     Ok(out)
 }
 
-fn temporality(env: Env<'_>) -> Result<Temporality, Error> {
+fn temporality(env: Env<'_>) -> Result<Temporality, BackendError> {
     const NAME: &str = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE";
     match env(NAME) {
         None => Ok(Temporality::Cumulative),
@@ -277,7 +282,7 @@ fn temporality(env: Env<'_>) -> Result<Temporality, Error> {
             "cumulative" => Ok(Temporality::Cumulative),
             "delta" => Ok(Temporality::Delta),
             "lowmemory" => Ok(Temporality::LowMemory),
-            _ => Err(Error(format!(
+            _ => Err(BackendError(format!(
                 "{NAME}={v}: expected cumulative, delta or lowmemory"
             ))),
         },
@@ -289,7 +294,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, Error> {
+    fn config(vars: &[(&str, &str)]) -> Result<Config, BackendError> {
         let map: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -6,19 +6,20 @@
 //! the local lab.
 //!
 //! The shop never sees this crate except in its start-up wiring, which calls
-//! [`backend`]. What each part of the contract's [`Backend`] is here:
+//! [`backend`]. The `awssdk` backend (crate `telemetry-awssdk`) has the same
+//! modules, one per concept, built in the same order by [`build`]:
 //!
-//! | part | here | module |
+//! | module | contract | here |
 //! |---|---|---|
-//! | sampler | the SDK's samplers from `OTEL_TRACES_SAMPLER`/`_ARG` | [`sampling`] |
-//! | ids | the SDK's random ids, or X-Ray's (epoch seconds first) | [`propagation`] |
-//! | headers | the SDK's W3C `traceparent`/`baggage` propagators and/or X-Ray's, from `OTEL_PROPAGATORS` | [`propagation`] |
-//! | metrics | `SdkMeterProvider` instruments, `PeriodicReader`, OTLP | [`metrics`] |
-//! | spans | `SpanRecord` → `SpanData` → `BatchSpanProcessor` → OTLP | [`traces`], [`export`] |
-//! | logs | `LogRecord` → SDK log record → `BatchLogProcessor` → OTLP | [`logs`], [`export`] |
-//! | statistics | counting exporters, HTTP client and gRPC interceptor; our own queue bound | [`stats`] |
-//! | trace id in logs | 32 hex digits, or X-Ray's `1-xxxxxxxx-…` with X-Ray ids | [`propagation`] |
-//! | configuration | the specification's `OTEL_*` variables (+ `SHOP_OTEL_ID_GENERATOR`) | [`config`], [`resource`] |
+//! | [`config`] | — | the specification's `OTEL_*` variables (+ `SHOP_OTEL_ID_GENERATOR`) |
+//! | [`resource`] | `Resource` | the SDK's `Resource`: `service.*`, `host.*`, `process.*`, `telemetry.sdk.*`, `OTEL_RESOURCE_ATTRIBUTES` |
+//! | [`sampling`] | `Sampler` | the SDK's samplers from `OTEL_TRACES_SAMPLER`/`_ARG` |
+//! | [`propagation`] | `Propagator` | the SDK's W3C `traceparent`/`baggage` propagators and/or X-Ray's, from `OTEL_PROPAGATORS` |
+//! | [`traces`] | `SpanRecord`, `IdGenerator` | `SpanRecord` → `SpanData` → `BatchSpanProcessor`; conversions ([`traces::convert`]); the SDK's random or X-Ray ids ([`traces::ids`]) |
+//! | [`metrics`] | `MeterProvider` | `SdkMeterProvider` instruments, `PeriodicReader` |
+//! | [`logs`] | `LogRecord` | SDK log records → `BatchLogProcessor` |
+//! | [`stats`] | `Exporter::stats` | counting exporters, HTTP client and gRPC interceptor; our own queue bound |
+//! | [`export`] | `Exporter` | the three SDK pipelines behind one object; OTLP exporters ([`export::otlp`]) |
 //!
 //! There is no OpenTelemetry `Tracer` and no second `tracing` layer: the
 //! contract's glue (`telemetry_api::layer`) already turned `tracing` spans
@@ -27,11 +28,9 @@
 //! and id generators do the work; only the conversions are written here.
 
 pub mod config;
-pub mod convert;
 pub mod export;
 pub mod logs;
 pub mod metrics;
-pub mod otlp;
 pub mod propagation;
 pub mod resource;
 pub mod sampling;
@@ -43,39 +42,46 @@ use std::sync::Arc;
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanProcessor};
-use telemetry_api::{Backend, Resource};
+use telemetry_api::{Backend, BackendError, Resource};
 
-use crate::config::Config;
-use crate::export::{OtelExporter, Pipelines};
-use crate::stats::{CountingLogExporter, CountingMetricExporter, CountingSpanExporter, Tally};
-
-/// Why the backend could not start (a bad `OTEL_*` value, an exporter that
-/// could not be built, no Tokio runtime).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error(pub String);
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
+use config::Config;
+use export::{OtelExporter, Pipelines, otlp};
+use logs::LogBridge;
+use metrics::OtelMeterProvider;
+use propagation::OtelPropagator;
+use sampling::OtelSampler;
+use stats::{CountingLogExporter, CountingMetricExporter, CountingSpanExporter, Stats, Tally};
 
 /// Builds the backend from the environment (`OTEL_*` variables, see
 /// [`config`]). Must run inside the shop's Tokio runtime (the exporters'
 /// network I/O runs there).
-pub async fn backend(resource: &Resource) -> Result<Backend, Error> {
+pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
     let config = Config::from_env()?;
-    build(resource, &config, &config::process_env)
+    build(resource, &config).await
 }
 
-/// Builds the backend from an explicit configuration; `env` supplies the
-/// few variables read outside [`Config`] (`OTEL_SERVICE_NAME`).
-pub fn build(resource: &Resource, config: &Config, env: config::Env<'_>) -> Result<Backend, Error> {
-    let otel_resource = resource::resource(resource, env);
+/// Builds the backend from an explicit configuration. Fails only on
+/// configuration errors (an exporter that cannot be built, no Tokio
+/// runtime); an unreachable collector is not an error: export fails later,
+/// is counted, and recovers by itself. Nothing here awaits; it is `async`
+/// so that both backends have the same signature (the `awssdk` backend
+/// loads the AWS SDK's configuration and its sampling rules on the way).
+pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, BackendError> {
+    // 1. Configuration: read already (`Config`); the SDK reads the rest of
+    // its variables itself.
 
-    // Spans: our bounded admission, then the SDK's batch processor.
+    // 2. Resource: who emits, as OpenTelemetry describes it.
+    let otel_resource = resource::resource(resource, config.service_name.as_deref());
+
+    // 3. Sampling: the SDK's samplers.
+    let sampler = Arc::new(OtelSampler::new(config.sampler));
+
+    // 4. Propagation and ids: the SDK's propagators and id generators.
+    let propagator = Arc::new(OtelPropagator::new(&config.propagators));
+    let id_generator = traces::ids::id_generator(config.id_scheme);
+    let format_trace_id = traces::ids::format_trace_id(config.id_scheme);
+
+    // 5. Traces: our bounded admission, then the SDK's batch processor.
     let span_tally = Tally::new(config.span_queue);
     let mut spans = BatchSpanProcessor::builder(CountingSpanExporter {
         inner: otlp::span_exporter(&config.traces, &span_tally)?,
@@ -90,14 +96,27 @@ pub fn build(resource: &Resource, config: &Config, env: config::Env<'_>) -> Resu
     // A tracer provider would do this; there is none (see the crate docs).
     spans.set_resource(&otel_resource);
 
-    // Logs: a logger provider with one batch processor.
+    // 6. Metrics: a meter provider with one periodic reader
+    // (`OTEL_METRIC_EXPORT_INTERVAL`, read by the SDK).
+    let metric_tally = Tally::new(usize::MAX);
+    let metric_exporter = CountingMetricExporter {
+        inner: otlp::metric_exporter(&config.metrics, &metric_tally, config.temporality)?,
+        tally: metric_tally.clone(),
+    };
+    let meters = SdkMeterProvider::builder()
+        .with_resource(otel_resource.clone())
+        .with_reader(PeriodicReader::builder(metric_exporter).build())
+        .build();
+    let meter_provider = Arc::new(OtelMeterProvider::new(&meters));
+
+    // 7. Logs: a logger provider with one batch processor.
     let log_tally = Tally::new(config.log_queue);
     let log_exporter = CountingLogExporter {
         inner: otlp::log_exporter(&config.logs, &log_tally)?,
         tally: log_tally.clone(),
     };
     let logs = SdkLoggerProvider::builder()
-        .with_resource(otel_resource.clone())
+        .with_resource(otel_resource)
         .with_log_processor(
             BatchLogProcessor::builder(log_exporter)
                 .with_batch_config(
@@ -108,38 +127,28 @@ pub fn build(resource: &Resource, config: &Config, env: config::Env<'_>) -> Resu
                 .build(),
         )
         .build();
-    let log_bridge = logs::LogBridge::new(&logs);
+    let log_bridge = LogBridge::new(&logs);
 
-    // Metrics: a meter provider with one periodic reader
-    // (`OTEL_METRIC_EXPORT_INTERVAL`, read by the SDK).
-    let metric_tally = Tally::new(usize::MAX);
-    let metric_exporter = CountingMetricExporter {
-        inner: otlp::metric_exporter(&config.metrics, &metric_tally, config.temporality)?,
-        tally: metric_tally.clone(),
+    // 8. Statistics: the tallies the three signals fill.
+    let stats = Stats {
+        spans: span_tally,
+        metrics: metric_tally,
+        logs: log_tally,
     };
-    let meters = SdkMeterProvider::builder()
-        .with_resource(otel_resource)
-        .with_reader(PeriodicReader::builder(metric_exporter).build())
-        .build();
-    let meter_provider = Arc::new(metrics::OtelMeterProvider::new(&meters));
-
-    let exporter = OtelExporter::new(Pipelines {
-        spans,
-        span_tally,
-        logs,
-        log_bridge,
-        log_tally,
-        metrics: meters,
-        metric_tally,
-    });
 
     Ok(Backend {
         name: "otel",
-        sampler: Arc::new(sampling::OtelSampler::new(config.sampler)),
-        id_generator: propagation::id_generator(config.id_scheme),
-        propagator: Arc::new(propagation::OtelPropagator::new(&config.propagators)),
+        sampler,
+        id_generator,
+        propagator,
         meter_provider,
-        exporter: Arc::new(exporter),
-        format_trace_id: propagation::format_trace_id(config.id_scheme),
+        exporter: Arc::new(OtelExporter::new(Pipelines {
+            spans,
+            logs,
+            log_bridge,
+            metrics: meters,
+            stats,
+        })),
+        format_trace_id,
     })
 }

@@ -23,8 +23,8 @@ use opentelemetry::{InstrumentationScope, Key};
 use opentelemetry_sdk::logs::{SdkLogger, SdkLoggerProvider};
 use telemetry_api::LogRecord;
 
-use crate::convert;
 use crate::traces::SHOP_REQUEST_ID;
+use crate::traces::convert;
 
 /// Emits contract log records into an SDK logger provider.
 #[derive(Debug)]

@@ -42,7 +42,7 @@ use telemetry_api::metrics::{
     CounterSink, GaugeSink, HistogramSink, InstrumentDescriptor, MeterProvider,
 };
 
-use crate::convert;
+use crate::traces::convert;
 
 /// The contract's [`MeterProvider`] over an SDK meter.
 pub struct OtelMeterProvider {

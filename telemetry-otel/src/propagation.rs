@@ -6,29 +6,33 @@
 //!
 //! combined in the order `OTEL_PROPAGATORS` names them (the SDK's
 //! `TextMapCompositePropagator`: extract runs each in turn, inject writes all).
-//! The X-Ray id generator (`opentelemetry_aws::trace::XrayIdGenerator`) puts
-//! the epoch seconds in the first 32 bits of each trace id so that ADOT's
-//! `awsxray` exporter can hand the same trace to X-Ray; then log lines write
-//! trace ids in X-Ray's form too, so they join in the X-Ray console.
+//! With `xray`, ids are X-Ray-compatible too ([`crate::traces::ids`]).
+//!
+//! A `X-Amzn-Trace-Id` with a `Root` and no `Parent` (what an Application
+//! Load Balancer sends): the SDK's X-Ray propagator extracts it as a remote
+//! span context with the Root's trace id and an all-zero span id, which
+//! OpenTelemetry calls *invalid* (`SpanContext::is_valid` wants both ids). The
+//! SDK's own tracer does not continue an invalid parent: it starts a new trace
+//! (`opentelemetry_sdk` 0.33.1, `trace/tracer.rs`, `build_with_context`). This
+//! backend keeps the SDK's rule: [`OtelPropagator::extract`] passes on valid
+//! contexts only, so such a request starts a new trace, where the `awssdk`
+//! backend continues the Root as the X-Ray SDKs do (a finding in the README).
 //!
 //! Baggage: the SDK propagator reads and writes the `baggage` header, but
 //! the contract's `SpanContext` has no place for baggage, so it is not
 //! carried from an incoming request to outgoing ones (a gap of the contract,
 //! shared by both backends).
 
-use std::sync::Arc;
-
 use opentelemetry::Context;
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use opentelemetry::trace::TraceContextExt;
-use opentelemetry_aws::trace::{XrayIdGenerator, XrayPropagator};
+use opentelemetry_aws::trace::XrayPropagator;
 use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
-use opentelemetry_sdk::trace::{IdGenerator as SdkIdGenerator, RandomIdGenerator};
+use telemetry_api::SpanContext;
 use telemetry_api::propagation::{Extractor, Injector, Propagator};
-use telemetry_api::{IdGenerator, SpanContext, SpanId, TraceId};
 
-use crate::config::{IdScheme, PropagatorName};
-use crate::convert;
+use crate::config::PropagatorName;
+use crate::traces::convert;
 
 /// A contract [`Propagator`] over the SDK's composite propagator.
 pub struct OtelPropagator {
@@ -126,51 +130,11 @@ impl Propagator for OtelPropagator {
     }
 }
 
-/// Contract ids from an SDK id generator.
-#[derive(Debug)]
-pub struct OtelIdGenerator<G>(pub G);
-
-impl<G: SdkIdGenerator + 'static> IdGenerator for OtelIdGenerator<G> {
-    fn new_trace_id(&self) -> TraceId {
-        convert::api_trace_id(self.0.new_trace_id())
-    }
-    fn new_span_id(&self) -> SpanId {
-        convert::api_span_id(self.0.new_span_id())
-    }
-}
-
-/// The id generator for a scheme.
-pub fn id_generator(scheme: IdScheme) -> Arc<dyn IdGenerator> {
-    match scheme {
-        IdScheme::Random => Arc::new(OtelIdGenerator(RandomIdGenerator::default())),
-        IdScheme::Xray => Arc::new(OtelIdGenerator(XrayIdGenerator::default())),
-    }
-}
-
-/// 32 hex digits (W3C, OTLP).
-pub fn w3c_trace_id(id: TraceId) -> String {
-    id.to_hex()
-}
-
-/// X-Ray's form, `1-<8 hex digits of epoch seconds>-<24 hex digits>`: what
-/// the X-Ray console and CloudWatch Logs' trace links search for.
-pub fn xray_trace_id(id: TraceId) -> String {
-    let hex = id.to_hex();
-    format!("1-{}-{}", &hex[..8], &hex[8..])
-}
-
-/// The log format that matches an id scheme.
-pub fn format_trace_id(scheme: IdScheme) -> fn(TraceId) -> String {
-    match scheme {
-        IdScheme::Random => w3c_trace_id,
-        IdScheme::Xray => xray_trace_id,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use telemetry_api::SpanId;
 
     /// Headers as a map.
     #[derive(Default, Debug)]
@@ -231,10 +195,6 @@ mod tests {
             out.0[X_AMZN_TRACE_ID],
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
         );
-        assert_eq!(
-            xray_trace_id(c.trace_id),
-            "1-5759e988-bd862e3fe1be46a994272793"
-        );
     }
 
     #[test]
@@ -256,15 +216,24 @@ mod tests {
     }
 
     #[test]
-    fn xray_ids_start_with_the_epoch_seconds() {
-        let g = id_generator(IdScheme::Xray);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let id = g.new_trace_id();
-        let secs = (id.0 >> 96) as u64;
-        assert!(secs.abs_diff(now) < 5, "{secs} vs {now}");
-        assert!(g.new_span_id().is_valid());
+    fn an_xray_root_without_parent_starts_a_new_trace_as_in_the_sdk() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1";
+        let mut h = HeaderMap::default();
+        h.0.insert(X_AMZN_TRACE_ID, header.to_owned());
+        // The SDK's X-Ray propagator keeps the Root, with an all-zero span id…
+        let cx = XrayPropagator::new().extract(&ReadCarrier(&h));
+        let span = cx.span();
+        let sc = span.span_context();
+        assert_eq!(
+            sc.trace_id().to_string(),
+            "5759e988bd862e3fe1be46a994272793"
+        );
+        assert_eq!(sc.span_id(), opentelemetry::trace::SpanId::INVALID);
+        assert!(sc.is_remote() && sc.is_sampled());
+        // …which OpenTelemetry calls invalid, so its tracer (and this
+        // backend, which follows it) starts a new trace.
+        assert!(!sc.is_valid());
+        let p = OtelPropagator::new(&[PropagatorName::Xray]);
+        assert_eq!(p.extract(&h), None);
     }
 }

@@ -26,10 +26,9 @@ use opentelemetry_sdk::resource::{
 };
 use telemetry_api::semconv;
 
-use crate::config::Env;
-
-/// The resource for the contract's description of this process.
-pub fn resource(r: &telemetry_api::Resource, env: Env<'_>) -> Resource {
+/// The resource for the contract's description of this process;
+/// `service_name` is `OTEL_SERVICE_NAME` when set ([`crate::config::Config`]).
+pub fn resource(r: &telemetry_api::Resource, service_name: Option<&str>) -> Resource {
     let mut attributes = vec![
         KeyValue::new(semconv::SERVICE_NAME, r.service_name.clone()),
         KeyValue::new(semconv::SERVICE_VERSION, r.service_version.clone()),
@@ -60,8 +59,8 @@ pub fn resource(r: &telemetry_api::Resource, env: Env<'_>) -> Resource {
     let mut builder = Resource::builder_empty()
         .with_attributes(attributes)
         .with_detectors(&detectors);
-    if let Some(name) = env("OTEL_SERVICE_NAME") {
-        builder = builder.with_service_name(name);
+    if let Some(name) = service_name {
+        builder = builder.with_service_name(name.to_owned());
     }
     builder.build()
 }
@@ -90,7 +89,7 @@ mod tests {
         let get = |res: &Resource, k: &'static str| {
             res.get(&Key::from_static_str(k)).map(|v| v.to_string())
         };
-        let plain = resource(&r, &|_| None);
+        let plain = resource(&r, None);
         assert_eq!(get(&plain, "service.name").as_deref(), Some("shop-orders"));
         assert_eq!(get(&plain, "service.version").as_deref(), Some("1.2.3"));
         assert_eq!(get(&plain, "shop.role").as_deref(), Some("orders"));
@@ -100,9 +99,7 @@ mod tests {
         );
         assert!(get(&plain, "process.pid").is_some());
 
-        let named = resource(&r, &|k| {
-            (k == "OTEL_SERVICE_NAME").then(|| "checkout".to_owned())
-        });
+        let named = resource(&r, Some("checkout"));
         assert_eq!(get(&named, "service.name").as_deref(), Some("checkout"));
     }
 }

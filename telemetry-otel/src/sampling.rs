@@ -15,7 +15,7 @@ use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, ShouldSa
 use telemetry_api::sampling::{Sampler, SamplingParams};
 
 use crate::config::SamplerChoice;
-use crate::convert;
+use crate::traces::convert;
 
 /// A contract [`Sampler`] that delegates to an SDK sampler.
 #[derive(Debug, Clone)]

@@ -34,6 +34,7 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use telemetry_api::SignalStats;
 use telemetry_api::export::without_telemetry;
+use telemetry_api::export::{PerSignal, SignalSource};
 
 /// Counters of one signal, and the count of items waiting for export.
 #[derive(Debug)]
@@ -143,6 +144,16 @@ impl Tally {
             errors: retries + load(&self.failed_batches),
             bytes: load(&self.bytes),
         }
+    }
+}
+
+/// The tallies of the three signals; the exporter's
+/// [`telemetry_api::Exporter::stats`] reads them.
+pub type Stats = PerSignal<Tally>;
+
+impl SignalSource for Tally {
+    fn signal_stats(&self) -> SignalStats {
+        self.snapshot()
     }
 }
 

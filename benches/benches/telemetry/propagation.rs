@@ -2,7 +2,7 @@
 //! headers (inject) and reading it from an incoming one (extract), with each
 //! backend's propagator:
 //!
-//! - `awssdk`: `X-Amzn-Trace-Id`, written by hand (`telemetry-awssdk/src/xray/propagation.rs`);
+//! - `awssdk`: `X-Amzn-Trace-Id`, written by hand (`telemetry-awssdk/src/propagation.rs`);
 //! - `otel`: the backend's default, the SDK's W3C `traceparent` (+ `tracestate`)
 //!   and `baggage` propagators (`OTEL_PROPAGATORS=tracecontext,baggage`);
 //! - `otel_xray`: the `otel` backend with `OTEL_PROPAGATORS=xray`, i.e.

@@ -1234,6 +1234,16 @@ fn discussion(o: &mut String, view: &View) {
         "- What reaches AWS after a collector depends on its exporter: a conversion to X-Ray loses whatever the segment model cannot hold (see the findings in `telemetry-otel/README.md`)."
     );
     line!(o);
+    line!(
+        o,
+        "**Where the backends read the same header differently.**"
+    );
+    line!(o);
+    line!(
+        o,
+        "- An Application Load Balancer sends `X-Amzn-Trace-Id` with a `Root` and no `Parent`. awssdk continues that trace, as the X-Ray SDKs do: the request's segment keeps the `Root` as trace id, with no parent, so it is found under the id the load balancer logged. otel with `OTEL_PROPAGATORS=xray` starts a new trace: the SDK's X-Ray propagator extracts the header as a context with an all-zero span id, which OpenTelemetry treats as no parent (see the findings in `telemetry-otel/README.md`)."
+    );
+    line!(o);
     line!(o, "**What it costs.**");
     line!(o);
     let mut costs: Vec<String> = Vec::new();

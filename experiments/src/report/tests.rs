@@ -389,6 +389,9 @@ fn the_report_has_every_section_config_and_figure() {
     ] {
         assert!(md.contains(heading), "missing {heading}");
     }
+    // The backends' one difference in reading the same header is stated.
+    assert!(md.contains("**Where the backends read the same header differently.**"));
+    assert!(md.contains("a `Root` and no `Parent`. awssdk continues that trace"));
     for id in ["noop", "awssdk-100", "otel-100"] {
         assert!(md.contains(&format!("| {id} |")), "no table row for {id}");
     }

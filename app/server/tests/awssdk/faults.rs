@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::{self, TempDir};
-use crate::support::*;
+use crate::lab::*;
 
 /// A private emulator pair managed by the lab scripts.
 struct PrivateLab {

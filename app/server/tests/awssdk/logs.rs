@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::*;
+use crate::lab::*;
 
 /// O-LOG-01..04.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +75,7 @@ async fn every_log_line_joins_a_trace_in_xray() {
         );
         let docs = wait_trace(&xray, trace_id, 1).await;
         assert!(
-            docs.iter().any(|d| crate::support::all_nodes(d)
+            docs.iter().any(|d| crate::lab::all_nodes(d)
                 .iter()
                 .any(|n| n["id"] == v["span_id"])),
             "the log line's span {} is in trace {trace_id}: {docs:#?}",

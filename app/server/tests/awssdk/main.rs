@@ -7,14 +7,27 @@
 //!
 //! The emulators are installed and started by `scripts/lab/*.sh` when they
 //! are not running; a failure to start them fails the tests.
+//!
+//! Laid out like `tests/otel/main.rs`, one module per concern:
+//!
+//! | module | |
+//! |---|---|
+//! | `lab` | the emulators, the shop under test, reading back through the AWS APIs |
+//! | `traces` | segments and subsegments across two services, error and fault flags |
+//! | `metrics` | CloudWatch metrics, `PutMetricData` and EMF |
+//! | `logs` | CloudWatch Logs lines joined to their traces |
+//! | `sampling` | X-Ray rules from a file, upstream decisions |
+//! | `propagation` | `X-Amzn-Trace-Id` without a `Parent` (an ALB's) |
+//! | `faults` | sinks down, slow, erroring, throttling (`chaos`: the pass-through that injects it) |
 
-mod chaos;
 #[path = "../common/mod.rs"]
 mod common;
-mod support;
+mod lab;
 
+mod chaos;
 mod faults;
 mod logs;
 mod metrics;
+mod propagation;
 mod sampling;
 mod traces;

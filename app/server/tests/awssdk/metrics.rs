@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common::ShopProcess;
-use crate::support::*;
+use crate::lab::*;
 
 /// 7 product listings and 3 unknown products, on one shop.
 async fn drive(shop: &ShopProcess) {

@@ -2,7 +2,7 @@
 //! API, so the backend falls back to it), and upstream decisions honoured.
 
 use crate::common::{TempDir, repo_root};
-use crate::support::*;
+use crate::lab::*;
 
 /// O-TRACE-06: the example rules never trace health checks; an upstream
 /// `Sampled=0` is honoured even where the rules would sample, `Sampled=1`

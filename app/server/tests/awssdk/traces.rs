@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::common::{TempDir, order_body};
-use crate::support::*;
+use crate::lab::*;
 
 async fn post_json(url: &str, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
     let mut r = http().post(url).json(body);

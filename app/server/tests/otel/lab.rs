@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use otlp_capture::{Capture, FlatMetric, FlatSpan};
 use serde_json::Value as Json;
 
-use crate::common::{self, TempDir};
+use crate::common::{self, ShopOptions, TempDir};
 
 /// The `rotel-agent` binary of the lab's venv and the directory of the
 /// shared libpython it links (installs the venv if missing; panics loudly
@@ -202,6 +202,18 @@ impl Pipeline {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+    }
+
+    /// A pipeline and one shop (`--telemetry otel`, OTLP/HTTP) exporting to
+    /// it, with the variables `env` on top.
+    pub fn with_shop(env: &[(&str, &str)]) -> (Pipeline, common::ShopProcess) {
+        let pipeline = Pipeline::start();
+        let shop = ShopOptions::new()
+            .args(["--telemetry", "otel"])
+            .envs(pipeline.shop_env("http/protobuf"))
+            .envs(env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .start();
+        (pipeline, shop)
     }
 
     /// Waits (up to 20 s) until `ready` holds for what was captured; panics
@@ -488,5 +500,108 @@ impl ResourceStr for FlatMetric {
         otlp_capture::query::attr_str(&self.resource, key)
             .unwrap_or("?")
             .to_owned()
+    }
+}
+
+/// The W3C trace id and parent span id the caller of [`w3c_checkout`] sends.
+pub const INCOMING_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+pub const INCOMING_PARENT: &str = "b7ad6b7169203331";
+
+/// What [`w3c_checkout`] drove, for the tests that read its traces, metrics
+/// and logs (`traces`, `metrics`, `logs`).
+pub struct W3cCheckout {
+    pub pipeline: Pipeline,
+    /// The trace of a `GET` of a missing order (404).
+    pub missing_trace: String,
+    /// The trace of an item added while inventory was down (503).
+    pub down_trace: String,
+}
+
+/// W3C propagation over OTLP/HTTP: orders and inventory (with
+/// `OTEL_RESOURCE_ATTRIBUTES`), a cart, an item, the checkout under the
+/// caller's `traceparent` and `tracestate`, a 404, then inventory stopped
+/// and a 503; a flush and SIGTERM for both shops. Every request and its
+/// status is asserted here; what arrived is each test's business.
+pub fn w3c_checkout() -> W3cCheckout {
+    let pipeline = Pipeline::start();
+    let env = pipeline.shop_env("http/protobuf");
+    let data = TempDir::new();
+    let resource_vars = [(
+        "OTEL_RESOURCE_ATTRIBUTES".to_owned(),
+        "deployment.environment.name=ci,shop.lab.test=w3c".to_owned(),
+    )];
+    let mut inventory = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "inventory"])
+        .envs(env.clone())
+        .envs(resource_vars.clone())
+        .data_dir(data.path())
+        .start();
+    let mut orders = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "orders", "--inventory-url"])
+        .arg(&inventory.address)
+        .envs(env)
+        .envs(resource_vars)
+        .data_dir(data.path())
+        .start();
+    let http = Http::new();
+
+    // A cart, one item, and the checkout under the caller's trace.
+    let cart = http.post(&orders.url("/api/carts"), &serde_json::json!({}));
+    assert_eq!(cart.status, 201);
+    let cart = cart.body["id"].as_str().unwrap().to_owned();
+    let add = http.post(
+        &orders.url(&format!("/api/carts/{cart}/items")),
+        &serde_json::json!({ "product_id": 2, "quantity": 1 }),
+    );
+    assert_eq!(add.status, 201, "{}", add.body);
+    let checkout = http.send(
+        http.request(reqwest::Method::POST, &orders.url("/api/orders"))
+            .header("Idempotency-Key", "otel-w3c-1")
+            .header(
+                "traceparent",
+                format!("00-{INCOMING_TRACE}-{INCOMING_PARENT}-01"),
+            )
+            .header("tracestate", "lab=w3c")
+            .json(&order_body(&cart)),
+    );
+    assert_eq!(checkout.status, 201, "{}", checkout.body);
+    assert_eq!(checkout.header("x-trace-id"), INCOMING_TRACE);
+
+    // A client error: 404 leaves a server span's status unset (semconv).
+    let missing = http.get(&orders.url("/api/orders/00000000-0000-4000-8000-000000000000"));
+    assert_eq!(missing.status, 404);
+    let missing_trace = missing.header("x-trace-id").to_owned();
+
+    // Inventory down: orders answers 503 and both its spans say error.
+    assert!(inventory.terminate().success());
+    let cart2 = http.post(&orders.url("/api/carts"), &serde_json::json!({}));
+    let cart2 = cart2.body["id"].as_str().unwrap().to_owned();
+    let down = http.post(
+        &orders.url(&format!("/api/carts/{cart2}/items")),
+        &serde_json::json!({ "product_id": 3, "quantity": 1 }),
+    );
+    assert_eq!(down.status, 503);
+    let down_trace = down.header("x-trace-id").to_owned();
+
+    let flushed = http.post(&orders.url("/api/telemetry/flush"), &serde_json::json!({}));
+    assert_eq!(flushed.status, 200, "{}", flushed.body);
+    let stats = http.get(&orders.url("/api/telemetry/stats")).body;
+    assert_eq!(stats["backend"], "otel");
+    assert_eq!(stats["export"]["spans"]["dropped"], 0, "{stats}");
+    assert_eq!(stats["export"]["spans"]["errors"], 0, "{stats}");
+    assert!(
+        stats["export"]["spans"]["sent"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    assert!(
+        stats["export"]["spans"]["bytes"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    // SIGTERM flushes all three signals.
+    assert!(orders.terminate().success());
+    W3cCheckout {
+        pipeline,
+        missing_trace,
+        down_trace,
     }
 }

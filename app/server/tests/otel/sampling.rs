@@ -3,17 +3,11 @@
 //! upstream `traceparent` decision does not override a non-parent-based
 //! sampler.
 
-use crate::common::ShopOptions;
 use crate::lab::{Http, Pipeline};
 
 #[test]
 fn always_off_exports_no_spans_but_logs_keep_their_trace_ids() {
-    let pipeline = Pipeline::start();
-    let mut shop = ShopOptions::new()
-        .args(["--telemetry", "otel"])
-        .envs(pipeline.shop_env("http/protobuf"))
-        .env("OTEL_TRACES_SAMPLER", "always_off")
-        .start();
+    let (pipeline, mut shop) = Pipeline::with_shop(&[("OTEL_TRACES_SAMPLER", "always_off")]);
     let http = Http::new();
     let stats = http.get(&shop.url("/api/telemetry/stats")).body;
     assert_eq!(stats["sampler"], "always_off", "{stats}");

@@ -1,5 +1,6 @@
 //! Shipping log lines to CloudWatch Logs with `PutLogEvents`: a bounded
-//! queue, a background task that batches within the API's limits, and the
+//! queue, the background worker ([`crate::export::worker`]) with a batcher
+//! that renders records and batches them within the API's limits, and the
 //! log group and stream created when missing.
 //!
 //! Used twice: for the shop's log records (JSON lines with the X-Ray trace
@@ -14,9 +15,11 @@ use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use telemetry_api::LogRecord;
 use telemetry_api::TraceId;
-use telemetry_api::export::{SignalCounters, without_telemetry};
+use telemetry_api::export::SignalCounters;
 
-use crate::pipeline::{self, Control, Drained, Inlet, Outlet, RetryPolicy, with_retries};
+use crate::export::queue::Inlet;
+use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
+use crate::export::worker::{self, Batcher};
 
 /// `PutLogEvents` limits: events per call, bytes per call (each event
 /// counts its UTF-8 message plus 26 bytes), and the time one call may span.
@@ -66,24 +69,26 @@ pub struct LogShipper {
 }
 
 impl LogShipper {
+    /// Starts the shipper's worker on the current Tokio runtime.
     pub fn start(
         client: Client,
         config: LogShipConfig,
         renderer: Renderer,
         counters: Arc<SignalCounters>,
     ) -> LogShipper {
-        let (inlet, outlet) = Inlet::new(config.queue, counters.clone());
-        let worker = Worker {
+        let (queue, interval) = (config.queue, config.interval);
+        let batcher = LogBatcher {
             client,
             config,
             renderer,
-            counters,
+            counters: counters.clone(),
             buffer: Vec::new(),
             stream_ready: false,
-            failures: pipeline::FailureLog::new("PutLogEvents"),
+            failures: FailureLog::new("PutLogEvents"),
         };
-        tokio::spawn(without_telemetry(worker.run(outlet)));
-        LogShipper { inlet }
+        LogShipper {
+            inlet: worker::start(batcher, queue, interval, counters),
+        }
     }
 
     /// Queues an item; never blocks. A full queue or a stopped shipper
@@ -91,7 +96,7 @@ impl LogShipper {
     /// the caller: a log record when it arrives, a measurement when it is
     /// recorded.)
     pub fn send(&self, item: LogItem) {
-        let count = item_count(&item);
+        let count = LogBatcher::count(&item);
         self.inlet.offer(item, count);
     }
 
@@ -111,64 +116,43 @@ struct Event {
     count: u64,
 }
 
-struct Worker {
+/// The worker's side: renders records into events and sends them with
+/// `PutLogEvents`.
+struct LogBatcher {
     client: Client,
     config: LogShipConfig,
     renderer: Renderer,
     counters: Arc<SignalCounters>,
     buffer: Vec<Event>,
     stream_ready: bool,
-    failures: pipeline::FailureLog,
+    failures: FailureLog,
 }
 
-impl Worker {
-    async fn run(mut self, outlet: Outlet<LogItem>) {
-        let Outlet {
-            mut queue,
-            mut control,
-        } = outlet;
-        let doorbell = queue.doorbell();
-        let mut tick = tokio::time::interval(self.config.interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
-        loop {
-            tokio::select! {
-                biased;
-                Some(c) = control.recv() => {
-                    queue.drain(|item| self.push(item));
-                    self.send_all().await;
-                    match c {
-                        Control::Flush(ack) => { let _ = ack.send(()); }
-                        Control::Shutdown(ack) => {
-                            let _ = ack.send(());
-                            let dropped = &self.counters.dropped;
-                            queue.close(|item| SignalCounters::add(dropped, item_count(&item)));
-                            return;
-                        }
-                    }
-                }
-                // The queue is a quarter full: render, send full batches.
-                () = doorbell.rung() => {
-                    let drained = queue.drain(|item| self.push(item));
-                    let last = drained == Drained::Disconnected;
-                    if self.buffer.len() >= batch || last {
-                        self.send_all().await;
-                    }
-                    if last {
-                        return;
-                    }
-                }
-                _ = tick.tick() => {
-                    let drained = queue.drain(|item| self.push(item));
-                    self.send_all().await;
-                    if drained == Drained::Disconnected {
-                        return;
-                    }
-                }
-            }
+impl Batcher for LogBatcher {
+    type Item = LogItem;
+
+    fn count(item: &LogItem) -> u64 {
+        match item {
+            LogItem::Record(_) => 1,
+            LogItem::Line { count, .. } => *count,
         }
     }
 
+    /// Renders the item now, in the background, off the request path.
+    fn take(&mut self, item: LogItem) {
+        self.push(item);
+    }
+
+    /// A batch is full at `batch` events; then everything buffered goes,
+    /// split as the limits require.
+    async fn send(&mut self, all: bool) {
+        if all || self.buffer.len() >= self.config.batch.clamp(1, MAX_EVENTS_PER_CALL) {
+            self.send_all().await;
+        }
+    }
+}
+
+impl LogBatcher {
     fn push(&mut self, item: LogItem) {
         let (timestamp_ms, mut message, count) = match item {
             LogItem::Record(r) => {
@@ -246,10 +230,7 @@ impl Worker {
         })
         .await;
         if let Err(e) = created {
-            return Err(format!(
-                "CreateLogGroup {group}: {}",
-                pipeline::describe(&e)
-            ));
+            return Err(format!("CreateLogGroup {group}: {}", retry::describe(&e)));
         }
         let created = with_retries(self.config.retry, &self.counters, || async {
             match client
@@ -265,10 +246,7 @@ impl Worker {
         })
         .await;
         if let Err(e) = created {
-            return Err(format!(
-                "CreateLogStream {stream}: {}",
-                pipeline::describe(&e)
-            ));
+            return Err(format!("CreateLogStream {stream}: {}", retry::describe(&e)));
         }
         self.stream_ready = true;
         Ok(())
@@ -315,7 +293,7 @@ impl Worker {
                     self.stream_ready = false;
                 }
                 Err(e) => {
-                    self.failures.report(count, &pipeline::describe(&e));
+                    self.failures.report(count, &retry::describe(&e));
                     break;
                 }
             }
@@ -354,13 +332,6 @@ fn rejected_count(
         .filter(|(_, r)| *r)
         .map(|(e, _)| e.count)
         .sum()
-}
-
-fn item_count(item: &LogItem) -> u64 {
-    match item {
-        LogItem::Record(_) => 1,
-        LogItem::Line { count, .. } => *count,
-    }
 }
 
 /// Milliseconds since the epoch.

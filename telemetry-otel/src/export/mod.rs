@@ -2,13 +2,16 @@
 //!
 //! | signal | in front (ours) | SDK pipeline |
 //! |---|---|---|
-//! | spans | [`Tally::admit`] (bounded, counted) → [`traces::span_data`] | `BatchSpanProcessor` → counting exporter → OTLP |
-//! | logs | [`Tally::admit`] → [`LogBridge::emit`] | `SdkLoggerProvider` → `BatchLogProcessor` → counting exporter → OTLP |
+//! | spans | [`Tally::admit`](crate::stats::Tally::admit) (bounded, counted) → [`traces::span_data`] | `BatchSpanProcessor` → counting exporter → OTLP |
+//! | logs | [`Tally::admit`](crate::stats::Tally::admit) → [`LogBridge::emit`] | `SdkLoggerProvider` → `BatchLogProcessor` → counting exporter → OTLP |
 //! | metrics | (instruments, see [`crate::metrics`]) | `SdkMeterProvider` → `PeriodicReader` → counting exporter → OTLP |
 //!
 //! The SDK's batch processors and reader export on their own OS threads, so
 //! nothing here blocks a request; flush and shutdown block those threads'
-//! callers, so they run on Tokio's blocking pool.
+//! callers, so they run on Tokio's blocking pool. The exporters themselves
+//! (OTLP over HTTP or gRPC) are built in [`otlp`].
+
+pub mod otlp;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,7 +24,7 @@ use telemetry_api::export::BoxFuture;
 use telemetry_api::{ExportError, ExportStats, Exporter, LogRecord, SpanRecord};
 
 use crate::logs::LogBridge;
-use crate::stats::Tally;
+use crate::stats::Stats;
 use crate::traces;
 
 /// How long each signal may take to flush its last batch at shutdown.
@@ -30,12 +33,10 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 /// The three pipelines (shared with the blocking tasks of flush/shutdown).
 pub struct Pipelines {
     pub spans: BatchSpanProcessor,
-    pub span_tally: Arc<Tally>,
     pub logs: SdkLoggerProvider,
     pub log_bridge: LogBridge,
-    pub log_tally: Arc<Tally>,
     pub metrics: SdkMeterProvider,
-    pub metric_tally: Arc<Tally>,
+    pub stats: Stats,
 }
 
 /// The `otel` backend's exporter.
@@ -92,7 +93,7 @@ async fn all_three(
 impl Exporter for OtelExporter {
     fn export_span(&self, span: SpanRecord) {
         let p = &self.pipelines;
-        if p.span_tally.admit() {
+        if p.stats.spans.admit() {
             p.spans.on_end(traces::span_data(span));
         }
     }
@@ -105,18 +106,13 @@ impl Exporter for OtelExporter {
             return;
         }
         let p = &self.pipelines;
-        if p.log_tally.admit() {
+        if p.stats.logs.admit() {
             p.log_bridge.emit(record);
         }
     }
 
     fn stats(&self) -> ExportStats {
-        let p = &self.pipelines;
-        ExportStats {
-            spans: p.span_tally.snapshot(),
-            metrics: p.metric_tally.snapshot(),
-            logs: p.log_tally.snapshot(),
-        }
+        self.pipelines.stats.snapshot()
     }
 
     fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>> {
@@ -131,8 +127,8 @@ impl Exporter for OtelExporter {
     fn shutdown(&self) -> BoxFuture<'_, Result<(), ExportError>> {
         // From now on records are refused and counted as dropped; what is
         // queued is exported by the processors' shutdown.
-        self.pipelines.span_tally.close();
-        self.pipelines.log_tally.close();
+        self.pipelines.stats.spans.close();
+        self.pipelines.stats.logs.close();
         Box::pin(all_three(
             &self.pipelines,
             |p| p.spans.shutdown_with_timeout(SHUTDOWN_TIMEOUT),

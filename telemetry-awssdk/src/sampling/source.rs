@@ -23,7 +23,8 @@ use aws_sdk_xray::Client;
 use aws_sdk_xray::types::SamplingStatisticsDocument;
 use aws_smithy_types::DateTime;
 
-use super::sampling::{Reservoir, Rule, RuleStats, RulesSource, XraySampler};
+use super::rules::{Reservoir, Rule, RuleStats};
+use super::{RulesSource, XraySampler};
 
 /// How often rule counts are reported and quotas renewed.
 const TARGETS_INTERVAL: Duration = Duration::from_secs(10);

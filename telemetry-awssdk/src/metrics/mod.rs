@@ -14,7 +14,10 @@
 //! - **EMF** (`SHOP_CW_METRICS=emf`): one JSON log line per dimension set
 //!   and interval through CloudWatch Logs, which CloudWatch turns into
 //!   metrics. Histograms carry their samples (at most 100 per line, as EMF
-//!   allows), so nothing is approximated but bytes grow with traffic.
+//!   allows), so nothing is approximated but bytes grow with traffic
+//!   ([`emf`]).
+
+pub mod emf;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -23,7 +26,6 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StatisticSet};
 use aws_smithy_types::DateTime;
-use serde_json::{Map, Value as Json, json};
 use telemetry_api::export::{SignalCounters, without_telemetry};
 use telemetry_api::metrics::{
     CounterSink, GaugeSink, HistogramSink, InstrumentDescriptor, InstrumentKind, MeterProvider,
@@ -32,8 +34,9 @@ use telemetry_api::value::{KeyValue, Value};
 use telemetry_api::{Unit, semconv};
 use tokio::sync::mpsc;
 
-use super::logs::{LogItem, LogShipper};
-use crate::pipeline::{self, Control, RetryPolicy, with_retries};
+use crate::export::queue::{self, Control};
+use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
+use crate::logs::LogShipper;
 
 /// `PutMetricData` limits: data points per call, request size, dimensions
 /// per metric, values per datum.
@@ -298,7 +301,7 @@ impl CloudWatchMeterProvider {
             instruments: instruments.clone(),
             config: config.clone(),
             counters: counters.clone(),
-            failures: pipeline::FailureLog::new("PutMetricData"),
+            failures: FailureLog::new("PutMetricData"),
         };
         tokio::spawn(without_telemetry(worker.run(ctl_rx)));
         CloudWatchMeterProvider {
@@ -326,11 +329,11 @@ impl CloudWatchMeterProvider {
     }
 
     pub async fn flush(&self) {
-        pipeline::request(&self.ctl, Control::Flush).await;
+        queue::request(&self.ctl, Control::Flush).await;
     }
 
     pub async fn shutdown(&self) {
-        pipeline::request(&self.ctl, Control::Shutdown).await;
+        queue::request(&self.ctl, Control::Shutdown).await;
     }
 }
 
@@ -361,7 +364,7 @@ struct Worker {
     instruments: Arc<Mutex<Vec<Arc<Instrument>>>>,
     config: MetricsConfig,
     counters: Arc<SignalCounters>,
-    failures: pipeline::FailureLog,
+    failures: FailureLog,
 }
 
 impl Worker {
@@ -449,7 +452,7 @@ impl Worker {
                 Ok(_) => SignalCounters::add(&self.counters.sent, measurements),
                 Err(e) => {
                     SignalCounters::add(&self.counters.dropped, measurements);
-                    self.failures.report(measurements, &pipeline::describe(&e));
+                    self.failures.report(measurements, &retry::describe(&e));
                 }
             }
         }
@@ -512,103 +515,6 @@ impl Worker {
                 }
             },
         }
-    }
-
-    /// EMF: one line per dimension set (all metrics sharing it), plus
-    /// continuation lines while a histogram has more than 100 samples.
-    fn write_emf(&mut self, points: Vec<Point>, now: SystemTime) {
-        let Some(emf) = &self.emf else {
-            SignalCounters::add(
-                &self.counters.dropped,
-                points.iter().map(|p| p.series.measurements).sum(),
-            );
-            return;
-        };
-        let ts = super::logs::millis(now);
-        let mut groups: BTreeMap<Dims, Vec<Point>> = BTreeMap::new();
-        for p in points {
-            groups.entry(p.dims.clone()).or_default().push(p);
-        }
-        for (dims, points) in groups {
-            let mut remaining: Vec<(&Point, Vec<f64>)> = Vec::new();
-            let mut line_points: Vec<(&Point, Json)> = Vec::new();
-            let mut count = 0;
-            for p in &points {
-                count += p.series.measurements;
-                match &p.series.agg {
-                    Agg::Sum(s) => line_points.push((p, json!(s))),
-                    Agg::Last(v) => line_points.push((p, json!(v))),
-                    Agg::Hist { samples, .. } => {
-                        let (first, more) = samples.split_at(samples.len().min(MAX_EMF_VALUES));
-                        line_points.push((p, json!(first)));
-                        if !more.is_empty() {
-                            remaining.push((p, more.to_vec()));
-                        }
-                    }
-                }
-            }
-            emf.send(LogItem::Line {
-                timestamp_ms: ts,
-                line: self.emf_line(ts, &dims, &line_points),
-                count,
-            });
-            // Continuation lines: the same dimensions, only the histograms.
-            while !remaining.is_empty() {
-                let mut next = Vec::new();
-                let mut lp = Vec::new();
-                for (p, samples) in remaining {
-                    let (first, more) = samples.split_at(samples.len().min(MAX_EMF_VALUES));
-                    lp.push((p, json!(first)));
-                    if !more.is_empty() {
-                        next.push((p, more.to_vec()));
-                    }
-                }
-                emf.send(LogItem::Line {
-                    timestamp_ms: ts,
-                    line: self.emf_line(ts, &dims, &lp),
-                    count: 0,
-                });
-                remaining = next;
-            }
-        }
-    }
-
-    fn emf_line(&self, ts: i64, dims: &Dims, points: &[(&Point, Json)]) -> String {
-        let mut dim_names: Vec<&str> = vec![semconv::SERVICE_NAME];
-        dim_names.extend(dims.iter().map(|(k, _)| *k));
-        let metrics: Vec<Json> = points
-            .iter()
-            .map(|(p, _)| {
-                let mut m = Map::new();
-                m.insert("Name".into(), json!(p.name));
-                m.insert("Unit".into(), json!(standard_unit(p.unit).as_str()));
-                if self.config.high_resolution {
-                    m.insert("StorageResolution".into(), json!(1));
-                }
-                Json::Object(m)
-            })
-            .collect();
-        let mut line = Map::new();
-        line.insert(
-            "_aws".into(),
-            json!({
-                "Timestamp": ts,
-                "CloudWatchMetrics": [{
-                    "Namespace": self.config.namespace,
-                    "Dimensions": [dim_names],
-                    "Metrics": metrics,
-                }],
-            }),
-        );
-        line.insert(semconv::SERVICE_NAME.into(), json!(self.config.service));
-        for (k, v) in dims {
-            line.insert((*k).into(), json!(v));
-        }
-        for (p, v) in points {
-            line.insert(p.name.into(), v.clone());
-            let _ = p.kind;
-        }
-        Json::Object(line).to_string()
     }
 }
 

@@ -3,6 +3,14 @@
 //! first), so ADOT's `awsxray` exporter could hand the same trace to X-Ray;
 //! log lines write trace ids in X-Ray's form. Also: delta temporality and
 //! `OTEL_SERVICE_NAME`.
+//!
+//! And a header with a `Root` but no `Parent` (what an Application Load
+//! Balancer sends): the SDK's X-Ray propagator (`opentelemetry-aws` 0.21)
+//! extracts it as a span context with an all-zero span id, which
+//! OpenTelemetry calls invalid, and the SDK's rule is to start a new trace
+//! for an invalid parent. The `awssdk` backend continues the Root instead, as
+//! the X-Ray SDKs do: a difference between the backends (a finding in
+//! `telemetry-otel/README.md`).
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -147,4 +155,41 @@ fn an_x_ray_trace_crosses_two_services_over_otlp_grpc() {
     pipeline.wait("the checkout's log records", |s| {
         s.logs().iter().any(|l| l.trace_id() == TRACE)
     });
+}
+
+#[test]
+fn an_x_ray_root_without_parent_starts_a_new_trace() {
+    let (pipeline, mut shop) = Pipeline::with_shop(&[("OTEL_PROPAGATORS", "xray")]);
+    let http = Http::new();
+    let answer = http.send(
+        http.request(reqwest::Method::GET, &shop.url("/api/products/7"))
+            .header("X-Amzn-Trace-Id", format!("Root={ROOT};Sampled=1")),
+    );
+    assert_eq!(answer.status, 200);
+    // A new X-Ray trace id, not the load balancer's Root.
+    let new_root = answer.header("x-trace-id").to_owned();
+    assert_ne!(new_root, ROOT, "the Root is not continued");
+    assert!(
+        new_root.starts_with("1-") && new_root.len() == ROOT.len(),
+        "{new_root}"
+    );
+    let new_trace = new_root[2..].replace('-', "");
+    assert!(shop.terminate().success());
+
+    pipeline.wait("the request's server span", |s| {
+        s.spans()
+            .iter()
+            .any(|sp| sp.trace_id() == new_trace && sp.span.kind == 2)
+    });
+    let spans = pipeline.capture.store().spans();
+    let server = spans
+        .iter()
+        .find(|s| s.trace_id() == new_trace && s.span.kind == 2)
+        .unwrap();
+    assert_eq!(server.parent_span_id(), "", "a root span: no parent");
+    assert_eq!(server.attr_i64("http.response.status_code"), Some(200));
+    assert!(
+        spans.iter().all(|s| s.trace_id() != TRACE),
+        "nothing arrived under the load balancer's Root"
+    );
 }

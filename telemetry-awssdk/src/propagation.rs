@@ -11,16 +11,22 @@
 //!
 //! An upstream "you decide" cannot be expressed by the contract's boolean
 //! `sampled`, so it travels as `Sampled=?` at the front of `trace_state`,
-//! where [`super::sampling::XraySampler`] looks for it. A header without a
-//! `Parent` (an ALB adds only `Root`) is not continued: the contract needs a
-//! parent span id, so such a request starts a new trace.
+//! where [`crate::sampling::XraySampler`] looks for it.
+//!
+//! A header with a `Root` and no `Parent` is what an Application Load
+//! Balancer sends. As the X-Ray SDKs do, the trace is continued: the
+//! extracted context has the `Root` as its trace id and no parent
+//! ([`SpanContext::remote_trace`]), so the request's segment keeps that
+//! trace id and has no `parent_id`, and it can be found under the id the
+//! load balancer logged. A `Parent` that is present but malformed (or all
+//! zeros) makes the whole header ignored, as before.
 
 use std::sync::Arc;
 
 use telemetry_api::propagation::{Extractor, Injector, Propagator};
 use telemetry_api::{SpanContext, SpanId};
 
-use super::ids::{format_trace_id, parse_trace_id};
+use crate::traces::ids::{format_trace_id, parse_trace_id};
 
 /// The header's name (lowercase, as `http::HeaderName` wants it).
 pub const HEADER: &str = "x-amzn-trace-id";
@@ -54,13 +60,19 @@ impl Propagator for XrayPropagator {
             };
             match k.trim() {
                 "Root" => root = parse_trace_id(v.trim()),
-                "Parent" => parent = SpanId::from_hex(v.trim()).filter(|s| s.is_valid()),
+                // `None` inside: present but malformed, so the header is ignored.
+                "Parent" => parent = Some(SpanId::from_hex(v.trim())),
                 "Sampled" => sampled = Some(v.trim()),
                 _ if !field.is_empty() => rest.push(field),
                 _ => {}
             }
         }
-        let (trace_id, span_id) = (root?, parent?);
+        let trace_id = root?;
+        // No `Parent` at all: a load balancer's Root-only header.
+        let span_id = match parent {
+            None => SpanId::INVALID,
+            Some(p) => p?,
+        };
         let decided = match sampled {
             Some("1") => Some(true),
             Some("0") => Some(false),
@@ -71,6 +83,8 @@ impl Propagator for XrayPropagator {
             state.push(UNDECIDED);
         }
         state.extend(rest);
+        // `span_id` is INVALID for a Root-only header: the trace goes on
+        // with no parent (`SpanContext::remote_trace`).
         let mut ctx = SpanContext::remote(trace_id, span_id, decided.unwrap_or(false));
         if !state.is_empty() {
             ctx.trace_state = Some(Arc::from(state.join(";")));
@@ -152,12 +166,95 @@ mod tests {
         for bad in [
             "",
             "garbage",
-            "Root=1-5759e988-bd862e3fe1be46a994272793",
+            "Parent=53995c3f42cd8ad8;Sampled=1",
             "Root=nope;Parent=53995c3f42cd8ad8;Sampled=1",
+            "Root=nope;Sampled=1",
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000000;Sampled=1",
             "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=xyz;Sampled=1",
         ] {
             assert_eq!(extract(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_root_without_parent_continues_the_trace_with_no_parent() {
+        // What an Application Load Balancer sends.
+        let c = extract("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1").unwrap();
+        assert_eq!(
+            c,
+            SpanContext::remote_trace(TraceId(0x5759e988_bd862e3fe1be46a994272793), true)
+        );
+        assert!(c.continues_trace() && c.parent_span_id().is_none());
+        assert!(!is_undecided(&c));
+
+        // `Sampled=` is read as before: 0 is honoured, `?` or none leaves it to the rules.
+        let c = extract("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=0").unwrap();
+        assert!(!c.sampled && !is_undecided(&c) && c.parent_span_id().is_none());
+        let c = extract("Root=1-5759e988-bd862e3fe1be46a994272793").unwrap();
+        assert!(is_undecided(&c) && c.parent_span_id().is_none());
+        let c = extract("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?;Lineage=a87bd80c:1")
+            .unwrap();
+        assert!(is_undecided(&c));
+
+        // Downstream, this service's span is the parent; other fields go on.
+        let mine = SpanContext {
+            span_id: SpanId(0xabc),
+            sampled: true,
+            is_remote: false,
+            ..c
+        };
+        let mut out = HeaderMap::new();
+        XrayPropagator.inject(&mine, &mut out);
+        assert_eq!(
+            out[HEADER],
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=0000000000000abc;Sampled=1;Lineage=a87bd80c:1"
+        );
+    }
+
+    #[test]
+    fn a_root_only_request_becomes_a_segment_under_that_root_with_no_parent() {
+        use crate::resource::AwsResource;
+        use crate::traces::ids::XrayIdGenerator;
+        use crate::traces::segment::segment_documents;
+        use telemetry_api::trace::{span_context, with_remote_parent};
+        use telemetry_api::{Resource, Telemetry, recording};
+
+        let (mut backend, recorder) = recording::backend();
+        backend.propagator = std::sync::Arc::new(XrayPropagator);
+        backend.id_generator = std::sync::Arc::new(XrayIdGenerator);
+        backend.format_trace_id = crate::traces::ids::format_trace_id;
+        let resource = Resource::new("shop", "0");
+        let t = Telemetry::builder(backend, resource.clone())
+            .build()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HEADER,
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
+                .parse()
+                .unwrap(),
+        );
+        tracing::dispatcher::with_default(t.dispatch(), || {
+            let parent = t.propagator().extract(&headers);
+            let span = with_remote_parent(parent, || {
+                tracing::info_span!("GET /api/products", span.kind = "server")
+            });
+            // What the shop writes into `x-trace-id`.
+            let ctx = span_context(&span).unwrap();
+            assert_eq!(
+                t.format_trace_id(ctx.trace_id),
+                "1-5759e988-bd862e3fe1be46a994272793"
+            );
+        });
+        let spans = recorder.spans();
+        let (docs, too_big) = segment_documents(&AwsResource::new(&resource, None), &spans[0], &[]);
+        assert_eq!((docs.len(), too_big), (1, 0));
+        let doc: serde_json::Value = serde_json::from_str(&docs[0]).unwrap();
+        assert_eq!(doc["trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
+        assert!(doc.get("parent_id").is_none(), "{doc}");
+        assert!(
+            doc.get("type").is_none(),
+            "a segment, not a subsegment: {doc}"
+        );
     }
 }

@@ -22,9 +22,10 @@ use serde_json::{Map, Value as Json, json};
 use telemetry_api::record::SpanEvent;
 use telemetry_api::semconv as sc;
 use telemetry_api::value::{KeyValue, Value};
-use telemetry_api::{Resource, SpanKind, SpanRecord, SpanStatus};
+use telemetry_api::{SpanKind, SpanRecord, SpanStatus};
 
 use super::ids::format_trace_id;
+use crate::resource::AwsResource;
 
 /// X-Ray's limit on one segment document.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
@@ -67,29 +68,6 @@ const IN_BLOCKS: &[&str] = &[
     sc::CLOUD_REGION,
 ];
 
-/// What a segment needs to know about the emitting service.
-#[derive(Debug, Clone)]
-pub struct SegmentContext {
-    pub service_name: String,
-    pub service_version: String,
-    pub environment: String,
-    /// X-Ray's `origin` (`AWS::ECS::Container`, `AWS::EC2::Instance`, …), when known.
-    pub origin: Option<String>,
-    pub sdk_version: &'static str,
-}
-
-impl SegmentContext {
-    pub fn new(resource: &Resource, origin: Option<String>) -> SegmentContext {
-        SegmentContext {
-            origin,
-            service_name: segment_name(&resource.service_name),
-            service_version: resource.service_version.clone(),
-            environment: resource.environment.clone(),
-            sdk_version: env!("CARGO_PKG_VERSION"),
-        }
-    }
-}
-
 /// Builds the documents for one segment: the local root `root` and its
 /// descendants `spans` (any order; spans that are not descendants of
 /// `root` are ignored). Usually one document; when it would exceed
@@ -98,7 +76,7 @@ impl SegmentContext {
 /// number of spans that could not be sent because even alone they were too
 /// big.
 pub fn segment_documents(
-    ctx: &SegmentContext,
+    ctx: &AwsResource,
     root: &SpanRecord,
     spans: &[SpanRecord],
 ) -> (Vec<String>, usize) {
@@ -135,11 +113,11 @@ pub fn segment_documents(
 /// A subsegment sent on its own (its segment was sent earlier or will be):
 /// `type: subsegment` with the trace and parent ids. Used for spans that
 /// end after their local root, and for splitting big segments.
-pub fn orphan_document(ctx: &SegmentContext, span: &SpanRecord, spans: &[SpanRecord]) -> String {
+pub fn orphan_document(ctx: &AwsResource, span: &SpanRecord, spans: &[SpanRecord]) -> String {
     independent_subsegment(ctx, span, &Tree::new(spans))
 }
 
-fn independent_subsegment(ctx: &SegmentContext, span: &SpanRecord, tree: &Tree<'_>) -> String {
+fn independent_subsegment(ctx: &AwsResource, span: &SpanRecord, tree: &Tree<'_>) -> String {
     let mut doc = match tree.subsegment(ctx, span) {
         Json::Object(m) => m,
         _ => unreachable!("subsegments are objects"),
@@ -187,7 +165,7 @@ impl<'a> Tree<'a> {
             .sum()
     }
 
-    fn subsegment(&self, ctx: &SegmentContext, span: &SpanRecord) -> Json {
+    fn subsegment(&self, ctx: &AwsResource, span: &SpanRecord) -> Json {
         let mut doc = span_document(ctx, span, false);
         let children: Vec<Json> = self
             .children(span)
@@ -202,7 +180,7 @@ impl<'a> Tree<'a> {
 }
 
 /// The fields of one segment (`is_segment`) or subsegment, without children.
-fn span_document(ctx: &SegmentContext, span: &SpanRecord, is_segment: bool) -> Map<String, Json> {
+fn span_document(ctx: &AwsResource, span: &SpanRecord, is_segment: bool) -> Map<String, Json> {
     let attr = |k: &str| span.attribute(k);
     let str_attr = |k: &str| attr(k).map(|v| v.to_string());
     let status_code = attr(sc::HTTP_RESPONSE_STATUS_CODE).and_then(Value::as_i64);
@@ -512,8 +490,8 @@ mod tests {
     use std::time::Duration;
     use telemetry_api::{SpanContext, SpanId, TraceId};
 
-    fn ctx() -> SegmentContext {
-        SegmentContext {
+    fn ctx() -> AwsResource {
+        AwsResource {
             service_name: "shop-orders".into(),
             service_version: "0.1.0".into(),
             environment: "test".into(),

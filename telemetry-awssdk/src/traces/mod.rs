@@ -1,23 +1,30 @@
-//! Shipping spans to X-Ray: a bounded queue, a background task that
-//! assembles each request's spans into one segment document, and batched
-//! `PutTraceSegments` calls with retries.
+//! Traces to X-Ray: a bounded queue, the background worker
+//! ([`crate::export::worker`]) with a batcher that assembles each request's
+//! spans into one segment document ([`segment`]), and batched
+//! `PutTraceSegments` calls with retries. Trace ids are X-Ray's ([`ids`]).
 //!
 //! Spans arrive one by one as they end, children before their parent. The
-//! task holds children until their local root ends, then builds the whole
+//! batcher holds children until their local root ends, then builds the whole
 //! segment at once. A child that ends after its root (or whose root never
 //! ends) is sent on its own as an independent subsegment after
 //! `orphan_after`, or at shutdown.
+
+pub mod ids;
+pub mod segment;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_xray::Client;
-use telemetry_api::export::{SignalCounters, without_telemetry};
+use telemetry_api::export::SignalCounters;
 use telemetry_api::{SpanRecord, TraceId};
 
-use super::segment::{SegmentContext, orphan_document, segment_documents};
-use crate::pipeline::{self, Control, Drained, Inlet, Outlet, Queue, RetryPolicy, with_retries};
+use crate::export::queue::Inlet;
+use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
+use crate::export::worker::{self, Batcher, Due};
+use crate::resource::AwsResource;
+use segment::{orphan_document, segment_documents};
 
 /// Documents per `PutTraceSegments` call (what the X-Ray daemon sends).
 pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
@@ -51,31 +58,33 @@ impl Default for TraceExportConfig {
     }
 }
 
-/// The request side: hands spans to the background task.
+/// The request side: hands spans to the background worker.
 pub struct TraceExporter {
     inlet: Inlet<SpanRecord>,
     counters: Arc<SignalCounters>,
 }
 
 impl TraceExporter {
-    /// Starts the background task on the current Tokio runtime.
+    /// Starts the background worker on the current Tokio runtime.
     pub fn start(
         client: Client,
-        ctx: SegmentContext,
+        resource: AwsResource,
         config: TraceExportConfig,
         counters: Arc<SignalCounters>,
     ) -> TraceExporter {
-        let (inlet, outlet) = Inlet::new(config.queue, counters.clone());
-        let worker = Worker {
+        let (queue, interval) = (config.queue, config.interval);
+        let batcher = SegmentBatcher {
             client,
-            assembler: Assembler::new(ctx, config.max_pending),
+            assembler: Assembler::new(resource, config.max_pending),
             config,
             counters: counters.clone(),
             ready: Vec::new(),
-            failures: pipeline::FailureLog::new("PutTraceSegments"),
+            failures: FailureLog::new("PutTraceSegments"),
         };
-        tokio::spawn(without_telemetry(worker.run(outlet)));
-        TraceExporter { inlet, counters }
+        TraceExporter {
+            inlet: worker::start(batcher, queue, interval, counters.clone()),
+            counters,
+        }
     }
 
     /// Queues a finished span; never blocks. A full queue or a stopped
@@ -103,14 +112,14 @@ struct Doc {
 
 /// Holds children until their local root arrives.
 struct Assembler {
-    ctx: SegmentContext,
+    ctx: AwsResource,
     pending: HashMap<TraceId, Vec<(SpanRecord, Instant)>>,
     pending_count: usize,
     max_pending: usize,
 }
 
 impl Assembler {
-    fn new(ctx: SegmentContext, max_pending: usize) -> Assembler {
+    fn new(ctx: AwsResource, max_pending: usize) -> Assembler {
         Assembler {
             ctx,
             pending: HashMap::new(),
@@ -205,80 +214,48 @@ impl Assembler {
     }
 }
 
-struct Worker {
+/// The worker's side: assembles spans into segment documents and sends
+/// them with `PutTraceSegments`.
+struct SegmentBatcher {
     client: Client,
     assembler: Assembler,
     config: TraceExportConfig,
     counters: Arc<SignalCounters>,
     ready: Vec<Doc>,
-    failures: pipeline::FailureLog,
+    failures: FailureLog,
 }
 
-impl Worker {
-    async fn run(mut self, outlet: Outlet<SpanRecord>) {
-        let Outlet {
-            mut queue,
-            mut control,
-        } = outlet;
-        let doorbell = queue.doorbell();
-        let mut tick = tokio::time::interval(self.config.interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                biased;
-                Some(c) = control.recv() => {
-                    self.drain(&mut queue);
-                    let (ack, stop) = match c {
-                        Control::Flush(ack) => {
-                            // Children of requests still in flight keep waiting
-                            // for their root; older ones go now.
-                            self.assembler.expire(Duration::from_secs(1), &mut self.ready);
-                            (ack, false)
-                        }
-                        Control::Shutdown(ack) => {
-                            self.assembler.expire(Duration::ZERO, &mut self.ready);
-                            (ack, true)
-                        }
-                    };
-                    self.send_ready(true).await;
-                    let _ = ack.send(());
-                    if stop {
-                        let dropped = &self.counters.dropped;
-                        queue.close(|_span| SignalCounters::add(dropped, 1));
-                        return;
-                    }
-                }
-                // The queue is a quarter full: assemble, send full batches.
-                () = doorbell.rung() => {
-                    let drained = self.drain(&mut queue);
-                    let all = drained == Drained::Disconnected;
-                    self.send_ready(all).await;
-                    if all {
-                        return;
-                    }
-                }
-                _ = tick.tick() => {
-                    let drained = self.drain(&mut queue);
-                    self.assembler.expire(self.config.orphan_after, &mut self.ready);
-                    self.send_ready(true).await;
-                    if drained == Drained::Disconnected {
-                        return;
-                    }
-                }
-            }
-        }
+impl Batcher for SegmentBatcher {
+    type Item = SpanRecord;
+
+    fn count(_span: &SpanRecord) -> u64 {
+        1
     }
 
-    /// Assembles every queued span.
-    fn drain(&mut self, queue: &mut Queue<SpanRecord>) -> Drained {
-        let (assembler, ready, dropped) =
-            (&mut self.assembler, &mut self.ready, &self.counters.dropped);
-        queue.drain(|span| {
-            let too_big = assembler.add(span, ready);
-            SignalCounters::add(dropped, too_big);
-        })
+    /// Holds a child until its root arrives; a root makes its documents.
+    fn take(&mut self, span: SpanRecord) {
+        let too_big = self.assembler.add(span, &mut self.ready);
+        SignalCounters::add(&self.counters.dropped, too_big);
     }
 
+    /// Children whose root did not come go alone: after `orphan_after` on
+    /// each tick; on a flush those older than a second (children of
+    /// requests still in flight keep waiting); at shutdown all.
+    fn before_send_all(&mut self, due: Due) {
+        let age = match due {
+            Due::Tick => self.config.orphan_after,
+            Due::Flush => Duration::from_secs(1),
+            Due::Shutdown => Duration::ZERO,
+        };
+        self.assembler.expire(age, &mut self.ready);
+    }
+
+    async fn send(&mut self, all: bool) {
+        self.send_ready(all).await;
+    }
+}
+
+impl SegmentBatcher {
     /// Sends full batches, and the partial last one when `all`.
     async fn send_ready(&mut self, all: bool) {
         let batch = self.config.batch.clamp(1, MAX_DOCUMENTS_PER_CALL);
@@ -321,7 +298,7 @@ impl Worker {
             }
             Err(e) => {
                 SignalCounters::add(&self.counters.dropped, total);
-                self.failures.report(total, &pipeline::describe(&e));
+                self.failures.report(total, &retry::describe(&e));
             }
         }
     }

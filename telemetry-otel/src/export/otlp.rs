@@ -21,9 +21,9 @@ use opentelemetry_otlp::{
 };
 use opentelemetry_sdk::metrics::Temporality;
 
-use crate::Error;
 use crate::config::{Protocol, Transport};
 use crate::stats::{CountingHttpClient, Tally};
+use telemetry_api::BackendError;
 
 fn retry_policy() -> RetryPolicy {
     RetryPolicy::default()
@@ -35,13 +35,14 @@ fn retry_policy() -> RetryPolicy {
 /// The HTTP client for one signal: counts calls and bytes; `reqwest` with no
 /// TLS (the collector is a local sidecar; an `https` endpoint fails at the
 /// first export with an error saying so).
-fn http_client(t: &Transport, tally: &Arc<Tally>) -> Result<CountingHttpClient, Error> {
-    let runtime = tokio::runtime::Handle::try_current()
-        .map_err(|_| Error("the otel backend must be built inside a Tokio runtime".to_owned()))?;
+fn http_client(t: &Transport, tally: &Arc<Tally>) -> Result<CountingHttpClient, BackendError> {
+    let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+        BackendError("the otel backend must be built inside a Tokio runtime".to_owned())
+    })?;
     let client = reqwest::Client::builder()
         .timeout(t.timeout)
         .build()
-        .map_err(|e| Error(format!("building the OTLP HTTP client: {e}")))?;
+        .map_err(|e| BackendError(format!("building the OTLP HTTP client: {e}")))?;
     Ok(CountingHttpClient {
         client,
         runtime,
@@ -65,12 +66,14 @@ fn grpc_interceptor(
     }
 }
 
-fn build_error(signal: &str) -> impl FnOnce(opentelemetry_otlp::ExporterBuildError) -> Error + '_ {
-    move |e| Error(format!("building the OTLP {signal} exporter: {e}"))
+fn build_error(
+    signal: &str,
+) -> impl FnOnce(opentelemetry_otlp::ExporterBuildError) -> BackendError + '_ {
+    move |e| BackendError(format!("building the OTLP {signal} exporter: {e}"))
 }
 
 /// The OTLP span exporter for a transport.
-pub fn span_exporter(t: &Transport, tally: &Arc<Tally>) -> Result<SpanExporter, Error> {
+pub fn span_exporter(t: &Transport, tally: &Arc<Tally>) -> Result<SpanExporter, BackendError> {
     match t.protocol {
         Protocol::HttpProtobuf => SpanExporter::builder()
             .with_http()
@@ -89,7 +92,7 @@ pub fn span_exporter(t: &Transport, tally: &Arc<Tally>) -> Result<SpanExporter, 
 }
 
 /// The OTLP log exporter for a transport.
-pub fn log_exporter(t: &Transport, tally: &Arc<Tally>) -> Result<LogExporter, Error> {
+pub fn log_exporter(t: &Transport, tally: &Arc<Tally>) -> Result<LogExporter, BackendError> {
     match t.protocol {
         Protocol::HttpProtobuf => LogExporter::builder()
             .with_http()
@@ -112,7 +115,7 @@ pub fn metric_exporter(
     t: &Transport,
     tally: &Arc<Tally>,
     temporality: Temporality,
-) -> Result<MetricExporter, Error> {
+) -> Result<MetricExporter, BackendError> {
     match t.protocol {
         Protocol::HttpProtobuf => MetricExporter::builder()
             .with_http()

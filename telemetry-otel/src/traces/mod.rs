@@ -20,6 +20,12 @@
 //! | `dropped_events` | `dropped_events_count` |
 //! | `status` | `status` (`ERROR` with the `error.type` as message, else `UNSET`) |
 //! | `target` | instrumentation scope name |
+//!
+//! Ids are the SDK's generators' ([`ids`]); the conversions between the
+//! contract's types and OpenTelemetry's are in [`convert`].
+
+pub mod convert;
+pub mod ids;
 
 use std::borrow::Cow;
 
@@ -29,8 +35,6 @@ use opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
 use telemetry_api::record::SpanEvent;
 use telemetry_api::semconv;
 use telemetry_api::{SpanRecord, SpanStatus};
-
-use crate::convert;
 
 /// The attribute carrying the shop's request id (no semantic convention
 /// covers it; the stdout log lines call it `request_id`).

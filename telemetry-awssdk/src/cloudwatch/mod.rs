@@ -1,4 +1,0 @@
-//! CloudWatch: metrics (`PutMetricData` or EMF) and logs (`PutLogEvents`).
-
-pub mod logs;
-pub mod metrics;
