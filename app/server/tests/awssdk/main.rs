@@ -1,4 +1,4 @@
-//! The `awssdk` build against the real AWS API emulators (DESIGN §4):
+//! The `awssdk` build against the real AWS API emulators (docs/lab.md):
 //! LocalStack for CloudWatch and CloudWatch Logs, moto for X-Ray. Each test
 //! runs the real `shop` binary with `--telemetry awssdk`, routes the SDK to
 //! the emulators with the standard `AWS_ENDPOINT_URL_*` variables, drives
