@@ -14,9 +14,9 @@ use telemetry_api::trace::span_context;
 use telemetry_api::{KeyValue, Telemetry, Value, semconv};
 use tracing::{Instrument, field::Empty};
 
-use crate::db::Db;
 use crate::http::error::ApiError;
 use crate::http::inventory::{self, Availability, StockRequest};
+use shop_core::db::Db;
 
 /// An instrumented HTTP client for service-to-service calls.
 #[derive(Clone)]

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use shop::config::{Cli, Command, Config, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
-use shop::{db, telemetry};
+use shop::telemetry;
+use shop_core::db;
 
 /// What this invocation does, once the command line is validated.
 enum Job {
@@ -95,7 +96,7 @@ async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
     let resource = telemetry::resource(&config);
     let telemetry = telemetry::build(&config, telemetry_api::noop::backend(), resource)?;
     telemetry.install_global()?;
-    let metrics = telemetry::ShopMetrics::new(&telemetry);
+    let metrics = shop_core::instruments::Instruments::new(&telemetry);
     let db = db::Db::connect(&config.database_url, 2, metrics.db_duration).await?;
     db.migrate().await?;
     tracing::info!(db.system.name = db.system().as_str(), "migrations applied");

@@ -12,9 +12,9 @@ use tracing::instrument::WithSubscriber;
 
 use crate::clients::{InventoryClient, Outbound};
 use crate::config::{Config, Role};
-use crate::db::{Db, seed};
 use crate::http::{self, AppState};
-use crate::telemetry::ShopMetrics;
+use shop_core::db::{Db, seed};
+use shop_core::instruments::Instruments;
 
 /// How often the database pool gauge is sampled.
 const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
@@ -32,7 +32,7 @@ impl Application {
     pub async fn build(config: &Config, telemetry: Telemetry) -> anyhow::Result<Application> {
         let dispatch = telemetry.dispatch().clone();
         async {
-            let metrics = ShopMetrics::new(&telemetry);
+            let metrics = Instruments::new(&telemetry);
             let db = Db::connect(
                 &config.database_url,
                 config.db_max_connections,
@@ -53,7 +53,7 @@ impl Application {
     pub async fn with_db(
         config: &Config,
         telemetry: Telemetry,
-        metrics: ShopMetrics,
+        metrics: Instruments,
         db: Db,
     ) -> anyhow::Result<Application> {
         let inventory = match (config.role, &config.inventory_url) {

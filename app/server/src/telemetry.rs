@@ -1,9 +1,7 @@
 //! Telemetry set-up: the only place that names a backend. Everything else
 //! in the shop talks to `telemetry_api`.
 
-use telemetry_api::metrics::{Counter, Gauge, Histogram};
-use telemetry_api::semconv::{self, metrics as names};
-use telemetry_api::{Backend, Resource, Telemetry, Unit};
+use telemetry_api::{Backend, Resource, Telemetry};
 
 use crate::config::{Config, TelemetryChoice};
 
@@ -82,82 +80,4 @@ pub fn build(
         .filter(format!("{QUIET_DEPENDENCIES},{}", config.log))
         .stdout_json_logs(config.stdout_logs)
         .build()?)
-}
-
-/// The shop's metric instruments, created once at start-up (O-METRIC-01/03
-/// and the business metrics).
-#[derive(Clone)]
-pub struct ShopMetrics {
-    pub http_requests: Counter,
-    pub http_errors: Counter,
-    pub http_duration: Histogram,
-    pub http_client_duration: Histogram,
-    pub db_duration: Histogram,
-    pub db_connections: Gauge,
-    pub product_views: Counter,
-    pub cart_additions: Counter,
-    pub orders: Counter,
-    pub revenue: Counter,
-}
-
-impl ShopMetrics {
-    pub fn new(telemetry: &Telemetry) -> ShopMetrics {
-        let m = telemetry.meter();
-        let buckets = Some(semconv::DURATION_BUCKETS_SECONDS);
-        ShopMetrics {
-            http_requests: m.counter(
-                names::HTTP_SERVER_REQUESTS,
-                Unit::count("{request}"),
-                "Inbound HTTP requests.",
-            ),
-            http_errors: m.counter(
-                names::HTTP_SERVER_ERRORS,
-                Unit::count("{error}"),
-                "Inbound HTTP requests answered with a 5xx status.",
-            ),
-            http_duration: m.histogram(
-                names::HTTP_SERVER_REQUEST_DURATION,
-                Unit::SECONDS,
-                "Duration of inbound HTTP requests.",
-                buckets,
-            ),
-            http_client_duration: m.histogram(
-                names::HTTP_CLIENT_REQUEST_DURATION,
-                Unit::SECONDS,
-                "Duration of outbound service-to-service HTTP calls.",
-                buckets,
-            ),
-            db_duration: m.histogram(
-                names::DB_CLIENT_OPERATION_DURATION,
-                Unit::SECONDS,
-                "Duration of database operations.",
-                buckets,
-            ),
-            db_connections: m.gauge(
-                names::DB_CLIENT_CONNECTION_COUNT,
-                Unit::count("{connection}"),
-                "Database pool connections by state.",
-            ),
-            product_views: m.counter(
-                names::SHOP_PRODUCT_VIEWS,
-                Unit::count("{view}"),
-                "Product detail views.",
-            ),
-            cart_additions: m.counter(
-                names::SHOP_CART_ADDITIONS,
-                Unit::count("{item}"),
-                "Units added to carts.",
-            ),
-            orders: m.counter(
-                names::SHOP_ORDERS,
-                Unit::count("{order}"),
-                "Checkout attempts by outcome.",
-            ),
-            revenue: m.counter(
-                names::SHOP_REVENUE,
-                Unit::count("{cent}"),
-                "Revenue of placed orders, in cents.",
-            ),
-        }
-    }
 }

@@ -15,7 +15,8 @@ use super::catalog::StockStatus;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json as JsonBody, Path};
 use super::inventory::StockRequest;
-use crate::db::{Db, now_millis};
+use shop_core::db::Db;
+use shop_core::time::now_millis;
 
 /// Most units of one product a cart may hold.
 pub const MAX_QUANTITY: i64 = 99;
@@ -157,8 +158,8 @@ pub async fn load_cart(db: &Db, id: &str) -> ApiResult<Option<Cart>> {
         subtotal_cents: items.iter().map(|i| i.line_total_cents).sum(),
         currency,
         items,
-        created_at: crate::time::rfc3339(created_at),
-        updated_at: crate::time::rfc3339(updated_at),
+        created_at: shop_core::time::rfc3339(created_at),
+        updated_at: shop_core::time::rfc3339(updated_at),
     }))
 }
 

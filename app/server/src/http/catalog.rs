@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query};
-use crate::db::Db;
+use shop_core::db::Db;
 
 /// How a product's stock looks to a shopper (C-BROWSE-07).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -153,7 +153,7 @@ impl From<ProductRow> for Product {
                 status: StockStatus::of(r.quantity, r.low_stock_threshold),
                 low_stock_threshold: r.low_stock_threshold,
             },
-            created_at: crate::time::rfc3339(r.created_at),
+            created_at: shop_core::time::rfc3339(r.created_at),
         }
     }
 }

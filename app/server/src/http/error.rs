@@ -181,7 +181,7 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        if crate::db::is_unavailable(&e) {
+        if shop_core::db::is_unavailable(&e) {
             ApiError::Unavailable { what: "database" }
         } else {
             ApiError::Internal(format!("database: {e}"))

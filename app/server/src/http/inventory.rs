@@ -11,7 +11,7 @@ use super::AppState;
 use super::catalog::StockStatus;
 use super::error::{ApiError, ApiResult};
 use super::extract::{self, Path};
-use crate::db::Db;
+use shop_core::db::Db;
 
 /// Most distinct products one availability check may ask about.
 pub const MAX_CHECK_ITEMS: usize = 100;
@@ -181,6 +181,6 @@ pub async fn get_level(
         quantity,
         low_stock_threshold,
         status: StockStatus::of(quantity, low_stock_threshold),
-        updated_at: crate::time::rfc3339(updated_at),
+        updated_at: shop_core::time::rfc3339(updated_at),
     }))
 }

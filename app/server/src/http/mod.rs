@@ -20,16 +20,16 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::clients::InventoryClient;
 use crate::config::Role;
-use crate::db::Db;
-use crate::telemetry::ShopMetrics;
 use error::ApiError;
+use shop_core::db::Db;
+use shop_core::instruments::Instruments;
 
 /// What every handler can reach. Cheap to clone (all handles).
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub telemetry: Telemetry,
-    pub metrics: ShopMetrics,
+    pub metrics: Instruments,
     pub inventory: InventoryClient,
     pub role: Role,
 }

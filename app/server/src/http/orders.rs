@@ -18,8 +18,9 @@ use super::carts::{Cart, load_cart, parse_cart_id};
 use super::error::{ApiError, ApiResult};
 use super::extract::{Json as JsonBody, Path};
 use super::inventory::StockRequest;
-use crate::db::{self, Db, now_millis};
 use crate::payments;
+use shop_core::db::{self, Db};
+use shop_core::time::now_millis;
 
 /// Header that makes a checkout safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -645,7 +646,7 @@ async fn load_order(db: &Db, id: &str) -> ApiResult<Option<Order>> {
         total_cents: r.total_cents,
         currency: r.currency,
         payment_reference: r.payment_reference,
-        created_at: crate::time::rfc3339(r.created_at),
+        created_at: shop_core::time::rfc3339(r.created_at),
     }))
 }
 

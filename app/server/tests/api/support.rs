@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use shop::config::{Config, Role, TelemetryChoice};
-use shop::db::Db;
 use shop::startup::Application;
+use shop_core::db::Db;
 use telemetry_api::recording::{self, Recorder};
 use telemetry_api::{Resource, SpanKind, SpanRecord, TraceId};
 
