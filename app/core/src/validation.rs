@@ -45,6 +45,14 @@ impl Invalid {
     }
 }
 
+/// Parses a UUID id in any of its spellings into the canonical hyphenated
+/// lower-case form the database stores (`field` names it if it is not one).
+pub(crate) fn uuid_id(raw: &str, field: &str) -> Result<String, Invalid> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| Invalid::new(field, "must be a UUID"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::startup::backend::TelemetryChoice;
 
 /// The Observability Shop Lab's shop: catalog, cart and checkout, instrumented
 /// once and exported through the telemetry backend chosen at start-up.
@@ -58,8 +61,8 @@ pub struct Options {
     )]
     pub db_max_connections: u32,
 
-    /// Telemetry backend: `noop`, `awssdk` or `otel`. Default: the one backend
-    /// compiled in (cargo feature `awssdk` or `otel`), else `noop`.
+    /// Telemetry backend (the possible values are below). Default: the one
+    /// backend compiled in (a cargo feature), else `noop`.
     #[arg(long, env = "SHOP_TELEMETRY", global = true)]
     pub telemetry: Option<TelemetryChoice>,
 
@@ -103,24 +106,6 @@ pub struct Options {
     pub shutdown_timeout_secs: u64,
 }
 
-/// Telemetry backends the shop knows about (whether compiled in or not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TelemetryChoice {
-    Noop,
-    Awssdk,
-    Otel,
-}
-
-impl TelemetryChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TelemetryChoice::Noop => "noop",
-            TelemetryChoice::Awssdk => "awssdk",
-            TelemetryChoice::Otel => "otel",
-        }
-    }
-}
-
 /// A process's part of the shop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Role {
@@ -159,14 +144,6 @@ impl Role {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "the `{0}` telemetry backend is not compiled into this build; rebuild with `cargo run -p shop --features {0}` (compiled in: {1})"
-    )]
-    BackendNotCompiled(&'static str, String),
-    #[error(
-        "more than one telemetry backend is compiled in ({0}); choose one with --telemetry or SHOP_TELEMETRY"
-    )]
-    AmbiguousBackend(String),
-    #[error(
         "--role orders needs the inventory service's URL: pass --inventory-url or set SHOP_INVENTORY_URL"
     )]
     MissingInventoryUrl,
@@ -176,54 +153,14 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
 }
 
-impl Config {
-    /// The telemetry backend to serve with: the one asked for if it is
-    /// compiled in, else the single compiled backend, else `noop`. Only
-    /// `serve` needs one, so `migrate` and `seed` never fail on this.
-    pub fn telemetry_backend(&self) -> Result<TelemetryChoice, ConfigError> {
-        let compiled = compiled_backends();
-        match self.telemetry {
-            Some(TelemetryChoice::Noop) => Ok(TelemetryChoice::Noop),
-            Some(choice) if compiled.contains(&choice) => Ok(choice),
-            Some(choice) => Err(ConfigError::BackendNotCompiled(
-                choice.as_str(),
-                names(&compiled),
-            )),
-            None => match compiled.as_slice() {
-                [] => Ok(TelemetryChoice::Noop),
-                [one] => Ok(*one),
-                _ => Err(ConfigError::AmbiguousBackend(names(&compiled))),
-            },
-        }
-    }
-}
-
-/// The backends compiled into this binary, besides `noop`.
-pub fn compiled_backends() -> Vec<TelemetryChoice> {
-    [
-        cfg!(feature = "awssdk").then_some(TelemetryChoice::Awssdk),
-        cfg!(feature = "otel").then_some(TelemetryChoice::Otel),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-fn names(v: &[TelemetryChoice]) -> String {
-    if v.is_empty() {
-        "noop only".to_owned()
-    } else {
-        v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
-    }
-}
-
 /// Validated settings.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub db_max_connections: u32,
-    /// The backend asked for (`--telemetry`); resolve with [`Config::telemetry_backend`].
+    /// The backend asked for (`--telemetry`); resolved by
+    /// [`crate::startup::backend::resolve`].
     pub telemetry: Option<TelemetryChoice>,
     pub role: Role,
     pub inventory_url: Option<String>,
@@ -232,7 +169,7 @@ pub struct Config {
     pub log: String,
     pub stdout_logs: bool,
     pub seed: bool,
-    pub shutdown_timeout: std::time::Duration,
+    pub shutdown_timeout: Duration,
 }
 
 impl Config {
@@ -275,7 +212,7 @@ impl Config {
             log: o.log,
             stdout_logs: o.stdout_logs,
             seed: !o.no_seed,
-            shutdown_timeout: std::time::Duration::from_secs(o.shutdown_timeout_secs),
+            shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
         })
     }
 }

@@ -1,18 +1,18 @@
-//! The Observability Shop Lab's shop: catalog, cart and checkout over an
-//! HTTP API, instrumented once against `telemetry-api`. The database, the
-//! metric instruments and time live in `shop_core` (`app/core`).
+//! The Observability Shop Lab's shop server: the shop's HTTP API over
+//! `shop_core` (`app/core`, the domains with their rules and data access),
+//! instrumented once against `telemetry-api`.
 //!
 //! Map of the crate:
 //! - [`config`]: command-line flags and environment variables;
-//! - [`telemetry`]: choosing the backend;
-//! - [`startup`]: building the application (database, router) and serving it;
-//! - [`http`]: one module per resource, the error type, the observing middleware;
-//! - [`clients`]: instrumented calls to other services (split mode);
-//! - [`payments`]: the mock payment provider.
+//! - [`startup`]: building the application (database, state, router) and
+//!   serving it; [`startup::backend`] chooses and builds the telemetry
+//!   backend (the one file that names one);
+//! - [`telemetry`]: the resource, log filter and stdout logs around it;
+//! - [`http`]: one module per resource with its routes and wire types, the
+//!   one error type and the mapping of domain errors, the request timeout,
+//!   the observing middleware, the lab endpoints.
 
-pub mod clients;
 pub mod config;
 pub mod http;
-pub mod payments;
 pub mod startup;
 pub mod telemetry;

@@ -1,20 +1,25 @@
 //! Building the application (database, state, router) and serving it until
 //! shutdown. Tests use the same path with port 0 and their own telemetry.
+//!
+//! [`backend`] is the one place that chooses and builds the telemetry backend.
+
+pub mod backend;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shop_core::db::{Db, seed};
+use shop_core::instruments::Instruments;
+use shop_core::inventory::{Inventory, InventoryClient, Outbound};
+use shop_core::payments::MockProvider;
 use telemetry_api::{KeyValue, Telemetry};
 use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
 
-use crate::clients::{InventoryClient, Outbound};
 use crate::config::{Config, Role};
 use crate::http::{self, AppState};
-use shop_core::db::{Db, seed};
-use shop_core::instruments::Instruments;
 
 /// How often the database pool gauge is sampled.
 const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
@@ -32,18 +37,18 @@ impl Application {
     pub async fn build(config: &Config, telemetry: Telemetry) -> anyhow::Result<Application> {
         let dispatch = telemetry.dispatch().clone();
         async {
-            let metrics = Instruments::new(&telemetry);
+            let instruments = Instruments::new(&telemetry);
             let db = Db::connect(
                 &config.database_url,
                 config.db_max_connections,
-                metrics.db_duration.clone(),
+                instruments.db_duration.clone(),
             )
             .await?;
             db.migrate().await?;
             if config.seed {
                 seed::seed_if_empty(&db).await?;
             }
-            Application::with_db(config, telemetry, metrics, db).await
+            Application::with_db(config, telemetry, instruments, db).await
         }
         .with_subscriber(dispatch)
         .await
@@ -53,15 +58,18 @@ impl Application {
     pub async fn with_db(
         config: &Config,
         telemetry: Telemetry,
-        metrics: Instruments,
+        instruments: Instruments,
         db: Db,
     ) -> anyhow::Result<Application> {
         let inventory = match (config.role, &config.inventory_url) {
             (Role::Orders, Some(url)) => InventoryClient::Remote {
-                outbound: Outbound::new(telemetry.clone(), metrics.http_client_duration.clone()),
+                outbound: Outbound::new(
+                    telemetry.clone(),
+                    instruments.http_client_duration.clone(),
+                ),
                 base_url: Arc::from(url.as_str()),
             },
-            _ => InventoryClient::Local(db.clone()),
+            _ => InventoryClient::Local(Inventory::new(db.clone())),
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -71,8 +79,9 @@ impl Application {
             state: AppState {
                 db,
                 telemetry,
-                metrics,
+                instruments,
                 inventory,
+                payments: MockProvider,
                 role: config.role,
             },
             shutdown_timeout: config.shutdown_timeout,
@@ -86,6 +95,7 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// What the handlers share (the database handle, telemetry, …).
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -139,10 +149,10 @@ async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         let idle = pool.num_idle() as f64;
         let size = f64::from(pool.size());
         state
-            .metrics
+            .instruments
             .db_connections
             .set(idle, &[system.clone(), KeyValue::new("state", "idle")]);
-        state.metrics.db_connections.set(
+        state.instruments.db_connections.set(
             (size - idle).max(0.0),
             &[system.clone(), KeyValue::new("state", "used")],
         );

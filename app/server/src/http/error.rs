@@ -1,5 +1,8 @@
 //! The one error type of the HTTP API, and the one place it becomes a
-//! response: `{"error": {"code": …, "message": …, "field": …}}`.
+//! response: `{"error": {"code": …, "message": …, "field": …}}`. The
+//! domains' errors (`shop_core::catalog::Error`, …) say nothing about HTTP;
+//! the `From` impls at the end of this file are where each becomes a status
+//! and an error code.
 //!
 //! Bad input is always a 4xx naming the problem; a 5xx means the shop or a
 //! dependency failed, never the caller.
@@ -7,6 +10,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use shop_core::{Invalid, cart, catalog, inventory, orders, payments};
 use utoipa::ToSchema;
 
 /// Everything a handler can fail with.
@@ -190,3 +194,118 @@ impl From<sqlx::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> ApiError {
+        ApiError::Validation {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// A 409 whose message is the domain error's own.
+fn conflict(code: &'static str, e: &impl ToString, details: Option<serde_json::Value>) -> ApiError {
+    ApiError::Conflict {
+        code,
+        message: e.to_string(),
+        details,
+    }
+}
+
+impl From<catalog::Error> for ApiError {
+    fn from(e: catalog::Error) -> ApiError {
+        use catalog::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::ProductNotFound(id) => ApiError::not_found("product", id),
+            E::CategoryNotFound(id) => ApiError::not_found("category", id),
+            E::Bind(_) => ApiError::Internal(e.to_string()),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<inventory::Error> for ApiError {
+    fn from(e: inventory::Error) -> ApiError {
+        use inventory::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::ProductNotFound(id) => ApiError::not_found("product", id),
+            E::Unavailable { service } => ApiError::Unavailable { what: service },
+            E::Upstream { service, message } => ApiError::Upstream { service, message },
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<cart::Error> for ApiError {
+    fn from(e: cart::Error) -> ApiError {
+        use cart::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::NotFound(id) => ApiError::not_found("cart", id),
+            E::CheckedOut(_) => conflict("cart_checked_out", &e, None),
+            E::ItemNotFound(id) => ApiError::not_found("cart item", id),
+            E::Full => conflict("cart_full", &e, None),
+            E::UnknownProduct(_) => ApiError::Unprocessable {
+                code: "unknown_product",
+                message: e.to_string(),
+                field: Some("product_id".to_owned()),
+            },
+            E::InsufficientStock { message, item } => ApiError::Conflict {
+                code: "insufficient_stock",
+                message,
+                details: Some(serde_json::json!({ "items": [item] })),
+            },
+            E::Inventory(e) => e.into(),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<payments::Declined> for ApiError {
+    fn from(e: payments::Declined) -> ApiError {
+        ApiError::PaymentDeclined(e.reason.to_owned())
+    }
+}
+
+impl From<orders::Error> for ApiError {
+    fn from(e: orders::Error) -> ApiError {
+        use orders::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::CartNotFound(id) => ApiError::not_found("cart", id),
+            E::CartCheckedOut(_) => conflict("cart_checked_out", &e, None),
+            E::CartEmpty => ApiError::Unprocessable {
+                code: "cart_empty",
+                message: e.to_string(),
+                field: Some("cart_id".to_owned()),
+            },
+            E::InsufficientStock { ref shortfalls } => {
+                let details = serde_json::json!({ "items": shortfalls });
+                conflict("insufficient_stock", &e, Some(details))
+            }
+            E::SoldOut {
+                product_id,
+                requested,
+            } => conflict(
+                "insufficient_stock",
+                &e,
+                Some(
+                    serde_json::json!({ "items": [{ "product_id": product_id, "requested": requested }] }),
+                ),
+            ),
+            E::PaymentDeclined(e) => e.into(),
+            E::KeyReused => ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                message: e.to_string(),
+                field: Some(orders::idempotency::IDEMPOTENCY_KEY_FIELD.to_owned()),
+            },
+            E::NotFound(id) => ApiError::not_found("order", id),
+            E::Inventory(e) => e.into(),
+            E::Inconsistent(message) => ApiError::Internal(message),
+            E::Db(e) => e.into(),
+        }
+    }
+}

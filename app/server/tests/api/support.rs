@@ -7,8 +7,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shop::config::{Config, Role, TelemetryChoice};
+use shop::config::{Config, Role};
 use shop::startup::Application;
+use shop::startup::backend::TelemetryChoice;
 use shop_core::db::Db;
 use telemetry_api::recording::{self, Recorder};
 use telemetry_api::{Resource, SpanKind, SpanRecord, TraceId};
