@@ -96,6 +96,17 @@ pub struct Options {
     #[arg(long, env = "SHOP_NO_SEED", global = true)]
     pub no_seed: bool,
 
+    /// Longest a request may take before the shop gives up on it and answers
+    /// 503 `request_timeout` (a duration: `30s`, `1500ms`, `2m`).
+    #[arg(
+        long,
+        env = "SHOP_REQUEST_TIMEOUT",
+        default_value = "30s",
+        value_parser = humantime::parse_duration,
+        global = true
+    )]
+    pub request_timeout: Duration,
+
     /// Seconds to wait for in-flight requests and the telemetry flush at shutdown.
     #[arg(
         long,
@@ -151,6 +162,8 @@ pub enum ConfigError {
     BadInventoryUrl(String),
     #[error("DATABASE_URL must start with sqlite: or mysql: (got {0:?})")]
     BadDatabaseUrl(String),
+    #[error("--request-timeout must be longer than zero")]
+    ZeroRequestTimeout,
 }
 
 /// Validated settings.
@@ -169,6 +182,8 @@ pub struct Config {
     pub log: String,
     pub stdout_logs: bool,
     pub seed: bool,
+    /// Longest a request may run (answered 503 `request_timeout` after).
+    pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
 }
 
@@ -196,6 +211,9 @@ impl Config {
             Some(url) => return Err(ConfigError::BadDatabaseUrl(url)),
             None => format!("sqlite://{}?mode=rwc", o.data_dir.join("shop.db").display()),
         };
+        if o.request_timeout.is_zero() {
+            return Err(ConfigError::ZeroRequestTimeout);
+        }
         let service_name = o.service_name.unwrap_or_else(|| match o.role {
             Role::All => "shop".to_owned(),
             role => format!("shop-{}", role.as_str()),
@@ -212,6 +230,7 @@ impl Config {
             log: o.log,
             stdout_logs: o.stdout_logs,
             seed: !o.no_seed,
+            request_timeout: o.request_timeout,
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
         })
     }

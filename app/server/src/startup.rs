@@ -28,6 +28,7 @@ const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    request_timeout: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -84,6 +85,7 @@ impl Application {
                 payments: MockProvider,
                 role: config.role,
             },
+            request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
         })
     }
@@ -111,7 +113,7 @@ impl Application {
             pool_gauge(self.state.clone(), stop_rx)
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
         );
-        let router = http::router(self.state.clone());
+        let router = http::router(self.state.clone(), self.request_timeout);
         let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
         let timeout = self.shutdown_timeout;
         let signal = async move {

@@ -7,6 +7,8 @@
 //! Bad input is always a 4xx naming the problem; a 5xx means the shop or a
 //! dependency failed, never the caller.
 
+use std::time::Duration;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -55,6 +57,9 @@ pub enum ApiError {
     /// A dependency (database, another service) is unreachable.
     #[error("{what} is unavailable")]
     Unavailable { what: &'static str },
+    /// The request took longer than the configured request timeout.
+    #[error("the shop did not answer within {}", humantime::format_duration(*.after))]
+    RequestTimeout { after: Duration },
     /// Another service answered with something unusable.
     #[error("{service} failed: {message}")]
     Upstream {
@@ -112,7 +117,9 @@ impl ApiError {
             ApiError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::RequestTimeout { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -131,6 +138,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable { .. } => "service_unavailable",
+            ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Upstream { .. } => "upstream_failed",
             ApiError::Internal(_) => "internal_error",
         }
@@ -170,6 +178,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::Upstream { service, message } => {
                 tracing::error!(peer.service = *service, error = %message, "upstream failure")
+            }
+            ApiError::RequestTimeout { after } => {
+                tracing::error!(timeout_ms = after.as_millis() as u64, "request timed out")
             }
             _ => {}
         }

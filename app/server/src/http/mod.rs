@@ -17,6 +17,9 @@ pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
+pub mod timeout;
+
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -99,8 +102,8 @@ impl FromRef<AppState> for observe::ObserveState {
 }
 
 /// The routes this process serves for its role, wrapped in the layers:
-/// the panic catcher and the observing middleware.
-pub fn router(state: AppState) -> Router {
+/// the request timeout, the panic catcher and the observing middleware.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let role = state.role;
     let mut api = Router::new()
         .merge(health::router())
@@ -129,14 +132,17 @@ pub fn router(state: AppState) -> Router {
                 ))
             },
         ));
-    api.layer(axum::middleware::from_fn_with_state(
-        observe::ObserveState::from_ref(&state),
-        observe::observe,
-    ))
-    .layer(axum::middleware::from_fn(move |req, next| {
-        observe::with_dispatch(dispatch.clone(), req, next)
-    }))
-    .with_state(state)
+    // Inside the observing middleware, so a timed-out request is still one
+    // span, one access-log line and one 503 in the metrics.
+    timeout::apply(api, request_timeout)
+        .layer(axum::middleware::from_fn_with_state(
+            observe::ObserveState::from_ref(&state),
+            observe::observe,
+        ))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            observe::with_dispatch(dispatch.clone(), req, next)
+        }))
+        .with_state(state)
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> ApiError {

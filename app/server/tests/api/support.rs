@@ -41,6 +41,8 @@ pub struct Spawn {
     pub service_name: Option<String>,
     /// Reuse another app's database (split services share one): see [`TestApp::shared_database`].
     pub database: Option<Arc<DbGuard>>,
+    /// `--request-timeout` (default 30 s).
+    pub request_timeout: Duration,
 }
 
 impl Spawn {
@@ -51,6 +53,7 @@ impl Spawn {
             inventory_url: None,
             service_name: None,
             database: None,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -81,6 +84,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         log: "info".to_owned(),
         stdout_logs: std::env::var_os("SHOP_TEST_LOG").is_some(),
         seed: true,
+        request_timeout: opts.request_timeout,
         shutdown_timeout: Duration::from_secs(5),
     };
     let (backend, recorder) = recording::backend();
