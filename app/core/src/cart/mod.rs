@@ -66,6 +66,7 @@ pub struct Carts {
 }
 
 impl Carts {
+    /// Carts on `db`, checking stock with `inventory`.
     pub fn new(db: Db, inventory: InventoryClient, instruments: Instruments) -> Carts {
         Carts {
             db,

@@ -10,6 +10,7 @@ pub const MAX_QUANTITY: i64 = 99;
 pub struct Quantity(i64);
 
 impl Quantity {
+    /// Refuses anything outside 1–[`MAX_QUANTITY`].
     pub fn parse(raw: i64) -> Result<Quantity, Invalid> {
         if (1..=MAX_QUANTITY).contains(&raw) {
             Ok(Quantity(raw))

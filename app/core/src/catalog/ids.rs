@@ -13,6 +13,7 @@ impl ProductId {
         positive(raw, "product_id").map(ProductId)
     }
 
+    /// The id as stored.
     pub fn get(self) -> i64 {
         self.0
     }
@@ -28,6 +29,7 @@ impl CategoryId {
         positive(raw, "category_id").map(CategoryId)
     }
 
+    /// The id as stored.
     pub fn get(self) -> i64 {
         self.0
     }

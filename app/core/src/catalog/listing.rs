@@ -62,6 +62,7 @@ pub struct ListingParams {
 pub struct Page(u32);
 
 impl Page {
+    /// Refuses 0 and pages past the last one a listing serves.
     pub fn parse(raw: Option<u32>) -> Result<Page, Invalid> {
         match raw.unwrap_or(1) {
             p @ 1..=MAX_PAGE => Ok(Page(p)),
@@ -82,6 +83,7 @@ impl Page {
 pub struct PerPage(u32);
 
 impl PerPage {
+    /// Refuses 0 and more than a page may hold.
     pub fn parse(raw: Option<u32>) -> Result<PerPage, Invalid> {
         match raw.unwrap_or(DEFAULT_PER_PAGE) {
             n @ 1..=MAX_PER_PAGE => Ok(PerPage(n)),

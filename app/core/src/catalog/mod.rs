@@ -52,6 +52,7 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The catalog on `db`, counting views into `instruments`.
     pub fn new(db: Db, instruments: Instruments) -> Catalog {
         Catalog { db, instruments }
     }

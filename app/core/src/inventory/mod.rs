@@ -51,6 +51,7 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Inventory on `db`.
     pub fn new(db: Db) -> Inventory {
         Inventory { db }
     }

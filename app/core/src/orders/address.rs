@@ -19,6 +19,7 @@ pub const MAX_POSTAL_CODE_CHARS: usize = 20;
 pub struct PostalCode(String);
 
 impl PostalCode {
+    /// Trims, then checks the length and the alphabet.
     pub fn parse(raw: &str) -> Result<PostalCode, Invalid> {
         let code = required("postal_code", raw, MAX_POSTAL_CODE_CHARS)?;
         if code
@@ -44,6 +45,7 @@ impl PostalCode {
 pub struct CountryCode(String);
 
 impl CountryCode {
+    /// Trims and upper-cases, then checks for two letters.
     pub fn parse(raw: &str) -> Result<CountryCode, Invalid> {
         let code = raw.trim().to_ascii_uppercase();
         if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {

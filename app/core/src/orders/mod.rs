@@ -95,6 +95,7 @@ pub struct Orders {
 }
 
 impl Orders {
+    /// Checkout on `db`, asking `inventory` and charging through `payments`.
     pub fn new(
         db: Db,
         inventory: InventoryClient,
