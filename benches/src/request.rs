@@ -4,8 +4,8 @@
 //!
 //! The records are made by the real glue (`tracing` spans through
 //! `telemetry_api`'s layer into the recording backend), shaped like the
-//! shop's own spans (`app/server/src/http/observe.rs`, `app/server/src/db/mod.rs`,
-//! `app/server/src/clients.rs`), so the encoders get exactly what they get in the
+//! shop's own spans (`app/server/src/http/observe.rs`, `app/core/src/db/mod.rs`,
+//! `app/core/src/inventory/remote.rs`), so the encoders get exactly what they get in the
 //! shop: ids, times, kinds, the request id, an event on the server span.
 
 use telemetry_api::semconv as sc;

@@ -47,7 +47,7 @@ impl SplitMix64 {
 pub const POISON_PRODUCT: i64 = 239;
 
 /// Products sold in the mix: every seeded product except those seeded out of
-/// stock or low (index % 12 of 0 and 5, see `app/server/src/db/seed.rs`) and the
+/// stock or low (index % 12 of 0 and 5, see `app/core/src/db/seed.rs`) and the
 /// poisoned one, so that a run of any length keeps checkouts succeeding.
 fn sellable(rng: &mut SplitMix64) -> i64 {
     loop {

@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::startup::backend::TelemetryChoice;
 
 /// The Observability Shop Lab's shop: catalog, cart and checkout, instrumented
 /// once and exported through the telemetry backend chosen at start-up.
@@ -58,8 +61,8 @@ pub struct Options {
     )]
     pub db_max_connections: u32,
 
-    /// Telemetry backend: `noop`, `awssdk` or `otel`. Default: the one backend
-    /// compiled in (cargo feature `awssdk` or `otel`), else `noop`.
+    /// Telemetry backend (the possible values are below). Default: the one
+    /// backend compiled in (a cargo feature), else `noop`.
     #[arg(long, env = "SHOP_TELEMETRY", global = true)]
     pub telemetry: Option<TelemetryChoice>,
 
@@ -93,6 +96,17 @@ pub struct Options {
     #[arg(long, env = "SHOP_NO_SEED", global = true)]
     pub no_seed: bool,
 
+    /// Longest a request may take before the shop gives up on it and answers
+    /// 503 `request_timeout` (a duration: `30s`, `1500ms`, `2m`).
+    #[arg(
+        long,
+        env = "SHOP_REQUEST_TIMEOUT",
+        default_value = "30s",
+        value_parser = humantime::parse_duration,
+        global = true
+    )]
+    pub request_timeout: Duration,
+
     /// Seconds to wait for in-flight requests and the telemetry flush at shutdown.
     #[arg(
         long,
@@ -101,24 +115,6 @@ pub struct Options {
         global = true
     )]
     pub shutdown_timeout_secs: u64,
-}
-
-/// Telemetry backends the shop knows about (whether compiled in or not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TelemetryChoice {
-    Noop,
-    Awssdk,
-    Otel,
-}
-
-impl TelemetryChoice {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TelemetryChoice::Noop => "noop",
-            TelemetryChoice::Awssdk => "awssdk",
-            TelemetryChoice::Otel => "otel",
-        }
-    }
 }
 
 /// A process's part of the shop.
@@ -159,14 +155,6 @@ impl Role {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "the `{0}` telemetry backend is not compiled into this build; rebuild with `cargo run -p shop --features {0}` (compiled in: {1})"
-    )]
-    BackendNotCompiled(&'static str, String),
-    #[error(
-        "more than one telemetry backend is compiled in ({0}); choose one with --telemetry or SHOP_TELEMETRY"
-    )]
-    AmbiguousBackend(String),
-    #[error(
         "--role orders needs the inventory service's URL: pass --inventory-url or set SHOP_INVENTORY_URL"
     )]
     MissingInventoryUrl,
@@ -174,47 +162,8 @@ pub enum ConfigError {
     BadInventoryUrl(String),
     #[error("DATABASE_URL must start with sqlite: or mysql: (got {0:?})")]
     BadDatabaseUrl(String),
-}
-
-impl Config {
-    /// The telemetry backend to serve with: the one asked for if it is
-    /// compiled in, else the single compiled backend, else `noop`. Only
-    /// `serve` needs one, so `migrate` and `seed` never fail on this.
-    pub fn telemetry_backend(&self) -> Result<TelemetryChoice, ConfigError> {
-        let compiled = compiled_backends();
-        match self.telemetry {
-            Some(TelemetryChoice::Noop) => Ok(TelemetryChoice::Noop),
-            Some(choice) if compiled.contains(&choice) => Ok(choice),
-            Some(choice) => Err(ConfigError::BackendNotCompiled(
-                choice.as_str(),
-                names(&compiled),
-            )),
-            None => match compiled.as_slice() {
-                [] => Ok(TelemetryChoice::Noop),
-                [one] => Ok(*one),
-                _ => Err(ConfigError::AmbiguousBackend(names(&compiled))),
-            },
-        }
-    }
-}
-
-/// The backends compiled into this binary, besides `noop`.
-pub fn compiled_backends() -> Vec<TelemetryChoice> {
-    [
-        cfg!(feature = "awssdk").then_some(TelemetryChoice::Awssdk),
-        cfg!(feature = "otel").then_some(TelemetryChoice::Otel),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
-}
-
-fn names(v: &[TelemetryChoice]) -> String {
-    if v.is_empty() {
-        "noop only".to_owned()
-    } else {
-        v.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
-    }
+    #[error("--request-timeout must be longer than zero")]
+    ZeroRequestTimeout,
 }
 
 /// Validated settings.
@@ -223,7 +172,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub database_url: String,
     pub db_max_connections: u32,
-    /// The backend asked for (`--telemetry`); resolve with [`Config::telemetry_backend`].
+    /// The backend asked for (`--telemetry`); resolved by
+    /// [`crate::startup::backend::resolve`].
     pub telemetry: Option<TelemetryChoice>,
     pub role: Role,
     pub inventory_url: Option<String>,
@@ -232,7 +182,9 @@ pub struct Config {
     pub log: String,
     pub stdout_logs: bool,
     pub seed: bool,
-    pub shutdown_timeout: std::time::Duration,
+    /// Longest a request may run (answered 503 `request_timeout` after).
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
 }
 
 impl Config {
@@ -259,6 +211,9 @@ impl Config {
             Some(url) => return Err(ConfigError::BadDatabaseUrl(url)),
             None => format!("sqlite://{}?mode=rwc", o.data_dir.join("shop.db").display()),
         };
+        if o.request_timeout.is_zero() {
+            return Err(ConfigError::ZeroRequestTimeout);
+        }
         let service_name = o.service_name.unwrap_or_else(|| match o.role {
             Role::All => "shop".to_owned(),
             role => format!("shop-{}", role.as_str()),
@@ -275,7 +230,8 @@ impl Config {
             log: o.log,
             stdout_logs: o.stdout_logs,
             seed: !o.no_seed,
-            shutdown_timeout: std::time::Duration::from_secs(o.shutdown_timeout_secs),
+            request_timeout: o.request_timeout,
+            shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
         })
     }
 }

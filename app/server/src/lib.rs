@@ -1,20 +1,18 @@
-//! The Observability Shop Lab's shop: catalog, cart and checkout over an
-//! HTTP API, instrumented once against `telemetry-api`.
+//! The Observability Shop Lab's shop server: the shop's HTTP API over
+//! `shop_core` (`app/core`, the domains with their rules and data access),
+//! instrumented once against `telemetry-api`.
 //!
 //! Map of the crate:
 //! - [`config`]: command-line flags and environment variables;
-//! - [`telemetry`]: choosing the backend, and the shop's metric instruments;
-//! - [`startup`]: building the application (database, router) and serving it;
-//! - [`db`]: the pool, migrations, seed data, and database spans;
-//! - [`http`]: one module per resource, the error type, the observing middleware;
-//! - [`clients`]: instrumented calls to other services (split mode);
-//! - [`payments`]: the mock payment provider.
+//! - [`startup`]: building the application (database, state, router) and
+//!   serving it; [`startup::backend`] chooses and builds the telemetry
+//!   backend (the one file that names one);
+//! - [`telemetry`]: the resource, log filter and stdout logs around it;
+//! - [`http`]: one module per resource with its routes and wire types, the
+//!   one error type and the mapping of domain errors, the request timeout,
+//!   the observing middleware, the lab endpoints.
 
-pub mod clients;
 pub mod config;
-pub mod db;
 pub mod http;
-pub mod payments;
 pub mod startup;
 pub mod telemetry;
-pub mod time;

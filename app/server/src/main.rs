@@ -3,9 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shop::config::{Cli, Command, Config, TelemetryChoice};
+use shop::config::{Cli, Command, Config};
+use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
-use shop::{db, telemetry};
+use shop::telemetry;
+use shop_core::db;
+use shop_core::instruments::Instruments;
 
 /// What this invocation does, once the command line is validated.
 enum Job {
@@ -24,8 +27,8 @@ fn main() -> ExitCode {
     };
     // Resolve the backend before anything starts, so a wrong choice is a usage error.
     let job = match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => match config.telemetry_backend() {
-            Ok(backend) => Job::Serve(backend),
+        Command::Serve => match backend::resolve(config.telemetry) {
+            Ok(choice) => Job::Serve(choice),
             Err(e) => {
                 eprintln!("shop: {e}");
                 return ExitCode::from(2);
@@ -46,7 +49,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match job {
-            Job::Serve(backend) => serve(config, backend).await,
+            Job::Serve(choice) => serve(config, choice).await,
             Job::Chores { seed } => chores(config, seed).await,
         }
     });
@@ -61,8 +64,8 @@ fn main() -> ExitCode {
 
 async fn serve(config: Config, choice: TelemetryChoice) -> anyhow::Result<()> {
     let resource = telemetry::resource(&config);
-    let backend = telemetry::backend(choice, &resource).await?;
-    let telemetry = telemetry::build(&config, backend, resource)?;
+    let exporter = backend::build(choice, &resource).await?;
+    let telemetry = telemetry::build(&config, exporter, resource)?;
     telemetry.install_global()?;
 
     let app = match Application::build(&config, telemetry.clone()).await {
@@ -95,8 +98,8 @@ async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
     let resource = telemetry::resource(&config);
     let telemetry = telemetry::build(&config, telemetry_api::noop::backend(), resource)?;
     telemetry.install_global()?;
-    let metrics = telemetry::ShopMetrics::new(&telemetry);
-    let db = db::Db::connect(&config.database_url, 2, metrics.db_duration).await?;
+    let instruments = Instruments::new(&telemetry);
+    let db = db::Db::connect(&config.database_url, 2, instruments.db_duration).await?;
     db.migrate().await?;
     tracing::info!(db.system.name = db.system().as_str(), "migrations applied");
     if seed && !db::seed::seed_if_empty(&db).await? {

@@ -1,20 +1,25 @@
 //! Building the application (database, state, router) and serving it until
 //! shutdown. Tests use the same path with port 0 and their own telemetry.
+//!
+//! [`backend`] is the one place that chooses and builds the telemetry backend.
+
+pub mod backend;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shop_core::db::{Db, seed};
+use shop_core::instruments::Instruments;
+use shop_core::inventory::{Inventory, InventoryClient, Outbound};
+use shop_core::payments::MockProvider;
 use telemetry_api::{KeyValue, Telemetry};
 use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
 
-use crate::clients::{InventoryClient, Outbound};
 use crate::config::{Config, Role};
-use crate::db::{Db, seed};
 use crate::http::{self, AppState};
-use crate::telemetry::ShopMetrics;
 
 /// How often the database pool gauge is sampled.
 const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
@@ -23,6 +28,7 @@ const POOL_GAUGE_INTERVAL: Duration = Duration::from_secs(10);
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    request_timeout: Duration,
     shutdown_timeout: Duration,
 }
 
@@ -32,18 +38,18 @@ impl Application {
     pub async fn build(config: &Config, telemetry: Telemetry) -> anyhow::Result<Application> {
         let dispatch = telemetry.dispatch().clone();
         async {
-            let metrics = ShopMetrics::new(&telemetry);
+            let instruments = Instruments::new(&telemetry);
             let db = Db::connect(
                 &config.database_url,
                 config.db_max_connections,
-                metrics.db_duration.clone(),
+                instruments.db_duration.clone(),
             )
             .await?;
             db.migrate().await?;
             if config.seed {
                 seed::seed_if_empty(&db).await?;
             }
-            Application::with_db(config, telemetry, metrics, db).await
+            Application::with_db(config, telemetry, instruments, db).await
         }
         .with_subscriber(dispatch)
         .await
@@ -53,15 +59,18 @@ impl Application {
     pub async fn with_db(
         config: &Config,
         telemetry: Telemetry,
-        metrics: ShopMetrics,
+        instruments: Instruments,
         db: Db,
     ) -> anyhow::Result<Application> {
         let inventory = match (config.role, &config.inventory_url) {
             (Role::Orders, Some(url)) => InventoryClient::Remote {
-                outbound: Outbound::new(telemetry.clone(), metrics.http_client_duration.clone()),
+                outbound: Outbound::new(
+                    telemetry.clone(),
+                    instruments.http_client_duration.clone(),
+                ),
                 base_url: Arc::from(url.as_str()),
             },
-            _ => InventoryClient::Local(db.clone()),
+            _ => InventoryClient::Local(Inventory::new(db.clone())),
         };
         let listener = TcpListener::bind(config.listen)
             .await
@@ -71,10 +80,12 @@ impl Application {
             state: AppState {
                 db,
                 telemetry,
-                metrics,
+                instruments,
                 inventory,
+                payments: MockProvider,
                 role: config.role,
             },
+            request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
         })
     }
@@ -86,6 +97,7 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
+    /// What the handlers share (the database handle, telemetry, …).
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -101,7 +113,7 @@ impl Application {
             pool_gauge(self.state.clone(), stop_rx)
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
         );
-        let router = http::router(self.state.clone());
+        let router = http::router(self.state.clone(), self.request_timeout);
         let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
         let timeout = self.shutdown_timeout;
         let signal = async move {
@@ -139,10 +151,10 @@ async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
         let idle = pool.num_idle() as f64;
         let size = f64::from(pool.size());
         state
-            .metrics
+            .instruments
             .db_connections
             .set(idle, &[system.clone(), KeyValue::new("state", "idle")]);
-        state.metrics.db_connections.set(
+        state.instruments.db_connections.set(
             (size - idle).max(0.0),
             &[system.clone(), KeyValue::new("state", "used")],
         );

@@ -25,6 +25,7 @@ fn help_documents_every_option_with_its_variable() {
         ("--role", "SHOP_ROLE"),
         ("--inventory-url", "SHOP_INVENTORY_URL"),
         ("--log", "SHOP_LOG"),
+        ("--request-timeout", "SHOP_REQUEST_TIMEOUT"),
     ] {
         assert!(
             help.contains(flag) && help.contains(var),
@@ -53,6 +54,19 @@ fn start_up_errors_are_clear_and_exit_2() {
     let out = shop().args(["--telemetry", "jaeger"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+}
+
+/// The request timeout is a human-readable duration longer than zero.
+#[test]
+fn a_bad_request_timeout_is_a_usage_error() {
+    for (value, says) in [("0s", "longer than zero"), ("soon", "--request-timeout")] {
+        let out = shop().args(["--request-timeout", value]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{value}: {err}");
+    }
+    let out = shop().env("SHOP_REQUEST_TIMEOUT", "0ms").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
 
 /// Choosing a backend that is not compiled in fails before anything starts;

@@ -1,12 +1,18 @@
 //! The one error type of the HTTP API, and the one place it becomes a
-//! response: `{"error": {"code": …, "message": …, "field": …}}`.
+//! response: `{"error": {"code": …, "message": …, "field": …}}`. The
+//! domains' errors (`shop_core::catalog::Error`, …) say nothing about HTTP;
+//! the `From` impls at the end of this file are where each becomes a status
+//! and an error code.
 //!
 //! Bad input is always a 4xx naming the problem; a 5xx means the shop or a
 //! dependency failed, never the caller.
 
+use std::time::Duration;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use shop_core::{Invalid, cart, catalog, inventory, orders, payments};
 use utoipa::ToSchema;
 
 /// Everything a handler can fail with.
@@ -51,6 +57,9 @@ pub enum ApiError {
     /// A dependency (database, another service) is unreachable.
     #[error("{what} is unavailable")]
     Unavailable { what: &'static str },
+    /// The request took longer than the configured request timeout.
+    #[error("the shop did not answer within {}", humantime::format_duration(*.after))]
+    RequestTimeout { after: Duration },
     /// Another service answered with something unusable.
     #[error("{service} failed: {message}")]
     Upstream {
@@ -108,7 +117,9 @@ impl ApiError {
             ApiError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::RequestTimeout { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -127,6 +138,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable { .. } => "service_unavailable",
+            ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Upstream { .. } => "upstream_failed",
             ApiError::Internal(_) => "internal_error",
         }
@@ -167,6 +179,9 @@ impl IntoResponse for ApiError {
             ApiError::Upstream { service, message } => {
                 tracing::error!(peer.service = *service, error = %message, "upstream failure")
             }
+            ApiError::RequestTimeout { after } => {
+                tracing::error!(timeout_ms = after.as_millis() as u64, "request timed out")
+            }
             _ => {}
         }
         let mut response = (status, axum::Json(self.body())).into_response();
@@ -181,7 +196,7 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
-        if crate::db::is_unavailable(&e) {
+        if shop_core::db::is_unavailable(&e) {
             ApiError::Unavailable { what: "database" }
         } else {
             ApiError::Internal(format!("database: {e}"))
@@ -190,3 +205,118 @@ impl From<sqlx::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> ApiError {
+        ApiError::Validation {
+            field: e.field,
+            message: e.message,
+        }
+    }
+}
+
+/// A 409 whose message is the domain error's own.
+fn conflict(code: &'static str, e: &impl ToString, details: Option<serde_json::Value>) -> ApiError {
+    ApiError::Conflict {
+        code,
+        message: e.to_string(),
+        details,
+    }
+}
+
+impl From<catalog::Error> for ApiError {
+    fn from(e: catalog::Error) -> ApiError {
+        use catalog::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::ProductNotFound(id) => ApiError::not_found("product", id),
+            E::CategoryNotFound(id) => ApiError::not_found("category", id),
+            E::Bind(_) => ApiError::Internal(e.to_string()),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<inventory::Error> for ApiError {
+    fn from(e: inventory::Error) -> ApiError {
+        use inventory::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::ProductNotFound(id) => ApiError::not_found("product", id),
+            E::Unavailable { service } => ApiError::Unavailable { what: service },
+            E::Upstream { service, message } => ApiError::Upstream { service, message },
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<cart::Error> for ApiError {
+    fn from(e: cart::Error) -> ApiError {
+        use cart::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::NotFound(id) => ApiError::not_found("cart", id),
+            E::CheckedOut(_) => conflict("cart_checked_out", &e, None),
+            E::ItemNotFound(id) => ApiError::not_found("cart item", id),
+            E::Full => conflict("cart_full", &e, None),
+            E::UnknownProduct(_) => ApiError::Unprocessable {
+                code: "unknown_product",
+                message: e.to_string(),
+                field: Some("product_id".to_owned()),
+            },
+            E::InsufficientStock { message, item } => ApiError::Conflict {
+                code: "insufficient_stock",
+                message,
+                details: Some(serde_json::json!({ "items": [item] })),
+            },
+            E::Inventory(e) => e.into(),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<payments::Declined> for ApiError {
+    fn from(e: payments::Declined) -> ApiError {
+        ApiError::PaymentDeclined(e.reason.to_owned())
+    }
+}
+
+impl From<orders::Error> for ApiError {
+    fn from(e: orders::Error) -> ApiError {
+        use orders::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::CartNotFound(id) => ApiError::not_found("cart", id),
+            E::CartCheckedOut(_) => conflict("cart_checked_out", &e, None),
+            E::CartEmpty => ApiError::Unprocessable {
+                code: "cart_empty",
+                message: e.to_string(),
+                field: Some("cart_id".to_owned()),
+            },
+            E::InsufficientStock { ref shortfalls } => {
+                let details = serde_json::json!({ "items": shortfalls });
+                conflict("insufficient_stock", &e, Some(details))
+            }
+            E::SoldOut {
+                product_id,
+                requested,
+            } => conflict(
+                "insufficient_stock",
+                &e,
+                Some(
+                    serde_json::json!({ "items": [{ "product_id": product_id, "requested": requested }] }),
+                ),
+            ),
+            E::PaymentDeclined(e) => e.into(),
+            E::KeyReused => ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                message: e.to_string(),
+                field: Some(orders::idempotency::IDEMPOTENCY_KEY_FIELD.to_owned()),
+            },
+            E::NotFound(id) => ApiError::not_found("order", id),
+            E::Inventory(e) => e.into(),
+            E::Inconsistent(message) => ApiError::Internal(message),
+            E::Db(e) => e.into(),
+        }
+    }
+}

@@ -4,14 +4,35 @@
 
 use std::time::{Duration, Instant};
 
-use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
+use shop_core::db::Db;
+use telemetry_api::Telemetry;
 use utoipa::ToSchema;
 
-use super::AppState;
+use crate::config::Role;
 
+/// What the health check (and the landing page) looks at.
+#[derive(Clone)]
+pub struct HealthState {
+    pub db: Db,
+    pub telemetry: Telemetry,
+    pub role: Role,
+}
+
+/// `GET /api/health`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    HealthState: FromRef<S>,
+{
+    Router::new().route("/api/health", get(health))
+}
+
+/// The health check's answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` or `unavailable`.
@@ -24,6 +45,7 @@ pub struct Health {
     pub database: DatabaseHealth,
 }
 
+/// The database part of the answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DatabaseHealth {
     /// `ok` or `unavailable`.
@@ -40,17 +62,9 @@ pub struct DatabaseHealth {
         (status = 200, description = "Healthy", body = Health),
         (status = 503, description = "The database is unreachable", body = Health),
     ))]
-pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    const PING: &str = "SELECT 1";
+pub async fn health(State(state): State<HealthState>) -> (StatusCode, Json<Health>) {
     let start = Instant::now();
-    let result = tokio::time::timeout(
-        Duration::from_secs(2),
-        state.db.traced(
-            PING,
-            sqlx::query_scalar::<_, i64>(PING).fetch_one(state.db.pool()),
-        ),
-    )
-    .await;
+    let result = tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await;
     let error = match result {
         Ok(Ok(_)) => None,
         Ok(Err(e)) => Some(e.to_string()),

@@ -1,5 +1,11 @@
-//! The HTTP API: one module per resource, one error type, one middleware
-//! that observes every request.
+//! The HTTP API: one module per resource, each with its own `router()`; this
+//! module only assembles them for the process's role and wraps them in the
+//! layers every request goes through.
+//!
+//! Handlers are thin: they parse the wire (the request types and the
+//! OpenAPI annotations live here, beside the routes), convert to the core's
+//! validated types, call `shop_core`, and turn the result or the domain
+//! error into a response ([`error`]).
 
 pub mod carts;
 pub mod catalog;
@@ -7,72 +13,114 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod inventory;
+pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
-pub mod telemetry;
+pub mod timeout;
+
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{FromRef, State};
 use axum::http::{Method, Uri};
-use axum::routing::{get, patch, post};
+use axum::response::Html;
+use axum::routing::get;
+use shop_core::cart::Carts;
+use shop_core::catalog::Catalog;
+use shop_core::db::Db;
+use shop_core::instruments::Instruments;
+use shop_core::inventory::{Inventory, InventoryClient};
+use shop_core::orders::Orders;
+use shop_core::payments::MockProvider;
 use telemetry_api::Telemetry;
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::clients::InventoryClient;
 use crate::config::Role;
-use crate::db::Db;
-use crate::telemetry::ShopMetrics;
 use error::ApiError;
 
-/// What every handler can reach. Cheap to clone (all handles).
-#[derive(Clone)]
+/// Everything the process's parts share. Cheap to clone (all handles).
+/// Each part takes only what it needs, through [`FromRef`]: the catalog a
+/// [`Catalog`], the cart a [`Carts`], checkout an [`Orders`], the lab
+/// endpoints the [`Telemetry`] handle, and so on.
+#[derive(Clone, FromRef)]
 pub struct AppState {
     pub db: Db,
     pub telemetry: Telemetry,
-    pub metrics: ShopMetrics,
+    pub instruments: Instruments,
     pub inventory: InventoryClient,
+    pub payments: MockProvider,
     pub role: Role,
 }
 
-/// The routes this process serves for its role, wrapped in the
-/// observability middleware.
-pub fn router(state: AppState) -> Router {
+impl FromRef<AppState> for Catalog {
+    fn from_ref(s: &AppState) -> Catalog {
+        Catalog::new(s.db.clone(), s.instruments.clone())
+    }
+}
+
+impl FromRef<AppState> for Carts {
+    fn from_ref(s: &AppState) -> Carts {
+        Carts::new(s.db.clone(), s.inventory.clone(), s.instruments.clone())
+    }
+}
+
+impl FromRef<AppState> for Orders {
+    fn from_ref(s: &AppState) -> Orders {
+        Orders::new(
+            s.db.clone(),
+            s.inventory.clone(),
+            s.payments,
+            s.instruments.clone(),
+        )
+    }
+}
+
+impl FromRef<AppState> for Inventory {
+    fn from_ref(s: &AppState) -> Inventory {
+        Inventory::new(s.db.clone())
+    }
+}
+
+impl FromRef<AppState> for health::HealthState {
+    fn from_ref(s: &AppState) -> health::HealthState {
+        health::HealthState {
+            db: s.db.clone(),
+            telemetry: s.telemetry.clone(),
+            role: s.role,
+        }
+    }
+}
+
+impl FromRef<AppState> for observe::ObserveState {
+    fn from_ref(s: &AppState) -> observe::ObserveState {
+        observe::ObserveState {
+            telemetry: s.telemetry.clone(),
+            instruments: s.instruments.clone(),
+        }
+    }
+}
+
+/// The routes this process serves for its role, wrapped in the layers:
+/// the request timeout, the panic catcher and the observing middleware.
+pub fn router(state: AppState, request_timeout: Duration) -> Router {
     let role = state.role;
     let mut api = Router::new()
-        .route("/api/health", get(health::health))
-        .route("/api/openapi.json", get(openapi::document))
-        .route("/api/telemetry/stats", get(telemetry::stats))
-        .route("/api/telemetry/flush", post(telemetry::flush));
+        .merge(health::router())
+        .merge(openapi::router())
+        .merge(lab::router());
     if role.serves_catalog() {
-        api = api
-            .route("/api/products", get(catalog::list_products))
-            .route("/api/products/search", get(catalog::search_products))
-            .route("/api/products/{id}", get(catalog::get_product))
-            .route("/api/categories", get(catalog::list_categories))
-            .route(
-                "/api/categories/{id}/products",
-                get(catalog::category_products),
-            );
+        api = api.merge(catalog::router());
     }
     if role.serves_orders() {
-        api = api
-            .route("/api/carts", post(carts::create_cart))
-            .route("/api/carts/{id}", get(carts::get_cart))
-            .route("/api/carts/{id}/items", post(carts::add_item))
-            .route(
-                "/api/carts/{id}/items/{item_id}",
-                patch(carts::update_item).delete(carts::remove_item),
-            )
-            .route("/api/orders", post(orders::create_order))
-            .route("/api/orders/{id}", get(orders::get_order));
+        api = api.merge(carts::router()).merge(orders::router());
     }
     if role.serves_inventory() {
-        api = api
-            .route("/api/inventory/check", post(inventory::check))
-            .route("/api/inventory/{product_id}", get(inventory::get_level));
+        api = api.merge(inventory::router());
     }
     let dispatch = state.telemetry.dispatch().clone();
-    api.route("/", get(home))
+    let api = api
+        .route("/", get(home))
         .fallback(route_not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Innermost first: a panic is a bug, but it must still end as a JSON
@@ -83,9 +131,12 @@ pub fn router(state: AppState) -> Router {
                     "handler panicked".to_owned(),
                 ))
             },
-        ))
+        ));
+    // Inside the observing middleware, so a timed-out request is still one
+    // span, one access-log line and one 503 in the metrics.
+    timeout::apply(api, request_timeout)
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            observe::ObserveState::from_ref(&state),
             observe::observe,
         ))
         .layer(axum::middleware::from_fn(move |req, next| {
@@ -109,10 +160,8 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// A landing page for people who open the shop in a browser.
-async fn home(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> axum::response::Html<String> {
-    axum::response::Html(format!(
+async fn home(State(state): State<health::HealthState>) -> Html<String> {
+    Html(format!(
         include_str!("home.html"),
         service = state.telemetry.resource().service_name,
         role = state.role.as_str(),

@@ -12,12 +12,19 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Version};
 use axum::middleware::Next;
 use axum::response::Response;
+use shop_core::instruments::Instruments;
 use telemetry_api::trace::{span_context, with_remote_parent};
-use telemetry_api::{KeyValue, Value, semconv};
+use telemetry_api::{KeyValue, SpanContext, Telemetry, Value, semconv};
 use tracing::instrument::WithSubscriber;
 use tracing::{Dispatch, Instrument, field::Empty};
 
-use super::AppState;
+/// What the middleware needs: the telemetry handle (propagation, trace id
+/// format) and the HTTP instruments.
+#[derive(Clone)]
+pub struct ObserveState {
+    pub telemetry: Telemetry,
+    pub instruments: Instruments,
+}
 
 /// Header carrying the request id (accepted from the caller when well-formed).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -31,7 +38,8 @@ pub async fn with_dispatch(dispatch: Dispatch, req: Request, next: Next) -> Resp
     next.run(req).with_subscriber(dispatch).await
 }
 
-pub async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// Observes one request: server span, RED metrics, access log, id headers.
+pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = method_name(req.method());
     let route = req
@@ -39,7 +47,7 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         .get::<MatchedPath>()
         .map(|m| intern(m.as_str()));
     let request_id = request_id(req.headers());
-    let parent = state.telemetry.propagator().extract(req.headers());
+    let parent = caller_context(&state.telemetry, req.headers());
     let client = client_address(&req);
     let uri = req.uri();
 
@@ -90,13 +98,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
             Value::I64(i64::from(code)),
         ),
     ];
-    state.metrics.http_requests.add(1, &attributes);
+    state.instruments.http_requests.add(1, &attributes);
     state
-        .metrics
+        .instruments
         .http_duration
         .record(elapsed.as_secs_f64(), &attributes);
     if status.is_server_error() {
-        state.metrics.http_errors.add(1, &attributes);
+        state.instruments.http_errors.add(1, &attributes);
     }
 
     // The access log line, at a level that says how it went (O-LOG-02).
@@ -137,6 +145,13 @@ pub async fn observe(State(state): State<AppState>, req: Request, next: Next) ->
         headers.insert(TRACE_ID_HEADER, v);
     }
     response
+}
+
+/// The trace context the caller sent in its headers, if any: the server
+/// span continues that trace. Kept apart so a change to the contract's
+/// remote-context type touches only this function and its one caller.
+fn caller_context(telemetry: &Telemetry, headers: &HeaderMap) -> Option<SpanContext> {
+    telemetry.propagator().extract(headers)
 }
 
 /// The caller's request id when it is a sane token (1–128 of

@@ -2,10 +2,16 @@
 //! handlers' annotations and the types' derives (utoipa), so it cannot drift
 //! from the code.
 
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use utoipa::OpenApi;
 
-use super::{carts, catalog, error, health, inventory, orders, telemetry};
+use super::{carts, catalog, error, health, inventory, lab, orders};
+
+/// `GET /api/openapi.json`.
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    Router::new().route("/api/openapi.json", get(document))
+}
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,8 +36,8 @@ use super::{carts, catalog, error, health, inventory, orders, telemetry};
         orders::get_order,
         inventory::check,
         inventory::get_level,
-        telemetry::stats,
-        telemetry::flush,
+        lab::stats,
+        lab::flush,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     tags(
@@ -43,6 +49,7 @@ use super::{carts, catalog, error, health, inventory, orders, telemetry};
         (name = "telemetry", description = "Lab endpoints: export statistics and flush"),
     )
 )]
+/// The OpenAPI description of every route.
 pub struct ApiDoc;
 
 /// The OpenAPI document.

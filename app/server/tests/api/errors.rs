@@ -4,6 +4,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestRunner};
 
+use std::time::Duration;
+
 use crate::db_tests;
 use crate::support::*;
 
@@ -36,6 +38,27 @@ db_tests! {
         // Nothing was added by any of these.
         assert_eq!(app.get_json(&format!("/api/carts/{cart}"), 200).await["item_count"], 0);
     }
+}
+
+/// A request that outlives `--request-timeout` is answered with the JSON
+/// 503 `request_timeout`, and the shop serves on. Deterministic: the test
+/// holds SQLite's write lock, so creating a cart cannot finish until the
+/// test lets go, long after the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_timeout_gets_a_json_503() {
+    let mut opts = Spawn::new(DbKind::Sqlite);
+    opts.request_timeout = Duration::from_millis(300);
+    let app = spawn_with(opts).await;
+    let lock = app.db.begin_write().await.unwrap();
+    let r = app.client.post(app.url("/api/carts")).send().await.unwrap();
+    assert!(r.headers().contains_key("retry-after"));
+    let body = expect_error(r, 503, "request_timeout", None).await;
+    assert_eq!(
+        body["error"]["message"],
+        "the shop did not answer within 300ms"
+    );
+    drop(lock);
+    app.get_json("/api/categories", 200).await;
 }
 
 /// Random paths, query strings and bodies against every route never get a

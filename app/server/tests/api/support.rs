@@ -7,9 +7,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use shop::config::{Config, Role, TelemetryChoice};
-use shop::db::Db;
+use shop::config::{Config, Role};
 use shop::startup::Application;
+use shop::startup::backend::TelemetryChoice;
+use shop_core::db::Db;
 use telemetry_api::recording::{self, Recorder};
 use telemetry_api::{Resource, SpanKind, SpanRecord, TraceId};
 
@@ -40,6 +41,8 @@ pub struct Spawn {
     pub service_name: Option<String>,
     /// Reuse another app's database (split services share one): see [`TestApp::shared_database`].
     pub database: Option<Arc<DbGuard>>,
+    /// `--request-timeout` (default 30 s).
+    pub request_timeout: Duration,
 }
 
 impl Spawn {
@@ -50,6 +53,7 @@ impl Spawn {
             inventory_url: None,
             service_name: None,
             database: None,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -80,6 +84,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         log: "info".to_owned(),
         stdout_logs: std::env::var_os("SHOP_TEST_LOG").is_some(),
         seed: true,
+        request_timeout: opts.request_timeout,
         shutdown_timeout: Duration::from_secs(5),
     };
     let (backend, recorder) = recording::backend();

@@ -1,12 +1,10 @@
-//! Calls to other services of the shop (split-service mode): an HTTP client
-//! that opens a client span, injects the trace context into the request
-//! headers, and records `http.client.request.duration` — and the inventory
-//! client built on it.
+//! The instrumented HTTP client for service-to-service calls (split mode):
+//! each call is a client span whose context travels in the request headers,
+//! and its duration is recorded in `http.client.request.duration`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderMap;
+use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use telemetry_api::metrics::Histogram;
@@ -14,11 +12,9 @@ use telemetry_api::trace::span_context;
 use telemetry_api::{KeyValue, Telemetry, Value, semconv};
 use tracing::{Instrument, field::Empty};
 
-use crate::db::Db;
-use crate::http::error::ApiError;
-use crate::http::inventory::{self, Availability, StockRequest};
+use super::Error;
 
-/// An instrumented HTTP client for service-to-service calls.
+/// An instrumented HTTP client for service-to-service calls. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbound {
     http: reqwest::Client,
@@ -27,6 +23,8 @@ pub struct Outbound {
 }
 
 impl Outbound {
+    /// A client whose calls propagate `telemetry`'s trace context and record
+    /// into `duration`.
     pub fn new(telemetry: Telemetry, duration: Histogram) -> Outbound {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
@@ -50,7 +48,7 @@ impl Outbound {
         base_url: &str,
         path: &'static str,
         body: &B,
-    ) -> Result<R, ApiError> {
+    ) -> Result<R, Error> {
         let url = format!("{base_url}{path}");
         let (host, port) = host_and_port(&url);
         let span = tracing::info_span!(
@@ -65,11 +63,7 @@ impl Outbound {
             http.response.status_code = Empty,
             error.type = Empty,
         );
-        // The callee continues this trace with the client span as parent.
-        let mut headers = HeaderMap::new();
-        if let Some(ctx) = span_context(&span) {
-            self.telemetry.propagator().inject(&ctx, &mut headers);
-        }
+        let headers = self.trace_headers(&span);
         let start = Instant::now();
         let result = self
             .http
@@ -99,14 +93,14 @@ impl Outbound {
                         .await
                         .map_err(|e| {
                             span.record(semconv::ERROR_TYPE, "invalid_response");
-                            ApiError::Upstream {
+                            Error::Upstream {
                                 service: peer,
                                 message: format!("unreadable answer: {e}"),
                             }
                         })
                 } else {
                     span.record(semconv::ERROR_TYPE, status.as_str());
-                    Err(ApiError::Upstream {
+                    Err(Error::Upstream {
                         service: peer,
                         message: format!("answered {status}"),
                     })
@@ -123,14 +117,27 @@ impl Outbound {
                 span.in_scope(
                     || tracing::warn!(error = %e, peer.service = peer, "service call failed"),
                 );
-                Err(ApiError::Unavailable { what: peer })
+                Err(Error::Unavailable { service: peer })
             }
         };
         self.duration.record(start.elapsed().as_secs_f64(), &attrs);
         outcome
     }
+
+    /// The propagation headers that make the callee continue this trace
+    /// with the client `span` as its parent (empty when the span is not
+    /// recorded). Kept apart so a change to the contract's context types
+    /// touches only this function.
+    fn trace_headers(&self, span: &tracing::Span) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(ctx) = span_context(span) {
+            self.telemetry.propagator().inject(&ctx, &mut headers);
+        }
+        headers
+    }
 }
 
+/// The host and port of `url` (the scheme's default port when none is given).
 fn host_and_port(url: &str) -> (String, i64) {
     let https = url.starts_with("https://");
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -143,43 +150,23 @@ fn host_and_port(url: &str) -> (String, i64) {
     }
 }
 
-/// How the orders part of the shop reaches inventory: in-process when one
-/// process serves everything, over HTTP when the services are split.
-#[derive(Clone)]
-pub enum InventoryClient {
-    Local(Db),
-    Remote {
-        outbound: Outbound,
-        base_url: Arc<str>,
-    },
-}
+#[cfg(test)]
+mod tests {
+    use super::host_and_port;
 
-impl InventoryClient {
-    /// Whether the stock on hand covers every requested quantity.
-    pub async fn check(&self, items: &[StockRequest]) -> Result<Availability, ApiError> {
-        match self {
-            InventoryClient::Local(db) => {
-                inventory::check_availability(db, items)
-                    .instrument(tracing::info_span!(
-                        "inventory.check",
-                        span.kind = "internal"
-                    ))
-                    .await
-            }
-            InventoryClient::Remote { outbound, base_url } => {
-                #[derive(Serialize)]
-                struct Body<'a> {
-                    items: &'a [StockRequest],
-                }
-                outbound
-                    .post_json(
-                        "shop-inventory",
-                        base_url,
-                        "/api/inventory/check",
-                        &Body { items },
-                    )
-                    .await
-            }
-        }
+    #[test]
+    fn host_and_port_with_and_without_a_port() {
+        assert_eq!(
+            host_and_port("http://127.0.0.1:8083/api/inventory/check"),
+            ("127.0.0.1".to_owned(), 8083)
+        );
+        assert_eq!(
+            host_and_port("http://inventory/x"),
+            ("inventory".to_owned(), 80)
+        );
+        assert_eq!(
+            host_and_port("https://inventory"),
+            ("inventory".to_owned(), 443)
+        );
     }
 }

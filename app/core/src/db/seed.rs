@@ -4,7 +4,8 @@
 //! database — SQLite or MySQL, on any machine — gets the same catalog with
 //! the same ids, which the experiments and tests rely on.
 
-use super::{Db, now_millis};
+use super::Db;
+use crate::time::now_millis;
 
 /// A top-level category (department) and its sub-categories.
 struct Department {

@@ -3,15 +3,27 @@
 
 use std::time::Duration;
 
-use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use serde::Serialize;
-use telemetry_api::ExportStats;
+use telemetry_api::{ExportStats, Telemetry};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 
+/// `GET /api/telemetry/stats`, `POST /api/telemetry/flush`.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Telemetry: FromRef<S>,
+{
+    Router::new()
+        .route("/api/telemetry/stats", get(stats))
+        .route("/api/telemetry/flush", post(flush))
+}
+
+/// The backend and its export counters.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TelemetryStats {
     pub backend: &'static str,
@@ -24,12 +36,12 @@ pub struct TelemetryStats {
 
 /// Export statistics of the telemetry backend.
 #[utoipa::path(get, path = "/api/telemetry/stats", tag = "telemetry", responses((status = 200, body = TelemetryStats)))]
-pub async fn stats(State(state): State<AppState>) -> Json<TelemetryStats> {
+pub async fn stats(State(telemetry): State<Telemetry>) -> Json<TelemetryStats> {
     Json(TelemetryStats {
-        backend: state.telemetry.backend_name(),
-        service: state.telemetry.resource().service_name.clone(),
-        sampler: state.telemetry.sampler_description().to_owned(),
-        export: state.telemetry.stats(),
+        backend: telemetry.backend_name(),
+        service: telemetry.resource().service_name.clone(),
+        sampler: telemetry.sampler_description().to_owned(),
+        export: telemetry.stats(),
     })
 }
 
@@ -39,9 +51,8 @@ pub async fn stats(State(state): State<AppState>) -> Json<TelemetryStats> {
         (status = 200, body = TelemetryStats),
         (status = 503, description = "The flush did not complete", body = super::error::ErrorBody),
     ))]
-pub async fn flush(State(state): State<AppState>) -> ApiResult<Json<TelemetryStats>> {
-    state
-        .telemetry
+pub async fn flush(State(telemetry): State<Telemetry>) -> ApiResult<Json<TelemetryStats>> {
+    telemetry
         .flush(Duration::from_secs(10))
         .await
         .map_err(|e| {
@@ -50,5 +61,5 @@ pub async fn flush(State(state): State<AppState>) -> ApiResult<Json<TelemetrySta
                 what: "telemetry sink",
             }
         })?;
-    Ok(stats(State(state)).await)
+    Ok(stats(State(telemetry)).await)
 }

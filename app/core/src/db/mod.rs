@@ -5,7 +5,7 @@
 //! sqlx's `Any` driver: both use `?` placeholders, and the schema sticks to
 //! types both map the same way (BIGINT, VARCHAR, TEXT, DOUBLE; money in integer
 //! cents, times in epoch milliseconds). Only the DDL differs, so each has its
-//! own migrations directory.
+//! own migrations directory (`app/core/migrations/{sqlite,mysql}`).
 
 pub mod seed;
 pub mod statement;
@@ -36,6 +36,7 @@ pub enum DbSystem {
 }
 
 impl DbSystem {
+    /// The `db.system.name` value.
     pub fn as_str(self) -> &'static str {
         match self {
             DbSystem::Sqlite => "sqlite",
@@ -44,6 +45,7 @@ impl DbSystem {
         }
     }
 
+    /// SQLite needs a few statements of its own (upserts, `BEGIN IMMEDIATE`).
     pub fn is_sqlite(self) -> bool {
         self == DbSystem::Sqlite
     }
@@ -152,12 +154,26 @@ impl Db {
         Ok(())
     }
 
+    /// The connection pool, for running queries (through [`Db::traced`]).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
+    /// The engine behind the pool.
     pub fn system(&self) -> DbSystem {
         self.system
+    }
+
+    /// A round trip to the database (`SELECT 1`), as a traced statement:
+    /// the health check's question "can the database answer?".
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        const PING: &str = "SELECT 1";
+        self.traced(
+            PING,
+            sqlx::query_scalar::<_, i64>(PING).fetch_one(&self.pool),
+        )
+        .await
+        .map(drop)
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once
@@ -336,12 +352,4 @@ fn sqlite_path(url: &str) -> Option<String> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
-}
-
-/// Milliseconds since the Unix epoch (how the schema stores times).
-pub fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }

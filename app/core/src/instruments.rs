@@ -1,0 +1,100 @@
+//! The shop's metric instruments, created once at start-up and shared by
+//! every part that measures something: the HTTP middleware (requests,
+//! errors, durations), the database and service-to-service clients, and the
+//! domains' business counters (views, cart additions, orders, revenue).
+//!
+//! Instruments come from the `telemetry_api` meter, so whichever backend is
+//! running receives them; the names are the contract's (`semconv::metrics`).
+
+use telemetry_api::metrics::{Counter, Gauge, Histogram};
+use telemetry_api::semconv::{self, metrics as names};
+use telemetry_api::{Telemetry, Unit};
+
+/// The shop's metric instruments, created once at start-up (O-METRIC-01/03
+/// and the business metrics).
+#[derive(Clone)]
+pub struct Instruments {
+    /// `http.server.requests`: inbound requests by route, method, status.
+    pub http_requests: Counter,
+    /// `http.server.errors`: requests answered with a 5xx.
+    pub http_errors: Counter,
+    /// `http.server.request.duration`, seconds.
+    pub http_duration: Histogram,
+    /// `http.client.request.duration`: service-to-service calls, seconds.
+    pub http_client_duration: Histogram,
+    /// `db.client.operation.duration`: one per statement, seconds.
+    pub db_duration: Histogram,
+    /// `db.client.connection.count`: pool connections by state.
+    pub db_connections: Gauge,
+    /// `shop.product.views`: product detail views.
+    pub product_views: Counter,
+    /// `shop.cart.additions`: units added to carts.
+    pub cart_additions: Counter,
+    /// `shop.orders`: checkout attempts by outcome.
+    pub orders: Counter,
+    /// `shop.revenue`: cents of placed orders.
+    pub revenue: Counter,
+}
+
+impl Instruments {
+    /// Creates every instrument on `telemetry`'s meter.
+    pub fn new(telemetry: &Telemetry) -> Instruments {
+        let m = telemetry.meter();
+        let buckets = Some(semconv::DURATION_BUCKETS_SECONDS);
+        Instruments {
+            http_requests: m.counter(
+                names::HTTP_SERVER_REQUESTS,
+                Unit::count("{request}"),
+                "Inbound HTTP requests.",
+            ),
+            http_errors: m.counter(
+                names::HTTP_SERVER_ERRORS,
+                Unit::count("{error}"),
+                "Inbound HTTP requests answered with a 5xx status.",
+            ),
+            http_duration: m.histogram(
+                names::HTTP_SERVER_REQUEST_DURATION,
+                Unit::SECONDS,
+                "Duration of inbound HTTP requests.",
+                buckets,
+            ),
+            http_client_duration: m.histogram(
+                names::HTTP_CLIENT_REQUEST_DURATION,
+                Unit::SECONDS,
+                "Duration of outbound service-to-service HTTP calls.",
+                buckets,
+            ),
+            db_duration: m.histogram(
+                names::DB_CLIENT_OPERATION_DURATION,
+                Unit::SECONDS,
+                "Duration of database operations.",
+                buckets,
+            ),
+            db_connections: m.gauge(
+                names::DB_CLIENT_CONNECTION_COUNT,
+                Unit::count("{connection}"),
+                "Database pool connections by state.",
+            ),
+            product_views: m.counter(
+                names::SHOP_PRODUCT_VIEWS,
+                Unit::count("{view}"),
+                "Product detail views.",
+            ),
+            cart_additions: m.counter(
+                names::SHOP_CART_ADDITIONS,
+                Unit::count("{item}"),
+                "Units added to carts.",
+            ),
+            orders: m.counter(
+                names::SHOP_ORDERS,
+                Unit::count("{order}"),
+                "Checkout attempts by outcome.",
+            ),
+            revenue: m.counter(
+                names::SHOP_REVENUE,
+                Unit::count("{cent}"),
+                "Revenue of placed orders, in cents.",
+            ),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The shop's domain core: what the shop knows and does, with no HTTP
+//! framework in it, so the HTTP server, a worker or a Lambda function can
+//! all reuse it. Instrumented once against `telemetry-api` (spans through
+//! `tracing`, metrics through [`instruments::Instruments`]).
+//!
+//! Each domain is a module with its model, its rules (validated types:
+//! parse, don't validate) and its data access, and its own error enum with
+//! no HTTP status in it; the server maps those errors to responses in one
+//! place.
+//!
+//! Map of the crate:
+//! - [`catalog`]: products, categories, listings and search;
+//! - [`cart`]: the server-side cart;
+//! - [`orders`]: checkout (with [`orders::idempotency`]) and orders;
+//! - [`inventory`]: stock levels, availability checks, and the client the
+//!   cart and checkout use to ask inventory (in-process or over HTTP);
+//! - [`payments`]: the mock payment provider and card tokens;
+//! - [`email`]: email addresses;
+//! - [`validation`]: the shape of a broken rule ([`Invalid`]);
+//! - [`db`]: the pool, migrations (`app/core/migrations`), seed data, and
+//!   a client span per statement;
+//! - [`instruments`]: the shop's metric instruments;
+//! - [`time`]: how times are stored and shown.
+//!
+//! Room reserved for the domains still to come, each a module like the
+//! ones above: `accounts` (passwords, sessions, addresses, social login),
+//! `admin` (roles, MFA, reports, batch jobs), `notifications` (the
+//! transactional outbox and its consumers) and `audit` (the hash-chained
+//! audit log).
+
+pub mod cart;
+pub mod catalog;
+pub mod db;
+pub mod email;
+pub mod instruments;
+pub mod inventory;
+pub mod orders;
+pub mod payments;
+pub mod time;
+pub mod validation;
+
+pub use validation::Invalid;

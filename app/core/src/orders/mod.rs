@@ -1,0 +1,277 @@
+//! Checkout and orders (C-SHOP-02): an order is placed from a cart, once per
+//! idempotency key. Stock is decremented in the same database transaction
+//! that writes the order, with a conditional update, so concurrent buyers
+//! can never oversell.
+//!
+//! - [`model`]: the order, its lines, the address as written;
+//! - [`address`], [`checkout`]: the rules of a checkout request;
+//! - [`idempotency`]: keys, request fingerprints, replays;
+//! - [`store`]: the SQL (the order's transaction);
+//! - [`Orders`]: the operations.
+//!
+//! Room to grow: coupons, the status machine and returns get modules here.
+
+pub mod address;
+pub mod checkout;
+pub mod id;
+pub mod idempotency;
+pub mod model;
+pub mod store;
+
+use std::time::Duration;
+
+use telemetry_api::{KeyValue, semconv};
+
+use crate::cart::{self, CartId};
+use crate::db::{self, Db};
+use crate::instruments::Instruments;
+use crate::inventory::{self, InventoryClient, ItemAvailability, StockCheck, StockRequest};
+use crate::payments::{Declined, MockProvider};
+use crate::validation::Invalid;
+
+pub use address::{CountryCode, PostalCode, ShippingAddress};
+pub use checkout::Checkout;
+pub use id::OrderId;
+pub use idempotency::IdempotencyKey;
+pub use model::{Address, Order, OrderItem};
+
+/// The status of a paid order awaiting shipment.
+pub const STATUS_CONFIRMED: &str = "confirmed";
+/// How often a checkout transaction that hit a lock conflict is tried.
+const MAX_ATTEMPTS: u32 = 4;
+
+/// Why a checkout or an order lookup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An input broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("cart {0} not found")]
+    CartNotFound(CartId),
+    /// Another checkout placed an order from this cart.
+    #[error("cart {0} has already been checked out")]
+    CartCheckedOut(String),
+    #[error("the cart has no items")]
+    CartEmpty,
+    /// Inventory's answer before the transaction: these items are short.
+    #[error("some items are not in stock in the quantity ordered")]
+    InsufficientStock { shortfalls: Vec<ItemAvailability> },
+    /// The transaction's conditional update: someone bought the last units.
+    #[error("product {product_id} sold out while checking out")]
+    SoldOut { product_id: i64, requested: i64 },
+    #[error(transparent)]
+    PaymentDeclined(#[from] Declined),
+    /// The key was used before, for a different request.
+    #[error("this Idempotency-Key was already used for a different request")]
+    KeyReused,
+    #[error("order {0} not found")]
+    NotFound(OrderId),
+    /// Inventory could not answer.
+    #[error(transparent)]
+    Inventory(#[from] inventory::Error),
+    /// The database contradicts itself (a bug or a concurrent delete).
+    #[error("{0}")]
+    Inconsistent(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// How a checkout ended well.
+#[derive(Debug)]
+pub enum Placed {
+    /// A new order.
+    Created(Order),
+    /// The order an earlier request with the same key and body created.
+    Replayed(Order),
+}
+
+/// The orders' operations. Cheap to clone (handles only).
+#[derive(Clone)]
+pub struct Orders {
+    db: Db,
+    inventory: InventoryClient,
+    payments: MockProvider,
+    instruments: Instruments,
+}
+
+impl Orders {
+    /// Checkout on `db`, asking `inventory` and charging through `payments`.
+    pub fn new(
+        db: Db,
+        inventory: InventoryClient,
+        payments: MockProvider,
+        instruments: Instruments,
+    ) -> Orders {
+        Orders {
+            db,
+            inventory,
+            payments,
+            instruments,
+        }
+    }
+
+    /// Places an order from the checkout's cart, once per `key`: check
+    /// stock, authorize the payment, then write the order, decrement stock
+    /// and close the cart in one transaction. Records the outcome on the
+    /// current span and in `shop.orders`.
+    pub async fn place(&self, key: &IdempotencyKey, checkout: &Checkout) -> Result<Placed, Error> {
+        let span = tracing::Span::current();
+        let hash = idempotency::fingerprint(checkout);
+
+        if let Some((order_id, stored_hash)) = idempotency::find(&self.db, key).await? {
+            span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
+            return self.replay(&order_id, &stored_hash, &hash).await;
+        }
+
+        let cart = cart::store::load(&self.db, &checkout.cart_id)
+            .await?
+            .ok_or_else(|| Error::CartNotFound(checkout.cart_id.clone()))?;
+        if !cart.is_open() {
+            return self.closed_cart(key, &hash, &cart.id).await;
+        }
+        if cart.items.is_empty() {
+            return Err(Error::CartEmpty);
+        }
+
+        // Ask inventory first: a fast, friendly refusal with every short item.
+        // The conditional update in `store::place` is what actually prevents
+        // overselling.
+        let requests: Vec<StockRequest> = cart
+            .items
+            .iter()
+            .map(|i| StockRequest {
+                product_id: i.product_id,
+                quantity: i.quantity,
+            })
+            .collect();
+        let availability = self.inventory.check(&StockCheck::parse(requests)?).await?;
+        if !availability.available {
+            self.record_outcome("out_of_stock");
+            return Err(Error::InsufficientStock {
+                shortfalls: availability.shortfalls().into_iter().cloned().collect(),
+            });
+        }
+
+        let shipping_cents = checkout::shipping_cents(cart.subtotal_cents);
+        let total = cart.subtotal_cents + shipping_cents;
+        let payment_reference = match self.payments.authorize(&checkout.payment_token, total) {
+            Ok(r) => r,
+            Err(e) => {
+                self.record_outcome("payment_declined");
+                return Err(e.into());
+            }
+        };
+
+        let order_id = OrderId::random();
+        let address = Address::from(&checkout.shipping_address);
+        let new_order = store::NewOrder {
+            id: order_id.as_str(),
+            key: key.as_str(),
+            hash: &hash,
+            email: checkout.email.as_str(),
+            address: &address,
+            cart: &cart,
+            shipping_cents,
+            payment_reference: &payment_reference,
+        };
+        let mut attempt = 0;
+        let low_stock = loop {
+            attempt += 1;
+            match store::place(&self.db, &new_order).await {
+                Ok(low) => break low,
+                Err(store::PlaceError::Db(e)) if db::is_transient(&e) && attempt < MAX_ATTEMPTS => {
+                    tracing::warn!(attempt, error = %e, "checkout transaction conflicted; retrying");
+                    tokio::time::sleep(Duration::from_millis(5 << attempt)).await;
+                }
+                Err(store::PlaceError::Db(e)) => return Err(e.into()),
+                Err(store::PlaceError::DuplicateKey) => {
+                    // A concurrent request with the same key won the race.
+                    let (id, stored) =
+                        idempotency::find(&self.db, key).await?.ok_or_else(|| {
+                            Error::Inconsistent(
+                                "duplicate idempotency key without an order".to_owned(),
+                            )
+                        })?;
+                    return self.replay(&id, &stored, &hash).await;
+                }
+                Err(store::PlaceError::OutOfStock {
+                    product_id,
+                    requested,
+                }) => {
+                    self.record_outcome("out_of_stock");
+                    return Err(Error::SoldOut {
+                        product_id,
+                        requested,
+                    });
+                }
+                Err(store::PlaceError::CartNotOpen) => {
+                    return self.closed_cart(key, &hash, &cart.id).await;
+                }
+            }
+        };
+
+        span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
+        span.record(semconv::SHOP_ORDER_STATUS, STATUS_CONFIRMED);
+        self.record_outcome("placed");
+        self.instruments.revenue.add(
+            total as u64,
+            &[KeyValue::new(semconv::SHOP_CURRENCY, cart.currency.clone())],
+        );
+        tracing::info!(
+            shop.order.id = %order_id,
+            total_cents = total,
+            items = cart.item_count,
+            "order placed"
+        );
+        for (product_id, left) in low_stock {
+            tracing::warn!(shop.product.id = product_id, quantity = left, "low stock");
+        }
+        self.load(order_id.as_str()).await.map(Placed::Created)
+    }
+
+    /// An order and its lines.
+    pub async fn get(&self, id: &OrderId) -> Result<Order, Error> {
+        store::load(&self.db, id.as_str())
+            .await?
+            .ok_or_else(|| Error::NotFound(id.clone()))
+    }
+
+    /// The cart is closed: by a concurrent retry of this very request (then
+    /// answer with its order), or by another checkout (then refuse).
+    async fn closed_cart(
+        &self,
+        key: &IdempotencyKey,
+        hash: &str,
+        cart_id: &str,
+    ) -> Result<Placed, Error> {
+        match idempotency::find(&self.db, key).await? {
+            Some((order_id, stored_hash)) => self.replay(&order_id, &stored_hash, hash).await,
+            None => Err(Error::CartCheckedOut(cart_id.to_owned())),
+        }
+    }
+
+    /// Answers a retried request with the order its key created, or refuses
+    /// a key reused for a different request.
+    async fn replay(&self, order_id: &str, stored_hash: &str, hash: &str) -> Result<Placed, Error> {
+        if stored_hash != hash {
+            return Err(Error::KeyReused);
+        }
+        let order = self.load(order_id).await?;
+        self.record_outcome("replayed");
+        Ok(Placed::Replayed(order))
+    }
+
+    /// An order that must exist (this checkout just wrote or found it).
+    async fn load(&self, order_id: &str) -> Result<Order, Error> {
+        store::load(&self.db, order_id)
+            .await?
+            .ok_or_else(|| Error::Inconsistent(format!("order {order_id} vanished")))
+    }
+
+    fn record_outcome(&self, outcome: &'static str) {
+        tracing::Span::current().record(semconv::SHOP_CHECKOUT_OUTCOME, outcome);
+        self.instruments
+            .orders
+            .add(1, &[KeyValue::new(semconv::SHOP_CHECKOUT_OUTCOME, outcome)]);
+    }
+}

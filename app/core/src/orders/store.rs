@@ -1,0 +1,254 @@
+//! The orders' SQL: placing an order in one transaction, and loading one.
+
+use super::model::{Address, Order, OrderItem};
+use crate::cart::{Cart, CartItem};
+use crate::db::Db;
+use crate::time::{now_millis, rfc3339};
+
+/// Why writing the order failed.
+#[derive(Debug)]
+pub enum PlaceError {
+    /// Another request with the same idempotency key wrote its order first.
+    DuplicateKey,
+    /// The conditional stock update found too few units.
+    OutOfStock {
+        product_id: i64,
+        requested: i64,
+    },
+    /// The cart was closed meanwhile.
+    CartNotOpen,
+    Db(sqlx::Error),
+}
+
+impl From<sqlx::Error> for PlaceError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => PlaceError::DuplicateKey,
+            _ => PlaceError::Db(e),
+        }
+    }
+}
+
+/// Everything an order row needs.
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub key: &'a str,
+    pub hash: &'a str,
+    pub email: &'a str,
+    pub address: &'a Address,
+    pub cart: &'a Cart,
+    pub shipping_cents: i64,
+    pub payment_reference: &'a str,
+}
+
+/// Writes the order, decrements stock and closes the cart in one
+/// transaction. Returns the products that fell to or below their low-stock
+/// threshold, with what is left.
+pub async fn place(db: &Db, o: &NewOrder<'_>) -> Result<Vec<(i64, i64)>, PlaceError> {
+    let mut tx = db.begin_write().await?;
+    match write_order(db, &mut tx, o).await {
+        Ok(low) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(low)
+        }
+        Err(e) => {
+            // Roll back now rather than when the connection is next used, so
+            // the write lock is released at once.
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            Err(e)
+        }
+    }
+}
+
+async fn write_order(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    o: &NewOrder<'_>,
+) -> Result<Vec<(i64, i64)>, PlaceError> {
+    let now = now_millis();
+    let a = o.address;
+    const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
+        shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
+        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at) \
+        VALUES (?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    db.traced(
+        INSERT_ORDER,
+        sqlx::query(INSERT_ORDER)
+            .bind(o.id)
+            .bind(&o.cart.id)
+            .bind(o.key)
+            .bind(o.hash)
+            .bind(o.email)
+            .bind(&a.name)
+            .bind(&a.line1)
+            .bind(&a.line2)
+            .bind(&a.city)
+            .bind(&a.postal_code)
+            .bind(&a.country)
+            .bind(o.cart.subtotal_cents)
+            .bind(o.shipping_cents)
+            .bind(o.cart.subtotal_cents + o.shipping_cents)
+            .bind(&o.cart.currency)
+            .bind(o.payment_reference)
+            .bind(now)
+            .execute(&mut **tx),
+    )
+    .await?;
+
+    // Lock rows in a fixed order (by product id) so two checkouts of
+    // overlapping carts cannot deadlock each other.
+    let mut items: Vec<&CartItem> = o.cart.items.iter().collect();
+    items.sort_by_key(|i| i.product_id);
+    let mut low = Vec::new();
+    for item in items {
+        const DECREMENT: &str = "UPDATE inventory SET quantity = quantity - ?, updated_at = ? \
+            WHERE product_id = ? AND quantity >= ?";
+        let done = db
+            .traced(
+                DECREMENT,
+                sqlx::query(DECREMENT)
+                    .bind(item.quantity)
+                    .bind(now)
+                    .bind(item.product_id)
+                    .bind(item.quantity)
+                    .execute(&mut **tx),
+            )
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(PlaceError::OutOfStock {
+                product_id: item.product_id,
+                requested: item.quantity,
+            });
+        }
+        const LEVEL: &str =
+            "SELECT quantity, low_stock_threshold FROM inventory WHERE product_id = ?";
+        let (left, threshold): (i64, i64) = db
+            .traced(
+                LEVEL,
+                sqlx::query_as(LEVEL)
+                    .bind(item.product_id)
+                    .fetch_one(&mut **tx),
+            )
+            .await?;
+        if left <= threshold {
+            low.push((item.product_id, left));
+        }
+        const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
+            VALUES (?, ?, 'order', ?, ?)";
+        db.traced(
+            MOVEMENT,
+            sqlx::query(MOVEMENT)
+                .bind(item.product_id)
+                .bind(-item.quantity)
+                .bind(o.id)
+                .bind(now)
+                .execute(&mut **tx),
+        )
+        .await?;
+        const LINE: &str = "INSERT INTO order_items (order_id, product_id, product_name, unit_price_cents, quantity, \
+            line_total_cents) VALUES (?, ?, ?, ?, ?, ?)";
+        db.traced(
+            LINE,
+            sqlx::query(LINE)
+                .bind(o.id)
+                .bind(item.product_id)
+                .bind(&item.name)
+                .bind(item.unit_price_cents)
+                .bind(item.quantity)
+                .bind(item.line_total_cents)
+                .execute(&mut **tx),
+        )
+        .await?;
+    }
+
+    const CLOSE_CART: &str =
+        "UPDATE carts SET status = 'checked_out', updated_at = ? WHERE id = ? AND status = 'open'";
+    let closed = db
+        .traced(
+            CLOSE_CART,
+            sqlx::query(CLOSE_CART)
+                .bind(now)
+                .bind(&o.cart.id)
+                .execute(&mut **tx),
+        )
+        .await?;
+    if closed.rows_affected() != 1 {
+        return Err(PlaceError::CartNotOpen);
+    }
+    Ok(low)
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: String,
+    cart_id: String,
+    status: String,
+    email: String,
+    shipping_name: String,
+    shipping_line1: String,
+    shipping_line2: String,
+    shipping_city: String,
+    shipping_postal_code: String,
+    shipping_country: String,
+    subtotal_cents: i64,
+    shipping_cents: i64,
+    total_cents: i64,
+    currency: String,
+    payment_reference: String,
+    created_at: i64,
+}
+
+/// An order with its lines, or `None`.
+pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    const ORDER: &str = "SELECT id, cart_id, status, email, shipping_name, shipping_line1, shipping_line2, \
+        shipping_city, shipping_postal_code, shipping_country, subtotal_cents, shipping_cents, total_cents, \
+        currency, payment_reference, created_at FROM orders WHERE id = ?";
+    let Some(r) = db
+        .traced(
+            ORDER,
+            sqlx::query_as::<_, OrderRow>(ORDER)
+                .bind(id)
+                .fetch_optional(db.pool()),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    const ITEMS: &str = "SELECT product_id, product_name, unit_price_cents, quantity, line_total_cents \
+        FROM order_items WHERE order_id = ? ORDER BY id";
+    let items: Vec<(i64, String, i64, i64, i64)> = db
+        .traced_all(ITEMS, sqlx::query_as(ITEMS).bind(id).fetch_all(db.pool()))
+        .await?;
+    Ok(Some(Order {
+        id: r.id,
+        status: r.status,
+        cart_id: r.cart_id,
+        email: r.email,
+        shipping_address: Address {
+            name: r.shipping_name,
+            line1: r.shipping_line1,
+            line2: r.shipping_line2,
+            city: r.shipping_city,
+            postal_code: r.shipping_postal_code,
+            country: r.shipping_country,
+        },
+        items: items
+            .into_iter()
+            .map(
+                |(product_id, name, unit_price_cents, quantity, line_total_cents)| OrderItem {
+                    product_id,
+                    name,
+                    unit_price_cents,
+                    quantity,
+                    line_total_cents,
+                },
+            )
+            .collect(),
+        subtotal_cents: r.subtotal_cents,
+        shipping_cents: r.shipping_cents,
+        total_cents: r.total_cents,
+        currency: r.currency,
+        payment_reference: r.payment_reference,
+        created_at: rfc3339(r.created_at),
+    }))
+}
