@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use otlp_capture::{Capture, FlatMetric, FlatSpan};
 use serde_json::Value as Json;
 
-use crate::common::{self, ShopOptions, TempDir};
+use crate::common::{self, ShopOptions, ShopProcess, TempDir};
 
 /// The `rotel-agent` binary of the lab's venv and the directory of the
 /// shared libpython it links (installs the venv if missing; panics loudly
@@ -517,6 +517,28 @@ pub struct W3cCheckout {
     pub down_trace: String,
 }
 
+/// The split topology on the otel build: inventory, then orders calling it,
+/// on one database. Both get `env`; each also gets its own extra variables.
+pub fn start_split(
+    env: &[(String, String)],
+    inventory_env: &[(String, String)],
+    orders_env: &[(String, String)],
+    data: &std::path::Path,
+) -> (ShopProcess, ShopProcess) {
+    let inventory = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "inventory"])
+        .envs(env.iter().chain(inventory_env).cloned())
+        .data_dir(data)
+        .start();
+    let orders = ShopOptions::new()
+        .args(["--telemetry", "otel", "--role", "orders", "--inventory-url"])
+        .arg(&inventory.address)
+        .envs(env.iter().chain(orders_env).cloned())
+        .data_dir(data)
+        .start();
+    (inventory, orders)
+}
+
 /// W3C propagation over OTLP/HTTP: orders and inventory (with
 /// `OTEL_RESOURCE_ATTRIBUTES`), a cart, an item, the checkout under the
 /// caller's `traceparent` and `tracestate`, a 404, then inventory stopped
@@ -530,19 +552,8 @@ pub fn w3c_checkout() -> W3cCheckout {
         "OTEL_RESOURCE_ATTRIBUTES".to_owned(),
         "deployment.environment.name=ci,shop.lab.test=w3c".to_owned(),
     )];
-    let mut inventory = ShopOptions::new()
-        .args(["--telemetry", "otel", "--role", "inventory"])
-        .envs(env.clone())
-        .envs(resource_vars.clone())
-        .data_dir(data.path())
-        .start();
-    let mut orders = ShopOptions::new()
-        .args(["--telemetry", "otel", "--role", "orders", "--inventory-url"])
-        .arg(&inventory.address)
-        .envs(env)
-        .envs(resource_vars)
-        .data_dir(data.path())
-        .start();
+    let (mut inventory, mut orders) =
+        start_split(&env, &resource_vars, &resource_vars, data.path());
     let http = Http::new();
 
     // A cart, one item, and the checkout under the caller's trace.

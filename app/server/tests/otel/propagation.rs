@@ -15,8 +15,8 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::common::{ShopOptions, TempDir};
-use crate::lab::{Http, Pipeline, checkout_tree, order_body, totals_by};
+use crate::common::TempDir;
+use crate::lab::{Http, Pipeline, checkout_tree, order_body, start_split, totals_by};
 
 const ROOT: &str = "1-5759e988-bd862e3fe1be46a994272793";
 const TRACE: &str = "5759e988bd862e3fe1be46a994272793";
@@ -32,18 +32,8 @@ fn an_x_ray_trace_crosses_two_services_over_otlp_grpc() {
         "delta".into(),
     ));
     let data = TempDir::new();
-    let mut inventory = ShopOptions::new()
-        .args(["--telemetry", "otel", "--role", "inventory"])
-        .envs(env.clone())
-        .env("OTEL_SERVICE_NAME", "inventory-xray")
-        .data_dir(data.path())
-        .start();
-    let mut orders = ShopOptions::new()
-        .args(["--telemetry", "otel", "--role", "orders", "--inventory-url"])
-        .arg(&inventory.address)
-        .envs(env)
-        .data_dir(data.path())
-        .start();
+    let inventory_name = [("OTEL_SERVICE_NAME".to_owned(), "inventory-xray".to_owned())];
+    let (mut inventory, mut orders) = start_split(&env, &inventory_name, &[], data.path());
     let http = Http::new();
 
     let cart = http.post(&orders.url("/api/carts"), &serde_json::json!({}));
