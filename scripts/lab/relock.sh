@@ -2,7 +2,7 @@
 # Regenerates the exact lock requirements/<name>.txt from requirements/<name>.in:
 # a clean venv with the lab's Python 3.13, `pip install -r <name>.in`, then
 # `pip freeze --all --exclude pip`, with a header naming the top-level pins and the date.
-# usage: scripts/lab/relock.sh localstack|moto|rotel...
+# usage: scripts/lab/relock.sh localstack|moto|rotel|schemathesis...
 set -euo pipefail
 LAB_COMPONENT=relock
 # shellcheck source=common.sh
