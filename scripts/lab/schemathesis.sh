@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # schemathesis: generates requests from an OpenAPI document and checks the answers against it.
 # It is a command-line tool, not a server: nothing to start or stop.
-# usage: schemathesis.sh install|run ARGS...|version
+# usage: schemathesis.sh install|run [--config-file PATH] ARGS...|version
 #   install       create/update the venv $SHOP_LAB_CACHE/venvs/schemathesis from requirements/schemathesis.txt
 #   run ARGS...   install if needed, then `schemathesis run ARGS...` (its exit code is ours), e.g.
 #                 scripts/lab/schemathesis.sh run http://127.0.0.1:8080/api/openapi.json --checks all
+#                 A leading `--config-file PATH` goes before `run` (it is an option of the top-level
+#                 command); without it schemathesis looks for schemathesis.toml in the current
+#                 directory and its parents.
 #   version       the installed schemathesis version
 set -euo pipefail
 LAB_COMPONENT=schemathesis
@@ -15,7 +18,7 @@ NAME=schemathesis
 VENV=$(lab_venv_dir "$NAME")
 
 usage() {
-    printf 'usage: %s {install|run ARGS...|version}\n' "$(basename "$0")" >&2
+    printf 'usage: %s {install|run [--config-file PATH] ARGS...|version}\n' "$(basename "$0")" >&2
     exit 2
 }
 
@@ -28,9 +31,18 @@ do_install() {
 }
 
 do_run() {
+    local -a global=()
+    if [[ ${1:-} == --config-file ]]; then
+        (($# >= 2)) || usage
+        global=(--config-file "$2")
+        shift 2
+    elif [[ ${1:-} == --config-file=* ]]; then
+        global=("$1")
+        shift
+    fi
     do_install
     # exec: the caller (a test, CI) sees schemathesis's own exit code and output.
-    exec "$VENV/bin/schemathesis" run "$@"
+    exec "$VENV/bin/schemathesis" "${global[@]}" run "$@"
 }
 
 do_version() {
