@@ -17,6 +17,7 @@
 //! - [`payments`]: the mock payment provider and card tokens;
 //! - [`email`]: email addresses;
 //! - [`validation`]: the shape of a broken rule ([`Invalid`]);
+//! - [`json_integer`]: JSON Schema's integers (`41.0` is 41) for integer fields of request bodies;
 //! - [`db`]: the pool, migrations (`app/core/migrations`), seed data, and
 //!   a client span per statement;
 //! - [`instruments`]: the shop's metric instruments;
@@ -34,6 +35,7 @@ pub mod db;
 pub mod email;
 pub mod instruments;
 pub mod inventory;
+pub mod json_integer;
 pub mod orders;
 pub mod payments;
 pub mod time;

@@ -32,7 +32,9 @@ impl StockStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockRequest {
+    #[serde(deserialize_with = "crate::json_integer::integer")]
     pub product_id: i64,
+    #[serde(deserialize_with = "crate::json_integer::integer")]
     pub quantity: i64,
 }
 

@@ -8,6 +8,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shop_core::cart::{Cart, CartId, Carts, Quantity};
 use shop_core::catalog::ProductId;
+use shop_core::json_integer::integer;
 use telemetry_api::semconv;
 use utoipa::ToSchema;
 
@@ -34,9 +35,10 @@ where
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddItem {
+    #[serde(deserialize_with = "integer")]
     pub product_id: i64,
     /// 1–99 (default 1). Added to the quantity already in the cart.
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "integer")]
     pub quantity: i64,
 }
 
@@ -49,6 +51,7 @@ fn one() -> i64 {
 #[serde(deny_unknown_fields)]
 pub struct UpdateItem {
     /// The new quantity, 1–99 (use DELETE to remove the line).
+    #[serde(deserialize_with = "integer")]
     pub quantity: i64,
 }
 

@@ -80,4 +80,22 @@ db_tests! {
         let c = app.get_json(&format!("/api/carts/{cart}"), 200).await;
         assert_eq!(c["item_count"], 2);
     }
+
+    async fn whole_numbers_written_with_a_fraction_are_integers(app) {
+        // JSON Schema's `integer` (the OpenAPI document's type for ids and quantities) includes
+        // 2.0, and some JSON encoders write whole floats that way.
+        let cart = app.create_cart().await;
+        let r = app.post_json(&format!("/api/carts/{cart}/items"), &json!({"product_id": 2.0, "quantity": 3.0})).await;
+        let body = expect_json(r, 201).await;
+        assert_eq!(body["items"][0]["product_id"], 2);
+        assert_eq!(body["items"][0]["quantity"], 3);
+        let line = body["items"][0]["id"].as_i64().unwrap();
+        let r = app.client.patch(app.url(&format!("/api/carts/{cart}/items/{line}"))).json(&json!({"quantity": 4.0})).send().await.unwrap();
+        assert_eq!(expect_json(r, 200).await["items"][0]["quantity"], 4);
+        let r = app.post_json("/api/inventory/check", &json!({"items": [{"product_id": 2.0, "quantity": 1.0}]})).await;
+        assert_eq!(expect_json(r, 200).await["items"][0]["product_id"], 2);
+        // A fraction is still not an integer.
+        let r = app.post_json(&format!("/api/carts/{cart}/items"), &json!({"product_id": 2, "quantity": 1.5})).await;
+        expect_error(r, 400, "validation_failed", Some("quantity")).await;
+    }
 }
