@@ -24,6 +24,7 @@ pub struct CartItem {
 /// A server-side cart with its lines and totals.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Cart {
+    #[schema(format = Uuid)]
     pub id: String,
     /// `open`, or `checked_out` once an order was placed from it.
     pub status: String,

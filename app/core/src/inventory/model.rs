@@ -32,9 +32,12 @@ impl StockStatus {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockRequest {
+    /// At most once per check.
     #[serde(deserialize_with = "crate::json_integer::integer")]
+    #[schema(minimum = 1, example = 2)]
     pub product_id: i64,
     #[serde(deserialize_with = "crate::json_integer::integer")]
+    #[schema(minimum = 1, maximum = 1_000_000, example = 1)]
     pub quantity: i64,
 }
 

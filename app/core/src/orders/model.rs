@@ -9,13 +9,45 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    /// The recipient: 1–200 characters, not blank (surrounding spaces are removed).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "Aiko Tanaka"
+    )]
     pub name: String,
+    /// 1–200 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"\S",
+        example = "1-2-3 Marunouchi"
+    )]
     pub line1: String,
+    /// Optional, up to 200 characters.
     #[serde(default)]
+    #[schema(max_length = 200, default = "", example = "")]
     pub line2: String,
+    /// 1–100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S", example = "Tokyo")]
     pub city: String,
+    /// 1–20 ASCII letters, digits, spaces and hyphens, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^[A-Za-z0-9 -]*[A-Za-z0-9-][A-Za-z0-9 -]*$",
+        example = "100-0005"
+    )]
     pub postal_code: String,
-    /// ISO 3166-1 alpha-2 country code, e.g. `JP`, `US`.
+    /// ISO 3166-1 alpha-2 country code, e.g. `JP`, `US`: two letters (stored upper-case; the
+    /// shop checks the form, not the list).
+    #[schema(
+        min_length = 2,
+        max_length = 2,
+        pattern = r"^[A-Za-z]{2}$",
+        example = "JP"
+    )]
     pub country: String,
 }
 
@@ -32,6 +64,7 @@ pub struct OrderItem {
 /// A placed order.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Order {
+    #[schema(format = Uuid)]
     pub id: String,
     /// `confirmed` (paid, awaiting shipment).
     pub status: String,

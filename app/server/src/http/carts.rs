@@ -35,10 +35,14 @@ where
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddItem {
+    /// An existing product's id (an unknown one is a 422).
     #[serde(deserialize_with = "integer")]
+    #[schema(minimum = 1, example = 2)]
     pub product_id: i64,
-    /// 1–99 (default 1). Added to the quantity already in the cart.
+    /// 1–99 (default 1). Added to the quantity already in the cart; the line may hold at most
+    /// 99 in all (more is a 400).
     #[serde(default = "one", deserialize_with = "integer")]
+    #[schema(minimum = 1, maximum = 99, default = 1, example = 1)]
     pub quantity: i64,
 }
 
@@ -52,6 +56,7 @@ fn one() -> i64 {
 pub struct UpdateItem {
     /// The new quantity, 1–99 (use DELETE to remove the line).
     #[serde(deserialize_with = "integer")]
+    #[schema(minimum = 1, maximum = 99, example = 2)]
     pub quantity: i64,
 }
 
@@ -63,7 +68,13 @@ fn cart_id(raw: &str) -> ApiResult<CartId> {
 }
 
 /// Create an empty cart.
-#[utoipa::path(post, path = "/api/carts", tag = "carts", responses((status = 201, body = Cart)))]
+#[utoipa::path(post, path = "/api/carts", tag = "carts",
+    responses(
+        (status = 201, description = "The new, empty cart", body = Cart, links(
+            ("GetCart" = (operation_id = "get_cart", parameters(("id" = "$response.body#/id")))),
+            ("AddItem" = (operation_id = "add_item", parameters(("id" = "$response.body#/id")))),
+        )),
+    ))]
 pub async fn create_cart(State(carts): State<Carts>) -> ApiResult<(StatusCode, Json<Cart>)> {
     let id = CartId::random();
     tracing::Span::current().record(semconv::SHOP_CART_ID, id.as_str());
@@ -72,7 +83,7 @@ pub async fn create_cart(State(carts): State<Carts>) -> ApiResult<(StatusCode, J
 
 /// View a cart.
 #[utoipa::path(get, path = "/api/carts/{id}", tag = "carts",
-    params(("id" = String, Path, description = "Cart id (UUID)")),
+    params(("id" = String, Path, description = "Cart id (UUID)", format = Uuid, example = "3f1c7d0e-5b2a-4c8e-9f6d-2a4b6c8d0e1f")),
     responses(
         (status = 200, body = Cart),
         (status = 400, description = "Malformed id", body = super::error::ErrorBody),
@@ -88,12 +99,24 @@ pub async fn get_cart(
 
 /// Add a product to a cart (merging with a line already there).
 #[utoipa::path(post, path = "/api/carts/{id}/items", tag = "carts", request_body = AddItem,
-    params(("id" = String, Path, description = "Cart id (UUID)")),
+    params(("id" = String, Path, description = "Cart id (UUID)", format = Uuid, example = "3f1c7d0e-5b2a-4c8e-9f6d-2a4b6c8d0e1f")),
     responses(
-        (status = 201, description = "The updated cart", body = Cart),
-        (status = 400, body = super::error::ErrorBody),
+        (status = 201, description = "The updated cart", body = Cart, links(
+            ("GetCart" = (operation_id = "get_cart", parameters(("id" = "$response.body#/id")))),
+            ("UpdateItem" = (operation_id = "update_item", parameters(("id" = "$response.body#/id"), ("item_id" = "$response.body#/items/0/id")))),
+            ("RemoveItem" = (operation_id = "remove_item", parameters(("id" = "$response.body#/id"), ("item_id" = "$response.body#/items/0/id")))),
+            ("CreateOrder" = (operation_id = "create_order", request_body = json!({
+                "cart_id": "$response.body#/id",
+                "email": "learner@example.com",
+                "shipping_address": {"name": "Aiko Tanaka", "line1": "1-2-3 Marunouchi", "city": "Tokyo", "postal_code": "100-0005", "country": "JP"},
+                "payment": {"token": "tok_visa"}
+            }))),
+        )),
+        (status = 400, description = "Malformed id or body, a field out of range, or the line would hold more than 99", body = super::error::ErrorBody),
         (status = 404, description = "No such cart", body = super::error::ErrorBody),
-        (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
+        (status = 409, description = "Not enough stock, the cart is full (50 lines), or it is checked out", body = super::error::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
         (status = 422, description = "No such product", body = super::error::ErrorBody),
     ))]
 pub async fn add_item(
@@ -111,12 +134,14 @@ pub async fn add_item(
 
 /// Change the quantity of a cart line.
 #[utoipa::path(patch, path = "/api/carts/{id}/items/{item_id}", tag = "carts", request_body = UpdateItem,
-    params(("id" = String, Path, description = "Cart id (UUID)"), ("item_id" = i64, Path, description = "Cart line id")),
+    params(("id" = String, Path, description = "Cart id (UUID)", format = Uuid, example = "3f1c7d0e-5b2a-4c8e-9f6d-2a4b6c8d0e1f"), ("item_id" = i64, Path, description = "Cart line id (`items[].id` of the cart)", minimum = 1)),
     responses(
         (status = 200, description = "The updated cart", body = Cart),
-        (status = 400, body = super::error::ErrorBody),
+        (status = 400, description = "Malformed id or body, or a quantity out of range", body = super::error::ErrorBody),
         (status = 404, description = "No such cart or line", body = super::error::ErrorBody),
         (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
     ))]
 pub async fn update_item(
     State(carts): State<Carts>,
@@ -130,9 +155,10 @@ pub async fn update_item(
 
 /// Remove a line from a cart.
 #[utoipa::path(delete, path = "/api/carts/{id}/items/{item_id}", tag = "carts",
-    params(("id" = String, Path, description = "Cart id (UUID)"), ("item_id" = i64, Path, description = "Cart line id")),
+    params(("id" = String, Path, description = "Cart id (UUID)", format = Uuid, example = "3f1c7d0e-5b2a-4c8e-9f6d-2a4b6c8d0e1f"), ("item_id" = i64, Path, description = "Cart line id (`items[].id` of the cart)", minimum = 1)),
     responses(
         (status = 200, description = "The updated cart", body = Cart),
+        (status = 400, description = "Malformed id", body = super::error::ErrorBody),
         (status = 404, description = "No such cart or line", body = super::error::ErrorBody),
         (status = 409, description = "The cart is checked out", body = super::error::ErrorBody),
     ))]

@@ -27,6 +27,8 @@ where
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
+    /// 1–100 items, each product at most once.
+    #[schema(min_items = 1, max_items = 100)]
     pub items: Vec<StockRequest>,
 }
 
@@ -34,7 +36,9 @@ pub struct CheckRequest {
 #[utoipa::path(post, path = "/api/inventory/check", tag = "inventory", request_body = CheckRequest,
     responses(
         (status = 200, body = Availability),
-        (status = 400, body = super::error::ErrorBody),
+        (status = 400, description = "Malformed body or a field out of range (also: a product listed twice)", body = super::error::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
     ))]
 pub async fn check(
     State(inventory): State<Inventory>,
@@ -46,9 +50,10 @@ pub async fn check(
 
 /// The stock level of one product.
 #[utoipa::path(get, path = "/api/inventory/{product_id}", tag = "inventory",
-    params(("product_id" = i64, Path, description = "Product id")),
+    params(("product_id" = i64, Path, description = "Product id", minimum = 1)),
     responses(
         (status = 200, body = StockLevel),
+        (status = 400, description = "The id is not an integer", body = super::error::ErrorBody),
         (status = 404, description = "No such product", body = super::error::ErrorBody),
     ))]
 pub async fn get_level(

@@ -42,8 +42,10 @@ where
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    /// A mock card token: `tok_visa` succeeds; `tok_chargeDeclined`,
-    /// `tok_insufficientFunds`, `tok_expiredCard` are declined.
+    /// A mock card token, `tok_` and 1–60 letters, digits or underscores: `tok_visa` (or any
+    /// other) succeeds; `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are
+    /// declined (402).
+    #[schema(pattern = r"^tok_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
     pub token: String,
 }
 
@@ -51,7 +53,18 @@ pub struct Payment {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
+    /// The cart to check out (a UUID from `POST /api/carts`).
+    #[schema(format = Uuid, example = "3f1c7d0e-5b2a-4c8e-9f6d-2a4b6c8d0e1f")]
     pub cart_id: String,
+    /// Where the confirmation goes: `local@domain`, at most 254 characters, a local part of
+    /// 1–64 characters, a domain with a dot inside (surrounding spaces are removed). The pattern
+    /// states the ASCII form; the shop also takes non-ASCII addresses.
+    #[schema(
+        format = Email,
+        max_length = 254,
+        pattern = r"^[!-?A-~]{1,64}@[!-\-/-?A-~][!-?A-~]*\.[!-?A-~]*[!-\-/-?A-~]$",
+        example = "learner@example.com"
+    )]
     pub email: String,
     pub shipping_address: Address,
     pub payment: Payment,
@@ -90,13 +103,19 @@ fn created(order: Order) -> Response {
 
 /// Place an order from a cart.
 #[utoipa::path(post, path = "/api/orders", tag = "orders", request_body = CreateOrder,
-    params(("Idempotency-Key" = String, Header, description = "Unique per checkout; a retry with the same key and body returns the same order")),
+    params(("Idempotency-Key" = String, Header,
+        description = "Unique per checkout (e.g. a UUID), 1–255 printable ASCII characters without spaces; a retry with the same key and body returns the same order",
+        min_length = 1, max_length = 255, pattern = r"^[!-~]{1,255}$")),
     responses(
-        (status = 201, description = "Order placed (or replayed: header `Idempotent-Replayed: true`)", body = Order),
+        (status = 201, description = "Order placed (or replayed: header `Idempotent-Replayed: true`)", body = Order, links(
+            ("GetOrder" = (operation_id = "get_order", parameters(("id" = "$response.body#/id")))),
+        )),
         (status = 400, description = "Invalid field or missing Idempotency-Key", body = super::error::ErrorBody),
         (status = 402, description = "Payment declined", body = super::error::ErrorBody),
         (status = 404, description = "No such cart", body = super::error::ErrorBody),
         (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
         (status = 422, description = "Empty cart, or the key was used for another request", body = super::error::ErrorBody),
     ))]
 pub async fn create_order(
@@ -121,7 +140,7 @@ pub async fn create_order(
 
 /// An order and its lines.
 #[utoipa::path(get, path = "/api/orders/{id}", tag = "orders",
-    params(("id" = String, Path, description = "Order id (UUID)")),
+    params(("id" = String, Path, description = "Order id (UUID)", format = Uuid, example = "9b2e4f60-1c3a-4d5e-8f70-a1b2c3d4e5f6")),
     responses(
         (status = 200, body = Order),
         (status = 400, description = "Malformed id", body = super::error::ErrorBody),
