@@ -118,6 +118,7 @@ pub async fn get_cart(
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
         (status = 422, description = "No such product", body = super::error::ErrorBody),
+        (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn add_item(
     State(carts): State<Carts>,
@@ -142,6 +143,7 @@ pub async fn add_item(
         (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
+        (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn update_item(
     State(carts): State<Carts>,

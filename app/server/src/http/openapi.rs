@@ -4,7 +4,8 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use utoipa::OpenApi;
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use super::{carts, catalog, error, health, inventory, lab, orders};
 
@@ -40,6 +41,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         lab::flush,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
+    modifiers(&AnyOperation),
     tags(
         (name = "catalog", description = "Products, categories, search"),
         (name = "carts", description = "Server-side carts"),
@@ -51,6 +53,45 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 )]
 /// The OpenAPI description of every route.
 pub struct ApiDoc;
+
+/// Adds what every operation can answer, whatever its handler does: `503` when the database
+/// cannot answer or the request ran out of time (`--request-timeout`), with `Retry-After`.
+/// Operations that document their own `503` (the health check's body differs) keep theirs.
+struct AnyOperation;
+
+impl Modify for AnyOperation {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let unavailable = ResponseBuilder::new()
+            .description(
+                "The database or another service is unavailable, or the request took longer than \
+                 the shop's request timeout (`service_unavailable`, `request_timeout`); retry after \
+                 `Retry-After` seconds",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| unavailable.clone().into());
+            }
+        }
+    }
+}
 
 /// The OpenAPI document.
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {

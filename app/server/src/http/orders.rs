@@ -117,6 +117,7 @@ fn created(order: Order) -> Response {
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
         (status = 422, description = "Empty cart, or the key was used for another request", body = super::error::ErrorBody),
+        (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn create_order(
     State(orders): State<Orders>,

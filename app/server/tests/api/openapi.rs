@@ -36,6 +36,11 @@ async fn the_openapi_document_lists_every_endpoint() {
             op["responses"].as_object().is_some_and(|r| !r.is_empty()),
             "{method} {path} has no responses"
         );
+        // Any operation can meet an unavailable database or the request timeout.
+        assert!(
+            op["responses"]["503"].is_object(),
+            "{method} {path} does not document 503"
+        );
     }
     // Error responses point at the shared error schema.
     let schemas = doc["components"]["schemas"].as_object().unwrap();
