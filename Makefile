@@ -48,9 +48,10 @@ lab-smoke: ## start the whole lab, prove each part answers (real API calls), sto
 	curl -fsS 'http://127.0.0.1:8080/api/products?per_page=1' | grep -q '"total":240'; \
 	echo "lab smoke test passed"
 
-test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto, rotel's venv; tests also do it)
+test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto, rotel's and schemathesis's venvs; tests also do it)
 	$(LAB)/lab.sh up mariadb localstack moto
 	$(LAB)/rotel.sh install
+	$(LAB)/schemathesis.sh install
 
 test: test-deps ## every test, on SQLite and MariaDB, all features
 	$(CARGO) test --workspace --all-features

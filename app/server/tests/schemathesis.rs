@@ -8,7 +8,7 @@
 //! operation, no example database carried between runs. Its settings that are not on the command
 //! line (the statuses that count as accepting valid data, the stateful phase using only the links
 //! the document declares, which warnings fail the run) are in `tests/schemathesis/schemathesis.toml`;
-//! `tests/schemathesis/hooks.py` accepts the 400s of the four rules that relate two fields, which
+//! `tests/schemathesis/hooks.py` accepts the 400s of the five rules that relate two fields or depend on stored data, which
 //! JSON Schema cannot state (see its docstring).
 //!
 //! A failure prints schemathesis's report, with a `curl` line per failing request.
