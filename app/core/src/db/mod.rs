@@ -353,3 +353,48 @@ fn sqlite_path(url: &str) -> Option<String> {
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| path.to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0002 moves databases seeded with the old `.svg` URLs to the
+    /// served PNG pictures, and leaves any other URL alone.
+    #[tokio::test]
+    async fn migration_0002_rewrites_the_old_svg_urls() {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        SQLITE_MIGRATIONS.run_to(1, &pool).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO categories (id, slug, name) VALUES (1, 'audio', 'Audio'); \
+             INSERT INTO products (id, sku, name, price_cents, category_id, image_url, created_at, updated_at) \
+             VALUES (7, 'A-7', 'Old', 100, 1, '/images/products/7.svg', 0, 0), \
+                    (8, 'A-8', 'Custom', 100, 1, 'https://cdn.example/8.png', 0, 0);",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+
+        SQLITE_MIGRATIONS.run(&pool).await.unwrap();
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, image_url, thumbnail_url FROM products ORDER BY id")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            rows,
+            [
+                (
+                    7,
+                    "/images/products/7/large.png".to_owned(),
+                    "/images/products/7/thumb.png".to_owned()
+                ),
+                (8, "https://cdn.example/8.png".to_owned(), String::new()),
+            ]
+        );
+    }
+}
