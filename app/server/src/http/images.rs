@@ -55,6 +55,11 @@ pub struct ImagePath {
     pub file: String,
 }
 
+/// The body of a picture, for the OpenAPI document: raw PNG bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct PngBytes(pub Vec<u8>);
+
 /// A product's picture (C-BROWSE-02).
 #[utoipa::path(get, path = "/images/products/{id}/{file}", tag = "catalog",
     params(
@@ -64,7 +69,7 @@ pub struct ImagePath {
     ),
     responses(
         (status = 200, description = "The picture, PNG. Cache-Control: public, max-age=31536000, immutable \
-            (a URL's bytes never change)", content_type = "image/png", body = [u8],
+            (a URL's bytes never change)", content_type = "image/png", body = inline(PngBytes),
             headers(
                 ("ETag" = String, description = "Strong entity tag of the bytes"),
                 ("Cache-Control" = String, description = "public, max-age=31536000, immutable"),
