@@ -165,6 +165,53 @@ db_tests! {
     }
 }
 
+db_tests! {
+    async fn concurrent_first_requests_draw_the_same_picture_once_stored(app) {
+        let path = "/images/products/77/thumb.png";
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            let (client, url) = (app.client.clone(), app.url(path));
+            tasks.spawn(async move {
+                let r = client.get(url).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK);
+                let etag = r.headers()[ETAG].to_str().unwrap().to_owned();
+                (etag, r.bytes().await.unwrap().to_vec())
+            });
+        }
+        let answers = tasks.join_all().await;
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "every answer is the same picture");
+        assert_eq!(png_size(&answers[0].1), (200, 200));
+        let (rows, stored_etag): (i64, String) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(etag) FROM product_images WHERE product_id = 77 AND size = 'thumb'",
+        )
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(rows, 1);
+        assert_eq!(stored_etag, answers[0].0);
+    }
+}
+
+/// The catalog service serves the pictures (its products' URLs point there);
+/// the other roles do not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_role_serves_pictures() {
+    let catalog = spawn_with(Spawn {
+        role: shop::config::Role::Catalog,
+        ..Spawn::new(DbKind::Sqlite)
+    })
+    .await;
+    fetch_png(&catalog, "/images/products/1/large.png", 600).await;
+    let inventory = spawn_with(Spawn {
+        role: shop::config::Role::Inventory,
+        database: Some(catalog.shared_database()),
+        ..Spawn::new(DbKind::Sqlite)
+    })
+    .await;
+    let r = inventory.get("/images/products/1/large.png").await;
+    expect_error(r, 404, "route_not_found", None).await;
+}
+
 /// The OpenAPI document describes the picture route and its answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_describes_the_picture_route() {
@@ -205,4 +252,62 @@ async fn the_openapi_document_describes_the_picture_route() {
             .any(|f| f == "thumbnail_url"),
         "{product}"
     );
+}
+
+/// Migration 0002 moves a database seeded with the old `.svg` URLs to the
+/// served pictures, on both engines, and leaves any other URL alone.
+async fn migration_rewrites_the_old_svg_urls(kind: DbKind) {
+    let database = fresh_database(kind).await;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(database.url())
+        .await
+        .unwrap();
+    let migrator = match kind {
+        DbKind::Sqlite => sqlx::migrate!("../core/migrations/sqlite"),
+        DbKind::Mysql => sqlx::migrate!("../core/migrations/mysql"),
+    };
+    migrator.run_to(1, &pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO categories (id, slug, name, description) VALUES (1, 'audio', 'Audio', ''); \
+         INSERT INTO products (id, sku, name, description, price_cents, category_id, image_url, created_at, updated_at) \
+         VALUES (7, 'A-7', 'Old', '', 100, 1, '/images/products/7.svg', 0, 0), \
+                (8, 'A-8', 'Custom', '', 100, 1, 'https://cdn.example/8.png', 0, 0);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    migrator.run(&pool).await.unwrap();
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, image_url, thumbnail_url FROM products ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(
+        rows,
+        [
+            (
+                7,
+                "/images/products/7/large.png".to_owned(),
+                "/images/products/7/thumb.png".to_owned()
+            ),
+            (8, "https://cdn.example/8.png".to_owned(), String::new()),
+        ]
+    );
+}
+
+mod migration_rewrites_old_svg_urls {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        migration_rewrites_the_old_svg_urls(DbKind::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mysql() {
+        migration_rewrites_the_old_svg_urls(DbKind::Mysql).await
+    }
 }
