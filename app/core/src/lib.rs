@@ -9,7 +9,8 @@
 //! place.
 //!
 //! Map of the crate:
-//! - [`catalog`]: products, categories, listings and search;
+//! - [`catalog`]: products, categories, listings and search, product
+//!   pictures;
 //! - [`cart`]: the server-side cart;
 //! - [`orders`]: checkout (with [`orders::idempotency`]) and orders;
 //! - [`inventory`]: stock levels, availability checks, and the client the

@@ -28,7 +28,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Apply migrations, insert the demo catalog if the database has none, and exit.
+    /// Apply migrations, insert the demo catalog if the database has none, render and store
+    /// every product picture it lacks, and exit.
     Seed,
 }
 

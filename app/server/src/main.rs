@@ -7,6 +7,7 @@ use shop::config::{Cli, Command, Config};
 use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
 use shop::telemetry;
+use shop_core::catalog::image_store;
 use shop_core::db;
 use shop_core::instruments::Instruments;
 
@@ -102,8 +103,15 @@ async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
     let db = db::Db::connect(&config.database_url, 2, instruments.db_duration).await?;
     db.migrate().await?;
     tracing::info!(db.system.name = db.system().as_str(), "migrations applied");
-    if seed && !db::seed::seed_if_empty(&db).await? {
-        tracing::info!("the database already has a catalog; nothing seeded");
+    if seed {
+        if !db::seed::seed_if_empty(&db).await? {
+            tracing::info!("the database already has a catalog; nothing seeded");
+        }
+        // The explicit chore leaves a database that carries every product
+        // picture (a server seeding its own database draws them lazily
+        // instead: see shop_core::catalog::image_store).
+        let rendered = image_store::render_missing(&db).await?;
+        tracing::info!(pictures = rendered, "product pictures rendered and stored");
     }
     Ok(())
 }

@@ -194,3 +194,78 @@ fn migrate_and_seed_are_idempotent() {
     assert_eq!(total, 240);
     running.terminate();
 }
+
+/// `shop seed` renders and stores every product picture (240 products × 2
+/// sizes), so a seeded database carries them; a server that seeded its own
+/// fresh database draws them lazily, and serves the very same bytes.
+#[test]
+fn seed_stores_every_product_picture() {
+    let seeded = TempDir::new();
+    let out = shop()
+        .arg("seed")
+        .arg("--data-dir")
+        .arg(seeded.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "seed: {out:?}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}", seeded.path().join("shop.db").display());
+    let (rows, large_etag, large): (i64, String, Vec<u8>) = rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let rows = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM product_images WHERE content_type = 'image/png' \
+             AND size IN ('large', 'thumb')",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        let (etag, bytes) = sqlx::query_as(
+            "SELECT etag, bytes FROM product_images WHERE product_id = 1 AND size = 'large'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        (rows, etag, bytes)
+    });
+    assert_eq!(rows, 480);
+    assert_eq!(&large[..4], b"\x89PNG");
+
+    // Seeding again renders nothing new.
+    let out = shop()
+        .arg("seed")
+        .arg("--data-dir")
+        .arg(seeded.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "second seed: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\"pictures\":0"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // A server on its own fresh database draws the picture on first request:
+    // the same bytes, so the same ETag.
+    let mut fresh = ShopOptions::new().args(["--telemetry", "noop"]).start();
+    let (status, etag, served) = rt.block_on(async {
+        let r = reqwest::get(fresh.url("/images/products/1/large.png"))
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let etag = r.headers()["etag"].to_str().unwrap().to_owned();
+        (status, etag, r.bytes().await.unwrap().to_vec())
+    });
+    fresh.terminate();
+    assert_eq!(status, 200);
+    assert_eq!(etag, large_etag);
+    assert!(
+        served == large,
+        "the lazily drawn picture differs from the seeded one"
+    );
+}

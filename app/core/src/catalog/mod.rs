@@ -1,18 +1,22 @@
 //! The catalog (C-BROWSE-01/02/03/04/05/07): products with filters, sorting
-//! and pagination, search, categories, and the stock status of every
-//! product.
+//! and pagination, search, categories, the stock status of every product,
+//! and product pictures.
 //!
 //! - [`model`]: what the catalog shows (products, categories, pages);
 //! - [`ids`]: product and category ids as validated types;
 //! - [`listing`]: the rules of a listing request (page, sort, price range,
 //!   search text…), parsed into a [`Listing`];
 //! - [`store`]: the SQL;
+//! - [`images`]: the product pictures, drawn by the shop (C-BROWSE-02);
+//! - [`image_store`]: where the pictures are kept, and when they are drawn;
 //! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda.
 //!
-//! Room to grow: related items, reviews and images each get a module of
-//! their own here, beside `model`, with their operations on [`Catalog`].
+//! Room to grow: related items and reviews each get a module of their own
+//! here, beside `model`, with their operations on [`Catalog`].
 
 pub mod ids;
+pub mod image_store;
+pub mod images;
 pub mod listing;
 pub mod model;
 pub mod store;
@@ -24,6 +28,8 @@ use crate::instruments::Instruments;
 use crate::validation::Invalid;
 
 pub use ids::{CategoryId, ProductId};
+pub use image_store::StoredImage;
+pub use images::ImageSize;
 pub use listing::{Listing, ListingParams, Scope, Sort};
 pub use model::{Category, CategoryList, CategoryRef, Product, ProductPage, Stock};
 
@@ -40,6 +46,9 @@ pub enum Error {
     /// A listing parameter could not be bound to the statement (a bug).
     #[error("binding a listing parameter: {0}")]
     Bind(String),
+    /// Drawing a product picture failed (a bug: the renderer panicked).
+    #[error("rendering a product picture: {0}")]
+    Render(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -76,6 +85,14 @@ impl Catalog {
             )],
         );
         Ok(product)
+    }
+
+    /// A product's picture at `size` (stored, or drawn now and stored: see
+    /// [`image_store`]). Not counted as a view: the product page already was.
+    pub async fn image(&self, id: i64, size: ImageSize) -> Result<StoredImage, Error> {
+        image_store::get(&self.db, id, size)
+            .await?
+            .ok_or(Error::ProductNotFound(id))
     }
 
     /// Every category, each department followed by its sub-categories.

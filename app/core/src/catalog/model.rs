@@ -34,7 +34,13 @@ pub struct Product {
     pub price_cents: i64,
     pub currency: String,
     pub category: CategoryRef,
+    /// The product's picture, 600 × 600 PNG (`/images/products/{id}/large.png`):
+    /// for the product page. A URL's bytes never change (they are served as
+    /// immutable); a replaced picture gets a new URL.
     pub image_url: String,
+    /// The same picture, 200 × 200 PNG (`/images/products/{id}/thumb.png`):
+    /// for listings, search results and the cart.
+    pub thumbnail_url: String,
     pub stock: Stock,
     /// RFC 3339.
     pub created_at: String,

@@ -22,6 +22,7 @@ struct ProductRow {
     category_slug: String,
     category_name: String,
     image_url: String,
+    thumbnail_url: String,
     created_at: i64,
     quantity: i64,
     low_stock_threshold: i64,
@@ -42,6 +43,7 @@ impl From<ProductRow> for Product {
                 name: r.category_name,
             },
             image_url: r.image_url,
+            thumbnail_url: r.thumbnail_url,
             stock: Stock {
                 quantity: r.quantity,
                 status: StockStatus::of(r.quantity, r.low_stock_threshold),
@@ -53,7 +55,7 @@ impl From<ProductRow> for Product {
 }
 
 const PRODUCT_COLUMNS: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
-    p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.created_at, \
+    p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
     COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold \
     FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN inventory i ON i.product_id = p.id";
 
@@ -201,7 +203,7 @@ pub async fn list(db: &Db, listing: &Listing) -> Result<ProductPage, Error> {
 /// One product with its stock, or `None`.
 pub async fn load_product(db: &Db, id: i64) -> Result<Option<Product>, sqlx::Error> {
     const SQL: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
-        p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.created_at, \
+        p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
         COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold \
         FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN inventory i ON i.product_id = p.id \
         WHERE p.id = ?";

@@ -3,8 +3,15 @@
 //! generated from fixed word lists and a fixed-seed generator, so every fresh
 //! database — SQLite or MySQL, on any machine — gets the same catalog with
 //! the same ids, which the experiments and tests rely on.
+//!
+//! Each product's `image_url` and `thumbnail_url` name its pictures
+//! ([`crate::catalog::images`]); seeding stores no picture itself:
+//! [`crate::catalog::image_store`] renders one when it is first asked for,
+//! and `shop seed` renders them all.
 
 use super::Db;
+use crate::catalog::image_store::image_url;
+use crate::catalog::images::ImageSize;
 use crate::time::now_millis;
 
 /// A top-level category (department) and its sub-categories.
@@ -226,8 +233,8 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
     const INSERT_CATEGORY: &str = "INSERT INTO categories (id, slug, name, description, parent_id, sort_order) \
                                    VALUES (?, ?, ?, ?, ?, ?)";
     const INSERT_PRODUCT: &str = "INSERT INTO products (id, sku, name, description, price_cents, currency, \
-                                  category_id, image_url, created_at, updated_at) \
-                                  VALUES (?, ?, ?, ?, ?, 'USD', ?, ?, ?, ?)";
+                                  category_id, image_url, thumbnail_url, created_at, updated_at) \
+                                  VALUES (?, ?, ?, ?, ?, 'USD', ?, ?, ?, ?, ?)";
     const INSERT_STOCK: &str = "INSERT INTO inventory (product_id, quantity, low_stock_threshold, updated_at) VALUES (?, ?, ?, ?)";
     const INSERT_MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
                                    VALUES (?, ?, 'seed', NULL, ?)";
@@ -285,7 +292,8 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
                     ))
                     .bind(price)
                     .bind(category_id)
-                    .bind(format!("/images/products/{product_id}.svg"))
+                    .bind(image_url(product_id, ImageSize::Large))
+                    .bind(image_url(product_id, ImageSize::Thumb))
                     .bind(created)
                     .bind(created)
                     .execute(&mut *tx)

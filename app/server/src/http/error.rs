@@ -231,7 +231,7 @@ impl From<catalog::Error> for ApiError {
             E::Invalid(e) => e.into(),
             E::ProductNotFound(id) => ApiError::not_found("product", id),
             E::CategoryNotFound(id) => ApiError::not_found("category", id),
-            E::Bind(_) => ApiError::Internal(e.to_string()),
+            E::Bind(_) | E::Render(_) => ApiError::Internal(e.to_string()),
             E::Db(e) => e.into(),
         }
     }

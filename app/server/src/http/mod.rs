@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod images;
 pub mod inventory;
 pub mod lab;
 pub mod observe;
@@ -110,7 +111,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(openapi::router())
         .merge(lab::router());
     if role.serves_catalog() {
-        api = api.merge(catalog::router());
+        api = api.merge(catalog::router()).merge(images::router());
     }
     if role.serves_orders() {
         api = api.merge(carts::router()).merge(orders::router());

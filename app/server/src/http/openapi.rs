@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{carts, catalog, error, health, inventory, lab, orders};
+use super::{carts, catalog, error, health, images, inventory, lab, orders};
 
 /// `GET /api/openapi.json`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -28,6 +28,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         catalog::get_product,
         catalog::list_categories,
         catalog::category_products,
+        images::product_image,
         carts::create_cart,
         carts::get_cart,
         carts::add_item,

@@ -10,6 +10,7 @@ mod carts;
 mod catalog;
 mod concurrency;
 mod errors;
+mod images;
 mod openapi;
 mod orders;
 mod split_services;

@@ -284,7 +284,7 @@ pub enum DbGuard {
 }
 
 impl DbGuard {
-    fn url(&self) -> &str {
+    pub fn url(&self) -> &str {
         match self {
             DbGuard::Sqlite { url, .. } | DbGuard::Mysql { url, .. } => url,
         }
@@ -316,7 +316,8 @@ impl Drop for DbGuard {
     }
 }
 
-async fn fresh_database(kind: DbKind) -> DbGuard {
+/// A new, empty database (no migrations applied), removed when dropped.
+pub async fn fresh_database(kind: DbKind) -> DbGuard {
     match kind {
         DbKind::Sqlite => {
             let dir = crate::common::TempDir::new();
