@@ -161,9 +161,21 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
                 ErrorKind::ParseErrorAtKey {
                     key, expected_type, ..
                 } => ApiError::validation(key, format!("must be {}", describe_type(expected_type))),
-                ErrorKind::ParseError { expected_type, .. } => {
-                    ApiError::validation("id", format!("must be {}", describe_type(expected_type)))
-                }
+                // A single value or a tuple is parsed by position: name the
+                // field as the route names it (`{product_id}`, `{item_id}`),
+                // which is also the parameter's name in the OpenAPI document.
+                ErrorKind::ParseError { expected_type, .. } => ApiError::validation(
+                    param_name(parts, state, 0).await,
+                    format!("must be {}", describe_type(expected_type)),
+                ),
+                ErrorKind::ParseErrorAtIndex {
+                    index,
+                    expected_type,
+                    ..
+                } => ApiError::validation(
+                    param_name(parts, state, index).await,
+                    format!("must be {}", describe_type(expected_type)),
+                ),
                 other => ApiError::BadRequest {
                     code: "invalid_path",
                     message: other.to_string(),
@@ -172,6 +184,16 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T>
             Err(other) => Err(ApiError::Internal(format!("path extraction: {other}"))),
         }
     }
+}
+
+/// The name of the route's path parameter at `index` (`id` if the route
+/// has none there, which a route with a typed path never does).
+async fn param_name<S: Send + Sync>(parts: &mut Parts, state: &S, index: usize) -> String {
+    axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .ok()
+        .and_then(|params| params.iter().nth(index).map(|(key, _)| key.to_owned()))
+        .unwrap_or_else(|| "id".to_owned())
 }
 
 fn describe_type(rust_type: &str) -> &'static str {

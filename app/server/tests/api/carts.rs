@@ -43,6 +43,14 @@ db_tests! {
         assert_eq!(again["items"], body["items"]);
     }
 
+    async fn a_malformed_path_parameter_is_named_as_the_route_names_it(app) {
+        let cart = app.create_cart().await;
+        let r = app.client.delete(app.url(&format!("/api/carts/{cart}/items/99999999999999999999"))).send().await.unwrap();
+        expect_error(r, 400, "validation_failed", Some("item_id")).await;
+        let r = app.client.patch(app.url(&format!("/api/carts/{cart}/items/one"))).json(&json!({"quantity": 1})).send().await.unwrap();
+        expect_error(r, 400, "validation_failed", Some("item_id")).await;
+    }
+
     async fn bad_cart_requests_are_4xx_with_the_field(app) {
         let cart = app.create_cart().await;
         expect_error(app.add_item(&cart, 2, 0).await, 400, "validation_failed", Some("quantity")).await;

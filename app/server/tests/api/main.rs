@@ -11,6 +11,7 @@ mod catalog;
 mod concurrency;
 mod errors;
 mod images;
+mod inventory;
 mod openapi;
 mod orders;
 mod split_services;
