@@ -50,10 +50,11 @@ GO_DIR="$SHOP_LAB_CACHE/go"
 BUILDS="$SHOP_LAB_CACHE/collector"
 OCB="$GO_DIR/ocb-$OCB_VERSION/builder"
 
-# A build is named by the manifest's and the builder version's hash, so a changed manifest gets
-# a new binary and an unchanged one is never rebuilt.
+# A build is named by the hash of the manifest (comment lines left out: editing a comment needs
+# no build) and of the builder's version, so a changed manifest gets a new binary and an
+# unchanged one is never rebuilt.
 build_key() {
-    { printf 'ocb %s\n' "$OCB_VERSION" && cat "$MANIFEST"; } | sha256sum | cut -c1-16
+    { printf 'ocb %s\n' "$OCB_VERSION" && grep -vE '^[[:space:]]*(#|$)' "$MANIFEST"; } | sha256sum | cut -c1-16
 }
 BIN="$BUILDS/$(build_key)/$DIST"
 
