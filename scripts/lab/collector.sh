@@ -20,6 +20,8 @@
 # The aws modes need a build with the AWS exporters, which the module proxy does not serve today
 # (collector/builder-config.yaml says what is missing): they stop with that message.
 # SHOP_LAB_COLLECTOR_DEBUG_VERBOSITY=basic|normal|detailed (default basic): the debug exporter.
+# SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT (default 60s, as deployed): e.g. 1s where a test reads
+#   metrics back.
 # SHOP_LAB_COLLECTOR_XRAY_ENDPOINT / _LOGS_ENDPOINT: default moto's and LocalStack's URLs.
 # Go: $SHOP_LAB_GO or `go` on PATH; GOMODCACHE, GOCACHE and the builder under $SHOP_LAB_CACHE/go.
 set -euo pipefail
@@ -164,6 +166,7 @@ build_run() {
         "SHOP_COLLECTOR_CAPTURE_ENDPOINT=${SHOP_LAB_COLLECTOR_CAPTURE_ENDPOINT:-http://127.0.0.1:$SHOP_LAB_CAPTURE_PORT}"
         "SHOP_COLLECTOR_DEBUG_VERBOSITY=${SHOP_LAB_COLLECTOR_DEBUG_VERBOSITY:-basic}"
         "SHOP_COLLECTOR_ENVIRONMENT=lab"
+        "SHOP_COLLECTOR_METRICS_BATCH_TIMEOUT=${SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT:-60s}"
         "AWS_REGION=$SHOP_LAB_AWS_REGION"
         "AWS_ACCESS_KEY_ID=$SHOP_LAB_AWS_ACCESS_KEY_ID"
         "AWS_SECRET_ACCESS_KEY=$SHOP_LAB_AWS_SECRET_ACCESS_KEY"
