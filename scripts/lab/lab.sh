@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole local lab. usage: lab.sh up|down|status|env|install [component...]
 # Components (default: all, in this order): mariadb localstack moto rotel.
-# Optional ones, only when named: capture (the OTLP capture receiver), xraypass (X-Ray workaround).
+# Optional ones, only when named: capture (the OTLP capture receiver), xraypass (X-Ray workaround),
+# collector (the OpenTelemetry Collector built from collector/builder-config.yaml).
 #   up      start each in sequence (installing what is missing); stops at the first failure
 #   down    stop each (reverse order); only what these scripts started
 #   status  one line per component; exit 1 if any is not running and healthy
@@ -10,7 +11,7 @@
 set -euo pipefail
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ALL=(mariadb localstack moto rotel)
-OPTIONAL=(capture xraypass)
+OPTIONAL=(capture xraypass collector)
 
 usage() {
     echo "usage: $(basename "$0") {up|down|status|env|install} [$(
