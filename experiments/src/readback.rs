@@ -37,6 +37,10 @@ pub struct Span {
     /// X-Ray only: the `error` (4xx) and `throttle` (429) flags.
     pub error_flag: bool,
     pub throttle_flag: bool,
+    /// X-Ray only: a subsegment's `namespace` (`remote` for a call to a
+    /// database or another service, `aws` for an AWS API); `None` for a
+    /// segment, a plain subsegment and every OTLP span.
+    pub namespace: Option<String>,
     pub start: f64,
 }
 
@@ -128,6 +132,7 @@ fn xray_node(out: &mut Vec<Span>, node: &Value, trace_id: &str, parent: &str, se
         failed: node["fault"].as_bool().unwrap_or(false),
         error_flag: node["error"].as_bool().unwrap_or(false),
         throttle_flag: node["throttle"].as_bool().unwrap_or(false),
+        namespace: node["namespace"].as_str().map(str::to_owned),
         start: node["start_time"].as_f64().unwrap_or(0.0),
     });
     for sub in node["subsegments"].as_array().into_iter().flatten() {
@@ -421,17 +426,24 @@ impl Aws {
             .log_events(group)
             .await?
             .iter()
-            .filter_map(|m| serde_json::from_str::<Value>(m).ok().map(|v| (m.len(), v)))
-            .map(|(bytes, v)| Log {
-                bytes,
-                service: service_role(v["service"].as_str().unwrap_or_default()),
-                message: v["message"].as_str().unwrap_or_default().to_owned(),
-                trace_id: v["trace_id"].as_str().map(normalise_trace_id),
-                span_id: v["span_id"].as_str().map(str::to_owned),
-                request_id: v["request_id"].as_str().map(str::to_owned),
-            })
+            .filter_map(|m| cloudwatch_log(m))
             .collect())
     }
+}
+
+/// One CloudWatch Logs event of the shop (a JSON line, see
+/// `telemetry_api::logs::to_json`) as a [`Log`]; `None` for a line that is
+/// not JSON.
+pub fn cloudwatch_log(line: &str) -> Option<Log> {
+    let v = serde_json::from_str::<Value>(line).ok()?;
+    Some(Log {
+        bytes: line.len(),
+        service: service_role(v["service"].as_str().unwrap_or_default()),
+        message: v["message"].as_str().unwrap_or_default().to_owned(),
+        trace_id: v["trace_id"].as_str().map(normalise_trace_id),
+        span_id: v["span_id"].as_str().map(str::to_owned),
+        request_id: v["request_id"].as_str().map(str::to_owned),
+    })
 }
 
 fn same_dims(a: &[(String, String)], b: &[(String, String)]) -> bool {
@@ -628,6 +640,7 @@ impl Captured {
                             failed: s["status"]["code"].as_u64() == Some(2),
                             error_flag: false,
                             throttle_flag: false,
+                            namespace: None,
                             start: s["startTimeUnixNano"]
                                 .as_str()
                                 .and_then(|v| v.parse::<f64>().ok())
@@ -823,6 +836,7 @@ mod tests {
             "metadata": {"span": {"name": "POST /api/orders", "kind": "server"}},
             "subsegments": [{
                 "id": "bbbbbbbbbbbbbbbb", "name": "shop-inventory", "fault": true,
+                "namespace": "remote",
                 "metadata": {"span": {"name": "POST /api/inventory/check", "kind": "client"}}
             }]
         });
@@ -836,6 +850,8 @@ mod tests {
         assert_eq!(spans[1].parent, "aaaaaaaaaaaaaaaa");
         assert_eq!(spans[1].service, "orders");
         assert_eq!(spans[1].kind, "client");
+        assert_eq!(spans[0].namespace, None);
+        assert_eq!(spans[1].namespace.as_deref(), Some("remote"));
     }
 
     #[test]
