@@ -14,6 +14,9 @@ use crate::readback::{Log, Span, normalise_trace_id};
 use crate::results::{Check, SignalStats};
 use crate::scenario::{Step, expected_tree, render};
 
+#[cfg(test)]
+mod mutations;
+
 const EXAMPLES: usize = 5;
 
 fn check(signal: &str, name: &str) -> Check {
@@ -38,7 +41,10 @@ fn tally(c: &mut Check, ok: bool, failure: impl FnOnce() -> String) {
 
 /// The spans of one trace rendered as the scenario renders expected trees:
 /// starting at the span whose parent is `root_parent`, children in start
-/// order. Spans not reachable from that root are listed after `orphans:`.
+/// order. Spans not reachable from that root are listed after `orphans:`,
+/// and a span id stored more than once after `duplicates:` (a sink that
+/// took the same export twice: the walk shows each span once, so without
+/// this line a copy would go unseen).
 pub fn render_trace(spans: &[&Span], root_parent: &str) -> String {
     let mut out = String::new();
     let mut seen = BTreeSet::new();
@@ -74,6 +80,18 @@ pub fn render_trace(spans: &[&Span], root_parent: &str) -> String {
     if !orphans.is_empty() {
         out.push_str(&format!("orphans: {}\n", orphans.join("; ")));
     }
+    let mut copies: BTreeMap<&str, (usize, &Span)> = BTreeMap::new();
+    for s in spans {
+        copies.entry(s.id.as_str()).or_insert((0, s)).0 += 1;
+    }
+    let duplicates: Vec<String> = copies
+        .values()
+        .filter(|(n, _)| *n > 1)
+        .map(|(n, s)| format!("{} {} {} ×{n}", s.service, s.kind, s.name))
+        .collect();
+    if !duplicates.is_empty() {
+        out.push_str(&format!("duplicates: {}\n", duplicates.join("; ")));
+    }
     out
 }
 
@@ -87,7 +105,8 @@ fn flags_right(backend: &str, s: &Span, status: u16, failing_client: bool) -> bo
                 && s.error_flag == (400..500).contains(&status)
                 && s.throttle_flag == (status == 429)
         } else if failing_client {
-            s.failed
+            // The call answered 5xx (or not at all): a fault, not an error.
+            s.failed && !s.error_flag
         } else {
             !s.failed && !s.error_flag
         }
@@ -98,8 +117,17 @@ fn flags_right(backend: &str, s: &Span, status: u16, failing_client: bool) -> bo
     }
 }
 
+/// The `namespace` X-Ray wants on a subsegment: `remote` on a call to
+/// something outside the service (every client span the shop makes is an
+/// SQL statement or a call to another service), none on a segment or a
+/// local step (`telemetry-awssdk/src/traces/segment.rs` writes them so).
+fn xray_namespace(s: &Span) -> Option<&'static str> {
+    (s.kind == "client").then_some("remote")
+}
+
 /// Trace checks: which expected traces arrived, with exactly the expected
-/// tree, attributes and error flags; unsampled ones must not arrive.
+/// tree, attributes and error flags (and, on X-Ray, subsegment namespaces);
+/// unsampled ones must not arrive.
 pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
     let mut by_trace: HashMap<&str, Vec<&Span>> = HashMap::new();
     for s in spans {
@@ -112,6 +140,10 @@ pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
         "attributes survive (method, route, status, product id, SQL)",
     );
     let mut flags = check("traces", "error/fault flags right");
+    let mut namespaces = check(
+        "traces",
+        "X-Ray namespaces right (remote on SQL and service calls, none on local spans)",
+    );
     let mut absent = check("traces", "unsampled traces absent");
     let mut header = check("traces", "trace id answered = trace id sent");
     for e in entries {
@@ -242,6 +274,25 @@ pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
                 wrong.join("; ")
             )
         });
+        if backend == "awssdk" {
+            let wrong: Vec<String> = got
+                .iter()
+                .filter(|s| s.namespace.as_deref() != xray_namespace(s))
+                .map(|s| {
+                    format!(
+                        "{} {} {} (namespace {:?}, expected {:?})",
+                        s.service,
+                        s.kind,
+                        s.name,
+                        s.namespace,
+                        xray_namespace(s)
+                    )
+                })
+                .collect();
+            tally(&mut namespaces, wrong.is_empty(), || {
+                format!("{} ({}): {}", e.request_id, e.step.name(), wrong.join("; "))
+            });
+        }
     }
     if backend == "awssdk" {
         attrs.gap = Some(
@@ -250,7 +301,13 @@ pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
                 .into(),
         );
     }
-    vec![arrived, exact, attrs, flags, absent, header]
+    let mut out = vec![arrived, exact, attrs, flags];
+    // Only X-Ray has namespaces; OTLP's span kinds are compared by the tree check.
+    if backend == "awssdk" {
+        out.push(namespaces);
+    }
+    out.extend([absent, header]);
+    out
 }
 
 /// Expected metric totals from the ledger, per (service, method, route, status).
