@@ -254,14 +254,22 @@ pub struct Check {
 }
 
 impl Check {
-    /// Share passed, 0..=1 (1 when nothing was to be checked).
-    pub fn score(&self) -> f64 {
-        if self.total == 0 {
-            1.0
-        } else {
-            self.passed as f64 / self.total as f64
-        }
+    /// Share passed, 0..=1; `None` when nothing was to be checked (0/0, shown
+    /// as "n/a"). An empty check proves nothing, so it is neither a pass nor a
+    /// failure: it is left out of every aggregate score instead of counting
+    /// as 100 %.
+    pub fn score(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.passed as f64 / self.total as f64)
     }
+}
+
+/// The lowest score among `checks` and the check that has it; `None` when
+/// every check is n/a (nothing was checked at all).
+pub fn worst<'a>(checks: impl IntoIterator<Item = &'a Check>) -> Option<(f64, &'a Check)> {
+    checks
+        .into_iter()
+        .filter_map(|c| c.score().map(|s| (s, c)))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
 /// What arrived, compared with the ledger, for one config and one load.
@@ -315,4 +323,37 @@ pub struct CostItem {
     pub quantity: f64,
     pub unit: String,
     pub usd: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, passed: u64, total: u64) -> Check {
+        Check {
+            signal: "traces".to_owned(),
+            name: name.to_owned(),
+            passed,
+            total,
+            failures: vec![],
+            gap: None,
+        }
+    }
+
+    #[test]
+    fn nothing_checked_is_n_a_not_100_percent() {
+        assert_eq!(check("empty", 0, 0).score(), None);
+        assert_eq!(check("half", 1, 2).score(), Some(0.5));
+        assert_eq!(check("all", 3, 3).score(), Some(1.0));
+    }
+
+    #[test]
+    fn n_a_counts_neither_as_passing_nor_failing_in_the_worst_score() {
+        let checks = [check("empty", 0, 0), check("all", 3, 3)];
+        let (score, c) = worst(&checks).unwrap();
+        assert_eq!((score, c.name.as_str()), (1.0, "all"));
+        let checks = [check("half", 1, 2), check("empty", 0, 0)];
+        assert_eq!(worst(&checks).unwrap().1.name, "half");
+        assert!(worst(&[check("empty", 0, 0)]).is_none());
+    }
 }

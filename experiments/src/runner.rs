@@ -51,11 +51,16 @@ struct Ctx<'a> {
 
 /// Whether the results meet the bar CI checks: every nominal-load fidelity
 /// check at 100 %, and under the outage loss equal to the reported drops.
+///
+/// A check with nothing to check (0/0, "n/a") does not fail the verdict: it
+/// means the run had nothing of that kind, e.g. no unsampled request in a
+/// config that samples every trace (all of the quick run's), and the report
+/// shows it as n/a rather than as a pass. A fidelity run in which *nothing*
+/// was checked fails, though: that is a broken run, not a perfect one.
 pub fn verdict(results: &Results) -> bool {
-    results
-        .fidelity
-        .iter()
-        .all(|f| f.checks.iter().all(|c| c.passed == c.total))
+    results.fidelity.iter().all(|f| {
+        f.checks.iter().all(|c| c.passed == c.total) && f.checks.iter().any(|c| c.total > 0)
+    })
 }
 
 fn machine() -> Machine {
@@ -510,12 +515,14 @@ impl Ctx<'_> {
             checks.extend(fidelity::logs(entries, &logs, &spans));
         }
         checks.push(fidelity::accounting(&stats));
-        let score = checks.iter().map(Check::score).fold(1.0, f64::min);
+        let score = crate::results::worst(&checks)
+            .map_or("n/a (nothing checked)".to_owned(), |(s, _)| {
+                format!("{:.1} %", s * 100.0)
+            });
         self.progress.suspend(|| {
             eprintln!(
-                "{run}: {} requests, {traces_arrived}/{expected_traces} traces, fidelity {:.1} %",
+                "{run}: {} requests, {traces_arrived}/{expected_traces} traces, fidelity {score}",
                 entries.len(),
-                score * 100.0
             )
         });
         for c in checks.iter().filter(|c| c.passed != c.total) {
@@ -1095,6 +1102,33 @@ mod tests {
         let (count, sum) = emf_answers(&lines, &[q])[0];
         assert_eq!(count, 6.0);
         assert!((sum - 0.012).abs() < 1e-12);
+    }
+
+    #[test]
+    fn n_a_checks_pass_the_verdict_but_a_run_that_checked_nothing_fails() {
+        let check = |passed, total| Check {
+            signal: "traces".into(),
+            name: "unsampled traces absent".into(),
+            passed,
+            total,
+            failures: vec![],
+            gap: None,
+        };
+        let results = |checks: Vec<Check>| Results {
+            fidelity: vec![Fidelity {
+                config: "otel-100".into(),
+                load: "nominal".into(),
+                requests: 10,
+                traces_expected: 10,
+                traces_arrived: 10,
+                checks,
+                loss: BTreeMap::new(),
+            }],
+            ..Default::default()
+        };
+        assert!(verdict(&results(vec![check(10, 10), check(0, 0)])));
+        assert!(!verdict(&results(vec![check(9, 10), check(0, 0)])));
+        assert!(!verdict(&results(vec![check(0, 0), check(0, 0)])));
     }
 
     #[test]

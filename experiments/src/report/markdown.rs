@@ -8,7 +8,7 @@ use super::charts::{Chart, Charts};
 use super::text::{self, md};
 use super::{ConfigView, View};
 use crate::results::{
-    Check, Cost, Fidelity, LoadRun, OverheadSummary, PerRequest, ProcessRole, Shape,
+    Check, Cost, Fidelity, LoadRun, OverheadSummary, PerRequest, ProcessRole, Shape, worst,
 };
 
 /// Appends one formatted line (or an empty one) to the report.
@@ -108,13 +108,15 @@ fn nominal<'a>(view: &View<'a>, config: &str) -> Vec<&'a Fidelity> {
         .collect()
 }
 
-/// The worst check of a config at nominal load: (score, check).
-fn worst_check<'a>(view: &View<'a>, config: &str) -> Option<(f64, &'a Check)> {
-    nominal(view, config)
-        .into_iter()
-        .flat_map(|f| f.checks.iter())
-        .map(|c| (c.score(), c))
-        .min_by(|a, b| a.0.total_cmp(&b.0))
+/// The worst check of a config at nominal load, (score, check): `None`
+/// without a nominal run, `Some(None)` when its runs checked nothing at all
+/// (every check n/a, which the verdict counts as a failure).
+fn worst_check<'a>(view: &View<'a>, config: &str) -> Option<Option<(f64, &'a Check)>> {
+    let runs = nominal(view, config);
+    if runs.is_empty() {
+        return None;
+    }
+    Some(worst(runs.into_iter().flat_map(|f| f.checks.iter())))
 }
 
 fn cost_of<'a>(view: &View<'a>, config: &str) -> Option<&'a Cost> {
@@ -202,7 +204,7 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         if !added.is_empty() {
             parts.push(format!("added p99 {}", added.join(", ")));
         }
-        if let Some((score, check)) = worst_check(view, &c.id) {
+        if let Some(Some((score, check))) = worst_check(view, &c.id) {
             parts.push(if score < 1.0 {
                 format!(
                     "fidelity **{}** at nominal load (lowest check: {} · {})",
@@ -216,6 +218,8 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
                     text::pct(score)
                 )
             });
+        } else if let Some(None) = worst_check(view, &c.id) {
+            parts.push("fidelity **n/a** at nominal load (nothing was checked)".to_owned());
         }
         if let Some(k) = cost_of(view, &c.id) {
             parts.push(format!(
@@ -281,20 +285,22 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         }
     }
     for c in view.configs.iter().filter(|c| c.id != "noop") {
-        if let Some((score, check)) = worst_check(view, &c.id) {
+        if let Some(worst) = worst_check(view, &c.id) {
             rows += 1;
-            let detail = if score < 1.0 {
-                format!(" (lowest: {})", md(&check.name))
-            } else {
-                String::new()
+            let (measured, met) = match worst {
+                Some((score, check)) if score < 1.0 => (
+                    format!("{} (lowest: {})", text::pct(score), md(&check.name)),
+                    false,
+                ),
+                Some((score, _)) => (text::pct(score), true),
+                None => ("n/a (nothing checked)".to_owned(), false),
             };
             line!(
                 o,
-                "| fidelity 100 % at nominal load (every check) | {} | {}{} | {} |",
+                "| fidelity 100 % at nominal load (every check) | {} | {} | {} |",
                 md(&c.id),
-                text::pct(score),
-                detail,
-                mark(score >= 1.0)
+                measured,
+                mark(met)
             );
         }
     }
@@ -712,17 +718,22 @@ fn per_process(o: &mut String, view: &View) {
     line!(o);
 }
 
+/// A check's cell: passed/checked (score); n/a when there was nothing to
+/// check, which is neither a pass nor a failure (not 100 %).
 fn cell(check: Option<&Check>) -> String {
     match check {
         None => "–".to_owned(),
-        Some(c) => {
-            let s = format!("{}/{} ({})", c.passed, c.total, text::pct(c.score()));
-            if c.score() < 1.0 {
-                format!("**{s}** {FAIL}")
-            } else {
-                s
+        Some(c) => match c.score() {
+            None => format!("{}/{} (n/a)", c.passed, c.total),
+            Some(score) => {
+                let s = format!("{}/{} ({})", c.passed, c.total, text::pct(score));
+                if score < 1.0 {
+                    format!("**{s}** {FAIL}")
+                } else {
+                    s
+                }
             }
-        }
+        },
     }
 }
 
@@ -737,7 +748,7 @@ fn fidelity(o: &mut String, view: &View) {
     }
     line!(
         o,
-        "The load generator keeps a ledger of what it did (requests, the span tree each must produce, expected errors and metric totals); after each run the harness reads back what arrived (X-Ray, CloudWatch and Logs APIs of the emulators for awssdk; the capture receiver behind the collector for otel) and checks it against the ledger. **Nominal**: open loop at {} req/s for {} s. **Outage**: the same with every sink refusing requests for {} s mid-run. A cell is items passed / items checked (score); the *gap* column says what a check cannot see on that sink (an emulator limit), which makes a 100 % there weaker.",
+        "The load generator keeps a ledger of what it did (requests, the span tree each must produce, expected errors and metric totals); after each run the harness reads back what arrived (X-Ray, CloudWatch and Logs APIs of the emulators for awssdk; the capture receiver behind the collector for otel) and checks it against the ledger. **Nominal**: open loop at {} req/s for {} s. **Outage**: the same with every sink refusing requests for {} s mid-run. A cell is items passed / items checked (score), *n/a* when there was nothing to check (0/0: neither a pass nor a failure, left out of every aggregate score); the *gap* column says what a check cannot see on that sink (an emulator limit), which makes a 100 % there weaker.",
         text::rps(p.fidelity_rate),
         text::plain(p.fidelity_duration_s),
         text::plain(p.outage_s)
@@ -1183,7 +1194,7 @@ fn check_scores(view: &View, signal: &str, needle: &str) -> Option<String> {
                 .flat_map(|f| f.checks.iter())
                 .filter(|ch| ch.signal == signal && ch.name.contains(needle))
                 .collect();
-            let score = checks.iter().map(|ch| ch.score()).reduce(f64::min)?;
+            let score = checks.iter().filter_map(|ch| ch.score()).reduce(f64::min)?;
             Some(format!("{} {}", md(&c.id), text::pct(score)))
         })
         .collect();

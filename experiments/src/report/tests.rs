@@ -573,3 +573,49 @@ fn links_are_relative_to_the_report() {
     assert_eq!(super::relative_link(&dir.0, &dir.0).unwrap(), ".");
     assert_eq!(super::relative_link(&dir.0, &dir.0.join("c")).unwrap(), "c");
 }
+
+#[test]
+fn a_check_with_nothing_to_check_shows_n_a() {
+    let dir = TempDir::new("na");
+    let mut r = synthetic("full");
+    let empty = |name: &str| Check {
+        signal: "traces".to_owned(),
+        name: name.to_owned(),
+        passed: 0,
+        total: 0,
+        failures: vec![],
+        gap: None,
+    };
+    // Every config samples every trace: nothing unsampled to look for.
+    for f in r.fidelity.iter_mut().filter(|f| f.load == "nominal") {
+        f.checks.push(empty("unsampled traces absent"));
+    }
+    // And otel-100's nominal run checked nothing at all.
+    let otel = r
+        .fidelity
+        .iter_mut()
+        .find(|f| f.config == "otel-100" && f.load == "nominal")
+        .unwrap();
+    otel.checks = vec![
+        empty("sampled traces arrived"),
+        empty("unsampled traces absent"),
+    ];
+    let md = render(&r, &dir.0, None);
+    assert!(
+        md.contains("| traces | unsampled traces absent | 0/0 (n/a) | – | – |"),
+        "{md}"
+    );
+    assert!(!md.contains("0/0 (100.0 %)"));
+    // Neither a pass nor a failure: awssdk's lowest check is still the attributes…
+    assert!(md.contains(
+        "fidelity **99.0 %** at nominal load (lowest check: traces · attributes survive (method, route))"
+    ));
+    assert!(md.contains("| fidelity 100 % at nominal load (every check) | awssdk-100 | 99.0 % (lowest: attributes survive (method, route)) | ❌ |"));
+    // …and a run that checked nothing is n/a, which does not meet the target.
+    assert!(md.contains("- **otel-100**: "));
+    assert!(md.contains("fidelity **n/a** at nominal load (nothing was checked)"));
+    assert!(md.contains(
+        "| fidelity 100 % at nominal load (every check) | otel-100 | n/a (nothing checked) | ❌ |"
+    ));
+    assert!(!crate::runner::verdict(&r));
+}
