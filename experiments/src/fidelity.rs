@@ -5,7 +5,12 @@
 //! The same checks run for both backends on the neutral shapes of
 //! [`crate::readback`]; only where a backend's model differs does the
 //! expectation differ (X-Ray marks a 4xx with `error`, OTLP leaves a 4xx
-//! server span unset), and that is said next to the check.
+//! server span unset; only X-Ray has subsegment namespaces), and that is
+//! said next to the check.
+//!
+//! The checks are themselves tested by mutation (`fidelity/mutations.rs`):
+//! a correct fixture passes every one, and each kind of damage a sink or a
+//! backend could do makes the check responsible for it fail.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
