@@ -16,6 +16,8 @@
 //! The glue between `tracing` and the backend ([`layer::TelemetryLayer`]) is
 //! written once, here, so both backends receive identical records.
 
+#[cfg(feature = "testing")]
+pub mod binomial;
 pub mod context;
 pub mod export;
 pub mod layer;
