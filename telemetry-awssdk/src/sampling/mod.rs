@@ -8,6 +8,7 @@
 //! | this one | the contract's [`Sampler`]: upstream decision or the rules |
 //! | [`rules`] | one rule: matching, reservoir, fixed rate |
 //! | [`source`] | where rules come from (API, file, default) and the quota poller |
+//! | `rate_tests` | binomial test of the fixed rate, exact count of the reservoir |
 //!
 //! Rules come from the X-Ray API (`GetSamplingRules`, with reservoir quotas
 //! from `GetSamplingTargets`), else from a local rules file in the X-Ray
@@ -15,6 +16,8 @@
 //! is always honoured, with or without a `Parent` in the header; only
 //! `Sampled=?` or no header lets the rules decide.
 
+#[cfg(test)]
+mod rate_tests;
 pub mod rules;
 pub mod source;
 
@@ -88,6 +91,22 @@ impl XraySampler {
 
     /// The rules' decision for a new trace (ignoring any upstream decision).
     pub fn decide(&self, params: &SamplingParams<'_>) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.decide_at(params, now, rand::random::<f64>)
+    }
+
+    /// [`decide`](Self::decide) with the clock and the random draw passed in,
+    /// so a test can simulate seconds and use a seeded generator. `uniform`
+    /// is called only when the reservoir is empty and must return a number
+    /// in `[0, 1)`.
+    fn decide_at(
+        &self,
+        params: &SamplingParams<'_>,
+        now: u64,
+        uniform: impl FnOnce() -> f64,
+    ) -> bool {
         let rules = self.rules();
         let Some(rule) = rules
             .iter()
@@ -96,9 +115,6 @@ impl XraySampler {
             return false;
         };
         rule.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
         let sampled = match rule.reservoir.take(now) {
             Some(borrowed) => {
                 if borrowed {
@@ -106,7 +122,7 @@ impl XraySampler {
                 }
                 true
             }
-            None => rand::random::<f64>() < rule.fixed_rate(),
+            None => uniform() < rule.fixed_rate(),
         };
         if sampled {
             rule.stats.sampled.fetch_add(1, Ordering::Relaxed);
