@@ -34,6 +34,8 @@ pub mod metrics;
 pub mod propagation;
 pub mod resource;
 pub mod sampling;
+#[cfg(test)]
+mod sampling_rate_tests;
 pub mod stats;
 pub mod traces;
 
