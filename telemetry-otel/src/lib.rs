@@ -34,8 +34,6 @@ pub mod metrics;
 pub mod propagation;
 pub mod resource;
 pub mod sampling;
-#[cfg(test)]
-mod sampling_rate_tests;
 pub mod stats;
 pub mod traces;
 

@@ -9,6 +9,9 @@
 //! decide the same way. (The `awssdk` backend answers with X-Ray's sampling
 //! rules instead.)
 
+#[cfg(test)]
+mod rate_tests;
+
 use opentelemetry::Context;
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::trace::{Sampler as SdkSampler, SamplingDecision, ShouldSample};
