@@ -10,6 +10,7 @@ use super::{ConfigView, View};
 use crate::results::{
     Check, Cost, Fidelity, LoadRun, OverheadSummary, PerRequest, ProcessRole, Shape, worst,
 };
+use crate::stats::{Direction, Estimate, Verdict};
 
 /// Appends one formatted line (or an empty one) to the report.
 macro_rules! line {
@@ -191,7 +192,7 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         if let Some(ov) = closed.and_then(|s| view.overhead(&c.id, s)) {
             parts.push(format!(
                 "throughput **{}** of noop's at saturation",
-                text::pct(ov.throughput_vs_noop)
+                text::pct(throughput_ratio(ov))
             ));
         }
         let added: Vec<String> = open
@@ -237,6 +238,8 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
     }
     line!(o);
 
+    cpu_added(o, view);
+
     line!(o, "### Targets (docs/targets.md)");
     line!(o);
     let half = view.half_load();
@@ -259,13 +262,24 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         };
         if let Some((bar, sampling)) = bar {
             rows += 1;
+            let (measured, met) = match &ov.throughput_ratio {
+                Some(e) => (
+                    text::estimate(e, text::pct),
+                    Verdict::of(e, bar, Direction::AtLeast).label().to_owned(),
+                ),
+                // Results from before paired estimates: the ratio of medians, two-way.
+                None => (
+                    text::pct(ov.throughput_vs_noop),
+                    mark(ov.throughput_vs_noop >= bar).to_owned(),
+                ),
+            };
             line!(
                 o,
                 "| throughput at saturation ≥ {:.0} % of noop ({sampling} sampling) | {} | {} | {} |",
                 bar * 100.0,
                 md(&c.id),
-                text::pct(ov.throughput_vs_noop),
-                mark(ov.throughput_vs_noop >= bar)
+                measured,
+                met
             );
         }
     }
@@ -273,13 +287,23 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         for c in view.configs.iter().filter(|c| c.id != "noop") {
             if let Some(ov) = view.overhead(&c.id, shape) {
                 rows += 1;
+                let (measured, met) = match &ov.added_p99 {
+                    Some(e) => (
+                        text::estimate(e, |us| format!("{} ms", text::signed_ms(us))),
+                        Verdict::of(e, 500.0, Direction::AtMost).label().to_owned(),
+                    ),
+                    None => (
+                        format!("{} ms", text::signed_ms(ov.added_p99_us)),
+                        mark(ov.added_p99_us <= 500.0).to_owned(),
+                    ),
+                };
                 line!(
                     o,
-                    "| added p99 ≤ 0.5 ms at half load ({}) | {} | {} ms | {} |",
+                    "| added p99 ≤ 0.5 ms at half load ({}) | {} | {} | {} |",
                     shape.label(),
                     md(&c.id),
-                    text::signed_ms(ov.added_p99_us),
-                    mark(ov.added_p99_us <= 500.0)
+                    measured,
+                    met
                 );
             }
         }
@@ -327,6 +351,65 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         );
         line!(o);
     }
+}
+
+/// Throughput ÷ noop's: the paired median when the results have it, else
+/// the ratio of the medians (results written before paired estimates).
+fn throughput_ratio(ov: &OverheadSummary) -> f64 {
+    ov.throughput_ratio
+        .as_ref()
+        .map_or(ov.throughput_vs_noop, |e| e.median)
+}
+
+/// The headline: CPU each backend adds per request on the shop's cores,
+/// paired per repeat against `noop`, with the collector's CPU per request
+/// beside it (the otel build's pipeline). Left out for results that have no
+/// paired estimates.
+fn cpu_added(o: &mut String, view: &View) {
+    let rows: Vec<(String, &Shape, &Estimate, Option<&Estimate>)> = view
+        .shapes
+        .iter()
+        .flat_map(|shape| {
+            view.overhead_rows(shape)
+                .into_iter()
+                .filter(|(c, _)| c.id != "noop")
+                .filter_map(move |(c, ov)| {
+                    let pipeline = ov
+                        .pipeline_cpu_us
+                        .as_ref()
+                        .filter(|_| has_pipeline(view, &c.id));
+                    ov.shop_cpu_us_added
+                        .as_ref()
+                        .map(|e| (c.id.clone(), shape, e, pipeline))
+                })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    line!(o, "### CPU added per request (µs) on the shop's cores");
+    line!(o);
+    line!(
+        o,
+        "The shop's CPU per request minus noop's in the same repeat (builds interleaved), median over the repeats with its 95 % bootstrap interval; for otel, the collector's CPU per request beside it (it runs outside the shop, on the other core)."
+    );
+    line!(o);
+    line!(
+        o,
+        "| config | load | added on the shop's cores (µs / request) | collector (µs / request) |"
+    );
+    line!(o, "|---|---|---|---|");
+    for (id, shape, added, pipeline) in rows {
+        line!(
+            o,
+            "| {} | {} | {} | {} |",
+            md(&id),
+            shape.label(),
+            text::estimate(added, text::num),
+            pipeline.map_or("–".to_owned(), |e| text::estimate(e, text::num))
+        );
+    }
+    line!(o);
 }
 
 fn method(o: &mut String, view: &View) {
@@ -530,6 +613,8 @@ fn overhead_table(o: &mut String, view: &View, shape: &Shape) {
             text::spread(&ov.throughput_rps, n, text::rps),
             if noop {
                 "baseline".to_owned()
+            } else if let Some(e) = &ov.throughput_ratio {
+                text::estimate(e, text::pct)
             } else {
                 text::pct(ov.throughput_vs_noop)
             },
@@ -539,6 +624,8 @@ fn overhead_table(o: &mut String, view: &View, shape: &Shape) {
             text::spread(&ov.p999_us, n, text::ms),
             if noop {
                 "baseline".to_owned()
+            } else if let Some(e) = &ov.added_p99 {
+                text::estimate(e, |us| format!("{} ms", text::signed_ms(us)))
             } else {
                 format!("{} ms", text::signed_ms(ov.added_p99_us))
             },
