@@ -74,6 +74,10 @@ pub struct Plan {
     pub fidelity_duration_s: f64,
     /// Seconds the sinks are down in the outage run.
     pub outage_s: f64,
+    /// How open-loop sessions were spaced: `fixed` or `poisson` (empty in
+    /// results written before there was a choice: those were `fixed`).
+    #[serde(default)]
+    pub arrivals: String,
     /// The scenario mix: step name → share of requests (0..1), as generated.
     pub mix: BTreeMap<String, f64>,
     /// Share of requests that are expected to fail with a 4xx, and with an injected 5xx.

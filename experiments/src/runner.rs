@@ -260,6 +260,7 @@ impl Ctx<'_> {
             Duration::from_secs_f64(warmup_secs),
             Duration::from_secs_f64(secs),
             propagate,
+            self.plan.arrivals,
             &move |n| pb.set_message(format!("{label}: {n} requests")),
         )
         .await
@@ -1004,6 +1005,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
                 fidelity_rate: plan.fidelity_rate,
                 fidelity_duration_s: plan.fidelity_secs,
                 outage_s: plan.outage_secs,
+                arrivals: plan.arrivals.name().to_owned(),
                 mix,
                 expected_4xx_share: c4,
                 expected_5xx_share: c5,

@@ -353,6 +353,11 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
     }
 }
 
+/// Whether the results have paired estimates (older ones do not).
+fn paired(view: &View) -> bool {
+    view.r.overhead.iter().any(|o| o.throughput_ratio.is_some())
+}
+
 /// Throughput ÷ noop's: the paired median when the results have it, else
 /// the ratio of the medians (results written before paired estimates).
 fn throughput_ratio(ov: &OverheadSummary) -> f64 {
@@ -499,9 +504,14 @@ fn method(o: &mut String, view: &View) {
             format!("{} req/s{share}", text::rps(*r))
         })
         .collect();
+    let schedule = if p.arrivals == "poisson" {
+        "sessions started at the times of a seeded Poisson process (exponential gaps; each session's first request timed from its intended start)"
+    } else {
+        "requests sent on a fixed schedule"
+    };
     line!(
         o,
-        "- **Open loop**: requests sent on a fixed schedule at {}, for {} s per run, whatever the answers: latency at a given load.",
+        "- **Open loop**: {schedule} at {}, for {} s per run, whatever the answers: latency at a given load.",
         if rates.is_empty() {
             "no rate".to_owned()
         } else {
@@ -516,8 +526,13 @@ fn method(o: &mut String, view: &View) {
     );
     line!(
         o,
-        "- **Repeats**: {}; within a repeat the builds are interleaved (every config once, then the next repeat), so a slow drift of the machine hits every config alike. Tables show the median over the repeats and, in small type, the (min–max).",
-        p.repeats
+        "- **Repeats**: {}; within a repeat the builds are interleaved (every config once, then the next repeat), so a slow drift of the machine hits every config alike. Tables show the median over the repeats and, in small type, the (min–max).{}",
+        p.repeats,
+        if paired(view) {
+            " Comparisons with noop are paired: each repeat's figure against noop's in the same repeat, median over the repeats, with a 95 % percentile-bootstrap interval in small type as [low–high] (fewer than 2 repeats: no interval). A target is met when the whole interval is on its good side, missed when it is all on the bad side, and undetermined (❔) when it straddles the target."
+        } else {
+            ""
+        }
     );
     line!(
         o,
@@ -674,9 +689,14 @@ fn overhead(o: &mut String, view: &View, charts: &Charts, assets: &str) {
         line!(o);
         return;
     }
+    let versus = if paired(view) {
+        "*vs noop* is the throughput divided by noop's in the same repeat and *added p99* the p99 minus noop's in the same repeat, each the median over the repeats with its 95 % bootstrap interval as [low–high]"
+    } else {
+        "*vs noop* is the median throughput divided by noop's under the same shape; *added p99* is the median p99 minus noop's"
+    };
     line!(
         o,
-        "Each cell is the median over the repeats, with the (min–max) in small type. Latencies in ms. *vs noop* is the median throughput divided by noop's under the same shape; *added p99* is the median p99 minus noop's. CPU is in CPU-seconds per 1 000 requests (1 000 requests that cost 0.5 s of CPU keep half a core busy at 1 000 req/s); `–` means the config has no such process."
+        "Each cell is the median over the repeats, with the (min–max) in small type. Latencies in ms. {versus}. CPU is in CPU-seconds per 1 000 requests (1 000 requests that cost 0.5 s of CPU keep half a core busy at 1 000 req/s); `–` means the config has no such process."
     );
     line!(o);
     for shape in &view.shapes {

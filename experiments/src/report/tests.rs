@@ -306,6 +306,7 @@ pub fn synthetic(mode: &str) -> Results {
                 fidelity_rate: 50.0,
                 fidelity_duration_s: 20.0,
                 outage_s: 8.0,
+                arrivals: String::new(),
                 mix: BTreeMap::from([("browse".to_owned(), 0.6), ("checkout".to_owned(), 0.4)]),
                 expected_4xx_share: 0.05,
                 expected_5xx_share: 0.01,
