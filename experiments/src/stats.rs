@@ -218,7 +218,7 @@ mod tests {
         let (low, high) = e.ci95.unwrap();
         assert_eq!(e.median, 5.5);
         assert!(
-            low >= 1.0 && low < 5.5 && high > 5.5 && high <= 10.0,
+            (1.0..5.5).contains(&low) && high > 5.5 && high <= 10.0,
             "{low}..{high}"
         );
         // The median of 10 resampled values rarely leaves the middle: 3..8 is generous.
