@@ -27,6 +27,8 @@ const OK: &str = "✅";
 const FAIL: &str = "❌";
 const WARN: &str = "⚠️";
 
+/// T-CPU (docs/targets.md): CPU a backend may add per request on the shop's cores, µs.
+const CPU_BUDGET_US: f64 = 10.0;
 /// A sink using this share of a core or more may have limited a run.
 const SINK_BUSY: f64 = 0.8;
 /// Backend counters and wire counts further apart than this are flagged.
@@ -280,6 +282,22 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
                 md(&c.id),
                 measured,
                 met
+            );
+        }
+    }
+    for c in view.configs.iter().filter(|c| c.id != "noop") {
+        // T-CPU: only with a paired estimate (results before them had no such row).
+        let added = closed
+            .and_then(|s| view.overhead(&c.id, s))
+            .and_then(|ov| ov.shop_cpu_us_added.as_ref());
+        if let Some(e) = added {
+            rows += 1;
+            line!(
+                o,
+                "| CPU added per request ≤ {CPU_BUDGET_US:.0} µs on the shop's cores, at saturation | {} | {} µs | {} |",
+                md(&c.id),
+                text::estimate(e, text::num),
+                Verdict::of(e, CPU_BUDGET_US, Direction::AtMost).label()
             );
         }
     }

@@ -652,6 +652,10 @@ fn paired_estimates_render_with_intervals_and_three_way_verdicts() {
     // The headline: shop CPU 4.32 s over 7 518 requests against noop's 4 s over
     // 8 120 (574.6 − 492.6 = 82.0 µs); otel's collector 0.8 s over 7 060 requests = 113 µs.
     assert!(md.contains("### CPU added per request (µs) on the shop's cores"));
+    // T-CPU: 82.0 µs added, far over 10 µs, in both repeats.
+    assert!(md.contains(
+        "| CPU added per request ≤ 10 µs on the shop's cores, at saturation | awssdk-100 | 82.0 <sub>[82.0–82.0]</sub> µs | ❌ missed |"
+    ));
     assert!(md.contains("| awssdk-100 | closed×16 | 82.0 <sub>[82.0–82.0]</sub> | – |"));
     assert!(md.contains(
         "| otel-100 | closed×16 | 159 <sub>[159–159]</sub> | 113 <sub>[113–113]</sub> |"
