@@ -294,9 +294,9 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
             rows += 1;
             line!(
                 o,
-                "| CPU added per request ≤ {CPU_BUDGET_US:.0} µs on the shop's cores, at saturation | {} | {} µs | {} |",
+                "| CPU added per request ≤ {CPU_BUDGET_US:.0} µs on the shop's cores, at saturation | {} | {} | {} |",
                 md(&c.id),
-                text::estimate(e, text::num),
+                text::estimate(e, |us| format!("{} µs", text::num(us))),
                 Verdict::of(e, CPU_BUDGET_US, Direction::AtMost).label()
             );
         }

@@ -654,7 +654,7 @@ fn paired_estimates_render_with_intervals_and_three_way_verdicts() {
     assert!(md.contains("### CPU added per request (µs) on the shop's cores"));
     // T-CPU: 82.0 µs added, far over 10 µs, in both repeats.
     assert!(md.contains(
-        "| CPU added per request ≤ 10 µs on the shop's cores, at saturation | awssdk-100 | 82.0 <sub>[82.0–82.0]</sub> µs | ❌ missed |"
+        "| CPU added per request ≤ 10 µs on the shop's cores, at saturation | awssdk-100 | 82.0 µs <sub>[82.0 µs–82.0 µs]</sub> | ❌ missed |"
     ));
     assert!(md.contains("| awssdk-100 | closed×16 | 82.0 <sub>[82.0–82.0]</sub> | – |"));
     assert!(md.contains(
