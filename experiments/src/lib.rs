@@ -18,6 +18,7 @@
 //! | [`fidelity`] | the oracle: ledger against read-back, per signal |
 //! | [`cost`] | API calls and bytes per request → dollars with `prices.toml` |
 //! | [`runner`] | the order of runs, measuring around each, the summaries |
+//! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
 //! | [`report`] | `REPORT.md` and its SVG charts |
 
@@ -34,4 +35,5 @@ pub mod results;
 pub mod runner;
 pub mod scenario;
 pub mod shop;
+pub mod stats;
 pub mod wiretap;

@@ -6,7 +6,8 @@
 //! Open-loop sessions start on a fixed schedule whether or not earlier ones
 //! have finished, and a session's first request is timed from its
 //! *intended* start: a stalled shop cannot slow the load down and hide its
-//! own latency (the coordinated-omission trap). Later steps of a session
+//! own latency (the coordinated-omission trap). The schedule is even or,
+//! with [`Arrivals::Poisson`], a seeded Poisson process. Later steps of a session
 //! depend on earlier answers (the cart id), so they are sent as soon as the
 //! previous one returns, with no think time.
 
@@ -19,6 +20,72 @@ use tokio::time::Instant as TokioInstant;
 use crate::results::{Latency, Shape};
 use crate::scenario::{Scenario, Session, SplitMix64, Step};
 use crate::shop::Shop;
+
+/// How open-loop sessions are spaced in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Arrivals {
+    /// Evenly: one session every `1 / rate`.
+    Fixed,
+    /// A Poisson process: exponential gaps with mean `1 / rate`, from a
+    /// seeded generator. Real users do not arrive on a metronome; bursts
+    /// queue up and show in the tail latency a fixed schedule smooths over.
+    Poisson,
+}
+
+impl Arrivals {
+    /// `fixed` or `poisson`, as saved in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Arrivals::Fixed => "fixed",
+            Arrivals::Poisson => "poisson",
+        }
+    }
+}
+
+/// The intended start of every open-loop session, as offsets from the start
+/// of the run: an endless iterator, each session at its own time.
+pub struct Schedule {
+    arrivals: Arrivals,
+    mean_gap: f64,
+    rng: SplitMix64,
+    k: u64,
+    next: f64,
+}
+
+impl Schedule {
+    /// Sessions `mean_gap` apart on average; `seed` fixes the Poisson gaps
+    /// (the same seed gives the same schedule).
+    pub fn new(arrivals: Arrivals, mean_gap: Duration, seed: u64) -> Schedule {
+        Schedule {
+            arrivals,
+            mean_gap: mean_gap.as_secs_f64(),
+            // Its own stream: the gaps must not shift the scenario's draws.
+            rng: SplitMix64::new(seed ^ 0xA771_7A15),
+            k: 0,
+            next: 0.0,
+        }
+    }
+}
+
+impl Iterator for Schedule {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let at = match self.arrivals {
+            // k × gap rather than a running sum, so that rounding does not drift.
+            Arrivals::Fixed => self.k as f64 * self.mean_gap,
+            Arrivals::Poisson => {
+                let at = self.next;
+                // Inverse transform: −ln(1 − u) is exponential with mean 1, for u uniform in [0, 1).
+                let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                self.next += -(1.0 - u).ln() * self.mean_gap;
+                at
+            }
+        };
+        self.k += 1;
+        Some(Duration::from_secs_f64(at))
+    }
+}
 
 /// How the generator propagates trace context (fidelity runs only; overhead
 /// runs let the shop start and sample its own traces).
@@ -311,6 +378,7 @@ pub async fn drive(
     warmup: Duration,
     duration: Duration,
     propagate: Propagate,
+    arrivals: Arrivals,
     on_tick: &(dyn Fn(u64) + Sync),
 ) -> Outcome {
     let start = Instant::now();
@@ -352,9 +420,9 @@ pub async fn drive(
             let scenario = scenario.clone();
             tasks.spawn(async move {
                 let mut inner = tokio::task::JoinSet::new();
-                let mut k: u32 = 0;
-                loop {
-                    let intended = start + per_session * k;
+                for offset in Schedule::new(arrivals, per_session, seed) {
+                    // Timed from here even if the generator wakes late (coordinated omission).
+                    let intended = start + offset;
                     if intended >= shared2.stop_at {
                         break;
                     }
@@ -365,7 +433,6 @@ pub async fn drive(
                     let s = scenario.lock().expect("scenario lock").next_session();
                     let sh = shared2.clone();
                     inner.spawn(async move { sh.session(s, intended).await });
-                    k += 1;
                     while inner.try_join_next().is_some() {}
                 }
                 while inner.join_next().await.is_some() {}
@@ -389,5 +456,55 @@ pub async fn drive(
         ledger,
         histogram: shared.hist.into_inner().expect("histogram"),
         window: duration,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offsets(arrivals: Arrivals, seed: u64, n: usize) -> Vec<f64> {
+        Schedule::new(arrivals, Duration::from_millis(10), seed)
+            .take(n)
+            .map(|d| d.as_secs_f64())
+            .collect()
+    }
+
+    #[test]
+    fn a_fixed_schedule_is_evenly_spaced() {
+        let o = offsets(Arrivals::Fixed, 1, 4);
+        assert_eq!(o, vec![0.0, 0.01, 0.02, 0.03]);
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_mean_rate_and_vary_the_gaps() {
+        let n = 20_000;
+        let o = offsets(Arrivals::Poisson, 7, n + 1);
+        assert_eq!(o[0], 0.0);
+        assert!(o.windows(2).all(|w| w[1] >= w[0]), "in time order");
+        // 20 000 gaps of mean 10 ms: the mean is within 3 % (its standard error is 0.7 %).
+        let mean = o[n] / n as f64;
+        assert!((mean - 0.01).abs() < 0.0003, "mean gap {mean}");
+        // Exponential gaps: standard deviation ≈ mean, and ~37 % of gaps longer than the mean.
+        let gaps: Vec<f64> = o.windows(2).map(|w| w[1] - w[0]).collect();
+        let sd = (gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        assert!((sd / mean - 1.0).abs() < 0.05, "sd/mean {}", sd / mean);
+        let long = gaps.iter().filter(|g| **g > mean).count() as f64 / n as f64;
+        assert!(
+            (long - (-1.0f64).exp()).abs() < 0.02,
+            "share over the mean {long}"
+        );
+    }
+
+    #[test]
+    fn the_poisson_schedule_is_deterministic_for_a_seed() {
+        assert_eq!(
+            offsets(Arrivals::Poisson, 42, 100),
+            offsets(Arrivals::Poisson, 42, 100)
+        );
+        assert_ne!(
+            offsets(Arrivals::Poisson, 42, 100),
+            offsets(Arrivals::Poisson, 43, 100)
+        );
     }
 }

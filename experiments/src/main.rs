@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! shop-experiments run [--mode full|quick] [--seed N] [--only CONFIG,...] [--no-pin]
+//!                      [--repeats N] [--arrivals fixed|poisson]
 //!     build the variants, start the lab, run overhead, fidelity and cost
 //!     experiments, write report/results.json and REPORT.md
 //! shop-experiments render
@@ -17,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use shop_experiments::load::Arrivals;
 use shop_experiments::plan::{Mode, Plan};
 use shop_experiments::{report, results::Results, runner};
 
@@ -46,6 +48,9 @@ enum Command {
         /// Repeats of each overhead run (default: the mode's).
         #[arg(long)]
         repeats: Option<usize>,
+        /// How open-loop sessions are spaced (default: the mode's, `poisson`).
+        #[arg(long, value_enum)]
+        arrivals: Option<Arrivals>,
     },
     /// Rewrite REPORT.md from report/results.json.
     Render {
@@ -104,11 +109,15 @@ fn main() -> ExitCode {
             only,
             no_pin,
             repeats,
+            arrivals,
         } => (|| -> anyhow::Result<bool> {
             let mut plan = Plan::new(mode, seed);
             plan.only(&only);
             if let Some(r) = repeats {
                 plan.repeats = r.max(1);
+            }
+            if let Some(a) = arrivals {
+                plan.arrivals = a;
             }
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
+use crate::load::Arrivals;
 use crate::results::ConfigInfo;
 
 /// Full or quick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Mode {
-    /// Every config, several repeats, durations long enough for percentiles.
+    /// Every config, ten interleaved repeats (enough for a bootstrap interval), short runs.
     Full,
-    /// CI: proves the pipeline end to end and 100 % fidelity; overhead figures are not meaningful.
+    /// CI: proves the pipeline end to end and 100 % fidelity; overhead figures are not
+    /// meaningful (one repeat: every overhead verdict is undetermined).
     Quick,
 }
 
@@ -54,6 +56,8 @@ pub struct Plan {
     pub outage_secs: f64,
     /// Cargo profile of the shop builds.
     pub profile: &'static str,
+    /// How open-loop sessions are spaced (overhead and fidelity runs).
+    pub arrivals: Arrivals,
 }
 
 fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -186,15 +190,20 @@ impl Plan {
                 seed,
                 configs: all_configs(),
                 open_shares: vec![0.25, 0.5],
-                open_secs: 15.0,
+                // Ten short repeats rather than three long ones: the paired
+                // intervals need repeats (see `crate::stats`), and 150 runs of
+                // 2 + 6 s (plus ~2 s to start each shop) keep `make report`
+                // near half an hour on the 2-core lab machine.
+                open_secs: 6.0,
                 closed_concurrency: 16,
-                closed_secs: 15.0,
-                warmup_secs: 3.0,
-                repeats: 3,
+                closed_secs: 6.0,
+                warmup_secs: 2.0,
+                repeats: 10,
                 fidelity_rate: 50.0,
                 fidelity_secs: 20.0,
                 outage_secs: 8.0,
                 profile: "release",
+                arrivals: Arrivals::Poisson,
             },
             Mode::Quick => Plan {
                 mode,
@@ -213,6 +222,8 @@ impl Plan {
                 fidelity_secs: 5.0,
                 outage_secs: 3.0,
                 profile: "dev",
+                // The same code path as full mode, so CI exercises it.
+                arrivals: Arrivals::Poisson,
             },
         }
     }

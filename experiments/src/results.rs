@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::stats::Estimate;
+
 /// Everything one `shop-experiments run` measured.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Results {
@@ -72,6 +74,10 @@ pub struct Plan {
     pub fidelity_duration_s: f64,
     /// Seconds the sinks are down in the outage run.
     pub outage_s: f64,
+    /// How open-loop sessions were spaced: `fixed` or `poisson` (empty in
+    /// results written before there was a choice: those were `fixed`).
+    #[serde(default)]
+    pub arrivals: String,
     /// The scenario mix: step name → share of requests (0..1), as generated.
     pub mix: BTreeMap<String, f64>,
     /// Share of requests that are expected to fail with a 4xx, and with an injected 5xx.
@@ -235,6 +241,23 @@ pub struct OverheadSummary {
     pub busiest_sink_cores: f64,
     /// Latency points of the median repeat (by p99), for the CDF chart.
     pub cdf: Vec<(f64, f64)>,
+    /// Throughput ÷ `noop`'s, paired per repeat (repeat *i* against `noop`'s
+    /// repeat *i*, same shape), with its 95 % interval. `None` in results
+    /// written before paired estimates existed.
+    #[serde(default)]
+    pub throughput_ratio: Option<Estimate>,
+    /// p99 minus `noop`'s p99, paired per repeat, microseconds.
+    #[serde(default)]
+    pub added_p99: Option<Estimate>,
+    /// CPU the backend adds per request on the shop's cores, µs: the shop's
+    /// CPU per request minus `noop`'s, paired per repeat.
+    #[serde(default)]
+    pub shop_cpu_us_added: Option<Estimate>,
+    /// CPU of the telemetry pipeline outside the shop (the collector) per
+    /// request, µs, over the repeats (there is nothing to pair it with:
+    /// `noop` has no pipeline).
+    #[serde(default)]
+    pub pipeline_cpu_us: Option<Estimate>,
 }
 
 /// One check of the fidelity oracle.

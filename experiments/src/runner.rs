@@ -33,6 +33,7 @@ use crate::readback::{Aws, Captured, Log, Span};
 use crate::results::*;
 use crate::scenario;
 use crate::shop::{Shop, Sinks};
+use crate::stats;
 use crate::wiretap::Mode as TapMode;
 
 /// Everything a run needs.
@@ -259,6 +260,7 @@ impl Ctx<'_> {
             Duration::from_secs_f64(warmup_secs),
             Duration::from_secs_f64(secs),
             propagate,
+            self.plan.arrivals,
             &move |n| pb.set_message(format!("{label}: {n} requests")),
         )
         .await
@@ -831,6 +833,14 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
             busiest_sink,
             busiest_sink_cores,
             cdf: median_run.latency.cdf.clone(),
+            throughput_ratio: None,
+            added_p99: None,
+            shop_cpu_us_added: None,
+            pipeline_cpu_us: (config != "noop").then(|| {
+                stats::estimate(&col_values(&rs, |r| {
+                    cpu_us_per_request(r, ProcessRole::Pipeline)
+                }))
+            }),
         });
     }
     let baseline: Vec<(Shape, f64, f64)> = out
@@ -843,8 +853,43 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
             s.throughput_vs_noop = s.throughput_rps.median / tp.max(1e-9);
             s.added_p99_us = s.p99_us.median - p99;
         }
+        // Paired per repeat: config's repeat i against noop's repeat i of the same shape.
+        let per_repeat = |config: &str, f: &dyn Fn(&LoadRun) -> f64| -> Vec<(usize, f64)> {
+            runs.iter()
+                .filter(|r| r.config == config && r.shape == s.shape)
+                .map(|r| (r.repeat, f(r)))
+                .collect()
+        };
+        let noop_tp = per_repeat("noop", &|r| r.throughput_rps);
+        if !noop_tp.is_empty() {
+            let tp = per_repeat(&s.config, &|r| r.throughput_rps);
+            s.throughput_ratio = Some(stats::estimate(&stats::ratios(&tp, &noop_tp)));
+            let p99 = |r: &LoadRun| r.latency.p99_us;
+            s.added_p99 = Some(stats::estimate(&stats::differences(
+                &per_repeat(&s.config, &p99),
+                &per_repeat("noop", &p99),
+            )));
+            s.shop_cpu_us_added = Some(stats::estimate(&stats::differences(
+                &per_repeat(&s.config, &shop_cpu_us),
+                &per_repeat("noop", &shop_cpu_us),
+            )));
+        }
     }
     out
+}
+
+/// CPU of `role`'s processes per request in one run, µs (over every request
+/// of the run, warm-up included, like the CPU window).
+fn cpu_us_per_request(r: &LoadRun, role: ProcessRole) -> f64 {
+    role_sum(r, role, |p| p.cpu_s) * 1e6 / r.requests.max(1) as f64
+}
+
+fn shop_cpu_us(r: &LoadRun) -> f64 {
+    cpu_us_per_request(r, ProcessRole::Shop)
+}
+
+fn col_values(rs: &[&LoadRun], f: impl Fn(&LoadRun) -> f64) -> Vec<f64> {
+    rs.iter().map(|r| f(r)).collect()
 }
 
 /// Runs the whole plan.
@@ -960,6 +1005,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
                 fidelity_rate: plan.fidelity_rate,
                 fidelity_duration_s: plan.fidelity_secs,
                 outage_s: plan.outage_secs,
+                arrivals: plan.arrivals.name().to_owned(),
                 mix,
                 expected_4xx_share: c4,
                 expected_5xx_share: c5,

@@ -10,6 +10,7 @@ use super::{ConfigView, View};
 use crate::results::{
     Check, Cost, Fidelity, LoadRun, OverheadSummary, PerRequest, ProcessRole, Shape, worst,
 };
+use crate::stats::{Direction, Estimate, Verdict};
 
 /// Appends one formatted line (or an empty one) to the report.
 macro_rules! line {
@@ -26,6 +27,8 @@ const OK: &str = "✅";
 const FAIL: &str = "❌";
 const WARN: &str = "⚠️";
 
+/// T-CPU (docs/targets.md): CPU a backend may add per request on the shop's cores, µs.
+const CPU_BUDGET_US: f64 = 10.0;
 /// A sink using this share of a core or more may have limited a run.
 const SINK_BUSY: f64 = 0.8;
 /// Backend counters and wire counts further apart than this are flagged.
@@ -191,7 +194,7 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         if let Some(ov) = closed.and_then(|s| view.overhead(&c.id, s)) {
             parts.push(format!(
                 "throughput **{}** of noop's at saturation",
-                text::pct(ov.throughput_vs_noop)
+                text::pct(throughput_ratio(ov))
             ));
         }
         let added: Vec<String> = open
@@ -237,6 +240,8 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
     }
     line!(o);
 
+    cpu_added(o, view);
+
     line!(o, "### Targets (docs/targets.md)");
     line!(o);
     let half = view.half_load();
@@ -259,13 +264,40 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         };
         if let Some((bar, sampling)) = bar {
             rows += 1;
+            let (measured, met) = match &ov.throughput_ratio {
+                Some(e) => (
+                    text::estimate(e, text::pct),
+                    Verdict::of(e, bar, Direction::AtLeast).label().to_owned(),
+                ),
+                // Results from before paired estimates: the ratio of medians, two-way.
+                None => (
+                    text::pct(ov.throughput_vs_noop),
+                    mark(ov.throughput_vs_noop >= bar).to_owned(),
+                ),
+            };
             line!(
                 o,
                 "| throughput at saturation ≥ {:.0} % of noop ({sampling} sampling) | {} | {} | {} |",
                 bar * 100.0,
                 md(&c.id),
-                text::pct(ov.throughput_vs_noop),
-                mark(ov.throughput_vs_noop >= bar)
+                measured,
+                met
+            );
+        }
+    }
+    for c in view.configs.iter().filter(|c| c.id != "noop") {
+        // T-CPU: only with a paired estimate (results before them had no such row).
+        let added = closed
+            .and_then(|s| view.overhead(&c.id, s))
+            .and_then(|ov| ov.shop_cpu_us_added.as_ref());
+        if let Some(e) = added {
+            rows += 1;
+            line!(
+                o,
+                "| CPU added per request ≤ {CPU_BUDGET_US:.0} µs on the shop's cores, at saturation | {} | {} | {} |",
+                md(&c.id),
+                text::estimate(e, |us| format!("{} µs", text::num(us))),
+                Verdict::of(e, CPU_BUDGET_US, Direction::AtMost).label()
             );
         }
     }
@@ -273,13 +305,23 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         for c in view.configs.iter().filter(|c| c.id != "noop") {
             if let Some(ov) = view.overhead(&c.id, shape) {
                 rows += 1;
+                let (measured, met) = match &ov.added_p99 {
+                    Some(e) => (
+                        text::estimate(e, |us| format!("{} ms", text::signed_ms(us))),
+                        Verdict::of(e, 500.0, Direction::AtMost).label().to_owned(),
+                    ),
+                    None => (
+                        format!("{} ms", text::signed_ms(ov.added_p99_us)),
+                        mark(ov.added_p99_us <= 500.0).to_owned(),
+                    ),
+                };
                 line!(
                     o,
-                    "| added p99 ≤ 0.5 ms at half load ({}) | {} | {} ms | {} |",
+                    "| added p99 ≤ 0.5 ms at half load ({}) | {} | {} | {} |",
                     shape.label(),
                     md(&c.id),
-                    text::signed_ms(ov.added_p99_us),
-                    mark(ov.added_p99_us <= 500.0)
+                    measured,
+                    met
                 );
             }
         }
@@ -327,6 +369,70 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
         );
         line!(o);
     }
+}
+
+/// Whether the results have paired estimates (older ones do not).
+fn paired(view: &View) -> bool {
+    view.r.overhead.iter().any(|o| o.throughput_ratio.is_some())
+}
+
+/// Throughput ÷ noop's: the paired median when the results have it, else
+/// the ratio of the medians (results written before paired estimates).
+fn throughput_ratio(ov: &OverheadSummary) -> f64 {
+    ov.throughput_ratio
+        .as_ref()
+        .map_or(ov.throughput_vs_noop, |e| e.median)
+}
+
+/// The headline: CPU each backend adds per request on the shop's cores,
+/// paired per repeat against `noop`, with the collector's CPU per request
+/// beside it (the otel build's pipeline). Left out for results that have no
+/// paired estimates.
+fn cpu_added(o: &mut String, view: &View) {
+    let rows: Vec<(String, &Shape, &Estimate, Option<&Estimate>)> = view
+        .shapes
+        .iter()
+        .flat_map(|shape| {
+            view.overhead_rows(shape)
+                .into_iter()
+                .filter(|(c, _)| c.id != "noop")
+                .filter_map(move |(c, ov)| {
+                    let pipeline = ov
+                        .pipeline_cpu_us
+                        .as_ref()
+                        .filter(|_| has_pipeline(view, &c.id));
+                    ov.shop_cpu_us_added
+                        .as_ref()
+                        .map(|e| (c.id.clone(), shape, e, pipeline))
+                })
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    line!(o, "### CPU added per request (µs) on the shop's cores");
+    line!(o);
+    line!(
+        o,
+        "The shop's CPU per request minus noop's in the same repeat (builds interleaved), median over the repeats with its 95 % bootstrap interval; for otel, the collector's CPU per request beside it (it runs outside the shop, on the other core)."
+    );
+    line!(o);
+    line!(
+        o,
+        "| config | load | added on the shop's cores (µs / request) | collector (µs / request) |"
+    );
+    line!(o, "|---|---|---|---|");
+    for (id, shape, added, pipeline) in rows {
+        line!(
+            o,
+            "| {} | {} | {} | {} |",
+            md(&id),
+            shape.label(),
+            text::estimate(added, text::num),
+            pipeline.map_or("–".to_owned(), |e| text::estimate(e, text::num))
+        );
+    }
+    line!(o);
 }
 
 fn method(o: &mut String, view: &View) {
@@ -416,9 +522,14 @@ fn method(o: &mut String, view: &View) {
             format!("{} req/s{share}", text::rps(*r))
         })
         .collect();
+    let schedule = if p.arrivals == "poisson" {
+        "sessions started at the times of a seeded Poisson process (exponential gaps; each session's first request timed from its intended start)"
+    } else {
+        "requests sent on a fixed schedule"
+    };
     line!(
         o,
-        "- **Open loop**: requests sent on a fixed schedule at {}, for {} s per run, whatever the answers: latency at a given load.",
+        "- **Open loop**: {schedule} at {}, for {} s per run, whatever the answers: latency at a given load.",
         if rates.is_empty() {
             "no rate".to_owned()
         } else {
@@ -433,8 +544,13 @@ fn method(o: &mut String, view: &View) {
     );
     line!(
         o,
-        "- **Repeats**: {}; within a repeat the builds are interleaved (every config once, then the next repeat), so a slow drift of the machine hits every config alike. Tables show the median over the repeats and, in small type, the (min–max).",
-        p.repeats
+        "- **Repeats**: {}; within a repeat the builds are interleaved (every config once, then the next repeat), so a slow drift of the machine hits every config alike. Tables show the median over the repeats and, in small type, the (min–max).{}",
+        p.repeats,
+        if paired(view) {
+            " Comparisons with noop are paired: each repeat's figure against noop's in the same repeat, median over the repeats, with a 95 % percentile-bootstrap interval in small type as [low–high] (fewer than 2 repeats: no interval). A target is met when the whole interval is on its good side, missed when it is all on the bad side, and undetermined (❔) when it straddles the target."
+        } else {
+            ""
+        }
     );
     line!(
         o,
@@ -530,6 +646,8 @@ fn overhead_table(o: &mut String, view: &View, shape: &Shape) {
             text::spread(&ov.throughput_rps, n, text::rps),
             if noop {
                 "baseline".to_owned()
+            } else if let Some(e) = &ov.throughput_ratio {
+                text::estimate(e, text::pct)
             } else {
                 text::pct(ov.throughput_vs_noop)
             },
@@ -539,6 +657,8 @@ fn overhead_table(o: &mut String, view: &View, shape: &Shape) {
             text::spread(&ov.p999_us, n, text::ms),
             if noop {
                 "baseline".to_owned()
+            } else if let Some(e) = &ov.added_p99 {
+                text::estimate(e, |us| format!("{} ms", text::signed_ms(us)))
             } else {
                 format!("{} ms", text::signed_ms(ov.added_p99_us))
             },
@@ -587,9 +707,14 @@ fn overhead(o: &mut String, view: &View, charts: &Charts, assets: &str) {
         line!(o);
         return;
     }
+    let versus = if paired(view) {
+        "*vs noop* is the throughput divided by noop's in the same repeat and *added p99* the p99 minus noop's in the same repeat, each the median over the repeats with its 95 % bootstrap interval as [low–high]"
+    } else {
+        "*vs noop* is the median throughput divided by noop's under the same shape; *added p99* is the median p99 minus noop's"
+    };
     line!(
         o,
-        "Each cell is the median over the repeats, with the (min–max) in small type. Latencies in ms. *vs noop* is the median throughput divided by noop's under the same shape; *added p99* is the median p99 minus noop's. CPU is in CPU-seconds per 1 000 requests (1 000 requests that cost 0.5 s of CPU keep half a core busy at 1 000 req/s); `–` means the config has no such process."
+        "Each cell is the median over the repeats, with the (min–max) in small type. Latencies in ms. {versus}. CPU is in CPU-seconds per 1 000 requests (1 000 requests that cost 0.5 s of CPU keep half a core busy at 1 000 req/s); `–` means the config has no such process."
     );
     line!(o);
     for shape in &view.shapes {

@@ -124,6 +124,11 @@ pub fn synthetic(mode: &str) -> Results {
                     0.2
                 },
                 cdf: cdf(scale),
+                // As in results written before paired estimates: the report falls back to medians.
+                throughput_ratio: None,
+                added_p99: None,
+                shop_cpu_us_added: None,
+                pipeline_cpu_us: None,
             });
         }
     }
@@ -301,6 +306,7 @@ pub fn synthetic(mode: &str) -> Results {
                 fidelity_rate: 50.0,
                 fidelity_duration_s: 20.0,
                 outage_s: 8.0,
+                arrivals: String::new(),
                 mix: BTreeMap::from([("browse".to_owned(), 0.6), ("checkout".to_owned(), 0.4)]),
                 expected_4xx_share: 0.05,
                 expected_5xx_share: 0.01,
@@ -618,4 +624,81 @@ fn a_check_with_nothing_to_check_shows_n_a() {
         "| fidelity 100 % at nominal load (every check) | otel-100 | n/a (nothing checked) | ❌ |"
     ));
     assert!(!crate::runner::verdict(&r));
+}
+
+/// The synthetic results with their overhead summarised the way a run
+/// summarises it (paired per repeat), keeping only `repeats` repeats.
+fn paired(repeats: usize) -> Results {
+    let mut r = synthetic("full");
+    r.runs.retain(|run| run.repeat < repeats);
+    r.overhead = crate::runner::summarise(&r.runs);
+    r
+}
+
+#[test]
+fn paired_estimates_render_with_intervals_and_three_way_verdicts() {
+    let dir = TempDir::new("paired");
+    let md = render(&paired(2), &dir.0, None);
+    // Repeat i of awssdk-100 against repeat i of noop at saturation:
+    // 751.85/812 and 752.85/813, both 92.6 %: the interval is as narrow, and under 95 %.
+    assert!(
+        md.contains("| throughput at saturation ≥ 95 % of noop (100 % sampling) | awssdk-100 | 92.6 % <sub>[92.6 %–92.6 %]</sub> | ❌ missed |"),
+        "{md}"
+    );
+    // p99 1620 µs against 1500 µs in both repeats: +0.120 ms, under 0.5 ms.
+    assert!(md.contains(
+        "| added p99 ≤ 0.5 ms at half load (open@200/s) | awssdk-100 | +0.120 ms <sub>[+0.120 ms–+0.120 ms]</sub> | ✅ met |"
+    ));
+    // The headline: shop CPU 4.32 s over 7 518 requests against noop's 4 s over
+    // 8 120 (574.6 − 492.6 = 82.0 µs); otel's collector 0.8 s over 7 060 requests = 113 µs.
+    assert!(md.contains("### CPU added per request (µs) on the shop's cores"));
+    // T-CPU: 82.0 µs added, far over 10 µs, in both repeats.
+    assert!(md.contains(
+        "| CPU added per request ≤ 10 µs on the shop's cores, at saturation | awssdk-100 | 82.0 µs <sub>[82.0 µs–82.0 µs]</sub> | ❌ missed |"
+    ));
+    assert!(md.contains("| awssdk-100 | closed×16 | 82.0 <sub>[82.0–82.0]</sub> | – |"));
+    assert!(md.contains(
+        "| otel-100 | closed×16 | 159 <sub>[159–159]</sub> | 113 <sub>[113–113]</sub> |"
+    ));
+    // The overhead table shows the paired ratio with its interval.
+    assert!(
+        md.contains(
+            "| awssdk-100 | 752 <sub>(752–753)</sub> | 92.6 % <sub>[92.6 %–92.6 %]</sub> |"
+        )
+    );
+}
+
+#[test]
+fn one_repeat_has_no_interval_so_its_verdicts_are_undetermined() {
+    let dir = TempDir::new("one-repeat");
+    let md = render(&paired(1), &dir.0, None);
+    assert!(md.contains(
+        "| throughput at saturation ≥ 95 % of noop (100 % sampling) | awssdk-100 | 92.6 % <sub>(n=1, no interval)</sub> | ❔ undetermined |"
+    ));
+    assert!(md.contains("| awssdk-100 | closed×16 | 82.0 <sub>(n=1, no interval)</sub> | – |"));
+}
+
+#[test]
+fn results_written_before_paired_estimates_still_load() {
+    let mut json = serde_json::to_value(synthetic("full")).unwrap();
+    for ov in json["overhead"].as_array_mut().unwrap() {
+        let ov = ov.as_object_mut().unwrap();
+        for key in [
+            "throughput_ratio",
+            "added_p99",
+            "shop_cpu_us_added",
+            "pipeline_cpu_us",
+        ] {
+            assert!(ov.remove(key).is_some(), "{key}");
+        }
+    }
+    let r: Results = serde_json::from_value(json).unwrap();
+    assert!(r.overhead.iter().all(|o| o.throughput_ratio.is_none()));
+    // And the committed results, whatever their age, still render.
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../report/results.json");
+    if let Ok(text) = std::fs::read_to_string(&committed) {
+        let r: Results = serde_json::from_str(&text).unwrap();
+        let dir = TempDir::new("committed");
+        assert!(render(&r, &dir.0, None).contains("## Summary"));
+    }
 }

@@ -124,6 +124,16 @@ pub fn spread(s: &Spread, repeats: usize, f: impl Fn(f64) -> String) -> String {
     }
 }
 
+/// A paired estimate: the median, and its 95 % bootstrap interval in small
+/// print (`97.0 % <sub>[95.1–98.2]</sub>`), or `n=1, no interval` when there
+/// were too few repeats to have one.
+pub fn estimate(e: &crate::stats::Estimate, f: impl Fn(f64) -> String) -> String {
+    match e.ci95 {
+        Some((lo, hi)) => format!("{} <sub>[{}–{}]</sub>", f(e.median), f(lo), f(hi)),
+        None => format!("{} <sub>(n={}, no interval)</sub>", f(e.median), e.n),
+    }
+}
+
 /// Text safe inside a Markdown table cell or list item: no HTML, no
 /// column breaks, no line breaks.
 pub fn md(s: &str) -> String {
