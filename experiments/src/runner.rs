@@ -260,7 +260,14 @@ impl Ctx<'_> {
             Duration::from_secs_f64(warmup_secs),
             Duration::from_secs_f64(secs),
             propagate,
-            self.plan.arrivals,
+            // Fidelity and outage runs (the ones that propagate context) keep the
+            // even schedule: their question is what arrived, and a fixed count of
+            // sessions makes every run check as much as the last one did.
+            if propagate == Propagate::None {
+                self.plan.arrivals
+            } else {
+                load::Arrivals::Fixed
+            },
             &move |n| pb.set_message(format!("{label}: {n} requests")),
         )
         .await
