@@ -6,14 +6,29 @@
 //! Instruments come from the `telemetry_api` meter, so whichever backend is
 //! running receives them; the names are the contract's (`semconv::metrics`).
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use telemetry_api::metrics::{Counter, Gauge, Histogram};
 use telemetry_api::semconv::{self, metrics as names};
 use telemetry_api::{Telemetry, Unit};
 
 /// The shop's metric instruments, created once at start-up (O-METRIC-01/03
-/// and the business metrics).
+/// and the business metrics). A handle: cloning it (the middleware and each
+/// domain service take one per request) is one reference count, not ten.
 #[derive(Clone)]
-pub struct Instruments {
+pub struct Instruments(Arc<InstrumentSet>);
+
+impl Deref for Instruments {
+    type Target = InstrumentSet;
+
+    fn deref(&self) -> &InstrumentSet {
+        &self.0
+    }
+}
+
+/// The instruments themselves, reached through [`Instruments`].
+pub struct InstrumentSet {
     /// `http.server.requests`: inbound requests by route, method, status.
     pub http_requests: Counter,
     /// `http.server.errors`: requests answered with a 5xx.
@@ -41,7 +56,7 @@ impl Instruments {
     pub fn new(telemetry: &Telemetry) -> Instruments {
         let m = telemetry.meter();
         let buckets = Some(semconv::DURATION_BUCKETS_SECONDS);
-        Instruments {
+        Instruments(Arc::new(InstrumentSet {
             http_requests: m.counter(
                 names::HTTP_SERVER_REQUESTS,
                 Unit::count("{request}"),
@@ -95,6 +110,6 @@ impl Instruments {
                 Unit::count("{cent}"),
                 "Revenue of placed orders, in cents.",
             ),
-        }
+        }))
     }
 }

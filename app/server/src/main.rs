@@ -100,7 +100,7 @@ async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
     let telemetry = telemetry::build(&config, telemetry_api::noop::backend(), resource)?;
     telemetry.install_global()?;
     let instruments = Instruments::new(&telemetry);
-    let db = db::Db::connect(&config.database_url, 2, instruments.db_duration).await?;
+    let db = db::Db::connect(&config.database_url, 2, instruments.db_duration.clone()).await?;
     db.migrate().await?;
     tracing::info!(db.system.name = db.system().as_str(), "migrations applied");
     if seed {
