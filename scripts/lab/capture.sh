@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The OTLP capture receiver (crate otlp-capture): the end of the lab's OTLP pipeline
-# (shop -> rotel -> capture). Decodes OTLP/HTTP with the official proto types and keeps it.
+# (shop -> collector -> capture). Decodes OTLP/HTTP with the official proto types and keeps it.
 # usage: capture.sh install|start|stop|status|env|reset
 #   install  cargo build -p otlp-capture (SHOP_LAB_PROFILE, default release; see common.sh)
 #   reset    empty what it captured (DELETE /captured)
 # Read back: GET /captured/traces, /captured/metrics, /captured/logs (OTLP/JSON).
-# Point rotel at it: SHOP_LAB_ROTEL_EXPORTER=capture scripts/lab/rotel.sh start
+# The collector (collector.sh, exporter `lab` or `capture`) sends to it.
 set -euo pipefail
 LAB_COMPONENT=capture
 # shellcheck source=common.sh
