@@ -201,7 +201,8 @@ do_start() {
     local -a CONFIGS RUN_ENV
     build_run
     local want
-    want=$(printf '%s\n' "$BIN" "${CONFIGS[@]}" "${RUN_ENV[@]}")
+    # The configuration files' contents too: an edited pipeline.yaml restarts the collector.
+    want=$(printf '%s\n' "$BIN" "${CONFIGS[@]}" "${RUN_ENV[@]}" && sha256sum "$PIPELINE" "$AWS_CONFIG")
     if lab_running "$NAME" "$MARKER"; then
         if [[ -f $CONFIG_FILE && $(<"$CONFIG_FILE") == "$want" ]]; then
             if lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$NAME")" healthy; then
