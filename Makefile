@@ -19,7 +19,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke test-deps test check fmt bench report report-quick report-render
+.PHONY: help run lab lab-down lab-status lab-smoke aws test-deps test check fmt bench report report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -27,7 +27,7 @@ help: ## list the targets
 run: ## the shop alone: embedded SQLite, noop telemetry, http://127.0.0.1:8080
 	$(CARGO) run -p shop
 
-lab: ## MariaDB + AWS emulators + OTLP collector + the shop; prints the URLs (stop: make lab-down)
+lab: ## MariaDB + AWS emulators + the OTel collector (+ its X-Ray leg) + the shop; prints the URLs (stop: make lab-down)
 	$(LAB)/lab.sh up
 	$(LAB)/shop.sh start
 	@$(LAB)/shop.sh urls
@@ -48,8 +48,13 @@ lab-smoke: ## start the whole lab, prove each part answers (real API calls), sto
 	curl -fsS 'http://127.0.0.1:8080/api/products?per_page=1' | grep -q '"total":240'; \
 	echo "lab smoke test passed"
 
-test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto, rotel's and schemathesis's venvs; tests also do it)
+# aws: e.g. make aws ARGS='--endpoint-url http://127.0.0.1:5000 xray get-trace-summaries --start-time 0 --end-time 9999999999'
+aws: ## the AWS CLI (pinned, in a lab venv) with the lab's credentials: make aws ARGS='...'
+	$(LAB)/awscli.sh run $(ARGS)
+
+test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; build the OTel collector; rotel's and schemathesis's venvs; tests also do it)
 	$(LAB)/lab.sh up mariadb localstack moto
+	$(LAB)/collector.sh install
 	$(LAB)/rotel.sh install
 	$(LAB)/schemathesis.sh install
 

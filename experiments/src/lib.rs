@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`plan`] | which configs, load shapes, durations and repeats a run has (full and quick) |
 //! | [`builds`] | builds each variant of the shop once and keeps its binary |
-//! | [`lab`] | the real components (MariaDB, LocalStack, moto, rotel, the capture receiver) |
+//! | [`lab`] | the real components (MariaDB, LocalStack, moto, the OTel collector and its X-Ray leg, the capture receiver) |
 //! | [`shop`] | one build started in the split-service topology with a fresh database |
 //! | [`wiretap`] | counting pass-through in front of each sink (and outage injection) |
 //! | [`scenario`] | the seeded session mix and the span tree each step must produce |

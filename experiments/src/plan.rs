@@ -145,7 +145,7 @@ pub fn all_configs() -> Vec<TelemetryConfig> {
             "otel-100",
             "otel",
             1.0,
-            "OTLP/HTTP protobuf to the collector (rotel); every trace sampled",
+            "OTLP/HTTP protobuf to the collector (the OTel Collector built from collector/builder-config.yaml); every trace sampled",
             &[("protocol", "http/protobuf"), ("span batch", "512")],
             &[
                 ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),

@@ -918,7 +918,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         procstat::pin(std::process::id(), c);
     }
     let ticks = procstat::clock_ticks();
-    eprintln!("starting the lab (MariaDB, LocalStack, moto, rotel, capture receiver)");
+    eprintln!(
+        "starting the lab (MariaDB, LocalStack, moto, the OTel collector with its X-Ray leg, capture receiver)"
+    );
     let pinning = shop_cpus.as_deref().zip(rest_cpus.as_deref());
     let lab = Lab::start(repo, &bins.capture, pinning)?;
     let sinks = Sinks::start(&lab).await?;

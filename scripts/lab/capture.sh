@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The OTLP capture receiver (crate otlp-capture): the end of the lab's OTLP pipeline
-# (shop -> rotel -> capture). Decodes OTLP/HTTP with the official proto types and keeps it.
+# (shop -> collector -> capture). Decodes OTLP/HTTP with the official proto types and keeps it.
 # usage: capture.sh install|start|stop|status|env|reset
-#   install  cargo build -p otlp-capture (release)
+#   install  cargo build -p otlp-capture (SHOP_LAB_PROFILE, default release; see common.sh)
 #   reset    empty what it captured (DELETE /captured)
 # Read back: GET /captured/traces, /captured/metrics, /captured/logs (OTLP/JSON).
-# Point rotel at it: SHOP_LAB_ROTEL_EXPORTER=capture scripts/lab/rotel.sh start
+# The collector (collector.sh, exporter `lab` or `capture`) sends to it.
 set -euo pipefail
 LAB_COMPONENT=capture
 # shellcheck source=common.sh
@@ -14,9 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 NAME=capture
 PORT=$SHOP_LAB_CAPTURE_PORT
 URL="http://127.0.0.1:$PORT"
-REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
-BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/otlp-capture"
-MARKER="$BIN"
+BIN=$(lab_otlp_capture_bin)
+MARKER="otlp-capture --listen 127.0.0.1:$PORT"
 START_TIMEOUT="${SHOP_LAB_CAPTURE_START_TIMEOUT:-30}"
 
 healthy() {
@@ -26,7 +25,7 @@ healthy() {
 do_install() {
     local start
     start=$(lab_now)
-    (cd "$REPO" && cargo build --quiet --release -p otlp-capture) || lab_die "cargo build -p otlp-capture failed"
+    lab_otlp_capture_build
     lab_log "built $BIN in $(lab_elapsed "$start")s"
 }
 

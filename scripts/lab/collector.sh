@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
 # The OpenTelemetry Collector built here from its Go modules (collector/builder-config.yaml, the
 # components ADOT bundles) and run with the shop's one pipeline (collector/pipeline.yaml).
-# OTLP on 127.0.0.1:4327 (gRPC) and :4328 (HTTP) -- beside rotel's 4317/4318 for now --,
-# health_check on :13133, its own metrics on localhost:8888.
-# usage: collector.sh install|start|stop|status|env|health
+# THE lab's collector: OTLP on the standard ports 127.0.0.1:4317 (gRPC) and :4318 (HTTP)
+# (SHOP_LAB_OTLP_GRPC_PORT / SHOP_LAB_OTLP_HTTP_PORT), health_check on :13133, its own metrics on
+# localhost:8888.
+# usage: collector.sh install|start|stop|status|env|health|path
 #   install  build the binary once into $SHOP_LAB_CACHE/collector/<hash>/ with the pinned
 #            builder (ocb); a no-op when the binary for this manifest and builder exists
 #   health   print the health_check answer; exit 0 when it is 200
+#   path     print the path of the binary (after `install`), for tests that run a private one
 #
 # Exporters, chosen at start (a running collector whose configuration differs is restarted):
-#   SHOP_LAB_COLLECTOR_EXPORTER=debug          (default) every signal to the debug exporter (its log)
+#   SHOP_LAB_COLLECTOR_EXPORTER=lab            (default; what `lab.sh up` runs) traces to the
+#                                              capture receiver AND over the X-Ray leg (rotel.sh's
+#                                              aws-xray exporter -> xraypass.sh -> moto), metrics
+#                                              and logs to the capture receiver. The X-Ray leg
+#                                              stands in for awsxray, which cannot be built here
+#                                              (collector/builder-config.yaml; docs/lab.md).
+#   SHOP_LAB_COLLECTOR_EXPORTER=debug          every signal to the debug exporter (its log)
 #   SHOP_LAB_COLLECTOR_EXPORTER=capture        every signal over OTLP/HTTP to the capture receiver
 #                                              (capture.sh, SHOP_LAB_COLLECTOR_CAPTURE_ENDPOINT)
 #   SHOP_LAB_COLLECTOR_EXPORTER=debug+capture  both
@@ -23,6 +31,8 @@
 # SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT (default 60s, as deployed): e.g. 1s where a test reads
 #   metrics back.
 # SHOP_LAB_COLLECTOR_XRAY_ENDPOINT / _LOGS_ENDPOINT: default moto's and LocalStack's URLs.
+# SHOP_LAB_COLLECTOR_XRAY_LEG_ENDPOINT: where otlphttp/xray-leg sends (default rotel.sh's OTLP/HTTP
+#   port, SHOP_LAB_ROTEL_HTTP_PORT).
 # Go: $SHOP_LAB_GO or `go` on PATH; GOMODCACHE, GOCACHE and the builder under $SHOP_LAB_CACHE/go.
 set -euo pipefail
 LAB_COMPONENT=collector
@@ -39,14 +49,14 @@ REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
 MANIFEST="$REPO/collector/builder-config.yaml"
 PIPELINE="$REPO/collector/pipeline.yaml"
 AWS_CONFIG="$REPO/collector/aws.yaml"
-GRPC_PORT=$SHOP_LAB_COLLECTOR_GRPC_PORT
-HTTP_PORT=$SHOP_LAB_COLLECTOR_HTTP_PORT
+GRPC_PORT=$SHOP_LAB_OTLP_GRPC_PORT
+HTTP_PORT=$SHOP_LAB_OTLP_HTTP_PORT
 HEALTH_PORT=$SHOP_LAB_COLLECTOR_HEALTH_PORT
 METRICS_PORT=$SHOP_LAB_COLLECTOR_METRICS_PORT
 HEALTH_URL="http://127.0.0.1:$HEALTH_PORT/"
 START_TIMEOUT="${SHOP_LAB_COLLECTOR_START_TIMEOUT:-30}"
 CONFIG_FILE="$SHOP_LAB_RUN/collector.config"
-EXPORTER="${SHOP_LAB_COLLECTOR_EXPORTER:-debug}"
+EXPORTER="${SHOP_LAB_COLLECTOR_EXPORTER:-lab}"
 
 GO_DIR="$SHOP_LAB_CACHE/go"
 BUILDS="$SHOP_LAB_CACHE/collector"
@@ -131,6 +141,9 @@ has_aws_exporters() {
 build_run() {
     local traces metrics logs need_aws=0
     case "$EXPORTER" in
+        lab)
+            traces='[otlphttp/capture, otlphttp/xray-leg]' metrics='[otlphttp/capture]' logs='[otlphttp/capture]'
+            ;;
         debug) traces='[debug]' metrics='[debug]' logs='[debug]' ;;
         capture) traces='[otlphttp/capture]' metrics='[otlphttp/capture]' logs='[otlphttp/capture]' ;;
         debug+capture)
@@ -147,13 +160,13 @@ build_run() {
             logs=${SHOP_COLLECTOR_LOGS_EXPORTERS:?SHOP_LAB_COLLECTOR_EXPORTER=custom needs SHOP_COLLECTOR_LOGS_EXPORTERS}
             [[ "$traces $metrics $logs" == *aws* ]] && need_aws=1
             ;;
-        *) lab_die "unknown SHOP_LAB_COLLECTOR_EXPORTER=$EXPORTER (debug|capture|debug+capture|aws|aws+capture|custom)" ;;
+        *) lab_die "unknown SHOP_LAB_COLLECTOR_EXPORTER=$EXPORTER (lab|debug|capture|debug+capture|aws|aws+capture|custom)" ;;
     esac
     CONFIGS=(--config "$PIPELINE")
     if has_aws_exporters; then
         CONFIGS+=(--config "$AWS_CONFIG")
     elif ((need_aws)); then
-        lab_die "SHOP_LAB_COLLECTOR_EXPORTER=$EXPORTER needs the AWS exporters, and this build ($BIN) has none: the Go module proxy does not serve them (see collector/builder-config.yaml). Use debug, capture or debug+capture"
+        lab_die "SHOP_LAB_COLLECTOR_EXPORTER=$EXPORTER needs the AWS exporters, and this build ($BIN) has none: the Go module proxy does not serve them (see collector/builder-config.yaml). Use lab, debug, capture or debug+capture"
     fi
     RUN_ENV=(
         "SHOP_COLLECTOR_OTLP_GRPC_ENDPOINT=127.0.0.1:$GRPC_PORT"
@@ -164,6 +177,7 @@ build_run() {
         "SHOP_COLLECTOR_METRICS_EXPORTERS=$metrics"
         "SHOP_COLLECTOR_LOGS_EXPORTERS=$logs"
         "SHOP_COLLECTOR_CAPTURE_ENDPOINT=${SHOP_LAB_COLLECTOR_CAPTURE_ENDPOINT:-http://127.0.0.1:$SHOP_LAB_CAPTURE_PORT}"
+        "SHOP_COLLECTOR_XRAY_LEG_ENDPOINT=${SHOP_LAB_COLLECTOR_XRAY_LEG_ENDPOINT:-http://127.0.0.1:$SHOP_LAB_ROTEL_HTTP_PORT}"
         "SHOP_COLLECTOR_DEBUG_VERBOSITY=${SHOP_LAB_COLLECTOR_DEBUG_VERBOSITY:-basic}"
         "SHOP_COLLECTOR_ENVIRONMENT=lab"
         "SHOP_COLLECTOR_METRICS_BATCH_TIMEOUT=${SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT:-60s}"
@@ -187,7 +201,8 @@ do_start() {
     local -a CONFIGS RUN_ENV
     build_run
     local want
-    want=$(printf '%s\n' "$BIN" "${CONFIGS[@]}" "${RUN_ENV[@]}")
+    # The configuration files' contents too: an edited pipeline.yaml restarts the collector.
+    want=$(printf '%s\n' "$BIN" "${CONFIGS[@]}" "${RUN_ENV[@]}" && sha256sum "$PIPELINE" "$AWS_CONFIG")
     if lab_running "$NAME" "$MARKER"; then
         if [[ -f $CONFIG_FILE && $(<"$CONFIG_FILE") == "$want" ]]; then
             if lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$NAME")" healthy; then
@@ -202,10 +217,14 @@ do_start() {
         lab_log "$HEALTH_URL and OTLP ports $GRPC_PORT/$HTTP_PORT already answer (not started by these scripts; leaving them alone)"
         return 0
     fi
-    local port
+    local port setting
     for port in GRPC_PORT HTTP_PORT HEALTH_PORT METRICS_PORT; do
+        case $port in
+            GRPC_PORT | HTTP_PORT) setting=SHOP_LAB_OTLP_$port ;;
+            *) setting=SHOP_LAB_COLLECTOR_$port ;;
+        esac
         if lab_tcp_open 127.0.0.1 "${!port}"; then
-            lab_die "port ${!port} is taken by another process; free it or set SHOP_LAB_COLLECTOR_$port"
+            lab_die "port ${!port} is taken by another process; free it or set $setting"
         fi
     done
     local start
@@ -245,7 +264,7 @@ do_status() {
 do_env() {
     printf 'export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%s\n' "$HTTP_PORT"
     printf 'export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n'
-    printf 'export SHOP_LAB_COLLECTOR_GRPC_ENDPOINT=http://127.0.0.1:%s\n' "$GRPC_PORT"
+    printf 'export SHOP_LAB_OTLP_GRPC_ENDPOINT=http://127.0.0.1:%s\n' "$GRPC_PORT"
     printf 'export SHOP_LAB_COLLECTOR_HEALTH_URL=%s\n' "$HEALTH_URL"
 }
 
@@ -264,5 +283,9 @@ case "${1:-}" in
     status) do_status ;;
     env) do_env ;;
     health) do_health ;;
-    *) LAB_EXTRA_VERBS="|health" lab_usage ;;
+    path)
+        installed || lab_die "not built yet: run collector.sh install"
+        printf '%s\n' "$BIN"
+        ;;
+    *) LAB_EXTRA_VERBS="|health|path" lab_usage ;;
 esac

@@ -20,16 +20,35 @@ export SHOP_LAB_CACHE SHOP_LAB_STATE
 SHOP_LAB_LOCALSTACK_PORT="${SHOP_LAB_LOCALSTACK_PORT:-4566}"
 SHOP_LAB_MOTO_PORT="${SHOP_LAB_MOTO_PORT:-5000}"
 SHOP_LAB_MYSQL_PORT="${SHOP_LAB_MYSQL_PORT:-3307}"
+# The lab's collector (collector.sh, built from collector/builder-config.yaml) takes the standard
+# OTLP ports, where the shop's OpenTelemetry SDK sends by default.
 SHOP_LAB_OTLP_GRPC_PORT="${SHOP_LAB_OTLP_GRPC_PORT:-4317}"
 SHOP_LAB_OTLP_HTTP_PORT="${SHOP_LAB_OTLP_HTTP_PORT:-4318}"
 SHOP_LAB_CAPTURE_PORT="${SHOP_LAB_CAPTURE_PORT:-4319}"
 SHOP_LAB_XRAYPASS_PORT="${SHOP_LAB_XRAYPASS_PORT:-5001}"
-# The collector built from collector/builder-config.yaml (collector.sh): beside rotel for now,
-# so its OTLP ports are not rotel's.
-SHOP_LAB_COLLECTOR_GRPC_PORT="${SHOP_LAB_COLLECTOR_GRPC_PORT:-4327}"
-SHOP_LAB_COLLECTOR_HTTP_PORT="${SHOP_LAB_COLLECTOR_HTTP_PORT:-4328}"
+# rotel (rotel.sh): only the collector's X-Ray leg now, on ports of its own.
+SHOP_LAB_ROTEL_GRPC_PORT="${SHOP_LAB_ROTEL_GRPC_PORT:-4337}"
+SHOP_LAB_ROTEL_HTTP_PORT="${SHOP_LAB_ROTEL_HTTP_PORT:-4338}"
 SHOP_LAB_COLLECTOR_HEALTH_PORT="${SHOP_LAB_COLLECTOR_HEALTH_PORT:-13133}"
 SHOP_LAB_COLLECTOR_METRICS_PORT="${SHOP_LAB_COLLECTOR_METRICS_PORT:-8888}"
+
+# The otlp-capture binary (capture.sh, xraypass.sh), built with the shop's profile
+# (SHOP_LAB_PROFILE, default release) and, with SHOP_LAB_FEATURES=workspace, with the feature
+# resolution `make test` uses, so that after a test run nothing new compiles (as shop.sh does).
+lab_otlp_capture_bin() {
+    local repo dir
+    repo="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
+    case "${SHOP_LAB_PROFILE:-release}" in dev) dir=debug ;; *) dir=release ;; esac
+    printf '%s/%s/otlp-capture\n' "${CARGO_TARGET_DIR:-$repo/target}" "$dir"
+}
+
+lab_otlp_capture_build() {
+    local repo profile=${SHOP_LAB_PROFILE:-release}
+    repo="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
+    local scope=(-p otlp-capture)
+    [[ ${SHOP_LAB_FEATURES:-} != workspace ]] || scope=(--workspace --all-features --bins)
+    (cd "$repo" && cargo build --quiet --profile "$profile" "${scope[@]}") || lab_die "cargo build of otlp-capture failed"
+}
 
 # Fake AWS identity every emulator accepts.
 SHOP_LAB_AWS_REGION="${SHOP_LAB_AWS_REGION:-us-east-1}"

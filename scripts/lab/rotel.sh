@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# rotel (OTLP collector standing in for ADOT): OTLP receivers on 127.0.0.1:4317 (gRPC) and
-# 127.0.0.1:4318 (HTTP). usage: rotel.sh install|start|stop|status|env
+# rotel (PyPI, a Rust OTel collector), kept for ONE role: the lab collector's X-Ray leg. The
+# collector built here (collector.sh) cannot have awsxray (its Go modules are not served, see
+# collector/builder-config.yaml and docs/lab.md), so its traces pipeline also sends over OTLP/HTTP
+# (otlphttp/xray-leg) to rotel, whose aws-xray exporter is the only X-Ray exporter of a real OTel
+# collector obtainable here: collector -> rotel -> xraypass.sh -> moto's X-Ray.
+# OTLP receivers on 127.0.0.1:4337 (gRPC) and :4338 (HTTP) (SHOP_LAB_ROTEL_GRPC_PORT /
+# SHOP_LAB_ROTEL_HTTP_PORT), never the standard 4317/4318, which are the collector's.
+# usage: rotel.sh install|start|stop|status|env
 #
 # Exporter, chosen at start (a running rotel whose configuration differs is restarted):
-#   SHOP_LAB_ROTEL_EXPORTER=blackhole  (default) accept and discard everything
+#   SHOP_LAB_ROTEL_EXPORTER=xray       (default) traces to X-Ray at SHOP_LAB_ROTEL_XRAY_ENDPOINT
+#                                      (default: the header-dropping pass-through, xraypass.sh,
+#                                      http://127.0.0.1:SHOP_LAB_XRAYPASS_PORT; WORKAROUND: rotel
+#                                      sends `content-encoding: gzip` with an uncompressed body,
+#                                      which moto rejects with 500); rotel then disables its
+#                                      metrics/logs receivers.
+# The modes below are from the time rotel was the lab's collector; `make lab`, the tests and the
+# experiments no longer use them:
+#   SHOP_LAB_ROTEL_EXPORTER=blackhole  accept and discard everything
 #   SHOP_LAB_ROTEL_EXPORTER=otlp       forward all signals to SHOP_LAB_ROTEL_OTLP_ENDPOINT (required),
 #                                      SHOP_LAB_ROTEL_OTLP_PROTOCOL=http (default) | grpc
 #   SHOP_LAB_ROTEL_EXPORTER=capture    forward all signals over OTLP/HTTP to the capture receiver
 #                                      (capture.sh, 127.0.0.1:SHOP_LAB_CAPTURE_PORT, default 4319)
-#   SHOP_LAB_ROTEL_EXPORTER=xray       traces to X-Ray at SHOP_LAB_ROTEL_XRAY_ENDPOINT (default: moto);
-#                                      metrics/logs receivers are then disabled by rotel. NOTE: rotel
-#                                      sends `content-encoding: gzip` with an uncompressed body, which
-#                                      moto rejects (500): point it at the header-dropping pass-through,
-#                                      xraypass.sh (SHOP_LAB_ROTEL_XRAY_ENDPOINT=http://127.0.0.1:5001).
 #   SHOP_LAB_ROTEL_EXPORTER=custom     no exporter flags: configure rotel with your own ROTEL_* variables
 #                                      (e.g. ROTEL_EXPORTERS=..., see README.md)
 # Debug logging of what arrives: SHOP_LAB_ROTEL_DEBUG=traces,metrics,logs (any subset),
@@ -25,13 +34,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 NAME=rotel
 MARKER=rotel-agent
-GRPC_PORT=$SHOP_LAB_OTLP_GRPC_PORT
-HTTP_PORT=$SHOP_LAB_OTLP_HTTP_PORT
+GRPC_PORT=$SHOP_LAB_ROTEL_GRPC_PORT
+HTTP_PORT=$SHOP_LAB_ROTEL_HTTP_PORT
 VENV=$(lab_venv_dir "$NAME")
 START_TIMEOUT="${SHOP_LAB_ROTEL_START_TIMEOUT:-30}"
 CONFIG_FILE="$SHOP_LAB_RUN/rotel.config"
 
-EXPORTER="${SHOP_LAB_ROTEL_EXPORTER:-blackhole}"
+EXPORTER="${SHOP_LAB_ROTEL_EXPORTER:-xray}"
 
 rotel_bin() {
     local b
@@ -78,7 +87,7 @@ build_args() {
         xray)
             ARGS+=(--exporter aws-xray
                 --xray-exporter-region "$SHOP_LAB_AWS_REGION"
-                --xray-exporter-custom-endpoint "${SHOP_LAB_ROTEL_XRAY_ENDPOINT:-http://127.0.0.1:$SHOP_LAB_MOTO_PORT}")
+                --xray-exporter-custom-endpoint "${SHOP_LAB_ROTEL_XRAY_ENDPOINT:-http://127.0.0.1:$SHOP_LAB_XRAYPASS_PORT}")
             ;;
         custom) ;;
         *)
@@ -140,7 +149,7 @@ do_start() {
         return 0
     fi
     if lab_tcp_open 127.0.0.1 "$GRPC_PORT" || lab_tcp_open 127.0.0.1 "$HTTP_PORT"; then
-        lab_die "port $GRPC_PORT or $HTTP_PORT is taken by another process; free it or set SHOP_LAB_OTLP_GRPC_PORT/SHOP_LAB_OTLP_HTTP_PORT"
+        lab_die "port $GRPC_PORT or $HTTP_PORT is taken by another process; free it or set SHOP_LAB_ROTEL_GRPC_PORT/SHOP_LAB_ROTEL_HTTP_PORT"
     fi
     do_install
     local bin libdir start
@@ -186,10 +195,9 @@ do_status() {
     return 1
 }
 
+# Not OTEL_EXPORTER_OTLP_*: the shop sends to the collector (collector.sh env), never to rotel.
 do_env() {
-    printf 'export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%s\n' "$HTTP_PORT"
-    printf 'export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf\n'
-    printf 'export SHOP_LAB_OTLP_GRPC_ENDPOINT=http://127.0.0.1:%s\n' "$GRPC_PORT"
+    printf 'export SHOP_LAB_XRAY_LEG_ENDPOINT=http://127.0.0.1:%s\n' "$HTTP_PORT"
 }
 
 case "${1:-}" in

@@ -79,6 +79,14 @@ do_start() {
             ;;
         *) lab_die "SHOP_LAB_DB must be mariadb or sqlite (got $DB)" ;;
     esac
+    # The otel build: X-Ray-compatible trace ids (the collector's traces go on to X-Ray, which
+    # rejects ids whose first 32 bits are not a recent epoch second) and delta metrics, as
+    # collector/pipeline.yaml asks; the caller's own values win.
+    local -a otel_env=()
+    if [[ $TELEMETRY == otel ]]; then
+        otel_env=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:-delta}")
+    fi
     local role port name inventory_url=""
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
     while read -r role port; do
@@ -93,6 +101,7 @@ do_start() {
             lab_die "port $port is taken by another process; free it or set SHOP_LAB_SHOP_PORT"
         fi
         lab_spawn "$name" env \
+            "${otel_env[@]}" \
             DATABASE_URL="$database_url" \
             SHOP_LISTEN="127.0.0.1:$port" \
             SHOP_ROLE="$role" \
@@ -154,7 +163,9 @@ do_urls() {
     done < <(roles)
     printf '  %-22s http://127.0.0.1:%s   (CloudWatch, Logs, SNS, SQS, SES, S3, EventBridge)\n' "LocalStack" "$SHOP_LAB_LOCALSTACK_PORT"
     printf '  %-22s http://127.0.0.1:%s   (X-Ray, DynamoDB; dashboard /moto-api/)\n' "moto" "$SHOP_LAB_MOTO_PORT"
-    printf '  %-22s http://127.0.0.1:%s (HTTP), 127.0.0.1:%s (gRPC)\n' "OTLP collector (rotel)" "$SHOP_LAB_OTLP_HTTP_PORT" "$SHOP_LAB_OTLP_GRPC_PORT"
+    printf '  %-22s http://127.0.0.1:%s (HTTP), 127.0.0.1:%s (gRPC), health http://127.0.0.1:%s/\n' "OTel collector" "$SHOP_LAB_OTLP_HTTP_PORT" "$SHOP_LAB_OTLP_GRPC_PORT" "$SHOP_LAB_COLLECTOR_HEALTH_PORT"
+    printf '  %-22s http://127.0.0.1:%s/captured/traces (and /metrics, /logs): what the collector exported\n' "capture receiver" "$SHOP_LAB_CAPTURE_PORT"
+    printf '  %-22s collector -> rotel :%s -> xraypass :%s -> moto; read back: make aws ARGS="xray get-trace-summaries ..." (scripts/lab/README.md)\n' "X-Ray leg" "$SHOP_LAB_ROTEL_HTTP_PORT" "$SHOP_LAB_XRAYPASS_PORT"
     printf '  %-22s mysql://shop:shop@127.0.0.1:%s/shop\n' "MariaDB" "$SHOP_LAB_MYSQL_PORT"
     echo "  logs:                  $SHOP_LAB_LOGS/ (the shop's are JSON lines: shop*.log)"
     echo "  environment for AWS/OTel clients:  eval \"\$(scripts/lab/lab.sh env)\""

@@ -3,7 +3,7 @@
 # `content-encoding: gzip` over an uncompressed body and moto answers 500. This pass-through
 # (`otlp-capture xray-passthrough`) forwards everything to moto WITHOUT that header.
 # usage: xraypass.sh install|start|stop|status|env
-# Then: SHOP_LAB_ROTEL_EXPORTER=xray SHOP_LAB_ROTEL_XRAY_ENDPOINT=http://127.0.0.1:5001 scripts/lab/rotel.sh start
+# rotel.sh's default (xray) sends here: the lab's X-Ray leg is collector -> rotel -> this -> moto.
 set -euo pipefail
 LAB_COMPONENT=xraypass
 # shellcheck source=common.sh
@@ -13,8 +13,7 @@ NAME=xraypass
 PORT=$SHOP_LAB_XRAYPASS_PORT
 URL="http://127.0.0.1:$PORT"
 UPSTREAM="http://127.0.0.1:$SHOP_LAB_MOTO_PORT"
-REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
-BIN="${CARGO_TARGET_DIR:-$REPO/target}/release/otlp-capture"
+BIN=$(lab_otlp_capture_bin)
 MARKER="xray-passthrough"
 START_TIMEOUT="${SHOP_LAB_XRAYPASS_START_TIMEOUT:-30}"
 
@@ -26,7 +25,7 @@ healthy() {
 }
 
 do_install() {
-    (cd "$REPO" && cargo build --quiet --release -p otlp-capture) || lab_die "cargo build -p otlp-capture failed"
+    lab_otlp_capture_build
 }
 
 do_start() {

@@ -245,7 +245,7 @@ impl Drop for ShopProcess {
     }
 }
 
-/// Starts a lab component (`localstack`, `moto`, `rotel`, `mariadb`) with
+/// Starts a lab component (`localstack`, `moto`, `mariadb`, ...) with
 /// `scripts/lab/<name>.sh start` (idempotent; installs what is missing) once
 /// per test process, and returns the variables its `env` verb prints.
 /// Panics with the script's output when it fails: tests that need a real

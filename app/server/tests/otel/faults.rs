@@ -68,7 +68,7 @@ fn the_collector_dies_mid_run_and_export_resumes_by_itself() {
 
     // The collector vanishes for 3 s (at least 300 requests). Requests are
     // answered as before.
-    pipeline.rotel.kill();
+    pipeline.collector.kill();
     let started = Instant::now();
     let mut slowest = Duration::ZERO;
     let mut during_outage = 0;
@@ -117,7 +117,7 @@ fn the_collector_dies_mid_run_and_export_resumes_by_itself() {
     // Requests keep coming; the first ones may still meet a full queue
     // (the backlog goes first), so wait until one sent after the restart
     // arrives, and then every later one does.
-    pipeline.rotel.restart();
+    pipeline.collector.restart();
     let back = Instant::now();
     let mut sent_after = Vec::new();
     loop {
@@ -131,9 +131,9 @@ fn the_collector_dies_mid_run_and_export_resumes_by_itself() {
         }
         assert!(
             back.elapsed() < Duration::from_secs(10),
-            "no span sent after the restart arrived within 10 s: {}\nrotel log:\n{}",
+            "no span sent after the restart arrived within 10 s: {}\ncollector log:\n{}",
             http.get(&shop.url("/api/telemetry/stats")).body,
-            pipeline.rotel.log_text()
+            pipeline.collector.log_text()
         );
         std::thread::sleep(Duration::from_millis(100));
     }

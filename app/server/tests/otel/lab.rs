@@ -1,8 +1,12 @@
-//! One private pipeline per test: shop(s) → a private rotel → an in-process
-//! capture receiver, all on free loopback ports, so the tests run in
-//! parallel and a fault test can kill its own collector.
+//! One private pipeline per test: shop(s) → a private OpenTelemetry
+//! Collector (the lab's, built from `collector/builder-config.yaml` and run
+//! with `collector/pipeline.yaml`) → an in-process capture receiver, all on
+//! free loopback ports, so the tests run in parallel and a fault test can
+//! kill its own collector. `xray_export` adds the collector's X-Ray leg: a
+//! private rotel (`aws-xray` exporter) behind it.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -12,6 +16,198 @@ use otlp_capture::{Capture, FlatMetric, FlatSpan};
 use serde_json::Value as Json;
 
 use crate::common::{self, ShopOptions, ShopProcess, TempDir};
+
+/// The collector binary the lab builds (`scripts/lab/collector.sh install`:
+/// once per manifest, into the lab cache; panics loudly when it cannot be
+/// built: nothing here may be skipped).
+fn collector_binary() -> PathBuf {
+    common::lab_install("collector");
+    let script = common::repo_root().join("scripts/lab/collector.sh");
+    let out = Command::new(&script)
+        .arg("path")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {} path: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{} path failed:\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// A private collector: OTLP in on two free ports, `collector/pipeline.yaml`
+/// with the exporter lists and endpoints the test chose, its health_check
+/// and its own metrics on free ports too.
+pub struct Collector {
+    child: Option<Child>,
+    pub grpc_port: u16,
+    pub http_port: u16,
+    health_port: u16,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Collector {
+    /// Every signal over OTLP/HTTP to `capture` (a capture receiver's URL).
+    pub fn start(capture: &str) -> Collector {
+        let all = "[otlphttp/capture]";
+        Collector::start_with(&[
+            ("SHOP_COLLECTOR_TRACES_EXPORTERS", all),
+            ("SHOP_COLLECTOR_METRICS_EXPORTERS", all),
+            ("SHOP_COLLECTOR_LOGS_EXPORTERS", all),
+            ("SHOP_COLLECTOR_CAPTURE_ENDPOINT", capture),
+        ])
+    }
+
+    /// Traces over the X-Ray leg (`otlphttp/xray-leg`) to `xray_leg`, the
+    /// OTLP/HTTP receiver of a rotel converting to X-Ray; metrics and logs to
+    /// the debug exporter (its log).
+    pub fn start_xray_leg(xray_leg: &str) -> Collector {
+        Collector::start_with(&[
+            ("SHOP_COLLECTOR_TRACES_EXPORTERS", "[otlphttp/xray-leg]"),
+            ("SHOP_COLLECTOR_METRICS_EXPORTERS", "[debug]"),
+            ("SHOP_COLLECTOR_LOGS_EXPORTERS", "[debug]"),
+            ("SHOP_COLLECTOR_XRAY_LEG_ENDPOINT", xray_leg),
+        ])
+    }
+
+    fn start_with(exporters: &[(&str, &str)]) -> Collector {
+        let dir = TempDir::new();
+        let (grpc_port, http_port, health_port) = (
+            common::free_port(),
+            common::free_port(),
+            common::free_port(),
+        );
+        let mut env: Vec<(String, String)> = [
+            (
+                "SHOP_COLLECTOR_OTLP_GRPC_ENDPOINT",
+                format!("127.0.0.1:{grpc_port}"),
+            ),
+            (
+                "SHOP_COLLECTOR_OTLP_HTTP_ENDPOINT",
+                format!("127.0.0.1:{http_port}"),
+            ),
+            (
+                "SHOP_COLLECTOR_HEALTH_ENDPOINT",
+                format!("127.0.0.1:{health_port}"),
+            ),
+            (
+                "SHOP_COLLECTOR_TELEMETRY_PORT",
+                common::free_port().to_string(),
+            ),
+            ("SHOP_COLLECTOR_ENVIRONMENT", "lab".to_owned()),
+            // The tests read metrics back soon after the shop's flush, which
+            // does not flush the collector's batches (60 s as deployed).
+            ("SHOP_COLLECTOR_METRICS_BATCH_TIMEOUT", "200ms".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.extend(
+            exporters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let mut c = Collector {
+            child: None,
+            grpc_port,
+            http_port,
+            health_port,
+            env,
+            log: dir.path().join("collector.log"),
+            _dir: dir,
+        };
+        c.spawn();
+        c
+    }
+
+    fn spawn(&mut self) {
+        let bin = collector_binary();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(&bin)
+            .arg("--config")
+            .arg(common::repo_root().join("collector/pipeline.yaml"))
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} starts: {e}", bin.display()));
+        self.child = Some(child);
+        // Ready: health_check answers 200 once every pipeline has started.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !(health_ok(self.health_port)
+            && port_open(self.grpc_port)
+            && port_open(self.http_port))
+        {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("the collector exited ({status}):\n{}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the collector is not healthy after 30 s:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: the collector vanishes mid-run.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same ports.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    pub fn http_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.grpc_port)
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `GET /` on the health_check port answers 200.
+fn health_ok(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().unwrap(),
+        Duration::from_millis(200),
+    ) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}
 
 /// The `rotel-agent` binary of the lab's venv and the directory of the
 /// shared libpython it links (installs the venv if missing; panics loudly
@@ -37,48 +233,37 @@ fn rotel_binary() -> (PathBuf, String) {
     (lib, libdir)
 }
 
-/// A private rotel: OTLP in on two free ports, out through one exporter.
+/// A private rotel as the collector's X-Ray leg: OTLP in on two free ports,
+/// traces out through its `aws-xray` exporter (the stand-in for the
+/// collector's awsxray, which cannot be built here: docs/lab.md).
 pub struct Rotel {
     child: Option<Child>,
-    pub grpc_port: u16,
-    pub http_port: u16,
+    grpc_port: u16,
+    http_port: u16,
     exporter: Vec<String>,
     log: PathBuf,
     _dir: TempDir,
 }
 
 impl Rotel {
-    /// Forwards OTLP/HTTP to `upstream` (a capture receiver).
-    pub fn start(upstream: &str) -> Rotel {
-        Rotel::start_with(&[
-            "--exporter",
-            "otlp",
-            "--otlp-exporter-endpoint",
-            upstream,
-            "--otlp-exporter-protocol",
-            "http",
-        ])
-    }
-
     /// Converts traces to X-Ray segments and sends them to `endpoint`.
     pub fn start_xray(endpoint: &str) -> Rotel {
-        Rotel::start_with(&[
-            "--exporter",
-            "aws-xray",
-            "--xray-exporter-region",
-            "us-east-1",
-            "--xray-exporter-custom-endpoint",
-            endpoint,
-        ])
-    }
-
-    fn start_with(exporter: &[&str]) -> Rotel {
         let dir = TempDir::new();
         let mut r = Rotel {
             child: None,
             grpc_port: common::free_port(),
             http_port: common::free_port(),
-            exporter: exporter.iter().map(|s| s.to_string()).collect(),
+            exporter: [
+                "--exporter",
+                "aws-xray",
+                "--xray-exporter-region",
+                "us-east-1",
+                "--xray-exporter-custom-endpoint",
+                endpoint,
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
             log: dir.path().join("rotel.log"),
             _dir: dir,
         };
@@ -135,32 +320,17 @@ impl Rotel {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// SIGKILL: the collector vanishes mid-run.
-    pub fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Starts again on the same ports.
-    pub fn restart(&mut self) {
-        self.kill();
-        self.spawn();
-    }
-
     pub fn http_endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.http_port)
-    }
-
-    pub fn grpc_endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.grpc_port)
     }
 }
 
 impl Drop for Rotel {
     fn drop(&mut self) {
-        self.kill();
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -175,22 +345,22 @@ fn port_open(port: u16) -> bool {
 /// The whole private pipeline.
 pub struct Pipeline {
     pub capture: Capture,
-    pub rotel: Rotel,
+    pub collector: Collector,
 }
 
 impl Pipeline {
     pub fn start() -> Pipeline {
         let capture = Capture::start().expect("the capture receiver listens");
-        let rotel = Rotel::start(&capture.url());
-        Pipeline { capture, rotel }
+        let collector = Collector::start(&capture.url());
+        Pipeline { capture, collector }
     }
 
-    /// Environment for a shop exporting to this pipeline's rotel with
+    /// Environment for a shop exporting to this pipeline's collector with
     /// `protocol` (`http/protobuf` or `grpc`), exporting fast.
     pub fn shop_env(&self, protocol: &str) -> Vec<(String, String)> {
         let endpoint = match protocol {
-            "grpc" => self.rotel.grpc_endpoint(),
-            _ => self.rotel.http_endpoint(),
+            "grpc" => self.collector.grpc_endpoint(),
+            _ => self.collector.http_endpoint(),
         };
         [
             ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
@@ -217,7 +387,7 @@ impl Pipeline {
     }
 
     /// Waits (up to 20 s) until `ready` holds for what was captured; panics
-    /// with `what` and rotel's log otherwise.
+    /// with `what` and the collector's log otherwise.
     pub fn wait(&self, what: &str, ready: impl Fn(&otlp_capture::Store) -> bool) {
         if !self
             .capture
@@ -225,11 +395,11 @@ impl Pipeline {
             .wait_until(Duration::from_secs(20), ready)
         {
             panic!(
-                "the capture receiver never saw {what}; it has {} spans, {} logs, {} metric exports\nrotel log:\n{}",
+                "the capture receiver never saw {what}; it has {} spans, {} logs, {} metric exports\ncollector log:\n{}",
                 self.capture.store().spans().len(),
                 self.capture.store().logs().len(),
                 self.capture.store().metric_requests().len(),
-                self.rotel.log_text()
+                self.collector.log_text()
             );
         }
     }

@@ -1,7 +1,7 @@
 //! W3C propagation over OTLP/HTTP: a checkout crosses orders → inventory
 //! under an incoming `traceparent` ([`crate::lab::w3c_checkout`]); the exact
 //! span trees, attributes, statuses and resources arrive at the capture
-//! receiver through rotel. (Its metrics: `metrics`; its logs: `logs`.)
+//! receiver through the collector. (Its metrics: `metrics`; its logs: `logs`.)
 
 use crate::lab::{INCOMING_PARENT, INCOMING_TRACE, W3cCheckout, checkout_tree, w3c_checkout};
 

@@ -1,12 +1,17 @@
-//! The same OTel trace into X-Ray through the collector: shop
-//! (`OTEL_PROPAGATORS=xray`) → rotel's `aws-xray` exporter → the
-//! header-dropping pass-through (WORKAROUND: rotel 0.0.1a15 sends
-//! `content-encoding: gzip` over a plain body, which moto rejects) → moto's
-//! X-Ray. Then `BatchGetTraces` reads the segments back.
+//! The same OTel trace into X-Ray through the lab's collector and its X-Ray
+//! leg: shop (`OTEL_PROPAGATORS=xray`) → the collector (built here,
+//! `collector/pipeline.yaml`, traces to `otlphttp/xray-leg`) → rotel's
+//! `aws-xray` exporter (the stand-in for awsxray, whose Go modules are not
+//! served: docs/lab.md) → the header-dropping pass-through (WORKAROUND:
+//! rotel 0.0.1a15 sends `content-encoding: gzip` over a plain body, which
+//! moto rejects) → moto's X-Ray. Then `BatchGetTraces` reads the segments
+//! back.
 //!
-//! This measures what survives rotel's conversion, and pins it: if a later
-//! rotel keeps more, this test fails and the finding in the README must be
-//! updated.
+//! The collector forwards the spans unchanged (its `resource` processor only
+//! inserts `deployment.environment.name` where it is missing), so this
+//! measures what survives rotel's conversion, and pins it: if a later rotel
+//! (or the real awsxray, once it can be built) keeps more, this test fails
+//! and the finding in the README must be updated.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +19,7 @@ use otlp_capture::Server;
 use serde_json::Value as Json;
 
 use crate::common::{self, ShopOptions};
-use crate::lab::{Http, Rotel};
+use crate::lab::{Collector, Http, Rotel};
 
 /// `BatchGetTraces` against moto, which does not check signatures but picks
 /// the service from the credential scope of the `Authorization` header.
@@ -44,7 +49,7 @@ fn batch_get_traces(http: &Http, xray: &str, trace_id: &str) -> Vec<Json> {
 }
 
 #[test]
-fn rotel_turns_the_otel_trace_into_x_ray_segments_and_this_is_what_survives() {
+fn the_collectors_x_ray_leg_turns_the_otel_trace_into_segments_and_this_is_what_survives() {
     let moto = common::lab_component("moto");
     let xray = moto["AWS_ENDPOINT_URL_XRAY"].clone();
     let pass = Server::start(
@@ -53,9 +58,10 @@ fn rotel_turns_the_otel_trace_into_x_ray_segments_and_this_is_what_survives() {
     )
     .unwrap();
     let rotel = Rotel::start_xray(&pass.url());
+    let collector = Collector::start_xray_leg(&rotel.http_endpoint());
     let mut shop = ShopOptions::new()
         .args(["--telemetry", "otel"])
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rotel.http_endpoint())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.http_endpoint())
         .env("OTEL_PROPAGATORS", "xray")
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .start();
@@ -86,7 +92,8 @@ fn rotel_turns_the_otel_trace_into_x_ray_segments_and_this_is_what_survives() {
         }
         assert!(
             Instant::now() < deadline,
-            "no segments in X-Ray for {root}: {segments:?}\nrotel log:\n{}",
+            "no segments in X-Ray for {root}: {segments:?}\ncollector log:\n{}\nrotel log:\n{}",
+            collector.log_text(),
             rotel.log_text()
         );
         std::thread::sleep(Duration::from_millis(200));
