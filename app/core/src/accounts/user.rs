@@ -3,7 +3,6 @@
 //! it for spans, logs and the access log, and the validated [`DisplayName`].
 
 use super::token::sha256_hex;
-use crate::orders::address::required;
 use crate::validation::Invalid;
 
 /// A user's id: a random UUID, the key of every row the user owns.
@@ -59,19 +58,51 @@ impl UserPseudonym {
 /// Longest display name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
 
-/// A customer's display name (field `name`): 1–100 characters, trimmed.
+/// A customer's display name (field `name`): 1–100 characters as sent, not
+/// blank; stored trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
 impl DisplayName {
-    /// Trims, then checks it is not blank and not longer than 100 characters.
+    /// Checks the length as sent, then that something is left once the
+    /// white space is trimmed.
+    ///
+    /// "White space" is JSON Schema's (ECMAScript's `\s`), the one the
+    /// OpenAPI document's pattern `\S` uses, not Rust's `char::is_whitespace`:
+    /// the two differ in U+0085 and U+FEFF, and the document must state
+    /// exactly the rule the server enforces.
     pub fn parse(raw: &str) -> Result<DisplayName, Invalid> {
-        required("name", raw, MAX_NAME_CHARS).map(DisplayName)
+        if raw.chars().count() > MAX_NAME_CHARS {
+            return Err(Invalid::new(
+                "name",
+                format!("must be at most {MAX_NAME_CHARS} characters"),
+            ));
+        }
+        let name = raw.trim_matches(is_json_schema_space);
+        if name.is_empty() {
+            return Err(Invalid::new("name", "must not be empty"));
+        }
+        Ok(DisplayName(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// ECMAScript's `\s`: its WhiteSpace and LineTerminator characters.
+fn is_json_schema_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
 }
 
 #[cfg(test)]
@@ -95,5 +126,10 @@ mod tests {
         assert_eq!(DisplayName::parse(" ").unwrap_err().field, "name");
         assert!(DisplayName::parse(&"n".repeat(100)).is_ok());
         assert!(DisplayName::parse(&"n".repeat(101)).is_err());
+        // Length counts what was sent, as the document's maxLength does.
+        assert!(DisplayName::parse(&format!("{}a", " ".repeat(100))).is_err());
+        // JSON Schema's white space, not Rust's.
+        assert!(DisplayName::parse("\u{feff}").is_err());
+        assert_eq!(DisplayName::parse("\u{85}").unwrap().as_str(), "\u{85}");
     }
 }

@@ -110,7 +110,7 @@ impl From<&ShippingAddress> for Address {
 }
 
 /// Trimmed text of 1–`max` characters.
-pub(crate) fn required(field: &str, raw: &str, max: usize) -> Result<String, Invalid> {
+fn required(field: &str, raw: &str, max: usize) -> Result<String, Invalid> {
     let text = raw.trim();
     match text.chars().count() {
         0 => Err(Invalid::new(field, "must not be empty")),

@@ -30,6 +30,14 @@ pub enum ApiError {
     /// No route matches the path.
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
+    /// A secret token (a password-reset token) that is unknown, used or
+    /// expired: 404, like any other unknown resource, with its own code.
+    #[error("{message}")]
+    TokenNotFound {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     /// The route exists but not for this method.
     #[error("method {method} is not allowed for {path}")]
     MethodNotAllowed { method: String, path: String },
@@ -122,7 +130,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound { .. } | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. }
+            | ApiError::RouteNotFound { .. }
+            | ApiError::TokenNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -146,6 +156,7 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
             ApiError::RouteNotFound { .. } => "route_not_found",
+            ApiError::TokenNotFound { code, .. } => code,
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
@@ -171,7 +182,9 @@ impl ApiError {
         };
         let (field, details) = match self {
             ApiError::Validation { field, .. } => (Some(field), None),
-            ApiError::Unprocessable { field, .. } => (field, None),
+            ApiError::Unprocessable { field, .. } | ApiError::TokenNotFound { field, .. } => {
+                (field, None)
+            }
             ApiError::Conflict { details, .. } => (None, details),
             ApiError::TooManyRequests { retry_after, .. } => (
                 None,
@@ -366,7 +379,7 @@ impl From<accounts::Error> for ApiError {
                 message: e.to_string(),
                 retry_after,
             },
-            E::InvalidResetToken => ApiError::Unprocessable {
+            E::InvalidResetToken => ApiError::TokenNotFound {
                 code: "invalid_reset_token",
                 message: e.to_string(),
                 field: Some("token".to_owned()),

@@ -342,7 +342,7 @@ db_tests! {
         expect_error(confirm(token.clone(), "short").await, 400, "validation_failed", Some("password")).await;
         assert_eq!(confirm(token.clone(), new_password).await.status(), 204);
         // Single use.
-        expect_error(confirm(token.clone(), "yet another passphrase").await, 422, "invalid_reset_token", Some("token")).await;
+        expect_error(confirm(token.clone(), "yet another passphrase").await, 404, "invalid_reset_token", Some("token")).await;
         // Sessions opened before the reset are ended; the old password is gone.
         expect_error(before.get(&app, "/api/account").await, 401, "unauthenticated", None).await;
         expect_error(login(&app, "forgetful@example.com", PASSWORD, None).await, 401, "invalid_credentials", None).await;
@@ -353,9 +353,9 @@ db_tests! {
         let late = reset_token(&app, "forgetful@example.com").await;
         assert_ne!(late, token);
         sqlx::query("UPDATE password_resets SET expires_at = 1 WHERE used_at IS NULL").execute(app.db.pool()).await.unwrap();
-        expect_error(confirm(late, "too late passphrase").await, 422, "invalid_reset_token", None).await;
-        expect_error(confirm("f".repeat(64), "never issued phrase").await, 422, "invalid_reset_token", None).await;
-        expect_error(confirm("not-a-token".to_owned(), "never issued phrase").await, 422, "invalid_reset_token", None).await;
+        expect_error(confirm(late, "too late passphrase").await, 404, "invalid_reset_token", None).await;
+        expect_error(confirm("f".repeat(64), "never issued phrase").await, 404, "invalid_reset_token", None).await;
+        expect_error(confirm("not-a-token".to_owned(), "never issued phrase").await, 404, "invalid_reset_token", None).await;
     }
 
     async fn guest_orders_are_found_by_id_and_email_only(app) {
