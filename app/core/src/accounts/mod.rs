@@ -148,26 +148,20 @@ impl Accounts {
         let email = normalise(email);
         let hash = blocking(move || password::hash(password.expose())).await?;
         let id = UserId::random();
+        let now = now_millis();
         let outcome =
-            match store::insert_user(&self.db, &id, &email, &hash, name.as_str(), now_millis())
-                .await
-            {
-                Ok(()) => Ok("created"),
-                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Err(Error::EmailTaken),
+            match store::insert_user(&self.db, &id, &email, &hash, name.as_str(), now).await {
+                Ok(()) => "created",
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => "email_taken",
                 Err(e) => return Err(e.into()),
             };
         self.instruments.registrations.add(
             1,
-            &[KeyValue::new(
-                semconv::SHOP_REGISTRATION_OUTCOME,
-                if outcome.is_ok() {
-                    "created"
-                } else {
-                    "email_taken"
-                },
-            )],
+            &[KeyValue::new(semconv::SHOP_REGISTRATION_OUTCOME, outcome)],
         );
-        outcome?;
+        if outcome == "email_taken" {
+            return Err(Error::EmailTaken);
+        }
         tracing::info!(
             enduser.pseudo.id = id.pseudonym().as_str(),
             "account registered"

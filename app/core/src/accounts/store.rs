@@ -179,14 +179,14 @@ pub async fn delete_sessions_of(db: &Db, user: &UserId) -> Result<u64, sqlx::Err
 
 async fn count_failures(
     db: &Db,
-    sql: &str,
+    sql: &'static str,
     key: &str,
     since: i64,
 ) -> Result<Failures, sqlx::Error> {
     let (count, oldest_at): (i64, Option<i64>) = db
         .traced(
             sql,
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned()))
+            sqlx::query_as(sql)
                 .bind(key)
                 .bind(since)
                 .fetch_one(db.pool()),
