@@ -49,3 +49,44 @@ fn refusal(message: &str) -> ApiError {
         message: message.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+    use shop_core::accounts::UserId;
+
+    use super::*;
+
+    fn session_with(csrf: &SecretToken) -> Session {
+        let user = UserId::random();
+        Session {
+            pseudonym: user.pseudonym(),
+            user,
+            token_hash: SecretToken::random().hash(),
+            csrf_hash: csrf.hash(),
+        }
+    }
+
+    fn headers(token: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(CSRF_HEADER, HeaderValue::from_str(token).unwrap());
+        h
+    }
+
+    #[test]
+    fn only_the_sessions_own_token_passes() {
+        let csrf = SecretToken::random();
+        let session = session_with(&csrf);
+        assert!(check(&headers(csrf.expose()), &session).is_ok());
+        for refused in [
+            HeaderMap::new(),
+            headers(SecretToken::random().expose()),
+            headers("not a token"),
+            // The stored hash itself is not the token.
+            headers(&session.csrf_hash),
+        ] {
+            let e = check(&refused, &session).unwrap_err();
+            assert_eq!(e.status(), axum::http::StatusCode::FORBIDDEN);
+        }
+    }
+}
