@@ -77,6 +77,9 @@ pub const PROCESS_PID: &str = "process.pid";
 
 // --- Users -------------------------------------------------------------------
 pub const ENDUSER_ID: &str = "enduser.id";
+/// A pseudonymous id of the logged-in customer (never an e-mail or a name):
+/// the shop's `UserPseudonym`.
+pub const ENDUSER_PSEUDO_ID: &str = "enduser.pseudo.id";
 
 // --- The shop's own (business) attributes ------------------------------------
 pub const SHOP_PRODUCT_ID: &str = "shop.product.id";
@@ -90,6 +93,12 @@ pub const SHOP_USER_TYPE: &str = "shop.user.type";
 pub const SHOP_CHECKOUT_OUTCOME: &str = "shop.checkout.outcome";
 pub const SHOP_CURRENCY: &str = "shop.currency";
 pub const SHOP_SEARCH_RESULTS: &str = "shop.search.results";
+/// Outcome of a login: `ok`, `failed` (wrong e-mail or password), `locked` (refused by the limiter).
+pub const SHOP_LOGIN_OUTCOME: &str = "shop.login.outcome";
+/// Outcome of a registration: `created`, `email_taken`.
+pub const SHOP_REGISTRATION_OUTCOME: &str = "shop.registration.outcome";
+/// Kind of a security event (O-SEC-01): `login_failed`, `login_locked`, `csrf_rejected`, …
+pub const SHOP_SECURITY_EVENT_KIND: &str = "shop.security.event.kind";
 
 // --- Control fields (read by the tracing glue, not exported) ------------------
 /// Span kind: `server`, `client`, `producer`, `consumer` or `internal` (default).
@@ -126,6 +135,12 @@ pub mod metrics {
     pub const SHOP_ORDERS: &str = "shop.orders";
     /// Counter, `{cent}`: revenue of placed orders in the smallest currency unit, by currency.
     pub const SHOP_REVENUE: &str = "shop.revenue";
+    /// Counter, `{login}`: login attempts by `shop.login.outcome`.
+    pub const SHOP_LOGINS: &str = "shop.logins";
+    /// Counter, `{registration}`: registrations by `shop.registration.outcome`.
+    pub const SHOP_REGISTRATIONS: &str = "shop.registrations";
+    /// Counter, `{event}`: security events by `shop.security.event.kind` (O-SEC-01).
+    pub const SHOP_SECURITY_EVENTS: &str = "shop.security.events";
 }
 
 /// Bucket boundaries (seconds) the HTTP semantic conventions recommend for

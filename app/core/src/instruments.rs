@@ -1,7 +1,8 @@
 //! The shop's metric instruments, created once at start-up and shared by
 //! every part that measures something: the HTTP middleware (requests,
 //! errors, durations), the database and service-to-service clients, and the
-//! domains' business counters (views, cart additions, orders, revenue).
+//! domains' business counters (views, cart additions, orders, revenue,
+//! logins, registrations, security events).
 //!
 //! Instruments come from the `telemetry_api` meter, so whichever backend is
 //! running receives them; the names are the contract's (`semconv::metrics`).
@@ -49,6 +50,12 @@ pub struct InstrumentSet {
     pub orders: Counter,
     /// `shop.revenue`: cents of placed orders.
     pub revenue: Counter,
+    /// `shop.logins`: login attempts by outcome (`ok`, `failed`, `locked`).
+    pub logins: Counter,
+    /// `shop.registrations`: registrations by outcome (`created`, `email_taken`).
+    pub registrations: Counter,
+    /// `shop.security.events`: security events by kind (O-SEC-01).
+    pub security_events: Counter,
 }
 
 impl Instruments {
@@ -109,6 +116,21 @@ impl Instruments {
                 names::SHOP_REVENUE,
                 Unit::count("{cent}"),
                 "Revenue of placed orders, in cents.",
+            ),
+            logins: m.counter(
+                names::SHOP_LOGINS,
+                Unit::count("{login}"),
+                "Login attempts by outcome.",
+            ),
+            registrations: m.counter(
+                names::SHOP_REGISTRATIONS,
+                Unit::count("{registration}"),
+                "Customer registrations by outcome.",
+            ),
+            security_events: m.counter(
+                names::SHOP_SECURITY_EVENTS,
+                Unit::count("{event}"),
+                "Security events (failed or refused logins, CSRF refusals, revocations) by kind.",
             ),
         }))
     }

@@ -9,6 +9,8 @@
 //! place.
 //!
 //! Map of the crate:
+//! - [`accounts`]: customers: registration, login and sessions, the
+//!   login limiter, profile and addresses, password reset, order history;
 //! - [`catalog`]: products, categories, listings and search, product
 //!   pictures;
 //! - [`cart`]: the server-side cart;
@@ -25,11 +27,12 @@
 //! - [`time`]: how times are stored and shown.
 //!
 //! Room reserved for the domains still to come, each a module like the
-//! ones above: `accounts` (passwords, sessions, addresses, social login),
+//! ones above: social login inside `accounts`,
 //! `admin` (roles, MFA, reports, batch jobs), `notifications` (the
 //! transactional outbox and its consumers) and `audit` (the hash-chained
 //! audit log).
 
+pub mod accounts;
 pub mod cart;
 pub mod catalog;
 pub mod db;

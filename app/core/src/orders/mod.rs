@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use telemetry_api::{KeyValue, semconv};
 
+use crate::accounts::UserId;
 use crate::cart::{self, CartId};
 use crate::db::{self, Db};
 use crate::instruments::Instruments;
@@ -113,8 +114,14 @@ impl Orders {
     /// Places an order from the checkout's cart, once per `key`: check
     /// stock, authorize the payment, then write the order, decrement stock
     /// and close the cart in one transaction. Records the outcome on the
-    /// current span and in `shop.orders`.
-    pub async fn place(&self, key: &IdempotencyKey, checkout: &Checkout) -> Result<Placed, Error> {
+    /// current span and in `shop.orders`. `customer` is the logged-in
+    /// customer placing it (their order history lists it), `None` for a guest.
+    pub async fn place(
+        &self,
+        key: &IdempotencyKey,
+        checkout: &Checkout,
+        customer: Option<&UserId>,
+    ) -> Result<Placed, Error> {
         let span = tracing::Span::current();
         let hash = idempotency::fingerprint(checkout);
 
@@ -173,6 +180,7 @@ impl Orders {
             cart: &cart,
             shipping_cents,
             payment_reference: &payment_reference,
+            user_id: customer.map(UserId::as_str),
         };
         let mut attempt = 0;
         let low_stock = loop {

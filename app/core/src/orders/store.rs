@@ -39,6 +39,8 @@ pub struct NewOrder<'a> {
     pub cart: &'a Cart,
     pub shipping_cents: i64,
     pub payment_reference: &'a str,
+    /// The customer who placed it, `None` for a guest checkout.
+    pub user_id: Option<&'a str>,
 }
 
 /// Writes the order, decrements stock and closes the cart in one
@@ -69,8 +71,8 @@ async fn write_order(
     let a = o.address;
     const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
         shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
-        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at) \
-        VALUES (?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id) \
+        VALUES (?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     db.traced(
         INSERT_ORDER,
         sqlx::query(INSERT_ORDER)
@@ -91,6 +93,7 @@ async fn write_order(
             .bind(&o.cart.currency)
             .bind(o.payment_reference)
             .bind(now)
+            .bind(o.user_id)
             .execute(&mut **tx),
     )
     .await?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use shop_core::{Invalid, cart, catalog, inventory, orders, payments};
+use shop_core::{Invalid, accounts, cart, catalog, inventory, orders, payments};
 use utoipa::ToSchema;
 
 /// Everything a handler can fail with.
@@ -30,6 +30,14 @@ pub enum ApiError {
     /// No route matches the path.
     #[error("no route for {method} {path}")]
     RouteNotFound { method: String, path: String },
+    /// A secret token (a password-reset token) that is unknown, used or
+    /// expired: 404, like any other unknown resource, with its own code.
+    #[error("{message}")]
+    TokenNotFound {
+        code: &'static str,
+        message: String,
+        field: Option<String>,
+    },
     /// The route exists but not for this method.
     #[error("method {method} is not allowed for {path}")]
     MethodNotAllowed { method: String, path: String },
@@ -46,6 +54,18 @@ pub enum ApiError {
         code: &'static str,
         message: String,
         field: Option<String>,
+    },
+    /// The route needs a logged-in customer and the request has no live session.
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    /// The request is understood but refused (a missing or wrong CSRF token).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// Too many attempts; try again after `retry_after` (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after: Duration,
     },
     /// The (mock) payment provider declined the payment.
     #[error("payment declined: {0}")]
@@ -110,11 +130,16 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::NotFound { .. } | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. }
+            | ApiError::RouteNotFound { .. }
+            | ApiError::TokenNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } | ApiError::RequestTimeout { .. } => {
@@ -131,10 +156,14 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
             ApiError::RouteNotFound { .. } => "route_not_found",
+            ApiError::TokenNotFound { code, .. } => code,
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::Unprocessable { code, .. } => code,
             ApiError::PaymentDeclined(_) => "payment_declined",
+            ApiError::Unauthenticated { code, .. } => code,
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "too_many_attempts",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable { .. } => "service_unavailable",
@@ -153,8 +182,14 @@ impl ApiError {
         };
         let (field, details) = match self {
             ApiError::Validation { field, .. } => (Some(field), None),
-            ApiError::Unprocessable { field, .. } => (field, None),
+            ApiError::Unprocessable { field, .. } | ApiError::TokenNotFound { field, .. } => {
+                (field, None)
+            }
             ApiError::Conflict { details, .. } => (None, details),
+            ApiError::TooManyRequests { retry_after, .. } => (
+                None,
+                Some(serde_json::json!({ "retry_after_seconds": retry_after.as_secs().max(1) })),
+            ),
             _ => (None, None),
         };
         ErrorBody {
@@ -171,6 +206,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after, .. } => Some(retry_after.as_secs().max(1)),
+            _ => None,
+        };
         match &self {
             ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
             ApiError::Unavailable { what } => {
@@ -189,6 +228,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -316,6 +360,40 @@ impl From<orders::Error> for ApiError {
             E::NotFound(id) => ApiError::not_found("order", id),
             E::Inventory(e) => e.into(),
             E::Inconsistent(message) => ApiError::Internal(message),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<accounts::Error> for ApiError {
+    fn from(e: accounts::Error) -> ApiError {
+        use accounts::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            E::EmailTaken => conflict("email_taken", &e, None),
+            E::InvalidCredentials => ApiError::Unauthenticated {
+                code: "invalid_credentials",
+                message: e.to_string(),
+            },
+            E::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
+                message: e.to_string(),
+                retry_after,
+            },
+            E::InvalidResetToken => ApiError::TokenNotFound {
+                code: "invalid_reset_token",
+                message: e.to_string(),
+                field: Some("token".to_owned()),
+            },
+            E::AddressNotFound(id) => ApiError::not_found("address", id),
+            E::TooManyAddresses => conflict("address_book_full", &e, None),
+            // Not someone else's, not a wrong e-mail: just "not found", so the
+            // answer tells nothing about orders the caller may not see.
+            E::OrderNotFound(id) => ApiError::not_found("order", id),
+            E::AccountGone => ApiError::Unauthenticated {
+                code: "unauthenticated",
+                message: e.to_string(),
+            },
+            E::Hasher(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),
         }
     }

@@ -7,8 +7,10 @@
 //! validated types, call `shop_core`, and turn the result or the domain
 //! error into a response ([`error`]).
 
+pub mod accounts;
 pub mod carts;
 pub mod catalog;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -18,6 +20,7 @@ pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
+pub mod session;
 pub mod timeout;
 
 use std::time::Duration;
@@ -27,6 +30,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{Method, Uri};
 use axum::response::Html;
 use axum::routing::get;
+use shop_core::accounts::Accounts;
 use shop_core::cart::Carts;
 use shop_core::catalog::Catalog;
 use shop_core::db::Db;
@@ -77,6 +81,12 @@ impl FromRef<AppState> for Orders {
     }
 }
 
+impl FromRef<AppState> for Accounts {
+    fn from_ref(s: &AppState) -> Accounts {
+        Accounts::new(s.db.clone(), s.instruments.clone())
+    }
+}
+
 impl FromRef<AppState> for Inventory {
     fn from_ref(s: &AppState) -> Inventory {
         Inventory::new(s.db.clone())
@@ -114,7 +124,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         api = api.merge(catalog::router()).merge(images::router());
     }
     if role.serves_orders() {
-        api = api.merge(carts::router()).merge(orders::router());
+        api = api
+            .merge(carts::router())
+            .merge(orders::router())
+            .merge(accounts::router());
     }
     if role.serves_inventory() {
         api = api.merge(inventory::router());
@@ -132,6 +145,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
                     "handler panicked".to_owned(),
                 ))
             },
+        ))
+        // Recognises a session cookie (and checks CSRF) on every route, so
+        // checkout, the cart and the account routes all see the customer.
+        .layer(axum::middleware::from_fn_with_state(
+            Accounts::from_ref(&state),
+            session::recognise,
         ));
     // Inside the observing middleware, so a timed-out request is still one
     // span, one access-log line and one 503 in the metrics.

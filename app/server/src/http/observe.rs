@@ -12,6 +12,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Version};
 use axum::middleware::Next;
 use axum::response::Response;
+use shop_core::accounts::UserPseudonym;
 use shop_core::instruments::Instruments;
 use telemetry_api::trace::{span_context, with_remote_parent};
 use telemetry_api::{KeyValue, SpanContext, Telemetry, Value, semconv};
@@ -77,6 +78,9 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             shop.checkout.outcome = Empty,
             shop.search.results = Empty,
             shop.user.type = "guest",
+            // Set once a session is recognised (http/session.rs): never an
+            // e-mail or a name, see `shop_core::accounts::UserPseudonym`.
+            enduser.pseudo.id = Empty,
         )
     });
     let context = span_context(&span);
@@ -85,6 +89,12 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
 
     let status = response.status();
     let code = status.as_u16();
+    // The logged-in customer's pseudonym, for the access log (the session
+    // middleware or the login handler put it on the response).
+    let user = response
+        .extensions()
+        .get::<UserPseudonym>()
+        .map(|p| p.as_str().to_owned());
     span.record(semconv::HTTP_RESPONSE_STATUS_CODE, code);
     if status.is_server_error() {
         span.record(semconv::ERROR_TYPE, tracing::field::display(code));
@@ -110,22 +120,26 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
     // The access log line, at a level that says how it went (O-LOG-02).
     span.in_scope(|| {
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
+        let user = user.as_deref();
         if status.is_server_error() {
             tracing::error!(
                 http.response.status_code = code,
                 duration_ms,
+                enduser.pseudo.id = user,
                 "request failed"
             );
         } else if status.is_client_error() {
             tracing::warn!(
                 http.response.status_code = code,
                 duration_ms,
+                enduser.pseudo.id = user,
                 "request rejected"
             );
         } else {
             tracing::info!(
                 http.response.status_code = code,
                 duration_ms,
+                enduser.pseudo.id = user,
                 "request completed"
             );
         }
@@ -172,7 +186,7 @@ fn request_id(headers: &HeaderMap) -> String {
 
 /// `client.address`: the first `X-Forwarded-For` hop (behind a load
 /// balancer), else the peer address.
-fn client_address(req: &Request) -> Option<String> {
+pub(crate) fn client_address(req: &Request) -> Option<String> {
     if let Some(first) = req
         .headers()
         .get("x-forwarded-for")

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{carts, catalog, error, health, images, inventory, lab, orders};
+use super::{accounts, carts, catalog, error, health, images, inventory, lab, orders};
 
 /// `GET /api/openapi.json`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -36,17 +36,34 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         carts::remove_item,
         orders::create_order,
         orders::get_order,
+        accounts::lookup_guest_order,
+        accounts::register,
+        accounts::login,
+        accounts::logout,
+        accounts::logout_everywhere,
+        accounts::request_password_reset,
+        accounts::confirm_password_reset,
+        accounts::get_profile,
+        accounts::update_profile,
+        accounts::list_addresses,
+        accounts::add_address,
+        accounts::delete_address,
+        accounts::make_default_address,
+        accounts::list_orders,
+        accounts::get_account_order,
         inventory::check,
         inventory::get_level,
         lab::stats,
         lab::flush,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
-    modifiers(&AnyOperation),
+    modifiers(&AnyOperation, &SessionSecurity),
     tags(
         (name = "catalog", description = "Products, categories, search"),
         (name = "carts", description = "Server-side carts"),
         (name = "orders", description = "Checkout and orders"),
+        (name = "accounts", description = "Customer accounts: registration, login (a `shop_session` cookie), profile, addresses, password reset, order history. \
+            A request with a session cookie that changes something (not GET) must carry the session's `X-CSRF-Token` header (403 without)."),
         (name = "inventory", description = "Stock levels (the inventory service)"),
         (name = "health", description = "Health check"),
         (name = "telemetry", description = "Lab endpoints: export statistics and flush"),
@@ -91,6 +108,31 @@ impl Modify for AnyOperation {
                     .or_insert_with(|| unavailable.clone().into());
             }
         }
+    }
+}
+
+/// The two security schemes of the account routes: the session cookie, and
+/// the CSRF token header that state-changing requests with it need.
+struct SessionSecurity;
+
+impl Modify for SessionSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::session::SESSION_COOKIE,
+                "The session token from `POST /api/auth/login` (HttpOnly, SameSite=Lax; Secure over TLS)",
+            ))),
+        );
+        components.add_security_scheme(
+            "csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The session's CSRF token (`csrf_token` of the login response)",
+            ))),
+        );
     }
 }
 

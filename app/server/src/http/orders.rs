@@ -10,6 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shop_core::Invalid;
+use shop_core::accounts::Session;
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
 use shop_core::orders::{
@@ -121,22 +122,28 @@ fn created(order: Order) -> Response {
     ))]
 pub async fn create_order(
     State(orders): State<Orders>,
+    customer: Option<axum::Extension<Session>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CreateOrder>,
 ) -> ApiResult<Response> {
     let key = IdempotencyKey::parse(headers.get(IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
     let checkout = Checkout::try_from(body)?;
     tracing::Span::current().record(semconv::SHOP_CART_ID, checkout.cart_id.as_str());
-    Ok(match orders.place(&key, &checkout).await? {
-        Placed::Created(order) => created(order),
-        Placed::Replayed(order) => {
-            let mut response = created(order);
-            response
-                .headers_mut()
-                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-            response
-        }
-    })
+    Ok(
+        match orders
+            .place(&key, &checkout, customer.as_ref().map(|c| &c.0.user))
+            .await?
+        {
+            Placed::Created(order) => created(order),
+            Placed::Replayed(order) => {
+                let mut response = created(order);
+                response
+                    .headers_mut()
+                    .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+                response
+            }
+        },
+    )
 }
 
 /// An order and its lines.

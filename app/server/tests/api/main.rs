@@ -6,6 +6,7 @@
 mod common;
 mod support;
 
+mod accounts;
 mod carts;
 mod catalog;
 mod concurrency;

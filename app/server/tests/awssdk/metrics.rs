@@ -174,3 +174,74 @@ async fn emf_lines_carry_the_same_totals() {
     assert_eq!(samples.get(&ok), Some(&7), "{samples:?}");
     assert_eq!(samples.get(&missing), Some(&3), "{samples:?}");
 }
+
+/// The account counters (O-METRIC-13, O-SEC-01) reach CloudWatch like the
+/// other business metrics, with their bounded outcome and kind dimensions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn account_counters_arrive_by_outcome_and_kind() {
+    let env = lab_env();
+    let service = unique("metrics-accounts");
+    let namespace = format!("ShopLabTest/{service}");
+    let shop = awssdk_shop(&service, env).start();
+    let c = http();
+    let post = |path: &str, body: serde_json::Value| c.post(shop.url(path)).json(&body).send();
+    let email = "metrics@example.com";
+    let password = "correct horse battery";
+    let r = post(
+        "/api/auth/register",
+        serde_json::json!({ "email": email, "password": password, "name": "Aiko" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    for _ in 0..2 {
+        let r = post(
+            "/api/auth/login",
+            serde_json::json!({ "email": email, "password": "wrong password!" }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 401);
+    }
+    let r = post(
+        "/api/auth/login",
+        serde_json::json!({ "email": email, "password": password }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    flush_accounted(&shop).await;
+
+    let cw = cloudwatch(env);
+    let sum = |name: &'static str, key: &'static str, value: &'static str| {
+        let (cw, ns, service) = (cw.clone(), namespace.clone(), service.clone());
+        async move {
+            metric_statistic(
+                &cw,
+                &ns,
+                name,
+                &[("service.name", service.as_str()), (key, value)],
+                "Sum",
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        sum("shop.logins", "shop.login.outcome", "failed").await,
+        2.0
+    );
+    assert_eq!(sum("shop.logins", "shop.login.outcome", "ok").await, 1.0);
+    assert_eq!(
+        sum("shop.registrations", "shop.registration.outcome", "created").await,
+        1.0
+    );
+    assert_eq!(
+        sum(
+            "shop.security.events",
+            "shop.security.event.kind",
+            "login_failed"
+        )
+        .await,
+        2.0
+    );
+}

@@ -55,3 +55,49 @@ fn the_checkouts_metric_totals_equal_what_was_driven() {
     );
     assert_eq!(orders_placed.get("placed"), Some(&1), "{orders_placed:?}");
 }
+
+/// The account counters (O-METRIC-13, O-SEC-01) arrive over OTLP like the
+/// other business metrics, by their bounded outcome and kind dimensions.
+#[test]
+fn account_counters_arrive_by_outcome_and_kind() {
+    use crate::lab::{Http, Pipeline};
+    use serde_json::json;
+
+    let (pipeline, shop) = Pipeline::with_shop(&[]);
+    let http = Http::new();
+    let email = "metrics@example.com";
+    let password = "correct horse battery";
+    let register = json!({ "email": email, "password": password, "name": "Aiko" });
+    assert_eq!(
+        http.post(&shop.url("/api/auth/register"), &register).status,
+        201
+    );
+    let wrong = json!({ "email": email, "password": "wrong password!" });
+    for _ in 0..2 {
+        assert_eq!(http.post(&shop.url("/api/auth/login"), &wrong).status, 401);
+    }
+    let right = json!({ "email": email, "password": password });
+    assert_eq!(http.post(&shop.url("/api/auth/login"), &right).status, 200);
+
+    let counted = |s: &otlp_capture::Store| {
+        let m = s.metrics();
+        let logins = totals_by(&m, "shop", "shop.logins", "shop.login.outcome");
+        let registrations = totals_by(
+            &m,
+            "shop",
+            "shop.registrations",
+            "shop.registration.outcome",
+        );
+        let events = totals_by(
+            &m,
+            "shop",
+            "shop.security.events",
+            "shop.security.event.kind",
+        );
+        logins.get("failed") == Some(&2)
+            && logins.get("ok") == Some(&1)
+            && registrations.get("created") == Some(&1)
+            && events.get("login_failed") == Some(&2)
+    };
+    pipeline.wait("the account counters", counted);
+}

@@ -1,0 +1,189 @@
+//! Sessions on the wire: the cookies that carry them, the middleware that
+//! recognises a session on every request, and the [`Customer`] extractor for
+//! routes that need one.
+//!
+//! The session token travels only in the `shop_session` cookie: `HttpOnly`
+//! (page scripts cannot read it), `SameSite=Lax` (other sites' forms and
+//! scripts do not send it with their POSTs), `Path=/`, and `Secure` when the
+//! request came over TLS (`X-Forwarded-Proto: https` from the load balancer
+//! that terminates it; the lab serves plain HTTP, where a `Secure` cookie
+//! would never come back). What the database holds is its hash.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use shop_core::accounts::{Accounts, SecretToken, Session, session};
+use telemetry_api::semconv;
+
+use super::csrf;
+use super::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "shop_session";
+
+/// The session of a request whose route needs a logged-in customer; a
+/// request without a live session is refused with 401 before the handler
+/// runs.
+pub struct Customer(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for Customer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .map(Customer)
+            .ok_or_else(|| ApiError::Unauthenticated {
+                code: "unauthenticated",
+                message: "log in first: this needs a session cookie".to_owned(),
+            })
+    }
+}
+
+/// Recognises the session cookie on every request. A live session is put
+/// in the request's extensions (for [`Customer`] and checkout), its
+/// pseudonym on the server span and the response (for the access log), and
+/// a state-changing request that carries it must also carry its CSRF token
+/// ([`csrf`]). A missing, malformed, unknown or expired cookie is simply no
+/// session: the request goes on as a guest's.
+pub async fn recognise(State(accounts): State<Accounts>, mut req: Request, next: Next) -> Response {
+    let Some(token) = session_token(req.headers()) else {
+        return next.run(req).await;
+    };
+    let session = match accounts.authenticate(&token).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return next.run(req).await,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let span = tracing::Span::current();
+    span.record(semconv::ENDUSER_PSEUDO_ID, session.pseudonym.as_str());
+    span.record(semconv::SHOP_USER_TYPE, "registered");
+    if !is_safe(req.method())
+        && let Err(refusal) = csrf::check(req.headers(), &session)
+    {
+        accounts.security_event("csrf_rejected", Some(&session.pseudonym));
+        let mut response = refusal.into_response();
+        response.extensions_mut().insert(session.pseudonym);
+        return response;
+    }
+    let pseudonym = session.pseudonym.clone();
+    req.extensions_mut().insert(session);
+    let mut response = next.run(req).await;
+    response.extensions_mut().insert(pseudonym);
+    response
+}
+
+/// GET, HEAD and OPTIONS change nothing (the API keeps to that), so they
+/// need no CSRF token.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The session token from the `Cookie` header(s), if well-formed.
+fn session_token(headers: &HeaderMap) -> Option<SecretToken> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .and_then(|c| SecretToken::from_client(c.value()))
+}
+
+/// Whether the request reached the shop over TLS (terminated by a load
+/// balancer, which says so in `X-Forwarded-Proto`).
+pub fn is_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// `Set-Cookie` for a new session (lives as long as the session may).
+pub fn session_cookie(token: &SecretToken, tls: bool) -> HeaderValue {
+    let max_age = cookie::time::Duration::seconds(session::ABSOLUTE_LIFETIME.as_secs() as i64);
+    let c = Cookie::build((SESSION_COOKIE, token.expose().to_owned()))
+        .http_only(true)
+        .secure(tls)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(max_age)
+        .build();
+    header_value(&c)
+}
+
+/// `Set-Cookie` that removes the session cookie (logout).
+pub fn clear_session_cookie(tls: bool) -> HeaderValue {
+    let c = Cookie::build((SESSION_COOKIE, ""))
+        .http_only(true)
+        .secure(tls)
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO)
+        .build();
+    header_value(&c)
+}
+
+fn header_value(c: &Cookie<'_>) -> HeaderValue {
+    HeaderValue::from_str(&c.to_string())
+        .expect("a cookie of hex digits and fixed attributes is a valid header value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_httponly_lax_and_secure_only_over_tls() {
+        let token = SecretToken::random();
+        let plain = session_cookie(&token, false);
+        let plain = plain.to_str().unwrap();
+        assert!(plain.starts_with(&format!("shop_session={}", token.expose())));
+        for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=604800"] {
+            assert!(plain.contains(attribute), "{plain}");
+        }
+        assert!(!plain.contains("Secure"), "{plain}");
+        assert!(
+            session_cookie(&token, true)
+                .to_str()
+                .unwrap()
+                .contains("Secure")
+        );
+        assert!(
+            clear_session_cookie(false)
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+    }
+
+    #[test]
+    fn the_token_is_found_among_other_cookies() {
+        let token = SecretToken::random();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("a=1; shop_session={}; b=2", token.expose())).unwrap(),
+        );
+        assert_eq!(session_token(&headers), Some(token));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("shop_session=nope"),
+        );
+        assert_eq!(session_token(&headers), None);
+    }
+
+    #[test]
+    fn tls_is_what_the_load_balancer_says() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_tls(&headers));
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("HTTPS"));
+        assert!(is_tls(&headers));
+    }
+}
