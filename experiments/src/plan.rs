@@ -1,6 +1,12 @@
 //! What a run of the lab consists of: the telemetry configs under test, the
 //! load shapes, durations and repeats. `full` is what `make report` runs;
 //! `quick` is the CI smoke run (short durations, the three 100 % configs).
+//!
+//! Overhead runs are made at two operating points ([`Point`]): the embedded
+//! default a learner starts with `make run` (one process, SQLite), where the
+//! shop's own work per request is small and telemetry is a large share of it,
+//! and the split topology (three services and MariaDB), where the database
+//! dominates. A backend's cost looks very different at the two.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +21,28 @@ pub enum Mode {
     /// CI: proves the pipeline end to end and 100 % fidelity; overhead figures are not
     /// meaningful (one repeat: every overhead verdict is undetermined).
     Quick,
+}
+
+/// Where the shop runs during an overhead run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Point {
+    /// One shop process serving everything (`SHOP_ROLE=all`, the shop's
+    /// default) on a fresh SQLite file: what `make run` starts.
+    Embedded,
+    /// Catalog, orders and inventory as three processes (orders calling
+    /// inventory over HTTP) on a fresh MariaDB database: what `make lab
+    /// TOPOLOGY=split` starts, and where the fidelity runs are made.
+    Split,
+}
+
+impl Point {
+    /// `embedded` or `split`, as saved in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Point::Embedded => "embedded",
+            Point::Split => "split",
+        }
+    }
 }
 
 /// A telemetry configuration: which build, and the environment that configures it.
@@ -58,6 +86,8 @@ pub struct Plan {
     pub profile: &'static str,
     /// How open-loop sessions are spaced (overhead and fidelity runs).
     pub arrivals: Arrivals,
+    /// The operating points of the overhead runs, in run order.
+    pub points: Vec<Point>,
 }
 
 fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -139,7 +169,7 @@ pub fn all_configs() -> Vec<TelemetryConfig> {
             "as awssdk-100, at most 5 segment documents per PutTraceSegments",
             &[("metrics", "PutMetricData"), ("xray batch", "5")],
             &[("SHOP_CW_METRICS", "api"), ("SHOP_XRAY_BATCH", "5")],
-            false,
+            true,
         ),
         config(
             "otel-100",
@@ -177,7 +207,32 @@ pub fn all_configs() -> Vec<TelemetryConfig> {
                 ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
                 ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64"),
             ],
-            false,
+            true,
+        ),
+        config(
+            "otel-batch2048-100",
+            "otel",
+            1.0,
+            "as otel-100, up to 2048 spans per export request (the whole queue)",
+            &[("protocol", "http/protobuf"), ("span batch", "2048")],
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2048"),
+            ],
+            true,
+        ),
+        config(
+            "otel-grpc-100",
+            "otel",
+            1.0,
+            "as otel-100, OTLP over gRPC straight to the collector's gRPC port (no pass-through: the wire counts are the exporter's own)",
+            &[("protocol", "grpc"), ("span batch", "512")],
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
+            true,
         ),
     ]
 }
@@ -191,9 +246,10 @@ impl Plan {
                 configs: all_configs(),
                 open_shares: vec![0.25, 0.5],
                 // Ten short repeats rather than three long ones: the paired
-                // intervals need repeats (see `crate::stats`), and 150 runs of
-                // 2 + 6 s (plus ~2 s to start each shop) keep `make report`
-                // near half an hour on the 2-core lab machine.
+                // intervals need repeats (see `crate::stats`). Each run is
+                // 2 + 6 s plus ~2 s to start the shop; `Plan::estimate_secs`
+                // adds them up (about 80 min for 9 overhead configs × 2 points
+                // × 3 shapes × 10 repeats = 540 runs, plus fidelity).
                 open_secs: 6.0,
                 closed_concurrency: 16,
                 closed_secs: 6.0,
@@ -204,6 +260,7 @@ impl Plan {
                 outage_secs: 8.0,
                 profile: "release",
                 arrivals: Arrivals::Poisson,
+                points: vec![Point::Embedded, Point::Split],
             },
             Mode::Quick => Plan {
                 mode,
@@ -224,6 +281,8 @@ impl Plan {
                 profile: "dev",
                 // The same code path as full mode, so CI exercises it.
                 arrivals: Arrivals::Poisson,
+                // Both, so CI runs the embedded start-up too (6 more runs of ~5 s).
+                points: vec![Point::Embedded, Point::Split],
             },
         }
     }
@@ -234,6 +293,48 @@ impl Plan {
             self.configs
                 .retain(|c| c.id() == "noop" || ids.iter().any(|i| i == c.id()));
         }
+    }
+
+    /// Keeps only the named operating points (`embedded`, `split`); unknown
+    /// names are an error, so a typo does not silently run nothing.
+    pub fn only_points(&mut self, names: &[String]) -> anyhow::Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        for n in names {
+            if ![Point::Embedded, Point::Split].iter().any(|p| p.name() == n) {
+                anyhow::bail!("unknown operating point {n:?} (embedded, split)");
+            }
+        }
+        self.points.retain(|p| names.iter().any(|n| n == p.name()));
+        Ok(())
+    }
+
+    /// Overhead runs: every overhead config at every point, shape and repeat.
+    pub fn overhead_runs(&self) -> usize {
+        let configs = self.configs.iter().filter(|c| c.overhead).count();
+        configs * self.points.len() * (1 + self.open_shares.len()) * self.repeats
+    }
+
+    /// Fidelity runs: one nominal run per telemetry config, one outage run per
+    /// 100 % overhead config.
+    pub fn fidelity_runs(&self) -> (usize, usize) {
+        let telemetry = self.configs.iter().filter(|c| c.backend() != "noop");
+        let nominal = telemetry.clone().count();
+        let outage = telemetry
+            .filter(|c| c.info.sampling == 1.0 && c.overhead)
+            .count();
+        (nominal, outage)
+    }
+
+    /// A rough wall-clock estimate of the measuring (not the builds), from
+    /// the run count: each overhead run is warm-up + window + ~2 s to start
+    /// and stop a shop; each fidelity run its window + ~10 s to flush and read back.
+    pub fn estimate_secs(&self) -> f64 {
+        let overhead = self.overhead_runs() as f64;
+        let per_run = self.warmup_secs + (self.open_secs + self.closed_secs) / 2.0 + 2.0;
+        let (nominal, outage) = self.fidelity_runs();
+        overhead * per_run + (nominal + outage) as f64 * (self.fidelity_secs + 10.0)
     }
 
     /// The builds this plan needs: `noop`, `awssdk`, `otel`.

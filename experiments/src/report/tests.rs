@@ -41,6 +41,7 @@ fn process(name: &str, role: ProcessRole, cpu_s: f64) -> ProcessUsage {
         cpu_s,
         peak_rss_kib: 40_000,
         busy_cores: cpu_s / 10.0,
+        cpus: if role == ProcessRole::Shop { "1" } else { "0" }.to_owned(),
     }
 }
 
@@ -66,6 +67,7 @@ pub fn synthetic(mode: &str) -> Results {
                     processes.push(process("rotel", ProcessRole::Pipeline, 0.8));
                 }
                 runs.push(LoadRun {
+                    point: "split".to_owned(),
                     config: id.to_owned(),
                     shape: shape.clone(),
                     repeat,
@@ -91,9 +93,12 @@ pub fn synthetic(mode: &str) -> Results {
                     stats: BTreeMap::new(),
                     wire: vec![],
                     late_sends: 0,
+                    cpu_load: vec![],
+                    loadgen_saturated: false,
                 });
             }
             overhead.push(OverheadSummary {
+                point: "split".to_owned(),
                 config: id.to_owned(),
                 shape: shape.clone(),
                 repeats: 2,
@@ -314,6 +319,7 @@ pub fn synthetic(mode: &str) -> Results {
                     ("shop".to_owned(), "0".to_owned()),
                     ("sinks".to_owned(), "1".to_owned()),
                 ]),
+                points: vec![],
             },
             commands: vec!["cargo run -p shop-experiments -- run --mode full".to_owned()],
             profile: "release".to_owned(),
