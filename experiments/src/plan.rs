@@ -302,7 +302,10 @@ impl Plan {
             return Ok(());
         }
         for n in names {
-            if ![Point::Embedded, Point::Split].iter().any(|p| p.name() == n) {
+            if ![Point::Embedded, Point::Split]
+                .iter()
+                .any(|p| p.name() == n)
+            {
                 anyhow::bail!("unknown operating point {n:?} (embedded, split)");
             }
         }

@@ -234,16 +234,18 @@ mod tests {
         );
         assert_eq!(before.len(), 2, "the aggregate `cpu` line is not a CPU");
         // cpu0: 100 more ticks, 90 of them busy; cpu1: 100 more ticks, 20 idle, 40 stolen.
-        let after = parse_cpu_times(
-            "cpu0 180 0 60 810 50 0 0 0 0 0\ncpu1 30 0 30 920 0 0 0 120 9 0\n",
-        );
+        let after =
+            parse_cpu_times("cpu0 180 0 60 810 50 0 0 0 0 0\ncpu1 30 0 30 920 0 0 0 120 9 0\n");
         let shares = cpu_shares(&before, &after);
         assert_eq!(shares.len(), 2);
         let (c0, busy0, steal0) = shares[0];
         assert_eq!(c0, 0);
         assert!((busy0 - 0.9).abs() < 1e-9 && steal0 == 0.0, "{shares:?}");
         let (_, busy1, steal1) = shares[1];
-        assert!((busy1 - 0.8).abs() < 1e-9 && (steal1 - 0.4).abs() < 1e-9, "{shares:?}");
+        assert!(
+            (busy1 - 0.8).abs() < 1e-9 && (steal1 - 0.4).abs() < 1e-9,
+            "{shares:?}"
+        );
     }
 
     #[test]

@@ -244,6 +244,40 @@ pub struct LoadRun {
 /// Above this share of busy time on the load generator's CPU a run is flagged.
 pub const LOADGEN_BUSY_LIMIT: f64 = 0.8;
 
+/// How busy the load generator's CPUs were, 0..=1: the mean over the CPUs it
+/// could run on (its read-back affinity), every process on them counted;
+/// `None` without the per-CPU figures or the generator's affinity.
+pub fn loadgen_busy(processes: &[ProcessUsage], cpu_load: &[CpuLoad]) -> Option<f64> {
+    let lg = processes.iter().find(|p| p.role == ProcessRole::Loadgen)?;
+    let cpus = crate::procstat::parse_cpu_list(&lg.cpus);
+    let busy: Vec<f64> = cpu_load
+        .iter()
+        .filter(|c| cpus.contains(&c.cpu))
+        .map(|c| c.busy)
+        .collect();
+    (!busy.is_empty()).then(|| busy.iter().sum::<f64>() / busy.len() as f64)
+}
+
+impl LoadRun {
+    /// How busy the load generator's CPUs were over the run, 0..=1: the mean
+    /// over the CPUs it could run on (read back), every process on them
+    /// counted; `None` in results without the per-CPU figures.
+    pub fn loadgen_busy(&self) -> Option<f64> {
+        loadgen_busy(&self.processes, &self.cpu_load)
+    }
+
+    /// The largest steal share of any CPU over the run; `None` in older results.
+    pub fn max_steal(&self) -> Option<f64> {
+        self.cpu_load.iter().map(|c| c.steal).reduce(f64::max)
+    }
+
+    /// Export API calls of `signal` (`spans`, `metrics`, `logs`) per 1 000 requests.
+    pub fn export_calls_per_1k(&self, signal: &str) -> f64 {
+        self.stats.get(signal).map_or(0.0, |s| s.api_calls as f64)
+            / (self.requests.max(1) as f64 / 1000.0)
+    }
+}
+
 /// A statistic over repeats: median, min and max.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct Spread {

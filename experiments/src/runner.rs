@@ -333,7 +333,8 @@ impl Ctx<'_> {
             .drive(&shop, &run, &shape, warmup, secs, Propagate::None)
             .await;
         let (processes, cpu_load) = meter.finish();
-        let loadgen_saturated = loadgen_busy(&processes, &cpu_load) > LOADGEN_BUSY_LIMIT;
+        let loadgen_saturated =
+            loadgen_busy(&processes, &cpu_load).is_some_and(|b| b > LOADGEN_BUSY_LIMIT);
         let stats = shop.flush().await.unwrap_or_default();
         let wire = self.sinks.all().iter().map(|t| t.count()).collect();
         shop.stop(&self.lab).await;
@@ -952,25 +953,6 @@ fn is_unexpected(point: Point, e: &load::Entry) -> bool {
     match (point, &e.step) {
         (Point::Embedded, scenario::Step::AddPoison) => !(200..500).contains(&e.status),
         _ => e.unexpected(),
-    }
-}
-
-/// How busy the load generator's CPUs were over a run, 0..=1 (the mean over
-/// the CPUs it may run on, every process on them counted); 0 when unknown.
-pub fn loadgen_busy(processes: &[ProcessUsage], cpu_load: &[CpuLoad]) -> f64 {
-    let Some(lg) = processes.iter().find(|p| p.role == ProcessRole::Loadgen) else {
-        return 0.0;
-    };
-    let cpus = procstat::parse_cpu_list(&lg.cpus);
-    let busy: Vec<f64> = cpu_load
-        .iter()
-        .filter(|c| cpus.contains(&c.cpu))
-        .map(|c| c.busy)
-        .collect();
-    if busy.is_empty() {
-        0.0
-    } else {
-        busy.iter().sum::<f64>() / busy.len() as f64
     }
 }
 

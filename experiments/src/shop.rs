@@ -211,32 +211,31 @@ impl Shop {
         let names = RunNames::new(run);
         let env = telemetry_env(config, lab, sinks, &names, run_dir)?;
         let inventory_port = free_port()?;
-        let (database, database_url, inventory_tap, roles): (_, _, _, &[&'static str]) =
-            match point {
-                Point::Split => {
-                    let database = format!("exp_{}", run.replace(['-', '.'], "_"));
-                    let url = lab.create_database(&database)?;
-                    let inventory_url = format!("http://127.0.0.1:{inventory_port}");
-                    let tap =
-                        Wiretap::start_poisoned("inventory", &inventory_url, POISON_PRODUCT)
-                            .await?;
-                    (
-                        Some(database),
-                        url,
-                        Some(tap),
-                        &["inventory", "orders", "catalog"],
-                    )
+        let (database, database_url, inventory_tap, roles): (_, _, _, &[&'static str]) = match point
+        {
+            Point::Split => {
+                let database = format!("exp_{}", run.replace(['-', '.'], "_"));
+                let url = lab.create_database(&database)?;
+                let inventory_url = format!("http://127.0.0.1:{inventory_port}");
+                let tap =
+                    Wiretap::start_poisoned("inventory", &inventory_url, POISON_PRODUCT).await?;
+                (
+                    Some(database),
+                    url,
+                    Some(tap),
+                    &["inventory", "orders", "catalog"],
+                )
+            }
+            Point::Embedded => {
+                let file = run_dir.join("shop.db");
+                // A repeat's directory is reused: start from an empty database.
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
                 }
-                Point::Embedded => {
-                    let file = run_dir.join("shop.db");
-                    // A repeat's directory is reused: start from an empty database.
-                    for suffix in ["", "-wal", "-shm"] {
-                        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-                    }
-                    let url = format!("sqlite://{}?mode=rwc", file.display());
-                    (None, url, None, &["all"])
-                }
-            };
+                let url = format!("sqlite://{}?mode=rwc", file.display());
+                (None, url, None, &["all"])
+            }
+        };
         let mut shop = Shop {
             procs: Vec::new(),
             inventory_tap,
