@@ -1,6 +1,7 @@
 //! What a run of the lab consists of: the telemetry configs under test, the
 //! load shapes, durations and repeats. `full` is what `make report` runs;
-//! `quick` is the CI smoke run (short durations, the three 100 % configs).
+//! `quick` is the CI smoke run (short durations, the three 100 % configs,
+//! one repeat at each operating point).
 //!
 //! Overhead runs are made at two operating points ([`Point`]): the embedded
 //! default a learner starts with `make run` (one process, SQLite), where the
@@ -248,8 +249,9 @@ impl Plan {
                 // Ten short repeats rather than three long ones: the paired
                 // intervals need repeats (see `crate::stats`). Each run is
                 // 2 + 6 s plus ~2 s to start the shop; `Plan::estimate_secs`
-                // adds them up (about 80 min for 9 overhead configs × 2 points
-                // × 3 shapes × 10 repeats = 540 runs, plus fidelity).
+                // adds them up: 9 overhead configs × 2 points × 3 shapes × 10
+                // repeats = 540 runs (90 min) plus 15 fidelity and outage runs
+                // (~8 min), about 1 h 40 min with the builds.
                 open_secs: 6.0,
                 closed_concurrency: 16,
                 closed_secs: 6.0,
@@ -351,5 +353,52 @@ impl Plan {
         b.sort();
         b.dedup();
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_mode_runs_every_overhead_config_at_both_points() {
+        let plan = Plan::new(Mode::Full, 42);
+        assert_eq!(plan.points, vec![Point::Embedded, Point::Split]);
+        let overhead: Vec<&str> = plan
+            .configs
+            .iter()
+            .filter(|c| c.overhead)
+            .map(|c| c.id())
+            .collect();
+        for id in [
+            "awssdk-batch5-100",
+            "otel-batch64-100",
+            "otel-batch2048-100",
+            "otel-grpc-100",
+        ] {
+            assert!(overhead.contains(&id), "{id} is an overhead config");
+        }
+        // 9 overhead configs × 2 points × 3 shapes × 10 repeats.
+        assert_eq!(plan.overhead_runs(), 540);
+        assert_eq!(plan.fidelity_runs(), (9, 6));
+        // What README.md and the Makefile state: about 1 h 40 min of measuring.
+        let minutes = plan.estimate_secs() / 60.0;
+        assert!((95.0..=100.0).contains(&minutes), "{minutes}");
+    }
+
+    #[test]
+    fn quick_mode_stays_short() {
+        let plan = Plan::new(Mode::Quick, 42);
+        assert_eq!(plan.overhead_runs(), 12);
+        // Around two minutes of measuring (plus the lab's start-up).
+        assert!(plan.estimate_secs() < 150.0, "{}", plan.estimate_secs());
+    }
+
+    #[test]
+    fn points_can_be_restricted_but_not_misspelt() {
+        let mut plan = Plan::new(Mode::Full, 42);
+        plan.only_points(&["embedded".to_owned()]).unwrap();
+        assert_eq!(plan.points, vec![Point::Embedded]);
+        assert!(plan.only_points(&["embeded".to_owned()]).is_err());
     }
 }
