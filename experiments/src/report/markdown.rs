@@ -846,7 +846,17 @@ fn method(o: &mut String, view: &View) {
     } else if read_back {
         line!(
             o,
-            "CPUs each process could run on, as the kernel reported them after it started (`Cpus_allowed_list` in `/proc/<pid>/status`, every run; masks that differed between runs are joined by /). The shop (and, split, its database) is pinned away from the load generator, the pass-throughs, the collector and the emulators, so the shop's share is the same for every build:"
+            "CPUs each process could run on, as the kernel reported them after it started (`Cpus_allowed_list` in `/proc/<pid>/status`, every run; masks that differed between runs are joined by /). {}",
+            if p.pinning
+                .values()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                > 1
+            {
+                "The shop is pinned away from the load generator, so the shop's share of a core is the same for every build; whatever shares its CPU (the database, split) is in the table:"
+            } else {
+                "Every process could run on the same CPUs: nothing was pinned."
+            }
         );
         line!(o);
         line!(o, "| process | CPUs (read back) |");
