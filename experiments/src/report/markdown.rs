@@ -536,15 +536,23 @@ fn batch_sweep(o: &mut String, view: &View) {
                 continue;
             };
             let protocol = setting(&c.id, "protocol").unwrap_or_else(|| "AWS API".to_owned());
-            let calls: Vec<f64> = view
+            let runs: Vec<&LoadRun> = view
                 .all
                 .runs
                 .iter()
                 .filter(|r| r.point == point && r.config == c.id && Some(&r.shape) == closed)
+                .collect();
+            let calls: Vec<f64> = runs
+                .iter()
                 .map(|r| r.export_calls_per_1k("spans"))
                 .collect();
+            let dropped: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.stats.get("spans"))
+                .map(|s| s.dropped as f64 / s.received.max(1) as f64)
+                .collect();
             rows.push(format!(
-                "| {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
                 md(&point),
                 md(&c.id),
                 md(&protocol),
@@ -557,7 +565,12 @@ fn batch_sweep(o: &mut String, view: &View) {
                     .map_or(text::pct(sat.throughput_vs_noop), |e| {
                         text::estimate(e, text::pct)
                     }),
-                text::num(crate::stats::median(&calls))
+                text::num(crate::stats::median(&calls)),
+                if dropped.is_empty() {
+                    "–".to_owned()
+                } else {
+                    text::pct(crate::stats::median(&dropped))
+                }
             ));
         }
     }
@@ -568,14 +581,14 @@ fn batch_sweep(o: &mut String, view: &View) {
     line!(o);
     line!(
         o,
-        "Spans per export call (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE` for otel, `SHOP_XRAY_BATCH` segment documents per `PutTraceSegments` for awssdk) and OTLP over http/protobuf or gRPC, at saturation: CPU added on the shop's cores (µs / request, paired against noop), throughput vs noop, and span export calls per 1 000 requests (the backend's own count, median over the repeats)."
+        "Spans per export call (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE` for otel, `SHOP_XRAY_BATCH` segment documents per `PutTraceSegments` for awssdk) and OTLP over http/protobuf or gRPC, at saturation: CPU added on the shop's cores (µs / request, paired against noop), throughput vs noop, span export calls per 1 000 requests and the share of spans the backend dropped (its own counts, median over the repeats)."
     );
     line!(o);
     line!(
         o,
-        "| point | config | protocol | batch | CPU added (µs / request) | throughput vs noop | span export calls / 1 000 requests |"
+        "| point | config | protocol | batch | CPU added (µs / request) | throughput vs noop | span export calls / 1 000 requests | spans dropped |"
     );
-    line!(o, "|---|---|---|---|---|---|---|");
+    line!(o, "|---|---|---|---|---|---|---|---|");
     for r in rows {
         line!(o, "{r}");
     }
