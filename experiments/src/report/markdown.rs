@@ -632,13 +632,14 @@ fn machine_health(o: &mut String, view: &View) {
                 String::new()
             } else {
                 format!(
-                    " {WARN} ({})",
+                    " {WARN} ({}{})",
                     flagged
                         .iter()
                         .take(5)
                         .map(|r| format!("{} {} r{}", md(&r.config), r.shape.label(), r.repeat))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    if flagged.len() > 5 { ", …" } else { "" }
                 )
             },
             text::pct(crate::stats::median(&busy)),
