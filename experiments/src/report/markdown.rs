@@ -844,7 +844,7 @@ fn method(o: &mut String, view: &View) {
     );
     line!(
         o,
-        "- Processes are grouped by role: **shop** = the shop's three services; **pipeline** = telemetry processes outside the shop (the collector for otel; awssdk has none, it ships from inside the shop); **sink** = the stand-ins for AWS (the emulators, the capture receiver) and the database; **loadgen** = this harness with its counting pass-throughs."
+        "- Processes are grouped by role: **shop** = the shop's processes (one embedded, three split); **pipeline** = telemetry processes outside the shop (the collector for otel; awssdk has none, it ships from inside the shop); **sink** = the stand-ins for AWS (the emulators, the capture receiver) and the database; **loadgen** = this harness with its counting pass-throughs."
     );
     line!(o);
     let read_back = view
