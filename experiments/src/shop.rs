@@ -97,6 +97,8 @@ pub struct Shop {
     /// The MariaDB database to drop at the end (split only; the embedded
     /// SQLite file lives in the run's directory).
     database: Option<String>,
+    /// The embedded SQLite file, removed at the end (a full run would keep hundreds).
+    sqlite_file: Option<PathBuf>,
     pub names: RunNames,
     pub point: Point,
 }
@@ -105,6 +107,13 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+/// Removes a SQLite database file with its write-ahead log and shared-memory index.
+fn remove_sqlite(file: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
 }
 
 /// Writes the X-Ray sampling rules file for `share` of new traces (no
@@ -211,6 +220,7 @@ impl Shop {
         let names = RunNames::new(run);
         let env = telemetry_env(config, lab, sinks, &names, run_dir)?;
         let inventory_port = free_port()?;
+        let mut sqlite_file = None;
         let (database, database_url, inventory_tap, roles): (_, _, _, &[&'static str]) = match point
         {
             Point::Split => {
@@ -228,11 +238,10 @@ impl Shop {
             }
             Point::Embedded => {
                 let file = run_dir.join("shop.db");
-                // A repeat's directory is reused: start from an empty database.
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-                }
+                // A directory left by an earlier run is reused: start from an empty database.
+                remove_sqlite(&file);
                 let url = format!("sqlite://{}?mode=rwc", file.display());
+                sqlite_file = Some(file);
                 (None, url, None, &["all"])
             }
         };
@@ -240,6 +249,7 @@ impl Shop {
             procs: Vec::new(),
             inventory_tap,
             database,
+            sqlite_file,
             names,
             point,
         };
@@ -387,6 +397,9 @@ impl Shop {
         }
         if let Some(database) = &self.database {
             lab.drop_database(database);
+        }
+        if let Some(file) = &self.sqlite_file {
+            remove_sqlite(file);
         }
     }
 }
