@@ -1035,7 +1035,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let outage: Vec<&TelemetryConfig> = telemetry
         .iter()
         .copied()
-        .filter(|c| c.info.sampling == 1.0 && c.overhead)
+        .filter(|c| c.outage_run())
         .collect();
     let total = (plan.overhead_runs() + telemetry.len() + outage.len()) as u64;
     eprintln!(

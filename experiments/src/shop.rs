@@ -171,13 +171,9 @@ fn telemetry_env(
         "otel" => {
             // The pass-through speaks HTTP/1: a gRPC exporter goes straight to the
             // collector's gRPC port (its calls and bytes are the exporter's own count).
-            let grpc = config
-                .env
-                .iter()
-                .any(|(k, v)| k == "OTEL_EXPORTER_OTLP_PROTOCOL" && v == "grpc");
             set(
                 "OTEL_EXPORTER_OTLP_ENDPOINT",
-                if grpc {
+                if config.grpc() {
                     lab.otlp_grpc_url()
                 } else {
                     sinks.otlp.url()
