@@ -74,12 +74,12 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 	$(CARGO) bench -p shop-benches
 
 # The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
-report: ## the comparison lab, full (about 30 min): three release builds, overhead, fidelity, cost → REPORT.md
+report: ## the comparison lab, full (about 1 h 45 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
 
 # Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)
 # rather than `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.
-report-quick: ## the comparison lab, quick (CI, ~2 min): proves it end to end and 100 % fidelity → target/experiments/quick/
+report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end and 100 % fidelity → target/experiments/quick/
 	$(CARGO) build -q --workspace --all-features --bins
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick
 

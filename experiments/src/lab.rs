@@ -159,6 +159,10 @@ impl Lab {
     pub fn otlp_http_url(&self) -> String {
         format!("http://127.0.0.1:{OTLP_HTTP_PORT}")
     }
+    /// The collector's OTLP/gRPC receiver (the `otel-grpc-100` config exports here directly).
+    pub fn otlp_grpc_url(&self) -> String {
+        format!("http://127.0.0.1:{OTLP_GRPC_PORT}")
+    }
     pub fn capture_url(&self) -> String {
         format!("http://127.0.0.1:{CAPTURE_PORT}")
     }

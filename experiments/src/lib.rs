@@ -9,7 +9,7 @@
 //! | [`plan`] | which configs, load shapes, durations and repeats a run has (full and quick) |
 //! | [`builds`] | builds each variant of the shop once and keeps its binary |
 //! | [`lab`] | the real components (MariaDB, LocalStack, moto, the OTel collector and its X-Ray leg, the capture receiver) |
-//! | [`shop`] | one build started in the split-service topology with a fresh database |
+//! | [`shop`] | one build started at an operating point (embedded: one process on SQLite; split: three services on MariaDB) with a fresh database |
 //! | [`wiretap`] | counting pass-through in front of each sink (and outage injection) |
 //! | [`scenario`] | the seeded session mix and the span tree each step must produce |
 //! | [`load`] | open-loop and closed-loop drivers, HDR latency, the ledger |

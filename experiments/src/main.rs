@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! shop-experiments run [--mode full|quick] [--seed N] [--only CONFIG,...] [--no-pin]
-//!                      [--repeats N] [--arrivals fixed|poisson]
+//!                      [--repeats N] [--arrivals fixed|poisson] [--points embedded,split]
 //!     build the variants, start the lab, run overhead, fidelity and cost
 //!     experiments, write report/results.json and REPORT.md
 //! shop-experiments render
@@ -51,6 +51,10 @@ enum Command {
         /// How open-loop sessions are spaced (default: the mode's, `poisson`).
         #[arg(long, value_enum)]
         arrivals: Option<Arrivals>,
+        /// Only these operating points of the overhead runs (comma-separated:
+        /// `embedded`, `split`; default: both).
+        #[arg(long, value_delimiter = ',')]
+        points: Vec<String>,
     },
     /// Rewrite REPORT.md from report/results.json.
     Render {
@@ -110,9 +114,11 @@ fn main() -> ExitCode {
             no_pin,
             repeats,
             arrivals,
+            points,
         } => (|| -> anyhow::Result<bool> {
             let mut plan = Plan::new(mode, seed);
             plan.only(&only);
+            plan.only_points(&points)?;
             if let Some(r) = repeats {
                 plan.repeats = r.max(1);
             }

@@ -1,6 +1,13 @@
 //! What a run of the lab consists of: the telemetry configs under test, the
 //! load shapes, durations and repeats. `full` is what `make report` runs;
-//! `quick` is the CI smoke run (short durations, the three 100 % configs).
+//! `quick` is the CI smoke run (short durations, the three 100 % configs,
+//! one repeat at each operating point).
+//!
+//! Overhead runs are made at two operating points ([`Point`]): the embedded
+//! default a learner starts with `make run` (one process, SQLite), where the
+//! shop's own work per request is small and telemetry is a large share of it,
+//! and the split topology (three services and MariaDB), where the database
+//! dominates. A backend's cost looks very different at the two.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +22,28 @@ pub enum Mode {
     /// CI: proves the pipeline end to end and 100 % fidelity; overhead figures are not
     /// meaningful (one repeat: every overhead verdict is undetermined).
     Quick,
+}
+
+/// Where the shop runs during an overhead run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Point {
+    /// One shop process serving everything (`SHOP_ROLE=all`, the shop's
+    /// default) on a fresh SQLite file: what `make run` starts.
+    Embedded,
+    /// Catalog, orders and inventory as three processes (orders calling
+    /// inventory over HTTP) on a fresh MariaDB database: what `make lab
+    /// TOPOLOGY=split` starts, and where the fidelity runs are made.
+    Split,
+}
+
+impl Point {
+    /// `embedded` or `split`, as saved in the results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Point::Embedded => "embedded",
+            Point::Split => "split",
+        }
+    }
 }
 
 /// A telemetry configuration: which build, and the environment that configures it.
@@ -33,6 +62,20 @@ impl TelemetryConfig {
     }
     pub fn backend(&self) -> &str {
         &self.info.backend
+    }
+
+    /// Exports OTLP over gRPC: straight to the collector, past the counting
+    /// pass-through (it speaks HTTP/1), so an outage switched on there does
+    /// not reach it and it has no outage run.
+    pub fn grpc(&self) -> bool {
+        self.env
+            .iter()
+            .any(|(k, v)| k == "OTEL_EXPORTER_OTLP_PROTOCOL" && v == "grpc")
+    }
+
+    /// Gets an outage run: 100 % sampled, measured for overhead, and behind the pass-through.
+    pub fn outage_run(&self) -> bool {
+        self.backend() != "noop" && self.info.sampling == 1.0 && self.overhead && !self.grpc()
     }
 }
 
@@ -58,6 +101,8 @@ pub struct Plan {
     pub profile: &'static str,
     /// How open-loop sessions are spaced (overhead and fidelity runs).
     pub arrivals: Arrivals,
+    /// The operating points of the overhead runs, in run order.
+    pub points: Vec<Point>,
 }
 
 fn settings(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -139,7 +184,7 @@ pub fn all_configs() -> Vec<TelemetryConfig> {
             "as awssdk-100, at most 5 segment documents per PutTraceSegments",
             &[("metrics", "PutMetricData"), ("xray batch", "5")],
             &[("SHOP_CW_METRICS", "api"), ("SHOP_XRAY_BATCH", "5")],
-            false,
+            true,
         ),
         config(
             "otel-100",
@@ -177,7 +222,32 @@ pub fn all_configs() -> Vec<TelemetryConfig> {
                 ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
                 ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "64"),
             ],
-            false,
+            true,
+        ),
+        config(
+            "otel-batch2048-100",
+            "otel",
+            1.0,
+            "as otel-100, up to 2048 spans per export request (the whole queue)",
+            &[("protocol", "http/protobuf"), ("span batch", "2048")],
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+                ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "2048"),
+            ],
+            true,
+        ),
+        config(
+            "otel-grpc-100",
+            "otel",
+            1.0,
+            "as otel-100, OTLP over gRPC straight to the collector's gRPC port (no pass-through: the wire counts are the exporter's own)",
+            &[("protocol", "grpc"), ("span batch", "512")],
+            &[
+                ("OTEL_TRACES_SAMPLER", "parentbased_always_on"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ],
+            true,
         ),
     ]
 }
@@ -191,9 +261,11 @@ impl Plan {
                 configs: all_configs(),
                 open_shares: vec![0.25, 0.5],
                 // Ten short repeats rather than three long ones: the paired
-                // intervals need repeats (see `crate::stats`), and 150 runs of
-                // 2 + 6 s (plus ~2 s to start each shop) keep `make report`
-                // near half an hour on the 2-core lab machine.
+                // intervals need repeats (see `crate::stats`). Each run is
+                // 2 + 6 s plus ~2 s to start the shop; `Plan::estimate_secs`
+                // adds them up: 9 overhead configs × 2 points × 3 shapes × 10
+                // repeats = 540 runs (90 min) plus 14 fidelity and outage runs
+                // (~8 min), about 1 h 40 min with the builds.
                 open_secs: 6.0,
                 closed_concurrency: 16,
                 closed_secs: 6.0,
@@ -204,6 +276,7 @@ impl Plan {
                 outage_secs: 8.0,
                 profile: "release",
                 arrivals: Arrivals::Poisson,
+                points: vec![Point::Embedded, Point::Split],
             },
             Mode::Quick => Plan {
                 mode,
@@ -224,16 +297,69 @@ impl Plan {
                 profile: "dev",
                 // The same code path as full mode, so CI exercises it.
                 arrivals: Arrivals::Poisson,
+                // Both, so CI runs the embedded start-up too (6 more runs of ~5 s).
+                points: vec![Point::Embedded, Point::Split],
             },
         }
     }
 
-    /// Keeps only the configs whose id is listed (and `noop`, the baseline).
+    /// Runs only the listed configs (and `noop`, the baseline). Any config
+    /// the lab knows can be named, also one the mode would not run (quick
+    /// mode's dev binary has every backend in it, so `--mode quick --only
+    /// otel-grpc-100` is a short check of one sweep config).
     pub fn only(&mut self, ids: &[String]) {
         if !ids.is_empty() {
-            self.configs
-                .retain(|c| c.id() == "noop" || ids.iter().any(|i| i == c.id()));
+            self.configs = all_configs()
+                .into_iter()
+                .filter(|c| c.id() == "noop" || ids.iter().any(|i| i == c.id()))
+                .collect();
         }
+    }
+
+    /// Keeps only the named operating points (`embedded`, `split`); unknown
+    /// names are an error, so a typo does not silently run nothing.
+    pub fn only_points(&mut self, names: &[String]) -> anyhow::Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        for n in names {
+            if ![Point::Embedded, Point::Split]
+                .iter()
+                .any(|p| p.name() == n)
+            {
+                anyhow::bail!("unknown operating point {n:?} (embedded, split)");
+            }
+        }
+        self.points.retain(|p| names.iter().any(|n| n == p.name()));
+        Ok(())
+    }
+
+    /// Overhead runs: every overhead config at every point, shape and repeat.
+    pub fn overhead_runs(&self) -> usize {
+        let configs = self.configs.iter().filter(|c| c.overhead).count();
+        configs * self.points.len() * (1 + self.open_shares.len()) * self.repeats
+    }
+
+    /// Fidelity runs: one nominal run per telemetry config, one outage run per
+    /// config that [`TelemetryConfig::outage_run`] says has one.
+    pub fn fidelity_runs(&self) -> (usize, usize) {
+        let nominal = self
+            .configs
+            .iter()
+            .filter(|c| c.backend() != "noop")
+            .count();
+        let outage = self.configs.iter().filter(|c| c.outage_run()).count();
+        (nominal, outage)
+    }
+
+    /// A rough wall-clock estimate of the measuring (not the builds), from
+    /// the run count: each overhead run is warm-up + window + ~2 s to start
+    /// and stop a shop; each fidelity run its window + ~10 s to flush and read back.
+    pub fn estimate_secs(&self) -> f64 {
+        let overhead = self.overhead_runs() as f64;
+        let per_run = self.warmup_secs + (self.open_secs + self.closed_secs) / 2.0 + 2.0;
+        let (nominal, outage) = self.fidelity_runs();
+        overhead * per_run + (nominal + outage) as f64 * (self.fidelity_secs + 10.0)
     }
 
     /// The builds this plan needs: `noop`, `awssdk`, `otel`.
@@ -247,5 +373,61 @@ impl Plan {
         b.sort();
         b.dedup();
         b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_mode_runs_every_overhead_config_at_both_points() {
+        let plan = Plan::new(Mode::Full, 42);
+        assert_eq!(plan.points, vec![Point::Embedded, Point::Split]);
+        let overhead: Vec<&str> = plan
+            .configs
+            .iter()
+            .filter(|c| c.overhead)
+            .map(|c| c.id())
+            .collect();
+        for id in [
+            "awssdk-batch5-100",
+            "otel-batch64-100",
+            "otel-batch2048-100",
+            "otel-grpc-100",
+        ] {
+            assert!(overhead.contains(&id), "{id} is an overhead config");
+        }
+        // 9 overhead configs × 2 points × 3 shapes × 10 repeats.
+        assert_eq!(plan.overhead_runs(), 540);
+        // No outage run for gRPC: the outage is switched on in the pass-through it bypasses.
+        assert_eq!(plan.fidelity_runs(), (9, 5));
+        // What README.md and the Makefile state: about 1 h 40 min of measuring.
+        let minutes = plan.estimate_secs() / 60.0;
+        assert!((95.0..=100.0).contains(&minutes), "{minutes}");
+    }
+
+    #[test]
+    fn quick_mode_stays_short() {
+        let plan = Plan::new(Mode::Quick, 42);
+        assert_eq!(plan.overhead_runs(), 12);
+        // Around two minutes of measuring (plus the lab's start-up).
+        assert!(plan.estimate_secs() < 150.0, "{}", plan.estimate_secs());
+    }
+
+    #[test]
+    fn only_can_name_a_config_the_mode_would_not_run() {
+        let mut plan = Plan::new(Mode::Quick, 42);
+        plan.only(&["otel-grpc-100".to_owned()]);
+        let ids: Vec<&str> = plan.configs.iter().map(|c| c.id()).collect();
+        assert_eq!(ids, vec!["noop", "otel-grpc-100"]);
+    }
+
+    #[test]
+    fn points_can_be_restricted_but_not_misspelt() {
+        let mut plan = Plan::new(Mode::Full, 42);
+        plan.only_points(&["embedded".to_owned()]).unwrap();
+        assert_eq!(plan.points, vec![Point::Embedded]);
+        assert!(plan.only_points(&["embeded".to_owned()]).is_err());
     }
 }

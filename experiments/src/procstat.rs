@@ -3,6 +3,10 @@
 //! CPU is `utime + stime` (+ the same for reaped children) from
 //! `/proc/PID/stat`, in clock ticks; memory is `VmHWM` (the kernel's
 //! high-water mark of the resident set) and `VmRSS` from `/proc/PID/status`.
+//! The CPUs a process may run on are read back from `Cpus_allowed_list` in
+//! the same file, so the report states what the kernel did, not what was
+//! asked. Whole-machine figures per CPU (busy time, steal) come from
+//! `/proc/stat`.
 
 use std::fs;
 
@@ -105,6 +109,93 @@ pub fn pin(pid: u32, cpus: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// The CPUs `pid` may run on, as the kernel reports them (`Cpus_allowed_list`
+/// of `/proc/PID/status`, the `sched_getaffinity` mask in list form: `1`,
+/// `0-1`, `0,2`); `None` if the process is gone.
+pub fn affinity(pid: u32) -> Option<String> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(|v| v.trim().to_owned())
+}
+
+/// One CPU's time counters from `/proc/stat`, in clock ticks since boot.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CpuTimes {
+    /// `cpuN`'s N.
+    pub cpu: usize,
+    /// Every column added up.
+    pub total: u64,
+    /// `idle` + `iowait`: the CPU had nothing to run.
+    pub idle: u64,
+    /// `steal`: the hypervisor ran another guest while this one wanted the CPU.
+    pub steal: u64,
+}
+
+/// Parses the per-CPU lines (`cpu0 …`, `cpu1 …`, not the `cpu` total) of a `/proc/stat` text.
+/// Columns: user nice system idle iowait irq softirq steal guest guest_nice; guest time is
+/// already inside user, so the two guest columns are left out of the total.
+pub fn parse_cpu_times(stat: &str) -> Vec<CpuTimes> {
+    stat.lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let cpu = f.next()?.strip_prefix("cpu")?.parse::<usize>().ok()?;
+            let v: Vec<u64> = f.filter_map(|x| x.parse().ok()).collect();
+            let col = |i: usize| v.get(i).copied().unwrap_or(0);
+            Some(CpuTimes {
+                cpu,
+                total: (0..8).map(col).sum(),
+                idle: col(3) + col(4),
+                steal: col(7),
+            })
+        })
+        .collect()
+}
+
+/// The per-CPU counters now (empty if `/proc/stat` cannot be read).
+pub fn cpu_times() -> Vec<CpuTimes> {
+    parse_cpu_times(&fs::read_to_string("/proc/stat").unwrap_or_default())
+}
+
+/// Per CPU between two readings: (cpu, busy share, steal share) of the elapsed ticks.
+pub fn cpu_shares(before: &[CpuTimes], after: &[CpuTimes]) -> Vec<(usize, f64, f64)> {
+    after
+        .iter()
+        .filter_map(|a| {
+            let b = before.iter().find(|b| b.cpu == a.cpu)?;
+            let total = a.total.saturating_sub(b.total);
+            if total == 0 {
+                return Some((a.cpu, 0.0, 0.0));
+            }
+            let idle = a.idle.saturating_sub(b.idle);
+            let steal = a.steal.saturating_sub(b.steal);
+            let t = total as f64;
+            Some((
+                a.cpu,
+                (total.saturating_sub(idle)) as f64 / t,
+                steal as f64 / t,
+            ))
+        })
+        .collect()
+}
+
+/// The CPU numbers of a list such as `0-1,3` (`Cpus_allowed_list`'s form).
+pub fn parse_cpu_list(list: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<usize>(), b.parse::<usize>()) {
+                    out.extend(a..=b);
+                }
+            }
+            None => out.extend(part.parse::<usize>().ok()),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +216,40 @@ mod tests {
         assert!(after.cpu_s > before.cpu_s, "{before:?} → {after:?}");
         assert!(after.rss_kib > 0 && after.hwm_kib >= after.rss_kib);
         assert!(tree(me).contains(&me));
+        let cpus = affinity(me).expect("own Cpus_allowed_list");
+        assert!(!parse_cpu_list(&cpus).is_empty(), "{cpus}");
+    }
+
+    #[test]
+    fn cpu_lists_expand() {
+        assert_eq!(parse_cpu_list("1"), vec![1]);
+        assert_eq!(parse_cpu_list("0-2,5"), vec![0, 1, 2, 5]);
+        assert_eq!(parse_cpu_list(""), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn busy_and_steal_shares_come_from_per_cpu_deltas() {
+        let before = parse_cpu_times(
+            "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 100 0 50 800 50 0 0 0 0 0\ncpu1 10 0 10 900 0 0 0 80 5 0\n",
+        );
+        assert_eq!(before.len(), 2, "the aggregate `cpu` line is not a CPU");
+        // cpu0: 100 more ticks, 90 of them busy; cpu1: 100 more ticks, 20 idle, 40 stolen.
+        let after =
+            parse_cpu_times("cpu0 180 0 60 810 50 0 0 0 0 0\ncpu1 30 0 30 920 0 0 0 120 9 0\n");
+        let shares = cpu_shares(&before, &after);
+        assert_eq!(shares.len(), 2);
+        let (c0, busy0, steal0) = shares[0];
+        assert_eq!(c0, 0);
+        assert!((busy0 - 0.9).abs() < 1e-9 && steal0 == 0.0, "{shares:?}");
+        let (_, busy1, steal1) = shares[1];
+        assert!(
+            (busy1 - 0.8).abs() < 1e-9 && (steal1 - 0.4).abs() < 1e-9,
+            "{shares:?}"
+        );
+    }
+
+    #[test]
+    fn this_machine_has_per_cpu_counters() {
+        assert!(!cpu_times().is_empty());
     }
 }

@@ -84,7 +84,13 @@ pub struct Plan {
     pub expected_4xx_share: f64,
     pub expected_5xx_share: f64,
     /// Which CPUs each group of processes was pinned to (`shop`, `loadgen`, `sinks`), if pinned.
+    /// Results written before the affinities were read back hold the *intended* pinning here;
+    /// newer ones hold what the kernel reported (see [`ProcessUsage::cpus`]).
     pub pinning: BTreeMap<String, String>,
+    /// The operating points the overhead runs were made at (`embedded`, `split`), in run order.
+    /// Empty in results written before there were two: those measured `split` only.
+    #[serde(default)]
+    pub points: Vec<String>,
 }
 
 /// A telemetry configuration under test.
@@ -161,6 +167,28 @@ pub struct ProcessUsage {
     pub peak_rss_kib: u64,
     /// `cpu_s` / window: 1.0 = one core busy for the whole run.
     pub busy_cores: f64,
+    /// The CPUs the kernel let the process run on, read back after it started
+    /// (`Cpus_allowed_list` of `/proc/PID/status`, e.g. `1` or `0-1`). Empty in
+    /// results written before it was recorded.
+    #[serde(default)]
+    pub cpus: String,
+}
+
+/// The operating point of results written before there were two: the split topology.
+pub fn default_point() -> String {
+    "split".to_owned()
+}
+
+/// How busy one CPU was over a run, from `/proc/stat` (all processes, not only ours).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct CpuLoad {
+    /// The CPU's number (`cpu1` in `/proc/stat` is 1).
+    pub cpu: usize,
+    /// Share of the window the CPU was not idle (user, system, irq, steal…), 0..=1.
+    pub busy: f64,
+    /// Share of the window the hypervisor ran someone else while this CPU wanted to run
+    /// (`steal` in `/proc/stat`), 0..=1.
+    pub steal: f64,
 }
 
 /// Export counters of one signal, summed over the shop's services (from
@@ -182,6 +210,9 @@ pub struct WireCount {
 /// One measured load run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoadRun {
+    /// The operating point (`embedded` or `split`, see `crate::plan::Point`).
+    #[serde(default = "default_point")]
+    pub point: String,
     pub config: String,
     pub shape: Shape,
     /// 0-based repeat index; builds are interleaved within a repeat.
@@ -200,6 +231,51 @@ pub struct LoadRun {
     /// Open-loop only: requests that could not be sent on time because the
     /// generator itself fell behind (coordinated-omission guard), if any.
     pub late_sends: u64,
+    /// Every CPU's load over the run's CPU window. Empty in older results.
+    #[serde(default)]
+    pub cpu_load: Vec<CpuLoad>,
+    /// The load generator's CPU was more than [`LOADGEN_BUSY_LIMIT`] busy in total
+    /// (every process on it, not only the generator): the generator may have been
+    /// the bottleneck, so the run's throughput and latency are suspect.
+    #[serde(default)]
+    pub loadgen_saturated: bool,
+}
+
+/// Above this share of busy time on the load generator's CPU a run is flagged.
+pub const LOADGEN_BUSY_LIMIT: f64 = 0.8;
+
+/// How busy the load generator's CPUs were, 0..=1: the mean over the CPUs it
+/// could run on (its read-back affinity), every process on them counted;
+/// `None` without the per-CPU figures or the generator's affinity.
+pub fn loadgen_busy(processes: &[ProcessUsage], cpu_load: &[CpuLoad]) -> Option<f64> {
+    let lg = processes.iter().find(|p| p.role == ProcessRole::Loadgen)?;
+    let cpus = crate::procstat::parse_cpu_list(&lg.cpus);
+    let busy: Vec<f64> = cpu_load
+        .iter()
+        .filter(|c| cpus.contains(&c.cpu))
+        .map(|c| c.busy)
+        .collect();
+    (!busy.is_empty()).then(|| busy.iter().sum::<f64>() / busy.len() as f64)
+}
+
+impl LoadRun {
+    /// How busy the load generator's CPUs were over the run, 0..=1: the mean
+    /// over the CPUs it could run on (read back), every process on them
+    /// counted; `None` in results without the per-CPU figures.
+    pub fn loadgen_busy(&self) -> Option<f64> {
+        loadgen_busy(&self.processes, &self.cpu_load)
+    }
+
+    /// The largest steal share of any CPU over the run; `None` in older results.
+    pub fn max_steal(&self) -> Option<f64> {
+        self.cpu_load.iter().map(|c| c.steal).reduce(f64::max)
+    }
+
+    /// Export API calls of `signal` (`spans`, `metrics`, `logs`) per 1 000 requests.
+    pub fn export_calls_per_1k(&self, signal: &str) -> f64 {
+        self.stats.get(signal).map_or(0.0, |s| s.api_calls as f64)
+            / (self.requests.max(1) as f64 / 1000.0)
+    }
 }
 
 /// A statistic over repeats: median, min and max.
@@ -213,6 +289,9 @@ pub struct Spread {
 /// Overhead of one config under one shape, over its repeats.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct OverheadSummary {
+    /// The operating point; pairs against `noop` are made within it.
+    #[serde(default = "default_point")]
+    pub point: String,
     pub config: String,
     pub shape: Shape,
     pub repeats: usize,

@@ -6,9 +6,14 @@
 //!    other, so that the shop's share is the same for every build and the
 //!    rest is accounted for separately (the collector's CPU is reported as
 //!    the otel build's pipeline cost, per 1 000 requests).
-//! 2. Closed-loop (saturation) runs of every overhead config, interleaved
-//!    and repeated; `noop`'s median throughput sets the open-loop rates.
-//! 3. Open-loop runs at those rates, interleaved and repeated.
+//! 2. At each operating point (embedded, then split; see [`crate::plan::Point`]):
+//!    closed-loop (saturation) runs of every overhead config, interleaved
+//!    and repeated; `noop`'s median throughput at that point sets its
+//!    open-loop rates.
+//! 3. Open-loop runs at those rates, interleaved and repeated. Every run
+//!    reads back the CPUs each process may run on (the pinning table is made
+//!    from these, not from what was asked), every CPU's busy and steal time,
+//!    and is flagged when the load generator's CPU was nearly saturated.
 //! 4. Fidelity runs at nominal load for every telemetry config (the load
 //!    generator decides sampling and sends the trace context, so the ledger
 //!    knows which traces must arrive), and an outage run per backend.
@@ -27,7 +32,7 @@ use crate::cost::{self, Measured, Prices, Reference};
 use crate::fidelity;
 use crate::lab::Lab;
 use crate::load::{self, Propagate};
-use crate::plan::{Mode, Plan, TelemetryConfig};
+use crate::plan::{Mode, Plan, Point, TelemetryConfig};
 use crate::procstat;
 use crate::readback::{Aws, Captured, Log, Span};
 use crate::results::*;
@@ -124,10 +129,14 @@ fn now_rfc3339() -> String {
 }
 
 /// Samples every process of a run: CPU at start and end, peak RSS
-/// (periodically, for the long-lived ones).
+/// (periodically, for the long-lived ones), the CPUs each may run on, and
+/// every CPU's busy and steal time.
 struct Meter {
     procs: Vec<(String, u32, ProcessRole)>,
     start: Vec<procstat::Sample>,
+    /// Each process's `Cpus_allowed_list`, read once everything had started.
+    cpus: Vec<String>,
+    cpu_start: Vec<procstat::CpuTimes>,
     peak: Arc<Mutex<Vec<u64>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     sampler: Option<std::thread::JoinHandle<()>>,
@@ -141,6 +150,13 @@ impl Meter {
             .iter()
             .map(|(_, pid, _)| procstat::sample_tree(*pid, ticks).unwrap_or_default())
             .collect();
+        // Every thread of a pinned process has the same mask (taskset -a); the
+        // tree's root stands for it.
+        let cpus = procs
+            .iter()
+            .map(|(_, pid, _)| procstat::affinity(*pid).unwrap_or_default())
+            .collect();
+        let cpu_start = procstat::cpu_times();
         let peak = Arc::new(Mutex::new(
             start.iter().map(|s| s.rss_kib).collect::<Vec<_>>(),
         ));
@@ -163,6 +179,8 @@ impl Meter {
         Meter {
             procs,
             start,
+            cpus,
+            cpu_start,
             peak,
             stop,
             sampler: Some(sampler),
@@ -171,14 +189,20 @@ impl Meter {
         }
     }
 
-    fn finish(mut self) -> Vec<ProcessUsage> {
+    /// The processes' usage, and every CPU's load, over the window.
+    fn finish(mut self) -> (Vec<ProcessUsage>, Vec<CpuLoad>) {
         let elapsed = self.began.elapsed().as_secs_f64();
+        let cpu_load = procstat::cpu_shares(&self.cpu_start, &procstat::cpu_times())
+            .into_iter()
+            .map(|(cpu, busy, steal)| CpuLoad { cpu, busy, steal })
+            .collect();
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
         }
         let peak = self.peak.lock().expect("peak lock").clone();
-        self.procs
+        let usage = self
+            .procs
             .iter()
             .enumerate()
             .map(|(i, (name, pid, role))| {
@@ -196,9 +220,11 @@ impl Meter {
                     cpu_s,
                     peak_rss_kib,
                     busy_cores: cpu_s / elapsed.max(1e-9),
+                    cpus: self.cpus[i].clone(),
                 }
             })
-            .collect()
+            .collect();
+        (usage, cpu_load)
     }
 }
 
@@ -220,12 +246,18 @@ impl Ctx<'_> {
         p
     }
 
-    async fn start_shop(&self, config: &TelemetryConfig, run: &str) -> anyhow::Result<Shop> {
+    async fn start_shop(
+        &self,
+        point: Point,
+        config: &TelemetryConfig,
+        run: &str,
+    ) -> anyhow::Result<Shop> {
         self.sinks.reset();
         if config.backend() == "otel" {
             Captured::clear(&self.lab.capture_url()).await?;
         }
         Shop::start(
+            point,
             self.bins.shop(config.backend()),
             config,
             &self.lab,
@@ -276,12 +308,14 @@ impl Ctx<'_> {
     /// One overhead run.
     async fn load_run(
         &self,
+        point: Point,
         config: &TelemetryConfig,
         shape: Shape,
         repeat: usize,
     ) -> anyhow::Result<LoadRun> {
         let run = format!(
-            "{}-{}-r{repeat}",
+            "{}-{}-{}-r{repeat}",
+            point.name(),
             config.id(),
             match &shape {
                 Shape::Open { rate } => format!("open{}", rate.round()),
@@ -293,12 +327,14 @@ impl Ctx<'_> {
             Shape::Closed { .. } => (self.plan.warmup_secs, self.plan.closed_secs),
         };
         self.progress.set_message(format!("{run}: starting"));
-        let shop = self.start_shop(config, &run).await?;
+        let shop = self.start_shop(point, config, &run).await?;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
         let outcome = self
             .drive(&shop, &run, &shape, warmup, secs, Propagate::None)
             .await;
-        let processes = meter.finish();
+        let (processes, cpu_load) = meter.finish();
+        let loadgen_saturated =
+            loadgen_busy(&processes, &cpu_load).is_some_and(|b| b > LOADGEN_BUSY_LIMIT);
         let stats = shop.flush().await.unwrap_or_default();
         let wire = self.sinks.all().iter().map(|t| t.count()).collect();
         shop.stop(&self.lab).await;
@@ -315,22 +351,27 @@ impl Ctx<'_> {
             .ledger
             .entries
             .iter()
-            .filter(|e| e.unexpected())
+            .filter(|e| is_unexpected(point, e))
             .count() as u64;
         // CPU per request is over every request of the run (warm-up included), like the CPU window.
         let all = outcome.ledger.entries.len() as u64;
         self.progress.suspend(|| {
             eprintln!(
-                "{run}: {throughput:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {unexpected} unexpected",
+                "{run}: {throughput:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {unexpected} unexpected{}",
                 latency.p50_us / 1e3,
-                latency.p99_us / 1e3
+                latency.p99_us / 1e3,
+                if loadgen_saturated {
+                    " (flagged: the load generator's CPU was over 80 % busy)"
+                } else {
+                    ""
+                }
             )
         });
         for e in outcome
             .ledger
             .entries
             .iter()
-            .filter(|e| e.unexpected())
+            .filter(|e| is_unexpected(point, e))
             .take(3)
         {
             self.progress.suspend(|| {
@@ -344,6 +385,7 @@ impl Ctx<'_> {
             });
         }
         Ok(LoadRun {
+            point: point.name().to_owned(),
             config: config.id().to_owned(),
             shape,
             repeat,
@@ -356,6 +398,8 @@ impl Ctx<'_> {
             stats,
             wire,
             late_sends: outcome.ledger.late_sends,
+            cpu_load,
+            loadgen_saturated,
         })
     }
 
@@ -372,7 +416,9 @@ impl Ctx<'_> {
             if outage { "outage" } else { "nominal" }
         );
         self.progress.set_message(format!("{run}: starting"));
-        let shop = self.start_shop(config, &run).await?;
+        // Fidelity is judged on the split topology: the oracle's span trees
+        // have the calls between services, and the poisoned pass-through.
+        let shop = self.start_shop(Point::Split, config, &run).await?;
         let propagate = match config.backend() {
             "awssdk" => Propagate::XRay {
                 share: config.info.sampling,
@@ -780,17 +826,20 @@ fn role_sum(run: &LoadRun, role: ProcessRole, f: impl Fn(&ProcessUsage) -> f64) 
 
 /// Medians and spread of each (config, shape), against `noop`.
 pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
-    let mut keys: Vec<(String, Shape)> = Vec::new();
+    let mut keys: Vec<(String, String, Shape)> = Vec::new();
     for r in runs {
-        if !keys.iter().any(|(c, s)| *c == r.config && *s == r.shape) {
-            keys.push((r.config.clone(), r.shape.clone()));
+        if !keys
+            .iter()
+            .any(|(p, c, s)| *p == r.point && *c == r.config && *s == r.shape)
+        {
+            keys.push((r.point.clone(), r.config.clone(), r.shape.clone()));
         }
     }
     let mut out: Vec<OverheadSummary> = Vec::new();
-    for (config, shape) in &keys {
+    for (point, config, shape) in &keys {
         let rs: Vec<&LoadRun> = runs
             .iter()
-            .filter(|r| &r.config == config && &r.shape == shape)
+            .filter(|r| &r.point == point && &r.config == config && &r.shape == shape)
             .collect();
         let col =
             |f: &dyn Fn(&LoadRun) -> f64| spread(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
@@ -818,6 +867,7 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
             .max_by(|a, b| a.1.total_cmp(&b.1))
             .unwrap_or_default();
         out.push(OverheadSummary {
+            point: point.clone(),
             config: config.clone(),
             shape: shape.clone(),
             repeats: rs.len(),
@@ -850,20 +900,31 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
             }),
         });
     }
-    let baseline: Vec<(Shape, f64, f64)> = out
+    let baseline: Vec<(String, Shape, f64, f64)> = out
         .iter()
         .filter(|s| s.config == "noop")
-        .map(|s| (s.shape.clone(), s.throughput_rps.median, s.p99_us.median))
+        .map(|s| {
+            (
+                s.point.clone(),
+                s.shape.clone(),
+                s.throughput_rps.median,
+                s.p99_us.median,
+            )
+        })
         .collect();
     for s in &mut out {
-        if let Some((_, tp, p99)) = baseline.iter().find(|(sh, _, _)| *sh == s.shape) {
+        if let Some((_, _, tp, p99)) = baseline
+            .iter()
+            .find(|(pt, sh, _, _)| *pt == s.point && *sh == s.shape)
+        {
             s.throughput_vs_noop = s.throughput_rps.median / tp.max(1e-9);
             s.added_p99_us = s.p99_us.median - p99;
         }
-        // Paired per repeat: config's repeat i against noop's repeat i of the same shape.
+        // Paired per repeat: config's repeat i against noop's repeat i of the
+        // same shape at the same operating point.
         let per_repeat = |config: &str, f: &dyn Fn(&LoadRun) -> f64| -> Vec<(usize, f64)> {
             runs.iter()
-                .filter(|r| r.config == config && r.shape == s.shape)
+                .filter(|r| r.point == s.point && r.config == config && r.shape == s.shape)
                 .map(|r| (r.repeat, f(r)))
                 .collect()
         };
@@ -883,6 +944,47 @@ pub fn summarise(runs: &[LoadRun]) -> Vec<OverheadSummary> {
         }
     }
     out
+}
+
+/// Whether a request's answer was not the scenario's. Embedded, the poisoned
+/// add-to-cart has no pass-through to fail it (one process, no call to
+/// inventory), so it answers like any other add; that is not a fault.
+fn is_unexpected(point: Point, e: &load::Entry) -> bool {
+    match (point, &e.step) {
+        (Point::Embedded, scenario::Step::AddPoison) => !(200..500).contains(&e.status),
+        _ => e.unexpected(),
+    }
+}
+
+/// The pinning table: each process → the CPUs it could run on, as read back
+/// in the runs (several masks, when they differed between runs, joined by " / ").
+pub fn pinning_read_back(runs: &[LoadRun]) -> BTreeMap<String, String> {
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in runs.iter().flat_map(|r| &r.processes) {
+        if p.cpus.is_empty() {
+            continue;
+        }
+        let masks = seen.entry(p.name.clone()).or_default();
+        if !masks.contains(&p.cpus) {
+            masks.push(p.cpus.clone());
+        }
+    }
+    seen.into_iter()
+        .map(|(name, masks)| {
+            let label = masks
+                .iter()
+                .map(|m| {
+                    if m.contains([',', '-']) {
+                        format!("CPUs {m}")
+                    } else {
+                        format!("CPU {m}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" / ");
+            (name, label)
+        })
+        .collect()
 }
 
 /// CPU of `role`'s processes per request in one run, µs (over every request
@@ -935,11 +1037,16 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let outage: Vec<&TelemetryConfig> = telemetry
         .iter()
         .copied()
-        .filter(|c| c.info.sampling == 1.0 && c.overhead)
+        .filter(|c| c.outage_run())
         .collect();
-    let total = (overhead.len() * plan.repeats * (1 + plan.open_shares.len())
-        + telemetry.len()
-        + outage.len()) as u64;
+    let total = (plan.overhead_runs() + telemetry.len() + outage.len()) as u64;
+    eprintln!(
+        "{} overhead runs at {} operating point(s), {} fidelity and outage runs: about {:.0} min of measuring",
+        plan.overhead_runs(),
+        plan.points.len(),
+        telemetry.len() + outage.len(),
+        plan.estimate_secs() / 60.0
+    );
     let progress = ProgressBar::new(total);
     progress.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")
@@ -987,14 +1094,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         Mode::Full => "full",
         Mode::Quick => "quick",
     };
-    let mut pinning = BTreeMap::new();
-    if pin && cores >= 2 {
-        pinning.insert("shop".into(), "CPU 1".into());
-        pinning.insert(
-            "loadgen, pass-throughs, collector, emulators, database".into(),
-            "CPU 0".into(),
-        );
-    }
+    // What the kernel reported for each process, not what was asked: the
+    // table once said the database was on CPU 0 while it ran on the shop's.
+    let pinning = pinning_read_back(&runs);
     Ok(Results {
         meta: Meta {
             generated_at: now_rfc3339(),
@@ -1019,6 +1121,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
                 expected_4xx_share: c4,
                 expected_5xx_share: c5,
                 pinning,
+                points: plan.points.iter().map(|p| p.name().to_owned()).collect(),
             },
             commands: vec![format!(
                 "cargo run{} -p shop-experiments -- run --mode {mode} --seed {}",
@@ -1059,27 +1162,33 @@ async fn run_all(
     let closed = Shape::Closed {
         concurrency: plan.closed_concurrency,
     };
-    for repeat in 0..plan.repeats {
-        for config in rotated(repeat) {
-            runs.push(ctx.load_run(config, closed.clone(), repeat).await?);
-            ctx.progress.inc(1);
-        }
-    }
-    let noop_saturation = spread(
-        &runs
-            .iter()
-            .filter(|r| r.config == "noop")
-            .map(|r| r.throughput_rps)
-            .collect::<Vec<_>>(),
-    )
-    .median;
-    for share in &plan.open_shares {
-        // Round to 10 requests/s so that the rate reads well in the report.
-        let rate = ((noop_saturation * share / 10.0).round() * 10.0).max(10.0);
+    for &point in &plan.points {
         for repeat in 0..plan.repeats {
             for config in rotated(repeat) {
-                runs.push(ctx.load_run(config, Shape::Open { rate }, repeat).await?);
+                runs.push(ctx.load_run(point, config, closed.clone(), repeat).await?);
                 ctx.progress.inc(1);
+            }
+        }
+        // Each point's open-loop rates are shares of its own noop saturation.
+        let noop_saturation = spread(
+            &runs
+                .iter()
+                .filter(|r| r.point == point.name() && r.config == "noop")
+                .map(|r| r.throughput_rps)
+                .collect::<Vec<_>>(),
+        )
+        .median;
+        for share in &plan.open_shares {
+            // Round to 10 requests/s so that the rate reads well in the report.
+            let rate = ((noop_saturation * share / 10.0).round() * 10.0).max(10.0);
+            for repeat in 0..plan.repeats {
+                for config in rotated(repeat) {
+                    runs.push(
+                        ctx.load_run(point, config, Shape::Open { rate }, repeat)
+                            .await?,
+                    );
+                    ctx.progress.inc(1);
+                }
             }
         }
     }

@@ -1,7 +1,8 @@
-//! One build of the shop, started in the split-service topology (catalog,
-//! orders, inventory: three processes, orders calling inventory over HTTP)
-//! against a fresh database, with its telemetry pointed at the sinks
-//! through the counting pass-throughs.
+//! One build of the shop, started at an operating point ([`Point`]) against a
+//! fresh database, with its telemetry pointed at the sinks through the
+//! counting pass-throughs: split (catalog, orders, inventory: three
+//! processes, orders calling inventory over HTTP, on MariaDB) or embedded
+//! (one process serving everything, on a SQLite file, as `make run` starts it).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 use crate::lab::Lab;
-use crate::plan::TelemetryConfig;
+use crate::plan::{Point, TelemetryConfig};
 use crate::results::SignalStats;
 use crate::scenario::{POISON_PRODUCT, Service};
 use crate::wiretap::Wiretap;
@@ -86,19 +87,33 @@ struct Proc {
     child: Child,
 }
 
-/// A running split-topology shop.
+/// A running shop.
 pub struct Shop {
     procs: Vec<Proc>,
-    /// The poisoned pass-through between orders and inventory.
-    pub inventory_tap: Wiretap,
-    database: String,
+    /// The poisoned pass-through between orders and inventory (split only:
+    /// in one process there is no call to put it in, so the scenario's
+    /// poisoned add-to-cart succeeds like any other).
+    pub inventory_tap: Option<Wiretap>,
+    /// The MariaDB database to drop at the end (split only; the embedded
+    /// SQLite file lives in the run's directory).
+    database: Option<String>,
+    /// The embedded SQLite file, removed at the end (a full run would keep hundreds).
+    sqlite_file: Option<PathBuf>,
     pub names: RunNames,
+    pub point: Point,
 }
 
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+/// Removes a SQLite database file with its write-ahead log and shared-memory index.
+fn remove_sqlite(file: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
 }
 
 /// Writes the X-Ray sampling rules file for `share` of new traces (no
@@ -120,6 +135,7 @@ pub const RUN_ATTRIBUTE: &str = "shop.lab.run";
 /// The environment of every shop process of `config`.
 fn telemetry_env(
     config: &TelemetryConfig,
+    lab: &Lab,
     sinks: &Sinks,
     names: &RunNames,
     run_dir: &Path,
@@ -153,7 +169,16 @@ fn telemetry_env(
             set("SHOP_CW_EMF_LOG_GROUP", names.emf_log_group.clone());
         }
         "otel" => {
-            set("OTEL_EXPORTER_OTLP_ENDPOINT", sinks.otlp.url());
+            // The pass-through speaks HTTP/1: a gRPC exporter goes straight to the
+            // collector's gRPC port (its calls and bytes are the exporter's own count).
+            set(
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                if config.grpc() {
+                    lab.otlp_grpc_url()
+                } else {
+                    sinks.otlp.url()
+                },
+            );
             // The capture receiver outlives runs, and a stopped shop's last
             // export (through the collector's batch) can land after the next
             // run cleared it. The read-back keeps only resources carrying this
@@ -172,10 +197,12 @@ fn telemetry_env(
 }
 
 impl Shop {
-    /// Starts inventory, then orders and catalog, each on a free port, and
-    /// waits until all three answer `/api/health`.
+    /// Split: starts inventory, then orders and catalog, each on a free port,
+    /// and waits until all three answer `/api/health`. Embedded: one process
+    /// (`SHOP_ROLE=all`) on a fresh SQLite file in `run_dir`.
     #[allow(clippy::too_many_arguments)]
     pub async fn start(
+        point: Point,
         bin: &Path,
         config: &TelemetryConfig,
         lab: &Lab,
@@ -187,20 +214,42 @@ impl Shop {
     ) -> anyhow::Result<Shop> {
         std::fs::create_dir_all(run_dir)?;
         let names = RunNames::new(run);
-        let database = format!("exp_{}", run.replace(['-', '.'], "_"));
-        let database_url = lab.create_database(&database)?;
-        let env = telemetry_env(config, sinks, &names, run_dir)?;
+        let env = telemetry_env(config, lab, sinks, &names, run_dir)?;
         let inventory_port = free_port()?;
-        let inventory_url = format!("http://127.0.0.1:{inventory_port}");
-        let inventory_tap =
-            Wiretap::start_poisoned("inventory", &inventory_url, POISON_PRODUCT).await?;
+        let mut sqlite_file = None;
+        let (database, database_url, inventory_tap, roles): (_, _, _, &[&'static str]) = match point
+        {
+            Point::Split => {
+                let database = format!("exp_{}", run.replace(['-', '.'], "_"));
+                let url = lab.create_database(&database)?;
+                let inventory_url = format!("http://127.0.0.1:{inventory_port}");
+                let tap =
+                    Wiretap::start_poisoned("inventory", &inventory_url, POISON_PRODUCT).await?;
+                (
+                    Some(database),
+                    url,
+                    Some(tap),
+                    &["inventory", "orders", "catalog"],
+                )
+            }
+            Point::Embedded => {
+                let file = run_dir.join("shop.db");
+                // A directory left by an earlier run is reused: start from an empty database.
+                remove_sqlite(&file);
+                let url = format!("sqlite://{}?mode=rwc", file.display());
+                sqlite_file = Some(file);
+                (None, url, None, &["all"])
+            }
+        };
         let mut shop = Shop {
             procs: Vec::new(),
             inventory_tap,
             database,
+            sqlite_file,
             names,
+            point,
         };
-        for role in ["inventory", "orders", "catalog"] {
+        for &role in roles {
             let port = if role == "inventory" {
                 inventory_port
             } else {
@@ -227,8 +276,8 @@ impl Shop {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log);
-            if role == "orders" {
-                cmd.env("SHOP_INVENTORY_URL", shop.inventory_tap.url());
+            if let (Some(tap), "orders") = (&shop.inventory_tap, role) {
+                cmd.env("SHOP_INVENTORY_URL", tap.url());
             }
             let child = cmd
                 .spawn()
@@ -274,19 +323,23 @@ impl Shop {
 
     /// Base URL of the service answering `service`'s routes.
     pub fn url(&self, service: Service) -> String {
-        let role = match service {
-            Service::Catalog => "catalog",
-            Service::Orders => "orders",
+        let role = match (self.point, service) {
+            (Point::Embedded, _) => "all",
+            (Point::Split, Service::Catalog) => "catalog",
+            (Point::Split, Service::Orders) => "orders",
         };
         let p = self.procs.iter().find(|p| p.role == role).expect("role");
         format!("http://127.0.0.1:{}", p.port)
     }
 
-    /// (process name, pid) of the three services.
+    /// (process name, pid) of the shop's processes: `shop` (embedded) or the three services.
     pub fn pids(&self) -> Vec<(String, u32)> {
         self.procs
             .iter()
-            .map(|p| (format!("shop-{}", p.role), p.child.id()))
+            .map(|p| match p.role {
+                "all" => ("shop".to_owned(), p.child.id()),
+                role => (format!("shop-{role}"), p.child.id()),
+            })
             .collect()
     }
 
@@ -338,6 +391,11 @@ impl Shop {
                 r.retain(|pid| *pid != p.child.id());
             }
         }
-        lab.drop_database(&self.database);
+        if let Some(database) = &self.database {
+            lab.drop_database(database);
+        }
+        if let Some(file) = &self.sqlite_file {
+            remove_sqlite(file);
+        }
     }
 }

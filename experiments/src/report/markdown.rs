@@ -240,10 +240,19 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
     }
     line!(o);
 
+    points_headline(o, view);
     cpu_added(o, view);
 
     line!(o, "### Targets (docs/targets.md)");
     line!(o);
+    if view.points().len() > 1 {
+        line!(
+            o,
+            "At the {} operating point (the per-point figures are in the table above).",
+            md(&view.point)
+        );
+        line!(o);
+    }
     let half = view.half_load();
     if let Some((_, why)) = &half {
         line!(o, "Half load is {}.", md(why));
@@ -384,11 +393,273 @@ fn throughput_ratio(ov: &OverheadSummary) -> f64 {
         .map_or(ov.throughput_vs_noop, |e| e.median)
 }
 
+/// `point`'s overhead summaries (every point's results).
+fn at_point<'a>(view: &View<'a>, point: &str) -> Vec<&'a OverheadSummary> {
+    view.all
+        .overhead
+        .iter()
+        .filter(|o| o.point == point)
+        .collect()
+}
+
+/// `point`'s saturation shape and its half-load shape (the open rate closest
+/// to half of `noop`'s saturation throughput at that point).
+fn point_shapes<'a>(view: &View<'a>, point: &str) -> (Option<&'a Shape>, Option<&'a Shape>) {
+    let rows = at_point(view, point);
+    let closed = rows
+        .iter()
+        .map(|o| &o.shape)
+        .find(|s| matches!(s, Shape::Closed { .. }));
+    let saturation = rows
+        .iter()
+        .find(|o| o.config == "noop" && Some(&o.shape) == closed)
+        .map(|o| o.throughput_rps.median)
+        .filter(|t| *t > 0.0);
+    let half = rows
+        .iter()
+        .filter_map(|o| match o.shape {
+            Shape::Open { rate } => Some((&o.shape, rate)),
+            Shape::Closed { .. } => None,
+        })
+        .min_by(|a, b| {
+            let d = |rate: f64| saturation.map_or(rate, |t| (rate / t - 0.5).abs());
+            d(a.1).total_cmp(&d(b.1))
+        })
+        .map(|(s, _)| s);
+    (closed, half)
+}
+
+fn point_summary<'a>(
+    view: &View<'a>,
+    point: &str,
+    config: &str,
+    shape: Option<&Shape>,
+) -> Option<&'a OverheadSummary> {
+    let shape = shape?;
+    at_point(view, point)
+        .into_iter()
+        .find(|o| o.config == config && &o.shape == shape)
+}
+
+/// The headline per operating point: CPU added per request on the shop's
+/// cores (with its T-CPU verdict) and the collector's beside it, throughput
+/// at saturation and added p99 at half load, each paired against `noop` at
+/// the same point. Left out for results without paired estimates.
+fn points_headline(o: &mut String, view: &View) {
+    let mut rows: Vec<String> = Vec::new();
+    for point in view.points() {
+        let (closed, half) = point_shapes(view, &point);
+        for c in view.configs.iter().filter(|c| c.id != "noop") {
+            let Some(sat) = point_summary(view, &point, &c.id, closed) else {
+                continue;
+            };
+            let Some(added) = &sat.shop_cpu_us_added else {
+                continue;
+            };
+            let collector = sat
+                .pipeline_cpu_us
+                .as_ref()
+                .filter(|_| c.backend == "otel")
+                .map_or("–".to_owned(), |e| text::estimate(e, text::num));
+            let throughput = sat
+                .throughput_ratio
+                .as_ref()
+                .map_or("–".to_owned(), |e| text::estimate(e, text::pct));
+            let p99 = point_summary(view, &point, &c.id, half)
+                .and_then(|h| h.added_p99.as_ref())
+                .map_or("–".to_owned(), |e| text::estimate(e, text::signed_ms));
+            rows.push(format!(
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                md(&point),
+                md(&c.id),
+                text::estimate(added, text::num),
+                Verdict::of(added, CPU_BUDGET_US, Direction::AtMost).label(),
+                collector,
+                throughput,
+                p99
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    line!(o, "### Per operating point: what each backend adds");
+    line!(o);
+    line!(
+        o,
+        "**embedded** is the shop as `make run` starts it (one process, SQLite); **split** is three services and MariaDB. Each figure is paired per repeat against noop at the same point and shape (builds interleaved): the median over the repeats with its 95 % bootstrap interval. CPU is at saturation, in µs per request on the shop's cores, judged against T-CPU (≤ {CPU_BUDGET_US:.0} µs, docs/targets.md); the collector's CPU per request (otel's pipeline, on the other core) is beside it. Throughput is at saturation; added p99 (ms) at that point's half load."
+    );
+    line!(o);
+    line!(
+        o,
+        "| point | config | CPU added on the shop's cores (µs / request) | T-CPU | collector (µs / request) | throughput vs noop | added p99 at half load (ms) |"
+    );
+    line!(o, "|---|---|---|---|---|---|---|");
+    for r in rows {
+        line!(o, "{r}");
+    }
+    line!(o);
+    if view.points().len() > 1 {
+        line!(
+            o,
+            "The sections below show the {} point in detail (fidelity and cost are measured there); `results.json` has every point's runs.",
+            md(&view.point)
+        );
+        line!(o);
+    }
+}
+
+/// Batch size and protocol against CPU, throughput and export calls, at
+/// saturation, per operating point: the configs that differ from their
+/// backend's default only in how spans are batched or carried.
+fn batch_sweep(o: &mut String, view: &View) {
+    let setting = |id: &str, key: &str| {
+        view.all
+            .meta
+            .plan
+            .configs
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.settings.get(key).cloned())
+    };
+    let mut rows: Vec<String> = Vec::new();
+    for point in view.points() {
+        let (closed, _) = point_shapes(view, &point);
+        for c in view.configs.iter().filter(|c| c.id != "noop") {
+            // 100 % sampled, metrics by the API: the batch is the only difference.
+            if c.sampling != Some(1.0) || setting(&c.id, "metrics").as_deref() == Some("EMF") {
+                continue;
+            }
+            let batch = setting(&c.id, "span batch").or_else(|| setting(&c.id, "xray batch"));
+            let (Some(batch), Some(sat)) = (batch, point_summary(view, &point, &c.id, closed))
+            else {
+                continue;
+            };
+            let protocol = setting(&c.id, "protocol").unwrap_or_else(|| "AWS API".to_owned());
+            let runs: Vec<&LoadRun> = view
+                .all
+                .runs
+                .iter()
+                .filter(|r| r.point == point && r.config == c.id && Some(&r.shape) == closed)
+                .collect();
+            let calls: Vec<f64> = runs
+                .iter()
+                .map(|r| r.export_calls_per_1k("spans"))
+                .collect();
+            let dropped: Vec<f64> = runs
+                .iter()
+                .filter_map(|r| r.stats.get("spans"))
+                .map(|s| s.dropped as f64 / s.received.max(1) as f64)
+                .collect();
+            rows.push(format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&point),
+                md(&c.id),
+                md(&protocol),
+                md(&batch),
+                sat.shop_cpu_us_added
+                    .as_ref()
+                    .map_or("–".to_owned(), |e| text::estimate(e, text::num)),
+                sat.throughput_ratio
+                    .as_ref()
+                    .map_or(text::pct(sat.throughput_vs_noop), |e| {
+                        text::estimate(e, text::pct)
+                    }),
+                text::num(crate::stats::median(&calls)),
+                if dropped.is_empty() {
+                    "–".to_owned()
+                } else {
+                    text::pct(crate::stats::median(&dropped))
+                }
+            ));
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    line!(o, "### Batch size and protocol");
+    line!(o);
+    line!(
+        o,
+        "Spans per export call (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE` for otel, `SHOP_XRAY_BATCH` segment documents per `PutTraceSegments` for awssdk) and OTLP over http/protobuf or gRPC, at saturation: CPU added on the shop's cores (µs / request, paired against noop), throughput vs noop, span export calls per 1 000 requests and the share of spans the backend dropped (its own counts, median over the repeats)."
+    );
+    line!(o);
+    line!(
+        o,
+        "| point | config | protocol | batch | CPU added (µs / request) | throughput vs noop | span export calls / 1 000 requests | spans dropped |"
+    );
+    line!(o, "|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        line!(o, "{r}");
+    }
+    line!(o);
+}
+
+/// Per point: runs flagged because the load generator's CPU was nearly
+/// saturated, and the steal time the hypervisor took (per-CPU `/proc/stat`).
+fn machine_health(o: &mut String, view: &View) {
+    let points = view.points();
+    let has = view.all.runs.iter().any(|r| !r.cpu_load.is_empty());
+    if !has {
+        return;
+    }
+    line!(o, "### Was the load generator the limit? Steal time");
+    line!(o);
+    line!(
+        o,
+        "Per run, from `/proc/stat` per CPU over the CPU window: how busy the load generator's CPU was in total (every process on it, not only the generator), and the largest share any CPU lost to *steal* (the hypervisor running another guest). A run is flagged {WARN} when the load generator's CPU was more than {} busy: the generator may then have set the pace, not the shop.",
+        text::pct(crate::results::LOADGEN_BUSY_LIMIT)
+    );
+    line!(o);
+    line!(
+        o,
+        "| point | runs | flagged | load generator's CPU busy (median, max) | steal, busiest CPU (median, max) |"
+    );
+    line!(o, "|---|---|---|---|---|");
+    for point in points {
+        let runs: Vec<&LoadRun> = view.all.runs.iter().filter(|r| r.point == point).collect();
+        let busy: Vec<f64> = runs.iter().filter_map(|r| r.loadgen_busy()).collect();
+        let steal: Vec<f64> = runs.iter().filter_map(|r| r.max_steal()).collect();
+        let flagged: Vec<&&LoadRun> = runs.iter().filter(|r| r.loadgen_saturated).collect();
+        let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+        line!(
+            o,
+            "| {} | {} | {}{} | {}, {} | {}, {} |",
+            md(&point),
+            runs.len(),
+            flagged.len(),
+            if flagged.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {WARN} ({}{})",
+                    flagged
+                        .iter()
+                        .take(5)
+                        .map(|r| format!("{} {} r{}", md(&r.config), r.shape.label(), r.repeat))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    if flagged.len() > 5 { ", …" } else { "" }
+                )
+            },
+            text::pct(crate::stats::median(&busy)),
+            text::pct(max(&busy)),
+            text::pct(crate::stats::median(&steal)),
+            text::pct(max(&steal))
+        );
+    }
+    line!(o);
+}
+
 /// The headline: CPU each backend adds per request on the shop's cores,
 /// paired per repeat against `noop`, with the collector's CPU per request
 /// beside it (the otel build's pipeline). Left out for results that have no
 /// paired estimates.
 fn cpu_added(o: &mut String, view: &View) {
+    if view.points().len() > 1 {
+        // Several points: the per-point headline above has these figures.
+        return;
+    }
     let rows: Vec<(String, &Shape, &Estimate, Option<&Estimate>)> = view
         .shapes
         .iter()
@@ -573,18 +844,44 @@ fn method(o: &mut String, view: &View) {
     );
     line!(
         o,
-        "- Processes are grouped by role: **shop** = the shop's three services; **pipeline** = telemetry processes outside the shop (the collector for otel; awssdk has none, it ships from inside the shop); **sink** = the stand-ins for AWS (the emulators, the capture receiver) and the database; **loadgen** = this harness with its counting pass-throughs."
+        "- Processes are grouped by role: **shop** = the shop's processes (one embedded, three split); **pipeline** = telemetry processes outside the shop (the collector for otel; awssdk has none, it ships from inside the shop); **sink** = the stand-ins for AWS (the emulators, the capture receiver) and the database; **loadgen** = this harness with its counting pass-throughs."
     );
     line!(o);
+    let read_back = view
+        .all
+        .runs
+        .iter()
+        .any(|r| r.processes.iter().any(|p| !p.cpus.is_empty()));
     if p.pinning.is_empty() {
         line!(
             o,
             "CPU pinning: none (every process may run on every core)."
         );
+    } else if read_back {
+        line!(
+            o,
+            "CPUs each process could run on, as the kernel reported them after it started (`Cpus_allowed_list` in `/proc/<pid>/status`, every run; masks that differed between runs are joined by /). {}",
+            if p.pinning
+                .values()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                > 1
+            {
+                "The shop is pinned away from the load generator, so the shop's share of a core is the same for every build; whatever shares its CPU (the database, split) is in the table:"
+            } else {
+                "Every process could run on the same CPUs: nothing was pinned."
+            }
+        );
+        line!(o);
+        line!(o, "| process | CPUs (read back) |");
+        line!(o, "|---|---|");
+        for (process, cpus) in &p.pinning {
+            line!(o, "| {} | {} |", md(process), md(cpus));
+        }
     } else {
         line!(
             o,
-            "CPU pinning (so the load generator and the sinks do not steal the shop's cores):"
+            "CPU pinning as configured (these results predate reading the affinities back, so this is what was asked, not what the kernel reported):"
         );
         line!(o);
         line!(o, "| processes | CPUs |");
@@ -780,6 +1077,8 @@ fn overhead(o: &mut String, view: &View, charts: &Charts, assets: &str) {
     }
     line!(o);
     per_process(o, view);
+    batch_sweep(o, view);
+    machine_health(o, view);
 }
 
 /// Every process's CPU at saturation: median share of a core over the

@@ -45,7 +45,12 @@ pub fn write(
         .with_context(|| format!("creating {}", assets_dir.display()))?;
     let assets_link = relative_link(&report_dir, assets_dir)?;
 
-    let view = View::new(results);
+    // The detailed sections (per-shape tables, charts, targets) show one
+    // operating point, the one the fidelity and cost runs were made at; the
+    // headline and the sweep tables show every point.
+    let detail_point = View::detail_point(results);
+    let detail = View::only_point(results, &detail_point);
+    let view = View::with_points(&detail, results, detail_point);
     let charts = charts::render(&view)?;
     for chart in charts.all() {
         let path = assets_dir.join(&chart.file);
@@ -134,14 +139,53 @@ fn palette(backend: &str) -> &'static [&'static str] {
 
 /// The results, ordered and coloured once for every section and chart.
 pub(crate) struct View<'a> {
+    /// The results of the detail point only (see [`View::detail_point`]).
     pub r: &'a Results,
+    /// Every operating point's results.
+    pub all: &'a Results,
+    /// The operating point `r` holds (`split` for results older than the points).
+    pub point: String,
     pub configs: Vec<ConfigView>,
     /// Shapes measured, saturation first, then the open-loop rates ascending.
     pub shapes: Vec<Shape>,
 }
 
 impl<'a> View<'a> {
-    pub fn new(r: &'a Results) -> View<'a> {
+    /// The point the detailed sections show: `split` when it was measured
+    /// (fidelity and cost are made there, and older results have only it),
+    /// else the first one measured.
+    pub fn detail_point(r: &Results) -> String {
+        let points: Vec<&String> = r.runs.iter().map(|x| &x.point).collect();
+        if points.is_empty() || points.iter().any(|p| *p == "split") {
+            "split".to_owned()
+        } else {
+            points[0].clone()
+        }
+    }
+
+    /// `r` with only the overhead runs and summaries of `point`.
+    pub fn only_point(r: &Results, point: &str) -> Results {
+        let mut out = r.clone();
+        out.runs.retain(|x| x.point == point);
+        out.overhead.retain(|x| x.point == point);
+        out
+    }
+
+    /// The operating points in `all`, in run order (the plan's, else as found).
+    pub fn points(&self) -> Vec<String> {
+        let mut points = self.all.meta.plan.points.clone();
+        for p in self.all.overhead.iter().map(|o| &o.point) {
+            if !points.contains(p) {
+                points.push(p.clone());
+            }
+        }
+        points.retain(|p| self.all.overhead.iter().any(|o| &o.point == p));
+        points
+    }
+
+    /// A view whose detailed sections show `r` (one point) and whose
+    /// per-point tables read `all`.
+    pub fn with_points(r: &'a Results, all: &'a Results, point: String) -> View<'a> {
         let mut seen = BTreeSet::new();
         let mut ids: Vec<(String, String, Option<f64>)> = Vec::new();
         for c in &r.meta.plan.configs {
@@ -200,7 +244,13 @@ impl<'a> View<'a> {
             }
         }
         shapes.sort_by(|a, b| shape_key(a).total_cmp(&shape_key(b)));
-        View { r, configs, shapes }
+        View {
+            r,
+            all,
+            point,
+            configs,
+            shapes,
+        }
     }
 
     pub fn config(&self, id: &str) -> Option<&ConfigView> {

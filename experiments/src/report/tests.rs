@@ -41,6 +41,7 @@ fn process(name: &str, role: ProcessRole, cpu_s: f64) -> ProcessUsage {
         cpu_s,
         peak_rss_kib: 40_000,
         busy_cores: cpu_s / 10.0,
+        cpus: if role == ProcessRole::Shop { "1" } else { "0" }.to_owned(),
     }
 }
 
@@ -66,6 +67,7 @@ pub fn synthetic(mode: &str) -> Results {
                     processes.push(process("rotel", ProcessRole::Pipeline, 0.8));
                 }
                 runs.push(LoadRun {
+                    point: "split".to_owned(),
                     config: id.to_owned(),
                     shape: shape.clone(),
                     repeat,
@@ -91,9 +93,12 @@ pub fn synthetic(mode: &str) -> Results {
                     stats: BTreeMap::new(),
                     wire: vec![],
                     late_sends: 0,
+                    cpu_load: vec![],
+                    loadgen_saturated: false,
                 });
             }
             overhead.push(OverheadSummary {
+                point: "split".to_owned(),
                 config: id.to_owned(),
                 shape: shape.clone(),
                 repeats: 2,
@@ -314,6 +319,7 @@ pub fn synthetic(mode: &str) -> Results {
                     ("shop".to_owned(), "0".to_owned()),
                     ("sinks".to_owned(), "1".to_owned()),
                 ]),
+                points: vec![],
             },
             commands: vec!["cargo run -p shop-experiments -- run --mode full".to_owned()],
             profile: "release".to_owned(),
@@ -701,4 +707,198 @@ fn results_written_before_paired_estimates_still_load() {
         let dir = TempDir::new("committed");
         assert!(render(&r, &dir.0, None).contains("## Summary"));
     }
+}
+
+/// The paired synthetic results at two operating points: `split` as
+/// measured, and `embedded` serving 20 times as many requests on the same
+/// shop CPU (so every per-request CPU figure is a twentieth), with a load
+/// generator and per-CPU figures recorded, one run flagged.
+fn two_points() -> Results {
+    let mut r = paired(2);
+    let mut embedded: Vec<LoadRun> = r.runs.clone();
+    for run in &mut embedded {
+        run.point = "embedded".to_owned();
+        run.requests *= 20;
+        run.throughput_rps *= 20.0;
+        run.shape = match run.shape {
+            Shape::Open { rate } => Shape::Open { rate: rate * 20.0 },
+            ref closed => closed.clone(),
+        };
+    }
+    r.runs.extend(embedded);
+    for run in &mut r.runs {
+        run.processes.push(ProcessUsage {
+            name: "loadgen".to_owned(),
+            role: ProcessRole::Loadgen,
+            cpu_s: 1.0,
+            peak_rss_kib: 1,
+            busy_cores: 0.1,
+            cpus: "0".to_owned(),
+        });
+        let busy = if run.point == "embedded" && run.config == "otel-100" && run.repeat == 1 {
+            0.93
+        } else {
+            0.5
+        };
+        run.cpu_load = vec![
+            CpuLoad {
+                cpu: 0,
+                busy,
+                steal: 0.02,
+            },
+            CpuLoad {
+                cpu: 1,
+                busy: 0.99,
+                steal: 0.04,
+            },
+        ];
+        run.loadgen_saturated = run.loadgen_busy().is_some_and(|b| b > LOADGEN_BUSY_LIMIT);
+        if run.config == "otel-100" {
+            run.stats.insert(
+                "spans".to_owned(),
+                SignalStats {
+                    api_calls: run.requests / 100,
+                    ..Default::default()
+                },
+            );
+        }
+    }
+    for c in &mut r.meta.plan.configs {
+        if c.id == "otel-100" {
+            c.settings = BTreeMap::from([
+                ("protocol".to_owned(), "http/protobuf".to_owned()),
+                ("span batch".to_owned(), "512".to_owned()),
+            ]);
+        }
+    }
+    r.meta.plan.points = vec!["embedded".to_owned(), "split".to_owned()];
+    r.meta.plan.pinning = crate::runner::pinning_read_back(&r.runs);
+    r.overhead = crate::runner::summarise(&r.runs);
+    r
+}
+
+#[test]
+fn pairs_are_made_within_an_operating_point() {
+    let r = two_points();
+    let at = |point: &str, config: &str| {
+        r.overhead
+            .iter()
+            .find(|o| o.point == point && o.config == config && o.shape == r.runs[0].shape)
+            .unwrap()
+    };
+    let split = at("split", "awssdk-100").shop_cpu_us_added.unwrap();
+    let embedded = at("embedded", "awssdk-100").shop_cpu_us_added.unwrap();
+    assert!((split.median - 82.0).abs() < 0.1, "{split:?}");
+    // The same shop CPU over 20 times the requests: a twentieth, paired with embedded's noop.
+    assert!(
+        (embedded.median - split.median / 20.0).abs() < 0.01,
+        "{embedded:?}"
+    );
+    assert_eq!(embedded.n, 2);
+}
+
+#[test]
+fn the_headline_has_one_row_per_point_and_config_with_its_t_cpu_verdict() {
+    let dir = TempDir::new("points");
+    let md = render(&two_points(), &dir.0, None);
+    assert!(
+        md.contains("### Per operating point: what each backend adds"),
+        "{md}"
+    );
+    assert!(md.contains(
+        "| split | awssdk-100 | 82.0 <sub>[82.0–82.0]</sub> | ❌ missed | – | 92.6 % <sub>[92.6 %–92.6 %]</sub> |"
+    ), "{md}");
+    assert!(md.contains("| embedded | awssdk-100 | 4.1"), "{md}");
+    let embedded_otel = md
+        .lines()
+        .find(|l| l.starts_with("| embedded | otel-100 |"))
+        .expect("an embedded otel row");
+    assert!(embedded_otel.contains("✅ met"), "{embedded_otel}");
+    // The collector's CPU per request is beside otel's (113 µs split; a twentieth embedded).
+    assert!(
+        md.contains(
+            "| split | otel-100 | 159 <sub>[159–159]</sub> | ❌ missed | 113 <sub>[113–113]</sub> |"
+        ),
+        "{md}"
+    );
+    // The detailed sections are the split point's, and say so.
+    assert!(md.contains("The sections below show the split point in detail"));
+    assert!(md.contains("At the split operating point"));
+}
+
+#[test]
+fn the_pinning_table_is_what_was_read_back() {
+    let dir = TempDir::new("pinning");
+    let md = render(&two_points(), &dir.0, None);
+    assert!(md.contains("| process | CPUs (read back) |"), "{md}");
+    assert!(md.contains("| shop-orders | CPU 1 |"));
+    assert!(md.contains("| localstack | CPU 0 |"));
+    assert!(md.contains("| loadgen | CPU 0 |"));
+    // A mask that differed between runs shows both.
+    let mut r = two_points();
+    r.runs[0].processes[0].cpus = "0-1".to_owned();
+    assert_eq!(
+        crate::runner::pinning_read_back(&r.runs)["shop-orders"],
+        "CPUs 0-1 / CPU 1"
+    );
+}
+
+#[test]
+fn a_busy_load_generator_flags_the_run_and_steal_is_shown() {
+    let dir = TempDir::new("flagged");
+    let md = render(&two_points(), &dir.0, None);
+    assert!(
+        md.contains("### Was the load generator the limit? Steal time"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| embedded | 12 | 2 ⚠️ (otel-100 closed×16 r1, otel-100 open@4000/s r1) | 50.0 %, 93.0 % | 4.0 %, 4.0 % |"),
+        "{md}"
+    );
+    assert!(md.contains("| split | 12 | 0 | 50.0 %, 50.0 % | 4.0 %, 4.0 % |"));
+}
+
+#[test]
+fn the_batch_table_shows_calls_per_thousand_requests() {
+    let dir = TempDir::new("batch");
+    let md = render(&two_points(), &dir.0, None);
+    assert!(md.contains("### Batch size and protocol"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| split | otel-100 | http/protobuf | 512 |"))
+        .expect("a batch row");
+    // ⌊requests / 100⌋ export calls per run: just under 10 per 1 000 requests.
+    assert!(row.ends_with("| 9.92 | 0.0 % |"), "{row}");
+}
+
+#[test]
+fn results_without_points_affinities_or_cpu_load_load_as_split() {
+    let mut json = serde_json::to_value(two_points()).unwrap();
+    json["meta"]["plan"]
+        .as_object_mut()
+        .unwrap()
+        .remove("points");
+    for run in json["runs"].as_array_mut().unwrap() {
+        let run = run.as_object_mut().unwrap();
+        run.remove("point");
+        run.remove("cpu_load");
+        run.remove("loadgen_saturated");
+        for p in run["processes"].as_array_mut().unwrap() {
+            p.as_object_mut().unwrap().remove("cpus");
+        }
+    }
+    for ov in json["overhead"].as_array_mut().unwrap() {
+        ov.as_object_mut().unwrap().remove("point");
+    }
+    let r: Results = serde_json::from_value(json).unwrap();
+    assert!(
+        r.runs
+            .iter()
+            .all(|x| x.point == "split" && x.processes.iter().all(|p| p.cpus.is_empty()))
+    );
+    assert!(r.overhead.iter().all(|x| x.point == "split"));
+    let dir = TempDir::new("old-points");
+    let md = render(&r, &dir.0, None);
+    assert!(md.contains("## Summary"));
+    assert!(md.contains("predate reading the affinities back"), "{md}");
 }
