@@ -164,6 +164,7 @@ pub fn synthetic(mode: &str) -> Results {
                 check("metrics", "histogram counts exact", 12, 12),
             ],
             loss: BTreeMap::new(),
+            picture: None,
         });
         fidelity.push(Fidelity {
             config: id.to_owned(),
@@ -183,6 +184,7 @@ pub fn synthetic(mode: &str) -> Results {
                     LossAccount {
                         reported_dropped: 300,
                         measured_missing: 300,
+                        ..Default::default()
                     },
                 ),
                 (
@@ -190,9 +192,11 @@ pub fn synthetic(mode: &str) -> Results {
                     LossAccount {
                         reported_dropped: 10,
                         measured_missing: 12,
+                        ..Default::default()
                     },
                 ),
             ]),
+            picture: None,
         });
     }
     let cost = vec![
@@ -237,15 +241,22 @@ pub fn synthetic(mode: &str) -> Results {
                     quantity: 1e6,
                     unit: "traces".to_owned(),
                     usd: 5.0,
+                    fixed_monthly: false,
+                    measured: None,
+                    note: None,
                 },
                 CostItem {
                     item: "log ingestion".to_owned(),
                     quantity: 0.3,
                     unit: "GB".to_owned(),
                     usd: 0.15,
+                    fixed_monthly: false,
+                    measured: None,
+                    note: None,
                 },
             ],
             total_usd_per_million: 5.15,
+            at_rates: vec![],
             prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
                 .to_owned(),
         },
@@ -271,8 +282,12 @@ pub fn synthetic(mode: &str) -> Results {
                 quantity: 1e6,
                 unit: "traces".to_owned(),
                 usd: 5.0,
+                fixed_monthly: false,
+                measured: None,
+                note: None,
             }],
             total_usd_per_million: 5.0,
+            at_rates: vec![],
             prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
                 .to_owned(),
         },
@@ -323,6 +338,7 @@ pub fn synthetic(mode: &str) -> Results {
         overhead,
         fidelity,
         cost,
+        saturation: vec![],
     }
 }
 
