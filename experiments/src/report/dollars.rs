@@ -32,6 +32,18 @@ fn usd_cell(i: &CostItem) -> String {
     }
 }
 
+/// How many of `k`'s items this lab could not measure (they cost nothing).
+pub(crate) fn not_measured(k: &Cost) -> usize {
+    k.items
+        .iter()
+        .filter(|i| {
+            i.note
+                .as_deref()
+                .is_some_and(|n| n.starts_with("not measured"))
+        })
+        .count()
+}
+
 fn total_at(k: &Cost, rate: f64) -> f64 {
     k.items.iter().map(|i| i.usd_per_million_at(rate)).sum()
 }
@@ -48,10 +60,10 @@ pub(crate) fn tables(o: &mut String, rows: &[&Cost]) {
     w(String::new());
     let heads: Vec<String> = RATES.iter().map(|r| rate_head(*r)).collect();
     w(format!(
-        "| config | {} | fixed $/month | per-request $/M |",
+        "| config | {} | fixed $/month | per-request $/M | items not measured |",
         heads.join(" | ")
     ));
-    w(format!("|---|{}---|---|", "---|".repeat(RATES.len())));
+    w(format!("|---|{}---|---|---|", "---|".repeat(RATES.len())));
     for k in rows {
         let at: Vec<String> = RATES
             .iter()
@@ -70,11 +82,13 @@ pub(crate) fn tables(o: &mut String, rows: &[&Cost]) {
             .map(|i| i.usd)
             .sum();
         w(format!(
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} of {} |",
             md(&k.config),
             at.join(" | "),
             text::usd(fixed),
-            text::usd(per)
+            text::usd(per),
+            not_measured(k),
+            k.items.len()
         ));
     }
     w(String::new());

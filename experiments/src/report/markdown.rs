@@ -227,10 +227,19 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
             parts.push("fidelity **n/a** at nominal load (nothing was checked)".to_owned());
         }
         if let Some(k) = cost_of(view, &c.id) {
+            let unmeasured = super::dollars::not_measured(k);
             parts.push(format!(
-                "**{}** per million requests at {} req/s",
+                "**{}** per million requests at {} req/s{}",
                 text::usd(k.total_usd_per_million),
-                crate::cost::REFERENCE_RATE
+                crate::cost::REFERENCE_RATE,
+                if unmeasured > 0 {
+                    format!(
+                        " ({unmeasured} of {} cost items not measured in this lab)",
+                        k.items.len()
+                    )
+                } else {
+                    String::new()
+                }
             ));
         }
         if !parts.is_empty() {

@@ -15,8 +15,8 @@ use super::charts::{Chart, Charts};
 use super::text::{self, md};
 use crate::results::{Fidelity, TracePicture};
 
-const PANEL: f64 = 560.0;
-const LABEL: f64 = 250.0;
+const PANEL: f64 = 620.0;
+const LABEL: f64 = 310.0;
 const ROW: f64 = 18.0;
 const TOP: f64 = 58.0;
 /// Paul Tol's "muted" colours, one per service.
