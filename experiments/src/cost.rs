@@ -461,11 +461,12 @@ pub fn cost_via_otlp_endpoints(m: &Measured, prices: &Prices) -> Cost {
         spans * prices.spans_ingestion_gb,
         false,
     );
+    b.note("what-if: the shop's OTLP span bytes, from its export counters");
     b.logs(
         "log records (OTLP endpoint)",
         stat("logs").bytes as f64 / n * MILLION / GB,
         false,
-        "the shop's OTLP log bytes",
+        "what-if: the shop's OTLP log bytes, from its export counters",
     );
     let metric_gb = stat("metrics").bytes as f64 * per_month / GB;
     b.push(
@@ -475,6 +476,7 @@ pub fn cost_via_otlp_endpoints(m: &Measured, prices: &Prices) -> Cost {
         metric_gb * prices.otlp_metrics_ingestion_gb,
         true,
     );
+    b.note("what-if: the shop's OTLP metric bytes per export × exports per month");
     let wire = m
         .wire(OTLP)
         .filter(|w| w.requests > 0)
