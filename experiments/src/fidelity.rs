@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::load::Entry;
 use crate::readback::{Log, Span, normalise_trace_id};
-use crate::results::{Check, SignalStats};
+use crate::results::{Check, LossAccount, SignalStats};
 use crate::scenario::{Step, expected_tree, render};
 
 #[cfg(test)]
@@ -540,4 +540,78 @@ pub fn arrived_span_count(entries: &[Entry], spans: &[Span]) -> u64 {
         .iter()
         .filter(|s| wanted.contains(s.trace_id.as_str()))
         .count() as u64
+}
+
+/// Access lines the ledger expects under any outage: one per answered
+/// request (the rule "one access line per request" of [`logs`]). The other
+/// lines the shop writes (a low-stock warning, a retried transaction) depend
+/// on state the ledger does not hold, so the ledger counts only these.
+pub fn expected_access_lines(entries: &[Entry]) -> u64 {
+    entries.iter().filter(|e| e.status != 0).count() as u64
+}
+
+/// Answered requests of the ledger whose access line arrived (a request
+/// counts once, however many copies of its line arrived).
+pub fn arrived_access_lines(entries: &[Entry], logs: &[Log]) -> u64 {
+    let with_line: BTreeSet<&str> = logs
+        .iter()
+        .filter(|l| is_access_line(l))
+        .filter_map(|l| l.request_id.as_deref())
+        .collect();
+    entries
+        .iter()
+        .filter(|e| e.status != 0 && with_line.contains(e.request_id.as_str()))
+        .count() as u64
+}
+
+/// The loss of one signal from the ledger (`expected`, `arrived`), the shop's
+/// counters (`reported_dropped`) and the pass-through (`refused_requests`).
+pub fn loss_account(
+    expected: u64,
+    arrived: u64,
+    reported_dropped: u64,
+    refused_requests: u64,
+) -> LossAccount {
+    LossAccount {
+        reported_dropped,
+        measured_missing: expected.saturating_sub(arrived),
+        expected,
+        arrived,
+        refused_requests,
+    }
+}
+
+/// Whether the loss of an outage run adds up, per signal:
+/// - the ledger's loss is what the shop reported dropped: equal for spans
+///   (the ledger knows every span a request makes); for logs the ledger
+///   knows only the access lines, so their loss is at most what the shop
+///   reported (every lost access line is among its drops);
+/// - a loss, or a reported drop, comes with refusals at the pass-through
+///   (the outage is where it was lost, not somewhere unseen).
+pub fn loss(accounts: &BTreeMap<String, LossAccount>) -> Check {
+    let mut c = check(
+        "loss",
+        "ledger loss = reported drops, and refused by the pass-through (spans, logs)",
+    );
+    for (signal, l) in accounts {
+        let counted = if signal == "spans" {
+            l.measured_missing == l.reported_dropped
+        } else {
+            l.measured_missing <= l.reported_dropped
+        };
+        tally(&mut c, counted, || {
+            format!(
+                "{signal}: the ledger expected {}, {} arrived ({} missing); the shop reported {} dropped",
+                l.expected, l.arrived, l.measured_missing, l.reported_dropped
+            )
+        });
+        let lost = l.measured_missing > 0 || l.reported_dropped > 0;
+        tally(&mut c, !lost || l.refused_requests > 0, || {
+            format!(
+                "{signal}: {} missing, {} reported dropped, but the pass-through refused nothing",
+                l.measured_missing, l.reported_dropped
+            )
+        });
+    }
+    c
 }

@@ -41,7 +41,9 @@ pub struct Span {
     /// database or another service, `aws` for an AWS API); `None` for a
     /// segment, a plain subsegment and every OTLP span.
     pub namespace: Option<String>,
+    /// Start and end, seconds since the epoch.
     pub start: f64,
+    pub end: f64,
 }
 
 /// A log record, whichever backend sent it.
@@ -134,6 +136,7 @@ fn xray_node(out: &mut Vec<Span>, node: &Value, trace_id: &str, parent: &str, se
         throttle_flag: node["throttle"].as_bool().unwrap_or(false),
         namespace: node["namespace"].as_str().map(str::to_owned),
         start: node["start_time"].as_f64().unwrap_or(0.0),
+        end: node["end_time"].as_f64().unwrap_or(0.0),
     });
     for sub in node["subsegments"].as_array().into_iter().flatten() {
         xray_node(out, sub, trace_id, &id, service);
@@ -645,6 +648,12 @@ impl Captured {
                                 .as_str()
                                 .and_then(|v| v.parse::<f64>().ok())
                                 .or_else(|| s["startTimeUnixNano"].as_f64())
+                                .unwrap_or(0.0)
+                                / 1e9,
+                            end: s["endTimeUnixNano"]
+                                .as_str()
+                                .and_then(|v| v.parse::<f64>().ok())
+                                .or_else(|| s["endTimeUnixNano"].as_f64())
                                 .unwrap_or(0.0)
                                 / 1e9,
                         });

@@ -21,6 +21,10 @@ pub struct Results {
     pub fidelity: Vec<Fidelity>,
     /// One entry per telemetry config (not for `noop`).
     pub cost: Vec<Cost>,
+    /// One entry per backend: a closed-loop run at saturation with healthy
+    /// sinks, read back and scored (empty in results written before it existed).
+    #[serde(default)]
+    pub saturation: Vec<SaturationFidelity>,
 }
 
 /// How, where and with what the results were made.
@@ -205,6 +209,19 @@ pub struct WireCount {
     pub bytes: u64,
     /// Requests answered by the pass-through itself (outage injection), not forwarded.
     pub refused: u64,
+    /// The same counts per endpoint: the path (`/v1/logs`, `/TraceSegments`), or
+    /// the operation for AWS JSON-protocol calls (`PutLogEvents`). Empty in
+    /// results written before it was counted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub paths: BTreeMap<String, PathCount>,
+}
+
+/// What a pass-through saw for one endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathCount {
+    pub requests: u64,
+    pub bytes: u64,
+    pub refused: u64,
 }
 
 /// One measured load run.
@@ -388,15 +405,91 @@ pub struct Fidelity {
     /// Outage runs: what the backend reported as dropped, and what the
     /// read-back found missing, per signal.
     pub loss: BTreeMap<String, LossAccount>,
+    /// One checkout trace as the backend stored it, for the report's picture
+    /// (nominal runs; `None` in results written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<TracePicture>,
 }
 
+/// The loss of one signal in an outage run, from three independent sources:
+/// the load generator's ledger (what should have arrived), the read-back
+/// (what did), the shop's own counters and the pass-through's refusals.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub struct LossAccount {
+    /// What the shop's counters say it dropped.
     pub reported_dropped: u64,
+    /// `expected` − `arrived`.
     pub measured_missing: u64,
+    /// Items the ledger says must arrive: spans of the sampled requests'
+    /// expected trees; for logs, one access line per answered request.
+    #[serde(default)]
+    pub expected: u64,
+    /// Of those, the items the read-back found.
+    #[serde(default)]
+    pub arrived: u64,
+    /// Export requests of this signal the pass-through refused (answered 503
+    /// itself) while the sink was down.
+    #[serde(default)]
+    pub refused_requests: u64,
 }
 
-/// Cost of one config, per million shop requests.
+/// One trace's tree as a backend stored it (X-Ray segments and subsegments,
+/// or OTLP spans), flattened depth-first, for the report's picture.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TracePicture {
+    /// Where it was read: e.g. `X-Ray (BatchGetTraces)`.
+    pub store: String,
+    pub trace_id: String,
+    /// The scenario step (e.g. `checkout`).
+    pub step: String,
+    pub nodes: Vec<PictureNode>,
+}
+
+/// One segment, subsegment or span of a [`TracePicture`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct PictureNode {
+    /// 0 for the root.
+    pub depth: usize,
+    pub name: String,
+    /// `catalog`, `orders`, `inventory`.
+    pub service: String,
+    /// `segment` or `subsegment` (X-Ray), `server`, `client`, `internal` (OTLP).
+    pub kind: String,
+    /// Offset from the trace's first start, and length, milliseconds.
+    pub start_ms: f64,
+    pub duration_ms: f64,
+}
+
+/// A closed-loop run at saturation with healthy sinks, read back and
+/// scored by the same oracle as the nominal runs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SaturationFidelity {
+    pub config: String,
+    pub concurrency: usize,
+    pub duration_s: f64,
+    /// The metrics export interval the run used (shortened by environment
+    /// variable so that the run spans at least two).
+    pub metric_interval_s: f64,
+    pub requests: u64,
+    pub throughput_rps: f64,
+    /// Spans of the sampled requests' expected trees, and those that arrived.
+    pub spans_expected: u64,
+    pub spans_arrived: u64,
+    /// Spans the shop's counters report dropped.
+    pub spans_dropped_reported: u64,
+    /// `spans_expected` − `spans_arrived` (the ledger's count of the loss).
+    pub spans_missing: u64,
+    pub checks: Vec<Check>,
+    /// CPU of every process during the run.
+    pub processes: Vec<ProcessUsage>,
+    /// The process (shop service, collector or emulator) with the highest
+    /// CPU share during the run, and that share (1.0 = one core).
+    pub bottleneck: String,
+    pub bottleneck_cores: f64,
+}
+
+/// Cost of one config: per-request items (per million shop requests),
+/// fixed monthly items, and the total per million requests at several rates.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Cost {
     pub config: String,
@@ -405,9 +498,15 @@ pub struct Cost {
     pub per_request: BTreeMap<String, PerRequest>,
     /// Per sink: requests and bytes per request counted on the wire by the pass-through.
     pub wire_per_request: BTreeMap<String, PerRequest>,
-    /// Dollar items per million shop requests, e.g. ("X-Ray traces recorded", 5.0).
+    /// Dollar items, e.g. ("X-Ray traces recorded", 5.0): per million shop
+    /// requests, or per month for the fixed items (`fixed_monthly`).
     pub items: Vec<CostItem>,
+    /// Dollars per million requests at [`crate::cost::REFERENCE_RATE`] requests/s
+    /// (the fixed items spread over that rate's monthly requests).
     pub total_usd_per_million: f64,
+    /// Dollars per million requests at each of [`crate::cost::RATES`].
+    #[serde(default)]
+    pub at_rates: Vec<RateTotal>,
     /// Where the prices come from (`experiments/prices.toml` meta).
     pub prices_source: String,
 }
@@ -418,13 +517,47 @@ pub struct PerRequest {
     pub bytes: f64,
 }
 
+/// The total of a [`Cost`] at one request rate.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct RateTotal {
+    pub rate_rps: f64,
+    pub usd_per_million: f64,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CostItem {
     pub item: String,
-    /// Quantity per million requests, in `unit`.
+    /// Quantity in `unit`: per million requests, or per month when `fixed_monthly`.
     pub quantity: f64,
     pub unit: String,
+    /// Dollars per million requests, or per month when `fixed_monthly`.
     pub usd: f64,
+    /// A monthly item that does not grow with the requests (custom metrics,
+    /// one metrics export per interval).
+    #[serde(default)]
+    pub fixed_monthly: bool,
+    /// The measured quantity beside a nominal one (traces recorded are billed
+    /// at the config's nominal sampling rate; the sampler's draw is shown here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measured: Option<f64>,
+    /// How the quantity was found, or why it is not (`not measured: …`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Requests in a 30-day month at one request per second.
+pub const SECONDS_PER_MONTH: f64 = 30.0 * 24.0 * 3600.0;
+
+impl CostItem {
+    /// Dollars per million requests at `rate` requests/s: a fixed monthly
+    /// item is spread over the month's requests at that rate.
+    pub fn usd_per_million_at(&self, rate: f64) -> f64 {
+        if self.fixed_monthly {
+            self.usd / (rate * SECONDS_PER_MONTH) * 1e6
+        } else {
+            self.usd
+        }
+    }
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::builds::{self, Binaries};
-use crate::cost::{self, Measured, Prices, Reference};
+use crate::cost::{self, Measured, Prices};
 use crate::fidelity;
 use crate::lab::Lab;
 use crate::load::{self, Propagate};
@@ -456,8 +456,14 @@ impl Ctx<'_> {
         let wire: Vec<WireCount> = self.sinks.all().iter().map(|t| t.count()).collect();
         let entries = &outcome.ledger.entries;
         let names = shop.names.clone();
-        let (spans, logs, answers, series) =
-            self.read_back(config, entries, &names, &stats).await?;
+        let ReadBack {
+            spans,
+            logs,
+            answers,
+            series,
+            emf_event_bytes,
+            store,
+        } = self.read_back(config, entries, &names, &stats).await?;
         shop.stop(&self.lab).await;
 
         let expected_traces = entries
@@ -498,55 +504,26 @@ impl Ctx<'_> {
         if outage {
             // Statuses must not change while the sinks are down.
             statuses.name = "every request answered as expected while the sinks were down".into();
-            let spans_missing = fidelity::expected_span_count(entries)
-                - fidelity::arrived_span_count(entries, &spans)
-                    .min(fidelity::expected_span_count(entries));
-            // The flush requests' own access lines are logged after the statistics were taken.
-            let arrived_logs = logs
-                .iter()
-                .filter(|l| {
-                    !l.request_id
-                        .as_deref()
-                        .is_some_and(|r| r.ends_with(crate::shop::FLUSH_SUFFIX))
-                })
-                .count() as u64;
-            let logs_missing = stats
-                .get("logs")
-                .map_or(0, |s| s.received)
-                .saturating_sub(arrived_logs);
+            let dropped = |signal: &str| stats.get(signal).map_or(0, |s| s.dropped);
             loss.insert(
                 "spans".into(),
-                LossAccount {
-                    reported_dropped: stats.get("spans").map_or(0, |s| s.dropped),
-                    measured_missing: spans_missing,
-                },
+                fidelity::loss_account(
+                    fidelity::expected_span_count(entries),
+                    fidelity::arrived_span_count(entries, &spans),
+                    dropped("spans"),
+                    refused(config.backend(), "spans", &wire),
+                ),
             );
             loss.insert(
                 "logs".into(),
-                LossAccount {
-                    reported_dropped: stats.get("logs").map_or(0, |s| s.dropped),
-                    measured_missing: logs_missing,
-                },
+                fidelity::loss_account(
+                    fidelity::expected_access_lines(entries),
+                    fidelity::arrived_access_lines(entries, &logs),
+                    dropped("logs"),
+                    refused(config.backend(), "logs", &wire),
+                ),
             );
-            let mut c = Check {
-                signal: "loss".into(),
-                name: "loss = reported drops (spans, logs)".into(),
-                passed: 0,
-                total: 0,
-                failures: vec![],
-                gap: None,
-            };
-            for (signal, l) in &loss {
-                c.total += 1;
-                if l.reported_dropped == l.measured_missing {
-                    c.passed += 1;
-                } else {
-                    c.failures.push(format!(
-                        "{signal}: reported dropped {}, missing {}",
-                        l.reported_dropped, l.measured_missing
-                    ));
-                }
-            }
+            let c = fidelity::loss(&loss);
             let any_drop = loss.values().any(|l| l.reported_dropped > 0);
             checks.push(Check {
                 signal: "loss".into(),
@@ -600,6 +577,9 @@ impl Ctx<'_> {
             traces_arrived,
             checks,
             loss,
+            picture: (!outage)
+                .then(|| picture(entries, &spans, &store))
+                .flatten(),
         };
         let measured = Measured {
             config: config.id().to_owned(),
@@ -614,15 +594,136 @@ impl Ctx<'_> {
             },
             requests: entries.len() as u64,
             seconds: secs,
-            traces: traces_arrived,
+            sampling: config.info.sampling,
+            traces_arrived,
             series,
             stats,
             wire,
-            metric_interval_s: 60.0,
+            metric_interval_s: metric_interval_s(config),
             log_event_bytes: (config.backend() == "awssdk")
                 .then(|| logs.iter().map(|l| l.bytes as u64).sum()),
+            emf_event_bytes,
         };
         Ok((fidelity, measured))
+    }
+
+    /// Fidelity at saturation: a closed loop at the plan's saturation
+    /// concurrency with healthy sinks, long enough for at least two metrics
+    /// export intervals (shortened by environment variable for this run, see
+    /// [`saturation_timing`]), read back and scored by the same oracle as
+    /// the nominal runs. Where spans were lost, the process with the highest
+    /// CPU share during the run is named as the bottleneck.
+    async fn saturation_run(&self, config: &TelemetryConfig) -> anyhow::Result<SaturationFidelity> {
+        let run = format!("{}-saturation", config.id());
+        let (interval_s, secs) = saturation_timing(self.plan.mode);
+        self.progress.set_message(format!("{run}: starting"));
+        self.sinks.reset();
+        if config.backend() == "otel" {
+            Captured::clear(&self.lab.capture_url()).await?;
+        }
+        let interval_ms = format!("{}", (interval_s * 1e3).round() as u64);
+        let env = [
+            (
+                "SHOP_CW_METRICS_INTERVAL_MS".to_owned(),
+                interval_ms.clone(),
+            ),
+            ("OTEL_METRIC_EXPORT_INTERVAL".to_owned(), interval_ms),
+        ];
+        // Like the fidelity runs, at the split point (what the oracle's span trees describe).
+        let shop = Shop::start(
+            Point::Split,
+            self.bins.shop(config.backend()),
+            config,
+            &self.lab,
+            &self.sinks,
+            &run,
+            &self.runs_dir.join(&run),
+            self.shop_cpus.as_deref(),
+            &env,
+        )
+        .await
+        .with_context(|| format!("starting the shop for {run}"))?;
+        let propagate = match config.backend() {
+            "awssdk" => Propagate::XRay {
+                share: config.info.sampling,
+            },
+            _ => Propagate::W3c {
+                share: config.info.sampling,
+            },
+        };
+        let shape = Shape::Closed {
+            concurrency: self.plan.closed_concurrency,
+        };
+        let meter = Meter::start(self.processes(&shop, config), self.ticks);
+        let outcome = self.drive(&shop, &run, &shape, 0.0, secs, propagate).await;
+        let (processes, _) = meter.finish();
+        self.progress
+            .set_message(format!("{run}: flushing and reading back"));
+        let stats = shop.flush().await?;
+        let entries = &outcome.ledger.entries;
+        let names = shop.names.clone();
+        let read = self.read_back(config, entries, &names, &stats).await;
+        shop.stop(&self.lab).await;
+        let ReadBack {
+            spans,
+            logs,
+            answers,
+            ..
+        } = read?;
+        let mut checks = vec![Check {
+            signal: "load".into(),
+            name: "every request answered as the scenario expects".into(),
+            passed: entries.iter().filter(|e| !e.unexpected()).count() as u64,
+            total: entries.len() as u64,
+            failures: vec![],
+            gap: None,
+        }];
+        checks.extend(fidelity::traces(config.backend(), entries, &spans));
+        checks.extend(fidelity::metrics(
+            &fidelity::metric_totals(entries),
+            &answers,
+        ));
+        checks.extend(fidelity::logs(entries, &logs, &spans));
+        checks.push(fidelity::accounting(&stats));
+        let spans_expected = fidelity::expected_span_count(entries);
+        let spans_arrived = fidelity::arrived_span_count(entries, &spans).min(spans_expected);
+        let (bottleneck, bottleneck_cores) = processes
+            .iter()
+            .filter(|p| p.role != ProcessRole::Loadgen)
+            .max_by(|a, b| a.busy_cores.total_cmp(&b.busy_cores))
+            .map_or((String::new(), 0.0), |p| (p.name.clone(), p.busy_cores));
+        let window = outcome.window.as_secs_f64();
+        let sat = SaturationFidelity {
+            config: config.id().to_owned(),
+            concurrency: self.plan.closed_concurrency,
+            duration_s: window,
+            metric_interval_s: interval_s,
+            requests: entries.len() as u64,
+            throughput_rps: entries.len() as f64 / window.max(1e-9),
+            spans_expected,
+            spans_arrived,
+            spans_dropped_reported: stats.get("spans").map_or(0, |s| s.dropped),
+            spans_missing: spans_expected - spans_arrived,
+            checks,
+            processes,
+            bottleneck,
+            bottleneck_cores,
+        };
+        let score = crate::results::worst(&sat.checks)
+            .map_or("n/a".to_owned(), |(s, _)| format!("{:.1} %", s * 100.0));
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {} requests ({:.0}/s), spans {}/{} (shop dropped {}), fidelity {score}, busiest {} at {:.2} cores",
+                sat.requests,
+                sat.throughput_rps,
+                sat.spans_arrived,
+                sat.spans_expected,
+                sat.spans_dropped_reported,
+                sat.bottleneck,
+                sat.bottleneck_cores
+            )
+        });
+        Ok(sat)
     }
 
     /// Reads back spans, logs, metric answers and the number of metric series.
@@ -632,7 +733,7 @@ impl Ctx<'_> {
         entries: &[load::Entry],
         names: &crate::shop::RunNames,
         stats: &BTreeMap<String, SignalStats>,
-    ) -> anyhow::Result<(Vec<Span>, Vec<Log>, Vec<fidelity::MetricAnswer>, u64)> {
+    ) -> anyhow::Result<ReadBack> {
         let totals = fidelity::metric_totals(entries);
         let queries = fidelity::metric_queries(&totals);
         if config.backend() == "awssdk" {
@@ -673,12 +774,23 @@ impl Ctx<'_> {
                     })
                     .collect()
             };
-            let series = if config.info.settings.get("metrics").map(String::as_str) == Some("EMF") {
-                emf_series(&self.aws.log_events(&names.emf_log_group).await?)
-            } else {
-                self.aws.series(&names.namespace).await.unwrap_or(0)
-            };
-            Ok((spans, logs, values, series))
+            let (series, emf_event_bytes) =
+                if config.info.settings.get("metrics").map(String::as_str) == Some("EMF") {
+                    let lines = self.aws.log_events(&names.emf_log_group).await?;
+                    // CloudWatch Logs bills the event bytes (UTF-8 messages).
+                    let bytes = lines.iter().map(|l| l.len() as u64).sum();
+                    (emf_series(&lines), Some(bytes))
+                } else {
+                    (self.aws.series(&names.namespace).await.unwrap_or(0), None)
+                };
+            Ok(ReadBack {
+                spans,
+                logs,
+                answers: values,
+                series,
+                emf_event_bytes,
+                store: "X-Ray (BatchGetTraces)".into(),
+            })
         } else {
             // The collector batches: wait until what the shop says it sent has come through (≤ 15 s).
             let want_spans = stats.get("spans").map_or(0, |s| s.sent);
@@ -701,9 +813,148 @@ impl Ctx<'_> {
                 .map(|q| captured.metric(q.name, &q.service, &q.attributes))
                 .collect();
             let series = captured.series();
-            Ok((captured.spans(), captured.logs(), answers, series))
+            Ok(ReadBack {
+                spans: captured.spans(),
+                logs: captured.logs(),
+                answers,
+                series,
+                emf_event_bytes: None,
+                store: "OTLP spans at the capture receiver (not in X-Ray in this lab)".into(),
+            })
         }
     }
+}
+
+/// The metrics export interval and the length of a saturation run: two
+/// whole intervals and a little more, so that at least two periodic exports
+/// happen before the final flush. The shops' default interval is 60 s; the
+/// run shortens it through `SHOP_CW_METRICS_INTERVAL_MS` (awssdk) and
+/// `OTEL_METRIC_EXPORT_INTERVAL` (otel).
+pub fn saturation_timing(mode: Mode) -> (f64, f64) {
+    match mode {
+        Mode::Full => (10.0, 25.0),
+        Mode::Quick => (3.0, 7.0),
+    }
+}
+
+/// What a fidelity run read back from the sinks.
+struct ReadBack {
+    spans: Vec<Span>,
+    logs: Vec<Log>,
+    answers: Vec<fidelity::MetricAnswer>,
+    /// Distinct metric series.
+    series: u64,
+    /// Bytes of the EMF lines read back (EMF configs).
+    emf_event_bytes: Option<u64>,
+    /// Where the spans were read (for the report's trace picture).
+    store: String,
+}
+
+/// The metrics export interval of `config`'s shop, seconds: its own
+/// environment's setting, or the backend's default (60 s for both).
+fn metric_interval_s(config: &TelemetryConfig) -> f64 {
+    let key = match config.backend() {
+        "awssdk" => "SHOP_CW_METRICS_INTERVAL_MS",
+        _ => "OTEL_METRIC_EXPORT_INTERVAL",
+    };
+    config
+        .env
+        .iter()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse::<f64>().ok())
+        .map_or(60.0, |ms| ms / 1e3)
+}
+
+/// Export requests of `signal` the pass-through in front of the shop's sink
+/// refused: awssdk has one sink per signal; otel sends all three to the
+/// `otlp` pass-through, told apart by path.
+fn refused(backend: &str, signal: &str, wire: &[WireCount]) -> u64 {
+    let (sink, path) = match (backend, signal) {
+        ("awssdk", "spans") => ("xray", None),
+        ("awssdk", "logs") => ("logs", None),
+        ("awssdk", _) => ("cloudwatch", None),
+        (_, "spans") => (cost::OTLP, Some("/v1/traces")),
+        (_, "logs") => (cost::OTLP, Some("/v1/logs")),
+        _ => (cost::OTLP, Some("/v1/metrics")),
+    };
+    wire.iter()
+        .filter(|w| w.sink == sink)
+        .map(|w| match path {
+            Some(p) => w.paths.get(p).map_or(0, |c| c.refused),
+            None => w.refused,
+        })
+        .sum()
+}
+
+/// One checkout trace of the ledger as the sink stored it, flattened
+/// depth-first for the report's picture (the first sampled checkout whose
+/// every span arrived; `None` if there is none).
+fn picture(entries: &[load::Entry], spans: &[Span], store: &str) -> Option<TracePicture> {
+    entries
+        .iter()
+        .filter(|e| e.step.name() == "checkout" && !e.unexpected())
+        .filter_map(|e| e.sent.as_ref().filter(|s| s.sampled).map(|s| (e, s)))
+        .find_map(|(e, sent)| {
+            let want = scenario::expected_tree(&e.step, e.status)?.len();
+            let mine: Vec<&Span> = spans
+                .iter()
+                .filter(|s| s.trace_id == sent.trace_id)
+                .collect();
+            (mine.len() == want).then(|| TracePicture {
+                store: store.to_owned(),
+                trace_id: sent.trace_id.clone(),
+                step: e.step.name().to_owned(),
+                nodes: picture_nodes(&mine, store.starts_with("X-Ray")),
+            })
+        })
+}
+
+/// `spans` depth-first from their root(s), children in start order.
+fn picture_nodes(spans: &[&Span], xray: bool) -> Vec<PictureNode> {
+    let ids: std::collections::BTreeSet<&str> = spans.iter().map(|s| s.id.as_str()).collect();
+    let t0 = spans.iter().map(|s| s.start).fold(f64::INFINITY, f64::min);
+    let mut out = Vec::new();
+    fn walk(
+        out: &mut Vec<PictureNode>,
+        spans: &[&Span],
+        parent: Option<&str>,
+        ids: &std::collections::BTreeSet<&str>,
+        depth: usize,
+        t0: f64,
+        xray: bool,
+    ) {
+        let mut level: Vec<&&Span> = spans
+            .iter()
+            .filter(|s| match parent {
+                Some(p) => s.parent == p,
+                None => !ids.contains(s.parent.as_str()),
+            })
+            .collect();
+        level.sort_by(|a, b| a.start.total_cmp(&b.start));
+        for s in level {
+            out.push(PictureNode {
+                depth,
+                name: s.name.clone(),
+                service: s.service.clone(),
+                kind: if xray {
+                    // A server span is an X-Ray segment; everything else a subsegment.
+                    if s.kind == "server" {
+                        "segment"
+                    } else {
+                        "subsegment"
+                    }
+                    .to_owned()
+                } else {
+                    s.kind.clone()
+                },
+                start_ms: (s.start - t0) * 1e3,
+                duration_ms: ((s.end - s.start) * 1e3).max(0.0),
+            });
+            walk(out, spans, Some(&s.id), ids, depth + 1, t0, xray);
+        }
+    }
+    walk(&mut out, spans, None, &ids, 0, t0, xray);
+    out
 }
 
 /// The custom metrics EMF lines would create: one per metric name and
@@ -1039,12 +1290,13 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         .copied()
         .filter(|c| c.outage_run())
         .collect();
-    let total = (plan.overhead_runs() + telemetry.len() + outage.len()) as u64;
+    // Outage configs also get a saturation run.
+    let total = (plan.overhead_runs() + telemetry.len() + 2 * outage.len()) as u64;
     eprintln!(
-        "{} overhead runs at {} operating point(s), {} fidelity and outage runs: about {:.0} min of measuring",
+        "{} overhead runs at {} operating point(s), {} fidelity, outage and saturation runs: about {:.0} min of measuring",
         plan.overhead_runs(),
         plan.points.len(),
-        telemetry.len() + outage.len(),
+        telemetry.len() + 2 * outage.len(),
         plan.estimate_secs() / 60.0
     );
     let progress = ProgressBar::new(total);
@@ -1072,7 +1324,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost) = result?;
+    let (runs, fidelity, cost, saturation) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -1139,10 +1391,16 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         runs,
         fidelity,
         cost,
+        saturation,
     })
 }
 
-type Collected = (Vec<LoadRun>, Vec<Fidelity>, Vec<Cost>);
+type Collected = (
+    Vec<LoadRun>,
+    Vec<Fidelity>,
+    Vec<Cost>,
+    Vec<SaturationFidelity>,
+);
 
 async fn run_all(
     ctx: &Ctx<'_>,
@@ -1205,26 +1463,13 @@ async fn run_all(
         fidelity.push(f);
         ctx.progress.inc(1);
     }
-    // The otel estimates use the awssdk builds' measured bytes for the same load.
-    let mut reference = Reference::new();
-    for m in &measured {
-        let per = |s: &str| {
-            m.stats
-                .get(s)
-                .map_or(0.0, |x| x.bytes as f64 / m.requests.max(1) as f64)
-        };
-        if m.config == "awssdk-100" {
-            let events = m.log_event_bytes.unwrap_or(0) as f64 / m.requests.max(1) as f64;
-            reference.insert("logs".into(), events);
-        }
-        if m.metrics_mode == "emf" {
-            reference.insert("emf".into(), per("metrics"));
-        }
+    // Fidelity at saturation, for the configs that have an outage run (one per backend).
+    let mut saturation = Vec::new();
+    for config in outage {
+        saturation.push(ctx.saturation_run(config).await?);
     }
-    let mut costs: Vec<Cost> = measured
-        .iter()
-        .map(|m| cost::cost(m, prices, &reference))
-        .collect();
+    // Each config's cost from its own run: nothing is borrowed from another build.
+    let mut costs: Vec<Cost> = measured.iter().map(|m| cost::cost(m, prices)).collect();
     costs.extend(
         measured
             .iter()
@@ -1232,7 +1477,7 @@ async fn run_all(
             .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
     );
     let _ = ctx.repo;
-    Ok((runs, fidelity, costs))
+    Ok((runs, fidelity, costs, saturation))
 }
 
 #[cfg(test)]
@@ -1287,6 +1532,7 @@ mod tests {
                 traces_arrived: 10,
                 checks,
                 loss: BTreeMap::new(),
+                picture: None,
             }],
             ..Default::default()
         };

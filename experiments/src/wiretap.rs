@@ -12,16 +12,17 @@
 //! - a *poison* rule: a request whose body names [`crate::scenario::POISON_PRODUCT`]
 //!   gets a 503 (the injected 5xx of the scenario, in front of inventory).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
-use crate::results::WireCount;
+use crate::results::{PathCount, WireCount};
 
 /// What the pass-through does with a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +36,9 @@ struct Counters {
     requests: AtomicU64,
     bytes: AtomicU64,
     refused: AtomicU64,
+    /// The same three counts per endpoint (see [`endpoint`]): one pass-through
+    /// can carry several signals (OTLP's `/v1/traces`, `/v1/logs`, `/v1/metrics`).
+    paths: Mutex<BTreeMap<String, PathCount>>,
 }
 
 struct Shared {
@@ -133,6 +137,7 @@ impl Wiretap {
             requests: c.requests.load(Ordering::SeqCst),
             bytes: c.bytes.load(Ordering::SeqCst),
             refused: c.refused.load(Ordering::SeqCst),
+            paths: c.paths.lock().map(|p| p.clone()).unwrap_or_default(),
         }
     }
 
@@ -142,6 +147,9 @@ impl Wiretap {
         c.requests.store(0, Ordering::SeqCst);
         c.bytes.store(0, Ordering::SeqCst);
         c.refused.store(0, Ordering::SeqCst);
+        if let Ok(mut p) = c.paths.lock() {
+            p.clear();
+        }
     }
 }
 
@@ -168,6 +176,18 @@ fn poisoned(body: &[u8], needle: &[u8]) -> bool {
     false
 }
 
+/// The endpoint a request is counted under: its path, or for the AWS JSON
+/// protocol (every call is `POST /`) the operation its `X-Amz-Target` names.
+fn endpoint(uri: &Uri, headers: &HeaderMap) -> String {
+    match (
+        uri.path(),
+        headers.get("x-amz-target").and_then(|v| v.to_str().ok()),
+    ) {
+        ("/", Some(target)) => target.rsplit('.').next().unwrap_or(target).to_owned(),
+        (path, _) => path.to_owned(),
+    }
+}
+
 async fn forward(
     State(s): State<Arc<Shared>>,
     method: Method,
@@ -181,6 +201,12 @@ async fn forward(
         .fetch_add(body.len() as u64, Ordering::Relaxed);
     let refuse =
         s.down.load(Ordering::Relaxed) || s.poison.as_deref().is_some_and(|p| poisoned(&body, p));
+    if let Ok(mut paths) = s.counters.paths.lock() {
+        let p = paths.entry(endpoint(&uri, &headers)).or_default();
+        p.requests += 1;
+        p.bytes += body.len() as u64;
+        p.refused += u64::from(refuse);
+    }
     if refuse {
         s.counters.refused.fetch_add(1, Ordering::Relaxed);
         return (
@@ -246,7 +272,24 @@ mod tests {
         assert_eq!(r.status(), 503);
         let n = tap.count();
         assert_eq!((n.requests, n.bytes, n.refused), (3, 5 + 18 + 3, 2));
+        let x = &n.paths["/x"];
+        assert_eq!((x.requests, x.bytes, x.refused), (3, 5 + 18 + 3, 2));
         tap.reset();
         assert_eq!(tap.count().requests, 0);
+        assert!(tap.count().paths.is_empty());
+    }
+
+    #[test]
+    fn aws_json_calls_count_under_their_operation() {
+        let mut h = HeaderMap::new();
+        let root: Uri = "/".parse().unwrap();
+        assert_eq!(endpoint(&root, &h), "/");
+        h.insert(
+            "x-amz-target",
+            "Logs_20140328.PutLogEvents".parse().unwrap(),
+        );
+        assert_eq!(endpoint(&root, &h), "PutLogEvents");
+        let traces: Uri = "/v1/traces?x=1".parse().unwrap();
+        assert_eq!(endpoint(&traces, &h), "/v1/traces");
     }
 }

@@ -893,3 +893,90 @@ fn a_flipped_error_or_fault_flag_is_caught() {
         }
     }
 }
+
+/// An outage on the fixture: the checkout's trace and the missing product's
+/// access line are lost; `reported` are the shop's drops (spans, logs) and
+/// `refused` the pass-through's refusals, both per signal.
+fn outage(
+    backend: &'static str,
+    reported: (i64, i64),
+    refused: (u64, u64),
+) -> BTreeMap<String, LossAccount> {
+    let mut f = Fixture::new(backend);
+    let trace = f.trace_of(CHECKOUT).to_owned();
+    let before = f.spans.len();
+    f.spans.retain(|s| s.trace_id != trace);
+    let lost_spans = (before - f.spans.len()) as i64;
+    let i = f.line(MISSING, "request rejected");
+    f.logs.remove(i);
+    // The shop also drops lines the ledger does not track (a warning, say):
+    // its log drops may exceed the lost access lines.
+    let extra_lines = 2;
+    BTreeMap::from([
+        (
+            "spans".to_owned(),
+            loss_account(
+                expected_span_count(&f.entries),
+                arrived_span_count(&f.entries, &f.spans),
+                (lost_spans + reported.0) as u64,
+                refused.0,
+            ),
+        ),
+        (
+            "logs".to_owned(),
+            loss_account(
+                expected_access_lines(&f.entries),
+                arrived_access_lines(&f.entries, &f.logs),
+                (1 + extra_lines + reported.1) as u64,
+                refused.1,
+            ),
+        ),
+    ])
+}
+
+#[test]
+fn the_loss_of_an_outage_adds_up_on_both_backends() {
+    for backend in BACKENDS {
+        let accounts = outage(backend, (0, 0), (2, 1));
+        assert!(
+            accounts["spans"].measured_missing > 0,
+            "{backend}: spans lost"
+        );
+        assert_eq!(accounts["logs"].measured_missing, 1, "{backend}");
+        let c = loss(&accounts);
+        assert!(c.total == 4 && c.passed == 4, "{backend}: {c:#?}");
+    }
+}
+
+#[test]
+fn a_loss_that_does_not_add_up_is_caught() {
+    const NAME: &str = "ledger loss = reported drops";
+    for backend in BACKENDS {
+        // A lost span the shop did not count, and one it counted that arrived.
+        for off in [-1, 1] {
+            assert_caught(
+                &[loss(&outage(backend, (off, 0), (2, 1)))],
+                NAME,
+                &format!("{backend}: span drops off by {off}"),
+            );
+        }
+        // A lost access line the shop did not count (it reported only the
+        // lines the ledger does not track).
+        assert_caught(
+            &[loss(&outage(backend, (0, -1 - 2), (2, 1)))],
+            NAME,
+            &format!("{backend}: a lost access line uncounted"),
+        );
+        // Loss where the pass-through refused nothing: lost somewhere unseen.
+        assert_caught(
+            &[loss(&outage(backend, (0, 0), (0, 1)))],
+            NAME,
+            &format!("{backend}: spans lost without a refusal"),
+        );
+        assert_caught(
+            &[loss(&outage(backend, (0, 0), (2, 0)))],
+            NAME,
+            &format!("{backend}: logs lost without a refusal"),
+        );
+    }
+}

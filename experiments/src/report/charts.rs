@@ -41,6 +41,8 @@ pub(crate) struct Charts {
     pub throughput: Option<Chart>,
     /// Dollars per million requests, by item.
     pub cost: Option<Chart>,
+    /// One checkout trace as each backend stored it (see [`super::trace_picture`]).
+    pub trace: Option<Chart>,
 }
 
 impl Charts {
@@ -50,6 +52,7 @@ impl Charts {
             .map(|(_, c)| c)
             .chain(self.throughput.iter())
             .chain(self.cost.iter())
+            .chain(self.trace.iter())
     }
 
     pub fn latency_for(&self, shape: &Shape) -> Option<&Chart> {
@@ -69,11 +72,12 @@ pub(crate) fn render(view: &View) -> anyhow::Result<Charts> {
     }
     charts.throughput = throughput(view)?;
     charts.cost = cost(view)?;
+    charts.trace = super::trace_picture::chart(view, FIXED_FILES[2]);
     Ok(charts)
 }
 
 /// The chart files whose names do not depend on the results.
-pub(crate) const FIXED_FILES: [&str; 2] = ["throughput.svg", "cost.svg"];
+pub(crate) const FIXED_FILES: [&str; 3] = ["throughput.svg", "cost.svg", "trace.svg"];
 
 const WIDTH: u32 = 800;
 const LEGEND_WIDTH: u32 = 170;
@@ -468,8 +472,10 @@ fn throughput(view: &View) -> anyhow::Result<Option<Chart>> {
     }))
 }
 
-/// Dollars per million shop requests: a stacked bar per config, one
-/// segment per billed item, the total at the end, the items below.
+/// Dollars per million shop requests at [`crate::cost::REFERENCE_RATE`]
+/// requests/s (fixed monthly items spread over that rate's requests): a
+/// stacked bar per config, one segment per billed item, the total at the
+/// end, the items below.
 fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
     let rows: Vec<(&ConfigView, &crate::results::Cost)> = view
         .configs
@@ -494,8 +500,13 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
         }
     }
     let n = rows.len();
+    let rate = crate::cost::REFERENCE_RATE;
     let total = |k: &crate::results::Cost| {
-        let sum: f64 = k.items.iter().map(|i| i.usd.max(0.0)).sum();
+        let sum: f64 = k
+            .items
+            .iter()
+            .map(|i| i.usd_per_million_at(rate).max(0.0))
+            .sum();
         sum.max(k.total_usd_per_million)
     };
     let x_hi = rows
@@ -506,7 +517,7 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
         * 1.2;
     let bars = Bars::new(rows.iter().map(|(c, _)| c.id.clone()).collect());
 
-    let title = "Cost per million shop requests, by item".to_owned();
+    let title = format!("Cost per million shop requests at {rate} requests/s, by item");
     let legend_height = 16 + 22 * items.len() as u32;
     let plot_height = 110 + BAR_ROW * n as u32;
     let mut svg = String::new();
@@ -542,7 +553,7 @@ fn cost(view: &View) -> anyhow::Result<Option<Chart>> {
                     .items
                     .iter()
                     .filter(|it| it.item == *name)
-                    .map(|it| it.usd.max(0.0))
+                    .map(|it| it.usd_per_million_at(rate).max(0.0))
                     .sum();
                 if usd > 0.0 {
                     chart

@@ -47,6 +47,8 @@ pub(crate) fn render(
     machine(&mut o, view);
     overhead(&mut o, view, charts, assets);
     fidelity(&mut o, view);
+    super::saturation::section(&mut o, view);
+    super::trace_picture::section(&mut o, view, charts, assets);
     cost(&mut o, view, charts, assets);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
@@ -225,9 +227,19 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
             parts.push("fidelity **n/a** at nominal load (nothing was checked)".to_owned());
         }
         if let Some(k) = cost_of(view, &c.id) {
+            let unmeasured = super::dollars::not_measured(k);
             parts.push(format!(
-                "**{}** per million requests",
-                text::usd(k.total_usd_per_million)
+                "**{}** per million requests at {} req/s{}",
+                text::usd(k.total_usd_per_million),
+                crate::cost::REFERENCE_RATE,
+                if unmeasured > 0 {
+                    format!(
+                        " ({unmeasured} of {} cost items not measured in this lab)",
+                        k.items.len()
+                    )
+                } else {
+                    String::new()
+                }
             ));
         }
         if !parts.is_empty() {
@@ -1325,18 +1337,24 @@ fn fidelity(o: &mut String, view: &View) {
     }
     line!(
         o,
-        "The targets (docs/targets.md) ask that every drop be counted. *Reported dropped* is what the backend's own counters say it dropped; *measured missing* is what the read-back did not find."
+        "The targets (docs/targets.md) ask that every drop be counted. *Reported dropped* is what the backend's own counters say it dropped; *measured missing* is what the load generator's ledger expected minus what the read-back found (*ledger expected*, *arrived*): for spans, the expected trees of the sampled requests; for logs, one access line per answered request (the ledger cannot know the shop's other lines, so every lost access line must be among the reported drops, which may be more). *Refused* is how many export requests of that signal the pass-through in front of the sink answered itself while the sink was down: a loss without a refusal would have happened somewhere unseen."
     );
     line!(o);
     line!(
         o,
-        "| config | load | signal | reported dropped | measured missing | verdict |"
+        "| config | load | signal | reported dropped | measured missing | verdict | ledger expected | arrived | refused by the pass-through (requests) |"
     );
-    line!(o, "|---|---|---|---|---|---|");
+    line!(o, "|---|---|---|---|---|---|---|---|---|");
     for f in losses {
         for (signal, l) in &f.loss {
             let verdict = if l.reported_dropped == l.measured_missing {
                 format!("{OK} every loss counted")
+            } else if signal != "spans" && l.expected > 0 && l.measured_missing < l.reported_dropped
+            {
+                format!(
+                    "{OK} every lost access line counted ({} more lines dropped that the ledger does not track)",
+                    l.reported_dropped - l.measured_missing
+                )
             } else if l.measured_missing > l.reported_dropped {
                 format!(
                     "{FAIL} {} lost without being counted",
@@ -1348,15 +1366,28 @@ fn fidelity(o: &mut String, view: &View) {
                     l.reported_dropped - l.measured_missing
                 )
             };
+            let (expected, arrived, refused) = if l.expected > 0 {
+                (
+                    l.expected.to_string(),
+                    l.arrived.to_string(),
+                    l.refused_requests.to_string(),
+                )
+            } else {
+                // Results written before the ledger's side was kept.
+                ("–".to_owned(), "–".to_owned(), "–".to_owned())
+            };
             line!(
                 o,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 md(&f.config),
                 md(&f.load),
                 md(signal),
                 l.reported_dropped,
                 l.measured_missing,
-                verdict
+                verdict,
+                expected,
+                arrived,
+                refused
             );
         }
     }
@@ -1504,50 +1535,7 @@ fn cost(o: &mut String, view: &View, charts: &Charts, assets: &str) {
         line!(o);
     }
 
-    line!(o, "### Dollars per million requests");
-    line!(o);
-    line!(
-        o,
-        "Each item: what AWS would bill for one million shop requests at these prices (the quantity in small type)."
-    );
-    line!(o);
-    let mut items: Vec<&str> = Vec::new();
-    for k in &rows {
-        for i in &k.items {
-            if !items.contains(&i.item.as_str()) {
-                items.push(&i.item);
-            }
-        }
-    }
-    let heads: Vec<String> = rows.iter().map(|k| md(&k.config)).collect();
-    line!(o, "| item | {} |", heads.join(" | "));
-    line!(o, "|---|{}", "---|".repeat(rows.len()));
-    for name in &items {
-        let cells: Vec<String> = rows
-            .iter()
-            .map(|k| {
-                let found: Vec<&crate::results::CostItem> =
-                    k.items.iter().filter(|i| i.item == *name).collect();
-                match found.as_slice() {
-                    [] => "–".to_owned(),
-                    [i] => format!(
-                        "{} <sub>{} {}</sub>",
-                        text::usd(i.usd),
-                        text::qty(i.quantity),
-                        md(&i.unit)
-                    ),
-                    many => text::usd(many.iter().map(|i| i.usd).sum()),
-                }
-            })
-            .collect();
-        line!(o, "| {} | {} |", md(name), cells.join(" | "));
-    }
-    let totals: Vec<String> = rows
-        .iter()
-        .map(|k| format!("**{}**", text::usd(k.total_usd_per_million)))
-        .collect();
-    line!(o, "| **total** | {} |", totals.join(" | "));
-    line!(o);
+    super::dollars::tables(o, &rows);
     if let Some(chart) = &charts.cost {
         image(o, chart, assets);
     }

@@ -6,13 +6,19 @@
 //! |---|---|
 //! | [`markdown`] | the report's text and tables, section by section |
 //! | [`charts`] | the SVG charts (latency by percentile, throughput, cost) |
+//! | [`dollars`] | the cost section's dollar tables (per request, fixed monthly, at 10/100/1 000 req/s) |
+//! | [`saturation`] | the "fidelity at saturation" table |
+//! | [`trace_picture`] | one checkout trace as each backend stored it, side by side (hand-written SVG) |
 //! | [`benches`] | the criterion microbenchmarks, read from `target/criterion` |
 //! | [`text`] | how numbers look (shared by tables and charts) |
 
 mod benches;
 mod charts;
+mod dollars;
 mod markdown;
+mod saturation;
 mod text;
+mod trace_picture;
 
 #[cfg(test)]
 mod tests;

@@ -169,6 +169,7 @@ pub fn synthetic(mode: &str) -> Results {
                 check("metrics", "histogram counts exact", 12, 12),
             ],
             loss: BTreeMap::new(),
+            picture: None,
         });
         fidelity.push(Fidelity {
             config: id.to_owned(),
@@ -188,6 +189,7 @@ pub fn synthetic(mode: &str) -> Results {
                     LossAccount {
                         reported_dropped: 300,
                         measured_missing: 300,
+                        ..Default::default()
                     },
                 ),
                 (
@@ -195,9 +197,11 @@ pub fn synthetic(mode: &str) -> Results {
                     LossAccount {
                         reported_dropped: 10,
                         measured_missing: 12,
+                        ..Default::default()
                     },
                 ),
             ]),
+            picture: None,
         });
     }
     let cost = vec![
@@ -242,15 +246,22 @@ pub fn synthetic(mode: &str) -> Results {
                     quantity: 1e6,
                     unit: "traces".to_owned(),
                     usd: 5.0,
+                    fixed_monthly: false,
+                    measured: None,
+                    note: None,
                 },
                 CostItem {
                     item: "log ingestion".to_owned(),
                     quantity: 0.3,
                     unit: "GB".to_owned(),
                     usd: 0.15,
+                    fixed_monthly: false,
+                    measured: None,
+                    note: None,
                 },
             ],
             total_usd_per_million: 5.15,
+            at_rates: vec![],
             prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
                 .to_owned(),
         },
@@ -276,8 +287,12 @@ pub fn synthetic(mode: &str) -> Results {
                 quantity: 1e6,
                 unit: "traces".to_owned(),
                 usd: 5.0,
+                fixed_monthly: false,
+                measured: None,
+                note: None,
             }],
             total_usd_per_million: 5.0,
+            at_rates: vec![],
             prices_source: "experiments/prices.toml: us-east-1 list prices retrieved 2026-01-01"
                 .to_owned(),
         },
@@ -329,6 +344,7 @@ pub fn synthetic(mode: &str) -> Results {
         overhead,
         fidelity,
         cost,
+        saturation: vec![],
     }
 }
 
@@ -901,4 +917,95 @@ fn results_without_points_affinities_or_cpu_load_load_as_split() {
     let md = render(&r, &dir.0, None);
     assert!(md.contains("## Summary"));
     assert!(md.contains("predate reading the affinities back"), "{md}");
+}
+
+#[test]
+fn saturation_trace_picture_and_split_cost_render() {
+    let dir = TempDir::new("sat");
+    let mut r = synthetic("full");
+    r.saturation = vec![SaturationFidelity {
+        config: "otel-100".to_owned(),
+        concurrency: 16,
+        duration_s: 25.0,
+        metric_interval_s: 10.0,
+        requests: 5000,
+        throughput_rps: 200.0,
+        spans_expected: 20_000,
+        spans_arrived: 19_000,
+        spans_dropped_reported: 1000,
+        spans_missing: 1000,
+        checks: vec![],
+        processes: vec![],
+        bottleneck: "rotel".to_owned(),
+        bottleneck_cores: 0.97,
+    }];
+    let node = |depth, name: &str, service: &str, kind: &str, start_ms, duration_ms| PictureNode {
+        depth,
+        name: name.to_owned(),
+        service: service.to_owned(),
+        kind: kind.to_owned(),
+        start_ms,
+        duration_ms,
+    };
+    for f in r.fidelity.iter_mut().filter(|f| f.load == "nominal") {
+        let xray = f.config.starts_with("awssdk");
+        f.picture = Some(TracePicture {
+            store: if xray {
+                "X-Ray (BatchGetTraces)"
+            } else {
+                "OTLP <capture>"
+            }
+            .to_owned(),
+            trace_id: "abc".to_owned(),
+            step: "checkout".to_owned(),
+            nodes: vec![
+                node(
+                    0,
+                    "POST /api/orders",
+                    "orders",
+                    if xray { "segment" } else { "server" },
+                    0.0,
+                    30.0,
+                ),
+                node(
+                    1,
+                    "SELECT carts",
+                    "orders",
+                    if xray { "subsegment" } else { "client" },
+                    1.0,
+                    2.0,
+                ),
+            ],
+        });
+    }
+    // A fixed monthly item: $25.92 a month is $1 per million requests at 10/s.
+    r.cost[0].items.push(CostItem {
+        item: "custom metrics (one per series)".to_owned(),
+        quantity: 86.4,
+        unit: "metric-months".to_owned(),
+        usd: 25.92,
+        fixed_monthly: true,
+        measured: None,
+        note: Some("not measured: because".to_owned()),
+    });
+    let md = render(&r, &dir.0, None);
+    assert!(md.contains("### Fidelity at saturation"));
+    assert!(
+        md.contains("| otel-100 | 16 | 25.0 s | 10.0 s | 5000 | 200 | 20000 | 19000 | 1000 | 1000 | n/a | rotel at 0.970 cores |"),
+        "{md}"
+    );
+    assert!(md.contains("- **awssdk-100**: X-Ray (BatchGetTraces), trace `abc`, 2 nodes."));
+    assert!(md.contains("![One checkout trace as each backend stored it](report/trace.svg)"));
+    let svg = std::fs::read_to_string(dir.0.join("report/trace.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains(">awssdk-100<") && svg.contains(">otel-100<"));
+    assert!(svg.contains("OTLP &lt;capture&gt;"), "text is escaped");
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    // Per request $5.15 + $25.92 a month spread over 25.92 M requests at 10/s.
+    assert!(
+        md.contains("| awssdk-100 | **$6.15** | **$5.25** | **$5.16** | $25.92 | $5.15 | 1 of 3 |"),
+        "{md}"
+    );
+    assert!(md.contains("| custom metrics (one per series) | fixed monthly | $25.92/month <sub>86.4 metric-months</sub> |"));
+    assert!(md.contains("(1 of 3 cost items not measured in this lab)"));
 }
