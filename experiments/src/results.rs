@@ -21,6 +21,10 @@ pub struct Results {
     pub fidelity: Vec<Fidelity>,
     /// One entry per telemetry config (not for `noop`).
     pub cost: Vec<Cost>,
+    /// Tail sampling in the collector against head sampling (empty in results made before
+    /// the comparison existed, or without the otel build).
+    #[serde(default)]
+    pub tail: Vec<crate::tail::TailRow>,
 }
 
 /// How, where and with what the results were made.

@@ -660,6 +660,131 @@ impl Ctx<'_> {
     }
 }
 
+impl Ctx<'_> {
+    /// One side of the tail-sampling comparison (see [`crate::tail`]): `config` at nominal
+    /// load with the slow dependency switched on, through a collector that samples the tail
+    /// (`tail`) or passes everything on (head sampling happened in the shop). What leaves the
+    /// collector goes through a counting pass-through to the capture receiver.
+    async fn tail_run(
+        &self,
+        config: &TelemetryConfig,
+        strategy: &str,
+        tail: bool,
+    ) -> anyhow::Result<crate::tail::TailRow> {
+        let run = format!("{}-{}", config.id(), if tail { "tail" } else { "head" });
+        self.progress.set_message(format!("{run}: starting"));
+        let egress = crate::wiretap::Wiretap::start("otlp-egress", &self.lab.capture_url()).await?;
+        self.lab.start_collector(&crate::lab::CollectorSetup {
+            capture_endpoint: Some(egress.url()),
+            tail_sampling: tail,
+        })?;
+        let shop = self.start_shop(config, &run).await?;
+        shop.inventory_tap.set_slow(true);
+        let meter = Meter::start(self.processes(&shop, config), self.ticks);
+        let propagate = Propagate::W3c {
+            share: config.info.sampling,
+        };
+        let shape = Shape::Open {
+            rate: self.plan.fidelity_rate,
+        };
+        let outcome = self
+            .drive(&shop, &run, &shape, 0.0, self.plan.fidelity_secs, propagate)
+            .await;
+        self.progress.set_message(format!(
+            "{run}: flushing, waiting for the collector's decisions"
+        ));
+        shop.flush().await?;
+        // Tail decisions come decision_wait (3 s, lab.rs) after a trace's first span, then
+        // the batch (1 s): wait until the capture has been still for two polls after that.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let names = shop.names.clone();
+        let mut spans = Captured::fetch(&self.lab.capture_url(), &names.run)
+            .await?
+            .spans();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut still = 0;
+        while still < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let now = Captured::fetch(&self.lab.capture_url(), &names.run)
+                .await?
+                .spans();
+            still = if now.len() == spans.len() {
+                still + 1
+            } else {
+                0
+            };
+            spans = now;
+        }
+        let usage = meter.finish();
+        shop.stop(&self.lab).await;
+        let entries = &outcome.ledger.entries;
+        let mut row = crate::tail::score(strategy, config.id(), entries, &spans);
+        let wire = egress.count();
+        row.egress_bytes = wire.bytes;
+        row.egress_calls = wire.requests;
+        let per_request = |role: ProcessRole| {
+            usage
+                .iter()
+                .filter(|u| u.role == role)
+                .map(|u| u.cpu_s)
+                .sum::<f64>()
+                * 1e6
+                / (entries.len().max(1) as f64)
+        };
+        row.collector_cpu_us_per_request = per_request(ProcessRole::Pipeline);
+        row.shop_cpu_us_per_request = per_request(ProcessRole::Shop);
+        row.collector_peak_rss_mib = usage
+            .iter()
+            .filter(|u| u.name == "collector")
+            .map(|u| u.peak_rss_kib as f64 / 1024.0)
+            .fold(0.0, f64::max);
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {} requests; kept {}/{} faults, {}/{} slow, {}/{} others",
+                row.requests,
+                row.faults_kept,
+                row.faults,
+                row.slow_kept,
+                row.slow,
+                row.rest_kept,
+                row.rest
+            )
+        });
+        // Back to the lab's own collector (exports straight to the capture receiver).
+        self.lab
+            .start_collector(&crate::lab::CollectorSetup::default())?;
+        Ok(row)
+    }
+
+    /// Head sampling at 5 % in the shop against tail sampling in the collector, when the plan
+    /// has the otel build.
+    async fn tail_comparison(&self) -> anyhow::Result<Vec<crate::tail::TailRow>> {
+        if !self.plan.backends().iter().any(|b| b == "otel") {
+            return Ok(Vec::new());
+        }
+        let all = crate::plan::all_configs();
+        let by_id = |id: &str| all.iter().find(|c| c.id() == id).cloned();
+        let (Some(head), Some(every)) = (by_id("otel-5"), by_id("otel-100")) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = vec![
+            self.tail_run(&head, "head 5 % (in the shop)", false)
+                .await?,
+        ];
+        self.progress.inc(1);
+        rows.push(
+            self.tail_run(
+                &every,
+                "tail: errors + ≥ 500 ms + 5 % (in the collector)",
+                true,
+            )
+            .await?,
+        );
+        self.progress.inc(1);
+        Ok(rows)
+    }
+}
+
 /// The custom metrics EMF lines would create: one per metric name and
 /// dimension values, for every dimension set a line declares.
 fn emf_series(lines: &[String]) -> u64 {
@@ -939,7 +1064,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         .collect();
     let total = (overhead.len() * plan.repeats * (1 + plan.open_shares.len())
         + telemetry.len()
-        + outage.len()) as u64;
+        + outage.len()
+        // The tail-sampling comparison: head and tail.
+        + if plan.backends().iter().any(|b| b == "otel") { 2 } else { 0 }) as u64;
     let progress = ProgressBar::new(total);
     progress.set_style(
         ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} runs  {msg}")
@@ -965,7 +1092,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost) = result?;
+    let (runs, fidelity, cost, tail) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -1036,10 +1163,16 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         runs,
         fidelity,
         cost,
+        tail,
     })
 }
 
-type Collected = (Vec<LoadRun>, Vec<Fidelity>, Vec<Cost>);
+type Collected = (
+    Vec<LoadRun>,
+    Vec<Fidelity>,
+    Vec<Cost>,
+    Vec<crate::tail::TailRow>,
+);
 
 async fn run_all(
     ctx: &Ctx<'_>,
@@ -1122,8 +1255,9 @@ async fn run_all(
             .filter(|m| m.backend == "otel")
             .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
     );
+    let tail = ctx.tail_comparison().await?;
     let _ = ctx.repo;
-    Ok((runs, fidelity, costs))
+    Ok((runs, fidelity, costs, tail))
 }
 
 #[cfg(test)]

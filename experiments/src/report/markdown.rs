@@ -48,6 +48,7 @@ pub(crate) fn render(
     overhead(&mut o, view, charts, assets);
     fidelity(&mut o, view);
     cost(&mut o, view, charts, assets);
+    super::tail::section(&mut o, &view.r.tail);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);

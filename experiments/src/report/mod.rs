@@ -12,6 +12,7 @@
 mod benches;
 mod charts;
 mod markdown;
+mod tail;
 mod text;
 
 #[cfg(test)]
