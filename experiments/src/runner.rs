@@ -680,7 +680,14 @@ impl Ctx<'_> {
         })?;
         let shop = self.start_shop(config, &run).await?;
         shop.inventory_tap.set_slow(true);
-        let meter = Meter::start(self.processes(&shop, config), self.ticks);
+        // The shop's CPU while it serves and exports; the collector's until its last decision.
+        let (shop_procs, pipeline_procs): (Vec<_>, Vec<_>) = self
+            .processes(&shop, config)
+            .into_iter()
+            .filter(|p| matches!(p.2, ProcessRole::Shop | ProcessRole::Pipeline))
+            .partition(|p| p.2 == ProcessRole::Shop);
+        let shop_meter = Meter::start(shop_procs, self.ticks);
+        let pipeline_meter = Meter::start(pipeline_procs, self.ticks);
         let propagate = Propagate::W3c {
             share: config.info.sampling,
         };
@@ -694,6 +701,7 @@ impl Ctx<'_> {
             "{run}: flushing, waiting for the collector's decisions"
         ));
         shop.flush().await?;
+        let mut usage = shop_meter.finish();
         // Tail decisions come decision_wait (3 s, lab.rs) after a trace's first span, then
         // the batch (1 s): wait until the capture has been still for two polls after that.
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -715,7 +723,7 @@ impl Ctx<'_> {
             };
             spans = now;
         }
-        let usage = meter.finish();
+        usage.extend(pipeline_meter.finish());
         shop.stop(&self.lab).await;
         let entries = &outcome.ledger.entries;
         let mut row = crate::tail::score(strategy, config.id(), entries, &spans);

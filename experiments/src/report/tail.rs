@@ -42,7 +42,8 @@ pub(crate) fn section(o: &mut String, rows: &[TailRow]) {
          (collector/pipeline.yaml). A request is a fault when it was answered 5xx, slow when \
          the load generator waited 500 ms or more for it (the ledger, not the backend), and \
          kept when its trace reached the capture receiver behind the collector. Bytes are \
-         what left the collector (all signals), counted by a pass-through.\n"
+         what left the collector (all signals), counted by a pass-through. The shop's CPU is \
+         taken while it serves and flushes; the collector's until its last decision.\n"
     );
     let _ = writeln!(
         o,
