@@ -695,7 +695,7 @@ impl Ctx<'_> {
             rate: self.plan.fidelity_rate,
         };
         let outcome = self
-            .drive(&shop, &run, &shape, 0.0, self.plan.fidelity_secs, propagate)
+            .drive(&shop, &run, &shape, 0.0, self.plan.tail_secs, propagate)
             .await;
         self.progress.set_message(format!(
             "{run}: flushing, waiting for the collector's decisions"
@@ -748,8 +748,13 @@ impl Ctx<'_> {
             .fold(0.0, f64::max);
         self.progress.suspend(|| {
             eprintln!(
-                "{run}: {} requests; kept {}/{} faults, {}/{} slow, {}/{} others",
+                "{run}: {} requests (slowest {} ms); kept {}/{} faults, {}/{} slow, {}/{} others",
                 row.requests,
+                entries
+                    .iter()
+                    .map(|e| e.latency_us / 1000)
+                    .max()
+                    .unwrap_or(0),
                 row.faults_kept,
                 row.faults,
                 row.slow_kept,

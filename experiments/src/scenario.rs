@@ -52,10 +52,10 @@ pub const POISON_PRODUCT: i64 = 239;
 /// such a request's trace is a slow trace.
 pub const SLOW_DELAY: std::time::Duration = std::time::Duration::from_millis(600);
 
-/// The slow products: one in ten (ids 7, 17, 27, …; sellable ones among them), so a buying
+/// The slow products: one in five (ids 2, 7, 12, …; sellable ones among them), so a buying
 /// session meets one now and then. Slow only while the delay is switched on.
 pub fn is_slow_product(id: i64) -> bool {
-    id % 10 == 7
+    id % 5 == 2
 }
 
 /// Products sold in the mix: every seeded product except those seeded out of

@@ -169,3 +169,28 @@ mod tests {
         assert_eq!(TailRow::share(1, 4), Some(25.0));
     }
 }
+
+#[cfg(test)]
+mod scenario_tests {
+    use crate::scenario::{Scenario, Step, is_slow_product};
+
+    /// The comparison needs slow requests: the seeded mix adds slow products to carts.
+    #[test]
+    fn the_mix_meets_slow_products() {
+        let mut s = Scenario::new(42);
+        let (mut adds, mut slow) = (0, 0);
+        for _ in 0..80 {
+            for step in s.next_session().steps {
+                if let Step::AddItem { product, .. } = step {
+                    adds += 1;
+                    slow += usize::from(is_slow_product(product));
+                }
+            }
+        }
+        assert!(adds > 20, "{adds} additions, {slow} slow");
+        assert!(
+            slow * 20 > adds,
+            "{slow} of {adds} additions name a slow product"
+        );
+    }
+}
