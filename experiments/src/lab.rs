@@ -37,6 +37,44 @@ pub struct Lab {
     state: PathBuf,
     capture: Child,
     xraypass: Child,
+    /// The CPUs of everything but the shop (when pinned), for a restarted collector.
+    rest_cpus: Option<String>,
+    /// Held while the lab runs: see [`machine_lock`].
+    _lock: std::fs::File,
+}
+
+/// One experiment run per machine at a time. The private lab's ports are fixed, and starting
+/// it stops whatever holds them (a previous, interrupted run's leftovers): a second harness
+/// started beside a running one would kill the first one's components. So the second waits
+/// for this lock (an advisory `flock`, released by the kernel when the holder exits).
+fn machine_lock() -> anyhow::Result<std::fs::File> {
+    let path = std::env::temp_dir().join("shop-lab-experiments.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    if file.try_lock().is_err() {
+        eprintln!(
+            "another experiment run is using the private lab ({} is locked); waiting for it to end",
+            path.display()
+        );
+        file.lock()
+            .with_context(|| format!("locking {}", path.display()))?;
+    }
+    Ok(file)
+}
+
+/// How the collector runs: the lab's default, or with its exports re-routed and its traces
+/// pipeline changed (the tail-sampling comparison).
+#[derive(Clone, Debug, Default)]
+pub struct CollectorSetup {
+    /// Where `otlphttp/capture` sends (default: the capture receiver itself).
+    pub capture_endpoint: Option<String>,
+    /// The traces pipeline holds every trace in `tail_sampling` and keeps errors, slow traces
+    /// and a share of the rest (collector/pipeline.yaml).
+    pub tail_sampling: bool,
 }
 
 impl Lab {
@@ -53,6 +91,7 @@ impl Lab {
         capture_bin: &Path,
         pinning: Option<(&str, &str)>,
     ) -> anyhow::Result<Lab> {
+        let lock = machine_lock()?;
         let state = state_dir(repo);
         std::fs::create_dir_all(&state)?;
         script(
@@ -69,10 +108,11 @@ impl Lab {
             state,
             capture,
             xraypass,
+            rest_cpus: pinning.map(|(_, rest)| rest.to_owned()),
+            _lock: lock,
         };
         // The collector's X-Ray leg, then the collector (`lab` exporters: traces to the capture
-        // receiver and the X-Ray leg, metrics and logs to the capture receiver). Metrics leave
-        // its batch after 200 ms, not 60 s: the readback waits one second for them.
+        // receiver and the X-Ray leg, metrics and logs to the capture receiver).
         lab.script(
             "rotel",
             &["start"],
@@ -84,17 +124,7 @@ impl Lab {
                 ),
             ],
         )?;
-        lab.script(
-            "collector",
-            &["start"],
-            &[
-                ("SHOP_LAB_COLLECTOR_EXPORTER", "lab".to_owned()),
-                (
-                    "SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT",
-                    "200ms".to_owned(),
-                ),
-            ],
-        )?;
+        lab.start_collector(&CollectorSetup::default())?;
         if let Some((sut, rest)) = pinning {
             for (name, pid, _) in lab.processes() {
                 let cpus = if name == "mariadb" { sut } else { rest };
@@ -104,6 +134,42 @@ impl Lab {
             }
         }
         Ok(lab)
+    }
+
+    /// Starts the collector with `setup`; a running one whose configuration differs is
+    /// restarted by collector.sh (and pinned again, like at [`Lab::start`]).
+    pub fn start_collector(&self, setup: &CollectorSetup) -> anyhow::Result<()> {
+        // Metrics leave its batch after 200 ms, not 60 s: the readback waits one second for them.
+        let mut env = vec![
+            ("SHOP_LAB_COLLECTOR_EXPORTER", "lab".to_owned()),
+            (
+                "SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT",
+                "200ms".to_owned(),
+            ),
+        ];
+        if let Some(url) = &setup.capture_endpoint {
+            env.push(("SHOP_LAB_COLLECTOR_CAPTURE_ENDPOINT", url.clone()));
+        }
+        if setup.tail_sampling {
+            env.push((
+                "SHOP_LAB_COLLECTOR_TRACES_PROCESSORS",
+                "[memory_limiter, resource, tail_sampling, batch/traces]".to_owned(),
+            ));
+            // Short enough for a run to end soon after its load; long enough that a checkout's
+            // spans (well under a second, or SLOW_DELAY more) are all in before the decision.
+            env.push(("SHOP_LAB_COLLECTOR_TAIL_DECISION_WAIT", "3s".to_owned()));
+        }
+        self.script("collector", &["start"], &env)?;
+        if let Some(rest) = &self.rest_cpus {
+            for (name, pid, _) in self.processes() {
+                if name == "collector" {
+                    for p in procstat::tree(pid) {
+                        procstat::pin(p, rest);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Stops what [`Lab::start`] started.

@@ -18,6 +18,7 @@
 //! | [`fidelity`] | the oracle: ledger against read-back, per signal |
 //! | [`cost`] | API calls and bytes per request → dollars with `prices.toml` |
 //! | [`runner`] | the order of runs, measuring around each, the summaries |
+//! | [`tail`] | tail sampling in the collector against head sampling in the shop: what each keeps |
 //! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
 //! | [`report`] | `REPORT.md` and its SVG charts |
@@ -36,4 +37,5 @@ pub mod runner;
 pub mod scenario;
 pub mod shop;
 pub mod stats;
+pub mod tail;
 pub mod wiretap;

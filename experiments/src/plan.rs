@@ -97,6 +97,9 @@ pub struct Plan {
     pub fidelity_secs: f64,
     /// Outage runs: the sinks refuse everything for this long, mid-run.
     pub outage_secs: f64,
+    /// Each side of the tail-sampling comparison: open loop at `fidelity_rate` for this long
+    /// (long enough to meet a few slow products even in quick mode).
+    pub tail_secs: f64,
     /// Cargo profile of the shop builds.
     pub profile: &'static str,
     /// How open-loop sessions are spaced (overhead and fidelity runs).
@@ -274,6 +277,7 @@ impl Plan {
                 fidelity_rate: 50.0,
                 fidelity_secs: 20.0,
                 outage_secs: 8.0,
+                tail_secs: 40.0,
                 profile: "release",
                 arrivals: Arrivals::Poisson,
                 points: vec![Point::Embedded, Point::Split],
@@ -294,6 +298,7 @@ impl Plan {
                 fidelity_rate: 20.0,
                 fidelity_secs: 5.0,
                 outage_secs: 3.0,
+                tail_secs: 12.0,
                 profile: "dev",
                 // The same code path as full mode, so CI exercises it.
                 arrivals: Arrivals::Poisson,

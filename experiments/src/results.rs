@@ -25,6 +25,10 @@ pub struct Results {
     /// sinks, read back and scored (empty in results written before it existed).
     #[serde(default)]
     pub saturation: Vec<SaturationFidelity>,
+    /// Tail sampling in the collector against head sampling (empty in results made before
+    /// the comparison existed, or without the otel build).
+    #[serde(default)]
+    pub tail: Vec<crate::tail::TailRow>,
 }
 
 /// How, where and with what the results were made.

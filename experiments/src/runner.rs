@@ -957,6 +957,147 @@ fn picture_nodes(spans: &[&Span], xray: bool) -> Vec<PictureNode> {
     out
 }
 
+impl Ctx<'_> {
+    /// One side of the tail-sampling comparison (see [`crate::tail`]): `config` at nominal
+    /// load with the slow dependency switched on, through a collector that samples the tail
+    /// (`tail`) or passes everything on (head sampling happened in the shop). What leaves the
+    /// collector goes through a counting pass-through to the capture receiver.
+    async fn tail_run(
+        &self,
+        config: &TelemetryConfig,
+        strategy: &str,
+        tail: bool,
+    ) -> anyhow::Result<crate::tail::TailRow> {
+        let run = format!("{}-{}", config.id(), if tail { "tail" } else { "head" });
+        self.progress.set_message(format!("{run}: starting"));
+        let egress = crate::wiretap::Wiretap::start("otlp-egress", &self.lab.capture_url()).await?;
+        self.lab.start_collector(&crate::lab::CollectorSetup {
+            capture_endpoint: Some(egress.url()),
+            tail_sampling: tail,
+        })?;
+        // At the split point: the slow dependency is the pass-through in front of inventory.
+        let shop = self.start_shop(Point::Split, config, &run).await?;
+        if let Some(tap) = &shop.inventory_tap {
+            tap.set_slow(true);
+        }
+        // The shop's CPU while it serves and exports; the collector's until its last decision.
+        let (shop_procs, pipeline_procs): (Vec<_>, Vec<_>) = self
+            .processes(&shop, config)
+            .into_iter()
+            .filter(|p| matches!(p.2, ProcessRole::Shop | ProcessRole::Pipeline))
+            .partition(|p| p.2 == ProcessRole::Shop);
+        let shop_meter = Meter::start(shop_procs, self.ticks);
+        let pipeline_meter = Meter::start(pipeline_procs, self.ticks);
+        let propagate = Propagate::W3c {
+            share: config.info.sampling,
+        };
+        let shape = Shape::Open {
+            rate: self.plan.fidelity_rate,
+        };
+        let outcome = self
+            .drive(&shop, &run, &shape, 0.0, self.plan.tail_secs, propagate)
+            .await;
+        self.progress.set_message(format!(
+            "{run}: flushing, waiting for the collector's decisions"
+        ));
+        shop.flush().await?;
+        let (mut usage, _) = shop_meter.finish();
+        // Tail decisions come decision_wait (3 s, lab.rs) after a trace's first span, then
+        // the batch (1 s): wait until the capture has been still for two polls after that.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let names = shop.names.clone();
+        let mut spans = Captured::fetch(&self.lab.capture_url(), &names.run)
+            .await?
+            .spans();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut still = 0;
+        while still < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let now = Captured::fetch(&self.lab.capture_url(), &names.run)
+                .await?
+                .spans();
+            still = if now.len() == spans.len() {
+                still + 1
+            } else {
+                0
+            };
+            spans = now;
+        }
+        usage.extend(pipeline_meter.finish().0);
+        shop.stop(&self.lab).await;
+        let entries = &outcome.ledger.entries;
+        let mut row = crate::tail::score(strategy, config.id(), entries, &spans);
+        let wire = egress.count();
+        row.egress_bytes = wire.bytes;
+        row.egress_calls = wire.requests;
+        let per_request = |role: ProcessRole| {
+            usage
+                .iter()
+                .filter(|u| u.role == role)
+                .map(|u| u.cpu_s)
+                .sum::<f64>()
+                * 1e6
+                / (entries.len().max(1) as f64)
+        };
+        row.collector_cpu_us_per_request = per_request(ProcessRole::Pipeline);
+        row.shop_cpu_us_per_request = per_request(ProcessRole::Shop);
+        row.collector_peak_rss_mib = usage
+            .iter()
+            .filter(|u| u.name == "collector")
+            .map(|u| u.peak_rss_kib as f64 / 1024.0)
+            .fold(0.0, f64::max);
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {} requests (slowest {} ms); kept {}/{} faults, {}/{} slow, {}/{} others",
+                row.requests,
+                entries
+                    .iter()
+                    .map(|e| e.latency_us / 1000)
+                    .max()
+                    .unwrap_or(0),
+                row.faults_kept,
+                row.faults,
+                row.slow_kept,
+                row.slow,
+                row.rest_kept,
+                row.rest
+            )
+        });
+        // Back to the lab's own collector (exports straight to the capture receiver).
+        self.lab
+            .start_collector(&crate::lab::CollectorSetup::default())?;
+        Ok(row)
+    }
+
+    /// Head sampling at 5 % in the shop against tail sampling in the collector, when the plan
+    /// has the otel build.
+    async fn tail_comparison(&self) -> anyhow::Result<Vec<crate::tail::TailRow>> {
+        if !self.plan.backends().iter().any(|b| b == "otel") {
+            return Ok(Vec::new());
+        }
+        let all = crate::plan::all_configs();
+        let by_id = |id: &str| all.iter().find(|c| c.id() == id).cloned();
+        let (Some(head), Some(every)) = (by_id("otel-5"), by_id("otel-100")) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = vec![
+            self.tail_run(&head, "head 5 % (in the shop)", false)
+                .await?,
+        ];
+        self.progress.inc(1);
+        rows.push(
+            self.tail_run(
+                &every,
+                "tail: errors + ≥ 500 ms + 5 % (in the collector)",
+                true,
+            )
+            .await?,
+        );
+        self.progress.inc(1);
+        Ok(rows)
+    }
+}
+
 /// The custom metrics EMF lines would create: one per metric name and
 /// dimension values, for every dimension set a line declares.
 fn emf_series(lines: &[String]) -> u64 {
@@ -1291,7 +1432,13 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         .filter(|c| c.outage_run())
         .collect();
     // Outage configs also get a saturation run.
-    let total = (plan.overhead_runs() + telemetry.len() + 2 * outage.len()) as u64;
+    // The tail-sampling comparison: head and tail, with the otel build.
+    let tail_runs = if plan.backends().iter().any(|b| b == "otel") {
+        2
+    } else {
+        0
+    };
+    let total = (plan.overhead_runs() + telemetry.len() + 2 * outage.len() + tail_runs) as u64;
     eprintln!(
         "{} overhead runs at {} operating point(s), {} fidelity, outage and saturation runs: about {:.0} min of measuring",
         plan.overhead_runs(),
@@ -1324,7 +1471,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost, saturation) = result?;
+    let (runs, fidelity, cost, saturation, tail) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -1392,6 +1539,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         fidelity,
         cost,
         saturation,
+        tail,
     })
 }
 
@@ -1400,6 +1548,7 @@ type Collected = (
     Vec<Fidelity>,
     Vec<Cost>,
     Vec<SaturationFidelity>,
+    Vec<crate::tail::TailRow>,
 );
 
 async fn run_all(
@@ -1476,8 +1625,9 @@ async fn run_all(
             .filter(|m| m.backend == "otel")
             .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
     );
+    let tail = ctx.tail_comparison().await?;
     let _ = ctx.repo;
-    Ok((runs, fidelity, costs, saturation))
+    Ok((runs, fidelity, costs, saturation, tail))
 }
 
 #[cfg(test)]

@@ -46,6 +46,18 @@ impl SplitMix64 {
 /// orders service answers 503.
 pub const POISON_PRODUCT: i64 = 239;
 
+/// How long the inventory pass-through holds a request naming a slow product, when the
+/// tail-sampling comparison switches the delay on ([`crate::wiretap::Wiretap::set_slow`]):
+/// above the collector's tail-sampling latency threshold (500 ms, collector/pipeline.yaml), so
+/// such a request's trace is a slow trace.
+pub const SLOW_DELAY: std::time::Duration = std::time::Duration::from_millis(600);
+
+/// The slow products: one in five (ids 2, 7, 12, …; sellable ones among them), so a buying
+/// session meets one now and then. Slow only while the delay is switched on.
+pub fn is_slow_product(id: i64) -> bool {
+    id % 5 == 2
+}
+
 /// Products sold in the mix: every seeded product except those seeded out of
 /// stock or low (index % 12 of 0 and 5, see `app/core/src/db/seed.rs`) and the
 /// poisoned one, so that a run of any length keeps checkouts succeeding.

@@ -11,6 +11,11 @@
 //! - [`Mode::Down`]: every request gets a 503 (a sink outage);
 //! - a *poison* rule: a request whose body names [`crate::scenario::POISON_PRODUCT`]
 //!   gets a 503 (the injected 5xx of the scenario, in front of inventory).
+//!
+//! And one delay, off unless switched on ([`Wiretap::set_slow`]): a request whose body names
+//! a *slow product* ([`crate::scenario::is_slow_product`]) is held for
+//! [`crate::scenario::SLOW_DELAY`] before it is forwarded (the injected slow dependency of the
+//! tail-sampling comparison, in front of inventory).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,6 +49,7 @@ struct Counters {
 struct Shared {
     upstream: String,
     down: AtomicBool,
+    slow: AtomicBool,
     poison: Option<Vec<u8>>,
     counters: Counters,
     client: reqwest::Client,
@@ -92,6 +98,7 @@ impl Wiretap {
         let shared = Arc::new(Shared {
             upstream: upstream.trim_end_matches('/').to_owned(),
             down: AtomicBool::new(false),
+            slow: AtomicBool::new(false),
             poison,
             counters: Counters::default(),
             client: reqwest::Client::builder()
@@ -122,6 +129,11 @@ impl Wiretap {
 
     pub fn set(&self, mode: Mode) {
         self.shared.down.store(mode == Mode::Down, Ordering::SeqCst);
+    }
+
+    /// Switches the slow-product delay on or off.
+    pub fn set_slow(&self, on: bool) {
+        self.shared.slow.store(on, Ordering::SeqCst);
     }
 
     /// A handle that can switch the mode from another task.
@@ -161,6 +173,26 @@ impl Handle {
     pub fn set(&self, mode: Mode) {
         self.0.down.store(mode == Mode::Down, Ordering::SeqCst);
     }
+}
+
+/// The product ids a JSON body names (`"product_id":N`).
+fn product_ids(body: &[u8]) -> impl Iterator<Item = i64> + '_ {
+    const KEY: &[u8] = b"\"product_id\":";
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let i = body[from..].windows(KEY.len()).position(|w| w == KEY)?;
+        let start = from + i + KEY.len();
+        let digits = body[start..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        from = start;
+        std::str::from_utf8(&body[start..start + digits])
+            .ok()?
+            .parse()
+            .ok()
+            .or(Some(-1))
+    })
 }
 
 /// Whether `body` names the poisoned product (and not one whose id merely starts with it).
@@ -216,6 +248,9 @@ async fn forward(
         )
             .into_response();
     }
+    if s.slow.load(Ordering::Relaxed) && product_ids(&body).any(crate::scenario::is_slow_product) {
+        tokio::time::sleep(crate::scenario::SLOW_DELAY).await;
+    }
     otlp_capture::passthrough::forward(&s.client, &s.upstream, method, &uri, &headers, body, &[])
         .await
 }
@@ -234,6 +269,48 @@ mod tests {
         assert!(poisoned(br#"[{"product_id":12},{"product_id":239}]"#, n));
         assert!(!poisoned(br#"{"product_id":2390}"#, n));
         assert!(!poisoned(br#"{"product_id":23}"#, n));
+    }
+
+    #[test]
+    fn product_ids_are_read_from_a_json_body() {
+        let ids: Vec<i64> =
+            product_ids(br#"{"items":[{"product_id":21,"quantity":1},{"product_id":7}]}"#)
+                .collect();
+        assert_eq!(ids, [21, 7]);
+        assert_eq!(
+            product_ids(br#"{"product_id":"x"}"#).collect::<Vec<_>>(),
+            [-1]
+        );
+        assert_eq!(product_ids(b"{}").count(), 0);
+    }
+
+    #[tokio::test]
+    async fn holds_requests_for_slow_products_only_when_switched_on() {
+        let app = axum::Router::new().fallback(|body: Bytes| async move { body });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let tap = Wiretap::start("t", &upstream).await.unwrap();
+        let slow = (1..1000)
+            .find(|&id| crate::scenario::is_slow_product(id))
+            .unwrap();
+        let c = reqwest::Client::new();
+        let timed = |body: String| {
+            let (c, url) = (c.clone(), format!("{}/x", tap.url()));
+            async move {
+                let t = std::time::Instant::now();
+                let r = c.post(url).body(body).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                t.elapsed()
+            }
+        };
+        let body = format!(r#"{{"product_id":{slow}}}"#);
+        assert!(timed(body.clone()).await < crate::scenario::SLOW_DELAY);
+        tap.set_slow(true);
+        assert!(timed(body).await >= crate::scenario::SLOW_DELAY);
+        assert!(
+            timed(format!(r#"{{"product_id":{}}}"#, slow + 1)).await < crate::scenario::SLOW_DELAY
+        );
     }
 
     #[tokio::test]

@@ -28,6 +28,9 @@
 # The aws modes need a build with the AWS exporters, which the module proxy does not serve today
 # (collector/builder-config.yaml says what is missing): they stop with that message.
 # SHOP_LAB_COLLECTOR_DEBUG_VERBOSITY=basic|normal|detailed (default basic): the debug exporter.
+# SHOP_LAB_COLLECTOR_TRACES_PROCESSORS (default [memory_limiter, resource, batch/traces]): e.g.
+#   [memory_limiter, resource, tail_sampling, batch/traces] for tail sampling, tuned with
+#   SHOP_LAB_COLLECTOR_TAIL_DECISION_WAIT (10s), _TAIL_LATENCY_MS (500), _TAIL_PERCENT (5).
 # SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT (default 60s, as deployed): e.g. 1s where a test reads
 #   metrics back.
 # SHOP_LAB_COLLECTOR_XRAY_ENDPOINT / _LOGS_ENDPOINT: default moto's and LocalStack's URLs.
@@ -181,6 +184,10 @@ build_run() {
         "SHOP_COLLECTOR_DEBUG_VERBOSITY=${SHOP_LAB_COLLECTOR_DEBUG_VERBOSITY:-basic}"
         "SHOP_COLLECTOR_ENVIRONMENT=lab"
         "SHOP_COLLECTOR_METRICS_BATCH_TIMEOUT=${SHOP_LAB_COLLECTOR_METRICS_BATCH_TIMEOUT:-60s}"
+        "SHOP_COLLECTOR_TRACES_PROCESSORS=${SHOP_LAB_COLLECTOR_TRACES_PROCESSORS:-[memory_limiter, resource, batch/traces]}"
+        "SHOP_COLLECTOR_TAIL_DECISION_WAIT=${SHOP_LAB_COLLECTOR_TAIL_DECISION_WAIT:-10s}"
+        "SHOP_COLLECTOR_TAIL_LATENCY_MS=${SHOP_LAB_COLLECTOR_TAIL_LATENCY_MS:-500}"
+        "SHOP_COLLECTOR_TAIL_PERCENT=${SHOP_LAB_COLLECTOR_TAIL_PERCENT:-5}"
         "AWS_REGION=$SHOP_LAB_AWS_REGION"
         "AWS_ACCESS_KEY_ID=$SHOP_LAB_AWS_ACCESS_KEY_ID"
         "AWS_SECRET_ACCESS_KEY=$SHOP_LAB_AWS_SECRET_ACCESS_KEY"

@@ -50,6 +50,7 @@ pub(crate) fn render(
     super::saturation::section(&mut o, view);
     super::trace_picture::section(&mut o, view, charts, assets);
     cost(&mut o, view, charts, assets);
+    super::tail::section(&mut o, &view.r.tail);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);

@@ -17,6 +17,7 @@ mod charts;
 mod dollars;
 mod markdown;
 mod saturation;
+mod tail;
 mod text;
 mod trace_picture;
 

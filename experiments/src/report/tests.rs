@@ -345,6 +345,24 @@ pub fn synthetic(mode: &str) -> Results {
         fidelity,
         cost,
         saturation: vec![],
+        tail: vec![crate::tail::TailRow {
+            strategy: "head 5 % (in the shop)".into(),
+            config: "otel-5".into(),
+            requests: 400,
+            faults: 10,
+            faults_kept: 1,
+            slow: 8,
+            slow_kept: 0,
+            rest: 382,
+            rest_kept: 19,
+            traces_kept: 20,
+            spans_kept: 120,
+            egress_bytes: 90_000,
+            egress_calls: 12,
+            collector_cpu_us_per_request: 12.0,
+            collector_peak_rss_mib: 60.0,
+            shop_cpu_us_per_request: 80.0,
+        }],
     }
 }
 
