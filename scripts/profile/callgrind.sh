@@ -69,5 +69,5 @@ callgrind_control -d "$pid" >/dev/null
 curl -sf "$url/api/telemetry/stats" > "$out/$backend.stats.json" || true
 kill -TERM "$pid"
 wait "$pid" || true
-requests=$((sessions * 6 + 1))   # + the flush
+requests=$((sessions * 6 + 2))   # + the listing of products in stock and the flush
 python3 scripts/profile/breakdown.py "$out"/$backend.callgrind.* "$requests" | tee "$out/$backend.table"
