@@ -15,7 +15,7 @@
 # warms it up (20 sessions, then a telemetry flush), switches counting on,
 # drives SESSIONS sessions of scripts/profile/drive.py's fixed six-request
 # mix, flushes telemetry (so the export of those requests is inside the
-# count), dumps, and stops the shop. Output: target/profile/BACKEND.callgrind
+# count), dumps, and stops the shop. Output: target/profile/BACKEND.callgrind.1
 # and a per-component table from scripts/profile/breakdown.py.
 set -euo pipefail
 backend=${1:?usage: $0 noop|awssdk|otel [SESSIONS]}
@@ -26,7 +26,9 @@ shop=${SHOP_BIN:-$root/target/release/shop}
 out=$root/target/profile
 mkdir -p "$out"
 data=$(mktemp -d)
-trap 'rm -rf "$data"' EXIT
+pid=
+# On any failure too: stop the shop we started and remove its data dir.
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null; rm -rf "$data"' EXIT
 
 case $backend in
   noop) ;;
@@ -48,9 +50,9 @@ esac
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url=http://127.0.0.1:$port
 file=$out/$backend.callgrind
-rm -f "$file"
+rm -f "$file" "$file".*
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$file" \
-  "$shop" --listen 127.0.0.1:$port --data-dir "$data" --telemetry "$backend" \
+  "$shop" --listen "127.0.0.1:$port" --data-dir "$data" --telemetry "$backend" \
   >"$out/$backend.stdout" 2>"$out/$backend.stderr" &
 pid=$!
 for _ in $(seq 1 600); do
@@ -69,5 +71,6 @@ callgrind_control -d "$pid" >/dev/null
 curl -sf "$url/api/telemetry/stats" > "$out/$backend.stats.json" || true
 kill -TERM "$pid"
 wait "$pid" || true
+pid=
 requests=$((sessions * 6 + 2))   # + the listing of products in stock and the flush
-python3 scripts/profile/breakdown.py "$out"/$backend.callgrind.* "$requests" | tee "$out/$backend.table"
+python3 scripts/profile/breakdown.py "$file".1 "$requests" | tee "$out/$backend.table"

@@ -258,6 +258,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn at_most_max_in_flight_calls_run_at_once_and_settle_waits_for_all() {
+        use std::sync::atomic::AtomicUsize;
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut in_flight = InFlight::default();
+        for _ in 0..3 * MAX_IN_FLIGHT {
+            let (running, peak, done) = (running.clone(), peak.clone(), done.clone());
+            in_flight
+                .start(async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+                .await;
+        }
+        in_flight.settle().await;
+        assert_eq!(done.load(Ordering::SeqCst), 3 * MAX_IN_FLIGHT);
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            MAX_IN_FLIGHT,
+            "concurrent, and bounded"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn shutdown_sends_what_is_queued_then_counts_later_items_as_dropped() {
         let (inlet, log, counters) = started(100, 100).await;
         inlet.offer(1, 1);
