@@ -42,15 +42,18 @@ pub fn resource() -> Resource {
     Resource::new("shop", "bench")
 }
 
-/// The Tokio runtime the real backends' export tasks run on, kept for the
-/// whole bench run. A current-thread runtime, so it runs only while the
-/// bench thread drives it: when it builds a backend and when it flushes one
-/// between two timed chunks ([`paced`]). So the background export work
-/// (segment documents, OTLP requests, their failures) never competes with
-/// a timed chunk for this machine's two cores, and a row shows what the
-/// request thread pays; what the background pays per request is the
-/// `encode/` table. (The batch processors' own threads of the `otel`
-/// backend sleep during a chunk too: nothing triggers them before a flush.)
+/// The Tokio runtime the benches build the real backends on and flush them
+/// from, kept for the whole bench run. The backends run their export work
+/// on runtime threads of their own (`telemetry_api::runtime`), as in the
+/// shop. It is triggered by the flushes between two timed chunks
+/// ([`paced`]), by long intervals, and by an `awssdk` queue a quarter full
+/// (16 384 of [`env::QUEUE`]), which only a chunk that starts near
+/// [`paced::BACKLOG`] reaches. So the background export work (segment
+/// documents, OTLP requests, their failures) mostly runs between chunks, a
+/// row shows what the request thread pays, and what the background pays per
+/// request is the `encode/` table. (The batch
+/// processors' own threads of the `otel` backend sleep during a chunk too:
+/// nothing triggers them before a flush.)
 pub fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -353,6 +353,13 @@ impl Recording {
 /// Receives each field of a span or event as a [`Value`].
 trait FieldSink {
     fn field(&mut self, field: &Field, value: Value);
+
+    /// A string field, borrowed; the default keeps an owned copy. A sink
+    /// that only reads some fields (the span kind) overrides this to skip
+    /// the copy.
+    fn field_str(&mut self, field: &Field, value: &str) {
+        self.field(field, Value::Str(Cow::Owned(value.to_owned())));
+    }
 }
 
 /// Adapts `tracing`'s typed callbacks to a [`FieldSink`] (one conversion
@@ -361,8 +368,7 @@ struct Fields<'a, T>(&'a mut T);
 
 impl<T: FieldSink> Visit for Fields<'_, T> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0
-            .field(field, Value::Str(Cow::Owned(value.to_owned())));
+        self.0.field_str(field, value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.0.field(field, Value::I64(value));
@@ -404,11 +410,25 @@ impl<'a> SpanFieldVisitor<'a> {
 
 impl FieldSink for SpanFieldVisitor<'_> {
     fn field(&mut self, field: &Field, value: Value) {
+        // The control fields are strings in the shop; read them as they are
+        // (rendering a value to text allocates, and the kind is one of five
+        // words).
+        match (field.name(), value) {
+            (semconv::SPAN_NAME, Value::Str(s)) => self.rec.name = s,
+            (semconv::SPAN_NAME, v) => self.rec.name = Cow::Owned(v.to_string()),
+            (semconv::SPAN_KIND, Value::Str(s)) => self.rec.kind = SpanKind::parse(&s),
+            (semconv::SPAN_KIND, _) => self.rec.kind = SpanKind::Internal,
+            (semconv::REQUEST_ID, Value::Str(s)) => *self.request_id = Some(Arc::from(s)),
+            (semconv::REQUEST_ID, v) => *self.request_id = Some(Arc::from(v.to_string())),
+            (name, value) => self.rec.set(name, value),
+        }
+    }
+
+    fn field_str(&mut self, field: &Field, value: &str) {
         match field.name() {
-            semconv::SPAN_NAME => self.rec.name = Cow::Owned(value.to_string()),
-            semconv::SPAN_KIND => self.rec.kind = SpanKind::parse(&value.to_string()),
-            semconv::REQUEST_ID => *self.request_id = Some(Arc::from(value.to_string())),
-            name => self.rec.set(name, value),
+            semconv::SPAN_KIND => self.rec.kind = SpanKind::parse(value),
+            semconv::REQUEST_ID => *self.request_id = Some(Arc::from(value)),
+            _ => self.field(field, Value::Str(Cow::Owned(value.to_owned()))),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod propagation;
 pub mod record;
 #[cfg(feature = "testing")]
 pub mod recording;
+pub mod runtime;
 pub mod sampling;
 pub mod semconv;
 pub mod trace;

@@ -23,45 +23,111 @@ pub trait LogSink: Send + Sync + 'static {
 /// Renders a log record as a JSON object: `timestamp` (RFC 3339, UTC,
 /// microseconds), `level`, `message`, `target`, `service`, then `request_id`,
 /// `trace_id`, `span_id` and `trace_sampled` when known, then the event's own
-/// fields under their (dotted) names.
+/// fields under their (dotted) names. (A field named like one before it is
+/// left out: the first value of a name wins.)
+///
+/// For a line to ship, [`to_json_line`] writes the same object straight to
+/// text; this map is for reading a record as JSON (tests, tools).
 pub fn to_json(
     record: &LogRecord,
     service: &str,
     format_trace_id: fn(TraceId) -> String,
 ) -> Map<String, Json> {
-    let mut m = Map::with_capacity(8 + record.attributes.len());
-    m.insert(
-        "timestamp".into(),
-        Json::String(humantime::format_rfc3339_micros(record.timestamp).to_string()),
-    );
-    m.insert(
-        "level".into(),
-        Json::String(record.level.as_str().to_owned()),
-    );
-    m.insert("message".into(), Json::String(record.message.clone()));
-    m.insert("target".into(), Json::String(record.target.to_owned()));
-    m.insert("service".into(), Json::String(service.to_owned()));
-    if let Some(id) = &record.request_id {
-        m.insert("request_id".into(), Json::String(id.to_string()));
+    match serde_json::to_value(Line::new(record, service, format_trace_id)) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
     }
-    if let Some(ctx) = &record.span_context {
-        m.insert(
-            "trace_id".into(),
-            Json::String(format_trace_id(ctx.trace_id)),
-        );
-        m.insert("span_id".into(), Json::String(ctx.span_id.to_hex()));
-        m.insert("trace_sampled".into(), Json::Bool(ctx.sampled));
+}
+
+/// The JSON object of [`to_json`] as one line of text (no newline), written
+/// directly: no intermediate map, no copies of the message or the fields.
+/// This is what each log record costs on its way to stdout and to the
+/// backend, so it is kept to one pass over the record.
+pub fn to_json_line(
+    record: &LogRecord,
+    service: &str,
+    format_trace_id: fn(TraceId) -> String,
+) -> String {
+    serde_json::to_string(&Line::new(record, service, format_trace_id)).unwrap_or_default()
+}
+
+/// A record about to be written as JSON (see [`to_json`] for the fields).
+struct Line<'a> {
+    record: &'a LogRecord,
+    service: &'a str,
+    format_trace_id: fn(TraceId) -> String,
+}
+
+/// The names written before the event's own fields; a field with one of
+/// these names is left out.
+const FIXED: [&str; 9] = [
+    "timestamp",
+    "level",
+    "message",
+    "target",
+    "service",
+    "request_id",
+    "trace_id",
+    "span_id",
+    "trace_sampled",
+];
+
+impl<'a> Line<'a> {
+    fn new(
+        record: &'a LogRecord,
+        service: &'a str,
+        format_trace_id: fn(TraceId) -> String,
+    ) -> Self {
+        Line {
+            record,
+            service,
+            format_trace_id,
+        }
     }
-    for kv in &record.attributes {
-        let v = match &kv.value {
-            Value::Bool(b) => Json::Bool(*b),
-            Value::I64(i) => Json::from(*i),
-            Value::F64(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-            Value::Str(s) => Json::String(s.to_string()),
-        };
-        m.entry(kv.key.to_owned()).or_insert(v);
+}
+
+impl serde::Serialize for Line<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.record;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry(
+            "timestamp",
+            &format_args!("{}", humantime::format_rfc3339_micros(r.timestamp)),
+        )?;
+        m.serialize_entry("level", r.level.as_str())?;
+        m.serialize_entry("message", &r.message)?;
+        m.serialize_entry("target", r.target)?;
+        m.serialize_entry("service", self.service)?;
+        if let Some(id) = &r.request_id {
+            m.serialize_entry("request_id", &**id)?;
+        }
+        if let Some(ctx) = &r.span_context {
+            m.serialize_entry("trace_id", &(self.format_trace_id)(ctx.trace_id))?;
+            m.serialize_entry("span_id", &format_args!("{:016x}", ctx.span_id.0))?;
+            m.serialize_entry("trace_sampled", &ctx.sampled)?;
+        }
+        for (i, kv) in r.attributes.iter().enumerate() {
+            // The first value of a name wins, as in a map filled in order.
+            let fixed_and_present = match kv.key {
+                "request_id" => r.request_id.is_some(),
+                "trace_id" | "span_id" | "trace_sampled" => r.span_context.is_some(),
+                k => FIXED.contains(&k),
+            };
+            if fixed_and_present || r.attributes[..i].iter().any(|e| e.key == kv.key) {
+                continue;
+            }
+            match &kv.value {
+                Value::Bool(b) => m.serialize_entry(kv.key, b)?,
+                Value::I64(v) => m.serialize_entry(kv.key, v)?,
+                // Not finite: `null`, as JSON has no such numbers.
+                Value::F64(f) if !f.is_finite() => m.serialize_entry(kv.key, &())?,
+                Value::F64(f) => m.serialize_entry(kv.key, f)?,
+                Value::Str(v) => m.serialize_entry(kv.key, &**v)?,
+            }
+        }
+        m.end()
     }
-    m
 }
 
 /// JSON lines on stdout through a bounded, lossy background writer: if
@@ -103,12 +169,85 @@ impl StdoutJsonLines {
 
 impl LogSink for StdoutJsonLines {
     fn emit(&self, record: &LogRecord) {
-        let mut line =
-            match serde_json::to_vec(&to_json(record, &self.service, self.format_trace_id)) {
-                Ok(l) => l,
-                Err(_) => return,
-            };
+        let mut line = Vec::with_capacity(256);
+        let l = Line::new(record, &self.service, self.format_trace_id);
+        if serde_json::to_writer(&mut line, &l).is_err() {
+            return;
+        }
         line.push(b'\n');
         let _ = self.writer.clone().write_all(&line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::{SpanContext, SpanId, TraceId};
+    use crate::value::KeyValue;
+    use std::borrow::Cow;
+
+    fn kv(key: &'static str, value: Value) -> KeyValue {
+        KeyValue { key, value }
+    }
+
+    #[test]
+    fn the_line_is_the_map_as_text_and_the_first_value_of_a_name_wins() {
+        let record = LogRecord {
+            timestamp: std::time::UNIX_EPOCH
+                + std::time::Duration::from_micros(1_700_000_000_123_456),
+            level: tracing::Level::WARN,
+            target: "shop::http",
+            message: "a \"quoted\" message\nwith a newline".to_owned(),
+            attributes: vec![
+                kv("service", Value::Str(Cow::Borrowed("not the service"))),
+                kv(
+                    "request_id",
+                    Value::Str(Cow::Borrowed("kept: no request id")),
+                ),
+                kv("trace_id", Value::Str(Cow::Borrowed("dropped: in a span"))),
+                kv("ratio", Value::F64(f64::NAN)),
+                kv("count", Value::I64(-3)),
+                kv("count", Value::I64(4)),
+                kv("ok", Value::Bool(true)),
+            ],
+            span_context: Some(SpanContext {
+                trace_id: TraceId(7),
+                span_id: SpanId(9),
+                sampled: false,
+                is_remote: false,
+                trace_state: None,
+            }),
+            request_id: None,
+        };
+        let line = to_json_line(&record, "shop", |t| t.to_hex());
+        let map = to_json(&record, "shop", |t| t.to_hex());
+        assert_eq!(line, Json::Object(map.clone()).to_string());
+        let parsed: Map<String, Json> = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed, map);
+        assert_eq!(map["timestamp"], "2023-11-14T22:13:20.123456Z");
+        assert_eq!(map["service"], "shop");
+        assert_eq!(map["request_id"], "kept: no request id");
+        assert_eq!(map["trace_id"], TraceId(7).to_hex());
+        assert_eq!(map["span_id"], "0000000000000009");
+        assert_eq!(map["trace_sampled"], false);
+        assert_eq!(map["ratio"], Json::Null);
+        assert_eq!(map["count"], -3);
+        assert_eq!(
+            map.keys().collect::<Vec<_>>(),
+            [
+                "timestamp",
+                "level",
+                "message",
+                "target",
+                "service",
+                "trace_id",
+                "span_id",
+                "trace_sampled",
+                "request_id",
+                "ratio",
+                "count",
+                "ok"
+            ]
+        );
     }
 }

@@ -15,9 +15,11 @@
 //! | [`metrics`] | `MeterProvider` | per-interval aggregation; EMF lines ([`metrics::emf`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
 //! | [`logs`] | `LogRecord` | JSON lines with the X-Ray trace id | CloudWatch Logs `PutLogEvents` |
 //! | [`stats`] | `Exporter::stats` | per-signal counters; API calls and bytes counted on the wire | — |
-//! | [`export`] | `Exporter` | bounded queues, one background worker loop, counted retries | — |
+//! | [`export`] | `Exporter` | bounded queues, one background worker loop, counted retries, concurrent calls | — |
 //!
-//! Nothing here ever blocks or fails a request.
+//! Nothing here ever blocks or fails a request. Every background task (and
+//! the AWS SDK's HTTP connections) runs on the backend's own Tokio runtime,
+//! on a thread of its own ([`telemetry_api::runtime`]), never on the shop's.
 
 pub mod config;
 pub mod export;
@@ -46,11 +48,13 @@ use propagation::XrayPropagator;
 use resource::AwsResource;
 use sampling::{RulesSource, XraySampler};
 use stats::{Stats, WireCounter};
+use telemetry_api::runtime::ExportRuntime;
 use traces::TraceExporter;
 use traces::ids::{XrayIdGenerator, format_trace_id};
 
 /// Builds the backend from the environment (see [`config`]) and starts its
-/// background tasks on the current Tokio runtime.
+/// background tasks on the backend's own runtime thread
+/// ([`telemetry_api::runtime`]).
 pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
     let config = Config::from_env(resource)?;
     build(resource, &config).await
@@ -61,6 +65,22 @@ pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
 /// unreachable AWS is not an error: export fails later, is counted, and
 /// recovers by itself.
 pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, BackendError> {
+    // 0. The runtime every background task runs on; it lives as long as the
+    // exporter (which holds it) and stops when that is dropped.
+    let runtime = Arc::new(ExportRuntime::start("telemetry-awssdk")?);
+    let (resource, config, rt) = (resource.clone(), config.clone(), runtime.clone());
+    runtime
+        .run(async move { build_on_export_runtime(&resource, &config, rt).await })
+        .await
+}
+
+/// [`build`]'s steps, run on the backend's runtime so that the tasks they
+/// spawn (`tokio::spawn`) and the SDK's connections live there.
+async fn build_on_export_runtime(
+    resource: &Resource,
+    config: &Config,
+    runtime: Arc<ExportRuntime>,
+) -> Result<Backend, BackendError> {
     // 1. Configuration: the AWS SDK's own (region, credentials, endpoints).
     let sdk = sdk_config(config).await?;
 
@@ -112,15 +132,10 @@ pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, Back
     // 6. Metrics: aggregated per interval → PutMetricData, or EMF lines
     // through a log shipper of their own (counted as metrics).
     let metric_counters = Arc::new(SignalCounters::default());
-    let renderer = Renderer {
-        service: resource.service_name.clone(),
-        format_trace_id,
-    };
     let emf = (config.metrics.mode == MetricsMode::Emf).then(|| {
         Arc::new(LogShipper::start(
             logs_client(&sdk, &metric_counters),
             config.emf_logs.clone(),
-            renderer.clone(),
             metric_counters.clone(),
         ))
     });
@@ -135,12 +150,15 @@ pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, Back
         metric_counters.clone(),
     ));
 
-    // 7. Logs: JSON lines → PutLogEvents.
+    // 7. Logs: JSON lines (rendered by the exporter) → PutLogEvents.
+    let renderer = Renderer {
+        service: resource.service_name.clone(),
+        format_trace_id,
+    };
     let log_counters = Arc::new(SignalCounters::default());
     let logs = LogShipper::start(
         logs_client(&sdk, &log_counters),
         config.logs.clone(),
-        renderer,
         log_counters.clone(),
     );
 
@@ -162,7 +180,9 @@ pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, Back
             logs,
             metrics: meter_provider,
             emf,
+            renderer,
             stats,
+            runtime,
         }),
         format_trace_id,
     })

@@ -1,13 +1,14 @@
-//! Shipping log lines to CloudWatch Logs with `PutLogEvents`: a bounded
-//! queue, the background worker ([`crate::export::worker`]) with a batcher
-//! that renders records and batches them within the API's limits, and the
-//! log group and stream created when missing.
+//! Shipping log lines to CloudWatch Logs with `PutLogEvents`: how a record
+//! becomes its line ([`Renderer`]), a bounded queue, the background worker
+//! ([`crate::export::worker`]) with a batcher that batches lines within the
+//! API's limits, and the log group and stream created when missing.
 //!
 //! Used twice: for the shop's log records (JSON lines with the X-Ray trace
 //! id, so a log line leads to its trace) and, in EMF mode, for metrics
 //! written as Embedded Metric Format lines.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::Client;
@@ -19,7 +20,7 @@ use telemetry_api::export::SignalCounters;
 
 use crate::export::queue::Inlet;
 use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
-use crate::export::worker::{self, Batcher};
+use crate::export::worker::{self, Batcher, InFlight};
 
 /// `PutLogEvents` limits: events per call, bytes per call (each event
 /// counts its UTF-8 message plus 26 bytes), and the time one call may span.
@@ -44,11 +45,11 @@ pub struct LogShipConfig {
     pub retry: RetryPolicy,
 }
 
-/// What is queued: a shop log record (rendered in the background, off the
-/// request path) or a ready line (EMF).
+/// What is queued: a ready line, a shop log record's JSON line (rendered by
+/// the exporter, [`Renderer`]) or an EMF line.
 pub enum LogItem {
-    Record(LogRecord),
-    /// `count`: the signal items the line carries (an EMF line's measurements).
+    /// `count`: the signal items the line carries (1 for a log record, an
+    /// EMF line's measurements).
     Line {
         timestamp_ms: i64,
         line: String,
@@ -63,6 +64,13 @@ pub struct Renderer {
     pub format_trace_id: fn(TraceId) -> String,
 }
 
+impl Renderer {
+    /// The record as a JSON line ([`telemetry_api::logs::to_json_line`]).
+    pub fn render(&self, record: &LogRecord) -> String {
+        telemetry_api::logs::to_json_line(record, &self.service, self.format_trace_id)
+    }
+}
+
 /// The request side of a log shipper.
 pub struct LogShipper {
     inlet: Inlet<LogItem>,
@@ -73,18 +81,19 @@ impl LogShipper {
     pub fn start(
         client: Client,
         config: LogShipConfig,
-        renderer: Renderer,
         counters: Arc<SignalCounters>,
     ) -> LogShipper {
         let (queue, interval) = (config.queue, config.interval);
         let batcher = LogBatcher {
-            client,
-            config,
-            renderer,
-            counters: counters.clone(),
+            shared: Arc::new(Shared {
+                client,
+                config,
+                counters: counters.clone(),
+                stream_ready: AtomicBool::new(false),
+                failures: Mutex::new(FailureLog::new("PutLogEvents")),
+            }),
             buffer: Vec::new(),
-            stream_ready: false,
-            failures: FailureLog::new("PutLogEvents"),
+            in_flight: InFlight::default(),
         };
         LogShipper {
             inlet: worker::start(batcher, queue, interval, counters),
@@ -117,28 +126,32 @@ struct Event {
 }
 
 /// The worker's side: renders records into events and sends them with
-/// `PutLogEvents`.
+/// `PutLogEvents`, up to [`MAX_IN_FLIGHT`](crate::export::worker::MAX_IN_FLIGHT)
+/// calls at once.
 struct LogBatcher {
+    shared: Arc<Shared>,
+    buffer: Vec<Event>,
+    in_flight: InFlight,
+}
+
+/// What the batcher and its calls under way share.
+struct Shared {
     client: Client,
     config: LogShipConfig,
-    renderer: Renderer,
     counters: Arc<SignalCounters>,
-    buffer: Vec<Event>,
-    stream_ready: bool,
-    failures: FailureLog,
+    /// The log group and stream exist (as far as we know).
+    stream_ready: AtomicBool,
+    failures: Mutex<FailureLog>,
 }
 
 impl Batcher for LogBatcher {
     type Item = LogItem;
 
     fn count(item: &LogItem) -> u64 {
-        match item {
-            LogItem::Record(_) => 1,
-            LogItem::Line { count, .. } => *count,
-        }
+        let LogItem::Line { count, .. } = item;
+        *count
     }
 
-    /// Renders the item now, in the background, off the request path.
     fn take(&mut self, item: LogItem) {
         self.push(item);
     }
@@ -146,33 +159,23 @@ impl Batcher for LogBatcher {
     /// A batch is full at `batch` events; then everything buffered goes,
     /// split as the limits require.
     async fn send(&mut self, all: bool) {
-        if all || self.buffer.len() >= self.config.batch.clamp(1, MAX_EVENTS_PER_CALL) {
+        if all || self.buffer.len() >= self.shared.config.batch.clamp(1, MAX_EVENTS_PER_CALL) {
             self.send_all().await;
         }
+    }
+
+    async fn settle(&mut self) {
+        self.in_flight.settle().await;
     }
 }
 
 impl LogBatcher {
     fn push(&mut self, item: LogItem) {
-        let (timestamp_ms, mut message, count) = match item {
-            LogItem::Record(r) => {
-                let json = telemetry_api::logs::to_json(
-                    &r,
-                    &self.renderer.service,
-                    self.renderer.format_trace_id,
-                );
-                (
-                    millis(r.timestamp),
-                    serde_json::Value::Object(json).to_string(),
-                    1,
-                )
-            }
-            LogItem::Line {
-                timestamp_ms,
-                line,
-                count,
-            } => (timestamp_ms, line, count),
-        };
+        let LogItem::Line {
+            timestamp_ms,
+            line: mut message,
+            count,
+        } = item;
         if message.len() > MAX_EVENT_BYTES {
             let mut cut = MAX_EVENT_BYTES;
             while !message.is_char_boundary(cut) {
@@ -187,7 +190,8 @@ impl LogBatcher {
         });
     }
 
-    /// Sends the buffer in as many calls as the limits require.
+    /// Starts as many calls as the limits require for the buffer. The log
+    /// group and stream are made sure of first, once, before any call.
     async fn send_all(&mut self) {
         if self.buffer.is_empty() {
             return;
@@ -195,111 +199,132 @@ impl LogBatcher {
         // Events in one call must be in chronological order.
         let mut events = std::mem::take(&mut self.buffer);
         events.sort_by_key(|e| e.timestamp_ms);
-        let batch = self.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
-        let mut start = 0;
-        while start < events.len() {
-            let mut end = start;
+        if let Err(e) = ensure_stream(&self.shared).await {
+            let count: u64 = events.iter().map(|e| e.count).sum();
+            SignalCounters::add(&self.shared.counters.dropped, count);
+            self.shared.report(count, &e);
+            return;
+        }
+        let batch = self.shared.config.batch.clamp(1, MAX_EVENTS_PER_CALL);
+        let mut rest = events;
+        while !rest.is_empty() {
+            let mut end = 0;
             let mut bytes = 0;
-            while end < events.len()
-                && end - start < batch
-                && bytes + events[end].message.len() + EVENT_OVERHEAD_BYTES <= MAX_BYTES_PER_CALL
-                && events[end].timestamp_ms - events[start].timestamp_ms < MAX_SPAN_PER_CALL_MS
+            while end < rest.len()
+                && end < batch
+                && bytes + rest[end].message.len() + EVENT_OVERHEAD_BYTES <= MAX_BYTES_PER_CALL
+                && rest[end].timestamp_ms - rest[0].timestamp_ms < MAX_SPAN_PER_CALL_MS
             {
-                bytes += events[end].message.len() + EVENT_OVERHEAD_BYTES;
+                bytes += rest[end].message.len() + EVENT_OVERHEAD_BYTES;
                 end += 1;
             }
-            self.put(&events[start..end]).await;
-            start = end;
+            let tail = rest.split_off(end);
+            let call = put(self.shared.clone(), rest);
+            self.in_flight.start(call).await;
+            rest = tail;
         }
     }
+}
 
-    /// Creates the log group and stream unless done already. Both calls
-    /// are retried like a batch (a cold endpoint can be slow on its first
-    /// call); "already exists" is success.
-    async fn ensure_stream(&mut self) -> Result<(), String> {
-        if self.stream_ready {
-            return Ok(());
+impl Shared {
+    fn report(&self, items: u64, error: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .report(items, error);
+    }
+}
+
+/// Creates the log group and stream unless done already. Both calls are
+/// retried like a batch (a cold endpoint can be slow on its first call);
+/// "already exists" is success, so two calls under way may both do it.
+async fn ensure_stream(shared: &Shared) -> Result<(), String> {
+    if shared.stream_ready.load(Ordering::Acquire) {
+        return Ok(());
+    }
+    let (client, group, stream) = (&shared.client, &shared.config.group, &shared.config.stream);
+    let exists = |code: Option<&str>| code == Some("ResourceAlreadyExistsException");
+    let created = with_retries(shared.config.retry, &shared.counters, || async {
+        match client.create_log_group().log_group_name(group).send().await {
+            Err(e) if !exists(e.code()) => Err(e),
+            _ => Ok(()),
         }
-        let (client, group, stream) = (&self.client, &self.config.group, &self.config.stream);
-        let exists = |code: Option<&str>| code == Some("ResourceAlreadyExistsException");
-        let created = with_retries(self.config.retry, &self.counters, || async {
-            match client.create_log_group().log_group_name(group).send().await {
-                Err(e) if !exists(e.code()) => Err(e),
-                _ => Ok(()),
-            }
+    })
+    .await;
+    if let Err(e) = created {
+        return Err(format!("CreateLogGroup {group}: {}", retry::describe(&e)));
+    }
+    let created = with_retries(shared.config.retry, &shared.counters, || async {
+        match client
+            .create_log_stream()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .send()
+            .await
+        {
+            Err(e) if !exists(e.code()) => Err(e),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    if let Err(e) = created {
+        return Err(format!("CreateLogStream {stream}: {}", retry::describe(&e)));
+    }
+    shared.stream_ready.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// One `PutLogEvents` call (with retries) for `events`, in chronological
+/// order; counts them as sent, or as dropped when refused or failed.
+async fn put(shared: Arc<Shared>, events: Vec<Event>) {
+    let count: u64 = events.iter().map(|e| e.count).sum();
+    let counters = &shared.counters;
+    let input: Vec<InputLogEvent> = events
+        .iter()
+        .filter_map(|e| {
+            InputLogEvent::builder()
+                .timestamp(e.timestamp_ms)
+                .message(&e.message)
+                .build()
+                .ok()
         })
-        .await;
-        if let Err(e) = created {
-            return Err(format!("CreateLogGroup {group}: {}", retry::describe(&e)));
+        .collect();
+    // Up to two rounds: the second after creating a group or stream that
+    // was deleted behind our back.
+    for round in 0..2 {
+        if let Err(e) = ensure_stream(&shared).await {
+            shared.report(count, &e);
+            break;
         }
-        let created = with_retries(self.config.retry, &self.counters, || async {
-            match client
-                .create_log_stream()
-                .log_group_name(group)
-                .log_stream_name(stream)
+        let result = with_retries(shared.config.retry, counters, || {
+            shared
+                .client
+                .put_log_events()
+                .log_group_name(&shared.config.group)
+                .log_stream_name(&shared.config.stream)
+                .set_log_events(Some(input.clone()))
                 .send()
-                .await
-            {
-                Err(e) if !exists(e.code()) => Err(e),
-                _ => Ok(()),
-            }
         })
         .await;
-        if let Err(e) = created {
-            return Err(format!("CreateLogStream {stream}: {}", retry::describe(&e)));
-        }
-        self.stream_ready = true;
-        Ok(())
-    }
-
-    async fn put(&mut self, events: &[Event]) {
-        let count: u64 = events.iter().map(|e| e.count).sum();
-        let input: Vec<InputLogEvent> = events
-            .iter()
-            .filter_map(|e| {
-                InputLogEvent::builder()
-                    .timestamp(e.timestamp_ms)
-                    .message(&e.message)
-                    .build()
-                    .ok()
-            })
-            .collect();
-        // Up to two rounds: the second after creating a group or stream that
-        // was deleted behind our back.
-        for round in 0..2 {
-            if let Err(e) = self.ensure_stream().await {
-                self.failures.report(count, &e);
+        match result {
+            Ok(out) => {
+                let rejected = out
+                    .rejected_log_events_info()
+                    .map_or(0, |r| rejected_count(r, &events));
+                SignalCounters::add(&counters.sent, count - rejected);
+                SignalCounters::add(&counters.dropped, rejected);
+                return;
+            }
+            Err(e) if round == 0 && e.code() == Some("ResourceNotFoundException") => {
+                shared.stream_ready.store(false, Ordering::Release);
+            }
+            Err(e) => {
+                shared.report(count, &retry::describe(&e));
                 break;
             }
-            let result = with_retries(self.config.retry, &self.counters, || {
-                self.client
-                    .put_log_events()
-                    .log_group_name(&self.config.group)
-                    .log_stream_name(&self.config.stream)
-                    .set_log_events(Some(input.clone()))
-                    .send()
-            })
-            .await;
-            match result {
-                Ok(out) => {
-                    let rejected = out
-                        .rejected_log_events_info()
-                        .map_or(0, |r| rejected_count(r, events));
-                    SignalCounters::add(&self.counters.sent, count - rejected);
-                    SignalCounters::add(&self.counters.dropped, rejected);
-                    return;
-                }
-                Err(e) if round == 0 && e.code() == Some("ResourceNotFoundException") => {
-                    self.stream_ready = false;
-                }
-                Err(e) => {
-                    self.failures.report(count, &retry::describe(&e));
-                    break;
-                }
-            }
         }
-        SignalCounters::add(&self.counters.dropped, count);
     }
+    SignalCounters::add(&counters.dropped, count);
 }
 
 /// Events CloudWatch refused: before `too_old_end`/`expired_end`, and from

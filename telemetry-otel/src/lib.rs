@@ -42,6 +42,7 @@ use std::sync::Arc;
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanProcessor};
+use telemetry_api::runtime::ExportRuntime;
 use telemetry_api::{Backend, BackendError, Resource};
 
 use config::Config;
@@ -53,20 +54,38 @@ use sampling::OtelSampler;
 use stats::{CountingLogExporter, CountingMetricExporter, CountingSpanExporter, Stats, Tally};
 
 /// Builds the backend from the environment (`OTEL_*` variables, see
-/// [`config`]). Must run inside the shop's Tokio runtime (the exporters'
-/// network I/O runs there).
+/// [`config`]). The exporters' network I/O runs on a runtime thread of the
+/// backend's own ([`telemetry_api::runtime`]), started here.
 pub async fn backend(resource: &Resource) -> Result<Backend, BackendError> {
     let config = Config::from_env()?;
     build(resource, &config).await
 }
 
 /// Builds the backend from an explicit configuration. Fails only on
-/// configuration errors (an exporter that cannot be built, no Tokio
-/// runtime); an unreachable collector is not an error: export fails later,
-/// is counted, and recovers by itself. Nothing here awaits; it is `async`
-/// so that both backends have the same signature (the `awssdk` backend
-/// loads the AWS SDK's configuration and its sampling rules on the way).
+/// configuration errors (an exporter that cannot be built); an unreachable
+/// collector is not an error: export fails later, is counted, and recovers
+/// by itself. It is `async` so that both backends have the same signature
+/// (the `awssdk` backend loads the AWS SDK's configuration and its sampling
+/// rules on the way); here it waits only for the steps to run on the
+/// backend's runtime.
 pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, BackendError> {
+    // 0. The runtime the OTLP exporters' network I/O runs on, a thread of
+    // the backend's own (not the shop's: see `telemetry_api::runtime`); it
+    // lives as long as the exporter, which holds it.
+    let runtime = Arc::new(ExportRuntime::start("telemetry-otel")?);
+    let (resource, config, rt) = (resource.clone(), config.clone(), runtime.clone());
+    runtime
+        .run(async move { build_on_export_runtime(&resource, &config, rt) })
+        .await
+}
+
+/// [`build`]'s steps, run on the backend's runtime so that the exporters'
+/// HTTP and gRPC clients (which take the current runtime) use it.
+fn build_on_export_runtime(
+    resource: &Resource,
+    config: &Config,
+    runtime: Arc<ExportRuntime>,
+) -> Result<Backend, BackendError> {
     // 1. Configuration: read already (`Config`); the SDK reads the rest of
     // its variables itself.
 
@@ -142,13 +161,16 @@ pub async fn build(resource: &Resource, config: &Config) -> Result<Backend, Back
         id_generator,
         propagator,
         meter_provider,
-        exporter: Arc::new(OtelExporter::new(Pipelines {
-            spans,
-            logs,
-            log_bridge,
-            metrics: meters,
-            stats,
-        })),
+        exporter: Arc::new(OtelExporter::new(
+            Pipelines {
+                spans,
+                logs,
+                log_bridge,
+                metrics: meters,
+                stats,
+            },
+            runtime,
+        )),
         format_trace_id,
     })
 }

@@ -262,14 +262,16 @@ impl<E: PushMetricExporter> PushMetricExporter for CountingMetricExporter<E> {
 }
 
 /// The OTLP/HTTP exporters' HTTP client: `reqwest` (no TLS: the collector is
-/// a sidecar or on loopback), driven on the shop's Tokio runtime, counting
-/// each request and its (possibly compressed) body size.
+/// a sidecar or on loopback), driven on the backend's own Tokio runtime
+/// ([`telemetry_api::runtime`]), counting each request and its (possibly
+/// compressed) body size.
 ///
 /// Why not the exporter's built-in client: the SDK's default processors run
 /// export on their own OS threads, where an async client has no runtime, and
 /// the blocking client would run its own runtime thread per signal. Sending
-/// the request to the shop's runtime keeps one HTTP stack and lets us run
-/// it under [`without_telemetry`].
+/// the request to the backend's one runtime keeps one HTTP stack for the
+/// three signals, off the shop's request threads, and lets us run it under
+/// [`without_telemetry`].
 pub struct CountingHttpClient {
     pub client: reqwest::Client,
     pub runtime: tokio::runtime::Handle,

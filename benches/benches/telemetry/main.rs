@@ -8,6 +8,7 @@
 //! by every scenario.
 
 mod encode;
+mod log_line;
 mod logs;
 mod metrics;
 mod propagation;
@@ -157,6 +158,7 @@ fn main() -> ExitCode {
 
     spans::bench(&mut c, &setups);
     logs::bench(&mut c, &setups);
+    log_line::bench(&mut c);
     metrics::bench(&mut c, &setups);
     propagation::bench(&mut c, &setups);
     encode::bench(&mut c);

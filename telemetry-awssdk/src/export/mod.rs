@@ -4,7 +4,7 @@
 //! | signal | in front (request side) | background |
 //! |---|---|---|
 //! | spans | [`TraceExporter::export`]: bounded queue | [`worker`] + segment batcher → `PutTraceSegments` ([`crate::traces`]) |
-//! | logs | [`LogShipper::send`]: bounded queue | [`worker`] + log batcher → `PutLogEvents` ([`crate::logs`]) |
+//! | logs | the JSON line ([`Renderer`]), [`LogShipper::send`]: bounded queue | [`worker`] + log batcher → `PutLogEvents` ([`crate::logs`]) |
 //! | metrics | instruments aggregate in memory ([`crate::metrics`]) | a task per interval → `PutMetricData`, or EMF lines through a second log shipper |
 //!
 //! | file | |
@@ -12,6 +12,9 @@
 //! | [`queue`] | the bounded queue, its doorbell, flush and shutdown messages |
 //! | [`worker`] | the one background loop: drain on interval or doorbell, batch, send, flush, shutdown |
 //! | [`retry`] | sending with counted retries: backoff, jitter, which errors to repeat |
+//!
+//! All of it runs on the backend's own Tokio runtime thread
+//! ([`telemetry_api::runtime`]), not on the shop's.
 
 pub mod queue;
 pub mod retry;
@@ -22,7 +25,7 @@ use std::sync::Arc;
 use telemetry_api::export::{BoxFuture, ExportError, SignalCounters};
 use telemetry_api::{ExportStats, Exporter, LogRecord, SpanRecord};
 
-use crate::logs::{LogItem, LogShipper};
+use crate::logs::{LogItem, LogShipper, Renderer, millis};
 use crate::metrics::CloudWatchMeterProvider;
 use crate::stats::Stats;
 use crate::traces::TraceExporter;
@@ -34,7 +37,12 @@ pub struct AwsSdkExporter {
     pub metrics: Arc<CloudWatchMeterProvider>,
     /// The log shipper of EMF lines, in EMF mode.
     pub emf: Option<Arc<LogShipper>>,
+    /// How a log record becomes its CloudWatch Logs line.
+    pub renderer: Renderer,
     pub stats: Stats,
+    /// The runtime the background tasks run on: kept alive by the exporter,
+    /// stopped when it is dropped.
+    pub runtime: Arc<telemetry_api::runtime::ExportRuntime>,
 }
 
 impl Exporter for AwsSdkExporter {
@@ -44,7 +52,15 @@ impl Exporter for AwsSdkExporter {
 
     fn export_log(&self, record: &LogRecord) {
         SignalCounters::add(&self.stats.logs.received, 1);
-        self.logs.send(LogItem::Record(record.clone()));
+        // Rendered here, as the stdout line is: one pass over the borrowed
+        // record costs less than a deep copy of it to render later (the
+        // message, every field, their strings), and the queue then holds
+        // one string per record.
+        self.logs.send(LogItem::Line {
+            timestamp_ms: millis(record.timestamp),
+            line: self.renderer.render(record),
+            count: 1,
+        });
     }
 
     fn stats(&self) -> ExportStats {

@@ -15,12 +15,20 @@
 //! When every request-side handle is gone the loop sends what it has and
 //! stops. Sending itself (batching within the API's limits, the call with
 //! counted retries, `sent`/`dropped` accounting) is the batcher's.
+//!
+//! A batcher does not wait for one call to end before starting the next:
+//! up to [`MAX_IN_FLIGHT`] calls run at once ([`InFlight`]), so at
+//! saturation the export keeps up with a sink's round-trip time instead of
+//! being bounded by it, and the loop goes back to draining its queue while
+//! calls are under way. A flush or shutdown waits for every call under way
+//! ([`Batcher::settle`]) before it answers.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use telemetry_api::export::{SignalCounters, without_telemetry};
+use tokio::task::JoinSet;
 
 use super::queue::{Control, Drained, Inlet, Outlet};
 
@@ -51,8 +59,44 @@ pub trait Batcher: Send + 'static {
     /// for work that is due then. The default does nothing.
     fn before_send_all(&mut self, _due: Due) {}
 
-    /// Sends what is ready: only full batches, or everything when `all`.
+    /// Starts sending what is ready: only full batches, or everything when
+    /// `all`. May return while calls are still under way (see [`InFlight`]).
     fn send(&mut self, all: bool) -> impl Future<Output = ()> + Send;
+
+    /// Waits until every call started by [`Batcher::send`] has ended (and
+    /// been counted). The default has nothing to wait for.
+    fn settle(&mut self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+/// API calls a batcher has under way at most. Four calls of 50 segment
+/// documents (or of up to 10 000 log events) in flight keep up with a sink
+/// that answers in tens of milliseconds, and bound what is held in memory.
+pub const MAX_IN_FLIGHT: usize = 4;
+
+/// A batcher's API calls under way, at most [`MAX_IN_FLIGHT`] at once, each
+/// a task of its own on the backend's runtime.
+#[derive(Default)]
+pub struct InFlight {
+    calls: JoinSet<()>,
+}
+
+impl InFlight {
+    /// Starts `call` as soon as fewer than [`MAX_IN_FLIGHT`] are under way.
+    /// The call counts its own outcome (`sent`, `dropped`, `errors`).
+    pub async fn start(&mut self, call: impl Future<Output = ()> + Send + 'static) {
+        while self.calls.len() >= MAX_IN_FLIGHT {
+            // A call that panicked has been counted as far as it got.
+            let _ = self.calls.join_next().await;
+        }
+        self.calls.spawn(without_telemetry(call));
+    }
+
+    /// Waits for every call under way.
+    pub async fn settle(&mut self) {
+        while self.calls.join_next().await.is_some() {}
+    }
 }
 
 /// Starts `batcher`'s worker on the current Tokio runtime, behind a queue of
@@ -97,6 +141,7 @@ async fn run<B: Batcher>(
                 };
                 batcher.before_send_all(due);
                 batcher.send(true).await;
+                batcher.settle().await;
                 match c {
                     Control::Flush(ack) => {
                         let _ = ack.send(());
@@ -114,6 +159,7 @@ async fn run<B: Batcher>(
                 let last = queue.drain(|item| batcher.take(item)) == Drained::Disconnected;
                 batcher.send(last).await;
                 if last {
+                    batcher.settle().await;
                     return;
                 }
             }
@@ -122,6 +168,7 @@ async fn run<B: Batcher>(
                 batcher.before_send_all(Due::Tick);
                 batcher.send(true).await;
                 if drained == Drained::Disconnected {
+                    batcher.settle().await;
                     return;
                 }
             }
@@ -208,6 +255,34 @@ mod tests {
         inlet.offer(4, 1);
         inlet.flush().await;
         assert_eq!(take_log(&log), ["Flush", "sent [4]"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_most_max_in_flight_calls_run_at_once_and_settle_waits_for_all() {
+        use std::sync::atomic::AtomicUsize;
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut in_flight = InFlight::default();
+        for _ in 0..3 * MAX_IN_FLIGHT {
+            let (running, peak, done) = (running.clone(), peak.clone(), done.clone());
+            in_flight
+                .start(async move {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                })
+                .await;
+        }
+        in_flight.settle().await;
+        assert_eq!(done.load(Ordering::SeqCst), 3 * MAX_IN_FLIGHT);
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            MAX_IN_FLIGHT,
+            "concurrent, and bounded"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -13,7 +13,7 @@ pub mod ids;
 pub mod segment;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_xray::Client;
@@ -22,7 +22,7 @@ use telemetry_api::{SpanRecord, TraceId};
 
 use crate::export::queue::Inlet;
 use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
-use crate::export::worker::{self, Batcher, Due};
+use crate::export::worker::{self, Batcher, Due, InFlight};
 use crate::resource::AwsResource;
 use segment::{orphan_document, segment_documents};
 
@@ -79,7 +79,8 @@ impl TraceExporter {
             config,
             counters: counters.clone(),
             ready: Vec::new(),
-            failures: FailureLog::new("PutTraceSegments"),
+            failures: Arc::new(Mutex::new(FailureLog::new("PutTraceSegments"))),
+            in_flight: InFlight::default(),
         };
         TraceExporter {
             inlet: worker::start(batcher, queue, interval, counters.clone()),
@@ -215,14 +216,16 @@ impl Assembler {
 }
 
 /// The worker's side: assembles spans into segment documents and sends
-/// them with `PutTraceSegments`.
+/// them with `PutTraceSegments`, up to
+/// [`MAX_IN_FLIGHT`](crate::export::worker::MAX_IN_FLIGHT) calls at once.
 struct SegmentBatcher {
     client: Client,
     assembler: Assembler,
     config: TraceExportConfig,
     counters: Arc<SignalCounters>,
     ready: Vec<Doc>,
-    failures: FailureLog,
+    failures: Arc<Mutex<FailureLog>>,
+    in_flight: InFlight,
 }
 
 impl Batcher for SegmentBatcher {
@@ -253,53 +256,76 @@ impl Batcher for SegmentBatcher {
     async fn send(&mut self, all: bool) {
         self.send_ready(all).await;
     }
+
+    async fn settle(&mut self) {
+        self.in_flight.settle().await;
+    }
 }
 
 impl SegmentBatcher {
-    /// Sends full batches, and the partial last one when `all`.
+    /// Starts a call per full batch, and for the partial last one when `all`.
     async fn send_ready(&mut self, all: bool) {
         let batch = self.config.batch.clamp(1, MAX_DOCUMENTS_PER_CALL);
         while self.ready.len() >= batch || (all && !self.ready.is_empty()) {
             let n = self.ready.len().min(batch);
             let docs: Vec<Doc> = self.ready.drain(..n).collect();
-            self.put(docs).await;
+            let call = put(
+                self.client.clone(),
+                self.config.retry,
+                self.counters.clone(),
+                self.failures.clone(),
+                docs,
+            );
+            self.in_flight.start(call).await;
         }
     }
+}
 
-    async fn put(&mut self, docs: Vec<Doc>) {
-        let total: u64 = docs.iter().map(|d| d.spans).sum();
-        // The texts go to the SDK (a copy per attempt); ids and counts stay to
-        // account for documents X-Ray refuses.
-        let (texts, docs): (Vec<String>, Vec<(String, u64)>) =
-            docs.into_iter().map(|d| (d.text, (d.id, d.spans))).unzip();
-        let result = with_retries(self.config.retry, &self.counters, || {
-            self.client
-                .put_trace_segments()
-                .set_trace_segment_documents(Some(texts.clone()))
-                .send()
-        })
-        .await;
-        match result {
-            Ok(out) => {
-                // X-Ray may refuse single documents (bad format, too old).
-                let refused: u64 = out
-                    .unprocessed_trace_segments()
-                    .iter()
-                    .filter_map(|u| u.id())
-                    .map(|id| {
-                        docs.iter()
-                            .filter(|(doc_id, _)| doc_id == id)
-                            .map(|(_, spans)| spans)
-                            .sum::<u64>()
-                    })
-                    .sum();
-                SignalCounters::add(&self.counters.sent, total - refused.min(total));
-                SignalCounters::add(&self.counters.dropped, refused.min(total));
-            }
-            Err(e) => {
-                SignalCounters::add(&self.counters.dropped, total);
-                self.failures.report(total, &retry::describe(&e));
-            }
+/// One `PutTraceSegments` call (with retries) for `docs`; counts the spans
+/// they carry as sent, or as dropped when X-Ray refuses them or the call
+/// fails.
+async fn put(
+    client: Client,
+    policy: RetryPolicy,
+    counters: Arc<SignalCounters>,
+    failures: Arc<Mutex<FailureLog>>,
+    docs: Vec<Doc>,
+) {
+    let total: u64 = docs.iter().map(|d| d.spans).sum();
+    // The texts go to the SDK (a copy per attempt); ids and counts stay to
+    // account for documents X-Ray refuses.
+    let (texts, docs): (Vec<String>, Vec<(String, u64)>) =
+        docs.into_iter().map(|d| (d.text, (d.id, d.spans))).unzip();
+    let result = with_retries(policy, &counters, || {
+        client
+            .put_trace_segments()
+            .set_trace_segment_documents(Some(texts.clone()))
+            .send()
+    })
+    .await;
+    match result {
+        Ok(out) => {
+            // X-Ray may refuse single documents (bad format, too old).
+            let refused: u64 = out
+                .unprocessed_trace_segments()
+                .iter()
+                .filter_map(|u| u.id())
+                .map(|id| {
+                    docs.iter()
+                        .filter(|(doc_id, _)| doc_id == id)
+                        .map(|(_, spans)| spans)
+                        .sum::<u64>()
+                })
+                .sum();
+            SignalCounters::add(&counters.sent, total - refused.min(total));
+            SignalCounters::add(&counters.dropped, refused.min(total));
+        }
+        Err(e) => {
+            SignalCounters::add(&counters.dropped, total);
+            failures
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .report(total, &retry::describe(&e));
         }
     }
 }

@@ -6,8 +6,9 @@
 //! | logs | [`Tally::admit`](crate::stats::Tally::admit) → [`LogBridge::emit`] | `SdkLoggerProvider` → `BatchLogProcessor` → counting exporter → OTLP |
 //! | metrics | (instruments, see [`crate::metrics`]) | `SdkMeterProvider` → `PeriodicReader` → counting exporter → OTLP |
 //!
-//! The SDK's batch processors and reader export on their own OS threads, so
-//! nothing here blocks a request; flush and shutdown block those threads'
+//! The SDK's batch processors and reader export on their own OS threads, and
+//! their HTTP or gRPC calls run on the backend's own runtime thread
+//! ([`telemetry_api::runtime`]), so nothing here blocks a request; flush and shutdown block those threads'
 //! callers, so they run on Tokio's blocking pool. The exporters themselves
 //! (OTLP over HTTP or gRPC) are built in [`otlp`].
 
@@ -21,6 +22,7 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
 use telemetry_api::export::BoxFuture;
+use telemetry_api::runtime::ExportRuntime;
 use telemetry_api::{ExportError, ExportStats, Exporter, LogRecord, SpanRecord};
 
 use crate::logs::LogBridge;
@@ -42,12 +44,16 @@ pub struct Pipelines {
 /// The `otel` backend's exporter.
 pub struct OtelExporter {
     pipelines: Arc<Pipelines>,
+    /// The runtime the exporters' network I/O runs on: kept alive by the
+    /// exporter, stopped when it is dropped.
+    _runtime: Arc<ExportRuntime>,
 }
 
 impl OtelExporter {
-    pub fn new(pipelines: Pipelines) -> OtelExporter {
+    pub fn new(pipelines: Pipelines, runtime: Arc<ExportRuntime>) -> OtelExporter {
         OtelExporter {
             pipelines: Arc::new(pipelines),
+            _runtime: runtime,
         }
     }
 }
