@@ -8,8 +8,8 @@
 #
 # Needs: `cargo build --release -p shop --features awssdk,otel` (the script
 # does not build), valgrind, python3, and the lab's sinks, which it starts
-# (idempotent) with scripts/lab/lab.sh: LocalStack + moto for awssdk, rotel
-# for otel. 100 % sampling on both backends.
+# (idempotent) with scripts/lab/lab.sh: LocalStack + moto for awssdk, the lab's
+# collector (exporting to the capture receiver) for otel. 100 % sampling on both backends.
 #
 # What it does: starts the shop under callgrind with instrumentation off,
 # warms it up (20 sessions, then a telemetry flush), switches counting on,
@@ -40,8 +40,10 @@ case $backend in
     export SHOP_CW_EMF_LOG_GROUP=/shop-lab-profile/shop-emf
     ;;
   otel)
-    scripts/lab/lab.sh up rotel >&2
-    eval "$(scripts/lab/lab.sh env rotel)"
+    # The collector only passes what it receives on to the capture receiver: the shop's side
+    # is what callgrind counts.
+    SHOP_LAB_COLLECTOR_EXPORTER=capture scripts/lab/lab.sh up capture collector >&2
+    eval "$(scripts/lab/lab.sh env collector)"
     export OTEL_TRACES_SAMPLER=always_on
     ;;
   *) echo "unknown backend $backend" >&2; exit 2 ;;
