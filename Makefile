@@ -74,7 +74,7 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 	$(CARGO) bench -p shop-benches
 
 # The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
-report: ## the comparison lab, full (about 1 h 45 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
+report: ## the comparison lab, full (about 1 h 20 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
 
 # Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)

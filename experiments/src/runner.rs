@@ -1589,7 +1589,7 @@ async fn run_all(
             // Round to 10 requests/s so that the rate reads well in the report.
             let rate = ((noop_saturation * share / 10.0).round() * 10.0).max(10.0);
             for repeat in 0..plan.repeats {
-                for config in rotated(repeat) {
+                for config in rotated(repeat).into_iter().filter(|c| !c.sweep()) {
                     runs.push(
                         ctx.load_run(point, config, Shape::Open { rate }, repeat)
                             .await?,
@@ -1616,6 +1616,7 @@ async fn run_all(
     let mut saturation = Vec::new();
     for config in outage {
         saturation.push(ctx.saturation_run(config).await?);
+        ctx.progress.inc(1);
     }
     // Each config's cost from its own run: nothing is borrowed from another build.
     let mut costs: Vec<Cost> = measured.iter().map(|m| cost::cost(m, prices)).collect();
