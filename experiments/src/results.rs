@@ -413,6 +413,11 @@ pub struct Fidelity {
     /// (nominal runs; `None` in results written before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picture: Option<TracePicture>,
+    /// otel nominal runs: the same traces read back from X-Ray (where the collector's X-Ray
+    /// leg put them) and scored with the X-Ray oracle, like the awssdk build's. Not part of
+    /// the CI verdict: what the leg loses is a named gap (docs/lab.md). Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub into_xray: Vec<Check>,
 }
 
 /// The loss of one signal in an outage run, from three independent sources:

@@ -569,7 +569,13 @@ impl Ctx<'_> {
                 )
             });
         }
+        let into_xray = if !outage && config.backend() == "otel" {
+            self.otel_in_xray(entries).await?
+        } else {
+            Vec::new()
+        };
         let fidelity = Fidelity {
+            into_xray,
             config: config.id().to_owned(),
             load: if outage { "outage" } else { "nominal" }.into(),
             requests: entries.len() as u64,
@@ -955,6 +961,33 @@ fn picture_nodes(spans: &[&Span], xray: bool) -> Vec<PictureNode> {
     }
     walk(&mut out, spans, None, &ids, 0, t0, xray);
     out
+}
+
+impl Ctx<'_> {
+    /// The otel build's sampled traces as X-Ray stored them (the collector's X-Ray leg: rotel's
+    /// aws-xray exporter → moto), scored by the X-Ray oracle the awssdk build is scored by.
+    /// The leg batches for a second and converts: poll until the count holds still.
+    async fn otel_in_xray(&self, entries: &[load::Entry]) -> anyhow::Result<Vec<Check>> {
+        let ids: Vec<String> = entries
+            .iter()
+            .filter_map(|e| e.sent.as_ref())
+            .map(|s| format!("1-{}-{}", &s.trace_id[..8], &s.trace_id[8..]))
+            .collect();
+        let mut spans = self.aws.traces(&ids).await?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut still = 0;
+        while still < 2 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            let now = self.aws.traces(&ids).await?;
+            still = if now.len() == spans.len() {
+                still + 1
+            } else {
+                0
+            };
+            spans = now;
+        }
+        Ok(fidelity::traces("awssdk", entries, &spans))
+    }
 }
 
 impl Ctx<'_> {
@@ -1684,6 +1717,7 @@ mod tests {
                 checks,
                 loss: BTreeMap::new(),
                 picture: None,
+                into_xray: Vec::new(),
             }],
             ..Default::default()
         };

@@ -50,6 +50,7 @@ pub(crate) fn render(
     super::saturation::section(&mut o, view);
     super::trace_picture::section(&mut o, view, charts, assets);
     cost(&mut o, view, charts, assets);
+    super::into_xray::section(&mut o, view.r);
     super::tail::section(&mut o, &view.r.tail);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
@@ -1157,7 +1158,7 @@ fn per_process(o: &mut String, view: &View) {
 
 /// A check's cell: passed/checked (score); n/a when there was nothing to
 /// check, which is neither a pass nor a failure (not 100 %).
-fn cell(check: Option<&Check>) -> String {
+pub(super) fn cell(check: Option<&Check>) -> String {
     match check {
         None => "–".to_owned(),
         Some(c) => match c.score() {

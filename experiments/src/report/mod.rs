@@ -15,6 +15,7 @@
 mod benches;
 mod charts;
 mod dollars;
+mod into_xray;
 mod markdown;
 mod saturation;
 mod tail;

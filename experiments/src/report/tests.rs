@@ -170,6 +170,19 @@ pub fn synthetic(mode: &str) -> Results {
             ],
             loss: BTreeMap::new(),
             picture: None,
+            into_xray: if id == "otel-100" {
+                vec![
+                    check("traces", "sampled traces arrived", 1000, 1000),
+                    check(
+                        "traces",
+                        "attributes survive (method, route, status, product id, SQL)",
+                        120,
+                        1000,
+                    ),
+                ]
+            } else {
+                Vec::new()
+            },
         });
         fidelity.push(Fidelity {
             config: id.to_owned(),
@@ -202,6 +215,7 @@ pub fn synthetic(mode: &str) -> Results {
                 ),
             ]),
             picture: None,
+            into_xray: Vec::new(),
         });
     }
     let cost = vec![
@@ -1026,4 +1040,25 @@ fn saturation_trace_picture_and_split_cost_render() {
     );
     assert!(md.contains("| custom metrics (one per series) | fixed monthly | $25.92/month <sub>86.4 metric-months</sub> |"));
     assert!(md.contains("(1 of 3 cost items not measured in this lab)"));
+}
+
+#[test]
+fn what_reaches_x_ray_puts_the_three_views_side_by_side() {
+    let dir = TempDir::new("into-xray");
+    let md = render(&synthetic("full"), &dir.0, None);
+    let at = md.find("## What reaches X-Ray").expect("the section");
+    let section = &md[at..];
+    assert!(
+        section.contains(
+            "| sampled traces arrived | 1000/1000 (100.0 %) | 1000/1000 (100.0 %) | 1000/1000 (100.0 %) |"
+        ),
+        "{section}"
+    );
+    // A check only the X-Ray view has shows as "–" in the other columns.
+    assert!(
+        section.contains(
+            "| attributes survive (method, route, status, product id, SQL) | – | – | **120/1000 (12.0 %)** ❌ |"
+        ),
+        "{section}"
+    );
 }
