@@ -6,16 +6,16 @@
 //! - [`model`]: the order, its lines, the address as written;
 //! - [`address`], [`checkout`]: the rules of a checkout request;
 //! - [`idempotency`]: keys, request fingerprints, replays;
-//! - [`store`]: the SQL (the order's transaction);
+//! - [`status`]: the status machine (C-SHOP-05);
+//! - [`store`]: the SQL (the order's transaction, status changes);
 //! - [`Orders`]: the operations.
-//!
-//! Room to grow: coupons, the status machine and returns get modules here.
 
 pub mod address;
 pub mod checkout;
 pub mod id;
 pub mod idempotency;
 pub mod model;
+pub mod status;
 pub mod store;
 
 use std::time::Duration;
@@ -34,10 +34,9 @@ pub use address::{CountryCode, PostalCode, ShippingAddress};
 pub use checkout::Checkout;
 pub use id::OrderId;
 pub use idempotency::IdempotencyKey;
-pub use model::{Address, Order, OrderItem};
+pub use model::{Address, Order, OrderItem, StatusChange};
+pub use status::{IllegalTransition, OrderStatus};
 
-/// The status of a paid order awaiting shipment.
-pub const STATUS_CONFIRMED: &str = "confirmed";
 /// How often a checkout transaction that hit a lock conflict is tried.
 const MAX_ATTEMPTS: u32 = 4;
 
@@ -67,6 +66,9 @@ pub enum Error {
     KeyReused,
     #[error("order {0} not found")]
     NotFound(OrderId),
+    /// The status machine refuses the move.
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
     /// Inventory could not answer.
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
@@ -84,6 +86,14 @@ pub enum Placed {
     Created(Order),
     /// The order an earlier request with the same key and body created.
     Replayed(Order),
+}
+
+/// Who asks to change an order: a logged-in customer (their own orders) or
+/// a guest (an order placed without an account, with this e-mail).
+#[derive(Debug, Clone)]
+pub enum Owner {
+    Customer(UserId),
+    Guest(crate::email::EmailAddress),
 }
 
 /// The orders' operations. Cheap to clone (handles only).
@@ -219,7 +229,7 @@ impl Orders {
         };
 
         span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
-        span.record(semconv::SHOP_ORDER_STATUS, STATUS_CONFIRMED);
+        span.record(semconv::SHOP_ORDER_STATUS, OrderStatus::Paid.as_str());
         self.record_outcome("placed");
         self.instruments.revenue.add(
             total as u64,
@@ -242,6 +252,67 @@ impl Orders {
         store::load(&self.db, id.as_str())
             .await?
             .ok_or_else(|| Error::NotFound(id.clone()))
+    }
+
+    /// Cancels an order of `owner`'s (C-SHOP-05): legal before packing;
+    /// its stock is released exactly once.
+    pub async fn cancel(&self, owner: &Owner, id: &OrderId) -> Result<Order, Error> {
+        self.check_owner(owner, id).await?;
+        self.change_status(id, OrderStatus::Cancelled).await
+    }
+
+    /// Asks to return a delivered order of `owner`'s (C-SHOP-05).
+    pub async fn request_return(&self, owner: &Owner, id: &OrderId) -> Result<Order, Error> {
+        self.check_owner(owner, id).await?;
+        self.change_status(id, OrderStatus::ReturnRequested).await
+    }
+
+    /// Moves an order to `to` if the status machine allows it from where it
+    /// is now. The admin's routes will call this too. Records the transition
+    /// on the current span and in `shop.order.transitions`.
+    pub async fn change_status(&self, id: &OrderId, to: OrderStatus) -> Result<Order, Error> {
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_ORDER_ID, id.as_str());
+        let from = self.get(id).await?.status;
+        OrderStatus::transition(from, to)?;
+        if !store::change_status(&self.db, id.as_str(), from, to).await? {
+            // A concurrent request moved it first: judge again from where it is now.
+            let now = self.get(id).await?.status;
+            return Err(IllegalTransition { from: now, to }.into());
+        }
+        span.record(semconv::SHOP_ORDER_STATUS, to.as_str());
+        self.instruments.order_transitions.add(
+            1,
+            &[
+                KeyValue::new(semconv::SHOP_ORDER_TRANSITION_FROM, from.as_str()),
+                KeyValue::new(semconv::SHOP_ORDER_TRANSITION_TO, to.as_str()),
+            ],
+        );
+        tracing::info!(shop.order.id = %id, from = from.as_str(), to = to.as_str(), "order status changed");
+        self.get(id).await
+    }
+
+    /// Refuses (as "not found", telling nothing about orders the caller may
+    /// not see) an order that is not `owner`'s.
+    async fn check_owner(&self, owner: &Owner, id: &OrderId) -> Result<(), Error> {
+        let theirs = match owner {
+            Owner::Customer(user) => {
+                crate::accounts::store::owns_order(&self.db, user, id.as_str()).await?
+            }
+            Owner::Guest(email) => {
+                crate::accounts::store::is_guest_order(
+                    &self.db,
+                    id.as_str(),
+                    &email.as_str().to_lowercase(),
+                )
+                .await?
+            }
+        };
+        if theirs {
+            Ok(())
+        } else {
+            Err(Error::NotFound(id.clone()))
+        }
     }
 
     /// The cart is closed: by a concurrent retry of this very request (then

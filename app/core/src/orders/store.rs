@@ -1,6 +1,9 @@
-//! The orders' SQL: placing an order in one transaction, and loading one.
+//! The orders' SQL: placing an order in one transaction, loading one with
+//! its status history, and moving one to another status (releasing its
+//! stock when it is cancelled) in one transaction.
 
-use super::model::{Address, Order, OrderItem};
+use super::model::{Address, Order, OrderItem, StatusChange};
+use super::status::OrderStatus;
 use crate::cart::{Cart, CartItem};
 use crate::db::Db;
 use crate::time::{now_millis, rfc3339};
@@ -72,7 +75,7 @@ async fn write_order(
     const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
         shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
         subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id) \
-        VALUES (?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     db.traced(
         INSERT_ORDER,
         sqlx::query(INSERT_ORDER)
@@ -80,6 +83,7 @@ async fn write_order(
             .bind(&o.cart.id)
             .bind(o.key)
             .bind(o.hash)
+            .bind(OrderStatus::Paid.as_str())
             .bind(o.email)
             .bind(&a.name)
             .bind(&a.line1)
@@ -95,6 +99,18 @@ async fn write_order(
             .bind(now)
             .bind(o.user_id)
             .execute(&mut **tx),
+    )
+    .await?;
+    // The payment was authorized before the transaction: the order is placed
+    // and paid in the same instant, and its history says both.
+    insert_history(db, tx, o.id, None, OrderStatus::Placed, now).await?;
+    insert_history(
+        db,
+        tx,
+        o.id,
+        Some(OrderStatus::Placed),
+        OrderStatus::Paid,
+        now,
     )
     .await?;
 
@@ -222,9 +238,28 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     let items: Vec<(i64, String, i64, i64, i64)> = db
         .traced_all(ITEMS, sqlx::query_as(ITEMS).bind(id).fetch_all(db.pool()))
         .await?;
+    const HISTORY: &str = "SELECT from_status, status, created_at FROM order_status_history \
+        WHERE order_id = ? ORDER BY id";
+    let history: Vec<(Option<String>, String, i64)> = db
+        .traced_all(
+            HISTORY,
+            sqlx::query_as(HISTORY).bind(id).fetch_all(db.pool()),
+        )
+        .await?;
+    let status_history = history
+        .into_iter()
+        .map(|(from, status, at)| {
+            Ok(StatusChange {
+                from: from.as_deref().map(stored_status).transpose()?,
+                status: stored_status(&status)?,
+                at: rfc3339(at),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Some(Order {
         id: r.id,
-        status: r.status,
+        status: stored_status(&r.status)?,
+        status_history,
         cart_id: r.cart_id,
         email: r.email,
         shipping_address: Address {
@@ -254,4 +289,133 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
         payment_reference: r.payment_reference,
         created_at: rfc3339(r.created_at),
     }))
+}
+
+/// A status as the database holds it; anything else is a corrupt row.
+fn stored_status(name: &str) -> Result<OrderStatus, sqlx::Error> {
+    OrderStatus::parse(name)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {name:?}").into()))
+}
+
+async fn insert_history(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    const HISTORY: &str = "INSERT INTO order_status_history (order_id, from_status, status, created_at) \
+        VALUES (?, ?, ?, ?)";
+    db.traced(
+        HISTORY,
+        sqlx::query(HISTORY)
+            .bind(order_id)
+            .bind(from.map(OrderStatus::as_str))
+            .bind(to.as_str())
+            .bind(now)
+            .execute(&mut **tx),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves the order from `from` to `to` (a transition the caller has checked)
+/// and records it, in one transaction. A cancelled order's units go back
+/// into stock in the same transaction. The update is conditional on the
+/// order still being in `from`, so of two concurrent requests only one
+/// moves it (and releases its stock): the other gets `false` and nothing changes.
+pub async fn change_status(
+    db: &Db,
+    order_id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    match write_status(db, &mut tx, order_id, from, to).await {
+        Ok(true) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(true)
+        }
+        other => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            other
+        }
+    }
+}
+
+async fn write_status(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<bool, sqlx::Error> {
+    let now = now_millis();
+    const MOVE: &str = "UPDATE orders SET status = ? WHERE id = ? AND status = ?";
+    let moved = db
+        .traced(
+            MOVE,
+            sqlx::query(MOVE)
+                .bind(to.as_str())
+                .bind(order_id)
+                .bind(from.as_str())
+                .execute(&mut **tx),
+        )
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    insert_history(db, tx, order_id, Some(from), to, now).await?;
+    if to == OrderStatus::Cancelled {
+        release_stock(db, tx, order_id, now).await?;
+    }
+    Ok(true)
+}
+
+/// Puts a cancelled order's units back into stock, with a `cancel` movement
+/// per line. Runs only inside the transaction that moved the order to
+/// `cancelled`, which happens once per order.
+async fn release_stock(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    // By product id, the order checkout locks rows in, so a cancel and a
+    // checkout cannot deadlock each other.
+    const LINES: &str =
+        "SELECT product_id, quantity FROM order_items WHERE order_id = ? ORDER BY product_id";
+    let lines: Vec<(i64, i64)> = db
+        .traced_all(
+            LINES,
+            sqlx::query_as(LINES).bind(order_id).fetch_all(&mut **tx),
+        )
+        .await?;
+    for (product_id, quantity) in lines {
+        const RESTOCK: &str =
+            "UPDATE inventory SET quantity = quantity + ?, updated_at = ? WHERE product_id = ?";
+        db.traced(
+            RESTOCK,
+            sqlx::query(RESTOCK)
+                .bind(quantity)
+                .bind(now)
+                .bind(product_id)
+                .execute(&mut **tx),
+        )
+        .await?;
+        const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
+            VALUES (?, ?, 'cancel', ?, ?)";
+        db.traced(
+            MOVEMENT,
+            sqlx::query(MOVEMENT)
+                .bind(product_id)
+                .bind(quantity)
+                .bind(order_id)
+                .bind(now)
+                .execute(&mut **tx),
+        )
+        .await?;
+    }
+    Ok(())
 }

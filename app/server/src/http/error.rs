@@ -358,6 +358,11 @@ impl From<orders::Error> for ApiError {
                 field: Some(orders::idempotency::IDEMPOTENCY_KEY_FIELD.to_owned()),
             },
             E::NotFound(id) => ApiError::not_found("order", id),
+            E::IllegalTransition(t) => conflict(
+                "illegal_transition",
+                &e,
+                Some(serde_json::json!({ "from": t.from, "to": t.to })),
+            ),
             E::Inventory(e) => e.into(),
             E::Inconsistent(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),

@@ -17,3 +17,4 @@ mod openapi;
 mod orders;
 mod split_services;
 mod telemetry;
+mod tracking;
