@@ -322,3 +322,78 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
     );
     Ok(true)
 }
+
+/// The lab's coupons (C-SHOP-06), documented in docs/orders.md#coupons:
+/// code, kind, amount, minimum subtotal, valid from/until (ms), total
+/// limit, per-customer limit.
+#[allow(clippy::type_complexity)]
+const COUPONS: &[(
+    &str,
+    &str,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+)] = &[
+    // 10 % off anything, once per customer.
+    ("WELCOME10", "percent", 10, 0, None, None, None, Some(1)),
+    // $5 off orders from $25; 100 uses in all, 3 per customer.
+    ("SAVE5", "fixed", 500, 2_500, None, None, Some(100), Some(3)),
+    // 20 % off orders from $100, expired at the end of 2024.
+    (
+        "SPRING2024",
+        "percent",
+        20,
+        10_000,
+        None,
+        Some(1_735_689_600_000),
+        None,
+        None,
+    ),
+    // Not valid before 2100.
+    (
+        "FUTURE",
+        "percent",
+        5,
+        0,
+        Some(4_102_444_800_000),
+        None,
+        None,
+        None,
+    ),
+];
+
+/// Inserts the lab's coupons if there are none yet (a database seeded
+/// before coupons existed gets them on its next start). Returns whether it did.
+pub async fn seed_coupons_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
+    const COUNT: &str = "SELECT COUNT(*) FROM coupons";
+    let existing: i64 = db
+        .traced(COUNT, sqlx::query_scalar(COUNT).fetch_one(db.pool()))
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let now = now_millis();
+    let mut tx = db.begin_write().await?;
+    const INSERT: &str = "INSERT INTO coupons (code, kind, amount, min_subtotal_cents, valid_from, valid_until, \
+        max_redemptions, per_customer_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    for &(code, kind, amount, minimum, from, until, max, per_customer) in COUPONS {
+        sqlx::query(INSERT)
+            .bind(code)
+            .bind(kind)
+            .bind(amount)
+            .bind(minimum)
+            .bind(from)
+            .bind(until)
+            .bind(max)
+            .bind(per_customer)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(coupons = COUPONS.len(), "seeded the lab's coupons");
+    Ok(true)
+}

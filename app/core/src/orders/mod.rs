@@ -6,12 +6,14 @@
 //! - [`model`]: the order, its lines, the address as written;
 //! - [`address`], [`checkout`]: the rules of a checkout request;
 //! - [`idempotency`]: keys, request fingerprints, replays;
+//! - [`coupon`]: coupon codes, discounts and their rules (C-SHOP-06);
 //! - [`status`]: the status machine (C-SHOP-05);
 //! - [`store`]: the SQL (the order's transaction, status changes);
 //! - [`Orders`]: the operations.
 
 pub mod address;
 pub mod checkout;
+pub mod coupon;
 pub mod id;
 pub mod idempotency;
 pub mod model;
@@ -32,6 +34,7 @@ use crate::validation::Invalid;
 
 pub use address::{CountryCode, PostalCode, ShippingAddress};
 pub use checkout::Checkout;
+pub use coupon::{CouponCode, Rejection};
 pub use id::OrderId;
 pub use idempotency::IdempotencyKey;
 pub use model::{Address, Order, OrderItem, StatusChange};
@@ -66,6 +69,9 @@ pub enum Error {
     KeyReused,
     #[error("order {0} not found")]
     NotFound(OrderId),
+    /// The coupon does not apply, and why.
+    #[error(transparent)]
+    Coupon(#[from] Rejection),
     /// The status machine refuses the move.
     #[error(transparent)]
     IllegalTransition(#[from] IllegalTransition),
@@ -94,6 +100,18 @@ pub enum Placed {
 pub enum Owner {
     Customer(UserId),
     Guest(crate::email::EmailAddress),
+}
+
+/// Whose coupon uses a checkout counts against: the logged-in customer's,
+/// or a guest's by the lower-cased e-mail (hashed: the key is stored).
+fn customer_key(customer: Option<&UserId>, email: &crate::email::EmailAddress) -> String {
+    match customer {
+        Some(user) => format!("user:{}", user.as_str()),
+        None => format!(
+            "email:{}",
+            crate::accounts::token::sha256_hex(email.as_str().to_lowercase().as_bytes())
+        ),
+    }
 }
 
 /// The orders' operations. Cheap to clone (handles only).
@@ -169,8 +187,17 @@ impl Orders {
             });
         }
 
+        let customer_key = customer_key(customer, &checkout.email);
+        let coupon = match &checkout.coupon {
+            None => None,
+            Some(code) => Some(
+                self.coupon(code, cart.subtotal_cents, &customer_key)
+                    .await?,
+            ),
+        };
+        let discount_cents = coupon.as_ref().map_or(0, |(_, off)| *off);
         let shipping_cents = checkout::shipping_cents(cart.subtotal_cents);
-        let total = cart.subtotal_cents + shipping_cents;
+        let total = cart.subtotal_cents - discount_cents + shipping_cents;
         let payment_reference = match self.payments.authorize(&checkout.payment_token, total) {
             Ok(r) => r,
             Err(e) => {
@@ -191,6 +218,14 @@ impl Orders {
             shipping_cents,
             payment_reference: &payment_reference,
             user_id: customer.map(UserId::as_str),
+            coupon: coupon.as_ref().map(|(c, off)| store::Redemption {
+                coupon_id: c.id,
+                code: &c.code,
+                discount_cents: *off,
+                customer_key: &customer_key,
+                max_redemptions: c.max_redemptions,
+                per_customer_limit: c.per_customer_limit,
+            }),
         };
         let mut attempt = 0;
         let low_stock = loop {
@@ -225,8 +260,16 @@ impl Orders {
                 Err(store::PlaceError::CartNotOpen) => {
                     return self.closed_cart(key, &hash, &cart.id).await;
                 }
+                Err(store::PlaceError::Coupon(rejection)) => {
+                    // Another checkout took the last use meanwhile.
+                    self.record_coupon(Err(rejection));
+                    return Err(rejection.into());
+                }
             }
         };
+        if coupon.is_some() {
+            self.record_coupon(Ok(()));
+        }
 
         span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
         span.record(semconv::SHOP_ORDER_STATUS, OrderStatus::Paid.as_str());
@@ -345,6 +388,49 @@ impl Orders {
         store::load(&self.db, order_id)
             .await?
             .ok_or_else(|| Error::Inconsistent(format!("order {order_id} vanished")))
+    }
+
+    /// The coupon and the cents it takes off, or why it does not apply
+    /// (counted in `shop.coupon.redemptions`). The limits are checked again
+    /// in the order's transaction; this is the friendly early answer.
+    async fn coupon(
+        &self,
+        code: &CouponCode,
+        subtotal_cents: i64,
+        customer_key: &str,
+    ) -> Result<(coupon::Coupon, i64), Error> {
+        let found = store::load_coupon(&self.db, code.as_str()).await?;
+        let applied = match found {
+            None => Err(Rejection::Unknown),
+            Some(c) => {
+                let uses = store::customer_uses(&self.db, c.id, customer_key).await?;
+                c.apply(subtotal_cents, crate::time::now_millis(), uses)
+                    .map(|off| (c, off))
+            }
+        };
+        applied.map_err(|rejection| {
+            self.record_coupon(Err(rejection));
+            rejection.into()
+        })
+    }
+
+    /// Counts a coupon's outcome and puts it on the current span (codes are
+    /// not personal, but the bounded reason says more to a dashboard).
+    fn record_coupon(&self, result: Result<(), Rejection>) {
+        let (outcome, reason) = match result {
+            Ok(()) => ("redeemed", "none"),
+            Err(r) => ("rejected", r.reason()),
+        };
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_COUPON_OUTCOME, outcome);
+        span.record(semconv::SHOP_COUPON_REASON, reason);
+        self.instruments.coupon_redemptions.add(
+            1,
+            &[
+                KeyValue::new(semconv::SHOP_COUPON_OUTCOME, outcome),
+                KeyValue::new(semconv::SHOP_COUPON_REASON, reason),
+            ],
+        );
     }
 
     fn record_outcome(&self, outcome: &'static str) {

@@ -77,7 +77,12 @@ pub struct Order {
     pub shipping_address: Address,
     pub items: Vec<OrderItem>,
     pub subtotal_cents: i64,
+    /// The coupon redeemed with the order (upper-case), if any.
+    pub coupon_code: Option<String>,
+    /// Cents the coupon took off the subtotal (0 without one).
+    pub discount_cents: i64,
     pub shipping_cents: i64,
+    /// `subtotal_cents - discount_cents + shipping_cents`.
     pub total_cents: i64,
     pub currency: String,
     pub payment_reference: String,

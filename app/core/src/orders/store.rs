@@ -2,6 +2,7 @@
 //! its status history, and moving one to another status (releasing its
 //! stock when it is cancelled) in one transaction.
 
+use super::coupon::{Coupon, Discount, Rejection};
 use super::model::{Address, Order, OrderItem, StatusChange};
 use super::status::OrderStatus;
 use crate::cart::{Cart, CartItem};
@@ -20,6 +21,8 @@ pub enum PlaceError {
     },
     /// The cart was closed meanwhile.
     CartNotOpen,
+    /// A concurrent checkout took the coupon's last use (in total or this customer's).
+    Coupon(Rejection),
     Db(sqlx::Error),
 }
 
@@ -44,6 +47,20 @@ pub struct NewOrder<'a> {
     pub payment_reference: &'a str,
     /// The customer who placed it, `None` for a guest checkout.
     pub user_id: Option<&'a str>,
+    /// The coupon redeemed with it, if any.
+    pub coupon: Option<Redemption<'a>>,
+}
+
+/// A coupon redeemed with an order.
+pub struct Redemption<'a> {
+    pub coupon_id: i64,
+    pub code: &'a str,
+    /// Cents off the subtotal.
+    pub discount_cents: i64,
+    /// `user:<id>` or `email:<sha-256 of the lower-cased e-mail>`.
+    pub customer_key: &'a str,
+    pub max_redemptions: Option<i64>,
+    pub per_customer_limit: Option<i64>,
 }
 
 /// Writes the order, decrements stock and closes the cart in one
@@ -74,8 +91,9 @@ async fn write_order(
     let a = o.address;
     const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
         shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
-        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id) \
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id, \
+        coupon_code, discount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let discount = o.coupon.as_ref().map_or(0, |c| c.discount_cents);
     db.traced(
         INSERT_ORDER,
         sqlx::query(INSERT_ORDER)
@@ -93,11 +111,13 @@ async fn write_order(
             .bind(&a.country)
             .bind(o.cart.subtotal_cents)
             .bind(o.shipping_cents)
-            .bind(o.cart.subtotal_cents + o.shipping_cents)
+            .bind(o.cart.subtotal_cents - discount + o.shipping_cents)
             .bind(&o.cart.currency)
             .bind(o.payment_reference)
             .bind(now)
             .bind(o.user_id)
+            .bind(o.coupon.as_ref().map(|c| c.code))
+            .bind(discount)
             .execute(&mut **tx),
     )
     .await?;
@@ -113,6 +133,9 @@ async fn write_order(
         now,
     )
     .await?;
+    if let Some(c) = &o.coupon {
+        redeem(db, tx, o.id, c, now).await?;
+    }
 
     // Lock rows in a fixed order (by product id) so two checkouts of
     // overlapping carts cannot deadlock each other.
@@ -215,13 +238,15 @@ struct OrderRow {
     currency: String,
     payment_reference: String,
     created_at: i64,
+    coupon_code: Option<String>,
+    discount_cents: i64,
 }
 
 /// An order with its lines, or `None`.
 pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     const ORDER: &str = "SELECT id, cart_id, status, email, shipping_name, shipping_line1, shipping_line2, \
         shipping_city, shipping_postal_code, shipping_country, subtotal_cents, shipping_cents, total_cents, \
-        currency, payment_reference, created_at FROM orders WHERE id = ?";
+        currency, payment_reference, created_at, coupon_code, discount_cents FROM orders WHERE id = ?";
     let Some(r) = db
         .traced(
             ORDER,
@@ -283,6 +308,8 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
             )
             .collect(),
         subtotal_cents: r.subtotal_cents,
+        coupon_code: r.coupon_code,
+        discount_cents: r.discount_cents,
         shipping_cents: r.shipping_cents,
         total_cents: r.total_cents,
         currency: r.currency,
@@ -418,4 +445,141 @@ async fn release_stock(
         .await?;
     }
     Ok(())
+}
+
+/// Redeems the coupon inside the order's transaction. Both limits are
+/// conditional updates: the one that would pass a limit changes no row, and
+/// the checkout fails with the reason. On MariaDB the update locks the
+/// coupon's row until commit, so concurrent checkouts queue on it; SQLite
+/// has one writer at a time anyway.
+async fn redeem(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    c: &Redemption<'_>,
+    now: i64,
+) -> Result<(), PlaceError> {
+    const TAKE: &str = "UPDATE coupons SET redeemed_count = redeemed_count + 1 \
+        WHERE id = ? AND (? IS NULL OR redeemed_count < ?)";
+    let taken = db
+        .traced(
+            TAKE,
+            sqlx::query(TAKE)
+                .bind(c.coupon_id)
+                .bind(c.max_redemptions)
+                .bind(c.max_redemptions)
+                .execute(&mut **tx),
+        )
+        .await?;
+    if taken.rows_affected() != 1 {
+        return Err(PlaceError::Coupon(Rejection::Exhausted));
+    }
+    if let Some(limit) = c.per_customer_limit {
+        // Make sure the customer's row exists, then raise it conditionally.
+        let insert: &'static str = if db.system().is_sqlite() {
+            "INSERT INTO coupon_customer_uses (coupon_id, customer_key, uses) VALUES (?, ?, 0) \
+             ON CONFLICT (coupon_id, customer_key) DO NOTHING"
+        } else {
+            "INSERT IGNORE INTO coupon_customer_uses (coupon_id, customer_key, uses) VALUES (?, ?, 0)"
+        };
+        db.traced(
+            insert,
+            sqlx::query(insert)
+                .bind(c.coupon_id)
+                .bind(c.customer_key)
+                .execute(&mut **tx),
+        )
+        .await?;
+        const USE: &str = "UPDATE coupon_customer_uses SET uses = uses + 1 \
+            WHERE coupon_id = ? AND customer_key = ? AND uses < ?";
+        let used = db
+            .traced(
+                USE,
+                sqlx::query(USE)
+                    .bind(c.coupon_id)
+                    .bind(c.customer_key)
+                    .bind(limit)
+                    .execute(&mut **tx),
+            )
+            .await?;
+        if used.rows_affected() != 1 {
+            return Err(PlaceError::Coupon(Rejection::CustomerLimit));
+        }
+    }
+    const RECORD: &str = "INSERT INTO coupon_redemptions (coupon_id, order_id, customer_key, discount_cents, \
+        created_at) VALUES (?, ?, ?, ?, ?)";
+    db.traced(
+        RECORD,
+        sqlx::query(RECORD)
+            .bind(c.coupon_id)
+            .bind(order_id)
+            .bind(c.customer_key)
+            .bind(c.discount_cents)
+            .bind(now)
+            .execute(&mut **tx),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: i64,
+    code: String,
+    kind: String,
+    amount: i64,
+    min_subtotal_cents: i64,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    max_redemptions: Option<i64>,
+    per_customer_limit: Option<i64>,
+    redeemed_count: i64,
+}
+
+/// The coupon with this (upper-case) code, or `None`.
+pub async fn load_coupon(db: &Db, code: &str) -> Result<Option<Coupon>, sqlx::Error> {
+    const SQL: &str = "SELECT id, code, kind, amount, min_subtotal_cents, valid_from, valid_until, \
+        max_redemptions, per_customer_limit, redeemed_count FROM coupons WHERE code = ?";
+    let row: Option<CouponRow> = db
+        .traced(
+            SQL,
+            sqlx::query_as(SQL).bind(code).fetch_optional(db.pool()),
+        )
+        .await?;
+    row.map(|r| {
+        Ok(Coupon {
+            discount: Discount::from_stored(&r.kind, r.amount).ok_or_else(|| {
+                sqlx::Error::Decode(format!("coupon {} has a bad discount", r.id).into())
+            })?,
+            id: r.id,
+            code: r.code,
+            min_subtotal_cents: r.min_subtotal_cents,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            max_redemptions: r.max_redemptions,
+            per_customer_limit: r.per_customer_limit,
+            redeemed: r.redeemed_count,
+        })
+    })
+    .transpose()
+}
+
+/// How often this customer has redeemed the coupon.
+pub async fn customer_uses(
+    db: &Db,
+    coupon_id: i64,
+    customer_key: &str,
+) -> Result<i64, sqlx::Error> {
+    const SQL: &str =
+        "SELECT uses FROM coupon_customer_uses WHERE coupon_id = ? AND customer_key = ?";
+    let uses: Option<i64> = db
+        .traced(
+            SQL,
+            sqlx::query_scalar(SQL)
+                .bind(coupon_id)
+                .bind(customer_key)
+                .fetch_optional(db.pool()),
+        )
+        .await?;
+    Ok(uses.unwrap_or(0))
 }

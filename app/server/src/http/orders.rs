@@ -19,7 +19,8 @@ use shop_core::accounts::Session;
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
 use shop_core::orders::{
-    Address, Checkout, IdempotencyKey, Order, OrderId, Orders, Owner, Placed, ShippingAddress,
+    Address, Checkout, CouponCode, IdempotencyKey, Order, OrderId, Orders, Owner, Placed,
+    ShippingAddress,
 };
 use shop_core::payments::PaymentToken;
 use telemetry_api::semconv;
@@ -86,6 +87,17 @@ pub struct CreateOrder {
     pub email: String,
     pub shipping_address: Address,
     pub payment: Payment,
+    /// A coupon code (C-SHOP-06), compared case-insensitively. If it does not apply the checkout
+    /// is refused with 422 and a code saying why: `coupon_unknown`, `coupon_not_yet_valid`,
+    /// `coupon_expired`, `coupon_minimum_not_met`, `coupon_exhausted`, `coupon_customer_limit`.
+    #[serde(default)]
+    #[schema(
+        pattern = r"^[A-Za-z0-9_-]{1,32}$",
+        min_length = 1,
+        max_length = 32,
+        example = "WELCOME10"
+    )]
+    pub coupon_code: Option<String>,
 }
 
 impl TryFrom<CreateOrder> for Checkout {
@@ -100,11 +112,17 @@ impl TryFrom<CreateOrder> for Checkout {
         let payment_token =
             PaymentToken::parse(&body.payment.token).map_err(|e| e.within("payment"))?;
         let cart_id = CartId::parse(&body.cart_id).map_err(|e| e.at("cart_id"))?;
+        let coupon = body
+            .coupon_code
+            .as_deref()
+            .map(CouponCode::parse)
+            .transpose()?;
         Ok(Checkout {
             cart_id,
             email,
             shipping_address,
             payment_token,
+            coupon,
         })
     }
 }
@@ -134,7 +152,7 @@ fn created(order: Order) -> Response {
         (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
-        (status = 422, description = "Empty cart, or the key was used for another request", body = super::error::ErrorBody),
+        (status = 422, description = "Empty cart, the key was used for another request, or the coupon does not apply (`coupon_…`, see `coupon_code`)", body = super::error::ErrorBody),
         (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn create_order(

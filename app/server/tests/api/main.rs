@@ -10,6 +10,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod concurrency;
+mod coupons;
 mod errors;
 mod images;
 mod inventory;
