@@ -99,6 +99,15 @@ pub const SHOP_LOGIN_OUTCOME: &str = "shop.login.outcome";
 pub const SHOP_REGISTRATION_OUTCOME: &str = "shop.registration.outcome";
 /// Kind of a security event (O-SEC-01): `login_failed`, `login_locked`, `csrf_rejected`, …
 pub const SHOP_SECURITY_EVENT_KIND: &str = "shop.security.event.kind";
+/// The status an order left in a transition (C-SHOP-05): `placed`, `paid`, … (eight values).
+pub const SHOP_ORDER_TRANSITION_FROM: &str = "shop.order.transition.from";
+/// The status an order entered in a transition.
+pub const SHOP_ORDER_TRANSITION_TO: &str = "shop.order.transition.to";
+/// What became of a coupon at checkout (C-SHOP-06): `redeemed` or `rejected`.
+pub const SHOP_COUPON_OUTCOME: &str = "shop.coupon.outcome";
+/// Why a coupon was rejected, a closed set: `unknown`, `not_yet_valid`, `expired`,
+/// `minimum_not_met`, `exhausted`, `customer_limit` (`none` when redeemed).
+pub const SHOP_COUPON_REASON: &str = "shop.coupon.reason";
 
 // --- Control fields (read by the tracing glue, not exported) ------------------
 /// Span kind: `server`, `client`, `producer`, `consumer` or `internal` (default).
@@ -141,6 +150,11 @@ pub mod metrics {
     pub const SHOP_REGISTRATIONS: &str = "shop.registrations";
     /// Counter, `{event}`: security events by `shop.security.event.kind` (O-SEC-01).
     pub const SHOP_SECURITY_EVENTS: &str = "shop.security.events";
+    /// Counter, `{transition}`: order status transitions by `shop.order.transition.from`/`.to`.
+    pub const SHOP_ORDER_TRANSITIONS: &str = "shop.order.transitions";
+    /// Counter, `{redemption}`: coupons presented at checkout by `shop.coupon.outcome` and
+    /// `shop.coupon.reason` (O-METRIC-13).
+    pub const SHOP_COUPON_REDEMPTIONS: &str = "shop.coupon.redemptions";
 }
 
 /// Bucket boundaries (seconds) the HTTP semantic conventions recommend for

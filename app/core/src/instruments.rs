@@ -56,6 +56,10 @@ pub struct InstrumentSet {
     pub registrations: Counter,
     /// `shop.security.events`: security events by kind (O-SEC-01).
     pub security_events: Counter,
+    /// `shop.order.transitions`: order status changes by from/to (C-SHOP-05).
+    pub order_transitions: Counter,
+    /// `shop.coupon.redemptions`: coupons at checkout by outcome/reason (O-METRIC-13).
+    pub coupon_redemptions: Counter,
 }
 
 impl Instruments {
@@ -131,6 +135,16 @@ impl Instruments {
                 names::SHOP_SECURITY_EVENTS,
                 Unit::count("{event}"),
                 "Security events (failed or refused logins, CSRF refusals, revocations) by kind.",
+            ),
+            order_transitions: m.counter(
+                names::SHOP_ORDER_TRANSITIONS,
+                Unit::count("{transition}"),
+                "Order status transitions by from and to status.",
+            ),
+            coupon_redemptions: m.counter(
+                names::SHOP_COUPON_REDEMPTIONS,
+                Unit::count("{redemption}"),
+                "Coupons presented at checkout by outcome and reason.",
             ),
         }))
     }

@@ -107,6 +107,7 @@ async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
         if !db::seed::seed_if_empty(&db).await? {
             tracing::info!("the database already has a catalog; nothing seeded");
         }
+        db::seed::seed_coupons_if_empty(&db).await?;
         // The explicit chore leaves a database that carries every product
         // picture (a server seeding its own database draws them lazily
         // instead: see shop_core::catalog::image_store).

@@ -48,6 +48,7 @@ impl Application {
             db.migrate().await?;
             if config.seed {
                 seed::seed_if_empty(&db).await?;
+                seed::seed_coupons_if_empty(&db).await?;
             }
             Application::with_db(config, telemetry, instruments, db).await
         }

@@ -322,3 +322,99 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
     );
     Ok(true)
 }
+
+/// One of the lab's coupons.
+struct SeedCoupon {
+    code: &'static str,
+    /// `percent` or `fixed`.
+    kind: &'static str,
+    /// Percent, or cents.
+    amount: i64,
+    min_subtotal_cents: i64,
+    /// Epoch milliseconds; `None`: no bound.
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    max_redemptions: Option<i64>,
+    per_customer_limit: Option<i64>,
+}
+
+/// The lab's coupons (C-SHOP-06), documented in docs/orders.md#coupons.
+const COUPONS: &[SeedCoupon] = &[
+    // 10 % off anything, once per customer.
+    SeedCoupon {
+        code: "WELCOME10",
+        kind: "percent",
+        amount: 10,
+        min_subtotal_cents: 0,
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: None,
+        per_customer_limit: Some(1),
+    },
+    // $5 off orders from $25; 100 uses in all, 3 per customer.
+    SeedCoupon {
+        code: "SAVE5",
+        kind: "fixed",
+        amount: 500,
+        min_subtotal_cents: 2_500,
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: Some(100),
+        per_customer_limit: Some(3),
+    },
+    // 20 % off orders from $100, expired at 2025-01-01T00:00:00Z.
+    SeedCoupon {
+        code: "SPRING2024",
+        kind: "percent",
+        amount: 20,
+        min_subtotal_cents: 10_000,
+        valid_from: None,
+        valid_until: Some(1_735_689_600_000),
+        max_redemptions: None,
+        per_customer_limit: None,
+    },
+    // 5 % off, not valid before 2100-01-01T00:00:00Z.
+    SeedCoupon {
+        code: "FUTURE",
+        kind: "percent",
+        amount: 5,
+        min_subtotal_cents: 0,
+        valid_from: Some(4_102_444_800_000),
+        valid_until: None,
+        max_redemptions: None,
+        per_customer_limit: None,
+    },
+];
+
+/// Inserts the lab's coupons if there are none yet (a database seeded
+/// before coupons existed gets them on its next start). Returns whether it did.
+pub async fn seed_coupons_if_empty(db: &Db) -> Result<bool, sqlx::Error> {
+    const COUNT: &str = "SELECT COUNT(*) FROM coupons";
+    let existing: i64 = db
+        .traced(COUNT, sqlx::query_scalar(COUNT).fetch_one(db.pool()))
+        .await?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let now = now_millis();
+    let mut tx = db.begin_write().await?;
+    const INSERT: &str = "INSERT INTO coupons (code, kind, amount, min_subtotal_cents, valid_from, valid_until, \
+        max_redemptions, per_customer_limit, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    for c in COUPONS {
+        sqlx::query(INSERT)
+            .bind(c.code)
+            .bind(c.kind)
+            .bind(c.amount)
+            .bind(c.min_subtotal_cents)
+            .bind(c.valid_from)
+            .bind(c.valid_until)
+            .bind(c.max_redemptions)
+            .bind(c.per_customer_limit)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(coupons = COUPONS.len(), "seeded the lab's coupons");
+    Ok(true)
+}

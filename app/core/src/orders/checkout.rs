@@ -2,6 +2,7 @@
 //! rule that turns a cart into an order's total.
 
 use super::address::ShippingAddress;
+use super::coupon::CouponCode;
 use crate::cart::CartId;
 use crate::email::EmailAddress;
 use crate::payments::PaymentToken;
@@ -19,9 +20,12 @@ pub struct Checkout {
     pub email: EmailAddress,
     pub shipping_address: ShippingAddress,
     pub payment_token: PaymentToken,
+    /// The coupon the customer typed, if any.
+    pub coupon: Option<CouponCode>,
 }
 
-/// Shipping for a cart with this subtotal.
+/// Shipping for a cart with this subtotal (before any coupon: a coupon
+/// never costs the customer their free shipping).
 pub fn shipping_cents(subtotal_cents: i64) -> i64 {
     if subtotal_cents >= FREE_SHIPPING_FROM_CENTS {
         0

@@ -65,6 +65,10 @@ pub fn fingerprint(checkout: &Checkout) -> String {
         email: &'a str,
         shipping_address: Address,
         payment: Payment<'a>,
+        /// Left out when absent, so requests without a coupon keep the
+        /// fingerprints they had before coupons existed.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        coupon_code: Option<&'a str>,
     }
     let request = Request {
         cart_id: checkout.cart_id.as_str(),
@@ -73,6 +77,7 @@ pub fn fingerprint(checkout: &Checkout) -> String {
         payment: Payment {
             token: checkout.payment_token.as_str(),
         },
+        coupon_code: checkout.coupon.as_ref().map(|c| c.as_str()),
     };
     let bytes = serde_json::to_vec(&request).unwrap_or_default();
     Sha256::digest(&bytes)
@@ -142,6 +147,7 @@ mod tests {
             .try_into()
             .unwrap(),
             payment_token: PaymentToken::parse(token).unwrap(),
+            coupon: None,
         }
     }
 

@@ -6,16 +6,18 @@
 //! - [`model`]: the order, its lines, the address as written;
 //! - [`address`], [`checkout`]: the rules of a checkout request;
 //! - [`idempotency`]: keys, request fingerprints, replays;
-//! - [`store`]: the SQL (the order's transaction);
+//! - [`coupon`]: coupon codes, discounts and their rules (C-SHOP-06);
+//! - [`status`]: the status machine (C-SHOP-05);
+//! - [`store`]: the SQL (the order's transaction, status changes);
 //! - [`Orders`]: the operations.
-//!
-//! Room to grow: coupons, the status machine and returns get modules here.
 
 pub mod address;
 pub mod checkout;
+pub mod coupon;
 pub mod id;
 pub mod idempotency;
 pub mod model;
+pub mod status;
 pub mod store;
 
 use std::time::Duration;
@@ -32,12 +34,12 @@ use crate::validation::Invalid;
 
 pub use address::{CountryCode, PostalCode, ShippingAddress};
 pub use checkout::Checkout;
+pub use coupon::{CouponCode, Rejection};
 pub use id::OrderId;
 pub use idempotency::IdempotencyKey;
-pub use model::{Address, Order, OrderItem};
+pub use model::{Address, Order, OrderItem, StatusChange};
+pub use status::{IllegalTransition, OrderStatus};
 
-/// The status of a paid order awaiting shipment.
-pub const STATUS_CONFIRMED: &str = "confirmed";
 /// How often a checkout transaction that hit a lock conflict is tried.
 const MAX_ATTEMPTS: u32 = 4;
 
@@ -67,6 +69,12 @@ pub enum Error {
     KeyReused,
     #[error("order {0} not found")]
     NotFound(OrderId),
+    /// The coupon does not apply, and why.
+    #[error(transparent)]
+    Coupon(#[from] Rejection),
+    /// The status machine refuses the move.
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
     /// Inventory could not answer.
     #[error(transparent)]
     Inventory(#[from] inventory::Error),
@@ -84,6 +92,26 @@ pub enum Placed {
     Created(Order),
     /// The order an earlier request with the same key and body created.
     Replayed(Order),
+}
+
+/// Who asks to change an order: a logged-in customer (their own orders) or
+/// a guest (an order placed without an account, with this e-mail).
+#[derive(Debug, Clone)]
+pub enum Owner {
+    Customer(UserId),
+    Guest(crate::email::EmailAddress),
+}
+
+/// Whose coupon uses a checkout counts against: the logged-in customer's,
+/// or a guest's by the lower-cased e-mail (hashed: the key is stored).
+fn customer_key(customer: Option<&UserId>, email: &crate::email::EmailAddress) -> String {
+    match customer {
+        Some(user) => format!("user:{}", user.as_str()),
+        None => format!(
+            "email:{}",
+            crate::accounts::token::sha256_hex(email.as_str().to_lowercase().as_bytes())
+        ),
+    }
 }
 
 /// The orders' operations. Cheap to clone (handles only).
@@ -159,8 +187,17 @@ impl Orders {
             });
         }
 
+        let customer_key = customer_key(customer, &checkout.email);
+        let coupon = match &checkout.coupon {
+            None => None,
+            Some(code) => Some(
+                self.coupon(code, cart.subtotal_cents, &customer_key)
+                    .await?,
+            ),
+        };
+        let discount_cents = coupon.as_ref().map_or(0, |(_, off)| *off);
         let shipping_cents = checkout::shipping_cents(cart.subtotal_cents);
-        let total = cart.subtotal_cents + shipping_cents;
+        let total = cart.subtotal_cents - discount_cents + shipping_cents;
         let payment_reference = match self.payments.authorize(&checkout.payment_token, total) {
             Ok(r) => r,
             Err(e) => {
@@ -181,6 +218,14 @@ impl Orders {
             shipping_cents,
             payment_reference: &payment_reference,
             user_id: customer.map(UserId::as_str),
+            coupon: coupon.as_ref().map(|(c, off)| store::Redemption {
+                coupon_id: c.id,
+                code: &c.code,
+                discount_cents: *off,
+                customer_key: &customer_key,
+                max_redemptions: c.max_redemptions,
+                per_customer_limit: c.per_customer_limit,
+            }),
         };
         let mut attempt = 0;
         let low_stock = loop {
@@ -215,11 +260,19 @@ impl Orders {
                 Err(store::PlaceError::CartNotOpen) => {
                     return self.closed_cart(key, &hash, &cart.id).await;
                 }
+                Err(store::PlaceError::Coupon(rejection)) => {
+                    // Another checkout took the last use meanwhile.
+                    self.record_coupon(Err(rejection));
+                    return Err(rejection.into());
+                }
             }
         };
+        if coupon.is_some() {
+            self.record_coupon(Ok(()));
+        }
 
         span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
-        span.record(semconv::SHOP_ORDER_STATUS, STATUS_CONFIRMED);
+        span.record(semconv::SHOP_ORDER_STATUS, OrderStatus::Paid.as_str());
         self.record_outcome("placed");
         self.instruments.revenue.add(
             total as u64,
@@ -242,6 +295,67 @@ impl Orders {
         store::load(&self.db, id.as_str())
             .await?
             .ok_or_else(|| Error::NotFound(id.clone()))
+    }
+
+    /// Cancels an order of `owner`'s (C-SHOP-05): legal before packing;
+    /// its stock is released exactly once.
+    pub async fn cancel(&self, owner: &Owner, id: &OrderId) -> Result<Order, Error> {
+        self.check_owner(owner, id).await?;
+        self.change_status(id, OrderStatus::Cancelled).await
+    }
+
+    /// Asks to return a delivered order of `owner`'s (C-SHOP-05).
+    pub async fn request_return(&self, owner: &Owner, id: &OrderId) -> Result<Order, Error> {
+        self.check_owner(owner, id).await?;
+        self.change_status(id, OrderStatus::ReturnRequested).await
+    }
+
+    /// Moves an order to `to` if the status machine allows it from where it
+    /// is now. The admin's routes will call this too. Records the transition
+    /// on the current span and in `shop.order.transitions`.
+    pub async fn change_status(&self, id: &OrderId, to: OrderStatus) -> Result<Order, Error> {
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_ORDER_ID, id.as_str());
+        let from = self.get(id).await?.status;
+        OrderStatus::transition(from, to)?;
+        if !store::change_status(&self.db, id.as_str(), from, to).await? {
+            // A concurrent request moved it first: judge again from where it is now.
+            let now = self.get(id).await?.status;
+            return Err(IllegalTransition { from: now, to }.into());
+        }
+        span.record(semconv::SHOP_ORDER_STATUS, to.as_str());
+        self.instruments.order_transitions.add(
+            1,
+            &[
+                KeyValue::new(semconv::SHOP_ORDER_TRANSITION_FROM, from.as_str()),
+                KeyValue::new(semconv::SHOP_ORDER_TRANSITION_TO, to.as_str()),
+            ],
+        );
+        tracing::info!(shop.order.id = %id, from = from.as_str(), to = to.as_str(), "order status changed");
+        self.get(id).await
+    }
+
+    /// Refuses (as "not found", telling nothing about orders the caller may
+    /// not see) an order that is not `owner`'s.
+    async fn check_owner(&self, owner: &Owner, id: &OrderId) -> Result<(), Error> {
+        let theirs = match owner {
+            Owner::Customer(user) => {
+                crate::accounts::store::owns_order(&self.db, user, id.as_str()).await?
+            }
+            Owner::Guest(email) => {
+                crate::accounts::store::is_guest_order(
+                    &self.db,
+                    id.as_str(),
+                    &email.as_str().to_lowercase(),
+                )
+                .await?
+            }
+        };
+        if theirs {
+            Ok(())
+        } else {
+            Err(Error::NotFound(id.clone()))
+        }
     }
 
     /// The cart is closed: by a concurrent retry of this very request (then
@@ -274,6 +388,49 @@ impl Orders {
         store::load(&self.db, order_id)
             .await?
             .ok_or_else(|| Error::Inconsistent(format!("order {order_id} vanished")))
+    }
+
+    /// The coupon and the cents it takes off, or why it does not apply
+    /// (counted in `shop.coupon.redemptions`). The limits are checked again
+    /// in the order's transaction; this is the friendly early answer.
+    async fn coupon(
+        &self,
+        code: &CouponCode,
+        subtotal_cents: i64,
+        customer_key: &str,
+    ) -> Result<(coupon::Coupon, i64), Error> {
+        let found = store::load_coupon(&self.db, code.as_str()).await?;
+        let applied = match found {
+            None => Err(Rejection::Unknown),
+            Some(c) => {
+                let uses = store::customer_uses(&self.db, c.id, customer_key).await?;
+                c.apply(subtotal_cents, crate::time::now_millis(), uses)
+                    .map(|off| (c, off))
+            }
+        };
+        applied.map_err(|rejection| {
+            self.record_coupon(Err(rejection));
+            rejection.into()
+        })
+    }
+
+    /// Counts a coupon's outcome and puts it on the current span (codes are
+    /// not personal, but the bounded reason says more to a dashboard).
+    fn record_coupon(&self, result: Result<(), Rejection>) {
+        let (outcome, reason) = match result {
+            Ok(()) => ("redeemed", "none"),
+            Err(r) => ("rejected", r.reason()),
+        };
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_COUPON_OUTCOME, outcome);
+        span.record(semconv::SHOP_COUPON_REASON, reason);
+        self.instruments.coupon_redemptions.add(
+            1,
+            &[
+                KeyValue::new(semconv::SHOP_COUPON_OUTCOME, outcome),
+                KeyValue::new(semconv::SHOP_COUPON_REASON, reason),
+            ],
+        );
     }
 
     fn record_outcome(&self, outcome: &'static str) {

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::status::OrderStatus;
+
 /// A postal address as written: plain text, checked by
 /// [`super::address::ShippingAddress`] before an order is placed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -66,16 +68,35 @@ pub struct OrderItem {
 pub struct Order {
     #[schema(format = Uuid)]
     pub id: String,
-    /// `confirmed` (paid, awaiting shipment).
-    pub status: String,
+    /// Where the order is now (see `status_history` for how it got there).
+    pub status: OrderStatus,
+    /// Every status the order has had, oldest first.
+    pub status_history: Vec<StatusChange>,
     pub cart_id: String,
     pub email: String,
     pub shipping_address: Address,
     pub items: Vec<OrderItem>,
     pub subtotal_cents: i64,
+    /// The coupon redeemed with the order (upper-case), if any.
+    pub coupon_code: Option<String>,
+    /// Cents the coupon took off the subtotal (0 without one).
+    pub discount_cents: i64,
     pub shipping_cents: i64,
+    /// `subtotal_cents - discount_cents + shipping_cents`.
     pub total_cents: i64,
     pub currency: String,
     pub payment_reference: String,
     pub created_at: String,
+}
+
+/// One step of an order's status history.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct StatusChange {
+    /// The status before (absent for the first step, `placed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<OrderStatus>,
+    /// The status entered.
+    pub status: OrderStatus,
+    /// When, RFC 3339.
+    pub at: String,
 }

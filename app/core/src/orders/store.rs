@@ -1,6 +1,10 @@
-//! The orders' SQL: placing an order in one transaction, and loading one.
+//! The orders' SQL: placing an order in one transaction, loading one with
+//! its status history, and moving one to another status (releasing its
+//! stock when it is cancelled) in one transaction.
 
-use super::model::{Address, Order, OrderItem};
+use super::coupon::{Coupon, Discount, Rejection};
+use super::model::{Address, Order, OrderItem, StatusChange};
+use super::status::OrderStatus;
 use crate::cart::{Cart, CartItem};
 use crate::db::Db;
 use crate::time::{now_millis, rfc3339};
@@ -17,6 +21,8 @@ pub enum PlaceError {
     },
     /// The cart was closed meanwhile.
     CartNotOpen,
+    /// A concurrent checkout took the coupon's last use (in total or this customer's).
+    Coupon(Rejection),
     Db(sqlx::Error),
 }
 
@@ -41,6 +47,20 @@ pub struct NewOrder<'a> {
     pub payment_reference: &'a str,
     /// The customer who placed it, `None` for a guest checkout.
     pub user_id: Option<&'a str>,
+    /// The coupon redeemed with it, if any.
+    pub coupon: Option<Redemption<'a>>,
+}
+
+/// A coupon redeemed with an order.
+pub struct Redemption<'a> {
+    pub coupon_id: i64,
+    pub code: &'a str,
+    /// Cents off the subtotal.
+    pub discount_cents: i64,
+    /// `user:<id>` or `email:<sha-256 of the lower-cased e-mail>`.
+    pub customer_key: &'a str,
+    pub max_redemptions: Option<i64>,
+    pub per_customer_limit: Option<i64>,
 }
 
 /// Writes the order, decrements stock and closes the cart in one
@@ -71,8 +91,9 @@ async fn write_order(
     let a = o.address;
     const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
         shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
-        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id) \
-        VALUES (?, ?, ?, ?, 'confirmed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id, \
+        coupon_code, discount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let discount = o.coupon.as_ref().map_or(0, |c| c.discount_cents);
     db.traced(
         INSERT_ORDER,
         sqlx::query(INSERT_ORDER)
@@ -80,6 +101,7 @@ async fn write_order(
             .bind(&o.cart.id)
             .bind(o.key)
             .bind(o.hash)
+            .bind(OrderStatus::Paid.as_str())
             .bind(o.email)
             .bind(&a.name)
             .bind(&a.line1)
@@ -89,14 +111,31 @@ async fn write_order(
             .bind(&a.country)
             .bind(o.cart.subtotal_cents)
             .bind(o.shipping_cents)
-            .bind(o.cart.subtotal_cents + o.shipping_cents)
+            .bind(o.cart.subtotal_cents - discount + o.shipping_cents)
             .bind(&o.cart.currency)
             .bind(o.payment_reference)
             .bind(now)
             .bind(o.user_id)
+            .bind(o.coupon.as_ref().map(|c| c.code))
+            .bind(discount)
             .execute(&mut **tx),
     )
     .await?;
+    // The payment was authorized before the transaction: the order is placed
+    // and paid in the same instant, and its history says both.
+    insert_history(db, tx, o.id, None, OrderStatus::Placed, now).await?;
+    insert_history(
+        db,
+        tx,
+        o.id,
+        Some(OrderStatus::Placed),
+        OrderStatus::Paid,
+        now,
+    )
+    .await?;
+    if let Some(c) = &o.coupon {
+        redeem(db, tx, o.id, c, now).await?;
+    }
 
     // Lock rows in a fixed order (by product id) so two checkouts of
     // overlapping carts cannot deadlock each other.
@@ -199,13 +238,15 @@ struct OrderRow {
     currency: String,
     payment_reference: String,
     created_at: i64,
+    coupon_code: Option<String>,
+    discount_cents: i64,
 }
 
 /// An order with its lines, or `None`.
 pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     const ORDER: &str = "SELECT id, cart_id, status, email, shipping_name, shipping_line1, shipping_line2, \
         shipping_city, shipping_postal_code, shipping_country, subtotal_cents, shipping_cents, total_cents, \
-        currency, payment_reference, created_at FROM orders WHERE id = ?";
+        currency, payment_reference, created_at, coupon_code, discount_cents FROM orders WHERE id = ?";
     let Some(r) = db
         .traced(
             ORDER,
@@ -222,9 +263,28 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     let items: Vec<(i64, String, i64, i64, i64)> = db
         .traced_all(ITEMS, sqlx::query_as(ITEMS).bind(id).fetch_all(db.pool()))
         .await?;
+    const HISTORY: &str = "SELECT from_status, status, created_at FROM order_status_history \
+        WHERE order_id = ? ORDER BY id";
+    let history: Vec<(Option<String>, String, i64)> = db
+        .traced_all(
+            HISTORY,
+            sqlx::query_as(HISTORY).bind(id).fetch_all(db.pool()),
+        )
+        .await?;
+    let status_history = history
+        .into_iter()
+        .map(|(from, status, at)| {
+            Ok(StatusChange {
+                from: from.as_deref().map(stored_status).transpose()?,
+                status: stored_status(&status)?,
+                at: rfc3339(at),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
     Ok(Some(Order {
         id: r.id,
-        status: r.status,
+        status: stored_status(&r.status)?,
+        status_history,
         cart_id: r.cart_id,
         email: r.email,
         shipping_address: Address {
@@ -248,10 +308,278 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
             )
             .collect(),
         subtotal_cents: r.subtotal_cents,
+        coupon_code: r.coupon_code,
+        discount_cents: r.discount_cents,
         shipping_cents: r.shipping_cents,
         total_cents: r.total_cents,
         currency: r.currency,
         payment_reference: r.payment_reference,
         created_at: rfc3339(r.created_at),
     }))
+}
+
+/// A status as the database holds it; anything else is a corrupt row.
+fn stored_status(name: &str) -> Result<OrderStatus, sqlx::Error> {
+    OrderStatus::parse(name)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {name:?}").into()))
+}
+
+async fn insert_history(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    const HISTORY: &str = "INSERT INTO order_status_history (order_id, from_status, status, created_at) \
+        VALUES (?, ?, ?, ?)";
+    db.traced(
+        HISTORY,
+        sqlx::query(HISTORY)
+            .bind(order_id)
+            .bind(from.map(OrderStatus::as_str))
+            .bind(to.as_str())
+            .bind(now)
+            .execute(&mut **tx),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves the order from `from` to `to` (a transition the caller has checked)
+/// and records it, in one transaction. A cancelled order's units go back
+/// into stock in the same transaction. The update is conditional on the
+/// order still being in `from`, so of two concurrent requests only one
+/// moves it (and releases its stock): the other gets `false` and nothing changes.
+pub async fn change_status(
+    db: &Db,
+    order_id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    match write_status(db, &mut tx, order_id, from, to).await {
+        Ok(true) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(true)
+        }
+        other => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            other
+        }
+    }
+}
+
+async fn write_status(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> Result<bool, sqlx::Error> {
+    let now = now_millis();
+    const MOVE: &str = "UPDATE orders SET status = ? WHERE id = ? AND status = ?";
+    let moved = db
+        .traced(
+            MOVE,
+            sqlx::query(MOVE)
+                .bind(to.as_str())
+                .bind(order_id)
+                .bind(from.as_str())
+                .execute(&mut **tx),
+        )
+        .await?;
+    if moved.rows_affected() != 1 {
+        return Ok(false);
+    }
+    insert_history(db, tx, order_id, Some(from), to, now).await?;
+    if to == OrderStatus::Cancelled {
+        release_stock(db, tx, order_id, now).await?;
+    }
+    Ok(true)
+}
+
+/// Puts a cancelled order's units back into stock, with a `cancel` movement
+/// per line. Runs only inside the transaction that moved the order to
+/// `cancelled`, which happens once per order.
+async fn release_stock(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    // By product id, the order checkout locks rows in, so a cancel and a
+    // checkout cannot deadlock each other.
+    const LINES: &str =
+        "SELECT product_id, quantity FROM order_items WHERE order_id = ? ORDER BY product_id";
+    let lines: Vec<(i64, i64)> = db
+        .traced_all(
+            LINES,
+            sqlx::query_as(LINES).bind(order_id).fetch_all(&mut **tx),
+        )
+        .await?;
+    for (product_id, quantity) in lines {
+        const RESTOCK: &str =
+            "UPDATE inventory SET quantity = quantity + ?, updated_at = ? WHERE product_id = ?";
+        db.traced(
+            RESTOCK,
+            sqlx::query(RESTOCK)
+                .bind(quantity)
+                .bind(now)
+                .bind(product_id)
+                .execute(&mut **tx),
+        )
+        .await?;
+        const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
+            VALUES (?, ?, 'cancel', ?, ?)";
+        db.traced(
+            MOVEMENT,
+            sqlx::query(MOVEMENT)
+                .bind(product_id)
+                .bind(quantity)
+                .bind(order_id)
+                .bind(now)
+                .execute(&mut **tx),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Redeems the coupon inside the order's transaction. Both limits are
+/// conditional updates: the one that would pass a limit changes no row, and
+/// the checkout fails with the reason. On MariaDB the update locks the
+/// coupon's row until commit, so concurrent checkouts queue on it; SQLite
+/// has one writer at a time anyway.
+async fn redeem(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    order_id: &str,
+    c: &Redemption<'_>,
+    now: i64,
+) -> Result<(), PlaceError> {
+    const TAKE: &str = "UPDATE coupons SET redeemed_count = redeemed_count + 1 \
+        WHERE id = ? AND (? IS NULL OR redeemed_count < ?)";
+    let taken = db
+        .traced(
+            TAKE,
+            sqlx::query(TAKE)
+                .bind(c.coupon_id)
+                .bind(c.max_redemptions)
+                .bind(c.max_redemptions)
+                .execute(&mut **tx),
+        )
+        .await?;
+    if taken.rows_affected() != 1 {
+        return Err(PlaceError::Coupon(Rejection::Exhausted));
+    }
+    if let Some(limit) = c.per_customer_limit {
+        // Make sure the customer's row exists, then raise it conditionally.
+        let insert: &'static str = if db.system().is_sqlite() {
+            "INSERT INTO coupon_customer_uses (coupon_id, customer_key, uses) VALUES (?, ?, 0) \
+             ON CONFLICT (coupon_id, customer_key) DO NOTHING"
+        } else {
+            "INSERT IGNORE INTO coupon_customer_uses (coupon_id, customer_key, uses) VALUES (?, ?, 0)"
+        };
+        db.traced(
+            insert,
+            sqlx::query(insert)
+                .bind(c.coupon_id)
+                .bind(c.customer_key)
+                .execute(&mut **tx),
+        )
+        .await?;
+        const USE: &str = "UPDATE coupon_customer_uses SET uses = uses + 1 \
+            WHERE coupon_id = ? AND customer_key = ? AND uses < ?";
+        let used = db
+            .traced(
+                USE,
+                sqlx::query(USE)
+                    .bind(c.coupon_id)
+                    .bind(c.customer_key)
+                    .bind(limit)
+                    .execute(&mut **tx),
+            )
+            .await?;
+        if used.rows_affected() != 1 {
+            return Err(PlaceError::Coupon(Rejection::CustomerLimit));
+        }
+    }
+    const RECORD: &str = "INSERT INTO coupon_redemptions (coupon_id, order_id, customer_key, discount_cents, \
+        created_at) VALUES (?, ?, ?, ?, ?)";
+    db.traced(
+        RECORD,
+        sqlx::query(RECORD)
+            .bind(c.coupon_id)
+            .bind(order_id)
+            .bind(c.customer_key)
+            .bind(c.discount_cents)
+            .bind(now)
+            .execute(&mut **tx),
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CouponRow {
+    id: i64,
+    code: String,
+    kind: String,
+    amount: i64,
+    min_subtotal_cents: i64,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    max_redemptions: Option<i64>,
+    per_customer_limit: Option<i64>,
+    redeemed_count: i64,
+}
+
+/// The coupon with this (upper-case) code, or `None`.
+pub async fn load_coupon(db: &Db, code: &str) -> Result<Option<Coupon>, sqlx::Error> {
+    const SQL: &str = "SELECT id, code, kind, amount, min_subtotal_cents, valid_from, valid_until, \
+        max_redemptions, per_customer_limit, redeemed_count FROM coupons WHERE code = ?";
+    let row: Option<CouponRow> = db
+        .traced(
+            SQL,
+            sqlx::query_as(SQL).bind(code).fetch_optional(db.pool()),
+        )
+        .await?;
+    row.map(|r| {
+        Ok(Coupon {
+            discount: Discount::from_stored(&r.kind, r.amount).ok_or_else(|| {
+                sqlx::Error::Decode(format!("coupon {} has a bad discount", r.id).into())
+            })?,
+            id: r.id,
+            code: r.code,
+            min_subtotal_cents: r.min_subtotal_cents,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            max_redemptions: r.max_redemptions,
+            per_customer_limit: r.per_customer_limit,
+            redeemed: r.redeemed_count,
+        })
+    })
+    .transpose()
+}
+
+/// How often this customer has redeemed the coupon.
+pub async fn customer_uses(
+    db: &Db,
+    coupon_id: i64,
+    customer_key: &str,
+) -> Result<i64, sqlx::Error> {
+    const SQL: &str =
+        "SELECT uses FROM coupon_customer_uses WHERE coupon_id = ? AND customer_key = ?";
+    let uses: Option<i64> = db
+        .traced(
+            SQL,
+            sqlx::query_scalar(SQL)
+                .bind(coupon_id)
+                .bind(customer_key)
+                .fetch_optional(db.pool()),
+        )
+        .await?;
+    Ok(uses.unwrap_or(0))
 }

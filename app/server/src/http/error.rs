@@ -358,6 +358,23 @@ impl From<orders::Error> for ApiError {
                 field: Some(orders::idempotency::IDEMPOTENCY_KEY_FIELD.to_owned()),
             },
             E::NotFound(id) => ApiError::not_found("order", id),
+            E::Coupon(r) => ApiError::Unprocessable {
+                code: match r {
+                    orders::Rejection::Unknown => "coupon_unknown",
+                    orders::Rejection::NotYetValid => "coupon_not_yet_valid",
+                    orders::Rejection::Expired => "coupon_expired",
+                    orders::Rejection::MinimumNotMet { .. } => "coupon_minimum_not_met",
+                    orders::Rejection::Exhausted => "coupon_exhausted",
+                    orders::Rejection::CustomerLimit => "coupon_customer_limit",
+                },
+                message: e.to_string(),
+                field: Some("coupon_code".to_owned()),
+            },
+            E::IllegalTransition(t) => conflict(
+                "illegal_transition",
+                &e,
+                Some(serde_json::json!({ "from": t.from, "to": t.to })),
+            ),
             E::Inventory(e) => e.into(),
             E::Inconsistent(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),

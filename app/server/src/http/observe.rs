@@ -76,6 +76,8 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             shop.order.id = Empty,
             shop.order.status = Empty,
             shop.checkout.outcome = Empty,
+            shop.coupon.outcome = Empty,
+            shop.coupon.reason = Empty,
             shop.search.results = Empty,
             shop.user.type = "guest",
             // Set once a session is recognised (http/session.rs): never an

@@ -2,6 +2,11 @@
 //! `Idempotency-Key`. The rules, the transaction and the replay logic are
 //! `shop_core::orders`'s; this module is the wire: the request body, the
 //! header, `201 Created` with `Location`, and `Idempotent-Replayed`.
+//!
+//! Order tracking (C-SHOP-05) on the wire: a customer cancels an order or
+//! asks to return it, on their own orders (session) or, as a guest, with
+//! the order id and e-mail of the lookup. The status machine is
+//! `shop_core::orders::status`'s.
 
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,14 +19,17 @@ use shop_core::accounts::Session;
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
 use shop_core::orders::{
-    Address, Checkout, IdempotencyKey, Order, OrderId, Orders, Placed, ShippingAddress,
+    Address, Checkout, CouponCode, IdempotencyKey, Order, OrderId, Orders, Owner, Placed,
+    ShippingAddress,
 };
 use shop_core::payments::PaymentToken;
 use telemetry_api::semconv;
 use utoipa::ToSchema;
 
-use super::error::ApiResult;
+use super::accounts::GuestOrderLookup;
+use super::error::{ApiResult, ErrorBody};
 use super::extract::{Json as JsonBody, Path};
+use super::session::Customer;
 
 /// Header that makes a checkout safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -37,6 +45,16 @@ where
     Router::new()
         .route("/api/orders", post(create_order))
         .route("/api/orders/{id}", get(get_order))
+        .route(
+            "/api/account/orders/{id}/cancel",
+            post(cancel_account_order),
+        )
+        .route(
+            "/api/account/orders/{id}/return",
+            post(return_account_order),
+        )
+        .route("/api/orders/lookup/cancel", post(cancel_guest_order))
+        .route("/api/orders/lookup/return", post(return_guest_order))
 }
 
 /// The payment part of a checkout.
@@ -69,6 +87,17 @@ pub struct CreateOrder {
     pub email: String,
     pub shipping_address: Address,
     pub payment: Payment,
+    /// A coupon code (C-SHOP-06), compared case-insensitively. If it does not apply the checkout
+    /// is refused with 422 and a code saying why: `coupon_unknown`, `coupon_not_yet_valid`,
+    /// `coupon_expired`, `coupon_minimum_not_met`, `coupon_exhausted`, `coupon_customer_limit`.
+    #[serde(default)]
+    #[schema(
+        pattern = r"^[A-Za-z0-9_-]{1,32}$",
+        min_length = 1,
+        max_length = 32,
+        example = "WELCOME10"
+    )]
+    pub coupon_code: Option<String>,
 }
 
 impl TryFrom<CreateOrder> for Checkout {
@@ -83,11 +112,17 @@ impl TryFrom<CreateOrder> for Checkout {
         let payment_token =
             PaymentToken::parse(&body.payment.token).map_err(|e| e.within("payment"))?;
         let cart_id = CartId::parse(&body.cart_id).map_err(|e| e.at("cart_id"))?;
+        let coupon = body
+            .coupon_code
+            .as_deref()
+            .map(CouponCode::parse)
+            .transpose()?;
         Ok(Checkout {
             cart_id,
             email,
             shipping_address,
             payment_token,
+            coupon,
         })
     }
 }
@@ -117,7 +152,7 @@ fn created(order: Order) -> Response {
         (status = 409, description = "Not enough stock, or the cart is checked out", body = super::error::ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
-        (status = 422, description = "Empty cart, or the key was used for another request", body = super::error::ErrorBody),
+        (status = 422, description = "Empty cart, the key was used for another request, or the coupon does not apply (`coupon_…`, see `coupon_code`)", body = super::error::ErrorBody),
         (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn create_order(
@@ -164,4 +199,96 @@ pub async fn get_order(
     let order = orders.get(&id).await?;
     span.record(semconv::SHOP_ORDER_STATUS, order.status.as_str());
     Ok(Json(order))
+}
+
+/// Cancel one of the customer's orders (C-SHOP-05): allowed while it is `placed` or `paid`
+/// (before packing); its units go back into stock.
+#[utoipa::path(post, path = "/api/account/orders/{id}/cancel", tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Order id (UUID)", format = Uuid, example = "9b2e4f60-1c3a-4d5e-8f70-a1b2c3d4e5f6")),
+    responses(
+        (status = 200, description = "The cancelled order", body = Order),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such order among this customer's", body = ErrorBody),
+        (status = 409, description = "Too late: the order is packed, shipped, delivered or already cancelled (`illegal_transition`)", body = ErrorBody),
+    ))]
+pub async fn cancel_account_order(
+    State(orders): State<Orders>,
+    Customer(s): Customer,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Order>> {
+    let id = OrderId::parse(&raw)?;
+    Ok(Json(orders.cancel(&Owner::Customer(s.user), &id).await?))
+}
+
+/// Ask to return one of the customer's delivered orders (C-SHOP-05).
+#[utoipa::path(post, path = "/api/account/orders/{id}/return", tag = "orders",
+    security(("session" = [], "csrf" = [])),
+    params(("id" = String, Path, description = "Order id (UUID)", format = Uuid, example = "9b2e4f60-1c3a-4d5e-8f70-a1b2c3d4e5f6")),
+    responses(
+        (status = 200, description = "The order, now `return_requested`", body = Order),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such order among this customer's", body = ErrorBody),
+        (status = 409, description = "The order is not delivered (`illegal_transition`)", body = ErrorBody),
+    ))]
+pub async fn return_account_order(
+    State(orders): State<Orders>,
+    Customer(s): Customer,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Order>> {
+    let id = OrderId::parse(&raw)?;
+    Ok(Json(
+        orders.request_return(&Owner::Customer(s.user), &id).await?,
+    ))
+}
+
+/// A guest's order id and e-mail, checked.
+fn guest(body: &GuestOrderLookup) -> ApiResult<(Owner, OrderId)> {
+    let id = OrderId::parse(&body.order_id).map_err(|e| e.at("order_id"))?;
+    let email = EmailAddress::parse(&body.email)?;
+    tracing::Span::current().record(semconv::SHOP_ORDER_ID, id.as_str());
+    Ok((Owner::Guest(email), id))
+}
+
+/// Cancel a guest order, named by its id and the e-mail it was placed with (like the lookup):
+/// allowed while it is `placed` or `paid`; its units go back into stock.
+#[utoipa::path(post, path = "/api/orders/lookup/cancel", tag = "orders", request_body = GuestOrderLookup,
+    responses(
+        (status = 200, description = "The cancelled order", body = Order),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 403, description = "Sent with a session cookie but without its X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No guest order with this id and e-mail", body = ErrorBody),
+        (status = 409, description = "Too late: the order is packed, shipped, delivered or already cancelled (`illegal_transition`)", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+    ))]
+pub async fn cancel_guest_order(
+    State(orders): State<Orders>,
+    JsonBody(body): JsonBody<GuestOrderLookup>,
+) -> ApiResult<Json<Order>> {
+    let (owner, id) = guest(&body)?;
+    Ok(Json(orders.cancel(&owner, &id).await?))
+}
+
+/// Ask to return a delivered guest order, named by its id and e-mail.
+#[utoipa::path(post, path = "/api/orders/lookup/return", tag = "orders", request_body = GuestOrderLookup,
+    responses(
+        (status = 200, description = "The order, now `return_requested`", body = Order),
+        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 403, description = "Sent with a session cookie but without its X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No guest order with this id and e-mail", body = ErrorBody),
+        (status = 409, description = "The order is not delivered (`illegal_transition`)", body = ErrorBody),
+        (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
+        (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+    ))]
+pub async fn return_guest_order(
+    State(orders): State<Orders>,
+    JsonBody(body): JsonBody<GuestOrderLookup>,
+) -> ApiResult<Json<Order>> {
+    let (owner, id) = guest(&body)?;
+    Ok(Json(orders.request_return(&owner, &id).await?))
 }

@@ -15,10 +15,10 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A logged-in client: its session cookie and CSRF token (what a browser
 /// and the shop's pages would keep).
-struct Client {
-    cookie: String,
-    csrf: String,
-    cart_id: String,
+pub(crate) struct Client {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
+    pub(crate) cart_id: String,
 }
 
 async fn register(app: &TestApp, email: &str, password: &str, name: &str) -> reqwest::Response {
@@ -60,14 +60,14 @@ async fn log_in(app: &TestApp, email: &str, password: &str, cart: Option<&str>) 
     }
 }
 
-async fn new_customer(app: &TestApp, email: &str) -> Client {
+pub(crate) async fn new_customer(app: &TestApp, email: &str) -> Client {
     expect_json(register(app, email, PASSWORD, "Aiko Tanaka").await, 201).await;
     log_in(app, email, PASSWORD, None).await
 }
 
 impl Client {
     /// A request with the session cookie and, if `csrf`, the CSRF header.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         app: &TestApp,
         method: Method,
@@ -88,7 +88,7 @@ impl Client {
         req.send().await.expect("request failed")
     }
 
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         self.send(app, Method::GET, path, None, false).await
     }
 
@@ -117,7 +117,7 @@ async fn reset_token(app: &TestApp, email: &str) -> String {
         .expect("a reset mail in the outbox")
 }
 
-fn counter(app: &TestApp, name: &str, key: &str, value: &'static str) -> f64 {
+pub(crate) fn counter(app: &TestApp, name: &str, key: &str, value: &'static str) -> f64 {
     app.recorder.counter_total(name, &[(key, value.into())])
 }
 

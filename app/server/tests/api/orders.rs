@@ -20,7 +20,7 @@ db_tests! {
         assert!(r.headers().get("idempotent-replayed").is_none());
         let order = expect_json(r, 201).await;
         assert_eq!(location, format!("/api/orders/{}", order["id"].as_str().unwrap()));
-        assert_eq!(order["status"], "confirmed");
+        assert_eq!(order["status"], "paid");
         assert_eq!(order["cart_id"], cart);
         assert_eq!(order["items"].as_array().unwrap().len(), 2);
         assert_eq!(order["subtotal_cents"], cart_body["subtotal_cents"]);

@@ -179,7 +179,7 @@ db_tests! {
         let server = spans.iter().find(|s| s.kind == SpanKind::Server).unwrap();
         assert_eq!(server.attribute(semconv::SHOP_ORDER_ID), Some(&Value::from(order["id"].as_str().unwrap().to_owned())));
         assert_eq!(server.attribute(semconv::SHOP_CHECKOUT_OUTCOME), Some(&Value::from("placed")));
-        assert_eq!(server.attribute(semconv::SHOP_ORDER_STATUS), Some(&Value::from("confirmed")));
+        assert_eq!(server.attribute(semconv::SHOP_ORDER_STATUS), Some(&Value::from("paid")));
         let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
         for expected in ["inventory.check", "payment.authorize", "BEGIN", "INSERT orders", "UPDATE inventory", "INSERT order_items", "UPDATE carts", "COMMIT"] {
             assert!(names.contains(&expected), "{expected} missing from {names:?}");
