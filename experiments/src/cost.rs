@@ -400,16 +400,19 @@ fn wire_per_request(m: &Measured) -> BTreeMap<String, PerRequest> {
     m.wire
         .iter()
         .filter(|w| w.requests > 0)
-        .map(|w| {
-            (
-                w.sink.clone(),
-                PerRequest {
-                    api_calls: w.requests as f64 / n,
-                    bytes: w.bytes as f64 / n,
-                },
-            )
-        })
+        .map(|w| per_request_of(w, n))
         .collect()
+}
+
+/// A pass-through's calls and bytes per shop request, under its sink's name.
+fn per_request_of(w: &WireCount, n: f64) -> (String, PerRequest) {
+    (
+        w.sink.clone(),
+        PerRequest {
+            api_calls: w.requests as f64 / n,
+            bytes: w.bytes as f64 / n,
+        },
+    )
 }
 
 fn finish(
@@ -480,15 +483,7 @@ pub fn cost_via_otlp_endpoints(m: &Measured, prices: &Prices) -> Cost {
     let wire = m
         .wire(OTLP)
         .filter(|w| w.requests > 0)
-        .map(|w| {
-            (
-                w.sink.clone(),
-                PerRequest {
-                    api_calls: w.requests as f64 / n,
-                    bytes: w.bytes as f64 / n,
-                },
-            )
-        })
+        .map(|w| per_request_of(w, n))
         .into_iter()
         .collect();
     finish(
