@@ -1447,8 +1447,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         "starting the lab (MariaDB, LocalStack, moto, the OTel collector with its X-Ray leg, capture receiver)"
     );
     let pinning = shop_cpus.as_deref().zip(rest_cpus.as_deref());
-    let lab = Lab::start(repo, &bins.capture, pinning)?;
+    let mut lab = Lab::start(repo, &bins.capture, pinning)?;
     let sinks = Sinks::start(&lab).await?;
+    lab.route_xray_leg(&sinks.xray.url())?;
     let aws = Aws::new(&lab.moto_url(), &lab.localstack_url()).await;
     let prices = Prices::load(&repo.join("experiments").join("prices.toml"))?;
     let overhead: Vec<&TelemetryConfig> = plan.configs.iter().filter(|c| c.overhead).collect();
