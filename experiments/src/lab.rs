@@ -39,6 +39,8 @@ pub struct Lab {
     xraypass: Child,
     /// The CPUs of everything but the shop (when pinned), for a restarted collector.
     rest_cpus: Option<String>,
+    /// The harness's otlp-capture binary (the X-Ray leg's pass-through is restarted from it).
+    capture_bin: PathBuf,
     /// Held while the lab runs: see [`machine_lock`].
     _lock: std::fs::File,
 }
@@ -102,13 +104,18 @@ impl Lab {
             &[],
         )?;
         let capture = spawn_capture(capture_bin, &state)?;
-        let xraypass = spawn_xraypass(capture_bin, &state)?;
+        let xraypass = spawn_xraypass(
+            capture_bin,
+            &state,
+            &format!("http://127.0.0.1:{MOTO_PORT}"),
+        )?;
         let lab = Lab {
             repo: repo.to_owned(),
             state,
             capture,
             xraypass,
             rest_cpus: pinning.map(|(_, rest)| rest.to_owned()),
+            capture_bin: capture_bin.to_owned(),
             _lock: lock,
         };
         // The collector's X-Ray leg, then the collector (`lab` exporters: traces to the capture
@@ -168,6 +175,19 @@ impl Lab {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Sends the X-Ray leg (rotel → the header-fixing pass-through) on to `upstream` instead
+    /// of straight to moto: the harness puts its counting `xray` pass-through there, so the otel
+    /// build's X-Ray traffic is counted where the awssdk build's is.
+    pub fn route_xray_leg(&mut self, upstream: &str) -> anyhow::Result<()> {
+        let _ = self.xraypass.kill();
+        let _ = self.xraypass.wait();
+        self.xraypass = spawn_xraypass(&self.capture_bin, &self.state, upstream)?;
+        if let Some(rest) = &self.rest_cpus {
+            procstat::pin(self.xraypass.id(), rest);
         }
         Ok(())
     }
@@ -399,7 +419,7 @@ fn xraypass_pattern() -> String {
 /// The header-fixing pass-through between rotel and moto (WORKAROUND: rotel
 /// sends `content-encoding: gzip` over a plain body; see scripts/lab/xraypass.sh),
 /// run from the harness's own otlp-capture binary, so nothing is built.
-fn spawn_xraypass(bin: &Path, state: &Path) -> anyhow::Result<Child> {
+fn spawn_xraypass(bin: &Path, state: &Path, upstream: &str) -> anyhow::Result<Child> {
     let _ = Command::new("pkill")
         .args(["-f", &xraypass_pattern()])
         .status();
@@ -411,7 +431,7 @@ fn spawn_xraypass(bin: &Path, state: &Path) -> anyhow::Result<Child> {
             "--listen",
             &format!("127.0.0.1:{XRAYPASS_PORT}"),
             "--upstream",
-            &format!("http://127.0.0.1:{MOTO_PORT}"),
+            upstream,
         ])
         .stdout(Stdio::null())
         .stderr(log)

@@ -1003,10 +1003,9 @@ impl Ctx<'_> {
     ) -> anyhow::Result<crate::tail::TailRow> {
         let run = format!("{}-{}", config.id(), if tail { "tail" } else { "head" });
         self.progress.set_message(format!("{run}: starting"));
-        let egress = crate::wiretap::Wiretap::start("otlp-egress", &self.lab.capture_url()).await?;
         self.lab.start_collector(&crate::lab::CollectorSetup {
-            capture_endpoint: Some(egress.url()),
             tail_sampling: tail,
+            ..self.sinks.collector_setup()
         })?;
         // At the split point: the slow dependency is the pass-through in front of inventory.
         let shop = self.start_shop(Point::Split, config, &run).await?;
@@ -1060,7 +1059,7 @@ impl Ctx<'_> {
         shop.stop(&self.lab).await;
         let entries = &outcome.ledger.entries;
         let mut row = crate::tail::score(strategy, config.id(), entries, &spans);
-        let wire = egress.count();
+        let wire = self.sinks.otlp_egress.count();
         row.egress_bytes = wire.bytes;
         row.egress_calls = wire.requests;
         let per_request = |role: ProcessRole| {
@@ -1096,9 +1095,8 @@ impl Ctx<'_> {
                 row.rest
             )
         });
-        // Back to the lab's own collector (exports straight to the capture receiver).
-        self.lab
-            .start_collector(&crate::lab::CollectorSetup::default())?;
+        // Back to the runs' collector (no tail sampling).
+        self.lab.start_collector(&self.sinks.collector_setup())?;
         Ok(row)
     }
 
@@ -1449,8 +1447,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         "starting the lab (MariaDB, LocalStack, moto, the OTel collector with its X-Ray leg, capture receiver)"
     );
     let pinning = shop_cpus.as_deref().zip(rest_cpus.as_deref());
-    let lab = Lab::start(repo, &bins.capture, pinning)?;
+    let mut lab = Lab::start(repo, &bins.capture, pinning)?;
     let sinks = Sinks::start(&lab).await?;
+    lab.route_xray_leg(&sinks.xray.url())?;
     let aws = Aws::new(&lab.moto_url(), &lab.localstack_url()).await;
     let prices = Prices::load(&repo.join("experiments").join("prices.toml"))?;
     let overhead: Vec<&TelemetryConfig> = plan.configs.iter().filter(|c| c.overhead).collect();

@@ -497,6 +497,9 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                         (1, "orders", "internal", "payment.authorize"),
                         (1, "orders", "client", "BEGIN"),
                         (1, "orders", "client", "INSERT orders"),
+                        // The status history: placed, then paid (docs/orders.md).
+                        (1, "orders", "client", "INSERT order_status_history"),
+                        (1, "orders", "client", "INSERT order_status_history"),
                     ],
                 ],
             );
@@ -514,6 +517,7 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 (1, "orders", "client", "COMMIT"),
                 (1, "orders", "client", "SELECT orders"),
                 (1, "orders", "client", "SELECT order_items"),
+                (1, "orders", "client", "SELECT order_status_history"),
             ]);
             t
         }

@@ -24,20 +24,42 @@ pub struct Sinks {
     pub cloudwatch: Wiretap,
     pub logs: Wiretap,
     pub otlp: Wiretap,
+    /// Between the collector and the capture receiver, which stands in for CloudWatch's OTLP
+    /// endpoints: what the collector sends on (the otel build's cost, `crate::cost::OTLP_EGRESS`).
+    pub otlp_egress: Wiretap,
 }
 
 impl Sinks {
+    /// Starts the pass-throughs, and restarts the lab's collector so that it exports to the
+    /// capture receiver through `otlp_egress`.
     pub async fn start(lab: &Lab) -> anyhow::Result<Sinks> {
-        Ok(Sinks {
+        let sinks = Sinks {
             xray: Wiretap::start("xray", &lab.moto_url()).await?,
             cloudwatch: Wiretap::start("cloudwatch", &lab.localstack_url()).await?,
             logs: Wiretap::start("logs", &lab.localstack_url()).await?,
             otlp: Wiretap::start("otlp", &lab.otlp_http_url()).await?,
-        })
+            otlp_egress: Wiretap::start(crate::cost::OTLP_EGRESS, &lab.capture_url()).await?,
+        };
+        lab.start_collector(&sinks.collector_setup())?;
+        Ok(sinks)
     }
 
-    pub fn all(&self) -> [&Wiretap; 4] {
-        [&self.xray, &self.cloudwatch, &self.logs, &self.otlp]
+    /// The collector as the runs use it: exporting through `otlp_egress`.
+    pub fn collector_setup(&self) -> crate::lab::CollectorSetup {
+        crate::lab::CollectorSetup {
+            capture_endpoint: Some(self.otlp_egress.url()),
+            tail_sampling: false,
+        }
+    }
+
+    pub fn all(&self) -> [&Wiretap; 5] {
+        [
+            &self.xray,
+            &self.cloudwatch,
+            &self.logs,
+            &self.otlp,
+            &self.otlp_egress,
+        ]
     }
 
     pub fn reset(&self) {

@@ -503,6 +503,9 @@ pub fn checkout_tree(orders: &str, inventory: &str) -> String {
         (1, orders, "internal payment.authorize"),
         (1, orders, "client BEGIN"),
         (1, orders, "client INSERT orders"),
+        // The status history: placed, then paid (docs/orders.md).
+        (1, orders, "client INSERT order_status_history"),
+        (1, orders, "client INSERT order_status_history"),
         (1, orders, "client UPDATE inventory"),
         (1, orders, "client SELECT inventory"),
         (1, orders, "client INSERT inventory_movements"),
@@ -511,6 +514,7 @@ pub fn checkout_tree(orders: &str, inventory: &str) -> String {
         (1, orders, "client COMMIT"),
         (1, orders, "client SELECT orders"),
         (1, orders, "client SELECT order_items"),
+        (1, orders, "client SELECT order_status_history"),
     ]
     .iter()
     .map(|(depth, service, span)| format!("{}{service} {span}\n", "  ".repeat(*depth)))
