@@ -453,7 +453,6 @@ impl Ctx<'_> {
         self.progress
             .set_message(format!("{run}: flushing and reading back"));
         let stats = shop.flush().await?;
-        let wire: Vec<WireCount> = self.sinks.all().iter().map(|t| t.count()).collect();
         let entries = &outcome.ledger.entries;
         let names = shop.names.clone();
         let ReadBack {
@@ -465,6 +464,15 @@ impl Ctx<'_> {
             store,
         } = self.read_back(config, entries, &names, &stats).await?;
         shop.stop(&self.lab).await;
+        let into_xray = if !outage && config.backend() == "otel" {
+            self.otel_in_xray(entries).await?
+        } else {
+            Vec::new()
+        };
+        // The pass-throughs' counts once everything has come through: the collector sends on
+        // after its batches (logs: 5 s), and the X-Ray leg after its own; the read-back waits
+        // for both (and reads the emulators directly, not through the pass-throughs).
+        let wire: Vec<WireCount> = self.sinks.all().iter().map(|t| t.count()).collect();
 
         let expected_traces = entries
             .iter()
@@ -569,11 +577,6 @@ impl Ctx<'_> {
                 )
             });
         }
-        let into_xray = if !outage && config.backend() == "otel" {
-            self.otel_in_xray(entries).await?
-        } else {
-            Vec::new()
-        };
         let fidelity = Fidelity {
             into_xray,
             config: config.id().to_owned(),
