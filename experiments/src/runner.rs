@@ -419,14 +419,7 @@ impl Ctx<'_> {
         // Fidelity is judged on the split topology: the oracle's span trees
         // have the calls between services, and the poisoned pass-through.
         let shop = self.start_shop(Point::Split, config, &run).await?;
-        let propagate = match config.backend() {
-            "awssdk" => Propagate::XRay {
-                share: config.info.sampling,
-            },
-            _ => Propagate::W3c {
-                share: config.info.sampling,
-            },
-        };
+        let propagate = propagation(config);
         let secs = self.plan.fidelity_secs;
         let outage_task = outage.then(|| {
             let taps: Vec<_> = vec![
@@ -652,14 +645,7 @@ impl Ctx<'_> {
         )
         .await
         .with_context(|| format!("starting the shop for {run}"))?;
-        let propagate = match config.backend() {
-            "awssdk" => Propagate::XRay {
-                share: config.info.sampling,
-            },
-            _ => Propagate::W3c {
-                share: config.info.sampling,
-            },
-        };
+        let propagate = propagation(config);
         let shape = Shape::Closed {
             concurrency: self.plan.closed_concurrency,
         };
@@ -976,19 +962,10 @@ impl Ctx<'_> {
             .filter_map(|e| e.sent.as_ref())
             .map(|s| format!("1-{}-{}", &s.trace_id[..8], &s.trace_id[8..]))
             .collect();
-        let mut spans = self.aws.traces(&ids).await?;
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut still = 0;
-        while still < 2 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(800)).await;
-            let now = self.aws.traces(&ids).await?;
-            still = if now.len() == spans.len() {
-                still + 1
-            } else {
-                0
-            };
-            spans = now;
-        }
+        let spans = until_still(Duration::from_secs(15), Duration::from_millis(800), || {
+            self.aws.traces(&ids)
+        })
+        .await?;
         Ok(fidelity::traces("awssdk", entries, &spans))
     }
 }
@@ -1023,9 +1000,7 @@ impl Ctx<'_> {
             .partition(|p| p.2 == ProcessRole::Shop);
         let shop_meter = Meter::start(shop_procs, self.ticks);
         let pipeline_meter = Meter::start(pipeline_procs, self.ticks);
-        let propagate = Propagate::W3c {
-            share: config.info.sampling,
-        };
+        let propagate = propagation(config);
         let shape = Shape::Open {
             rate: self.plan.fidelity_rate,
         };
@@ -1041,23 +1016,13 @@ impl Ctx<'_> {
         // the batch (1 s): wait until the capture has been still for two polls after that.
         tokio::time::sleep(Duration::from_secs(5)).await;
         let names = shop.names.clone();
-        let mut spans = Captured::fetch(&self.lab.capture_url(), &names.run)
-            .await?
-            .spans();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut still = 0;
-        while still < 2 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(700)).await;
-            let now = Captured::fetch(&self.lab.capture_url(), &names.run)
-                .await?
-                .spans();
-            still = if now.len() == spans.len() {
-                still + 1
-            } else {
-                0
-            };
-            spans = now;
-        }
+        let capture = self.lab.capture_url();
+        let spans = until_still(
+            Duration::from_secs(20),
+            Duration::from_millis(700),
+            || async { Ok(Captured::fetch(&capture, &names.run).await?.spans()) },
+        )
+        .await?;
         usage.extend(pipeline_meter.finish().0);
         shop.stop(&self.lab).await;
         let entries = &outcome.ledger.entries;
@@ -1130,6 +1095,39 @@ impl Ctx<'_> {
         self.progress.inc(1);
         Ok(rows)
     }
+}
+
+/// The context a config's fidelity-style runs send with each request: X-Ray's header for
+/// awssdk, W3C `traceparent` for otel, sampled at the config's nominal rate.
+fn propagation(config: &TelemetryConfig) -> Propagate {
+    let share = config.info.sampling;
+    match config.backend() {
+        "awssdk" => Propagate::XRay { share },
+        _ => Propagate::W3c { share },
+    }
+}
+
+/// Reads `fetch` until what it returns has held the same length for two reads `every`
+/// apart (or `within` has passed): a pipeline that batches has then sent on what it had.
+async fn until_still<T, F, Fut>(
+    within: Duration,
+    every: Duration,
+    fetch: F,
+) -> anyhow::Result<Vec<T>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<T>>>,
+{
+    let deadline = Instant::now() + within;
+    let mut got = fetch().await?;
+    let mut still = 0;
+    while still < 2 && Instant::now() < deadline {
+        tokio::time::sleep(every).await;
+        let now = fetch().await?;
+        still = if now.len() == got.len() { still + 1 } else { 0 };
+        got = now;
+    }
+    Ok(got)
 }
 
 /// The custom metrics EMF lines would create: one per metric name and
