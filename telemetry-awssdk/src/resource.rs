@@ -33,7 +33,7 @@ impl AwsResource {
     pub fn new(resource: &Resource, origin: Option<String>) -> AwsResource {
         AwsResource {
             origin,
-            service_name: segment_name(&resource.service_name),
+            service_name: segment_name(&resource.service_name).into_owned(),
             service_version: resource.service_version.clone(),
             environment: resource.environment.clone(),
             sdk_version: env!("CARGO_PKG_VERSION"),

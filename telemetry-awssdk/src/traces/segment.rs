@@ -14,17 +14,30 @@
 //! - a chosen set of attributes → `annotations` (indexed, searchable with
 //!   filter expressions, at most 50); everything else → `metadata` (stored,
 //!   not indexed), so nothing the shop recorded is lost.
+//!
+//! ## Why the documents are streamed, not built
+//!
+//! A document is written straight to text by [`Serialize`] impls that borrow
+//! from the [`SpanRecord`]s: `serde_json` walks them once and escapes each
+//! string as it goes. An earlier version built a `serde_json::Value` tree
+//! first (one map per object, an owned `String` per key and value) and then
+//! wrote that out; for the ~10 spans of a checkout that was about 310,000
+//! instructions per request, the largest single cost of the `awssdk` build
+//! (`benches/README.md`, "Where the time goes"). The bytes are the same
+//! JSON; only the key order may differ, which JSON does not give meaning to.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde_json::{Map, Value as Json, json};
 use telemetry_api::record::SpanEvent;
 use telemetry_api::semconv as sc;
 use telemetry_api::value::{KeyValue, Value};
-use telemetry_api::{SpanKind, SpanRecord, SpanStatus};
+use telemetry_api::{SpanKind, SpanRecord, SpanStatus, TraceId};
 
-use super::ids::format_trace_id;
 use crate::resource::AwsResource;
 
 /// X-Ray's limit on one segment document.
@@ -81,26 +94,23 @@ pub fn segment_documents(
     spans: &[SpanRecord],
 ) -> (Vec<String>, usize) {
     let tree = Tree::new(spans);
-    let mut doc = span_document(ctx, root, true);
-    let children: Vec<Json> = tree
-        .children(root)
-        .iter()
-        .map(|c| tree.subsegment(ctx, c))
-        .collect();
-    if !children.is_empty() {
-        doc.insert("subsegments".into(), Json::Array(children));
-    }
-    // Serialised in place: the common case (one document) copies nothing.
-    let text = serde_json::to_string(&doc).expect("a JSON object with string keys serialises");
+    let mut doc = Document {
+        ctx,
+        span: root,
+        tree: &tree,
+        shape: Shape::Segment,
+        with_children: true,
+    };
+    let text = to_text(&doc);
     if text.len() <= MAX_DOCUMENT_BYTES {
         return (vec![text], 0);
     }
     // Too big as one document: the segment, then each child tree separately.
-    doc.remove("subsegments");
-    let mut docs = vec![Json::Object(doc).to_string()];
+    doc.with_children = false;
+    let mut docs = vec![to_text(&doc)];
     let mut too_big = 0;
     for child in tree.children(root) {
-        let text = independent_subsegment(ctx, child, &tree);
+        let text = to_text(&Document::independent(ctx, child, &tree));
         if text.len() <= MAX_DOCUMENT_BYTES {
             docs.push(text);
         } else {
@@ -114,23 +124,11 @@ pub fn segment_documents(
 /// `type: subsegment` with the trace and parent ids. Used for spans that
 /// end after their local root, and for splitting big segments.
 pub fn orphan_document(ctx: &AwsResource, span: &SpanRecord, spans: &[SpanRecord]) -> String {
-    independent_subsegment(ctx, span, &Tree::new(spans))
+    to_text(&Document::independent(ctx, span, &Tree::new(spans)))
 }
 
-fn independent_subsegment(ctx: &AwsResource, span: &SpanRecord, tree: &Tree<'_>) -> String {
-    let mut doc = match tree.subsegment(ctx, span) {
-        Json::Object(m) => m,
-        _ => unreachable!("subsegments are objects"),
-    };
-    doc.insert("type".into(), json!("subsegment"));
-    doc.insert(
-        "trace_id".into(),
-        json!(format_trace_id(span.context.trace_id)),
-    );
-    if let Some(parent) = span.parent_span_id {
-        doc.insert("parent_id".into(), json!(parent.to_hex()));
-    }
-    Json::Object(doc).to_string()
+fn to_text(doc: &Document<'_>) -> String {
+    serde_json::to_string(doc).expect("segment documents have string keys and no failing values")
 }
 
 /// Spans by parent, children in start order.
@@ -164,203 +162,584 @@ impl<'a> Tree<'a> {
             .map(|c| 1 + self.descendants(c))
             .sum()
     }
+}
 
-    fn subsegment(&self, ctx: &AwsResource, span: &SpanRecord) -> Json {
-        let mut doc = span_document(ctx, span, false);
-        let children: Vec<Json> = self
-            .children(span)
-            .iter()
-            .map(|c| self.subsegment(ctx, c))
-            .collect();
-        if !children.is_empty() {
-            doc.insert("subsegments".into(), Json::Array(children));
+/// Which kind of document a span is written as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// The local root: the segment, with the trace id and a remote parent.
+    Segment,
+    /// A subsegment inside its parent's `subsegments` array.
+    Nested,
+    /// A subsegment in a document of its own (`type: subsegment`, trace
+    /// and parent ids).
+    Independent,
+}
+
+/// One segment or subsegment, written with its descendants.
+struct Document<'a> {
+    ctx: &'a AwsResource,
+    span: &'a SpanRecord,
+    tree: &'a Tree<'a>,
+    shape: Shape,
+    /// False when the children are sent as documents of their own.
+    with_children: bool,
+}
+
+impl<'a> Document<'a> {
+    fn independent(ctx: &'a AwsResource, span: &'a SpanRecord, tree: &'a Tree<'a>) -> Self {
+        Document {
+            ctx,
+            span,
+            tree,
+            shape: Shape::Independent,
+            with_children: true,
         }
-        Json::Object(doc)
     }
 }
 
-/// The fields of one segment (`is_segment`) or subsegment, without children.
-fn span_document(ctx: &AwsResource, span: &SpanRecord, is_segment: bool) -> Map<String, Json> {
-    let attr = |k: &str| span.attribute(k);
-    let str_attr = |k: &str| attr(k).map(|v| v.to_string());
-    let status_code = attr(sc::HTTP_RESPONSE_STATUS_CODE).and_then(Value::as_i64);
-    let is_db = attr(sc::DB_SYSTEM_NAME).is_some();
-    let is_aws = attr(sc::RPC_SYSTEM).and_then(Value::as_str) == Some("aws-api");
-    let is_http = attr(sc::HTTP_REQUEST_METHOD).is_some();
+/// What kind of operation a span describes, read once from its attributes.
+struct Facts<'a> {
+    status_code: Option<i64>,
+    db_system: Option<&'a Value>,
+    is_aws: bool,
+    is_http: bool,
+    failed: bool,
+}
 
-    let mut doc = Map::new();
-    let name = if is_segment {
-        ctx.service_name.clone()
-    } else if is_db {
-        // X-Ray's convention for SQL subsegments: `database@host`; the shop's
-        // database has no host name worth showing, so the system name.
-        segment_name(
-            &str_attr(sc::DB_NAMESPACE)
-                .map(|ns| format!("{ns}@{}", str_attr(sc::DB_SYSTEM_NAME).unwrap_or_default()))
-                .unwrap_or_else(|| str_attr(sc::DB_SYSTEM_NAME).unwrap_or_default()),
-        )
-    } else if is_aws {
-        segment_name(&str_attr(sc::RPC_SERVICE).unwrap_or_else(|| span.name.to_string()))
-    } else if is_http && span.kind == SpanKind::Client {
-        // The remote service's node in the service map.
-        segment_name(
-            &str_attr(sc::PEER_SERVICE)
-                .or_else(|| str_attr(sc::SERVER_ADDRESS))
-                .unwrap_or_else(|| span.name.to_string()),
-        )
-    } else {
+impl<'a> Facts<'a> {
+    fn of(span: &'a SpanRecord) -> Self {
+        Facts {
+            status_code: span
+                .attribute(sc::HTTP_RESPONSE_STATUS_CODE)
+                .and_then(Value::as_i64),
+            db_system: span.attribute(sc::DB_SYSTEM_NAME),
+            is_aws: span.attribute(sc::RPC_SYSTEM).and_then(Value::as_str) == Some("aws-api"),
+            is_http: span.attribute(sc::HTTP_REQUEST_METHOD).is_some(),
+            failed: matches!(span.status, SpanStatus::Error { .. }),
+        }
+    }
+}
+
+impl Serialize for Document<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let span = self.span;
+        let is_segment = self.shape == Shape::Segment;
+        let facts = Facts::of(span);
+        let is_client_call = facts.is_http && span.kind == SpanKind::Client;
+        let mut m = s.serialize_map(None)?;
+
+        m.serialize_entry("name", &self.name(&facts))?;
+        m.serialize_entry("id", &Hex16(span.context.span_id.0))?;
+        match self.shape {
+            Shape::Segment => {
+                m.serialize_entry("trace_id", &XrayTraceId(span.context.trace_id))?;
+                if let (Some(parent), true) = (span.parent_span_id, span.parent_is_remote) {
+                    m.serialize_entry("parent_id", &Hex16(parent.0))?;
+                }
+            }
+            Shape::Independent => {
+                m.serialize_entry("type", "subsegment")?;
+                m.serialize_entry("trace_id", &XrayTraceId(span.context.trace_id))?;
+                if let Some(parent) = span.parent_span_id {
+                    m.serialize_entry("parent_id", &Hex16(parent.0))?;
+                }
+            }
+            Shape::Nested => {}
+        }
+        m.serialize_entry("start_time", &epoch_seconds(span.start_time))?;
+        m.serialize_entry("end_time", &epoch_seconds(span.end_time))?;
+        if !is_segment {
+            if facts.is_aws {
+                m.serialize_entry("namespace", "aws")?;
+            } else if facts.db_system.is_some() || is_client_call {
+                m.serialize_entry("namespace", "remote")?;
+            }
+        }
+
+        // Blocks.
+        if facts.is_http {
+            m.serialize_entry(
+                "http",
+                &HttpBlock {
+                    span,
+                    status_code: facts.status_code,
+                },
+            )?;
+        }
+        if facts.db_system.is_some() {
+            m.serialize_entry("sql", &SqlBlock(span))?;
+        }
+        if is_segment {
+            if let Some(origin) = &self.ctx.origin {
+                m.serialize_entry("origin", origin)?;
+            }
+            m.serialize_entry(
+                "service",
+                &ServiceBlock {
+                    version: &self.ctx.service_version,
+                },
+            )?;
+            m.serialize_entry(
+                "aws",
+                &SdkBlock {
+                    xray: SdkInfo {
+                        sdk: "telemetry-awssdk (hand-written, Rust)",
+                        sdk_version: self.ctx.sdk_version,
+                    },
+                },
+            )?;
+        } else if facts.is_aws {
+            m.serialize_entry("aws", &AwsCallBlock(span))?;
+        }
+
+        // error / throttle / fault.
+        match facts.status_code {
+            Some(429) => {
+                m.serialize_entry("error", &true)?;
+                m.serialize_entry("throttle", &true)?;
+            }
+            Some(c) if (400..500).contains(&c) => m.serialize_entry("error", &true)?,
+            Some(c) if c >= 500 => m.serialize_entry("fault", &true)?,
+            _ if facts.failed => m.serialize_entry("fault", &true)?,
+            _ => {}
+        }
+        // Rare (failed spans only), so built as a `Value`.
+        if let Some(cause) = cause(span, facts.failed) {
+            m.serialize_entry("cause", &cause)?;
+        }
+
+        let annotations = Annotations {
+            ctx: self.ctx,
+            span,
+            is_segment,
+            status_code: facts.status_code,
+        };
+        if annotations.any() {
+            m.serialize_entry("annotations", &annotations)?;
+        }
+        m.serialize_entry("metadata", &Metadata(span))?;
+
+        let children = if self.with_children {
+            self.tree.children(span)
+        } else {
+            &[]
+        };
+        if !children.is_empty() {
+            m.serialize_entry(
+                "subsegments",
+                &Subsegments {
+                    ctx: self.ctx,
+                    tree: self.tree,
+                    spans: children,
+                },
+            )?;
+        }
+        m.end()
+    }
+}
+
+impl<'a> Document<'a> {
+    /// The node's name in the service map.
+    fn name(&self, facts: &Facts<'a>) -> Cow<'a, str> {
+        let span = self.span;
+        if self.shape == Shape::Segment {
+            return Cow::Borrowed(&self.ctx.service_name);
+        }
+        if let Some(system) = facts.db_system {
+            // X-Ray's convention for SQL subsegments: `database@host`; the
+            // shop's database has no host name worth showing, so the system
+            // name.
+            return match span.attribute(sc::DB_NAMESPACE) {
+                Some(ns) => Cow::Owned(segment_name(&format!("{ns}@{system}")).into_owned()),
+                None => owned_name(text(system)),
+            };
+        }
+        if facts.is_aws {
+            return match span.attribute(sc::RPC_SERVICE) {
+                Some(service) => owned_name(text(service)),
+                None => segment_name(&span.name),
+            };
+        }
+        if facts.is_http && span.kind == SpanKind::Client {
+            // The remote service's node in the service map.
+            return match span
+                .attribute(sc::PEER_SERVICE)
+                .or_else(|| span.attribute(sc::SERVER_ADDRESS))
+            {
+                Some(peer) => owned_name(text(peer)),
+                None => segment_name(&span.name),
+            };
+        }
         segment_name(&span.name)
-    };
-    doc.insert("name".into(), json!(name));
-    doc.insert("id".into(), json!(span.context.span_id.to_hex()));
-    if is_segment {
-        doc.insert(
-            "trace_id".into(),
-            json!(format_trace_id(span.context.trace_id)),
-        );
-        if let (Some(parent), true) = (span.parent_span_id, span.parent_is_remote) {
-            doc.insert("parent_id".into(), json!(parent.to_hex()));
-        }
     }
-    doc.insert("start_time".into(), json!(epoch_seconds(span.start_time)));
-    doc.insert("end_time".into(), json!(epoch_seconds(span.end_time)));
-    if !is_segment {
-        if is_aws {
-            doc.insert("namespace".into(), json!("aws"));
-        } else if is_db || (is_http && span.kind == SpanKind::Client) {
-            doc.insert("namespace".into(), json!("remote"));
-        }
-    }
+}
 
-    // Blocks.
-    if is_http {
-        let mut request = Map::new();
-        if let Some(m) = str_attr(sc::HTTP_REQUEST_METHOD) {
-            request.insert("method".into(), json!(m));
+/// A name cleaned for X-Ray, from text that may itself be borrowed or owned.
+fn owned_name(t: Cow<'_, str>) -> Cow<'_, str> {
+    match t {
+        Cow::Borrowed(b) => segment_name(b),
+        Cow::Owned(o) => Cow::Owned(segment_name(&o).into_owned()),
+    }
+}
+
+/// A value as text, borrowed when it is a string.
+fn text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::Str(s) => Cow::Borrowed(s),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+/// A value written as a JSON string, whatever its type.
+struct AsText<'a>(&'a Value);
+
+impl Serialize for AsText<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Str(v) => s.serialize_str(v),
+            other => s.collect_str(other),
+        }
+    }
+}
+
+/// A span id: 16 lowercase hex digits, written without an allocation.
+struct Hex16(u64);
+
+impl Serialize for Hex16 {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 16];
+        write_hex(&mut buf, u128::from(self.0));
+        s.serialize_str(std::str::from_utf8(&buf).expect("hex digits are ASCII"))
+    }
+}
+
+/// X-Ray's form of a trace id, `1-5759e988-bd862e3fe1be46a994272793`: the
+/// 128 bits with the first 32 (the epoch seconds) split off.
+struct XrayTraceId(TraceId);
+
+impl Serialize for XrayTraceId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; 35];
+        buf[0] = b'1';
+        buf[1] = b'-';
+        write_hex(&mut buf[2..10], self.0.0 >> 96);
+        buf[10] = b'-';
+        write_hex(&mut buf[11..], self.0.0 & ((1u128 << 96) - 1));
+        s.serialize_str(std::str::from_utf8(&buf).expect("hex digits are ASCII"))
+    }
+}
+
+/// Writes the low `out.len()` hex digits of `v` into `out`, most
+/// significant first, lowercase, zero-padded.
+fn write_hex(out: &mut [u8], mut v: u128) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in out.iter_mut().rev() {
+        *b = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+    }
+}
+
+/// `http`: the request (method, URL, client, user agent) and the status.
+struct HttpBlock<'a> {
+    span: &'a SpanRecord,
+    status_code: Option<i64>,
+}
+
+impl Serialize for HttpBlock<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("request", &HttpRequest(self.span))?;
+        if let Some(code) = self.status_code {
+            m.serialize_entry("response", &HttpResponse { status: code })?;
+        }
+        m.end()
+    }
+}
+
+struct HttpRequest<'a>(&'a SpanRecord);
+
+impl Serialize for HttpRequest<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let span = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(method) = span.attribute(sc::HTTP_REQUEST_METHOD) {
+            m.serialize_entry("method", &AsText(method))?;
         }
         if let Some(url) = full_url(span) {
-            request.insert("url".into(), json!(url));
+            m.serialize_entry("url", &url)?;
         }
-        if let Some(ip) = str_attr(sc::CLIENT_ADDRESS) {
-            request.insert("client_ip".into(), json!(ip));
+        if let Some(ip) = span.attribute(sc::CLIENT_ADDRESS) {
+            m.serialize_entry("client_ip", &AsText(ip))?;
         }
-        if let Some(ua) = str_attr(sc::USER_AGENT_ORIGINAL) {
-            request.insert("user_agent".into(), json!(ua));
+        if let Some(ua) = span.attribute(sc::USER_AGENT_ORIGINAL) {
+            m.serialize_entry("user_agent", &AsText(ua))?;
         }
         if span.kind == SpanKind::Client {
             // The callee is instrumented and receives our trace header.
-            request.insert("traced".into(), json!(true));
+            m.serialize_entry("traced", &true)?;
         }
-        let mut http = Map::new();
-        http.insert("request".into(), Json::Object(request));
-        if let Some(code) = status_code {
-            http.insert("response".into(), json!({ "status": code }));
-        }
-        doc.insert("http".into(), Json::Object(http));
+        m.end()
     }
-    if is_db {
-        let mut sql = Map::new();
-        if let Some(t) = str_attr(sc::DB_SYSTEM_NAME) {
-            sql.insert("database_type".into(), json!(t));
-        }
-        if let Some(q) = str_attr(sc::DB_QUERY_TEXT) {
-            sql.insert("sanitized_query".into(), json!(q));
-        }
-        // sqlx prepares every statement.
-        sql.insert("preparation".into(), json!("statement"));
-        doc.insert("sql".into(), Json::Object(sql));
-    }
-    if is_aws {
-        let mut aws = Map::new();
-        if let Some(op) = str_attr(sc::RPC_METHOD) {
-            aws.insert("operation".into(), json!(op));
-        }
-        if let Some(r) = str_attr(sc::CLOUD_REGION) {
-            aws.insert("region".into(), json!(r));
-        }
-        if let Some(id) = str_attr(sc::AWS_REQUEST_ID) {
-            aws.insert("request_id".into(), json!(id));
-        }
-        doc.insert("aws".into(), Json::Object(aws));
-    }
-    if is_segment {
-        if let Some(origin) = &ctx.origin {
-            doc.insert("origin".into(), json!(origin));
-        }
-        doc.insert("service".into(), json!({ "version": ctx.service_version }));
-        doc.insert(
-            "aws".into(),
-            json!({ "xray": { "sdk": "telemetry-awssdk (hand-written, Rust)", "sdk_version": ctx.sdk_version } }),
-        );
-    }
+}
 
-    // error / throttle / fault.
-    let failed = matches!(span.status, SpanStatus::Error { .. });
-    match status_code {
-        Some(429) => {
-            doc.insert("error".into(), json!(true));
-            doc.insert("throttle".into(), json!(true));
-        }
-        Some(c) if (400..500).contains(&c) => {
-            doc.insert("error".into(), json!(true));
-        }
-        Some(c) if c >= 500 => {
-            doc.insert("fault".into(), json!(true));
-        }
-        _ if failed => {
-            doc.insert("fault".into(), json!(true));
-        }
-        _ => {}
-    }
-    if let Some(cause) = cause(span, failed) {
-        doc.insert("cause".into(), cause);
-    }
+#[derive(Serialize)]
+struct HttpResponse {
+    status: i64,
+}
 
-    // Annotations and metadata.
-    let mut annotations = Map::new();
-    if is_segment {
-        if let Some(c) = status_code {
-            annotations.insert("status_class".into(), json!(format!("{}xx", c / 100)));
+/// `sql`: the database type and the query as prepared (sqlx prepares every
+/// statement, and the shop binds every value, so the text holds no data).
+struct SqlBlock<'a>(&'a SpanRecord);
+
+impl Serialize for SqlBlock<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if let Some(t) = self.0.attribute(sc::DB_SYSTEM_NAME) {
+            m.serialize_entry("database_type", &AsText(t))?;
         }
-        if let Some(id) = &span.request_id {
-            annotations.insert("request_id".into(), json!(id.as_ref()));
+        if let Some(q) = self.0.attribute(sc::DB_QUERY_TEXT) {
+            m.serialize_entry("sanitized_query", &AsText(q))?;
         }
-        annotations.insert("environment".into(), json!(ctx.environment));
+        m.serialize_entry("preparation", "statement")?;
+        m.end()
     }
-    let mut metadata = Map::new();
-    for KeyValue { key, value } in &span.attributes {
-        if let Some((_, name)) = ANNOTATIONS.iter().find(|(k, _)| k == key) {
-            annotations.insert((*name).into(), annotation_value(value));
-        } else if !IN_BLOCKS.contains(key) {
-            metadata.insert((*key).into(), json!(value));
+}
+
+/// `aws` on a call to an AWS service: operation, region, request id.
+struct AwsCallBlock<'a>(&'a SpanRecord);
+
+impl Serialize for AwsCallBlock<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (key, attribute) in [
+            ("operation", sc::RPC_METHOD),
+            ("region", sc::CLOUD_REGION),
+            ("request_id", sc::AWS_REQUEST_ID),
+        ] {
+            if let Some(v) = self.0.attribute(attribute) {
+                m.serialize_entry(key, &AsText(v))?;
+            }
         }
+        m.end()
     }
-    if !annotations.is_empty() {
-        doc.insert("annotations".into(), Json::Object(annotations));
-    }
-    let mut span_meta = Map::new();
-    span_meta.insert("name".into(), json!(span.name));
-    span_meta.insert("kind".into(), json!(span.kind.as_str()));
-    span_meta.insert("scope".into(), json!(span.target));
-    let events: Vec<Json> = span
-        .events
+}
+
+#[derive(Serialize)]
+struct ServiceBlock<'a> {
+    version: &'a str,
+}
+
+/// `aws.xray` on a segment: which SDK wrote it.
+#[derive(Serialize)]
+struct SdkBlock {
+    xray: SdkInfo,
+}
+
+#[derive(Serialize)]
+struct SdkInfo {
+    sdk: &'static str,
+    sdk_version: &'static str,
+}
+
+/// True when no later attribute has the same key, so that a key recorded
+/// twice is written once, with its last value.
+fn is_last_of_key(attributes: &[KeyValue], i: usize) -> bool {
+    let key = attributes[i].key;
+    !attributes[i + 1..].iter().any(|kv| kv.key == key)
+}
+
+fn annotation_key(key: &str) -> Option<&'static str> {
+    ANNOTATIONS
         .iter()
-        .filter(|e| !e.is_exception())
-        .map(event_json)
-        .collect();
-    if !events.is_empty() {
-        span_meta.insert("events".into(), Json::Array(events));
+        .find(|(k, _)| *k == key)
+        .map(|(_, name)| *name)
+}
+
+/// `annotations`: on a segment the status class, request id and
+/// environment; on every document the [`ANNOTATIONS`] attributes.
+struct Annotations<'a> {
+    ctx: &'a AwsResource,
+    span: &'a SpanRecord,
+    is_segment: bool,
+    status_code: Option<i64>,
+}
+
+impl Annotations<'_> {
+    fn any(&self) -> bool {
+        self.is_segment
+            || self
+                .span
+                .attributes
+                .iter()
+                .any(|kv| annotation_key(kv.key).is_some())
     }
-    if span.dropped_events > 0 {
-        span_meta.insert("dropped_events".into(), json!(span.dropped_events));
+}
+
+impl Serialize for Annotations<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        if self.is_segment {
+            if let Some(c) = self.status_code {
+                m.serialize_entry("status_class", &StatusClass(c))?;
+            }
+            if let Some(id) = &self.span.request_id {
+                m.serialize_entry("request_id", &**id)?;
+            }
+            m.serialize_entry("environment", &self.ctx.environment)?;
+        }
+        let attributes = &self.span.attributes;
+        for (i, kv) in attributes.iter().enumerate() {
+            if let Some(name) = annotation_key(kv.key)
+                && is_last_of_key(attributes, i)
+            {
+                m.serialize_entry(name, &AnnotationValue(&kv.value))?;
+            }
+        }
+        m.end()
     }
-    let mut namespaces = Map::new();
-    if !metadata.is_empty() {
-        namespaces.insert("attributes".into(), Json::Object(metadata));
+}
+
+/// `2xx`, `4xx`, … from a status code.
+struct StatusClass(i64);
+
+impl Serialize for StatusClass {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}xx", self.0 / 100))
     }
-    namespaces.insert("span".into(), Json::Object(span_meta));
-    doc.insert("metadata".into(), Json::Object(namespaces));
-    doc
+}
+
+/// Annotation values: strings (at most 1000 characters), numbers, booleans.
+struct AnnotationValue<'a>(&'a Value);
+
+impl Serialize for AnnotationValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Str(v) => s.serialize_str(
+                v.char_indices()
+                    .nth(1000)
+                    .map_or(&**v, |(end, _)| &v[..end]),
+            ),
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// `metadata`: `attributes` (every attribute not already an annotation or
+/// in a block) and `span` (name, kind, scope, events), so nothing the shop
+/// recorded is lost.
+struct Metadata<'a>(&'a SpanRecord);
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let span = self.0;
+        let mut m = s.serialize_map(None)?;
+        if span.attributes.iter().any(is_plain_metadata) {
+            m.serialize_entry("attributes", &PlainAttributes(&span.attributes))?;
+        }
+        m.serialize_entry("span", &SpanMetadata(span))?;
+        m.end()
+    }
+}
+
+fn is_plain_metadata(kv: &KeyValue) -> bool {
+    annotation_key(kv.key).is_none() && !IN_BLOCKS.contains(&kv.key)
+}
+
+struct PlainAttributes<'a>(&'a [KeyValue]);
+
+impl Serialize for PlainAttributes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for (i, kv) in self.0.iter().enumerate() {
+            if is_plain_metadata(kv) && is_last_of_key(self.0, i) {
+                m.serialize_entry(kv.key, &kv.value)?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct SpanMetadata<'a>(&'a SpanRecord);
+
+impl Serialize for SpanMetadata<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let span = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", &span.name)?;
+        m.serialize_entry("kind", span.kind.as_str())?;
+        m.serialize_entry("scope", span.target)?;
+        if span.events.iter().any(|e| !e.is_exception()) {
+            m.serialize_entry("events", &Events(&span.events))?;
+        }
+        if span.dropped_events > 0 {
+            m.serialize_entry("dropped_events", &span.dropped_events)?;
+        }
+        m.end()
+    }
+}
+
+/// The span's events that are not exceptions (those go to `cause`).
+struct Events<'a>(&'a [SpanEvent]);
+
+impl Serialize for Events<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for e in self.0.iter().filter(|e| !e.is_exception()) {
+            seq.serialize_element(&Event(e))?;
+        }
+        seq.end()
+    }
+}
+
+/// One event: `name`, `time`, `level` and its attributes; an attribute
+/// with one of those three keys takes the place of the field.
+struct Event<'a>(&'a SpanEvent);
+
+impl Serialize for Event<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let has = |k: &str| e.attributes.iter().any(|kv| kv.key == k);
+        let mut m = s.serialize_map(None)?;
+        if !has("name") {
+            m.serialize_entry("name", &e.name)?;
+        }
+        if !has("time") {
+            m.serialize_entry("time", &epoch_seconds(e.timestamp))?;
+        }
+        if !has("level") {
+            m.serialize_entry("level", e.level.as_str())?;
+        }
+        for (i, kv) in e.attributes.iter().enumerate() {
+            if is_last_of_key(&e.attributes, i) {
+                m.serialize_entry(kv.key, &kv.value)?;
+            }
+        }
+        m.end()
+    }
+}
+
+/// `subsegments`: the children, each with its own children.
+struct Subsegments<'a> {
+    ctx: &'a AwsResource,
+    tree: &'a Tree<'a>,
+    spans: &'a [&'a SpanRecord],
+}
+
+impl Serialize for Subsegments<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.spans.len()))?;
+        for &span in self.spans {
+            seq.serialize_element(&Document {
+                ctx: self.ctx,
+                span,
+                tree: self.tree,
+                shape: Shape::Nested,
+                with_children: true,
+            })?;
+        }
+        seq.end()
+    }
 }
 
 /// `cause.exceptions` from exception events; for a failed span without
@@ -415,45 +794,23 @@ fn cause(span: &SpanRecord, failed: bool) -> Option<Json> {
     Some(json!({ "exceptions": exceptions }))
 }
 
-fn event_json(e: &SpanEvent) -> Json {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(e.name));
-    m.insert("time".into(), json!(epoch_seconds(e.timestamp)));
-    m.insert("level".into(), json!(e.level.as_str()));
-    for kv in &e.attributes {
-        m.insert(kv.key.into(), json!(kv.value));
-    }
-    Json::Object(m)
-}
-
-/// Annotation values: strings (at most 1000 characters), numbers, booleans.
-fn annotation_value(v: &Value) -> Json {
-    match v {
-        Value::Bool(b) => json!(b),
-        Value::I64(i) => json!(i),
-        Value::F64(f) => json!(f),
-        Value::Str(s) => json!(s.chars().take(1000).collect::<String>()),
-    }
-}
-
 /// The request URL: `url.full` on client spans; scheme, host, path and
 /// query on server spans.
-fn full_url(span: &SpanRecord) -> Option<String> {
+fn full_url(span: &SpanRecord) -> Option<Cow<'_, str>> {
     if let Some(u) = span.attribute(sc::URL_FULL) {
-        return Some(u.to_string());
+        return Some(text(u));
     }
-    let path = span.attribute(sc::URL_PATH)?.to_string();
+    let path = span.attribute(sc::URL_PATH)?;
     let scheme = span
         .attribute(sc::URL_SCHEME)
-        .map_or_else(|| "http".to_owned(), |v| v.to_string());
+        .map_or(Cow::Borrowed("http"), text);
     let host = span
         .attribute(sc::SERVER_ADDRESS)
-        .map_or_else(|| "localhost".to_owned(), |v| v.to_string());
-    let query = span
-        .attribute(sc::URL_QUERY)
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    Some(format!("{scheme}://{host}{path}{query}"))
+        .map_or(Cow::Borrowed("localhost"), text);
+    Some(Cow::Owned(match span.attribute(sc::URL_QUERY) {
+        Some(q) => format!("{scheme}://{host}{path}?{q}"),
+        None => format!("{scheme}://{host}{path}"),
+    }))
 }
 
 /// Seconds since the epoch with microseconds, as X-Ray wants times.
@@ -463,24 +820,26 @@ pub fn epoch_seconds(t: SystemTime) -> f64 {
 }
 
 /// X-Ray names allow Unicode letters and digits, whitespace and `_ . : / %
-/// & # = + \ - @`, up to 200 characters; anything else becomes `_`.
-pub fn segment_name(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || c.is_whitespace() || "_.:/%&#=+\\-@".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(200)
-        .collect();
-    if cleaned.is_empty() {
-        "unnamed".to_owned()
-    } else {
-        cleaned
+/// & # = + \ - @`, up to 200 characters; anything else becomes `_`. Borrows
+/// when the name is already clean.
+pub fn segment_name(s: &str) -> Cow<'_, str> {
+    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/%&#=+\\-@".contains(c);
+    if s.is_empty() {
+        return Cow::Borrowed("unnamed");
     }
+    if s.chars()
+        .take(201)
+        .enumerate()
+        .all(|(i, c)| i < 200 && allowed(c))
+    {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.chars()
+            .map(|c| if allowed(c) { c } else { '_' })
+            .take(200)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -708,6 +1067,56 @@ mod tests {
         let sub: Json = serde_json::from_str(&docs[1]).unwrap();
         assert_eq!(sub["type"], "subsegment");
         assert_eq!(sub["parent_id"], "0000000000000001");
+    }
+
+    #[test]
+    fn any_attribute_text_gives_valid_json_with_each_key_once() {
+        let long = "é".repeat(1500);
+        let mut root = span(
+            1,
+            None,
+            false,
+            SpanKind::Server,
+            vec![
+                KeyValue::new(sc::HTTP_ROUTE, "/api/\"quoted\"\n\\path"),
+                KeyValue::new(sc::SHOP_CART_ID, "first"),
+                KeyValue::new(sc::SHOP_CART_ID, "second"),
+                KeyValue::new(sc::SHOP_ORDER_ID, long),
+            ],
+        );
+        root.events.push(SpanEvent {
+            name: Cow::Borrowed("stock reserved"),
+            timestamp: root.start_time,
+            level: tracing::Level::INFO,
+            attributes: vec![KeyValue::new(sc::SHOP_PRODUCT_ID, 7i64)],
+        });
+        root.dropped_events = 2;
+        let (docs, _) = segment_documents(&ctx(), &root, &[]);
+        let d: Json = serde_json::from_str(&docs[0]).unwrap();
+        assert_eq!(d["annotations"]["route"], "/api/\"quoted\"\n\\path");
+        // A key recorded twice is written once, with the value recorded last.
+        assert_eq!(d["metadata"]["attributes"][sc::SHOP_CART_ID], "second");
+        assert_eq!(docs[0].matches(sc::SHOP_CART_ID).count(), 1);
+        // Annotation strings are cut at 1000 characters, not bytes.
+        let order_id = d["annotations"]["order_id"].as_str().unwrap();
+        assert_eq!(order_id.chars().count(), 1000);
+        let meta = &d["metadata"]["span"];
+        assert_eq!(
+            (
+                meta["name"].clone(),
+                meta["kind"].clone(),
+                meta["scope"].clone()
+            ),
+            (json!("span 1"), json!("server"), json!("shop::test"))
+        );
+        assert_eq!(meta["events"][0]["name"], "stock reserved");
+        assert_eq!(meta["events"][0]["level"], "INFO");
+        assert_eq!(meta["events"][0]["time"], 1_700_000_000.001);
+        assert_eq!(meta["events"][0][sc::SHOP_PRODUCT_ID], 7);
+        assert_eq!(meta["dropped_events"], 2);
+        assert_eq!(d["aws"]["xray"]["sdk_version"], "0.1.0");
+        assert_eq!(d["service"]["version"], "0.1.0");
+        assert_eq!(d["annotations"]["environment"], "test");
     }
 
     #[test]
