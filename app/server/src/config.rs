@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
 
@@ -116,6 +117,41 @@ pub struct Options {
         global = true
     )]
     pub shutdown_timeout_secs: u64,
+
+    /// How slow and unreliable the mock payment methods are: comma-separated
+    /// `METHOD=LATENCY[:FAILURE_RATE]`, METHOD one of `card`, `wallet`,
+    /// `cash_on_delivery` or `*`; LATENCY a duration or a range `20ms..400ms`;
+    /// FAILURE_RATE from 0 to 1. Example: `*=20ms..120ms:0.02,wallet=300ms`.
+    /// Default: instant, never failing.
+    #[arg(long, env = "SHOP_PAYMENT_SIMULATION", default_value = "", global = true)]
+    pub payment_simulation: String,
+
+    /// How long an open cart with items may sit untouched before it counts as
+    /// abandoned (`shop.carts.abandoned`, O-METRIC-06): a duration (`30m`), or
+    /// `off` to not sweep in this process.
+    #[arg(
+        long,
+        env = "SHOP_CART_ABANDONMENT_AFTER",
+        default_value = "30m",
+        value_parser = parse_optional_duration,
+        global = true
+    )]
+    pub cart_abandonment_after: OptionalDuration,
+}
+
+/// A duration, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalDuration(pub Option<Duration>);
+
+fn parse_optional_duration(s: &str) -> Result<OptionalDuration, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(OptionalDuration(None));
+    }
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero (or `off`)".to_owned()),
+        Ok(d) => Ok(OptionalDuration(Some(d))),
+        Err(e) => Err(format!("{e} (a duration like 30m, or `off`)")),
+    }
 }
 
 /// A process's part of the shop.
@@ -165,6 +201,8 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
     #[error("--request-timeout must be longer than zero")]
     ZeroRequestTimeout,
+    #[error("--payment-simulation: {0}")]
+    BadPaymentSimulation(String),
 }
 
 /// Validated settings.
@@ -186,6 +224,10 @@ pub struct Config {
     /// Longest a request may run (answered 503 `request_timeout` after).
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// The mock payment methods' latency and failure rates.
+    pub payment_simulation: Simulation,
+    /// When an untouched cart with items counts as abandoned; `None`: off.
+    pub cart_abandonment_after: Option<Duration>,
 }
 
 impl Config {
@@ -233,6 +275,9 @@ impl Config {
             seed: !o.no_seed,
             request_timeout: o.request_timeout,
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
+            payment_simulation: Simulation::parse(&o.payment_simulation)
+                .map_err(|e| ConfigError::BadPaymentSimulation(e.message))?,
+            cart_abandonment_after: o.cart_abandonment_after.0,
         })
     }
 }

@@ -275,6 +275,11 @@ impl From<catalog::Error> for ApiError {
             E::Invalid(e) => e.into(),
             E::ProductNotFound(id) => ApiError::not_found("product", id),
             E::CategoryNotFound(id) => ApiError::not_found("category", id),
+            E::NotPurchased(_) => ApiError::Forbidden {
+                code: "not_purchased",
+                message: e.to_string(),
+            },
+            E::AlreadyReviewed(_) => conflict("already_reviewed", &e, None),
             E::Bind(_) | E::Render(_) => ApiError::Internal(e.to_string()),
             E::Db(e) => e.into(),
         }

@@ -20,6 +20,7 @@ pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
+pub mod reviews;
 pub mod session;
 pub mod timeout;
 
@@ -75,7 +76,7 @@ impl FromRef<AppState> for Orders {
         Orders::new(
             s.db.clone(),
             s.inventory.clone(),
-            s.payments,
+            s.payments.clone(),
             s.instruments.clone(),
         )
     }
@@ -121,7 +122,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(openapi::router())
         .merge(lab::router());
     if role.serves_catalog() {
-        api = api.merge(catalog::router()).merge(images::router());
+        api = api
+            .merge(catalog::router())
+            .merge(images::router())
+            .merge(reviews::router());
     }
     if role.serves_orders() {
         api = api

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, carts, catalog, error, health, images, inventory, lab, orders};
+use super::{accounts, carts, catalog, error, health, images, inventory, lab, orders, reviews};
 
 /// `GET /api/openapi.json`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -28,6 +28,9 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         catalog::get_product,
         catalog::list_categories,
         catalog::category_products,
+        reviews::list_reviews,
+        reviews::write_review,
+        reviews::related_products,
         images::product_image,
         carts::create_cart,
         carts::get_cart,

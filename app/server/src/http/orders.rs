@@ -22,7 +22,7 @@ use shop_core::orders::{
     Address, Checkout, CouponCode, IdempotencyKey, Order, OrderId, Orders, Owner, Placed,
     ShippingAddress,
 };
-use shop_core::payments::PaymentToken;
+use shop_core::payments::{self, CashOnDelivery, MethodName, PaymentToken, WalletToken};
 use telemetry_api::semconv;
 use utoipa::ToSchema;
 
@@ -57,15 +57,53 @@ where
         .route("/api/orders/lookup/return", post(return_guest_order))
 }
 
-/// The payment part of a checkout.
+/// The payment part of a checkout (C-SHOP-03): a method and its token. Every method is a mock:
+/// no payment network is called and no token is stored.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    /// A mock card token, `tok_` and 1–60 letters, digits or underscores: `tok_visa` (or any
-    /// other) succeeds; `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are
-    /// declined (402).
-    #[schema(pattern = r"^tok_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
-    pub token: String,
+    /// `card` (the default), `wallet` or `cash_on_delivery`. A cash-on-delivery order is placed
+    /// unpaid (status `placed`), for totals up to 300.00; above that it is declined (402,
+    /// `cod_limit_exceeded`).
+    #[serde(default)]
+    #[schema(value_type = Option<MethodName>)]
+    pub method: Option<String>,
+    /// Card: a mock card token, `tok_` and 1–60 letters, digits or underscores: `tok_visa` (or
+    /// any other) succeeds; `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are
+    /// declined (402). Wallet: `wal_` and 1–60 letters, digits or underscores; `wal_declined` is
+    /// declined. Cash on delivery: leave it out.
+    #[serde(default)]
+    #[schema(pattern = r"^(tok|wal)_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
+    pub token: Option<String>,
+}
+
+impl TryFrom<Payment> for payments::Payment {
+    type Error = Invalid;
+
+    /// The method first, then its token (field names relative to `payment`).
+    fn try_from(p: Payment) -> Result<payments::Payment, Invalid> {
+        let method = match p.method.as_deref() {
+            None => MethodName::Card,
+            Some(m) => MethodName::parse(m).ok_or_else(|| {
+                Invalid::new("method", "must be card, wallet or cash_on_delivery")
+            })?,
+        };
+        match (method, p.token.as_deref()) {
+            (MethodName::Card, Some(t)) => PaymentToken::parse(t).map(payments::Payment::Card),
+            (MethodName::Wallet, Some(t)) => WalletToken::parse(t).map(payments::Payment::Wallet),
+            (MethodName::CashOnDelivery, None) => {
+                Ok(payments::Payment::CashOnDelivery(CashOnDelivery))
+            }
+            (MethodName::CashOnDelivery, Some(_)) => Err(Invalid::new(
+                "token",
+                "must be left out: cash on delivery takes no token",
+            )),
+            (_, None) => Err(Invalid::new(
+                "token",
+                "is required for card and wallet payments",
+            )),
+        }
+    }
 }
 
 /// The body of a checkout.
@@ -109,8 +147,8 @@ impl TryFrom<CreateOrder> for Checkout {
         let email = EmailAddress::parse(&body.email)?;
         let shipping_address = ShippingAddress::try_from(body.shipping_address)
             .map_err(|e| e.within("shipping_address"))?;
-        let payment_token =
-            PaymentToken::parse(&body.payment.token).map_err(|e| e.within("payment"))?;
+        let payment =
+            payments::Payment::try_from(body.payment).map_err(|e| e.within("payment"))?;
         let cart_id = CartId::parse(&body.cart_id).map_err(|e| e.at("cart_id"))?;
         let coupon = body
             .coupon_code
@@ -121,7 +159,7 @@ impl TryFrom<CreateOrder> for Checkout {
             cart_id,
             email,
             shipping_address,
-            payment_token,
+            payment,
             coupon,
         })
     }
