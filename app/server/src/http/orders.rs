@@ -58,23 +58,92 @@ where
 }
 
 /// The payment part of a checkout (C-SHOP-03): a method and its token. Every method is a mock:
-/// no payment network is called and no token is stored.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// no payment network is called and no token is stored. One struct on the wire, so that a
+/// mistake gets an answer naming the field (`payment.method`, `payment.token`); the OpenAPI
+/// document describes the three shapes it takes ([`payment_schema`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    /// `card` (the default), `wallet` or `cash_on_delivery`. A cash-on-delivery order is placed
-    /// unpaid (status `placed`), for totals up to 300.00; above that it is declined (402,
-    /// `cod_limit_exceeded`).
+    /// `card` (the default), `wallet` or `cash_on_delivery`.
     #[serde(default)]
-    #[schema(value_type = Option<MethodName>)]
     pub method: Option<String>,
-    /// Card: a mock card token, `tok_` and 1–60 letters, digits or underscores: `tok_visa` (or
-    /// any other) succeeds; `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are
-    /// declined (402). Wallet: `wal_` and 1–60 letters, digits or underscores; `wal_declined` is
-    /// declined. Cash on delivery: leave it out.
+    /// `tok_…` for a card, `wal_…` for a wallet, absent for cash on delivery.
     #[serde(default)]
-    #[schema(pattern = r"^(tok|wal)_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
     pub token: Option<String>,
+}
+
+/// The document's schema of `payment`: exactly one of three shapes, so that every request the
+/// document calls valid is one the server accepts, and every other one it refuses.
+fn payment_schema() -> utoipa::openapi::schema::OneOf {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+    };
+    let token = |prefix: &str, example: &str, description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^{prefix}_[A-Za-z0-9_]{{1,60}}$")))
+            .description(Some(description))
+            .examples([serde_json::json!(example)])
+    };
+    let method = |names: &[&str], nullable: bool| {
+        let mut values: Vec<serde_json::Value> = names.iter().map(|n| serde_json::json!(n)).collect();
+        let schema_type = if nullable {
+            values.push(serde_json::Value::Null);
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::Type(Type::String)
+        };
+        ObjectBuilder::new()
+            .schema_type(schema_type)
+            .enum_values(Some(values))
+    };
+    let closed = || Some(AdditionalProperties::FreeForm(false));
+    let card = ObjectBuilder::new()
+        .title(Some("Card"))
+        .description(Some(
+            "A card, through a mock token. `tok_visa` (or any other) is authorized; \
+             `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are declined (402).",
+        ))
+        .property("method", method(&["card"], true))
+        .property(
+            "token",
+            token("tok", "tok_visa", "`tok_` and 1–60 letters, digits or underscores"),
+        )
+        .required("token")
+        .additional_properties(closed());
+    let wallet = ObjectBuilder::new()
+        .title(Some("Wallet"))
+        .description(Some(
+            "A digital wallet's one-time token: authorized at once; `wal_declined` is declined (402).",
+        ))
+        .property("method", method(&["wallet"], false))
+        .property(
+            "token",
+            token("wal", "wal_demo", "`wal_` and 1–60 letters, digits or underscores"),
+        )
+        .required("method")
+        .required("token")
+        .additional_properties(closed());
+    let cash = ObjectBuilder::new()
+        .title(Some("CashOnDelivery"))
+        .description(Some(
+            "Paid to the courier: the order is placed unpaid (status `placed`). Totals above 300.00 \
+             are declined (402, `cod_limit_exceeded`).",
+        ))
+        .property("method", method(&["cash_on_delivery"], false))
+        .property(
+            "token",
+            ObjectBuilder::new()
+                .schema_type(Type::Null)
+                .description(Some("Cash on delivery takes no token.")),
+        )
+        .required("method")
+        .additional_properties(closed());
+    OneOfBuilder::new()
+        .item(card)
+        .item(wallet)
+        .item(cash)
+        .build()
 }
 
 impl TryFrom<Payment> for payments::Payment {
@@ -124,6 +193,7 @@ pub struct CreateOrder {
     )]
     pub email: String,
     pub shipping_address: Address,
+    #[schema(schema_with = payment_schema)]
     pub payment: Payment,
     /// A coupon code (C-SHOP-06), compared case-insensitively. If it does not apply the checkout
     /// is refused with 422 and a code saying why: `coupon_unknown`, `coupon_not_yet_valid`,
