@@ -74,9 +74,9 @@ pub struct Payment {
 
 /// The document's schema of `payment`: exactly one of three shapes, so that every request the
 /// document calls valid is one the server accepts, and every other one it refuses.
-fn payment_schema() -> utoipa::openapi::schema::OneOf {
+fn payment_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{
-        AdditionalProperties, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+        AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
     };
     let token = |prefix: &str, example: &str, description: &str| {
         ObjectBuilder::new()
@@ -139,11 +139,13 @@ fn payment_schema() -> utoipa::openapi::schema::OneOf {
         )
         .required("method")
         .additional_properties(closed());
-    OneOfBuilder::new()
-        .item(card)
-        .item(wallet)
-        .item(cash)
-        .build()
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(card)
+            .item(wallet)
+            .item(cash)
+            .build(),
+    )
 }
 
 impl TryFrom<Payment> for payments::Payment {
