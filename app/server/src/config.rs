@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shop_core::accounts::social::OidcSettings;
 use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
@@ -137,6 +138,29 @@ pub struct Options {
         global = true
     )]
     pub cart_abandonment_after: OptionalDuration,
+
+    /// Social login (C-USER-05): the OpenID Connect provider's issuer URL, e.g.
+    /// `http://127.0.0.1:4444` (the lab's, `scripts/lab/oidc.sh`). Unset: social login is off.
+    #[arg(long, env = "SHOP_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// The shop's client id at the provider.
+    #[arg(long, env = "SHOP_OIDC_CLIENT_ID", default_value = "shop-lab", global = true)]
+    pub oidc_client_id: String,
+
+    /// The shop's client secret at the provider (unset: a public client, PKCE alone).
+    #[arg(long, env = "SHOP_OIDC_CLIENT_SECRET", hide_env_values = true, global = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// The callback URL registered at the provider. Default: this shop's
+    /// `/api/auth/oidc/callback` at the host the browser used (`Host`, and
+    /// `X-Forwarded-Proto` for the scheme).
+    #[arg(long, env = "SHOP_OIDC_REDIRECT_URL", global = true)]
+    pub oidc_redirect_url: Option<String>,
+}
+
+fn is_http_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
 }
 
 /// A duration, or `off`.
@@ -203,6 +227,10 @@ pub enum ConfigError {
     ZeroRequestTimeout,
     #[error("--payment-simulation: {0}")]
     BadPaymentSimulation(String),
+    #[error("--oidc-issuer {0:?} is not an http(s) URL")]
+    BadOidcIssuer(String),
+    #[error("--oidc-redirect-url {0:?} is not an http(s) URL")]
+    BadOidcRedirectUrl(String),
 }
 
 /// Validated settings.
@@ -228,6 +256,10 @@ pub struct Config {
     pub payment_simulation: Simulation,
     /// When an untouched cart with items counts as abandoned; `None`: off.
     pub cart_abandonment_after: Option<Duration>,
+    /// Social login's provider and client; `None`: off.
+    pub oidc: Option<OidcSettings>,
+    /// The callback URL registered at the provider; `None`: from the request's host.
+    pub oidc_redirect_url: Option<String>,
 }
 
 impl Config {
@@ -278,6 +310,19 @@ impl Config {
             payment_simulation: Simulation::parse(&o.payment_simulation)
                 .map_err(|e| ConfigError::BadPaymentSimulation(e.message))?,
             cart_abandonment_after: o.cart_abandonment_after.0,
+            oidc: match o.oidc_issuer {
+                None => None,
+                Some(issuer) if is_http_url(&issuer) => Some(OidcSettings {
+                    issuer: issuer.trim_end_matches('/').to_owned(),
+                    client_id: o.oidc_client_id,
+                    client_secret: o.oidc_client_secret.filter(|s| !s.is_empty()),
+                }),
+                Some(issuer) => return Err(ConfigError::BadOidcIssuer(issuer)),
+            },
+            oidc_redirect_url: match o.oidc_redirect_url {
+                Some(url) if !is_http_url(&url) => return Err(ConfigError::BadOidcRedirectUrl(url)),
+                other => other,
+            },
         })
     }
 }

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shop_core::accounts::social::SocialLogin;
 use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
 use shop_core::instruments::Instruments;
@@ -88,6 +89,8 @@ impl Application {
                 instruments,
                 inventory,
                 payments,
+                social: SocialLogin::new(config.oidc.clone()),
+                oidc_redirect_url: config.oidc_redirect_url.as_deref().map(std::sync::Arc::from),
                 role: config.role,
             },
             request_timeout: config.request_timeout,

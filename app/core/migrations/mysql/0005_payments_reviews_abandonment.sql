@@ -36,3 +36,26 @@ CREATE INDEX order_items_product ON order_items (product_id, order_id);
 -- then, so each cart is counted once, by whichever process gets there first.
 ALTER TABLE carts ADD COLUMN abandoned_at BIGINT NULL;
 CREATE INDEX carts_status_updated ON carts (status, updated_at);
+
+-- Social login (C-USER-05). A login waiting at the identity provider: found by the SHA-256 of its
+-- `state`, used once, ten minutes at most. The nonce and PKCE verifier are needed in clear to finish
+-- the login; they are worthless once it is finished or expired.
+CREATE TABLE oidc_logins (
+    state_hash    VARCHAR(64)  NOT NULL PRIMARY KEY,
+    nonce         VARCHAR(128) NOT NULL,
+    pkce_verifier VARCHAR(128) NOT NULL,
+    redirect_url  VARCHAR(500) NOT NULL,
+    cart_id       VARCHAR(36)  NULL,
+    expires_at    BIGINT       NOT NULL
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
+
+-- Which identity provider account (issuer, subject) logs in as which user.
+CREATE TABLE user_identities (
+    issuer     VARCHAR(255) NOT NULL,
+    subject    VARCHAR(255) NOT NULL,
+    user_id    VARCHAR(36)  NOT NULL,
+    created_at BIGINT       NOT NULL,
+    PRIMARY KEY (issuer, subject),
+    KEY user_identities_user (user_id),
+    CONSTRAINT user_identities_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -31,3 +31,25 @@ CREATE INDEX order_items_product ON order_items (product_id, order_id);
 -- then, so each cart is counted once, by whichever process gets there first.
 ALTER TABLE carts ADD COLUMN abandoned_at INTEGER;
 CREATE INDEX carts_status_updated ON carts (status, updated_at);
+
+-- Social login (C-USER-05). A login waiting at the identity provider: found by the SHA-256 of its
+-- `state`, used once, ten minutes at most. The nonce and PKCE verifier are needed in clear to finish
+-- the login; they are worthless once it is finished or expired.
+CREATE TABLE oidc_logins (
+    state_hash    TEXT    PRIMARY KEY,
+    nonce         TEXT    NOT NULL,
+    pkce_verifier TEXT    NOT NULL,
+    redirect_url  TEXT    NOT NULL,
+    cart_id       TEXT,
+    expires_at    INTEGER NOT NULL
+);
+
+-- Which identity provider account (issuer, subject) logs in as which user.
+CREATE TABLE user_identities (
+    issuer     TEXT    NOT NULL,
+    subject    TEXT    NOT NULL,
+    user_id    TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX user_identities_user ON user_identities (user_id);

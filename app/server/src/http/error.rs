@@ -415,6 +415,15 @@ impl From<accounts::Error> for ApiError {
                 code: "unauthenticated",
                 message: e.to_string(),
             },
+            E::Social(e) => match e {
+                // Only a verified-e-mail failure reaches here (the routes map the rest).
+                accounts::social::SocialError::EmailUnverified => ApiError::Unprocessable {
+                    code: "oidc_email_unverified",
+                    message: e.to_string(),
+                    field: None,
+                },
+                other => ApiError::Internal(other.to_string()),
+            },
             E::Hasher(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),
         }

@@ -7,7 +7,9 @@ use axum::{Json, Router};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, carts, catalog, error, health, images, inventory, lab, orders, reviews};
+use super::{
+    accounts, carts, catalog, error, health, images, inventory, lab, orders, reviews, social,
+};
 
 /// `GET /api/openapi.json`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -44,6 +46,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         accounts::login,
         accounts::logout,
         accounts::logout_everywhere,
+        social::oidc_login,
+        social::oidc_callback,
         accounts::request_password_reset,
         accounts::confirm_password_reset,
         accounts::get_profile,

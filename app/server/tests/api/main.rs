@@ -18,6 +18,7 @@ mod inventory;
 mod openapi;
 mod orders;
 mod reviews;
+mod social;
 mod payments;
 mod split_services;
 mod telemetry;

@@ -47,6 +47,8 @@ pub struct Spawn {
     pub request_timeout: Duration,
     /// `--payment-simulation` (default: instant, never failing).
     pub payment_simulation: shop_core::payments::Simulation,
+    /// `--oidc-issuer` and the client (default: social login off).
+    pub oidc: Option<shop_core::accounts::social::OidcSettings>,
 }
 
 impl Spawn {
@@ -59,6 +61,7 @@ impl Spawn {
             database: None,
             request_timeout: Duration::from_secs(30),
             payment_simulation: Default::default(),
+            oidc: None,
         }
     }
 }
@@ -93,6 +96,8 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         shutdown_timeout: Duration::from_secs(5),
         payment_simulation: opts.payment_simulation,
         cart_abandonment_after: None,
+        oidc: opts.oidc,
+        oidc_redirect_url: None,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =
