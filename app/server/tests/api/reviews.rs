@@ -94,6 +94,12 @@ db_tests! {
         assert_eq!(in_list["rating"], product["rating"]);
         assert_eq!(app.get_json("/api/products/3", 200).await["rating"], json!({ "count": 0, "average": null }));
 
+        // The outcome is on the server span.
+        let outcomes: Vec<String> = app.recorder.spans().iter()
+            .filter(|s| s.name == "POST /api/products/{id}/reviews")
+            .filter_map(|s| s.attribute(semconv::SHOP_REVIEW_OUTCOME).map(|v| v.to_string()))
+            .collect();
+        assert_eq!(outcomes, ["published", "held"]);
         let counted = |outcome: &'static str| app.recorder.counter_total(metrics::SHOP_REVIEWS, &[(semconv::SHOP_REVIEW_OUTCOME, outcome.into())]);
         assert_eq!((counted("published"), counted("held")), (1.0, 1.0));
         // The review text never reaches telemetry.
