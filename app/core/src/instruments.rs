@@ -79,8 +79,13 @@ impl Instruments {
     /// cart with items begins), `paid` (an order placed with its payment
     /// accepted; cash on delivery included).
     pub fn funnel_step(&self, step: &'static str) {
-        self.funnel_steps
-            .add(1, &[telemetry_api::KeyValue::new(semconv::SHOP_FUNNEL_STEP, step)]);
+        self.funnel_steps.add(
+            1,
+            &[telemetry_api::KeyValue::new(
+                semconv::SHOP_FUNNEL_STEP,
+                step,
+            )],
+        );
     }
 
     /// Creates every instrument on `telemetry`'s meter.

@@ -124,7 +124,12 @@ pub struct Options {
     /// `cash_on_delivery` or `*`; LATENCY a duration or a range `20ms..400ms`;
     /// FAILURE_RATE from 0 to 1. Example: `*=20ms..120ms:0.02,wallet=300ms`.
     /// Default: instant, never failing.
-    #[arg(long, env = "SHOP_PAYMENT_SIMULATION", default_value = "", global = true)]
+    #[arg(
+        long,
+        env = "SHOP_PAYMENT_SIMULATION",
+        default_value = "",
+        global = true
+    )]
     pub payment_simulation: String,
 
     /// How long an open cart with items may sit untouched before it counts as
@@ -145,11 +150,21 @@ pub struct Options {
     pub oidc_issuer: Option<String>,
 
     /// The shop's client id at the provider.
-    #[arg(long, env = "SHOP_OIDC_CLIENT_ID", default_value = "shop-lab", global = true)]
+    #[arg(
+        long,
+        env = "SHOP_OIDC_CLIENT_ID",
+        default_value = "shop-lab",
+        global = true
+    )]
     pub oidc_client_id: String,
 
     /// The shop's client secret at the provider (unset: a public client, PKCE alone).
-    #[arg(long, env = "SHOP_OIDC_CLIENT_SECRET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "SHOP_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
     pub oidc_client_secret: Option<String>,
 
     /// The callback URL registered at the provider. Default: this shop's
@@ -320,7 +335,9 @@ impl Config {
                 Some(issuer) => return Err(ConfigError::BadOidcIssuer(issuer)),
             },
             oidc_redirect_url: match o.oidc_redirect_url {
-                Some(url) if !is_http_url(&url) => return Err(ConfigError::BadOidcRedirectUrl(url)),
+                Some(url) if !is_http_url(&url) => {
+                    return Err(ConfigError::BadOidcRedirectUrl(url));
+                }
                 other => other,
             },
         })

@@ -90,7 +90,10 @@ impl Application {
                 inventory,
                 payments,
                 social: SocialLogin::new(config.oidc.clone()),
-                oidc_redirect_url: config.oidc_redirect_url.as_deref().map(std::sync::Arc::from),
+                oidc_redirect_url: config
+                    .oidc_redirect_url
+                    .as_deref()
+                    .map(std::sync::Arc::from),
                 role: config.role,
             },
             request_timeout: config.request_timeout,

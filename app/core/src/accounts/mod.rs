@@ -257,7 +257,10 @@ impl Accounts {
                     .name
                     .as_deref()
                     .and_then(|n| DisplayName::parse(n).ok())
-                    .or_else(|| DisplayName::parse(email.as_str().split('@').next().unwrap_or_default()).ok())
+                    .or_else(|| {
+                        DisplayName::parse(email.as_str().split('@').next().unwrap_or_default())
+                            .ok()
+                    })
                     .unwrap_or_else(|| DisplayName::parse("Customer").expect("a valid name"));
                 let id = UserId::random();
                 let outcome = match store::insert_social_user(

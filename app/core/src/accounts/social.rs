@@ -171,19 +171,23 @@ impl SocialLogin {
         .await?;
         // Old, abandoned logins go as new ones come.
         const PURGE: &str = "DELETE FROM oidc_logins WHERE expires_at < ?";
-        db.traced(
-            PURGE,
-            sqlx::query(PURGE).bind(now).execute(db.pool()),
-        )
-        .await?;
+        db.traced(PURGE, sqlx::query(PURGE).bind(now).execute(db.pool()))
+            .await?;
         Ok(url.to_string())
     }
 
     /// Completes a login from the callback's `state` and `code`: takes the
     /// pending login (once), exchanges the code, verifies the ID token.
-    pub async fn complete(&self, db: &Db, state: &str, code: &str) -> Result<Identity, SocialError> {
+    pub async fn complete(
+        &self,
+        db: &Db,
+        state: &str,
+        code: &str,
+    ) -> Result<Identity, SocialError> {
         let settings = self.settings.as_ref().ok_or(SocialError::NotConfigured)?;
-        let pending = take_pending(db, state).await?.ok_or(SocialError::UnknownState)?;
+        let pending = take_pending(db, state)
+            .await?
+            .ok_or(SocialError::UnknownState)?;
         let client = self.client().await?;
         let redirect = RedirectUrl::new(pending.redirect_url)
             .map_err(|e| SocialError::Rejected(format!("stored callback URL: {e}")))?;
@@ -221,7 +225,9 @@ impl SocialLogin {
                 openidconnect::AccessTokenHash::from_token(tokens.access_token(), alg, key)
                     .map_err(|e| SocialError::Rejected(e.to_string()))?;
             if actual != *expected {
-                return Err(SocialError::Rejected("access token hash mismatch".to_owned()));
+                return Err(SocialError::Rejected(
+                    "access token hash mismatch".to_owned(),
+                ));
             }
         }
         let verified_email = match (claims.email(), claims.email_verified()) {

@@ -15,7 +15,6 @@
 
 use std::time::Duration;
 
-
 use crate::db::Db;
 use crate::instruments::Instruments;
 use crate::time::now_millis;

@@ -40,7 +40,9 @@ pub use model::{
     Category, CategoryList, CategoryRef, Product, ProductPage, RelatedProduct, RelatedProducts,
     Stock,
 };
-pub use reviews::{Rating, RatingSummary, Review, ReviewPage, ReviewPaging, ReviewStatus, ReviewText};
+pub use reviews::{
+    Rating, RatingSummary, Review, ReviewPage, ReviewPaging, ReviewStatus, ReviewText,
+};
 
 /// Why a catalog operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -113,7 +115,11 @@ impl Catalog {
 
     /// A page of `product_id`'s published reviews with its rating (404 for
     /// an unknown product).
-    pub async fn reviews(&self, product_id: i64, paging: ReviewPaging) -> Result<ReviewPage, Error> {
+    pub async fn reviews(
+        &self,
+        product_id: i64,
+        paging: ReviewPaging,
+    ) -> Result<ReviewPage, Error> {
         self.must_exist(product_id).await?;
         Ok(review_store::page(&self.db, product_id, paging).await?)
     }
@@ -153,9 +159,9 @@ impl Catalog {
             outcome = status.as_str(),
             "review written"
         );
-        review_store::load(&self.db, id).await?.ok_or_else(|| {
-            Error::Db(sqlx::Error::Protocol(format!("review {id} vanished")))
-        })
+        review_store::load(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::Db(sqlx::Error::Protocol(format!("review {id} vanished"))))
     }
 
     /// Products to show beside `product_id` (C-BROWSE-06): up to `limit`

@@ -149,7 +149,11 @@ pub async fn load(db: &Db, id: i64) -> Result<Option<Review>, sqlx::Error> {
 
 /// A page of `product_id`'s published reviews, newest first, with its
 /// rating and the count per number of stars.
-pub async fn page(db: &Db, product_id: i64, paging: ReviewPaging) -> Result<ReviewPage, sqlx::Error> {
+pub async fn page(
+    db: &Db,
+    product_id: i64,
+    paging: ReviewPaging,
+) -> Result<ReviewPage, sqlx::Error> {
     const ITEMS: &str = "SELECT r.id, r.product_id, r.rating, r.body, r.status, r.created_at, u.name \
         FROM reviews r JOIN users u ON u.id = r.user_id \
         WHERE r.product_id = ? AND r.status = 'published' ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET ?";
@@ -173,7 +177,10 @@ pub async fn page(db: &Db, product_id: i64, paging: ReviewPaging) -> Result<Revi
         .await?;
     let mut stars = [0i64; 5];
     for (rating, n) in per_star {
-        if let Some(slot) = usize::try_from(rating - 1).ok().and_then(|i| stars.get_mut(i)) {
+        if let Some(slot) = usize::try_from(rating - 1)
+            .ok()
+            .and_then(|i| stars.get_mut(i))
+        {
             *slot = n;
         }
     }

@@ -240,7 +240,10 @@ mod tests {
 
     #[test]
     fn texts_are_trimmed_bounded_and_printable() {
-        assert_eq!(ReviewText::parse("  Great tent \n").unwrap().as_str(), "Great tent");
+        assert_eq!(
+            ReviewText::parse("  Great tent \n").unwrap().as_str(),
+            "Great tent"
+        );
         assert!(ReviewText::parse("Line one\nline two\ttabbed").is_ok());
         assert!(ReviewText::parse(&"é".repeat(MAX_TEXT_CHARS)).is_ok());
         for bad in ["", "   ", "bell\u{7}", &"x".repeat(MAX_TEXT_CHARS + 1)] {
@@ -284,9 +287,21 @@ mod tests {
 
     #[test]
     fn paging_bounds() {
-        assert_eq!(ReviewPaging::parse(None, None).unwrap(), ReviewPaging { page: 1, per_page: 10 });
+        assert_eq!(
+            ReviewPaging::parse(None, None).unwrap(),
+            ReviewPaging {
+                page: 1,
+                per_page: 10
+            }
+        );
         assert_eq!(ReviewPaging::parse(Some(3), Some(5)).unwrap().offset(), 10);
-        assert_eq!(ReviewPaging::parse(Some(0), None).unwrap_err().field, "page");
-        assert_eq!(ReviewPaging::parse(None, Some(51)).unwrap_err().field, "per_page");
+        assert_eq!(
+            ReviewPaging::parse(Some(0), None).unwrap_err().field,
+            "page"
+        );
+        assert_eq!(
+            ReviewPaging::parse(None, Some(51)).unwrap_err().field,
+            "per_page"
+        );
     }
 }

@@ -252,7 +252,10 @@ pub async fn bought_together(
     let rows: Vec<TogetherRow> = db
         .traced_all(
             SQL,
-            sqlx::query_as(SQL).bind(id).bind(limit).fetch_all(db.pool()),
+            sqlx::query_as(SQL)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(db.pool()),
         )
         .await?;
     Ok(rows

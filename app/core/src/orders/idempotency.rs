@@ -184,6 +184,9 @@ mod tests {
         let cash = fingerprint(&paying(Payment::CashOnDelivery(CashOnDelivery)));
         assert_ne!(wallet, fingerprint(&checkout("tok_visa")));
         assert_ne!(cash, wallet);
-        assert_eq!(cash, fingerprint(&paying(Payment::CashOnDelivery(CashOnDelivery))));
+        assert_eq!(
+            cash,
+            fingerprint(&paying(Payment::CashOnDelivery(CashOnDelivery)))
+        );
     }
 }

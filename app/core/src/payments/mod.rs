@@ -108,7 +108,11 @@ impl MockProvider {
         span.record("payment.outcome", outcome);
         if let Err(d) = &result {
             let _entered = span.enter();
-            tracing::warn!(payment.method = name.as_str(), reason = d.reason, "payment declined");
+            tracing::warn!(
+                payment.method = name.as_str(),
+                reason = d.reason,
+                "payment declined"
+            );
         }
         self.record(name, &result, started.elapsed());
         result

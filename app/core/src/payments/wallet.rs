@@ -23,7 +23,10 @@ impl WalletToken {
         if is_token(raw, "wal_") {
             Ok(WalletToken(raw.to_owned()))
         } else {
-            Err(Invalid::new("token", "must be a wallet token like wal_demo"))
+            Err(Invalid::new(
+                "token",
+                "must be a wallet token like wal_demo",
+            ))
         }
     }
 

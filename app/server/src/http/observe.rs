@@ -304,7 +304,10 @@ mod tests {
             redact_query("code=abc&state=xyz&iss=http%3A%2F%2Fidp"),
             "code=REDACTED&state=REDACTED&iss=http%3A%2F%2Fidp"
         );
-        assert_eq!(redact_query("Access_Token=t&x=1"), "Access_Token=REDACTED&x=1");
+        assert_eq!(
+            redact_query("Access_Token=t&x=1"),
+            "Access_Token=REDACTED&x=1"
+        );
         // A key that only contains a secret word is not a secret parameter.
         assert_eq!(redact_query("zipcode=100"), "zipcode=100");
     }

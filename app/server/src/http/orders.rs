@@ -86,7 +86,8 @@ fn payment_schema() -> utoipa::openapi::schema::Schema {
             .examples([serde_json::json!(example)])
     };
     let method = |names: &[&str], nullable: bool| {
-        let mut values: Vec<serde_json::Value> = names.iter().map(|n| serde_json::json!(n)).collect();
+        let mut values: Vec<serde_json::Value> =
+            names.iter().map(|n| serde_json::json!(n)).collect();
         let schema_type = if nullable {
             values.push(serde_json::Value::Null);
             SchemaType::from_iter([Type::String, Type::Null])
@@ -107,7 +108,11 @@ fn payment_schema() -> utoipa::openapi::schema::Schema {
         .property("method", method(&["card"], true))
         .property(
             "token",
-            token("tok", "tok_visa", "`tok_` and 1–60 letters, digits or underscores"),
+            token(
+                "tok",
+                "tok_visa",
+                "`tok_` and 1–60 letters, digits or underscores",
+            ),
         )
         .required("token")
         .additional_properties(closed());
@@ -219,8 +224,7 @@ impl TryFrom<CreateOrder> for Checkout {
         let email = EmailAddress::parse(&body.email)?;
         let shipping_address = ShippingAddress::try_from(body.shipping_address)
             .map_err(|e| e.within("shipping_address"))?;
-        let payment =
-            payments::Payment::try_from(body.payment).map_err(|e| e.within("payment"))?;
+        let payment = payments::Payment::try_from(body.payment).map_err(|e| e.within("payment"))?;
         let cart_id = CartId::parse(&body.cart_id).map_err(|e| e.at("cart_id"))?;
         let coupon = body
             .coupon_code

@@ -56,7 +56,12 @@ pub struct WriteReview {
     /// 1–2000 characters (surrounding spaces removed), no control characters but line breaks
     /// and tabs. A text with a link, an e-mail address or a spam phrase is held for moderation
     /// (`status: held`) and not shown until a person accepts it.
-    #[schema(min_length = 1, max_length = 2000, pattern = r"\S", example = "Kept us dry all week.")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"\S",
+        example = "Kept us dry all week."
+    )]
     pub text: String,
 }
 
@@ -109,7 +114,9 @@ pub async fn write_review(
 ) -> ApiResult<(StatusCode, Json<Review>)> {
     let rating = Rating::parse(body.rating)?;
     let text = ReviewText::parse(&body.text)?;
-    let review = catalog.write_review(&session.user, id, rating, &text).await?;
+    let review = catalog
+        .write_review(&session.user, id, rating, &text)
+        .await?;
     Ok((StatusCode::CREATED, Json(review)))
 }
 

@@ -87,9 +87,19 @@ fn callback_url(configured: Option<&str>, headers: &HeaderMap) -> ApiResult<Stri
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-        .ok_or_else(|| ApiError::validation("Host", "a Host header naming this shop is required"))?;
-    let scheme = if session::is_tls(headers) { "https" } else { "http" };
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .ok_or_else(|| {
+            ApiError::validation("Host", "a Host header naming this shop is required")
+        })?;
+    let scheme = if session::is_tls(headers) {
+        "https"
+    } else {
+        "http"
+    };
     Ok(format!("{scheme}://{host}/api/auth/oidc/callback"))
 }
 
@@ -120,8 +130,9 @@ pub async fn oidc_login(
         .begin(&state.db, &redirect, cart.as_ref())
         .await
         .map_err(|e| social_error(&state.accounts, e))?;
-    let location = HeaderValue::from_str(&url)
-        .map_err(|_| ApiError::Internal("the provider's authorization URL is not a header value".to_owned()))?;
+    let location = HeaderValue::from_str(&url).map_err(|_| {
+        ApiError::Internal("the provider's authorization URL is not a header value".to_owned())
+    })?;
     Ok((StatusCode::FOUND, [(header::LOCATION, location)]).into_response())
 }
 
@@ -147,14 +158,25 @@ pub async fn oidc_callback(
     if let Some(error) = q.error {
         // Bounded: the provider's error codes are a closed set; anything else is "other".
         let code = match error.as_str() {
-            "access_denied" | "login_required" | "consent_required" | "interaction_required"
-            | "invalid_request" | "server_error" | "temporarily_unavailable" => error,
+            "access_denied"
+            | "login_required"
+            | "consent_required"
+            | "interaction_required"
+            | "invalid_request"
+            | "server_error"
+            | "temporarily_unavailable" => error,
             _ => "other".to_owned(),
         };
         return Err(social_error(&state.accounts, SocialError::Refused(code)));
     }
-    let code = q.code.filter(|c| !c.is_empty()).ok_or_else(|| Invalid::new("code", "is required"))?;
-    let login_state = q.state.filter(|s| !s.is_empty()).ok_or_else(|| Invalid::new("state", "is required"))?;
+    let code = q
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Invalid::new("code", "is required"))?;
+    let login_state = q
+        .state
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Invalid::new("state", "is required"))?;
     let identity = state
         .social
         .complete(&state.db, &login_state, &code)

@@ -14,7 +14,12 @@ use crate::db_tests;
 use crate::support::*;
 
 /// A cart with `quantity` of product `product` and the checkout body paying with `payment`.
-async fn cart_paying(app: &TestApp, product: i64, quantity: i64, payment: Value) -> (String, Value) {
+async fn cart_paying(
+    app: &TestApp,
+    product: i64,
+    quantity: i64,
+    payment: Value,
+) -> (String, Value) {
     let cart = app.create_cart().await;
     expect_json(app.add_item(&cart, product, quantity).await, 201).await;
     let mut body = order_body(&cart);
@@ -26,7 +31,9 @@ async fn cart_paying(app: &TestApp, product: i64, quantity: i64, payment: Value)
 async fn by_price(app: &TestApp) -> Vec<(i64, i64)> {
     let mut prices = Vec::new();
     for id in 1..=20 {
-        let price = app.get_json(&format!("/api/products/{id}"), 200).await["price_cents"].as_i64().unwrap();
+        let price = app.get_json(&format!("/api/products/{id}"), 200).await["price_cents"]
+            .as_i64()
+            .unwrap();
         prices.push((id, price));
     }
     prices.sort_by_key(|(_, p)| *p);
@@ -140,28 +147,65 @@ async fn the_simulation_makes_payments_slow_and_declined() {
     let app = spawn_with(opts).await;
 
     let (_, body) = cart_paying(&app, 2, 1, json!({ "token": "tok_visa" })).await;
-    let r = expect_error(app.checkout("sim-card", &body).await, 402, "payment_declined", None).await;
-    assert!(r["error"]["message"].as_str().unwrap().contains("processor_declined"), "{r}");
-    let (_, body) = cart_paying(&app, 3, 1, json!({ "method": "wallet", "token": "wal_demo" })).await;
+    let r = expect_error(
+        app.checkout("sim-card", &body).await,
+        402,
+        "payment_declined",
+        None,
+    )
+    .await;
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("processor_declined"),
+        "{r}"
+    );
+    let (_, body) = cart_paying(
+        &app,
+        3,
+        1,
+        json!({ "method": "wallet", "token": "wal_demo" }),
+    )
+    .await;
     expect_json(app.checkout("sim-wallet", &body).await, 201).await;
 
-    let span = app.recorder.spans().into_iter()
-        .find(|s| s.name == "payment.authorize" && s.attribute("payment.method") == Some(&V::from("card")))
+    let span = app
+        .recorder
+        .spans()
+        .into_iter()
+        .find(|s| {
+            s.name == "payment.authorize" && s.attribute("payment.method") == Some(&V::from("card"))
+        })
         .expect("the card payment's span");
-    assert_eq!(span.attribute("payment.outcome"), Some(&V::from("processor_declined")));
+    assert_eq!(
+        span.attribute("payment.outcome"),
+        Some(&V::from("processor_declined"))
+    );
     let took = span.end_time.duration_since(span.start_time).unwrap();
-    assert!(took >= Duration::from_millis(40), "the simulated latency is inside the span: {took:?}");
+    assert!(
+        took >= Duration::from_millis(40),
+        "the simulated latency is inside the span: {took:?}"
+    );
     assert_eq!(payments_counted(&app, "card", "declined"), 1.0);
     assert_eq!(payments_counted(&app, "wallet", "authorized"), 1.0);
-    let slow: Vec<f64> = app.recorder.measurements().into_iter()
-        .filter(|m| m.name == metrics::SHOP_PAYMENT_DURATION
-            && m.matches(&[(semconv::SHOP_PAYMENT_METHOD, V::from("card"))]))
+    let slow: Vec<f64> = app
+        .recorder
+        .measurements()
+        .into_iter()
+        .filter(|m| {
+            m.name == metrics::SHOP_PAYMENT_DURATION
+                && m.matches(&[(semconv::SHOP_PAYMENT_METHOD, V::from("card"))])
+        })
         .map(|m| m.value)
         .collect();
     assert_eq!(slow.len(), 1);
     assert!(slow[0] >= 0.040, "{slow:?}");
     assert_eq!(
-        app.recorder.counter_total(metrics::SHOP_ORDERS, &[(semconv::SHOP_CHECKOUT_OUTCOME, V::from("payment_declined"))]),
+        app.recorder.counter_total(
+            metrics::SHOP_ORDERS,
+            &[(semconv::SHOP_CHECKOUT_OUTCOME, V::from("payment_declined"))]
+        ),
         1.0
     );
     app.stop().await;

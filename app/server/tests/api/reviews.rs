@@ -30,7 +30,14 @@ async fn buy(app: &TestApp, me: &Client, email: &str, key: &str, product: i64) -
 }
 
 async fn review(app: &TestApp, me: &Client, product: i64, body: &Value) -> reqwest::Response {
-    me.send(app, Method::POST, &format!("/api/products/{product}/reviews"), Some(body), true).await
+    me.send(
+        app,
+        Method::POST,
+        &format!("/api/products/{product}/reviews"),
+        Some(body),
+        true,
+    )
+    .await
 }
 
 /// A guest order of these products (one unit each).
@@ -43,7 +50,11 @@ async fn guest_order(app: &TestApp, key: &str, products: &[i64]) -> Value {
 }
 
 fn ids(list: &Value) -> Vec<i64> {
-    list.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
 }
 
 db_tests! {

@@ -33,7 +33,11 @@ impl Drop for Provider {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Installs (once) and starts the provider on `port`, accepting `redirect_uri`; waits until its
@@ -44,7 +48,10 @@ async fn start_provider(port: u16, redirect_uri: &str) -> Provider {
         .arg("install")
         .status()
         .expect("cannot run scripts/lab/oidc.sh (needs bash, node and npm)");
-    assert!(install.success(), "scripts/lab/oidc.sh install failed: {install}");
+    assert!(
+        install.success(),
+        "scripts/lab/oidc.sh install failed: {install}"
+    );
     let child = Command::new("node")
         .arg(root.join("scripts/lab/oidc/provider.mjs"))
         .env("OIDC_PORT", port.to_string())
@@ -66,7 +73,10 @@ async fn start_provider(port: u16, redirect_uri: &str) -> Provider {
         {
             return provider;
         }
-        assert!(Instant::now() < deadline, "the OIDC provider did not answer {discovery} within 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "the OIDC provider did not answer {discovery} within 30 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -97,7 +107,11 @@ fn no_redirects() -> reqwest::Client {
 
 fn location(r: &reqwest::Response, base: &str) -> String {
     let l = r.headers()["location"].to_str().unwrap().to_owned();
-    if l.starts_with('/') { format!("{base}{l}") } else { l }
+    if l.starts_with('/') {
+        format!("{base}{l}")
+    } else {
+        l
+    }
 }
 
 /// The browser at the provider: from the authorization URL through the login page (as `login`)
@@ -107,18 +121,34 @@ async fn log_in_at_provider(authorize: &str, issuer: &str, login: &str) -> Strin
     let mut cookies: BTreeMap<String, String> = BTreeMap::new();
     let keep = |r: &reqwest::Response, cookies: &mut BTreeMap<String, String>| {
         for v in r.headers().get_all("set-cookie") {
-            let pair = v.to_str().unwrap().split(';').next().unwrap().trim().to_owned();
+            let pair = v
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .trim()
+                .to_owned();
             if let Some((k, v)) = pair.split_once('=') {
                 cookies.insert(k.to_owned(), v.to_owned());
             }
         }
     };
     let jar = |cookies: &BTreeMap<String, String>| {
-        cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     };
     let mut url = authorize.to_owned();
     for _ in 0..8 {
-        let r = http.get(&url).header("cookie", jar(&cookies)).send().await.unwrap();
+        let r = http
+            .get(&url)
+            .header("cookie", jar(&cookies))
+            .send()
+            .await
+            .unwrap();
         keep(&r, &mut cookies);
         if r.status().is_redirection() {
             let next = location(&r, issuer);
@@ -136,7 +166,11 @@ async fn log_in_at_provider(authorize: &str, issuer: &str, login: &str) -> Strin
             .and_then(|rest| rest.split('"').next())
             .unwrap_or_else(|| panic!("no form on the provider's page:\n{html}"))
             .replace("&amp;", "&");
-        let action = if action.starts_with('/') { format!("{issuer}{action}") } else { action };
+        let action = if action.starts_with('/') {
+            format!("{issuer}{action}")
+        } else {
+            action
+        };
         let r = http
             .post(&action)
             .header("cookie", jar(&cookies))
@@ -146,7 +180,11 @@ async fn log_in_at_provider(authorize: &str, issuer: &str, login: &str) -> Strin
             .await
             .unwrap();
         keep(&r, &mut cookies);
-        assert!(r.status().is_redirection(), "the login form answered {}", r.status());
+        assert!(
+            r.status().is_redirection(),
+            "the login form answered {}",
+            r.status()
+        );
         url = location(&r, issuer);
     }
     panic!("the provider never sent the browser back to the shop");
@@ -154,7 +192,12 @@ async fn log_in_at_provider(authorize: &str, issuer: &str, login: &str) -> Strin
 
 /// Starts a login at the shop (with `cart`), logs in at the provider as `login`; returns the
 /// callback URL.
-async fn provider_round_trip(app: &TestApp, issuer: &str, login: &str, cart: Option<&str>) -> String {
+async fn provider_round_trip(
+    app: &TestApp,
+    issuer: &str,
+    login: &str,
+    cart: Option<&str>,
+) -> String {
     let start = match cart {
         Some(c) => app.url(&format!("/api/auth/oidc/login?cart_id={c}")),
         None => app.url("/api/auth/oidc/login"),
@@ -162,12 +205,25 @@ async fn provider_round_trip(app: &TestApp, issuer: &str, login: &str, cart: Opt
     let r = no_redirects().get(start).send().await.unwrap();
     assert_eq!(r.status(), 302);
     let authorize = location(&r, &app.base);
-    assert!(authorize.starts_with(&format!("{issuer}/auth?")), "{authorize}");
-    for part in ["code_challenge=", "code_challenge_method=S256", "state=", "nonce=", "response_type=code", "client_id=shop-lab"] {
+    assert!(
+        authorize.starts_with(&format!("{issuer}/auth?")),
+        "{authorize}"
+    );
+    for part in [
+        "code_challenge=",
+        "code_challenge_method=S256",
+        "state=",
+        "nonce=",
+        "response_type=code",
+        "client_id=shop-lab",
+    ] {
         assert!(authorize.contains(part), "{part} missing from {authorize}");
     }
     let callback = log_in_at_provider(&authorize, issuer, login).await;
-    assert!(callback.starts_with(&app.url("/api/auth/oidc/callback?")), "{callback}");
+    assert!(
+        callback.starts_with(&app.url("/api/auth/oidc/callback?")),
+        "{callback}"
+    );
     callback
 }
 
@@ -191,59 +247,145 @@ async fn journey(kind: DbKind) {
     let callback = provider_round_trip(&app, &issuer, "aiko", Some(&guest)).await;
     let r = no_redirects().get(&callback).send().await.unwrap();
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("shop_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        cookie.starts_with("shop_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
     let body = expect_json(r, 200).await;
     assert_eq!(body["user"]["email"], "aiko@social.example");
     assert_eq!(body["user"]["name"], "Aiko Social");
     assert_eq!(body["cart_id"], guest);
     let session = cookie.split(';').next().unwrap().to_owned();
-    let me = app.client.get(app.url("/api/account")).header("cookie", &session).send().await.unwrap();
+    let me = app
+        .client
+        .get(app.url("/api/account"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(expect_json(me, 200).await["email"], "aiko@social.example");
 
     // The same callback again: the login was used up.
-    expect_error(no_redirects().get(&callback).send().await.unwrap(), 400, "oidc_state_unknown", None).await;
+    expect_error(
+        no_redirects().get(&callback).send().await.unwrap(),
+        400,
+        "oidc_state_unknown",
+        None,
+    )
+    .await;
 
     // Again through the provider: the same account, not a new one.
     let again = provider_round_trip(&app, &issuer, "aiko", None).await;
     let body = expect_json(no_redirects().get(&again).send().await.unwrap(), 200).await;
     assert_eq!(body["user"]["email"], "aiko@social.example");
-    let created = app.recorder.counter_total(metrics::SHOP_REGISTRATIONS, &[(semconv::SHOP_REGISTRATION_OUTCOME, "created".into())]);
+    let created = app.recorder.counter_total(
+        metrics::SHOP_REGISTRATIONS,
+        &[(semconv::SHOP_REGISTRATION_OUTCOME, "created".into())],
+    );
     assert_eq!(created, 1.0);
-    assert_eq!(app.recorder.counter_total(metrics::SHOP_LOGINS, &[(semconv::SHOP_LOGIN_OUTCOME, "ok".into())]), 2.0);
+    assert_eq!(
+        app.recorder.counter_total(
+            metrics::SHOP_LOGINS,
+            &[(semconv::SHOP_LOGIN_OUTCOME, "ok".into())]
+        ),
+        2.0
+    );
 
     // The account has no password: a password login is refused like a wrong one.
-    let r = app.post_json("/api/auth/login", &serde_json::json!({ "email": "aiko@social.example", "password": "anything at all" })).await;
+    let r = app
+        .post_json(
+            "/api/auth/login",
+            &serde_json::json!({ "email": "aiko@social.example", "password": "anything at all" }),
+        )
+        .await;
     expect_error(r, 401, "invalid_credentials", None).await;
 
     // An e-mail that already has a password account is not taken over.
     let r = app.post_json("/api/auth/register", &serde_json::json!({ "email": "ben@social.example", "password": "correct horse battery", "name": "Ben" })).await;
     expect_json(r, 201).await;
     let ben = provider_round_trip(&app, &issuer, "ben", None).await;
-    expect_error(no_redirects().get(&ben).send().await.unwrap(), 409, "email_taken", None).await;
+    expect_error(
+        no_redirects().get(&ben).send().await.unwrap(),
+        409,
+        "email_taken",
+        None,
+    )
+    .await;
 
     // A provider account without a verified e-mail.
     let unverified = provider_round_trip(&app, &issuer, "unverified-cleo", None).await;
-    expect_error(no_redirects().get(&unverified).send().await.unwrap(), 422, "oidc_email_unverified", None).await;
+    expect_error(
+        no_redirects().get(&unverified).send().await.unwrap(),
+        422,
+        "oidc_email_unverified",
+        None,
+    )
+    .await;
 
     // A forged code with a live state: the provider refuses the exchange.
-    let r = no_redirects().get(app.url("/api/auth/oidc/login")).send().await.unwrap();
+    let r = no_redirects()
+        .get(app.url("/api/auth/oidc/login"))
+        .send()
+        .await
+        .unwrap();
     let state = query_value(&location(&r, &app.base), "state");
-    let forged = app.url(&format!("/api/auth/oidc/callback?code=forged&state={state}"));
-    expect_error(no_redirects().get(&forged).send().await.unwrap(), 401, "oidc_rejected", None).await;
+    let forged = app.url(&format!(
+        "/api/auth/oidc/callback?code=forged&state={state}"
+    ));
+    expect_error(
+        no_redirects().get(&forged).send().await.unwrap(),
+        401,
+        "oidc_rejected",
+        None,
+    )
+    .await;
     // The person declined at the provider.
     let declined = app.url("/api/auth/oidc/callback?error=access_denied&state=x");
-    expect_error(no_redirects().get(&declined).send().await.unwrap(), 401, "oidc_refused", None).await;
-    expect_error(no_redirects().get(app.url("/api/auth/oidc/callback?state=x")).send().await.unwrap(), 400, "validation_failed", Some("code")).await;
+    expect_error(
+        no_redirects().get(&declined).send().await.unwrap(),
+        401,
+        "oidc_refused",
+        None,
+    )
+    .await;
+    expect_error(
+        no_redirects()
+            .get(app.url("/api/auth/oidc/callback?state=x"))
+            .send()
+            .await
+            .unwrap(),
+        400,
+        "validation_failed",
+        Some("code"),
+    )
+    .await;
 
     // The provider calls are client spans; no code, state or secret reached telemetry.
     let spans = app.recorder.spans();
-    assert!(spans.iter().any(|s| s.attribute("peer.service").and_then(telemetry_api::Value::as_str) == Some("identity-provider")));
+    assert!(spans.iter().any(|s| {
+        s.attribute("peer.service")
+            .and_then(telemetry_api::Value::as_str)
+            == Some("identity-provider")
+    }));
     let seen = format!("{spans:?}{:?}", app.recorder.logs());
     let code = query_value(&callback, "code");
-    for secret in [code.as_str(), query_value(&callback, "state").as_str(), SECRET, session.trim_start_matches("shop_session=")] {
-        assert!(!seen.contains(secret), "telemetry carries a secret: {secret}");
+    for secret in [
+        code.as_str(),
+        query_value(&callback, "state").as_str(),
+        SECRET,
+        session.trim_start_matches("shop_session="),
+    ] {
+        assert!(
+            !seen.contains(secret),
+            "telemetry carries a secret: {secret}"
+        );
     }
-    assert!(!seen.contains("aiko@social.example"), "telemetry carries an e-mail");
+    assert!(
+        !seen.contains("aiko@social.example"),
+        "telemetry carries an e-mail"
+    );
     app.stop().await;
 }
 
@@ -260,9 +402,17 @@ async fn social_login_end_to_end_against_a_real_provider_mysql() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_provider_social_login_is_a_404() {
     let app = spawn_app(DbKind::Sqlite).await;
-    let r = no_redirects().get(app.url("/api/auth/oidc/login")).send().await.unwrap();
+    let r = no_redirects()
+        .get(app.url("/api/auth/oidc/login"))
+        .send()
+        .await
+        .unwrap();
     expect_error(r, 404, "social_login_not_configured", None).await;
-    let r = no_redirects().get(app.url("/api/auth/oidc/callback?code=a&state=b")).send().await.unwrap();
+    let r = no_redirects()
+        .get(app.url("/api/auth/oidc/callback?code=a&state=b"))
+        .send()
+        .await
+        .unwrap();
     expect_error(r, 404, "social_login_not_configured", None).await;
     let body: Value = app.get_json("/api/openapi.json", 200).await;
     assert!(body["paths"]["/api/auth/oidc/callback"]["get"].is_object());
