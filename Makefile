@@ -52,11 +52,12 @@ lab-smoke: ## start the whole lab, prove each part answers (real API calls), sto
 aws: ## the AWS CLI (pinned, in a lab venv) with the lab's credentials: make aws ARGS='...'
 	$(LAB)/awscli.sh run $(ARGS)
 
-test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; build the OTel collector; rotel's and schemathesis's venvs; tests also do it)
+test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; build the OTel collector; rotel's and schemathesis's venvs; the OIDC provider; tests also do it)
 	$(LAB)/lab.sh up mariadb localstack moto
 	$(LAB)/collector.sh install
 	$(LAB)/rotel.sh install
 	$(LAB)/schemathesis.sh install
+	$(LAB)/oidc.sh install
 
 test: test-deps ## every test, on SQLite and MariaDB, all features
 	$(CARGO) test --workspace --all-features

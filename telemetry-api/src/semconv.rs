@@ -108,6 +108,14 @@ pub const SHOP_COUPON_OUTCOME: &str = "shop.coupon.outcome";
 /// Why a coupon was rejected, a closed set: `unknown`, `not_yet_valid`, `expired`,
 /// `minimum_not_met`, `exhausted`, `customer_limit` (`none` when redeemed).
 pub const SHOP_COUPON_REASON: &str = "shop.coupon.reason";
+/// How a payment was made (C-SHOP-03): `card`, `wallet`, `cash_on_delivery`.
+pub const SHOP_PAYMENT_METHOD: &str = "shop.payment.method";
+/// What the payment provider answered: `authorized`, `pending` (cash on delivery), `declined`.
+pub const SHOP_PAYMENT_OUTCOME: &str = "shop.payment.outcome";
+/// A step of the conversion funnel (O-METRIC-14): `view`, `cart`, `checkout`, `paid`.
+pub const SHOP_FUNNEL_STEP: &str = "shop.funnel.step";
+/// What became of a review (C-BROWSE-08): `published`, `held` (for moderation).
+pub const SHOP_REVIEW_OUTCOME: &str = "shop.review.outcome";
 
 // --- Control fields (read by the tracing glue, not exported) ------------------
 /// Span kind: `server`, `client`, `producer`, `consumer` or `internal` (default).
@@ -155,6 +163,18 @@ pub mod metrics {
     /// Counter, `{redemption}`: coupons presented at checkout by `shop.coupon.outcome` and
     /// `shop.coupon.reason` (O-METRIC-13).
     pub const SHOP_COUPON_REDEMPTIONS: &str = "shop.coupon.redemptions";
+    /// Counter, `{payment}`: payment attempts by `shop.payment.method` and `shop.payment.outcome`
+    /// (C-SHOP-03).
+    pub const SHOP_PAYMENTS: &str = "shop.payments";
+    /// Histogram, seconds: how long the payment provider took, by `shop.payment.method`.
+    pub const SHOP_PAYMENT_DURATION: &str = "shop.payment.duration";
+    /// Counter, `{step}`: conversion-funnel steps by `shop.funnel.step` (O-METRIC-14).
+    pub const SHOP_FUNNEL_STEPS: &str = "shop.funnel.steps";
+    /// Counter, `{cart}`: carts with items and no order after the abandonment window
+    /// (O-METRIC-06), each counted once.
+    pub const SHOP_CARTS_ABANDONED: &str = "shop.carts.abandoned";
+    /// Counter, `{review}`: reviews written, by `shop.review.outcome` (C-BROWSE-08).
+    pub const SHOP_REVIEWS: &str = "shop.reviews";
 }
 
 /// Bucket boundaries (seconds) the HTTP semantic conventions recommend for

@@ -2,7 +2,8 @@
 //! every part that measures something: the HTTP middleware (requests,
 //! errors, durations), the database and service-to-service clients, and the
 //! domains' business counters (views, cart additions, orders, revenue,
-//! logins, registrations, security events).
+//! logins, registrations, security events, payments, the conversion
+//! funnel, abandoned carts, reviews).
 //!
 //! Instruments come from the `telemetry_api` meter, so whichever backend is
 //! running receives them; the names are the contract's (`semconv::metrics`).
@@ -60,9 +61,33 @@ pub struct InstrumentSet {
     pub order_transitions: Counter,
     /// `shop.coupon.redemptions`: coupons at checkout by outcome/reason (O-METRIC-13).
     pub coupon_redemptions: Counter,
+    /// `shop.payments`: payment attempts by method/outcome (C-SHOP-03).
+    pub payments: Counter,
+    /// `shop.payment.duration`: the payment provider's time, seconds, by method.
+    pub payment_duration: Histogram,
+    /// `shop.funnel.steps`: conversion-funnel steps (O-METRIC-14).
+    pub funnel_steps: Counter,
+    /// `shop.carts.abandoned`: carts counted as abandoned (O-METRIC-06).
+    pub carts_abandoned: Counter,
+    /// `shop.reviews`: reviews written, by outcome (C-BROWSE-08).
+    pub reviews: Counter,
 }
 
 impl Instruments {
+    /// Counts one step of the conversion funnel (O-METRIC-14): `view` (a
+    /// product page), `cart` (an item added), `checkout` (a checkout of a
+    /// cart with items begins), `paid` (an order placed with its payment
+    /// accepted; cash on delivery included).
+    pub fn funnel_step(&self, step: &'static str) {
+        self.funnel_steps.add(
+            1,
+            &[telemetry_api::KeyValue::new(
+                semconv::SHOP_FUNNEL_STEP,
+                step,
+            )],
+        );
+    }
+
     /// Creates every instrument on `telemetry`'s meter.
     pub fn new(telemetry: &Telemetry) -> Instruments {
         let m = telemetry.meter();
@@ -145,6 +170,32 @@ impl Instruments {
                 names::SHOP_COUPON_REDEMPTIONS,
                 Unit::count("{redemption}"),
                 "Coupons presented at checkout by outcome and reason.",
+            ),
+            payments: m.counter(
+                names::SHOP_PAYMENTS,
+                Unit::count("{payment}"),
+                "Payment attempts by method and outcome.",
+            ),
+            payment_duration: m.histogram(
+                names::SHOP_PAYMENT_DURATION,
+                Unit::SECONDS,
+                "Time the payment provider took to answer, by method.",
+                buckets,
+            ),
+            funnel_steps: m.counter(
+                names::SHOP_FUNNEL_STEPS,
+                Unit::count("{step}"),
+                "Conversion funnel: product views, cart additions, checkouts, paid orders.",
+            ),
+            carts_abandoned: m.counter(
+                names::SHOP_CARTS_ABANDONED,
+                Unit::count("{cart}"),
+                "Carts with items and no order once the abandonment window passed.",
+            ),
+            reviews: m.counter(
+                names::SHOP_REVIEWS,
+                Unit::count("{review}"),
+                "Product reviews written, by outcome.",
             ),
         }))
     }

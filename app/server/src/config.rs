@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shop_core::accounts::social::OidcSettings;
+use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
 
@@ -116,6 +118,79 @@ pub struct Options {
         global = true
     )]
     pub shutdown_timeout_secs: u64,
+
+    /// How slow and unreliable the mock payment methods are: comma-separated
+    /// `METHOD=LATENCY[:FAILURE_RATE]`, METHOD one of `card`, `wallet`,
+    /// `cash_on_delivery` or `*`; LATENCY a duration or a range `20ms..400ms`;
+    /// FAILURE_RATE from 0 to 1. Example: `*=20ms..120ms:0.02,wallet=300ms`.
+    /// Default: instant, never failing.
+    #[arg(
+        long,
+        env = "SHOP_PAYMENT_SIMULATION",
+        default_value = "",
+        global = true
+    )]
+    pub payment_simulation: String,
+
+    /// How long an open cart with items may sit untouched before it counts as
+    /// abandoned (`shop.carts.abandoned`, O-METRIC-06): a duration (`30m`), or
+    /// `off` to not sweep in this process.
+    #[arg(
+        long,
+        env = "SHOP_CART_ABANDONMENT_AFTER",
+        default_value = "30m",
+        value_parser = parse_optional_duration,
+        global = true
+    )]
+    pub cart_abandonment_after: OptionalDuration,
+
+    /// Social login (C-USER-05): the OpenID Connect provider's issuer URL, e.g.
+    /// `http://127.0.0.1:4444` (the lab's, `scripts/lab/oidc.sh`). Unset: social login is off.
+    #[arg(long, env = "SHOP_OIDC_ISSUER", global = true)]
+    pub oidc_issuer: Option<String>,
+
+    /// The shop's client id at the provider.
+    #[arg(
+        long,
+        env = "SHOP_OIDC_CLIENT_ID",
+        default_value = "shop-lab",
+        global = true
+    )]
+    pub oidc_client_id: String,
+
+    /// The shop's client secret at the provider (unset: a public client, PKCE alone).
+    #[arg(
+        long,
+        env = "SHOP_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        global = true
+    )]
+    pub oidc_client_secret: Option<String>,
+
+    /// The callback URL registered at the provider. Default: this shop's
+    /// `/api/auth/oidc/callback` at the host the browser used (`Host`, and
+    /// `X-Forwarded-Proto` for the scheme).
+    #[arg(long, env = "SHOP_OIDC_REDIRECT_URL", global = true)]
+    pub oidc_redirect_url: Option<String>,
+}
+
+fn is_http_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// A duration, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionalDuration(pub Option<Duration>);
+
+fn parse_optional_duration(s: &str) -> Result<OptionalDuration, String> {
+    if s.trim().eq_ignore_ascii_case("off") {
+        return Ok(OptionalDuration(None));
+    }
+    match humantime::parse_duration(s.trim()) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero (or `off`)".to_owned()),
+        Ok(d) => Ok(OptionalDuration(Some(d))),
+        Err(e) => Err(format!("{e} (a duration like 30m, or `off`)")),
+    }
 }
 
 /// A process's part of the shop.
@@ -165,6 +240,12 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
     #[error("--request-timeout must be longer than zero")]
     ZeroRequestTimeout,
+    #[error("--payment-simulation: {0}")]
+    BadPaymentSimulation(String),
+    #[error("--oidc-issuer {0:?} is not an http(s) URL")]
+    BadOidcIssuer(String),
+    #[error("--oidc-redirect-url {0:?} is not an http(s) URL")]
+    BadOidcRedirectUrl(String),
 }
 
 /// Validated settings.
@@ -186,6 +267,14 @@ pub struct Config {
     /// Longest a request may run (answered 503 `request_timeout` after).
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// The mock payment methods' latency and failure rates.
+    pub payment_simulation: Simulation,
+    /// When an untouched cart with items counts as abandoned; `None`: off.
+    pub cart_abandonment_after: Option<Duration>,
+    /// Social login's provider and client; `None`: off.
+    pub oidc: Option<OidcSettings>,
+    /// The callback URL registered at the provider; `None`: from the request's host.
+    pub oidc_redirect_url: Option<String>,
 }
 
 impl Config {
@@ -233,6 +322,24 @@ impl Config {
             seed: !o.no_seed,
             request_timeout: o.request_timeout,
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
+            payment_simulation: Simulation::parse(&o.payment_simulation)
+                .map_err(|e| ConfigError::BadPaymentSimulation(e.message))?,
+            cart_abandonment_after: o.cart_abandonment_after.0,
+            oidc: match o.oidc_issuer {
+                None => None,
+                Some(issuer) if is_http_url(&issuer) => Some(OidcSettings {
+                    issuer: issuer.trim_end_matches('/').to_owned(),
+                    client_id: o.oidc_client_id,
+                    client_secret: o.oidc_client_secret.filter(|s| !s.is_empty()),
+                }),
+                Some(issuer) => return Err(ConfigError::BadOidcIssuer(issuer)),
+            },
+            oidc_redirect_url: match o.oidc_redirect_url {
+                Some(url) if !is_http_url(&url) => {
+                    return Err(ConfigError::BadOidcRedirectUrl(url));
+                }
+                other => other,
+            },
         })
     }
 }

@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shop_core::accounts::social::SocialLogin;
+use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
@@ -30,6 +32,8 @@ pub struct Application {
     state: AppState,
     request_timeout: Duration,
     shutdown_timeout: Duration,
+    /// Carts untouched this long count as abandoned; `None`: not swept here.
+    cart_abandonment: Option<Duration>,
 }
 
 impl Application {
@@ -73,6 +77,7 @@ impl Application {
             },
             _ => InventoryClient::Local(Inventory::new(db.clone())),
         };
+        let payments = MockProvider::new(config.payment_simulation.clone(), instruments.clone());
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -83,11 +88,20 @@ impl Application {
                 telemetry,
                 instruments,
                 inventory,
-                payments: MockProvider,
+                payments,
+                social: SocialLogin::new(config.oidc.clone()),
+                oidc_redirect_url: config
+                    .oidc_redirect_url
+                    .as_deref()
+                    .map(std::sync::Arc::from),
                 role: config.role,
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
+            // Carts live with the orders service.
+            cart_abandonment: config
+                .cart_abandonment_after
+                .filter(|_| config.role.serves_orders()),
         })
     }
 
@@ -111,9 +125,15 @@ impl Application {
     ) -> std::io::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let gauge = tokio::spawn(
-            pool_gauge(self.state.clone(), stop_rx)
+            pool_gauge(self.state.clone(), stop_rx.clone())
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
         );
+        let sweeper = self.cart_abandonment.map(|window| {
+            tokio::spawn(
+                abandonment_sweeper(self.state.clone(), window, stop_rx)
+                    .with_subscriber(self.state.telemetry.dispatch().clone()),
+            )
+        });
         let router = http::router(self.state.clone(), self.request_timeout);
         let (drained_tx, drained_rx) = tokio::sync::oneshot::channel::<()>();
         let timeout = self.shutdown_timeout;
@@ -137,6 +157,9 @@ impl Application {
         };
         let _ = stop_tx.send(true);
         let _ = gauge.await;
+        if let Some(s) = sweeper {
+            let _ = s.await;
+        }
         result
     }
 }
@@ -163,6 +186,21 @@ async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             _ = tokio::time::sleep(POOL_GAUGE_INTERVAL) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Counts abandoned carts every [`abandonment::SWEEP_EVERY`] (O-METRIC-06).
+async fn abandonment_sweeper(
+    state: AppState,
+    window: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(abandonment::SWEEP_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+        abandonment::sweep(&state.db, &state.instruments, window).await;
     }
 }
 

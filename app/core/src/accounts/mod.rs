@@ -20,6 +20,7 @@
 pub mod model;
 pub mod password;
 pub mod session;
+pub mod social;
 pub mod store;
 pub mod throttle;
 pub mod token;
@@ -47,6 +48,9 @@ pub use user::{DisplayName, UserId, UserPseudonym};
 pub const RESET_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 /// Most addresses one address book holds.
 pub const MAX_ADDRESSES: i64 = 20;
+/// What the password hash column holds for an account made through an
+/// identity provider: not a PHC string, so no password ever matches it.
+pub const SOCIAL_ONLY: &str = "!social-login-only";
 /// The outbox topic of a password-reset mail.
 pub const RESET_MAIL_TOPIC: &str = "account.password_reset";
 
@@ -75,6 +79,9 @@ pub enum Error {
     /// The session's user was deleted meanwhile.
     #[error("the account no longer exists")]
     AccountGone,
+    /// A social login failed (C-USER-05).
+    #[error(transparent)]
+    Social(#[from] social::SocialError),
     /// The password hasher's worker thread failed (a bug).
     #[error("password hashing failed: {0}")]
     Hasher(String),
@@ -207,9 +214,12 @@ impl Accounts {
         }
 
         let found = store::credentials(&self.db, &email).await?;
+        // No account, or one that logs in only through its identity provider:
+        // check against the decoy, so the answer takes as long either way.
         let stored = found
             .as_ref()
             .map(|(_, h)| h.clone())
+            .filter(|h| h != SOCIAL_ONLY)
             .unwrap_or_else(|| password::decoy_hash().to_owned());
         let typed = password.to_owned();
         let matches = blocking(move || password::verify(&typed, &stored)).await?;
@@ -224,24 +234,100 @@ impl Accounts {
             }
         };
         store::clear_account_failures(&self.db, &account_key).await?;
+        self.open_session(&user, guest_cart, now, "password").await
+    }
 
+    /// Logs in the person an identity provider vouched for (C-USER-05): the
+    /// account linked to their provider identity; else a new account, linked
+    /// to it, for the e-mail the provider verified. An e-mail that already
+    /// has an account is refused (409), not linked: the provider's word is
+    /// not proof that the person owns the shop's account.
+    pub async fn social_login(&self, identity: &social::Identity) -> Result<LoggedIn, Error> {
+        let now = now_millis();
+        let linked = store::identity_user(&self.db, &identity.issuer, &identity.subject).await?;
+        let user = match linked {
+            Some(user) => user,
+            None => {
+                let email = identity
+                    .verified_email
+                    .as_deref()
+                    .and_then(|e| EmailAddress::parse(e).ok())
+                    .ok_or(social::SocialError::EmailUnverified)?;
+                let name = identity
+                    .name
+                    .as_deref()
+                    .and_then(|n| DisplayName::parse(n).ok())
+                    .or_else(|| {
+                        DisplayName::parse(email.as_str().split('@').next().unwrap_or_default())
+                            .ok()
+                    })
+                    .unwrap_or_else(|| DisplayName::parse("Customer").expect("a valid name"));
+                let id = UserId::random();
+                let outcome = match store::insert_social_user(
+                    &self.db,
+                    &id,
+                    &normalise(&email),
+                    SOCIAL_ONLY,
+                    name.as_str(),
+                    (&identity.issuer, &identity.subject),
+                    now,
+                )
+                .await
+                {
+                    Ok(()) => "created",
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => "email_taken",
+                    Err(e) => return Err(e.into()),
+                };
+                self.instruments.registrations.add(
+                    1,
+                    &[KeyValue::new(semconv::SHOP_REGISTRATION_OUTCOME, outcome)],
+                );
+                if outcome == "email_taken" {
+                    self.login_outcome("failed");
+                    return Err(Error::EmailTaken);
+                }
+                tracing::info!(
+                    enduser.pseudo.id = id.pseudonym().as_str(),
+                    "account registered through an identity provider"
+                );
+                id
+            }
+        };
+        self.open_session(&user, identity.guest_cart.as_ref(), now, "oidc")
+            .await
+    }
+
+    /// Opens a session for `user` and merges the guest cart: the end of
+    /// every successful login, whatever proved who the person is (`method`,
+    /// `password` or `oidc`, goes in the log line).
+    async fn open_session(
+        &self,
+        user: &UserId,
+        guest_cart: Option<&CartId>,
+        now: i64,
+        method: &'static str,
+    ) -> Result<LoggedIn, Error> {
         let session_token = SecretToken::random();
         let csrf_token = SecretToken::random();
         let expires_at = now + session::ABSOLUTE_LIFETIME.as_millis() as i64;
         store::insert_session(
             &self.db,
             &session_token.hash(),
-            &user,
+            user,
             &csrf_token.hash(),
             now,
             expires_at,
         )
         .await?;
-        let cart_id = self.cart_at_login(&user, guest_cart, now).await?;
-        let profile = self.profile(&user).await?;
+        let cart_id = self.cart_at_login(user, guest_cart, now).await?;
+        let profile = self.profile(user).await?;
         let pseudonym = user.pseudonym();
         self.login_outcome("ok");
-        tracing::info!(enduser.pseudo.id = pseudonym.as_str(), "logged in");
+        tracing::info!(
+            enduser.pseudo.id = pseudonym.as_str(),
+            login.method = method,
+            "logged in"
+        );
         Ok(LoggedIn {
             session_token,
             csrf_token,

@@ -15,6 +15,76 @@ type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 // --- users -------------------------------------------------------------------
 
+/// The user linked to an identity provider's account (`issuer`, `subject`).
+pub async fn identity_user(
+    db: &Db,
+    issuer: &str,
+    subject: &str,
+) -> Result<Option<UserId>, sqlx::Error> {
+    const SQL: &str = "SELECT user_id FROM user_identities WHERE issuer = ? AND subject = ?";
+    let id: Option<String> = db
+        .traced(
+            SQL,
+            sqlx::query_scalar(SQL)
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(db.pool()),
+        )
+        .await?;
+    Ok(id.map(UserId::from_db))
+}
+
+/// Writes a user made through an identity provider and links it to the
+/// provider's account, in one transaction. A unique violation means the
+/// e-mail (or the provider account) is taken.
+pub async fn insert_social_user(
+    db: &Db,
+    id: &UserId,
+    email: &str,
+    password_hash: &str,
+    name: &str,
+    (issuer, subject): (&str, &str),
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        const USER: &str = "INSERT INTO users (id, email, password_hash, name, cart_id, created_at, updated_at) \
+            VALUES (?, ?, ?, ?, NULL, ?, ?)";
+        db.traced(
+            USER,
+            sqlx::query(USER)
+                .bind(id.as_str())
+                .bind(email)
+                .bind(password_hash)
+                .bind(name)
+                .bind(now)
+                .bind(now)
+                .execute(&mut *tx),
+        )
+        .await?;
+        const LINK: &str = "INSERT INTO user_identities (issuer, subject, user_id, created_at) VALUES (?, ?, ?, ?)";
+        db.traced(
+            LINK,
+            sqlx::query(LINK)
+                .bind(issuer)
+                .bind(subject)
+                .bind(id.as_str())
+                .bind(now)
+                .execute(&mut *tx),
+        )
+        .await?;
+        Ok::<(), sqlx::Error>(())
+    }
+    .await;
+    match result {
+        Ok(()) => db.traced("COMMIT", tx.commit()).await,
+        Err(e) => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            Err(e)
+        }
+    }
+}
+
 /// Writes a new user. A unique violation means the e-mail is taken.
 pub async fn insert_user(
     db: &Db,

@@ -5,8 +5,10 @@
 //! - [`model`]: the cart and its lines;
 //! - [`id`], [`quantity`]: the validated cart id and line quantity;
 //! - [`store`]: the SQL;
+//! - [`abandonment`]: counting carts left with items (O-METRIC-06);
 //! - [`Carts`]: the operations.
 
+pub mod abandonment;
 pub mod id;
 pub mod model;
 pub mod quantity;
@@ -122,6 +124,7 @@ impl Carts {
             quantity.get() as u64,
             &[KeyValue::new(semconv::SHOP_USER_TYPE, "guest")],
         );
+        self.instruments.funnel_step("cart");
         tracing::info!(shop.cart.id = %id, shop.product.id = product_id, quantity = quantity.get(), "item added to cart");
         self.get(id).await
     }

@@ -6,23 +6,28 @@
 //! - [`ids`]: product and category ids as validated types;
 //! - [`listing`]: the rules of a listing request (page, sort, price range,
 //!   search text…), parsed into a [`Listing`];
-//! - [`store`]: the SQL;
+//! - [`store`]: the SQL (products, listings, categories, related products);
+//! - [`reviews`]: the rules of a review, moderation, what is shown
+//!   (C-BROWSE-08); [`review_store`]: their SQL;
 //! - [`images`]: the product pictures, drawn by the shop (C-BROWSE-02);
 //! - [`image_store`]: where the pictures are kept, and when they are drawn;
 //! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda.
 //!
-//! Room to grow: related items and reviews each get a module of their own
-//! here, beside `model`, with their operations on [`Catalog`].
+//! Related products (C-BROWSE-06) are computed from orders: "bought
+//! together" and "same category" ([`Catalog::related`]).
 
 pub mod ids;
 pub mod image_store;
 pub mod images;
 pub mod listing;
 pub mod model;
+pub mod review_store;
+pub mod reviews;
 pub mod store;
 
 use telemetry_api::{KeyValue, semconv};
 
+use crate::accounts::UserId;
 use crate::db::Db;
 use crate::instruments::Instruments;
 use crate::validation::Invalid;
@@ -31,7 +36,13 @@ pub use ids::{CategoryId, ProductId};
 pub use image_store::StoredImage;
 pub use images::ImageSize;
 pub use listing::{Listing, ListingParams, Scope, Sort};
-pub use model::{Category, CategoryList, CategoryRef, Product, ProductPage, Stock};
+pub use model::{
+    Category, CategoryList, CategoryRef, Product, ProductPage, RelatedProduct, RelatedProducts,
+    Stock,
+};
+pub use reviews::{
+    Rating, RatingSummary, Review, ReviewPage, ReviewPaging, ReviewStatus, ReviewText,
+};
 
 /// Why a catalog operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +54,12 @@ pub enum Error {
     ProductNotFound(i64),
     #[error("category {0} not found")]
     CategoryNotFound(i64),
+    /// Only customers who bought a product may review it.
+    #[error("only customers who bought product {0} may review it")]
+    NotPurchased(i64),
+    /// One review per customer and product.
+    #[error("you have already reviewed product {0}")]
+    AlreadyReviewed(i64),
     /// A listing parameter could not be bound to the statement (a bug).
     #[error("binding a listing parameter: {0}")]
     Bind(String),
@@ -84,6 +101,7 @@ impl Catalog {
                 product.category.id,
             )],
         );
+        self.instruments.funnel_step("view");
         Ok(product)
     }
 
@@ -93,6 +111,98 @@ impl Catalog {
         image_store::get(&self.db, id, size)
             .await?
             .ok_or(Error::ProductNotFound(id))
+    }
+
+    /// A page of `product_id`'s published reviews with its rating (404 for
+    /// an unknown product).
+    pub async fn reviews(
+        &self,
+        product_id: i64,
+        paging: ReviewPaging,
+    ) -> Result<ReviewPage, Error> {
+        self.must_exist(product_id).await?;
+        Ok(review_store::page(&self.db, product_id, paging).await?)
+    }
+
+    /// `user` reviews `product_id`: only after buying it, once. The text is
+    /// moderated (published or held); a published review joins the
+    /// product's rating in the same transaction. Counted in `shop.reviews`
+    /// by outcome; the outcome and the rating go on the current span.
+    pub async fn write_review(
+        &self,
+        user: &UserId,
+        product_id: i64,
+        rating: Rating,
+        text: &ReviewText,
+    ) -> Result<Review, Error> {
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_PRODUCT_ID, product_id);
+        self.must_exist(product_id).await?;
+        if !review_store::has_bought(&self.db, user.as_str(), product_id).await? {
+            return Err(Error::NotPurchased(product_id));
+        }
+        let status = text.moderate();
+        let id = review_store::write(&self.db, product_id, user.as_str(), rating, text, status)
+            .await
+            .map_err(|e| match e {
+                review_store::WriteError::Duplicate => Error::AlreadyReviewed(product_id),
+                review_store::WriteError::Db(e) => Error::Db(e),
+            })?;
+        span.record(semconv::SHOP_REVIEW_OUTCOME, status.as_str());
+        self.instruments.reviews.add(
+            1,
+            &[KeyValue::new(semconv::SHOP_REVIEW_OUTCOME, status.as_str())],
+        );
+        tracing::info!(
+            shop.product.id = product_id,
+            rating = rating.get(),
+            outcome = status.as_str(),
+            "review written"
+        );
+        review_store::load(&self.db, id)
+            .await?
+            .ok_or_else(|| Error::Db(sqlx::Error::Protocol(format!("review {id} vanished"))))
+    }
+
+    /// Products to show beside `product_id` (C-BROWSE-06): up to `limit`
+    /// bought together with it, and up to `limit` others of its category
+    /// that are not among those.
+    pub async fn related(&self, product_id: i64, limit: i64) -> Result<RelatedProducts, Error> {
+        let product = store::load_product(&self.db, product_id)
+            .await?
+            .ok_or(Error::ProductNotFound(product_id))?;
+        let bought_together = store::bought_together(&self.db, product_id, limit).await?;
+        let mut same_category = store::same_category(
+            &self.db,
+            product_id,
+            product.category.id,
+            limit + bought_together.len() as i64,
+        )
+        .await?;
+        same_category.retain(|p| !bought_together.iter().any(|b| b.product.id == p.id));
+        same_category.truncate(limit as usize);
+        Ok(RelatedProducts {
+            bought_together,
+            same_category,
+        })
+    }
+
+    async fn must_exist(&self, product_id: i64) -> Result<(), Error> {
+        const SQL: &str = "SELECT COUNT(*) FROM products WHERE id = ?";
+        let n: i64 = self
+            .db
+            .traced(
+                SQL,
+                sqlx::query_scalar(SQL)
+                    .bind(product_id)
+                    .fetch_one(self.db.pool()),
+            )
+            .await?;
+        if n == 0 {
+            Err(Error::ProductNotFound(product_id))
+        } else {
+            Ok(())
+        }
     }
 
     /// Every category, each department followed by its sub-categories.

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::reviews::RatingSummary;
 use crate::inventory::StockStatus;
 
 /// A product's stock as a shopper sees it (C-BROWSE-07).
@@ -44,6 +45,24 @@ pub struct Product {
     pub stock: Stock,
     /// RFC 3339.
     pub created_at: String,
+    /// Stars over the published reviews (C-BROWSE-08).
+    pub rating: RatingSummary,
+}
+
+/// A product bought together with another, and how often.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RelatedProduct {
+    pub product: Product,
+    /// Orders (not cancelled) that held both products.
+    pub orders_together: i64,
+}
+
+/// What to show beside a product (C-BROWSE-06): products bought in the same
+/// orders, then others of its category (none repeated).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RelatedProducts {
+    pub bought_together: Vec<RelatedProduct>,
+    pub same_category: Vec<Product>,
 }
 
 /// One page of products.

@@ -5,7 +5,8 @@ use sqlx::AssertSqlSafe;
 
 use super::Error;
 use super::listing::{Listing, Sort};
-use super::model::{Category, CategoryRef, Product, ProductPage, Stock};
+use super::model::{Category, CategoryRef, Product, ProductPage, RelatedProduct, Stock};
+use super::reviews::RatingSummary;
 use crate::db::Db;
 use crate::inventory::StockStatus;
 use crate::validation::Invalid;
@@ -26,6 +27,8 @@ struct ProductRow {
     created_at: i64,
     quantity: i64,
     low_stock_threshold: i64,
+    rating_count: i64,
+    rating_sum: i64,
 }
 
 impl From<ProductRow> for Product {
@@ -50,13 +53,15 @@ impl From<ProductRow> for Product {
                 low_stock_threshold: r.low_stock_threshold,
             },
             created_at: crate::time::rfc3339(r.created_at),
+            rating: RatingSummary::from_aggregate(r.rating_count, r.rating_sum),
         }
     }
 }
 
 const PRODUCT_COLUMNS: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
     p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
-    COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold \
+    COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold, \
+    p.rating_count, p.rating_sum \
     FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN inventory i ON i.product_id = p.id";
 
 /// A bound value of a dynamically assembled statement.
@@ -204,7 +209,8 @@ pub async fn list(db: &Db, listing: &Listing) -> Result<ProductPage, Error> {
 pub async fn load_product(db: &Db, id: i64) -> Result<Option<Product>, sqlx::Error> {
     const SQL: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
         p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
-        COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold \
+        COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold, \
+        p.rating_count, p.rating_sum \
         FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN inventory i ON i.product_id = p.id \
         WHERE p.id = ?";
     let row = db
@@ -216,6 +222,77 @@ pub async fn load_product(db: &Db, id: i64) -> Result<Option<Product>, sqlx::Err
         )
         .await?;
     Ok(row.map(Product::from))
+}
+
+#[derive(sqlx::FromRow)]
+struct TogetherRow {
+    #[sqlx(flatten)]
+    product: ProductRow,
+    together: i64,
+}
+
+/// Products that were in the same orders as `id` (not cancelled), most
+/// shared orders first: "bought together" (C-BROWSE-06).
+pub async fn bought_together(
+    db: &Db,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<RelatedProduct>, sqlx::Error> {
+    const SQL: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
+        p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
+        COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold, \
+        p.rating_count, p.rating_sum, t.together \
+        FROM (SELECT b.product_id AS product_id, COUNT(DISTINCT b.order_id) AS together \
+              FROM order_items a JOIN order_items b ON b.order_id = a.order_id AND b.product_id <> a.product_id \
+              JOIN orders o ON o.id = a.order_id \
+              WHERE a.product_id = ? AND o.status <> 'cancelled' GROUP BY b.product_id) t \
+        JOIN products p ON p.id = t.product_id JOIN categories c ON c.id = p.category_id \
+        LEFT JOIN inventory i ON i.product_id = p.id \
+        ORDER BY t.together DESC, p.id LIMIT ?";
+    let rows: Vec<TogetherRow> = db
+        .traced_all(
+            SQL,
+            sqlx::query_as(SQL)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(db.pool()),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RelatedProduct {
+            product: Product::from(r.product),
+            orders_together: r.together,
+        })
+        .collect())
+}
+
+/// Other products of `category_id` than `id`: in stock first, then the
+/// most reviewed (C-BROWSE-06).
+pub async fn same_category(
+    db: &Db,
+    id: i64,
+    category_id: i64,
+    limit: i64,
+) -> Result<Vec<Product>, sqlx::Error> {
+    const SQL: &str = "SELECT p.id, p.sku, p.name, p.description, p.price_cents, p.currency, \
+        p.category_id, c.slug AS category_slug, c.name AS category_name, p.image_url, p.thumbnail_url, p.created_at, \
+        COALESCE(i.quantity, 0) AS quantity, COALESCE(i.low_stock_threshold, 0) AS low_stock_threshold, \
+        p.rating_count, p.rating_sum \
+        FROM products p JOIN categories c ON c.id = p.category_id LEFT JOIN inventory i ON i.product_id = p.id \
+        WHERE p.category_id = ? AND p.id <> ? \
+        ORDER BY CASE WHEN COALESCE(i.quantity, 0) > 0 THEN 0 ELSE 1 END, p.rating_count DESC, p.id LIMIT ?";
+    let rows: Vec<ProductRow> = db
+        .traced_all(
+            SQL,
+            sqlx::query_as(SQL)
+                .bind(category_id)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(db.pool()),
+        )
+        .await?;
+    Ok(rows.into_iter().map(Product::from).collect())
 }
 
 /// All categories, each department followed by its sub-categories.

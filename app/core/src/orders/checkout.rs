@@ -5,7 +5,7 @@ use super::address::ShippingAddress;
 use super::coupon::CouponCode;
 use crate::cart::CartId;
 use crate::email::EmailAddress;
-use crate::payments::PaymentToken;
+use crate::payments::Payment;
 
 /// Orders with a subtotal from this amount ship free.
 pub const FREE_SHIPPING_FROM_CENTS: i64 = 5_000;
@@ -13,13 +13,14 @@ pub const FREE_SHIPPING_FROM_CENTS: i64 = 5_000;
 pub const SHIPPING_CENTS: i64 = 499;
 
 /// A checked checkout request: every field is a validated type, so a
-/// `Checkout` cannot hold a bad address or token.
+/// `Checkout` cannot hold a bad address or payment token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
     pub cart_id: CartId,
     pub email: EmailAddress,
     pub shipping_address: ShippingAddress,
-    pub payment_token: PaymentToken,
+    /// How the customer pays (C-SHOP-03).
+    pub payment: Payment,
     /// The coupon the customer typed, if any.
     pub coupon: Option<CouponCode>,
 }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::checkout::Checkout;
 use super::model::Address;
 use crate::db::Db;
+use crate::payments::MethodName;
 use crate::validation::Invalid;
 
 /// The header's name as the API documents it (and the field errors name).
@@ -55,9 +56,14 @@ impl IdempotencyKey {
 /// `shipping_address`, `payment.token`), so fingerprints stored by earlier
 /// versions of the shop still match their retries.
 pub fn fingerprint(checkout: &Checkout) -> String {
+    /// A card payment keeps the fingerprint it had before there were
+    /// other methods (`{"token": …}`); the others name their method.
     #[derive(Serialize)]
     struct Payment<'a> {
-        token: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        method: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        token: Option<&'a str>,
     }
     #[derive(Serialize)]
     struct Request<'a> {
@@ -75,7 +81,11 @@ pub fn fingerprint(checkout: &Checkout) -> String {
         email: checkout.email.as_str(),
         shipping_address: Address::from(&checkout.shipping_address),
         payment: Payment {
-            token: checkout.payment_token.as_str(),
+            method: match checkout.payment.method().name() {
+                MethodName::Card => None,
+                other => Some(other.as_str()),
+            },
+            token: checkout.payment.credential(),
         },
         coupon_code: checkout.coupon.as_ref().map(|c| c.as_str()),
     };
@@ -103,7 +113,7 @@ mod tests {
     use super::*;
     use crate::cart::CartId;
     use crate::email::EmailAddress;
-    use crate::payments::PaymentToken;
+    use crate::payments::{CashOnDelivery, Payment, PaymentToken, WalletToken};
 
     fn refused(raw: Option<&[u8]>) -> String {
         let e = IdempotencyKey::parse(raw).unwrap_err();
@@ -133,6 +143,10 @@ mod tests {
     }
 
     fn checkout(token: &str) -> Checkout {
+        paying(Payment::Card(PaymentToken::parse(token).unwrap()))
+    }
+
+    fn paying(payment: Payment) -> Checkout {
         Checkout {
             cart_id: CartId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap(),
             email: EmailAddress::parse(" ada@example.com").unwrap(),
@@ -146,7 +160,7 @@ mod tests {
             }
             .try_into()
             .unwrap(),
-            payment_token: PaymentToken::parse(token).unwrap(),
+            payment,
             coupon: None,
         }
     }
@@ -162,6 +176,17 @@ mod tests {
         assert_ne!(
             fingerprint(&checkout("tok_visa")),
             fingerprint(&checkout("tok_mastercard"))
+        );
+        // Other methods name themselves, so no two methods share a fingerprint.
+        let wallet = fingerprint(&paying(Payment::Wallet(
+            WalletToken::parse("wal_visa").unwrap(),
+        )));
+        let cash = fingerprint(&paying(Payment::CashOnDelivery(CashOnDelivery)));
+        assert_ne!(wallet, fingerprint(&checkout("tok_visa")));
+        assert_ne!(cash, wallet);
+        assert_eq!(
+            cash,
+            fingerprint(&paying(Payment::CashOnDelivery(CashOnDelivery)))
         );
     }
 }

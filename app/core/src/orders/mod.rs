@@ -167,6 +167,7 @@ impl Orders {
         if cart.items.is_empty() {
             return Err(Error::CartEmpty);
         }
+        self.instruments.funnel_step("checkout");
 
         // Ask inventory first: a fast, friendly refusal with every short item.
         // The conditional update in `store::place` is what actually prevents
@@ -198,12 +199,18 @@ impl Orders {
         let discount_cents = coupon.as_ref().map_or(0, |(_, off)| *off);
         let shipping_cents = checkout::shipping_cents(cart.subtotal_cents);
         let total = cart.subtotal_cents - discount_cents + shipping_cents;
-        let payment_reference = match self.payments.authorize(&checkout.payment_token, total) {
-            Ok(r) => r,
+        let authorization = match self.payments.authorize(&checkout.payment, total).await {
+            Ok(a) => a,
             Err(e) => {
                 self.record_outcome("payment_declined");
                 return Err(e.into());
             }
+        };
+        // Cash on delivery pays nothing now: the order stays `placed`.
+        let status = if authorization.is_paid() {
+            OrderStatus::Paid
+        } else {
+            OrderStatus::Placed
         };
 
         let order_id = OrderId::random();
@@ -216,7 +223,9 @@ impl Orders {
             address: &address,
             cart: &cart,
             shipping_cents,
-            payment_reference: &payment_reference,
+            payment_reference: authorization.reference(),
+            payment_method: checkout.payment.method().name().as_str(),
+            status,
             user_id: customer.map(UserId::as_str),
             coupon: coupon.as_ref().map(|(c, off)| store::Redemption {
                 coupon_id: c.id,
@@ -272,8 +281,9 @@ impl Orders {
         }
 
         span.record(semconv::SHOP_ORDER_ID, order_id.as_str());
-        span.record(semconv::SHOP_ORDER_STATUS, OrderStatus::Paid.as_str());
+        span.record(semconv::SHOP_ORDER_STATUS, status.as_str());
         self.record_outcome("placed");
+        self.instruments.funnel_step("paid");
         self.instruments.revenue.add(
             total as u64,
             &[KeyValue::new(semconv::SHOP_CURRENCY, cart.currency.clone())],

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::status::OrderStatus;
+use crate::payments::MethodName;
 
 /// A postal address as written: plain text, checked by
 /// [`super::address::ShippingAddress`] before an order is placed.
@@ -85,6 +86,10 @@ pub struct Order {
     /// `subtotal_cents - discount_cents + shipping_cents`.
     pub total_cents: i64,
     pub currency: String,
+    /// How it is paid (C-SHOP-03). A `cash_on_delivery` order stays `placed`
+    /// until the back office accepts it.
+    pub payment_method: MethodName,
+    /// The payment provider's reference: `pay_…` (card, wallet) or `cod_…`.
     pub payment_reference: String,
     pub created_at: String,
 }

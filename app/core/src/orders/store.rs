@@ -7,6 +7,7 @@ use super::model::{Address, Order, OrderItem, StatusChange};
 use super::status::OrderStatus;
 use crate::cart::{Cart, CartItem};
 use crate::db::Db;
+use crate::payments::MethodName;
 use crate::time::{now_millis, rfc3339};
 
 /// Why writing the order failed.
@@ -45,6 +46,10 @@ pub struct NewOrder<'a> {
     pub cart: &'a Cart,
     pub shipping_cents: i64,
     pub payment_reference: &'a str,
+    /// `card`, `wallet` or `cash_on_delivery`.
+    pub payment_method: &'a str,
+    /// `paid`, or `placed` when nothing is paid yet (cash on delivery).
+    pub status: OrderStatus,
     /// The customer who placed it, `None` for a guest checkout.
     pub user_id: Option<&'a str>,
     /// The coupon redeemed with it, if any.
@@ -92,7 +97,7 @@ async fn write_order(
     const INSERT_ORDER: &str = "INSERT INTO orders (id, cart_id, idempotency_key, request_hash, status, email, \
         shipping_name, shipping_line1, shipping_line2, shipping_city, shipping_postal_code, shipping_country, \
         subtotal_cents, shipping_cents, total_cents, currency, payment_reference, created_at, user_id, \
-        coupon_code, discount_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        coupon_code, discount_cents, payment_method) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     let discount = o.coupon.as_ref().map_or(0, |c| c.discount_cents);
     db.traced(
         INSERT_ORDER,
@@ -101,7 +106,7 @@ async fn write_order(
             .bind(&o.cart.id)
             .bind(o.key)
             .bind(o.hash)
-            .bind(OrderStatus::Paid.as_str())
+            .bind(o.status.as_str())
             .bind(o.email)
             .bind(&a.name)
             .bind(&a.line1)
@@ -118,21 +123,17 @@ async fn write_order(
             .bind(o.user_id)
             .bind(o.coupon.as_ref().map(|c| c.code))
             .bind(discount)
+            .bind(o.payment_method)
             .execute(&mut **tx),
     )
     .await?;
     // The payment was authorized before the transaction: the order is placed
-    // and paid in the same instant, and its history says both.
+    // and paid in the same instant, and its history says both. (Cash on
+    // delivery: placed only.)
     insert_history(db, tx, o.id, None, OrderStatus::Placed, now).await?;
-    insert_history(
-        db,
-        tx,
-        o.id,
-        Some(OrderStatus::Placed),
-        OrderStatus::Paid,
-        now,
-    )
-    .await?;
+    if o.status != OrderStatus::Placed {
+        insert_history(db, tx, o.id, Some(OrderStatus::Placed), o.status, now).await?;
+    }
     if let Some(c) = &o.coupon {
         redeem(db, tx, o.id, c, now).await?;
     }
@@ -240,13 +241,14 @@ struct OrderRow {
     created_at: i64,
     coupon_code: Option<String>,
     discount_cents: i64,
+    payment_method: String,
 }
 
 /// An order with its lines, or `None`.
 pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     const ORDER: &str = "SELECT id, cart_id, status, email, shipping_name, shipping_line1, shipping_line2, \
         shipping_city, shipping_postal_code, shipping_country, subtotal_cents, shipping_cents, total_cents, \
-        currency, payment_reference, created_at, coupon_code, discount_cents FROM orders WHERE id = ?";
+        currency, payment_reference, created_at, coupon_code, discount_cents, payment_method FROM orders WHERE id = ?";
     let Some(r) = db
         .traced(
             ORDER,
@@ -313,6 +315,9 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
         shipping_cents: r.shipping_cents,
         total_cents: r.total_cents,
         currency: r.currency,
+        payment_method: MethodName::parse(&r.payment_method).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown payment method {:?}", r.payment_method).into())
+        })?,
         payment_reference: r.payment_reference,
         created_at: rfc3339(r.created_at),
     }))

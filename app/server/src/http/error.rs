@@ -275,6 +275,11 @@ impl From<catalog::Error> for ApiError {
             E::Invalid(e) => e.into(),
             E::ProductNotFound(id) => ApiError::not_found("product", id),
             E::CategoryNotFound(id) => ApiError::not_found("category", id),
+            E::NotPurchased(_) => ApiError::Forbidden {
+                code: "not_purchased",
+                message: e.to_string(),
+            },
+            E::AlreadyReviewed(_) => conflict("already_reviewed", &e, None),
             E::Bind(_) | E::Render(_) => ApiError::Internal(e.to_string()),
             E::Db(e) => e.into(),
         }
@@ -409,6 +414,15 @@ impl From<accounts::Error> for ApiError {
             E::AccountGone => ApiError::Unauthenticated {
                 code: "unauthenticated",
                 message: e.to_string(),
+            },
+            E::Social(e) => match e {
+                // Only a verified-e-mail failure reaches here (the routes map the rest).
+                accounts::social::SocialError::EmailUnverified => ApiError::Unprocessable {
+                    code: "oidc_email_unverified",
+                    message: e.to_string(),
+                    field: None,
+                },
+                other => ApiError::Internal(other.to_string()),
             },
             E::Hasher(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),

@@ -20,7 +20,9 @@ pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
+pub mod reviews;
 pub mod session;
+pub mod social;
 pub mod timeout;
 
 use std::time::Duration;
@@ -31,6 +33,7 @@ use axum::http::{Method, Uri};
 use axum::response::Html;
 use axum::routing::get;
 use shop_core::accounts::Accounts;
+use shop_core::accounts::social::SocialLogin;
 use shop_core::cart::Carts;
 use shop_core::catalog::Catalog;
 use shop_core::db::Db;
@@ -55,6 +58,10 @@ pub struct AppState {
     pub instruments: Instruments,
     pub inventory: InventoryClient,
     pub payments: MockProvider,
+    /// Social login's relying party (off unless `--oidc-issuer` is set).
+    pub social: SocialLogin,
+    /// The callback URL registered at the provider, when configured.
+    pub oidc_redirect_url: Option<std::sync::Arc<str>>,
     pub role: Role,
 }
 
@@ -75,7 +82,7 @@ impl FromRef<AppState> for Orders {
         Orders::new(
             s.db.clone(),
             s.inventory.clone(),
-            s.payments,
+            s.payments.clone(),
             s.instruments.clone(),
         )
     }
@@ -121,13 +128,17 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .merge(openapi::router())
         .merge(lab::router());
     if role.serves_catalog() {
-        api = api.merge(catalog::router()).merge(images::router());
+        api = api
+            .merge(catalog::router())
+            .merge(images::router())
+            .merge(reviews::router());
     }
     if role.serves_orders() {
         api = api
             .merge(carts::router())
             .merge(orders::router())
-            .merge(accounts::router());
+            .merge(accounts::router())
+            .merge(social::router());
     }
     if role.serves_inventory() {
         api = api.merge(inventory::router());

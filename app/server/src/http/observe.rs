@@ -39,6 +39,44 @@ pub async fn with_dispatch(dispatch: Dispatch, req: Request, next: Next) -> Resp
     next.run(req).with_subscriber(dispatch).await
 }
 
+/// Query parameters whose values are secrets (OAuth and OpenID Connect's
+/// callback `code` and `state`, tokens, signatures): their values are
+/// recorded as `REDACTED`, as the semantic conventions ask of `url.query`.
+const SECRET_QUERY_PARAMETERS: [&str; 10] = [
+    "code",
+    "state",
+    "nonce",
+    "token",
+    "id_token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "session_state",
+    "signature",
+];
+
+/// The query with the values of [`SECRET_QUERY_PARAMETERS`] replaced by
+/// `REDACTED`; borrowed when there is nothing to hide.
+pub fn redact_query(query: &str) -> std::borrow::Cow<'_, str> {
+    let secret = |pair: &str| {
+        let key = pair.split('=').next().unwrap_or_default();
+        SECRET_QUERY_PARAMETERS
+            .iter()
+            .any(|s| key.eq_ignore_ascii_case(s))
+    };
+    if !query.split('&').any(secret) {
+        return std::borrow::Cow::Borrowed(query);
+    }
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if secret(pair) => format!("{key}=REDACTED"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    std::borrow::Cow::Owned(redacted.join("&"))
+}
+
 /// Observes one request: server span, RED metrics, access log, id headers.
 pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -61,7 +99,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             http.request.method = method,
             http.route = route,
             url.path = uri.path(),
-            url.query = uri.query(),
+            url.query = uri.query().map(redact_query).as_deref(),
             url.scheme = "http",
             server.address = req.headers().get("host").and_then(|h| h.to_str().ok()),
             client.address = client.as_deref(),
@@ -79,6 +117,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             shop.coupon.outcome = Empty,
             shop.coupon.reason = Empty,
             shop.search.results = Empty,
+            shop.review.outcome = Empty,
             shop.user.type = "guest",
             // Set once a session is recognised (http/session.rs): never an
             // e-mail or a name, see `shop_core::accounts::UserPseudonym`.
@@ -248,4 +287,28 @@ fn intern(route: &str) -> &'static str {
     let leaked: &'static str = Box::leak(route.to_owned().into_boxed_str());
     w.insert(leaked);
     leaked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_query;
+
+    #[test]
+    fn secret_query_values_are_redacted() {
+        assert_eq!(redact_query("page=2&per_page=20"), "page=2&per_page=20");
+        assert!(matches!(
+            redact_query("q=tent"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            redact_query("code=abc&state=xyz&iss=http%3A%2F%2Fidp"),
+            "code=REDACTED&state=REDACTED&iss=http%3A%2F%2Fidp"
+        );
+        assert_eq!(
+            redact_query("Access_Token=t&x=1"),
+            "Access_Token=REDACTED&x=1"
+        );
+        // A key that only contains a secret word is not a secret parameter.
+        assert_eq!(redact_query("zipcode=100"), "zipcode=100");
+    }
 }

@@ -7,7 +7,9 @@ use axum::{Json, Router};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, carts, catalog, error, health, images, inventory, lab, orders};
+use super::{
+    accounts, carts, catalog, error, health, images, inventory, lab, orders, reviews, social,
+};
 
 /// `GET /api/openapi.json`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
@@ -28,6 +30,9 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         catalog::get_product,
         catalog::list_categories,
         catalog::category_products,
+        reviews::list_reviews,
+        reviews::write_review,
+        reviews::related_products,
         images::product_image,
         carts::create_cart,
         carts::get_cart,
@@ -41,6 +46,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         accounts::login,
         accounts::logout,
         accounts::logout_everywhere,
+        social::oidc_login,
+        social::oidc_callback,
         accounts::request_password_reset,
         accounts::confirm_password_reset,
         accounts::get_profile,

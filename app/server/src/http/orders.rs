@@ -22,7 +22,7 @@ use shop_core::orders::{
     Address, Checkout, CouponCode, IdempotencyKey, Order, OrderId, Orders, Owner, Placed,
     ShippingAddress,
 };
-use shop_core::payments::PaymentToken;
+use shop_core::payments::{self, CashOnDelivery, MethodName, PaymentToken, WalletToken};
 use telemetry_api::semconv;
 use utoipa::ToSchema;
 
@@ -57,15 +57,129 @@ where
         .route("/api/orders/lookup/return", post(return_guest_order))
 }
 
-/// The payment part of a checkout.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+/// The payment part of a checkout (C-SHOP-03): a method and its token. Every method is a mock:
+/// no payment network is called and no token is stored. One struct on the wire, so that a
+/// mistake gets an answer naming the field (`payment.method`, `payment.token`); the OpenAPI
+/// document describes the three shapes it takes ([`payment_schema`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Payment {
-    /// A mock card token, `tok_` and 1–60 letters, digits or underscores: `tok_visa` (or any
-    /// other) succeeds; `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are
-    /// declined (402).
-    #[schema(pattern = r"^tok_[A-Za-z0-9_]{1,60}$", example = "tok_visa")]
-    pub token: String,
+    /// `card` (the default), `wallet` or `cash_on_delivery`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// `tok_…` for a card, `wal_…` for a wallet, absent for cash on delivery.
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// The document's schema of `payment`: exactly one of three shapes, so that every request the
+/// document calls valid is one the server accepts, and every other one it refuses.
+fn payment_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    };
+    let token = |prefix: &str, example: &str, description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(format!("^{prefix}_[A-Za-z0-9_]{{1,60}}$")))
+            .description(Some(description))
+            .examples([serde_json::json!(example)])
+    };
+    let method = |names: &[&str], nullable: bool| {
+        let mut values: Vec<serde_json::Value> =
+            names.iter().map(|n| serde_json::json!(n)).collect();
+        let schema_type = if nullable {
+            values.push(serde_json::Value::Null);
+            SchemaType::from_iter([Type::String, Type::Null])
+        } else {
+            SchemaType::Type(Type::String)
+        };
+        ObjectBuilder::new()
+            .schema_type(schema_type)
+            .enum_values(Some(values))
+    };
+    let closed = || Some(AdditionalProperties::FreeForm(false));
+    let card = ObjectBuilder::new()
+        .title(Some("Card"))
+        .description(Some(
+            "A card, through a mock token. `tok_visa` (or any other) is authorized; \
+             `tok_chargeDeclined`, `tok_insufficientFunds`, `tok_expiredCard` are declined (402).",
+        ))
+        .property("method", method(&["card"], true))
+        .property(
+            "token",
+            token(
+                "tok",
+                "tok_visa",
+                "`tok_` and 1–60 letters, digits or underscores",
+            ),
+        )
+        .required("token")
+        .additional_properties(closed());
+    let wallet = ObjectBuilder::new()
+        .title(Some("Wallet"))
+        .description(Some(
+            "A digital wallet's one-time token: authorized at once; `wal_declined` is declined (402).",
+        ))
+        .property("method", method(&["wallet"], false))
+        .property(
+            "token",
+            token("wal", "wal_demo", "`wal_` and 1–60 letters, digits or underscores"),
+        )
+        .required("method")
+        .required("token")
+        .additional_properties(closed());
+    let cash = ObjectBuilder::new()
+        .title(Some("CashOnDelivery"))
+        .description(Some(
+            "Paid to the courier: the order is placed unpaid (status `placed`). Totals above 300.00 \
+             are declined (402, `cod_limit_exceeded`).",
+        ))
+        .property("method", method(&["cash_on_delivery"], false))
+        .property(
+            "token",
+            ObjectBuilder::new()
+                .schema_type(Type::Null)
+                .description(Some("Cash on delivery takes no token.")),
+        )
+        .required("method")
+        .additional_properties(closed());
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(card)
+            .item(wallet)
+            .item(cash)
+            .build(),
+    )
+}
+
+impl TryFrom<Payment> for payments::Payment {
+    type Error = Invalid;
+
+    /// The method first, then its token (field names relative to `payment`).
+    fn try_from(p: Payment) -> Result<payments::Payment, Invalid> {
+        let method = match p.method.as_deref() {
+            None => MethodName::Card,
+            Some(m) => MethodName::parse(m).ok_or_else(|| {
+                Invalid::new("method", "must be card, wallet or cash_on_delivery")
+            })?,
+        };
+        match (method, p.token.as_deref()) {
+            (MethodName::Card, Some(t)) => PaymentToken::parse(t).map(payments::Payment::Card),
+            (MethodName::Wallet, Some(t)) => WalletToken::parse(t).map(payments::Payment::Wallet),
+            (MethodName::CashOnDelivery, None) => {
+                Ok(payments::Payment::CashOnDelivery(CashOnDelivery))
+            }
+            (MethodName::CashOnDelivery, Some(_)) => Err(Invalid::new(
+                "token",
+                "must be left out: cash on delivery takes no token",
+            )),
+            (_, None) => Err(Invalid::new(
+                "token",
+                "is required for card and wallet payments",
+            )),
+        }
+    }
 }
 
 /// The body of a checkout.
@@ -86,6 +200,7 @@ pub struct CreateOrder {
     )]
     pub email: String,
     pub shipping_address: Address,
+    #[schema(schema_with = payment_schema)]
     pub payment: Payment,
     /// A coupon code (C-SHOP-06), compared case-insensitively. If it does not apply the checkout
     /// is refused with 422 and a code saying why: `coupon_unknown`, `coupon_not_yet_valid`,
@@ -109,8 +224,7 @@ impl TryFrom<CreateOrder> for Checkout {
         let email = EmailAddress::parse(&body.email)?;
         let shipping_address = ShippingAddress::try_from(body.shipping_address)
             .map_err(|e| e.within("shipping_address"))?;
-        let payment_token =
-            PaymentToken::parse(&body.payment.token).map_err(|e| e.within("payment"))?;
+        let payment = payments::Payment::try_from(body.payment).map_err(|e| e.within("payment"))?;
         let cart_id = CartId::parse(&body.cart_id).map_err(|e| e.at("cart_id"))?;
         let coupon = body
             .coupon_code
@@ -121,7 +235,7 @@ impl TryFrom<CreateOrder> for Checkout {
             cart_id,
             email,
             shipping_address,
-            payment_token,
+            payment,
             coupon,
         })
     }

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub recorder: Recorder,
     pub db: Db,
+    /// The shop's metric instruments (for driving background jobs from a test).
+    pub instruments: shop_core::instruments::Instruments,
     pub kind: DbKind,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -43,6 +45,10 @@ pub struct Spawn {
     pub database: Option<Arc<DbGuard>>,
     /// `--request-timeout` (default 30 s).
     pub request_timeout: Duration,
+    /// `--payment-simulation` (default: instant, never failing).
+    pub payment_simulation: shop_core::payments::Simulation,
+    /// `--oidc-issuer` and the client (default: social login off).
+    pub oidc: Option<shop_core::accounts::social::OidcSettings>,
 }
 
 impl Spawn {
@@ -54,6 +60,8 @@ impl Spawn {
             service_name: None,
             database: None,
             request_timeout: Duration::from_secs(30),
+            payment_simulation: Default::default(),
+            oidc: None,
         }
     }
 }
@@ -86,6 +94,10 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         seed: true,
         request_timeout: opts.request_timeout,
         shutdown_timeout: Duration::from_secs(5),
+        payment_simulation: opts.payment_simulation,
+        cart_abandonment_after: None,
+        oidc: opts.oidc,
+        oidc_redirect_url: None,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =
@@ -95,6 +107,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         .unwrap_or_else(|e| panic!("the shop failed to start on {:?}: {e:#}", opts.kind));
     let address = app.local_addr();
     let db = app.state().db.clone();
+    let instruments = app.state().instruments.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -107,6 +120,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
             .unwrap(),
         recorder,
         db,
+        instruments,
         kind: opts.kind,
         shutdown: Some(tx),
         server: Some(server),
