@@ -60,6 +60,10 @@ pub struct Db {
     duration: Histogram,
 }
 
+/// How often start-up tries the migrations when the database gives no
+/// connection in time ([`Db::migrate`]).
+pub const MIGRATE_ATTEMPTS: u32 = 3;
+
 /// A connection-level failure at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum DbSetupError {
@@ -144,14 +148,32 @@ impl Db {
     }
 
     /// Applies the migrations for this engine.
+    ///
+    /// A database that cannot hand out a connection in time (still starting,
+    /// or busy: the pool's acquire timeout) delays the start instead of
+    /// stopping it: up to [`MIGRATE_ATTEMPTS`] tries, a few seconds apart. A
+    /// migration that fails in the database is not retried.
     pub async fn migrate(&self) -> Result<(), DbSetupError> {
         let migrator = if self.system.is_sqlite() {
             &SQLITE_MIGRATIONS
         } else {
             &MYSQL_MIGRATIONS
         };
-        migrator.run(&self.pool).await?;
-        Ok(())
+        let mut attempt = 1;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(sqlx::migrate::MigrateError::Execute(e))
+                    if is_unavailable(&e) && attempt < MIGRATE_ATTEMPTS =>
+                {
+                    tracing::warn!(attempt, error = %e, "the database gave no connection for the migrations; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(2 * u64::from(attempt)))
+                        .await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// The connection pool, for running queries (through [`Db::traced`]).
