@@ -10,7 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use shop_core::accounts::{Accounts, DisplayName, OrderSummary, Password, Profile, SavedAddress};
+use shop_core::accounts::{
+    Accounts, DisplayName, LoggedIn, OrderSummary, Password, Profile, SavedAddress,
+};
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
 use shop_core::orders::{Address, Order, OrderId};
@@ -244,6 +246,14 @@ pub async fn login(
     let logged_in = accounts
         .login(&email, &body.password, &client, cart.as_ref())
         .await?;
+    Ok(logged_in_response(logged_in, &headers))
+}
+
+/// The answer to a successful login, whatever proved who the person is (a
+/// password, or an identity provider: `social.rs`): the session cookie, the
+/// CSRF token and cart in the body, the pseudonym on the server span and for
+/// the access log.
+pub fn logged_in_response(logged_in: LoggedIn, headers: &HeaderMap) -> Response {
     let span = tracing::Span::current();
     span.record(semconv::ENDUSER_PSEUDO_ID, logged_in.pseudonym.as_str());
     span.record(semconv::SHOP_USER_TYPE, "registered");
@@ -256,10 +266,10 @@ pub async fn login(
     .into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        session::session_cookie(&logged_in.session_token, session::is_tls(&headers)),
+        session::session_cookie(&logged_in.session_token, session::is_tls(headers)),
     );
     response.extensions_mut().insert(logged_in.pseudonym);
-    Ok(response)
+    response
 }
 
 /// Ends this session and clears its cookie.

@@ -5,22 +5,21 @@
 //! cart merged). The flow, PKCE and the ID token checks are
 //! `shop_core::accounts::social`'s.
 
+use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
 use shop_core::Invalid;
 use shop_core::accounts::Accounts;
 use shop_core::accounts::social::{SocialError, SocialLogin};
 use shop_core::cart::CartId;
 use shop_core::db::Db;
-use telemetry_api::semconv;
 use utoipa::IntoParams;
 
 use super::AppState;
-use super::accounts::LoginResponse;
+use super::accounts::{LoginResponse, logged_in_response};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::Query;
 use super::session;
@@ -183,22 +182,7 @@ pub async fn oidc_callback(
         .await
         .map_err(|e| social_error(&state.accounts, e))?;
     let logged_in = state.accounts.social_login(&identity).await?;
-    let span = tracing::Span::current();
-    span.record(semconv::ENDUSER_PSEUDO_ID, logged_in.pseudonym.as_str());
-    span.record(semconv::SHOP_USER_TYPE, "registered");
-    span.record(semconv::SHOP_CART_ID, logged_in.cart_id.as_str());
-    let mut response = Json(LoginResponse {
-        user: logged_in.profile,
-        csrf_token: logged_in.csrf_token.expose().to_owned(),
-        cart_id: logged_in.cart_id,
-    })
-    .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        session::session_cookie(&logged_in.session_token, session::is_tls(&headers)),
-    );
-    response.extensions_mut().insert(logged_in.pseudonym);
-    Ok(response)
+    Ok(logged_in_response(logged_in, &headers))
 }
 
 /// A social-login failure as an answer; a rejected answer from the provider is also a security
