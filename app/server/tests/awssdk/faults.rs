@@ -123,7 +123,11 @@ async fn sinks_down_then_back() {
         .env("SHOP_XRAY_QUEUE", "64")
         .env("SHOP_CW_LOGS_QUEUE", "64")
         .env("SHOP_AWS_MAX_ATTEMPTS", "2")
-        .env("SHOP_AWS_ATTEMPT_TIMEOUT_MS", "1000")
+        // Long enough for an emulator that is slow while the machine is busy: an attempt that
+        // times out after LocalStack stored the data is retried, and a retried PutMetricData
+        // counts twice (at least once: telemetry-awssdk/README.md, "Behaviour under faults"). While the emulators
+        // are down, calls fail at once (connection refused), whatever this is.
+        .env("SHOP_AWS_ATTEMPT_TIMEOUT_MS", "5000")
         .start();
 
     // 1. Healthy.
