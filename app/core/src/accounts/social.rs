@@ -286,7 +286,7 @@ impl SocialLogin {
             let http = http.clone();
             Box::pin(async move {
                 let (parts, body) = request.into_parts();
-                let mut url = parts.uri.to_string();
+                let url = parts.uri.to_string();
                 let shown = url.split('?').next().unwrap_or_default().to_owned();
                 let span = tracing::info_span!(
                     "HTTP call",
@@ -299,7 +299,7 @@ impl SocialLogin {
                 );
                 async move {
                     let response = http
-                        .request(parts.method, std::mem::take(&mut url))
+                        .request(parts.method, url)
                         .headers(parts.headers)
                         .body(body)
                         .send()

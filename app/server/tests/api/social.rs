@@ -6,7 +6,6 @@
 //! has an account, an unverified e-mail, a shop without social login.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use serde_json::Value;
 use shop_core::accounts::social::OidcSettings;
 use telemetry_api::semconv::{self, metrics};
 
-use crate::common::repo_root;
+use crate::common::{free_port, repo_root};
 use crate::support::*;
 
 const SECRET: &str = "shop-lab-test-secret";
@@ -30,14 +29,6 @@ impl Drop for Provider {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Installs (once) and starts the provider on `port`, accepting `redirect_uri`; waits until its
