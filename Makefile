@@ -19,7 +19,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke aws test-deps test check fmt bench report report-quick report-render
+.PHONY: help run lab lab-down lab-status lab-smoke aws test-deps test check fmt bench report report-resume report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -75,8 +75,11 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 	$(CARGO) bench -p shop-benches
 
 # The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
-report: ## the comparison lab, full (about 1 h 20 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
+report: ## the comparison lab, full (about 1 h 45 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
+
+report-resume: ## the full report again after an interruption: the overhead runs already journaled are kept
+	$(CARGO) run --release -q -p shop-experiments -- run --mode full --resume
 
 # Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)
 # rather than `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.

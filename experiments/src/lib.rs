@@ -18,6 +18,7 @@
 //! | [`fidelity`] | the oracle: ledger against read-back, per signal |
 //! | [`cost`] | API calls and bytes per request → dollars with `prices.toml` |
 //! | [`runner`] | the order of runs, measuring around each, the summaries |
+//! | [`journal`] | each finished overhead run on disk at once, so an interrupted report resumes |
 //! | [`tail`] | tail sampling in the collector against head sampling in the shop: what each keeps |
 //! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
@@ -26,6 +27,7 @@
 pub mod builds;
 pub mod cost;
 pub mod fidelity;
+pub mod journal;
 pub mod lab;
 pub mod load;
 pub mod plan;

@@ -3,6 +3,7 @@
 //! ```text
 //! shop-experiments run [--mode full|quick] [--seed N] [--only CONFIG,...] [--no-pin]
 //!                      [--repeats N] [--arrivals fixed|poisson] [--points embedded,split]
+//!                      [--resume]
 //!     build the variants, start the lab, run overhead, fidelity and cost
 //!     experiments, write report/results.json and REPORT.md
 //! shop-experiments render
@@ -55,6 +56,11 @@ enum Command {
         /// `embedded`, `split`; default: both).
         #[arg(long, value_delimiter = ',')]
         points: Vec<String>,
+        /// Keep the overhead runs an interrupted invocation of the same plan
+        /// and commit journaled (target/experiments/runs/journal.jsonl) and
+        /// measure only the rest.
+        #[arg(long)]
+        resume: bool,
     },
     /// Rewrite REPORT.md from report/results.json.
     Render {
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
             repeats,
             arrivals,
             points,
+            resume,
         } => (|| -> anyhow::Result<bool> {
             let mut plan = Plan::new(mode, seed);
             plan.only(&only);
@@ -135,7 +142,7 @@ fn main() -> ExitCode {
                 let mut term =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
                 tokio::select! {
-                    r = runner::run(&repo, &plan, !no_pin) => r,
+                    r = runner::run(&repo, &plan, !no_pin, resume) => r,
                     _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
                     _ = term.recv() => Err(anyhow::anyhow!("terminated")),
                 }

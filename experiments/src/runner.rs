@@ -30,6 +30,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::builds::{self, Binaries};
 use crate::cost::{self, Measured, Prices};
 use crate::fidelity;
+use crate::journal::{self, Journal};
 use crate::lab::Lab;
 use crate::load::{self, Propagate};
 use crate::plan::{Mode, Plan, Point, TelemetryConfig};
@@ -53,6 +54,8 @@ struct Ctx<'a> {
     ticks: f64,
     progress: ProgressBar,
     runs_dir: PathBuf,
+    /// The overhead runs finished so far, on disk (and those of an interrupted invocation).
+    journal: Journal,
 }
 
 /// Whether the results meet the bar CI checks: every nominal-load fidelity
@@ -113,6 +116,23 @@ fn machine() -> Machine {
             .to_owned(),
         os,
     }
+}
+
+/// How long the harness waits before it tries a failed shop start again.
+const RETRY_PAUSE: Duration = Duration::from_secs(15);
+
+/// An overhead run's name: its directory under `target/experiments/runs/`
+/// and its key in the journal, e.g. `split-otel-100-open600-r3`.
+fn run_name(point: Point, config: &TelemetryConfig, shape: &Shape, repeat: usize) -> String {
+    format!(
+        "{}-{}-{}-r{repeat}",
+        point.name(),
+        config.id(),
+        match shape {
+            Shape::Open { rate } => format!("open{}", rate.round()),
+            Shape::Closed { concurrency } => format!("closed{concurrency}"),
+        }
+    )
 }
 
 fn command_output(cmd: &str, args: &[&str], dir: &Path) -> String {
@@ -256,19 +276,35 @@ impl Ctx<'_> {
         if config.backend() == "otel" {
             Captured::clear(&self.lab.capture_url()).await?;
         }
-        Shop::start(
-            point,
-            self.bins.shop(config.backend()),
-            config,
-            &self.lab,
-            &self.sinks,
-            run,
-            &self.runs_dir.join(run),
-            self.shop_cpus.as_deref(),
-            &[],
-        )
-        .await
-        .with_context(|| format!("starting the shop for {run}"))
+        let run_dir = self.runs_dir.join(run);
+        let start = || {
+            Shop::start(
+                point,
+                self.bins.shop(config.backend()),
+                config,
+                &self.lab,
+                &self.sinks,
+                run,
+                &run_dir,
+                self.shop_cpus.as_deref(),
+                &[],
+            )
+        };
+        // A shop that does not start (the full report once died in its second
+        // hour on a migration that timed out while the machine was briefly
+        // overloaded) gets one more try before the whole report gives up.
+        // A failed start stops what it started, so the retry begins clean.
+        match start().await {
+            Ok(shop) => Ok(shop),
+            Err(e) => {
+                self.progress
+                    .suspend(|| eprintln!("{run}: {e:#}; trying once more in {RETRY_PAUSE:?}"));
+                tokio::time::sleep(RETRY_PAUSE).await;
+                start()
+                    .await
+                    .with_context(|| format!("starting the shop for {run}, the second time"))
+            }
+        }
     }
 
     /// Drives `shape` against `shop` with this plan's seed, showing the
@@ -305,6 +341,24 @@ impl Ctx<'_> {
         .await
     }
 
+    /// One overhead run, from the journal when an interrupted invocation
+    /// already measured it; a run measured now is journaled at once.
+    async fn overhead_run(
+        &self,
+        point: Point,
+        config: &TelemetryConfig,
+        shape: Shape,
+        repeat: usize,
+    ) -> anyhow::Result<LoadRun> {
+        let name = run_name(point, config, &shape, repeat);
+        if let Some(done) = self.journal.get(&name) {
+            return Ok(done);
+        }
+        let run = self.load_run(point, config, shape, repeat).await?;
+        self.journal.record(&name, &run)?;
+        Ok(run)
+    }
+
     /// One overhead run.
     async fn load_run(
         &self,
@@ -313,15 +367,7 @@ impl Ctx<'_> {
         shape: Shape,
         repeat: usize,
     ) -> anyhow::Result<LoadRun> {
-        let run = format!(
-            "{}-{}-{}-r{repeat}",
-            point.name(),
-            config.id(),
-            match &shape {
-                Shape::Open { rate } => format!("open{}", rate.round()),
-                Shape::Closed { concurrency } => format!("closed{concurrency}"),
-            }
-        );
+        let run = run_name(point, config, &shape, repeat);
         let (warmup, secs) = match shape {
             Shape::Open { .. } => (self.plan.warmup_secs, self.plan.open_secs),
             Shape::Closed { .. } => (self.plan.warmup_secs, self.plan.closed_secs),
@@ -1426,8 +1472,33 @@ fn col_values(rs: &[&LoadRun], f: impl Fn(&LoadRun) -> f64) -> Vec<f64> {
 }
 
 /// Runs the whole plan.
-pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results> {
+pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::Result<Results> {
     let began = Instant::now();
+    let runs_dir = repo.join("target").join("experiments").join("runs");
+    let mode = match plan.mode {
+        Mode::Full => "full",
+        Mode::Quick => "quick",
+    };
+    let commit = command_output("git", &["describe", "--always", "--dirty"], repo);
+    let journal = Journal::open(
+        &runs_dir,
+        &journal::Header {
+            commit: commit.clone(),
+            mode: mode.to_owned(),
+            seed: plan.seed,
+            configs: plan.configs.iter().map(|c| c.id().to_owned()).collect(),
+            points: plan.points.iter().map(|p| p.name().to_owned()).collect(),
+            repeats: plan.repeats,
+        },
+        resume,
+    )?;
+    if !journal.is_empty() {
+        eprintln!(
+            "resuming: {} overhead runs read back from {}",
+            journal.len(),
+            runs_dir.join("journal.jsonl").display()
+        );
+    }
     let bins = builds::build(
         repo,
         plan.profile,
@@ -1486,7 +1557,6 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
             .progress_chars("=> "),
     );
     progress.enable_steady_tick(Duration::from_millis(200));
-    let runs_dir = repo.join("target").join("experiments").join("runs");
     let ctx = Ctx {
         repo,
         plan,
@@ -1498,6 +1568,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
         ticks,
         progress,
         runs_dir,
+        journal,
     };
     let result = run_all(&ctx, &overhead, &telemetry, &outage, &prices).await;
     ctx.progress.finish_and_clear();
@@ -1522,10 +1593,6 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
     let mut versions = versions_lab;
     versions.insert("shop".into(), env!("CARGO_PKG_VERSION").into());
     let profile = plan.profile.to_owned();
-    let mode = match plan.mode {
-        Mode::Full => "full",
-        Mode::Quick => "quick",
-    };
     // What the kernel reported for each process, not what was asked: the
     // table once said the database was on CPU 0 while it ran on the shop's.
     let pinning = pinning_read_back(&runs);
@@ -1565,7 +1632,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool) -> anyhow::Result<Results>
                 plan.seed
             )],
             profile,
-            commit: command_output("git", &["describe", "--always", "--dirty"], repo),
+            commit,
         },
         overhead: summarise(&runs),
         runs,
@@ -1605,7 +1672,10 @@ async fn run_all(
     for &point in &plan.points {
         for repeat in 0..plan.repeats {
             for config in rotated(repeat) {
-                runs.push(ctx.load_run(point, config, closed.clone(), repeat).await?);
+                runs.push(
+                    ctx.overhead_run(point, config, closed.clone(), repeat)
+                        .await?,
+                );
                 ctx.progress.inc(1);
             }
         }
@@ -1624,7 +1694,7 @@ async fn run_all(
             for repeat in 0..plan.repeats {
                 for config in rotated(repeat).into_iter().filter(|c| !c.sweep()) {
                     runs.push(
-                        ctx.load_run(point, config, Shape::Open { rate }, repeat)
+                        ctx.overhead_run(point, config, Shape::Open { rate }, repeat)
                             .await?,
                     );
                     ctx.progress.inc(1);

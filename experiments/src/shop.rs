@@ -271,6 +271,41 @@ impl Shop {
             names,
             point,
         };
+        // A service that does not come up must not outlive the failed start:
+        // the ones already started are stopped and the database dropped, so
+        // that the harness can try the run again on a clean machine.
+        if let Err(e) = shop
+            .spawn_all(
+                roles,
+                bin,
+                cpus,
+                run_dir,
+                inventory_port,
+                &database_url,
+                &env,
+                extra_env,
+            )
+            .await
+        {
+            shop.stop(lab).await;
+            return Err(e);
+        }
+        Ok(shop)
+    }
+
+    /// Starts each of `roles` in order, each once the one before answers.
+    #[allow(clippy::too_many_arguments)]
+    async fn spawn_all(
+        &mut self,
+        roles: &[&'static str],
+        bin: &Path,
+        cpus: Option<&str>,
+        run_dir: &Path,
+        inventory_port: u16,
+        database_url: &str,
+        env: &BTreeMap<String, String>,
+        extra_env: &[(String, String)],
+    ) -> anyhow::Result<()> {
         for &role in roles {
             let port = if role == "inventory" {
                 inventory_port
@@ -286,19 +321,19 @@ impl Shop {
                 }
                 None => Command::new(bin),
             };
-            cmd.env("DATABASE_URL", &database_url)
+            cmd.env("DATABASE_URL", database_url)
                 .env("SHOP_LISTEN", format!("127.0.0.1:{port}"))
                 .env("SHOP_ROLE", role)
                 .env("SHOP_ENVIRONMENT", "exp")
                 // Stdout logs are the same for every build and not what is compared.
                 .env("SHOP_STDOUT_LOGS", "false")
                 .env("SHOP_LOG", "info,sqlx=warn")
-                .envs(&env)
+                .envs(env)
                 .envs(extra_env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log);
-            if let (Some(tap), "orders") = (&shop.inventory_tap, role) {
+            if let (Some(tap), "orders") = (&self.inventory_tap, role) {
                 cmd.env("SHOP_INVENTORY_URL", tap.url());
             }
             let child = cmd
@@ -307,12 +342,12 @@ impl Shop {
             if let Ok(mut r) = RUNNING.lock() {
                 r.push(child.id());
             }
-            shop.procs.push(Proc { role, port, child });
+            self.procs.push(Proc { role, port, child });
             // Inventory first: it migrates and seeds the fresh database the
             // others then find ready.
-            shop.wait_healthy(role, run_dir).await?;
+            self.wait_healthy(role, run_dir).await?;
         }
-        Ok(shop)
+        Ok(())
     }
 
     async fn wait_healthy(&mut self, role: &str, run_dir: &Path) -> anyhow::Result<()> {
