@@ -122,6 +122,12 @@ fn flags_right(backend: &str, s: &Span, status: u16, failing_client: bool) -> bo
     }
 }
 
+/// The client span of a step's tree that fails: the call to inventory the
+/// pass-through refuses.
+fn failing_client_span(step: &Step) -> Option<&'static str> {
+    matches!(step, Step::AddPoison).then_some("POST /api/inventory/check")
+}
+
 /// The `namespace` X-Ray wants on a subsegment: `remote` on a call to
 /// something outside the service (every client span the shop makes is an
 /// SQL statement or a call to another service), none on a segment or a
@@ -186,7 +192,7 @@ pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
             )
         });
         let Some(got) = got else { continue };
-        let Some(expected) = expected_tree(&e.step, e.status) else {
+        let Some(expected) = expected_tree(&e.step, e.status, e.signed_in) else {
             tally(&mut exact, false, || {
                 format!(
                     "{}: no oracle for {} answering {}",
@@ -255,12 +261,11 @@ pub fn traces(backend: &str, entries: &[Entry], spans: &[Span]) -> Vec<Check> {
                 missing.join(", ")
             )
         });
-        let failing_client = matches!(e.step, Step::AddPoison);
+        let failing = failing_client_span(&e.step);
         let wrong: Vec<String> = got
             .iter()
             .filter(|s| {
-                let is_failing =
-                    failing_client && s.name == "POST /api/inventory/check" && s.kind == "client";
+                let is_failing = s.kind == "client" && failing == Some(s.name.as_str());
                 !flags_right(backend, s, e.status, is_failing)
             })
             .map(|s| {
@@ -322,7 +327,14 @@ pub struct MetricTotals {
     pub requests: BTreeMap<(String, String, String, u16), (u64, f64)>,
     pub orders_placed: u64,
     pub revenue_cents: i64,
+    /// Units added to carts by guests and by signed-in customers (`shop.user.type`).
     pub cart_units: i64,
+    pub cart_units_registered: i64,
+    /// Business counters of the signed-in sessions (O-METRIC-13, C-BROWSE-08).
+    pub registrations: u64,
+    pub logins: u64,
+    pub coupon_redemptions: u64,
+    pub reviews_published: u64,
 }
 
 pub fn metric_totals(entries: &[Entry]) -> MetricTotals {
@@ -344,8 +356,17 @@ pub fn metric_totals(entries: &[Entry]) -> MetricTotals {
                 t.orders_placed += 1;
                 t.revenue_cents += e.total_cents.unwrap_or(0);
             }
+            (Step::AddItem { quantity, .. }, 201) if e.signed_in => {
+                t.cart_units_registered += quantity
+            }
             (Step::AddItem { quantity, .. }, 201) => t.cart_units += quantity,
+            (Step::Register { .. }, 201) => t.registrations += 1,
+            (Step::Login { .. }, 200) => t.logins += 1,
+            (Step::Review { .. }, 201) => t.reviews_published += 1,
             _ => {}
+        }
+        if let (Step::Checkout { coupon: true, .. }, 201) = (&e.step, e.status) {
+            t.coupon_redemptions += 1;
         }
     }
     t
@@ -392,26 +413,58 @@ pub fn metric_queries(t: &MetricTotals) -> Vec<MetricQuery> {
             });
         }
     }
-    for (name, k, v) in [
-        ("shop.orders", "shop.checkout.outcome", "placed"),
-        ("shop.revenue", "shop.currency", "USD"),
-        ("shop.cart.additions", "shop.user.type", "guest"),
-    ] {
+    for (name, service, attributes) in BUSINESS_COUNTERS {
         q.push(MetricQuery {
             name,
-            service: "orders".into(),
-            attributes: vec![(k.into(), v.into())],
+            service: service.into(),
+            attributes: attributes
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             histogram: false,
         });
     }
     q
 }
 
+/// The business counters the oracle checks: (name, service role, attributes). The
+/// attributes are every one the shop puts on the series: CloudWatch matches dimensions
+/// exactly, so a query naming fewer would find nothing.
+const BUSINESS_COUNTERS: [(&str, &str, &[(&str, &str)]); 8] = [
+    ("shop.orders", "orders", &[("shop.checkout.outcome", "placed")]),
+    ("shop.revenue", "orders", &[("shop.currency", "USD")]),
+    ("shop.cart.additions", "orders", &[("shop.user.type", "guest")]),
+    (
+        "shop.cart.additions",
+        "orders",
+        &[("shop.user.type", "registered")],
+    ),
+    (
+        "shop.registrations",
+        "orders",
+        &[("shop.registration.outcome", "created")],
+    ),
+    ("shop.logins", "orders", &[("shop.login.outcome", "ok")]),
+    (
+        "shop.coupon.redemptions",
+        "orders",
+        &[
+            ("shop.coupon.outcome", "redeemed"),
+            ("shop.coupon.reason", "none"),
+        ],
+    ),
+    (
+        "shop.reviews",
+        "catalog",
+        &[("shop.review.outcome", "published")],
+    ),
+];
+
 /// Metric checks against the answers to [`metric_queries`].
 pub fn metrics(t: &MetricTotals, answers: &[MetricAnswer]) -> Vec<Check> {
     let mut counters = check(
         "metrics",
-        "counters exact (requests, 5xx, orders, revenue, units)",
+        "counters exact (requests, 5xx, orders, revenue, units, registrations, logins, coupons, reviews)",
     );
     let mut counts = check("metrics", "histogram counts exact");
     let mut sums = check(
@@ -441,11 +494,19 @@ pub fn metrics(t: &MetricTotals, answers: &[MetricAnswer]) -> Vec<Check> {
             });
         }
     }
-    for (name, want) in [
-        ("shop.orders{placed}", t.orders_placed as f64),
-        ("shop.revenue{USD}", t.revenue_cents as f64),
-        ("shop.cart.additions{guest}", t.cart_units as f64),
-    ] {
+    let wants = [
+        t.orders_placed as f64,
+        t.revenue_cents as f64,
+        t.cart_units as f64,
+        t.cart_units_registered as f64,
+        t.registrations as f64,
+        t.logins as f64,
+        t.coupon_redemptions as f64,
+        t.reviews_published as f64,
+    ];
+    for ((name, _, attributes), want) in BUSINESS_COUNTERS.iter().zip(wants) {
+        let values: Vec<&str> = attributes.iter().map(|(_, v)| *v).collect();
+        let name = format!("{name}{{{}}}", values.join(","));
         let (got, _) = answers[i];
         i += 1;
         tally(&mut counters, got == want, || {
@@ -524,7 +585,7 @@ pub fn expected_span_count(entries: &[Entry]) -> u64 {
     entries
         .iter()
         .filter(|e| e.sent.as_ref().is_some_and(|s| s.sampled))
-        .filter_map(|e| expected_tree(&e.step, e.status))
+        .filter_map(|e| expected_tree(&e.step, e.status, e.signed_in))
         .map(|t| t.len() as u64)
         .sum()
 }

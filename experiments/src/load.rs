@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use tokio::time::Instant as TokioInstant;
 
 use crate::results::{Latency, Shape};
-use crate::scenario::{Scenario, Session, SplitMix64, Step};
+use crate::scenario::{self, Scenario, Session, SplitMix64, Step};
 use crate::shop::Shop;
 
 /// How open-loop sessions are spaced in time.
@@ -129,9 +129,16 @@ pub struct Entry {
     pub total_cents: Option<i64>,
     /// Whether the request was in the measured window (not warm-up).
     pub measured: bool,
+    /// Whether the request carried a session cookie (and, unless a GET, its CSRF token).
+    pub signed_in: bool,
 }
 
 impl Entry {
+    /// A request of the set-up before the load ([`scenario::setup_sessions`]).
+    pub fn is_setup(&self) -> bool {
+        self.session >= scenario::SETUP_BASE
+    }
+
     /// Not a correct answer (see [`Step::acceptable`]), or no answer at all.
     pub fn unexpected(&self) -> bool {
         !self.step.acceptable(self.status)
@@ -146,6 +153,22 @@ pub struct Ledger {
     pub late_sends: u64,
 }
 
+/// A logged-in lab customer, as a browser holds one: the session cookie's
+/// value and the CSRF token the login answered with.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    cookie: String,
+    csrf: String,
+}
+
+/// What the set-up before the load left: its requests (for the ledger) and
+/// each lab customer's session (`None` if its login failed: that customer's
+/// sessions then run as a guest's and answer unexpectedly, which the run reports).
+pub struct Setup {
+    entries: Vec<Entry>,
+    customers: Vec<Option<Auth>>,
+}
+
 struct Shared {
     client: reqwest::Client,
     catalog: String,
@@ -157,6 +180,7 @@ struct Shared {
     hist: Mutex<Histogram<u64>>,
     measure_from: Instant,
     stop_at: Instant,
+    customers: Mutex<Vec<Option<Auth>>>,
 }
 
 /// A fresh latency histogram: 1 µs to 60 s, 3 significant digits.
@@ -253,15 +277,27 @@ impl Shared {
         let mut cart = String::new();
         let mut due = intended;
         let mut lines = 0;
+        let mut auth: Option<Auth> = s.customer.and_then(|c| {
+            self.customers
+                .lock()
+                .expect("customers lock")
+                .get(c as usize)
+                .cloned()
+                .flatten()
+        });
         for (i, step) in s.steps.iter().enumerate() {
             // A checkout writes one row per cart line: as many as were added.
             let step = &match step {
                 Step::Checkout {
-                    token, email_ok, ..
+                    token,
+                    email_ok,
+                    coupon,
+                    ..
                 } => Step::Checkout {
                     token,
                     email_ok: *email_ok,
                     lines,
+                    coupon: *coupon,
                 },
                 other => other.clone(),
             };
@@ -287,12 +323,19 @@ impl Shared {
             if matches!(step, Step::Checkout { .. }) {
                 req = req.header("idempotency-key", format!("{}-{}", self.run, s.index));
             }
+            let signed_in = auth.is_some();
+            if let Some(a) = &auth {
+                req = req.header("cookie", format!("shop_session={}", a.cookie));
+                if method != "GET" {
+                    req = req.header("x-csrf-token", &a.csrf);
+                }
+            }
             let context = self.context(s.index, i);
             if let Some((name, value, _)) = &context {
                 req = req.header(name.as_str(), value.as_str());
             }
             let measured = due >= self.measure_from;
-            let (status, trace_id, body) = match req.send().await {
+            let (status, trace_id, cookie, body) = match req.send().await {
                 Ok(r) => {
                     let status = r.status().as_u16();
                     let trace_id = r
@@ -300,10 +343,11 @@ impl Shared {
                         .get("x-trace-id")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
+                    let cookie = session_cookie(r.headers());
                     let body = r.bytes().await.unwrap_or_default();
-                    (status, trace_id, body)
+                    (status, trace_id, cookie, body)
                 }
-                Err(_) => (0, None, Default::default()),
+                Err(_) => (0, None, None, Default::default()),
             };
             let done = Instant::now();
             let latency_us = done.duration_since(due).as_micros() as u64;
@@ -321,6 +365,21 @@ impl Shared {
                 total_cents = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["total_cents"].as_i64());
+            }
+            if let (Step::Login { customer, .. }, 200) = (step, status) {
+                let csrf = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["csrf_token"].as_str().map(str::to_owned));
+                auth = cookie.zip(csrf).map(|(cookie, csrf)| Auth { cookie, csrf });
+                if s.kind == "setup"
+                    && let Some(slot) = self
+                        .customers
+                        .lock()
+                        .expect("customers lock")
+                        .get_mut(*customer as usize)
+                {
+                    *slot = auth.clone();
+                }
             }
             if measured {
                 let _ = self
@@ -343,12 +402,65 @@ impl Shared {
                     sent: context.map(|(_, _, c)| c),
                     total_cents,
                     measured,
+                    signed_in,
                 });
             due = done;
             if status == 0 || (matches!(step, Step::CreateCart) && cart.is_empty()) {
                 return; // the rest of the session cannot go on
             }
         }
+    }
+}
+
+/// The value of the `shop_session` cookie a response sets, if it sets one.
+fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            let first = v.split(';').next()?;
+            first.strip_prefix("shop_session=").map(str::to_owned)
+        })
+        .filter(|v| !v.is_empty())
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The set-up before the load: registers and logs in every lab customer
+/// ([`scenario::setup_sessions`]), one after another, with the same trace
+/// context rules as the load (so the fidelity oracle checks these requests
+/// too). Run it before measuring starts: argon2id makes each request cost
+/// tens of milliseconds of the shop's CPU.
+pub async fn setup(shop: &Shop, run: &str, seed: u64, propagate: Propagate) -> Setup {
+    // Nothing of the set-up is in a measured window.
+    let never = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let shared = Shared {
+        client: client(),
+        catalog: shop.url(crate::scenario::Service::Catalog),
+        orders: shop.url(crate::scenario::Service::Orders),
+        run: run.to_owned(),
+        propagate,
+        seed,
+        ledger: Mutex::new(Ledger::default()),
+        hist: Mutex::new(histogram()),
+        measure_from: never,
+        stop_at: never,
+        customers: Mutex::new(vec![None; scenario::CUSTOMERS as usize]),
+    };
+    for s in scenario::setup_sessions() {
+        shared.session(s, Instant::now()).await;
+    }
+    Setup {
+        entries: shared.ledger.into_inner().expect("ledger").entries,
+        customers: shared.customers.into_inner().expect("customers"),
     }
 }
 
@@ -367,8 +479,9 @@ pub fn steps_per_session(seed: u64) -> f64 {
     (0..n).map(|_| s.next_session().steps.len()).sum::<usize>() as f64 / n as f64
 }
 
-/// Drives `shape` against `shop` for `warmup` + `duration`. `on_tick` is
-/// called about every 250 ms with the requests done so far (progress bars).
+/// Drives `shape` against `shop` for `warmup` + `duration`, after `setup`
+/// (whose requests open the ledger). `on_tick` is called about every 250 ms
+/// with the requests done so far (progress bars).
 #[allow(clippy::too_many_arguments)]
 pub async fn drive(
     shop: &Shop,
@@ -379,25 +492,25 @@ pub async fn drive(
     duration: Duration,
     propagate: Propagate,
     arrivals: Arrivals,
+    setup: Setup,
     on_tick: &(dyn Fn(u64) + Sync),
 ) -> Outcome {
     let start = Instant::now();
     let shared = Arc::new(Shared {
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .pool_max_idle_per_host(256)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("an HTTP client"),
+        client: client(),
         catalog: shop.url(crate::scenario::Service::Catalog),
         orders: shop.url(crate::scenario::Service::Orders),
         run: run.to_owned(),
         propagate,
         seed,
-        ledger: Mutex::new(Ledger::default()),
+        ledger: Mutex::new(Ledger {
+            entries: setup.entries,
+            late_sends: 0,
+        }),
         hist: Mutex::new(histogram()),
         measure_from: start + warmup,
         stop_at: start + warmup + duration,
+        customers: Mutex::new(setup.customers),
     });
     let scenario = Arc::new(Mutex::new(Scenario::new(seed)));
     let mut tasks = tokio::task::JoinSet::new();

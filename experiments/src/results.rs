@@ -88,6 +88,14 @@ pub struct Plan {
     pub arrivals: String,
     /// The scenario mix: step name → share of requests (0..1), as generated.
     pub mix: BTreeMap<String, f64>,
+    /// Session kind → share of sessions (0..1), as generated. Empty in results
+    /// written before it was saved.
+    #[serde(default)]
+    pub session_mix: BTreeMap<String, f64>,
+    /// How many lab customers registered and logged in before each run's load
+    /// (0 in results written before there were signed-in sessions).
+    #[serde(default)]
+    pub customers: u32,
     /// Share of requests that are expected to fail with a 4xx, and with an injected 5xx.
     pub expected_4xx_share: f64,
     pub expected_5xx_share: f64,

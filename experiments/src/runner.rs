@@ -273,6 +273,7 @@ impl Ctx<'_> {
         run: &str,
     ) -> anyhow::Result<Shop> {
         self.sinks.reset();
+        self.lab.reset_moto().await?;
         if config.backend() == "otel" {
             Captured::clear(&self.lab.capture_url()).await?;
         }
@@ -307,8 +308,17 @@ impl Ctx<'_> {
         }
     }
 
-    /// Drives `shape` against `shop` with this plan's seed, showing the
-    /// request count on the progress bar.
+    /// Registers and logs in the lab customers before the load (not measured:
+    /// call it before the CPU meter starts).
+    async fn setup(&self, shop: &Shop, run: &str, propagate: Propagate) -> load::Setup {
+        self.progress
+            .set_message(format!("{run}: registering and logging in the lab customers"));
+        load::setup(shop, run, self.plan.seed, propagate).await
+    }
+
+    /// Drives `shape` against `shop` with this plan's seed, after `setup`,
+    /// showing the request count on the progress bar.
+    #[allow(clippy::too_many_arguments)]
     async fn drive(
         &self,
         shop: &Shop,
@@ -317,6 +327,7 @@ impl Ctx<'_> {
         warmup_secs: f64,
         secs: f64,
         propagate: Propagate,
+        setup: load::Setup,
     ) -> load::Outcome {
         let pb = self.progress.clone();
         let label = run.to_owned();
@@ -336,6 +347,7 @@ impl Ctx<'_> {
             } else {
                 load::Arrivals::Fixed
             },
+            setup,
             &move |n| pb.set_message(format!("{label}: {n} requests")),
         )
         .await
@@ -374,9 +386,10 @@ impl Ctx<'_> {
         };
         self.progress.set_message(format!("{run}: starting"));
         let shop = self.start_shop(point, config, &run).await?;
+        let setup = self.setup(&shop, &run, Propagate::None).await;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
         let outcome = self
-            .drive(&shop, &run, &shape, warmup, secs, Propagate::None)
+            .drive(&shop, &run, &shape, warmup, secs, Propagate::None, setup)
             .await;
         let (processes, cpu_load) = meter.finish();
         let loadgen_saturated =
@@ -399,8 +412,14 @@ impl Ctx<'_> {
             .iter()
             .filter(|e| is_unexpected(point, e))
             .count() as u64;
-        // CPU per request is over every request of the run (warm-up included), like the CPU window.
-        let all = outcome.ledger.entries.len() as u64;
+        // CPU per request is over every request of the run (warm-up included), like the CPU
+        // window; the set-up before it is in neither.
+        let all = outcome
+            .ledger
+            .entries
+            .iter()
+            .filter(|e| !e.is_setup())
+            .count() as u64;
         self.progress.suspend(|| {
             eprintln!(
                 "{run}: {throughput:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, {unexpected} unexpected{}",
@@ -467,6 +486,8 @@ impl Ctx<'_> {
         let shop = self.start_shop(Point::Split, config, &run).await?;
         let propagate = propagation(config);
         let secs = self.plan.fidelity_secs;
+        // Before the outage's clock starts: the outage falls in the load, not the set-up.
+        let setup = self.setup(&shop, &run, propagate).await;
         let outage_task = outage.then(|| {
             let taps: Vec<_> = vec![
                 self.sinks.xray.handle(),
@@ -485,7 +506,9 @@ impl Ctx<'_> {
         let shape = Shape::Open {
             rate: self.plan.fidelity_rate,
         };
-        let outcome = self.drive(&shop, &run, &shape, 0.0, secs, propagate).await;
+        let outcome = self
+            .drive(&shop, &run, &shape, 0.0, secs, propagate, setup)
+            .await;
         if let Some(t) = outage_task {
             let _ = t.await;
         }
@@ -666,6 +689,7 @@ impl Ctx<'_> {
         let (interval_s, secs) = saturation_timing(self.plan.mode);
         self.progress.set_message(format!("{run}: starting"));
         self.sinks.reset();
+        self.lab.reset_moto().await?;
         if config.backend() == "otel" {
             Captured::clear(&self.lab.capture_url()).await?;
         }
@@ -695,8 +719,11 @@ impl Ctx<'_> {
         let shape = Shape::Closed {
             concurrency: self.plan.closed_concurrency,
         };
+        let setup = self.setup(&shop, &run, propagate).await;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
-        let outcome = self.drive(&shop, &run, &shape, 0.0, secs, propagate).await;
+        let outcome = self
+            .drive(&shop, &run, &shape, 0.0, secs, propagate, setup)
+            .await;
         let (processes, _) = meter.finish();
         self.progress
             .set_message(format!("{run}: flushing and reading back"));
@@ -740,7 +767,8 @@ impl Ctx<'_> {
             duration_s: window,
             metric_interval_s: interval_s,
             requests: entries.len() as u64,
-            throughput_rps: entries.len() as f64 / window.max(1e-9),
+            throughput_rps: entries.iter().filter(|e| !e.is_setup()).count() as f64
+                / window.max(1e-9),
             spans_expected,
             spans_arrived,
             spans_dropped_reported: stats.get("spans").map_or(0, |s| s.dropped),
@@ -936,7 +964,7 @@ fn picture(entries: &[load::Entry], spans: &[Span], store: &str) -> Option<Trace
         .filter(|e| e.step.name() == "checkout" && !e.unexpected())
         .filter_map(|e| e.sent.as_ref().filter(|s| s.sampled).map(|s| (e, s)))
         .find_map(|(e, sent)| {
-            let want = scenario::expected_tree(&e.step, e.status)?.len();
+            let want = scenario::expected_tree(&e.step, e.status, e.signed_in)?.len();
             let mine: Vec<&Span> = spans
                 .iter()
                 .filter(|s| s.trace_id == sent.trace_id)
@@ -1044,14 +1072,23 @@ impl Ctx<'_> {
             .into_iter()
             .filter(|p| matches!(p.2, ProcessRole::Shop | ProcessRole::Pipeline))
             .partition(|p| p.2 == ProcessRole::Shop);
+        let propagate = propagation(config);
+        let setup = self.setup(&shop, &run, propagate).await;
         let shop_meter = Meter::start(shop_procs, self.ticks);
         let pipeline_meter = Meter::start(pipeline_procs, self.ticks);
-        let propagate = propagation(config);
         let shape = Shape::Open {
             rate: self.plan.fidelity_rate,
         };
         let outcome = self
-            .drive(&shop, &run, &shape, 0.0, self.plan.tail_secs, propagate)
+            .drive(
+                &shop,
+                &run,
+                &shape,
+                0.0,
+                self.plan.tail_secs,
+                propagate,
+                setup,
+            )
             .await;
         self.progress.set_message(format!(
             "{run}: flushing, waiting for the collector's decisions"
@@ -1617,6 +1654,8 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
                 outage_s: plan.outage_secs,
                 arrivals: plan.arrivals.name().to_owned(),
                 mix,
+                session_mix: scenario::session_mix(plan.seed, 20_000),
+                customers: scenario::CUSTOMERS,
                 expected_4xx_share: c4,
                 expected_5xx_share: c5,
                 pinning,

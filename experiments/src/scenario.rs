@@ -58,6 +58,22 @@ pub fn is_slow_product(id: i64) -> bool {
     id % 5 == 2
 }
 
+/// How many lab customers the set-up registers and logs in before the load starts
+/// ([`setup_sessions`]); the signed-in sessions of the mix act as one of them.
+pub const CUSTOMERS: u32 = 16;
+
+/// The coupon the signed-in sessions check out with: the lab seed's unlimited one
+/// (docs/orders.md#coupons), so that every such checkout redeems it.
+pub const LAB_COUPON: &str = "SHOPLAB";
+
+/// The lab customers' password (they exist only in the experiments' fresh databases).
+const CUSTOMER_PASSWORD: &str = "lab-customer-password";
+
+/// Lab customer `c`'s e-mail address.
+pub fn customer_email(c: u32) -> String {
+    format!("customer{c}@shoplab.example")
+}
+
 /// Products sold in the mix: every seeded product except those seeded out of
 /// stock or low (index % 12 of 0 and 5, see `app/core/src/db/seed.rs`) and the
 /// poisoned one, so that a run of any length keeps checkouts succeeding.
@@ -108,11 +124,32 @@ pub enum Step {
     AddPoison,
     GetCart,
     /// Places the order; `token` picks the mock payment outcome; `lines`
-    /// is the number of cart lines (each line is written in the transaction).
+    /// is the number of cart lines (each line is written in the transaction);
+    /// `coupon` sends [`LAB_COUPON`].
     Checkout {
         token: &'static str,
         email_ok: bool,
         lines: usize,
+        coupon: bool,
+    },
+    /// Registers lab customer `customer` (the set-up before the load).
+    Register {
+        customer: u32,
+    },
+    /// Logs lab customer `customer` in: 200, a session cookie and its CSRF
+    /// token. `first`: the set-up's login, which also gives the account its
+    /// own (empty) cart; a later login finds that cart.
+    Login {
+        customer: u32,
+        first: bool,
+    },
+    /// The signed-in customer's order history.
+    AccountOrders,
+    /// The signed-in customer reviews a product bought earlier in the session
+    /// (the generator never reviews a product twice for one customer, so the
+    /// answer does not depend on which of two concurrent sessions runs first).
+    Review {
+        product: i64,
     },
 }
 
@@ -137,12 +174,22 @@ impl Step {
             Step::Checkout {
                 token: "tok_visa",
                 email_ok: true,
+                coupon: true,
+                ..
+            } => "checkout-coupon",
+            Step::Checkout {
+                token: "tok_visa",
+                email_ok: true,
                 ..
             } => "checkout",
             Step::Checkout {
                 email_ok: false, ..
             } => "checkout-invalid",
             Step::Checkout { .. } => "checkout-declined",
+            Step::Register { .. } => "register",
+            Step::Login { .. } => "login",
+            Step::AccountOrders => "account-orders",
+            Step::Review { .. } => "review",
         }
     }
 
@@ -153,7 +200,8 @@ impl Step {
             | Step::Search { .. }
             | Step::SearchEmpty
             | Step::Detail { .. }
-            | Step::DetailMissing { .. } => Service::Catalog,
+            | Step::DetailMissing { .. }
+            | Step::Review { .. } => Service::Catalog,
             _ => Service::Orders,
         }
     }
@@ -163,7 +211,10 @@ impl Step {
         match self {
             Step::SearchEmpty => 400,
             Step::DetailMissing { .. } => 404,
-            Step::CreateCart | Step::AddItem { .. } => 201,
+            Step::CreateCart
+            | Step::AddItem { .. }
+            | Step::Register { .. }
+            | Step::Review { .. } => 201,
             Step::AddPoison => 502,
             Step::Checkout {
                 email_ok: false, ..
@@ -181,10 +232,13 @@ impl Step {
 
     /// Whether `status` is a correct answer: the expected one, or a 409 for
     /// a cart addition or checkout once a long run has sold a product out
-    /// (the seeded stock is finite; the shop refuses correctly).
+    /// (the seeded stock is finite; the shop refuses correctly). A review is
+    /// then right to answer 403: the session's checkout was refused, so
+    /// nothing was bought.
     pub fn acceptable(&self, status: u16) -> bool {
         status == self.expected_status()
             || (status == 409 && matches!(self, Step::AddItem { .. } | Step::Checkout { .. }))
+            || (status == 403 && matches!(self, Step::Review { .. }))
     }
 
     /// Method, route template (as the shop names its spans and metrics).
@@ -198,6 +252,10 @@ impl Step {
             Step::AddItem { .. } | Step::AddPoison => ("POST", "/api/carts/{id}/items"),
             Step::GetCart => ("GET", "/api/carts/{id}"),
             Step::Checkout { .. } => ("POST", "/api/orders"),
+            Step::Register { .. } => ("POST", "/api/auth/register"),
+            Step::Login { .. } => ("POST", "/api/auth/login"),
+            Step::AccountOrders => ("GET", "/api/account/orders"),
+            Step::Review { .. } => ("POST", "/api/products/{id}/reviews"),
         }
     }
 
@@ -217,6 +275,10 @@ impl Step {
             Step::AddItem { .. } | Step::AddPoison => format!("/api/carts/{cart}/items"),
             Step::GetCart => format!("/api/carts/{cart}"),
             Step::Checkout { .. } => "/api/orders".to_owned(),
+            Step::Register { .. } => "/api/auth/register".to_owned(),
+            Step::Login { .. } => "/api/auth/login".to_owned(),
+            Step::AccountOrders => "/api/account/orders".to_owned(),
+            Step::Review { product } => format!("/api/products/{product}/reviews"),
         }
     }
 
@@ -230,18 +292,40 @@ impl Step {
                 Some(serde_json::json!({ "product_id": POISON_PRODUCT, "quantity": 1 }))
             }
             Step::Checkout {
-                token, email_ok, ..
-            } => Some(serde_json::json!({
-                "cart_id": cart,
-                "email": if *email_ok { "learner@example.com" } else { "not-an-email" },
-                "shipping_address": {
-                    "name": "Aiko Tanaka",
-                    "line1": "1-2-3 Marunouchi",
-                    "city": "Tokyo",
-                    "postal_code": "100-0005",
-                    "country": "JP"
-                },
-                "payment": { "token": token }
+                token,
+                email_ok,
+                coupon,
+                ..
+            } => {
+                let mut body = serde_json::json!({
+                    "cart_id": cart,
+                    "email": if *email_ok { "learner@example.com" } else { "not-an-email" },
+                    "shipping_address": {
+                        "name": "Aiko Tanaka",
+                        "line1": "1-2-3 Marunouchi",
+                        "city": "Tokyo",
+                        "postal_code": "100-0005",
+                        "country": "JP"
+                    },
+                    "payment": { "token": token }
+                });
+                if *coupon {
+                    body["coupon_code"] = LAB_COUPON.into();
+                }
+                Some(body)
+            }
+            Step::Register { customer } => Some(serde_json::json!({
+                "email": customer_email(*customer),
+                "password": CUSTOMER_PASSWORD,
+                "name": format!("Lab Customer {customer}"),
+            })),
+            Step::Login { customer, .. } => Some(serde_json::json!({
+                "email": customer_email(*customer),
+                "password": CUSTOMER_PASSWORD,
+            })),
+            Step::Review { product } => Some(serde_json::json!({
+                "rating": 1 + product % 5,
+                "text": "Arrived quickly and works as described.",
             })),
             _ => None,
         }
@@ -256,6 +340,34 @@ pub struct Session {
     pub index: u64,
     pub kind: &'static str,
     pub steps: Vec<Step>,
+    /// The lab customer whose session cookie the session starts with
+    /// (signed-in sessions); `None` for a guest, whose session may still
+    /// sign in with a [`Step::Login`] and carry the cookie from then on.
+    pub customer: Option<u32>,
+}
+
+/// Session indexes of the set-up (far above any generated session's).
+pub const SETUP_BASE: u64 = 1 << 40;
+
+/// The set-up before the load: each lab customer registers and logs in
+/// once (argon2id makes a login cost tens of milliseconds, so the signed-in
+/// sessions of the mix reuse these sessions, as a browser keeps its cookie).
+/// Its requests are in the ledger like any other, outside the measured window.
+pub fn setup_sessions() -> Vec<Session> {
+    (0..CUSTOMERS)
+        .map(|customer| Session {
+            index: SETUP_BASE + u64::from(customer),
+            kind: "setup",
+            steps: vec![
+                Step::Register { customer },
+                Step::Login {
+                    customer,
+                    first: true,
+                },
+            ],
+            customer: None,
+        })
+        .collect()
 }
 
 /// The session generator: an endless, deterministic stream.
@@ -263,6 +375,8 @@ pub struct Session {
 pub struct Scenario {
     rng: SplitMix64,
     next: u64,
+    /// (customer, product) pairs a signed-in session has reviewed.
+    reviewed: std::collections::BTreeSet<(u32, i64)>,
 }
 
 impl Scenario {
@@ -270,18 +384,23 @@ impl Scenario {
         Scenario {
             rng: SplitMix64::new(seed),
             next: 0,
+            reviewed: std::collections::BTreeSet::new(),
         }
     }
 
-    /// The next session. Shares: browse 40 %, search 25 %, buy 25 %,
-    /// error-prone 10 % (half a missing product, half an injected 5xx).
+    /// The next session. Shares: browse 34 %, search 22 %, buy 22 %,
+    /// signed-in 12 % (a lab customer buys with a coupon, looks at the order
+    /// history and reviews what they bought), sign-in 1 % (a customer logs in
+    /// again and looks at the history), error-prone 9 % (half a missing
+    /// product, half an injected 5xx).
     pub fn next_session(&mut self) -> Session {
         let r = &mut self.rng;
         let index = self.next;
         self.next += 1;
-        let roll = r.below(100);
+        let roll = r.below(1000);
+        let mut customer = None;
         let (kind, steps) = match roll {
-            0..40 => (
+            0..340 => (
                 "browse",
                 vec![
                     Step::ListProducts {
@@ -298,7 +417,7 @@ impl Scenario {
                     },
                 ],
             ),
-            40..65 => {
+            340..560 => {
                 let mut steps = vec![if r.chance(0.2) {
                     Step::SearchEmpty
                 } else {
@@ -311,7 +430,7 @@ impl Scenario {
                 });
                 ("search", steps)
             }
-            65..90 => {
+            560..780 => {
                 let first = sellable(r);
                 let mut second = sellable(r);
                 while second == first {
@@ -327,6 +446,7 @@ impl Scenario {
                     token,
                     email_ok,
                     lines: 2,
+                    coupon: false,
                 };
                 (
                     "buy",
@@ -346,7 +466,41 @@ impl Scenario {
                     ],
                 )
             }
-            90..95 => (
+            780..900 => {
+                let c = r.below(u64::from(CUSTOMERS)) as u32;
+                customer = Some(c);
+                let product = sellable(r);
+                let mut steps = vec![
+                        Step::Detail { product },
+                        Step::CreateCart,
+                        Step::AddItem {
+                            product,
+                            quantity: 1,
+                        },
+                        Step::Checkout {
+                            token: "tok_visa",
+                            email_ok: true,
+                            lines: 1,
+                            coupon: true,
+                        },
+                    Step::AccountOrders,
+                ];
+                if self.reviewed.insert((c, product)) {
+                    steps.push(Step::Review { product });
+                }
+                ("signed-in", steps)
+            }
+            900..910 => (
+                "sign-in",
+                vec![
+                    Step::Login {
+                        customer: r.below(u64::from(CUSTOMERS)) as u32,
+                        first: false,
+                    },
+                    Step::AccountOrders,
+                ],
+            ),
+            910..955 => (
                 "not-found",
                 vec![Step::DetailMissing {
                     product: 10_000 + r.below(90_000) as i64,
@@ -354,7 +508,12 @@ impl Scenario {
             ),
             _ => ("inventory-fault", vec![Step::CreateCart, Step::AddPoison]),
         };
-        Session { index, kind, steps }
+        Session {
+            index,
+            kind,
+            steps,
+            customer,
+        }
     }
 }
 
@@ -381,6 +540,19 @@ pub fn mix(seed: u64, sessions: usize) -> (BTreeMap<String, f64>, f64, f64) {
     (counts, c4 / total, c5 / total)
 }
 
+/// Session kind → share of sessions over `sessions` sessions from `seed`.
+pub fn session_mix(seed: u64, sessions: usize) -> BTreeMap<String, f64> {
+    let mut s = Scenario::new(seed);
+    let mut counts: BTreeMap<String, f64> = BTreeMap::new();
+    for _ in 0..sessions {
+        *counts.entry(s.next_session().kind.to_owned()).or_default() += 1.0;
+    }
+    for v in counts.values_mut() {
+        *v /= sessions as f64;
+    }
+    counts
+}
+
 /// One node of an expected tree: depth, service role, span kind and name.
 pub type Node = (usize, &'static str, &'static str, &'static str);
 
@@ -394,6 +566,12 @@ const INVENTORY_CHECK: [Node; 3] = [
     (3, "inventory", "client", "SELECT products"),
 ];
 
+/// A review's checks before it is written: the product exists, the customer bought it.
+const REVIEW_CHECKS: [Node; 2] = [
+    (1, "catalog", "client", "SELECT products"),
+    (1, "catalog", "client", "SELECT orders"),
+];
+
 fn tree(root: Node, parts: &[&[Node]]) -> Vec<Node> {
     let mut out = vec![root];
     for p in parts {
@@ -405,8 +583,19 @@ fn tree(root: Node, parts: &[&[Node]]) -> Vec<Node> {
 /// The span tree a step that answered `status` must produce, depth first,
 /// children in start order, as `(depth, service role, kind, name)`; `None`
 /// when the scenario has no oracle for that outcome (then the request is
-/// counted as unexpected).
-pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
+/// counted as unexpected). `signed_in`: the request carried a session
+/// cookie, which the service looks up before anything else.
+pub fn expected_tree(step: &Step, status: u16, signed_in: bool) -> Option<Vec<Node>> {
+    let mut t = step_tree(step, status)?;
+    if signed_in {
+        let svc = t[0].1;
+        t.insert(1, (1, svc, "client", "SELECT sessions"));
+    }
+    Some(t)
+}
+
+/// [`expected_tree`] without the session look-up.
+fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
     let (method, route) = step.route();
     let root_name: &'static str = match (method, route) {
         ("GET", "/api/products") => "GET /api/products",
@@ -416,6 +605,10 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
         ("POST", "/api/carts") => "POST /api/carts",
         ("POST", "/api/carts/{id}/items") => "POST /api/carts/{id}/items",
         ("GET", "/api/carts/{id}") => "GET /api/carts/{id}",
+        ("POST", "/api/auth/register") => "POST /api/auth/register",
+        ("POST", "/api/auth/login") => "POST /api/auth/login",
+        ("GET", "/api/account/orders") => "GET /api/account/orders",
+        ("POST", "/api/products/{id}/reviews") => "POST /api/products/{id}/reviews",
         _ => "POST /api/orders",
     };
     let svc = match step.service() {
@@ -457,6 +650,16 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 &CART_READ,
             ],
         ),
+        // Sold out (a long run at saturation sells products out): refused after
+        // the inventory check, nothing written.
+        (Step::AddItem { .. }, 409) => tree(
+            root,
+            &[
+                &CART_READ,
+                &[(1, "orders", "client", "SELECT cart_items")],
+                &INVENTORY_CHECK,
+            ],
+        ),
         (Step::AddPoison, 502) => tree(
             root,
             &[
@@ -477,6 +680,18 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
             root,
             &[&[(1, "orders", "client", "SELECT orders")], &CART_READ],
         ),
+        // Sold out by the time of the checkout: refused after the inventory check,
+        // before the coupon and the payment. (A checkout that loses the race for
+        // the last units inside the transaction also answers 409, after the
+        // payment; its tree differs and the oracle does not describe it yet.)
+        (Step::Checkout { .. }, 409) => tree(
+            root,
+            &[
+                &[(1, "orders", "client", "SELECT orders")],
+                &CART_READ,
+                &INVENTORY_CHECK,
+            ],
+        ),
         (Step::Checkout { .. }, 402) => tree(
             root,
             &[
@@ -486,23 +701,95 @@ pub fn expected_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 &[(1, "orders", "internal", "payment.authorize")],
             ],
         ),
-        (Step::Checkout { lines, .. }, 201) => {
+        (Step::Register { .. }, 201) => tree(
+            root,
+            &[&[
+                (1, "orders", "client", "INSERT users"),
+                (1, "orders", "client", "SELECT users"),
+            ]],
+        ),
+        // The limiter's two counts, the credentials, clearing the account's
+        // failures, the session; the account's own cart (made at the first
+        // login); the profile.
+        (Step::Login { first, .. }, 200) => {
+            let mut t = tree(
+                root,
+                &[&[
+                    (1, "orders", "client", "SELECT login_failures"),
+                    (1, "orders", "client", "SELECT login_failures"),
+                    (1, "orders", "client", "SELECT users"),
+                    (1, "orders", "client", "DELETE login_failures"),
+                    (1, "orders", "client", "INSERT sessions"),
+                    (1, "orders", "client", "SELECT users"),
+                ]],
+            );
+            if *first {
+                t.extend_from_slice(&[
+                    (1, "orders", "client", "INSERT carts"),
+                    (1, "orders", "client", "UPDATE users"),
+                ]);
+            }
+            t.push((1, "orders", "client", "SELECT users"));
+            t
+        }
+        // The orders, then their units.
+        (Step::AccountOrders, 200) => tree(
+            root,
+            &[&[
+                (1, "orders", "client", "SELECT orders"),
+                (1, "orders", "client", "SELECT order_items"),
+            ]],
+        ),
+        // The product exists; the customer bought it; the review, its id and
+        // (published) the product's rating aggregate, in one transaction; the
+        // review as written.
+        (Step::Review { .. }, 201) => tree(
+            root,
+            &[
+                &REVIEW_CHECKS,
+                &[
+                    (1, "catalog", "client", "BEGIN"),
+                    (1, "catalog", "client", "INSERT reviews"),
+                    (1, "catalog", "client", "SELECT reviews"),
+                    (1, "catalog", "client", "UPDATE products"),
+                    (1, "catalog", "client", "COMMIT"),
+                    (1, "catalog", "client", "SELECT reviews"),
+                ],
+            ],
+        ),
+        // Not bought (the session's checkout was refused).
+        (Step::Review { .. }, 403) => tree(root, &[&REVIEW_CHECKS]),
+        (Step::Checkout { lines, coupon, .. }, 201) => {
             let mut t = tree(
                 root,
                 &[
                     &[(1, "orders", "client", "SELECT orders")],
                     &CART_READ,
                     &INVENTORY_CHECK,
-                    &[
-                        (1, "orders", "internal", "payment.authorize"),
-                        (1, "orders", "client", "BEGIN"),
-                        (1, "orders", "client", "INSERT orders"),
-                        // The status history: placed, then paid (docs/orders.md).
-                        (1, "orders", "client", "INSERT order_status_history"),
-                        (1, "orders", "client", "INSERT order_status_history"),
-                    ],
                 ],
             );
+            if *coupon {
+                // The friendly early check: the coupon, and this customer's uses of it.
+                t.extend_from_slice(&[
+                    (1, "orders", "client", "SELECT coupons"),
+                    (1, "orders", "client", "SELECT coupon_customer_uses"),
+                ]);
+            }
+            t.extend_from_slice(&[
+                (1, "orders", "internal", "payment.authorize"),
+                (1, "orders", "client", "BEGIN"),
+                (1, "orders", "client", "INSERT orders"),
+                // The status history: placed, then paid (docs/orders.md).
+                (1, "orders", "client", "INSERT order_status_history"),
+                (1, "orders", "client", "INSERT order_status_history"),
+            ]);
+            if *coupon {
+                // Redeemed in the order's transaction (a conditional update, then the record).
+                t.extend_from_slice(&[
+                    (1, "orders", "client", "UPDATE coupons"),
+                    (1, "orders", "client", "INSERT coupon_redemptions"),
+                ]);
+            }
             // Each cart line: take the stock, read it back, log the movement, write the line.
             for _ in 0..*lines {
                 t.extend_from_slice(&[
@@ -555,16 +842,68 @@ mod tests {
     #[test]
     fn every_expected_outcome_has_an_oracle() {
         let mut s = Scenario::new(1);
-        for _ in 0..2000 {
-            for step in s.next_session().steps {
-                let status = step.expected_status();
-                assert!(
-                    expected_tree(&step, status).is_some(),
-                    "{} {status}",
-                    step.name()
-                );
+        let sessions = setup_sessions()
+            .into_iter()
+            .chain((0..2000).map(|_| s.next_session()));
+        for session in sessions {
+            let mut signed_in = session.customer.is_some();
+            for step in session.steps {
+                // Every acceptable answer has its tree: the expected one, a sold-out 409,
+                // a review refused because nothing was bought.
+                let statuses = [step.expected_status(), 409, 403];
+                for status in statuses.into_iter().filter(|s| step.acceptable(*s)) {
+                    assert!(
+                        expected_tree(&step, status, signed_in).is_some(),
+                        "{} {status}",
+                        step.name()
+                    );
+                }
+                signed_in |= matches!(step, Step::Login { .. });
             }
         }
+    }
+
+    #[test]
+    fn signed_in_sessions_check_out_with_the_coupon_and_review_what_they_bought() {
+        let mut s = Scenario::new(42);
+        let signed_in: Vec<Session> = (0..2000)
+            .map(|_| s.next_session())
+            .filter(|x| x.customer.is_some())
+            .collect();
+        assert!(signed_in.len() > 150, "{} signed-in sessions", signed_in.len());
+        let mut reviews = std::collections::BTreeSet::new();
+        for x in &signed_in {
+            let c = x.customer.unwrap();
+            assert!(c < CUSTOMERS);
+            let bought = x.steps.iter().find_map(|st| match st {
+                Step::AddItem { product, .. } => Some(*product),
+                _ => None,
+            });
+            let reviewed = x.steps.iter().find_map(|st| match st {
+                Step::Review { product } => Some(*product),
+                _ => None,
+            });
+            // What is reviewed was bought in the session, and only once per customer.
+            if let Some(p) = reviewed {
+                assert_eq!(Some(p), bought);
+                assert!(reviews.insert((c, p)), "customer {c} reviews {p} twice");
+            } else {
+                assert!(reviews.contains(&(c, bought.unwrap())));
+            }
+            assert!(x.steps.iter().any(|st| st.name() == "checkout-coupon"));
+            let body = x.steps[3].body("cart").unwrap();
+            assert_eq!(body["coupon_code"], LAB_COUPON);
+        }
+        // The set-up: every customer registers, then logs in for the first time.
+        let setup = setup_sessions();
+        assert_eq!(setup.len(), CUSTOMERS as usize);
+        assert!(setup.iter().all(|x| x.index >= SETUP_BASE
+            && matches!(x.steps[..], [Step::Register { .. }, Step::Login { first: true, .. }])));
+        // A signed-in request's tree starts with the session look-up.
+        let detail = Step::Detail { product: 3 };
+        let t = expected_tree(&detail, 200, true).unwrap();
+        assert_eq!(t[1], (1, "catalog", "client", "SELECT sessions"));
+        assert_eq!(t.len(), expected_tree(&detail, 200, false).unwrap().len() + 1);
     }
 
     #[test]
@@ -573,14 +912,16 @@ mod tests {
             token: "tok_visa",
             email_ok: true,
             lines: 0,
+            coupon: false,
         };
         assert_eq!(empty.expected_status(), 422);
-        assert!(expected_tree(&empty, 422).is_some());
+        assert!(expected_tree(&empty, 422, false).is_some());
         // The body is validated before the cart is read.
         let bad_email = Step::Checkout {
             token: "tok_visa",
             email_ok: false,
             lines: 0,
+            coupon: false,
         };
         assert_eq!(bad_email.expected_status(), 400);
     }

@@ -130,6 +130,7 @@ mod tests {
             }),
             total_cents: None,
             measured: true,
+            signed_in: false,
         }
     }
 

@@ -45,7 +45,7 @@ pub struct InstrumentSet {
     pub db_connections: Gauge,
     /// `shop.product.views`: product detail views.
     pub product_views: Counter,
-    /// `shop.cart.additions`: units added to carts.
+    /// `shop.cart.additions`: units added to carts, by `shop.user.type` (guest or registered).
     pub cart_additions: Counter,
     /// `shop.orders`: checkout attempts by outcome.
     pub orders: Counter,

@@ -61,6 +61,7 @@ fn ledger(backend: &str) -> Vec<Entry> {
         token: "tok_visa",
         email_ok: true,
         lines: 1,
+        coupon: false,
     };
     let steps: [(u64, Step, u16, Option<i64>, bool); 9] = [
         (0, Step::ListProducts { page: 2 }, 200, None, true),
@@ -106,6 +107,7 @@ fn ledger(backend: &str) -> Vec<Entry> {
                 }),
                 total_cents,
                 measured: true,
+                signed_in: false,
             }
         })
         .collect()
@@ -115,7 +117,7 @@ fn ledger(backend: &str) -> Vec<Entry> {
 /// parents, attributes and statuses as the shop's instrumentation sets them.
 fn made_spans(e: &Entry, next_id: &mut u64) -> Vec<Made> {
     let sent = e.sent.as_ref().expect("the fixture sends a context");
-    let tree = expected_tree(&e.step, e.status).expect("an oracle for every fixture step");
+    let tree = expected_tree(&e.step, e.status, e.signed_in).expect("an oracle for every fixture step");
     let (method, route) = e.step.route();
     // parents[d]: the parent of a span at depth d.
     let mut parents = vec![sent.parent_id.clone()];
@@ -453,7 +455,12 @@ fn answer(q: &MetricQuery, entries: &[Entry]) -> MetricAnswer {
             0.0,
         ),
         "shop.cart.additions" => {
+            let registered = q
+                .attributes
+                .iter()
+                .any(|(k, v)| k == "shop.user.type" && v == "registered");
             let units = served
+                .filter(|e| e.signed_in == registered)
                 .filter_map(|e| match (&e.step, e.status) {
                     (Step::AddItem { quantity, .. }, 201) => Some(*quantity),
                     _ => None,
@@ -745,6 +752,10 @@ fn a_counter_off_by_one_is_caught() {
         ("shop.orders", 0),
         ("shop.revenue", 0),
         ("shop.cart.additions", 0),
+        ("shop.registrations", 0),
+        ("shop.logins", 0),
+        ("shop.coupon.redemptions", 0),
+        ("shop.reviews", 0),
     ] {
         for delta in [1.0, -1.0] {
             let mut f = Fixture::new("otel");

@@ -767,9 +767,28 @@ fn method(o: &mut String, view: &View) {
 
     line!(o, "### Scenario mix");
     line!(o);
+    let mut kinds: Vec<(&String, &f64)> = p.session_mix.iter().collect();
+    kinds.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+    let kinds: Vec<String> = kinds
+        .iter()
+        .map(|(k, v)| format!("{} {}", md(k), text::pct(**v)))
+        .collect();
     line!(
         o,
-        "Sessions of a seeded generator (browse 40 %, search 25 %, buy 25 %: detail, cart, checkout; missing product 5 %; injected inventory fault 5 %); the shares of requests per step as generated:"
+        "Sessions of a seeded generator{}: guests browse, search, buy (detail, cart, checkout), ask for a missing product or meet an injected inventory fault{}. The shares of requests per step as generated:",
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        },
+        if p.customers > 0 {
+            format!(
+                "; signed-in sessions are one of {} lab customers who buys with a coupon, opens the order history and reviews the product, and sign-in sessions log such a customer in again. Before the load each lab customer registers and logs in once, outside the measured window and the CPU meter but in the ledger, so the oracle checks those requests too",
+                p.customers
+            )
+        } else {
+            String::new()
+        }
     );
     line!(o);
     let mut mix: Vec<(&String, &f64)> = p.mix.iter().collect();

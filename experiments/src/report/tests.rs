@@ -342,6 +342,8 @@ pub fn synthetic(mode: &str) -> Results {
                 outage_s: 8.0,
                 arrivals: String::new(),
                 mix: BTreeMap::from([("browse".to_owned(), 0.6), ("checkout".to_owned(), 0.4)]),
+                session_mix: BTreeMap::from([("browse".to_owned(), 0.7), ("signed-in".to_owned(), 0.3)]),
+                customers: 16,
                 expected_4xx_share: 0.05,
                 expected_5xx_share: 0.01,
                 pinning: BTreeMap::from([
@@ -456,6 +458,12 @@ fn the_report_has_every_section_config_and_figure() {
         assert!(md.contains(&format!("| {id} |")), "no table row for {id}");
     }
     assert!(!md.contains("Quick mode"));
+    // The session kinds with their shares, and the lab customers of the signed-in sessions.
+    assert!(
+        md.contains("Sessions of a seeded generator (browse 70.0 %, signed-in 30.0 %)"),
+        "{md}"
+    );
+    assert!(md.contains("one of 16 lab customers"));
     // 812 / 1.08 = 751.85… req/s, spread ±10, vs noop 1 / 1.08.
     let row = md
         .lines()

@@ -59,6 +59,25 @@ pub enum Error {
     Db(#[from] sqlx::Error),
 }
 
+/// Who adds to a cart: the `shop.user.type` of `shop.cart.additions`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shopper {
+    /// No session: a guest.
+    Guest,
+    /// A logged-in customer (the request carried a live session).
+    Registered,
+}
+
+impl Shopper {
+    /// `guest` or `registered`, the attribute's two values.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Shopper::Guest => "guest",
+            Shopper::Registered => "registered",
+        }
+    }
+}
+
 /// The cart's operations. Cheap to clone (handles only).
 #[derive(Clone)]
 pub struct Carts {
@@ -97,6 +116,7 @@ impl Carts {
         id: &CartId,
         product: ProductId,
         quantity: Quantity,
+        shopper: Shopper,
     ) -> Result<Cart, Error> {
         self.ensure_open(id).await?;
         let product_id = product.get();
@@ -122,7 +142,7 @@ impl Carts {
         store::touch(&self.db, id).await?;
         self.instruments.cart_additions.add(
             quantity.get() as u64,
-            &[KeyValue::new(semconv::SHOP_USER_TYPE, "guest")],
+            &[KeyValue::new(semconv::SHOP_USER_TYPE, shopper.as_str())],
         );
         self.instruments.funnel_step("cart");
         tracing::info!(shop.cart.id = %id, shop.product.id = product_id, quantity = quantity.get(), "item added to cart");

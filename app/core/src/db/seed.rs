@@ -373,6 +373,18 @@ const COUPONS: &[SeedCoupon] = &[
         max_redemptions: None,
         per_customer_limit: None,
     },
+    // 5 % off anything, no limits: what the experiments' signed-in sessions
+    // check out with (experiments/src/scenario.rs), so every one redeems it.
+    SeedCoupon {
+        code: "SHOPLAB",
+        kind: "percent",
+        amount: 5,
+        min_subtotal_cents: 0,
+        valid_from: None,
+        valid_until: None,
+        max_redemptions: None,
+        per_customer_limit: None,
+    },
     // 5 % off, not valid before 2100-01-01T00:00:00Z.
     SeedCoupon {
         code: "FUTURE",

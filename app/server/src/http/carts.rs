@@ -6,7 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use shop_core::cart::{Cart, CartId, Carts, Quantity};
+use shop_core::accounts::Session;
+use shop_core::cart::{Cart, CartId, Carts, Quantity, Shopper};
 use shop_core::catalog::ProductId;
 use shop_core::json_integer::integer;
 use telemetry_api::semconv;
@@ -122,6 +123,7 @@ pub async fn get_cart(
     ))]
 pub async fn add_item(
     State(carts): State<Carts>,
+    customer: Option<axum::Extension<Session>>,
     Path(raw): Path<String>,
     JsonBody(body): JsonBody<AddItem>,
 ) -> ApiResult<(StatusCode, Json<Cart>)> {
@@ -129,7 +131,11 @@ pub async fn add_item(
     tracing::Span::current().record(semconv::SHOP_PRODUCT_ID, body.product_id);
     let product = ProductId::parse(body.product_id)?;
     let quantity = Quantity::parse(body.quantity)?;
-    let cart = carts.add_item(&id, product, quantity).await?;
+    let shopper = match customer {
+        Some(_) => Shopper::Registered,
+        None => Shopper::Guest,
+    };
+    let cart = carts.add_item(&id, product, quantity, shopper).await?;
     Ok((StatusCode::CREATED, Json(cart)))
 }
 

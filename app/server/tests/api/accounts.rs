@@ -372,6 +372,18 @@ db_tests! {
         expect_error(app.post_json("/api/orders/lookup", &json!({ "order_id": "nope", "email": "learner@example.com" })).await, 400, "validation_failed", Some("order_id")).await;
     }
 
+    async fn cart_additions_count_guests_and_customers_apart(app) {
+        let guest = app.create_cart().await;
+        expect_json(app.add_item(&guest, 2, 2).await, 201).await;
+        let me = new_customer(&app, "cart.counter@example.com").await;
+        let body = json!({ "product_id": 3, "quantity": 1 });
+        let path = format!("/api/carts/{}/items", me.cart_id);
+        expect_json(me.post(&app, &path, &body).await, 201).await;
+        let units = |who: &'static str| counter(&app, metrics::SHOP_CART_ADDITIONS, semconv::SHOP_USER_TYPE, who);
+        assert_eq!(units("guest"), 2.0);
+        assert_eq!(units("registered"), 1.0);
+    }
+
     async fn telemetry_carries_a_pseudonym_and_no_personal_data_or_secret(app) {
         let email = "zebedee.quixote@example.org";
         let password = "Sup3r-Secret-Passphrase!";
