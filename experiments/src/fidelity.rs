@@ -431,9 +431,17 @@ pub fn metric_queries(t: &MetricTotals) -> Vec<MetricQuery> {
 /// attributes are every one the shop puts on the series: CloudWatch matches dimensions
 /// exactly, so a query naming fewer would find nothing.
 const BUSINESS_COUNTERS: [(&str, &str, &[(&str, &str)]); 8] = [
-    ("shop.orders", "orders", &[("shop.checkout.outcome", "placed")]),
+    (
+        "shop.orders",
+        "orders",
+        &[("shop.checkout.outcome", "placed")],
+    ),
     ("shop.revenue", "orders", &[("shop.currency", "USD")]),
-    ("shop.cart.additions", "orders", &[("shop.user.type", "guest")]),
+    (
+        "shop.cart.additions",
+        "orders",
+        &[("shop.user.type", "guest")],
+    ),
     (
         "shop.cart.additions",
         "orders",

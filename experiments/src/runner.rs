@@ -271,6 +271,7 @@ impl Ctx<'_> {
         point: Point,
         config: &TelemetryConfig,
         run: &str,
+        extra_env: &[(String, String)],
     ) -> anyhow::Result<Shop> {
         self.sinks.reset();
         self.lab.reset_moto().await?;
@@ -288,7 +289,7 @@ impl Ctx<'_> {
                 run,
                 &run_dir,
                 self.shop_cpus.as_deref(),
-                &[],
+                extra_env,
             )
         };
         // A shop that does not start (the full report once died in its second
@@ -308,12 +309,23 @@ impl Ctx<'_> {
         }
     }
 
-    /// Registers and logs in the lab customers before the load (not measured:
-    /// call it before the CPU meter starts).
+    /// Registers and logs in the lab customers before the load, then flushes
+    /// the shop's telemetry (not measured: call it before the CPU meter
+    /// starts). The flush sends what start-up and the set-up made before the
+    /// load begins, so that an outage later in the run drops only the load's
+    /// telemetry: an otel shop's first export (its spans of the start-up's
+    /// statements among it) once fell inside the outage, and those drops were
+    /// spans the ledger cannot know.
     async fn setup(&self, shop: &Shop, run: &str, propagate: Propagate) -> load::Setup {
-        self.progress
-            .set_message(format!("{run}: registering and logging in the lab customers"));
-        load::setup(shop, run, self.plan.seed, propagate).await
+        self.progress.set_message(format!(
+            "{run}: registering and logging in the lab customers"
+        ));
+        let setup = load::setup(shop, run, self.plan.seed, propagate).await;
+        if let Err(e) = shop.flush().await {
+            self.progress
+                .suspend(|| eprintln!("{run}: flushing after the set-up failed: {e:#}"));
+        }
+        setup
     }
 
     /// Drives `shape` against `shop` with this plan's seed, after `setup`,
@@ -385,7 +397,7 @@ impl Ctx<'_> {
             Shape::Closed { .. } => (self.plan.warmup_secs, self.plan.closed_secs),
         };
         self.progress.set_message(format!("{run}: starting"));
-        let shop = self.start_shop(point, config, &run).await?;
+        let shop = self.start_shop(point, config, &run, &[]).await?;
         let setup = self.setup(&shop, &run, Propagate::None).await;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
         let outcome = self
@@ -483,7 +495,18 @@ impl Ctx<'_> {
         self.progress.set_message(format!("{run}: starting"));
         // Fidelity is judged on the split topology: the oracle's span trees
         // have the calls between services, and the poisoned pass-through.
-        let shop = self.start_shop(Point::Split, config, &run).await?;
+        // Under an outage the otel build sends its span and log batches every
+        // second, as awssdk does (its SDK default is every 5 s), so that its
+        // exports fall inside the outage whatever the run's length.
+        let env: Vec<(String, String)> = if outage && config.backend() == "otel" {
+            ["OTEL_BSP_SCHEDULE_DELAY", "OTEL_BLRP_SCHEDULE_DELAY"]
+                .into_iter()
+                .map(|k| (k.to_owned(), "1000".to_owned()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let shop = self.start_shop(Point::Split, config, &run, &env).await?;
         let propagate = propagation(config);
         let secs = self.plan.fidelity_secs;
         // Before the outage's clock starts: the outage falls in the load, not the set-up.
@@ -1062,7 +1085,7 @@ impl Ctx<'_> {
             ..self.sinks.collector_setup()
         })?;
         // At the split point: the slow dependency is the pass-through in front of inventory.
-        let shop = self.start_shop(Point::Split, config, &run).await?;
+        let shop = self.start_shop(Point::Split, config, &run, &[]).await?;
         if let Some(tap) = &shop.inventory_tap {
             tap.set_slow(true);
         }

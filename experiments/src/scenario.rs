@@ -471,18 +471,18 @@ impl Scenario {
                 customer = Some(c);
                 let product = sellable(r);
                 let mut steps = vec![
-                        Step::Detail { product },
-                        Step::CreateCart,
-                        Step::AddItem {
-                            product,
-                            quantity: 1,
-                        },
-                        Step::Checkout {
-                            token: "tok_visa",
-                            email_ok: true,
-                            lines: 1,
-                            coupon: true,
-                        },
+                    Step::Detail { product },
+                    Step::CreateCart,
+                    Step::AddItem {
+                        product,
+                        quantity: 1,
+                    },
+                    Step::Checkout {
+                        token: "tok_visa",
+                        email_ok: true,
+                        lines: 1,
+                        coupon: true,
+                    },
                     Step::AccountOrders,
                 ];
                 if self.reviewed.insert((c, product)) {
@@ -870,7 +870,11 @@ mod tests {
             .map(|_| s.next_session())
             .filter(|x| x.customer.is_some())
             .collect();
-        assert!(signed_in.len() > 150, "{} signed-in sessions", signed_in.len());
+        assert!(
+            signed_in.len() > 150,
+            "{} signed-in sessions",
+            signed_in.len()
+        );
         let mut reviews = std::collections::BTreeSet::new();
         for x in &signed_in {
             let c = x.customer.unwrap();
@@ -898,12 +902,18 @@ mod tests {
         let setup = setup_sessions();
         assert_eq!(setup.len(), CUSTOMERS as usize);
         assert!(setup.iter().all(|x| x.index >= SETUP_BASE
-            && matches!(x.steps[..], [Step::Register { .. }, Step::Login { first: true, .. }])));
+            && matches!(
+                x.steps[..],
+                [Step::Register { .. }, Step::Login { first: true, .. }]
+            )));
         // A signed-in request's tree starts with the session look-up.
         let detail = Step::Detail { product: 3 };
         let t = expected_tree(&detail, 200, true).unwrap();
         assert_eq!(t[1], (1, "catalog", "client", "SELECT sessions"));
-        assert_eq!(t.len(), expected_tree(&detail, 200, false).unwrap().len() + 1);
+        assert_eq!(
+            t.len(),
+            expected_tree(&detail, 200, false).unwrap().len() + 1
+        );
     }
 
     #[test]

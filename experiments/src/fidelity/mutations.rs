@@ -117,7 +117,8 @@ fn ledger(backend: &str) -> Vec<Entry> {
 /// parents, attributes and statuses as the shop's instrumentation sets them.
 fn made_spans(e: &Entry, next_id: &mut u64) -> Vec<Made> {
     let sent = e.sent.as_ref().expect("the fixture sends a context");
-    let tree = expected_tree(&e.step, e.status, e.signed_in).expect("an oracle for every fixture step");
+    let tree =
+        expected_tree(&e.step, e.status, e.signed_in).expect("an oracle for every fixture step");
     let (method, route) = e.step.route();
     // parents[d]: the parent of a span at depth d.
     let mut parents = vec![sent.parent_id.clone()];

@@ -342,7 +342,10 @@ pub fn synthetic(mode: &str) -> Results {
                 outage_s: 8.0,
                 arrivals: String::new(),
                 mix: BTreeMap::from([("browse".to_owned(), 0.6), ("checkout".to_owned(), 0.4)]),
-                session_mix: BTreeMap::from([("browse".to_owned(), 0.7), ("signed-in".to_owned(), 0.3)]),
+                session_mix: BTreeMap::from([
+                    ("browse".to_owned(), 0.7),
+                    ("signed-in".to_owned(), 0.3),
+                ]),
                 customers: 16,
                 expected_4xx_share: 0.05,
                 expected_5xx_share: 0.01,
