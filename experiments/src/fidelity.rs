@@ -427,10 +427,17 @@ pub fn metric_queries(t: &MetricTotals) -> Vec<MetricQuery> {
     q
 }
 
+/// A business counter series: (name, service role, every attribute as (key, value)).
+type BusinessCounter = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// The business counters the oracle checks: (name, service role, attributes). The
 /// attributes are every one the shop puts on the series: CloudWatch matches dimensions
 /// exactly, so a query naming fewer would find nothing.
-const BUSINESS_COUNTERS: [(&str, &str, &[(&str, &str)]); 8] = [
+const BUSINESS_COUNTERS: [BusinessCounter; 8] = [
     (
         "shop.orders",
         "orders",
