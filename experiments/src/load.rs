@@ -425,13 +425,40 @@ fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(256)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client")
+impl Shared {
+    /// A load phase against `shop` measuring from `window.0` and stopping at
+    /// `window.1`; its ledger opens with `setup`'s requests and its sessions
+    /// sign in with `setup`'s customers.
+    fn new(
+        shop: &Shop,
+        run: &str,
+        seed: u64,
+        propagate: Propagate,
+        window: (Instant, Instant),
+        setup: Setup,
+    ) -> Shared {
+        Shared {
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .pool_max_idle_per_host(256)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .expect("an HTTP client"),
+            catalog: shop.url(crate::scenario::Service::Catalog),
+            orders: shop.url(crate::scenario::Service::Orders),
+            run: run.to_owned(),
+            propagate,
+            seed,
+            ledger: Mutex::new(Ledger {
+                entries: setup.entries,
+                late_sends: 0,
+            }),
+            hist: Mutex::new(histogram()),
+            measure_from: window.0,
+            stop_at: window.1,
+            customers: Mutex::new(setup.customers),
+        }
+    }
 }
 
 /// The set-up before the load: registers and logs in every lab customer
@@ -442,19 +469,17 @@ fn client() -> reqwest::Client {
 pub async fn setup(shop: &Shop, run: &str, seed: u64, propagate: Propagate) -> Setup {
     // Nothing of the set-up is in a measured window.
     let never = Instant::now() + Duration::from_secs(365 * 24 * 3600);
-    let shared = Shared {
-        client: client(),
-        catalog: shop.url(crate::scenario::Service::Catalog),
-        orders: shop.url(crate::scenario::Service::Orders),
-        run: run.to_owned(),
-        propagate,
+    let shared = Shared::new(
+        shop,
+        run,
         seed,
-        ledger: Mutex::new(Ledger::default()),
-        hist: Mutex::new(histogram()),
-        measure_from: never,
-        stop_at: never,
-        customers: Mutex::new(vec![None; scenario::CUSTOMERS as usize]),
-    };
+        propagate,
+        (never, never),
+        Setup {
+            entries: Vec::new(),
+            customers: vec![None; scenario::CUSTOMERS as usize],
+        },
+    );
     for s in scenario::setup_sessions() {
         shared.session(s, Instant::now()).await;
     }
@@ -496,22 +521,14 @@ pub async fn drive(
     on_tick: &(dyn Fn(u64) + Sync),
 ) -> Outcome {
     let start = Instant::now();
-    let shared = Arc::new(Shared {
-        client: client(),
-        catalog: shop.url(crate::scenario::Service::Catalog),
-        orders: shop.url(crate::scenario::Service::Orders),
-        run: run.to_owned(),
-        propagate,
+    let shared = Arc::new(Shared::new(
+        shop,
+        run,
         seed,
-        ledger: Mutex::new(Ledger {
-            entries: setup.entries,
-            late_sends: 0,
-        }),
-        hist: Mutex::new(histogram()),
-        measure_from: start + warmup,
-        stop_at: start + warmup + duration,
-        customers: Mutex::new(setup.customers),
-    });
+        propagate,
+        (start + warmup, start + warmup + duration),
+        setup,
+    ));
     let scenario = Arc::new(Mutex::new(Scenario::new(seed)));
     let mut tasks = tokio::task::JoinSet::new();
     match *shape {
