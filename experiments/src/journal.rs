@@ -1,5 +1,7 @@
 //! The overhead runs' journal: every finished run is appended to
-//! `target/experiments/runs/journal.jsonl` as soon as it ends, so that a full
+//! `target/experiments/runs/journal-{mode}.jsonl` as soon as it ends (one
+//! file per mode, so that a `make report-quick` never wipes a full report's
+//! journal), so that a full
 //! `make report` that dies in its second hour (a machine briefly overloaded,
 //! a sink that did not start) loses nothing already measured.
 //! `shop-experiments run --resume` (`make report-resume`) reads the journal
@@ -48,12 +50,12 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens `dir/journal.jsonl`. With `resume`, keeps the runs of a journal
+    /// Opens `dir/journal-{mode}.jsonl`. With `resume`, keeps the runs of a journal
     /// with the same header (an error if the header differs); without, starts
     /// a new journal.
     pub fn open(dir: &Path, header: &Header, resume: bool) -> anyhow::Result<Journal> {
         std::fs::create_dir_all(dir)?;
-        let path = dir.join("journal.jsonl");
+        let path = path(dir, &header.mode);
         let done = if resume {
             read(&path, header)?
         } else {
@@ -100,6 +102,11 @@ impl Journal {
         f.sync_data()
             .with_context(|| format!("syncing {}", self.path.display()))
     }
+}
+
+/// Where the journal of `mode` is kept in `dir`.
+pub fn path(dir: &Path, mode: &str) -> PathBuf {
+    dir.join(format!("journal-{mode}.jsonl"))
 }
 
 /// The runs of the journal at `path`, if its header is `header`.
@@ -192,7 +199,7 @@ mod tests {
         // A crash in the middle of a write.
         let mut f = OpenOptions::new()
             .append(true)
-            .open(dir.path().join("journal.jsonl"))
+            .open(path(dir.path(), "full"))
             .unwrap();
         write!(f, "{{\"name\":\"embedded-noop-clo").unwrap();
         drop(f);

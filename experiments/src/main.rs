@@ -57,7 +57,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         points: Vec<String>,
         /// Keep the overhead runs an interrupted invocation of the same plan
-        /// and commit journaled (target/experiments/runs/journal.jsonl) and
+        /// and commit journaled (target/experiments/runs/journal-MODE.jsonl) and
         /// measure only the rest.
         #[arg(long)]
         resume: bool,

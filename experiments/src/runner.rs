@@ -1556,7 +1556,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         eprintln!(
             "resuming: {} overhead runs read back from {}",
             journal.len(),
-            runs_dir.join("journal.jsonl").display()
+            journal::path(&runs_dir, mode).display()
         );
     }
     let bins = builds::build(
