@@ -42,7 +42,7 @@ pub use model::{OrderSummary, Profile, SavedAddress};
 pub use password::Password;
 pub use session::Session;
 pub use token::SecretToken;
-pub use user::{DisplayName, UserId, UserPseudonym};
+pub use user::{DisplayName, UserId, UserPseudonym, UserType};
 
 /// A password-reset token is valid this long.
 pub const RESET_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);

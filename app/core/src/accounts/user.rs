@@ -1,9 +1,30 @@
 //! Who a customer is, to the shop and to its telemetry: the [`UserId`]
 //! (a random UUID, never shown to anyone), the [`UserPseudonym`] derived from
-//! it for spans, logs and the access log, and the validated [`DisplayName`].
+//! it for spans, logs and the access log, the [`UserType`] of a request, and
+//! the validated [`DisplayName`].
 
 use super::token::sha256_hex;
 use crate::validation::Invalid;
+
+/// Who made a request, as the `shop.user.type` attribute says it (on the
+/// server span, and on `shop.cart.additions`): the attribute's only values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserType {
+    /// No live session.
+    Guest,
+    /// A logged-in customer: the request carried a live session.
+    Registered,
+}
+
+impl UserType {
+    /// `guest` or `registered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserType::Guest => "guest",
+            UserType::Registered => "registered",
+        }
+    }
+}
 
 /// A user's id: a random UUID, the key of every row the user owns.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -16,6 +16,7 @@ pub mod store;
 
 use telemetry_api::{KeyValue, semconv};
 
+use crate::accounts::UserType;
 use crate::catalog::ProductId;
 use crate::db::Db;
 use crate::instruments::Instruments;
@@ -59,25 +60,6 @@ pub enum Error {
     Db(#[from] sqlx::Error),
 }
 
-/// Who adds to a cart: the `shop.user.type` of `shop.cart.additions`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shopper {
-    /// No session: a guest.
-    Guest,
-    /// A logged-in customer (the request carried a live session).
-    Registered,
-}
-
-impl Shopper {
-    /// `guest` or `registered`, the attribute's two values.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Shopper::Guest => "guest",
-            Shopper::Registered => "registered",
-        }
-    }
-}
-
 /// The cart's operations. Cheap to clone (handles only).
 #[derive(Clone)]
 pub struct Carts {
@@ -116,7 +98,7 @@ impl Carts {
         id: &CartId,
         product: ProductId,
         quantity: Quantity,
-        shopper: Shopper,
+        shopper: UserType,
     ) -> Result<Cart, Error> {
         self.ensure_open(id).await?;
         let product_id = product.get();

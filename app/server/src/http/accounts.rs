@@ -11,7 +11,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use shop_core::accounts::{
-    Accounts, DisplayName, LoggedIn, OrderSummary, Password, Profile, SavedAddress,
+    Accounts, DisplayName, LoggedIn, OrderSummary, Password, Profile, SavedAddress, UserType,
 };
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
@@ -256,7 +256,7 @@ pub async fn login(
 pub fn logged_in_response(logged_in: LoggedIn, headers: &HeaderMap) -> Response {
     let span = tracing::Span::current();
     span.record(semconv::ENDUSER_PSEUDO_ID, logged_in.pseudonym.as_str());
-    span.record(semconv::SHOP_USER_TYPE, "registered");
+    span.record(semconv::SHOP_USER_TYPE, UserType::Registered.as_str());
     span.record(semconv::SHOP_CART_ID, logged_in.cart_id.as_str());
     let mut response = Json(LoginResponse {
         user: logged_in.profile,

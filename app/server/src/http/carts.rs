@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use shop_core::accounts::Session;
-use shop_core::cart::{Cart, CartId, Carts, Quantity, Shopper};
+use shop_core::accounts::{Session, UserType};
+use shop_core::cart::{Cart, CartId, Carts, Quantity};
 use shop_core::catalog::ProductId;
 use shop_core::json_integer::integer;
 use telemetry_api::semconv;
@@ -132,8 +132,8 @@ pub async fn add_item(
     let product = ProductId::parse(body.product_id)?;
     let quantity = Quantity::parse(body.quantity)?;
     let shopper = match customer {
-        Some(_) => Shopper::Registered,
-        None => Shopper::Guest,
+        Some(_) => UserType::Registered,
+        None => UserType::Guest,
     };
     let cart = carts.add_item(&id, product, quantity, shopper).await?;
     Ok((StatusCode::CREATED, Json(cart)))

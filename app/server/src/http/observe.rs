@@ -12,7 +12,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Version};
 use axum::middleware::Next;
 use axum::response::Response;
-use shop_core::accounts::UserPseudonym;
+use shop_core::accounts::{UserPseudonym, UserType};
 use shop_core::instruments::Instruments;
 use telemetry_api::trace::{span_context, with_remote_parent};
 use telemetry_api::{KeyValue, SpanContext, Telemetry, Value, semconv};
@@ -118,7 +118,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             shop.coupon.reason = Empty,
             shop.search.results = Empty,
             shop.review.outcome = Empty,
-            shop.user.type = "guest",
+            shop.user.type = UserType::Guest.as_str(),
             // Set once a session is recognised (http/session.rs): never an
             // e-mail or a name, see `shop_core::accounts::UserPseudonym`.
             enduser.pseudo.id = Empty,

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
-use shop_core::accounts::{Accounts, SecretToken, Session, session};
+use shop_core::accounts::{Accounts, SecretToken, Session, UserType, session};
 use telemetry_api::semconv;
 
 use super::csrf;
@@ -62,7 +62,7 @@ pub async fn recognise(State(accounts): State<Accounts>, mut req: Request, next:
     };
     let span = tracing::Span::current();
     span.record(semconv::ENDUSER_PSEUDO_ID, session.pseudonym.as_str());
-    span.record(semconv::SHOP_USER_TYPE, "registered");
+    span.record(semconv::SHOP_USER_TYPE, UserType::Registered.as_str());
     if !is_safe(req.method())
         && let Err(refusal) = csrf::check(req.headers(), &session)
     {
