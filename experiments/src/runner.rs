@@ -378,30 +378,30 @@ impl Ctx<'_> {
         if let Some(done) = self.journal.get(&name) {
             return Ok(done);
         }
-        let run = self.load_run(point, config, shape, repeat).await?;
+        let run = self.load_run(&name, point, config, shape, repeat).await?;
         self.journal.record(&name, &run)?;
         Ok(run)
     }
 
-    /// One overhead run.
+    /// One overhead run, named `run` ([`run_name`]).
     async fn load_run(
         &self,
+        run: &str,
         point: Point,
         config: &TelemetryConfig,
         shape: Shape,
         repeat: usize,
     ) -> anyhow::Result<LoadRun> {
-        let run = run_name(point, config, &shape, repeat);
         let (warmup, secs) = match shape {
             Shape::Open { .. } => (self.plan.warmup_secs, self.plan.open_secs),
             Shape::Closed { .. } => (self.plan.warmup_secs, self.plan.closed_secs),
         };
         self.progress.set_message(format!("{run}: starting"));
-        let shop = self.start_shop(point, config, &run, &[]).await?;
-        let setup = self.setup(&shop, &run, Propagate::None).await;
+        let shop = self.start_shop(point, config, run, &[]).await?;
+        let setup = self.setup(&shop, run, Propagate::None).await;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
         let outcome = self
-            .drive(&shop, &run, &shape, warmup, secs, Propagate::None, setup)
+            .drive(&shop, run, &shape, warmup, secs, Propagate::None, setup)
             .await;
         let (processes, cpu_load) = meter.finish();
         let loadgen_saturated =
