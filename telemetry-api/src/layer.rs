@@ -14,8 +14,9 @@
 //!    and hands the finished [`SpanRecord`] to the [`Exporter`] on close.
 //!
 //! Unsampled spans cost an id and a small allocation, nothing more. Every
-//! event becomes a [`LogRecord`] carrying the current span's context and the
-//! request id, sampled or not.
+//! event becomes a [`LogRecord`] carrying the current span's context and its
+//! [`Scope`] (the request id, and the logged-in customer's pseudonym once
+//! known), sampled or not.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -47,9 +48,36 @@ pub(crate) struct SpanState {
     pub(crate) context: SpanContext,
     pub(crate) parent_span_id: Option<SpanId>,
     pub(crate) parent_is_remote: bool,
-    pub(crate) request_id: Option<Arc<str>>,
+    pub(crate) scope: Scope,
     /// Present only for sampled spans.
     recording: Option<Box<Recording>>,
+}
+
+/// What every log line carries from the span it happens in, sampled or not.
+///
+/// Both are set on the request's server span (`request_id` when it starts,
+/// `enduser.pseudo.id` once a session is recognised, `http/session.rs`) and
+/// inherited by every span created under it afterwards, so a line such as
+/// "item added to cart", logged deep inside a handler, still says which
+/// request and which (pseudonymous) customer it belongs to. A span created
+/// *before* the pseudonym was recorded keeps the scope it started with:
+/// copying at creation is one `Arc` clone, walking up the parents on every
+/// event would cost every guest's log line too.
+#[derive(Clone, Default)]
+pub(crate) struct Scope {
+    pub(crate) request_id: Option<Arc<str>>,
+    /// The logged-in customer's pseudonymous id; never an e-mail or a name.
+    pub(crate) enduser: Option<Arc<str>>,
+}
+
+impl Scope {
+    /// Whether a span's fields can set part of the scope (so an unsampled
+    /// span that has none skips visiting its fields).
+    fn is_set_by(metadata: &tracing::Metadata<'_>) -> bool {
+        let fields = metadata.fields();
+        fields.field(semconv::REQUEST_ID).is_some()
+            || fields.field(semconv::ENDUSER_PSEUDO_ID).is_some()
+    }
 }
 
 struct Recording {
@@ -131,14 +159,14 @@ where
                     s.context.span_id,
                     s.context.sampled,
                     s.context.trace_state.clone(),
-                    s.request_id.clone(),
+                    s.scope.clone(),
                 )
             })
         });
 
         let span_id = self.id_generator.new_span_id();
         let state = match parent {
-            Some((trace_id, parent_id, sampled, trace_state, request_id)) => {
+            Some((trace_id, parent_id, sampled, trace_state, scope)) => {
                 let mut state = SpanState {
                     context: SpanContext {
                         trace_id,
@@ -149,17 +177,15 @@ where
                     },
                     parent_span_id: Some(parent_id),
                     parent_is_remote: false,
-                    request_id,
+                    scope,
                     recording: None,
                 };
                 if sampled {
                     let mut rec = Recording::new(metadata);
-                    attrs.record(
-                        &mut SpanFieldVisitor::new(&mut rec, &mut state.request_id).visit(),
-                    );
+                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut state.scope).visit());
                     state.recording = Some(Box::new(rec));
-                } else if metadata.fields().field(semconv::REQUEST_ID).is_some() {
-                    attrs.record(&mut RequestIdVisitor(&mut state.request_id));
+                } else if Scope::is_set_by(metadata) {
+                    attrs.record(&mut ScopeVisitor(&mut state.scope));
                 }
                 state
             }
@@ -175,10 +201,10 @@ where
                     .as_ref()
                     .map(|r| r.trace_id)
                     .unwrap_or_else(|| self.id_generator.new_trace_id());
-                let mut request_id = None;
+                let mut scope = Scope::default();
                 let (sampled, recording) = if self.sampler_uses_attributes {
                     let mut rec = Recording::new(metadata);
-                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id).visit());
+                    attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut scope).visit());
                     let sampled = self.sampler.should_sample(&SamplingParams {
                         remote_parent: remote.as_ref(),
                         trace_id,
@@ -198,11 +224,11 @@ where
                     });
                     if sampled {
                         let mut rec = Recording::new(metadata);
-                        attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut request_id).visit());
+                        attrs.record(&mut SpanFieldVisitor::new(&mut rec, &mut scope).visit());
                         (true, Some(Box::new(rec)))
                     } else {
-                        if metadata.fields().field(semconv::REQUEST_ID).is_some() {
-                            attrs.record(&mut RequestIdVisitor(&mut request_id));
+                        if Scope::is_set_by(metadata) {
+                            attrs.record(&mut ScopeVisitor(&mut scope));
                         }
                         (false, None)
                     }
@@ -217,7 +243,7 @@ where
                     },
                     parent_span_id: remote.as_ref().and_then(SpanContext::parent_span_id),
                     parent_is_remote: remote.as_ref().is_some_and(|r| r.span_id.is_valid()),
-                    request_id,
+                    scope,
                     recording,
                 }
             }
@@ -232,10 +258,8 @@ where
             return;
         };
         match state.recording.as_deref_mut() {
-            Some(rec) => {
-                values.record(&mut SpanFieldVisitor::new(rec, &mut state.request_id).visit())
-            }
-            None => values.record(&mut RequestIdVisitor(&mut state.request_id)),
+            Some(rec) => values.record(&mut SpanFieldVisitor::new(rec, &mut state.scope).visit()),
+            None => values.record(&mut ScopeVisitor(&mut state.scope)),
         }
     }
 
@@ -248,15 +272,26 @@ where
         event.record(&mut Fields(&mut fields));
 
         let span = ctx.event_span(event);
-        let (span_context, request_id) = span
+        let (span_context, scope) = span
             .as_ref()
             .and_then(|s| {
                 s.extensions()
                     .get::<SpanState>()
-                    .map(|st| (Some(st.context.clone()), st.request_id.clone()))
+                    .map(|st| (Some(st.context.clone()), st.scope.clone()))
             })
-            .unwrap_or((None, None));
+            .unwrap_or_default();
         let sampled = span_context.as_ref().is_some_and(|c| c.sampled);
+        // The customer's pseudonym, unless the event names one itself (the
+        // access log line and the account events do).
+        if let Some(user) = scope.enduser
+            && fields.attributes.len() < MAX_ATTRIBUTES_PER_SPAN
+            && crate::value::find(&fields.attributes, semconv::ENDUSER_PSEUDO_ID).is_none()
+        {
+            fields.attributes.push(KeyValue {
+                key: semconv::ENDUSER_PSEUDO_ID,
+                value: Value::Str(Cow::Owned(String::from(&*user))),
+            });
+        }
 
         let record = LogRecord {
             timestamp: SystemTime::now(),
@@ -265,7 +300,7 @@ where
             message: fields.message,
             attributes: fields.attributes,
             span_context,
-            request_id,
+            request_id: scope.request_id,
         };
         guarded(|| {
             self.exporter.export_log(&record);
@@ -322,7 +357,7 @@ where
             events: rec.events,
             dropped_events: rec.dropped_events,
             status,
-            request_id: state.request_id,
+            request_id: state.scope.request_id,
         };
         guarded(|| self.exporter.export_span(record));
     }
@@ -392,15 +427,16 @@ impl<T: FieldSink> Visit for Fields<'_, T> {
     }
 }
 
-/// Captures span fields into a [`Recording`], routing the control fields.
+/// Captures span fields into a [`Recording`], routing the control fields and
+/// the [`Scope`].
 struct SpanFieldVisitor<'a> {
     rec: &'a mut Recording,
-    request_id: &'a mut Option<Arc<str>>,
+    scope: &'a mut Scope,
 }
 
 impl<'a> SpanFieldVisitor<'a> {
-    fn new(rec: &'a mut Recording, request_id: &'a mut Option<Arc<str>>) -> Self {
-        SpanFieldVisitor { rec, request_id }
+    fn new(rec: &'a mut Recording, scope: &'a mut Scope) -> Self {
+        SpanFieldVisitor { rec, scope }
     }
 
     fn visit(&mut self) -> Fields<'_, Self> {
@@ -418,8 +454,13 @@ impl FieldSink for SpanFieldVisitor<'_> {
             (semconv::SPAN_NAME, v) => self.rec.name = Cow::Owned(v.to_string()),
             (semconv::SPAN_KIND, Value::Str(s)) => self.rec.kind = SpanKind::parse(&s),
             (semconv::SPAN_KIND, _) => self.rec.kind = SpanKind::Internal,
-            (semconv::REQUEST_ID, Value::Str(s)) => *self.request_id = Some(Arc::from(s)),
-            (semconv::REQUEST_ID, v) => *self.request_id = Some(Arc::from(v.to_string())),
+            (semconv::REQUEST_ID, Value::Str(s)) => self.scope.request_id = Some(Arc::from(s)),
+            (semconv::REQUEST_ID, v) => self.scope.request_id = Some(Arc::from(v.to_string())),
+            // Both: the span keeps it as an attribute, logs get it from the scope.
+            (semconv::ENDUSER_PSEUDO_ID, v) => {
+                self.scope.enduser = Some(Arc::from(v.to_string()));
+                self.rec.set(semconv::ENDUSER_PSEUDO_ID, v);
+            }
             (name, value) => self.rec.set(name, value),
         }
     }
@@ -427,24 +468,34 @@ impl FieldSink for SpanFieldVisitor<'_> {
     fn field_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             semconv::SPAN_KIND => self.rec.kind = SpanKind::parse(value),
-            semconv::REQUEST_ID => *self.request_id = Some(Arc::from(value)),
+            semconv::REQUEST_ID => self.scope.request_id = Some(Arc::from(value)),
             _ => self.field(field, Value::Str(Cow::Owned(value.to_owned()))),
         }
     }
 }
 
-/// For unsampled spans: only the request id matters (for log records).
-struct RequestIdVisitor<'a>(&'a mut Option<Arc<str>>);
+/// For unsampled spans: only the [`Scope`] matters (for log records).
+struct ScopeVisitor<'a>(&'a mut Scope);
 
-impl Visit for RequestIdVisitor<'_> {
+impl ScopeVisitor<'_> {
+    fn slot(&mut self, field: &Field) -> Option<&mut Option<Arc<str>>> {
+        match field.name() {
+            semconv::REQUEST_ID => Some(&mut self.0.request_id),
+            semconv::ENDUSER_PSEUDO_ID => Some(&mut self.0.enduser),
+            _ => None,
+        }
+    }
+}
+
+impl Visit for ScopeVisitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == semconv::REQUEST_ID {
-            *self.0 = Some(Arc::from(value));
+        if let Some(slot) = self.slot(field) {
+            *slot = Some(Arc::from(value));
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        if field.name() == semconv::REQUEST_ID {
-            *self.0 = Some(Arc::from(debug_string(value)));
+        if let Some(slot) = self.slot(field) {
+            *slot = Some(Arc::from(debug_string(value)));
         }
     }
 }

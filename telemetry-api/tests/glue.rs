@@ -174,6 +174,61 @@ fn unsampled_traces_export_no_spans_but_logs_keep_their_ids() {
     assert!(logs[0].span_context.as_ref().is_some_and(|c| !c.sampled));
 }
 
+/// The request span learns who the customer is part-way through (a session
+/// recognised after the span started); the log lines of the spans opened
+/// under it from then on carry that pseudonym, sampled or not.
+#[test]
+fn logs_carry_the_pseudonym_recorded_on_their_request_span() {
+    for sampled in [true, false] {
+        let sampler: Arc<dyn telemetry_api::Sampler> = if sampled {
+            Arc::new(telemetry_api::sampling::AlwaysOn)
+        } else {
+            Arc::new(AlwaysOff)
+        };
+        let (t, rec) = telemetry_with(sampler);
+        tracing::dispatcher::with_default(t.dispatch(), || {
+            let root = tracing::info_span!(
+                "root",
+                request_id = "r-1",
+                enduser.pseudo.id = tracing::field::Empty
+            );
+            root.in_scope(|| {
+                tracing::info_span!("before").in_scope(|| tracing::info!("still a guest"));
+                root.record(semconv::ENDUSER_PSEUDO_ID, "u_0123456789abcdef");
+                tracing::info_span!("handler")
+                    .in_scope(|| tracing::info_span!("db").in_scope(|| tracing::info!("added")));
+                tracing::info!(enduser.pseudo.id = "u_named", "names its own");
+            });
+            tracing::info_span!("another request", request_id = "r-2")
+                .in_scope(|| tracing::info!("a guest's line"));
+        });
+        let logs = rec.logs();
+        let user = |message: &str| {
+            let log = logs.iter().find(|l| l.message == message).unwrap();
+            let users: Vec<_> = log
+                .attributes
+                .iter()
+                .filter(|kv| kv.key == semconv::ENDUSER_PSEUDO_ID)
+                .map(|kv| kv.value.as_str().unwrap().to_owned())
+                .collect();
+            assert!(users.len() <= 1, "{message}: {users:?}");
+            users.into_iter().next()
+        };
+        assert_eq!(user("still a guest"), None, "sampled: {sampled}");
+        assert_eq!(user("added").as_deref(), Some("u_0123456789abcdef"));
+        assert_eq!(user("names its own").as_deref(), Some("u_named"));
+        assert_eq!(user("a guest's line"), None);
+        if sampled {
+            // The span keeps it as an attribute too.
+            let root = rec.spans().into_iter().find(|s| s.name == "root").unwrap();
+            assert_eq!(
+                root.attribute(semconv::ENDUSER_PSEUDO_ID),
+                Some(&Value::from("u_0123456789abcdef"))
+            );
+        }
+    }
+}
+
 #[test]
 fn the_upstream_sampling_decision_is_honoured() {
     let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));

@@ -398,6 +398,8 @@ db_tests! {
         let me = log_in(&app, email, password, Some(&guest)).await;
         let session_token = me.cookie.trim_start_matches("shop_session=").to_owned();
         expect_json(me.get(&app, "/api/account").await, 200).await;
+        let add = json!({ "product_id": 3, "quantity": 1 });
+        expect_json(me.post(&app, &format!("/api/carts/{}/items", me.cart_id), &add).await, 201).await;
         let mut home = address(name, line1, city);
         home["postal_code"] = json!("QX-7781");
         expect_json(me.post(&app, "/api/account/addresses", &json!({ "address": home.clone(), "is_default": true })).await, 201).await;
@@ -432,6 +434,13 @@ db_tests! {
         assert!(account_spans.iter().any(|s| s.attribute(semconv::SHOP_USER_TYPE) == Some(&"registered".into())));
         assert!(logs.iter().any(|l| l.message == "request completed" && l.attribute(semconv::ENDUSER_PSEUDO_ID).and_then(|v| v.as_str()) == Some(pseudonym.as_str())),
             "the access log names the pseudonym");
+        // So do the request's other lines, logged deep in the shop's core: the telemetry layer
+        // carries it from the server span (a guest's lines carry none).
+        let user_of = |message: &str| -> Vec<Option<&str>> {
+            logs.iter().filter(|l| l.message == message).map(|l| l.attribute(semconv::ENDUSER_PSEUDO_ID).and_then(|v| v.as_str())).collect()
+        };
+        assert_eq!(user_of("item added to cart"), [None, Some(pseudonym.as_str())], "the guest's line, then the customer's");
+        assert_eq!(user_of("order placed"), [Some(pseudonym.as_str())]);
         // Account routes have database spans like every route.
         let login_span = spans.iter().find(|s| s.kind == SpanKind::Server && s.name == "POST /api/auth/login").unwrap();
         assert!(spans.iter().any(|s| s.kind == SpanKind::Client && s.parent_span_id == Some(login_span.context.span_id)));
