@@ -99,6 +99,12 @@ pub const SHOP_LOGIN_OUTCOME: &str = "shop.login.outcome";
 pub const SHOP_REGISTRATION_OUTCOME: &str = "shop.registration.outcome";
 /// Kind of a security event (O-SEC-01): `login_failed`, `login_locked`, `csrf_rejected`, …
 pub const SHOP_SECURITY_EVENT_KIND: &str = "shop.security.event.kind";
+/// The admin operation a back-office request performed (`catalog.write`, `admins.change_roles`…,
+/// `shop_core::admin::Operation`) or the back-office security step (`admin.login`, `admin.mfa`,
+/// `admin.step_up`): a closed set of about 35 values.
+pub const SHOP_ADMIN_ACTION: &str = "shop.admin.action";
+/// How an admin action went: `success`, `denied` (role or step-up missing), `failed`.
+pub const SHOP_ADMIN_OUTCOME: &str = "shop.admin.outcome";
 /// The status an order left in a transition (C-SHOP-05): `placed`, `paid`, … (eight values).
 pub const SHOP_ORDER_TRANSITION_FROM: &str = "shop.order.transition.from";
 /// The status an order entered in a transition.
@@ -158,6 +164,9 @@ pub mod metrics {
     pub const SHOP_REGISTRATIONS: &str = "shop.registrations";
     /// Counter, `{event}`: security events by `shop.security.event.kind` (O-SEC-01).
     pub const SHOP_SECURITY_EVENTS: &str = "shop.security.events";
+    /// Counter, `{action}`: back-office actions by `shop.admin.action` and `shop.admin.outcome`
+    /// (O-METRIC-10).
+    pub const SHOP_ADMIN_ACTIONS: &str = "shop.admin.actions";
     /// Counter, `{transition}`: order status transitions by `shop.order.transition.from`/`.to`.
     pub const SHOP_ORDER_TRANSITIONS: &str = "shop.order.transitions";
     /// Counter, `{redemption}`: coupons presented at checkout by `shop.coupon.outcome` and

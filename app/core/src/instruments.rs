@@ -57,6 +57,8 @@ pub struct InstrumentSet {
     pub registrations: Counter,
     /// `shop.security.events`: security events by kind (O-SEC-01).
     pub security_events: Counter,
+    /// `shop.admin.actions`: back-office actions by action and outcome (O-METRIC-10).
+    pub admin_actions: Counter,
     /// `shop.order.transitions`: order status changes by from/to (C-SHOP-05).
     pub order_transitions: Counter,
     /// `shop.coupon.redemptions`: coupons at checkout by outcome/reason (O-METRIC-13).
@@ -160,6 +162,11 @@ impl Instruments {
                 names::SHOP_SECURITY_EVENTS,
                 Unit::count("{event}"),
                 "Security events (failed or refused logins, CSRF refusals, revocations) by kind.",
+            ),
+            admin_actions: m.counter(
+                names::SHOP_ADMIN_ACTIONS,
+                Unit::count("{action}"),
+                "Back-office actions by action and outcome (success, denied, failed).",
             ),
             order_transitions: m.counter(
                 names::SHOP_ORDER_TRANSITIONS,

@@ -10,7 +10,11 @@
 //!
 //! Map of the crate:
 //! - [`accounts`]: customers: registration, login and sessions, the
-//!   login limiter, profile and addresses, password reset, order history;
+//!   login limiter, profile and addresses, password reset, order history,
+//!   social login;
+//! - [`admin`]: the back office's roles and access matrix, the admin
+//!   password policy, TOTP and recovery codes;
+//! - [`audit`]: the append-only, hash-chained audit log;
 //! - [`catalog`]: products, categories, listings and search, product
 //!   pictures;
 //! - [`cart`]: the server-side cart;
@@ -27,12 +31,12 @@
 //! - [`time`]: how times are stored and shown.
 //!
 //! Room reserved for the domains still to come, each a module like the
-//! ones above: social login inside `accounts`,
-//! `admin` (roles, MFA, reports, batch jobs), `notifications` (the
-//! transactional outbox and its consumers) and `audit` (the hash-chained
-//! audit log).
+//! ones above: admin sessions, reports and batch jobs inside `admin`, and
+//! `notifications` (the transactional outbox and its consumers).
 
 pub mod accounts;
+pub mod admin;
+pub mod audit;
 pub mod cart;
 pub mod catalog;
 pub mod db;
