@@ -33,6 +33,39 @@ pub enum Command {
     /// Apply migrations, insert the demo catalog if the database has none, render and store
     /// every product picture it lacks, and exit.
     Seed,
+    /// The back office's chores.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log's chores.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Invite an admin and print the single-use invitation token (valid 72 hours). The first
+    /// administrator is invited this way; the invitee accepts with
+    /// `POST /api/admin/invitations/accept`.
+    Invite {
+        /// The invitee's e-mail address (their login).
+        #[arg(long)]
+        email: String,
+        /// A role to grant (repeat `--grant` for several): viewer, catalog_manager, inventory_manager,
+        /// order_manager, security_auditor, administrator.
+        #[arg(long = "grant", required = true)]
+        roles: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the audit log's hash chain: exit 0 if it is intact, 1 naming the first entry that
+    /// was edited, removed or re-linked (docs/admin.md, "The audit log").
+    Verify,
 }
 
 #[derive(Debug, Clone, clap::Args)]

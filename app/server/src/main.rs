@@ -3,10 +3,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shop::config::{Cli, Command, Config};
+use shop::config::{AdminCommand, AuditCommand, Cli, Command, Config};
 use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
 use shop::telemetry;
+use shop_core::audit::{self, Problem, Verdict};
 use shop_core::catalog::image_store;
 use shop_core::db;
 use shop_core::instruments::Instruments;
@@ -15,6 +16,8 @@ use shop_core::instruments::Instruments;
 enum Job {
     Serve(TelemetryChoice),
     Chores { seed: bool },
+    AuditVerify,
+    AdminInvite { email: String, roles: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,12 @@ fn main() -> ExitCode {
         },
         Command::Migrate => Job::Chores { seed: false },
         Command::Seed => Job::Chores { seed: true },
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => Job::AuditVerify,
+        Command::Admin {
+            command: AdminCommand::Invite { email, roles },
+        } => Job::AdminInvite { email, roles },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -50,12 +59,14 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match job {
-            Job::Serve(choice) => serve(config, choice).await,
-            Job::Chores { seed } => chores(config, seed).await,
+            Job::Serve(choice) => serve(config, choice).await.map(|()| ExitCode::SUCCESS),
+            Job::Chores { seed } => chores(config, seed).await.map(|()| ExitCode::SUCCESS),
+            Job::AuditVerify => audit_verify(config).await,
+            Job::AdminInvite { email, roles } => admin_invite(config, &email, &roles).await,
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("shop: {e:#}");
             ExitCode::FAILURE
@@ -94,24 +105,110 @@ async fn serve(config: Config, choice: TelemetryChoice) -> anyhow::Result<()> {
     served.map_err(Into::into)
 }
 
-/// `migrate` and `seed`: no server, no telemetry backend; logs to stdout.
-async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
-    let resource = telemetry::resource(&config);
-    let telemetry = telemetry::build(&config, telemetry_api::noop::backend(), resource)?;
+/// What a chore works with: the database and the instruments (recording
+/// nowhere). No server, no telemetry backend; logs go to stdout for as long
+/// as this lives (it holds the telemetry, whose drop ends the log writer).
+struct Chore {
+    db: db::Db,
+    instruments: Instruments,
+    _telemetry: telemetry_api::Telemetry,
+}
+
+async fn chore(config: &Config) -> anyhow::Result<Chore> {
+    let resource = telemetry::resource(config);
+    let telemetry = telemetry::build(config, telemetry_api::noop::backend(), resource)?;
     telemetry.install_global()?;
     let instruments = Instruments::new(&telemetry);
     let db = db::Db::connect(&config.database_url, 2, instruments.db_duration.clone()).await?;
     db.migrate().await?;
     tracing::info!(db.system.name = db.system().as_str(), "migrations applied");
+    Ok(Chore {
+        db,
+        instruments,
+        _telemetry: telemetry,
+    })
+}
+
+/// `shop audit verify`: the verdict on stdout; exit 1 when the chain is broken.
+async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
+    let chore = chore(&config).await?;
+    match audit::verify(&chore.db).await? {
+        Verdict::Intact { entries, head } => {
+            match head {
+                Some((seq, hash)) => println!(
+                    "audit log intact: {entries} entries, the last is #{seq} with hash {hash}"
+                ),
+                None => println!("audit log intact: no entries yet"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Verdict::Broken { seq, problem } => {
+            let how = match problem {
+                Problem::Edited => "the row no longer matches its hash: it was edited",
+                Problem::Unlinked => {
+                    "its prev_hash is not the previous entry's hash: an entry before it was edited and re-hashed"
+                }
+                Problem::Gap => {
+                    "entries are missing: removed rows, or a chain that stops before its head"
+                }
+            };
+            println!(
+                "audit log BROKEN at entry #{seq} ({}): {how}",
+                problem.as_str()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// `shop admin invite`: the token on stdout; a bad e-mail or role is a usage error (exit 2).
+async fn admin_invite(config: Config, email: &str, roles: &[String]) -> anyhow::Result<ExitCode> {
+    let (email, roles) = match (
+        shop_core::email::EmailAddress::parse(email),
+        shop_core::admin::requested_roles(roles),
+    ) {
+        (Ok(e), Ok(r)) => (e, r),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("shop: {}: {}", e.field, e.message);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let chore = chore(&config).await?;
+    let admins = shop_core::admin::Admins::new(chore.db.clone(), chore.instruments.clone());
+    let invitation = admins
+        .invite(None, &email, roles, shop_core::audit::Origin::default())
+        .await?;
+    println!(
+        "invitation for {} ({}), valid until {}:",
+        invitation.email,
+        invitation
+            .roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        shop_core::time::rfc3339(invitation.expires_at)
+    );
+    println!("{}", invitation.token.expose());
+    println!(
+        "accept it with: POST /api/admin/invitations/accept {{\"token\": …, \"name\": …, \"password\": …}}"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate` and `seed`.
+async fn chores(config: Config, seed: bool) -> anyhow::Result<()> {
+    let chore = chore(&config).await?;
+    let db = &chore.db;
     if seed {
-        if !db::seed::seed_if_empty(&db).await? {
+        if !db::seed::seed_if_empty(db).await? {
             tracing::info!("the database already has a catalog; nothing seeded");
         }
-        db::seed::seed_coupons_if_empty(&db).await?;
+        db::seed::seed_coupons_if_empty(db).await?;
         // The explicit chore leaves a database that carries every product
         // picture (a server seeding its own database draws them lazily
         // instead: see shop_core::catalog::image_store).
-        let rendered = image_store::render_missing(&db).await?;
+        let rendered = image_store::render_missing(db).await?;
         tracing::info!(pictures = rendered, "product pictures rendered and stored");
     }
     Ok(())

@@ -33,7 +33,7 @@ fn help_documents_every_option_with_its_variable() {
         );
     }
     assert!(help.contains("127.0.0.1:8080"));
-    for cmd in ["serve", "migrate", "seed"] {
+    for cmd in ["serve", "migrate", "seed", "audit"] {
         assert!(help.contains(cmd), "{cmd} missing");
     }
 }
@@ -268,4 +268,118 @@ fn seed_stores_every_product_picture() {
         served == large,
         "the lazily drawn picture differs from the seeded one"
     );
+}
+
+/// `shop audit verify`: exit 0 and the head for an intact chain, exit 1
+/// naming the entry for a tampered one (the chain itself is tested on both
+/// databases in `tests/api/audit.rs`).
+#[test]
+fn audit_verify_reports_an_intact_and_a_tampered_log() {
+    let tmp = TempDir::new();
+    let verify = || {
+        shop()
+            .args(["audit", "verify", "--data-dir"])
+            .arg(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("audit log intact: no entries yet"),
+        "{stdout}"
+    );
+
+    // A row that was not written by the shop: its hash does not match its content.
+    let url = format!("sqlite://{}", tmp.path().join("shop.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let zero = "0".repeat(64);
+        let forged = "f".repeat(64);
+        sqlx::query("INSERT INTO audit_log (seq, at, action, prev_hash, hash) VALUES (1, 0, 'admins.change_roles', ?, ?)")
+            .bind(&zero)
+            .bind(&forged)
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_head SET seq = 1, hash = ? WHERE id = 1")
+            .bind(&forged)
+            .execute(&pool)
+            .await
+            .unwrap();
+    });
+    let out = verify();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout.contains("audit log BROKEN at entry #1 (edited)"),
+        "{stdout}"
+    );
+}
+
+/// `shop admin invite` bootstraps the first administrator: it prints a token the running shop
+/// accepts; a bad role or e-mail is a usage error.
+#[test]
+fn admin_invite_prints_a_token_that_opens_an_account() {
+    let tmp = TempDir::new();
+    let out = shop()
+        .args([
+            "admin",
+            "invite",
+            "--email",
+            "first@example.com",
+            "--grant",
+            "root",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown role \"root\""));
+
+    let out = shop()
+        .args([
+            "admin",
+            "invite",
+            "--email",
+            "first@example.com",
+            "--grant",
+            "administrator",
+            "--data-dir",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let token = stdout
+        .lines()
+        .find(|l| l.len() == 64 && l.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(|| panic!("no token in:\n{stdout}"))
+        .to_owned();
+
+    let mut running = start(tmp.path());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, body) = rt.block_on(async {
+        let r = reqwest::Client::new()
+            .post(format!("{}/api/admin/invitations/accept", running.address))
+            .json(&serde_json::json!({ "token": token, "name": "First Admin", "password": "brass lantern; quiet fjord, 42 owls" }))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+    });
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["roles"], serde_json::json!(["administrator"]));
+    running.terminate();
 }

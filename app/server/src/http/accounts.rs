@@ -58,7 +58,7 @@ where
 /// form (ASCII, nothing around it), then the shop's e-mail rule. Checkout is
 /// more lenient (it trims and takes non-ASCII addresses); an account's
 /// e-mail is a login name, and the document must state the rule exactly.
-fn account_email(raw: &str) -> Result<EmailAddress, ApiError> {
+pub(crate) fn account_email(raw: &str) -> Result<EmailAddress, ApiError> {
     if !raw.is_ascii() || raw.trim() != raw {
         return Err(ApiError::validation(
             "email",

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use shop_core::{Invalid, accounts, cart, catalog, inventory, orders, payments};
+use shop_core::{Invalid, accounts, admin, cart, catalog, inventory, orders, payments};
 use utoipa::ToSchema;
 
 /// Everything a handler can fail with.
@@ -382,6 +382,57 @@ impl From<orders::Error> for ApiError {
             ),
             E::Inventory(e) => e.into(),
             E::Inconsistent(message) => ApiError::Internal(message),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<admin::Error> for ApiError {
+    fn from(e: admin::Error) -> ApiError {
+        use admin::Error as E;
+        match e {
+            E::Invalid(e) => e.into(),
+            // The rule's name first: the person sees which rule to satisfy.
+            E::Policy(v) => ApiError::Validation {
+                field: "password".to_owned(),
+                message: format!("breaks the `{}` rule: {}", v.rule, v.message),
+            },
+            E::InvalidInvitation => ApiError::TokenNotFound {
+                code: "invalid_invitation",
+                message: e.to_string(),
+                field: Some("token".to_owned()),
+            },
+            E::EmailTaken => conflict("email_taken", &e, None),
+            E::InvalidCredentials => ApiError::Unauthenticated {
+                code: "invalid_credentials",
+                message: e.to_string(),
+            },
+            E::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
+                message: e.to_string(),
+                retry_after,
+            },
+            E::MfaRequired => ApiError::Unauthenticated {
+                code: "mfa_required",
+                message: e.to_string(),
+            },
+            E::MfaInvalid => ApiError::Unauthenticated {
+                code: "invalid_code",
+                message: e.to_string(),
+            },
+            E::AlreadyEnrolled => conflict("mfa_already_enrolled", &e, None),
+            E::NotEnrolled => conflict("mfa_not_enrolled", &e, None),
+            E::Forbidden(_) => ApiError::Forbidden {
+                code: "forbidden",
+                message: e.to_string(),
+            },
+            E::StepUpRequired(_) => ApiError::Forbidden {
+                code: "step_up_required",
+                message: e.to_string(),
+            },
+            E::AdminNotFound(id) => ApiError::not_found("admin", id),
+            E::SessionNotFound(id) => ApiError::not_found("session", id),
+            E::LastAdministrator => conflict("last_administrator", &e, None),
+            E::Hasher(message) => ApiError::Internal(message),
             E::Db(e) => e.into(),
         }
     }

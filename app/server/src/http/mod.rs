@@ -8,6 +8,7 @@
 //! error into a response ([`error`]).
 
 pub mod accounts;
+pub mod admin;
 pub mod carts;
 pub mod catalog;
 pub mod csrf;
@@ -34,6 +35,7 @@ use axum::response::Html;
 use axum::routing::get;
 use shop_core::accounts::Accounts;
 use shop_core::accounts::social::SocialLogin;
+use shop_core::admin::Admins;
 use shop_core::cart::Carts;
 use shop_core::catalog::Catalog;
 use shop_core::db::Db;
@@ -94,6 +96,12 @@ impl FromRef<AppState> for Accounts {
     }
 }
 
+impl FromRef<AppState> for Admins {
+    fn from_ref(s: &AppState) -> Admins {
+        Admins::new(s.db.clone(), s.instruments.clone())
+    }
+}
+
 impl FromRef<AppState> for Inventory {
     fn from_ref(s: &AppState) -> Inventory {
         Inventory::new(s.db.clone())
@@ -138,7 +146,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
             .merge(carts::router())
             .merge(orders::router())
             .merge(accounts::router())
-            .merge(social::router());
+            .merge(social::router())
+            // The back office lives with the orders role: it manages orders,
+            // and its catalog and stock routes reach the same database.
+            .merge(admin::router());
     }
     if role.serves_inventory() {
         api = api.merge(inventory::router());

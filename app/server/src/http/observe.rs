@@ -77,6 +77,15 @@ pub fn redact_query(query: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(redacted.join("&"))
 }
 
+/// The request's ids as the response headers show them, for handlers that
+/// keep them (the audit log: `shop_core::audit::Origin`).
+#[derive(Clone, Debug)]
+pub struct RequestIds {
+    pub request_id: String,
+    /// The trace id in the backend's format (`x-trace-id`), when traced.
+    pub trace_id: Option<String>,
+}
+
 /// Observes one request: server span, RED metrics, access log, id headers.
 pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -122,9 +131,18 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             // Set once a session is recognised (http/session.rs): never an
             // e-mail or a name, see `shop_core::accounts::UserPseudonym`.
             enduser.pseudo.id = Empty,
+            // The back-office operation (http/admin): `catalog.write`, `admin.login`…
+            shop.admin.action = Empty,
         )
     });
     let context = span_context(&span);
+    let mut req = req;
+    req.extensions_mut().insert(RequestIds {
+        request_id: request_id.clone(),
+        trace_id: context
+            .as_ref()
+            .map(|c| state.telemetry.format_trace_id(c.trace_id)),
+    });
 
     let mut response = next.run(req).instrument(span.clone()).await;
 
@@ -228,8 +246,15 @@ fn request_id(headers: &HeaderMap) -> String {
 /// `client.address`: the first `X-Forwarded-For` hop (behind a load
 /// balancer), else the peer address.
 pub(crate) fn client_address(req: &Request) -> Option<String> {
-    if let Some(first) = req
-        .headers()
+    client_address_of(req.headers(), req.extensions())
+}
+
+/// [`client_address`] from a request's parts (for extractors).
+pub(crate) fn client_address_of(
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Option<String> {
+    if let Some(first) = headers
         .get("x-forwarded-for")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(',').next())
@@ -238,7 +263,7 @@ pub(crate) fn client_address(req: &Request) -> Option<String> {
     {
         return Some(first.to_owned());
     }
-    req.extensions()
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string())
 }

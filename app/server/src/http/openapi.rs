@@ -8,7 +8,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, carts, catalog, error, health, images, inventory, lab, orders, reviews, social,
+    accounts, admin, carts, catalog, error, health, images, inventory, lab, orders, reviews, social,
 };
 
 /// `GET /api/openapi.json`.
@@ -66,6 +66,25 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         inventory::get_level,
         lab::stats,
         lab::flush,
+        admin::auth::accept_invitation,
+        admin::auth::login,
+        admin::auth::enrol,
+        admin::auth::confirm,
+        admin::auth::verify,
+        admin::auth::step_up,
+        admin::auth::logout,
+        admin::auth::me,
+        admin::auth::sessions,
+        admin::auth::revoke_session,
+        admin::admins::list,
+        admin::admins::invite,
+        admin::admins::change_roles,
+        admin::admins::disable,
+        admin::admins::enable,
+        admin::admins::reset_mfa,
+        admin::admins::revoke_sessions,
+        admin::audit::entries,
+        admin::audit::verify,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&AnyOperation, &SessionSecurity),
@@ -78,6 +97,9 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         (name = "inventory", description = "Stock levels (the inventory service)"),
         (name = "health", description = "Health check"),
         (name = "telemetry", description = "Lab endpoints: export statistics and flush"),
+        (name = "admin", description = "The back office (docs/admin.md): admins log in with a password, then a TOTP code; every route names its \
+            operation in `x-admin-operation`, allowed to the roles of the matrix in docs/admin.md. Privileged operations need a step-up \
+            (the code again) within 10 minutes. A request that changes something needs the session's `X-CSRF-Token`."),
     )
 )]
 /// The OpenAPI description of every route.
@@ -135,6 +157,20 @@ impl Modify for SessionSecurity {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 super::session::SESSION_COOKIE,
                 "The session token from `POST /api/auth/login` (HttpOnly, SameSite=Lax; Secure over TLS)",
+            ))),
+        );
+        components.add_security_scheme(
+            "admin_session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                super::admin::session::ADMIN_COOKIE,
+                "The admin session token from `POST /api/admin/login` (HttpOnly, SameSite=Strict, Path=/api/admin); usable once the second factor is given",
+            ))),
+        );
+        components.add_security_scheme(
+            "admin_csrf",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-CSRF-Token",
+                "The admin session's CSRF token (`csrf_token` of the admin login response)",
             ))),
         );
         components.add_security_scheme(

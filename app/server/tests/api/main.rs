@@ -7,6 +7,8 @@ mod common;
 mod support;
 
 mod accounts;
+mod admin;
+mod audit;
 mod carts;
 mod catalog;
 mod concurrency;

@@ -1,0 +1,121 @@
+//! The audit log over HTTP (O-AUDIT-01): read a period, verify the chain.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use shop_core::admin::{Admins, Operation};
+use shop_core::audit::{Entry, Verdict};
+use utoipa::{IntoParams, ToSchema};
+
+use super::session::Admin;
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::Query;
+
+/// Most entries one page returns.
+pub const MAX_LIMIT: i64 = 1_000;
+
+/// A period of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// From this time, RFC 3339 (default: the beginning).
+    #[param(example = "2026-12-01T00:00:00Z")]
+    pub from: Option<String>,
+    /// Until before this time, RFC 3339 (default: now and later).
+    pub to: Option<String>,
+    /// At most this many entries, 1–1000 (default 100), oldest first.
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+}
+
+fn time(field: &str, raw: Option<&str>, default: i64) -> Result<i64, ApiError> {
+    match raw {
+        None => Ok(default),
+        Some(t) => humantime::parse_rfc3339_weak(t)
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_millis() as i64)
+            .ok_or_else(|| {
+                ApiError::validation(field, "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z")
+            }),
+    }
+}
+
+/// The audit log's entries in a period.
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin", params(Period),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "Entries, oldest first", body = Vec<Entry>),
+        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
+        (status = 403, description = "Your roles do not allow this", body = ErrorBody),
+    ),
+    extensions(("x-admin-operation" = json!("audit.read"))))]
+pub async fn entries(
+    State(admins): State<Admins>,
+    admin: Admin,
+    Query(period): Query<Period>,
+) -> ApiResult<Json<Vec<Entry>>> {
+    admin.authorize(&admins, Operation::AuditRead).await?;
+    let from = time("from", period.from.as_deref(), 0)?;
+    let to = time("to", period.to.as_deref(), i64::MAX)?;
+    let limit = period.limit.unwrap_or(100);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::validation(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    Ok(Json(admins.audit_entries(from, to, limit).await?))
+}
+
+/// The verdict on the chain.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyResponse {
+    pub intact: bool,
+    /// Entries checked (intact chains).
+    pub entries: Option<u64>,
+    /// The last entry's sequence number and hash (intact chains).
+    pub head_seq: Option<i64>,
+    pub head_hash: Option<String>,
+    /// Where the chain breaks (broken chains).
+    pub broken_at: Option<i64>,
+    /// `edited`, `unlinked` or `gap` (broken chains).
+    pub problem: Option<String>,
+}
+
+/// Verify the audit log's hash chain, as `shop audit verify` does.
+#[utoipa::path(post, path = "/api/admin/audit/verify", tag = "admin",
+    security(("admin_session" = [], "admin_csrf" = [])),
+    responses(
+        (status = 200, description = "The verdict (a broken chain is a verdict, not an error)", body = VerifyResponse),
+        (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
+        (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
+    ),
+    extensions(("x-admin-operation" = json!("audit.verify"))))]
+pub async fn verify(State(admins): State<Admins>, admin: Admin) -> ApiResult<Json<VerifyResponse>> {
+    admin.authorize(&admins, Operation::AuditVerify).await?;
+    Ok(Json(
+        match admins
+            .audit_verify(&admin.session, admin.origin.clone())
+            .await?
+        {
+            Verdict::Intact { entries, head } => VerifyResponse {
+                intact: true,
+                entries: Some(entries),
+                head_seq: head.as_ref().map(|h| h.0),
+                head_hash: head.map(|h| h.1),
+                broken_at: None,
+                problem: None,
+            },
+            Verdict::Broken { seq, problem } => VerifyResponse {
+                intact: false,
+                entries: None,
+                head_seq: None,
+                head_hash: None,
+                broken_at: Some(seq),
+                problem: Some(problem.as_str().to_owned()),
+            },
+        },
+    ))
+}

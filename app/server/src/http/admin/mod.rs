@@ -1,0 +1,55 @@
+//! The back office's routes, under `/api/admin/…` (issue #15): signing in
+//! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]). The
+//! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
+//! how a request proves it is an admin.
+//!
+//! Every route names its operation in the OpenAPI document
+//! (`x-admin-operation`): an operation of the role matrix
+//! (`shop_core::admin::Operation`), or `public` (accepting an invitation,
+//! the password step of a login) or `session` (the second-factor steps and
+//! logout, open to any admin session of one's own). The RBAC test walks the
+//! document and calls every route with every role.
+
+pub mod admins;
+pub mod audit;
+pub mod auth;
+pub mod session;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::{delete, get, post, put};
+use shop_core::admin::Admins;
+
+/// The back office's routes.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Admins: FromRef<S>,
+{
+    Router::new()
+        .route(
+            "/api/admin/invitations/accept",
+            post(auth::accept_invitation),
+        )
+        .route("/api/admin/login", post(auth::login))
+        .route("/api/admin/mfa/enrol", post(auth::enrol))
+        .route("/api/admin/mfa/confirm", post(auth::confirm))
+        .route("/api/admin/mfa/verify", post(auth::verify))
+        .route("/api/admin/step-up", post(auth::step_up))
+        .route("/api/admin/logout", post(auth::logout))
+        .route("/api/admin/me", get(auth::me))
+        .route("/api/admin/sessions", get(auth::sessions))
+        .route("/api/admin/sessions/{id}", delete(auth::revoke_session))
+        .route("/api/admin/admins", get(admins::list))
+        .route("/api/admin/invitations", post(admins::invite))
+        .route("/api/admin/admins/{id}/roles", put(admins::change_roles))
+        .route("/api/admin/admins/{id}/disable", post(admins::disable))
+        .route("/api/admin/admins/{id}/enable", post(admins::enable))
+        .route("/api/admin/admins/{id}/reset-mfa", post(admins::reset_mfa))
+        .route(
+            "/api/admin/admins/{id}/revoke-sessions",
+            post(admins::revoke_sessions),
+        )
+        .route("/api/admin/audit", get(audit::entries))
+        .route("/api/admin/audit/verify", post(audit::verify))
+}
