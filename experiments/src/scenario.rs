@@ -740,18 +740,18 @@ fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 (1, "orders", "client", "SELECT order_items"),
             ]],
         ),
-        // The product exists; the customer bought it; the review, its id and
-        // (published) the product's rating aggregate, in one transaction; the
-        // review as written.
+        // The product exists; the customer bought it; (published) the
+        // product's rating aggregate, the review and its id, in one
+        // transaction; the review as written.
         (Step::Review { .. }, 201) => tree(
             root,
             &[
                 &REVIEW_CHECKS,
                 &[
                     (1, "catalog", "client", "BEGIN"),
+                    (1, "catalog", "client", "UPDATE products"),
                     (1, "catalog", "client", "INSERT reviews"),
                     (1, "catalog", "client", "SELECT reviews"),
-                    (1, "catalog", "client", "UPDATE products"),
                     (1, "catalog", "client", "COMMIT"),
                     (1, "catalog", "client", "SELECT reviews"),
                 ],

@@ -58,6 +58,36 @@ fn ids(list: &Value) -> Vec<i64> {
 }
 
 db_tests! {
+    /// Eight buyers review one product at the same moment: every review is written and counted
+    /// (on MariaDB the rating update can deadlock; the transaction is retried, never a 500).
+    async fn concurrent_reviews_of_one_product_all_land(app) {
+        let mut buyers = Vec::new();
+        for i in 0..8 {
+            let email = format!("buyer{i}@example.com");
+            let me = new_customer(&app, &email).await;
+            buy(&app, &me, &email, &format!("cr-{i}"), 4).await;
+            buyers.push(me);
+        }
+        let base = app.base.clone();
+        let client = app.client.clone();
+        let handles: Vec<_> = buyers.into_iter().enumerate().map(|(i, me)| {
+            let (base, client) = (base.clone(), client.clone());
+            tokio::spawn(async move {
+                let r = client.post(format!("{base}/api/products/4/reviews"))
+                    .header("cookie", &me.cookie).header("x-csrf-token", &me.csrf)
+                    .json(&json!({ "rating": 1 + i % 5, "text": format!("review number {i}") }))
+                    .send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            })
+        }).collect();
+        for h in handles {
+            let (status, body) = h.await.unwrap();
+            assert_eq!(status, 201, "{body}");
+        }
+        let product = app.get_json("/api/products/4", 200).await;
+        assert_eq!(product["rating"]["count"], 8, "{product}");
+    }
+
     async fn buyers_review_once_and_the_rating_follows(app) {
         let aiko = new_customer(&app, "aiko@example.com").await;
         buy(&app, &aiko, "aiko@example.com", "r-1", 2).await;
