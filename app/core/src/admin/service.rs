@@ -322,6 +322,24 @@ impl Admins {
             .await
     }
 
+    /// Records that an admin read a customer's personal data (O-SEC-04): an
+    /// audit entry naming what was read, and a security event.
+    pub async fn personal_data_read(
+        &self,
+        session: &AdminSession,
+        op: Operation,
+        target: &str,
+        origin: Origin,
+    ) -> Result<(), Error> {
+        self.security_event("personal_data_read", Some(&session.admin_id));
+        self.record(
+            AuditEvent::new(session.actor(), op.as_str(), Outcome::Success)
+                .target(target)
+                .origin(origin),
+        )
+        .await
+    }
+
     /// Counts a successful read-only operation. (Plain listings are counted,
     /// not audited; exports and reads of personal data will be audited.)
     pub fn counted(&self, op: Operation) {

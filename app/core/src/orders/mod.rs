@@ -17,6 +17,7 @@ pub mod coupon;
 pub mod id;
 pub mod idempotency;
 pub mod model;
+pub mod sales;
 pub mod status;
 pub mod store;
 
@@ -333,6 +334,49 @@ impl Orders {
             let now = self.get(id).await?.status;
             return Err(IllegalTransition { from: now, to }.into());
         }
+        self.moved(id, from, to).await
+    }
+
+    /// The back office's move (A-ORDER-01..03): like [`Orders::change_status`],
+    /// plus what fulfilment adds, in the same transaction as the move and its
+    /// audit entry (`audit` builds it from the status the order left):
+    /// shipping records the carrier's `tracking_number`; accepting a return
+    /// (`returned`) puts the units back into stock with `return` movements
+    /// and records the refund of the order's total (the mock provider's:
+    /// no money moves in the lab).
+    pub async fn admin_move(
+        &self,
+        id: &OrderId,
+        to: OrderStatus,
+        tracking_number: Option<String>,
+        audit: impl FnOnce(OrderStatus) -> crate::audit::AuditEvent,
+    ) -> Result<Order, Error> {
+        let span = tracing::Span::current();
+        span.record(semconv::SHOP_ORDER_ID, id.as_str());
+        let order = self.get(id).await?;
+        let from = order.status;
+        OrderStatus::transition(from, to)?;
+        let fulfilment = store::Fulfilment {
+            tracking_number,
+            refund_cents: (to == OrderStatus::Returned).then_some(order.total_cents),
+        };
+        if !store::change_status_audited(&self.db, id.as_str(), from, to, &fulfilment, audit(from))
+            .await?
+        {
+            let now = self.get(id).await?.status;
+            return Err(IllegalTransition { from: now, to }.into());
+        }
+        self.moved(id, from, to).await
+    }
+
+    /// After a move: the span, the count, the log line, and the order as it is now.
+    async fn moved(
+        &self,
+        id: &OrderId,
+        from: OrderStatus,
+        to: OrderStatus,
+    ) -> Result<Order, Error> {
+        let span = tracing::Span::current();
         span.record(semconv::SHOP_ORDER_STATUS, to.as_str());
         self.instruments.order_transitions.add(
             1,

@@ -91,6 +91,10 @@ pub struct Order {
     pub payment_method: MethodName,
     /// The payment provider's reference: `pay_…` (card, wallet) or `cod_…`.
     pub payment_reference: String,
+    /// The carrier's tracking number, once shipped.
+    pub tracking_number: Option<String>,
+    /// What was refunded when the return was accepted (cents), if it was.
+    pub refunded_cents: Option<i64>,
     pub created_at: String,
 }
 

@@ -242,13 +242,16 @@ struct OrderRow {
     coupon_code: Option<String>,
     discount_cents: i64,
     payment_method: String,
+    tracking_number: Option<String>,
+    refunded_cents: Option<i64>,
 }
 
 /// An order with its lines, or `None`.
 pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
     const ORDER: &str = "SELECT id, cart_id, status, email, shipping_name, shipping_line1, shipping_line2, \
         shipping_city, shipping_postal_code, shipping_country, subtotal_cents, shipping_cents, total_cents, \
-        currency, payment_reference, created_at, coupon_code, discount_cents, payment_method FROM orders WHERE id = ?";
+        currency, payment_reference, created_at, coupon_code, discount_cents, payment_method, tracking_number, \
+        refunded_cents FROM orders WHERE id = ?";
     let Some(r) = db
         .traced(
             ORDER,
@@ -319,6 +322,8 @@ pub async fn load(db: &Db, id: &str) -> Result<Option<Order>, sqlx::Error> {
             sqlx::Error::Decode(format!("unknown payment method {:?}", r.payment_method).into())
         })?,
         payment_reference: r.payment_reference,
+        tracking_number: r.tracking_number,
+        refunded_cents: r.refunded_cents,
         created_at: rfc3339(r.created_at),
     }))
 }
@@ -400,18 +405,147 @@ async fn write_status(
     }
     insert_history(db, tx, order_id, Some(from), to, now).await?;
     if to == OrderStatus::Cancelled {
-        release_stock(db, tx, order_id, now).await?;
+        release_stock(db, tx, order_id, "cancel", now).await?;
     }
     Ok(true)
 }
 
-/// Puts a cancelled order's units back into stock, with a `cancel` movement
-/// per line. Runs only inside the transaction that moved the order to
-/// `cancelled`, which happens once per order.
+/// What the back office adds to a move (A-ORDER-01..03).
+#[derive(Debug, Clone, Default)]
+pub struct Fulfilment {
+    /// Shipping: the carrier's tracking number.
+    pub tracking_number: Option<String>,
+    /// Accepting a return: the amount refunded (the units go back into stock
+    /// with a `return` movement in the same transaction).
+    pub refund_cents: Option<i64>,
+}
+
+/// [`change_status`] for the back office: the move, its fulfilment data
+/// (tracking number; a return's stock and refund) and the audit entry, in
+/// one transaction. `false` if the order was no longer in `from`.
+pub async fn change_status_audited(
+    db: &Db,
+    order_id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+    fulfilment: &Fulfilment,
+    audit: crate::audit::AuditEvent,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        if !write_status(db, &mut tx, order_id, from, to).await? {
+            return Ok(false);
+        }
+        let now = now_millis();
+        if let Some(tracking) = &fulfilment.tracking_number {
+            const TRACKING: &str = "UPDATE orders SET tracking_number = ? WHERE id = ?";
+            db.traced(
+                TRACKING,
+                sqlx::query(TRACKING)
+                    .bind(tracking.as_str())
+                    .bind(order_id)
+                    .execute(&mut *tx),
+            )
+            .await?;
+        }
+        if to == OrderStatus::Returned {
+            release_stock(db, &mut tx, order_id, "return", now).await?;
+        }
+        if let Some(cents) = fulfilment.refund_cents {
+            const REFUND: &str =
+                "UPDATE orders SET refunded_cents = ?, refunded_at = ? WHERE id = ?";
+            db.traced(
+                REFUND,
+                sqlx::query(REFUND)
+                    .bind(cents)
+                    .bind(now)
+                    .bind(order_id)
+                    .execute(&mut *tx),
+            )
+            .await?;
+        }
+        crate::audit::append_in(db, &mut tx, audit).await?;
+        Ok::<bool, sqlx::Error>(true)
+    }
+    .await;
+    match result {
+        Ok(true) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(true)
+        }
+        other => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            other
+        }
+    }
+}
+
+/// An order as the back office lists it: no personal data.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct OrderSummaryRow {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub status: OrderStatus,
+    pub total_cents: i64,
+    pub currency: String,
+    /// Units ordered.
+    pub units: i64,
+    pub created_at: String,
+}
+
+/// Orders, newest first, optionally in one status.
+pub async fn list(
+    db: &Db,
+    status: Option<OrderStatus>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<OrderSummaryRow>, sqlx::Error> {
+    // MySQL's SUM is a DECIMAL: cast back to an integer there.
+    const SQLITE: &str = "SELECT o.id, o.status, o.total_cents, o.currency, o.created_at, \
+        (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i WHERE i.order_id = o.id) \
+        FROM orders o WHERE (? IS NULL OR o.status = ?) ORDER BY o.created_at DESC, o.id LIMIT ? OFFSET ?";
+    const MYSQL: &str = "SELECT o.id, o.status, o.total_cents, o.currency, o.created_at, \
+        (SELECT CAST(COALESCE(SUM(i.quantity), 0) AS SIGNED) FROM order_items i WHERE i.order_id = o.id) \
+        FROM orders o WHERE (? IS NULL OR o.status = ?) ORDER BY o.created_at DESC, o.id LIMIT ? OFFSET ?";
+    let sql = if db.system().is_sqlite() {
+        SQLITE
+    } else {
+        MYSQL
+    };
+    let name = status.map(OrderStatus::as_str);
+    let rows: Vec<(String, String, i64, String, i64, i64)> = db
+        .traced_all(
+            sql,
+            sqlx::query_as(sql)
+                .bind(name)
+                .bind(name)
+                .bind(limit)
+                .bind(offset)
+                .fetch_all(db.pool()),
+        )
+        .await?;
+    rows.into_iter()
+        .map(|(id, status, total_cents, currency, created_at, units)| {
+            Ok(OrderSummaryRow {
+                id,
+                status: stored_status(&status)?,
+                total_cents,
+                currency,
+                units,
+                created_at: rfc3339(created_at),
+            })
+        })
+        .collect()
+}
+
+/// Puts an order's units back into stock, with a movement per line
+/// (`cancel` or `return`). Runs only inside the transaction that moved the
+/// order to `cancelled` or `returned`, which happens once per order.
 async fn release_stock(
     db: &Db,
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     order_id: &str,
+    reason: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     // By product id, the order checkout locks rows in, so a cancel and a
@@ -437,12 +571,13 @@ async fn release_stock(
         )
         .await?;
         const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
-            VALUES (?, ?, 'cancel', ?, ?)";
+            VALUES (?, ?, ?, ?, ?)";
         db.traced(
             MOVEMENT,
             sqlx::query(MOVEMENT)
                 .bind(product_id)
                 .bind(quantity)
+                .bind(reason)
                 .bind(order_id)
                 .bind(now)
                 .execute(&mut **tx),

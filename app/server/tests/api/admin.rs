@@ -22,7 +22,7 @@ const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
 /// An admin's browser: the session cookie and CSRF token, and the phone
 /// (the TOTP secret) once enrolled.
 #[derive(Clone)]
-struct AdminClient {
+pub(crate) struct AdminClient {
     cookie: String,
     csrf: String,
     totp: Option<String>,
@@ -49,11 +49,11 @@ impl AdminClient {
         req.send().await.expect("request failed")
     }
 
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+    pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         self.send(app, Method::GET, path, None).await
     }
 
-    async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
+    pub(crate) async fn post(&self, app: &TestApp, path: &str, body: &Value) -> reqwest::Response {
         self.send(app, Method::POST, path, Some(body)).await
     }
 
@@ -135,7 +135,7 @@ async fn enrol(app: &TestApp, client: &mut AdminClient) -> Vec<String> {
 }
 
 /// A ready admin with `roles`: invited, accepted, logged in, enrolled.
-async fn ready_admin(app: &TestApp, email: &str, roles: &[Role]) -> AdminClient {
+pub(crate) async fn ready_admin(app: &TestApp, email: &str, roles: &[Role]) -> AdminClient {
     let token = invite(app, email, roles).await;
     expect_json(accept(app, &token, PASSWORD).await, 201).await;
     let (mut client, next) = password_login(app, email).await;
@@ -144,7 +144,7 @@ async fn ready_admin(app: &TestApp, email: &str, roles: &[Role]) -> AdminClient 
     client
 }
 
-fn counter(app: &TestApp, action: &str, outcome: &str) -> f64 {
+pub(crate) fn counter(app: &TestApp, action: &str, outcome: &str) -> f64 {
     let filter = [
         (
             semconv::SHOP_ADMIN_ACTION,
@@ -360,6 +360,14 @@ db_tests! {
         }
         ready_admin(&app, "spare@example.com", &[Role::Administrator]).await;
 
+        // An order to read, and a fresh one for each allowed move.
+        async fn guest_order(app: &TestApp, key: &str) -> String {
+            let cart = app.create_cart().await;
+            expect_json(app.add_item(&cart, 2, 1).await, 201).await;
+            expect_json(app.checkout(key, &order_body(&cart)).await, 201).await["id"].as_str().unwrap().to_owned()
+        }
+        let order = guest_order(&app, "matrix-read").await;
+
         let mut victims = 0;
         for (method, path, name) in &routes {
             let Some(op) = Operation::parse(name) else {
@@ -392,6 +400,12 @@ db_tests! {
                         victims += 1;
                         (path.clone(), Some(json!({ "email": format!("invitee{victims}@example.com"), "roles": ["viewer"] })))
                     }
+                    Operation::OrdersRead | Operation::OrdersReadCustomer => (path.replace("{id}", &order), None),
+                    Operation::OrdersTransition => {
+                        victims += 1;
+                        let fresh = guest_order(&app, &format!("matrix-move-{victims}")).await;
+                        (path.replace("{id}", &fresh), Some(json!({ "to": "packed" })))
+                    }
                     _ => (path.clone(), (method != "GET").then(|| json!({}))),
                 };
                 let r = client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await;
@@ -408,7 +422,8 @@ db_tests! {
         // Every matrix operation that has a route was walked; the rest are the slices to come.
         let walked: Vec<&str> = routes.iter().map(|(_, _, n)| n.as_str()).collect();
         for op in [Operation::OwnAccountRead, Operation::AdminsRead, Operation::AdminsInvite, Operation::AdminsChangeRoles,
-            Operation::AdminsDisable, Operation::AdminsResetMfa, Operation::AdminsRevokeSessions, Operation::AuditRead, Operation::AuditVerify] {
+            Operation::AdminsDisable, Operation::AdminsResetMfa, Operation::AdminsRevokeSessions, Operation::AuditRead, Operation::AuditVerify,
+            Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -28,7 +28,8 @@ pub struct Period {
     pub limit: Option<i64>,
 }
 
-fn time(field: &str, raw: Option<&str>, default: i64) -> Result<i64, ApiError> {
+/// An RFC 3339 query parameter as epoch milliseconds (`default` when absent).
+pub(crate) fn time(field: &str, raw: Option<&str>, default: i64) -> Result<i64, ApiError> {
     match raw {
         None => Ok(default),
         Some(t) => humantime::parse_rfc3339_weak(t)

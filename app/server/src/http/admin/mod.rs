@@ -1,5 +1,6 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
-//! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]). The
+//! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
+//! orders and the sales report ([`orders`]). The
 //! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
 //! how a request proves it is an admin.
 //!
@@ -13,18 +14,23 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod orders;
 pub mod session;
 
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{delete, get, post, put};
 use shop_core::admin::Admins;
+use shop_core::db::Db;
+use shop_core::orders::Orders;
 
 /// The back office's routes.
 pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Admins: FromRef<S>,
+    Orders: FromRef<S>,
+    Db: FromRef<S>,
 {
     Router::new()
         .route(
@@ -52,4 +58,9 @@ where
         )
         .route("/api/admin/audit", get(audit::entries))
         .route("/api/admin/audit/verify", post(audit::verify))
+        .route("/api/admin/orders", get(orders::list))
+        .route("/api/admin/orders/{id}", get(orders::get))
+        .route("/api/admin/orders/{id}/customer", get(orders::customer))
+        .route("/api/admin/orders/{id}/status", post(orders::move_order))
+        .route("/api/admin/reports/sales", get(orders::sales_report))
 }
