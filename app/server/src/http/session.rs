@@ -108,31 +108,51 @@ pub fn is_tls(headers: &HeaderMap) -> bool {
 /// `Set-Cookie` for a new session (lives as long as the session may).
 pub fn session_cookie(token: &SecretToken, tls: bool) -> HeaderValue {
     let max_age = cookie::time::Duration::seconds(session::ABSOLUTE_LIFETIME.as_secs() as i64);
-    let c = Cookie::build((SESSION_COOKIE, token.expose().to_owned()))
-        .http_only(true)
-        .secure(tls)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(max_age)
-        .build();
-    header_value(&c)
+    let spec = CookieSpec::new(SESSION_COOKIE, "/", SameSite::Lax, tls);
+    spec.set(token.expose(), max_age)
 }
 
 /// `Set-Cookie` that removes the session cookie (logout).
 pub fn clear_session_cookie(tls: bool) -> HeaderValue {
-    let c = Cookie::build((SESSION_COOKIE, ""))
-        .http_only(true)
-        .secure(tls)
-        .same_site(SameSite::Lax)
-        .path("/")
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    header_value(&c)
+    CookieSpec::new(SESSION_COOKIE, "/", SameSite::Lax, tls).set("", cookie::time::Duration::ZERO)
 }
 
-fn header_value(c: &Cookie<'_>) -> HeaderValue {
-    HeaderValue::from_str(&c.to_string())
-        .expect("a cookie of hex digits and fixed attributes is a valid header value")
+/// A session cookie's fixed attributes: always HttpOnly, Secure over TLS.
+/// The customers' and the admins' sessions differ only in these.
+pub(crate) struct CookieSpec {
+    name: &'static str,
+    path: &'static str,
+    same_site: SameSite,
+    tls: bool,
+}
+
+impl CookieSpec {
+    pub(crate) fn new(
+        name: &'static str,
+        path: &'static str,
+        same_site: SameSite,
+        tls: bool,
+    ) -> Self {
+        CookieSpec {
+            name,
+            path,
+            same_site,
+            tls,
+        }
+    }
+
+    /// `Set-Cookie` with this value and lifetime (zero removes the cookie).
+    pub(crate) fn set(&self, value: &str, max_age: cookie::time::Duration) -> HeaderValue {
+        let c = Cookie::build((self.name, value.to_owned()))
+            .http_only(true)
+            .secure(self.tls)
+            .same_site(self.same_site)
+            .path(self.path)
+            .max_age(max_age)
+            .build();
+        HeaderValue::from_str(&c.to_string())
+            .expect("a cookie of hex digits and fixed attributes is a valid header value")
+    }
 }
 
 #[cfg(test)]

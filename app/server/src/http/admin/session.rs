@@ -25,7 +25,7 @@ use telemetry_api::semconv;
 use crate::http::csrf;
 use crate::http::error::ApiError;
 use crate::http::observe::{RequestIds, client_address_of};
-use crate::http::session::is_safe;
+use crate::http::session::{CookieSpec, is_safe};
 
 /// The admin session cookie's name.
 pub const ADMIN_COOKIE: &str = "shop_admin_session";
@@ -132,29 +132,20 @@ impl Admin {
     }
 }
 
+/// The admin cookie: `SameSite=Strict`, only sent to the back office's routes.
+fn spec(tls: bool) -> CookieSpec {
+    CookieSpec::new(ADMIN_COOKIE, "/api/admin", SameSite::Strict, tls)
+}
+
 /// `Set-Cookie` for a new admin session.
 pub fn admin_cookie(token: &SecretToken, tls: bool) -> HeaderValue {
     let max_age = cookie::time::Duration::seconds(SESSION_ABSOLUTE_LIFETIME.as_secs() as i64);
-    let c = Cookie::build((ADMIN_COOKIE, token.expose().to_owned()))
-        .http_only(true)
-        .secure(tls)
-        .same_site(SameSite::Strict)
-        .path("/api/admin")
-        .max_age(max_age)
-        .build();
-    HeaderValue::from_str(&c.to_string()).expect("hex digits and fixed attributes")
+    spec(tls).set(token.expose(), max_age)
 }
 
 /// `Set-Cookie` that removes the admin session cookie.
 pub fn clear_admin_cookie(tls: bool) -> HeaderValue {
-    let c = Cookie::build((ADMIN_COOKIE, ""))
-        .http_only(true)
-        .secure(tls)
-        .same_site(SameSite::Strict)
-        .path("/api/admin")
-        .max_age(cookie::time::Duration::ZERO)
-        .build();
-    HeaderValue::from_str(&c.to_string()).expect("fixed attributes")
+    spec(tls).set("", cookie::time::Duration::ZERO)
 }
 
 #[cfg(test)]
