@@ -177,6 +177,15 @@ impl Measured {
             .map(|w| w.paths.get(path).map_or(0, |p| p.bytes))
     }
 
+    /// Whether the backend counted the bytes of its OTLP exports: the
+    /// what-if of [`cost_via_otlp_endpoints`] is priced from them. The gRPC
+    /// exporter of the otel build reports requests but no bytes, and a what-if
+    /// priced from zero bytes would read "$0" (as the full report of
+    /// `e16bdfb` did): such a config gets no what-if.
+    pub fn counted_otlp_bytes(&self) -> bool {
+        self.stats.values().any(|s| s.bytes > 0)
+    }
+
     /// Metrics exports in the run: one per whole interval, plus the flush at the end.
     pub fn exports(&self) -> f64 {
         (self.seconds / self.metric_interval_s).floor() + 1.0
@@ -543,6 +552,23 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9 * b.abs().max(1.0)
+    }
+
+    /// A run whose exporter counted no bytes (gRPC) gets no OTLP what-if,
+    /// rather than one priced at $0.
+    #[test]
+    fn no_otlp_what_if_without_counted_bytes() {
+        let mut m = measured("otel", "api");
+        m.stats.insert(
+            "spans".into(),
+            SignalStats {
+                api_calls: 12,
+                ..Default::default()
+            },
+        );
+        assert!(!m.counted_otlp_bytes());
+        m.stats.get_mut("spans").unwrap().bytes = 4_096;
+        assert!(m.counted_otlp_bytes());
     }
 
     #[test]

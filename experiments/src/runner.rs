@@ -1788,7 +1788,7 @@ async fn run_all(
     costs.extend(
         measured
             .iter()
-            .filter(|m| m.backend == "otel")
+            .filter(|m| m.backend == "otel" && m.counted_otlp_bytes())
             .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
     );
     let tail = ctx.tail_comparison().await?;
