@@ -7,8 +7,10 @@
 //! - [`client`]: "is this in stock?" asked in-process or of the inventory
 //!   service over HTTP ([`remote`]), behind one type.
 //!
-//! Room to grow: movements, alerts and the forecast get modules here.
+//! - [`admin`]: the back office's adjustments, thresholds and alerts,
+//!   movement history and forecast.
 
+pub mod admin;
 pub mod check;
 pub mod client;
 pub mod model;

@@ -387,6 +387,22 @@ impl From<orders::Error> for ApiError {
     }
 }
 
+impl From<inventory::admin::AdjustError> for ApiError {
+    fn from(e: inventory::admin::AdjustError) -> ApiError {
+        use inventory::admin::AdjustError;
+        match e {
+            AdjustError::Invalid(i) => i.into(),
+            AdjustError::ProductNotFound(id) => ApiError::not_found("product", id),
+            AdjustError::Insufficient { .. } => ApiError::Conflict {
+                code: "insufficient_stock",
+                message: e.to_string(),
+                details: None,
+            },
+            AdjustError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<admin::Error> for ApiError {
     fn from(e: admin::Error) -> ApiError {
         use admin::Error as E;

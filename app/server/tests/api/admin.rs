@@ -29,7 +29,7 @@ pub(crate) struct AdminClient {
 }
 
 impl AdminClient {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         app: &TestApp,
         method: Method,
@@ -406,7 +406,9 @@ db_tests! {
                         let fresh = guest_order(&app, &format!("matrix-move-{victims}")).await;
                         (path.replace("{id}", &fresh), Some(json!({ "to": "packed" })))
                     }
-                    _ => (path.clone(), (method != "GET").then(|| json!({}))),
+                    Operation::InventoryAdjust => (path.replace("{product_id}", "3"), Some(json!({ "delta": 1, "reason": "receiving" }))),
+                    Operation::InventoryThreshold => (path.replace("{product_id}", "3"), Some(json!({ "threshold": 5 }))),
+                    _ => (path.replace("{product_id}", "3"), (method != "GET").then(|| json!({}))),
                 };
                 let r = client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await;
                 let status = r.status().as_u16();
@@ -423,7 +425,8 @@ db_tests! {
         let walked: Vec<&str> = routes.iter().map(|(_, _, n)| n.as_str()).collect();
         for op in [Operation::OwnAccountRead, Operation::AdminsRead, Operation::AdminsInvite, Operation::AdminsChangeRoles,
             Operation::AdminsDisable, Operation::AdminsResetMfa, Operation::AdminsRevokeSessions, Operation::AuditRead, Operation::AuditVerify,
-            Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport] {
+            Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport,
+            Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -1,6 +1,6 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
-//! orders and the sales report ([`orders`]). The
+//! orders and the sales report ([`orders`]), stock ([`inventory`]). The
 //! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
 //! how a request proves it is an admin.
 //!
@@ -14,6 +14,7 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod inventory;
 pub mod orders;
 pub mod session;
 
@@ -63,4 +64,22 @@ where
         .route("/api/admin/orders/{id}/customer", get(orders::customer))
         .route("/api/admin/orders/{id}/status", post(orders::move_order))
         .route("/api/admin/reports/sales", get(orders::sales_report))
+        .route("/api/admin/inventory", get(inventory::levels))
+        .route("/api/admin/inventory/alerts", get(inventory::alerts))
+        .route(
+            "/api/admin/inventory/{product_id}/adjustments",
+            post(inventory::adjust),
+        )
+        .route(
+            "/api/admin/inventory/{product_id}/threshold",
+            put(inventory::set_threshold),
+        )
+        .route(
+            "/api/admin/inventory/{product_id}/movements",
+            get(inventory::movements),
+        )
+        .route(
+            "/api/admin/inventory/{product_id}/forecast",
+            get(inventory::forecast),
+        )
 }
