@@ -121,6 +121,34 @@ fn machine() -> Machine {
 /// How long the harness waits before it tries a failed shop start again.
 const RETRY_PAUSE: Duration = Duration::from_secs(15);
 
+/// Renames the run's shop logs (`shop-{role}.log`) to
+/// `shop-{role}.failed-start.log`, so that a retried start does not overwrite
+/// what the failed one said. Returns the kept names, for the message.
+fn keep_failed_start_logs(run_dir: &std::path::Path) -> String {
+    let mut kept = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(run_dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(role) = name
+                .strip_prefix("shop-")
+                .and_then(|n| n.strip_suffix(".log"))
+                && !role.ends_with(".failed-start")
+            {
+                let to = run_dir.join(format!("shop-{role}.failed-start.log"));
+                if std::fs::rename(entry.path(), &to).is_ok() {
+                    kept.push(to.display().to_string());
+                }
+            }
+        }
+    }
+    kept.sort();
+    if kept.is_empty() {
+        "none".to_owned()
+    } else {
+        kept.join(", ")
+    }
+}
+
 /// An overhead run's name: its directory under `target/experiments/runs/`
 /// and its key in the journal, e.g. `split-otel-100-open600-r3`.
 fn run_name(point: Point, config: &TelemetryConfig, shape: &Shape, repeat: usize) -> String {
@@ -299,8 +327,13 @@ impl Ctx<'_> {
         match start().await {
             Ok(shop) => Ok(shop),
             Err(e) => {
-                self.progress
-                    .suspend(|| eprintln!("{run}: {e:#}; trying once more in {RETRY_PAUSE:?}"));
+                // The retry writes the logs afresh: keep the failed start's.
+                let kept = keep_failed_start_logs(&run_dir);
+                self.progress.suspend(|| {
+                    eprintln!(
+                        "{run}: {e:#} (that start's logs are kept as {kept}); trying once more in {RETRY_PAUSE:?}"
+                    )
+                });
                 tokio::time::sleep(RETRY_PAUSE).await;
                 start()
                     .await
@@ -1794,6 +1827,32 @@ async fn run_all(
     let tail = ctx.tail_comparison().await?;
     let _ = ctx.repo;
     Ok((runs, fidelity, costs, saturation, tail))
+}
+
+#[cfg(test)]
+mod failed_start_tests {
+    use super::keep_failed_start_logs;
+
+    #[test]
+    fn a_failed_starts_logs_are_kept_under_another_name() {
+        let dir = std::env::temp_dir().join(format!("shop-exp-keep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("shop-inventory.log"), "migration failed").unwrap();
+        std::fs::write(dir.join("load.jsonl"), "{}").unwrap();
+        let kept = keep_failed_start_logs(&dir);
+        assert!(kept.ends_with("shop-inventory.failed-start.log"), "{kept}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("shop-inventory.failed-start.log")).unwrap(),
+            "migration failed"
+        );
+        assert!(!dir.join("shop-inventory.log").exists() && dir.join("load.jsonl").exists());
+        assert_eq!(
+            keep_failed_start_logs(&dir),
+            "none",
+            "a kept log is not renamed twice"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
 
 #[cfg(test)]
