@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use telemetry_api::metrics::{Counter, Gauge, Histogram};
 use telemetry_api::semconv::{self, metrics as names};
-use telemetry_api::{Telemetry, Unit};
+use telemetry_api::{KeyValue, Telemetry, Unit};
 
 /// The shop's metric instruments, created once at start-up (O-METRIC-01/03
 /// and the business metrics). A handle: cloning it (the middleware and each
@@ -76,6 +76,23 @@ pub struct InstrumentSet {
 }
 
 impl Instruments {
+    /// Records a security event (O-SEC-01/03): one count in
+    /// `shop.security.events` by kind, and a `WARN` line `security event`
+    /// naming the kind and, when known, the person's pseudonym (a customer's
+    /// `u_…` or an admin's `a_…`: never an id, an e-mail or a name).
+    pub fn security_event(&self, kind: &'static str, pseudonym: Option<&str>) {
+        self.security_events
+            .add(1, &[KeyValue::new(semconv::SHOP_SECURITY_EVENT_KIND, kind)]);
+        match pseudonym {
+            Some(p) => tracing::warn!(
+                shop.security.event.kind = kind,
+                enduser.pseudo.id = p,
+                "security event"
+            ),
+            None => tracing::warn!(shop.security.event.kind = kind, "security event"),
+        }
+    }
+
     /// Counts one step of the conversion funnel (O-METRIC-14): `view` (a
     /// product page), `cart` (an item added), `checkout` (a checkout of a
     /// cart with items begins), `paid` (an order placed with its payment

@@ -133,16 +133,7 @@ impl Accounts {
     /// by kind. `user` is the pseudonym when the account is known.
     pub fn security_event(&self, kind: &'static str, user: Option<&UserPseudonym>) {
         self.instruments
-            .security_events
-            .add(1, &[KeyValue::new(semconv::SHOP_SECURITY_EVENT_KIND, kind)]);
-        match user {
-            Some(p) => tracing::warn!(
-                shop.security.event.kind = kind,
-                enduser.pseudo.id = p.as_str(),
-                "security event"
-            ),
-            None => tracing::warn!(shop.security.event.kind = kind, "security event"),
-        }
+            .security_event(kind, user.map(UserPseudonym::as_str));
     }
 
     /// Creates an account (C-USER-01).

@@ -296,17 +296,8 @@ impl Admins {
 
     /// A security event (O-SEC-01/03): a `warn` line and one count by kind.
     fn security_event(&self, kind: &'static str, admin: Option<&str>) {
-        self.instruments
-            .security_events
-            .add(1, &[KeyValue::new(semconv::SHOP_SECURITY_EVENT_KIND, kind)]);
-        match admin {
-            Some(id) => tracing::warn!(
-                shop.security.event.kind = kind,
-                enduser.pseudo.id = pseudonym(id).as_str(),
-                "security event"
-            ),
-            None => tracing::warn!(shop.security.event.kind = kind, "security event"),
-        }
+        let who = admin.map(pseudonym);
+        self.instruments.security_event(kind, who.as_deref());
     }
 
     /// Records that `session` was refused `op` (O-SEC-03): an audit entry

@@ -144,16 +144,6 @@ pub enum AdjustError {
     Db(#[from] sqlx::Error),
 }
 
-fn level_of(product_id: i64, quantity: i64, threshold: i64, updated_at: i64) -> StockLevel {
-    StockLevel {
-        product_id,
-        quantity,
-        low_stock_threshold: threshold,
-        status: StockStatus::of(quantity, threshold),
-        updated_at: rfc3339(updated_at),
-    }
-}
-
 /// Stock levels, lowest quantity first, optionally in one status.
 pub async fn levels(
     db: &Db,
@@ -187,7 +177,7 @@ pub async fn levels(
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(p, q, t, u)| level_of(p, q, t, u))
+        .map(|(p, q, t, u)| StockLevel::new(p, q, t, u))
         .collect())
 }
 
@@ -285,7 +275,7 @@ pub async fn adjust(
         );
         audit::append_in(db, &mut tx, event).await?;
         Ok::<Adjusted, AdjustError>(Adjusted {
-            level: level_of(product_id, after, threshold, now),
+            level: StockLevel::new(product_id, after, threshold, now),
             alert,
         })
     }
@@ -342,7 +332,7 @@ pub async fn set_threshold(
             Some(serde_json::json!({ "threshold": threshold })),
         );
         audit::append_in(db, &mut tx, event).await?;
-        Ok::<StockLevel, AdjustError>(level_of(product_id, quantity, threshold, now))
+        Ok::<StockLevel, AdjustError>(StockLevel::new(product_id, quantity, threshold, now))
     }
     .await;
     match result {

@@ -80,6 +80,24 @@ pub struct StockLevel {
     pub updated_at: String,
 }
 
+impl StockLevel {
+    /// The level from its stored columns (`updated_at` in epoch ms).
+    pub fn new(
+        product_id: i64,
+        quantity: i64,
+        low_stock_threshold: i64,
+        updated_at: i64,
+    ) -> StockLevel {
+        StockLevel {
+            product_id,
+            quantity,
+            low_stock_threshold,
+            status: StockStatus::of(quantity, low_stock_threshold),
+            updated_at: crate::time::rfc3339(updated_at),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use sqlx::AssertSqlSafe;
 
 use super::check::StockCheck;
-use super::model::{Availability, ItemAvailability, StockLevel, StockStatus};
+use super::model::{Availability, ItemAvailability, StockLevel};
 use crate::db::Db;
 
 /// Compares requested quantities with stock on hand, in one query.
@@ -56,13 +56,7 @@ pub async fn level(db: &Db, product_id: i64) -> Result<Option<StockLevel>, sqlx:
                 .fetch_optional(db.pool()),
         )
         .await?;
-    Ok(
-        row.map(|(quantity, low_stock_threshold, updated_at)| StockLevel {
-            product_id,
-            quantity,
-            low_stock_threshold,
-            status: StockStatus::of(quantity, low_stock_threshold),
-            updated_at: crate::time::rfc3339(updated_at),
-        }),
-    )
+    Ok(row.map(|(quantity, low_stock_threshold, updated_at)| {
+        StockLevel::new(product_id, quantity, low_stock_threshold, updated_at)
+    }))
 }

@@ -86,13 +86,19 @@ pub(crate) fn is_safe(method: &Method) -> bool {
 
 /// The session token from the `Cookie` header(s), if well-formed.
 fn session_token(headers: &HeaderMap) -> Option<SecretToken> {
+    cookie_token(headers, SESSION_COOKIE)
+}
+
+/// The token in the cookie `name` (a customer's or an admin's session), if
+/// it is well-formed.
+pub(crate) fn cookie_token(headers: &HeaderMap, name: &str) -> Option<SecretToken> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .and_then(|c| SecretToken::from_client(c.value()))
 }
 

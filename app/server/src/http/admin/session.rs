@@ -14,8 +14,8 @@
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
-use cookie::{Cookie, SameSite};
+use axum::http::{HeaderMap, HeaderValue};
+use cookie::SameSite;
 use shop_core::accounts::SecretToken;
 use shop_core::admin::{AdminSession, Admins, Operation, SESSION_ABSOLUTE_LIFETIME};
 use shop_core::audit::Origin;
@@ -25,7 +25,7 @@ use telemetry_api::semconv;
 use crate::http::csrf;
 use crate::http::error::ApiError;
 use crate::http::observe::{RequestIds, client_address_of};
-use crate::http::session::{CookieSpec, is_safe};
+use crate::http::session::{CookieSpec, cookie_token, is_safe};
 
 /// The admin session cookie's name.
 pub const ADMIN_COOKIE: &str = "shop_admin_session";
@@ -61,14 +61,7 @@ fn unauthenticated() -> ApiError {
 }
 
 fn token(headers: &HeaderMap) -> Option<SecretToken> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == ADMIN_COOKIE)
-        .and_then(|c| SecretToken::from_client(c.value()))
+    cookie_token(headers, ADMIN_COOKIE)
 }
 
 impl<S> FromRequestParts<S> for PendingAdmin
@@ -150,6 +143,8 @@ pub fn clear_admin_cookie(tls: bool) -> HeaderValue {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::header;
+
     use super::*;
 
     #[test]
