@@ -52,3 +52,19 @@ pub fn span_context(span: &Span) -> Option<SpanContext> {
 pub fn current_span_context() -> Option<SpanContext> {
     span_context(&Span::current())
 }
+
+/// The request id the current span carries (set on the request's server
+/// span, inherited by the spans under it), sampled or not. Lets a handler
+/// that records it (the audit log) read it where it is, instead of the
+/// request path copying it for every request.
+pub fn current_request_id() -> Option<std::sync::Arc<str>> {
+    Span::current()
+        .with_subscriber(|(id, dispatch)| {
+            let registry = dispatch.downcast_ref::<Registry>()?;
+            let data = registry.span(id)?;
+            let ext = data.extensions();
+            ext.get::<SpanState>()
+                .and_then(|s| s.scope.request_id.clone())
+        })
+        .flatten()
+}

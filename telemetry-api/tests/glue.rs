@@ -229,6 +229,23 @@ fn logs_carry_the_pseudonym_recorded_on_their_request_span() {
     }
 }
 
+/// A handler deep in a request reads the request id from the span it runs in.
+#[test]
+fn the_current_request_id_is_read_from_the_span() {
+    let (t, _rec) = telemetry_with(Arc::new(AlwaysOff));
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        assert_eq!(telemetry_api::trace::current_request_id(), None);
+        tracing::info_span!("root", request_id = "r-7").in_scope(|| {
+            tracing::info_span!("child").in_scope(|| {
+                assert_eq!(
+                    telemetry_api::trace::current_request_id().as_deref(),
+                    Some("r-7")
+                );
+            });
+        });
+    });
+}
+
 #[test]
 fn the_upstream_sampling_decision_is_honoured() {
     let (t, rec) = telemetry_with(Arc::new(ParentBasedRatio::new(0.0)));

@@ -77,15 +77,6 @@ pub fn redact_query(query: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(redacted.join("&"))
 }
 
-/// The request's ids as the response headers show them, for handlers that
-/// keep them (the audit log: `shop_core::audit::Origin`).
-#[derive(Clone, Debug)]
-pub struct RequestIds {
-    pub request_id: String,
-    /// The trace id in the backend's format (`x-trace-id`), when traced.
-    pub trace_id: Option<String>,
-}
-
 /// Observes one request: server span, RED metrics, access log, id headers.
 pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
@@ -136,13 +127,6 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
         )
     });
     let context = span_context(&span);
-    let mut req = req;
-    req.extensions_mut().insert(RequestIds {
-        request_id: request_id.clone(),
-        trace_id: context
-            .as_ref()
-            .map(|c| state.telemetry.format_trace_id(c.trace_id)),
-    });
 
     let mut response = next.run(req).instrument(span.clone()).await;
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use shop_core::accounts::DisplayName;
 use shop_core::admin::{AdminProfile, Admins, NextStep, Operation, SecondFactor, SessionInfo};
 use shop_core::time::rfc3339;
+use telemetry_api::Telemetry;
 use utoipa::ToSchema;
 
 use super::session::{Admin, PendingAdmin, admin_cookie, clear_admin_cookie, origin};
@@ -146,9 +147,10 @@ pub struct Me {
     extensions(("x-admin-operation" = json!("public"))))]
 pub async fn accept_invitation(
     State(admins): State<Admins>,
+    State(telemetry): State<Telemetry>,
     request: Request,
 ) -> ApiResult<(StatusCode, Json<AdminProfile>)> {
-    let from = origin(request.headers(), request.extensions());
+    let from = origin(request.headers(), request.extensions(), &telemetry);
     let JsonBody(body) = JsonBody::<AcceptInvitation>::from_request(request, &()).await?;
     let name = DisplayName::parse(&body.name)?;
     let profile = admins
@@ -172,10 +174,11 @@ pub async fn accept_invitation(
     extensions(("x-admin-operation" = json!("public"))))]
 pub async fn login(
     State(admins): State<Admins>,
+    State(telemetry): State<Telemetry>,
     headers: HeaderMap,
     request: Request,
 ) -> ApiResult<Response> {
-    let from = origin(request.headers(), request.extensions());
+    let from = origin(request.headers(), request.extensions(), &telemetry);
     let client = from
         .client_address
         .clone()

@@ -32,6 +32,7 @@ where
     Admins: FromRef<S>,
     Orders: FromRef<S>,
     Db: FromRef<S>,
+    telemetry_api::Telemetry: FromRef<S>,
 {
     Router::new()
         .route(

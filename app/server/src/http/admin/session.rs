@@ -20,11 +20,12 @@ use shop_core::accounts::SecretToken;
 use shop_core::admin::{AdminSession, Admins, Operation, SESSION_ABSOLUTE_LIFETIME};
 use shop_core::audit::Origin;
 use shop_core::time::now_millis;
-use telemetry_api::semconv;
+use telemetry_api::trace::{current_request_id, current_span_context};
+use telemetry_api::{Telemetry, semconv};
 
 use crate::http::csrf;
 use crate::http::error::ApiError;
-use crate::http::observe::{RequestIds, client_address_of};
+use crate::http::observe::client_address_of;
 use crate::http::session::{CookieSpec, cookie_token, is_safe};
 
 /// The admin session cookie's name.
@@ -42,13 +43,18 @@ pub struct Admin {
     pub origin: Origin,
 }
 
-/// Where a request came from, for the audit log.
-pub fn origin(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Origin {
-    let ids = extensions.get::<RequestIds>();
+/// Where a request came from, for the audit log: the client address, and
+/// the request and trace ids as the response headers show them, read from
+/// the request's span (only here, not on every request's path).
+pub fn origin(
+    headers: &HeaderMap,
+    extensions: &axum::http::Extensions,
+    telemetry: &Telemetry,
+) -> Origin {
     Origin {
         client_address: client_address_of(headers, extensions),
-        request_id: ids.map(|i| i.request_id.clone()),
-        trace_id: ids.and_then(|i| i.trace_id.clone()),
+        request_id: current_request_id().map(|id| id.to_string()),
+        trace_id: current_span_context().map(|c| telemetry.format_trace_id(c.trace_id)),
     }
 }
 
@@ -68,6 +74,7 @@ impl<S> FromRequestParts<S> for PendingAdmin
 where
     S: Send + Sync,
     Admins: FromRef<S>,
+    Telemetry: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -86,7 +93,11 @@ where
         tracing::Span::current().record(semconv::ENDUSER_PSEUDO_ID, session.pseudonym.as_str());
         Ok(PendingAdmin {
             session,
-            origin: origin(&parts.headers, &parts.extensions),
+            origin: origin(
+                &parts.headers,
+                &parts.extensions,
+                &Telemetry::from_ref(state),
+            ),
         })
     }
 }
@@ -95,6 +106,7 @@ impl<S> FromRequestParts<S> for Admin
 where
     S: Send + Sync,
     Admins: FromRef<S>,
+    Telemetry: FromRef<S>,
 {
     type Rejection = ApiError;
 
