@@ -77,7 +77,8 @@ impl Outcome {
 pub struct Origin {
     pub client_address: Option<String>,
     pub request_id: Option<String>,
-    /// The W3C trace id (32 hex digits), also X-Ray's once reformatted.
+    /// The trace id as the backend writes it: W3C's 32 hex digits, or with
+    /// the awssdk backend X-Ray's `1-5f84c7a5-…` (35 characters).
     pub trace_id: Option<String>,
 }
 

@@ -488,4 +488,24 @@ db_tests! {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }
+
+    async fn the_audit_log_keeps_long_request_ids_and_xray_trace_ids(app) {
+        // A caller's request id may be 128 characters, and the awssdk backend writes X-Ray trace
+        // ids (35 characters): MariaDB once refused both in the audit log, failing the action.
+        let admin = ready_admin(&app, "origin@example.com", &[Role::CatalogManager]).await;
+        let long_id = "r".repeat(128);
+        let r = app.client.request(Method::PATCH, app.url("/api/admin/products/3"))
+            .header("cookie", &admin.cookie).header("x-csrf-token", &admin.csrf)
+            .header("x-request-id", &long_id)
+            .json(&json!({ "price_cents": 1234 })).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let xray = "1-5f84c7a5-a1b2c3d4e5f6a7b8c9d0e1f2";
+        let origin = Origin { client_address: Some("203.0.113.9".into()), request_id: Some(long_id.clone()), trace_id: Some(xray.into()) };
+        let event = shop_core::audit::AuditEvent::new(shop_core::audit::Actor::System("test"), "test.origin", shop_core::audit::Outcome::Success).origin(origin);
+        shop_core::audit::append(&app.db, event).await.unwrap();
+        let ids: Vec<(Option<String>, Option<String>)> = sqlx::query_as("SELECT request_id, trace_id FROM audit_log ORDER BY seq DESC LIMIT 2").fetch_all(app.db.pool()).await.unwrap();
+        assert_eq!(ids[0], (Some(long_id.clone()), Some(xray.to_owned())));
+        assert_eq!(ids[1].0.as_deref(), Some(long_id.as_str()));
+        assert!(matches!(shop_core::audit::verify(&app.db).await.unwrap(), shop_core::audit::chain::Verdict::Intact { .. }));
+    }
 }
