@@ -11,12 +11,35 @@
 
 use std::fmt;
 
-use serde::Deserializer;
 use serde::de::{self, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
 
 /// Deserialises an `i64` from a JSON integer or from a JSON number with a zero fractional part.
 pub fn integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
     deserializer.deserialize_any(IntegerVisitor)
+}
+
+/// One integer, for the containers below.
+#[derive(Deserialize)]
+struct Integer(#[serde(deserialize_with = "integer")] i64);
+
+/// [`integer`] for an optional field: absent or `null` is `None` (with `#[serde(default)]`).
+pub fn optional<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    Option::<Integer>::deserialize(deserializer).map(|o| o.map(|i| i.0))
+}
+
+/// [`integer`] for a field that may be absent (`None`), `null` (`Some(None)`) or a number
+/// (`Some(Some(n))`): a patch's "leave it", "clear it" and "set it". Use with
+/// `#[serde(default)]`.
+pub fn present<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<Integer>::deserialize(deserializer).map(|o| Some(o.map(|i| i.0)))
+}
+
+/// [`integer`] for every item of an array.
+pub fn list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    Vec::<Integer>::deserialize(deserializer).map(|v| v.into_iter().map(|i| i.0).collect())
 }
 
 struct IntegerVisitor;

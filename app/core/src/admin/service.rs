@@ -221,8 +221,15 @@ fn roles_csv(roles: &[Role]) -> String {
         .join(",")
 }
 
-/// Validates a requested role list (field `roles`): known names, at least one.
+/// Validates a requested role list (field `roles`): known names, at least
+/// one, at most as many as there are roles.
 pub fn requested_roles(names: &[String]) -> Result<Vec<Role>, Invalid> {
+    if names.len() > Role::ALL.len() {
+        return Err(Invalid::new(
+            "roles",
+            format!("must name at most {} roles", Role::ALL.len()),
+        ));
+    }
     let mut roles = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let role = Role::parse(name).ok_or_else(|| {

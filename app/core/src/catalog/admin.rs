@@ -160,7 +160,7 @@ pub(crate) async fn product_fields(
         .await
 }
 
-/// Fails unless `category_id` names a category (as the field `field`).
+/// Fails unless `category_id` names a category.
 async fn require_category(db: &Db, tx: &mut Tx, category_id: i64) -> Result<(), Error> {
     const SQL: &str = "SELECT COUNT(*) FROM categories WHERE id = ?";
     let n: i64 = db
@@ -172,9 +172,10 @@ async fn require_category(db: &Db, tx: &mut Tx, category_id: i64) -> Result<(), 
         )
         .await?;
     if n == 0 {
-        return Err(
-            Invalid::new("category_id", format!("there is no category {category_id}")).into(),
-        );
+        return Err(Error::UnknownCategory {
+            field: "category_id",
+            id: category_id,
+        });
     }
     Ok(())
 }
@@ -477,12 +478,12 @@ async fn require_department(
             "a category cannot be its own parent".to_owned(),
         ));
     }
-    let fields = category_fields(db, tx, parent).await?.ok_or_else(|| {
-        Error::Invalid(Invalid::new(
-            "parent_id",
-            format!("there is no category {parent}"),
-        ))
-    })?;
+    let fields = category_fields(db, tx, parent)
+        .await?
+        .ok_or(Error::UnknownCategory {
+            field: "parent_id",
+            id: parent,
+        })?;
     if fields.parent_id.is_some() {
         return Err(Error::CategoryTree(format!(
             "categories nest two levels deep: category {parent} is not a department, so it cannot hold categories"

@@ -7,8 +7,6 @@
 //! so a value that passes here always fits; the formats are the seed's own
 //! (`AUDIO-0001`, `home-kitchen`), so edited and seeded rows look alike.
 
-use serde::{Deserialize, Deserializer};
-
 use crate::validation::Invalid;
 
 /// The shop sells in one currency; every price is in its cents.
@@ -194,7 +192,8 @@ pub struct ProductPatch {
 }
 
 impl ProductPatch {
-    /// Checks the fields that are there; refuses a patch that changes nothing.
+    /// Checks the fields that are there. An empty patch is valid: it
+    /// changes nothing (as a JSON merge patch `{}` does).
     pub fn parse(
         sku: Option<&str>,
         name: Option<&str>,
@@ -202,7 +201,7 @@ impl ProductPatch {
         price: Option<i64>,
         category_id: Option<i64>,
     ) -> Result<ProductPatch, Invalid> {
-        let patch = ProductPatch {
+        Ok(ProductPatch {
             sku: sku.map(Sku::parse).transpose()?,
             name: name.map(product_name).transpose()?,
             description: description.map(product_description).transpose()?,
@@ -210,14 +209,7 @@ impl ProductPatch {
             category_id: category_id
                 .map(|id| positive_id(id, "category_id"))
                 .transpose()?,
-        };
-        if patch == ProductPatch::default() {
-            return Err(Invalid::new(
-                "body",
-                "name at least one of sku, name, description, price_cents, category_id",
-            ));
-        }
-        Ok(patch)
+        })
     }
 }
 
@@ -266,33 +258,15 @@ impl CategoryPatch {
         description: Option<&str>,
         parent: Option<Option<i64>>,
     ) -> Result<CategoryPatch, Invalid> {
-        let patch = CategoryPatch {
+        Ok(CategoryPatch {
             slug: slug.map(Slug::parse).transpose()?,
             name: name.map(category_name).transpose()?,
             description: description.map(category_description).transpose()?,
             parent: parent
                 .map(|p| p.map(|id| positive_id(id, "parent_id")).transpose())
                 .transpose()?,
-        };
-        if patch == CategoryPatch::default() {
-            return Err(Invalid::new(
-                "body",
-                "name at least one of slug, name, description, parent_id",
-            ));
-        }
-        Ok(patch)
+        })
     }
-}
-
-/// Deserializes a field that may be absent, `null` or a value into
-/// `None`, `Some(None)` and `Some(Some(v))`: a patch's "leave it",
-/// "clear it" and "set it". Use with `#[serde(default)]`.
-pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
@@ -379,12 +353,10 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_patch_is_refused() {
+    fn an_empty_patch_changes_nothing() {
         assert_eq!(
-            ProductPatch::parse(None, None, None, None, None)
-                .unwrap_err()
-                .field,
-            "body"
+            ProductPatch::parse(None, None, None, None, None).unwrap(),
+            ProductPatch::default()
         );
         let p = ProductPatch::parse(None, None, None, Some(500), None).unwrap();
         assert_eq!(p.price_cents, Some(500));
@@ -406,20 +378,5 @@ mod tests {
                 .field,
             "parent_id"
         );
-    }
-
-    #[test]
-    fn present_tells_absent_from_null() {
-        #[derive(Deserialize)]
-        struct P {
-            #[serde(default, deserialize_with = "present")]
-            parent_id: Option<Option<i64>>,
-        }
-        let absent: P = serde_json::from_str("{}").unwrap();
-        let null: P = serde_json::from_str(r#"{"parent_id":null}"#).unwrap();
-        let set: P = serde_json::from_str(r#"{"parent_id":4}"#).unwrap();
-        assert_eq!(absent.parent_id, None);
-        assert_eq!(null.parent_id, Some(None));
-        assert_eq!(set.parent_id, Some(Some(4)));
     }
 }

@@ -407,7 +407,8 @@ enum Write {
 /// Plans (and with `apply`, performs) the import of `csv_text` inside `tx`.
 async fn run(db: &Db, tx: &mut Tx, csv_text: &[u8], apply: bool) -> Result<ImportReport, Error> {
     let catalog = load(db, tx).await?;
-    let (rows_in_file, rows, errors) = parse(csv_text, &catalog.categories)?;
+    let (rows_in_file, rows, errors) =
+        parse(csv_text, &catalog.categories).map_err(Error::BadFile)?;
     let mut plan = Vec::with_capacity(rows.len());
     let mut writes = Vec::new();
     for row in rows {

@@ -66,6 +66,10 @@ pub enum Error {
     /// One review per customer and product.
     #[error("you have already reviewed product {0}")]
     AlreadyReviewed(i64),
+    /// A body names a category that does not exist (`field`: `category_id`
+    /// or `parent_id`).
+    #[error("there is no category {id}")]
+    UnknownCategory { field: &'static str, id: i64 },
     /// Another product already has this SKU.
     #[error("another product already has SKU {0}")]
     SkuTaken(String),
@@ -87,6 +91,10 @@ pub enum Error {
     /// A move or a parent that would break the two-level tree.
     #[error("{0}")]
     CategoryTree(String),
+    /// A catalog import file that cannot be read as the catalog's CSV (empty,
+    /// not CSV, an unknown, missing or repeated column, too many rows).
+    #[error(transparent)]
+    BadFile(Invalid),
     /// A catalog import with bad rows: nothing was written; the report
     /// names every row's problem.
     #[error("the import has {} bad rows; nothing was written", .0.errors.len())]

@@ -291,6 +291,13 @@ impl From<catalog::Error> for ApiError {
                 message: e.to_string(),
             },
             E::AlreadyReviewed(_) => conflict("already_reviewed", &e, None),
+            // Well-formed, but naming a category that does not exist (like a cart line naming
+            // no product): 422, as the data decides it, not the request's shape.
+            E::UnknownCategory { field, .. } => ApiError::Unprocessable {
+                code: "unknown_category",
+                message: e.to_string(),
+                field: Some(field.to_owned()),
+            },
             E::SkuTaken(_) => conflict("sku_taken", &e, None),
             E::SlugTaken(_) => conflict("slug_taken", &e, None),
             E::ProductHasOrders(ref ids) => {
@@ -306,6 +313,12 @@ impl From<catalog::Error> for ApiError {
                 conflict("category_not_empty", &e, Some(details))
             }
             E::CategoryTree(_) => conflict("category_tree", &e, None),
+            // Well-formed (any text is a valid `text/csv` body), but not the catalog's columns.
+            E::BadFile(i) => ApiError::Unprocessable {
+                code: "invalid_file",
+                message: i.message,
+                field: Some(i.field),
+            },
             E::ImportRejected(report) => ApiError::RowsRejected {
                 code: "import_rejected",
                 message: format!(

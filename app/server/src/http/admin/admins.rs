@@ -27,8 +27,22 @@ pub struct NewInvitation {
     pub email: String,
     /// At least one of `viewer`, `catalog_manager`, `inventory_manager`, `order_manager`,
     /// `security_auditor`, `administrator`.
-    #[schema(min_items = 1, max_items = 6, example = json!(["catalog_manager"]))]
+    #[schema(value_type = Vec<RoleName>, min_items = 1, max_items = 6, example = json!(["catalog_manager"]))]
     pub roles: Vec<String>,
+}
+
+/// A role's name, for the document (the bodies take them as strings, so that an unknown one is
+/// reported with the list of roles).
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used
+pub enum RoleName {
+    Viewer,
+    CatalogManager,
+    InventoryManager,
+    OrderManager,
+    SecurityAuditor,
+    Administrator,
 }
 
 /// A new invitation: pass the token to the invitee (it is shown once).
@@ -46,7 +60,7 @@ pub struct InvitationResponse {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RolesBody {
-    #[schema(min_items = 1, max_items = 6, example = json!(["viewer", "order_manager"]))]
+    #[schema(value_type = Vec<RoleName>, min_items = 1, max_items = 6, example = json!(["viewer", "order_manager"]))]
     pub roles: Vec<String>,
 }
 

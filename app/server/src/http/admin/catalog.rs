@@ -17,6 +17,7 @@ use shop_core::catalog::{
     self, Catalog, Category, CategoryList, Listing, Product, ProductPage, Scope,
 };
 use shop_core::db::Db;
+use shop_core::json_integer::{self, integer};
 use utoipa::ToSchema;
 
 use super::session::Admin;
@@ -33,19 +34,29 @@ pub struct NewProduct {
     #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{1,31}$", example = "LAMP-0001")]
     pub sku: String,
     /// 1–200 characters.
-    #[schema(min_length = 1, max_length = 200, example = "Desk lamp")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        example = "Desk lamp"
+    )]
     pub name: String,
     /// At most 5,000 characters.
     #[serde(default)]
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: String,
     /// 0–100,000,000 cents.
     #[schema(minimum = 0, maximum = 100000000, example = 2999)]
+    #[serde(deserialize_with = "integer")]
     pub price_cents: i64,
     /// The shop's currency, `USD`, if given.
     #[schema(pattern = "^USD$")]
     pub currency: Option<String>,
     #[schema(minimum = 1)]
+    #[serde(deserialize_with = "integer")]
     pub category_id: i64,
 }
 
@@ -55,15 +66,24 @@ pub struct NewProduct {
 pub struct ProductChanges {
     #[schema(pattern = "^[A-Z0-9][A-Z0-9-]{1,31}$")]
     pub sku: Option<String>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
-    #[schema(max_length = 5000)]
+    #[schema(
+        max_length = 5000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     #[schema(minimum = 0, maximum = 100000000)]
+    #[serde(default, deserialize_with = "json_integer::optional")]
     pub price_cents: Option<i64>,
     #[schema(pattern = "^USD$")]
     pub currency: Option<String>,
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "json_integer::optional")]
     pub category_id: Option<i64>,
 }
 
@@ -73,6 +93,7 @@ pub struct ProductChanges {
 pub struct BulkDelete {
     /// 1–100 product ids; all are deleted or none.
     #[schema(min_items = 1, max_items = 100)]
+    #[serde(deserialize_with = "json_integer::list")]
     pub ids: Vec<i64>,
 }
 
@@ -92,13 +113,22 @@ pub struct NewCategory {
         example = "desk-lamps"
     )]
     pub slug: String,
-    #[schema(min_length = 1, max_length = 100, example = "Desk lamps")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$",
+        example = "Desk lamps"
+    )]
     pub name: String,
     #[serde(default)]
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: String,
     /// The department it belongs to (a category without a parent).
     #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "json_integer::optional")]
     pub parent_id: Option<i64>,
 }
 
@@ -109,12 +139,19 @@ pub struct NewCategory {
 pub struct CategoryChanges {
     #[schema(pattern = "^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")]
     pub slug: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: Option<String>,
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub description: Option<String>,
     /// Absent: stays; `null`: becomes a department; an id: moves under that department.
-    #[serde(default, deserialize_with = "edit::present")]
+    #[serde(default, deserialize_with = "json_integer::present")]
     #[schema(value_type = Option<i64>, minimum = 1)]
     pub parent_id: Option<Option<i64>>,
 }
@@ -162,6 +199,7 @@ pub async fn list_products(
     security(("admin_session" = [])),
     responses(
         (status = 200, body = Product),
+        (status = 400, description = "The id is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
@@ -186,12 +224,13 @@ pub async fn get_product(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 201, description = "Created", body = Product),
-        (status = 400, description = "Invalid field (also: an unknown `category_id`)", body = ErrorBody),
+        (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 409, description = "Another product has this SKU (`sku_taken`)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "`category_id` or `parent_id` names no category (`unknown_category`)", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.write"))))]
 pub async fn create_product(
@@ -221,13 +260,14 @@ pub async fn create_product(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The product afterwards", body = Product),
-        (status = 400, description = "Invalid field, or no field at all", body = ErrorBody),
+        (status = 400, description = "Invalid field, or an id that is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 409, description = "Another product has this SKU (`sku_taken`)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "`category_id` or `parent_id` names no category (`unknown_category`)", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.write"))))]
 pub async fn update_product(
@@ -245,21 +285,10 @@ pub async fn update_product(
         body.description.as_deref(),
         body.price_cents,
         body.category_id,
-    );
-    // `currency` alone is a valid (if idle) patch: it changes nothing.
-    let patch = match patch {
-        Err(e) if e.field == "body" && body.currency.is_some() => None,
-        other => Some(other?),
-    };
-    let product = match patch {
-        Some(patch) => {
-            catalog::admin::update_product(&db, id, patch, audit(&admin, Operation::CatalogWrite))
-                .await?
-        }
-        None => catalog::store::load_product(&db, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("product", id))?,
-    };
+    )?;
+    let product =
+        catalog::admin::update_product(&db, id, patch, audit(&admin, Operation::CatalogWrite))
+            .await?;
     admins.counted(Operation::CatalogWrite);
     Ok(Json(product))
 }
@@ -270,6 +299,7 @@ pub async fn update_product(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
@@ -299,7 +329,7 @@ pub async fn delete_product(
         (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, roles that do not allow this, or no recent step-up (`step_up_required`)", body = ErrorBody),
-        (status = 404, description = "One of the products does not exist (none was deleted)", body = ErrorBody),
+        (status = 404, description = "One of the ids names no product (none was deleted)", body = ErrorBody),
         (status = 409, description = "Some were ordered (`product_has_orders`, none was deleted)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
@@ -314,12 +344,6 @@ pub async fn bulk_delete(
     admin
         .authorize(&admins, Operation::CatalogBulkDelete)
         .await?;
-    if let Some(at) = body.ids.iter().position(|id| *id < 1) {
-        return Err(ApiError::validation(
-            format!("ids[{at}]"),
-            "must be a positive integer",
-        ));
-    }
     catalog::admin::delete_products(&db, &body.ids, audit(&admin, Operation::CatalogBulkDelete))
         .await?;
     admins.counted(Operation::CatalogBulkDelete);
@@ -354,12 +378,13 @@ pub async fn list_categories(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 201, description = "Created", body = Category),
-        (status = 400, description = "Invalid field (also: an unknown `parent_id`)", body = ErrorBody),
+        (status = 400, description = "Invalid field", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 409, description = "The slug is taken (`slug_taken`), or the parent is not a department (`category_tree`)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "`category_id` or `parent_id` names no category (`unknown_category`)", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.write"))))]
 pub async fn create_category(
@@ -382,13 +407,14 @@ pub async fn create_category(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The category afterwards", body = Category),
-        (status = 400, description = "Invalid field, or no field at all (also: an unknown `parent_id`)", body = ErrorBody),
+        (status = 400, description = "Invalid field, or an id that is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such category", body = ErrorBody),
         (status = 409, description = "The slug is taken (`slug_taken`), or the move would break the two-level tree (`category_tree`)", body = ErrorBody),
         (status = 413, description = "Body larger than 64 KiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = ErrorBody),
+        (status = 422, description = "`category_id` or `parent_id` names no category (`unknown_category`)", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.write"))))]
 pub async fn update_category(
@@ -418,6 +444,7 @@ pub async fn update_category(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "The id is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such category", body = ErrorBody),
@@ -484,11 +511,11 @@ pub async fn export(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The plan; `errors` lists bad rows", body = ImportReport),
-        (status = 400, description = "Not a CSV, or a bad header (unknown, missing or repeated column), or too many rows", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 413, description = "Body larger than 2 MiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not text/csv", body = ErrorBody),
+        (status = 422, description = "Not the catalog's CSV (`invalid_file`): empty, an unknown, missing or repeated column (field `header`), too many rows", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.import"))))]
 pub async fn import_preview(
@@ -510,12 +537,11 @@ pub async fn import_preview(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "Applied", body = ImportReport),
-        (status = 400, description = "Not a CSV, or a bad header (unknown, missing or repeated column), or too many rows", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 413, description = "Body larger than 2 MiB", body = ErrorBody),
         (status = 415, description = "Content-Type is not text/csv", body = ErrorBody),
-        (status = 422, description = "Bad rows (`import_rejected`): nothing was written; `details` is the report", body = ErrorBody),
+        (status = 422, description = "Bad rows (`import_rejected`): nothing was written, `details` is the report; or not the catalog's CSV (`invalid_file`, see the preview)", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("catalog.import"))))]
 pub async fn import_apply(

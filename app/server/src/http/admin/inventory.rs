@@ -48,6 +48,7 @@ pub struct Page {
 pub struct Adjustment {
     /// Units to add (positive) or remove (negative), at most 100,000 either way.
     #[schema(minimum = -100000, maximum = 100000, example = 24)]
+    #[serde(deserialize_with = "shop_core::json_integer::integer")]
     pub delta: i64,
     /// `receiving` (adds), `damage` (removes) or `correction` (either).
     #[schema(pattern = "^(receiving|damage|correction)$")]
@@ -60,6 +61,7 @@ pub struct Adjustment {
 pub struct Threshold {
     /// 0–100,000: at or below it, the product is low on stock.
     #[schema(minimum = 0, maximum = 100000, example = 5)]
+    #[serde(deserialize_with = "shop_core::json_integer::integer")]
     pub threshold: i64,
 }
 
@@ -120,7 +122,7 @@ pub async fn levels(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The level afterwards, and whether an alert was raised", body = Adjusted),
-        (status = 400, description = "Invalid field (the reason decides the sign of `delta`)", body = ErrorBody),
+        (status = 400, description = "Invalid field (the reason decides the sign of `delta`), or a product id that is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
@@ -156,7 +158,7 @@ pub async fn adjust(
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The level with its new threshold", body = StockLevel),
-        (status = 400, description = "Invalid field", body = ErrorBody),
+        (status = 400, description = "Invalid field, or a product id that is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Missing X-CSRF-Token, or your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
@@ -190,9 +192,10 @@ pub async fn set_threshold(
     security(("admin_session" = [])),
     responses(
         (status = 200, description = "Movements", body = Vec<Movement>),
-        (status = 400, description = "Invalid query parameter", body = ErrorBody),
+        (status = 400, description = "Invalid query parameter, or a product id that is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Your roles do not allow this", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
     ),
     extensions(("x-admin-operation" = json!("inventory.read"))))]
 pub async fn movements(
@@ -204,6 +207,9 @@ pub async fn movements(
 ) -> ApiResult<Json<Vec<Movement>>> {
     admin.authorize(&admins, Operation::InventoryRead).await?;
     let limit = limit(page.limit)?;
+    if product_id < 1 {
+        return Err(ApiError::not_found("product", product_id));
+    }
     admins.counted(Operation::InventoryRead);
     Ok(Json(stock::movements(&db, product_id, limit).await?))
 }
@@ -236,6 +242,7 @@ pub async fn alerts(
     security(("admin_session" = [])),
     responses(
         (status = 200, description = "The forecast", body = Forecast),
+        (status = 400, description = "The product id is not a positive integer", body = ErrorBody),
         (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
         (status = 403, description = "Your roles do not allow this", body = ErrorBody),
         (status = 404, description = "No such product", body = ErrorBody),
