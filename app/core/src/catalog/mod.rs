@@ -11,6 +11,8 @@
 //!   (C-BROWSE-08); [`review_store`]: their SQL;
 //! - [`images`]: the product pictures, drawn by the shop (C-BROWSE-02);
 //! - [`image_store`]: where the pictures are kept, and when they are drawn;
+//! - [`resize`]: an admin's upload checked by content and made into the
+//!   catalog's sizes (pure: the shop and a Lambda function call it);
 //! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda.
 //!
 //! Related products (C-BROWSE-06) are computed from orders: "bought
@@ -21,6 +23,7 @@ pub mod image_store;
 pub mod images;
 pub mod listing;
 pub mod model;
+pub mod resize;
 pub mod review_store;
 pub mod reviews;
 pub mod store;
