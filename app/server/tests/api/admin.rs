@@ -49,6 +49,25 @@ impl AdminClient {
         req.send().await.expect("request failed")
     }
 
+    /// A request with the session's cookie and, unless a GET, its CSRF
+    /// token, for bodies `send` does not make (multipart uploads).
+    pub(crate) fn request(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        let req = app
+            .client
+            .request(method.clone(), app.url(path))
+            .header("cookie", &self.cookie);
+        if method == Method::GET {
+            req
+        } else {
+            req.header("x-csrf-token", &self.csrf)
+        }
+    }
+
     pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         self.send(app, Method::GET, path, None).await
     }
@@ -408,9 +427,17 @@ db_tests! {
                     }
                     Operation::InventoryAdjust => (path.replace("{product_id}", "3"), Some(json!({ "delta": 1, "reason": "receiving" }))),
                     Operation::InventoryThreshold => (path.replace("{product_id}", "3"), Some(json!({ "threshold": 5 }))),
+                    // The body is a picture (below); refused roles send none and get their 403 first.
+                    Operation::CatalogImageUpload => (path.replace("{id}", "3"), None),
                     _ => (path.replace("{product_id}", "3"), (method != "GET").then(|| json!({}))),
                 };
-                let r = client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await;
+                let r = if op == Operation::CatalogImageUpload {
+                    // A real picture as multipart/form-data, stored in the lab's S3.
+                    crate::common::lab_component("localstack");
+                    crate::admin_images::upload(&app, client, &concrete, "cat.png", &crate::admin_images::png(40, 30)).await
+                } else {
+                    client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await
+                };
                 let status = r.status().as_u16();
                 let text = r.text().await.unwrap();
                 if op.allowed(&[role]) {
@@ -426,7 +453,7 @@ db_tests! {
         for op in [Operation::OwnAccountRead, Operation::AdminsRead, Operation::AdminsInvite, Operation::AdminsChangeRoles,
             Operation::AdminsDisable, Operation::AdminsResetMfa, Operation::AdminsRevokeSessions, Operation::AuditRead, Operation::AuditVerify,
             Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport,
-            Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold] {
+            Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold, Operation::CatalogImageUpload] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -1,6 +1,7 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
-//! orders and the sales report ([`orders`]), stock ([`inventory`]). The
+//! orders and the sales report ([`orders`]), stock ([`inventory`]),
+//! product pictures ([`images`]). The
 //! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
 //! how a request proves it is an admin.
 //!
@@ -14,6 +15,7 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod images;
 pub mod inventory;
 pub mod orders;
 pub mod session;
@@ -23,6 +25,7 @@ use axum::extract::FromRef;
 use axum::routing::{delete, get, post, put};
 use shop_core::admin::Admins;
 use shop_core::db::Db;
+use shop_core::objects::ObjectStore;
 use shop_core::orders::Orders;
 
 /// The back office's routes.
@@ -32,6 +35,7 @@ where
     Admins: FromRef<S>,
     Orders: FromRef<S>,
     Db: FromRef<S>,
+    Option<ObjectStore>: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
 {
     Router::new()
@@ -82,5 +86,9 @@ where
         .route(
             "/api/admin/inventory/{product_id}/forecast",
             get(inventory::forecast),
+        )
+        .route(
+            "/api/admin/products/{id}/image",
+            post(images::upload).layer(images::body_limit()),
         )
 }
