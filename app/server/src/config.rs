@@ -393,7 +393,7 @@ impl Config {
                 }
                 other => other,
             },
-            images: match (o.images_bucket, o.s3_endpoint) {
+            images: match (o.images_bucket, o.s3_endpoint.filter(|e| !e.is_empty())) {
                 (_, Some(url)) if !is_http_url(&url) => {
                     return Err(ConfigError::BadS3Endpoint(url));
                 }
