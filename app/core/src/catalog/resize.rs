@@ -215,8 +215,11 @@ pub async fn resize_off_thread(bytes: Vec<u8>) -> Result<CatalogPictures, Reject
     })
 }
 
+/// A decoder reading from memory.
+type Reader<'a> = ImageReader<Cursor<&'a [u8]>>;
+
 /// The reader for `bytes` with its format guessed from the content.
-fn reader(bytes: &[u8]) -> Result<(SourceFormat, ImageReader<Cursor<&[u8]>>), Rejected> {
+fn reader(bytes: &[u8]) -> Result<(SourceFormat, Reader<'_>), Rejected> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| Rejected::NotAnImage)?;
