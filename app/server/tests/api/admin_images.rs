@@ -308,3 +308,83 @@ async fn without_image_storage_an_upload_answers_503_naming_the_setting() {
     // The drawn pictures are served as always.
     fetch_png(&app, "/images/products/5/large.png").await;
 }
+
+/// The object store itself (`shop_core::objects`, also the orders export's
+/// way to S3) against LocalStack: the bucket is created on the first write;
+/// put keeps the content type; get finds it, or `None`; list finds keys by
+/// prefix, in key order; a bucket that does not exist lists nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_object_store_puts_gets_and_lists_by_prefix_on_localstack() {
+    use shop_core::objects::{ObjectInfo, ObjectStore};
+
+    common::lab_component("localstack");
+    let settings = lab_images();
+    let store = ObjectStore::connect(&settings).await.unwrap();
+    assert_eq!(
+        store.list("").await.unwrap(),
+        vec![],
+        "no bucket yet: nothing"
+    );
+    store
+        .put("exports/b.csv", b"id\n2\n".to_vec(), "text/csv")
+        .await
+        .unwrap();
+    store
+        .put("exports/a.csv", b"id\n1\n".to_vec(), "text/csv")
+        .await
+        .unwrap();
+    store
+        .put("other/c.json", b"{}".to_vec(), "application/json")
+        .await
+        .unwrap();
+
+    let a = store.get("exports/a.csv").await.unwrap().expect("just put");
+    assert_eq!(a.bytes, b"id\n1\n");
+    assert_eq!(a.content_type.as_deref(), Some("text/csv"));
+    assert_eq!(store.get("exports/missing.csv").await.unwrap(), None);
+
+    let listed = store.list("exports/").await.unwrap();
+    assert_eq!(
+        listed,
+        vec![
+            ObjectInfo {
+                key: "exports/a.csv".to_owned(),
+                size: 5
+            },
+            ObjectInfo {
+                key: "exports/b.csv".to_owned(),
+                size: 5
+            },
+        ]
+    );
+    assert_eq!(store.list("").await.unwrap().len(), 3);
+    // Replacing an object is a put under the same key.
+    store
+        .put("exports/a.csv", b"id\n1\n3\n".to_vec(), "text/csv")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get("exports/a.csv").await.unwrap().unwrap().bytes,
+        b"id\n1\n3\n"
+    );
+}
+
+/// S3 unreachable: the upload is a JSON 503 naming image storage, the
+/// product keeps its picture, and the shop goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_s3_is_a_503_and_changes_nothing() {
+    let mut spawn = Spawn::new(DbKind::Sqlite);
+    let mut images = lab_images();
+    // A port nothing listens on.
+    images.endpoint = Some(format!("http://127.0.0.1:{}", common::free_port()));
+    spawn.images = Some(images);
+    let app = spawn_with(spawn).await;
+    let manager = ready_admin(&app, "nos3@example.com", &[Role::CatalogManager]).await;
+    let before = app.get_json("/api/products/5", 200).await["image_url"].clone();
+    let r = upload(&app, &manager, PATH, "cat.png", &png(10, 10)).await;
+    expect_error(r, 503, "image_storage_unavailable", None).await;
+    assert_eq!(
+        app.get_json("/api/products/5", 200).await["image_url"],
+        before
+    );
+}
