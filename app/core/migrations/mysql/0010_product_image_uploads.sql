@@ -12,4 +12,5 @@ CREATE TABLE product_image_uploads (
     created_at   BIGINT       NOT NULL,
     PRIMARY KEY (product_id, revision, size),
     CONSTRAINT product_image_uploads_product FOREIGN KEY (product_id) REFERENCES products (id)
+        ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;

@@ -13,14 +13,20 @@
 //! - [`image_store`]: where the pictures are kept, and when they are drawn;
 //! - [`resize`]: an admin's upload checked by content and made into the
 //!   catalog's sizes (pure: the shop and a Lambda function call it);
-//! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda.
+//! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda;
+//! - [`edit`], [`admin`], [`import`]: the back office's changes
+//!   (A-PROD-01..04): the rules of each field, the SQL, and the CSV export
+//!   and import.
 //!
 //! Related products (C-BROWSE-06) are computed from orders: "bought
 //! together" and "same category" ([`Catalog::related`]).
 
+pub mod admin;
+pub mod edit;
 pub mod ids;
 pub mod image_store;
 pub mod images;
+pub mod import;
 pub mod listing;
 pub mod model;
 pub mod resize;
@@ -63,6 +69,31 @@ pub enum Error {
     /// One review per customer and product.
     #[error("you have already reviewed product {0}")]
     AlreadyReviewed(i64),
+    /// Another product already has this SKU.
+    #[error("another product already has SKU {0}")]
+    SkuTaken(String),
+    /// Another category already has this slug.
+    #[error("another category already has slug {0}")]
+    SlugTaken(String),
+    /// Products that were ordered cannot be deleted (their orders name them).
+    #[error(
+        "products {0:?} were ordered; orders keep their lines, so set their stock to 0 instead"
+    )]
+    ProductHasOrders(Vec<i64>),
+    /// A category with products or categories cannot be deleted.
+    #[error("category {id} still holds {products} products and {categories} categories")]
+    CategoryNotEmpty {
+        id: i64,
+        products: i64,
+        categories: i64,
+    },
+    /// A move or a parent that would break the two-level tree.
+    #[error("{0}")]
+    CategoryTree(String),
+    /// A catalog import with bad rows: nothing was written; the report
+    /// names every row's problem.
+    #[error("the import has {} bad rows; nothing was written", .0.errors.len())]
+    ImportRejected(Box<import::ImportReport>),
     /// A listing parameter could not be bound to the statement (a bug).
     #[error("binding a listing parameter: {0}")]
     Bind(String),

@@ -72,8 +72,16 @@ pub enum ApiError {
     PaymentDeclined(String),
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
-    #[error("expected Content-Type: application/json")]
-    UnsupportedMediaType,
+    #[error("expected Content-Type: {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// A file whose rows broke rules (a catalog import): nothing was
+    /// written; `details` is the report naming every bad row.
+    #[error("{message}")]
+    RowsRejected {
+        code: &'static str,
+        message: String,
+        details: serde_json::Value,
+    },
     /// A dependency (database, another service) is unreachable.
     #[error("{what} is unavailable")]
     Unavailable { what: &'static str },
@@ -141,7 +149,8 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RowsRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable { .. } | ApiError::RequestTimeout { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -165,7 +174,8 @@ impl ApiError {
             ApiError::Forbidden { code, .. } => code,
             ApiError::TooManyRequests { .. } => "too_many_attempts",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::RowsRejected { code, .. } => code,
             ApiError::Unavailable { .. } => "service_unavailable",
             ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Upstream { .. } => "upstream_failed",
@@ -186,6 +196,7 @@ impl ApiError {
                 (field, None)
             }
             ApiError::Conflict { details, .. } => (None, details),
+            ApiError::RowsRejected { details, .. } => (None, Some(details)),
             ApiError::TooManyRequests { retry_after, .. } => (
                 None,
                 Some(serde_json::json!({ "retry_after_seconds": retry_after.as_secs().max(1) })),
@@ -280,6 +291,29 @@ impl From<catalog::Error> for ApiError {
                 message: e.to_string(),
             },
             E::AlreadyReviewed(_) => conflict("already_reviewed", &e, None),
+            E::SkuTaken(_) => conflict("sku_taken", &e, None),
+            E::SlugTaken(_) => conflict("slug_taken", &e, None),
+            E::ProductHasOrders(ref ids) => {
+                let details = serde_json::json!({ "product_ids": ids });
+                conflict("product_has_orders", &e, Some(details))
+            }
+            E::CategoryNotEmpty {
+                products,
+                categories,
+                ..
+            } => {
+                let details = serde_json::json!({ "products": products, "categories": categories });
+                conflict("category_not_empty", &e, Some(details))
+            }
+            E::CategoryTree(_) => conflict("category_tree", &e, None),
+            E::ImportRejected(report) => ApiError::RowsRejected {
+                code: "import_rejected",
+                message: format!(
+                    "{} rows have problems; nothing was written (see details.errors)",
+                    report.errors.len()
+                ),
+                details: serde_json::to_value(&*report).unwrap_or_default(),
+            },
             E::Bind(_) | E::Render(_) => ApiError::Internal(e.to_string()),
             E::Db(e) => e.into(),
         }

@@ -29,7 +29,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                     || (mime.starts_with("application/") && mime.ends_with("+json"))
             });
         if !is_json {
-            return Err(ApiError::UnsupportedMediaType);
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "application/json",
+            });
         }
         let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
             .await
@@ -37,6 +39,42 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 limit: MAX_BODY_BYTES,
             })?;
         parse_json(&bytes).map(Json)
+    }
+}
+
+/// Request bodies of a CSV upload (a catalog import) larger than this are
+/// refused with 413.
+pub const MAX_CSV_BYTES: usize = shop_core::catalog::import::MAX_BYTES;
+
+/// A CSV request body (`text/csv` or `application/csv`), as bytes: the
+/// domain parses it and reports its problems row by row.
+pub struct Csv(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for Csv {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let is_csv = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime.eq_ignore_ascii_case("text/csv")
+                    || mime.eq_ignore_ascii_case("application/csv")
+            });
+        if !is_csv {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "text/csv",
+            });
+        }
+        axum::body::to_bytes(req.into_body(), MAX_CSV_BYTES)
+            .await
+            .map(Csv)
+            .map_err(|_| ApiError::PayloadTooLarge {
+                limit: MAX_CSV_BYTES,
+            })
     }
 }
 

@@ -49,23 +49,24 @@ impl AdminClient {
         req.send().await.expect("request failed")
     }
 
-    /// A request with the session's cookie and, unless a GET, its CSRF
-    /// token, for bodies `send` does not make (multipart uploads).
-    pub(crate) fn request(
+    /// A request with a body that is not JSON (a CSV import, an upload).
+    pub(crate) async fn send_raw(
         &self,
         app: &TestApp,
         method: Method,
         path: &str,
-    ) -> reqwest::RequestBuilder {
-        let req = app
-            .client
-            .request(method.clone(), app.url(path))
-            .header("cookie", &self.cookie);
-        if method == Method::GET {
-            req
-        } else {
-            req.header("x-csrf-token", &self.csrf)
-        }
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        app.client
+            .request(method, app.url(path))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request failed")
     }
 
     pub(crate) async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
@@ -377,7 +378,7 @@ db_tests! {
         for (i, role) in Role::ALL.into_iter().enumerate() {
             by_role.insert(role, ready_admin(&app, &format!("role{i}@example.com"), &[role]).await);
         }
-        ready_admin(&app, "spare@example.com", &[Role::Administrator]).await;
+        let spare = ready_admin(&app, "spare@example.com", &[Role::Administrator]).await;
 
         // An order to read, and a fresh one for each allowed move.
         async fn guest_order(app: &TestApp, key: &str) -> String {
@@ -426,6 +427,42 @@ db_tests! {
                         (path.replace("{id}", &fresh), Some(json!({ "to": "packed" })))
                     }
                     Operation::InventoryAdjust => (path.replace("{product_id}", "3"), Some(json!({ "delta": 1, "reason": "receiving" }))),
+                    // The catalog: a fresh product or category for each change, so that every
+                    // allowed call succeeds (a SKU or slug is unique; a product that sold cannot go).
+                    Operation::CatalogWrite | Operation::CatalogDelete | Operation::CatalogBulkDelete => {
+                        victims += 1;
+                        let category = path.starts_with("/api/admin/categories");
+                        let fresh = if category {
+                            let c = json!({ "slug": format!("matrix-{victims}"), "name": "Matrix", "parent_id": 1 });
+                            expect_json(spare.post(&app, "/api/admin/categories", &c).await, 201).await
+                        } else {
+                            let p = json!({ "sku": format!("MATRIX-{victims}"), "name": "Matrix", "price_cents": 100, "category_id": 2 });
+                            expect_json(spare.post(&app, "/api/admin/products", &p).await, 201).await
+                        };
+                        let id = fresh["id"].as_i64().unwrap();
+                        let body = match (method.as_str(), path.as_str()) {
+                            ("POST", "/api/admin/products") => Some(json!({ "sku": format!("MATRIX-{victims}-NEW"), "name": "New", "price_cents": 1, "category_id": 2 })),
+                            ("POST", "/api/admin/categories") => Some(json!({ "slug": format!("matrix-{victims}-new"), "name": "New" })),
+                            ("POST", _) => Some(json!({ "ids": [id] })),
+                            ("PATCH", _) if category => Some(json!({ "name": "Renamed" })),
+                            ("PATCH", _) => Some(json!({ "price_cents": 250 })),
+                            _ => None,
+                        };
+                        (path.replace("{id}", &id.to_string()), body)
+                    }
+                    Operation::CatalogRead => (path.replace("{id}", "3"), None),
+                    Operation::CatalogImport => {
+                        let file = "sku,name,price_cents,category\nAUDIO-0001,Matrix import,1999,audio\n";
+                        let r = client.send_raw(&app, Method::POST, path, "text/csv", file).await;
+                        let status = r.status().as_u16();
+                        let text = r.text().await.unwrap();
+                        if op.allowed(&[role]) {
+                            assert_eq!(status, 200, "{role} {method} {path} ({name}): {text}");
+                        } else {
+                            assert_eq!(status, 403, "{role} {method} {path} ({name}): {text}");
+                        }
+                        continue;
+                    }
                     Operation::InventoryThreshold => (path.replace("{product_id}", "3"), Some(json!({ "threshold": 5 }))),
                     // The body is a picture (below); refused roles send none and get their 403 first.
                     Operation::CatalogImageUpload => (path.replace("{id}", "3"), None),
@@ -453,7 +490,9 @@ db_tests! {
         for op in [Operation::OwnAccountRead, Operation::AdminsRead, Operation::AdminsInvite, Operation::AdminsChangeRoles,
             Operation::AdminsDisable, Operation::AdminsResetMfa, Operation::AdminsRevokeSessions, Operation::AuditRead, Operation::AuditVerify,
             Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport,
-            Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold, Operation::CatalogImageUpload] {
+            Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold,
+            Operation::CatalogRead, Operation::CatalogWrite, Operation::CatalogDelete, Operation::CatalogBulkDelete,
+            Operation::CatalogExport, Operation::CatalogImport, Operation::CatalogImageUpload] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -65,15 +65,14 @@ async fn upload_field(
     body.extend_from_slice(bytes);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     admin
-        .request(app, Method::POST, path)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
+        .send_raw(
+            app,
+            Method::POST,
+            path,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
         )
-        .body(body)
-        .send()
         .await
-        .expect("request failed")
 }
 
 fn trace_id_of(r: &reqwest::Response) -> TraceId {
@@ -256,6 +255,21 @@ db_tests! {
         let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_image_uploads").fetch_one(app.db.pool()).await.unwrap();
         assert_eq!(rows, 0);
         assert_eq!(counter(&app, "catalog.image_upload", "success"), 0.0);
+    }
+}
+
+db_tests! {
+    async fn a_product_with_an_uploaded_picture_can_still_be_deleted(app) {
+        common::lab_component("localstack");
+        let manager = ready_admin(&app, "deleter@example.com", &[Role::CatalogManager]).await;
+        let p = serde_json::json!({ "sku": "PIC-1", "name": "Pictured", "price_cents": 100, "category_id": 2 });
+        let id = expect_json(manager.post(&app, "/api/admin/products", &p).await, 201).await["id"].as_i64().unwrap();
+        let path = format!("/api/admin/products/{id}/image");
+        let up = expect_json(upload(&app, &manager, &path, "p.png", &png(30, 30)).await, 200).await;
+        fetch_png(&app, up["image_url"].as_str().unwrap()).await;
+        let r = manager.send(&app, Method::DELETE, &format!("/api/admin/products/{id}"), None).await;
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        expect_error(app.get(up["image_url"].as_str().unwrap()).await, 404, "not_found", None).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
-//! orders and the sales report ([`orders`]), stock ([`inventory`]),
-//! product pictures ([`images`]). The
+//! orders and the sales report ([`orders`]), stock ([`inventory`]), the
+//! catalog with its CSV import and export ([`catalog`]), product pictures
+//! ([`images`]). The
 //! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
 //! how a request proves it is an admin.
 //!
@@ -15,6 +16,7 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod images;
 pub mod inventory;
 pub mod orders;
@@ -22,8 +24,9 @@ pub mod session;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use shop_core::admin::Admins;
+use shop_core::catalog::Catalog;
 use shop_core::db::Db;
 use shop_core::objects::ObjectStore;
 use shop_core::orders::Orders;
@@ -34,6 +37,7 @@ where
     S: Clone + Send + Sync + 'static,
     Admins: FromRef<S>,
     Orders: FromRef<S>,
+    Catalog: FromRef<S>,
     Db: FromRef<S>,
     Option<ObjectStore>: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
@@ -75,6 +79,34 @@ where
             "/api/admin/inventory/{product_id}/adjustments",
             post(inventory::adjust),
         )
+        .route(
+            "/api/admin/products",
+            get(catalog::list_products).post(catalog::create_product),
+        )
+        .route(
+            "/api/admin/products/bulk-delete",
+            post(catalog::bulk_delete),
+        )
+        .route(
+            "/api/admin/products/{id}",
+            get(catalog::get_product)
+                .patch(catalog::update_product)
+                .delete(catalog::delete_product),
+        )
+        .route(
+            "/api/admin/categories",
+            get(catalog::list_categories).post(catalog::create_category),
+        )
+        .route(
+            "/api/admin/categories/{id}",
+            patch(catalog::update_category).delete(catalog::delete_category),
+        )
+        .route("/api/admin/catalog/export", get(catalog::export))
+        .route(
+            "/api/admin/catalog/import/preview",
+            post(catalog::import_preview),
+        )
+        .route("/api/admin/catalog/import", post(catalog::import_apply))
         .route(
             "/api/admin/inventory/{product_id}/threshold",
             put(inventory::set_threshold),
