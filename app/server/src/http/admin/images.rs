@@ -64,7 +64,8 @@ pub fn body_limit() -> DefaultBodyLimit {
     DefaultBodyLimit::max(MAX_BODY_BYTES)
 }
 
-/// The request body, for the OpenAPI document.
+/// The request body, for the OpenAPI document (utoipa reads the field's
+/// type; no code does, hence the allowance).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ImageUpload {
