@@ -87,6 +87,12 @@ do_start() {
         otel_env=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:-delta}")
     fi
+    # Admins' product pictures go to LocalStack's S3 (path-style; the bucket is created on the first
+    # upload). Without the emulator's endpoint, uploads stay off rather than reach real AWS.
+    local -a images_env=()
+    if [[ -n ${AWS_ENDPOINT_URL_S3:-} ]]; then
+        images_env=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}" "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
+    fi
     local role port name inventory_url=""
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
     while read -r role port; do
@@ -102,6 +108,7 @@ do_start() {
         fi
         lab_spawn "$name" env \
             "${otel_env[@]}" \
+            "${images_env[@]}" \
             DATABASE_URL="$database_url" \
             SHOP_LISTEN="127.0.0.1:$port" \
             SHOP_ROLE="$role" \

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shop_core::accounts::social::OidcSettings;
+use shop_core::objects::ObjectStoreSettings;
 use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
@@ -205,6 +206,21 @@ pub struct Options {
     /// `X-Forwarded-Proto` for the scheme).
     #[arg(long, env = "SHOP_OIDC_REDIRECT_URL", global = true)]
     pub oidc_redirect_url: Option<String>,
+
+    /// The S3 bucket for admins' product pictures (A-PROD-05), created if missing. Unset: image
+    /// uploads are off (they answer 503 `image_storage_not_configured`); the drawn pictures are
+    /// served as always.
+    #[arg(long, env = "SHOP_IMAGES_BUCKET", global = true)]
+    pub images_bucket: Option<String>,
+
+    /// The S3 endpoint, e.g. `http://127.0.0.1:4566` for the lab's LocalStack. Default: the AWS
+    /// SDK's (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, else AWS). Addressing is path-style.
+    #[arg(long, env = "SHOP_S3_ENDPOINT", global = true)]
+    pub s3_endpoint: Option<String>,
+
+    /// The S3 region. Default: the AWS SDK's (`AWS_REGION`, the profile).
+    #[arg(long, env = "SHOP_S3_REGION", global = true)]
+    pub s3_region: Option<String>,
 }
 
 fn is_http_url(s: &str) -> bool {
@@ -279,6 +295,8 @@ pub enum ConfigError {
     BadOidcIssuer(String),
     #[error("--oidc-redirect-url {0:?} is not an http(s) URL")]
     BadOidcRedirectUrl(String),
+    #[error("--s3-endpoint {0:?} is not an http(s) URL")]
+    BadS3Endpoint(String),
 }
 
 /// Validated settings.
@@ -308,6 +326,8 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// The callback URL registered at the provider; `None`: from the request's host.
     pub oidc_redirect_url: Option<String>,
+    /// Where admins' product pictures go (S3); `None`: uploads are off.
+    pub images: Option<ObjectStoreSettings>,
 }
 
 impl Config {
@@ -372,6 +392,18 @@ impl Config {
                     return Err(ConfigError::BadOidcRedirectUrl(url));
                 }
                 other => other,
+            },
+            images: match (o.images_bucket, o.s3_endpoint.filter(|e| !e.is_empty())) {
+                (_, Some(url)) if !is_http_url(&url) => {
+                    return Err(ConfigError::BadS3Endpoint(url));
+                }
+                (Some(bucket), endpoint) if !bucket.trim().is_empty() => {
+                    let mut s = ObjectStoreSettings::new(bucket.trim());
+                    s.endpoint = endpoint;
+                    s.region = o.s3_region.filter(|r| !r.is_empty());
+                    Some(s)
+                }
+                _ => None,
             },
         })
     }

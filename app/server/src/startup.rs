@@ -15,6 +15,7 @@ use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
+use shop_core::objects::ObjectStore;
 use shop_core::payments::MockProvider;
 use telemetry_api::{KeyValue, Telemetry};
 use tokio::net::TcpListener;
@@ -78,6 +79,14 @@ impl Application {
             _ => InventoryClient::Local(Inventory::new(db.clone())),
         };
         let payments = MockProvider::new(config.payment_simulation.clone(), instruments.clone());
+        // No call to S3 here: a shop whose S3 is down still starts (uploads then answer 503).
+        let images =
+            match &config.images {
+                Some(settings) => Some(ObjectStore::connect(settings).await.map_err(|e| {
+                    anyhow::anyhow!("image storage (bucket {}): {e}", settings.bucket)
+                })?),
+                None => None,
+            };
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -95,6 +104,7 @@ impl Application {
                     .as_deref()
                     .map(std::sync::Arc::from),
                 role: config.role,
+                images,
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,

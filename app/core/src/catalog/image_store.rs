@@ -4,9 +4,18 @@
 //!
 //! Why the database and not files: in the split topology the services share
 //! a database but no disk, and every one of them must serve the same bytes
-//! under the same ETag. (The admin feature will later replace pictures
-//! through S3; a replaced picture gets a new URL, because URLs are served as
-//! immutable.)
+//! under the same ETag.
+//!
+//! Admins' uploads (A-PROD-05, [`store_upload`]) go to S3 (the system of
+//! record: the original and every size, [`crate::objects`]) *and* to the
+//! `product_image_uploads` table, from which the shop serves them
+//! ([`get_upload`]): a picture on a product page then costs no call to S3,
+//! and every service of the split topology serves it even when S3 is slow.
+//! A row without bytes (written by a resizer elsewhere, e.g. the Lambda
+//! function of the events issue) is read from S3 once and copied in. An
+//! upload gets a new URL, `/images/products/{id}/{revision}/{size}.png`,
+//! whose revision is derived from the pictures' bytes, because URLs are
+//! served as immutable: the old URL keeps serving the old picture.
 //!
 //! When pictures are made:
 //! - `shop seed` calls [`render_missing`] after seeding, so a seeded
@@ -28,7 +37,10 @@ use tracing::Instrument;
 
 use super::Error;
 use super::images::{CONTENT_TYPE, ImageSize, ProductArt};
+use super::resize::CatalogPictures;
+use crate::audit::{self, AuditEvent};
 use crate::db::Db;
+use crate::objects::{self, ObjectStore};
 use crate::time::now_millis;
 
 /// A stored picture, ready to serve.
@@ -255,6 +267,268 @@ async fn insert(
     Ok(())
 }
 
+// --- Admins' uploads (A-PROD-05) --------------------------------------------
+
+/// The URL path of an uploaded picture at `size`:
+/// `/images/products/{id}/{revision}/{size}.png`.
+pub fn upload_url(product_id: i64, revision: &str, size: ImageSize) -> String {
+    format!(
+        "/images/products/{product_id}/{revision}/{}.png",
+        size.as_str()
+    )
+}
+
+/// The S3 key of an upload's object `name` (`large.png`, `thumb.png`, or
+/// `original`, the file as it was sent): `products/{id}/{revision}/{name}`.
+pub fn upload_key(product_id: i64, revision: &str, name: &str) -> String {
+    format!("products/{product_id}/{revision}/{name}")
+}
+
+/// The revision of a set of pictures: `r` and 16 hex digits of the SHA-256
+/// of their bytes. Derived from the content, so the same URL can never
+/// name other bytes, and two uploads at once need no counter to agree on.
+pub fn revision_of(pictures: &CatalogPictures) -> String {
+    let mut hash = Sha256::new();
+    for (size, bytes) in &pictures.pictures {
+        hash.update(size.as_str().as_bytes());
+        hash.update((bytes.len() as u64).to_be_bytes());
+        hash.update(bytes);
+    }
+    let hex: String = hash
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("r{hex}")
+}
+
+/// Whether `s` is shaped like a revision (`r` and 16 lowercase hex digits).
+pub fn is_revision(s: &str) -> bool {
+    s.len() == 17
+        && s.starts_with('r')
+        && s[1..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A stored upload: its revision and the product's new URLs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub revision: String,
+    pub image_url: String,
+    pub thumbnail_url: String,
+}
+
+/// Why storing or reading an upload failed.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("product {0} not found")]
+    ProductNotFound(i64),
+    /// No object store configured, and the picture is only in S3.
+    #[error("image storage is not configured")]
+    NotConfigured,
+    #[error(transparent)]
+    Storage(#[from] objects::Error),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Stores an upload: the `original` file and every size in S3 (one span
+/// `catalog.image.upload` per object), then, in one transaction, the
+/// sizes' rows, the product's new `image_url` and `thumbnail_url`, and
+/// `audit` with the URLs before and after.
+///
+/// S3 first: should the transaction fail, S3 holds unreferenced objects
+/// (harmless), never a product pointing at a missing picture.
+pub async fn store_upload(
+    db: &Db,
+    objects: &ObjectStore,
+    product_id: i64,
+    original: Vec<u8>,
+    pictures: &CatalogPictures,
+    audit: AuditEvent,
+) -> Result<Uploaded, UploadError> {
+    let revision = revision_of(pictures);
+    let original_type = pictures.source_format.content_type();
+    upload_object(
+        objects,
+        &upload_key(product_id, &revision, "original"),
+        "original",
+        original,
+        original_type,
+    )
+    .await?;
+    for (size, bytes) in &pictures.pictures {
+        let key = upload_key(product_id, &revision, &format!("{}.png", size.as_str()));
+        upload_object(objects, &key, size.as_str(), bytes.clone(), CONTENT_TYPE).await?;
+    }
+
+    let uploaded = Uploaded {
+        image_url: upload_url(product_id, &revision, ImageSize::Large),
+        thumbnail_url: upload_url(product_id, &revision, ImageSize::Thumb),
+        revision,
+    };
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        const READ: &str = "SELECT image_url, thumbnail_url FROM products WHERE id = ?";
+        let (image_before, thumb_before): (String, String) = db
+            .traced(
+                READ,
+                sqlx::query_as(READ)
+                    .bind(product_id)
+                    .fetch_optional(&mut *tx),
+            )
+            .await?
+            .ok_or(UploadError::ProductNotFound(product_id))?;
+        let now = now_millis();
+        const INSERT_SQLITE: &str = "INSERT INTO product_image_uploads \
+            (product_id, revision, size, object_key, content_type, etag, bytes, created_at) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (product_id, revision, size) DO NOTHING";
+        const INSERT_MYSQL: &str = "INSERT INTO product_image_uploads \
+            (product_id, revision, size, object_key, content_type, etag, bytes, created_at) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE product_id = product_id";
+        let insert = if db.system().is_sqlite() {
+            INSERT_SQLITE
+        } else {
+            INSERT_MYSQL
+        };
+        for (size, bytes) in &pictures.pictures {
+            let key = upload_key(
+                product_id,
+                &uploaded.revision,
+                &format!("{}.png", size.as_str()),
+            );
+            db.traced(
+                insert,
+                sqlx::query(insert)
+                    .bind(product_id)
+                    .bind(uploaded.revision.as_str())
+                    .bind(size.as_str())
+                    .bind(key)
+                    .bind(CONTENT_TYPE)
+                    .bind(etag_of(bytes))
+                    .bind(bytes.as_slice())
+                    .bind(now)
+                    .execute(&mut *tx),
+            )
+            .await?;
+        }
+        const SET: &str =
+            "UPDATE products SET image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
+        db.traced(
+            SET,
+            sqlx::query(SET)
+                .bind(uploaded.image_url.as_str())
+                .bind(uploaded.thumbnail_url.as_str())
+                .bind(now)
+                .bind(product_id)
+                .execute(&mut *tx),
+        )
+        .await?;
+        let event = audit.change(
+            Some(serde_json::json!({ "image_url": image_before, "thumbnail_url": thumb_before })),
+            Some(serde_json::json!({
+                "image_url": uploaded.image_url,
+                "thumbnail_url": uploaded.thumbnail_url,
+                "source_format": pictures.source_format.as_str(),
+                "source_width": pictures.source_width,
+                "source_height": pictures.source_height,
+            })),
+        );
+        audit::append_in(db, &mut tx, event).await?;
+        Ok::<(), UploadError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(uploaded)
+        }
+        Err(e) => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            Err(e)
+        }
+    }
+}
+
+/// One object to S3 under its own span (the S3 client span is its child).
+async fn upload_object(
+    objects: &ObjectStore,
+    key: &str,
+    name: &'static str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> Result<(), objects::Error> {
+    let span = tracing::info_span!(
+        "catalog.image.upload",
+        span.kind = "internal",
+        shop.image.size = name,
+        shop.image.bytes = bytes.len(),
+    );
+    objects.put(key, bytes, content_type).instrument(span).await
+}
+
+/// An uploaded picture: from the database, or (a row without bytes) from S3,
+/// then copied into the row. `None`: no such product, revision or size.
+pub async fn get_upload(
+    db: &Db,
+    objects: Option<&ObjectStore>,
+    product_id: i64,
+    revision: &str,
+    size: ImageSize,
+) -> Result<Option<StoredImage>, UploadError> {
+    const SELECT: &str = "SELECT content_type, etag, bytes, object_key FROM product_image_uploads \
+        WHERE product_id = ? AND revision = ? AND size = ?";
+    let row: Option<(String, String, Option<Vec<u8>>, String)> = db
+        .traced(
+            SELECT,
+            sqlx::query_as(SELECT)
+                .bind(product_id)
+                .bind(revision)
+                .bind(size.as_str())
+                .fetch_optional(db.pool()),
+        )
+        .await?;
+    let Some((content_type, etag, bytes, key)) = row else {
+        return Ok(None);
+    };
+    if let Some(bytes) = bytes {
+        return Ok(Some(StoredImage {
+            content_type,
+            etag,
+            bytes,
+        }));
+    }
+    let objects = objects.ok_or(UploadError::NotConfigured)?;
+    let Some(object) = objects.get(&key).await? else {
+        tracing::warn!(shop.product.id = product_id, key = %key, "an uploaded picture's row names an object S3 does not have");
+        return Ok(None);
+    };
+    const FILL: &str = "UPDATE product_image_uploads SET bytes = ? \
+        WHERE product_id = ? AND revision = ? AND size = ? AND bytes IS NULL";
+    let filled = db
+        .traced(
+            FILL,
+            sqlx::query(FILL)
+                .bind(object.bytes.as_slice())
+                .bind(product_id)
+                .bind(revision)
+                .bind(size.as_str())
+                .execute(db.pool()),
+        )
+        .await;
+    if let Err(e) = filled {
+        // The copy is a cache: serve the picture anyway, the next request reads S3 again.
+        tracing::warn!(error = %e, shop.product.id = product_id, "could not copy an uploaded picture from S3 into the database");
+    }
+    Ok(Some(StoredImage {
+        content_type,
+        etag,
+        bytes: object.bytes,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +543,40 @@ mod tests {
             image_url(240, ImageSize::Thumb),
             "/images/products/240/thumb.png"
         );
+    }
+
+    #[test]
+    fn upload_urls_and_keys_carry_the_revision() {
+        assert_eq!(
+            upload_url(7, "r0123456789abcdef", ImageSize::Thumb),
+            "/images/products/7/r0123456789abcdef/thumb.png"
+        );
+        assert_eq!(
+            upload_key(7, "r0123456789abcdef", "original"),
+            "products/7/r0123456789abcdef/original"
+        );
+    }
+
+    #[test]
+    fn revisions_follow_the_bytes() {
+        let pictures = |b: u8| CatalogPictures {
+            source_format: super::super::resize::SourceFormat::Png,
+            source_width: 1,
+            source_height: 1,
+            pictures: vec![(ImageSize::Large, vec![b]), (ImageSize::Thumb, vec![b])],
+        };
+        let a = revision_of(&pictures(1));
+        assert!(is_revision(&a), "{a}");
+        assert_eq!(a, revision_of(&pictures(1)));
+        assert_ne!(a, revision_of(&pictures(2)));
+        for bad in [
+            "large.png",
+            "r0123",
+            "R0123456789abcdef",
+            "r0123456789abcdeg",
+        ] {
+            assert!(!is_revision(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //!   (C-BROWSE-08); [`review_store`]: their SQL;
 //! - [`images`]: the product pictures, drawn by the shop (C-BROWSE-02);
 //! - [`image_store`]: where the pictures are kept, and when they are drawn;
+//! - [`resize`]: an admin's upload checked by content and made into the
+//!   catalog's sizes (pure: the shop and a Lambda function call it);
 //! - [`Catalog`]: the operations, for an HTTP handler, a worker or a Lambda;
 //! - [`edit`], [`admin`], [`import`]: the back office's changes
 //!   (A-PROD-01..04): the rules of each field, the SQL, and the CSV export
@@ -27,6 +29,7 @@ pub mod images;
 pub mod import;
 pub mod listing;
 pub mod model;
+pub mod resize;
 pub mod review_store;
 pub mod reviews;
 pub mod store;

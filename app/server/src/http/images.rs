@@ -13,6 +13,14 @@
 //! A strong `ETag` (a hash of the bytes) lets a client that does ask again
 //! (`If-None-Match`) get a bodiless `304 Not Modified`.
 //!
+//! Admins' uploads (A-PROD-05, `crate::http::admin::images`) follow that
+//! rule: `GET /images/products/{id}/{revision}/{file}`, the revision
+//! derived from the pictures' bytes. They are served from the database's
+//! copy (`shop_core::catalog::image_store::get_upload`), not fetched from S3
+//! per request: a product page costs no S3 call, and every service of the
+//! split topology answers even while S3 is slow. S3 is the record; a copy
+//! missing from the database is read from S3 once and kept.
+//!
 //! `HEAD` works too (axum answers it with the `GET` handler's headers and no
 //! body). A non-numeric id is a JSON 400; an unknown product or file name a
 //! JSON 404.
@@ -24,7 +32,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 use serde::Deserialize;
+use shop_core::catalog::image_store::{self, UploadError};
 use shop_core::catalog::{Catalog, ImageSize, StoredImage};
+use shop_core::db::Db;
+use shop_core::objects::ObjectStore;
 use telemetry_api::semconv;
 
 use super::error::{ApiError, ApiResult};
@@ -33,6 +44,9 @@ use super::extract::Path;
 /// The route template: also the `http.route` label the observing
 /// middleware gives these requests (one label for all pictures).
 pub const ROUTE: &str = "/images/products/{id}/{file}";
+
+/// The route of an admin's uploaded picture (one label for all of them).
+pub const UPLOAD_ROUTE: &str = "/images/products/{id}/{revision}/{file}";
 
 /// How long caches may keep a picture: a year, and never revalidate (see
 /// the module doc for the rule that makes this safe).
@@ -43,8 +57,12 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Catalog: FromRef<S>,
+    Db: FromRef<S>,
+    Option<ObjectStore>: FromRef<S>,
 {
-    Router::new().route(ROUTE, get(product_image))
+    Router::new()
+        .route(ROUTE, get(product_image))
+        .route(UPLOAD_ROUTE, get(uploaded_image))
 }
 
 /// The path of a picture's URL. Named fields, so a bad id is reported as
@@ -94,6 +112,65 @@ pub async fn product_image(
         .and_then(ImageSize::parse)
         .ok_or_else(|| ApiError::not_found("product image", format!("{id}/{file}")))?;
     let image = catalog.image(id, size).await?;
+    Ok(respond(&image, &request))
+}
+
+/// The path of an uploaded picture's URL.
+#[derive(Debug, Deserialize)]
+pub struct UploadPath {
+    pub id: i64,
+    pub revision: String,
+    pub file: String,
+}
+
+/// A product's picture as an admin uploaded it (A-PROD-05), at a revision.
+#[utoipa::path(get, path = "/images/products/{id}/{revision}/{file}", tag = "catalog",
+    params(
+        ("id" = i64, Path, description = "Product id"),
+        ("revision" = String, Path, description = "The upload's revision, as in the product's `image_url` (`r` and 16 hex digits)"),
+        ("file" = String, Path, description = "`large.png` (600 × 600 px) or `thumb.png` (200 × 200 px)"),
+        ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer: 304 if the picture still has it"),
+    ),
+    responses(
+        (status = 200, description = "The picture, PNG. Cache-Control: public, max-age=31536000, immutable \
+            (a URL's bytes never change)", content_type = "image/png", body = inline(PngBytes),
+            headers(
+                ("ETag" = String, description = "Strong entity tag of the bytes"),
+                ("Cache-Control" = String, description = "public, max-age=31536000, immutable"),
+            )),
+        (status = 304, description = "Not modified: `If-None-Match` names the picture's ETag; no body",
+            headers(
+                ("ETag" = String, description = "Strong entity tag of the bytes"),
+                ("Cache-Control" = String, description = "public, max-age=31536000, immutable"),
+            )),
+        (status = 400, description = "The id is not an integer", body = super::error::ErrorBody),
+        (status = 404, description = "No such product, revision or file", body = super::error::ErrorBody),
+    ))]
+pub async fn uploaded_image(
+    State(db): State<Db>,
+    State(objects): State<Option<ObjectStore>>,
+    Path(UploadPath { id, revision, file }): Path<UploadPath>,
+    request: HeaderMap,
+) -> ApiResult<Response> {
+    tracing::Span::current().record(semconv::SHOP_PRODUCT_ID, id);
+    let not_found = || ApiError::not_found("product image", format!("{id}/{revision}/{file}"));
+    let size = file
+        .strip_suffix(".png")
+        .and_then(ImageSize::parse)
+        .ok_or_else(not_found)?;
+    if !image_store::is_revision(&revision) {
+        return Err(not_found());
+    }
+    let image = image_store::get_upload(&db, objects.as_ref(), id, &revision, size)
+        .await
+        .map_err(|e| match e {
+            UploadError::Db(e) => ApiError::from(e),
+            UploadError::ProductNotFound(_) => not_found(),
+            UploadError::NotConfigured | UploadError::Storage(_) => ApiError::Unavailable {
+                what: "image storage",
+            },
+        })?
+        .ok_or_else(not_found)?;
     Ok(respond(&image, &request))
 }
 

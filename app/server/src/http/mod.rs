@@ -41,6 +41,7 @@ use shop_core::catalog::Catalog;
 use shop_core::db::Db;
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient};
+use shop_core::objects::ObjectStore;
 use shop_core::orders::Orders;
 use shop_core::payments::MockProvider;
 use telemetry_api::Telemetry;
@@ -65,6 +66,8 @@ pub struct AppState {
     /// The callback URL registered at the provider, when configured.
     pub oidc_redirect_url: Option<std::sync::Arc<str>>,
     pub role: Role,
+    /// Where admins' product pictures go (off unless `--images-bucket` is set).
+    pub images: Option<ObjectStore>,
 }
 
 impl FromRef<AppState> for Catalog {

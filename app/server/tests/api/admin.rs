@@ -464,9 +464,17 @@ db_tests! {
                         continue;
                     }
                     Operation::InventoryThreshold => (path.replace("{product_id}", "3"), Some(json!({ "threshold": 5 }))),
+                    // The body is a picture (below); refused roles send none and get their 403 first.
+                    Operation::CatalogImageUpload => (path.replace("{id}", "3"), None),
                     _ => (path.replace("{product_id}", "3"), (method != "GET").then(|| json!({}))),
                 };
-                let r = client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await;
+                let r = if op == Operation::CatalogImageUpload {
+                    // A real picture as multipart/form-data, stored in the lab's S3.
+                    crate::common::lab_component("localstack");
+                    crate::admin_images::upload(&app, client, &concrete, "cat.png", &crate::admin_images::png(40, 30)).await
+                } else {
+                    client.send(&app, Method::from_bytes(method.as_bytes()).unwrap(), &concrete, body.as_ref()).await
+                };
                 let status = r.status().as_u16();
                 let text = r.text().await.unwrap();
                 if op.allowed(&[role]) {
@@ -484,7 +492,7 @@ db_tests! {
             Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport,
             Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold,
             Operation::CatalogRead, Operation::CatalogWrite, Operation::CatalogDelete, Operation::CatalogBulkDelete,
-            Operation::CatalogExport, Operation::CatalogImport] {
+            Operation::CatalogExport, Operation::CatalogImport, Operation::CatalogImageUpload] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -9,6 +9,7 @@ mod support;
 mod accounts;
 mod admin;
 mod admin_catalog;
+mod admin_images;
 mod admin_inventory;
 mod admin_orders;
 mod audit;

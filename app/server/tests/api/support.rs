@@ -49,6 +49,10 @@ pub struct Spawn {
     pub payment_simulation: shop_core::payments::Simulation,
     /// `--oidc-issuer` and the client (default: social login off).
     pub oidc: Option<shop_core::accounts::social::OidcSettings>,
+    /// `--images-bucket` and the S3 endpoint (default: the lab's LocalStack,
+    /// a bucket of this app's own; see [`lab_images`]). Only an upload
+    /// touches S3, so tests that upload nothing need no LocalStack.
+    pub images: Option<shop_core::objects::ObjectStoreSettings>,
 }
 
 impl Spawn {
@@ -62,8 +66,33 @@ impl Spawn {
             request_timeout: Duration::from_secs(30),
             payment_simulation: Default::default(),
             oidc: None,
+            images: Some(lab_images()),
         }
     }
+}
+
+/// Image storage on the lab's LocalStack (`scripts/lab/localstack.sh env`;
+/// a test that uploads starts it with `common::lab_component("localstack")`),
+/// in a bucket no other app uses, so two tests' uploads never meet.
+pub fn lab_images() -> shop_core::objects::ObjectStoreSettings {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    let endpoint = ENDPOINT.get_or_init(|| {
+        crate::common::lab_env("localstack")
+            .get("AWS_ENDPOINT_URL_S3")
+            .cloned()
+            .expect("scripts/lab/localstack.sh env names AWS_ENDPOINT_URL_S3")
+    });
+    let mut s = shop_core::objects::ObjectStoreSettings::new(format!(
+        "shop-test-{:08x}",
+        rand::random::<u32>()
+    ));
+    s.endpoint = Some(endpoint.clone());
+    s.region = Some("us-east-1".to_owned());
+    s.credentials = Some(shop_core::objects::StaticCredentials {
+        access_key_id: "test".to_owned(),
+        secret_access_key: "test".to_owned(),
+    });
+    s
 }
 
 pub async fn spawn_app(kind: DbKind) -> TestApp {
@@ -98,6 +127,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         cart_abandonment_after: None,
         oidc: opts.oidc,
         oidc_redirect_url: None,
+        images: opts.images,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

@@ -1,7 +1,8 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
 //! orders and the sales report ([`orders`]), stock ([`inventory`]), the
-//! catalog with its CSV import and export ([`catalog`]). The
+//! catalog with its CSV import and export ([`catalog`]), product pictures
+//! ([`images`]). The
 //! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
 //! how a request proves it is an admin.
 //!
@@ -16,6 +17,7 @@ pub mod admins;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod images;
 pub mod inventory;
 pub mod orders;
 pub mod session;
@@ -26,6 +28,7 @@ use axum::routing::{delete, get, patch, post, put};
 use shop_core::admin::Admins;
 use shop_core::catalog::Catalog;
 use shop_core::db::Db;
+use shop_core::objects::ObjectStore;
 use shop_core::orders::Orders;
 
 /// The back office's routes.
@@ -36,6 +39,7 @@ where
     Orders: FromRef<S>,
     Catalog: FromRef<S>,
     Db: FromRef<S>,
+    Option<ObjectStore>: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
 {
     Router::new()
@@ -114,5 +118,9 @@ where
         .route(
             "/api/admin/inventory/{product_id}/forecast",
             get(inventory::forecast),
+        )
+        .route(
+            "/api/admin/products/{id}/image",
+            post(images::upload).layer(images::body_limit()),
         )
 }
