@@ -85,6 +85,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         admin::admins::revoke_sessions,
         admin::audit::entries,
         admin::audit::verify,
+        admin::audit::compliance_report,
         admin::orders::list,
         admin::orders::get,
         admin::orders::customer,

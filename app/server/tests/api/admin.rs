@@ -78,7 +78,7 @@ impl AdminClient {
     }
 
     /// The code the phone shows `offset` seconds from now.
-    fn code(&self, offset: i64) -> String {
+    pub(crate) fn code(&self, offset: i64) -> String {
         let secret = TotpSecret::from_base32(self.totp.as_deref().expect("enrolled")).unwrap();
         let now = shop_core::time::now_millis() / 1000;
         secret.code_at((now + offset) as u64)

@@ -69,6 +69,10 @@ where
         .route("/api/admin/orders/{id}/customer", get(orders::customer))
         .route("/api/admin/orders/{id}/status", post(orders::move_order))
         .route("/api/admin/reports/sales", get(orders::sales_report))
+        .route(
+            "/api/admin/reports/compliance",
+            get(audit::compliance_report),
+        )
         .route("/api/admin/inventory", get(inventory::levels))
         .route("/api/admin/inventory/alerts", get(inventory::alerts))
         .route(
