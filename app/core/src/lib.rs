@@ -25,6 +25,7 @@
 //! - [`email`]: email addresses;
 //! - [`validation`]: the shape of a broken rule ([`Invalid`]);
 //! - [`json_integer`]: JSON Schema's integers (`41.0` is 41) for integer fields of request bodies;
+//! - [`objects`]: the object store (S3; LocalStack in the lab): pictures, exports;
 //! - [`db`]: the pool, migrations (`app/core/migrations`), seed data, and
 //!   a client span per statement;
 //! - [`instruments`]: the shop's metric instruments;
@@ -44,6 +45,7 @@ pub mod email;
 pub mod instruments;
 pub mod inventory;
 pub mod json_integer;
+pub mod objects;
 pub mod orders;
 pub mod payments;
 pub mod time;
