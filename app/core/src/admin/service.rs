@@ -359,6 +359,11 @@ impl Admins {
         self.count(op.as_str(), Outcome::Success);
     }
 
+    /// Counts an operation that went as `outcome` (a batch run that failed).
+    pub fn counted_as(&self, op: Operation, outcome: Outcome) {
+        self.count(op.as_str(), outcome);
+    }
+
     // --- invitations ---------------------------------------------------------------
 
     /// Invites `email` with `roles`: `by` is the inviting admin, or `None`
