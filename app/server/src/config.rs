@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shop_core::accounts::social::OidcSettings;
+use shop_core::batch::Job;
 use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
@@ -43,6 +44,38 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run a batch job now and exit: 0 when it succeeded, 1 when it failed (docs/admin.md,
+    /// "Batch jobs"). Telemetry goes to the backend chosen with --telemetry, as when serving.
+    Batch {
+        /// The job.
+        #[arg(value_enum)]
+        job: BatchJob,
+    },
+}
+
+/// A batch job, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchJob {
+    /// Stock levels by status and the products that need attention.
+    #[value(name = "stock_report")]
+    StockReport,
+    /// The orders placed since the last export, as CSV, to the export bucket (S3).
+    #[value(name = "orders_export")]
+    OrdersExport,
+    /// Purge expired carts and sessions, then verify the audit chain (fails if it is broken).
+    #[value(name = "maintenance")]
+    Maintenance,
+}
+
+impl BatchJob {
+    /// The core's job.
+    pub fn job(self) -> Job {
+        match self {
+            BatchJob::StockReport => Job::StockReport,
+            BatchJob::OrdersExport => Job::OrdersExport,
+            BatchJob::Maintenance => Job::Maintenance,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +210,25 @@ pub struct Options {
     )]
     pub cart_abandonment_after: OptionalDuration,
 
+    /// Batch jobs to run on a schedule inside this process: comma-separated `JOB=EVERY`, JOB one
+    /// of `stock_report`, `orders_export`, `maintenance`, EVERY a duration, e.g.
+    /// `stock_report=24h,maintenance=1h`. The first run is one period after start-up. Default:
+    /// none (`shop batch <job>` and `POST /api/admin/batch/{job}` run them on demand).
+    #[arg(
+        long,
+        env = "SHOP_BATCH_SCHEDULE",
+        default_value = "",
+        value_parser = crate::batch::Schedule::parse,
+        global = true
+    )]
+    pub batch_schedule: crate::batch::Schedule,
+
+    /// The S3 bucket the orders export writes to (created if missing). S3's endpoint, region and
+    /// credentials come from the AWS SDK's chain (`AWS_ENDPOINT_URL_S3`, `AWS_REGION`, …;
+    /// LocalStack in the lab). Unset: the orders export fails, saying so.
+    #[arg(long, env = "SHOP_EXPORT_BUCKET", global = true)]
+    pub export_bucket: Option<String>,
+
     /// Social login (C-USER-05): the OpenID Connect provider's issuer URL, e.g.
     /// `http://127.0.0.1:4444` (the lab's, `scripts/lab/oidc.sh`). Unset: social login is off.
     #[arg(long, env = "SHOP_OIDC_ISSUER", global = true)]
@@ -308,6 +360,10 @@ pub struct Config {
     pub oidc: Option<OidcSettings>,
     /// The callback URL registered at the provider; `None`: from the request's host.
     pub oidc_redirect_url: Option<String>,
+    /// Batch jobs this process runs on a schedule (empty: none).
+    pub batch_schedule: crate::batch::Schedule,
+    /// The orders export's bucket; `None`: not configured.
+    pub export_bucket: Option<String>,
 }
 
 impl Config {
@@ -373,6 +429,8 @@ impl Config {
                 }
                 other => other,
             },
+            batch_schedule: o.batch_schedule,
+            export_bucket: o.export_bucket.filter(|b| !b.trim().is_empty()),
         })
     }
 }

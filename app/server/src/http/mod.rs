@@ -65,6 +65,8 @@ pub struct AppState {
     /// The callback URL registered at the provider, when configured.
     pub oidc_redirect_url: Option<std::sync::Arc<str>>,
     pub role: Role,
+    /// Runs the batch jobs (and keeps their record).
+    pub batch: shop_core::batch::Batch,
 }
 
 impl FromRef<AppState> for Catalog {

@@ -110,6 +110,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         admin::catalog::export,
         admin::catalog::import_preview,
         admin::catalog::import_apply,
+        admin::batch::run,
+        admin::batch::runs,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&AnyOperation, &SessionSecurity),

@@ -29,6 +29,8 @@ pub struct TestApp {
     pub db: Db,
     /// The shop's metric instruments (for driving background jobs from a test).
     pub instruments: shop_core::instruments::Instruments,
+    /// The shop's batch runner (telemetry to `recorder`), for running jobs from a test.
+    pub batch: shop_core::batch::Batch,
     pub kind: DbKind,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -49,6 +51,8 @@ pub struct Spawn {
     pub payment_simulation: shop_core::payments::Simulation,
     /// `--oidc-issuer` and the client (default: social login off).
     pub oidc: Option<shop_core::accounts::social::OidcSettings>,
+    /// `--batch-schedule` (default: none).
+    pub batch_schedule: shop::batch::Schedule,
 }
 
 impl Spawn {
@@ -62,6 +66,7 @@ impl Spawn {
             request_timeout: Duration::from_secs(30),
             payment_simulation: Default::default(),
             oidc: None,
+            batch_schedule: Default::default(),
         }
     }
 }
@@ -98,6 +103,9 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         cart_abandonment_after: None,
         oidc: opts.oidc,
         oidc_redirect_url: None,
+        // The tests' shops run batch jobs on their own only when a test asks.
+        batch_schedule: opts.batch_schedule,
+        export_bucket: None,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =
@@ -108,6 +116,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
     let address = app.local_addr();
     let db = app.state().db.clone();
     let instruments = app.state().instruments.clone();
+    let batch = app.state().batch.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -121,6 +130,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         recorder,
         db,
         instruments,
+        batch,
         kind: opts.kind,
         shutdown: Some(tx),
         server: Some(server),

@@ -1,9 +1,9 @@
 //! The back office's routes, under `/api/admin/…` (issue #15): signing in
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
 //! orders and the sales report ([`orders`]), stock ([`inventory`]), the
-//! catalog with its CSV import and export ([`catalog`]). The
-//! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
-//! how a request proves it is an admin.
+//! catalog with its CSV import and export ([`catalog`]), batch jobs
+//! ([`batch`]). The rules are `shop_core::admin`'s and `shop_core::audit`'s;
+//! [`session`] is how a request proves it is an admin.
 //!
 //! Every route names its operation in the OpenAPI document
 //! (`x-admin-operation`): an operation of the role matrix
@@ -15,6 +15,7 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod inventory;
 pub mod orders;
@@ -36,6 +37,7 @@ where
     Orders: FromRef<S>,
     Catalog: FromRef<S>,
     Db: FromRef<S>,
+    shop_core::batch::Batch: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
 {
     Router::new()
@@ -73,6 +75,8 @@ where
             "/api/admin/reports/compliance",
             get(audit::compliance_report),
         )
+        .route("/api/admin/batch/runs", get(batch::runs))
+        .route("/api/admin/batch/{job}", post(batch::run))
         .route("/api/admin/inventory", get(inventory::levels))
         .route("/api/admin/inventory/alerts", get(inventory::alerts))
         .route(
