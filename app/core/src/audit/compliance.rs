@@ -8,7 +8,8 @@
 //! log's action names, not from a hand-kept list of routes, so a new
 //! privileged operation shows up in the report without touching it:
 //!
-//! - **privileged**: an operation that needs a step-up, or that only
+//! - **privileged**: an admin's (not the shop's own, like a scheduled
+//!   batch run) use of an operation that needs a step-up, or that only
 //!   administrators may perform ([`is_privileged`]), whatever its outcome
 //!   (a refused attempt is exactly what an auditor looks for);
 //! - **role changes**: `admins.change_roles` and the roles an invitation
@@ -272,7 +273,11 @@ impl ComplianceReport {
             }
             _ => {}
         }
-        if Operation::parse(action).is_some_and(is_privileged) {
+        // People's actions: the shop's own (a scheduled batch run) are not
+        // privileged use, and would bury the admins' under hourly runs.
+        if e.actor_kind.as_deref() != Some("system")
+            && Operation::parse(action).is_some_and(is_privileged)
+        {
             self.privileged_actions.push(ReportEntry::of(e));
         }
         if success && is_data_export(action, e.target.as_deref()) {
@@ -530,8 +535,12 @@ mod tests {
         r.add(&entry(5, "audit.compliance_report", "denied"));
         r.add(&entry(6, "orders.read_customer", "success"));
         r.add(&entry(7, "catalog.write", "success"));
+        let mut scheduled = entry(8, "batch.run", "success");
+        scheduled.actor_kind = Some("system".into());
+        scheduled.target = Some("batch:orders_export".into());
+        r.add(&scheduled);
         r.count();
-        assert_eq!(r.summary.audit_entries, 7);
+        assert_eq!(r.summary.audit_entries, 8);
         assert_eq!(r.role_changes[0].roles_before, ["viewer"]);
         assert_eq!(r.role_changes[0].roles_after, ["viewer", "order_manager"]);
         let seqs = |v: &[ReportEntry]| v.iter().map(|e| e.seq).collect::<Vec<_>>();
@@ -539,10 +548,11 @@ mod tests {
         assert_eq!(seqs(&r.failed_logins), [2]);
         assert_eq!(seqs(&r.mfa_failures), [4]);
         // A refused export exported nothing.
-        assert_eq!(seqs(&r.data_exports), [6]);
+        // The scheduled export is a data export, not an admin's privileged action.
+        assert_eq!(seqs(&r.data_exports), [6, 8]);
         let csv = to_csv(&r);
         assert!(csv.starts_with(CSV_HEADER));
-        assert_eq!(csv.lines().count(), 1 + 1 + 2 + 1 + 1 + 1);
+        assert_eq!(csv.lines().count(), 1 + 1 + 2 + 1 + 1 + 2);
         assert!(csv.contains("\r\nrole_change,1,"));
         assert!(csv.contains(",viewer,viewer;order_manager,"));
         assert!(!csv.contains("password_hash") && !csv.contains("***"));

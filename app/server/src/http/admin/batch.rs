@@ -46,13 +46,14 @@ pub async fn run(
 ) -> ApiResult<Json<Run>> {
     admin.authorize(&admins, Operation::BatchRun).await?;
     let job = job(&name)?;
-    let run = batch
-        .run(
-            job,
-            Trigger::Admin(admin.session.admin_id.clone()),
-            admin.origin.clone(),
-        )
-        .await?;
+    // A task of its own: a run is not cut in half when the request is
+    // (the client goes away, the request timeout answers 503); it finishes
+    // and records itself, and the run history shows how it went.
+    let trigger = Trigger::Admin(admin.session.admin_id.clone());
+    let origin = admin.origin.clone();
+    let run = tokio::spawn(async move { batch.run(job, trigger, origin).await })
+        .await
+        .map_err(|e| ApiError::Internal(format!("the batch run's task failed: {e}")))??;
     // Audited by the run itself; counted here, with how the run went.
     let outcome = if run.outcome == Outcome::Success.as_str() {
         Outcome::Success
