@@ -270,7 +270,7 @@ impl Batch {
         span: tracing::Span,
     ) -> Result<Run, Error> {
         let started_at = now_millis();
-        runs::start(
+        let started = runs::start(
             &self.db,
             &id,
             job,
@@ -278,7 +278,22 @@ impl Batch {
             started_at,
             trace_id.as_deref(),
         )
-        .await?;
+        .await;
+        if let Err(e) = started {
+            // The span says why this trace did nothing.
+            let kind = match &e {
+                Error::AlreadyRunning(_) => "already_running",
+                Error::Db(db) => crate::db::error_type(db),
+            };
+            span.record(semconv::ERROR_TYPE, kind);
+            tracing::info!(
+                shop.batch.job = job.as_str(),
+                shop.batch.trigger = trigger.as_str(),
+                error.type = kind,
+                "batch run refused"
+            );
+            return Err(e);
+        }
         tracing::info!(
             shop.batch.job = job.as_str(),
             shop.batch.trigger = trigger.as_str(),

@@ -127,6 +127,8 @@ db_tests! {
         exec(&app, "INSERT INTO batch_runs (id, job, triggered_by, running_job, started_at, items, outcome) \
             VALUES ('elsewhere', 'stock_report', 'schedule', 'stock_report', 9999999999999, 0, 'running')").await;
         expect_error(boss.send(&app, Method::POST, "/api/admin/batch/stock_report", None).await, 409, "batch_running", None).await;
+        assert!(app.recorder.logs().iter().any(|l| l.message == "batch run refused"
+            && l.attribute(semconv::ERROR_TYPE).and_then(|v| v.as_str()) == Some("already_running")));
         exec(&app, "UPDATE batch_runs SET started_at = 0 WHERE id = 'elsewhere'").await;
         run_job(&app, &boss, "stock_report").await;
         assert_eq!(count(&app, "SELECT COUNT(*) FROM batch_runs WHERE id = 'elsewhere' AND outcome = 'abandoned'").await, 1);
