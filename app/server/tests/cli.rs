@@ -466,4 +466,12 @@ fn batch_runs_a_job_and_exits_non_zero_when_it_fails() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown job \"vacuum\""));
+    let out = shop()
+        .env("SHOP_BATCH_SCHEDULE", "maintenance=0s")
+        .args(["migrate", "--data-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than zero"));
 }
