@@ -87,11 +87,14 @@ do_start() {
         otel_env=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:-delta}")
     fi
-    # Admins' product pictures go to LocalStack's S3 (path-style; the bucket is created on the first
-    # upload). Without the emulator's endpoint, uploads stay off rather than reach real AWS.
+    # Admins' product pictures and the orders export go to LocalStack's S3 (path-style; each bucket
+    # is created on its first write). Without the emulator's endpoint, both stay off rather than
+    # reach real AWS.
     local -a images_env=()
     if [[ -n ${AWS_ENDPOINT_URL_S3:-} ]]; then
-        images_env=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}" "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
+        images_env=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}"
+            "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}"
+            "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
     fi
     local role port name inventory_url=""
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi

@@ -122,6 +122,16 @@ pub const SHOP_PAYMENT_OUTCOME: &str = "shop.payment.outcome";
 pub const SHOP_FUNNEL_STEP: &str = "shop.funnel.step";
 /// What became of a review (C-BROWSE-08): `published`, `held` (for moderation).
 pub const SHOP_REVIEW_OUTCOME: &str = "shop.review.outcome";
+/// A batch job (A-BATCH-01..03): `stock_report`, `orders_export`, `maintenance`.
+pub const SHOP_BATCH_JOB: &str = "shop.batch.job";
+/// How a batch run ended: `success` or `failed`.
+pub const SHOP_BATCH_OUTCOME: &str = "shop.batch.outcome";
+/// What started a batch run: `schedule`, `cli` or `admin`.
+pub const SHOP_BATCH_TRIGGER: &str = "shop.batch.trigger";
+/// A batch run's id (a UUID): on its span and log lines, never on a metric.
+pub const SHOP_BATCH_RUN_ID: &str = "shop.batch.run.id";
+/// How many items a batch run handled (products, orders, purged rows), on its span.
+pub const SHOP_BATCH_ITEM_COUNT: &str = "shop.batch.item_count";
 
 // --- Control fields (read by the tracing glue, not exported) ------------------
 /// Span kind: `server`, `client`, `producer`, `consumer` or `internal` (default).
@@ -184,6 +194,12 @@ pub mod metrics {
     pub const SHOP_CARTS_ABANDONED: &str = "shop.carts.abandoned";
     /// Counter, `{review}`: reviews written, by `shop.review.outcome` (C-BROWSE-08).
     pub const SHOP_REVIEWS: &str = "shop.reviews";
+    /// Histogram, seconds: how long a batch run took, by `shop.batch.job` and `shop.batch.outcome`.
+    pub const SHOP_BATCH_DURATION: &str = "shop.batch.duration";
+    /// Counter, `{item}`: items batch runs handled, by `shop.batch.job`.
+    pub const SHOP_BATCH_ITEMS: &str = "shop.batch.items";
+    /// Counter, `{run}`: batch runs by `shop.batch.job` and `shop.batch.outcome`.
+    pub const SHOP_BATCH_RUNS: &str = "shop.batch.runs";
 }
 
 /// Bucket boundaries (seconds) the HTTP semantic conventions recommend for

@@ -73,7 +73,19 @@ pub struct InstrumentSet {
     pub carts_abandoned: Counter,
     /// `shop.reviews`: reviews written, by outcome (C-BROWSE-08).
     pub reviews: Counter,
+    /// `shop.batch.duration`: batch runs, seconds, by job and outcome (A-BATCH-01..03).
+    pub batch_duration: Histogram,
+    /// `shop.batch.items`: items batch runs handled, by job.
+    pub batch_items: Counter,
+    /// `shop.batch.runs`: batch runs by job and outcome.
+    pub batch_runs: Counter,
 }
+
+/// Bucket boundaries (seconds) for batch runs: from a quick maintenance
+/// pass to a long export, beyond the HTTP buckets' 10 s.
+pub const BATCH_DURATION_BUCKETS_SECONDS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0,
+];
 
 impl Instruments {
     /// Records a security event (O-SEC-01/03): one count in
@@ -220,6 +232,22 @@ impl Instruments {
                 names::SHOP_REVIEWS,
                 Unit::count("{review}"),
                 "Product reviews written, by outcome.",
+            ),
+            batch_duration: m.histogram(
+                names::SHOP_BATCH_DURATION,
+                Unit::SECONDS,
+                "Duration of batch runs, by job and outcome.",
+                Some(BATCH_DURATION_BUCKETS_SECONDS),
+            ),
+            batch_items: m.counter(
+                names::SHOP_BATCH_ITEMS,
+                Unit::count("{item}"),
+                "Items handled by batch runs (products, orders, purged rows), by job.",
+            ),
+            batch_runs: m.counter(
+                names::SHOP_BATCH_RUNS,
+                Unit::count("{run}"),
+                "Batch runs by job and outcome.",
             ),
         }))
     }

@@ -14,7 +14,10 @@
 //!   social login;
 //! - [`admin`]: the back office's roles and access matrix, the admin
 //!   password policy, TOTP and recovery codes;
-//! - [`audit`]: the append-only, hash-chained audit log;
+//! - [`audit`]: the append-only, hash-chained audit log, and the
+//!   compliance report;
+//! - [`batch`]: the batch jobs (stock report, orders export,
+//!   maintenance), each run a root span with its metrics and record;
 //! - [`catalog`]: products, categories, listings and search, product
 //!   pictures;
 //! - [`cart`]: the server-side cart;
@@ -32,12 +35,13 @@
 //! - [`time`]: how times are stored and shown.
 //!
 //! Room reserved for the domains still to come, each a module like the
-//! ones above: admin sessions, reports and batch jobs inside `admin`, and
-//! `notifications` (the transactional outbox and its consumers).
+//! ones above: `notifications` (the transactional outbox and its
+//! consumers).
 
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod batch;
 pub mod cart;
 pub mod catalog;
 pub mod db;

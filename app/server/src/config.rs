@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use shop_core::accounts::social::OidcSettings;
 use shop_core::objects::ObjectStoreSettings;
+use shop_core::batch::Job;
 use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;
@@ -44,6 +45,38 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run a batch job now and exit: 0 when it succeeded, 1 when it failed (docs/admin.md,
+    /// "Batch jobs"). Telemetry goes to the backend chosen with --telemetry, as when serving.
+    Batch {
+        /// The job.
+        #[arg(value_enum)]
+        job: BatchJob,
+    },
+}
+
+/// A batch job, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BatchJob {
+    /// Stock levels by status and the products that need attention.
+    #[value(name = "stock_report")]
+    StockReport,
+    /// The orders placed since the last export, as CSV, to the export bucket (S3).
+    #[value(name = "orders_export")]
+    OrdersExport,
+    /// Purge expired carts and sessions, then verify the audit chain (fails if it is broken).
+    #[value(name = "maintenance")]
+    Maintenance,
+}
+
+impl BatchJob {
+    /// The core's job.
+    pub fn job(self) -> Job {
+        match self {
+            BatchJob::StockReport => Job::StockReport,
+            BatchJob::OrdersExport => Job::OrdersExport,
+            BatchJob::Maintenance => Job::Maintenance,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -177,6 +210,25 @@ pub struct Options {
         global = true
     )]
     pub cart_abandonment_after: OptionalDuration,
+
+    /// Batch jobs to run on a schedule inside this process: comma-separated `JOB=EVERY`, JOB one
+    /// of `stock_report`, `orders_export`, `maintenance`, EVERY a duration, e.g.
+    /// `stock_report=24h,maintenance=1h`. The first run is one period after start-up. Default:
+    /// none (`shop batch <job>` and `POST /api/admin/batch/{job}` run them on demand).
+    #[arg(
+        long,
+        env = "SHOP_BATCH_SCHEDULE",
+        default_value = "",
+        value_parser = crate::batch::Schedule::parse,
+        global = true
+    )]
+    pub batch_schedule: crate::batch::Schedule,
+
+    /// The S3 bucket the orders export writes to (created if missing), at `--s3-endpoint` and
+    /// `--s3-region` like the pictures (default: the AWS SDK's chain, `AWS_ENDPOINT_URL_S3`,
+    /// `AWS_REGION`, …; LocalStack in the lab). Unset: the orders export fails, saying so.
+    #[arg(long, env = "SHOP_EXPORT_BUCKET", global = true)]
+    pub export_bucket: Option<String>,
 
     /// Social login (C-USER-05): the OpenID Connect provider's issuer URL, e.g.
     /// `http://127.0.0.1:4444` (the lab's, `scripts/lab/oidc.sh`). Unset: social login is off.
@@ -328,10 +380,28 @@ pub struct Config {
     pub oidc_redirect_url: Option<String>,
     /// Where admins' product pictures go (S3); `None`: uploads are off.
     pub images: Option<ObjectStoreSettings>,
+    /// Batch jobs this process runs on a schedule (empty: none).
+    pub batch_schedule: crate::batch::Schedule,
+    /// Where the orders export writes (S3); `None`: not configured.
+    pub exports: Option<ObjectStoreSettings>,
 }
 
 impl Config {
     pub fn from_options(o: Options) -> Result<Config, ConfigError> {
+        // One S3 place (endpoint, region) for every bucket the shop writes to.
+        let endpoint = o.s3_endpoint.clone().filter(|e| !e.is_empty());
+        if let Some(url) = endpoint.as_ref().filter(|u| !is_http_url(u)) {
+            return Err(ConfigError::BadS3Endpoint(url.clone()));
+        }
+        let region = o.s3_region.clone().filter(|r| !r.is_empty());
+        let s3 = |bucket: Option<String>| -> Result<Option<ObjectStoreSettings>, ConfigError> {
+            Ok(bucket.filter(|b| !b.trim().is_empty()).map(|bucket| {
+                let mut s = ObjectStoreSettings::new(bucket.trim());
+                s.endpoint = endpoint.clone();
+                s.region = region.clone();
+                s
+            }))
+        };
         let inventory_url = match (o.role, o.inventory_url) {
             (_, Some(url)) => {
                 let url = url.trim_end_matches('/').to_owned();
@@ -393,18 +463,9 @@ impl Config {
                 }
                 other => other,
             },
-            images: match (o.images_bucket, o.s3_endpoint.filter(|e| !e.is_empty())) {
-                (_, Some(url)) if !is_http_url(&url) => {
-                    return Err(ConfigError::BadS3Endpoint(url));
-                }
-                (Some(bucket), endpoint) if !bucket.trim().is_empty() => {
-                    let mut s = ObjectStoreSettings::new(bucket.trim());
-                    s.endpoint = endpoint;
-                    s.region = o.s3_region.filter(|r| !r.is_empty());
-                    Some(s)
-                }
-                _ => None,
-            },
+            images: s3(o.images_bucket)?,
+            batch_schedule: o.batch_schedule,
+            exports: s3(o.export_bucket)?,
         })
     }
 }

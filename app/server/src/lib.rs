@@ -4,6 +4,7 @@
 //!
 //! Map of the crate:
 //! - [`config`]: command-line flags and environment variables;
+//! - [`batch`]: the batch scheduler (`--batch-schedule`);
 //! - [`startup`]: building the application (database, state, router) and
 //!   serving it; [`startup::backend`] chooses and builds the telemetry
 //!   backend (the one file that names one);
@@ -12,6 +13,7 @@
 //!   one error type and the mapping of domain errors, the request timeout,
 //!   the observing middleware, the lab endpoints.
 
+pub mod batch;
 pub mod config;
 pub mod http;
 pub mod startup;

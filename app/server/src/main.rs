@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shop::config::{AdminCommand, AuditCommand, Cli, Command, Config};
+use shop::config::{AdminCommand, AuditCommand, BatchJob, Cli, Command, Config};
 use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
 use shop::telemetry;
@@ -18,6 +18,7 @@ enum Job {
     Chores { seed: bool },
     AuditVerify,
     AdminInvite { email: String, roles: Vec<String> },
+    Batch(TelemetryChoice, BatchJob),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +47,13 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::Invite { email, roles },
         } => Job::AdminInvite { email, roles },
+        Command::Batch { job } => match backend::resolve(config.telemetry) {
+            Ok(choice) => Job::Batch(choice, job),
+            Err(e) => {
+                eprintln!("shop: {e}");
+                return ExitCode::from(2);
+            }
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -63,6 +71,7 @@ fn main() -> ExitCode {
             Job::Chores { seed } => chores(config, seed).await.map(|()| ExitCode::SUCCESS),
             Job::AuditVerify => audit_verify(config).await,
             Job::AdminInvite { email, roles } => admin_invite(config, &email, &roles).await,
+            Job::Batch(choice, job) => batch(config, choice, job).await,
         }
     });
     match result {
@@ -194,6 +203,50 @@ async fn admin_invite(config: Config, email: &str, roles: &[String]) -> anyhow::
         "accept it with: POST /api/admin/invitations/accept {{\"token\": …, \"name\": …, \"password\": …}}"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `shop batch <job>`: runs the job with telemetry exported like the
+/// server's (its root span, logs and metrics reach the configured backend,
+/// flushed before exit), prints the run, and exits 0 when it succeeded, 1
+/// when it failed or could not run.
+async fn batch(config: Config, choice: TelemetryChoice, job: BatchJob) -> anyhow::Result<ExitCode> {
+    let resource = telemetry::resource(&config);
+    let exporter = backend::build(choice, &resource).await?;
+    let telemetry = telemetry::build(&config, exporter, resource)?;
+    telemetry.install_global()?;
+    let result = async {
+        let instruments = Instruments::new(&telemetry);
+        let db = db::Db::connect(&config.database_url, 2, instruments.db_duration.clone()).await?;
+        db.migrate().await?;
+        let runner =
+            shop::startup::batch_runner(&config, db, instruments, telemetry.clone()).await?;
+        let run = runner
+            .run(
+                job.job(),
+                shop_core::batch::Trigger::Cli,
+                shop_core::audit::Origin::default(),
+            )
+            .await?;
+        println!(
+            "batch {} {}: {} items, run {}, trace {}",
+            run.job,
+            run.outcome,
+            run.items,
+            run.id,
+            run.trace_id.as_deref().unwrap_or("-")
+        );
+        println!("{}", run.detail.clone().unwrap_or_default());
+        Ok::<ExitCode, anyhow::Error>(if run.outcome == "success" {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        })
+    }
+    .await;
+    if let Err(e) = telemetry.shutdown(config.shutdown_timeout).await {
+        eprintln!("shop: telemetry shutdown: {e}");
+    }
+    result
 }
 
 /// `migrate` and `seed`.

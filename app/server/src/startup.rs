@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shop_core::accounts::social::SocialLogin;
+use shop_core::batch::Batch;
 use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
 use shop_core::instruments::Instruments;
@@ -21,6 +22,7 @@ use telemetry_api::{KeyValue, Telemetry};
 use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
 
+use crate::batch::{Schedule, run_schedule};
 use crate::config::{Config, Role};
 use crate::http::{self, AppState};
 
@@ -35,6 +37,28 @@ pub struct Application {
     shutdown_timeout: Duration,
     /// Carts untouched this long count as abandoned; `None`: not swept here.
     cart_abandonment: Option<Duration>,
+    /// Batch jobs run on a schedule here (empty: none).
+    batch_schedule: Schedule,
+}
+
+/// The batch jobs' runner for `config`: with the export bucket's object
+/// store when one is configured (no call to S3 until an export runs).
+pub async fn batch_runner(
+    config: &Config,
+    db: Db,
+    instruments: Instruments,
+    telemetry: Telemetry,
+) -> anyhow::Result<Batch> {
+    let batch = Batch::new(db, instruments, telemetry);
+    Ok(match &config.exports {
+        None => batch,
+        Some(settings) => {
+            let store = ObjectStore::connect(settings)
+                .await
+                .map_err(|e| anyhow::anyhow!("--export-bucket {}: {e}", settings.bucket))?;
+            batch.with_exports(store)
+        }
+    })
 }
 
 impl Application {
@@ -87,6 +111,8 @@ impl Application {
                 })?),
                 None => None,
             };
+        let batch =
+            batch_runner(config, db.clone(), instruments.clone(), telemetry.clone()).await?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -105,6 +131,7 @@ impl Application {
                     .map(std::sync::Arc::from),
                 role: config.role,
                 images,
+                batch,
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
@@ -112,6 +139,7 @@ impl Application {
             cart_abandonment: config
                 .cart_abandonment_after
                 .filter(|_| config.role.serves_orders()),
+            batch_schedule: config.batch_schedule.clone(),
         })
     }
 
@@ -140,8 +168,18 @@ impl Application {
         );
         let sweeper = self.cart_abandonment.map(|window| {
             tokio::spawn(
-                abandonment_sweeper(self.state.clone(), window, stop_rx)
+                abandonment_sweeper(self.state.clone(), window, stop_rx.clone())
                     .with_subscriber(self.state.telemetry.dispatch().clone()),
+            )
+        });
+        let scheduler = (!self.batch_schedule.is_empty()).then(|| {
+            tokio::spawn(
+                run_schedule(
+                    self.state.batch.clone(),
+                    self.batch_schedule.clone(),
+                    stop_rx,
+                )
+                .with_subscriber(self.state.telemetry.dispatch().clone()),
             )
         });
         let router = http::router(self.state.clone(), self.request_timeout);
@@ -168,6 +206,10 @@ impl Application {
         let _ = stop_tx.send(true);
         let _ = gauge.await;
         if let Some(s) = sweeper {
+            let _ = s.await;
+        }
+        // A batch run under way finishes before the shop stops (see crate::batch).
+        if let Some(s) = scheduler {
             let _ = s.await;
         }
         result

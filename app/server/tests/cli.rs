@@ -26,6 +26,8 @@ fn help_documents_every_option_with_its_variable() {
         ("--inventory-url", "SHOP_INVENTORY_URL"),
         ("--log", "SHOP_LOG"),
         ("--request-timeout", "SHOP_REQUEST_TIMEOUT"),
+        ("--batch-schedule", "SHOP_BATCH_SCHEDULE"),
+        ("--export-bucket", "SHOP_EXPORT_BUCKET"),
     ] {
         assert!(
             help.contains(flag) && help.contains(var),
@@ -33,7 +35,7 @@ fn help_documents_every_option_with_its_variable() {
         );
     }
     assert!(help.contains("127.0.0.1:8080"));
-    for cmd in ["serve", "migrate", "seed", "audit"] {
+    for cmd in ["serve", "migrate", "seed", "audit", "batch"] {
         assert!(help.contains(cmd), "{cmd} missing");
     }
 }
@@ -382,4 +384,94 @@ fn admin_invite_prints_a_token_that_opens_an_account() {
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["roles"], serde_json::json!(["administrator"]));
     running.terminate();
+}
+
+/// `shop batch <job>` runs a job once and exits 0 when it succeeded, 1 when
+/// it failed: maintenance fails on a tampered audit log, the orders export
+/// without a bucket; an unknown job or schedule is a usage error (exit 2).
+#[test]
+fn batch_runs_a_job_and_exits_non_zero_when_it_fails() {
+    let tmp = TempDir::new();
+    let batch = |job: &str| {
+        shop()
+            .args(["batch", job, "--telemetry", "noop", "--data-dir"])
+            .arg(tmp.path())
+            .output()
+            .unwrap()
+    };
+    let out = batch("maintenance");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout.contains("batch maintenance success: 0 items"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\"intact\":true"), "{stdout}");
+    // The run's structured log lines are on stdout too, in the run's trace.
+    let finished = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["message"] == "batch run finished")
+        .unwrap_or_else(|| panic!("no closing log line in:\n{stdout}"));
+    assert_eq!(finished["shop.batch.job"], "maintenance");
+    assert_eq!(finished["shop.batch.outcome"], "success");
+    assert!(
+        finished["trace_id"].as_str().is_some_and(|t| t.len() == 32),
+        "{finished}"
+    );
+
+    let out = batch("stock_report");
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("batch stock_report success"));
+
+    let out = batch("orders_export");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("batch orders_export failed") && stdout.contains("--export-bucket"),
+        "{stdout}"
+    );
+
+    // Someone edits the audit log: maintenance fails, naming the entry.
+    let url = format!("sqlite://{}", tmp.path().join("shop.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE audit_log SET target = 'batch:forged' WHERE seq = 1")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let out = batch("maintenance");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        stdout.contains("batch maintenance failed")
+            && stdout.contains("the audit chain is broken at entry #1 (edited)"),
+        "{stdout}"
+    );
+
+    let out = batch("vacuum");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+    let out = shop()
+        .args(["--batch-schedule", "vacuum=1h", "migrate", "--data-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown job \"vacuum\""));
+    let out = shop()
+        .env("SHOP_BATCH_SCHEDULE", "maintenance=0s")
+        .args(["migrate", "--data-dir"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("longer than zero"));
 }

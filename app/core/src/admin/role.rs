@@ -139,6 +139,8 @@ pub enum Operation {
     SalesReport,
     /// Run a batch job now.
     BatchRun,
+    /// Read the batch runs: when each job ran, how it went, what it did.
+    BatchRead,
 }
 
 use Operation as O;
@@ -273,6 +275,13 @@ const MATRIX: &[(Operation, &[Role], StepUp)] = &[
         StepUp::No,
     ),
     (O::BatchRun, &[R::Administrator], StepUp::No),
+    // Auditors too: maintenance's verdict on the audit chain and the
+    // exports that ran are theirs to check.
+    (
+        O::BatchRead,
+        &[R::SecurityAuditor, R::Administrator],
+        StepUp::No,
+    ),
 ];
 
 impl Operation {
@@ -338,6 +347,7 @@ impl Operation {
             O::OrdersExport => "orders.export",
             O::SalesReport => "reports.sales",
             O::BatchRun => "batch.run",
+            O::BatchRead => "batch.read",
         }
     }
 

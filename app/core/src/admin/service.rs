@@ -338,10 +338,37 @@ impl Admins {
         .await
     }
 
+    /// Records that `session` took data out of the shop with `op` (an
+    /// export or a report): an audit entry naming what (`target`) and how
+    /// much (`detail`), counted in `shop.admin.actions`. Written before the
+    /// data is handed over, so an export whose entry cannot be written
+    /// fails instead of leaving unrecorded.
+    pub async fn data_exported(
+        &self,
+        session: &AdminSession,
+        op: Operation,
+        target: &str,
+        detail: serde_json::Value,
+        origin: Origin,
+    ) -> Result<(), Error> {
+        self.record(
+            AuditEvent::new(session.actor(), op.as_str(), Outcome::Success)
+                .target(target)
+                .change(None, Some(detail))
+                .origin(origin),
+        )
+        .await
+    }
+
     /// Counts a successful read-only operation. (Plain listings are counted,
     /// not audited; exports and reads of personal data will be audited.)
     pub fn counted(&self, op: Operation) {
         self.count(op.as_str(), Outcome::Success);
+    }
+
+    /// Counts an operation that went as `outcome` (a batch run that failed).
+    pub fn counted_as(&self, op: Operation, outcome: Outcome) {
+        self.count(op.as_str(), outcome);
     }
 
     // --- invitations ---------------------------------------------------------------

@@ -14,8 +14,12 @@
 //! An entry is written in the same transaction as the change it records
 //! ([`append_in`]), so a change is never without its entry nor an entry
 //! without its change.
+//!
+//! [`compliance`] reads the log (and the admin tables) back as the
+//! compliance report for a period (O-AUDIT-02).
 
 pub mod chain;
+pub mod compliance;
 mod store;
 
 use serde_json::Value as Json;

@@ -279,6 +279,16 @@ fn conflict(code: &'static str, e: &impl ToString, details: Option<serde_json::V
     }
 }
 
+impl From<shop_core::batch::Error> for ApiError {
+    fn from(e: shop_core::batch::Error) -> ApiError {
+        use shop_core::batch::Error as E;
+        match e {
+            E::AlreadyRunning(_) => conflict("batch_running", &e, None),
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<catalog::Error> for ApiError {
     fn from(e: catalog::Error) -> ApiError {
         use catalog::Error as E;

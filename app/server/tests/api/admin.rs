@@ -78,7 +78,7 @@ impl AdminClient {
     }
 
     /// The code the phone shows `offset` seconds from now.
-    fn code(&self, offset: i64) -> String {
+    pub(crate) fn code(&self, offset: i64) -> String {
         let secret = TotpSecret::from_base32(self.totp.as_deref().expect("enrolled")).unwrap();
         let now = shop_core::time::now_millis() / 1000;
         secret.code_at((now + offset) as u64)
@@ -426,6 +426,7 @@ db_tests! {
                         let fresh = guest_order(&app, &format!("matrix-move-{victims}")).await;
                         (path.replace("{id}", &fresh), Some(json!({ "to": "packed" })))
                     }
+                    Operation::BatchRun => (path.replace("{job}", "stock_report"), None),
                     Operation::InventoryAdjust => (path.replace("{product_id}", "3"), Some(json!({ "delta": 1, "reason": "receiving" }))),
                     // The catalog: a fresh product or category for each change, so that every
                     // allowed call succeeds (a SKU or slug is unique; a product that sold cannot go).
@@ -492,7 +493,8 @@ db_tests! {
             Operation::OrdersRead, Operation::OrdersReadCustomer, Operation::OrdersTransition, Operation::SalesReport,
             Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold,
             Operation::CatalogRead, Operation::CatalogWrite, Operation::CatalogDelete, Operation::CatalogBulkDelete,
-            Operation::CatalogExport, Operation::CatalogImport, Operation::CatalogImageUpload] {
+            Operation::CatalogExport, Operation::CatalogImport, Operation::CatalogImageUpload,
+            Operation::ComplianceReport, Operation::BatchRun, Operation::BatchRead] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod admin;
+mod admin_batch;
 mod admin_catalog;
 mod admin_images;
 mod admin_inventory;

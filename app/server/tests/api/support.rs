@@ -29,6 +29,8 @@ pub struct TestApp {
     pub db: Db,
     /// The shop's metric instruments (for driving background jobs from a test).
     pub instruments: shop_core::instruments::Instruments,
+    /// The shop's batch runner (telemetry to `recorder`), for running jobs from a test.
+    pub batch: shop_core::batch::Batch,
     pub kind: DbKind,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -53,6 +55,8 @@ pub struct Spawn {
     /// a bucket of this app's own; see [`lab_images`]). Only an upload
     /// touches S3, so tests that upload nothing need no LocalStack.
     pub images: Option<shop_core::objects::ObjectStoreSettings>,
+    /// `--batch-schedule` (default: none).
+    pub batch_schedule: shop::batch::Schedule,
 }
 
 impl Spawn {
@@ -67,6 +71,7 @@ impl Spawn {
             payment_simulation: Default::default(),
             oidc: None,
             images: Some(lab_images()),
+            batch_schedule: Default::default(),
         }
     }
 }
@@ -128,6 +133,9 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         oidc: opts.oidc,
         oidc_redirect_url: None,
         images: opts.images,
+        // The tests' shops run batch jobs on their own only when a test asks.
+        batch_schedule: opts.batch_schedule,
+        exports: None,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =
@@ -138,6 +146,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
     let address = app.local_addr();
     let db = app.state().db.clone();
     let instruments = app.state().instruments.clone();
+    let batch = app.state().batch.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until(async {
         let _ = rx.await;
@@ -151,6 +160,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         recorder,
         db,
         instruments,
+        batch,
         kind: opts.kind,
         shutdown: Some(tx),
         server: Some(server),

@@ -1,10 +1,16 @@
-//! The audit log over HTTP (O-AUDIT-01): read a period, verify the chain.
+//! The audit log over HTTP (O-AUDIT-01): read a period, verify the chain;
+//! and the compliance report (O-AUDIT-02) as JSON or CSV.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use shop_core::admin::{Admins, Operation};
+use shop_core::audit::compliance::{self, ComplianceReport, Period as ReportPeriod};
 use shop_core::audit::{Entry, Verdict};
+use shop_core::db::Db;
+use shop_core::time::now_millis;
 use utoipa::{IntoParams, ToSchema};
 
 use super::session::Admin;
@@ -119,4 +125,80 @@ pub async fn verify(State(admins): State<Admins>, admin: Admin) -> ApiResult<Jso
             },
         },
     ))
+}
+
+/// The compliance report's period and format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ComplianceQuery {
+    /// From this time, RFC 3339, included (default: 30 days before `to`). At most 366 days
+    /// before `to`.
+    #[param(example = "2026-11-01T00:00:00Z")]
+    pub from: Option<String>,
+    /// Until before this time, RFC 3339 (default: now). Later than `from`.
+    #[param(example = "2026-12-01T00:00:00Z")]
+    pub to: Option<String>,
+    /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+/// The compliance report for a period (step-up): who holds which role, role changes,
+/// privileged actions, failed logins and second-factor failures, and data exports. The
+/// export is itself audited (a data export). No secrets: entries without their before/after
+/// state, admins without password or TOTP secret.
+#[utoipa::path(get, path = "/api/admin/reports/compliance", tag = "admin", params(ComplianceQuery),
+    security(("admin_session" = [])),
+    responses(
+        (status = 200, description = "The report (`format=csv`: text/csv, one row per item with its `section`)",
+            content((ComplianceReport = "application/json"), (String = "text/csv"))),
+        (status = 400, description = "Invalid query parameter (`field` names it: a time that is not RFC 3339, \
+            `to` not later than `from`, a period longer than 366 days, an unknown format)", body = ErrorBody),
+        (status = 401, description = "No admin session, or no second factor yet", body = ErrorBody),
+        (status = 403, description = "Your roles do not allow this, or a step-up is needed (`step_up_required`)", body = ErrorBody),
+    ),
+    extensions(("x-admin-operation" = json!("audit.compliance_report"))))]
+pub async fn compliance_report(
+    State(admins): State<Admins>,
+    State(db): State<Db>,
+    admin: Admin,
+    Query(q): Query<ComplianceQuery>,
+) -> ApiResult<Response> {
+    admin
+        .authorize(&admins, Operation::ComplianceReport)
+        .await?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::validation("format", "must be json or csv")),
+    };
+    let now = now_millis();
+    let period = ReportPeriod::parse(q.from.as_deref(), q.to.as_deref(), now)?;
+    let report = compliance::report(&db, period, now).await?;
+    // Audited (and counted) before it is handed over: see Admins::data_exported.
+    let detail = serde_json::json!({
+        "from": report.from,
+        "to": report.to,
+        "format": if csv { "csv" } else { "json" },
+        "summary": report.summary,
+    });
+    admins
+        .data_exported(
+            &admin.session,
+            Operation::ComplianceReport,
+            "report:compliance",
+            detail,
+            admin.origin.clone(),
+        )
+        .await?;
+    if csv {
+        Ok((
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            compliance::to_csv(&report),
+        )
+            .into_response())
+    } else {
+        Ok(Json(report).into_response())
+    }
 }

@@ -2,9 +2,9 @@
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
 //! orders and the sales report ([`orders`]), stock ([`inventory`]), the
 //! catalog with its CSV import and export ([`catalog`]), product pictures
-//! ([`images`]). The
-//! rules are `shop_core::admin`'s and `shop_core::audit`'s; [`session`] is
-//! how a request proves it is an admin.
+//! ([`images`]), batch jobs ([`batch`]). The rules are `shop_core::admin`'s
+//! and `shop_core::audit`'s; [`session`] is how a request proves it is an
+//! admin.
 //!
 //! Every route names its operation in the OpenAPI document
 //! (`x-admin-operation`): an operation of the role matrix
@@ -16,6 +16,7 @@
 pub mod admins;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod images;
 pub mod inventory;
@@ -40,6 +41,7 @@ where
     Catalog: FromRef<S>,
     Db: FromRef<S>,
     Option<ObjectStore>: FromRef<S>,
+    shop_core::batch::Batch: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
 {
     Router::new()
@@ -73,6 +75,12 @@ where
         .route("/api/admin/orders/{id}/customer", get(orders::customer))
         .route("/api/admin/orders/{id}/status", post(orders::move_order))
         .route("/api/admin/reports/sales", get(orders::sales_report))
+        .route(
+            "/api/admin/reports/compliance",
+            get(audit::compliance_report),
+        )
+        .route("/api/admin/batch/runs", get(batch::runs))
+        .route("/api/admin/batch/{job}", post(batch::run))
         .route("/api/admin/inventory", get(inventory::levels))
         .route("/api/admin/inventory/alerts", get(inventory::alerts))
         .route(
