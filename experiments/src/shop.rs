@@ -424,10 +424,13 @@ impl Shop {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
-        // The token is the second line (see `shop admin invite`'s output).
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .nth(1)
+        // The token is the line after "invitation for …" (see `shop admin invite`'s output;
+        // log lines may go to stdout too).
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines = stdout.lines();
+        lines.find(|l| l.starts_with("invitation for"));
+        lines
+            .next()
             .map(|l| l.trim().to_owned())
             .filter(|t| !t.is_empty())
             .context("shop admin invite printed no token")
