@@ -335,6 +335,11 @@ pub struct MetricTotals {
     pub logins: u64,
     pub coupon_redemptions: u64,
     pub reviews_published: u64,
+    /// Back-office actions of the admin sessions (O-METRIC-10): product
+    /// edits, stock receipts, order moves (pack and ship).
+    pub admin_edits: u64,
+    pub admin_receipts: u64,
+    pub admin_moves: u64,
 }
 
 pub fn metric_totals(entries: &[Entry]) -> MetricTotals {
@@ -363,6 +368,9 @@ pub fn metric_totals(entries: &[Entry]) -> MetricTotals {
             (Step::Register { .. }, 201) => t.registrations += 1,
             (Step::Login { .. }, 200) => t.logins += 1,
             (Step::Review { .. }, 201) => t.reviews_published += 1,
+            (Step::AdminEditProduct { .. }, 200) => t.admin_edits += 1,
+            (Step::AdminReceiveStock { .. }, 200) => t.admin_receipts += 1,
+            (Step::AdminPack | Step::AdminShip { .. }, 200) => t.admin_moves += 1,
             _ => {}
         }
         if let (Step::Checkout { coupon: true, .. }, 201) = (&e.step, e.status) {
@@ -437,7 +445,7 @@ type BusinessCounter = (
 /// The business counters the oracle checks: (name, service role, attributes). The
 /// attributes are every one the shop puts on the series: CloudWatch matches dimensions
 /// exactly, so a query naming fewer would find nothing.
-const BUSINESS_COUNTERS: [BusinessCounter; 8] = [
+const BUSINESS_COUNTERS: [BusinessCounter; 11] = [
     (
         "shop.orders",
         "orders",
@@ -473,13 +481,37 @@ const BUSINESS_COUNTERS: [BusinessCounter; 8] = [
         "catalog",
         &[("shop.review.outcome", "published")],
     ),
+    (
+        "shop.admin.actions",
+        "orders",
+        &[
+            ("shop.admin.action", "catalog.write"),
+            ("shop.admin.outcome", "success"),
+        ],
+    ),
+    (
+        "shop.admin.actions",
+        "orders",
+        &[
+            ("shop.admin.action", "inventory.adjust"),
+            ("shop.admin.outcome", "success"),
+        ],
+    ),
+    (
+        "shop.admin.actions",
+        "orders",
+        &[
+            ("shop.admin.action", "orders.transition"),
+            ("shop.admin.outcome", "success"),
+        ],
+    ),
 ];
 
 /// Metric checks against the answers to [`metric_queries`].
 pub fn metrics(t: &MetricTotals, answers: &[MetricAnswer]) -> Vec<Check> {
     let mut counters = check(
         "metrics",
-        "counters exact (requests, 5xx, orders, revenue, units, registrations, logins, coupons, reviews)",
+        "counters exact (requests, 5xx, orders, revenue, units, registrations, logins, coupons, reviews, admin actions)",
     );
     let mut counts = check("metrics", "histogram counts exact");
     let mut sums = check(
@@ -518,6 +550,9 @@ pub fn metrics(t: &MetricTotals, answers: &[MetricAnswer]) -> Vec<Check> {
         t.logins as f64,
         t.coupon_redemptions as f64,
         t.reviews_published as f64,
+        t.admin_edits as f64,
+        t.admin_receipts as f64,
+        t.admin_moves as f64,
     ];
     for ((name, _, attributes), want) in BUSINESS_COUNTERS.iter().zip(wants) {
         let values: Vec<&str> = attributes.iter().map(|(_, v)| *v).collect();

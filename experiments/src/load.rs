@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use tokio::time::Instant as TokioInstant;
 
 use crate::results::{Latency, Shape};
-use crate::scenario::{self, Scenario, Session, SplitMix64, Step};
+use crate::scenario::{self, Scenario, Session, SplitMix64, Step, Vars};
 use crate::shop::Shop;
 
 /// How open-loop sessions are spaced in time.
@@ -167,6 +167,9 @@ pub struct Auth {
 pub struct Setup {
     entries: Vec<Entry>,
     customers: Vec<Option<Auth>>,
+    /// The lab admin's session after its TOTP login (`None` if any step of
+    /// it failed: the admin sessions then answer 401, which the run reports).
+    admin: Option<Auth>,
 }
 
 struct Shared {
@@ -181,6 +184,9 @@ struct Shared {
     measure_from: Instant,
     stop_at: Instant,
     customers: Mutex<Vec<Option<Auth>>>,
+    admin: Mutex<Option<Auth>>,
+    /// The lab admin's invitation token (set-up only).
+    invitation: String,
 }
 
 /// A fresh latency histogram: 1 µs to 60 s, 3 significant digits.
@@ -274,7 +280,13 @@ impl Shared {
 
     /// Runs one session; `intended` is when its first request was due.
     async fn session(&self, s: Session, intended: Instant) {
-        let mut cart = String::new();
+        let mut vars = Vars {
+            invitation: self.invitation.clone(),
+            ..Vars::default()
+        };
+        // The lab admin's session (admin steps only) and, once enrolled, its phone.
+        let mut admin = self.admin.lock().expect("admin lock").clone();
+        let mut phone: Option<totp_rs::Totp> = None;
         let mut due = intended;
         let mut lines = 0;
         let mut auth: Option<Auth> = s.customer.and_then(|c| {
@@ -309,25 +321,46 @@ impl Shared {
                 crate::scenario::Service::Orders => &self.orders,
             };
             let (method, _) = step.route();
-            let url = format!("{base}{}", step.path(&cart));
+            if matches!(step, Step::AdminPack | Step::AdminShip { .. }) && vars.order.is_empty() {
+                return; // the session's checkout placed no order to ship
+            }
+            // The phone shows the code of the current 30 s step; a login right after
+            // enrolment uses the next one (a code is accepted once, within one step either way).
+            if let Some(phone) = &phone {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                let at = if matches!(step, Step::AdminVerify) { now + 30 } else { now };
+                vars.code = phone.generate(at).to_string();
+            }
+            let url = format!("{base}{}", step.path(&vars));
             let request_id = format!("{}-{}-{i}", self.run, s.index);
-            let mut req = if method == "GET" {
-                self.client.get(&url)
-            } else {
-                self.client.post(&url)
-            };
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+            let is_get = method == reqwest::Method::GET;
+            let mut req = self.client.request(method, &url);
             req = req.header("x-request-id", &request_id);
-            if let Some(body) = step.body(&cart) {
+            if let Some(body) = step.body(&vars) {
                 req = req.json(&body);
             }
             if matches!(step, Step::Checkout { .. }) {
                 req = req.header("idempotency-key", format!("{}-{}", self.run, s.index));
             }
-            let signed_in = auth.is_some();
-            if let Some(a) = &auth {
-                req = req.header("cookie", format!("shop_session={}", a.cookie));
-                if method != "GET" {
-                    req = req.header("x-csrf-token", &a.csrf);
+            // A browser sends the customer's cookie to the shop and the admin's only to the
+            // back office (its cookie's path is /api/admin).
+            let signed_in = auth.is_some() && !step.is_admin();
+            let cookie = if step.is_admin() {
+                admin
+                    .as_ref()
+                    .map(|a| (format!("{ADMIN_COOKIE}={}", a.cookie), &a.csrf))
+            } else {
+                auth.as_ref()
+                    .map(|a| (format!("shop_session={}", a.cookie), &a.csrf))
+            };
+            if let Some((cookie, csrf)) = cookie {
+                req = req.header("cookie", cookie);
+                if !is_get {
+                    req = req.header("x-csrf-token", csrf);
                 }
             }
             let context = self.context(s.index, i);
@@ -343,7 +376,7 @@ impl Shared {
                         .get("x-trace-id")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_owned);
-                    let cookie = session_cookie(r.headers());
+                    let cookie = session_cookie(r.headers(), step.is_admin());
                     let body = r.bytes().await.unwrap_or_default();
                     (status, trace_id, cookie, body)
                 }
@@ -352,11 +385,28 @@ impl Shared {
             let done = Instant::now();
             let latency_us = done.duration_since(due).as_micros() as u64;
             let mut total_cents = None;
+            let json = || serde_json::from_slice::<serde_json::Value>(&body).ok();
             if matches!(step, Step::CreateCart) && status == 201 {
-                cart = serde_json::from_slice::<serde_json::Value>(&body)
-                    .ok()
+                vars.cart = json()
                     .and_then(|v| v["id"].as_str().map(str::to_owned))
                     .unwrap_or_default();
+            }
+            if matches!(step, Step::Checkout { .. }) && status == 201 {
+                vars.order = json()
+                    .and_then(|v| v["id"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+            }
+            if let (Step::AdminLogin { .. }, 200) = (step, status) {
+                let csrf = json().and_then(|v| v["csrf_token"].as_str().map(str::to_owned));
+                admin = cookie.clone().zip(csrf).map(|(cookie, csrf)| Auth { cookie, csrf });
+            }
+            if let (Step::AdminEnrol, 200) = (step, status) {
+                phone = json()
+                    .and_then(|v| v["otpauth_uri"].as_str().map(str::to_owned))
+                    .and_then(|uri| totp_rs::Totp::from_url_unchecked(uri).ok());
+            }
+            if let (Step::AdminVerify, 204) = (step, status) {
+                *self.admin.lock().expect("admin lock") = admin.clone();
             }
             if matches!(step, Step::AddItem { .. }) && status == 201 {
                 lines += 1;
@@ -405,22 +455,30 @@ impl Shared {
                     signed_in,
                 });
             due = done;
-            if status == 0 || (matches!(step, Step::CreateCart) && cart.is_empty()) {
+            if status == 0 || (matches!(step, Step::CreateCart) && vars.cart.is_empty()) {
                 return; // the rest of the session cannot go on
             }
         }
     }
 }
 
-/// The value of the `shop_session` cookie a response sets, if it sets one.
-fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+/// The back office's session cookie (the shop's `shop_admin_session`).
+const ADMIN_COOKIE: &str = "shop_admin_session";
+
+/// The value of the `shop_session` cookie (`admin`: `shop_admin_session`) a
+/// response sets, if it sets one.
+fn session_cookie(headers: &reqwest::header::HeaderMap, admin: bool) -> Option<String> {
+    let name = if admin { ADMIN_COOKIE } else { "shop_session" };
     headers
         .get_all(reqwest::header::SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|v| {
             let first = v.split(';').next()?;
-            first.strip_prefix("shop_session=").map(str::to_owned)
+            first
+                .strip_prefix(name)
+                .and_then(|v| v.strip_prefix('='))
+                .map(str::to_owned)
         })
         .filter(|v| !v.is_empty())
 }
@@ -457,6 +515,8 @@ impl Shared {
             measure_from: window.0,
             stop_at: window.1,
             customers: Mutex::new(setup.customers),
+            admin: Mutex::new(setup.admin),
+            invitation: String::new(),
         }
     }
 }
@@ -466,10 +526,19 @@ impl Shared {
 /// context rules as the load (so the fidelity oracle checks these requests
 /// too). Run it before measuring starts: argon2id makes each request cost
 /// tens of milliseconds of the shop's CPU.
+///
+/// The lab admin is invited first with `shop admin invite` (the shop's
+/// command line, as an operator bootstraps the first admin); a failed
+/// invitation leaves the admin steps to answer unexpectedly, which the run
+/// reports, rather than stopping it.
 pub async fn setup(shop: &Shop, run: &str, seed: u64, propagate: Propagate) -> Setup {
     // Nothing of the set-up is in a measured window.
     let never = Instant::now() + Duration::from_secs(365 * 24 * 3600);
-    let shared = Shared::new(
+    let invitation = shop.invite_admin().unwrap_or_else(|e| {
+        eprintln!("experiments: {e:#}");
+        String::new()
+    });
+    let mut shared = Shared::new(
         shop,
         run,
         seed,
@@ -478,14 +547,17 @@ pub async fn setup(shop: &Shop, run: &str, seed: u64, propagate: Propagate) -> S
         Setup {
             entries: Vec::new(),
             customers: vec![None; scenario::CUSTOMERS as usize],
+            admin: None,
         },
     );
+    shared.invitation = invitation;
     for s in scenario::setup_sessions() {
         shared.session(s, Instant::now()).await;
     }
     Setup {
         entries: shared.ledger.into_inner().expect("ledger").entries,
         customers: shared.customers.into_inner().expect("customers"),
+        admin: shared.admin.into_inner().expect("admin"),
     }
 }
 

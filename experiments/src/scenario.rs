@@ -151,7 +151,59 @@ pub enum Step {
     Review {
         product: i64,
     },
+    /// The lab admin accepts the invitation `shop admin invite` made before
+    /// the load (set-up; the token is in [`Vars::invitation`]).
+    AdminAccept,
+    /// The lab admin's password step: a session cookie and its CSRF token.
+    /// `enrolled`: TOTP is already set up, so the answer's `next` is
+    /// `verify` (else `enrol`); the two trees are the same.
+    AdminLogin {
+        enrolled: bool,
+    },
+    /// Starts TOTP enrolment: the answer's otpauth URI is what the phone scans.
+    AdminEnrol,
+    /// Confirms enrolment with the phone's code ([`Vars::code`]).
+    AdminConfirm,
+    /// The second step of a login with TOTP ([`Vars::code`]): 204.
+    AdminVerify,
+    /// The back office edits a product's description (`session`: the
+    /// session's index, which makes every edit a change).
+    AdminEditProduct {
+        product: i64,
+        session: u64,
+    },
+    /// The back office receives 5 units of a product (never a low-stock
+    /// crossing: receiving only adds).
+    AdminReceiveStock {
+        product: i64,
+    },
+    /// The back office packs the session's order ([`Vars::order`]).
+    AdminPack,
+    /// The back office ships the session's order with a tracking number made
+    /// from `session`.
+    AdminShip {
+        session: u64,
+    },
 }
+
+/// What a session learned from earlier answers, that later requests name:
+/// the cart and the order it made, and for the lab admin the invitation
+/// token and the current TOTP code.
+#[derive(Clone, Debug, Default)]
+pub struct Vars {
+    pub cart: String,
+    pub order: String,
+    pub invitation: String,
+    pub code: String,
+}
+
+/// The lab admin's e-mail address.
+pub const ADMIN_EMAIL: &str = "admin@shoplab.example";
+/// The lab admin's roles: what the mix's admin sessions do, nothing more.
+pub const ADMIN_ROLES: [&str; 3] = ["catalog_manager", "inventory_manager", "order_manager"];
+/// The lab admin's password (the admin exists only in the experiments' fresh databases; it
+/// passes the shop's admin password policy).
+const ADMIN_PASSWORD: &str = "lab admin: brass lantern, quiet fjord, 42 owls";
 
 const QUERIES: [&str; 8] = [
     "lamp", "tea", "deluxe", "earbuds", "chair", "mug", "jacket", "pro",
@@ -190,7 +242,33 @@ impl Step {
             Step::Login { .. } => "login",
             Step::AccountOrders => "account-orders",
             Step::Review { .. } => "review",
+            Step::AdminAccept => "admin-accept",
+            Step::AdminLogin { .. } => "admin-login",
+            Step::AdminEnrol => "admin-enrol",
+            Step::AdminConfirm => "admin-confirm",
+            Step::AdminVerify => "admin-verify",
+            Step::AdminEditProduct { .. } => "admin-edit-product",
+            Step::AdminReceiveStock { .. } => "admin-receive-stock",
+            Step::AdminPack => "admin-pack",
+            Step::AdminShip { .. } => "admin-ship",
         }
+    }
+
+    /// Whether the step is a back-office request (it carries the lab admin's
+    /// cookie and CSRF token, not a customer's).
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            Step::AdminAccept
+                | Step::AdminLogin { .. }
+                | Step::AdminEnrol
+                | Step::AdminConfirm
+                | Step::AdminVerify
+                | Step::AdminEditProduct { .. }
+                | Step::AdminReceiveStock { .. }
+                | Step::AdminPack
+                | Step::AdminShip { .. }
+        )
     }
 
     pub fn service(&self) -> Service {
@@ -214,7 +292,9 @@ impl Step {
             Step::CreateCart
             | Step::AddItem { .. }
             | Step::Register { .. }
-            | Step::Review { .. } => 201,
+            | Step::Review { .. }
+            | Step::AdminAccept => 201,
+            Step::AdminVerify => 204,
             Step::AddPoison => 502,
             Step::Checkout {
                 email_ok: false, ..
@@ -256,11 +336,22 @@ impl Step {
             Step::Login { .. } => ("POST", "/api/auth/login"),
             Step::AccountOrders => ("GET", "/api/account/orders"),
             Step::Review { .. } => ("POST", "/api/products/{id}/reviews"),
+            Step::AdminAccept => ("POST", "/api/admin/invitations/accept"),
+            Step::AdminLogin { .. } => ("POST", "/api/admin/login"),
+            Step::AdminEnrol => ("POST", "/api/admin/mfa/enrol"),
+            Step::AdminConfirm => ("POST", "/api/admin/mfa/confirm"),
+            Step::AdminVerify => ("POST", "/api/admin/mfa/verify"),
+            Step::AdminEditProduct { .. } => ("PATCH", "/api/admin/products/{id}"),
+            Step::AdminReceiveStock { .. } => {
+                ("POST", "/api/admin/inventory/{product_id}/adjustments")
+            }
+            Step::AdminPack | Step::AdminShip { .. } => ("POST", "/api/admin/orders/{id}/status"),
         }
     }
 
-    /// Path and query of the request; `cart` is the session's cart id.
-    pub fn path(&self, cart: &str) -> String {
+    /// Path and query of the request; `v` holds the session's cart and order ids.
+    pub fn path(&self, v: &Vars) -> String {
+        let cart = &v.cart;
         match self {
             Step::ListProducts { page } => format!("/api/products?page={page}&per_page=20"),
             Step::CategoryProducts { category } => {
@@ -279,11 +370,20 @@ impl Step {
             Step::Login { .. } => "/api/auth/login".to_owned(),
             Step::AccountOrders => "/api/account/orders".to_owned(),
             Step::Review { product } => format!("/api/products/{product}/reviews"),
+            Step::AdminEditProduct { product, .. } => format!("/api/admin/products/{product}"),
+            Step::AdminReceiveStock { product } => {
+                format!("/api/admin/inventory/{product}/adjustments")
+            }
+            Step::AdminPack | Step::AdminShip { .. } => {
+                format!("/api/admin/orders/{}/status", v.order)
+            }
+            other => other.route().1.to_owned(),
         }
     }
 
     /// The JSON body, if the step has one.
-    pub fn body(&self, cart: &str) -> Option<serde_json::Value> {
+    pub fn body(&self, v: &Vars) -> Option<serde_json::Value> {
+        let cart = &v.cart;
         match self {
             Step::AddItem { product, quantity } => {
                 Some(serde_json::json!({ "product_id": product, "quantity": quantity }))
@@ -327,6 +427,28 @@ impl Step {
                 "rating": 1 + product % 5,
                 "text": "Arrived quickly and works as described.",
             })),
+            Step::AdminAccept => Some(serde_json::json!({
+                "token": v.invitation,
+                "name": "Lab Admin",
+                "password": ADMIN_PASSWORD,
+            })),
+            Step::AdminLogin { .. } => Some(serde_json::json!({
+                "email": ADMIN_EMAIL,
+                "password": ADMIN_PASSWORD,
+            })),
+            Step::AdminEnrol => Some(serde_json::json!({})),
+            Step::AdminConfirm | Step::AdminVerify => Some(serde_json::json!({ "code": v.code })),
+            Step::AdminEditProduct { session, .. } => Some(serde_json::json!({
+                "description": format!("Edited in the back office by lab session {session}."),
+            })),
+            Step::AdminReceiveStock { .. } => {
+                Some(serde_json::json!({ "delta": 5, "reason": "receiving" }))
+            }
+            Step::AdminPack => Some(serde_json::json!({ "to": "packed" })),
+            Step::AdminShip { session } => Some(serde_json::json!({
+                "to": "shipped",
+                "tracking_number": format!("LAB-{session:010}"),
+            })),
             _ => None,
         }
     }
@@ -353,7 +475,24 @@ pub const SETUP_BASE: u64 = 1 << 40;
 /// once (argon2id makes a login cost tens of milliseconds, so the signed-in
 /// sessions of the mix reuse these sessions, as a browser keeps its cookie).
 /// Its requests are in the ledger like any other, outside the measured window.
+///
+/// Then the lab admin, invited by `shop admin invite` before the set-up,
+/// accepts the invitation, enrols TOTP (playing the phone), and logs in
+/// again with a TOTP code: the admin sessions of the mix keep that session.
 pub fn setup_sessions() -> Vec<Session> {
+    let admin = Session {
+        index: SETUP_BASE + u64::from(CUSTOMERS),
+        kind: "setup",
+        steps: vec![
+            Step::AdminAccept,
+            Step::AdminLogin { enrolled: false },
+            Step::AdminEnrol,
+            Step::AdminConfirm,
+            Step::AdminLogin { enrolled: true },
+            Step::AdminVerify,
+        ],
+        customer: None,
+    };
     (0..CUSTOMERS)
         .map(|customer| Session {
             index: SETUP_BASE + u64::from(customer),
@@ -367,6 +506,7 @@ pub fn setup_sessions() -> Vec<Session> {
             ],
             customer: None,
         })
+        .chain([admin])
         .collect()
 }
 
@@ -388,7 +528,9 @@ impl Scenario {
         }
     }
 
-    /// The next session. Shares: browse 34 %, search 22 %, buy 22 %,
+    /// The next session. Shares: browse 33 %, admin 1 % (the lab admin edits
+    /// a product, receives stock, then packs and ships a guest order the
+    /// session places), search 22 %, buy 22 %,
     /// signed-in 12 % (a lab customer buys with a coupon, looks at the order
     /// history and reviews what they bought), sign-in 1 % (a customer logs in
     /// again and looks at the history), error-prone 9 % (half a missing
@@ -400,7 +542,33 @@ impl Scenario {
         let roll = r.below(1000);
         let mut customer = None;
         let (kind, steps) = match roll {
-            0..340 => (
+            330..340 => {
+                let product = sellable(r);
+                (
+                    "admin",
+                    vec![
+                        Step::AdminEditProduct {
+                            product,
+                            session: index,
+                        },
+                        Step::AdminReceiveStock { product },
+                        Step::CreateCart,
+                        Step::AddItem {
+                            product,
+                            quantity: 1,
+                        },
+                        Step::Checkout {
+                            token: "tok_visa",
+                            email_ok: true,
+                            lines: 1,
+                            coupon: false,
+                        },
+                        Step::AdminPack,
+                        Step::AdminShip { session: index },
+                    ],
+                )
+            }
+            0..330 => (
                 "browse",
                 vec![
                     Step::ListProducts {
@@ -572,6 +740,32 @@ const REVIEW_CHECKS: [Node; 2] = [
     (1, "catalog", "client", "SELECT orders"),
 ];
 
+/// An admin request's session look-up: the session, then "last seen".
+const ADMIN_SESSION: [Node; 2] = [
+    (1, "orders", "client", "SELECT admin_sessions"),
+    (1, "orders", "client", "UPDATE admin_sessions"),
+];
+/// An audit entry appended inside a transaction (the chain's head, locked; the entry; the head).
+const AUDIT: [Node; 3] = [
+    (1, "orders", "client", "SELECT audit_head"),
+    (1, "orders", "client", "INSERT audit_log"),
+    (1, "orders", "client", "UPDATE audit_head"),
+];
+/// The admin login limiter's two counts (account, client) and the account.
+const ADMIN_CREDENTIALS: [Node; 3] = [
+    (1, "orders", "client", "SELECT login_failures"),
+    (1, "orders", "client", "SELECT login_failures"),
+    (1, "orders", "client", "SELECT admins"),
+];
+/// An order as an answer reads it: the order, its lines, its history.
+const ORDER_READ: [Node; 3] = [
+    (1, "orders", "client", "SELECT orders"),
+    (1, "orders", "client", "SELECT order_items"),
+    (1, "orders", "client", "SELECT order_status_history"),
+];
+const BEGIN: [Node; 1] = [(1, "orders", "client", "BEGIN")];
+const COMMIT: [Node; 1] = [(1, "orders", "client", "COMMIT")];
+
 fn tree(root: Node, parts: &[&[Node]]) -> Vec<Node> {
     let mut out = vec![root];
     for p in parts {
@@ -609,6 +803,16 @@ fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
         ("POST", "/api/auth/login") => "POST /api/auth/login",
         ("GET", "/api/account/orders") => "GET /api/account/orders",
         ("POST", "/api/products/{id}/reviews") => "POST /api/products/{id}/reviews",
+        ("POST", "/api/admin/invitations/accept") => "POST /api/admin/invitations/accept",
+        ("POST", "/api/admin/login") => "POST /api/admin/login",
+        ("POST", "/api/admin/mfa/enrol") => "POST /api/admin/mfa/enrol",
+        ("POST", "/api/admin/mfa/confirm") => "POST /api/admin/mfa/confirm",
+        ("POST", "/api/admin/mfa/verify") => "POST /api/admin/mfa/verify",
+        ("PATCH", "/api/admin/products/{id}") => "PATCH /api/admin/products/{id}",
+        ("POST", "/api/admin/inventory/{product_id}/adjustments") => {
+            "POST /api/admin/inventory/{product_id}/adjustments"
+        }
+        ("POST", "/api/admin/orders/{id}/status") => "POST /api/admin/orders/{id}/status",
         _ => "POST /api/orders",
     };
     let svc = match step.service() {
@@ -759,6 +963,146 @@ fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
         ),
         // Not bought (the session's checkout was refused).
         (Step::Review { .. }, 403) => tree(root, &[&REVIEW_CHECKS]),
+        // The invitation (read, then locked and used), the admin, the audit entry.
+        (Step::AdminAccept, 201) => tree(
+            root,
+            &[
+                &[(1, "orders", "client", "SELECT admin_invitations")],
+                &BEGIN,
+                &[
+                    (1, "orders", "client", "SELECT admin_invitations"),
+                    (1, "orders", "client", "UPDATE admin_invitations"),
+                    (1, "orders", "client", "INSERT admins"),
+                ],
+                &AUDIT,
+                &COMMIT,
+            ],
+        ),
+        // The limiter and the password, clearing the account's failures, the session, the
+        // profile, the audit entry.
+        (Step::AdminLogin { .. }, 200) => tree(
+            root,
+            &[
+                &ADMIN_CREDENTIALS,
+                &[
+                    (1, "orders", "client", "DELETE login_failures"),
+                    (1, "orders", "client", "INSERT admin_sessions"),
+                    (1, "orders", "client", "SELECT admins"),
+                ],
+                &BEGIN,
+                &AUDIT,
+                &COMMIT,
+            ],
+        ),
+        // A new secret, stored (not yet confirmed).
+        (Step::AdminEnrol, 200) => tree(
+            root,
+            &[
+                &ADMIN_SESSION,
+                &[
+                    (1, "orders", "client", "SELECT admins"),
+                    (1, "orders", "client", "UPDATE admins"),
+                ],
+            ],
+        ),
+        // The code checked (with the limiter), enrolment confirmed with ten recovery codes
+        // and the audit entry in one transaction, then the session marked as past MFA.
+        (Step::AdminConfirm, 200) => {
+            let mut t = tree(
+                root,
+                &[
+                    &ADMIN_SESSION,
+                    &ADMIN_CREDENTIALS,
+                    &BEGIN,
+                    &[
+                        (1, "orders", "client", "UPDATE admins"),
+                        (1, "orders", "client", "DELETE admin_recovery_codes"),
+                    ],
+                ],
+            );
+            t.extend([(1, "orders", "client", "INSERT admin_recovery_codes"); 10]);
+            t.extend_from_slice(&AUDIT);
+            t.extend_from_slice(&COMMIT);
+            t.push((1, "orders", "client", "UPDATE admin_sessions"));
+            t
+        }
+        // The code checked (the limiter; the admin; the step it used, against replays), the
+        // audit entry, the session marked as past MFA.
+        (Step::AdminVerify, 204) => tree(
+            root,
+            &[
+                &ADMIN_SESSION,
+                &ADMIN_CREDENTIALS,
+                &[
+                    (1, "orders", "client", "SELECT admins"),
+                    (1, "orders", "client", "UPDATE admins"),
+                ],
+                &BEGIN,
+                &AUDIT,
+                &COMMIT,
+                &[(1, "orders", "client", "UPDATE admin_sessions")],
+            ],
+        ),
+        // The change in its own span (O-TRACE-04): the product locked, its category and
+        // SKU checked, the update and the audit entry; then the product as answered.
+        (Step::AdminEditProduct { .. }, 200) => tree(
+            root,
+            &[
+                &ADMIN_SESSION,
+                &[
+                    (1, "orders", "internal", "catalog.product.update"),
+                    (2, "orders", "client", "BEGIN"),
+                    (2, "orders", "client", "SELECT products"),
+                    (2, "orders", "client", "SELECT categories"),
+                    (2, "orders", "client", "SELECT products"),
+                    (2, "orders", "client", "UPDATE products"),
+                    (2, "orders", "client", "SELECT audit_head"),
+                    (2, "orders", "client", "INSERT audit_log"),
+                    (2, "orders", "client", "UPDATE audit_head"),
+                    (2, "orders", "client", "COMMIT"),
+                    (1, "orders", "client", "SELECT products"),
+                ],
+            ],
+        ),
+        // The level locked, updated, its movement, the audit entry (receiving never crosses
+        // the low-stock threshold downwards, so no alert).
+        (Step::AdminReceiveStock { .. }, 200) => tree(
+            root,
+            &[
+                &ADMIN_SESSION,
+                &BEGIN,
+                &[
+                    (1, "orders", "client", "SELECT inventory"),
+                    (1, "orders", "client", "UPDATE inventory"),
+                    (1, "orders", "client", "INSERT inventory_movements"),
+                ],
+                &AUDIT,
+                &COMMIT,
+            ],
+        ),
+        // The order read, the move and its history row (shipping also stores the tracking
+        // number), the audit entry; the order as answered.
+        (Step::AdminPack, 200) | (Step::AdminShip { .. }, 200) => {
+            let mut t = tree(
+                root,
+                &[
+                    &ADMIN_SESSION,
+                    &ORDER_READ,
+                    &BEGIN,
+                    &[
+                        (1, "orders", "client", "UPDATE orders"),
+                        (1, "orders", "client", "INSERT order_status_history"),
+                    ],
+                ],
+            );
+            if matches!(step, Step::AdminShip { .. }) {
+                t.push((1, "orders", "client", "UPDATE orders"));
+            }
+            t.extend_from_slice(&AUDIT);
+            t.extend_from_slice(&COMMIT);
+            t.extend_from_slice(&ORDER_READ);
+            t
+        }
         (Step::Checkout { lines, coupon, .. }, 201) => {
             let mut t = tree(
                 root,
@@ -895,13 +1239,17 @@ mod tests {
                 assert!(reviews.contains(&(c, bought.unwrap())));
             }
             assert!(x.steps.iter().any(|st| st.name() == "checkout-coupon"));
-            let body = x.steps[3].body("cart").unwrap();
+            let vars = Vars {
+                cart: "cart".into(),
+                ..Vars::default()
+            };
+            let body = x.steps[3].body(&vars).unwrap();
             assert_eq!(body["coupon_code"], LAB_COUPON);
         }
         // The set-up: every customer registers, then logs in for the first time.
         let setup = setup_sessions();
-        assert_eq!(setup.len(), CUSTOMERS as usize);
-        assert!(setup.iter().all(|x| x.index >= SETUP_BASE
+        assert_eq!(setup.len(), CUSTOMERS as usize + 1, "the customers, then the admin");
+        assert!(setup[..CUSTOMERS as usize].iter().all(|x| x.index >= SETUP_BASE
             && matches!(
                 x.steps[..],
                 [Step::Register { .. }, Step::Login { first: true, .. }]
@@ -943,6 +1291,50 @@ mod tests {
         assert!(c4 > 0.02 && c4 < 0.08, "4xx share {c4}");
         assert!(c5 > 0.01 && c5 < 0.03, "5xx share {c5}");
         assert!(mix["checkout"] > 0.02);
+    }
+
+    #[test]
+    fn admin_sessions_edit_receive_then_ship_their_own_order() {
+        let mut s = Scenario::new(42);
+        let admin: Vec<Session> = (0..5000)
+            .map(|_| s.next_session())
+            .filter(|x| x.kind == "admin")
+            .collect();
+        assert!((25..100).contains(&admin.len()), "{} admin sessions", admin.len());
+        for x in &admin {
+            let names: Vec<&str> = x.steps.iter().map(Step::name).collect();
+            assert_eq!(
+                names,
+                [
+                    "admin-edit-product",
+                    "admin-receive-stock",
+                    "cart-create",
+                    "cart-add",
+                    "checkout",
+                    "admin-pack",
+                    "admin-ship"
+                ]
+            );
+            assert!(x.customer.is_none(), "the order is a guest's");
+            let vars = Vars {
+                order: "o-1".into(),
+                ..Vars::default()
+            };
+            assert_eq!(x.steps[5].path(&vars), "/api/admin/orders/o-1/status");
+            let edit = x.steps[0].body(&vars).unwrap();
+            assert!(edit["description"].as_str().unwrap().contains(&x.index.to_string()));
+            assert!(x.steps.iter().all(|st| st.is_admin() == st.name().starts_with("admin-")));
+        }
+        // The set-up ends with the lab admin: accept, enrol, and a login with TOTP.
+        let setup = setup_sessions();
+        let names: Vec<&str> = setup.last().unwrap().steps.iter().map(Step::name).collect();
+        assert_eq!(
+            names,
+            ["admin-accept", "admin-login", "admin-enrol", "admin-confirm", "admin-login", "admin-verify"]
+        );
+        let ship = expected_tree(&Step::AdminShip { session: 1 }, 200, false).unwrap();
+        let pack = expected_tree(&Step::AdminPack, 200, false).unwrap();
+        assert_eq!(ship.len(), pack.len() + 1, "shipping also stores the tracking number");
     }
 
     #[test]

@@ -139,6 +139,10 @@ pub struct Shop {
     sqlite_file: Option<PathBuf>,
     pub names: RunNames,
     pub point: Point,
+    /// The shop binary and its database, for the command-line chores
+    /// ([`Shop::invite_admin`]).
+    bin: PathBuf,
+    database_url: String,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -286,6 +290,8 @@ impl Shop {
             sqlite_file,
             names,
             point,
+            bin: bin.to_owned(),
+            database_url: database_url.clone(),
         };
         // A service that does not come up must not outlive the failed start:
         // the ones already started are stopped and the database dropped, so
@@ -392,6 +398,42 @@ impl Shop {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Invites the lab admin with the shop's own command line (`shop admin
+    /// invite`), as an operator bootstraps the first admin, and returns the
+    /// single-use token it prints. Telemetry is off for the chore: it is not
+    /// a request of the load, and no compared signal should carry it.
+    pub fn invite_admin(&self) -> anyhow::Result<String> {
+        let mut cmd = Command::new(&self.bin);
+        cmd.env("DATABASE_URL", &self.database_url)
+            .env("SHOP_TELEMETRY", "noop")
+            .env("SHOP_LOG", "warn")
+            .args(["admin", "invite", "--email", crate::scenario::ADMIN_EMAIL]);
+        for role in crate::scenario::ADMIN_ROLES {
+            cmd.args(["--grant", role]);
+        }
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .with_context(|| format!("running {} admin invite", self.bin.display()))?;
+        if !out.status.success() {
+            bail!(
+                "shop admin invite failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        // The token is the line after "invitation for …" (see `shop admin invite`'s output;
+        // log lines may go to stdout too).
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let mut lines = stdout.lines();
+        lines.find(|l| l.starts_with("invitation for"));
+        lines
+            .next()
+            .map(|l| l.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .context("shop admin invite printed no token")
     }
 
     /// Base URL of the service answering `service`'s routes.
