@@ -331,7 +331,11 @@ impl Shared {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map(|d| d.as_secs())
                     .unwrap_or(0);
-                let at = if matches!(step, Step::AdminVerify) { now + 30 } else { now };
+                let at = if matches!(step, Step::AdminVerify) {
+                    now + 30
+                } else {
+                    now
+                };
                 vars.code = phone.generate(at).to_string();
             }
             let url = format!("{base}{}", step.path(&vars));
@@ -398,7 +402,10 @@ impl Shared {
             }
             if let (Step::AdminLogin { .. }, 200) = (step, status) {
                 let csrf = json().and_then(|v| v["csrf_token"].as_str().map(str::to_owned));
-                admin = cookie.clone().zip(csrf).map(|(cookie, csrf)| Auth { cookie, csrf });
+                admin = cookie
+                    .clone()
+                    .zip(csrf)
+                    .map(|(cookie, csrf)| Auth { cookie, csrf });
             }
             if let (Step::AdminEnrol, 200) = (step, status) {
                 phone = json()

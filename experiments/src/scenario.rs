@@ -1248,12 +1248,20 @@ mod tests {
         }
         // The set-up: every customer registers, then logs in for the first time.
         let setup = setup_sessions();
-        assert_eq!(setup.len(), CUSTOMERS as usize + 1, "the customers, then the admin");
-        assert!(setup[..CUSTOMERS as usize].iter().all(|x| x.index >= SETUP_BASE
-            && matches!(
-                x.steps[..],
-                [Step::Register { .. }, Step::Login { first: true, .. }]
-            )));
+        assert_eq!(
+            setup.len(),
+            CUSTOMERS as usize + 1,
+            "the customers, then the admin"
+        );
+        assert!(
+            setup[..CUSTOMERS as usize]
+                .iter()
+                .all(|x| x.index >= SETUP_BASE
+                    && matches!(
+                        x.steps[..],
+                        [Step::Register { .. }, Step::Login { first: true, .. }]
+                    ))
+        );
         // A signed-in request's tree starts with the session look-up.
         let detail = Step::Detail { product: 3 };
         let t = expected_tree(&detail, 200, true).unwrap();
@@ -1300,7 +1308,11 @@ mod tests {
             .map(|_| s.next_session())
             .filter(|x| x.kind == "admin")
             .collect();
-        assert!((25..100).contains(&admin.len()), "{} admin sessions", admin.len());
+        assert!(
+            (25..100).contains(&admin.len()),
+            "{} admin sessions",
+            admin.len()
+        );
         for x in &admin {
             let names: Vec<&str> = x.steps.iter().map(Step::name).collect();
             assert_eq!(
@@ -1322,19 +1334,39 @@ mod tests {
             };
             assert_eq!(x.steps[5].path(&vars), "/api/admin/orders/o-1/status");
             let edit = x.steps[0].body(&vars).unwrap();
-            assert!(edit["description"].as_str().unwrap().contains(&x.index.to_string()));
-            assert!(x.steps.iter().all(|st| st.is_admin() == st.name().starts_with("admin-")));
+            assert!(
+                edit["description"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&x.index.to_string())
+            );
+            assert!(
+                x.steps
+                    .iter()
+                    .all(|st| st.is_admin() == st.name().starts_with("admin-"))
+            );
         }
         // The set-up ends with the lab admin: accept, enrol, and a login with TOTP.
         let setup = setup_sessions();
         let names: Vec<&str> = setup.last().unwrap().steps.iter().map(Step::name).collect();
         assert_eq!(
             names,
-            ["admin-accept", "admin-login", "admin-enrol", "admin-confirm", "admin-login", "admin-verify"]
+            [
+                "admin-accept",
+                "admin-login",
+                "admin-enrol",
+                "admin-confirm",
+                "admin-login",
+                "admin-verify"
+            ]
         );
         let ship = expected_tree(&Step::AdminShip { session: 1 }, 200, false).unwrap();
         let pack = expected_tree(&Step::AdminPack, 200, false).unwrap();
-        assert_eq!(ship.len(), pack.len() + 1, "shipping also stores the tracking number");
+        assert_eq!(
+            ship.len(),
+            pack.len() + 1,
+            "shipping also stores the tracking number"
+        );
     }
 
     #[test]

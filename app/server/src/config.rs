@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use shop_core::accounts::social::OidcSettings;
-use shop_core::objects::ObjectStoreSettings;
 use shop_core::batch::Job;
+use shop_core::objects::ObjectStoreSettings;
 use shop_core::payments::Simulation;
 
 use crate::startup::backend::TelemetryChoice;

@@ -253,8 +253,8 @@ fn schemathesis(
 /// operation of the document was selected.
 fn assert_all_tested(report: &str, whole: bool) {
     // Every operation in the document was selected and tested (none skipped or unreachable).
-    let selected = summary_value(&report, "Selected:");
-    let tested = summary_value(&report, "Tested:");
+    let selected = summary_value(report, "Selected:");
+    let tested = summary_value(report, "Tested:");
     let (chosen, total) = selected
         .split_once('/')
         .unwrap_or_else(|| panic!("no 'Selected: N/M' in the summary:\n{report}"));
