@@ -43,8 +43,18 @@ fn schemathesis_finds_no_failure_and_no_mismatch_in_the_openapi_document() {
 #[test]
 fn schemathesis_finds_no_failure_in_the_back_office_with_an_admin_session() {
     let data = TempDir::new();
+    // Picture uploads need their S3 (LocalStack), or every one answers 503.
+    let aws = common::lab_component("localstack");
+    let s3 = aws["AWS_ENDPOINT_URL_S3"].clone();
     let shop = ShopOptions::new()
-        .args(["--telemetry", "noop"])
+        .args([
+            "--telemetry",
+            "noop",
+            "--images-bucket",
+            "schemathesis-images",
+        ])
+        .args(["--s3-endpoint", s3.as_str()])
+        .envs(aws)
         .data_dir(data.path())
         .start();
     let (cookie, csrf) = signed_in_administrator(&shop, data.path());

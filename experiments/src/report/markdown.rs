@@ -783,7 +783,7 @@ fn method(o: &mut String, view: &View) {
         },
         if p.customers > 0 {
             format!(
-                "; signed-in sessions are one of {} lab customers who buys with a coupon, opens the order history and reviews the product, and sign-in sessions log such a customer in again. Before the load each lab customer registers and logs in once, outside the measured window and the CPU meter but in the ledger, so the oracle checks those requests too",
+                "; signed-in sessions are one of {} lab customers who buys with a coupon, opens the order history and reviews the product, and sign-in sessions log such a customer in again; admin sessions are the lab admin in the back office, who edits a product, receives stock, then packs and ships a guest order the session placed. Before the load each lab customer registers and logs in once, and the lab admin (invited with `shop admin invite`) accepts, enrols TOTP and logs in with a code, outside the measured window and the CPU meter but in the ledger, so the oracle checks those requests too",
                 p.customers
             )
         } else {

@@ -200,11 +200,12 @@ pub fn is_privileged(op: Operation) -> bool {
 
 /// Whether an entry's action (and target) is data leaving the shop.
 pub fn is_data_export(action: &str, target: Option<&str>) -> bool {
-    const EXPORTS: [Operation; 4] = [
+    const EXPORTS: [Operation; 5] = [
         Operation::OrdersReadCustomer,
         Operation::OrdersExport,
         Operation::CatalogExport,
         Operation::ComplianceReport,
+        Operation::SalesReport,
     ];
     EXPORTS.iter().any(|op| op.as_str() == action)
         || (action == Operation::BatchRun.as_str() && target == Some("batch:orders_export"))

@@ -17,7 +17,7 @@ use telemetry_api::semconv::{self, metrics};
 use crate::db_tests;
 use crate::support::*;
 
-const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
+pub(crate) const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
 
 /// An admin's browser: the session cookie and CSRF token, and the phone
 /// (the TOTP secret) once enrolled.
@@ -25,7 +25,7 @@ const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
 pub(crate) struct AdminClient {
     cookie: String,
     csrf: String,
-    totp: Option<String>,
+    pub(crate) totp: Option<String>,
 }
 
 impl AdminClient {
@@ -99,7 +99,7 @@ async fn invite(app: &TestApp, email: &str, roles: &[Role]) -> String {
     invitation.token.expose().to_owned()
 }
 
-async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::Response {
     app.post_json(
         "/api/admin/invitations/accept",
         &json!({ "token": token, "name": "Ada Lovelace", "password": password }),
@@ -108,7 +108,7 @@ async fn accept(app: &TestApp, token: &str, password: &str) -> reqwest::Response
 }
 
 /// Step one of a login: the password. Returns the client and `next`.
-async fn password_login(app: &TestApp, email: &str) -> (AdminClient, String) {
+pub(crate) async fn password_login(app: &TestApp, email: &str) -> (AdminClient, String) {
     let r = app
         .post_json(
             "/api/admin/login",
@@ -132,7 +132,7 @@ async fn password_login(app: &TestApp, email: &str) -> (AdminClient, String) {
 }
 
 /// Enrols TOTP through the API (playing the phone) and returns the recovery codes.
-async fn enrol(app: &TestApp, client: &mut AdminClient) -> Vec<String> {
+pub(crate) async fn enrol(app: &TestApp, client: &mut AdminClient) -> Vec<String> {
     let e = expect_json(
         client.post(app, "/api/admin/mfa/enrol", &json!({})).await,
         200,

@@ -12,6 +12,7 @@ mod admin_batch;
 mod admin_catalog;
 mod admin_images;
 mod admin_inventory;
+mod admin_journey;
 mod admin_orders;
 mod audit;
 mod carts;

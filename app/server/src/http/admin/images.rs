@@ -65,12 +65,14 @@ pub fn body_limit() -> DefaultBodyLimit {
 }
 
 /// The request body, for the OpenAPI document (utoipa reads the field's
-/// type; no code does, hence the allowance).
-#[derive(ToSchema)]
+/// type; no code does, hence the allowance). No other field: the document
+/// says so (`additionalProperties: false`), though the handler skips any.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ImageUpload {
     /// The picture: PNG, JPEG, GIF or WebP, at most 8 MiB, 8,000 px a side, 24 megapixels.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, min_length = 1)]
     image: Vec<u8>,
 }
 
@@ -309,8 +311,8 @@ pub async fn upload(
 }
 
 /// Reads the `image` field, chunk by chunk, stopping past the limit (a
-/// client may send more than its `Content-Length` said, or none). Other
-/// fields are skipped. One span, `catalog.image.receive`, with how many
+/// client may send more than its `Content-Length` said, or none). Any other
+/// field, or a second picture, is refused. One span, `catalog.image.receive`, with how many
 /// bytes and chunks came.
 async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
     let span = tracing::info_span!(
@@ -332,12 +334,29 @@ async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
                 )
             }
         };
+        // Every field is read: the form takes the picture and nothing else (as a JSON body
+        // refuses unknown fields), so a misspelt or extra field is named, not ignored.
+        let mut picture: Option<Vec<u8>> = None;
+        let mut chunks = 0u64;
         while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
             if field.name() != Some(FIELD) {
-                continue;
+                let name: String = field.name().unwrap_or("").chars().take(64).collect();
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "validation_failed",
+                    format!("unknown field {name:?}: the form takes only `{FIELD}`"),
+                )
+                .on_field());
+            }
+            if picture.is_some() {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    "validation_failed",
+                    format!("the field `{FIELD}` appears twice: send one picture"),
+                )
+                .on_field());
             }
             let mut bytes = Vec::new();
-            let mut chunks = 0u64;
             while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                 chunks += 1;
                 if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
@@ -345,17 +364,20 @@ async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            let span = tracing::Span::current();
-            span.record("shop.image.bytes", bytes.len());
-            span.record("shop.upload.chunks", chunks);
-            return Ok(bytes);
+            picture = Some(bytes);
         }
-        Err(Refusal::new(
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-            format!("the multipart body has no field named `{FIELD}` with the picture"),
-        )
-        .on_field())
+        let Some(bytes) = picture else {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "validation_failed",
+                format!("the multipart body has no field named `{FIELD}` with the picture"),
+            )
+            .on_field());
+        };
+        let span = tracing::Span::current();
+        span.record("shop.image.bytes", bytes.len());
+        span.record("shop.upload.chunks", chunks);
+        Ok(bytes)
     }
     .instrument(span.clone())
     .await;

@@ -322,16 +322,31 @@ pub async fn sales_report(
     };
     let from = time("from", q.from.as_deref(), 0)?;
     let to = time("to", q.to.as_deref(), i64::MAX)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::validation("format", "must be json or csv")),
+    };
     let rows = sales::report(&db, group, from, to).await?;
-    admins.counted(Operation::SalesReport);
-    match q.format.as_deref() {
-        None | Some("json") => Ok(Json(rows).into_response()),
-        Some("csv") => Ok((
+    // Business figures leaving the shop: audited as a data export (the compliance report lists
+    // them), before they are handed over.
+    admins
+        .data_exported(
+            &admin.session,
+            Operation::SalesReport,
+            "sales",
+            serde_json::json!({ "group": q.group.as_deref().unwrap_or("day"), "rows": rows.len(), "format": if csv { "csv" } else { "json" } }),
+            admin.origin.clone(),
+        )
+        .await?;
+    if csv {
+        Ok((
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
             sales::to_csv(&rows),
         )
-            .into_response()),
-        Some(_) => Err(ApiError::validation("format", "must be json or csv")),
+            .into_response())
+    } else {
+        Ok(Json(rows).into_response())
     }
 }
