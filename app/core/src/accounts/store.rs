@@ -531,7 +531,7 @@ pub async fn insert_address(
         .await
     }
     .await;
-    finish(db, tx, result).await
+    db.end_write(tx, result).await
 }
 
 /// How many addresses the user has saved.
@@ -573,7 +573,7 @@ pub async fn set_default_address(db: &Db, user: &UserId, id: i64) -> Result<bool
         Ok(true)
     }
     .await;
-    finish(db, tx, result).await
+    db.end_write(tx, result).await
 }
 
 /// Deletes one of the user's addresses; if it was the default, the oldest
@@ -622,7 +622,7 @@ pub async fn delete_address(db: &Db, user: &UserId, id: i64) -> Result<bool, sql
         Ok(true)
     }
     .await;
-    finish(db, tx, result).await
+    db.end_write(tx, result).await
 }
 
 async fn owns_address(db: &Db, tx: &mut Tx, user: &UserId, id: i64) -> Result<bool, sqlx::Error> {
@@ -637,20 +637,6 @@ async fn owns_address(db: &Db, tx: &mut Tx, user: &UserId, id: i64) -> Result<bo
         )
         .await?;
     Ok(n == 1)
-}
-
-/// Commits on success, rolls back (at once, releasing the write lock) on failure.
-async fn finish<T>(db: &Db, tx: Tx, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
-    match result {
-        Ok(v) => {
-            db.traced("COMMIT", tx.commit()).await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = db.traced("ROLLBACK", tx.rollback()).await;
-            Err(e)
-        }
-    }
 }
 
 // --- password reset --------------------------------------------------------------
@@ -694,7 +680,7 @@ pub async fn insert_reset(
         .map(drop)
     }
     .await;
-    finish(db, tx, result).await
+    db.end_write(tx, result).await
 }
 
 /// Whether a reset token (by hash) is known, unused and unexpired.
@@ -770,7 +756,7 @@ pub async fn consume_reset(
         Ok(Some(UserId::from_db(user)))
     }
     .await;
-    finish(db, tx, result).await
+    db.end_write(tx, result).await
 }
 
 // --- orders ------------------------------------------------------------------------

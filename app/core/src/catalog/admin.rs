@@ -60,34 +60,19 @@ pub struct CategoryFields {
     pub parent_id: Option<i64>,
 }
 
-/// Ends a write transaction: commit if `result` is `Ok`, roll back if not.
-/// (Each operation's body is a function of its own taking `&mut Tx`,
-/// rather than a closure: an async closure borrowing the transaction makes
-/// a future the compiler cannot prove `Send` for axum.)
 /// Runs `$body` (which uses `$tx: &mut Tx`) in a write transaction and
-/// ends it with [`finish`].
+/// ends it with [`Db::end_write`]. (A macro rather than a function taking an
+/// async closure: a closure borrowing the transaction makes a future the
+/// compiler cannot prove `Send` for axum.)
 macro_rules! in_tx {
     ($db:expr, $tx:ident, $body:block) => {
         async {
             let mut transaction = $db.begin_write().await?;
             let $tx = &mut transaction;
             let result: Result<_, Error> = async { $body }.await;
-            finish($db, transaction, result).await
+            $db.end_write(transaction, result).await
         }
     };
-}
-
-pub(crate) async fn finish<T>(db: &Db, tx: Tx, result: Result<T, Error>) -> Result<T, Error> {
-    match result {
-        Ok(v) => {
-            db.traced("COMMIT", tx.commit()).await?;
-            Ok(v)
-        }
-        Err(e) => {
-            let _ = db.traced("ROLLBACK", tx.rollback()).await;
-            Err(e)
-        }
-    }
 }
 
 /// `sql` with `FOR UPDATE` on MariaDB (SQLite's write transaction already

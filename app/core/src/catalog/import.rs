@@ -556,7 +556,7 @@ pub async fn apply(db: &Db, csv_text: &[u8], audit: AuditEvent) -> Result<Import
             Ok(report)
         }
         .await;
-        admin::finish(db, tx, result).await
+        db.end_write(tx, result).await
     }
     .instrument(span.clone())
     .await;

@@ -213,6 +213,26 @@ impl Db {
         result
     }
 
+    /// Ends a write transaction the way its work went: commits `tx` if
+    /// `result` is `Ok`, rolls it back at once (releasing the write lock) if
+    /// not, and hands `result` on. A failed commit is the error then.
+    pub async fn end_write<T, E: From<sqlx::Error>>(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        result: Result<T, E>,
+    ) -> Result<T, E> {
+        match result {
+            Ok(v) => {
+                self.traced("COMMIT", tx.commit()).await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.traced("ROLLBACK", tx.rollback()).await;
+                Err(e)
+            }
+        }
+    }
+
     /// Runs one query future as a database client span and records its
     /// duration. `sql` must be the statement the future executes.
     ///
