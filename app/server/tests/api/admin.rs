@@ -23,8 +23,8 @@ pub(crate) const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
 /// (the TOTP secret) once enrolled.
 #[derive(Clone)]
 pub(crate) struct AdminClient {
-    cookie: String,
-    csrf: String,
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
     pub(crate) totp: Option<String>,
 }
 

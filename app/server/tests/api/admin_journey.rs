@@ -5,7 +5,8 @@
 //! (refused with a report, then applied without it), adjusts stock below its
 //! threshold (an alert), ships an order and accepts its return, and exports
 //! the sales. The audit log shows every step; `shop audit verify` passes,
-//! and fails once a row is edited behind the shop's back.
+//! and fails once a row is edited behind the shop's back. No secret and no
+//! personal data reaches telemetry on the way.
 
 use std::process::Output;
 
@@ -120,6 +121,17 @@ db_tests! {
         assert_eq!(at, steps.len(), "the log lacks {:?} in order; it has {actions:?}", steps.get(at));
         let entries: &Vec<Value> = log.as_array().unwrap();
         assert!(entries.iter().all(|e| e["request_id"].is_string() || e["actor_kind"] == "system"), "every request's entry names it");
+
+        // No secret and no personal data reached telemetry on the way: password, TOTP secret,
+        // recovery codes, invitation token, cookies, CSRF tokens, e-mail addresses, the address.
+        let seen = format!("{:?}\n{:?}\n{:?}", app.recorder.spans(), app.recorder.logs(), app.recorder.measurements());
+        let cookie = admin.cookie.trim_start_matches("shop_admin_session=").to_owned();
+        let mut secrets = vec![PASSWORD.to_owned(), first.totp.clone().unwrap(), token.clone(), cookie, admin.csrf.clone(),
+            email.to_owned(), customer_email.to_owned(), me.csrf.clone(), "1-2-3 Marunouchi".to_owned(), "Aiko Tanaka".to_owned()];
+        secrets.extend(recovery.iter().cloned());
+        for s in &secrets {
+            assert!(!seen.contains(s.as_str()), "telemetry carries {s:?}");
+        }
 
         // `shop audit verify` passes; after a row is edited behind the shop's back, it fails.
         let out = shop(&app, &["audit", "verify"]);
