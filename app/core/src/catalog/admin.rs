@@ -105,6 +105,16 @@ async fn next_id(db: &Db, tx: &mut Tx, kind: &str) -> Result<Option<i64>, sqlx::
     Ok(Some(max.unwrap_or(0) + 1))
 }
 
+/// The id a new row got: the one [`next_id`] chose (SQLite), else the one
+/// `AUTO_INCREMENT` gave (MariaDB reports it with the insert).
+fn new_id(explicit: Option<i64>, done: &sqlx::any::AnyQueryResult) -> Result<i64, Error> {
+    explicit.or(done.last_insert_id()).ok_or_else(|| {
+        Error::Db(sqlx::Error::Protocol(
+            "the database did not report the new row's id".to_owned(),
+        ))
+    })
+}
+
 /// Records that `kind` `id` (`label`: its SKU or slug) was deleted.
 async fn tombstone(
     db: &Db,
@@ -213,19 +223,7 @@ pub(crate) async fn insert_product(
                 .execute(&mut **tx),
         )
         .await?;
-    let id = match explicit.or(done.last_insert_id()) {
-        Some(id) => id,
-        None => {
-            const ID: &str = "SELECT id FROM products WHERE sku = ?";
-            db.traced(
-                ID,
-                sqlx::query_scalar(ID)
-                    .bind(draft.sku.as_str())
-                    .fetch_one(&mut **tx),
-            )
-            .await?
-        }
-    };
+    let id = new_id(explicit, &done)?;
     const URLS: &str = "UPDATE products SET image_url = ?, thumbnail_url = ? WHERE id = ?";
     db.traced(
         URLS,
@@ -558,19 +556,7 @@ pub async fn create_category(
                     .execute(&mut **tx),
             )
             .await?;
-        let id = match explicit.or(done.last_insert_id()) {
-            Some(id) => id,
-            None => {
-                const ID: &str = "SELECT id FROM categories WHERE slug = ?";
-                db.traced(
-                    ID,
-                    sqlx::query_scalar(ID)
-                        .bind(draft.slug.as_str())
-                        .fetch_one(&mut **tx),
-                )
-                .await?
-            }
-        };
+        let id = new_id(explicit, &done)?;
         let after = CategoryFields {
             slug: draft.slug.as_str().to_owned(),
             name: draft.name.clone(),

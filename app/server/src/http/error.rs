@@ -70,10 +70,27 @@ pub enum ApiError {
     /// The (mock) payment provider declined the payment.
     #[error("payment declined: {0}")]
     PaymentDeclined(String),
+    /// The body (or, for an upload, the form field `field`) is over the limit.
     #[error("request body larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        limit: usize,
+        field: Option<&'static str>,
+    },
     #[error("expected Content-Type: {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    /// An uploaded file refused for what it holds, not how it was sent (a
+    /// text file named `cat.png`): 415 with the upload's own code, naming
+    /// the form field.
+    #[error("{message}")]
+    UnsupportedFile {
+        code: &'static str,
+        message: String,
+        field: &'static str,
+    },
+    /// A dependency this route needs is not set up or not answering (image
+    /// storage): 503 with a code of its own, retryable like any 503.
+    #[error("{message}")]
+    ServiceUnavailable { code: &'static str, message: String },
     /// A file whose rows broke rules (a catalog import): nothing was
     /// written; `details` is the report naming every bad row.
     #[error("{message}")]
@@ -149,17 +166,20 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::RowsRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable { .. } | ApiError::RequestTimeout { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
+            ApiError::UnsupportedMediaType { .. } | ApiError::UnsupportedFile { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
+            ApiError::RowsRejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable { .. }
+            | ApiError::ServiceUnavailable { .. }
+            | ApiError::RequestTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The machine-readable code the body carries (also `error.type` on a span).
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ApiError::Validation { .. } => "validation_failed",
             ApiError::BadRequest { code, .. } => code,
@@ -175,6 +195,8 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too_many_attempts",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::UnsupportedFile { code, .. } => code,
+            ApiError::ServiceUnavailable { code, .. } => code,
             ApiError::RowsRejected { code, .. } => code,
             ApiError::Unavailable { .. } => "service_unavailable",
             ApiError::RequestTimeout { .. } => "request_timeout",
@@ -197,6 +219,10 @@ impl ApiError {
             }
             ApiError::Conflict { details, .. } => (None, details),
             ApiError::RowsRejected { details, .. } => (None, Some(details)),
+            ApiError::PayloadTooLarge {
+                field: Some(field), ..
+            }
+            | ApiError::UnsupportedFile { field, .. } => (Some(field.to_owned()), None),
             ApiError::TooManyRequests { retry_after, .. } => (
                 None,
                 Some(serde_json::json!({ "retry_after_seconds": retry_after.as_secs().max(1) })),
@@ -225,6 +251,9 @@ impl IntoResponse for ApiError {
             ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
             ApiError::Unavailable { what } => {
                 tracing::error!(dependency = *what, "dependency unavailable")
+            }
+            ApiError::ServiceUnavailable { code, message } => {
+                tracing::error!(error.type = *code, error = %message, "dependency unavailable")
             }
             ApiError::Upstream { service, message } => {
                 tracing::error!(peer.service = *service, error = %message, "upstream failure")

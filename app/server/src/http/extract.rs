@@ -11,6 +11,16 @@ use super::error::ApiError;
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The request's media type: its `Content-Type` without parameters
+/// (`text/csv; charset=utf-8` is `text/csv`).
+fn media_type(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+}
+
 /// A JSON request body.
 pub struct Json<T>(pub T);
 
@@ -18,16 +28,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let is_json = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime.eq_ignore_ascii_case("application/json")
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
-            });
+        let is_json = media_type(&req).is_some_and(|mime| {
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
         if !is_json {
             return Err(ApiError::UnsupportedMediaType {
                 expected: "application/json",
@@ -37,6 +41,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             .await
             .map_err(|_| ApiError::PayloadTooLarge {
                 limit: MAX_BODY_BYTES,
+                field: None,
             })?;
         parse_json(&bytes).map(Json)
     }
@@ -54,16 +59,9 @@ impl<S: Send + Sync> FromRequest<S> for Csv {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let is_csv = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|mime| {
-                let mime = mime.trim();
-                mime.eq_ignore_ascii_case("text/csv")
-                    || mime.eq_ignore_ascii_case("application/csv")
-            });
+        let is_csv = media_type(&req).is_some_and(|mime| {
+            mime.eq_ignore_ascii_case("text/csv") || mime.eq_ignore_ascii_case("application/csv")
+        });
         if !is_csv {
             return Err(ApiError::UnsupportedMediaType {
                 expected: "text/csv",
@@ -74,6 +72,7 @@ impl<S: Send + Sync> FromRequest<S> for Csv {
             .map(Csv)
             .map_err(|_| ApiError::PayloadTooLarge {
                 limit: MAX_CSV_BYTES,
+                field: None,
             })
     }
 }

@@ -35,7 +35,6 @@ use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use shop_core::admin::{Admins, Operation};
 use shop_core::audit::{Actor, AuditEvent, Outcome};
@@ -49,7 +48,7 @@ use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::session::Admin;
-use crate::http::error::{ApiError, ErrorBody, ErrorDetail};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::Path;
 
 /// The largest request body: the picture plus room for the multipart
@@ -95,133 +94,66 @@ pub struct UploadedImage {
     pub source_height: u32,
 }
 
-/// A refused upload: a JSON error like every other (see `ErrorBody`).
-#[derive(Debug)]
-pub struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    field: Option<&'static str>,
-}
-
-impl Refusal {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-        }
-    }
-
-    fn on_field(mut self) -> Refusal {
-        self.field = Some(FIELD);
-        self
-    }
-
-    fn too_large(size: Option<u64>) -> Refusal {
-        let size = size.map_or_else(String::new, |s| format!(" ({s} bytes)"));
-        Refusal::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "the upload{size} is larger than the limit of {MAX_UPLOAD_BYTES} bytes (8 MiB)"
-            ),
-        )
-        .on_field()
-    }
-
-    fn storage_unavailable() -> Refusal {
-        Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "image_storage_unavailable",
-            "image storage (S3) is unavailable; try again later",
-        )
+/// An upload over the limit (the form field `image`).
+fn too_large() -> ApiError {
+    ApiError::PayloadTooLarge {
+        limit: MAX_UPLOAD_BYTES,
+        field: Some(FIELD),
     }
 }
 
-/// Why an upload failed: a refusal of this route's own, or any other API
-/// error (authentication, roles, unknown product, database).
-#[derive(Debug)]
-pub enum Failure {
-    Refused(Refusal),
-    Api(ApiError),
-}
-
-impl From<Refusal> for Failure {
-    fn from(r: Refusal) -> Failure {
-        Failure::Refused(r)
-    }
-}
-
-impl From<ApiError> for Failure {
-    fn from(e: ApiError) -> Failure {
-        Failure::Api(e)
-    }
-}
-
-impl IntoResponse for Failure {
-    fn into_response(self) -> Response {
-        match self {
-            Failure::Refused(r) => r.into_response(),
-            Failure::Api(e) => e.into_response(),
-        }
-    }
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code.to_owned(),
-                message: self.message,
-                field: self.field.map(str::to_owned),
-                details: None,
-            },
-        };
-        let mut response = (self.status, Json(body)).into_response();
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
-        }
-        response
-    }
+/// A problem with the form field `image` itself (missing, empty, twice).
+fn field_error(message: impl Into<String>) -> ApiError {
+    ApiError::validation(FIELD, message)
 }
 
 /// What the resizer refused, as the HTTP answer.
-fn refused(e: Rejected) -> Refusal {
-    let (status, code) = match &e {
-        Rejected::TooManyBytes { .. } => return Refusal::too_large(None),
-        Rejected::Empty => (StatusCode::BAD_REQUEST, "validation_failed"),
-        Rejected::NotAnImage | Rejected::UnsupportedFormat { .. } => {
-            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_image")
-        }
-        Rejected::TooManyPixels { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "image_too_large"),
-        Rejected::Corrupt { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_image"),
-    };
-    Refusal::new(status, code, e.to_string()).on_field()
+fn refused(e: Rejected) -> ApiError {
+    let message = e.to_string();
+    match e {
+        Rejected::TooManyBytes { .. } => too_large(),
+        Rejected::Empty => field_error(message),
+        Rejected::NotAnImage | Rejected::UnsupportedFormat { .. } => ApiError::UnsupportedFile {
+            code: "unsupported_image",
+            message,
+            field: FIELD,
+        },
+        Rejected::TooManyPixels { .. } => ApiError::Unprocessable {
+            code: "image_too_large",
+            message,
+            field: Some(FIELD.to_owned()),
+        },
+        Rejected::Corrupt { .. } => ApiError::Unprocessable {
+            code: "invalid_image",
+            message,
+            field: Some(FIELD.to_owned()),
+        },
+    }
 }
 
-fn storage_failed(e: UploadError) -> Failure {
+fn storage_failed(e: UploadError) -> ApiError {
     match e {
-        UploadError::ProductNotFound(id) => ApiError::not_found("product", id).into(),
-        UploadError::Db(e) => ApiError::from(e).into(),
-        UploadError::NotConfigured => not_configured().into(),
+        UploadError::ProductNotFound(id) => ApiError::not_found("product", id),
+        UploadError::Db(e) => e.into(),
+        UploadError::NotConfigured => not_configured(),
         UploadError::Storage(e) => {
+            // The detail goes to the log, not to the client.
             tracing::error!(error = %e, "storing an uploaded picture failed");
-            Refusal::storage_unavailable().into()
+            ApiError::ServiceUnavailable {
+                code: "image_storage_unavailable",
+                message: "image storage (S3) is unavailable; try again later".to_owned(),
+            }
         }
     }
 }
 
-fn not_configured() -> Refusal {
-    Refusal::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "image_storage_not_configured",
-        "image storage is not configured: start the shop with --images-bucket (SHOP_IMAGES_BUCKET) \
-         and, for an emulator, --s3-endpoint (SHOP_S3_ENDPOINT)",
-    )
+fn not_configured() -> ApiError {
+    ApiError::ServiceUnavailable {
+        code: "image_storage_not_configured",
+        message: "image storage is not configured: start the shop with --images-bucket \
+                  (SHOP_IMAGES_BUCKET) and, for an emulator, --s3-endpoint (SHOP_S3_ENDPOINT)"
+            .to_owned(),
+    }
 }
 
 /// Replace a product's picture: upload it (multipart field `image`), get both sizes at new URLs.
@@ -252,7 +184,7 @@ pub async fn upload(
     Path(product_id): Path<i64>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Json<UploadedImage>, Failure> {
+) -> ApiResult<Json<UploadedImage>> {
     const OP: Operation = Operation::CatalogImageUpload;
     admin.authorize(&admins, OP).await?;
     tracing::Span::current().record(semconv::SHOP_PRODUCT_ID, product_id);
@@ -262,21 +194,17 @@ pub async fn upload(
         .map_err(ApiError::from)?
         .is_none()
     {
-        return Err(ApiError::not_found("product", product_id).into());
+        return Err(ApiError::not_found("product", product_id));
     }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
-        return Err(Refusal::too_large(declared).into());
+        return Err(too_large());
     }
-    let multipart = multipart.map_err(|_| {
-        Refusal::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send multipart/form-data with the picture in a field named `{FIELD}`"),
-        )
+    let multipart = multipart.map_err(|_| ApiError::UnsupportedMediaType {
+        expected: "multipart/form-data (the picture in the field `image`)",
     })?;
     let bytes = receive(multipart).await?;
     let pictures = resize::resize_off_thread(bytes.clone())
@@ -314,7 +242,7 @@ pub async fn upload(
 /// client may send more than its `Content-Length` said, or none). Any other
 /// field, or a second picture, is refused. One span, `catalog.image.receive`, with how many
 /// bytes and chunks came.
-async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
+async fn receive(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
     let span = tracing::info_span!(
         "catalog.image.receive",
         span.kind = "internal",
@@ -325,13 +253,12 @@ async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
     let result = async {
         let malformed = |e: axum::extract::multipart::MultipartError| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                Refusal::too_large(None)
+                too_large()
             } else {
-                Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_multipart",
-                    format!("the multipart body could not be read: {}", e.body_text()),
-                )
+                ApiError::BadRequest {
+                    code: "invalid_multipart",
+                    message: format!("the multipart body could not be read: {}", e.body_text()),
+                }
             }
         };
         // Every field is read: the form takes the picture and nothing else (as a JSON body
@@ -341,38 +268,29 @@ async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
         while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
             if field.name() != Some(FIELD) {
                 let name: String = field.name().unwrap_or("").chars().take(64).collect();
-                return Err(Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    "validation_failed",
-                    format!("unknown field {name:?}: the form takes only `{FIELD}`"),
-                )
-                .on_field());
+                return Err(field_error(format!(
+                    "unknown field {name:?}: the form takes only `{FIELD}`"
+                )));
             }
             if picture.is_some() {
-                return Err(Refusal::new(
-                    StatusCode::BAD_REQUEST,
-                    "validation_failed",
-                    format!("the field `{FIELD}` appears twice: send one picture"),
-                )
-                .on_field());
+                return Err(field_error(format!(
+                    "the field `{FIELD}` appears twice: send one picture"
+                )));
             }
             let mut bytes = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(malformed)? {
                 chunks += 1;
                 if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                    return Err(Refusal::too_large(None));
+                    return Err(too_large());
                 }
                 bytes.extend_from_slice(&chunk);
             }
             picture = Some(bytes);
         }
         let Some(bytes) = picture else {
-            return Err(Refusal::new(
-                StatusCode::BAD_REQUEST,
-                "validation_failed",
-                format!("the multipart body has no field named `{FIELD}` with the picture"),
-            )
-            .on_field());
+            return Err(field_error(format!(
+                "the multipart body has no field named `{FIELD}` with the picture"
+            )));
         };
         let span = tracing::Span::current();
         span.record("shop.image.bytes", bytes.len());
@@ -381,8 +299,8 @@ async fn receive(mut multipart: Multipart) -> Result<Vec<u8>, Refusal> {
     }
     .instrument(span.clone())
     .await;
-    if let Err(r) = &result {
-        span.record("error.type", r.code);
+    if let Err(e) = &result {
+        span.record("error.type", e.code());
     }
     result
 }
