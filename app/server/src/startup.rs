@@ -14,8 +14,10 @@ use shop_core::accounts::social::SocialLogin;
 use shop_core::batch::Batch;
 use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
+use shop_core::events::dispatcher::{Dispatcher, Provisioner, Settings as DispatcherSettings};
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
+use shop_core::notifications::{Settings as WorkerSettings, Worker};
 use shop_core::objects::ObjectStore;
 use shop_core::payments::MockProvider;
 use telemetry_api::{KeyValue, Telemetry};
@@ -39,6 +41,58 @@ pub struct Application {
     cart_abandonment: Option<Duration>,
     /// Batch jobs run on a schedule here (empty: none).
     batch_schedule: Schedule,
+    /// The outbox dispatcher and the notification worker, when this process runs them.
+    events: Events,
+}
+
+/// The event-driven parts this process runs (docs/events.md).
+#[derive(Clone, Default)]
+pub struct Events {
+    pub dispatcher: Option<Dispatcher>,
+    pub worker: Option<Worker>,
+}
+
+/// Builds what `config.events` asks for (no network call: the AWS SDK's
+/// configuration is read, and resources are provisioned once the tasks run).
+pub async fn events(
+    config: &Config,
+    db: &Db,
+    telemetry: &Telemetry,
+    instruments: &Instruments,
+) -> Events {
+    let e = &config.events;
+    if !e.dispatch && !e.notify {
+        return Events::default();
+    }
+    let sdk = shop_core::aws::sdk_config().await;
+    let provisioner = e
+        .provision
+        .then(|| Provisioner::new(sdk.clone(), e.resources.clone()));
+    let dispatcher = e.dispatch.then(|| {
+        Dispatcher::new(
+            db.clone(),
+            &sdk,
+            telemetry.clone(),
+            instruments.clone(),
+            DispatcherSettings {
+                bus: e.resources.bus(),
+                ack_timeout: e.ack_timeout,
+                ..DispatcherSettings::default()
+            },
+            provisioner.clone(),
+        )
+    });
+    let worker = e.notify.then(|| {
+        Worker::new(
+            db.clone(),
+            &sdk,
+            telemetry.clone(),
+            instruments.clone(),
+            WorkerSettings::for_provisioned(&e.resources, e.public_url.clone()),
+            provisioner.clone(),
+        )
+    });
+    Events { dispatcher, worker }
 }
 
 /// The batch jobs' runner for `config`: with the export bucket's object
@@ -113,6 +167,7 @@ impl Application {
             };
         let batch =
             batch_runner(config, db.clone(), instruments.clone(), telemetry.clone()).await?;
+        let events = events(config, &db, &telemetry, &instruments).await;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -140,6 +195,7 @@ impl Application {
                 .cart_abandonment_after
                 .filter(|_| config.role.serves_orders()),
             batch_schedule: config.batch_schedule.clone(),
+            events,
         })
     }
 
@@ -177,9 +233,21 @@ impl Application {
                 run_schedule(
                     self.state.batch.clone(),
                     self.batch_schedule.clone(),
-                    stop_rx,
+                    stop_rx.clone(),
                 )
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
+            )
+        });
+        let dispatcher = self.events.dispatcher.clone().map(|d| {
+            tokio::spawn(
+                d.run(stop_rx.clone())
+                    .with_subscriber(self.state.telemetry.dispatch().clone()),
+            )
+        });
+        let worker = self.events.worker.clone().map(|w| {
+            tokio::spawn(
+                w.run(stop_rx.clone())
+                    .with_subscriber(self.state.telemetry.dispatch().clone()),
             )
         });
         let router = http::router(self.state.clone(), self.request_timeout);
@@ -211,6 +279,10 @@ impl Application {
         // A batch run under way finishes before the shop stops (see crate::batch).
         if let Some(s) = scheduler {
             let _ = s.await;
+        }
+        // Calls in flight finish; what is left waits in the outbox or the queue.
+        for task in [dispatcher, worker].into_iter().flatten() {
+            let _ = task.await;
         }
         result
     }

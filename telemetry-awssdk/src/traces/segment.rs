@@ -78,6 +78,7 @@ const IN_BLOCKS: &[&str] = &[
     sc::RPC_SERVICE,
     sc::RPC_METHOD,
     sc::AWS_REQUEST_ID,
+    sc::AWS_SQS_QUEUE_URL,
     sc::CLOUD_REGION,
 ];
 
@@ -516,6 +517,7 @@ impl Serialize for AwsCallBlock<'_> {
             ("operation", sc::RPC_METHOD),
             ("region", sc::CLOUD_REGION),
             ("request_id", sc::AWS_REQUEST_ID),
+            ("queue_url", sc::AWS_SQS_QUEUE_URL),
         ] {
             if let Some(v) = self.0.attribute(attribute) {
                 m.serialize_entry(key, &AsText(v))?;

@@ -483,18 +483,8 @@ impl Accounts {
             "to": email,
             "token": token.expose(),
             "expires_at": crate::time::rfc3339(expires_at),
-        })
-        .to_string();
-        store::insert_reset(
-            &self.db,
-            &token.hash(),
-            &user,
-            now,
-            expires_at,
-            RESET_MAIL_TOPIC,
-            &payload,
-        )
-        .await?;
+        });
+        store::insert_reset(&self.db, &token.hash(), &user, now, expires_at, &payload).await?;
         self.security_event("password_reset_requested", Some(&user.pseudonym()));
         Ok(())
     }

@@ -649,8 +649,7 @@ pub async fn insert_reset(
     user: &UserId,
     now: i64,
     expires_at: i64,
-    topic: &str,
-    payload: &str,
+    payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let result = async {
@@ -666,15 +665,14 @@ pub async fn insert_reset(
                 .execute(&mut *tx),
         )
         .await?;
-        const OUTBOX: &str =
-            "INSERT INTO outbox (topic, payload, created_at, published_at) VALUES (?, ?, ?, NULL)";
-        db.traced(
-            OUTBOX,
-            sqlx::query(OUTBOX)
-                .bind(topic)
-                .bind(payload)
-                .bind(now)
-                .execute(&mut *tx),
+        // The bus carries only the event's id; the worker reads the address
+        // and the token from this row (`EventType::public_data`).
+        crate::events::record_in(
+            db,
+            &mut tx,
+            crate::events::EventType::PasswordReset,
+            payload,
+            now,
         )
         .await
         .map(drop)
