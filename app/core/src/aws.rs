@@ -26,16 +26,42 @@ use aws_sdk_sqs::operation::RequestId;
 use telemetry_api::export::without_telemetry;
 use telemetry_api::semconv;
 
-/// The shared SDK configuration: the standard chain, with bounded timeouts
-/// so a service that is down fails a call in seconds (the outbox and the
-/// worker retry; nothing waits on them).
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    let loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
+/// Overrides of the SDK's chain (tests and emulators); everything `None`
+/// (the default) leaves the standard chain in charge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// One endpoint for every service (LocalStack's gateway).
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// Fixed credentials (`test`/`test` for the emulators).
+    pub credentials: Option<crate::objects::StaticCredentials>,
+}
+
+/// The shared SDK configuration: the standard chain (with `settings`'
+/// overrides), with bounded timeouts so a service that is down fails a call
+/// in seconds (the outbox and the worker retry; nothing waits on them).
+pub async fn sdk_config(settings: &Settings) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(2))
             .operation_attempt_timeout(Duration::from_secs(10))
             .build(),
     );
+    if let Some(endpoint) = &settings.endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(c) = &settings.credentials {
+        loader = loader.credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            &c.access_key_id,
+            &c.secret_access_key,
+            None,
+            None,
+            "shop-settings",
+        ));
+    }
     without_telemetry(loader.load()).await
 }
 

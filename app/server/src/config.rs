@@ -497,6 +497,9 @@ pub struct EventsConfig {
     pub ack_timeout: Option<Duration>,
     /// The shop's public URL (links in mails).
     pub public_url: String,
+    /// Overrides of the AWS SDK's chain (tests); default: the chain
+    /// (`AWS_ENDPOINT_URL_*`, `AWS_REGION`, credentials).
+    pub aws: shop_core::aws::Settings,
 }
 
 impl Config {
@@ -609,6 +612,7 @@ impl Config {
                     Some(url) => url.trim_end_matches('/').to_owned(),
                     None => format!("http://{}", o.listen),
                 },
+                aws: shop_core::aws::Settings::default(),
             },
         })
     }

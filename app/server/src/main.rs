@@ -269,7 +269,7 @@ async fn batch(config: Config, choice: TelemetryChoice, job: BatchJob) -> anyhow
 /// `shop events provision`: creates the messaging resources, prints them.
 async fn events_provision(config: Config) -> anyhow::Result<ExitCode> {
     let _chore = quiet_telemetry(&config)?;
-    let sdk = shop_core::aws::sdk_config().await;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
     let made = shop_core::events::provision::provision(&sdk, &config.events.resources).await?;
     println!("{}", serde_json::to_string(&made)?);
     Ok(ExitCode::SUCCESS)
@@ -280,7 +280,7 @@ async fn events_status(config: Config) -> anyhow::Result<ExitCode> {
     let chore = chore(&config).await?;
     let outbox =
         shop_core::events::outbox::status(&chore.db, shop_core::time::now_millis()).await?;
-    let sdk = shop_core::aws::sdk_config().await;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
     let r = &config.events.resources;
     let mut queues = serde_json::Map::new();
     for queue in [
@@ -309,7 +309,7 @@ async fn events_status(config: Config) -> anyhow::Result<ExitCode> {
 /// `shop dlq redrive`: moves a dead-letter queue's messages back.
 async fn dlq_redrive(config: Config, queue: Option<String>) -> anyhow::Result<ExitCode> {
     let _chore = quiet_telemetry(&config)?;
-    let sdk = shop_core::aws::sdk_config().await;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
     let queue = queue.unwrap_or_else(|| config.events.resources.notifications_queue());
     let moved =
         shop_core::notifications::dlq::redrive(&sdk, &queue, std::time::Duration::from_secs(60))

@@ -50,6 +50,9 @@ pub struct Application {
 pub struct Events {
     pub dispatcher: Option<Dispatcher>,
     pub worker: Option<Worker>,
+    /// Creates the messaging resources (the lab): once before the two start,
+    /// and again when either finds them missing.
+    pub provisioner: Option<Provisioner>,
 }
 
 /// Builds what `config.events` asks for (no network call: the AWS SDK's
@@ -64,7 +67,7 @@ pub async fn events(
     if !e.dispatch && !e.notify {
         return Events::default();
     }
-    let sdk = shop_core::aws::sdk_config().await;
+    let sdk = shop_core::aws::sdk_config(&e.aws).await;
     let provisioner = e
         .provision
         .then(|| Provisioner::new(sdk.clone(), e.resources.clone()));
@@ -92,7 +95,11 @@ pub async fn events(
             provisioner.clone(),
         )
     });
-    Events { dispatcher, worker }
+    Events {
+        dispatcher,
+        worker,
+        provisioner,
+    }
 }
 
 /// The batch jobs' runner for `config`: with the export bucket's object
@@ -238,16 +245,27 @@ impl Application {
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
             )
         });
-        let dispatcher = self.events.dispatcher.clone().map(|d| {
+        let events = self.events.clone();
+        let events_stop = stop_rx.clone();
+        let events = (events.dispatcher.is_some() || events.worker.is_some()).then(|| {
             tokio::spawn(
-                d.run(stop_rx.clone())
-                    .with_subscriber(self.state.telemetry.dispatch().clone()),
-            )
-        });
-        let worker = self.events.worker.clone().map(|w| {
-            tokio::spawn(
-                w.run(stop_rx.clone())
-                    .with_subscriber(self.state.telemetry.dispatch().clone()),
+                async move {
+                    if let Some(p) = &events.provisioner {
+                        p.ensure().await;
+                    }
+                    let dispatch = async {
+                        if let Some(d) = events.dispatcher {
+                            d.run(events_stop.clone()).await;
+                        }
+                    };
+                    let notify = async {
+                        if let Some(w) = events.worker {
+                            w.run(events_stop.clone()).await;
+                        }
+                    };
+                    tokio::join!(dispatch, notify);
+                }
+                .with_subscriber(self.state.telemetry.dispatch().clone()),
             )
         });
         let router = http::router(self.state.clone(), self.request_timeout);
@@ -281,7 +299,7 @@ impl Application {
             let _ = s.await;
         }
         // Calls in flight finish; what is left waits in the outbox or the queue.
-        for task in [dispatcher, worker].into_iter().flatten() {
+        if let Some(task) = events {
             let _ = task.await;
         }
         result

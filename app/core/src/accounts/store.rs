@@ -130,8 +130,8 @@ pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserId>, sqlx:
 
 /// A user's profile.
 pub async fn profile(db: &Db, user: &UserId) -> Result<Option<Profile>, sqlx::Error> {
-    const SQL: &str = "SELECT email, name, created_at FROM users WHERE id = ?";
-    let row: Option<(String, String, i64)> = db
+    const SQL: &str = "SELECT email, name, created_at, sale_notices FROM users WHERE id = ?";
+    let row: Option<(String, String, i64, i64)> = db
         .traced(
             SQL,
             sqlx::query_as(SQL)
@@ -139,11 +139,32 @@ pub async fn profile(db: &Db, user: &UserId) -> Result<Option<Profile>, sqlx::Er
                 .fetch_optional(db.pool()),
         )
         .await?;
-    Ok(row.map(|(email, name, created_at)| Profile {
+    Ok(row.map(|(email, name, created_at, sale_notices)| Profile {
         email,
         name,
         created_at: rfc3339(created_at),
+        sale_notices: sale_notices != 0,
     }))
+}
+
+/// Turns sale notices on or off.
+pub async fn set_sale_notices(
+    db: &Db,
+    user: &UserId,
+    on: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE users SET sale_notices = ?, updated_at = ? WHERE id = ?";
+    db.traced(
+        SQL,
+        sqlx::query(SQL)
+            .bind(i64::from(on))
+            .bind(now)
+            .bind(user.as_str())
+            .execute(db.pool()),
+    )
+    .await
+    .map(drop)
 }
 
 /// Changes the display name.

@@ -161,9 +161,6 @@ impl Dispatcher {
 
     /// Publishes until `stop` turns true (then finishes the calls in flight).
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        if let Some(p) = &self.provisioner {
-            p.ensure().await;
-        }
         tracing::info!(bus = %self.settings.bus, "outbox dispatcher started");
         loop {
             let published = match self.drain_once().await {

@@ -91,13 +91,22 @@ pub async fn provision(
     sdk: &aws_config::SdkConfig,
     settings: &Settings,
 ) -> Result<Provisioned, CallError> {
+    // One root span over every call. (Instrumented, never `enter`ed across
+    // an await: an entered span would become the parent of whatever else the
+    // thread polls meanwhile, such as HTTP requests.)
+    let span = tracing::info_span!("events.provision", span.kind = "internal");
+    tracing::Instrument::instrument(provision_all(sdk, settings), span).await
+}
+
+async fn provision_all(
+    sdk: &aws_config::SdkConfig,
+    settings: &Settings,
+) -> Result<Provisioned, CallError> {
     let region = aws::region_of(sdk);
     let events = aws_sdk_eventbridge::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let sns = aws_sdk_sns::Client::new(sdk);
     let ses = aws_sdk_ses::Client::new(sdk);
-    let span = tracing::info_span!("events.provision");
-    let _guard = span.enter();
 
     // The bus.
     let bus = settings.bus();

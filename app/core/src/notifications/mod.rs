@@ -30,6 +30,7 @@
 
 pub mod dlq;
 pub mod mail;
+pub mod subscriptions;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

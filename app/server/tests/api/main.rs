@@ -20,6 +20,7 @@ mod catalog;
 mod concurrency;
 mod coupons;
 mod errors;
+mod events;
 mod funnel;
 mod images;
 mod inventory;
