@@ -86,6 +86,9 @@ pub const MESSAGING_DELIVERY_COUNT: &str = "messaging.message.delivery_count";
 pub const SHOP_EVENT_TYPE: &str = "shop.event.type";
 /// What a consumer did with an event: `sent`, `duplicate`, `skipped`, `failed`, `retry`.
 pub const SHOP_EVENT_OUTCOME: &str = "shop.event.outcome";
+/// Where a consumer found its parent's trace context: `aws_trace_header` (SQS's
+/// `AWSTraceHeader`), `message_attributes`, `event_detail` (the event's own copy) or `none`.
+pub const SHOP_TRACE_CARRIER: &str = "shop.trace.carrier";
 /// The mail a notification sent (`order_confirmation`, `shipping_notice`, …).
 pub const SHOP_MAIL_TEMPLATE: &str = "shop.mail.template";
 

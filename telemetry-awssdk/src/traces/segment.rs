@@ -58,6 +58,10 @@ const ANNOTATIONS: &[(&str, &str)] = &[
     (sc::SHOP_CATEGORY_ID, "category_id"),
     (sc::DB_OPERATION_NAME, "db_operation"),
     (sc::ERROR_TYPE, "error_type"),
+    // Events (issue #16): filter a trace's hops by what they carried and how.
+    (sc::SHOP_EVENT_TYPE, "event_type"),
+    (sc::SHOP_EVENT_OUTCOME, "event_outcome"),
+    (sc::SHOP_TRACE_CARRIER, "trace_carrier"),
 ];
 
 /// Attributes already expressed by a block (`http`, `sql`, `aws`) and so not

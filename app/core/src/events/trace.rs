@@ -72,11 +72,6 @@ pub fn xray_header(fields: &Fields) -> Option<&str> {
     fields.get("x-amzn-trace-id")
 }
 
-/// The first carrier that holds a context `propagator` can read.
-pub fn extract_first(propagator: &dyn Propagator, carriers: &[&Fields]) -> Option<SpanContext> {
-    carriers.iter().find_map(|c| propagator.extract(*c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

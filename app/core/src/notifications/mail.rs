@@ -184,6 +184,11 @@ pub enum SendError {
     /// SES could not be reached or failed: try again later.
     #[error("SES unavailable: {0}")]
     Unavailable(CallError),
+    /// SES does not know the sender address (a deployment problem, or an
+    /// emulator restarted without its identities): keep the mail, fix the
+    /// identity (provisioning verifies it), try again.
+    #[error("SES does not know the sender: {0}")]
+    SenderUnverified(CallError),
 }
 
 impl Mailer {
@@ -233,6 +238,11 @@ impl Mailer {
             .map_err(|e| {
                 if e.is_transient() {
                     SendError::Unavailable(e)
+                } else if e.kind == "MessageRejected"
+                    && e.message.contains("not verified")
+                    && e.message.contains(self.from.as_str())
+                {
+                    SendError::SenderUnverified(e)
                 } else {
                     SendError::Refused(e)
                 }

@@ -46,7 +46,7 @@ use tracing::Instrument;
 use crate::aws::{self, CallError, client_span};
 use crate::db::Db;
 use crate::events::dispatcher::Provisioner;
-use crate::events::trace::{self as ctx, Fields};
+use crate::events::trace::Fields;
 use crate::events::{Detail, EventType, outbox, provision};
 use crate::instruments::Instruments;
 use crate::time::now_millis;
@@ -285,10 +285,17 @@ impl Worker {
                 .map(|e| e.detail.trace.clone())
                 .unwrap_or_default(),
         );
-        let parent = ctx::extract_first(
-            self.telemetry.propagator(),
-            &[&native, &attributes, &in_detail],
-        );
+        // Which carrier the context came from: a finding of the comparison
+        // (LocalStack's EventBridge→SQS drops the native header).
+        let propagator = self.telemetry.propagator();
+        let (parent, carrier) = [
+            (&native, "aws_trace_header"),
+            (&attributes, "message_attributes"),
+            (&in_detail, "event_detail"),
+        ]
+        .into_iter()
+        .find_map(|(fields, name)| propagator.extract(fields).map(|c| (Some(c), name)))
+        .unwrap_or((None, "none"));
         let event_id = envelope.as_ref().map(|e| e.detail.event_id.clone());
         let event_type = envelope.as_ref().map(|e| e.detail.event_type.as_str());
         let span = with_remote_parent(parent, || {
@@ -303,6 +310,7 @@ impl Worker {
                 messaging.message.delivery_count = receives,
                 shop.event.type = event_type,
                 shop.event.outcome = tracing::field::Empty,
+                shop.trace.carrier = carrier,
                 error.type = tracing::field::Empty,
             )
         });
@@ -518,6 +526,14 @@ impl Worker {
             }
             Err(SendError::Unavailable(_)) => {
                 self.instruments.mails.add(1, &attrs("retry"));
+                Outcome::Retry
+            }
+            Err(SendError::SenderUnverified(e)) => {
+                self.instruments.mails.add(1, &attrs("retry"));
+                tracing::warn!(error = %e, "SES does not know the sender; keeping the mail");
+                if let Some(p) = &self.provisioner {
+                    p.ensure().await;
+                }
                 Outcome::Retry
             }
         }

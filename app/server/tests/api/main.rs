@@ -21,6 +21,7 @@ mod concurrency;
 mod coupons;
 mod errors;
 mod events;
+mod events_outage;
 mod funnel;
 mod images;
 mod inventory;
