@@ -132,7 +132,7 @@ async fn every_order_gets_exactly_one_confirmation_across_a_localstack_crash_and
 
     let run = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
     let mut orders = Vec::new();
-    let mut place = async |n: usize| {
+    let place = async |n: usize| {
         let email = format!("stream-{run}-{n}@example.com");
         let cart = app.create_cart().await;
         // Products with plenty of stock (the seed sells out every 12th, and keeps every 12th + 5 low).
