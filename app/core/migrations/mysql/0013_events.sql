@@ -33,4 +33,4 @@ CREATE TABLE stock_subscriptions (
     CONSTRAINT stock_subscriptions_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4;
 
-ALTER TABLE users ADD COLUMN sale_notices TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN sale_notices INT NOT NULL DEFAULT 0;
