@@ -43,9 +43,7 @@ pub enum BackendError {
         "the `{0}` telemetry backend is not compiled into this build; rebuild with `cargo build -p shop-functions --features {0}` (compiled in: {1})"
     )]
     NotCompiled(&'static str, String),
-    #[error(
-        "more than one telemetry backend is compiled in ({0}); choose one with SHOP_TELEMETRY"
-    )]
+    #[error("more than one telemetry backend is compiled in ({0}); choose one with SHOP_TELEMETRY")]
     Ambiguous(String),
     #[error("the {backend} telemetry backend failed to start: {message}")]
     Start {
@@ -59,7 +57,9 @@ pub enum BackendError {
 pub fn resolve(asked: Option<&str>) -> Result<TelemetryChoice, BackendError> {
     let asked = match asked.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(s) => Some(TelemetryChoice::parse(s).ok_or_else(|| BackendError::Unknown(s.to_owned()))?),
+        Some(s) => {
+            Some(TelemetryChoice::parse(s).ok_or_else(|| BackendError::Unknown(s.to_owned()))?)
+        }
     };
     let compiled = compiled_backends();
     match asked {
@@ -102,19 +102,23 @@ pub async fn build(choice: TelemetryChoice, resource: &Resource) -> Result<Backe
     match choice {
         TelemetryChoice::Noop => Ok(telemetry_api::noop::backend()),
         #[cfg(feature = "awssdk")]
-        TelemetryChoice::Awssdk => telemetry_awssdk::backend(resource)
-            .await
-            .map_err(|e| BackendError::Start {
-                backend: "awssdk",
-                message: e.to_string(),
-            }),
+        TelemetryChoice::Awssdk => {
+            telemetry_awssdk::backend(resource)
+                .await
+                .map_err(|e| BackendError::Start {
+                    backend: "awssdk",
+                    message: e.to_string(),
+                })
+        }
         #[cfg(feature = "otel")]
-        TelemetryChoice::Otel => telemetry_otel::backend(resource)
-            .await
-            .map_err(|e| BackendError::Start {
-                backend: "otel",
-                message: e.to_string(),
-            }),
+        TelemetryChoice::Otel => {
+            telemetry_otel::backend(resource)
+                .await
+                .map_err(|e| BackendError::Start {
+                    backend: "otel",
+                    message: e.to_string(),
+                })
+        }
         #[allow(unreachable_patterns)]
         other => Err(BackendError::NotCompiled(
             other.as_str(),
@@ -132,8 +136,15 @@ mod tests {
         assert_eq!(resolve(Some("noop")).unwrap(), TelemetryChoice::Noop);
         for choice in [TelemetryChoice::Awssdk, TelemetryChoice::Otel] {
             let compiled = compiled_backends().contains(&choice);
-            assert_eq!(resolve(Some(choice.as_str())).is_ok(), compiled, "{choice:?}");
+            assert_eq!(
+                resolve(Some(choice.as_str())).is_ok(),
+                compiled,
+                "{choice:?}"
+            );
         }
-        assert!(matches!(resolve(Some("xray")), Err(BackendError::Unknown(_))));
+        assert!(matches!(
+            resolve(Some("xray")),
+            Err(BackendError::Unknown(_))
+        ));
     }
 }

@@ -26,8 +26,8 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use lambda_runtime::Context;
 use serde::Serialize;
-use telemetry_api::propagation::{Extractor, Injector, Propagator};
 use telemetry_api::SpanContext;
+use telemetry_api::propagation::{Extractor, Injector, Propagator};
 
 /// The top-level member of an event that carries trace context in the lab.
 pub const EVENT_MEMBER: &str = "shopTraceContext";
@@ -161,7 +161,10 @@ mod tests {
 
     #[test]
     fn the_client_context_is_base64_json_with_the_fields_in_custom() {
-        let fields = Fields::new().with("X-Amzn-Trace-Id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1");
+        let fields = Fields::new().with(
+            "X-Amzn-Trace-Id",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        );
         let raw = base64::engine::general_purpose::STANDARD
             .decode(fields.client_context())
             .unwrap();

@@ -68,7 +68,12 @@ impl EventSource {
             .message_attribute_names("All")
             .send()
             .await
-            .map_err(|e| format!("ReceiveMessage: {}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "ReceiveMessage: {}",
+                    aws_sdk_sqs::error::DisplayErrorContext(e)
+                )
+            })?;
         let mut polled = Polled::default();
         for message in received.messages() {
             polled.received += 1;
@@ -78,7 +83,11 @@ impl EventSource {
                 Ok(v) => v,
                 Err(e) => {
                     // Left on the queue: the redrive policy ends it in the DLQ.
-                    log("message body is not JSON; left for the dead-letter queue", id, &e.to_string());
+                    log(
+                        "message body is not JSON; left for the dead-letter queue",
+                        id,
+                        &e.to_string(),
+                    );
                     polled.failed += 1;
                     continue;
                 }
@@ -95,14 +104,20 @@ impl EventSource {
                     fields = fields.with("x-amzn-trace-id", h.clone());
                 }
                 for (name, value) in message.message_attributes().into_iter().flatten() {
-                    if matches!(name.to_ascii_lowercase().as_str(), "traceparent" | "tracestate")
-                        && let Some(v) = value.string_value()
+                    if matches!(
+                        name.to_ascii_lowercase().as_str(),
+                        "traceparent" | "tracestate"
+                    ) && let Some(v) = value.string_value()
                     {
                         fields = fields.with(name, v);
                     }
                 }
                 polled.invoked += 1;
-                match self.invoker.invoke(&self.function, event, &fields, Carriers::ALL).await {
+                match self
+                    .invoker
+                    .invoke(&self.function, event, &fields, Carriers::ALL)
+                    .await
+                {
                     Ok(answer) if answer.succeeded() => true,
                     Ok(answer) => {
                         log(
@@ -114,7 +129,11 @@ impl EventSource {
                         false
                     }
                     Err(e) => {
-                        log("could not invoke; the message stays for redelivery", id, &e.to_string());
+                        log(
+                            "could not invoke; the message stays for redelivery",
+                            id,
+                            &e.to_string(),
+                        );
                         polled.failed += 1;
                         false
                     }

@@ -271,7 +271,10 @@ impl Function {
         let clock = Instant::now();
         let result = async {
             let event: T = serde_json::from_value(payload).map_err(|e| {
-                FunctionError::new("invalid_event", format!("the event is not what {} takes: {e}", self.name))
+                FunctionError::new(
+                    "invalid_event",
+                    format!("the event is not what {} takes: {e}", self.name),
+                )
             })?;
             handler(event).await
         }
@@ -323,8 +326,14 @@ impl Function {
         }
         record
             .property("request_id", context.request_id.as_str())
-            .property("trace_id", trace_id.clone().map_or(serde_json::Value::Null, Into::into))
-            .property("outcome", if result.is_ok() { "success" } else { "failure" })
+            .property(
+                "trace_id",
+                trace_id.clone().map_or(serde_json::Value::Null, Into::into),
+            )
+            .property(
+                "outcome",
+                if result.is_ok() { "success" } else { "failure" },
+            )
             .property("telemetry", self.telemetry.backend_name())
             .print();
 
@@ -360,7 +369,8 @@ pub fn resource(name: &str) -> Resource {
     let mut r = Resource::new(service, env!("CARGO_PKG_VERSION"));
     r.environment = env("SHOP_ENVIRONMENT").unwrap_or_else(|| "local".to_owned());
     r.attributes.push(("faas.name".to_owned(), name.to_owned()));
-    r.attributes.push(("cloud.provider".to_owned(), "aws".to_owned()));
+    r.attributes
+        .push(("cloud.provider".to_owned(), "aws".to_owned()));
     r.attributes
         .push(("cloud.platform".to_owned(), "aws_lambda".to_owned()));
     for (attribute, var) in [

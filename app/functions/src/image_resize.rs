@@ -114,8 +114,12 @@ impl ImageResize {
             .filter(|b| !b.is_empty())
             .ok_or_else(|| StartError::Config("SHOP_IMAGES_BUCKET is not set: the bucket the originals land in and the pictures go to".to_owned()))?;
         let mut settings = ObjectStoreSettings::new(bucket);
-        settings.endpoint = std::env::var("SHOP_S3_ENDPOINT").ok().filter(|v| !v.is_empty());
-        settings.region = std::env::var("SHOP_S3_REGION").ok().filter(|v| !v.is_empty());
+        settings.endpoint = std::env::var("SHOP_S3_ENDPOINT")
+            .ok()
+            .filter(|v| !v.is_empty());
+        settings.region = std::env::var("SHOP_S3_REGION")
+            .ok()
+            .filter(|v| !v.is_empty());
         let store = ObjectStore::connect(&settings)
             .await
             .map_err(|e| StartError::Config(e.to_string()))?;
@@ -156,7 +160,10 @@ impl ImageResize {
             let done = self.resize(&original).instrument(span.clone()).await;
             match &done {
                 Ok(r) if r.outcome == "rejected" => {
-                    span.record(semconv::ERROR_TYPE, r.reason.as_deref().unwrap_or("rejected"));
+                    span.record(
+                        semconv::ERROR_TYPE,
+                        r.reason.as_deref().unwrap_or("rejected"),
+                    );
                 }
                 Ok(r) => {
                     span.record("shop.image.revision", r.revision.as_deref().unwrap_or(""));
@@ -187,7 +194,10 @@ impl ImageResize {
             .ok_or_else(|| {
                 FunctionError::new(
                     "original_missing",
-                    format!("{} is not in the bucket (deleted since the event?)", original.key),
+                    format!(
+                        "{} is not in the bucket (deleted since the event?)",
+                        original.key
+                    ),
                 )
             })?;
         let mut resized = Resized {
@@ -219,8 +229,13 @@ impl ImageResize {
         let revision = image_store::revision_of(&pictures);
         let key = |name: &str| image_store::upload_key(original.product_id, &revision, name);
         let bytes = object.bytes.len();
-        self.put(&key("original"), "original", object.bytes, pictures.source_format.content_type())
-            .await?;
+        self.put(
+            &key("original"),
+            "original",
+            object.bytes,
+            pictures.source_format.content_type(),
+        )
+        .await?;
         resized.objects.push(Written {
             key: key("original"),
             name: "original".to_owned(),
@@ -230,7 +245,11 @@ impl ImageResize {
         });
         for size in ImageSize::ALL {
             let png = pictures.png(size).to_vec();
-            let (k, bytes, etag) = (key(&format!("{}.png", size.as_str())), png.len(), image_store::etag_of(&png));
+            let (k, bytes, etag) = (
+                key(&format!("{}.png", size.as_str())),
+                png.len(),
+                image_store::etag_of(&png),
+            );
             self.put(&k, size.as_str(), png, CONTENT_TYPE).await?;
             resized.objects.push(Written {
                 key: k,
@@ -299,13 +318,19 @@ pub fn originals(event: &Value) -> Result<(Vec<Original>, Vec<String>), Function
             Some("aws:sqs") => {
                 let body = record.get("body").and_then(Value::as_str).unwrap_or("");
                 let inner: Value = serde_json::from_str(body).map_err(|e| {
-                    FunctionError::new("invalid_event", format!("an SQS record's body is not JSON: {e}"))
+                    FunctionError::new(
+                        "invalid_event",
+                        format!("an SQS record's body is not JSON: {e}"),
+                    )
                 })?;
                 let (more, more_skipped) = originals(&inner)?;
                 found.extend(more);
                 skipped.extend(more_skipped);
             }
-            other => skipped.push(format!("record from {}", other.unwrap_or("an unknown source"))),
+            other => skipped.push(format!(
+                "record from {}",
+                other.unwrap_or("an unknown source")
+            )),
         }
     }
     Ok((found, skipped))
@@ -316,7 +341,10 @@ fn s3_record(
     found: &mut Vec<Original>,
     skipped: &mut Vec<String>,
 ) -> Result<(), FunctionError> {
-    let name = record.get("eventName").and_then(Value::as_str).unwrap_or("");
+    let name = record
+        .get("eventName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let s3 = record.get("s3").unwrap_or(&Value::Null);
     let bucket = s3.pointer("/bucket/name").and_then(Value::as_str);
     let key = s3.pointer("/object/key").and_then(Value::as_str);
@@ -386,8 +414,14 @@ mod tests {
 
     #[test]
     fn keys_are_decoded_the_aws_way_and_the_localstack_way() {
-        assert_eq!(decode_key("originals/products/7/cat+photo.jpg"), "originals/products/7/cat photo.jpg");
-        assert_eq!(decode_key("originals/products/7/cat%20photo.jpg"), "originals/products/7/cat photo.jpg");
+        assert_eq!(
+            decode_key("originals/products/7/cat+photo.jpg"),
+            "originals/products/7/cat photo.jpg"
+        );
+        assert_eq!(
+            decode_key("originals/products/7/cat%20photo.jpg"),
+            "originals/products/7/cat photo.jpg"
+        );
         assert_eq!(decode_key("a%2Bb%"), "a+b%");
         assert_eq!(decode_key("%zz"), "%zz");
     }
@@ -395,7 +429,12 @@ mod tests {
     #[test]
     fn only_originals_of_a_product_are_taken() {
         assert_eq!(product_of("originals/products/12/IMG_1.jpg"), Some(12));
-        for key in ["originals/products/12/", "originals/products/x/a.jpg", "products/12/r1/large.png", "originals/products/0/a"] {
+        for key in [
+            "originals/products/12/",
+            "originals/products/x/a.jpg",
+            "products/12/r1/large.png",
+            "originals/products/0/a",
+        ] {
             assert_eq!(product_of(key), None, "{key}");
         }
     }
@@ -408,7 +447,14 @@ mod tests {
     #[test]
     fn s3_notifications_sqs_batches_and_test_events() {
         let (found, skipped) = originals(&s3_event("originals/products/3/a%20b.png")).unwrap();
-        assert_eq!(found, vec![Original { bucket: "media".into(), key: "originals/products/3/a b.png".into(), product_id: 3 }]);
+        assert_eq!(
+            found,
+            vec![Original {
+                bucket: "media".into(),
+                key: "originals/products/3/a b.png".into(),
+                product_id: 3
+            }]
+        );
         assert!(skipped.is_empty());
 
         let sqs = json!({"Records": [{"eventSource": "aws:sqs", "messageId": "m1",
@@ -417,7 +463,10 @@ mod tests {
         assert_eq!(found[0].product_id, 4);
 
         let test = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "media"});
-        assert_eq!(originals(&test).unwrap(), (vec![], vec!["s3:TestEvent".to_owned()]));
+        assert_eq!(
+            originals(&test).unwrap(),
+            (vec![], vec!["s3:TestEvent".to_owned()])
+        );
 
         let (found, skipped) = originals(&s3_event("thumbs/x.jpg")).unwrap();
         assert!(found.is_empty() && skipped.len() == 1, "{skipped:?}");

@@ -114,7 +114,10 @@ impl Invoker {
             && !fields.is_empty()
             && let Some(object) = event.as_object_mut()
         {
-            object.insert(EVENT_MEMBER.to_owned(), serde_json::to_value(&fields.0).unwrap_or_default());
+            object.insert(
+                EVENT_MEMBER.to_owned(),
+                serde_json::to_value(&fields.0).unwrap_or_default(),
+            );
         }
         let mut request = self
             .client
@@ -145,7 +148,10 @@ impl Invoker {
         Ok(Answer {
             status: sent.status_code(),
             function_error: sent.function_error().map(str::to_owned),
-            payload: sent.payload().map(|p| p.as_ref().to_vec()).unwrap_or_default(),
+            payload: sent
+                .payload()
+                .map(|p| p.as_ref().to_vec())
+                .unwrap_or_default(),
         })
     }
 }

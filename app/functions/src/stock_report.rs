@@ -60,7 +60,8 @@ impl StockReport {
             .filter(|u| !u.is_empty())
             .ok_or_else(|| {
                 StartError::Config(
-                    "DATABASE_URL is not set: the shop's database (sqlite://… or mysql://…)".to_owned(),
+                    "DATABASE_URL is not set: the shop's database (sqlite://… or mysql://…)"
+                        .to_owned(),
                 )
             })?;
         let max = std::env::var("SHOP_DB_MAX_CONNECTIONS")
@@ -82,7 +83,10 @@ impl StockReport {
     }
 
     /// Runs the report once for a scheduled event.
-    pub async fn handle(&self, event: EventBridgeEvent<Value>) -> Result<Handled<Answer>, FunctionError> {
+    pub async fn handle(
+        &self,
+        event: EventBridgeEvent<Value>,
+    ) -> Result<Handled<Answer>, FunctionError> {
         let mut answer = Answer {
             detail_type: event.detail_type.clone(),
             resources: event.resources.clone().unwrap_or_default(),
@@ -96,11 +100,17 @@ impl StockReport {
                 "not a Scheduled Event; running the report anyway"
             );
         }
-        let mut origin = Origin::default();
-        origin.request_id = telemetry_api::trace::current_request_id().map(|r| r.to_string());
-        origin.trace_id = telemetry_api::trace::current_span_context()
-            .map(|c| self.telemetry.format_trace_id(c.trace_id));
-        match self.batch.run(Job::StockReport, Trigger::Schedule, origin).await {
+        let origin = Origin {
+            request_id: telemetry_api::trace::current_request_id().map(|r| r.to_string()),
+            trace_id: telemetry_api::trace::current_span_context()
+                .map(|c| self.telemetry.format_trace_id(c.trace_id)),
+            ..Origin::default()
+        };
+        match self
+            .batch
+            .run(Job::StockReport, Trigger::Schedule, origin)
+            .await
+        {
             Ok(run) => {
                 tracing::info!(
                     shop.batch.job = run.job.as_str(),
@@ -124,12 +134,18 @@ impl StockReport {
                 }
                 let items = run.items.max(0) as u64;
                 answer.run = Some(run);
-                Ok(Handled { value: answer, items })
+                Ok(Handled {
+                    value: answer,
+                    items,
+                })
             }
             Err(batch::Error::AlreadyRunning(_)) => {
                 tracing::info!("stock report skipped: a run is already running");
                 answer.skipped = Some("already_running".to_owned());
-                Ok(Handled { value: answer, items: 0 })
+                Ok(Handled {
+                    value: answer,
+                    items: 0,
+                })
             }
             Err(e) => Err(FunctionError::new("batch_unrecorded", e.to_string())),
         }

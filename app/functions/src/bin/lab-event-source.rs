@@ -19,11 +19,17 @@ use shop_functions::invoke::Invoker;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Some(queue_url) = std::env::var("SHOP_EVENT_SOURCE_QUEUE_URL").ok().filter(|v| !v.is_empty()) else {
-        eprintln!("lab-event-source: SHOP_EVENT_SOURCE_QUEUE_URL is not set (the queue the bucket notifies)");
+    let Some(queue_url) = std::env::var("SHOP_EVENT_SOURCE_QUEUE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    else {
+        eprintln!(
+            "lab-event-source: SHOP_EVENT_SOURCE_QUEUE_URL is not set (the queue the bucket notifies)"
+        );
         return ExitCode::from(2);
     };
-    let function = std::env::var("SHOP_EVENT_SOURCE_FUNCTION").unwrap_or_else(|_| "image-resize".to_owned());
+    let function =
+        std::env::var("SHOP_EVENT_SOURCE_FUNCTION").unwrap_or_else(|_| "image-resize".to_owned());
     let wait = std::env::var("SHOP_EVENT_SOURCE_WAIT_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -43,7 +49,8 @@ async fn main() -> ExitCode {
     let mut stop = std::pin::pin!(async {
         #[cfg(unix)]
         {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
