@@ -6,6 +6,10 @@
 
 use telemetry_api::{Backend, Resource};
 
+/// X-Ray's `origin` for a Lambda function's segments (the default of
+/// `SHOP_XRAY_ORIGIN` here).
+pub const LAMBDA_ORIGIN: &str = "AWS::Lambda::Function";
+
 /// Telemetry backends a function knows about (whether compiled in or not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TelemetryChoice {
@@ -103,12 +107,22 @@ pub async fn build(choice: TelemetryChoice, resource: &Resource) -> Result<Backe
         TelemetryChoice::Noop => Ok(telemetry_api::noop::backend()),
         #[cfg(feature = "awssdk")]
         TelemetryChoice::Awssdk => {
-            telemetry_awssdk::backend(resource)
+            let failed = |e: telemetry_api::BackendError| BackendError::Start {
+                backend: "awssdk",
+                message: e.to_string(),
+            };
+            // As the shop's, from the environment, but a segment's origin is Lambda's unless
+            // SHOP_XRAY_ORIGIN says otherwise.
+            let config = telemetry_awssdk::config::Config::from(resource, |k| {
+                std::env::var(k)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty())
+                    .or_else(|| (k == "SHOP_XRAY_ORIGIN").then(|| LAMBDA_ORIGIN.to_owned()))
+            })
+            .map_err(failed)?;
+            telemetry_awssdk::build(resource, &config)
                 .await
-                .map_err(|e| BackendError::Start {
-                    backend: "awssdk",
-                    message: e.to_string(),
-                })
+                .map_err(failed)
         }
         #[cfg(feature = "otel")]
         TelemetryChoice::Otel => {

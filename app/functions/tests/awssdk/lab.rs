@@ -26,7 +26,6 @@ pub fn function_env(
         ("SHOP_TELEMETRY", "awssdk"),
         ("SHOP_SERVICE_NAME", service),
         ("SHOP_ENVIRONMENT", "test"),
-        ("SHOP_XRAY_ORIGIN", "AWS::Lambda::Function"),
         ("SHOP_XRAY_SAMPLING_RULES", &sample_everything()),
         ("SHOP_CW_NAMESPACE", &format!("ShopLabTest/{service}")),
         ("SHOP_CW_LOG_GROUP", &format!("/shop-lab-test/{service}")),

@@ -106,6 +106,15 @@ async fn an_uploaded_original_becomes_the_catalog_sizes_through_the_event_source
         .unwrap();
     let uploaded = Instant::now();
 
+    // And a file that is no picture, whatever its name says: refused, not retried.
+    s3.put_object()
+        .bucket(&bucket)
+        .key("originals/products/8/notes.jpg")
+        .body(ByteStream::from(b"not a picture at all".to_vec()))
+        .send()
+        .await
+        .unwrap();
+
     // What the shop's own resizer makes of it decides the revision, hence the keys.
     let revision = revision_of(&resize_for_catalog(&photo).unwrap());
     let prefix = format!("products/7/{revision}/");
@@ -201,7 +210,24 @@ async fn an_uploaded_original_becomes_the_catalog_sizes_through_the_event_source
         .expect("a trace id")
         .to_owned();
 
-    // The message was deleted once the function succeeded (the test event too): the queue is empty.
+    // The refused file: logged, nothing written for product 8, and (below) its message deleted.
+    let refused = function
+        .wait_json(Duration::from_secs(30), |l| {
+            l["message"] == "original refused; nothing written"
+        })
+        .unwrap_or_else(|| panic!("no refusal logged: {:#?}", function.lines()));
+    assert_eq!(refused["error.type"], "not_an_image", "{refused}");
+    assert_eq!(refused["shop.product.id"], 8);
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("products/8/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.key_count(), Some(0));
+
+    // Every message was deleted once the function succeeded (the test event too): the queue is empty.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let attrs = sqs
