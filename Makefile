@@ -19,7 +19,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke aws test-deps test check fmt bench report report-resume report-quick report-render
+.PHONY: help run lab lab-down lab-status lab-smoke mails aws test-deps test check fmt bench report report-resume report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -40,13 +40,15 @@ lab-status: ## what is running
 	-$(LAB)/lab.sh status
 	-$(LAB)/shop.sh status
 
-lab-smoke: ## start the whole lab, prove each part answers (real API calls), stop it
+lab-smoke: ## start the whole lab, prove each part answers (real API calls) and an order's mail arrives, stop it
 	trap '$(LAB)/shop.sh stop; $(LAB)/lab.sh down' EXIT; \
 	$(LAB)/smoke.sh; \
 	$(LAB)/shop.sh start; \
-	curl -fsS http://127.0.0.1:8080/api/health | grep -q '"database":{"status":"ok","system":"mariadb"'; \
-	curl -fsS 'http://127.0.0.1:8080/api/products?per_page=1' | grep -q '"total":240'; \
+	$(LAB)/smoke_shop.sh; \
 	echo "lab smoke test passed"
+
+mails: ## the mail the shop sent (LocalStack's SES mailbox): make mails, make mails ARGS='show 3'
+	$(LAB)/mailbox.sh $(ARGS)
 
 # aws: e.g. make aws ARGS='--endpoint-url http://127.0.0.1:5000 xray get-trace-summaries --start-time 0 --end-time 9999999999'
 aws: ## the AWS CLI (pinned, in a lab venv) with the lab's credentials: make aws ARGS='...'

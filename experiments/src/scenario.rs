@@ -1096,7 +1096,13 @@ fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 ],
             );
             if matches!(step, Step::AdminShip { .. }) {
-                t.push((1, "orders", "client", "UPDATE orders"));
+                // The `order.shipped` event (the shipping notice follows it), then the
+                // tracking number.
+                t.extend_from_slice(&[
+                    (1, "orders", "producer", "order.shipped create"),
+                    (2, "orders", "client", "INSERT outbox"),
+                    (1, "orders", "client", "UPDATE orders"),
+                ]);
             }
             t.extend_from_slice(&AUDIT);
             t.extend_from_slice(&COMMIT);
@@ -1126,6 +1132,11 @@ fn step_tree(step: &Step, status: u16) -> Option<Vec<Node>> {
                 // The status history: placed, then paid (docs/orders.md).
                 (1, "orders", "client", "INSERT order_status_history"),
                 (1, "orders", "client", "INSERT order_status_history"),
+                // Their events, written to the outbox in the same transaction (docs/events.md).
+                (1, "orders", "producer", "order.placed create"),
+                (2, "orders", "client", "INSERT outbox"),
+                (1, "orders", "producer", "order.paid create"),
+                (2, "orders", "client", "INSERT outbox"),
             ]);
             if *coupon {
                 // Redeemed in the order's transaction (a conditional update, then the record).
@@ -1364,8 +1375,8 @@ mod tests {
         let pack = expected_tree(&Step::AdminPack, 200, false).unwrap();
         assert_eq!(
             ship.len(),
-            pack.len() + 1,
-            "shipping also stores the tracking number"
+            pack.len() + 3,
+            "shipping also writes its event (a span and its insert) and stores the tracking number"
         );
     }
 

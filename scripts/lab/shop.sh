@@ -96,6 +96,15 @@ do_start() {
             "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}"
             "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
     fi
+    # Events and notifications (docs/events.md): the process that serves orders publishes the
+    # outbox to LocalStack's EventBridge and runs the mail worker; resources are provisioned by the
+    # shop itself (the emulator forgets them when it restarts). Off without the emulator.
+    local -a events_env=()
+    if [[ -n ${AWS_ENDPOINT_URL_EVENTBRIDGE:-} ]]; then
+        events_env=("SHOP_EVENTS=${SHOP_EVENTS:-true}"
+            "SHOP_NOTIFICATIONS=${SHOP_NOTIFICATIONS:-true}"
+            "SHOP_EVENTS_PROVISION=${SHOP_EVENTS_PROVISION:-true}")
+    fi
     local role port name inventory_url=""
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
     while read -r role port; do
@@ -109,9 +118,14 @@ do_start() {
         if lab_tcp_open 127.0.0.1 "$port"; then
             lab_die "port $port is taken by another process; free it or set SHOP_LAB_SHOP_PORT"
         fi
+        local -a role_events_env=()
+        if [[ $role == all || $role == orders ]]; then
+            role_events_env=("${events_env[@]}" "SHOP_PUBLIC_URL=${SHOP_PUBLIC_URL:-http://127.0.0.1:$port}")
+        fi
         lab_spawn "$name" env \
             "${otel_env[@]}" \
             "${images_env[@]}" \
+            "${role_events_env[@]}" \
             DATABASE_URL="$database_url" \
             SHOP_LISTEN="127.0.0.1:$port" \
             SHOP_ROLE="$role" \
@@ -177,6 +191,7 @@ do_urls() {
     printf '  %-22s http://127.0.0.1:%s/captured/traces (and /metrics, /logs): what the collector exported\n' "capture receiver" "$SHOP_LAB_CAPTURE_PORT"
     printf '  %-22s collector -> rotel :%s -> xraypass :%s -> moto; read back: make aws ARGS="xray get-trace-summaries ..." (scripts/lab/README.md)\n' "X-Ray leg" "$SHOP_LAB_ROTEL_HTTP_PORT" "$SHOP_LAB_XRAYPASS_PORT"
     printf '  %-22s mysql://shop:shop@127.0.0.1:%s/shop\n' "MariaDB" "$SHOP_LAB_MYSQL_PORT"
+    echo "  mail the shop sent:    make mails   (LocalStack's SES mailbox; docs/events.md)"
     echo "  logs:                  $SHOP_LAB_LOGS/ (the shop's are JSON lines: shop*.log)"
     echo "  environment for AWS/OTel clients:  eval \"\$(scripts/lab/lab.sh env)\""
     echo "Stop everything with:  make lab-down"

@@ -65,6 +65,32 @@ pub const RPC_SERVICE: &str = "rpc.service";
 pub const RPC_METHOD: &str = "rpc.method";
 pub const AWS_REQUEST_ID: &str = "aws.request_id";
 pub const CLOUD_REGION: &str = "cloud.region";
+/// The queue an SQS call addressed (X-Ray's `aws.queue_url`).
+pub const AWS_SQS_QUEUE_URL: &str = "aws.sqs.queue.url";
+
+// --- Messaging (producer and consumer spans, OTel messaging conventions) -----
+/// `aws_sqs`, `aws_sns`, `aws.eventbridge` (no registered value: the AWS SDK
+/// instrumentations' choice), or `shop_outbox` for the outbox itself.
+pub const MESSAGING_SYSTEM: &str = "messaging.system";
+/// The bus, queue or topic name.
+pub const MESSAGING_DESTINATION_NAME: &str = "messaging.destination.name";
+/// `create` (the outbox row), `send`, `receive` or `process`.
+pub const MESSAGING_OPERATION_TYPE: &str = "messaging.operation.type";
+/// The event's id (the outbox's `event_id`, what consumers dedupe by).
+pub const MESSAGING_MESSAGE_ID: &str = "messaging.message.id";
+/// How many messages a batch call carried.
+pub const MESSAGING_BATCH_MESSAGE_COUNT: &str = "messaging.batch.message_count";
+/// How many times SQS has handed this message out (`ApproximateReceiveCount`).
+pub const MESSAGING_DELIVERY_COUNT: &str = "messaging.message.delivery_count";
+/// The event's type (`order.placed`, …): the EventBridge detail-type.
+pub const SHOP_EVENT_TYPE: &str = "shop.event.type";
+/// What a consumer did with an event: `sent`, `duplicate`, `skipped`, `failed`, `retry`.
+pub const SHOP_EVENT_OUTCOME: &str = "shop.event.outcome";
+/// Where a consumer found its parent's trace context: `aws_trace_header` (SQS's
+/// `AWSTraceHeader`), `message_attributes`, `event_detail` (the event's own copy) or `none`.
+pub const SHOP_TRACE_CARRIER: &str = "shop.trace.carrier";
+/// The mail a notification sent (`order_confirmation`, `shipping_notice`, …).
+pub const SHOP_MAIL_TEMPLATE: &str = "shop.mail.template";
 
 // --- Resource (who emits) ----------------------------------------------------
 pub const SERVICE_NAME: &str = "service.name";
@@ -198,6 +224,16 @@ pub mod metrics {
     pub const SHOP_BATCH_DURATION: &str = "shop.batch.duration";
     /// Counter, `{item}`: items batch runs handled, by `shop.batch.job`.
     pub const SHOP_BATCH_ITEMS: &str = "shop.batch.items";
+    /// Counter, `{event}`: outbox events the dispatcher handed to the bus, by `shop.event.type`
+    /// and `outcome` (`published`, `retry`).
+    pub const SHOP_EVENTS_PUBLISHED: &str = "shop.events.published";
+    /// Histogram, seconds: from an event's outbox write to its publication.
+    pub const SHOP_EVENTS_PUBLISH_LAG: &str = "shop.events.publish_lag";
+    /// Counter, `{event}`: events consumers handled, by `shop.event.type` and
+    /// `shop.event.outcome`.
+    pub const SHOP_EVENTS_CONSUMED: &str = "shop.events.consumed";
+    /// Counter, `{mail}`: mails sent, by `shop.mail.template` and `outcome`.
+    pub const SHOP_MAILS: &str = "shop.mails";
     /// Counter, `{run}`: batch runs by `shop.batch.job` and `shop.batch.outcome`.
     pub const SHOP_BATCH_RUNS: &str = "shop.batch.runs";
 }

@@ -79,6 +79,14 @@ pub struct InstrumentSet {
     pub batch_items: Counter,
     /// `shop.batch.runs`: batch runs by job and outcome.
     pub batch_runs: Counter,
+    /// `shop.events.published`: outbox events handed to the bus, by type and outcome (#16).
+    pub events_published: Counter,
+    /// `shop.events.publish_lag`: seconds from an event's outbox write to its publication.
+    pub events_publish_lag: Histogram,
+    /// `shop.events.consumed`: events consumers handled, by type and outcome.
+    pub events_consumed: Counter,
+    /// `shop.mails`: mails sent, by template and outcome (C-NOTIF-01..04).
+    pub mails: Counter,
 }
 
 /// Bucket boundaries (seconds) for batch runs: from a quick maintenance
@@ -248,6 +256,27 @@ impl Instruments {
                 names::SHOP_BATCH_RUNS,
                 Unit::count("{run}"),
                 "Batch runs by job and outcome.",
+            ),
+            events_published: m.counter(
+                names::SHOP_EVENTS_PUBLISHED,
+                Unit::count("{event}"),
+                "Outbox events handed to the event bus, by type and outcome.",
+            ),
+            events_publish_lag: m.histogram(
+                names::SHOP_EVENTS_PUBLISH_LAG,
+                Unit::SECONDS,
+                "Time from an event's outbox write to its publication on the bus.",
+                Some(BATCH_DURATION_BUCKETS_SECONDS),
+            ),
+            events_consumed: m.counter(
+                names::SHOP_EVENTS_CONSUMED,
+                Unit::count("{event}"),
+                "Events consumers handled, by type and outcome.",
+            ),
+            mails: m.counter(
+                names::SHOP_MAILS,
+                Unit::count("{mail}"),
+                "Mails sent through SES, by template and outcome.",
             ),
         }))
     }

@@ -41,14 +41,17 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod aws;
 pub mod batch;
 pub mod cart;
 pub mod catalog;
 pub mod db;
 pub mod email;
+pub mod events;
 pub mod instruments;
 pub mod inventory;
 pub mod json_integer;
+pub mod notifications;
 pub mod objects;
 pub mod orders;
 pub mod payments;

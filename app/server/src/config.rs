@@ -52,6 +52,39 @@ pub enum Command {
         #[arg(value_enum)]
         job: BatchJob,
     },
+    /// The event bus's chores (docs/events.md).
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+    /// The dead-letter queues' chores (docs/events.md, "Poison messages").
+    Dlq {
+        #[command(subcommand)]
+        command: DlqCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Create the event bus, its rules, the queues with their dead-letter queues, the SNS topics
+    /// and the SES sender (idempotent; the lab's emulators; in AWS, Terraform owns them). Prints
+    /// what exists as JSON.
+    Provision,
+    /// The outbox's counts (pending, retrying, published, acknowledged) and the queues' depths,
+    /// as JSON.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Move every message of a queue's dead-letter queue back to the queue (SQS's message move
+    /// task), wait for it to finish, and print what moved as JSON.
+    Redrive {
+        /// The queue whose dead-letter queue (`<queue>-dlq`) is emptied. Default: the
+        /// notifications queue.
+        #[arg(long)]
+        queue: Option<String>,
+    },
 }
 
 /// A batch job, as the command line names it.
@@ -273,6 +306,62 @@ pub struct Options {
     /// The S3 region. Default: the AWS SDK's (`AWS_REGION`, the profile).
     #[arg(long, env = "SHOP_S3_REGION", global = true)]
     pub s3_region: Option<String>,
+
+    /// Publish the outbox's events to the EventBridge bus from this process (the outbox
+    /// dispatcher). Endpoints, region and credentials come from the AWS SDK's chain
+    /// (`AWS_ENDPOINT_URL_EVENTBRIDGE`, …; LocalStack in the lab). Off: events wait in the outbox.
+    #[arg(long, env = "SHOP_EVENTS", global = true)]
+    pub events: bool,
+
+    /// Run the notification worker in this process: consume the mail queues, send mail with SES.
+    #[arg(long, env = "SHOP_NOTIFICATIONS", global = true)]
+    pub notifications: bool,
+
+    /// Create the messaging resources at start-up and again when they turn out to be missing
+    /// (the lab's emulators lose them when restarted). Never in AWS, where Terraform owns them.
+    #[arg(long, env = "SHOP_EVENTS_PROVISION", global = true)]
+    pub events_provision: bool,
+
+    /// The prefix of the bus, queue and topic names (`shop` → `shop-events`, `shop-notifications`, …).
+    #[arg(
+        long,
+        env = "SHOP_EVENTS_PREFIX",
+        default_value = "shop",
+        global = true
+    )]
+    pub events_prefix: String,
+
+    /// How long a consumer has to acknowledge a mail event before the dispatcher publishes it
+    /// again (a duration, or `off`).
+    #[arg(
+        long,
+        env = "SHOP_EVENTS_ACK_TIMEOUT",
+        default_value = "2m",
+        value_parser = parse_optional_duration,
+        global = true
+    )]
+    pub events_ack_timeout: OptionalDuration,
+
+    /// Provisioning: seconds a received message stays invisible before SQS hands it out again.
+    #[arg(long, env = "SHOP_EVENTS_VISIBILITY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=43200), global = true)]
+    pub events_visibility_timeout: u32,
+
+    /// Provisioning: receives before SQS moves a message to its dead-letter queue.
+    #[arg(long, env = "SHOP_EVENTS_MAX_RECEIVES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000), global = true)]
+    pub events_max_receives: u32,
+
+    /// The sender of the shop's mail (SES must know it; provisioning verifies it).
+    #[arg(
+        long,
+        env = "SHOP_MAIL_FROM",
+        default_value = "shop@example.com",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// The shop's public URL, for links in mails. Default: `http://` + `--listen`.
+    #[arg(long, env = "SHOP_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 }
 
 fn is_http_url(s: &str) -> bool {
@@ -349,6 +438,12 @@ pub enum ConfigError {
     BadOidcRedirectUrl(String),
     #[error("--s3-endpoint {0:?} is not an http(s) URL")]
     BadS3Endpoint(String),
+    #[error("--public-url {0:?} is not an http(s) URL")]
+    BadPublicUrl(String),
+    #[error("--mail-from: {0}")]
+    BadMailFrom(String),
+    #[error("--events-prefix {0:?}: letters, digits, `-` and `_` only, 1–40 of them")]
+    BadEventsPrefix(String),
 }
 
 /// Validated settings.
@@ -384,6 +479,27 @@ pub struct Config {
     pub batch_schedule: crate::batch::Schedule,
     /// Where the orders export writes (S3); `None`: not configured.
     pub exports: Option<ObjectStoreSettings>,
+    /// Events and notifications (docs/events.md).
+    pub events: EventsConfig,
+}
+
+/// What this process does with events.
+#[derive(Debug, Clone)]
+pub struct EventsConfig {
+    /// Run the outbox dispatcher.
+    pub dispatch: bool,
+    /// Run the notification worker.
+    pub notify: bool,
+    /// Create missing messaging resources (the lab).
+    pub provision: bool,
+    /// Names and limits of the resources.
+    pub resources: shop_core::events::provision::Settings,
+    pub ack_timeout: Option<Duration>,
+    /// The shop's public URL (links in mails).
+    pub public_url: String,
+    /// Overrides of the AWS SDK's chain (tests); default: the chain
+    /// (`AWS_ENDPOINT_URL_*`, `AWS_REGION`, credentials).
+    pub aws: shop_core::aws::Settings,
 }
 
 impl Config {
@@ -466,6 +582,38 @@ impl Config {
             images: s3(o.images_bucket)?,
             batch_schedule: o.batch_schedule,
             exports: s3(o.export_bucket)?,
+            events: EventsConfig {
+                dispatch: o.events,
+                notify: o.notifications,
+                provision: o.events_provision,
+                resources: {
+                    let prefix = o.events_prefix.trim();
+                    if prefix.is_empty()
+                        || prefix.len() > 40
+                        || !prefix
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    {
+                        return Err(ConfigError::BadEventsPrefix(o.events_prefix));
+                    }
+                    shop_core::events::provision::Settings {
+                        prefix: prefix.to_owned(),
+                        max_receive_count: o.events_max_receives,
+                        visibility_timeout_secs: o.events_visibility_timeout,
+                        mail_from: shop_core::email::EmailAddress::parse(&o.mail_from)
+                            .map_err(|e| ConfigError::BadMailFrom(e.message.to_string()))?
+                            .as_str()
+                            .to_owned(),
+                    }
+                },
+                ack_timeout: o.events_ack_timeout.0,
+                public_url: match o.public_url {
+                    Some(url) if !is_http_url(&url) => return Err(ConfigError::BadPublicUrl(url)),
+                    Some(url) => url.trim_end_matches('/').to_owned(),
+                    None => format!("http://{}", o.listen),
+                },
+                aws: shop_core::aws::Settings::default(),
+            },
         })
     }
 }

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use shop::config::{AdminCommand, AuditCommand, BatchJob, Cli, Command, Config};
+use shop::config::{
+    AdminCommand, AuditCommand, BatchJob, Cli, Command, Config, DlqCommand, EventsCommand,
+};
 use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
 use shop::telemetry;
@@ -19,6 +21,9 @@ enum Job {
     AuditVerify,
     AdminInvite { email: String, roles: Vec<String> },
     Batch(TelemetryChoice, BatchJob),
+    EventsProvision,
+    EventsStatus,
+    DlqRedrive { queue: Option<String> },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +59,15 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
+        Command::Events {
+            command: EventsCommand::Provision,
+        } => Job::EventsProvision,
+        Command::Events {
+            command: EventsCommand::Status,
+        } => Job::EventsStatus,
+        Command::Dlq {
+            command: DlqCommand::Redrive { queue },
+        } => Job::DlqRedrive { queue },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -72,6 +86,9 @@ fn main() -> ExitCode {
             Job::AuditVerify => audit_verify(config).await,
             Job::AdminInvite { email, roles } => admin_invite(config, &email, &roles).await,
             Job::Batch(choice, job) => batch(config, choice, job).await,
+            Job::EventsProvision => events_provision(config).await,
+            Job::EventsStatus => events_status(config).await,
+            Job::DlqRedrive { queue } => dlq_redrive(config, queue).await,
         }
     });
     match result {
@@ -247,6 +264,72 @@ async fn batch(config: Config, choice: TelemetryChoice, job: BatchJob) -> anyhow
         eprintln!("shop: telemetry shutdown: {e}");
     }
     result
+}
+
+/// `shop events provision`: creates the messaging resources, prints them.
+async fn events_provision(config: Config) -> anyhow::Result<ExitCode> {
+    let _chore = quiet_telemetry(&config)?;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
+    let made = shop_core::events::provision::provision(&sdk, &config.events.resources).await?;
+    println!("{}", serde_json::to_string(&made)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shop events status`: the outbox's counts and every queue's depth.
+async fn events_status(config: Config) -> anyhow::Result<ExitCode> {
+    let chore = chore(&config).await?;
+    let outbox =
+        shop_core::events::outbox::status(&chore.db, shop_core::time::now_millis()).await?;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
+    let r = &config.events.resources;
+    let mut queues = serde_json::Map::new();
+    for queue in [
+        r.notifications_queue(),
+        r.sale_notices_queue(),
+        r.admin_alerts_queue(),
+    ] {
+        for name in [
+            queue.clone(),
+            shop_core::events::provision::Settings::dlq_of(&queue),
+        ] {
+            let depth = match shop_core::notifications::dlq::depth(&sdk, &name).await {
+                Ok(n) => serde_json::json!(n),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
+            };
+            queues.insert(name, depth);
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string(&serde_json::json!({ "outbox": outbox, "queues": queues }))?
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `shop dlq redrive`: moves a dead-letter queue's messages back.
+async fn dlq_redrive(config: Config, queue: Option<String>) -> anyhow::Result<ExitCode> {
+    let _chore = quiet_telemetry(&config)?;
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
+    let queue = queue.unwrap_or_else(|| config.events.resources.notifications_queue());
+    let moved =
+        shop_core::notifications::dlq::redrive(&sdk, &queue, std::time::Duration::from_secs(60))
+            .await?;
+    println!("{}", serde_json::to_string(&moved)?);
+    Ok(
+        if moved.status == "COMPLETED" || moved.status == "NOTHING_TO_MOVE" {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
+}
+
+/// Logs to stdout, no export (for chores that need no database).
+fn quiet_telemetry(config: &Config) -> anyhow::Result<telemetry_api::Telemetry> {
+    let resource = telemetry::resource(config);
+    let telemetry = telemetry::build(config, telemetry_api::noop::backend(), resource)?;
+    telemetry.install_global()?;
+    Ok(telemetry)
 }
 
 /// `migrate` and `seed`.

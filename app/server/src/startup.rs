@@ -14,8 +14,10 @@ use shop_core::accounts::social::SocialLogin;
 use shop_core::batch::Batch;
 use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
+use shop_core::events::dispatcher::{Dispatcher, Provisioner, Settings as DispatcherSettings};
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
+use shop_core::notifications::{Settings as WorkerSettings, Worker};
 use shop_core::objects::ObjectStore;
 use shop_core::payments::MockProvider;
 use telemetry_api::{KeyValue, Telemetry};
@@ -39,6 +41,65 @@ pub struct Application {
     cart_abandonment: Option<Duration>,
     /// Batch jobs run on a schedule here (empty: none).
     batch_schedule: Schedule,
+    /// The outbox dispatcher and the notification worker, when this process runs them.
+    events: Events,
+}
+
+/// The event-driven parts this process runs (docs/events.md).
+#[derive(Clone, Default)]
+pub struct Events {
+    pub dispatcher: Option<Dispatcher>,
+    pub worker: Option<Worker>,
+    /// Creates the messaging resources (the lab): once before the two start,
+    /// and again when either finds them missing.
+    pub provisioner: Option<Provisioner>,
+}
+
+/// Builds what `config.events` asks for (no network call: the AWS SDK's
+/// configuration is read, and resources are provisioned once the tasks run).
+pub async fn events(
+    config: &Config,
+    db: &Db,
+    telemetry: &Telemetry,
+    instruments: &Instruments,
+) -> Events {
+    let e = &config.events;
+    if !e.dispatch && !e.notify {
+        return Events::default();
+    }
+    let sdk = shop_core::aws::sdk_config(&e.aws).await;
+    let provisioner = e
+        .provision
+        .then(|| Provisioner::new(sdk.clone(), e.resources.clone()));
+    let dispatcher = e.dispatch.then(|| {
+        Dispatcher::new(
+            db.clone(),
+            &sdk,
+            telemetry.clone(),
+            instruments.clone(),
+            DispatcherSettings {
+                bus: e.resources.bus(),
+                ack_timeout: e.ack_timeout,
+                ..DispatcherSettings::default()
+            },
+            provisioner.clone(),
+        )
+    });
+    let worker = e.notify.then(|| {
+        Worker::new(
+            db.clone(),
+            &sdk,
+            telemetry.clone(),
+            instruments.clone(),
+            WorkerSettings::for_provisioned(&e.resources, e.public_url.clone()),
+            provisioner.clone(),
+        )
+    });
+    Events {
+        dispatcher,
+        worker,
+        provisioner,
+    }
 }
 
 /// The batch jobs' runner for `config`: with the export bucket's object
@@ -113,6 +174,7 @@ impl Application {
             };
         let batch =
             batch_runner(config, db.clone(), instruments.clone(), telemetry.clone()).await?;
+        let events = events(config, &db, &telemetry, &instruments).await;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -140,6 +202,7 @@ impl Application {
                 .cart_abandonment_after
                 .filter(|_| config.role.serves_orders()),
             batch_schedule: config.batch_schedule.clone(),
+            events,
         })
     }
 
@@ -177,8 +240,31 @@ impl Application {
                 run_schedule(
                     self.state.batch.clone(),
                     self.batch_schedule.clone(),
-                    stop_rx,
+                    stop_rx.clone(),
                 )
+                .with_subscriber(self.state.telemetry.dispatch().clone()),
+            )
+        });
+        let events = self.events.clone();
+        let events_stop = stop_rx.clone();
+        let events = (events.dispatcher.is_some() || events.worker.is_some()).then(|| {
+            tokio::spawn(
+                async move {
+                    if let Some(p) = &events.provisioner {
+                        p.ensure().await;
+                    }
+                    let dispatch = async {
+                        if let Some(d) = events.dispatcher {
+                            d.run(events_stop.clone()).await;
+                        }
+                    };
+                    let notify = async {
+                        if let Some(w) = events.worker {
+                            w.run(events_stop.clone()).await;
+                        }
+                    };
+                    tokio::join!(dispatch, notify);
+                }
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
             )
         });
@@ -211,6 +297,10 @@ impl Application {
         // A batch run under way finishes before the shop stops (see crate::batch).
         if let Some(s) = scheduler {
             let _ = s.await;
+        }
+        // Calls in flight finish; what is left waits in the outbox or the queue.
+        if let Some(task) = events {
+            let _ = task.await;
         }
         result
     }

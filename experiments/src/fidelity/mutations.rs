@@ -323,7 +323,7 @@ fn otlp_readback(spans: &[Made]) -> Vec<Span> {
                     "spanId": s.id,
                     "parentSpanId": s.parent,
                     "name": s.name,
-                    "kind": match s.kind { "internal" => 1, "server" => 2, _ => 3 },
+                    "kind": match s.kind { "internal" => 1, "server" => 2, "producer" => 4, "consumer" => 5, _ => 3 },
                     "startTimeUnixNano": nanos(s.start),
                     "endTimeUnixNano": nanos(s.start + 0.0005),
                     "attributes": attributes,

@@ -58,6 +58,10 @@ const ANNOTATIONS: &[(&str, &str)] = &[
     (sc::SHOP_CATEGORY_ID, "category_id"),
     (sc::DB_OPERATION_NAME, "db_operation"),
     (sc::ERROR_TYPE, "error_type"),
+    // Events (issue #16): filter a trace's hops by what they carried and how.
+    (sc::SHOP_EVENT_TYPE, "event_type"),
+    (sc::SHOP_EVENT_OUTCOME, "event_outcome"),
+    (sc::SHOP_TRACE_CARRIER, "trace_carrier"),
 ];
 
 /// Attributes already expressed by a block (`http`, `sql`, `aws`) and so not
@@ -78,6 +82,7 @@ const IN_BLOCKS: &[&str] = &[
     sc::RPC_SERVICE,
     sc::RPC_METHOD,
     sc::AWS_REQUEST_ID,
+    sc::AWS_SQS_QUEUE_URL,
     sc::CLOUD_REGION,
 ];
 
@@ -516,6 +521,7 @@ impl Serialize for AwsCallBlock<'_> {
             ("operation", sc::RPC_METHOD),
             ("region", sc::CLOUD_REGION),
             ("request_id", sc::AWS_REQUEST_ID),
+            ("queue_url", sc::AWS_SQS_QUEUE_URL),
         ] {
             if let Some(v) = self.0.attribute(attribute) {
                 m.serialize_entry(key, &AsText(v))?;

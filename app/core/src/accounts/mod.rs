@@ -412,9 +412,55 @@ impl Accounts {
             .ok_or(Error::AccountGone)
     }
 
+    /// The customer's open back-in-stock alerts (C-NOTIF-03).
+    pub async fn stock_alerts(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<crate::notifications::subscriptions::StockAlert>, sqlx::Error> {
+        crate::notifications::subscriptions::open(&self.db, user).await
+    }
+
+    /// Asks for a back-in-stock alert; `true` when it is new.
+    pub async fn add_stock_alert(
+        &self,
+        user: &UserId,
+        product_id: i64,
+    ) -> Result<
+        (crate::notifications::subscriptions::StockAlert, bool),
+        crate::notifications::subscriptions::Error,
+    > {
+        crate::notifications::subscriptions::subscribe(&self.db, user, product_id).await
+    }
+
+    /// Cancels an open back-in-stock alert.
+    pub async fn remove_stock_alert(
+        &self,
+        user: &UserId,
+        product_id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        crate::notifications::subscriptions::unsubscribe(&self.db, user, product_id).await
+    }
+
     /// Changes the display name.
     pub async fn rename(&self, user: &UserId, name: &DisplayName) -> Result<Profile, Error> {
-        store::set_name(&self.db, user, name.as_str(), now_millis()).await?;
+        self.update_profile(user, Some(name), None).await
+    }
+
+    /// Changes what is given: the display name, whether sale notices come
+    /// by mail. Nothing given changes nothing.
+    pub async fn update_profile(
+        &self,
+        user: &UserId,
+        name: Option<&DisplayName>,
+        sale_notices: Option<bool>,
+    ) -> Result<Profile, Error> {
+        let now = now_millis();
+        if let Some(name) = name {
+            store::set_name(&self.db, user, name.as_str(), now).await?;
+        }
+        if let Some(on) = sale_notices {
+            store::set_sale_notices(&self.db, user, on, now).await?;
+        }
         self.profile(user).await
     }
 
@@ -483,18 +529,8 @@ impl Accounts {
             "to": email,
             "token": token.expose(),
             "expires_at": crate::time::rfc3339(expires_at),
-        })
-        .to_string();
-        store::insert_reset(
-            &self.db,
-            &token.hash(),
-            &user,
-            now,
-            expires_at,
-            RESET_MAIL_TOPIC,
-            &payload,
-        )
-        .await?;
+        });
+        store::insert_reset(&self.db, &token.hash(), &user, now, expires_at, &payload).await?;
         self.security_event("password_reset_requested", Some(&user.pseudonym()));
         Ok(())
     }

@@ -16,6 +16,8 @@ pub struct Profile {
     pub name: String,
     /// When the account was created (RFC 3339).
     pub created_at: String,
+    /// Whether the customer gets sale notices by mail (C-NOTIF-04); off until they ask.
+    pub sale_notices: bool,
 }
 
 /// An address saved in the customer's address book.

@@ -130,8 +130,8 @@ pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserId>, sqlx:
 
 /// A user's profile.
 pub async fn profile(db: &Db, user: &UserId) -> Result<Option<Profile>, sqlx::Error> {
-    const SQL: &str = "SELECT email, name, created_at FROM users WHERE id = ?";
-    let row: Option<(String, String, i64)> = db
+    const SQL: &str = "SELECT email, name, created_at, sale_notices FROM users WHERE id = ?";
+    let row: Option<(String, String, i64, i64)> = db
         .traced(
             SQL,
             sqlx::query_as(SQL)
@@ -139,11 +139,32 @@ pub async fn profile(db: &Db, user: &UserId) -> Result<Option<Profile>, sqlx::Er
                 .fetch_optional(db.pool()),
         )
         .await?;
-    Ok(row.map(|(email, name, created_at)| Profile {
+    Ok(row.map(|(email, name, created_at, sale_notices)| Profile {
         email,
         name,
         created_at: rfc3339(created_at),
+        sale_notices: sale_notices != 0,
     }))
+}
+
+/// Turns sale notices on or off.
+pub async fn set_sale_notices(
+    db: &Db,
+    user: &UserId,
+    on: bool,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE users SET sale_notices = ?, updated_at = ? WHERE id = ?";
+    db.traced(
+        SQL,
+        sqlx::query(SQL)
+            .bind(i64::from(on))
+            .bind(now)
+            .bind(user.as_str())
+            .execute(db.pool()),
+    )
+    .await
+    .map(drop)
 }
 
 /// Changes the display name.
@@ -649,8 +670,7 @@ pub async fn insert_reset(
     user: &UserId,
     now: i64,
     expires_at: i64,
-    topic: &str,
-    payload: &str,
+    payload: &serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
     let result = async {
@@ -666,15 +686,14 @@ pub async fn insert_reset(
                 .execute(&mut *tx),
         )
         .await?;
-        const OUTBOX: &str =
-            "INSERT INTO outbox (topic, payload, created_at, published_at) VALUES (?, ?, ?, NULL)";
-        db.traced(
-            OUTBOX,
-            sqlx::query(OUTBOX)
-                .bind(topic)
-                .bind(payload)
-                .bind(now)
-                .execute(&mut *tx),
+        // The bus carries only the event's id; the worker reads the address
+        // and the token from this row (`EventType::public_data`).
+        crate::events::record_in(
+            db,
+            &mut tx,
+            crate::events::EventType::PasswordReset,
+            payload,
+            now,
         )
         .await
         .map(drop)

@@ -31,6 +31,7 @@ use super::model::{Category, Product};
 use super::{Error, store};
 use crate::audit::{self, AuditEvent};
 use crate::db::Db;
+use crate::events::{self, EventType};
 use crate::time::now_millis;
 use crate::validation::Invalid;
 
@@ -354,6 +355,16 @@ pub async fn update_product(
                 .target(format!("product:{id}"))
                 .change(Some(product_json(&before)), Some(product_json(&after)));
             audit::append_in(db, tx, event).await?;
+            // A price cut is a sale: customers who asked are told (C-NOTIF-04). A CSV
+            // import's repricing is not announced, product by product.
+            if after.price_cents < before.price_cents {
+                let payload = serde_json::json!({
+                    "product_id": id,
+                    "old_price_cents": before.price_cents,
+                    "price_cents": after.price_cents,
+                });
+                events::record_in(db, tx, EventType::ProductOnSale, &payload, now_millis()).await?;
+            }
         }
         Ok(())
     })

@@ -16,6 +16,7 @@ use serde::Serialize;
 use super::model::{StockLevel, StockStatus};
 use crate::audit::{self, AuditEvent};
 use crate::db::Db;
+use crate::events::{self, EventType};
 use crate::time::{now_millis, rfc3339};
 use crate::validation::Invalid;
 
@@ -256,18 +257,14 @@ pub async fn adjust(
                     .execute(&mut *tx),
             )
             .await?;
-            const EVENT: &str = "INSERT INTO outbox (topic, payload, created_at, published_at) VALUES (?, ?, ?, NULL)";
             let payload = serde_json::json!({ "product_id": product_id, "quantity": after, "threshold": threshold });
-            db.traced(
-                EVENT,
-                sqlx::query(EVENT)
-                    .bind(LOW_STOCK_TOPIC)
-                    .bind(payload.to_string())
-                    .bind(now)
-                    .execute(&mut *tx),
-            )
-            .await?;
+            events::record_in(db, &mut tx, EventType::LowStock, &payload, now).await?;
             tracing::warn!(shop.product.id = product_id, quantity = after, threshold, "low stock");
+        }
+        // Back on the shelf after being sold out: the subscribers get a mail.
+        if before <= 0 && after > 0 {
+            let payload = serde_json::json!({ "product_id": product_id, "quantity": after });
+            events::record_in(db, &mut tx, EventType::BackInStock, &payload, now).await?;
         }
         let event = audit.change(
             Some(serde_json::json!({ "quantity": before })),

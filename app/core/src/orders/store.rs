@@ -7,6 +7,7 @@ use super::model::{Address, Order, OrderItem, StatusChange};
 use super::status::OrderStatus;
 use crate::cart::{Cart, CartItem};
 use crate::db::Db;
+use crate::events::{self, EventType};
 use crate::payments::MethodName;
 use crate::time::{now_millis, rfc3339};
 
@@ -133,6 +134,24 @@ async fn write_order(
     insert_history(db, tx, o.id, None, OrderStatus::Placed, now).await?;
     if o.status != OrderStatus::Placed {
         insert_history(db, tx, o.id, Some(OrderStatus::Placed), o.status, now).await?;
+    }
+    // Its events, in the same transaction (the confirmation mail follows
+    // `order.placed`); ids and amounts only, never the address.
+    let total = o.cart.subtotal_cents - discount + o.shipping_cents;
+    let mut announced = vec![OrderStatus::Placed];
+    if o.status != OrderStatus::Placed {
+        announced.push(o.status);
+    }
+    for status in announced {
+        if let Some(event) = EventType::for_order_status(status) {
+            let payload = serde_json::json!({
+                "order_id": o.id,
+                "status": status.as_str(),
+                "total_cents": total,
+                "currency": o.cart.currency,
+            });
+            events::record_in(db, tx, event, &payload, now).await?;
+        }
     }
     if let Some(c) = &o.coupon {
         redeem(db, tx, o.id, c, now).await?;
@@ -404,6 +423,14 @@ async fn write_status(
         return Ok(false);
     }
     insert_history(db, tx, order_id, Some(from), to, now).await?;
+    if let Some(event) = EventType::for_order_status(to) {
+        let payload = serde_json::json!({
+            "order_id": order_id,
+            "from": from.as_str(),
+            "status": to.as_str(),
+        });
+        events::record_in(db, tx, event, &payload, now).await?;
+    }
     if to == OrderStatus::Cancelled {
         release_stock(db, tx, order_id, "cancel", now).await?;
     }
@@ -570,6 +597,20 @@ async fn release_stock(
                 .execute(&mut **tx),
         )
         .await?;
+        // Back on the shelf after being sold out: an event (back-in-stock mails).
+        const LEVEL: &str = "SELECT quantity FROM inventory WHERE product_id = ?";
+        let level: i64 = db
+            .traced(
+                LEVEL,
+                sqlx::query_scalar(LEVEL)
+                    .bind(product_id)
+                    .fetch_one(&mut **tx),
+            )
+            .await?;
+        if level > 0 && level - quantity <= 0 {
+            let payload = serde_json::json!({ "product_id": product_id, "quantity": level });
+            events::record_in(db, tx, EventType::BackInStock, &payload, now).await?;
+        }
         const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
             VALUES (?, ?, ?, ?, ?)";
         db.traced(

@@ -15,6 +15,7 @@ use shop_core::accounts::{
 };
 use shop_core::cart::CartId;
 use shop_core::email::EmailAddress;
+use shop_core::notifications::subscriptions::StockAlert;
 use shop_core::orders::{Address, Order, OrderId};
 use telemetry_api::semconv;
 use utoipa::ToSchema;
@@ -50,6 +51,11 @@ where
             post(make_default_address),
         )
         .route("/api/account/orders", get(list_orders))
+        .route("/api/account/stock-alerts", get(list_stock_alerts))
+        .route(
+            "/api/account/stock-alerts/{product_id}",
+            axum::routing::put(add_stock_alert).delete(delete_stock_alert),
+        )
         .route("/api/account/orders/{id}", get(get_account_order))
         .route("/api/orders/lookup", post(lookup_guest_order))
 }
@@ -134,7 +140,11 @@ pub struct UpdateProfile {
         pattern = r"\S",
         example = "Aiko Tanaka"
     )]
-    pub name: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Sale notices by mail (C-NOTIF-04): on or off.
+    #[serde(default)]
+    pub sale_notices: Option<bool>,
 }
 
 /// The body of "save an address".
@@ -366,7 +376,7 @@ pub async fn get_profile(
     Ok(Json(accounts.profile(&s.user).await?))
 }
 
-/// Change the display name.
+/// Change the display name, or turn sale notices on or off (only the fields given change).
 #[utoipa::path(patch, path = "/api/account", tag = "accounts", request_body = UpdateProfile,
     security(("session" = [], "csrf" = [])),
     responses(
@@ -382,8 +392,12 @@ pub async fn update_profile(
     Customer(s): Customer,
     JsonBody(body): JsonBody<UpdateProfile>,
 ) -> ApiResult<Json<Profile>> {
-    let name = DisplayName::parse(&body.name)?;
-    Ok(Json(accounts.rename(&s.user, &name).await?))
+    let name = body.name.as_deref().map(DisplayName::parse).transpose()?;
+    Ok(Json(
+        accounts
+            .update_profile(&s.user, name.as_ref(), body.sale_notices)
+            .await?,
+    ))
 }
 
 /// The address book, the default first.
@@ -518,4 +532,64 @@ pub async fn lookup_guest_order(
     let email = EmailAddress::parse(&body.email)?;
     tracing::Span::current().record(semconv::SHOP_ORDER_ID, id.as_str());
     Ok(Json(accounts.guest_order(&id, &email).await?))
+}
+
+/// The customer's open back-in-stock alerts (C-NOTIF-03), newest first.
+#[utoipa::path(get, path = "/api/account/stock-alerts", tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 200, body = Vec<StockAlert>),
+        (status = 401, description = "No live session", body = ErrorBody),
+    ))]
+pub async fn list_stock_alerts(
+    State(accounts): State<Accounts>,
+    Customer(s): Customer,
+) -> ApiResult<Json<Vec<StockAlert>>> {
+    Ok(Json(accounts.stock_alerts(&s.user).await?))
+}
+
+/// Ask for one mail when a sold-out product is back in stock.
+#[utoipa::path(put, path = "/api/account/stock-alerts/{product_id}", tag = "accounts",
+    security(("session" = [], "csrf" = [])),
+    params(("product_id" = i64, Path, minimum = 1, description = "The sold-out product")),
+    responses(
+        (status = 201, description = "Alert created", body = StockAlert),
+        (status = 200, description = "The alert already existed", body = StockAlert),
+        (status = 400, description = "Invalid product id", body = ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ErrorBody),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 409, description = "The product is in stock (`product_in_stock`), or 100 alerts are open (`too_many_stock_alerts`)", body = ErrorBody),
+    ))]
+pub async fn add_stock_alert(
+    State(accounts): State<Accounts>,
+    Customer(s): Customer,
+    Path(product_id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<StockAlert>)> {
+    let (alert, created) = accounts.add_stock_alert(&s.user, product_id).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(alert)))
+}
+
+/// Cancel an open back-in-stock alert (no alert: nothing to do, still 204).
+#[utoipa::path(delete, path = "/api/account/stock-alerts/{product_id}", tag = "accounts",
+    security(("session" = [], "csrf" = [])),
+    params(("product_id" = i64, Path, minimum = 1, description = "The product")),
+    responses(
+        (status = 204, description = "No open alert for this product any more"),
+        (status = 400, description = "Invalid product id", body = ErrorBody),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Missing or wrong X-CSRF-Token", body = ErrorBody),
+    ))]
+pub async fn delete_stock_alert(
+    State(accounts): State<Accounts>,
+    Customer(s): Customer,
+    Path(product_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    accounts.remove_stock_alert(&s.user, product_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -489,6 +489,31 @@ impl From<inventory::admin::AdjustError> for ApiError {
     }
 }
 
+impl From<shop_core::notifications::subscriptions::Error> for ApiError {
+    fn from(e: shop_core::notifications::subscriptions::Error) -> ApiError {
+        use shop_core::notifications::subscriptions::Error as E;
+        match e {
+            E::ProductNotFound(id) => ApiError::not_found("product", id),
+            E::InStock {
+                product_id,
+                quantity,
+            } => ApiError::Conflict {
+                code: "product_in_stock",
+                message: e.to_string(),
+                details: Some(
+                    serde_json::json!({ "product_id": product_id, "quantity": quantity }),
+                ),
+            },
+            E::TooMany => ApiError::Conflict {
+                code: "too_many_stock_alerts",
+                message: e.to_string(),
+                details: None,
+            },
+            E::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<admin::Error> for ApiError {
     fn from(e: admin::Error) -> ApiError {
         use admin::Error as E;

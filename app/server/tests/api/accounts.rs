@@ -21,7 +21,12 @@ pub(crate) struct Client {
     pub(crate) cart_id: String,
 }
 
-async fn register(app: &TestApp, email: &str, password: &str, name: &str) -> reqwest::Response {
+pub(crate) async fn register(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> reqwest::Response {
     app.post_json(
         "/api/auth/register",
         &json!({ "email": email, "password": password, "name": name }),
@@ -49,7 +54,12 @@ fn set_cookie(r: &reqwest::Response) -> (String, String) {
     (pair, raw)
 }
 
-async fn log_in(app: &TestApp, email: &str, password: &str, cart: Option<&str>) -> Client {
+pub(crate) async fn log_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cart: Option<&str>,
+) -> Client {
     let r = login(app, email, password, cart).await;
     let (cookie, _) = set_cookie(&r);
     let body = expect_json(r, 200).await;

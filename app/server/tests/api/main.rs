@@ -20,6 +20,8 @@ mod catalog;
 mod concurrency;
 mod coupons;
 mod errors;
+mod events;
+mod events_outage;
 mod funnel;
 mod images;
 mod inventory;

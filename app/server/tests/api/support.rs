@@ -57,6 +57,8 @@ pub struct Spawn {
     pub images: Option<shop_core::objects::ObjectStoreSettings>,
     /// `--batch-schedule` (default: none).
     pub batch_schedule: shop::batch::Schedule,
+    /// Events and notifications (default: off; see [`lab_events`]).
+    pub events: Option<shop::config::EventsConfig>,
 }
 
 impl Spawn {
@@ -72,6 +74,7 @@ impl Spawn {
             oidc: None,
             images: Some(lab_images()),
             batch_schedule: Default::default(),
+            events: None,
         }
     }
 }
@@ -98,6 +101,53 @@ pub fn lab_images() -> shop_core::objects::ObjectStoreSettings {
         secret_access_key: "test".to_owned(),
     });
     s
+}
+
+/// Events and notifications on the lab's LocalStack: the dispatcher, the
+/// worker and provisioning on, with resources of this app's own (a random
+/// name prefix, so tests never share a queue), receives and acknowledgements
+/// quick enough for tests (visibility 1 s, 3 receives before the DLQ, mail
+/// events republished after 5 s without an acknowledgement).
+pub fn lab_events() -> shop::config::EventsConfig {
+    let env = crate::common::lab_component("localstack");
+    let endpoint = env
+        .get("AWS_ENDPOINT_URL_SQS")
+        .cloned()
+        .expect("scripts/lab/localstack.sh env names AWS_ENDPOINT_URL_SQS");
+    shop::config::EventsConfig {
+        dispatch: true,
+        notify: true,
+        provision: true,
+        resources: shop_core::events::provision::Settings {
+            prefix: format!("t{:08x}", rand::random::<u32>()),
+            max_receive_count: 3,
+            visibility_timeout_secs: 1,
+            mail_from: "shop@example.com".to_owned(),
+        },
+        ack_timeout: Some(Duration::from_secs(5)),
+        public_url: "http://shop.test".to_owned(),
+        aws: shop_core::aws::Settings {
+            endpoint: Some(endpoint),
+            region: Some("us-east-1".to_owned()),
+            credentials: Some(shop_core::objects::StaticCredentials {
+                access_key_id: "test".to_owned(),
+                secret_access_key: "test".to_owned(),
+            }),
+        },
+    }
+}
+
+/// Events off (what a shop does unless told).
+fn no_events() -> shop::config::EventsConfig {
+    shop::config::EventsConfig {
+        dispatch: false,
+        notify: false,
+        provision: false,
+        resources: Default::default(),
+        ack_timeout: None,
+        public_url: "http://shop.test".to_owned(),
+        aws: Default::default(),
+    }
 }
 
 pub async fn spawn_app(kind: DbKind) -> TestApp {
@@ -136,6 +186,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         // The tests' shops run batch jobs on their own only when a test asks.
         batch_schedule: opts.batch_schedule,
         exports: None,
+        events: opts.events.unwrap_or_else(no_events),
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

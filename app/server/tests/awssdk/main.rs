@@ -25,6 +25,7 @@ mod common;
 mod lab;
 
 mod chaos;
+mod events;
 mod faults;
 mod logs;
 mod metrics;

@@ -28,6 +28,7 @@
 mod common;
 mod lab;
 
+mod events;
 mod faults;
 mod logs;
 mod metrics;

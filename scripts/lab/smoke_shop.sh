@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What a new user does first in `make lab`, checked: the shop answers on MariaDB with its catalog,
+# and an order placed over HTTP produces its confirmation mail in LocalStack's SES mailbox (the
+# outbox → EventBridge → SQS → worker → SES path; docs/events.md). usage: smoke_shop.sh
+set -euo pipefail
+LAB_COMPONENT=smoke-shop
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+SHOP="http://127.0.0.1:${SHOP_LAB_SHOP_PORT:-8080}"
+curl -fsS "$SHOP/api/health" | grep -q '"database":{"status":"ok","system":"mariadb"' ||
+    lab_die "the shop's health does not report MariaDB"
+curl -fsS "$SHOP/api/products?per_page=1" | grep -q '"total":240' || lab_die "the catalog is not seeded"
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+email="smoke-$(date +%s)-$RANDOM@example.com"
+cart=$(curl -fsS -X POST "$SHOP/api/carts" | json_field id)
+curl -fsS -X POST "$SHOP/api/carts/$cart/items" -H 'content-type: application/json' \
+    -d '{"product_id": 1, "quantity": 1}' >/dev/null
+order=$(curl -fsS -X POST "$SHOP/api/orders" -H 'content-type: application/json' \
+    -H "Idempotency-Key: smoke-$email" \
+    -d "{\"cart_id\":\"$cart\",\"email\":\"$email\",\"shipping_address\":{\"name\":\"Smoke Test\",\"line1\":\"1 Lab Street\",\"city\":\"Tokyo\",\"postal_code\":\"100-0005\",\"country\":\"JP\"},\"payment\":{\"token\":\"tok_visa\"}}" |
+    json_field id)
+for _ in $(seq 1 300); do
+    if "$SHOP_LAB_DIR/mailbox.sh" list | grep -F "$email" | grep -qF "Your order ${order:0:8} is confirmed"; then
+        lab_log "order $order placed; its confirmation mail is in the SES mailbox (make mails)"
+        exit 0
+    fi
+    sleep 0.1
+done
+lab_die "no confirmation mail for order $order within 30 s (see the shop's log: $SHOP_LAB_LOGS/shop.log)"
