@@ -4,7 +4,7 @@
 //!
 //! | module | |
 //! |---|---|
-//! | `resize` | upload an original → S3 notification → SQS → `lab-event-source` → `image-resize` → the sizes in S3 |
+//! | `resize` | upload an original → S3 notification → SQS → `lab-event-source` → `image-resize` → the sizes in S3; a message's `AWSTraceHeader` continued |
 //! | `traces` | the trace-header gap of `cargo lambda watch`, the lab's carrier, and what Lambda itself would do |
 //! | `telemetry` | the JSON log line (request id, trace id) and the EMF line (duration, cold start, items) |
 //! | `stock_report` | `stock-report` on a Scheduled Event, recorded as the shop records a batch run |

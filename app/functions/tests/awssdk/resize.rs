@@ -307,3 +307,78 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// What an SQS event-source mapping does with a message's `AWSTraceHeader`
+/// (the Lambda service continues that trace), the stand-in does too: a
+/// message carrying one is processed in the sender's trace. (S3's own
+/// notifications carry none in LocalStack; a producer that sends with the
+/// header does, as SNS → SQS does when Publish had one.)
+#[tokio::test(flavor = "multi_thread")]
+async fn the_event_source_continues_the_trace_of_a_message_that_carries_one() {
+    let env = common::emulators();
+    let bucket = lab::bucket(&env).await;
+    let (s3, sqs) = (common::s3(&env), common::sqs(&env));
+    let key = "originals/products/11/side.jpg";
+    s3.put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from(common::jpeg(300, 300)))
+        .send()
+        .await
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(common::unique("fn-traced"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let (header, root, parent) = common::caller_trace_header();
+    let body = serde_json::json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]});
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body(body.to_string())
+        .message_system_attributes(
+            aws_sdk_sqs::types::MessageSystemAttributeNameForSends::AwsTraceHeader,
+            aws_sdk_sqs::types::MessageSystemAttributeValue::builder()
+                .data_type("String")
+                .string_value(&header)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let watch = Watch::start();
+    let mut function = lab::image_resize(&watch, &env, "fn-test-traced", &bucket);
+    let mut source = common::clean_command(env!("CARGO_BIN_EXE_lab-event-source"));
+    source
+        .envs(&env)
+        .env("AWS_ENDPOINT_URL_LAMBDA", watch.endpoint())
+        .env("SHOP_EVENT_SOURCE_QUEUE_URL", &queue_url)
+        .env("SHOP_EVENT_SOURCE_WAIT_SECS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit());
+    let _source = KillOnDrop(source.spawn().expect("lab-event-source starts"));
+
+    let finished = function
+        .wait_json(Duration::from_secs(30), |l| {
+            l["message"] == "invocation finished" && l["shop.function.items"] == 1
+        })
+        .unwrap_or_else(|| panic!("no invocation: {:#?}", function.lines()));
+    assert_eq!(finished["trace_id"], root.as_str(), "{finished}");
+    let docs = common::segments(&env, &root, Duration::from_secs(10)).await;
+    let segment = docs
+        .iter()
+        .find(|d| d["name"] == "fn-test-traced")
+        .unwrap_or_else(|| panic!("no fn-test-traced segment in {root}: {docs:#?}"));
+    assert_eq!(segment["parent_id"], parent.as_str());
+    assert_eq!(
+        segment["metadata"]["attributes"]["shop.function.trace_source"], "event",
+        "{segment}"
+    );
+}
