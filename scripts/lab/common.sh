@@ -31,6 +31,8 @@ SHOP_LAB_ROTEL_GRPC_PORT="${SHOP_LAB_ROTEL_GRPC_PORT:-4337}"
 SHOP_LAB_ROTEL_HTTP_PORT="${SHOP_LAB_ROTEL_HTTP_PORT:-4338}"
 SHOP_LAB_COLLECTOR_HEALTH_PORT="${SHOP_LAB_COLLECTOR_HEALTH_PORT:-13133}"
 SHOP_LAB_COLLECTOR_METRICS_PORT="${SHOP_LAB_COLLECTOR_METRICS_PORT:-8888}"
+# cargo lambda watch (cargo-lambda.sh): the Lambda Invoke API and runtime API for app/functions.
+SHOP_LAB_CARGO_LAMBDA_PORT="${SHOP_LAB_CARGO_LAMBDA_PORT:-9000}"
 
 # The otlp-capture binary (capture.sh, xraypass.sh), built with the shop's profile
 # (SHOP_LAB_PROFILE, default release) and, with SHOP_LAB_FEATURES=workspace, with the feature
