@@ -23,6 +23,7 @@ CRATES = {
     "otlp_capture": "otlp-capture/src",
     "shop_experiments": "experiments/src",
     "shop_benches": "benches/src",
+    "shop_functions": "app/functions/src",
 }
 ROW = re.compile(r"^\| ([A-Z]-[A-Z]+-[0-9]+) \|(.*)$")
 CODE = re.compile(r"`([a-z_]+(?:::[a-z_0-9]+)*)`")
