@@ -53,6 +53,18 @@ pub(crate) struct SpanState {
     recording: Option<Box<Recording>>,
 }
 
+impl SpanState {
+    /// Adds a link (ignored on an unsampled span, and past
+    /// [`MAX_LINKS_PER_SPAN`]).
+    pub(crate) fn add_link(&mut self, context: SpanContext) {
+        if let Some(rec) = self.recording.as_mut()
+            && rec.links.len() < MAX_LINKS_PER_SPAN
+        {
+            rec.links.push(context);
+        }
+    }
+}
+
 /// What every log line carries from the span it happens in, sampled or not.
 ///
 /// Both are set on the request's server span (`request_id` when it starts,
@@ -88,7 +100,11 @@ struct Recording {
     attributes: Vec<KeyValue>,
     events: Vec<SpanEvent>,
     dropped_events: u32,
+    pub(crate) links: Vec<SpanContext>,
 }
+
+/// Most links a span keeps (a batch receive takes at most 10 SQS messages).
+pub const MAX_LINKS_PER_SPAN: usize = 128;
 
 thread_local! {
     /// The remote parent for the next root span created on this thread; see
@@ -358,6 +374,7 @@ where
             dropped_events: rec.dropped_events,
             status,
             request_id: state.scope.request_id,
+            links: rec.links,
         };
         guarded(|| self.exporter.export_span(record));
     }
@@ -373,6 +390,7 @@ impl Recording {
             attributes: Vec::with_capacity(metadata.fields().len()),
             events: Vec::new(),
             dropped_events: 0,
+            links: Vec::new(),
         }
     }
 

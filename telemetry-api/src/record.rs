@@ -100,6 +100,11 @@ pub struct SpanRecord {
     pub dropped_events: u32,
     pub status: SpanStatus,
     pub request_id: Option<Arc<str>>,
+    /// Other spans this one is causally related to without being their
+    /// child: the messages a batch `receive` span took, each in its own
+    /// trace ([`crate::trace::add_link`]). OTLP carries them; X-Ray has no
+    /// links, so the awssdk backend lists them in metadata.
+    pub links: Vec<crate::context::SpanContext>,
 }
 
 impl SpanRecord {

@@ -48,6 +48,22 @@ pub fn span_context(span: &Span) -> Option<SpanContext> {
     .flatten()
 }
 
+/// Links `span` to another span's context (OpenTelemetry's span links):
+/// for a span that relates to several traces without being a child of any,
+/// such as a consumer's `receive` of a batch of messages, each with the
+/// context its producer sent. A no-op on an unsampled span or a subscriber
+/// other than [`crate::Telemetry`]'s.
+pub fn add_link(span: &Span, context: SpanContext) {
+    span.with_subscriber(|(id, dispatch)| {
+        if let Some(registry) = dispatch.downcast_ref::<Registry>()
+            && let Some(data) = registry.span(id)
+            && let Some(state) = data.extensions_mut().get_mut::<SpanState>()
+        {
+            state.add_link(context);
+        }
+    });
+}
+
 /// The context of the current span.
 pub fn current_span_context() -> Option<SpanContext> {
     span_context(&Span::current())

@@ -324,3 +324,43 @@ fn log_records_render_as_json_lines_with_ids() {
     assert_eq!(json["span_id"].as_str().unwrap().len(), 16);
     assert!(json["timestamp"].as_str().unwrap().ends_with('Z'));
 }
+
+#[test]
+fn links_are_kept_on_sampled_spans_only_and_bounded() {
+    let producer = SpanContext::remote(TraceId(0xabc), SpanId(0x12), true);
+    let (t, rec) = telemetry();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let receive = tracing::info_span!("receive", span.kind = "consumer");
+        telemetry_api::trace::add_link(&receive, producer.clone());
+        for i in 0..200u64 {
+            telemetry_api::trace::add_link(
+                &tracing::Span::none(),
+                SpanContext::remote(TraceId(1), SpanId(i + 1), true),
+            );
+        }
+        let many = tracing::info_span!("many");
+        for i in 0..200u64 {
+            telemetry_api::trace::add_link(
+                &many,
+                SpanContext::remote(TraceId(1), SpanId(i + 1), true),
+            );
+        }
+    });
+    let spans = rec.spans();
+    let receive = spans.iter().find(|s| s.name == "receive").unwrap();
+    assert_eq!(receive.links, vec![producer.clone()]);
+    assert_ne!(
+        receive.context.trace_id, producer.trace_id,
+        "a link is not a parent"
+    );
+    let many = spans.iter().find(|s| s.name == "many").unwrap();
+    assert_eq!(many.links.len(), telemetry_api::layer::MAX_LINKS_PER_SPAN);
+
+    // An unsampled span keeps none (and nothing is exported anyway).
+    let (t, rec) = telemetry_with(Arc::new(AlwaysOff));
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        let s = tracing::info_span!("receive");
+        telemetry_api::trace::add_link(&s, producer.clone());
+    });
+    assert!(rec.spans().is_empty());
+}

@@ -475,3 +475,76 @@ fn batch_runs_a_job_and_exits_non_zero_when_it_fails() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("longer than zero"));
 }
+
+/// The JSON object a chore printed (its log lines are JSON too: the object with `key`).
+fn printed_json(stdout: &[u8], key: &str) -> serde_json::Value {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v.get(key).is_some())
+        .unwrap_or_else(|| {
+            panic!(
+                "no JSON with {key:?} in:\n{}",
+                String::from_utf8_lossy(stdout)
+            )
+        })
+}
+
+/// `shop events provision`, `shop events status` and `shop dlq redrive` against the lab's
+/// LocalStack, as an operator runs them: the resources appear (idempotently), the status names
+/// every queue and its dead-letter queue with the outbox's counts, and a redrive of an empty
+/// dead-letter queue moves nothing and succeeds; one of a missing queue fails, saying so.
+#[test]
+fn events_provision_status_and_dlq_redrive_work_from_the_command_line() {
+    let env = common::lab_component("localstack");
+    let tmp = TempDir::new();
+    let prefix = format!("cli{:08x}", rand::random::<u32>());
+    let run = |args: &[&str]| {
+        shop()
+            .args(args)
+            .args(["--events-prefix", &prefix, "--data-dir"])
+            .arg(tmp.path())
+            .envs(env.clone())
+            .output()
+            .unwrap()
+    };
+    for _ in 0..2 {
+        let out = run(&["events", "provision"]);
+        assert!(out.status.success(), "{out:?}");
+        let made = printed_json(&out.stdout, "queues");
+        assert_eq!(made["bus"], format!("{prefix}-events"));
+        for q in ["notifications", "sale-notices", "admin-alerts"] {
+            let name = format!("{prefix}-{q}");
+            assert!(made["queues"][&name].is_string(), "{made}");
+            assert!(made["queues"][format!("{name}-dlq")].is_string(), "{made}");
+        }
+        assert_eq!(
+            made["rules"][format!("{prefix}-mail")],
+            serde_json::json!([
+                "order.placed",
+                "order.shipped",
+                "inventory.back_in_stock",
+                "account.password_reset"
+            ])
+        );
+    }
+    let out = run(&["events", "status"]);
+    assert!(out.status.success(), "{out:?}");
+    let status = printed_json(&out.stdout, "outbox");
+    assert_eq!(status["outbox"]["pending"], 0);
+    assert_eq!(status["queues"][format!("{prefix}-notifications-dlq")], 0);
+
+    let out = run(&["dlq", "redrive"]);
+    assert!(out.status.success(), "{out:?}");
+    let moved = printed_json(&out.stdout, "moved");
+    assert_eq!(moved["status"], "NOTHING_TO_MOVE");
+    assert_eq!(moved["queue"], format!("{prefix}-notifications"));
+
+    let out = run(&["dlq", "redrive", "--queue", "no-such-queue"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("QueueDoesNotExist")
+            || String::from_utf8_lossy(&out.stderr).contains("NonExistentQueue"),
+        "{out:?}"
+    );
+}

@@ -56,6 +56,7 @@ pub fn span_data(record: SpanRecord) -> SpanData {
         dropped_events,
         status,
         request_id,
+        links,
     } = record;
     let is_local_root = parent_span_id.is_none() || parent_is_remote;
 
@@ -92,10 +93,33 @@ pub fn span_data(record: SpanRecord) -> SpanData {
         attributes: otel_attributes,
         dropped_attributes_count: 0,
         events: span_events(events, dropped_events),
-        links: SpanLinks::default(),
+        links: span_links(links),
         status,
         instrumentation_scope: scope(target),
     }
+}
+
+/// The span's links, each to a sampled remote context (what a producer sent).
+fn span_links(links: Vec<telemetry_api::SpanContext>) -> SpanLinks {
+    // `SpanLinks` is non-exhaustive: start from the default, fill the fields.
+    let mut out = SpanLinks::default();
+    out.links = links
+        .into_iter()
+        .map(|c| {
+            opentelemetry::trace::Link::with_context(SpanContext::new(
+                convert::trace_id(c.trace_id),
+                convert::span_id(c.span_id),
+                if c.sampled {
+                    TraceFlags::SAMPLED
+                } else {
+                    TraceFlags::default()
+                },
+                c.is_remote,
+                convert::trace_state(c.trace_state.as_deref()),
+            ))
+        })
+        .collect();
+    out
 }
 
 fn span_events(events: Vec<SpanEvent>, dropped: u32) -> SpanEvents {
@@ -182,6 +206,7 @@ mod tests {
                 description: "503".to_owned(),
             },
             request_id: Some(Arc::from("req-1")),
+            links: vec![ApiContext::remote(TraceId(0xfeed), SpanId(0xbeef), true)],
         };
         let d = span_data(record);
         assert_eq!(
@@ -194,6 +219,11 @@ mod tests {
         assert_eq!(d.span_kind, opentelemetry::trace::SpanKind::Server);
         assert_eq!(d.status, Status::error("503"));
         assert_eq!(d.events.events[0].name, "exception");
+        // Links carry the linked span's ids and its sampled flag.
+        assert_eq!(d.links.links.len(), 1);
+        let link = &d.links.links[0].span_context;
+        assert_eq!(link.span_id().to_string(), "000000000000beef");
+        assert!(link.is_sampled() && link.is_remote());
         // An ERROR event without exception fields becomes one too, keeping its message.
         let e = event(SpanEvent {
             name: Cow::Borrowed("upstream failure"),

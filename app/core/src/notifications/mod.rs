@@ -135,6 +135,15 @@ struct Envelope {
     detail: Detail,
 }
 
+/// A received message, read ([`Worker::read`]).
+struct Received {
+    envelope: Option<Envelope>,
+    receives: i64,
+    parent: Option<telemetry_api::SpanContext>,
+    /// `aws_trace_header`, `message_attributes`, `event_detail` or `none`.
+    carrier: &'static str,
+}
+
 impl Worker {
     pub fn new(
         db: Db,
@@ -244,14 +253,41 @@ impl Worker {
             receive,
         ))
         .await?;
-        let mut outcomes = Vec::new();
-        for message in out.messages() {
-            outcomes.push(self.handle(queue, url, message).await);
+        let messages = out.messages();
+        if messages.is_empty() {
+            return Ok(Vec::new());
         }
+        let received: Vec<Received> = messages.iter().map(|m| self.read(m)).collect();
+        // The batch as the worker took it: a `receive` span (a root of its
+        // own) linked to every message's producer. Each message's `process`
+        // span stays a child of its producer, so each trace stays connected;
+        // the links say which messages came in together. (X-Ray has no
+        // links: the awssdk backend keeps them as metadata.)
+        let receive = tracing::info_span!(
+            "event",
+            span.name = %format_args!("receive {queue}"),
+            span.kind = "consumer",
+            messaging.system = "aws_sqs",
+            messaging.destination.name = queue,
+            messaging.operation.type = "receive",
+            messaging.batch.message_count = messages.len(),
+        );
+        for r in &received {
+            if let Some(parent) = &r.parent {
+                telemetry_api::trace::add_link(&receive, parent.clone());
+            }
+        }
+        let mut outcomes = Vec::new();
+        for (message, r) in messages.iter().zip(received) {
+            outcomes.push(self.handle(queue, url, message, r).await);
+        }
+        drop(receive);
         Ok(outcomes)
     }
 
-    async fn handle(&self, queue: &str, url: &str, message: &Message) -> Outcome {
+    /// What a message says: its event, how often SQS handed it out, and
+    /// the producer's context with the carrier it came in.
+    fn read(&self, message: &Message) -> Received {
         let envelope = parse(message.body().unwrap_or_default());
         let receives: i64 = message
             .attributes()
@@ -296,6 +332,27 @@ impl Worker {
         .into_iter()
         .find_map(|(fields, name)| propagator.extract(fields).map(|c| (Some(c), name)))
         .unwrap_or((None, "none"));
+        Received {
+            envelope,
+            receives,
+            parent,
+            carrier,
+        }
+    }
+
+    async fn handle(
+        &self,
+        queue: &str,
+        url: &str,
+        message: &Message,
+        received: Received,
+    ) -> Outcome {
+        let Received {
+            envelope,
+            receives,
+            parent,
+            carrier,
+        } = received;
         let event_id = envelope.as_ref().map(|e| e.detail.event_id.clone());
         let event_type = envelope.as_ref().map(|e| e.detail.event_type.as_str());
         let span = with_remote_parent(parent, || {

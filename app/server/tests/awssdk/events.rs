@@ -159,6 +159,67 @@ async fn a_checkout_trace_runs_through_the_outbox_the_bus_and_the_queue_to_ses()
             .is_some_and(|u| u.ends_with(&format!("{prefix}-notifications"))),
         "{delete:#}"
     );
+    // The batch's receive segment is a trace of its own; X-Ray has no span
+    // links, so the link to the send span is only metadata.
+    let send_id = send["id"].as_str().unwrap().to_owned();
+    let mut linked = None;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    for _ in 0..50 {
+        // Raw JSON: moto answers `"Users": {}` where the SDK expects a list,
+        // which the SDK's GetTraceSummaries cannot parse.
+        let summaries: Value = c
+            .post(format!("{}/TraceSummaries", env["AWS_ENDPOINT_URL_XRAY"]))
+            // moto routes a request to a service by the credential scope of its
+            // (unverified) signature.
+            .header(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .json(&json!({ "StartTime": now - 300, "EndTime": now + 60 }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<String> = summaries["TraceSummaries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t["Id"].as_str().map(str::to_owned))
+            .filter(|id| id != &root)
+            .collect();
+        for id in &ids {
+            {
+                for d in trace_documents(&client, id).await {
+                    if d["metadata"]["span"]["name"] == format!("receive {prefix}-notifications")
+                        && d["metadata"]["span"]["links"].as_array().is_some_and(|l| {
+                            l.iter()
+                                .any(|x| x.as_str().is_some_and(|x| x.ends_with(&send_id)))
+                        })
+                    {
+                        linked = Some(d);
+                    }
+                }
+            }
+        }
+        if linked.is_some() {
+            break;
+        }
+        flush(&shop).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let linked = linked.expect("a receive segment whose metadata links to the send span");
+    assert!(
+        linked["metadata"]["span"]["links"][0]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{root}/")),
+        "{linked:#}"
+    );
     // Nothing personal in what X-Ray holds.
     let all = serde_json::to_string(&docs).unwrap();
     assert!(

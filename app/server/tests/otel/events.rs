@@ -4,7 +4,8 @@
 //! dispatcher's `send` (a producer span with the messaging conventions) and
 //! its `PutEvents` client span (`rpc.system = aws-api`), to the worker's
 //! `process` consumer span and its SES call. The W3C context crossed
-//! EventBridge and SQS inside the event's detail.
+//! EventBridge and SQS inside the event's detail. The worker's `receive`
+//! span for the batch links to the producer (OTLP span links).
 
 use std::time::Duration;
 
@@ -130,6 +131,18 @@ fn a_checkout_trace_runs_through_the_outbox_the_bus_and_the_queue_to_ses() {
             .is_some_and(|u| u.ends_with(&format!("{prefix}-notifications"))),
         "{tree}"
     );
+    // The batch's receive span (a trace of its own) links to the producer's send span.
+    let receive_name = format!("receive {prefix}-notifications");
+    let linked = spans.iter().any(|s| {
+        s.span.name == receive_name
+            && s.span.kind == 5
+            && s.attr_str("messaging.operation.type") == Some("receive")
+            && s.span.links.iter().any(|l| {
+                otlp_capture::query::hex(&l.trace_id) == TRACE
+                    && otlp_capture::query::hex(&l.span_id) == send.span_id()
+            })
+    });
+    assert!(linked, "no receive span linked to the send span:\n{tree}");
     let all = format!("{spans:?}");
     assert!(
         !all.contains(&email) && !all.contains("Aiko Tanaka"),
