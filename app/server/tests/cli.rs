@@ -481,7 +481,8 @@ fn printed_json(stdout: &[u8], key: &str) -> serde_json::Value {
     String::from_utf8_lossy(stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .find(|v| v.get(key).is_some())
+        // Log lines have a `level`; the printed result does not.
+        .find(|v| v.get(key).is_some() && v.get("level").is_none())
         .unwrap_or_else(|| {
             panic!(
                 "no JSON with {key:?} in:\n{}",
