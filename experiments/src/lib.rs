@@ -24,6 +24,7 @@
 //! | [`results`] | the data saved beside the report |
 //! | [`report`] | `REPORT.md` and its SVG charts |
 
+pub mod async_hops;
 pub mod builds;
 pub mod cost;
 pub mod fidelity;

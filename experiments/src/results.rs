@@ -29,6 +29,10 @@ pub struct Results {
     /// the comparison existed, or without the otel build).
     #[serde(default)]
     pub tail: Vec<crate::tail::TailRow>,
+    /// Orders that produce mail, per backend: the asynchronous hops (empty in results made
+    /// before the comparison existed).
+    #[serde(default)]
+    pub async_hops: Vec<crate::async_hops::AsyncRow>,
 }
 
 /// How, where and with what the results were made.

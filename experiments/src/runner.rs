@@ -38,9 +38,10 @@ use crate::procstat;
 use crate::readback::{Aws, Captured, Log, Span};
 use crate::results::*;
 use crate::scenario;
+use crate::scenario::Service;
 use crate::shop::{Shop, Sinks};
 use crate::stats;
-use crate::wiretap::Mode as TapMode;
+use crate::wiretap::{Mode as TapMode, Wiretap};
 
 /// Everything a run needs.
 struct Ctx<'a> {
@@ -1207,6 +1208,201 @@ impl Ctx<'_> {
         Ok(row)
     }
 
+    /// Orders that produce mail, with events on (see [`crate::async_hops`]): the embedded
+    /// shop publishes its outbox to the private LocalStack and runs the mail worker, each AWS
+    /// service behind a counting pass-through; every order's mail must arrive.
+    async fn async_run(
+        &self,
+        config: &TelemetryConfig,
+        prices: &crate::async_hops::MessagingPrices,
+    ) -> anyhow::Result<crate::async_hops::AsyncRow> {
+        use crate::async_hops::{self, PlacedOrder};
+        let run = format!("{}-async", config.id());
+        self.progress.set_message(format!("{run}: starting"));
+        let localstack = self.lab.localstack_url();
+        let taps = [
+            (
+                "eventbridge",
+                Wiretap::start("eventbridge", &localstack).await?,
+            ),
+            ("sqs", Wiretap::start("sqs", &localstack).await?),
+            ("ses", Wiretap::start("ses", &localstack).await?),
+        ];
+        let prefix: String = run
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let mut env: Vec<(String, String)> = [
+            ("SHOP_EVENTS", "true".to_owned()),
+            ("SHOP_NOTIFICATIONS", "true".to_owned()),
+            ("SHOP_EVENTS_PROVISION", "true".to_owned()),
+            ("SHOP_EVENTS_PREFIX", prefix.clone()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE", taps[0].1.url()),
+            ("AWS_ENDPOINT_URL_SQS", taps[1].1.url()),
+            ("AWS_ENDPOINT_URL_SNS", localstack.clone()),
+            ("AWS_ENDPOINT_URL_SES", taps[2].1.url()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        env.push(("SHOP_PUBLIC_URL".to_owned(), "http://shop.lab".to_owned()));
+        let shop = self.start_shop(Point::Embedded, config, &run, &env).await?;
+        // Provisioning at start-up is not the orders' cost: wait for the queue, then count.
+        let client = reqwest::Client::builder().no_proxy().build()?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        for (_, tap) in &taps {
+            tap.reset();
+        }
+        let orders_n = match self.plan.mode {
+            crate::plan::Mode::Full => 50,
+            crate::plan::Mode::Quick => 10,
+        };
+        let base = shop.url(Service::Orders);
+        let began = Instant::now();
+        let mut orders = Vec::new();
+        let mut emails = Vec::new();
+        for i in 0..orders_n {
+            self.progress
+                .set_message(format!("{run}: order {}/{orders_n}", i + 1));
+            let email = format!("async-{prefix}-{i}@example.com");
+            let cart: serde_json::Value = client
+                .post(format!("{base}/api/carts"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let cart = cart["id"].as_str().unwrap_or_default().to_owned();
+            client
+                .post(format!("{base}/api/carts/{cart}/items"))
+                .json(&serde_json::json!({ "product_id": 1 + (i % 10) * 12 + 1, "quantity": 1 }))
+                .send()
+                .await?
+                .error_for_status()?;
+            let placed = client
+                .post(format!("{base}/api/orders"))
+                .header("Idempotency-Key", format!("{prefix}-{i}"))
+                .json(&serde_json::json!({
+                    "cart_id": cart, "email": email,
+                    "shipping_address": { "name": "Async Lab", "line1": "1 Queue Street",
+                        "city": "Tokyo", "postal_code": "100-0005", "country": "JP" },
+                    "payment": { "token": "tok_visa" },
+                }))
+                .send()
+                .await?
+                .error_for_status()?;
+            let trace = placed
+                .headers()
+                .get("x-trace-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            orders.push(PlacedOrder { trace_id: trace });
+            emails.push(email);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Every confirmation in LocalStack's SES mailbox (up to a minute).
+        let mut mails = 0;
+        for _ in 0..600 {
+            let all: serde_json::Value = client
+                .get(format!("{localstack}/_aws/ses"))
+                .send()
+                .await?
+                .json()
+                .await
+                .unwrap_or_default();
+            mails =
+                emails
+                    .iter()
+                    .filter(|e| {
+                        all["messages"].as_array().into_iter().flatten().any(|m| {
+                            m["Destination"]["ToAddresses"][0].as_str() == Some(e.as_str())
+                        })
+                    })
+                    .count() as u64;
+            if mails == orders_n as u64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let window_s = began.elapsed().as_secs_f64();
+        let requests: BTreeMap<String, u64> = taps
+            .iter()
+            .map(|(name, tap)| ((*name).to_owned(), tap.count().requests))
+            .collect();
+        self.progress.set_message(format!("{run}: reading back"));
+        shop.flush().await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        shop.flush().await?;
+        let (spans, links) = if config.backend() == "awssdk" {
+            let ids: Vec<String> = orders.iter().map(|o| o.trace_id.clone()).collect();
+            let spans = until_still(
+                Duration::from_secs(20),
+                Duration::from_millis(700),
+                || async { self.aws.traces(&ids).await },
+            )
+            .await?;
+            (spans, async_hops::Links::new())
+        } else {
+            let names = shop.names.clone();
+            let capture = self.lab.capture_url();
+            let captured = until_still(
+                Duration::from_secs(20),
+                Duration::from_millis(700),
+                || async { Ok(Captured::fetch(&capture, &names.run).await?.spans()) },
+            )
+            .await?;
+            let raw = Captured::fetch(&capture, &names.run).await?;
+            (captured, async_hops::otlp_links(&raw.traces))
+        };
+        shop.stop(&self.lab).await;
+        // The read-back spells X-Ray ids its own way; match orders to it.
+        let orders: Vec<PlacedOrder> = orders
+            .into_iter()
+            .map(|o| PlacedOrder {
+                trace_id: spans
+                    .iter()
+                    .find(|s| same_trace(&s.trace_id, &o.trace_id))
+                    .map(|s| s.trace_id.clone())
+                    .unwrap_or(o.trace_id),
+            })
+            .collect();
+        let (hops, delays, carriers) = async_hops::score(&orders, &spans, &links);
+        let row = async_hops::AsyncRow {
+            config: config.id().to_owned(),
+            orders: orders_n as u64,
+            mails,
+            hops,
+            delay_ms_p50: async_hops::quantile(&delays, 0.5),
+            delay_ms_p95: async_hops::quantile(&delays, 0.95),
+            delay_ms_max: delays.iter().copied().reduce(f64::max),
+            dollars_per_million_orders: prices.per_million_orders(&requests, orders_n as u64),
+            requests,
+            window_s,
+            carriers,
+        };
+        self.progress.suspend(|| {
+            eprintln!(
+                "{run}: {} orders, {} mails; hops connected {:?}; delay p50 {:.0} ms; ${:.2} per million orders",
+                row.orders,
+                row.mails,
+                row.hops.iter().map(|h| h.connected).collect::<Vec<_>>(),
+                row.delay_ms_p50.unwrap_or(f64::NAN),
+                row.dollars_per_million_orders
+            )
+        });
+        if row.mails != row.orders {
+            anyhow::bail!(
+                "{run}: {} of {} confirmation mails arrived",
+                row.mails,
+                row.orders
+            );
+        }
+        Ok(row)
+    }
+
     /// Head sampling at 5 % in the shop against tail sampling in the collector, when the plan
     /// has the otel build.
     async fn tail_comparison(&self) -> anyhow::Result<Vec<crate::tail::TailRow>> {
@@ -1234,6 +1430,18 @@ impl Ctx<'_> {
         self.progress.inc(1);
         Ok(rows)
     }
+}
+
+/// Whether two spellings name one trace: X-Ray's `1-5f84c7a1-…` and the
+/// read-back's, or the same hex.
+fn same_trace(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.strip_prefix("1-")
+            .unwrap_or(s)
+            .replace('-', "")
+            .to_ascii_lowercase()
+    };
+    norm(a) == norm(b)
 }
 
 /// The context a config's fidelity-style runs send with each request: X-Ray's header for
@@ -1635,7 +1843,9 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
     } else {
         0
     };
-    let total = (plan.overhead_runs() + telemetry.len() + 2 * outage.len() + tail_runs) as u64;
+    let async_runs = telemetry.iter().filter(|c| c.info.sampling >= 1.0).count();
+    let total =
+        (plan.overhead_runs() + telemetry.len() + 2 * outage.len() + tail_runs + async_runs) as u64;
     eprintln!(
         "{} overhead runs at {} operating point(s), {} fidelity, outage and saturation runs: about {:.0} min of measuring",
         plan.overhead_runs(),
@@ -1668,7 +1878,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost, saturation, tail) = result?;
+    let (runs, fidelity, cost, saturation, tail, async_hops) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -1735,6 +1945,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         cost,
         saturation,
         tail,
+        async_hops,
     })
 }
 
@@ -1744,6 +1955,7 @@ type Collected = (
     Vec<Cost>,
     Vec<SaturationFidelity>,
     Vec<crate::tail::TailRow>,
+    Vec<crate::async_hops::AsyncRow>,
 );
 
 async fn run_all(
@@ -1825,8 +2037,15 @@ async fn run_all(
             .map(|m| cost::cost_via_otlp_endpoints(m, prices)),
     );
     let tail = ctx.tail_comparison().await?;
-    let _ = ctx.repo;
-    Ok((runs, fidelity, costs, saturation, tail))
+    let messaging = crate::async_hops::MessagingPrices::load(
+        &ctx.repo.join("experiments").join("prices.toml"),
+    )?;
+    let mut async_rows = Vec::new();
+    for config in telemetry.iter().filter(|c| c.info.sampling >= 1.0) {
+        async_rows.push(ctx.async_run(config, &messaging).await?);
+        ctx.progress.inc(1);
+    }
+    Ok((runs, fidelity, costs, saturation, tail, async_rows))
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub(crate) fn render(
     cost(&mut o, view, charts, assets);
     super::into_xray::section(&mut o, view.r);
     super::tail::section(&mut o, &view.r.tail);
+    super::async_hops::section(&mut o, &view.r.async_hops);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);

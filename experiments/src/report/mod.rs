@@ -12,6 +12,7 @@
 //! | [`benches`] | the criterion microbenchmarks, read from `target/criterion` |
 //! | [`text`] | how numbers look (shared by tables and charts) |
 
+mod async_hops;
 mod benches;
 mod charts;
 mod dollars;

@@ -382,6 +382,7 @@ pub fn synthetic(mode: &str) -> Results {
             collector_peak_rss_mib: 60.0,
             shop_cpu_us_per_request: 80.0,
         }],
+        async_hops: Vec::new(),
     }
 }
 
