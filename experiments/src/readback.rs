@@ -91,6 +91,9 @@ const ANNOTATIONS: &[(&str, &str)] = &[
     ("category_id", "shop.category.id"),
     ("db_operation", "db.operation.name"),
     ("error_type", "error.type"),
+    ("event_type", "shop.event.type"),
+    ("event_outcome", "shop.event.outcome"),
+    ("trace_carrier", "shop.trace.carrier"),
 ];
 
 fn xray_node(out: &mut Vec<Span>, node: &Value, trace_id: &str, parent: &str, service: &str) {
