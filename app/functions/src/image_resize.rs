@@ -610,6 +610,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_shops_uploads_are_named_by_their_upload_id() {
+        let id = "0f8e2a1c9b7d4e6fa1b2c3d4e5f60718";
+        assert_eq!(
+            upload_of(&format!("originals/products/12/{id}")),
+            Some(id.to_owned())
+        );
+        assert_eq!(upload_of("originals/products/12/IMG_0042.jpg"), None);
+        assert_eq!(upload_of(&format!("products/12/{id}")), None);
+        assert_eq!(
+            image_store::original_key(12, id),
+            format!("originals/products/12/{id}")
+        );
+    }
+
     fn s3_event(key: &str) -> Value {
         json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "s3": {"bucket": {"name": "media"}, "object": {"key": key, "size": 10}}}]})

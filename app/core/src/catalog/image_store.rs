@@ -1092,6 +1092,24 @@ mod tests {
     }
 
     #[test]
+    fn upload_ids_and_original_keys() {
+        let id = new_upload_id();
+        assert!(is_upload_id(&id), "{id}");
+        assert_ne!(id, new_upload_id());
+        for bad in [
+            "",
+            "nonsense",
+            &"0".repeat(31),
+            &"G".repeat(32),
+            "0F8E2A1C9B7D4E6FA1B2C3D4E5F60718",
+        ] {
+            assert!(!is_upload_id(bad), "{bad}");
+        }
+        assert_eq!(original_key(5, &id), format!("originals/products/5/{id}"));
+        assert_eq!(originals_queue_name("shop"), "shop-image-originals");
+    }
+
+    #[test]
     fn revisions_follow_the_bytes() {
         let pictures = |b: u8| CatalogPictures {
             source_format: super::super::resize::SourceFormat::Png,

@@ -557,6 +557,7 @@ mod tests {
         ihdr.extend(20_000u32.to_be_bytes());
         ihdr.extend([8, 2, 0, 0, 0]);
         bomb.extend(chunk(&ihdr));
+        bomb.extend(chunk(b"IDAT\x78\x9c\x03\x00"));
         assert!(matches!(
             inspect(&bomb),
             Err(Rejected::TooManyPixels { .. })
