@@ -13,6 +13,12 @@
 #   SHOP_LAB_CARGO_LAMBDA_ONLY_APIS  1: serve the APIs only (`--only-lambda-apis`); you start the
 #                                    function binaries yourself with AWS_LAMBDA_RUNTIME_API=
 #                                    127.0.0.1:PORT/.rt/<function> and AWS_LAMBDA_FUNCTION_NAME=<function>
+#   SHOP_LAB_FUNCTIONS_BIN_DIR       a directory of prebuilt function binaries (e.g. target/release):
+#                                    serve the APIs only and start each function of
+#                                    SHOP_LAB_FUNCTIONS from there, as Lambda would (what `make lab`
+#                                    does: no cargo build on the first invocation)
+#   SHOP_LAB_FUNCTIONS               the functions to start from SHOP_LAB_FUNCTIONS_BIN_DIR
+#                                    (default: image-resize), each a lab process `fn-<name>`
 # The functions inherit this script's environment: export what they need first, e.g.
 #   eval "$(scripts/lab/lab.sh env localstack moto)"; export SHOP_IMAGES_BUCKET=shop-images \
 #     SHOP_TELEMETRY=awssdk SHOP_LAB_FUNCTIONS_FEATURES=awssdk; scripts/lab/cargo-lambda.sh start
@@ -50,17 +56,55 @@ do_start() {
     local -a args=(lambda watch --manifest-path "$REPO/app/functions/Cargo.toml"
         --invoke-address 127.0.0.1 --invoke-port "$PORT" --ignore-changes)
     if [[ -n ${SHOP_LAB_FUNCTIONS_FEATURES:-} ]]; then args+=(--features "$SHOP_LAB_FUNCTIONS_FEATURES"); fi
-    if [[ ${SHOP_LAB_CARGO_LAMBDA_ONLY_APIS:-0} == 1 ]]; then args+=(--only-lambda-apis); fi
+    if [[ ${SHOP_LAB_CARGO_LAMBDA_ONLY_APIS:-0} == 1 || -n ${SHOP_LAB_FUNCTIONS_BIN_DIR:-} ]]; then
+        args+=(--only-lambda-apis)
+    fi
     local start
     start=$(lab_now)
     lab_spawn "$NAME" "$VENV/bin/cargo-lambda" "${args[@]}"
     lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$NAME")" healthy ||
         lab_fail_start "$NAME" "$MARKER" "$LAB_WAIT_REASON"
-    lab_log "Invoke API ready at $URL in $(lab_elapsed "$start")s (pid $(lab_read_pid "$(lab_pidfile "$NAME")")); functions build on their first invocation"
+    if [[ -n ${SHOP_LAB_FUNCTIONS_BIN_DIR:-} ]]; then
+        lab_log "Invoke API ready at $URL in $(lab_elapsed "$start")s (pid $(lab_read_pid "$(lab_pidfile "$NAME")")); starting the prebuilt functions"
+    else
+        lab_log "Invoke API ready at $URL in $(lab_elapsed "$start")s (pid $(lab_read_pid "$(lab_pidfile "$NAME")")); functions build on their first invocation"
+    fi
+}
+
+functions() { if [[ -n ${SHOP_LAB_FUNCTIONS_BIN_DIR:-} ]]; then echo "${SHOP_LAB_FUNCTIONS:-image-resize}"; fi; }
+
+# Each prebuilt function as Lambda starts one: the runtime API's address and the function's name,
+# version and memory; the rest of the environment is this script's.
+attach_functions() {
+    local fn bin
+    for fn in $(functions); do
+        bin="$SHOP_LAB_FUNCTIONS_BIN_DIR/$fn"
+        [[ -x $bin ]] || lab_die "$bin is not there: build it first (cargo build -p shop-functions --bins)"
+        if lab_running "fn-$fn" "$bin"; then LAB_COMPONENT="fn-$fn" lab_stop "fn-$fn" "$bin" 10; fi
+        lab_spawn "fn-$fn" env \
+            AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$PORT/.rt/$fn" \
+            AWS_LAMBDA_FUNCTION_NAME="$fn" \
+            AWS_LAMBDA_FUNCTION_VERSION=1 \
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE=512 \
+            "$bin"
+        echo "$bin" >"$SHOP_LAB_RUN/fn-$fn.bin"
+        lab_log "$fn started from $bin (pid $(lab_read_pid "$(lab_pidfile "fn-$fn")")), log $(lab_logfile "fn-$fn")"
+    done
+}
+
+stop_functions() {
+    local f fn
+    for f in "$SHOP_LAB_RUN"/fn-*.bin; do
+        [[ -f $f ]] || continue
+        fn=$(basename "$f" .bin)
+        LAB_COMPONENT=$fn lab_stop "$fn" "$(cat "$f")" 10
+        rm -f "$f"
+    done
 }
 
 do_stop() {
     lab_lock "$NAME"
+    stop_functions
     # The process group: cargo lambda and the function processes it started.
     lab_stop "$NAME" "$MARKER" 10
 }
@@ -76,7 +120,10 @@ do_env() {
 
 case "${1:-}" in
     install) do_install ;;
-    start) do_start ;;
+    start)
+        do_start
+        attach_functions
+        ;;
     stop) do_stop ;;
     status) do_status ;;
     env) do_env ;;

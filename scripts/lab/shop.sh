@@ -12,6 +12,11 @@
 #   SHOP_LAB_PROFILE    release (default) | dev
 #   SHOP_LAB_DB         mariadb (default) | sqlite (a file in $SHOP_LAB_STATE/shop-data)
 #   SHOP_LAB_SHOP_PORT  first port (default 8080; split uses the next three)
+#   SHOP_LAB_IMAGE_RESIZE  function (default) | inline     who resizes an admin's uploaded picture:
+#                       with `function` (and LocalStack's S3), the build includes app/functions, and
+#                       `start` runs `cargo lambda watch` with the prebuilt `image-resize` attached
+#                       (cargo-lambda.sh) and `lab-event-source` (event-source.sh) before the shop,
+#                       which gets --image-resize function (docs/functions.md)
 set -euo pipefail
 LAB_COMPONENT=shop
 # shellcheck source=common.sh
@@ -29,12 +34,15 @@ if [[ -z ${SHOP_LAB_FEATURES+x} ]]; then
 else
     FEATURES="$SHOP_LAB_FEATURES"
 fi
+IMAGE_RESIZE="${SHOP_LAB_IMAGE_RESIZE:-function}"
+case "$IMAGE_RESIZE" in function | inline) ;; *) lab_die "SHOP_LAB_IMAGE_RESIZE must be function or inline (got $IMAGE_RESIZE)" ;; esac
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 case "$PROFILE" in
-    release) BIN="$TARGET_DIR/release/shop" ;;
-    dev) BIN="$TARGET_DIR/debug/shop" ;;
+    release) BIN_DIR="$TARGET_DIR/release" ;;
+    dev) BIN_DIR="$TARGET_DIR/debug" ;;
     *) lab_die "SHOP_LAB_PROFILE must be release or dev (got $PROFILE)" ;;
 esac
+BIN="$BIN_DIR/shop"
 
 # The processes of the topology: "role port" per line, in start order (inventory before
 # orders, which calls it).
@@ -58,6 +66,16 @@ do_build() {
     start=$(lab_now)
     lab_log "building the shop (profile $PROFILE, features '${FEATURES:-none}')"
     local scope=(-p shop ${FEATURES:+--features "$FEATURES"})
+    if [[ $IMAGE_RESIZE == function ]]; then
+        # The functions in the same cargo run: one feature resolution, no second build of the
+        # dependencies, and `make lab` starts them prebuilt (no build on the first invocation).
+        local f features=""
+        for f in ${FEATURES//,/ }; do
+            features+="shop/$f,"
+            if [[ $f == awssdk || $f == otel ]]; then features+="shop-functions/$f,"; fi
+        done
+        scope=(-p shop -p shop-functions ${features:+--features "${features%,}"})
+    fi
     [[ $FEATURES != workspace ]] || scope=(--workspace --all-features --bins)
     (cd "$REPO" && cargo build --quiet --profile "$PROFILE" "${scope[@]}") || lab_die "cargo build failed"
     lab_log "built $BIN in $(lab_elapsed "$start")s"
@@ -105,6 +123,21 @@ do_start() {
             "SHOP_NOTIFICATIONS=${SHOP_NOTIFICATIONS:-true}"
             "SHOP_EVENTS_PROVISION=${SHOP_EVENTS_PROVISION:-true}")
     fi
+    # Admins' pictures resized by the image-resize function (SHOP_LAB_IMAGE_RESIZE=function): the
+    # function under `cargo lambda watch`, prebuilt, with the shop's database and bucket, and the
+    # event source on the queue the bucket notifies (the shop provisions both at start-up).
+    local -a resize_env=()
+    if [[ $IMAGE_RESIZE == function && ${#images_env[@]} -gt 0 ]]; then
+        resize_env=("SHOP_IMAGE_RESIZE=function")
+        env "${otel_env[@]}" "${images_env[@]}" \
+            DATABASE_URL="$database_url" \
+            SHOP_TELEMETRY="$TELEMETRY" \
+            SHOP_ENVIRONMENT=lab \
+            SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" \
+            SHOP_LAB_FUNCTIONS=image-resize \
+            "$SHOP_LAB_DIR/cargo-lambda.sh" start
+        SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" "$SHOP_LAB_DIR/event-source.sh" start
+    fi
     local role port name inventory_url=""
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
     while read -r role port; do
@@ -126,6 +159,7 @@ do_start() {
             "${otel_env[@]}" \
             "${images_env[@]}" \
             "${role_events_env[@]}" \
+            "${resize_env[@]}" \
             DATABASE_URL="$database_url" \
             SHOP_LISTEN="127.0.0.1:$port" \
             SHOP_ROLE="$role" \
@@ -145,6 +179,9 @@ do_stop() {
     for name in shop shop-catalog shop-orders shop-inventory; do
         if [[ -f $(lab_pidfile "$name") ]]; then LAB_COMPONENT=$name lab_stop "$name" "$(marker "$name")" 20; fi
     done
+    # The image-resize function's parts, when start ran them.
+    if [[ -f $(lab_pidfile event-source) ]]; then "$SHOP_LAB_DIR/event-source.sh" stop; fi
+    if [[ -f $(lab_pidfile cargo-lambda) ]]; then "$SHOP_LAB_DIR/cargo-lambda.sh" stop; fi
 }
 
 do_status() {
@@ -192,6 +229,10 @@ do_urls() {
     printf '  %-22s collector -> rotel :%s -> xraypass :%s -> moto; read back: make aws ARGS="xray get-trace-summaries ..." (scripts/lab/README.md)\n' "X-Ray leg" "$SHOP_LAB_ROTEL_HTTP_PORT" "$SHOP_LAB_XRAYPASS_PORT"
     printf '  %-22s mysql://shop:shop@127.0.0.1:%s/shop\n' "MariaDB" "$SHOP_LAB_MYSQL_PORT"
     echo "  mail the shop sent:    make mails   (LocalStack's SES mailbox; docs/events.md)"
+    if [[ -f $(lab_pidfile event-source) ]]; then
+        echo "  pictures:              an admin's upload goes to S3 and is resized by the image-resize function"
+        echo "                         (cargo lambda watch :$SHOP_LAB_CARGO_LAMBDA_PORT, lab-event-source; docs/functions.md)"
+    fi
     echo "  logs:                  $SHOP_LAB_LOGS/ (the shop's are JSON lines: shop*.log)"
     echo "  environment for AWS/OTel clients:  eval \"\$(scripts/lab/lab.sh env)\""
     echo "Stop everything with:  make lab-down"

@@ -142,12 +142,16 @@ pub enum Error {
     },
 }
 
-/// An object read back: its bytes and the content type it was stored with.
+/// An object read back: its bytes, the content type and the user metadata
+/// it was stored with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Object {
     pub bytes: Vec<u8>,
     /// The `Content-Type` given to [`ObjectStore::put`] (S3 keeps it).
     pub content_type: Option<String>,
+    /// The user metadata given to [`ObjectStore::put_with_metadata`]
+    /// (`x-amz-meta-*` on the wire; names lowercase, without the prefix).
+    pub metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// One entry of a listing.
@@ -276,6 +280,21 @@ impl ObjectStore {
     /// in `Content-Type` when the object is read), replacing any object that
     /// was there. Creates the bucket first if needed.
     pub async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), Error> {
+        self.put_with_metadata(key, bytes, content_type, &Default::default())
+            .await
+    }
+
+    /// [`ObjectStore::put`] with user metadata (`x-amz-meta-{name}: value`;
+    /// S3 keeps at most 2 KB of it, ASCII). Whoever reads the object gets
+    /// it back ([`Object::metadata`]): how an original tells the function
+    /// that resizes it who uploaded it and in which trace.
+    pub async fn put_with_metadata(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+        metadata: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), Error> {
         self.ensure_bucket().await?;
         let span = self.span("PutObject", Some(key));
         let put = self
@@ -284,6 +303,12 @@ impl ObjectStore {
             .bucket(&*self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_metadata((!metadata.is_empty()).then(|| {
+                metadata
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            }))
             .body(ByteStream::from(bytes))
             .send();
         match without_telemetry(put).await {
@@ -307,11 +332,19 @@ impl ObjectStore {
             Err(e) => return Err(self.failed(&span, "GetObject", &e)),
         };
         let content_type = out.content_type.clone();
+        let metadata = out
+            .metadata
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect();
         // The body streams after the headers; it can still fail half-way.
         match without_telemetry(out.body.collect()).await {
             Ok(body) => Ok(Some(Object {
                 bytes: body.into_bytes().to_vec(),
                 content_type,
+                metadata,
             })),
             Err(e) => {
                 span.record(semconv::ERROR_TYPE, "body_read");
@@ -323,6 +356,63 @@ impl ObjectStore {
                     message,
                 })
             }
+        }
+    }
+
+    /// Makes the bucket notify the SQS queue `queue_arn` of every object
+    /// created under `prefix` (`s3:ObjectCreated:*`), creating the bucket
+    /// first if needed. S3 keeps one notification configuration per bucket:
+    /// this **replaces** it, so calling it again is harmless (idempotent),
+    /// and any other notification on the bucket is gone. The queue's policy
+    /// must let S3 send to it (in AWS; the lab's LocalStack does not check).
+    /// S3 answers with a test event (`s3:TestEvent`) on the queue.
+    pub async fn notify_queue_of_created(
+        &self,
+        prefix: &str,
+        queue_arn: &str,
+    ) -> Result<(), Error> {
+        use aws_sdk_s3::types::{
+            Event, FilterRule, FilterRuleName, NotificationConfiguration,
+            NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+        };
+        self.ensure_bucket().await?;
+        let span = self.span("PutBucketNotificationConfiguration", None);
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(
+                        FilterRule::builder()
+                            .name(FilterRuleName::Prefix)
+                            .value(prefix)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        let queue = QueueConfiguration::builder()
+            .id("shop-originals")
+            .queue_arn(queue_arn)
+            .events(Event::from("s3:ObjectCreated:*"))
+            .filter(filter)
+            .build()
+            .map_err(|e| Error::S3 {
+                operation: "PutBucketNotificationConfiguration",
+                bucket: self.bucket.to_string(),
+                message: e.to_string(),
+            })?;
+        let put = self
+            .client
+            .put_bucket_notification_configuration()
+            .bucket(&*self.bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(queue)
+                    .build(),
+            )
+            .send();
+        match without_telemetry(put).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.failed(&span, "PutBucketNotificationConfiguration", &e)),
         }
     }
 

@@ -28,14 +28,38 @@
 //! A picture the resizer refuses (not a picture, too many pixels, damaged)
 //! is reported in the answer and the log and is not an error: retrying
 //! would refuse it again. S3 failing is an error, so Lambda retries.
+//!
+//! **The shop's uploads** (`--image-resize function`): the shop names an
+//! original `originals/products/{id}/{upload-id}` and records the upload as
+//! `pending` first. With `DATABASE_URL` set (the shop's database), the
+//! function records what it did there: the picture's rows, the product's
+//! new URLs, the audit entry and the upload's `done`
+//! ([`image_store::record_resized`], one transaction), or the refusal
+//! ([`image_store::record_failed`]). A database failure fails the
+//! invocation (redelivered; recording is idempotent). An original no upload
+//! row names (put by hand) is resized and not recorded.
+//!
+//! **Trace.** S3's notifications carry no trace context, so the shop writes
+//! it into the original's user metadata (`x-amz-meta-traceparent`,
+//! `x-amz-meta-x-amzn-trace-id`). After `GetObject`, the per-original span
+//! `image.resize` continues that trace (read with the backend's own
+//! propagator): with awssdk a segment in the upload's trace whose parent is
+//! the upload's server segment; the invocation's own span stays in the
+//! invocation's trace (X-Ray has no span links).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use shop_core::catalog::image_store;
+use shop_core::audit::Origin as AuditOrigin;
+use shop_core::catalog::image_store::{self, Recorded, ResizedUpload};
 use shop_core::catalog::images::{CONTENT_TYPE, ImageSize};
 use shop_core::catalog::resize::{self, rejection_kind};
+use shop_core::db::Db;
+use shop_core::instruments::Instruments;
 use shop_core::objects::{ObjectStore, ObjectStoreSettings};
-use telemetry_api::semconv;
+use telemetry_api::trace::{span_context, with_remote_parent};
+use telemetry_api::{Telemetry, semconv};
+
+use crate::carrier::Fields;
 use tracing::Instrument;
 use tracing::field::Empty;
 
@@ -44,10 +68,13 @@ use crate::function::{FunctionError, Handled, StartError};
 /// The prefix of the originals that trigger the function.
 pub const ORIGINALS_PREFIX: &str = "originals/products/";
 
-/// The function's state: the shop's bucket.
-#[derive(Debug, Clone)]
+/// The function's state: the shop's bucket, and its database when the
+/// function records the shop's uploads.
+#[derive(Clone)]
 pub struct ImageResize {
     store: ObjectStore,
+    db: Option<Db>,
+    telemetry: Option<Telemetry>,
 }
 
 /// One original the event names.
@@ -79,6 +106,17 @@ pub struct Resized {
     /// The objects written, `original` first.
     #[serde(default)]
     pub objects: Vec<Written>,
+    /// The shop's upload id, when the key names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<String>,
+    /// What the shop's database says now: `done`, `failed`,
+    /// `already_recorded`, `unknown_upload`; `None` without `DATABASE_URL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+    /// Where the `image.resize` span's parent came from: `object_metadata`
+    /// (the upload's trace) or `invocation`.
+    #[serde(default)]
+    pub trace_source: String,
 }
 
 /// An object the function wrote.
@@ -123,11 +161,40 @@ impl ImageResize {
         let store = ObjectStore::connect(&settings)
             .await
             .map_err(|e| StartError::Config(e.to_string()))?;
-        Ok(ImageResize { store })
+        Ok(ImageResize {
+            store,
+            db: None,
+            telemetry: None,
+        })
+    }
+
+    /// [`ImageResize::from_env`], plus the shop's database from
+    /// `DATABASE_URL` when it is set (`SHOP_DB_MAX_CONNECTIONS`, 2), and the
+    /// function's telemetry (its propagator reads the originals' trace
+    /// metadata).
+    pub async fn from_env_with(telemetry: Telemetry) -> Result<ImageResize, StartError> {
+        let mut resize = ImageResize::from_env().await?;
+        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            let max = std::env::var("SHOP_DB_MAX_CONNECTIONS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2);
+            let instruments = Instruments::new(&telemetry);
+            let db = Db::connect(&url, max, instruments.db_duration.clone())
+                .await
+                .map_err(|e| StartError::Config(format!("database: {e}")))?;
+            resize.db = Some(db);
+        }
+        resize.telemetry = Some(telemetry);
+        Ok(resize)
     }
 
     pub fn new(store: ObjectStore) -> ImageResize {
-        ImageResize { store }
+        ImageResize {
+            store,
+            db: None,
+            telemetry: None,
+        }
     }
 
     /// Handles one event (see the module documentation).
@@ -149,15 +216,63 @@ impl ImageResize {
                     ),
                 ));
             }
-            let span = tracing::info_span!(
-                "image.resize",
-                span.kind = "internal",
-                shop.product.id = original.product_id,
-                aws.s3.key = original.key.as_str(),
-                shop.image.revision = Empty,
-                error.type = Empty,
-            );
-            let done = self.resize(&original).instrument(span.clone()).await;
+            let object = self
+                .store
+                .get(&original.key)
+                .await
+                .map_err(|e| FunctionError::new("s3", e.to_string()))?
+                .ok_or_else(|| {
+                    FunctionError::new(
+                        "original_missing",
+                        format!(
+                            "{} is not in the bucket (deleted since the event?)",
+                            original.key
+                        ),
+                    )
+                })?;
+            // The upload's trace, from the original's metadata (S3's event carries none).
+            let parent = self.telemetry.as_ref().and_then(|t| {
+                t.propagator()
+                    .extract(&Fields::from_pairs(object.metadata.iter()))
+            });
+            let trace_source = if parent.is_some() {
+                "object_metadata"
+            } else {
+                "invocation"
+            };
+            let span = match parent {
+                // A root span here, so that it continues the remote context
+                // (`with_remote_parent` applies to root spans only).
+                Some(p) => with_remote_parent(Some(p), || {
+                    tracing::info_span!(
+                        parent: None,
+                        "image.resize",
+                        span.kind = "consumer",
+                        shop.product.id = original.product_id,
+                        aws.s3.key = original.key.as_str(),
+                        shop.image.trace_source = trace_source,
+                        shop.image.revision = Empty,
+                        error.type = Empty,
+                    )
+                }),
+                None => tracing::info_span!(
+                    "image.resize",
+                    span.kind = "internal",
+                    shop.product.id = original.product_id,
+                    aws.s3.key = original.key.as_str(),
+                    shop.image.trace_source = trace_source,
+                    shop.image.revision = Empty,
+                    error.type = Empty,
+                ),
+            };
+            let done = self
+                .resize(&original, object)
+                .instrument(span.clone())
+                .await
+                .map(|mut r| {
+                    r.trace_source = trace_source.to_owned();
+                    r
+                });
             match &done {
                 Ok(r) if r.outcome == "rejected" => {
                     span.record(
@@ -185,21 +300,12 @@ impl ImageResize {
         })
     }
 
-    async fn resize(&self, original: &Original) -> Result<Resized, FunctionError> {
-        let object = self
-            .store
-            .get(&original.key)
-            .await
-            .map_err(|e| FunctionError::new("s3", e.to_string()))?
-            .ok_or_else(|| {
-                FunctionError::new(
-                    "original_missing",
-                    format!(
-                        "{} is not in the bucket (deleted since the event?)",
-                        original.key
-                    ),
-                )
-            })?;
+    async fn resize(
+        &self,
+        original: &Original,
+        object: shop_core::objects::Object,
+    ) -> Result<Resized, FunctionError> {
+        let upload_id = upload_of(&original.key);
         let mut resized = Resized {
             source_key: original.key.clone(),
             product_id: original.product_id,
@@ -210,6 +316,9 @@ impl ImageResize {
             source_width: None,
             source_height: None,
             objects: Vec::new(),
+            upload_id: upload_id.clone(),
+            recorded: None,
+            trace_source: String::new(),
         };
         let pictures = match resize::resize_off_thread(object.bytes.clone()).await {
             Ok(p) => p,
@@ -223,6 +332,18 @@ impl ImageResize {
                 );
                 resized.outcome = "rejected".to_owned();
                 resized.reason = Some(rejection_kind(&rejected).to_owned());
+                if let (Some(db), Some(id)) = (&self.db, &upload_id) {
+                    let recorded = image_store::record_failed(
+                        db,
+                        original.product_id,
+                        id,
+                        rejection_kind(&rejected),
+                        self.origin(),
+                    )
+                    .await
+                    .map_err(|e| FunctionError::new("db", e.to_string()))?;
+                    resized.recorded = Some(recorded_str(&recorded).to_owned());
+                }
                 return Ok(resized);
             }
         };
@@ -267,11 +388,45 @@ impl ImageResize {
             source_height = pictures.source_height,
             "product picture resized"
         );
+        if let (Some(db), Some(id)) = (&self.db, &upload_id) {
+            let record = ResizedUpload {
+                revision: revision.clone(),
+                sizes: resized
+                    .objects
+                    .iter()
+                    .filter_map(|w| {
+                        let size = ImageSize::ALL.into_iter().find(|s| s.as_str() == w.name)?;
+                        Some((size, w.key.clone(), w.etag.clone()?))
+                    })
+                    .collect(),
+                source_format: pictures.source_format.as_str().to_owned(),
+                source_width: pictures.source_width,
+                source_height: pictures.source_height,
+            };
+            let recorded =
+                image_store::record_resized(db, original.product_id, id, &record, self.origin())
+                    .await
+                    .map_err(|e| FunctionError::new("db", e.to_string()))?;
+            resized.recorded = Some(recorded_str(&recorded).to_owned());
+        }
         resized.revision = Some(revision);
         resized.source_format = Some(pictures.source_format.as_str().to_owned());
         resized.source_width = Some(pictures.source_width);
         resized.source_height = Some(pictures.source_height);
         Ok(resized)
+    }
+
+    /// The audit entry's origin: the trace the resize runs in (the upload's).
+    fn origin(&self) -> AuditOrigin {
+        let trace_id = span_context(&tracing::Span::current()).and_then(|c| {
+            self.telemetry
+                .as_ref()
+                .map(|t| t.format_trace_id(c.trace_id))
+        });
+        AuditOrigin {
+            trace_id,
+            ..AuditOrigin::default()
+        }
     }
 
     /// One object to S3 under its own span, named as the shop's upload names it.
@@ -370,6 +525,22 @@ fn s3_record(
     Ok(())
 }
 
+/// The shop's upload id in an original's key,
+/// `originals/products/{id}/{upload-id}` (`None`: another name).
+pub fn upload_of(key: &str) -> Option<String> {
+    let name = key.rsplit('/').next()?;
+    (product_of(key).is_some() && image_store::is_upload_id(name)).then(|| name.to_owned())
+}
+
+fn recorded_str(r: &Recorded) -> &'static str {
+    match r {
+        Recorded::Done(_) => "done",
+        Recorded::Failed => "failed",
+        Recorded::AlreadyRecorded => "already_recorded",
+        Recorded::UnknownUpload => "unknown_upload",
+    }
+}
+
 /// The product id of an original's key, `originals/products/{id}/{name}`.
 pub fn product_of(key: &str) -> Option<i64> {
     let rest = key.strip_prefix(ORIGINALS_PREFIX)?;
@@ -437,6 +608,21 @@ mod tests {
         ] {
             assert_eq!(product_of(key), None, "{key}");
         }
+    }
+
+    #[test]
+    fn the_shops_uploads_are_named_by_their_upload_id() {
+        let id = "0f8e2a1c9b7d4e6fa1b2c3d4e5f60718";
+        assert_eq!(
+            upload_of(&format!("originals/products/12/{id}")),
+            Some(id.to_owned())
+        );
+        assert_eq!(upload_of("originals/products/12/IMG_0042.jpg"), None);
+        assert_eq!(upload_of(&format!("products/12/{id}")), None);
+        assert_eq!(
+            image_store::original_key(12, id),
+            format!("originals/products/12/{id}")
+        );
     }
 
     fn s3_event(key: &str) -> Value {

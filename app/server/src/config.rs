@@ -362,6 +362,40 @@ pub struct Options {
     /// The shop's public URL, for links in mails. Default: `http://` + `--listen`.
     #[arg(long, env = "SHOP_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
+
+    /// Who resizes an admin's uploaded picture: `inline` (the request does, and answers 200 with
+    /// the new URLs) or `function` (the request checks it cheaply, puts the original to
+    /// `originals/products/{id}/{upload-id}` in the images bucket and answers 202; the bucket's
+    /// notification reaches the `image-resize` Lambda function, which resizes it and records the
+    /// new picture in this database; docs/functions.md). With `--events-provision`, the shop sets
+    /// up the originals queue and the bucket's notification at start-up.
+    #[arg(
+        long,
+        env = "SHOP_IMAGE_RESIZE",
+        value_enum,
+        default_value_t = ImageResize::Inline,
+        global = true
+    )]
+    pub image_resize: ImageResize,
+}
+
+/// Who resizes admins' uploaded pictures (`--image-resize`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ImageResize {
+    /// In the upload request (200 with the new URLs).
+    #[default]
+    Inline,
+    /// The `image-resize` Lambda function, after the original lands in S3 (202, then poll).
+    Function,
+}
+
+impl ImageResize {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageResize::Inline => "inline",
+            ImageResize::Function => "function",
+        }
+    }
 }
 
 fn is_http_url(s: &str) -> bool {
@@ -481,6 +515,8 @@ pub struct Config {
     pub exports: Option<ObjectStoreSettings>,
     /// Events and notifications (docs/events.md).
     pub events: EventsConfig,
+    /// Who resizes admins' uploaded pictures (`--image-resize`).
+    pub image_resize: ImageResize,
 }
 
 /// What this process does with events.
@@ -614,6 +650,7 @@ impl Config {
                 },
                 aws: shop_core::aws::Settings::default(),
             },
+            image_resize: o.image_resize,
         })
     }
 }

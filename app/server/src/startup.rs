@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
 
 use crate::batch::{Schedule, run_schedule};
-use crate::config::{Config, Role};
+use crate::config::{Config, ImageResize, Role};
 use crate::http::{self, AppState};
 
 /// How often the database pool gauge is sampled.
@@ -102,6 +102,35 @@ pub async fn events(
     }
 }
 
+/// Sets up what carries an uploaded original to the `image-resize` function
+/// in the lab (`shop_core::catalog::image_store::provision_originals_queue`:
+/// the queue, its dead-letter queue, the bucket's notification). Idempotent;
+/// a failure is logged, not fatal (the shop starts, and an upload's original
+/// then waits in S3 with nobody told: its status stays `pending`).
+pub async fn provision_image_resize(config: &Config, store: &ObjectStore) {
+    let sdk = shop_core::aws::sdk_config(&config.events.aws).await;
+    let e = &config.events.resources;
+    match shop_core::catalog::image_store::provision_originals_queue(
+        store,
+        &sdk,
+        &e.prefix,
+        e.max_receive_count,
+    )
+    .await
+    {
+        Ok(queue_url) => tracing::info!(
+            queue_url = queue_url.as_str(),
+            bucket = store.bucket(),
+            "image-resize: the bucket notifies the originals queue"
+        ),
+        Err(err) => tracing::warn!(
+            error = %err,
+            bucket = store.bucket(),
+            "image-resize: could not provision the originals queue and the bucket notification"
+        ),
+    }
+}
+
 /// The batch jobs' runner for `config`: with the export bucket's object
 /// store when one is configured (no call to S3 until an export runs).
 pub async fn batch_runner(
@@ -172,6 +201,13 @@ impl Application {
                 })?),
                 None => None,
             };
+        // `--image-resize function` with `--events-provision` (the lab): the originals queue and
+        // the bucket's notification, set up idempotently before the first upload can need them.
+        if let (ImageResize::Function, true, Some(store)) =
+            (config.image_resize, config.events.provision, &images)
+        {
+            provision_image_resize(config, store).await;
+        }
         let batch =
             batch_runner(config, db.clone(), instruments.clone(), telemetry.clone()).await?;
         let events = events(config, &db, &telemetry, &instruments).await;
@@ -193,6 +229,7 @@ impl Application {
                     .map(std::sync::Arc::from),
                 role: config.role,
                 images,
+                image_resize: config.image_resize,
                 batch,
             },
             request_timeout: config.request_timeout,

@@ -529,6 +529,540 @@ pub async fn get_upload(
     }))
 }
 
+// --- Uploads resized by the function (`--image-resize function`) -------------
+
+/// Where the shop puts an original for the `image-resize` function: the
+/// bucket notifies the function's queue of objects created under it.
+pub const ORIGINALS_PREFIX: &str = "originals/";
+
+/// The original's user metadata (`x-amz-meta-…`) besides the trace fields:
+/// the upload's id and the admin who sent it. The function trusts the
+/// database's row for who uploaded, not this (anyone who may write to the
+/// bucket may write metadata); it is there for people reading the bucket.
+pub const META_UPLOAD: &str = "shop-upload";
+pub const META_ADMIN: &str = "shop-admin";
+
+/// The S3 key of an upload's original: `originals/products/{id}/{upload_id}`.
+pub fn original_key(product_id: i64, upload_id: &str) -> String {
+    format!("{ORIGINALS_PREFIX}products/{product_id}/{upload_id}")
+}
+
+/// A new upload id: 32 hex digits (a UUID v4 without hyphens).
+pub fn new_upload_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Whether `s` is shaped like an upload id.
+pub fn is_upload_id(s: &str) -> bool {
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// An upload handed to the function: its state as the admin page polls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadJob {
+    pub id: String,
+    pub product_id: i64,
+    /// `pending`, `done` or `failed`.
+    pub status: String,
+    /// Why it failed (`not_an_image`, `corrupt`, …: the resizer's refusal).
+    pub reason: Option<String>,
+    pub revision: Option<String>,
+    pub image_url: Option<String>,
+    pub thumbnail_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An original for [`hand_off`].
+#[derive(Debug, Clone)]
+pub struct Original {
+    pub bytes: Vec<u8>,
+    /// What the content says it is (`image/jpeg`, …).
+    pub content_type: &'static str,
+    /// Who uploaded it: the audit entry's actor when it is resized.
+    pub admin_id: String,
+    /// The upload's trace, as the backend writes it (for people).
+    pub trace_id: Option<String>,
+    /// The trace fields, written as the object's user metadata.
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+/// Records an upload as `pending` (by `admin_id`, in trace `trace_id`),
+/// then puts `original` to [`original_key`] with `metadata` (the trace
+/// fields, [`META_UPLOAD`], [`META_ADMIN`]): the row first, so the function,
+/// which may run a few milliseconds after the put, always finds it. Should
+/// the put fail, the row is marked `failed` (`storage`) and the error
+/// returned. Returns the upload id.
+pub async fn hand_off(
+    db: &Db,
+    objects: &ObjectStore,
+    product_id: i64,
+    original: Original,
+) -> Result<String, UploadError> {
+    let Original {
+        bytes: original,
+        content_type,
+        admin_id,
+        trace_id,
+        mut metadata,
+    } = original;
+    let admin_id = admin_id.as_str();
+    let trace_id = trace_id.as_deref();
+    let id = new_upload_id();
+    let now = now_millis();
+    const INSERT: &str = "INSERT INTO image_upload_jobs \
+        (id, product_id, admin_id, status, trace_id, created_at, updated_at) \
+        VALUES (?, ?, ?, 'pending', ?, ?, ?)";
+    db.traced(
+        INSERT,
+        sqlx::query(INSERT)
+            .bind(id.as_str())
+            .bind(product_id)
+            .bind(admin_id)
+            .bind(trace_id)
+            .bind(now)
+            .bind(now)
+            .execute(db.pool()),
+    )
+    .await?;
+    metadata.insert(META_UPLOAD.to_owned(), id.clone());
+    metadata.insert(META_ADMIN.to_owned(), admin_id.to_owned());
+    let span = tracing::info_span!(
+        "catalog.image.upload",
+        span.kind = "internal",
+        shop.image.size = "original",
+        shop.image.bytes = original.len(),
+    );
+    let put = objects
+        .put_with_metadata(
+            &original_key(product_id, &id),
+            original,
+            content_type,
+            &metadata,
+        )
+        .instrument(span)
+        .await;
+    if let Err(e) = put {
+        const FAIL: &str = "UPDATE image_upload_jobs SET status = 'failed', reason = 'storage', \
+            updated_at = ? WHERE id = ?";
+        let _ = db
+            .traced(
+                FAIL,
+                sqlx::query(FAIL)
+                    .bind(now_millis())
+                    .bind(id.as_str())
+                    .execute(db.pool()),
+            )
+            .await;
+        return Err(e.into());
+    }
+    Ok(id)
+}
+
+type JobRow = (
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+);
+
+/// An upload of product `product_id`, if there is one by that id.
+pub async fn upload_job(
+    db: &Db,
+    product_id: i64,
+    upload_id: &str,
+) -> Result<Option<UploadJob>, sqlx::Error> {
+    const SELECT: &str = "SELECT id, product_id, status, reason, revision, image_url, \
+        thumbnail_url, created_at, updated_at FROM image_upload_jobs WHERE id = ? AND product_id = ?";
+    let row: Option<JobRow> = db
+        .traced(
+            SELECT,
+            sqlx::query_as(SELECT)
+                .bind(upload_id)
+                .bind(product_id)
+                .fetch_optional(db.pool()),
+        )
+        .await?;
+    Ok(row.map(
+        |(
+            id,
+            product_id,
+            status,
+            reason,
+            revision,
+            image_url,
+            thumbnail_url,
+            created_at,
+            updated_at,
+        )| {
+            UploadJob {
+                id,
+                product_id,
+                status,
+                reason,
+                revision,
+                image_url,
+                thumbnail_url,
+                created_at,
+                updated_at,
+            }
+        },
+    ))
+}
+
+/// What a resizer elsewhere (the `image-resize` function) wrote to S3 for
+/// one upload, for [`record_resized`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResizedUpload {
+    pub revision: String,
+    /// Each size: its S3 key and the ETag of its bytes ([`etag_of`]).
+    pub sizes: Vec<(ImageSize, String, String)>,
+    /// `png`, `jpeg`, `gif` or `webp`.
+    pub source_format: String,
+    pub source_width: u32,
+    pub source_height: u32,
+}
+
+/// How [`record_resized`] or [`record_failed`] went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// The upload's row moved to `done` now: the product's new URLs.
+    Done(Uploaded),
+    /// The upload's row moved to `failed` now.
+    Failed,
+    /// It had already moved (a redelivered notification): nothing changed.
+    AlreadyRecorded,
+    /// No upload by that id: an original the shop did not hand off (put into
+    /// the bucket by hand, or the row's product was deleted since).
+    UnknownUpload,
+}
+
+/// Records the pictures a resizer elsewhere wrote for upload `upload_id`
+/// (of product `product_id`): in one transaction, the sizes' rows in
+/// `product_image_uploads` **without bytes** (the shop reads them from S3 on
+/// first request and keeps a copy, [`get_upload`]), the product's new
+/// `image_url` and `thumbnail_url`, the audit entry (actor: the admin who
+/// uploaded, from the upload's row; URLs before and after; `origin` the
+/// resizer's invocation) and the upload's row moved to `done`. What
+/// [`store_upload`] does after its S3 writes, minus the bytes.
+pub async fn record_resized(
+    db: &Db,
+    product_id: i64,
+    upload_id: &str,
+    resized: &ResizedUpload,
+    origin: audit::Origin,
+) -> Result<Recorded, UploadError> {
+    let uploaded = Uploaded {
+        image_url: upload_url(product_id, &resized.revision, ImageSize::Large),
+        thumbnail_url: upload_url(product_id, &resized.revision, ImageSize::Thumb),
+        revision: resized.revision.clone(),
+    };
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        let Some(admin_id) = pending_admin(db, &mut tx, product_id, upload_id).await? else {
+            return Ok(None);
+        };
+        if admin_id.is_empty() {
+            return Ok(Some(Recorded::AlreadyRecorded));
+        }
+        const READ: &str = "SELECT image_url, thumbnail_url FROM products WHERE id = ?";
+        let (image_before, thumb_before): (String, String) = db
+            .traced(
+                READ,
+                sqlx::query_as(READ)
+                    .bind(product_id)
+                    .fetch_optional(&mut *tx),
+            )
+            .await?
+            .ok_or(UploadError::ProductNotFound(product_id))?;
+        let now = now_millis();
+        const INSERT_SQLITE: &str = "INSERT INTO product_image_uploads \
+            (product_id, revision, size, object_key, content_type, etag, bytes, created_at) \
+            VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (product_id, revision, size) DO NOTHING";
+        const INSERT_MYSQL: &str = "INSERT INTO product_image_uploads \
+            (product_id, revision, size, object_key, content_type, etag, bytes, created_at) \
+            VALUES (?, ?, ?, ?, ?, ?, NULL, ?) ON DUPLICATE KEY UPDATE product_id = product_id";
+        let insert = if db.system().is_sqlite() {
+            INSERT_SQLITE
+        } else {
+            INSERT_MYSQL
+        };
+        for (size, key, etag) in &resized.sizes {
+            db.traced(
+                insert,
+                sqlx::query(insert)
+                    .bind(product_id)
+                    .bind(resized.revision.as_str())
+                    .bind(size.as_str())
+                    .bind(key.as_str())
+                    .bind(CONTENT_TYPE)
+                    .bind(etag.as_str())
+                    .bind(now)
+                    .execute(&mut *tx),
+            )
+            .await?;
+        }
+        const SET: &str =
+            "UPDATE products SET image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
+        db.traced(
+            SET,
+            sqlx::query(SET)
+                .bind(uploaded.image_url.as_str())
+                .bind(uploaded.thumbnail_url.as_str())
+                .bind(now)
+                .bind(product_id)
+                .execute(&mut *tx),
+        )
+        .await?;
+        let event = AuditEvent::new(
+            audit::Actor::Admin(admin_id),
+            "catalog.image_upload",
+            audit::Outcome::Success,
+        )
+        .target(format!("product:{product_id}"))
+        .origin(origin)
+        .change(
+            Some(serde_json::json!({ "image_url": image_before, "thumbnail_url": thumb_before })),
+            Some(serde_json::json!({
+                "image_url": uploaded.image_url,
+                "thumbnail_url": uploaded.thumbnail_url,
+                "source_format": resized.source_format,
+                "source_width": resized.source_width,
+                "source_height": resized.source_height,
+                "upload_id": upload_id,
+                "resized_by": "function",
+            })),
+        );
+        audit::append_in(db, &mut tx, event).await?;
+        const DONE: &str = "UPDATE image_upload_jobs SET status = 'done', revision = ?, \
+            image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
+        db.traced(
+            DONE,
+            sqlx::query(DONE)
+                .bind(uploaded.revision.as_str())
+                .bind(uploaded.image_url.as_str())
+                .bind(uploaded.thumbnail_url.as_str())
+                .bind(now)
+                .bind(upload_id)
+                .execute(&mut *tx),
+        )
+        .await?;
+        Ok::<Option<Recorded>, UploadError>(Some(Recorded::Done(uploaded.clone())))
+    }
+    .await;
+    finish(db, tx, result).await
+}
+
+/// Records that the resizer refused upload `upload_id` (`reason`: the
+/// refusal's kind, e.g. `corrupt`): in one transaction the upload's row
+/// moves to `failed` with the reason, and an audit entry with outcome
+/// `failed` names it (actor: the admin who uploaded). The product keeps its
+/// picture.
+pub async fn record_failed(
+    db: &Db,
+    product_id: i64,
+    upload_id: &str,
+    reason: &str,
+    origin: audit::Origin,
+) -> Result<Recorded, UploadError> {
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        let Some(admin_id) = pending_admin(db, &mut tx, product_id, upload_id).await? else {
+            return Ok(None);
+        };
+        if admin_id.is_empty() {
+            return Ok(Some(Recorded::AlreadyRecorded));
+        }
+        let event = AuditEvent::new(
+            audit::Actor::Admin(admin_id),
+            "catalog.image_upload",
+            audit::Outcome::Failed,
+        )
+        .target(format!("product:{product_id}"))
+        .origin(origin)
+        .change(
+            None,
+            Some(serde_json::json!({ "upload_id": upload_id, "reason": reason, "resized_by": "function" })),
+        );
+        audit::append_in(db, &mut tx, event).await?;
+        const FAILED: &str = "UPDATE image_upload_jobs SET status = 'failed', reason = ?, \
+            updated_at = ? WHERE id = ?";
+        db.traced(
+            FAILED,
+            sqlx::query(FAILED)
+                .bind(reason)
+                .bind(now_millis())
+                .bind(upload_id)
+                .execute(&mut *tx),
+        )
+        .await?;
+        Ok::<Option<Recorded>, UploadError>(Some(Recorded::Failed))
+    }
+    .await;
+    finish(db, tx, result).await
+}
+
+/// The admin of a pending upload; `Some("")` when it is no longer pending;
+/// `None` when there is no such upload.
+async fn pending_admin(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    product_id: i64,
+    upload_id: &str,
+) -> Result<Option<String>, UploadError> {
+    const READ: &str =
+        "SELECT admin_id, status FROM image_upload_jobs WHERE id = ? AND product_id = ?";
+    let row: Option<(String, String)> = db
+        .traced(
+            READ,
+            sqlx::query_as(READ)
+                .bind(upload_id)
+                .bind(product_id)
+                .fetch_optional(&mut **tx),
+        )
+        .await?;
+    Ok(row.map(|(admin, status)| {
+        if status == "pending" {
+            admin
+        } else {
+            String::new()
+        }
+    }))
+}
+
+async fn finish(
+    db: &Db,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    result: Result<Option<Recorded>, UploadError>,
+) -> Result<Recorded, UploadError> {
+    match result {
+        Ok(Some(done @ (Recorded::Done(_) | Recorded::Failed))) => {
+            db.traced("COMMIT", tx.commit()).await?;
+            Ok(done)
+        }
+        Ok(other) => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            Ok(other.unwrap_or(Recorded::UnknownUpload))
+        }
+        Err(e) => {
+            let _ = db.traced("ROLLBACK", tx.rollback()).await;
+            Err(e)
+        }
+    }
+}
+
+/// The name of the queue the bucket notifies of new originals, for the
+/// events prefix `prefix` (`shop` → `shop-image-originals`).
+pub fn originals_queue_name(prefix: &str) -> String {
+    format!("{prefix}-image-originals")
+}
+
+/// Sets up, idempotently, what carries a new original to the function in
+/// the lab: the queue [`originals_queue_name`] (with a dead-letter queue
+/// `…-dlq` after `max_receive_count` receives, and a policy that lets S3
+/// send to it) and the bucket's notification of `s3:ObjectCreated:*` under
+/// [`ORIGINALS_PREFIX`] to it. The shop calls it at start-up with
+/// `--image-resize function --events-provision` (in AWS, Terraform owns
+/// these, and the function is triggered by the notification or an SQS
+/// event-source mapping). Returns the queue's URL.
+pub async fn provision_originals_queue(
+    objects: &ObjectStore,
+    sdk: &aws_config::SdkConfig,
+    prefix: &str,
+    max_receive_count: u32,
+) -> Result<String, UploadError> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let name = originals_queue_name(prefix);
+    let failed = |op: &'static str, e: String| {
+        UploadError::Storage(objects::Error::S3 {
+            operation: op,
+            bucket: objects.bucket().to_owned(),
+            message: e,
+        })
+    };
+    let arn_of = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            let out = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(A::QueueArn)
+                .send()
+                .await
+                .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+            out.attributes()
+                .and_then(|a| a.get(&A::QueueArn))
+                .cloned()
+                .ok_or_else(|| "no QueueArn".to_owned())
+        }
+    };
+    let dlq = sqs
+        .create_queue()
+        .queue_name(format!("{name}-dlq"))
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "CreateQueue",
+                aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+            )
+        })?;
+    let dlq_arn = arn_of(dlq.queue_url().unwrap_or_default().to_owned())
+        .await
+        .map_err(|e| failed("GetQueueAttributes", e))?;
+    let queue = sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .map_err(|e| {
+            failed(
+                "CreateQueue",
+                aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+            )
+        })?;
+    let url = queue.queue_url().unwrap_or_default().to_owned();
+    let arn = arn_of(url.clone())
+        .await
+        .map_err(|e| failed("GetQueueAttributes", e))?;
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "s3-notifies-originals",
+            "Effect": "Allow",
+            "Principal": { "Service": "s3.amazonaws.com" },
+            "Action": "sqs:SendMessage",
+            "Resource": arn,
+            "Condition": { "ArnLike": { "aws:SourceArn": format!("arn:aws:s3:::{}", objects.bucket()) } }
+        }]
+    });
+    sqs.set_queue_attributes()
+        .queue_url(&url)
+        .attributes(A::Policy, policy.to_string())
+        .attributes(
+            A::RedrivePolicy,
+            serde_json::json!({ "deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receive_count })
+                .to_string(),
+        )
+        // The function resizes in about a second; a minute before a retry.
+        .attributes(A::VisibilityTimeout, "60")
+        .send()
+        .await
+        .map_err(|e| failed("SetQueueAttributes", aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+    objects
+        .notify_queue_of_created(ORIGINALS_PREFIX, &arn)
+        .await?;
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,6 +1089,24 @@ mod tests {
             upload_key(7, "r0123456789abcdef", "original"),
             "products/7/r0123456789abcdef/original"
         );
+    }
+
+    #[test]
+    fn upload_ids_and_original_keys() {
+        let id = new_upload_id();
+        assert!(is_upload_id(&id), "{id}");
+        assert_ne!(id, new_upload_id());
+        for bad in [
+            "",
+            "nonsense",
+            &"0".repeat(31),
+            &"G".repeat(32),
+            "0F8E2A1C9B7D4E6FA1B2C3D4E5F60718",
+        ] {
+            assert!(!is_upload_id(bad), "{bad}");
+        }
+        assert_eq!(original_key(5, &id), format!("originals/products/5/{id}"));
+        assert_eq!(originals_queue_name("shop"), "shop-image-originals");
     }
 
     #[test]

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     function::main(
         "image-resize",
         Trigger::Datasource,
-        |_telemetry| ImageResize::from_env(),
+        ImageResize::from_env_with,
         |state, event: serde_json::Value| async move { state.handle(event).await },
     )
 }

@@ -68,6 +68,8 @@ pub struct AppState {
     pub role: Role,
     /// Where admins' product pictures go (off unless `--images-bucket` is set).
     pub images: Option<ObjectStore>,
+    /// Who resizes an uploaded picture (`--image-resize`): the request, or the function.
+    pub image_resize: crate::config::ImageResize,
     /// Runs the batch jobs (and keeps their record).
     pub batch: shop_core::batch::Batch,
 }

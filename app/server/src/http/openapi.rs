@@ -115,6 +115,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         admin::catalog::import_preview,
         admin::catalog::import_apply,
         admin::images::upload,
+        admin::images::status,
         admin::batch::run,
         admin::batch::runs,
     ),

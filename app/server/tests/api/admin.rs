@@ -387,6 +387,11 @@ db_tests! {
             expect_json(app.checkout(key, &order_body(&cart)).await, 201).await["id"].as_str().unwrap().to_owned()
         }
         let order = guest_order(&app, "matrix-read").await;
+        // An upload handed to the image-resize function, for its status route (the row as the
+        // shop writes it; this shop resizes inline, so it makes none itself).
+        const UPLOAD: &str = "0f8e2a1c9b7d4e6fa1b2c3d4e5f60718";
+        sqlx::query("INSERT INTO image_upload_jobs (id, product_id, admin_id, status, created_at, updated_at) VALUES (?, 3, 'matrix', 'pending', 0, 0)")
+            .bind(UPLOAD).execute(app.db.pool()).await.unwrap();
 
         let mut victims = 0;
         for (method, path, name) in &routes {
@@ -451,7 +456,7 @@ db_tests! {
                         };
                         (path.replace("{id}", &id.to_string()), body)
                     }
-                    Operation::CatalogRead => (path.replace("{id}", "3"), None),
+                    Operation::CatalogRead => (path.replace("{id}", "3").replace("{upload_id}", UPLOAD), None),
                     Operation::CatalogImport => {
                         let file = "sku,name,price_cents,category\nAUDIO-0001,Matrix import,1999,audio\n";
                         let r = client.send_raw(&app, Method::POST, path, "text/csv", file).await;

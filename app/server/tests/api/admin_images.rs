@@ -402,3 +402,465 @@ async fn an_unreachable_s3_is_a_503_and_changes_nothing() {
         before
     );
 }
+
+/// `--image-resize function`, end to end on the lab's real parts (no fake):
+/// the shop (in this process) provisions the originals queue and the
+/// bucket's notification in LocalStack; `image-resize` (this workspace's
+/// binary) runs under a private `cargo lambda watch --only-lambda-apis`
+/// with the test's database as `DATABASE_URL` and the awssdk backend
+/// exporting to moto's X-Ray; `lab-event-source` polls the queue and
+/// invokes it through the Invoke API.
+mod function_mode {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::sync::OnceLock;
+    use std::time::{Duration, Instant};
+
+    use shop::config::ImageResize;
+    use shop_core::catalog::image_store;
+    use shop_core::objects::ObjectStore;
+
+    use super::*;
+
+    /// The functions' binaries, built by cargo now (a no-op when they are up
+    /// to date), as `cargo lambda watch` builds a function before its first
+    /// invocation; `--all-features`, so `SHOP_TELEMETRY` picks the backend.
+    fn function_binaries() -> &'static BTreeMap<String, PathBuf> {
+        static BINS: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
+        BINS.get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+            let out = Command::new(cargo)
+                .current_dir(common::repo_root())
+                .args([
+                    "build",
+                    "-p",
+                    "shop-functions",
+                    "--all-features",
+                    "--bins",
+                    "--message-format=json",
+                ])
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("cargo runs");
+            assert!(out.status.success(), "cargo build -p shop-functions failed");
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|m| {
+                    let exe = m["executable"].as_str()?;
+                    let name = m["target"]["name"].as_str()?;
+                    Some((name.to_owned(), PathBuf::from(exe)))
+                })
+                .collect()
+        })
+    }
+
+    /// A child process killed when dropped.
+    struct Running(Child);
+
+    impl Drop for Running {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// A command without the developer's `SHOP_*`, `AWS_*`, `OTEL_*`, `DATABASE_URL`.
+    fn clean(program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut c = Command::new(program);
+        for (k, _) in std::env::vars() {
+            if k.starts_with("SHOP_")
+                || k.starts_with("AWS_")
+                || k.starts_with("OTEL_")
+                || k.starts_with("_X_AMZN")
+                || k == "DATABASE_URL"
+            {
+                c.env_remove(k);
+            }
+        }
+        c
+    }
+
+    /// `cargo lambda watch`, `image-resize` attached to it, `lab-event-source` on `queue_url`.
+    struct FunctionLab {
+        _parts: Vec<Running>,
+    }
+
+    fn start_functions(
+        lab: &BTreeMap<String, String>,
+        bucket: &str,
+        database_url: &str,
+        queue_url: &str,
+    ) -> FunctionLab {
+        let bins = function_binaries();
+        common::lab_install("cargo-lambda");
+        let out = Command::new(common::repo_root().join("scripts/lab/cargo-lambda.sh"))
+            .arg("path")
+            .output()
+            .unwrap();
+        let cargo_lambda = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let port = common::free_port();
+        let watch = clean(&cargo_lambda)
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .arg("--invoke-port")
+            .arg(port.to_string())
+            .arg("--manifest-path")
+            .arg(common::repo_root().join("app/functions/Cargo.toml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let watch = Running(watch);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not listen in 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let rules =
+            common::repo_root().join("telemetry-awssdk/sampling-rules/sample-everything.json");
+        let function = clean(&bins["image-resize"])
+            .envs(lab)
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt/image-resize"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "image-resize")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+            .env("SHOP_TELEMETRY", "awssdk")
+            .env("SHOP_SERVICE_NAME", "image-resize-test")
+            .env("SHOP_ENVIRONMENT", "test")
+            .env("SHOP_XRAY_SAMPLING_RULES", rules)
+            .env("SHOP_CW_LOG_GROUP", "/shop-lab-test/image-resize")
+            .env(
+                "SHOP_CW_EMF_LOG_GROUP",
+                "/shop-lab-test/image-resize/metrics",
+            )
+            .env("SHOP_IMAGES_BUCKET", bucket)
+            .env("SHOP_S3_ENDPOINT", &lab["AWS_ENDPOINT_URL_S3"])
+            .env("DATABASE_URL", database_url)
+            .stdout(if std::env::var_os("SHOP_TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("image-resize starts");
+        let source = clean(&bins["lab-event-source"])
+            .envs(lab)
+            .env(
+                "AWS_ENDPOINT_URL_LAMBDA",
+                format!("http://127.0.0.1:{port}"),
+            )
+            .env("SHOP_EVENT_SOURCE_QUEUE_URL", queue_url)
+            .env("SHOP_EVENT_SOURCE_WAIT_SECS", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("lab-event-source starts");
+        FunctionLab {
+            _parts: vec![Running(source), Running(function), watch],
+        }
+    }
+
+    /// Polls an upload's status until it is no longer `pending`.
+    async fn settled(app: &TestApp, admin: &AdminClient, status_url: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let status = expect_json(admin.get(app, status_url).await, 200).await;
+            if status["status"] != "pending" {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still pending after 90 s: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The segments moto's X-Ray holds for `trace` (X-Ray's id format), waiting up to 20 s for
+    /// one that `pred` accepts.
+    async fn segments(
+        lab: &BTreeMap<String, String>,
+        trace: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let xray = aws_sdk_xray::Client::from_conf(
+            aws_sdk_xray::Config::builder()
+                .behavior_version(aws_sdk_xray::config::BehaviorVersion::latest())
+                .region(aws_sdk_xray::config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_xray::config::Credentials::new(
+                    "test", "test", None, None, "lab",
+                ))
+                .endpoint_url(&lab["AWS_ENDPOINT_URL_XRAY"])
+                .build(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let out = xray
+                .batch_get_traces()
+                .trace_ids(trace)
+                .send()
+                .await
+                .unwrap();
+            let docs: Vec<Value> = out
+                .traces()
+                .iter()
+                .flat_map(|t| t.segments())
+                .filter_map(|s| s.document())
+                .filter_map(|d| serde_json::from_str(d).ok())
+                .collect();
+            if docs.iter().any(&pred) || Instant::now() > deadline {
+                return docs;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    async fn journey(kind: DbKind) {
+        let mut lab = common::lab_component("localstack");
+        lab.extend(common::lab_component("moto"));
+        let images = lab_images();
+        let mut events = lab_events();
+        (events.dispatch, events.notify) = (false, false);
+        let prefix = events.resources.prefix.clone();
+        let mut spawn = Spawn::new(kind);
+        spawn.images = Some(images.clone());
+        spawn.events = Some(events);
+        spawn.image_resize = ImageResize::Function;
+        let app = spawn_with(spawn).await;
+
+        // The shop provisioned the queue the bucket notifies.
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test", "test", None, None, "lab",
+            ))
+            .endpoint_url(&lab["AWS_ENDPOINT_URL_SQS"])
+            .load()
+            .await;
+        let queue_url = aws_sdk_sqs::Client::new(&sdk)
+            .get_queue_url()
+            .queue_name(image_store::originals_queue_name(&prefix))
+            .send()
+            .await
+            .expect("the shop provisioned the originals queue")
+            .queue_url()
+            .unwrap()
+            .to_owned();
+        let database_url = app.shared_database().url().to_owned();
+        let _functions = start_functions(&lab, &images.bucket, &database_url, &queue_url);
+
+        let manager = ready_admin(
+            &app,
+            "function.pictures@example.com",
+            &[Role::CatalogManager],
+        )
+        .await;
+        let me = expect_json(manager.get(&app, "/api/admin/me").await, 200).await["admin"].clone();
+        let before = app.get_json("/api/products/5", 200).await["image_url"].clone();
+
+        // A picture: 202 with the upload id and where to poll.
+        let r = upload(&app, &manager, PATH, "wide cat.png", &png(320, 180)).await;
+        let trace = trace_id_of(&r);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        let accepted = expect_json(r, 202).await;
+        let upload_id = accepted["upload_id"].as_str().unwrap().to_owned();
+        assert!(image_store::is_upload_id(&upload_id), "{accepted}");
+        assert_eq!(accepted["status"], "pending");
+        assert_eq!(accepted["status_url"], location);
+        assert_eq!(location, format!("{PATH}/uploads/{upload_id}"));
+        assert_eq!(
+            (
+                accepted["source_format"].as_str(),
+                accepted["source_width"].as_u64()
+            ),
+            (Some("png"), Some(320))
+        );
+
+        // The function resized it and recorded it: done, with the new URLs, which the product has.
+        let status = settled(&app, &manager, &location).await;
+        assert_eq!(status["status"], "done", "{status}");
+        let revision = status["revision"].as_str().unwrap().to_owned();
+        assert_eq!(
+            status["image_url"],
+            format!("/images/products/5/{revision}/large.png")
+        );
+        let product = app.get_json("/api/products/5", 200).await;
+        assert_eq!(product["image_url"], status["image_url"]);
+        assert_eq!(product["thumbnail_url"], status["thumbnail_url"]);
+        assert_ne!(product["image_url"], before);
+        let large = fetch_png(&app, status["image_url"].as_str().unwrap()).await;
+        assert_eq!(dimensions(&large), (600, 600));
+        assert_eq!(
+            dimensions(&fetch_png(&app, status["thumbnail_url"].as_str().unwrap()).await),
+            (200, 200)
+        );
+        // The same bytes the shop's own resizer makes of that picture.
+        let pictures = shop_core::catalog::resize::resize_for_catalog(&png(320, 180)).unwrap();
+        assert_eq!(image_store::revision_of(&pictures), revision);
+
+        // In S3: the original (with who and which trace in its metadata) and both sizes.
+        let store = ObjectStore::connect(&images).await.unwrap();
+        let keys: Vec<String> = store
+            .list(&format!("products/5/{revision}/"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|o| o.key)
+            .collect();
+        assert_eq!(
+            keys,
+            ["original", "large.png", "thumb.png"]
+                .map(|n| format!("products/5/{revision}/{n}"))
+                .into_iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        let original = store
+            .get(&image_store::original_key(5, &upload_id))
+            .await
+            .unwrap()
+            .expect("the original");
+        assert_eq!(original.content_type.as_deref(), Some("image/png"));
+        assert_eq!(
+            original.metadata.get("shop-admin").map(String::as_str),
+            me["id"].as_str()
+        );
+        assert_eq!(original.metadata.get("shop-upload"), Some(&upload_id));
+        assert!(
+            original.metadata["traceparent"].contains(&trace.to_hex()),
+            "{:?}",
+            original.metadata
+        );
+
+        // The audit log has the upload, by the admin who sent it.
+        let auditor = ready_admin(
+            &app,
+            "function.auditor@example.com",
+            &[Role::SecurityAuditor],
+        )
+        .await;
+        let log = expect_json(auditor.get(&app, "/api/admin/audit?limit=1000").await, 200).await;
+        let entry = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "catalog.image_upload" && e["outcome"] == "success")
+            .unwrap_or_else(|| panic!("no upload in the audit log: {log}"));
+        assert_eq!(entry["target"], "product:5");
+        assert_eq!(entry["actor"], me["id"], "{entry}");
+        assert!(
+            entry["after"]
+                .as_str()
+                .unwrap()
+                .contains(status["image_url"].as_str().unwrap()),
+            "{entry}"
+        );
+        assert!(
+            entry["before"]
+                .as_str()
+                .unwrap()
+                .contains(before.as_str().unwrap()),
+            "{entry}"
+        );
+
+        // The upload's trace continues into the function: its `image.resize` segment is in
+        // X-Ray under the upload's trace id, its parent the upload's server span.
+        let server = app
+            .trace(trace)
+            .await
+            .into_iter()
+            .find(|s| s.kind == telemetry_api::SpanKind::Server)
+            .unwrap();
+        let hex = trace.to_hex();
+        let xray_trace = format!("1-{}-{}", &hex[..8], &hex[8..]);
+        let docs = segments(&lab, &xray_trace, |d| d["name"] == "image-resize-test").await;
+        let segment = docs
+            .iter()
+            .find(|d| d["name"] == "image-resize-test")
+            .unwrap_or_else(|| panic!("no function segment in trace {xray_trace}: {docs:?}"));
+        assert_eq!(
+            segment["parent_id"],
+            server.context.span_id.to_hex(),
+            "{segment}"
+        );
+        let text = segment.to_string();
+        for step in ["catalog.image.decode", "catalog.image.upload", "S3"] {
+            assert!(text.contains(step), "{step} in {segment}");
+        }
+
+        // Not a picture: refused by the request (the cheap check), nothing reaches S3.
+        let r = upload(
+            &app,
+            &manager,
+            PATH,
+            "cat.png",
+            b"I am not a picture, whatever my name says",
+        )
+        .await;
+        expect_error(r, 415, "unsupported_image", Some("image")).await;
+        let r = upload(&app, &manager, PATH, "bomb.png", &bomb(20_000, 20_000)).await;
+        expect_error(r, 422, "image_too_large", Some("image")).await;
+        assert_eq!(
+            store.list("originals/products/5/").await.unwrap().len(),
+            1,
+            "only the first original"
+        );
+
+        // A picture whose header is fine and whose pixels are not: the function cannot decode
+        // it, and the upload ends `failed` with the reason; the product keeps its picture.
+        let half = png(64, 64);
+        let r = upload(&app, &manager, PATH, "half.png", &half[..half.len() / 2]).await;
+        let accepted = expect_json(r, 202).await;
+        let status = settled(&app, &manager, accepted["status_url"].as_str().unwrap()).await;
+        assert_eq!(status["status"], "failed", "{status}");
+        assert_eq!(status["reason"], "corrupt", "{status}");
+        assert_eq!(status["image_url"], Value::Null);
+        assert_eq!(
+            app.get_json("/api/products/5", 200).await["image_url"],
+            product["image_url"]
+        );
+        let log = expect_json(auditor.get(&app, "/api/admin/audit?limit=1000").await, 200).await;
+        assert!(
+            log.as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "catalog.image_upload"
+                    && e["outcome"] == "failed"
+                    && e["after"].as_str().is_some_and(|a| a.contains("corrupt"))),
+            "{log}"
+        );
+
+        // An unknown upload id is a JSON 404.
+        let r = manager
+            .get(&app, &format!("{PATH}/uploads/{}", "0".repeat(32)))
+            .await;
+        expect_error(r, 404, "not_found", None).await;
+        let r = manager.get(&app, &format!("{PATH}/uploads/nonsense")).await;
+        expect_error(r, 404, "not_found", None).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upload_is_resized_by_the_function_and_the_status_says_done_or_failed_sqlite() {
+        journey(DbKind::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_upload_is_resized_by_the_function_and_the_status_says_done_or_failed_mysql() {
+        journey(DbKind::Mysql).await;
+    }
+}

@@ -59,6 +59,8 @@ pub struct Spawn {
     pub batch_schedule: shop::batch::Schedule,
     /// Events and notifications (default: off; see [`lab_events`]).
     pub events: Option<shop::config::EventsConfig>,
+    /// `--image-resize` (default: inline).
+    pub image_resize: shop::config::ImageResize,
 }
 
 impl Spawn {
@@ -75,6 +77,7 @@ impl Spawn {
             images: Some(lab_images()),
             batch_schedule: Default::default(),
             events: None,
+            image_resize: Default::default(),
         }
     }
 }
@@ -187,6 +190,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         batch_schedule: opts.batch_schedule,
         exports: None,
         events: opts.events.unwrap_or_else(no_events),
+        image_resize: opts.image_resize,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

@@ -41,6 +41,7 @@ where
     Catalog: FromRef<S>,
     Db: FromRef<S>,
     Option<ObjectStore>: FromRef<S>,
+    crate::config::ImageResize: FromRef<S>,
     shop_core::batch::Batch: FromRef<S>,
     telemetry_api::Telemetry: FromRef<S>,
 {
@@ -130,5 +131,9 @@ where
         .route(
             "/api/admin/products/{id}/image",
             post(images::upload).layer(images::body_limit()),
+        )
+        .route(
+            "/api/admin/products/{id}/image/uploads/{upload_id}",
+            get(images::status),
         )
 }
