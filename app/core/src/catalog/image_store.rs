@@ -414,18 +414,7 @@ pub async fn store_upload(
             )
             .await?;
         }
-        const SET: &str =
-            "UPDATE products SET image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
-        db.traced(
-            SET,
-            sqlx::query(SET)
-                .bind(uploaded.image_url.as_str())
-                .bind(uploaded.thumbnail_url.as_str())
-                .bind(now)
-                .bind(product_id)
-                .execute(&mut *tx),
-        )
-        .await?;
+        set_product_urls(db, &mut tx, product_id, &uploaded, now).await?;
         let event = audit.change(
             Some(serde_json::json!({ "image_url": image_before, "thumbnail_url": thumb_before })),
             Some(serde_json::json!({
@@ -809,18 +798,7 @@ pub async fn record_resized(
             )
             .await?;
         }
-        const SET: &str =
-            "UPDATE products SET image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
-        db.traced(
-            SET,
-            sqlx::query(SET)
-                .bind(uploaded.image_url.as_str())
-                .bind(uploaded.thumbnail_url.as_str())
-                .bind(now)
-                .bind(product_id)
-                .execute(&mut *tx),
-        )
-        .await?;
+        set_product_urls(db, &mut tx, product_id, &uploaded, now).await?;
         let event = AuditEvent::new(
             audit::Actor::Admin(admin_id),
             "catalog.image_upload",
@@ -1061,6 +1039,29 @@ pub async fn provision_originals_queue(
         .notify_queue_of_created(ORIGINALS_PREFIX, &arn)
         .await?;
     Ok(url)
+}
+
+/// Points the product at a new revision's pictures (inside the upload's transaction).
+async fn set_product_urls(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    product_id: i64,
+    uploaded: &Uploaded,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    const SET: &str =
+        "UPDATE products SET image_url = ?, thumbnail_url = ?, updated_at = ? WHERE id = ?";
+    db.traced(
+        SET,
+        sqlx::query(SET)
+            .bind(uploaded.image_url.as_str())
+            .bind(uploaded.thumbnail_url.as_str())
+            .bind(now)
+            .bind(product_id)
+            .execute(&mut **tx),
+    )
+    .await
+    .map(drop)
 }
 
 #[cfg(test)]
