@@ -26,6 +26,7 @@ use telemetry_api::trace::{span_context, with_remote_parent};
 use telemetry_api::{KeyValue, Telemetry, semconv};
 use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
+use tracing::instrument::WithSubscriber;
 
 use crate::aws::{self, CallError, client_span};
 use crate::db::Db;
@@ -227,7 +228,11 @@ impl Dispatcher {
                 }
             }
             let me = self.clone();
-            tasks.spawn(async move { me.publish(row).await }.with_subscriber_of(&self.telemetry));
+            // Under this shop's dispatcher (tests run several shops in one process).
+            tasks.spawn(
+                async move { me.publish(row).await }
+                    .with_subscriber(self.telemetry.dispatch().clone()),
+            );
         }
         while let Some(done) = tasks.join_next().await {
             if let Ok(true) = done {
@@ -379,18 +384,6 @@ impl Dispatcher {
                 false
             }
         }
-    }
-}
-
-/// Runs a spawned task under `telemetry`'s dispatcher (tests run several
-/// shops in one process, each with its own).
-trait WithSubscriberOf: Sized {
-    fn with_subscriber_of(self, telemetry: &Telemetry) -> tracing::instrument::WithDispatch<Self>;
-}
-
-impl<F: std::future::Future> WithSubscriberOf for F {
-    fn with_subscriber_of(self, telemetry: &Telemetry) -> tracing::instrument::WithDispatch<Self> {
-        tracing::instrument::WithSubscriber::with_subscriber(self, telemetry.dispatch().clone())
     }
 }
 

@@ -499,7 +499,8 @@ impl Worker {
                     if o == Outcome::Retry {
                         return Outcome::Retry;
                     }
-                    if template == Template::BackInStock && o != Outcome::Retry {
+                    // Sent, already sent, or refused for good: the alert is done with.
+                    if template == Template::BackInStock {
                         let _ = recipients::close_subscription(&self.db, r.subscription_id).await;
                     }
                     if o == Outcome::Sent || overall == Outcome::Skipped {
