@@ -20,12 +20,14 @@ use crate::support::*;
 pub(crate) const PASSWORD: &str = "brass lantern; quiet fjord, 42 owls";
 
 /// An admin's browser: the session cookie and CSRF token, and the phone
-/// (the TOTP secret) once enrolled.
+/// (the TOTP secret) once enrolled, with the last 30-second step whose code
+/// the shop accepted: it takes each step's code once.
 #[derive(Clone)]
 pub(crate) struct AdminClient {
     pub(crate) cookie: String,
     pub(crate) csrf: String,
     pub(crate) totp: Option<String>,
+    pub(crate) used_step: Option<u64>,
 }
 
 impl AdminClient {
@@ -83,6 +85,22 @@ impl AdminClient {
         let now = shop_core::time::now_millis() / 1000;
         secret.code_at((now + offset) as u64)
     }
+
+    /// A code the shop accepts now: this step's, or the next step's when this
+    /// step's was already used (the shop allows one step of skew and refuses
+    /// a replay). Waiting for the next step instead would cost up to 30 s;
+    /// always taking the next step's code fails when the clock has moved on a
+    /// step since the last use, two steps ahead of the shop.
+    pub(crate) fn fresh_code(&mut self) -> String {
+        let secret = TotpSecret::from_base32(self.totp.as_deref().expect("enrolled")).unwrap();
+        let now_step = (shop_core::time::now_millis() / 1000 / 30) as u64;
+        let step = match self.used_step {
+            Some(used) if used >= now_step => used + 1,
+            _ => now_step,
+        };
+        self.used_step = Some(step);
+        secret.code_at(step * 30)
+    }
 }
 
 fn admins(app: &TestApp) -> Admins {
@@ -127,6 +145,7 @@ pub(crate) async fn password_login(app: &TestApp, email: &str) -> (AdminClient, 
         cookie,
         csrf: body["csrf_token"].as_str().unwrap().to_owned(),
         totp: None,
+        used_step: None,
     };
     (client, body["next"].as_str().unwrap().to_owned())
 }
@@ -144,7 +163,7 @@ pub(crate) async fn enrol(app: &TestApp, client: &mut AdminClient) -> Vec<String
         .find_map(|p| p.strip_prefix("secret="))
         .expect("a secret in the URI");
     client.totp = Some(secret.to_owned());
-    let body = json!({ "code": client.code(0) });
+    let body = json!({ "code": client.fresh_code() });
     let codes = expect_json(client.post(app, "/api/admin/mfa/confirm", &body).await, 200).await;
     codes["recovery_codes"]
         .as_array()
@@ -225,7 +244,8 @@ db_tests! {
         first.totp = Some(secret.clone());
         let wrong = if first.code(0) == "000000" { "111111" } else { "000000" };
         expect_error(first.post(&app, "/api/admin/mfa/confirm", &json!({ "code": wrong })).await, 401, "invalid_code", None).await;
-        let codes = expect_json(first.post(&app, "/api/admin/mfa/confirm", &json!({ "code": first.code(0) })).await, 200).await;
+        let code = first.fresh_code();
+        let codes = expect_json(first.post(&app, "/api/admin/mfa/confirm", &json!({ "code": code })).await, 200).await;
         let recovery: Vec<String> = codes["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
         assert_eq!(recovery.len(), 10);
         expect_error(first.post(&app, "/api/admin/mfa/enrol", &json!({})).await, 409, "mfa_already_enrolled", None).await;
@@ -237,7 +257,8 @@ db_tests! {
         let (mut second, next) = password_login(&app, email).await;
         assert_eq!(next, "verify");
         second.totp = Some(secret.clone());
-        let next_code = second.code(30);
+        second.used_step = first.used_step;
+        let next_code = second.fresh_code();
         assert_eq!(second.post(&app, "/api/admin/mfa/verify", &json!({ "code": next_code })).await.status(), 204);
         let (third, _) = password_login(&app, email).await;
         expect_error(third.post(&app, "/api/admin/mfa/verify", &json!({ "code": next_code })).await, 401, "invalid_code", None).await;

@@ -120,7 +120,7 @@ db_tests! {
         let started = shop_core::time::now_millis() - 1_000;
         let boss = ready_admin(&app, "boss@example.com", &[Role::Administrator]).await;
         let clerk = ready_admin(&app, "clerk@example.com", &[Role::Viewer]).await;
-        let auditor = ready_admin(&app, "auditor@example.com", &[Role::SecurityAuditor]).await;
+        let mut auditor = ready_admin(&app, "auditor@example.com", &[Role::SecurityAuditor]).await;
         let clerk_id = expect_json(clerk.get(&app, "/api/admin/me").await, 200).await["admin"]["id"].as_str().unwrap().to_owned();
 
         // Two failed logins (a wrong password, an unknown e-mail) and a failed step-up.
@@ -142,7 +142,7 @@ db_tests! {
         sqlx::query("UPDATE admin_sessions SET elevated_until = 0").execute(app.db.pool()).await.unwrap();
         expect_error(auditor.get(&app, "/api/admin/reports/compliance").await, 403, "step_up_required", None).await;
         expect_error(clerk.get(&app, "/api/admin/reports/compliance").await, 403, "forbidden", None).await;
-        let code = auditor.code(30);
+        let code = auditor.fresh_code();
         expect_json(auditor.post(&app, "/api/admin/step-up", &json!({ "code": code })).await, 200).await;
 
         let from = shop_core::time::rfc3339(started);
