@@ -326,7 +326,32 @@ impl Batch {
             Outcome::Success
         };
         let finished_at = now_millis();
-        runs::finish(&self.db, &id, finished_at, items, outcome, &detail).await?;
+        // A finished stock report is delivered (A-BATCH-01): the event names
+        // the run and its counts; the notification worker mails the admins
+        // who look after stock, reading the full report from the run.
+        let announce = (job == Job::StockReport && outcome == Outcome::Success).then(|| {
+            let mut summary = serde_json::json!({ "run_id": id });
+            for key in [
+                "products",
+                "units_on_hand",
+                "in_stock",
+                "low_stock",
+                "out_of_stock",
+            ] {
+                summary[key] = detail.get(key).cloned().unwrap_or(Json::Null);
+            }
+            (crate::events::EventType::StockReport, summary)
+        });
+        runs::finish(
+            &self.db,
+            &id,
+            finished_at,
+            items,
+            outcome,
+            &detail,
+            announce,
+        )
+        .await?;
 
         // Telemetry: the span's result, the metrics, the closing log line.
         span.record(semconv::SHOP_BATCH_OUTCOME, outcome.as_str());
@@ -395,6 +420,11 @@ impl Batch {
             detail: Some(detail),
             trace_id,
         })
+    }
+
+    /// One run by its id.
+    pub async fn find(db: &Db, id: &str) -> Result<Option<Run>, sqlx::Error> {
+        runs::find(db, id).await
     }
 
     /// The most recent runs, newest first, of one job or all.

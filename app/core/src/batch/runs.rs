@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use super::{Error, Job, Run, STALE_AFTER, Trigger};
 use crate::audit::Outcome;
 use crate::db::Db;
+use crate::events::{self, EventType};
 use crate::time::rfc3339;
 
 /// Records a run as started. A run of the same job still marked running
@@ -54,7 +55,9 @@ pub(super) async fn start(
     }
 }
 
-/// Records how a run ended, and frees its job for the next run.
+/// Records how a run ended, and frees its job for the next run. With
+/// `announce`, the event is written to the outbox in the same transaction:
+/// a finished run and its announcement are stored together or not at all.
 pub(super) async fn finish(
     db: &Db,
     id: &str,
@@ -62,21 +65,40 @@ pub(super) async fn finish(
     items: u64,
     outcome: Outcome,
     detail: &Json,
+    announce: Option<(EventType, Json)>,
 ) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE batch_runs SET running_job = NULL, finished_at = ?, items = ?, outcome = ?, detail = ? \
         WHERE id = ?";
-    db.traced(
-        SQL,
+    let update = || {
         sqlx::query(SQL)
             .bind(finished_at)
             .bind(items as i64)
             .bind(outcome.as_str())
             .bind(detail.to_string())
             .bind(id)
-            .execute(db.pool()),
-    )
-    .await?;
-    Ok(())
+    };
+    let Some((event, payload)) = announce else {
+        db.traced(SQL, update().execute(db.pool())).await?;
+        return Ok(());
+    };
+    let mut tx = db.begin_write().await?;
+    let result = async {
+        db.traced(SQL, update().execute(&mut *tx)).await?;
+        events::record_in(db, &mut tx, event, &payload, finished_at).await?;
+        Ok::<(), sqlx::Error>(())
+    }
+    .await;
+    db.end_write(tx, result).await
+}
+
+/// One run by id.
+pub(super) async fn find(db: &Db, id: &str) -> Result<Option<Run>, sqlx::Error> {
+    const SQL: &str = "SELECT id, job, triggered_by, started_at, finished_at, items, outcome, detail, trace_id \
+        FROM batch_runs WHERE id = ?";
+    let row: Option<Row> = db
+        .traced(SQL, sqlx::query_as(SQL).bind(id).fetch_optional(db.pool()))
+        .await?;
+    Ok(row.map(from_row))
 }
 
 type Row = (

@@ -61,6 +61,10 @@ pub enum EventType {
     LowStock,
     #[serde(rename = "inventory.back_in_stock")]
     BackInStock,
+    /// The daily stock report (A-BATCH-01) is ready: the admins who look
+    /// after stock get it by mail.
+    #[serde(rename = "inventory.stock_report")]
+    StockReport,
     #[serde(rename = "catalog.product.on_sale")]
     ProductOnSale,
     #[serde(rename = "account.password_reset")]
@@ -68,7 +72,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::OrderPlaced,
         EventType::OrderPaid,
         EventType::OrderShipped,
@@ -77,6 +81,7 @@ impl EventType {
         EventType::OrderReturned,
         EventType::LowStock,
         EventType::BackInStock,
+        EventType::StockReport,
         EventType::ProductOnSale,
         EventType::PasswordReset,
     ];
@@ -92,6 +97,7 @@ impl EventType {
             EventType::OrderReturned => "order.returned",
             EventType::LowStock => "inventory.low_stock",
             EventType::BackInStock => "inventory.back_in_stock",
+            EventType::StockReport => "inventory.stock_report",
             EventType::ProductOnSale => "catalog.product.on_sale",
             EventType::PasswordReset => "account.password_reset",
         }
@@ -126,6 +132,7 @@ impl EventType {
             EventType::OrderPlaced
                 | EventType::OrderShipped
                 | EventType::BackInStock
+                | EventType::StockReport
                 | EventType::ProductOnSale
                 | EventType::PasswordReset
         )

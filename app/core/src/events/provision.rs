@@ -201,6 +201,7 @@ async fn provision_all(
         EventType::OrderPlaced,
         EventType::OrderShipped,
         EventType::BackInStock,
+        EventType::StockReport,
         EventType::PasswordReset,
     ]
     .map(EventType::as_str)

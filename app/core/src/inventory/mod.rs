@@ -8,9 +8,12 @@
 //!   service over HTTP ([`remote`]), behind one type.
 //!
 //! - [`admin`]: the back office's adjustments, thresholds and alerts,
-//!   movement history and forecast.
+//!   movement history and forecast;
+//! - [`alerts`]: the alerts of sales that crossed a threshold, recorded by
+//!   the consumer of `order.placed`.
 
 pub mod admin;
+pub mod alerts;
 pub mod check;
 pub mod client;
 pub mod model;

@@ -22,15 +22,17 @@ pub enum Template {
     PasswordReset,
     BackInStock,
     SaleNotice,
+    StockReport,
 }
 
 impl Template {
-    pub const ALL: [Template; 5] = [
+    pub const ALL: [Template; 6] = [
         Template::OrderConfirmation,
         Template::ShippingNotice,
         Template::PasswordReset,
         Template::BackInStock,
         Template::SaleNotice,
+        Template::StockReport,
     ];
 
     /// The file stem under `templates/mail/` (and the `shop.mail.template` value).
@@ -41,6 +43,7 @@ impl Template {
             Template::PasswordReset => "password_reset",
             Template::BackInStock => "back_in_stock",
             Template::SaleNotice => "sale_notice",
+            Template::StockReport => "stock_report",
         }
     }
 
@@ -52,6 +55,9 @@ impl Template {
             Template::PasswordReset => "Reset your password",
             Template::BackInStock => "Back in stock: {{ product.name }}",
             Template::SaleNotice => "On sale: {{ product.name }}",
+            Template::StockReport => {
+                "Stock report: {{ report.low_stock }} low, {{ report.out_of_stock }} out of stock"
+            }
         }
     }
 }
@@ -107,6 +113,8 @@ impl Templates {
             "back_in_stock.html",
             "sale_notice.txt",
             "sale_notice.html",
+            "stock_report.txt",
+            "stock_report.html",
         ) {
             env.add_template(name, source)
                 .expect("the mail templates compiled into the binary are valid");
@@ -152,6 +160,7 @@ fn subject_name(t: Template) -> &'static str {
         Template::PasswordReset => "subject:password_reset",
         Template::BackInStock => "subject:back_in_stock",
         Template::SaleNotice => "subject:sale_notice",
+        Template::StockReport => "subject:stock_report",
     }
 }
 
@@ -322,6 +331,30 @@ mod tests {
             sale.text.contains("Was EUR 29.99, now EUR 19.99."),
             "{}",
             sale.text
+        );
+
+        let report = serde_json::json!({
+            "run": { "id": "run-1", "started_at": "2026-12-02T06:00:00Z" },
+            "report": { "products": 40, "units_on_hand": 900, "in_stock": 37, "low_stock": 2, "out_of_stock": 1 },
+            "attention": [
+                { "product_id": 9, "name": "Tent <XL>", "quantity": 0, "low_stock_threshold": 5 },
+                { "product_id": 4, "name": "Lamp", "quantity": 3, "low_stock_threshold": 5 },
+            ],
+            "shop_url": "http://shop.test",
+        });
+        let mail = t.render(Template::StockReport, &report).unwrap();
+        assert_eq!(mail.subject, "Stock report: 2 low, 1 out of stock");
+        assert!(
+            mail.text
+                .contains("Tent <XL> (product 9): 0 left, threshold 5"),
+            "{}",
+            mail.text
+        );
+        assert!(mail.text.contains("… and 1 more."), "{}", mail.text);
+        assert!(mail.html.contains("Tent &lt;XL&gt;"), "{}", mail.html);
+        assert!(
+            mail.text
+                .contains("http://shop.test/admin/batch/runs/run-1")
         );
     }
 

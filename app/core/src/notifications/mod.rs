@@ -8,6 +8,11 @@
 //! | `account.password_reset` | the reset link | the account (from the outbox row: the bus never carries the token) |
 //! | `inventory.back_in_stock` | back-in-stock alert | each open subscription of the product, once |
 //! | `catalog.product.on_sale` (via the SNS topic) | sale notice | customers who asked for sale notices |
+//! | `inventory.stock_report` | the stock report (A-BATCH-01) | admins who look after stock (inventory managers, administrators) |
+//!
+//! An `order.placed` that names products the sale took below their
+//! low-stock threshold also has their alerts recorded, once
+//! (`crate::inventory::alerts`), before its mail.
 //!
 //! **At least once, deduped.** SQS may hand a message out twice, and the
 //! dispatcher publishes an unacknowledged event again; the worker records
@@ -432,6 +437,20 @@ impl Worker {
                 let Some(order_id) = detail.data.get("order_id").and_then(Json::as_str) else {
                     return Outcome::Failed;
                 };
+                // A sale that took stock below a threshold: its alerts first
+                // (once per event, whatever happens to the mail).
+                let crossings = crate::inventory::alerts::Crossing::from_event(&detail.data);
+                if let Err(e) = crate::inventory::alerts::record_sale_crossings(
+                    &self.db,
+                    &detail.event_id,
+                    order_id,
+                    &crossings,
+                )
+                .await
+                {
+                    tracing::warn!(error = %e, "the sale's low-stock alerts were not recorded; retrying");
+                    return Outcome::Retry;
+                }
                 let order = match crate::orders::store::load(&self.db, order_id).await {
                     Ok(Some(o)) => o,
                     Ok(None) => return Outcome::Skipped,
@@ -502,6 +521,48 @@ impl Worker {
                     // Sent, already sent, or refused for good: the alert is done with.
                     if template == Template::BackInStock {
                         let _ = recipients::close_subscription(&self.db, r.subscription_id).await;
+                    }
+                    if o == Outcome::Sent || overall == Outcome::Skipped {
+                        overall = o;
+                    }
+                }
+                overall
+            }
+            EventType::StockReport => {
+                let Some(run_id) = detail.data.get("run_id").and_then(Json::as_str) else {
+                    return Outcome::Failed;
+                };
+                let run = match crate::batch::Batch::find(&self.db, run_id).await {
+                    Ok(Some(r)) => r,
+                    Ok(None) => return Outcome::Skipped,
+                    Err(_) => return Outcome::Retry,
+                };
+                let Ok(recipients) = recipients::stock_keepers(&self.db).await else {
+                    return Outcome::Retry;
+                };
+                let attention = match report_lines(&self.db, run.detail.as_ref()).await {
+                    Ok(lines) => lines,
+                    Err(_) => return Outcome::Retry,
+                };
+                let context = serde_json::json!({
+                    "run": run,
+                    "report": run.detail.clone().unwrap_or(Json::Null),
+                    "attention": attention,
+                    "shop_url": shop_url,
+                });
+                let mut overall = Outcome::Skipped;
+                for r in recipients {
+                    let o = self
+                        .send_once(
+                            detail,
+                            &r.user_id,
+                            Template::StockReport,
+                            &r.email,
+                            &context,
+                        )
+                        .await;
+                    if o == Outcome::Retry {
+                        return Outcome::Retry;
                     }
                     if o == Outcome::Sent || overall == Outcome::Skipped {
                         overall = o;
@@ -598,6 +659,34 @@ impl Worker {
     }
 }
 
+/// Most products a stock report mail lists (the run's detail lists up to
+/// `batch::stock_report::MAX_LISTED`; the mail links to the rest).
+pub const REPORT_MAIL_LINES: usize = 20;
+
+/// The stock report's products needing attention, with their names, for the
+/// mail: the first [`REPORT_MAIL_LINES`] of the run's `attention` list.
+async fn report_lines(db: &Db, detail: Option<&Json>) -> Result<Vec<Json>, sqlx::Error> {
+    let listed = detail
+        .and_then(|d| d.get("attention"))
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut lines = Vec::new();
+    for item in listed.into_iter().take(REPORT_MAIL_LINES) {
+        let Some(id) = item.get("product_id").and_then(Json::as_i64) else {
+            continue;
+        };
+        let name = crate::catalog::store::load_product(db, id)
+            .await?
+            .map(|p| p.name)
+            .unwrap_or_else(|| format!("product {id}"));
+        let mut line = item;
+        line["name"] = Json::String(name);
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
 /// The event in a message body: an EventBridge event, bare (a rule's SQS
 /// target, or SNS with raw delivery) or wrapped in an SNS notification.
 fn parse(body: &str) -> Option<Envelope> {
@@ -683,6 +772,35 @@ pub mod recipients {
             sqlx::query_as(SQL).bind(product_id).fetch_all(db.pool()),
         )
         .await
+    }
+
+    /// Admins who look after stock (inventory managers and administrators),
+    /// not disabled: the stock report's readers. `user_id` is the admin's id.
+    pub async fn stock_keepers(db: &Db) -> Result<Vec<Recipient>, sqlx::Error> {
+        const SQL: &str =
+            "SELECT id, email, roles FROM admins WHERE disabled_at IS NULL ORDER BY id";
+        let rows: Vec<(String, String, String)> = db
+            .traced(SQL, sqlx::query_as(SQL).fetch_all(db.pool()))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, roles)| {
+                roles.split(',').any(|r| {
+                    matches!(
+                        crate::admin::Role::parse(r.trim()),
+                        Some(
+                            crate::admin::Role::InventoryManager
+                                | crate::admin::Role::Administrator
+                        )
+                    )
+                })
+            })
+            .map(|(user_id, email, _)| Recipient {
+                user_id,
+                email,
+                subscription_id: 0,
+            })
+            .collect())
     }
 
     /// Customers who asked for sale notices.

@@ -135,24 +135,6 @@ async fn write_order(
     if o.status != OrderStatus::Placed {
         insert_history(db, tx, o.id, Some(OrderStatus::Placed), o.status, now).await?;
     }
-    // Its events, in the same transaction (the confirmation mail follows
-    // `order.placed`); ids and amounts only, never the address.
-    let total = o.cart.subtotal_cents - discount + o.shipping_cents;
-    let mut announced = vec![OrderStatus::Placed];
-    if o.status != OrderStatus::Placed {
-        announced.push(o.status);
-    }
-    for status in announced {
-        if let Some(event) = EventType::for_order_status(status) {
-            let payload = serde_json::json!({
-                "order_id": o.id,
-                "status": status.as_str(),
-                "total_cents": total,
-                "currency": o.cart.currency,
-            });
-            events::record_in(db, tx, event, &payload, now).await?;
-        }
-    }
     if let Some(c) = &o.coupon {
         redeem(db, tx, o.id, c, now).await?;
     }
@@ -162,6 +144,7 @@ async fn write_order(
     let mut items: Vec<&CartItem> = o.cart.items.iter().collect();
     items.sort_by_key(|i| i.product_id);
     let mut low = Vec::new();
+    let mut crossed = Vec::new();
     for item in items {
         const DECREMENT: &str = "UPDATE inventory SET quantity = quantity - ?, updated_at = ? \
             WHERE product_id = ? AND quantity >= ?";
@@ -194,6 +177,17 @@ async fn write_order(
             .await?;
         if left <= threshold {
             low.push((item.product_id, left));
+            // This sale took the level across the threshold (A-INV-02): the
+            // event says so, and its consumer records the alert and tells
+            // the admins. Recorded there, not here, so that a checkout's
+            // transaction has the same statements whatever the stock.
+            if left + item.quantity > threshold {
+                crossed.push(serde_json::json!({
+                    "product_id": item.product_id,
+                    "quantity": left,
+                    "threshold": threshold,
+                }));
+            }
         }
         const MOVEMENT: &str = "INSERT INTO inventory_movements (product_id, delta, reason, reference, created_at) \
             VALUES (?, ?, 'order', ?, ?)";
@@ -221,6 +215,30 @@ async fn write_order(
                 .execute(&mut **tx),
         )
         .await?;
+    }
+
+    // Its events, in the same transaction (the confirmation mail follows
+    // `order.placed`); ids and amounts only, never the address. After the
+    // lines: `order.placed` names the products this sale took below their
+    // low-stock threshold.
+    let total = o.cart.subtotal_cents - discount + o.shipping_cents;
+    let mut announced = vec![OrderStatus::Placed];
+    if o.status != OrderStatus::Placed {
+        announced.push(o.status);
+    }
+    for status in announced {
+        if let Some(event) = EventType::for_order_status(status) {
+            let mut payload = serde_json::json!({
+                "order_id": o.id,
+                "status": status.as_str(),
+                "total_cents": total,
+                "currency": o.cart.currency,
+            });
+            if status == OrderStatus::Placed && !crossed.is_empty() {
+                payload["low_stock"] = serde_json::Value::Array(std::mem::take(&mut crossed));
+            }
+            events::record_in(db, tx, event, &payload, now).await?;
+        }
     }
 
     const CLOSE_CART: &str =

@@ -763,6 +763,192 @@ async fn a_low_stock_crossing_reaches_the_admins_topic() {
     app.stop().await;
 }
 
+/// A-INV-02 for sales: the checkout that takes a product to its threshold
+/// names it in `order.placed`; the event's consumer records one alert and
+/// sends `inventory.low_stock` to the admins' topic, in the checkout's
+/// trace. The next sale (already below) raises none, and a redelivery of
+/// the first event none either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sale_that_crosses_the_threshold_raises_one_alert_for_the_admins() {
+    let (app, lab, events) = spawn_with_events(DbKind::Sqlite).await;
+    let admin = ready_admin(&app, &unique_email("stock"), &[Role::InventoryManager]).await;
+    let on_hand = app.stock(8).await;
+    let threshold = on_hand - 1;
+    expect_json(
+        admin
+            .send(
+                &app,
+                reqwest::Method::PUT,
+                "/api/admin/inventory/8/threshold",
+                Some(&json!({ "threshold": threshold })),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let (first, second) = (unique_email("crosses"), unique_email("below"));
+    let crossing = place_order(&app, &first, 8).await;
+    let crossing_id = crossing["id"].as_str().unwrap();
+    place_order(&app, &second, 8).await;
+    // Both orders' events handled: their confirmations went out.
+    lab.wait_for_mails(&first, 1).await;
+    lab.wait_for_mails(&second, 1).await;
+
+    let got = lab
+        .drain(
+            &events.resources.admin_alerts_queue(),
+            2,
+            Duration::from_secs(5),
+        )
+        .await;
+    assert_eq!(got.len(), 1, "one crossing, one event: {got:?}");
+    let event: Value = serde_json::from_str(&got[0]).unwrap();
+    assert_eq!(event["detail-type"], "inventory.low_stock");
+    let data = &event["detail"]["data"];
+    assert_eq!(
+        (
+            data["product_id"].clone(),
+            data["quantity"].clone(),
+            data["threshold"].clone(),
+            data["order_id"].clone()
+        ),
+        (
+            json!(8),
+            json!(threshold),
+            json!(threshold),
+            json!(crossing_id)
+        ),
+        "{event}"
+    );
+    let alerts = expect_json(admin.get(&app, "/api/admin/inventory/alerts").await, 200).await;
+    let for_product: Vec<&Value> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["product_id"] == 8)
+        .collect();
+    assert_eq!(for_product.len(), 1, "{alerts}");
+    assert_eq!(for_product[0]["quantity"], threshold);
+
+    // The alert's event was written under the checkout's trace (the worker
+    // continued it from the order's event).
+    let trace = order_trace(&app, crossing_id).await;
+    let spans = wait_for_span(
+        &app,
+        TraceId::from_hex(&trace).unwrap(),
+        "inventory.low_stock create",
+    )
+    .await;
+    assert!(
+        spans.iter().any(|s| s.name == "order.placed create"),
+        "{}",
+        render(&spans)
+    );
+
+    // A redelivered `order.placed` records nothing twice.
+    let event_id: String =
+        sqlx::query_scalar("SELECT event_id FROM processed_events WHERE consumer = 'inventory'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let crossings = shop_core::inventory::alerts::Crossing::from_event(&json!({
+        "low_stock": [{ "product_id": 8, "quantity": threshold, "threshold": threshold }],
+    }));
+    let again = shop_core::inventory::alerts::record_sale_crossings(
+        &app.db,
+        &event_id,
+        crossing_id,
+        &crossings,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, 0);
+    let alerts = expect_json(admin.get(&app, "/api/admin/inventory/alerts").await, 200).await;
+    assert_eq!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["product_id"] == 8)
+            .count(),
+        1
+    );
+    app.stop().await;
+}
+
+/// A-BATCH-01's delivery: a finished stock report is announced
+/// (`inventory.stock_report`, written with the run's record) and mailed to
+/// the admins who look after stock, naming the products that need
+/// attention; an admin of another role gets nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stock_report_is_mailed_to_the_admins_who_look_after_stock() {
+    let (app, lab, _events) = spawn_with_events(DbKind::Sqlite).await;
+    let (keeper_email, viewer_email) = (unique_email("keeper"), unique_email("viewer"));
+    let keeper = ready_admin(&app, &keeper_email, &[Role::InventoryManager]).await;
+    ready_admin(&app, &viewer_email, &[Role::Viewer]).await;
+    // Running a batch job is an administrator's (who reads the report too).
+    let boss_email = unique_email("boss");
+    let boss = ready_admin(&app, &boss_email, &[Role::Administrator]).await;
+    // One product out of stock, so the report has something to say.
+    let on_hand = app.stock(3).await;
+    expect_json(
+        keeper
+            .post(
+                &app,
+                "/api/admin/inventory/3/adjustments",
+                &json!({ "delta": -on_hand, "reason": "damage" }),
+            )
+            .await,
+        200,
+    )
+    .await;
+    let run = expect_json(
+        boss.send(
+            &app,
+            reqwest::Method::POST,
+            "/api/admin/batch/stock_report",
+            None,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(run["outcome"], "success", "{run}");
+
+    let mails = lab.wait_for_mails(&keeper_email, 1).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    let out = run["detail"]["out_of_stock"].as_i64().unwrap();
+    assert!(out >= 1, "{run}");
+    assert_eq!(
+        mail["Subject"],
+        format!(
+            "Stock report: {} low, {out} out of stock",
+            run["detail"]["low_stock"]
+        )
+    );
+    let text = mail["Body"]["text_part"].as_str().unwrap_or_default();
+    let name = app.get_json("/api/products/3", 200).await["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains(&format!("{name} (product 3): 0 left")),
+        "{text}"
+    );
+    assert!(text.contains(run["id"].as_str().unwrap()), "{text}");
+    assert!(
+        mail["Body"]["html_part"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Stock report")
+    );
+    assert_eq!(lab.wait_for_mails(&boss_email, 1).await.len(), 1);
+    // The viewer is not a reader of the report.
+    assert!(lab.mails_to(&viewer_email).await.is_empty());
+    app.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_message_reaches_the_dead_letter_queue_and_a_redrive_brings_it_back() {
     let (app, lab, events) = spawn_with_events(DbKind::Sqlite).await;
@@ -869,14 +1055,18 @@ async fn events_wait_in_the_outbox_while_the_bus_is_unreachable_and_go_out_later
         .await
         .unwrap();
     assert!(error.contains("PutEvents"), "{error}");
-    // Another shop process on the same database reaches the bus: the mail goes out.
+    // The shop restarts on the same database with the bus reachable: the
+    // mail goes out. (The offline shop stops first: left running, its
+    // dispatcher would keep claiming the row and pushing its next attempt
+    // further out with each failure.)
     let lab = Lab::new(&live).await;
+    let database = offline.shared_database();
+    offline.stop().await;
     let mut opts = Spawn::new(DbKind::Sqlite);
-    opts.database = Some(offline.shared_database());
+    opts.database = Some(database);
     opts.events = Some(live);
     let online = spawn_with(opts).await;
     let mails = lab.wait_for_mails(&email, 1).await;
     assert_eq!(mails.len(), 1);
-    offline.stop().await;
     online.stop().await;
 }

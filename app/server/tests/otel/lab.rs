@@ -506,15 +506,15 @@ pub fn checkout_tree(orders: &str, inventory: &str) -> String {
         // The status history: placed, then paid (docs/orders.md).
         (1, orders, "client INSERT order_status_history"),
         (1, orders, "client INSERT order_status_history"),
-        // Their events, written to the outbox in the same transaction (docs/events.md).
-        (1, orders, "producer order.placed create"),
-        (2, orders, "client INSERT outbox"),
-        (1, orders, "producer order.paid create"),
-        (2, orders, "client INSERT outbox"),
         (1, orders, "client UPDATE inventory"),
         (1, orders, "client SELECT inventory"),
         (1, orders, "client INSERT inventory_movements"),
         (1, orders, "client INSERT order_items"),
+        // Its events, written to the outbox in the same transaction (docs/events.md).
+        (1, orders, "producer order.placed create"),
+        (2, orders, "client INSERT outbox"),
+        (1, orders, "producer order.paid create"),
+        (2, orders, "client INSERT outbox"),
         (1, orders, "client UPDATE carts"),
         (1, orders, "client COMMIT"),
         (1, orders, "client SELECT orders"),
