@@ -67,6 +67,10 @@ pub const AWS_REQUEST_ID: &str = "aws.request_id";
 pub const CLOUD_REGION: &str = "cloud.region";
 /// The queue an SQS call addressed (X-Ray's `aws.queue_url`).
 pub const AWS_SQS_QUEUE_URL: &str = "aws.sqs.queue.url";
+/// The S3 bucket a call is about (OTel's AWS S3 conventions).
+pub const AWS_S3_BUCKET: &str = "aws.s3.bucket";
+/// The S3 object key a call is about.
+pub const AWS_S3_KEY: &str = "aws.s3.key";
 
 // --- Messaging (producer and consumer spans, OTel messaging conventions) -----
 /// `aws_sqs`, `aws_sns`, `aws.eventbridge` (no registered value: the AWS SDK

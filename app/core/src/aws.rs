@@ -1,5 +1,5 @@
-//! Calls the shop makes to AWS services itself (EventBridge, SQS, SNS, SES),
-//! instrumented once, here: every call goes through [`call`], which makes it
+//! Calls the shop makes to AWS services itself (EventBridge, SQS, SNS, SES,
+//! S3 through `crate::objects`, Lambda), instrumented once, here: every call goes through [`call`], which makes it
 //! one client span named the way the AWS SDKs' own instrumentation names it
 //! (`SQS.SendMessage`), with the `rpc.*` attributes of the OpenTelemetry
 //! AWS-SDK conventions (`rpc.system = aws-api`), the region, the request id
@@ -117,36 +117,54 @@ where
     O: RequestId,
     E: std::error::Error + ProvideErrorMetadata + RequestId + Send + Sync + 'static,
 {
-    let result = without_telemetry(send).await;
-    match result {
+    match without_telemetry(send).await {
         Ok(out) => {
-            if let Some(id) = out.request_id() {
-                span.record(semconv::AWS_REQUEST_ID, id);
-            }
+            record_output(&span, &out);
             Ok(out)
         }
-        Err(e) => {
-            let kind = match &e {
-                SdkError::ServiceError(s) => s.err().code().unwrap_or("service_error").to_owned(),
-                SdkError::TimeoutError(_) => "timeout".to_owned(),
-                SdkError::DispatchFailure(_) => "unreachable".to_owned(),
-                _ => "sdk_error".to_owned(),
-            };
-            if let SdkError::ServiceError(s) = &e
-                && let Some(id) = s.err().request_id()
-            {
-                span.record(semconv::AWS_REQUEST_ID, id);
-            }
-            span.record(semconv::ERROR_TYPE, kind.as_str());
-            let message = DisplayErrorContext(&e).to_string();
-            span.in_scope(|| tracing::warn!(error = %message, "AWS call failed"));
-            Err(CallError {
-                service,
-                operation,
-                kind,
-                message,
-            })
-        }
+        Err(e) => Err(record_failure(&span, service, operation, &e)),
+    }
+}
+
+/// Records what AWS answered on the call's span: its request id. For a
+/// caller that cannot go through [`call`] (S3's "not found" is an answer,
+/// not a failure, for `crate::objects`).
+pub fn record_output<O: RequestId>(span: &tracing::Span, out: &O) {
+    if let Some(id) = out.request_id() {
+        span.record(semconv::AWS_REQUEST_ID, id);
+    }
+}
+
+/// Records a failed call on its span (`error.type`, the request id when AWS
+/// answered) and in the log, and describes it.
+pub fn record_failure<E>(
+    span: &tracing::Span,
+    service: &'static str,
+    operation: &'static str,
+    e: &SdkError<E, HttpResponse>,
+) -> CallError
+where
+    E: std::error::Error + ProvideErrorMetadata + RequestId + Send + Sync + 'static,
+{
+    let kind = match e {
+        SdkError::ServiceError(s) => s.err().code().unwrap_or("service_error").to_owned(),
+        SdkError::TimeoutError(_) => "timeout".to_owned(),
+        SdkError::DispatchFailure(_) => "unreachable".to_owned(),
+        _ => "sdk_error".to_owned(),
+    };
+    if let SdkError::ServiceError(s) = e
+        && let Some(id) = s.err().request_id()
+    {
+        span.record(semconv::AWS_REQUEST_ID, id);
+    }
+    span.record(semconv::ERROR_TYPE, kind.as_str());
+    let message = DisplayErrorContext(e).to_string();
+    span.in_scope(|| tracing::warn!(error = %message, "AWS call failed"));
+    CallError {
+        service,
+        operation,
+        kind,
+        message,
     }
 }
 
@@ -166,6 +184,8 @@ macro_rules! aws_span {
             cloud.region = $region,
             aws.request_id = tracing::field::Empty,
             aws.sqs.queue.url = tracing::field::Empty,
+            aws.s3.bucket = tracing::field::Empty,
+            aws.s3.key = tracing::field::Empty,
             messaging.system = tracing::field::Empty,
             messaging.destination.name = tracing::field::Empty,
             messaging.operation.type = tracing::field::Empty,

@@ -56,6 +56,7 @@ use aws_sdk_s3::config::{
     Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::RequestId;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
 use telemetry_api::export::without_telemetry;
@@ -239,7 +240,7 @@ impl ObjectStore {
         let span = self.span("HeadBucket", None);
         let head = without_telemetry(self.client.head_bucket().bucket(&*self.bucket).send()).await;
         match head {
-            Ok(_) => {}
+            Ok(out) => crate::aws::record_output(&span, &out),
             Err(e) if status_of(&e) == Some(404) => {
                 drop(span);
                 self.create_bucket().await?;
@@ -262,7 +263,10 @@ impl ObjectStore {
             );
         }
         match without_telemetry(create.send()).await {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                crate::aws::record_output(&span, &out);
+                Ok(())
+            }
             // Another process (or request) created it first: just as good.
             Err(e)
                 if matches!(
@@ -312,7 +316,10 @@ impl ObjectStore {
             .body(ByteStream::from(bytes))
             .send();
         match without_telemetry(put).await {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                crate::aws::record_output(&span, &out);
+                Ok(())
+            }
             Err(e) => Err(self.failed(&span, "PutObject", &e)),
         }
     }
@@ -327,7 +334,10 @@ impl ObjectStore {
             .key(key)
             .send();
         let out = match without_telemetry(get).await {
-            Ok(out) => out,
+            Ok(out) => {
+                crate::aws::record_output(&span, &out);
+                out
+            }
             Err(e) if status_of(&e) == Some(404) => return Ok(None),
             Err(e) => return Err(self.failed(&span, "GetObject", &e)),
         };
@@ -411,7 +421,10 @@ impl ObjectStore {
             )
             .send();
         match without_telemetry(put).await {
-            Ok(_) => Ok(()),
+            Ok(out) => {
+                crate::aws::record_output(&span, &out);
+                Ok(())
+            }
             Err(e) => Err(self.failed(&span, "PutBucketNotificationConfiguration", &e)),
         }
     }
@@ -432,7 +445,10 @@ impl ObjectStore {
                 .set_continuation_token(token.take())
                 .send();
             let page = match without_telemetry(page).await {
-                Ok(page) => page,
+                Ok(page) => {
+                    crate::aws::record_output(&span, &page);
+                    page
+                }
                 Err(e) if status_of(&e) == Some(404) => return Ok(Vec::new()),
                 Err(e) => return Err(self.failed(&span, "ListObjectsV2", &e)),
             };
@@ -450,23 +466,19 @@ impl ObjectStore {
         Ok(found)
     }
 
-    /// The client span of one S3 call.
+    /// The client span of one S3 call: the shape every AWS call of the shop
+    /// has (`crate::aws::client_span`), with the bucket and key.
     fn span(&self, method: &'static str, key: Option<&str>) -> tracing::Span {
-        tracing::info_span!(
-            "s3",
-            span.name = %format_args!("S3.{method}"),
-            span.kind = "client",
-            rpc.system = "aws-api",
-            rpc.service = "S3",
-            rpc.method = method,
-            cloud.region = &*self.region,
-            aws.s3.bucket = &*self.bucket,
-            aws.s3.key = key,
-            error.type = tracing::field::Empty,
-        )
+        let span = crate::aws::client_span!("S3", method, &*self.region);
+        span.record(semconv::AWS_S3_BUCKET, &*self.bucket);
+        if let Some(key) = key {
+            span.record(semconv::AWS_S3_KEY, key);
+        }
+        span
     }
 
-    /// Records a failed call on its span and in the log, and wraps it.
+    /// Records a failed call on its span and in the log (as every AWS call's
+    /// failure is: `crate::aws::record_failure`), and wraps it.
     fn failed<E>(
         &self,
         span: &tracing::Span,
@@ -474,21 +486,13 @@ impl ObjectStore {
         e: &SdkError<E, HttpResponse>,
     ) -> Error
     where
-        E: std::error::Error + ProvideErrorMetadata + 'static,
+        E: std::error::Error + ProvideErrorMetadata + RequestId + Send + Sync + 'static,
     {
-        let kind = match e {
-            SdkError::ServiceError(s) => s.err().code().unwrap_or("service_error"),
-            SdkError::TimeoutError(_) => "timeout",
-            SdkError::DispatchFailure(_) => "unreachable",
-            _ => "sdk_error",
-        };
-        span.record(semconv::ERROR_TYPE, kind);
-        let message = DisplayErrorContext(e).to_string();
-        span.in_scope(|| tracing::warn!(error = %message, "object store call failed"));
+        let failure = crate::aws::record_failure(span, "S3", operation, e);
         Error::S3 {
             operation,
             bucket: self.bucket.to_string(),
-            message,
+            message: failure.message,
         }
     }
 }

@@ -244,6 +244,13 @@ db_tests! {
         assert_eq!(root.name, "batch orders_export");
         let put = spans.iter().find(|s| s.name == "S3.PutObject").unwrap_or_else(|| panic!("{:?}", spans.iter().map(|s| &s.name).collect::<Vec<_>>()));
         assert_eq!(put.parent_span_id, Some(root.context.span_id));
+        // Instrumented like every AWS call of the shop (`shop_core::aws`): the
+        // rpc conventions, the bucket and key, and the request id S3 answered with.
+        for (name, expected) in [("rpc.system", Some("aws-api")), ("rpc.service", Some("S3")), ("rpc.method", Some("PutObject"))] {
+            assert_eq!(put.attribute(name).and_then(|v| v.as_str()), expected, "{name}: {put:?}");
+        }
+        assert!(put.attribute("aws.s3.key").and_then(|v| v.as_str()).is_some_and(|k| k.starts_with("exports/")), "{put:?}");
+        assert!(put.attribute("aws.request_id").and_then(|v| v.as_str()).is_some_and(|id| !id.is_empty()), "{put:?}");
 
         // The next run exports only what came since: nothing, then the one new order.
         let second = batch.run(Job::OrdersExport, Trigger::Cli, Origin::default()).await.unwrap();
