@@ -13,6 +13,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod lab;
+#[path = "../common/mail.rs"]
+mod mail;
 
 mod order_mail;
 mod resize;

@@ -11,289 +11,27 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use serde_json::{Value, json};
-use shop_core::accounts::UserType;
-use shop_core::cart::{CartId, Carts, Quantity};
-use shop_core::catalog::ids::ProductId;
-use shop_core::db::Db;
-use shop_core::email::EmailAddress;
-use shop_core::events::dispatcher::{Dispatcher, Settings as DispatcherSettings};
 use shop_core::events::provision;
-use shop_core::instruments::Instruments;
-use shop_core::inventory::Inventory;
-use shop_core::inventory::client::InventoryClient;
-use shop_core::orders::{Address, Checkout, IdempotencyKey, Orders, Placed, ShippingAddress};
-use shop_core::payments::{CashOnDelivery, MockProvider, Payment, Simulation};
 use shop_functions::carrier::Fields;
 use shop_functions::event_source;
 use shop_functions::invoke::{Carriers, Invoker};
-use telemetry_api::Telemetry;
 
-use crate::common::{self, KillOnDrop, Process, Watch};
+use crate::common::{self, KillOnDrop, Watch};
 use crate::lab;
+use crate::mail::{MAIL_FROM, PUBLIC_URL, Shop, customer, message};
 
-const MAIL_FROM: &str = "shop@example.com";
-const PUBLIC_URL: &str = "http://shop.test";
-
-/// The shop's side of a test: its database, its provisioned messaging, and
-/// LocalStack's mailbox.
-struct Shop {
-    env: BTreeMap<String, String>,
-    dir: std::path::PathBuf,
-    url: String,
-    db: Db,
-    instruments: Instruments,
-    sdk: aws_config::SdkConfig,
-    resources: provision::Settings,
-    queues: std::collections::HashMap<String, String>,
-    http: reqwest::Client,
-}
-
-impl Shop {
-    /// A migrated, seeded SQLite database and the messaging of `prefix`,
-    /// provisioned with a 2-second visibility timeout and 2 receives before
-    /// the dead-letter queue (so a poison message gets there in seconds).
-    async fn start(prefix: &str) -> Shop {
-        let env = common::emulators();
-        let dir = std::env::temp_dir().join(common::unique("fn-mail"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
-        let telemetry = Telemetry::builder(
-            telemetry_api::noop::backend(),
-            telemetry_api::Resource::new("test", "0"),
-        )
-        .build()
-        .unwrap();
-        let instruments = Instruments::new(&telemetry);
-        let db = Db::connect(&url, 2, instruments.db_duration.clone())
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        shop_core::db::seed::seed_if_empty(&db).await.unwrap();
-        let sdk = shop_core::aws::sdk_config(&shop_core::aws::Settings {
-            endpoint: Some(env["AWS_ENDPOINT_URL_SQS"].clone()),
-            region: Some(env["AWS_REGION"].clone()),
-            credentials: Some(shop_core::objects::StaticCredentials {
-                access_key_id: "test".to_owned(),
-                secret_access_key: "test".to_owned(),
-            }),
-        })
-        .await;
-        let resources = provision::Settings {
-            prefix: prefix.to_owned(),
-            max_receive_count: 2,
-            visibility_timeout_secs: 2,
-            mail_from: MAIL_FROM.to_owned(),
-        };
-        let provisioned = provision::provision(&sdk, &resources)
-            .await
-            .unwrap_or_else(|e| panic!("provisioning {prefix}: {e}"));
-        Shop {
-            env,
-            dir,
-            url,
-            db,
-            instruments,
-            sdk,
-            resources,
-            queues: provisioned.queues,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn queue_url(&self, name: &str) -> String {
-        self.queues
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} was provisioned: {:?}", self.queues))
-            .clone()
-    }
-
-    /// The function's environment: the awssdk backend on the emulators, the
-    /// shop's database, sender and address.
-    fn function_env(&self, service: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
-        let mut fixed = vec![
-            ("DATABASE_URL", self.url.as_str()),
-            ("SHOP_MAIL_FROM", MAIL_FROM),
-            ("SHOP_PUBLIC_URL", PUBLIC_URL),
-        ];
-        fixed.extend_from_slice(extra);
-        lab::function_env(&self.env, service, &fixed)
-    }
-
-    /// A guest's cash-on-delivery order for one unit of product 2, placed
-    /// with the shop's checkout: the order and its `order.placed` outbox row
-    /// in one transaction. Returns the order id.
-    async fn place_order(&self, email: &str) -> String {
-        let inventory = InventoryClient::Local(Inventory::new(self.db.clone()));
-        let carts = Carts::new(self.db.clone(), inventory.clone(), self.instruments.clone());
-        let cart = CartId::random();
-        carts.create(&cart).await.unwrap();
-        carts
-            .add_item(
-                &cart,
-                ProductId::parse(2).unwrap(),
-                Quantity::parse(1).unwrap(),
-                UserType::Guest,
-            )
-            .await
-            .unwrap();
-        let orders = Orders::new(
-            self.db.clone(),
-            inventory,
-            MockProvider::new(Simulation::default(), self.instruments.clone()),
-            self.instruments.clone(),
-        );
-        let checkout = Checkout {
-            cart_id: cart,
-            email: EmailAddress::parse(email).unwrap(),
-            shipping_address: ShippingAddress::try_from(Address {
-                name: "Aiko Tanaka".to_owned(),
-                line1: "1-2-3 Marunouchi".to_owned(),
-                line2: String::new(),
-                city: "Tokyo".to_owned(),
-                postal_code: "100-0005".to_owned(),
-                country: "JP".to_owned(),
-            })
-            .unwrap(),
-            payment: Payment::CashOnDelivery(CashOnDelivery),
-            coupon: None,
-        };
-        let key = IdempotencyKey::parse(Some(common::unique("checkout").as_bytes())).unwrap();
-        match orders.place(&key, &checkout, None).await.unwrap() {
-            Placed::Created(order) => order.id,
-            Placed::Replayed(_) => panic!("a fresh key replayed an order"),
-        }
-    }
-
-    /// Publishes what the outbox holds, with the shop's dispatcher.
-    async fn dispatch(&self) {
-        let telemetry = Telemetry::builder(
-            telemetry_api::noop::backend(),
-            telemetry_api::Resource::new("test", "0"),
-        )
-        .build()
-        .unwrap();
-        let dispatcher = Dispatcher::new(
-            self.db.clone(),
-            &self.sdk,
-            telemetry,
-            self.instruments.clone(),
-            DispatcherSettings {
-                bus: self.resources.bus(),
-                ..DispatcherSettings::default()
-            },
-            None,
-        );
-        let published = dispatcher.drain_once().await.unwrap();
-        assert!(published >= 1, "the dispatcher published the order's event");
-    }
-
-    /// The `order.placed` event of `order_id` as EventBridge delivers it to
-    /// the mail queue (the rule's SQS target: the event itself), its detail
-    /// read from the outbox row, with `trace` as the detail's carrier.
-    async fn delivered_event(&self, order_id: &str, trace: Value) -> String {
-        let (event_id, payload, created_at): (String, String, i64) = sqlx::query_as(
-            "SELECT event_id, payload, created_at FROM outbox WHERE topic = 'order.placed' AND payload LIKE ?",
-        )
-        .bind(format!("%{order_id}%"))
-        .fetch_one(self.db.pool())
-        .await
-        .unwrap();
-        json!({
-            "version": "0", "id": common::unique("eb"), "detail-type": "order.placed", "source": "shop",
-            "account": "000000000000", "time": "2026-12-02T12:00:00Z", "region": self.env["AWS_REGION"],
-            "resources": [],
-            "detail": {
-                "event_id": event_id, "type": "order.placed", "occurred_at": created_at,
-                "data": serde_json::from_str::<Value>(&payload).unwrap(), "trace": trace,
-            }
-        })
-        .to_string()
-    }
-
-    /// Every mail LocalStack's SES recorded for `to`.
-    async fn mails_to(&self, to: &str) -> Vec<Value> {
-        let r = self
-            .http
-            .get(format!("{}/_aws/ses", self.env["AWS_ENDPOINT_URL_SES"]))
-            .send()
-            .await
-            .unwrap();
-        // Before the first SES call after a LocalStack start it answers 404.
-        if r.status() == 404 {
-            return Vec::new();
-        }
-        let all: Value = r.json().await.unwrap();
-        all["messages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|m| {
-                m["Destination"]["ToAddresses"]
-                    .as_array()
-                    .is_some_and(|a| a.iter().any(|x| x == to))
-            })
-            .cloned()
-            .collect()
-    }
-
-    /// Waits up to a minute until `to` has a mail; returns them all.
-    async fn wait_for_mail(&self, to: &str, function: &mut Process) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let mails = self.mails_to(to).await;
-            if !mails.is_empty() {
-                return mails;
-            }
-            assert!(
-                function.running() && Instant::now() < deadline,
-                "no mail to {to} within a minute; the function said: {:#?}",
-                function.lines()
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn send(&self, queue: &str, body: &str) {
-        common::sqs(&self.env)
-            .send_message()
-            .queue_url(self.queue_url(queue))
-            .message_body(body)
-            .send()
-            .await
-            .unwrap();
-    }
-
-    /// Messages in a queue, visible or in flight (SQS's approximation).
-    async fn depth(&self, queue: &str) -> i64 {
-        let out = common::sqs(&self.env)
-            .get_queue_attributes()
-            .queue_url(self.queue_url(queue))
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .unwrap();
-        let a = out.attributes().cloned().unwrap_or_default();
-        [
-            QueueAttributeName::ApproximateNumberOfMessages,
-            QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
-        ]
-        .iter()
-        .filter_map(|k| a.get(k).and_then(|v| v.parse::<i64>().ok()))
-        .sum()
-    }
-}
-
-impl Drop for Shop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The function's environment: the awssdk backend on the emulators
+/// (service `service`), the shop's settings, and `extra`.
+fn function_env(shop: &Shop, service: &str, extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+    let mut settings = shop.function_settings();
+    settings.extend_from_slice(extra);
+    lab::function_env(&shop.env, service, &settings)
 }
 
 /// A segment and all its subsegments, depth first.
-fn all_nodes(doc: &Value) -> Vec<&Value> {
+pub fn all_nodes(doc: &Value) -> Vec<&Value> {
     let mut out = vec![doc];
     for s in doc["subsegments"].as_array().into_iter().flatten() {
         out.extend(all_nodes(s));
@@ -302,7 +40,7 @@ fn all_nodes(doc: &Value) -> Vec<&Value> {
 }
 
 /// The nodes (segments or subsegments) of `docs` whose span is `name`.
-fn spans_named<'a>(docs: &'a [Value], name: &str) -> Vec<&'a Value> {
+pub fn spans_named<'a>(docs: &'a [Value], name: &str) -> Vec<&'a Value> {
     docs.iter()
         .flat_map(all_nodes)
         .filter(|n| n["metadata"]["span"]["name"] == name)
@@ -310,7 +48,11 @@ fn spans_named<'a>(docs: &'a [Value], name: &str) -> Vec<&'a Value> {
 }
 
 /// Waits up to 20 s for a span named `name` in trace `trace_id`.
-async fn wait_for_span(env: &BTreeMap<String, String>, trace_id: &str, name: &str) -> Vec<Value> {
+pub async fn wait_for_span(
+    env: &BTreeMap<String, String>,
+    trace_id: &str,
+    name: &str,
+) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let docs = common::segments(env, trace_id, Duration::from_secs(5)).await;
@@ -319,11 +61,6 @@ async fn wait_for_span(env: &BTreeMap<String, String>, trace_id: &str, name: &st
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-}
-
-/// A customer address no other test (or earlier run) uses.
-fn customer() -> String {
-    format!("{}@example.com", common::unique("fn-mail"))
 }
 
 /// The whole lab path: an order placed with the shop's checkout, published
@@ -342,7 +79,7 @@ async fn an_order_is_mailed_once_through_the_mail_queue_and_a_poison_message_rea
     let mut function = watch.attach(
         "order-mail",
         Path::new(env!("CARGO_BIN_EXE_order-mail")),
-        &shop.function_env(&service, &[]),
+        &function_env(&shop, &service, &[]),
     );
     let mut source = common::clean_command(env!("CARGO_BIN_EXE_lab-event-source"));
     source
@@ -378,15 +115,23 @@ async fn an_order_is_mailed_once_through_the_mail_queue_and_a_poison_message_rea
             .is_some_and(|t| t.contains(PUBLIC_URL)),
         "the mail links to SHOP_PUBLIC_URL: {mail:#}"
     );
-    // The worker's processing acknowledged the event in the outbox.
-    let acknowledged: Option<i64> = sqlx::query_scalar(
-        "SELECT acked_at FROM outbox WHERE topic = 'order.placed' AND payload LIKE ?",
-    )
-    .bind(format!("%{order_id}%"))
-    .fetch_one(shop.db.pool())
-    .await
-    .unwrap();
-    assert!(acknowledged.is_some(), "the event is acknowledged");
+    // The worker's processing acknowledges the event in the outbox, just
+    // after the mail.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let acknowledged: Option<i64> = sqlx::query_scalar(
+            "SELECT acked_at FROM outbox WHERE topic = 'order.placed' AND payload LIKE ?",
+        )
+        .bind(format!("%{order_id}%"))
+        .fetch_one(shop.db.pool())
+        .await
+        .unwrap();
+        if acknowledged.is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the event is acknowledged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The same event delivered again (SQS's at-least-once), this time with
     // a trace context in its detail as the shop's dispatcher writes it.
@@ -477,20 +222,6 @@ async fn an_order_is_mailed_once_through_the_mail_queue_and_a_poison_message_rea
     eprintln!("order-mail: checkout to mail through the lab path in {delay:?}");
 }
 
-/// One SQS message as a queue hands it out, for a hand-made batch.
-fn message(id: &str, body: &str, receives: u32) -> Message {
-    Message::builder()
-        .message_id(id)
-        .receipt_handle(format!("rh-{id}"))
-        .body(body)
-        .attributes(
-            MessageSystemAttributeName::ApproximateReceiveCount,
-            receives.to_string(),
-        )
-        .attributes(MessageSystemAttributeName::SentTimestamp, "1796221671635")
-        .build()
-}
-
 /// The partial batch response, invoked directly (as an event-source mapping
 /// would): SES down → the mail's message is in `batchItemFailures`; with SES
 /// back, the same message is mailed, a poison message is reported, and a
@@ -509,7 +240,7 @@ async fn a_batch_reports_what_failed_and_what_is_done() {
     let mut function = watch.attach(
         "order-mail",
         Path::new(env!("CARGO_BIN_EXE_order-mail")),
-        &shop.function_env(&service, &[]),
+        &function_env(&shop, &service, &[]),
     );
     // The same function with SES unreachable (a port nothing listens on),
     // under a second `cargo lambda watch` (it serves only the crate's
@@ -519,7 +250,7 @@ async fn a_batch_reports_what_failed_and_what_is_done() {
     let mut ses_down = watch_down.attach(
         "order-mail",
         Path::new(env!("CARGO_BIN_EXE_order-mail")),
-        &shop.function_env(&service, &[("AWS_ENDPOINT_URL_SES", &dead_ses)]),
+        &function_env(&shop, &service, &[("AWS_ENDPOINT_URL_SES", &dead_ses)]),
     );
     let invoker = Invoker::new(common::lambda(&watch.endpoint(), &shop.env));
     let invoker_down = Invoker::new(common::lambda(&watch_down.endpoint(), &shop.env));
