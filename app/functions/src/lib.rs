@@ -12,10 +12,11 @@
 //! | [`emf`] | CloudWatch Embedded Metric Format lines, by hand |
 //! | [`image_resize`] | `image-resize`: S3 original → the catalog's sizes in S3 |
 //! | [`stock_report`] | `stock-report`: the A-BATCH-01 job on a schedule |
+//! | [`order_mail`] | `order-mail`: the shop's mails from an SQS batch, through the notification worker's own processing; a partial batch response |
 //! | [`invoke`] | the Lambda Invoke API with `aws-sdk-lambda`, carrying the trace context |
-//! | [`event_source`] | the lab's stand-in for S3 → function delivery: an SQS poller that invokes (binary `lab-event-source`) |
+//! | [`event_source`] | the lab's stand-in for an event-source mapping: an SQS poller that invokes with each S3 notification, or with SQS batches (binary `lab-event-source`) |
 //!
-//! Binaries (`src/bin/`): `image-resize`, `stock-report` (the functions),
+//! Binaries (`src/bin/`): `image-resize`, `stock-report`, `order-mail` (the functions),
 //! `lab-event-source` (the lab component). README.md says how to run them.
 
 pub mod backend;
@@ -25,4 +26,5 @@ pub mod event_source;
 pub mod function;
 pub mod image_resize;
 pub mod invoke;
+pub mod order_mail;
 pub mod stock_report;

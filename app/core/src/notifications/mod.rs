@@ -114,8 +114,10 @@ impl Outcome {
         }
     }
 
-    /// Whether the message is done with (deleted from the queue).
-    fn is_final(self) -> bool {
+    /// Whether the message is done with (deleted from the queue). `Retry`
+    /// and `Poison` are not: the message stays, and SQS hands it out again
+    /// (a poison message until the redrive policy moves it to the DLQ).
+    pub fn is_final(self) -> bool {
         !matches!(self, Outcome::Retry | Outcome::Poison)
     }
 }
@@ -262,6 +264,27 @@ impl Worker {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
+        Ok(self.handle_batch(queue, Some(url), messages).await)
+    }
+
+    /// Handles a batch of messages received from `queue`, as the worker
+    /// handles what one poll brought: a `receive {queue}` span linked to
+    /// each message's producer, then each message under its own
+    /// `process {queue}` span (a child of its producer), its event processed
+    /// ([`Worker::process`]) and acknowledged in the outbox once final.
+    /// Returns the outcomes in the order of `messages`.
+    ///
+    /// `delete_from` is the queue's URL when the caller polled it itself
+    /// (the worker): a final message is then deleted. `None` when whoever
+    /// received the batch deletes (an SQS event-source mapping, which
+    /// deletes what the function does not report as failed: the
+    /// `order-mail` Lambda function).
+    pub async fn handle_batch(
+        &self,
+        queue: &str,
+        delete_from: Option<&str>,
+        messages: &[Message],
+    ) -> Vec<Outcome> {
         let received: Vec<Received> = messages.iter().map(|m| self.read(m)).collect();
         // The batch as the worker took it: a `receive` span (a root of its
         // own) linked to every message's producer. Each message's `process`
@@ -284,10 +307,10 @@ impl Worker {
         }
         let mut outcomes = Vec::new();
         for (message, r) in messages.iter().zip(received) {
-            outcomes.push(self.handle(queue, url, message, r).await);
+            outcomes.push(self.handle(queue, delete_from, message, r).await);
         }
         drop(receive);
-        Ok(outcomes)
+        outcomes
     }
 
     /// What a message says: its event, how often SQS handed it out, and
@@ -348,7 +371,7 @@ impl Worker {
     async fn handle(
         &self,
         queue: &str,
-        url: &str,
+        url: Option<&str>,
         message: &Message,
         received: Received,
     ) -> Outcome {
@@ -360,8 +383,18 @@ impl Worker {
         } = received;
         let event_id = envelope.as_ref().map(|e| e.detail.event_id.clone());
         let event_type = envelope.as_ref().map(|e| e.detail.event_type.as_str());
+        // With a producer's context the span is a root, so that it continues
+        // that context (`with_remote_parent` applies to root spans only)
+        // even when the caller runs inside a span of its own (a Lambda
+        // invocation's); without one it stays under the caller's span, if any.
+        let under = if parent.is_some() {
+            None
+        } else {
+            tracing::Span::current().id()
+        };
         let span = with_remote_parent(parent, || {
             tracing::info_span!(
+                parent: under,
                 "event",
                 span.name = %format_args!("process {queue}"),
                 span.kind = "consumer",
@@ -391,7 +424,7 @@ impl Worker {
                 {
                     tracing::warn!(error = %e, "could not acknowledge the event");
                 }
-                if let Some(handle) = message.receipt_handle() {
+                if let (Some(url), Some(handle)) = (url, message.receipt_handle()) {
                     let span = client_span!("SQS", "DeleteMessage", &*self.region);
                     span.record(semconv::AWS_SQS_QUEUE_URL, url);
                     span.record(semconv::MESSAGING_SYSTEM, "aws_sqs");

@@ -8,11 +8,15 @@
 //! | `traces` | the trace-header gap of `cargo lambda watch`, the lab's carrier, and what Lambda itself would do |
 //! | `telemetry` | the JSON log line (request id, trace id) and the EMF line (duration, cold start, items) |
 //! | `stock_report` | `stock-report` on a Scheduled Event, recorded as the shop records a batch run |
+//! | `order_mail` | an order → outbox → EventBridge → mail queue → `lab-event-source` (SQS batches) → `order-mail` → SES; dedupe, poison to the DLQ, the partial batch response, the trace in X-Ray |
 
 #[path = "../common/mod.rs"]
 mod common;
 mod lab;
+#[path = "../common/mail.rs"]
+mod mail;
 
+mod order_mail;
 mod resize;
 mod stock_report;
 mod telemetry;

@@ -12,7 +12,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use shop_core::catalog::image_store::revision_of;
 use shop_core::catalog::resize::resize_for_catalog;
 
-use crate::common::{self, Watch};
+use crate::common::{self, KillOnDrop, Watch};
 use crate::lab;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -297,15 +297,6 @@ pub fn subsegment_names(doc: &serde_json::Value) -> Vec<String> {
     }
     walk(doc, &mut out);
     out
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// What an SQS event-source mapping does with a message's `AWSTraceHeader`

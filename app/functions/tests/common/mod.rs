@@ -219,6 +219,17 @@ impl Drop for Process {
     }
 }
 
+/// A child process killed when the test is done with it (a poller such as
+/// `lab-event-source`, whose output the test does not read).
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A private `cargo lambda watch --only-lambda-apis` on a free port.
 pub struct Watch {
     pub process: Process,

@@ -4,9 +4,13 @@
 //! the answer, although the SDK's batch processors are set to wait ten
 //! minutes. The OTLP receiver is `otlp-capture`, in this process; the
 //! function runs under `cargo lambda watch` (see `tests/common/mod.rs`).
+//! `order-mail` also needs LocalStack (SQS names, SES) and the shop's
+//! database (`tests/common/mail.rs`).
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/mail.rs"]
+mod mail;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +18,7 @@ use std::path::Path;
 use otlp_capture::Capture;
 use serde_json::json;
 use shop_functions::carrier::Fields;
+use shop_functions::event_source;
 use shop_functions::invoke::{Carriers, Invoker};
 
 use common::Watch;
@@ -95,5 +100,121 @@ async fn an_invocations_spans_and_logs_are_exported_before_its_answer() {
                 .is_some_and(|b| format!("{b:?}").contains("invocation finished"))),
         "the closing log line for {request_id} had not arrived with the answer: {} log records",
         logs.len()
+    );
+}
+
+/// `order-mail` with otel: the worker's spans inside the invocation, as
+/// OTLP has them. The event's `traceparent` (in its detail, where the shop's
+/// dispatcher writes it) is the parent of the message's `process` span; the
+/// batch's `receive` span is a child of the invocation and links to that
+/// producer; a message with no context is processed under the invocation.
+#[tokio::test(flavor = "multi_thread")]
+async fn order_mails_spans_continue_each_events_producer_under_the_invocation() {
+    let capture = Capture::start().expect("otlp-capture starts");
+    let shop = mail::Shop::start(&common::unique("fnmo")).await;
+    let queue = shop.resources.notifications_queue();
+    let watch = Watch::start();
+    let mut env = shop.env.clone();
+    for (k, v) in shop.function_settings() {
+        env.insert(k.to_owned(), v.to_owned());
+    }
+    for (k, v) in [
+        ("SHOP_TELEMETRY", "otel"),
+        ("SHOP_SERVICE_NAME", "fn-test-mail-otel"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
+    ] {
+        env.insert(k.to_owned(), v.to_owned());
+    }
+    let mut function = watch.attach(
+        "order-mail",
+        Path::new(env!("CARGO_BIN_EXE_order-mail")),
+        &env,
+    );
+    let invoker = Invoker::new(common::lambda(&watch.endpoint(), &shop.env));
+
+    let email = mail::customer();
+    let order_id = shop.place_order(&email).await;
+    let trace_id = format!("{:032x}", rand::random::<u128>() | 1);
+    let parent = format!("{:016x}", rand::random::<u64>() | 1);
+    let body = shop
+        .delivered_event(
+            &order_id,
+            json!({ "traceparent": format!("00-{trace_id}-{parent}-01") }),
+        )
+        .await;
+    let arn = event_source::queue_arn(&shop.queue_url(&queue), &shop.env["AWS_REGION"]);
+    let event = event_source::sqs_event(
+        &[
+            mail::message("m-1", &body, 1),
+            mail::message("m-2", "not a shop event", 1),
+        ],
+        &arn,
+        &shop.env["AWS_REGION"],
+    );
+    let answer = invoker
+        .invoke("order-mail", event, &Fields::new(), Carriers::ALL)
+        .await
+        .unwrap();
+    assert!(
+        answer.succeeded(),
+        "{:?} {:#?}",
+        String::from_utf8_lossy(&answer.payload),
+        function.lines()
+    );
+    let answer = answer.json();
+    assert_eq!(
+        answer["batchItemFailures"],
+        json!([{ "itemIdentifier": "m-2" }])
+    );
+    assert_eq!(answer["outcomes"]["m-1"], "sent");
+    assert_eq!(shop.mails_to(&email).await.len(), 1);
+
+    // Already exported when the answer came: no waiting.
+    let spans = capture.store().spans();
+    let named = |name: &str| -> Vec<_> {
+        spans
+            .iter()
+            .filter(|s| s.span.name == name)
+            .map(|s| s.span.clone())
+            .collect()
+    };
+    let invocation_trace = answer["invocation"]["trace_id"].as_str().unwrap();
+    let invocation = named("order-mail");
+    let invocation = invocation
+        .iter()
+        .find(|s| hex(&s.trace_id) == invocation_trace)
+        .unwrap_or_else(|| panic!("the invocation's span; {} spans", spans.len()));
+    let receive = named(&format!("receive {queue}"));
+    assert_eq!(receive.len(), 1);
+    assert_eq!(receive[0].parent_span_id, invocation.span_id);
+    assert!(
+        receive[0]
+            .links
+            .iter()
+            .any(|l| hex(&l.trace_id) == trace_id && hex(&l.span_id) == parent),
+        "the receive span links to the event's producer: {:?}",
+        receive[0].links
+    );
+    let process = named(&format!("process {queue}"));
+    assert_eq!(process.len(), 2, "one per message");
+    let sent = process
+        .iter()
+        .find(|s| hex(&s.trace_id) == trace_id)
+        .expect("the event's process span, in the event's trace");
+    assert_eq!(hex(&sent.parent_span_id), parent);
+    let poison = process
+        .iter()
+        .find(|s| hex(&s.trace_id) == invocation_trace)
+        .expect("the poison message's process span, in the invocation's trace");
+    assert_eq!(poison.parent_span_id, invocation.span_id);
+    assert!(
+        named("SES.SendEmail")
+            .iter()
+            .any(|s| s.parent_span_id == sent.span_id),
+        "the SES call under the event's process span"
     );
 }
