@@ -286,8 +286,9 @@ impl Worker {
         messages: &[Message],
     ) -> Vec<Outcome> {
         let received: Vec<Received> = messages.iter().map(|m| self.read(m)).collect();
-        // The batch as the worker took it: a `receive` span (a root of its
-        // own) linked to every message's producer. Each message's `process`
+        // The batch as it was received: a `receive` span (a root of its own
+        // for the worker, which polls outside any span; under the invocation
+        // in the order-mail function) linked to every message's producer. Each message's `process`
         // span stays a child of its producer, so each trace stays connected;
         // the links say which messages came in together. (X-Ray has no
         // links: the awssdk backend keeps them as metadata.)
