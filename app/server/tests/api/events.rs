@@ -194,16 +194,19 @@ async fn spawn_with_events(kind: DbKind) -> (TestApp, Lab, shop::config::EventsC
     let mut opts = Spawn::new(kind);
     opts.events = Some(events.clone());
     let app = spawn_with(opts).await;
-    // The shop provisions its resources as it starts; wait for the queue.
-    for _ in 0..100 {
-        if lab
-            .sqs
-            .get_queue_url()
-            .queue_name(events.resources.notifications_queue())
+    // The shop provisions its resources as it starts, queues and topics
+    // first, then the rules: wait for the last rule's target (a test that
+    // reads the admins' queue before it exists fails on a busy machine).
+    let last_rule = format!("{}-low-stock", events.resources.prefix);
+    for _ in 0..300 {
+        let targets = lab
+            .events
+            .list_targets_by_rule()
+            .rule(&last_rule)
+            .event_bus_name(events.resources.bus())
             .send()
-            .await
-            .is_ok()
-        {
+            .await;
+        if targets.is_ok_and(|t| !t.targets().is_empty()) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
