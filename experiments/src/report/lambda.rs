@@ -98,7 +98,15 @@ pub(crate) fn section(o: &mut String, r: &LambdaResults) {
         o,
         "Medians over the processes, with their 95 % bootstrap interval (warm figures: each \
          process's median over its warm invocations). Duration, FlushDuration, InitDuration and \
-         MaxMemoryUsed are what the function's EMF line says; the round trip is the invoker's.\n"
+         MaxMemoryUsed are what the function's EMF line says; the round trip is the invoker's.{}\n",
+        if per_backend < 5 {
+            format!(
+                " With {per_backend} processes per backend an interval is little more than the \
+                 range of a few pairs: read the verdicts as indications (`make report` runs more)."
+            )
+        } else {
+            String::new()
+        }
     );
     let _ = writeln!(
         o,
@@ -288,8 +296,8 @@ fn dominates(o: &mut String, r: &LambdaResults, with_backend: &[&BackendSummary]
         {
             let _ = write!(
                 s,
-                "; the handler's own Duration is longer too, by {} (its spans and log lines are \
-                 recorded while it runs)",
+                "; the handler's own Duration is longer too, by {} (the part of the telemetry \
+                 that runs inside it: its spans and log lines)",
                 signed(Measure::DurationWarm, d.median)
             );
         }
