@@ -77,7 +77,7 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 	$(CARGO) bench -p shop-benches
 
 # The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
-report: ## the comparison lab, full (about 1 h 45 min): three release builds, overhead at two operating points, fidelity, cost → REPORT.md
+report: ## the comparison lab, full (about 1 h 45 min): release builds per backend, overhead at two operating points, fidelity, cost, the Lambda functions → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
 
 report-resume: ## the full report again after an interruption: the overhead runs already journaled are kept
@@ -85,6 +85,8 @@ report-resume: ## the full report again after an interruption: the overhead runs
 
 # Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)
 # rather than `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.
+# The same build makes the shop and the `image-resize` function the harness runs (under
+# $CARGO_TARGET_DIR when set, as the harness looks for them there).
 report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end and 100 % fidelity → target/experiments/quick/
 	$(CARGO) build -q --workspace --all-features --bins
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick

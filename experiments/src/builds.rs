@@ -9,17 +9,27 @@
 //! Quick mode (CI) builds one dev binary with every backend and picks the
 //! backend with `--telemetry`; its overhead figures are not comparable and
 //! the report says so.
+//!
+//! The Lambda functions' chapter ([`crate::lambda`]) runs `image-resize`,
+//! built the same way: per backend with the same profile in full mode
+//! (`target/experiments/bin/image-resize-<backend>`), and in quick mode the
+//! dev binary the workspace build already made (both backends in it, picked
+//! with `SHOP_TELEMETRY`), so quick mode builds nothing more for it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use crate::lambda::FUNCTION;
+
 /// The binaries a plan runs.
 #[derive(Clone, Debug)]
 pub struct Binaries {
     /// backend → shop binary.
     pub shop: Vec<(String, PathBuf)>,
+    /// backend → the `image-resize` function binary.
+    pub functions: Vec<(String, PathBuf)>,
     pub capture: PathBuf,
 }
 
@@ -31,6 +41,15 @@ impl Binaries {
             .map(|(_, p)| p.as_path())
             .unwrap_or_else(|| panic!("no build for backend {backend}"))
     }
+
+    /// The `image-resize` binary for `backend`.
+    pub fn function(&self, backend: &str) -> &Path {
+        self.functions
+            .iter()
+            .find(|(b, _)| b == backend)
+            .map(|(_, p)| p.as_path())
+            .unwrap_or_else(|| panic!("no function build for backend {backend}"))
+    }
 }
 
 fn target_dir(repo: &Path) -> PathBuf {
@@ -39,10 +58,19 @@ fn target_dir(repo: &Path) -> PathBuf {
         .unwrap_or_else(|| repo.join("target"))
 }
 
-fn cargo_build(repo: &Path, profile: &str, package: &str, features: &[&str]) -> anyhow::Result<()> {
+fn cargo_build(
+    repo: &Path,
+    profile: &str,
+    package: &str,
+    bin: Option<&str>,
+    features: &[&str],
+) -> anyhow::Result<()> {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(repo)
         .args(["build", "--quiet", "--profile", profile, "-p", package]);
+    if let Some(bin) = bin {
+        cmd.args(["--bin", bin]);
+    }
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
@@ -69,6 +97,7 @@ pub fn build(
     let keep = target_dir(repo).join("experiments").join("bin");
     std::fs::create_dir_all(&keep)?;
     let mut shop = Vec::new();
+    let mut functions = Vec::new();
     if separate {
         for backend in backends {
             let features: Vec<&str> = match backend.as_str() {
@@ -76,13 +105,15 @@ pub fn build(
                 b => vec![b],
             };
             eprintln!("building shop ({profile}, features: {features:?})");
-            cargo_build(repo, profile, "shop", &features)?;
-            let dest = keep.join(format!("shop-{backend}"));
-            // Copy to a temporary name and rename, so a running copy is never rewritten in place.
-            let tmp = keep.join(format!(".shop-{backend}.tmp"));
-            std::fs::copy(&built, &tmp).with_context(|| format!("copying {}", built.display()))?;
-            std::fs::rename(&tmp, &dest)?;
-            shop.push((backend.clone(), dest));
+            cargo_build(repo, profile, "shop", None, &features)?;
+            shop.push((backend.clone(), keep_copy(&built, &keep, "shop", backend)?));
+            eprintln!("building {FUNCTION} ({profile}, features: {features:?})");
+            cargo_build(repo, profile, "shop-functions", Some(FUNCTION), &features)?;
+            let function = target_dir(repo).join(out_dir).join(FUNCTION);
+            functions.push((
+                backend.clone(),
+                keep_copy(&function, &keep, FUNCTION, backend)?,
+            ));
         }
     } else {
         // `--workspace --all-features --bins`: the same feature resolution as
@@ -106,13 +137,30 @@ pub fn build(
         }
         for backend in backends {
             shop.push((backend.clone(), built.clone()));
+            // The same workspace build made it, with every backend: SHOP_TELEMETRY picks one.
+            functions.push((
+                backend.clone(),
+                target_dir(repo).join(out_dir).join(FUNCTION),
+            ));
         }
     }
     if separate {
-        cargo_build(repo, profile, "otlp-capture", &[])?;
+        cargo_build(repo, profile, "otlp-capture", None, &[])?;
     }
     Ok(Binaries {
         shop,
+        functions,
         capture: target_dir(repo).join(out_dir).join("otlp-capture"),
     })
+}
+
+/// Copies `built` to `keep/<name>-<backend>` and returns that path: cargo writes every feature
+/// set of a binary to the same path, so each build is kept before the next overwrites it.
+fn keep_copy(built: &Path, keep: &Path, name: &str, backend: &str) -> anyhow::Result<PathBuf> {
+    let dest = keep.join(format!("{name}-{backend}"));
+    // Copy to a temporary name and rename, so a running copy is never rewritten in place.
+    let tmp = keep.join(format!(".{name}-{backend}.tmp"));
+    std::fs::copy(built, &tmp).with_context(|| format!("copying {}", built.display()))?;
+    std::fs::rename(&tmp, &dest)?;
+    Ok(dest)
 }

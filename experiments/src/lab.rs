@@ -192,6 +192,21 @@ impl Lab {
         Ok(())
     }
 
+    /// The cargo-lambda executable, installed (idempotently) by `scripts/lab/cargo-lambda.sh`:
+    /// the Lambda functions' chapter starts private `cargo lambda watch` instances with it.
+    pub fn cargo_lambda(&self) -> anyhow::Result<PathBuf> {
+        self.script("cargo-lambda", &["install"], &[])?;
+        let path = self.script("cargo-lambda", &["path"], &[])?;
+        let path = PathBuf::from(path.trim());
+        if !path.is_file() {
+            bail!(
+                "scripts/lab/cargo-lambda.sh path named {}, which is not a file",
+                path.display()
+            );
+        }
+        Ok(path)
+    }
+
     /// Stops what [`Lab::start`] started.
     pub fn stop(self) {
         stop_private_lab(&self.repo, &self.state);

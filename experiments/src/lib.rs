@@ -19,6 +19,7 @@
 //! | [`cost`] | API calls and bytes per request → dollars with `prices.toml` |
 //! | [`runner`] | the order of runs, measuring around each, the summaries |
 //! | [`journal`] | each finished overhead run on disk at once, so an interrupted report resumes |
+//! | [`lambda`] | the functions' chapter: cold start and per-invocation cost of each backend in `image-resize` under cargo-lambda |
 //! | [`tail`] | tail sampling in the collector against head sampling in the shop: what each keeps |
 //! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
@@ -30,6 +31,7 @@ pub mod cost;
 pub mod fidelity;
 pub mod journal;
 pub mod lab;
+pub mod lambda;
 pub mod load;
 pub mod plan;
 pub mod procstat;

@@ -122,8 +122,12 @@ pub struct Plan {
     /// Each side of the tail-sampling comparison: open loop at `fidelity_rate` for this long
     /// (long enough to meet a few slow products even in quick mode).
     pub tail_secs: f64,
-    /// Cargo profile of the shop builds.
+    /// Cargo profile of the shop builds (and of the functions' builds).
     pub profile: &'static str,
+    /// The Lambda functions' chapter ([`crate::lambda`]): fresh function processes per backend
+    /// (the paired repeats), and warm invocations in each after its cold one.
+    pub lambda_processes: usize,
+    pub lambda_warm: usize,
     /// How open-loop sessions are spaced (overhead and fidelity runs).
     pub arrivals: Arrivals,
     /// The operating points of the overhead runs, in run order.
@@ -301,6 +305,9 @@ impl Plan {
                 outage_secs: 8.0,
                 tail_secs: 40.0,
                 profile: "release",
+                // 10 × 3 processes of 11 invocations: about 2 min in release.
+                lambda_processes: 10,
+                lambda_warm: 10,
                 arrivals: Arrivals::Poisson,
                 points: vec![Point::Embedded, Point::Split],
             },
@@ -322,6 +329,10 @@ impl Plan {
                 outage_secs: 3.0,
                 tail_secs: 12.0,
                 profile: "dev",
+                // 3 × 3 processes of 4 invocations: about half a minute; 3 repeats are the
+                // fewest that give the paired differences an interval worth printing.
+                lambda_processes: 3,
+                lambda_warm: 3,
                 // The same code path as full mode, so CI exercises it.
                 arrivals: Arrivals::Poisson,
                 // Both, so CI runs the embedded start-up too (6 more runs of ~5 s).
@@ -400,10 +411,28 @@ impl Plan {
         } else {
             0.0
         };
+        // A function process: cargo-lambda's start, the init, its invocations (~0.2 s each in
+        // a dev build, a resize and four S3 calls), and stopping both.
+        let lambda = (self.lambda_runs() as f64) * (2.0 + 0.2 * (1 + self.lambda_warm) as f64);
         overhead * per_run
+            + lambda
             + (nominal + outage) as f64 * (self.fidelity_secs + 10.0)
             + outage as f64 * (saturation + 10.0)
             + tail
+    }
+
+    /// The configs of the Lambda functions' chapter: `noop`, `awssdk-100` and `otel-100`
+    /// (those of them the plan has): every trace sampled, the backends' default settings.
+    pub fn lambda_configs(&self) -> Vec<&TelemetryConfig> {
+        self.configs
+            .iter()
+            .filter(|c| matches!(c.id(), "noop" | "awssdk-100" | "otel-100"))
+            .collect()
+    }
+
+    /// Function processes the Lambda chapter starts.
+    pub fn lambda_runs(&self) -> usize {
+        self.lambda_configs().len() * self.lambda_processes
     }
 
     /// The builds this plan needs: `noop`, `awssdk`, `otel`.
@@ -455,8 +484,10 @@ mod tests {
     fn quick_mode_stays_short() {
         let plan = Plan::new(Mode::Quick, 42);
         assert_eq!(plan.overhead_runs(), 12);
-        // A few minutes of measuring (plus the lab's start-up): CI's budget.
-        assert!(plan.estimate_secs() < 240.0, "{}", plan.estimate_secs());
+        // A few minutes of measuring (plus the lab's start-up): CI's budget. The Lambda
+        // functions' chapter is about half a minute of it (9 processes of 4 invocations).
+        assert_eq!(plan.lambda_runs(), 9);
+        assert!(plan.estimate_secs() < 270.0, "{}", plan.estimate_secs());
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct Results {
     /// before the comparison existed).
     #[serde(default)]
     pub async_hops: Vec<crate::async_hops::AsyncRow>,
+    /// The Lambda functions' cold start and per-invocation cost per backend (empty in results
+    /// made before the chapter existed).
+    #[serde(default)]
+    pub lambda: crate::lambda::LambdaResults,
 }
 
 /// How, where and with what the results were made.

@@ -1403,6 +1403,34 @@ impl Ctx<'_> {
         Ok(row)
     }
 
+    /// The Lambda functions' chapter (see [`crate::lambda`]): `image-resize` under cargo-lambda,
+    /// fresh processes per backend, interleaved; the function is the system under test, so it
+    /// runs on the shop's CPU when the harness pins.
+    async fn lambda_run(&self) -> anyhow::Result<crate::lambda::LambdaResults> {
+        let configs = self.plan.lambda_configs();
+        if configs.is_empty() {
+            return Ok(Default::default());
+        }
+        self.progress.set_message("lambda: installing cargo-lambda");
+        let stage = crate::lambda::Stage {
+            repo: self.repo,
+            lab: &self.lab,
+            runs_dir: &self.runs_dir,
+            cargo_lambda: self.lab.cargo_lambda()?,
+            configs: configs
+                .into_iter()
+                .map(|c| (c, self.bins.function(c.backend()).to_owned()))
+                .collect(),
+            repeats: self.plan.lambda_processes,
+            warm: self.plan.lambda_warm,
+            cpus: self.shop_cpus.as_deref(),
+            progress: &self.progress,
+            profile: self.plan.profile.to_owned(),
+            separate_builds: self.plan.mode == Mode::Full,
+        };
+        crate::lambda::run(&stage).await
+    }
+
     /// Head sampling at 5 % in the shop against tail sampling in the collector, when the plan
     /// has the otel build.
     async fn tail_comparison(&self) -> anyhow::Result<Vec<crate::tail::TailRow>> {
@@ -1844,8 +1872,12 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         0
     };
     let async_runs = telemetry.iter().filter(|c| c.info.sampling >= 1.0).count();
-    let total =
-        (plan.overhead_runs() + telemetry.len() + 2 * outage.len() + tail_runs + async_runs) as u64;
+    let total = (plan.overhead_runs()
+        + telemetry.len()
+        + 2 * outage.len()
+        + tail_runs
+        + async_runs
+        + plan.lambda_runs()) as u64;
     eprintln!(
         "{} overhead runs at {} operating point(s), {} fidelity, outage and saturation runs: about {:.0} min of measuring",
         plan.overhead_runs(),
@@ -1878,7 +1910,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost, saturation, tail, async_hops) = result?;
+    let (runs, fidelity, cost, saturation, tail, async_hops, lambda) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -1946,6 +1978,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         saturation,
         tail,
         async_hops,
+        lambda,
     })
 }
 
@@ -1956,6 +1989,7 @@ type Collected = (
     Vec<SaturationFidelity>,
     Vec<crate::tail::TailRow>,
     Vec<crate::async_hops::AsyncRow>,
+    crate::lambda::LambdaResults,
 );
 
 async fn run_all(
@@ -2045,7 +2079,8 @@ async fn run_all(
         async_rows.push(ctx.async_run(config, &messaging).await?);
         ctx.progress.inc(1);
     }
-    Ok((runs, fidelity, costs, saturation, tail, async_rows))
+    let lambda = ctx.lambda_run().await?;
+    Ok((runs, fidelity, costs, saturation, tail, async_rows, lambda))
 }
 
 #[cfg(test)]

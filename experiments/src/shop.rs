@@ -175,7 +175,7 @@ fn rules_file(dir: &Path, share: f64) -> anyhow::Result<PathBuf> {
 pub const RUN_ATTRIBUTE: &str = "shop.lab.run";
 
 /// The environment of every shop process of `config`.
-fn telemetry_env(
+pub(crate) fn telemetry_env(
     config: &TelemetryConfig,
     lab: &Lab,
     sinks: &Sinks,

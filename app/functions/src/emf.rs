@@ -14,6 +14,7 @@
 //! {"_aws":{"Timestamp":1764684000000,"CloudWatchMetrics":[{"Namespace":"ShopLab/Functions",
 //!   "Dimensions":[["FunctionName"]],"Metrics":[{"Name":"Duration","Unit":"Milliseconds"},…]}]},
 //!  "FunctionName":"image-resize","Duration":41.7,"ColdStart":1,"ItemsProcessed":1,"FlushDuration":3.2,
+//!  "MaxMemoryUsed":38.4,"MemoryUsed":37.9,
 //!  "request_id":"…","trace_id":"1-…","outcome":"success","telemetry":"awssdk"}
 //! ```
 
@@ -51,7 +52,9 @@ impl Record {
         self
     }
 
-    /// A metric value with its CloudWatch unit (`Milliseconds`, `Count`, …).
+    /// A metric value with its CloudWatch unit (`Milliseconds`, `Count`,
+    /// `Megabytes`, …: one of CloudWatch's `StandardUnit` names, spelt as the
+    /// API spells them, or CloudWatch rejects the line's metrics).
     pub fn metric(mut self, name: &str, unit: &'static str, value: f64) -> Record {
         self.metrics.push((name.to_owned(), unit, value));
         self

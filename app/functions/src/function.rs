@@ -13,8 +13,10 @@
 //!    background export would wait, or be lost with the instance);
 //! 5. one EMF line on stdout ([`crate::emf`]): `Duration` (the handler),
 //!    `FlushDuration`, `ColdStart` (1 on an instance's first invocation),
-//!    `ItemsProcessed`, and on a cold start `InitDuration` (process start to
-//!    the start of the runtime loop: telemetry and the handler's state).
+//!    `ItemsProcessed`, on a cold start `InitDuration` (process start to
+//!    the start of the runtime loop: telemetry and the handler's state),
+//!    and on Linux `MaxMemoryUsed` and `MemoryUsed` (the process's peak and
+//!    current resident memory, [`ProcessMemory`]).
 //!
 //! Configuration is the environment, as Lambda gives it: `SHOP_TELEMETRY`
 //! (`noop`, `awssdk`, `otel`), `SHOP_SERVICE_NAME` (default: Lambda's
@@ -324,6 +326,12 @@ impl Function {
         if let Some(init) = init {
             record = record.metric("InitDuration", "Milliseconds", init.as_secs_f64() * 1000.0);
         }
+        // Read after the flush, so the peak includes what exporting needed.
+        if let Some(memory) = ProcessMemory::read() {
+            record = record
+                .metric("MaxMemoryUsed", "Megabytes", memory.peak_mb)
+                .metric("MemoryUsed", "Megabytes", memory.resident_mb);
+        }
         record
             .property("request_id", context.request_id.as_str())
             .property(
@@ -347,6 +355,48 @@ impl Function {
                 cold_start: cold,
                 telemetry: self.telemetry.backend_name(),
             },
+        })
+    }
+}
+
+/// The process's resident memory, as its own kernel accounting says: the
+/// stand-in for the "Max Memory Used" of Lambda's `REPORT` line, which
+/// `cargo lambda watch` does not emulate.
+///
+/// It is the function's own view: Lambda's figure is the whole execution
+/// environment's (the runtime, extensions, the process), so it reads higher
+/// for the same code. Megabytes here are MiB (1 048 576 bytes), as Lambda
+/// counts its memory setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProcessMemory {
+    /// Peak resident set size since the process started (`VmHWM`).
+    pub peak_mb: f64,
+    /// Resident set size now (`VmRSS`).
+    pub resident_mb: f64,
+}
+
+impl ProcessMemory {
+    /// Reads `/proc/self/status`. `None` where there is no such file (not
+    /// Linux) or it lacks the two lines: the metrics are then left out of the
+    /// EMF line rather than failing the invocation over a measurement.
+    pub fn read() -> Option<ProcessMemory> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        ProcessMemory::parse(&status)
+    }
+
+    /// The two figures from the text of a `/proc/<pid>/status` file, whose
+    /// lines read `VmHWM:\t  23456 kB` (the kernel always prints kB).
+    pub fn parse(status: &str) -> Option<ProcessMemory> {
+        let kib = |field: &str| {
+            status.lines().find_map(|line| {
+                let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+                let number = rest.trim().strip_suffix("kB")?.trim();
+                number.parse::<u64>().ok()
+            })
+        };
+        Some(ProcessMemory {
+            peak_mb: kib("VmHWM")? as f64 / 1024.0,
+            resident_mb: kib("VmRSS")? as f64 / 1024.0,
         })
     }
 }
@@ -451,4 +501,31 @@ where
         let _ = telemetry.shutdown(Duration::from_secs(5)).await;
         code
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn process_memory_reads_the_peak_and_the_current_resident_size_in_mib() {
+        let status = "Name:\timage-resize\nVmPeak:\t  900000 kB\nVmHWM:\t   51200 kB\nVmRSS:\t   40960 kB\nThreads:\t5\n";
+        assert_eq!(
+            ProcessMemory::parse(status),
+            Some(ProcessMemory {
+                peak_mb: 50.0,
+                resident_mb: 40.0
+            })
+        );
+        // A line missing (or a kernel that words it otherwise): no figures, not wrong ones.
+        assert_eq!(ProcessMemory::parse("VmHWM:\t 100 kB\n"), None);
+        assert_eq!(ProcessMemory::parse("VmHWM:\t 1 MB\nVmRSS:\t 1 kB\n"), None);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn this_process_has_a_peak_at_least_its_current_size() {
+        let m = ProcessMemory::read().expect("/proc/self/status on Linux");
+        assert!(m.resident_mb > 0.0 && m.peak_mb >= m.resident_mb, "{m:?}");
+    }
 }

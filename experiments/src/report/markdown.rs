@@ -53,6 +53,7 @@ pub(crate) fn render(
     super::into_xray::section(&mut o, view.r);
     super::tail::section(&mut o, &view.r.tail);
     super::async_hops::section(&mut o, &view.r.async_hops);
+    super::lambda::section(&mut o, &view.r.lambda);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);

@@ -9,6 +9,7 @@
 //! | [`dollars`] | the cost section's dollar tables (per request, fixed monthly, at 10/100/1 000 req/s) |
 //! | [`saturation`] | the "fidelity at saturation" table |
 //! | [`trace_picture`] | one checkout trace as each backend stored it, side by side (hand-written SVG) |
+//! | [`lambda`] | the Lambda functions' cold start and per-invocation cost per backend |
 //! | [`benches`] | the criterion microbenchmarks, read from `target/criterion` |
 //! | [`text`] | how numbers look (shared by tables and charts) |
 
@@ -17,6 +18,7 @@ mod benches;
 mod charts;
 mod dollars;
 mod into_xray;
+mod lambda;
 mod markdown;
 mod saturation;
 mod tail;

@@ -383,6 +383,7 @@ pub fn synthetic(mode: &str) -> Results {
             shop_cpu_us_per_request: 80.0,
         }],
         async_hops: Vec::new(),
+        lambda: Default::default(),
     }
 }
 

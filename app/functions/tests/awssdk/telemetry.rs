@@ -1,7 +1,7 @@
 //! What a function writes on stdout (where Lambda collects it for
 //! CloudWatch Logs): JSON log lines carrying the Lambda request id and the
 //! trace id, and one EMF line per invocation with its duration, whether it
-//! was a cold start, and how many items it processed.
+//! was a cold start, how many items it processed and the process's memory.
 
 use std::time::Duration;
 
@@ -78,15 +78,32 @@ async fn each_invocation_logs_its_request_and_trace_id_and_prints_one_emf_line()
         if cold {
             expected.push("InitDuration");
         }
+        // The process's own memory (Lambda's REPORT line has "Max Memory Used";
+        // cargo-lambda has no such line). Read from /proc, so only on Linux.
+        if cfg!(target_os = "linux") {
+            expected.extend(["MaxMemoryUsed", "MemoryUsed"]);
+        }
         expected.sort_unstable();
         assert_eq!(names, expected, "{emf}");
         for m in declared["Metrics"].as_array().unwrap() {
-            let unit = if m["Name"].as_str().unwrap().ends_with("Duration") {
+            let name = m["Name"].as_str().unwrap();
+            let unit = if name.ends_with("Duration") {
                 "Milliseconds"
+            } else if name.ends_with("MemoryUsed") {
+                "Megabytes"
             } else {
                 "Count"
             };
             assert_eq!(m["Unit"], unit, "{m}");
+        }
+        if cfg!(target_os = "linux") {
+            // Plausible: a Rust process with a tokio runtime and the AWS SDK is
+            // megabytes, not bytes or gigabytes, and its peak is never below now.
+            let (peak, now) = (
+                emf["MaxMemoryUsed"].as_f64().unwrap(),
+                emf["MemoryUsed"].as_f64().unwrap(),
+            );
+            assert!(now > 1.0 && peak >= now && peak < 4096.0, "{emf}");
         }
         assert!(emf["_aws"]["Timestamp"].as_u64().is_some());
         assert_eq!(emf["FunctionName"], "image-resize");
