@@ -103,6 +103,10 @@ pub fn terminate_all() {
 /// Request id suffix of the harness's flush requests (their telemetry is not the ledger's).
 pub const FLUSH_SUFFIX: &str = "-flush";
 
+/// Most flush requests per service before the harness reads its counters
+/// anyway ([`Shop::flush`]).
+pub const FLUSH_ROUNDS: usize = 6;
+
 /// The harness's own requests to a shop (readiness polls, flushes) carry an
 /// unsampled trace context in both formats, so that they leave no spans: the
 /// ledger does not know them, and under an outage their spans would be drops
@@ -468,20 +472,67 @@ impl Shop {
             .build()?;
         let mut total: BTreeMap<String, SignalStats> = BTreeMap::new();
         for p in &self.procs {
-            let url = format!("http://127.0.0.1:{}/api/telemetry/flush", p.port);
-            let v: serde_json::Value = unsampled(client.post(&url))
-                .header("x-request-id", format!("{}{FLUSH_SUFFIX}", self.names.run))
-                .send()
-                .await?
-                .json()
-                .await?;
-            for signal in ["spans", "metrics", "logs"] {
-                let s: SignalStats = serde_json::from_value(v["export"][signal].clone())
-                    .with_context(|| format!("flush response of {}: {v}", p.role))?;
-                *total.entry(signal.to_owned()).or_default() += s;
+            for (signal, s) in self.flush_one(&client, p).await? {
+                *total.entry(signal).or_default() += s;
             }
         }
         Ok(total)
+    }
+
+    /// Flushes one service until its counters settle, and returns them.
+    ///
+    /// Two things can make a single flush's answer premature, and neither is
+    /// a loss, so the harness asks again (at most [`FLUSH_ROUNDS`] times)
+    /// instead of reading too early:
+    /// - the shop's flush gives up after 10 s and answers 503: after an
+    ///   outage the backend may still be working through its backlog with
+    ///   backoff;
+    /// - items still in flight (`received > sent + dropped`): a request the
+    ///   load generator saw answered can record its last metric points a
+    ///   moment after the flush took its snapshot.
+    ///
+    /// It stops as soon as the counters balance, or when two answers in a
+    /// row are the same (nothing moves any more: the accounting check then
+    /// reports what is missing).
+    async fn flush_one(
+        &self,
+        client: &reqwest::Client,
+        p: &Proc,
+    ) -> anyhow::Result<BTreeMap<String, SignalStats>> {
+        let url = format!("http://127.0.0.1:{}/api/telemetry/flush", p.port);
+        let mut last: Option<BTreeMap<String, SignalStats>> = None;
+        let mut refused = String::new();
+        for _ in 0..FLUSH_ROUNDS {
+            let r = unsampled(client.post(&url))
+                .header("x-request-id", format!("{}{FLUSH_SUFFIX}", self.names.run))
+                .send()
+                .await?;
+            let status = r.status();
+            let v: serde_json::Value = r.json().await?;
+            if !status.is_success() {
+                refused = format!("{status}: {v}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            let mut stats = BTreeMap::new();
+            for signal in ["spans", "metrics", "logs"] {
+                let s: SignalStats = serde_json::from_value(v["export"][signal].clone())
+                    .with_context(|| format!("flush response of {}: {v}", p.role))?;
+                stats.insert(signal.to_owned(), s);
+            }
+            let settled = stats.values().all(|s| s.received <= s.sent + s.dropped);
+            if settled || last.as_ref() == Some(&stats) {
+                return Ok(stats);
+            }
+            last = Some(stats);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        last.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the flush of {} never completed in {FLUSH_ROUNDS} tries; last answer {refused}",
+                p.role
+            )
+        })
     }
 
     /// Stops the services (SIGTERM via `kill`, then SIGKILL after 15 s) and drops the database.
