@@ -389,10 +389,23 @@ do_fmt_check() {
     "$TF" fmt -check -recursive -diff "$TF_ROOT" || lab_die "terraform fmt: the files above need 'scripts/lab/terraform.sh fmt'"
 }
 
+# The shared LocalStack's queue URLs, probed with a throw-away queue: 0 when the provider can read
+# them (<host>/<account>/<name>), 1 for the path style it refuses (gap sqs-queue-urls).
+shared_queue_urls_ok() {
+    local name url
+    name="tfurl$(date +%s | tail -c 7)$$"
+    url=$(curl -fsS -X POST --data "Action=CreateQueue&QueueName=$name" "$LOCALSTACK_URL/" |
+        sed -nE 's#.*<QueueUrl>([^<]+)</QueueUrl>.*#\1#p') || return 1
+    [[ -n $url ]] || return 1
+    curl -fsS -o /dev/null -X POST --data "Action=DeleteQueue" "$url" || true
+    [[ ! $url =~ /queue/[^/]+/[^/]+/[^/]+$ ]]
+}
+
 do_local() { # plan|apply|destroy
     ready
     emulators_up
     local_env
+    shared_queue_urls_ok || lab_die "the lab's LocalStack hands out path-style queue URLs (SQS_ENDPOINT_STRATEGY=path), which terraform-provider-aws refuses: envs/local cannot manage its queues there (docs/terraform.md, gap sqs-queue-urls; \`terraform.sh test-local\` runs a LocalStack of its own for that reason)"
     local -a backend
     mapfile -t backend < <(state_args)
     tf_init local "${backend[@]}"
