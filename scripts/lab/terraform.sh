@@ -26,7 +26,9 @@
 #   run ENV ARGS...  any terraform command in terraform/envs/ENV, with the lab's settings
 #
 # Settings: SHOP_LAB_TERRAFORM (a terraform binary to use instead), SHOP_LAB_TF_PLUGIN_DIR (a provider
-# mirror to use instead), SHOP_LAB_GO (the Go toolchain for the fallback build, default `go`).
+# mirror to use instead), SHOP_LAB_GO (the Go toolchain for the fallback build, default `go`);
+# SHOP_LAB_SYSTEM_TERRAFORM and SHOP_LAB_SYSTEM_TF_PLUGIN_DIR move the machine's places (default
+# /usr/local/bin/terraform, /opt/tf-plugins), e.g. to a path that does not exist to try the fallback.
 set -euo pipefail
 LAB_COMPONENT=terraform
 # shellcheck source=common.sh
@@ -38,8 +40,8 @@ AWS_PROVIDER_VERSION=5.100.0
 # its tag: the fallback asks for the tag's commit (recorded in /opt/tf-plugins' binary's build
 # info: `go version -m …` → vcs.revision).
 AWS_PROVIDER_COMMIT=f7a3b98da589ab1d52756b0dcee0dbf2de83d635
-SYSTEM_TERRAFORM=/usr/local/bin/terraform
-SYSTEM_PLUGIN_DIR=/opt/tf-plugins
+SYSTEM_TERRAFORM=${SHOP_LAB_SYSTEM_TERRAFORM:-/usr/local/bin/terraform}
+SYSTEM_PLUGIN_DIR=${SHOP_LAB_SYSTEM_TF_PLUGIN_DIR:-/opt/tf-plugins}
 
 REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
 TF_ROOT="$REPO/terraform"
@@ -88,11 +90,11 @@ go_env() {
 # go_source MODULE@VERSION WORKDIR: the module's source, from the Go module proxy, copied into
 # WORKDIR/src (a main module of its own, so that its replace directives apply).
 go_source() {
-    local spec=$1 work=$2 go dir
+    local spec=$1 work=$2 go dir json
     go=${SHOP_LAB_GO:-go}
-    dir=$(cd "$work" && "$go" mod download -json "$spec" | sed -nE 's/^[[:space:]]*"Dir": "([^"]+)".*/\1/p') ||
-        return 1
-    [[ -n $dir && -d $dir ]] || return 1
+    json=$(cd "$work" && "$go" mod download -json "$spec" 2>&1) || { printf '%s\n' "$json"; return 1; }
+    dir=$(sed -nE 's/^[[:space:]]*"Dir": "([^"]+)".*/\1/p' <<<"$json")
+    [[ -n $dir && -d $dir ]] || { printf '%s\n' "$json"; return 1; }
     cp -r "$dir" "$work/src"
     chmod -R u+w "$work/src"
 }
@@ -151,7 +153,7 @@ build_provider() {
     } >>"$log" 2>&1 || {
         grep -v '^go: downloading' "$log" | tail -n 30 >&2
         rm -rf "$work"
-        lab_die "provider build failed (docs/terraform.md: the Go module proxy may refuse the module); full log: $log"
+        lab_die "provider build failed (docs/terraform.md: the Go module proxy refuses this module here); full log: $log"
     }
     mkdir -p "$(dirname "$BUILT_PLUGIN_DIR/$PROVIDER_REL")"
     mv -f "$work/provider" "$BUILT_PLUGIN_DIR/$PROVIDER_REL"
