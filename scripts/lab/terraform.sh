@@ -244,10 +244,13 @@ free_port() {
     lab_die "no free port found for the tests' LocalStack"
 }
 
+TF_LS_PASSED=0
 private_localstack_stop() {
     [[ -n $TF_LS ]] || return 0
     lab_stop "$TF_LS" "$TF_LS_MARKER" 20 2>/dev/null || true
     rm -rf "$TF_LS_DIR"
+    # Its log is kept when the test failed (the message names it).
+    if ((TF_LS_PASSED)); then rm -f "$(lab_logfile "$TF_LS")" "$(lab_logfile "$TF_LS").1"; fi
     TF_LS=""
 }
 
@@ -288,7 +291,8 @@ do_test_local() {
     tf_init local -backend=false
     lab_log "envs/local: terraform test against $TF_VAR_localstack_endpoint and $MOTO_URL, name prefix $prefix"
     (cd "$(env_dir local)" && TF_VAR_name_prefix="$prefix" "$TF" test -no-color) ||
-        lab_die "terraform test failed in envs/local (prefix $prefix)"
+        lab_die "terraform test failed in envs/local (prefix $prefix; the LocalStack's log: $(lab_logfile "$TF_LS"))"
+    TF_LS_PASSED=1
     lab_log "envs/local: terraform test passed in $(lab_elapsed "$start")s"
 }
 
