@@ -19,7 +19,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke mails aws test-deps test check fmt bench report report-resume report-quick report-render
+.PHONY: help run lab lab-down lab-status lab-smoke mails aws test-deps test test-terraform check fmt bench report report-resume report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -61,14 +61,18 @@ test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; 
 	$(LAB)/schemathesis.sh install
 	$(LAB)/oidc.sh install
 
-test: test-deps ## every test, on SQLite and MariaDB, all features
+test: test-deps test-terraform ## every test, on SQLite and MariaDB, all features; the Terraform tests
 	$(CARGO) test --workspace --all-features
 
-check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code
+test-terraform: ## terraform test: envs/aws (mock provider), envs/local applied to LocalStack, the emulator gaps (docs/terraform.md)
+	$(LAB)/terraform.sh test
+
+check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code, terraform fmt and validate
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	@if command -v shellcheck >/dev/null; then shellcheck -x -P SCRIPTDIR $(LAB)/*.sh .ci/run; else echo "shellcheck not installed; skipped (apt-get install shellcheck)"; fi
 	python3 scripts/check-features.py
+	$(LAB)/terraform.sh check
 
 fmt: ## format the code
 	$(CARGO) fmt --all

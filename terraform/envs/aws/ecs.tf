@@ -1,0 +1,176 @@
+# The split topology on ECS Fargate: catalog and orders behind the ALB, inventory reached by orders
+# through Cloud Map (inventory.<prefix>.internal). With telemetry_backend = "otel" each task runs
+# an ADOT collector sidecar loaded with the lab's pipeline (collector/pipeline.yaml), its AWS
+# exporters (collector/aws.yaml) and what only exists in AWS (docker/collector.yaml) — the files
+# docker-compose.yml gives ADOT.
+
+locals {
+  shop_port = 8080
+  repo_root = "${path.module}/../../.."
+
+  # Who talks to what (least privilege per service, iam.tf).
+  roles = {
+    catalog   = { public = true, events = false, notifications = false, images = true, exports = false }
+    orders    = { public = true, events = true, notifications = true, images = false, exports = true }
+    inventory = { public = false, events = true, notifications = false, images = false, exports = false }
+  }
+
+  collector_env = local.otel ? [
+    { name = "AWS_REGION", value = data.aws_region.current.name },
+    { name = "SHOP_XRAY_ENDPOINT", value = "" },
+    { name = "SHOP_LOGS_ENDPOINT", value = "" },
+    { name = "SHOP_COLLECTOR_ENVIRONMENT", value = var.environment },
+    { name = "SHOP_COLLECTOR_PIPELINE", value = file("${local.repo_root}/collector/pipeline.yaml") },
+    { name = "SHOP_COLLECTOR_AWS", value = file("${local.repo_root}/collector/aws.yaml") },
+    { name = "SHOP_COLLECTOR_ADOT", value = file("${local.repo_root}/docker/collector.yaml") },
+  ] : []
+
+  telemetry_env = {
+    otel = [
+      { name = "OTEL_EXPORTER_OTLP_ENDPOINT", value = "http://127.0.0.1:4318" },
+      { name = "OTEL_EXPORTER_OTLP_PROTOCOL", value = "http/protobuf" },
+      { name = "OTEL_PROPAGATORS", value = "xray" },
+      { name = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", value = "delta" },
+    ]
+    awssdk = [
+      { name = "SHOP_CW_LOG_GROUP", value = local.log_group_base },
+      { name = "SHOP_XRAY_SAMPLING_SOURCE", value = "api" },
+    ]
+    noop = []
+  }
+
+  service_env = {
+    for s, r in local.roles : s => concat(
+      [
+        { name = "SHOP_ROLE", value = s },
+        { name = "SHOP_SERVICE_NAME", value = "shop-${s}" },
+        { name = "SHOP_ENVIRONMENT", value = var.environment },
+        { name = "SHOP_TELEMETRY", value = var.telemetry_backend },
+        { name = "SHOP_LISTEN", value = "0.0.0.0:${local.shop_port}" },
+        { name = "AWS_REGION", value = data.aws_region.current.name },
+        { name = "SHOP_EVENTS_PREFIX", value = var.name_prefix },
+        { name = "SHOP_MAIL_FROM", value = var.mail_from },
+      ],
+      s == "orders" ? [
+        { name = "SHOP_INVENTORY_URL", value = "http://inventory.${aws_service_discovery_private_dns_namespace.main.name}:${local.shop_port}" },
+        { name = "SHOP_EVENTS", value = "true" },
+        { name = "SHOP_NOTIFICATIONS", value = "true" },
+      ] : [],
+      r.images ? [{ name = "SHOP_IMAGES_BUCKET", value = module.storage.bucket_names["images"] }] : [],
+      r.exports ? [{ name = "SHOP_EXPORT_BUCKET", value = module.storage.bucket_names["exports"] }] : [],
+      local.telemetry_env[var.telemetry_backend],
+    )
+  }
+
+  containers = {
+    for s, r in local.roles : s => concat(
+      [{
+        name         = "shop"
+        image        = var.shop_image
+        essential    = true
+        portMappings = [{ containerPort = local.shop_port, protocol = "tcp" }]
+        environment  = local.service_env[s]
+        secrets      = [{ name = "DATABASE_URL", valueFrom = aws_secretsmanager_secret.database_url.arn }]
+        logConfiguration = {
+          logDriver = "awslogs"
+          options = {
+            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
+            awslogs-region        = data.aws_region.current.name
+            awslogs-stream-prefix = "shop"
+          }
+        }
+        dependsOn = local.otel ? [{ containerName = "adot-collector", condition = "START" }] : []
+      }],
+      local.otel ? [{
+        name        = "adot-collector"
+        image       = var.adot_image
+        essential   = true
+        command     = ["--config=env:SHOP_COLLECTOR_PIPELINE", "--config=env:SHOP_COLLECTOR_AWS", "--config=env:SHOP_COLLECTOR_ADOT"]
+        environment = local.collector_env
+        logConfiguration = {
+          logDriver = "awslogs"
+          options = {
+            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
+            awslogs-region        = data.aws_region.current.name
+            awslogs-stream-prefix = "adot"
+          }
+        }
+      }] : [],
+    )
+  }
+}
+
+resource "aws_ecs_cluster" "main" {
+  name = "${var.name_prefix}-${var.environment}"
+  setting {
+    name  = "containerInsights"
+    value = var.enable_container_insights ? "enabled" : "disabled"
+  }
+}
+
+resource "aws_cloudwatch_log_group" "ecs" {
+  for_each          = local.roles
+  name              = "/ecs/${var.name_prefix}-${var.environment}/${each.key}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_service_discovery_private_dns_namespace" "main" {
+  name = "${var.name_prefix}.internal"
+  vpc  = aws_vpc.main.id
+}
+
+resource "aws_service_discovery_service" "service" {
+  for_each = local.roles
+  name     = each.key
+  dns_config {
+    namespace_id = aws_service_discovery_private_dns_namespace.main.id
+    dns_records {
+      type = "A"
+      ttl  = 10
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "service" {
+  for_each                 = local.roles
+  family                   = "${var.name_prefix}-${each.key}"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.services[each.key].cpu
+  memory                   = var.services[each.key].memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task[each.key].arn
+  container_definitions    = jsonencode(local.containers[each.key])
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+}
+
+resource "aws_ecs_service" "service" {
+  for_each        = local.roles
+  name            = each.key
+  cluster         = aws_ecs_cluster.main.id
+  task_definition = aws_ecs_task_definition.service[each.key].arn
+  desired_count   = var.services[each.key].desired_count
+  launch_type     = "FARGATE"
+  network_configuration {
+    subnets         = aws_subnet.private[*].id
+    security_groups = [aws_security_group.services.id]
+  }
+  service_registries {
+    registry_arn = aws_service_discovery_service.service[each.key].arn
+  }
+  dynamic "load_balancer" {
+    for_each = each.value.public ? [1] : []
+    content {
+      target_group_arn = aws_lb_target_group.service[each.key].arn
+      container_name   = "shop"
+      container_port   = local.shop_port
+    }
+  }
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+}

@@ -1,0 +1,204 @@
+# envs/aws without an AWS account: the real provider's schema, mocked answers. What is asserted is
+# what this configuration decides (wiring, policies, containers, toggles), not what AWS would do.
+
+mock_provider "aws" {
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_secretsmanager_random_password" {
+    defaults = { random_password = "mock-password" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:mock-topic" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:mock-queue", id = "https://sqs.eu-west-1.amazonaws.com/123456789012/mock-queue" }
+  }
+  mock_resource "aws_cloudwatch_event_bus" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:event-bus/mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/mock/mock" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::mock-bucket" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = { arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mock/0123456789abcdef" }
+  }
+  mock_resource "aws_cloudfront_distribution" {
+    defaults = { arn = "arn:aws:cloudfront::123456789012:distribution/MOCK" }
+  }
+  mock_resource "aws_lb" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/mock/0123456789abcdef", dns_name = "mock.eu-west-1.elb.amazonaws.com" }
+  }
+  mock_resource "aws_lb_listener" {
+    defaults = { arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/mock/0123456789abcdef/0123456789abcdef" }
+  }
+  mock_resource "aws_service_discovery_service" {
+    defaults = { arn = "arn:aws:servicediscovery:eu-west-1:123456789012:service/srv-mock" }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/mock:1" }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/mock", id = "arn:aws:ecs:eu-west-1:123456789012:cluster/mock" }
+  }
+  mock_resource "aws_db_instance" {
+    defaults = { endpoint = "mock.rds.amazonaws.com:3306" }
+  }
+}
+
+variables {
+  alert_email = "ops@example.com"
+}
+
+run "otel" {
+  command = apply
+
+  assert {
+    condition     = alltrue([for s, c in output.task_definitions : contains([for x in c : x.name], "adot-collector")])
+    error_message = "telemetry_backend = otel: every task runs the ADOT collector sidecar"
+  }
+  assert {
+    condition = alltrue([for s, c in output.task_definitions : one([for x in c : x.command if x.name == "adot-collector"]) == [
+      "--config=env:SHOP_COLLECTOR_PIPELINE", "--config=env:SHOP_COLLECTOR_AWS", "--config=env:SHOP_COLLECTOR_ADOT",
+    ]])
+    error_message = "the sidecar loads the lab's pipeline, its AWS exporters and the ADOT additions, in docker-compose.yml's order"
+  }
+  assert {
+    condition = alltrue([for s, c in output.task_definitions :
+      strcontains(one([for x in c : x.environment if x.name == "adot-collector"])[index([for e in one([for x in c : x.environment if x.name == "adot-collector"]) : e.name], "SHOP_COLLECTOR_PIPELINE")].value, "receivers:")
+    ])
+    error_message = "the sidecar's pipeline is the content of collector/pipeline.yaml"
+  }
+  assert {
+    condition = alltrue([for s, c in output.task_definitions :
+      contains([for e in one([for x in c : x.environment if x.name == "shop"]) : "${e.name}=${e.value}"], "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318") &&
+      contains([for e in one([for x in c : x.environment if x.name == "shop"]) : "${e.name}=${e.value}"], "SHOP_TELEMETRY=otel")
+    ])
+    error_message = "the shop sends OTLP to the sidecar on localhost"
+  }
+  assert {
+    condition     = length(output.alarms) == 5 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, security events, three dead-letter queues) notifies the alert topic"
+  }
+  assert {
+    condition     = module.observability.alert_email_subscriptions == ["ops@example.com"]
+    error_message = "the alert topic mails alert_email"
+  }
+  assert {
+    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy]) : [for st in p.Statement : [
+      for a in flatten([st.Action]) : a != "*" && !endswith(a, ":*")
+    ]]]))
+    error_message = "least privilege: no role has a * action or a service-wide service:* action"
+  }
+  assert {
+    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy]) : [for st in p.Statement :
+      !contains(flatten([st.Resource]), "*") || contains(["XRay", "Metrics"], st.Sid)
+    ]]))
+    error_message = "Resource * only where AWS has no resource-level permissions (X-Ray, PutMetricData)"
+  }
+  assert {
+    condition     = one([for st in output.task_policies["orders"].Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ObservabilityShopLab/otel" } }
+    error_message = "PutMetricData is held to the otel backend's namespace"
+  }
+  assert {
+    condition     = !contains([for st in output.task_policies["catalog"].Statement : st.Sid], "PublishEvents") && contains([for st in output.task_policies["orders"].Statement : st.Sid], "PublishEvents")
+    error_message = "catalog publishes no events; orders does"
+  }
+  assert {
+    condition     = !contains([for st in output.task_policies["inventory"].Statement : st.Sid], "Images") && !contains([for st in output.task_policies["orders"].Statement : st.Sid], "Images")
+    error_message = "only catalog touches the images bucket"
+  }
+  assert {
+    condition     = length(output.log_retention) == 7 && alltrue([for d in values(output.log_retention) : d == 30])
+    error_message = "every log group (shop, EMF, three ECS, two RDS) keeps 30 days"
+  }
+  assert {
+    condition     = one(aws_ecs_cluster.main.setting).value == "enabled"
+    error_message = "Container Insights is on"
+  }
+  assert {
+    condition     = aws_db_instance.main.storage_encrypted && !aws_db_instance.main.publicly_accessible && aws_db_instance.main.deletion_protection
+    error_message = "the database is encrypted, private and protected from deletion"
+  }
+  assert {
+    condition     = length(aws_cloudtrail.main) == 0 && length(aws_prometheus_workspace.main) == 0
+    error_message = "optional services are off by default"
+  }
+}
+
+run "awssdk" {
+  command = apply
+  variables {
+    telemetry_backend = "awssdk"
+  }
+
+  assert {
+    condition     = alltrue([for s, c in output.task_definitions : [for x in c : x.name] == ["shop"]])
+    error_message = "telemetry_backend = awssdk: no sidecar, the shop alone"
+  }
+  assert {
+    condition = alltrue([for s, c in output.task_definitions :
+      contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_TELEMETRY=awssdk") &&
+      !contains([for e in c[0].environment : e.name], "OTEL_EXPORTER_OTLP_ENDPOINT")
+    ])
+    error_message = "the shop runs the awssdk backend and is given no OTLP endpoint"
+  }
+  assert {
+    condition     = one([for st in output.task_policies["catalog"].Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ShopLab" } }
+    error_message = "PutMetricData is held to the awssdk backend's namespace"
+  }
+}
+
+run "noop" {
+  command = apply
+  variables {
+    telemetry_backend = "noop"
+  }
+
+  assert {
+    condition     = [for st in output.task_policies["catalog"].Statement : st.Sid] == ["Images"]
+    error_message = "noop: catalog may only use its images bucket"
+  }
+}
+
+run "toggles_on" {
+  command = apply
+  variables {
+    enable_cloudtrail         = true
+    enable_managed_prometheus = true
+  }
+
+  assert {
+    condition     = length(aws_cloudtrail.main) == 1 && aws_cloudtrail.main[0].is_multi_region_trail && length(aws_prometheus_workspace.main) == 1
+    error_message = "the toggles turn CloudTrail and Managed Prometheus on"
+  }
+}
+
+run "unknown_backend" {
+  command = plan
+  variables {
+    telemetry_backend = "jaeger"
+  }
+  expect_failures = [var.telemetry_backend]
+}

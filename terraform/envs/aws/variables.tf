@@ -1,0 +1,128 @@
+variable "region" {
+  type    = string
+  default = "eu-west-1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every name (the shop's --events-prefix)."
+  type        = string
+  default     = "shop"
+}
+
+variable "environment" {
+  description = "The shop's --environment; the log group is /shop-lab/<environment>."
+  type        = string
+  default     = "prod"
+}
+
+variable "telemetry_backend" {
+  description = "The shop's telemetry build: otel (OTLP to an ADOT collector sidecar in each task), awssdk (the shop calls X-Ray, CloudWatch and Logs itself; no sidecar) or noop."
+  type        = string
+  default     = "otel"
+  validation {
+    condition     = contains(["otel", "awssdk", "noop"], var.telemetry_backend)
+    error_message = "telemetry_backend is otel, awssdk or noop."
+  }
+}
+
+variable "shop_image" {
+  description = "The shop's container image (built from the repository's Dockerfile with the backend's cargo feature)."
+  type        = string
+  default     = "ghcr.io/example/observability-shop-lab:latest"
+}
+
+variable "adot_image" {
+  description = "The ADOT collector image (the sidecar of the otel backend); the same version docker-compose.yml runs."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.49.0"
+}
+
+variable "services" {
+  description = "The split topology: one ECS service per shop role, its size and count."
+  type = map(object({
+    cpu           = number
+    memory        = number
+    desired_count = number
+  }))
+  default = {
+    catalog   = { cpu = 512, memory = 1024, desired_count = 2 }
+    orders    = { cpu = 512, memory = 1024, desired_count = 2 }
+    inventory = { cpu = 256, memory = 512, desired_count = 2 }
+  }
+  validation {
+    condition     = alltrue([for k in keys(var.services) : contains(["catalog", "orders", "inventory"], k)]) && length(var.services) == 3
+    error_message = "services: exactly catalog, orders and inventory (the shop's --role values of the split topology)."
+  }
+}
+
+variable "vpc_cidr" {
+  type    = string
+  default = "10.40.0.0/16"
+}
+
+variable "az_count" {
+  type    = number
+  default = 2
+}
+
+variable "db_instance_class" {
+  type    = string
+  default = "db.t4g.micro"
+}
+
+variable "db_multi_az" {
+  type    = bool
+  default = true
+}
+
+variable "deletion_protection" {
+  description = "RDS deletion protection and final snapshot (false only for throw-away stacks)."
+  type        = bool
+  default     = true
+}
+
+variable "certificate_arn" {
+  description = "An ACM certificate for the ALB's HTTPS listener; empty: HTTP only (a test stack)."
+  type        = string
+  default     = ""
+}
+
+variable "mail_from" {
+  type    = string
+  default = "shop@example.com"
+}
+
+variable "alert_email" {
+  description = "Where alarms are mailed (an SNS e-mail subscription, beside the alert queue); empty: none."
+  type        = string
+  default     = ""
+}
+
+variable "log_retention_days" {
+  type    = number
+  default = 30
+}
+
+variable "sampling_rate" {
+  type    = number
+  default = 0.05
+}
+
+# ---- optional services of the production shape, off by default
+variable "enable_container_insights" {
+  description = "ECS Container Insights on the cluster (container CPU, memory, network)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_cloudtrail" {
+  description = "A multi-region CloudTrail trail into a bucket of its own."
+  type        = bool
+  default     = false
+}
+
+variable "enable_managed_prometheus" {
+  description = "An Amazon Managed Service for Prometheus workspace (the otel backend's metrics could also go there)."
+  type        = bool
+  default     = false
+}

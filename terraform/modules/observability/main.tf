@@ -1,0 +1,320 @@
+# What the shop's telemetry lands in and what watches it: log groups with retention, metric filters,
+# the alert topic (and its SQS subscription: where tests and tools read alerts), alarms, the RED
+# dashboard, X-Ray sampling rules and groups, Logs Insights query definitions.
+
+locals {
+  on = { for part in ["xray_sampling_rules", "xray_groups", "query_definitions", "dashboards", "alarms", "metric_filters"] : part => !contains(var.exclude, part) }
+
+  log_groups = {
+    app     = var.log_group_base
+    metrics = "${var.log_group_base}/metrics"
+  }
+
+  # Metric filters on the shop's JSON log lines (telemetry-api's to_json_line: level, message,
+  # target, service, request_id, trace_id, then the event's fields). Literal matches only: what
+  # every CloudWatch Logs, the emulator's too, evaluates the same way.
+  metric_filters = {
+    http-5xx = {
+      pattern     = "{ $.message = \"request failed\" }"
+      metric_name = "HttpServerErrors"
+    }
+    error-logs = {
+      pattern     = "{ $.level = \"ERROR\" }"
+      metric_name = "ErrorLogs"
+    }
+    security-events = {
+      pattern     = "{ $.message = \"security event\" }"
+      metric_name = "SecurityEvents"
+    }
+  }
+}
+
+resource "aws_cloudwatch_log_group" "shop" {
+  for_each          = local.log_groups
+  name              = each.value
+  retention_in_days = var.log_retention_days
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_metric_filter" "shop" {
+  for_each       = local.on.metric_filters ? local.metric_filters : {}
+  name           = "${var.name_prefix}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.shop["app"].name
+  pattern        = each.value.pattern
+  metric_transformation {
+    name          = each.value.metric_name
+    namespace     = var.log_metric_namespace
+    value         = "1"
+    default_value = "0"
+    unit          = "Count"
+  }
+}
+
+# ---------------------------------------------------------------- alerts
+
+resource "aws_sns_topic" "alerts" {
+  name = "${var.name_prefix}-alerts"
+  tags = var.tags
+}
+
+# Every alarm notification also lands in a queue: what the alert-verification tests read, and what a
+# tool can poll.
+resource "aws_sqs_queue" "alerts" {
+  name                      = "${var.name_prefix}-alerts"
+  message_retention_seconds = 345600
+  tags                      = var.tags
+}
+
+data "aws_iam_policy_document" "alerts_queue" {
+  statement {
+    sid       = "alerts-topic"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.alerts.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_sns_topic.alerts.arn]
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "alerts" {
+  queue_url = aws_sqs_queue.alerts.id
+  policy    = data.aws_iam_policy_document.alerts_queue.json
+}
+
+data "aws_iam_policy_document" "alerts_topic" {
+  statement {
+    sid       = "cloudwatch-alarms"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "alerts" {
+  arn    = aws_sns_topic.alerts.arn
+  policy = data.aws_iam_policy_document.alerts_topic.json
+}
+
+resource "aws_sns_topic_subscription" "alerts_queue" {
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "sqs"
+  endpoint  = aws_sqs_queue.alerts.arn
+}
+
+resource "aws_sns_topic_subscription" "alerts_email" {
+  count     = var.alert_email == "" ? 0 : 1
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "email"
+  endpoint  = var.alert_email
+}
+
+# ---------------------------------------------------------------- alarms
+
+# Counts from the access log (one line per request, `request failed` for a 5xx): a dimensionless
+# count that the emulator evaluates like CloudWatch does. (An error *rate* over the backends'
+# http.server.* metrics needs metric math, which the emulator does not evaluate: later work,
+# docs/terraform.md.)
+resource "aws_cloudwatch_metric_alarm" "http_5xx" {
+  count               = local.on.alarms && local.on.metric_filters ? 1 : 0
+  alarm_name          = "${var.name_prefix}-http-5xx"
+  alarm_description   = "At least ${var.http_5xx_threshold} requests answered 5xx in one minute (access log, ${var.log_group_base})."
+  namespace           = var.log_metric_namespace
+  metric_name         = local.metric_filters["http-5xx"].metric_name
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.http_5xx_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+  depends_on          = [aws_cloudwatch_log_metric_filter.shop]
+}
+
+resource "aws_cloudwatch_metric_alarm" "security_events" {
+  count               = local.on.alarms && local.on.metric_filters ? 1 : 0
+  alarm_name          = "${var.name_prefix}-security-events"
+  alarm_description   = "At least ${var.security_events_threshold} security events (failed logins, second-factor failures, …) in five minutes."
+  namespace           = var.log_metric_namespace
+  metric_name         = local.metric_filters["security-events"].metric_name
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.security_events_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+  depends_on          = [aws_cloudwatch_log_metric_filter.shop]
+}
+
+# A message in a dead-letter queue is a notification that failed five times.
+resource "aws_cloudwatch_metric_alarm" "dlq" {
+  for_each            = local.on.alarms ? var.dlq_names : {}
+  alarm_name          = "${var.name_prefix}-dlq-${each.key}"
+  alarm_description   = "Messages in the dead-letter queue ${each.value}."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = each.value }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alerts.arn]
+  ok_actions          = [aws_sns_topic.alerts.arn]
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------- the RED dashboard
+
+locals {
+  # The awssdk backend's dimensions on http.server.* (PutMetricData): service.name, then the
+  # request's route, method and status code.
+  red_schema = "{${var.metric_namespace},\"service.name\",\"http.request.method\",\"http.response.status_code\",\"http.route\"}"
+  red_search = { for m in ["http.server.requests", "http.server.errors", "http.server.request.duration"] :
+    m => "SEARCH('${local.red_schema} MetricName=\"${m}\"', '%s', 60)"
+  }
+  red_widgets = [
+    {
+      type       = "text", x = 0, y = 0, width = 24, height = 2
+      properties = { markdown = "## ${var.name_prefix}: requests, errors, duration by route\nThe awssdk backend's metrics in `${var.metric_namespace}`; log-derived counts in `${var.log_metric_namespace}`; alarms publish to `${aws_sns_topic.alerts.name}`." }
+    },
+    {
+      type = "metric", x = 0, y = 2, width = 8, height = 6
+      properties = {
+        title   = "Rate: requests per minute by route"
+        region  = data.aws_region.current.name
+        view    = "timeSeries"
+        stat    = "Sum"
+        period  = 60
+        metrics = [[{ expression = format(local.red_search["http.server.requests"], "Sum"), id = "requests", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 2, width = 8, height = 6
+      properties = {
+        title  = "Errors: 5xx per minute by route"
+        region = data.aws_region.current.name
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 60
+        metrics = [
+          [{ expression = format(local.red_search["http.server.errors"], "Sum"), id = "errors", label = "" }],
+          [var.log_metric_namespace, local.metric_filters["http-5xx"].metric_name, { label = "5xx (access log)", stat = "Sum" }],
+        ]
+      }
+    },
+    {
+      type = "metric", x = 16, y = 2, width = 8, height = 6
+      properties = {
+        title  = "Duration: p50 and p99 by route (seconds)"
+        region = data.aws_region.current.name
+        view   = "timeSeries"
+        period = 60
+        metrics = [
+          [{ expression = format(local.red_search["http.server.request.duration"], "p50"), id = "p50", label = "p50" }],
+          [{ expression = format(local.red_search["http.server.request.duration"], "p99"), id = "p99", label = "p99" }],
+        ]
+      }
+    },
+    {
+      type = "alarm", x = 0, y = 8, width = 24, height = 3
+      properties = {
+        title  = "Alarms"
+        alarms = local.alarm_arns
+      }
+    },
+  ]
+  alarm_arns = concat(
+    aws_cloudwatch_metric_alarm.http_5xx[*].arn,
+    aws_cloudwatch_metric_alarm.security_events[*].arn,
+    [for a in aws_cloudwatch_metric_alarm.dlq : a.arn],
+  )
+}
+
+data "aws_region" "current" {}
+
+resource "aws_cloudwatch_dashboard" "red" {
+  count          = local.on.dashboards ? 1 : 0
+  dashboard_name = "${var.name_prefix}-red"
+  # An alarm widget with no alarms is refused: drop it when there are none.
+  dashboard_body = jsonencode({ widgets = [for w in local.red_widgets : w if w.type != "alarm" || length(local.alarm_arns) > 0] })
+}
+
+# ---------------------------------------------------------------- X-Ray
+
+# The shop's health checks are never sampled; the rest at var.sampling_rate after one per second.
+# The awssdk backend reads these with GetSamplingRules (SHOP_XRAY_SAMPLING_SOURCE=api).
+resource "aws_xray_sampling_rule" "health" {
+  count          = local.on.xray_sampling_rules ? 1 : 0
+  rule_name      = "${var.name_prefix}-health"
+  priority       = 100
+  version        = 1
+  reservoir_size = 0
+  fixed_rate     = 0
+  url_path       = "/api/health"
+  host           = "*"
+  http_method    = "GET"
+  service_type   = "*"
+  service_name   = "*"
+  resource_arn   = "*"
+  tags           = var.tags
+}
+
+resource "aws_xray_sampling_rule" "shop" {
+  for_each       = local.on.xray_sampling_rules ? toset(var.service_names) : toset([])
+  rule_name      = substr("${var.name_prefix}-${trimprefix(each.key, "shop-")}", 0, 32)
+  priority       = 1000
+  version        = 1
+  reservoir_size = 1
+  fixed_rate     = var.sampling_rate
+  url_path       = "*"
+  host           = "*"
+  http_method    = "*"
+  service_type   = "*"
+  service_name   = each.key
+  resource_arn   = "*"
+  tags           = var.tags
+}
+
+resource "aws_xray_group" "group" {
+  for_each = local.on.xray_groups ? {
+    errors = "fault = true OR error = true"
+    slow   = "responsetime > 1"
+  } : {}
+  group_name        = "${var.name_prefix}-${each.key}"
+  filter_expression = each.value
+  insights_configuration {
+    insights_enabled      = each.key == "errors"
+    notifications_enabled = false
+  }
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------- Logs Insights
+
+resource "aws_cloudwatch_query_definition" "shop" {
+  for_each = local.on.query_definitions ? {
+    errors-by-route = "fields @timestamp, `http.route`, message | filter level = \"ERROR\" | stats count(*) as errors by `http.route` | sort errors desc"
+    slow-requests   = "fields @timestamp, `http.route`, duration_ms, trace_id | filter duration_ms > 1000 | sort duration_ms desc | limit 100"
+    one-trace       = "fields @timestamp, level, service, message, span_id | filter trace_id = \"REPLACE-WITH-TRACE-ID\" | sort @timestamp asc"
+    security-events = "fields @timestamp, `shop.security.event.kind`, `client.address`, trace_id | filter message = \"security event\" | sort @timestamp desc | limit 200"
+    admin-actions   = "fields @timestamp, `shop.admin.action`, `shop.admin.outcome`, `enduser.pseudo.id`, trace_id | filter ispresent(`shop.admin.action`) | sort @timestamp desc | limit 200"
+  } : {}
+  name            = "${var.name_prefix}/${each.key}"
+  log_group_names = [aws_cloudwatch_log_group.shop["app"].name]
+  query_string    = each.value
+}

@@ -1,0 +1,81 @@
+output "log_group_names" {
+  description = "app, metrics → log group name."
+  value       = { for k, g in aws_cloudwatch_log_group.shop : k => g.name }
+}
+
+output "alert_topic_arn" {
+  value = aws_sns_topic.alerts.arn
+}
+
+output "alert_queue_url" {
+  value = aws_sqs_queue.alerts.id
+}
+
+output "alarm_names" {
+  value = concat(
+    aws_cloudwatch_metric_alarm.http_5xx[*].alarm_name,
+    aws_cloudwatch_metric_alarm.security_events[*].alarm_name,
+    [for a in aws_cloudwatch_metric_alarm.dlq : a.alarm_name],
+  )
+}
+
+output "dashboard_names" {
+  value = aws_cloudwatch_dashboard.red[*].dashboard_name
+}
+
+output "sampling_rule_names" {
+  value = concat(aws_xray_sampling_rule.health[*].rule_name, [for r in aws_xray_sampling_rule.shop : r.rule_name])
+}
+
+output "xray_group_names" {
+  value = [for g in aws_xray_group.group : g.group_name]
+}
+
+output "query_definition_names" {
+  value = [for q in aws_cloudwatch_query_definition.shop : q.name]
+}
+
+# What the tests assert on.
+output "log_group_retention" {
+  description = "Log group name → retention in days."
+  value       = { for k, g in aws_cloudwatch_log_group.shop : g.name => g.retention_in_days }
+}
+
+output "alarms" {
+  description = "Alarm name → namespace, metric, dimensions, alarm and OK actions."
+  value = { for a in concat(aws_cloudwatch_metric_alarm.http_5xx, aws_cloudwatch_metric_alarm.security_events, values(aws_cloudwatch_metric_alarm.dlq)) : a.alarm_name => {
+    namespace     = a.namespace
+    metric_name   = a.metric_name
+    dimensions    = a.dimensions
+    alarm_actions = a.alarm_actions
+    ok_actions    = a.ok_actions
+  } }
+}
+
+output "metric_filters" {
+  description = "Filter name → pattern and the metric it makes."
+  value = { for k, f in aws_cloudwatch_log_metric_filter.shop : f.name => {
+    pattern   = f.pattern
+    log_group = f.log_group_name
+    metric    = f.metric_transformation[0].name
+    namespace = f.metric_transformation[0].namespace
+  } }
+}
+
+output "alert_subscription" {
+  description = "The alert topic's queue subscription."
+  value = {
+    protocol  = aws_sns_topic_subscription.alerts_queue.protocol
+    endpoint  = aws_sns_topic_subscription.alerts_queue.endpoint
+    queue_arn = aws_sqs_queue.alerts.arn
+  }
+}
+
+output "alert_email_subscriptions" {
+  value = [for s in aws_sns_topic_subscription.alerts_email : s.endpoint]
+}
+
+output "dashboard_bodies" {
+  description = "Dashboard name → body (decoded), as read back."
+  value       = { for d in aws_cloudwatch_dashboard.red : d.dashboard_name => jsondecode(d.dashboard_body) }
+}

@@ -1,0 +1,19 @@
+output "bucket_names" {
+  description = "images, exports → bucket name."
+  value       = { for k, b in aws_s3_bucket.bucket : k => b.bucket }
+}
+
+output "bucket_arns" {
+  description = "images, exports → bucket ARN."
+  value       = { for k, b in aws_s3_bucket.bucket : k => b.arn }
+}
+
+output "versioning" {
+  description = "Bucket key → versioning status (only the versioned ones)."
+  value       = { for k, v in aws_s3_bucket_versioning.bucket : k => v.versioning_configuration[0].status }
+}
+
+output "export_expiration_days" {
+  description = "The exports bucket's lifecycle expiration, or null without one."
+  value       = one([for c in aws_s3_bucket_lifecycle_configuration.exports : c.rule[0].expiration[0].days])
+}
