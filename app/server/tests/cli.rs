@@ -525,6 +525,7 @@ fn events_provision_status_and_dlq_redrive_work_from_the_command_line() {
                 "order.placed",
                 "order.shipped",
                 "inventory.back_in_stock",
+                "inventory.stock_report",
                 "account.password_reset"
             ])
         );
