@@ -11,6 +11,15 @@
 //! span link joins them) or **broken**; the end-to-end delay from the
 //! checkout's start to the end of its SES call, from the stored spans; and
 //! the AWS calls per order at the pass-throughs, priced per million orders.
+//!
+//! Uploads that produce resized images run in the same shop: an admin sends
+//! pictures (`--image-resize function`), the shop puts each original in S3
+//! with its trace context in the object's metadata, the bucket notifies an
+//! SQS queue, `lab-event-source` invokes `image-resize` under
+//! `cargo lambda watch` (with this config's backend), and the function writes
+//! the sizes and records the upload. Per upload and per hop
+//! ([`UPLOAD_HOPS`]) the same three verdicts, and the delay from the upload's
+//! server span to the end of its `image.resize` span.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,6 +36,13 @@ pub const HOPS: [&str; 4] = [
     "EventBridge → SQS → worker",
     "worker → SES",
 ];
+
+/// The hops of an upload, in order.
+pub const UPLOAD_HOPS: [&str; 3] = ["upload → S3", "S3 → queue → function", "function → S3"];
+
+/// The objects `image-resize` writes per original: the original under its
+/// revision, the large picture and the thumbnail (`image_resize::Resized::objects`).
+pub const RESIZED_OBJECTS: usize = 3;
 
 /// How the stored traces joined one hop.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +76,25 @@ pub struct AsyncRow {
     pub dollars_per_million_orders: f64,
     /// Where the worker found each trace context (`shop.trace.carrier`), by carrier.
     pub carriers: BTreeMap<String, u64>,
+    /// The uploads' half of the run (absent in runs made before it existed).
+    #[serde(default)]
+    pub uploads: Option<UploadRow>,
+}
+
+/// Uploads that produce resized images, in one config's async run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UploadRow {
+    pub uploads: u64,
+    /// Uploads whose status the shop reported `done` (resized and recorded by the function).
+    pub resized: u64,
+    pub hops: Vec<HopCount>,
+    /// The upload's server span start → end of its `image.resize` span, ms, from the
+    /// stored spans: median, 95th percentile, largest.
+    pub delay_ms_p50: Option<f64>,
+    pub delay_ms_p95: Option<f64>,
+    pub delay_ms_max: Option<f64>,
+    /// Where `image.resize` found its parent (`shop.image.trace_source`), by source.
+    pub trace_sources: BTreeMap<String, u64>,
 }
 
 /// List prices of the messaging services (prices.toml, `[messaging]`).
@@ -182,6 +217,106 @@ pub fn score(
         }
     }
     (hops, delays, carriers)
+}
+
+/// An upload as the driver sent it.
+#[derive(Clone, Debug)]
+pub struct PlacedUpload {
+    /// The trace id as the read-back spells it.
+    pub trace_id: String,
+}
+
+/// Whether `s` is an S3 `PutObject` client span (`S3.PutObject`, as both backends name it).
+fn is_s3_put(s: &Span) -> bool {
+    s.name == "S3.PutObject"
+        || (s.attributes.get("rpc.service").map(String::as_str) == Some("S3")
+            && s.attributes.get("rpc.method").map(String::as_str) == Some("PutObject"))
+}
+
+/// Whether `span` sits under `ancestor` (by parent ids, within one trace's spans).
+fn is_under(span: &Span, ancestor: &str, trace: &[&Span]) -> bool {
+    let mut parent = span.parent.as_str();
+    // A trace is a tree; the bound only guards against a malformed cycle.
+    for _ in 0..trace.len() {
+        if parent.is_empty() {
+            return false;
+        }
+        if parent == ancestor {
+            return true;
+        }
+        match trace.iter().find(|s| s.id == parent) {
+            Some(p) => parent = p.parent.as_str(),
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Scores each upload's hops and delay from the stored spans: the original's
+/// `PutObject` under the upload's server span; the function's `image.resize`
+/// as that server span's child (the context the original's metadata
+/// carried), or only linked to it; and the function's [`RESIZED_OBJECTS`]
+/// `PutObject`s under `image.resize`.
+pub fn score_uploads(
+    uploads: &[PlacedUpload],
+    spans: &[Span],
+    links: &Links,
+) -> (Vec<HopCount>, Vec<f64>, BTreeMap<String, u64>) {
+    let mut hops: Vec<HopCount> = UPLOAD_HOPS
+        .iter()
+        .map(|h| HopCount {
+            hop: (*h).to_owned(),
+            ..Default::default()
+        })
+        .collect();
+    let mut delays = Vec::new();
+    let mut sources = BTreeMap::new();
+    for u in uploads {
+        let trace: Vec<&Span> = spans.iter().filter(|s| s.trace_id == u.trace_id).collect();
+        let server = trace
+            .iter()
+            .find(|s| s.kind == "server" && s.name.ends_with("/image"));
+        // 1. The original into S3, within the request.
+        let put = server.is_some_and(|srv| {
+            trace
+                .iter()
+                .any(|s| is_s3_put(s) && is_under(s, &srv.id, &trace))
+        });
+        count(&mut hops[0], put, false);
+        // 2. The function's work continues the upload's trace (or only links to it).
+        let resize = server.and_then(|srv| {
+            trace
+                .iter()
+                .find(|s| s.name == "image.resize" && s.parent == srv.id)
+        });
+        let linked = resize.is_none()
+            && server.is_some_and(|srv| {
+                links
+                    .values()
+                    .any(|to| to.iter().any(|t| t.eq_ignore_ascii_case(&srv.id)))
+            });
+        count(&mut hops[1], resize.is_some(), linked);
+        if let Some(r) = resize {
+            let source = r
+                .attributes
+                .get("shop.image.trace_source")
+                .cloned()
+                .unwrap_or_else(|| "unknown".to_owned());
+            *sources.entry(source).or_insert(0) += 1;
+        }
+        // 3. The sizes it wrote, under its span.
+        let written = resize.map_or(0, |r| {
+            trace
+                .iter()
+                .filter(|s| is_s3_put(s) && is_under(s, &r.id, &trace))
+                .count()
+        });
+        count(&mut hops[2], written >= RESIZED_OBJECTS, false);
+        if let (Some(srv), Some(r)) = (server, resize) {
+            delays.push((r.end - srv.start) * 1000.0);
+        }
+    }
+    (hops, delays, sources)
 }
 
 fn count(h: &mut HopCount, connected: bool, linked: bool) {
@@ -324,6 +459,78 @@ mod tests {
         let (hops, _, _) = score(&orders, &spans, &links);
         assert_eq!(
             (hops[2].connected, hops[2].linked, hops[2].broken),
+            (1, 1, 0)
+        );
+    }
+
+    #[test]
+    fn an_uploads_hops_run_from_its_request_through_the_function_to_the_sizes() {
+        let put = |trace: &str, id: &str, parent: &str, at: f64| {
+            span(trace, id, parent, "client", "S3.PutObject", at, at + 0.01)
+        };
+        let mut spans = vec![
+            span(
+                "u1",
+                "a",
+                "",
+                "server",
+                "POST /api/admin/products/{id}/image",
+                1.0,
+                1.2,
+            ),
+            span(
+                "u1",
+                "b",
+                "a",
+                "internal",
+                "catalog.image.upload",
+                1.1,
+                1.15,
+            ),
+            put("u1", "c", "b", 1.11),
+            span("u1", "d", "a", "consumer", "image.resize", 2.0, 2.5),
+            put("u1", "e", "d", 2.3),
+            put("u1", "f", "d", 2.35),
+            span("u1", "g", "d", "internal", "catalog.image.resize", 2.1, 2.2),
+            put("u1", "h", "g", 2.4),
+            // The second upload: the function lost the context and wrote only two sizes.
+            span(
+                "u2",
+                "i",
+                "",
+                "server",
+                "POST /api/admin/products/{id}/image",
+                3.0,
+                3.2,
+            ),
+            put("u2", "j", "i", 3.1),
+            span("u9", "k", "", "internal", "image.resize", 4.0, 4.5),
+            put("u9", "l", "k", 4.1),
+        ];
+        spans[3]
+            .attributes
+            .insert("shop.image.trace_source".into(), "object_metadata".into());
+        let uploads = [
+            PlacedUpload {
+                trace_id: "u1".into(),
+            },
+            PlacedUpload {
+                trace_id: "u2".into(),
+            },
+        ];
+        let (hops, delays, sources) = score_uploads(&uploads, &spans, &Links::new());
+        assert_eq!((hops[0].connected, hops[0].broken), (2, 0));
+        assert_eq!((hops[1].connected, hops[1].broken), (1, 1));
+        // Three writes under `image.resize`, one of them a level further down.
+        assert_eq!((hops[2].connected, hops[2].broken), (1, 1));
+        assert_eq!(delays.len(), 1);
+        assert!((delays[0] - 1500.0).abs() < 1e-6, "{delays:?}");
+        assert_eq!(sources["object_metadata"], 1);
+        // A span that links to the second upload's request makes its hop linked.
+        let links = Links::from([("k".to_owned(), vec!["i".to_owned()])]);
+        let (hops, _, _) = score_uploads(&uploads, &spans, &links);
+        assert_eq!(
+            (hops[1].connected, hops[1].linked, hops[1].broken),
             (1, 1, 0)
         );
     }

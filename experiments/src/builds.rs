@@ -23,6 +23,10 @@ use anyhow::{Context, bail};
 
 use crate::lambda::FUNCTION;
 
+/// The lab's stand-in for Lambda's event-source mapping (app/functions), which the async
+/// stage's uploads go through.
+const EVENT_SOURCE: &str = "lab-event-source";
+
 /// The binaries a plan runs.
 #[derive(Clone, Debug)]
 pub struct Binaries {
@@ -30,6 +34,8 @@ pub struct Binaries {
     pub shop: Vec<(String, PathBuf)>,
     /// backend → the `image-resize` function binary.
     pub functions: Vec<(String, PathBuf)>,
+    /// `lab-event-source` (no telemetry backend of its own: it passes the context on).
+    pub event_source: PathBuf,
     pub capture: PathBuf,
 }
 
@@ -146,10 +152,12 @@ pub fn build(
     }
     if separate {
         cargo_build(repo, profile, "otlp-capture", None, &[])?;
+        cargo_build(repo, profile, "shop-functions", Some(EVENT_SOURCE), &[])?;
     }
     Ok(Binaries {
         shop,
         functions,
+        event_source: target_dir(repo).join(out_dir).join(EVENT_SOURCE),
         capture: target_dir(repo).join(out_dir).join("otlp-capture"),
     })
 }

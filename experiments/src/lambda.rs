@@ -311,7 +311,7 @@ pub async fn put_original(localstack: &str) -> anyhow::Result<String> {
 
 /// A command with none of the harness's own `SHOP_*`, `AWS_*`, `OTEL_*` variables: a
 /// function gets exactly the environment the stage gives it.
-fn clean_command(program: &Path) -> Command {
+pub(crate) fn clean_command(program: &Path) -> Command {
     let mut c = Command::new(program);
     for (k, _) in std::env::vars() {
         if k.starts_with("SHOP_")

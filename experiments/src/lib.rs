@@ -43,4 +43,5 @@ pub mod scenario;
 pub mod shop;
 pub mod stats;
 pub mod tail;
+pub mod uploads;
 pub mod wiretap;

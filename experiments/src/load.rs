@@ -172,6 +172,16 @@ pub struct Setup {
     admin: Option<Auth>,
 }
 
+impl Setup {
+    /// The lab admin's `Cookie` header value and CSRF token, when its login succeeded: what a
+    /// browser sends to the back office (the CSRF token on every request but a GET).
+    pub fn admin(&self) -> Option<(String, String)> {
+        self.admin
+            .as_ref()
+            .map(|a| (format!("{ADMIN_COOKIE}={}", a.cookie), a.csrf.clone()))
+    }
+}
+
 struct Shared {
     client: reqwest::Client,
     catalog: String,

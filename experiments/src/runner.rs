@@ -1216,7 +1216,7 @@ impl Ctx<'_> {
         config: &TelemetryConfig,
         prices: &crate::async_hops::MessagingPrices,
     ) -> anyhow::Result<crate::async_hops::AsyncRow> {
-        use crate::async_hops::{self, PlacedOrder};
+        use crate::async_hops::{self, PlacedOrder, PlacedUpload};
         let run = format!("{}-async", config.id());
         self.progress.set_message(format!("{run}: starting"));
         let localstack = self.lab.localstack_url();
@@ -1249,7 +1249,45 @@ impl Ctx<'_> {
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         env.push(("SHOP_PUBLIC_URL".to_owned(), "http://shop.lab".to_owned()));
+        // Uploads: pictures to LocalStack's S3, resized by the function (not counted:
+        // the pass-throughs price the orders' messaging).
+        let bucket = format!("{}-images", prefix.to_ascii_lowercase());
+        for (k, v) in [
+            ("SHOP_IMAGES_BUCKET", bucket.clone()),
+            ("SHOP_S3_ENDPOINT", localstack.clone()),
+            ("SHOP_IMAGE_RESIZE", "function".to_owned()),
+        ] {
+            env.push((k.to_owned(), v));
+        }
         let shop = self.start_shop(Point::Embedded, config, &run, &env).await?;
+        let run_dir = self.runs_dir.join(&run);
+        let mut function_env =
+            crate::shop::telemetry_env(config, &self.lab, &self.sinks, &shop.names, &run_dir)?;
+        for (k, v) in [
+            ("SHOP_SERVICE_NAME", "image-resize".to_owned()),
+            ("SHOP_ENVIRONMENT", "exp".to_owned()),
+            ("SHOP_IMAGES_BUCKET", bucket.clone()),
+            ("SHOP_S3_ENDPOINT", localstack.clone()),
+            ("AWS_ENDPOINT_URL_S3", localstack.clone()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "test".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_owned()),
+            ("DATABASE_URL", shop.database_url().to_owned()),
+        ] {
+            function_env.insert(k.to_owned(), v);
+        }
+        let cargo_lambda = self.lab.cargo_lambda()?;
+        let _resize = crate::uploads::start(&crate::uploads::ResizeParts {
+            cargo_lambda: &cargo_lambda,
+            repo: self.repo,
+            function_bin: self.bins.function(config.backend()),
+            event_source_bin: &self.bins.event_source,
+            function_env,
+            queue_url: format!("{localstack}/000000000000/{prefix}-image-originals"),
+            localstack: localstack.clone(),
+            dir: &run_dir.join("functions"),
+        })
+        .await?;
         // Provisioning at start-up is not the orders' cost: wait for the queue, then count.
         let client = reqwest::Client::builder().no_proxy().build()?;
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -1332,12 +1370,44 @@ impl Ctx<'_> {
             .iter()
             .map(|(name, tap)| ((*name).to_owned(), tap.count().requests))
             .collect();
+        // Then the uploads, one after another, as the lab admin.
+        let uploads_n = match self.plan.mode {
+            crate::plan::Mode::Full => 20,
+            crate::plan::Mode::Quick => 4,
+        };
+        self.progress
+            .set_message(format!("{run}: logging the lab admin in"));
+        let setup = self.setup(&shop, &run, Propagate::None).await;
+        let admin = setup
+            .admin()
+            .with_context(|| format!("{run}: the lab admin could not log in to upload"))?;
+        let picture =
+            crate::lambda::original_jpeg(crate::uploads::PICTURE.0, crate::uploads::PICTURE.1)?;
+        let catalog = shop.url(Service::Catalog);
+        let mut sent = Vec::new();
+        for i in 0..uploads_n {
+            self.progress
+                .set_message(format!("{run}: upload {}/{uploads_n}", i + 1));
+            // A product each: a second picture of one product would race the first's record.
+            let product = 1 + i as i64;
+            sent.push(crate::uploads::upload(&client, &catalog, &admin, product, &picture).await?);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.progress
+            .set_message(format!("{run}: waiting for the resized pictures"));
+        let resized =
+            crate::uploads::settle(&client, &catalog, &admin, &sent, Duration::from_secs(120))
+                .await?;
         self.progress.set_message(format!("{run}: reading back"));
         shop.flush().await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
         shop.flush().await?;
         let (spans, links) = if config.backend() == "awssdk" {
-            let ids: Vec<String> = orders.iter().map(|o| o.trace_id.clone()).collect();
+            let ids: Vec<String> = orders
+                .iter()
+                .map(|o| o.trace_id.clone())
+                .chain(sent.iter().map(|u| u.trace_id.clone()))
+                .collect();
             let spans = until_still(
                 Duration::from_secs(20),
                 Duration::from_millis(700),
@@ -1369,6 +1439,18 @@ impl Ctx<'_> {
                     .unwrap_or(o.trace_id),
             })
             .collect();
+        let uploads: Vec<PlacedUpload> = sent
+            .iter()
+            .map(|u| PlacedUpload {
+                trace_id: spans
+                    .iter()
+                    .find(|s| same_trace(&s.trace_id, &u.trace_id))
+                    .map(|s| s.trace_id.clone())
+                    .unwrap_or_else(|| u.trace_id.clone()),
+            })
+            .collect();
+        let (upload_hops, upload_delays, trace_sources) =
+            async_hops::score_uploads(&uploads, &spans, &links);
         let (hops, delays, carriers) = async_hops::score(&orders, &spans, &links);
         let row = async_hops::AsyncRow {
             config: config.id().to_owned(),
@@ -1382,6 +1464,15 @@ impl Ctx<'_> {
             requests,
             window_s,
             carriers,
+            uploads: Some(async_hops::UploadRow {
+                uploads: uploads_n as u64,
+                resized,
+                hops: upload_hops,
+                delay_ms_p50: async_hops::quantile(&upload_delays, 0.5),
+                delay_ms_p95: async_hops::quantile(&upload_delays, 0.95),
+                delay_ms_max: upload_delays.iter().copied().reduce(f64::max),
+                trace_sources,
+            }),
         };
         self.progress.suspend(|| {
             eprintln!(
@@ -1393,11 +1484,30 @@ impl Ctx<'_> {
                 row.dollars_per_million_orders
             )
         });
+        if let Some(u) = &row.uploads {
+            self.progress.suspend(|| {
+                eprintln!(
+                    "{run}: {} uploads, {} resized; hops connected {:?}; delay p50 {:.0} ms",
+                    u.uploads,
+                    u.resized,
+                    u.hops.iter().map(|h| h.connected).collect::<Vec<_>>(),
+                    u.delay_ms_p50.unwrap_or(f64::NAN),
+                )
+            });
+        }
         if row.mails != row.orders {
             anyhow::bail!(
                 "{run}: {} of {} confirmation mails arrived",
                 row.mails,
                 row.orders
+            );
+        }
+        if let Some(u) = row.uploads.as_ref().filter(|u| u.resized != u.uploads) {
+            anyhow::bail!(
+                "{run}: {} of {} uploads were resized (see {})",
+                u.resized,
+                u.uploads,
+                run_dir.join("functions").display()
             );
         }
         Ok(row)

@@ -440,6 +440,11 @@ impl Shop {
             .context("shop admin invite printed no token")
     }
 
+    /// The shop's database (what a function that records into it is given).
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
     /// Base URL of the service answering `service`'s routes.
     pub fn url(&self, service: Service) -> String {
         let role = match (self.point, service) {

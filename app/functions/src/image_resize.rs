@@ -45,7 +45,8 @@
 //! `image.resize` continues that trace (read with the backend's own
 //! propagator): with awssdk a segment in the upload's trace whose parent is
 //! the upload's server segment; the invocation's own span stays in the
-//! invocation's trace (X-Ray has no span links).
+//! invocation's trace, and `image.resize` links to it (a span link in OTLP;
+//! X-Ray has none, and the awssdk backend keeps it as metadata).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -240,6 +241,8 @@ impl ImageResize {
             } else {
                 "invocation"
             };
+            // The invocation's span, which a continued upload trace leaves behind.
+            let invocation = span_context(&tracing::Span::current());
             let span = match parent {
                 // A root span here, so that it continues the remote context
                 // (`with_remote_parent` applies to root spans only).
@@ -265,6 +268,13 @@ impl ImageResize {
                     error.type = Empty,
                 ),
             };
+            // Joined to the upload's trace, `image.resize` links back to the invocation
+            // that ran it (OTLP carries links; X-Ray keeps them as metadata).
+            if trace_source == "object_metadata"
+                && let Some(invocation) = invocation
+            {
+                telemetry_api::trace::add_link(&span, invocation);
+            }
             let done = self
                 .resize(&original, object)
                 .instrument(span.clone())

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::async_hops::AsyncRow;
+use crate::async_hops::{AsyncRow, HopCount, UploadRow};
 
 fn ms(v: Option<f64>) -> String {
     v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.0}"))
@@ -32,37 +32,14 @@ pub(crate) fn section(o: &mut String, rows: &[AsyncRow]) {
     );
     let _ = writeln!(o, "|---|---:|---:|---|---|---|---|---|---|");
     for r in rows {
-        let hops: Vec<String> = r
-            .hops
-            .iter()
-            .map(|h| {
-                let mut cell = format!("{}/{} connected", h.connected, r.orders);
-                if h.linked > 0 {
-                    cell.push_str(&format!(", {} linked", h.linked));
-                }
-                if h.broken > 0 {
-                    cell.push_str(&format!(", **{} broken**", h.broken));
-                }
-                cell
-            })
-            .collect();
-        let carriers: Vec<String> = r
-            .carriers
-            .iter()
-            .map(|(k, v)| format!("`{k}` ×{v}"))
-            .collect();
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} / {} / {} |",
             r.config,
             r.orders,
             r.mails,
-            hops.join(" | "),
-            if carriers.is_empty() {
-                "–".to_owned()
-            } else {
-                carriers.join(", ")
-            },
+            hop_cells(&r.hops, r.orders).join(" | "),
+            counted(&r.carriers),
             ms(r.delay_ms_p50),
             ms(r.delay_ms_p95),
             ms(r.delay_ms_max),
@@ -107,6 +84,88 @@ pub(crate) fn section(o: &mut String, rows: &[AsyncRow]) {
          `experiments/prices.toml` `[messaging]` (EventBridge per event, SQS per request, SES \
          per mail); the SES mail dominates.\n"
     );
+    uploads(o, rows);
+}
+
+/// The uploads' table, when the rows have them.
+fn uploads(o: &mut String, rows: &[AsyncRow]) {
+    let with: Vec<(&str, &UploadRow)> = rows
+        .iter()
+        .filter_map(|r| r.uploads.as_ref().map(|u| (r.config.as_str(), u)))
+        .collect();
+    if with.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "### Uploads that produce resized images\n");
+    let _ = writeln!(
+        o,
+        "The same shop runs with `--image-resize function`: the lab admin sends pictures \
+         (320 × 200 JPEG, one product each, one at a time); the shop puts each original in \
+         S3 with its trace context in the object's user metadata and answers 202; the bucket \
+         notifies an SQS queue; `lab-event-source` (the lab's stand-in for Lambda's \
+         event-source mapping) invokes `image-resize`, built with the config's backend, under \
+         `cargo lambda watch`; the function writes the sizes and records the upload in the \
+         shop's database. Every upload must end `done`.\n"
+    );
+    let _ = writeln!(
+        o,
+        "| config | uploads | resized | {} | where `image.resize` found its parent | delay p50 / p95 / max (ms) |",
+        crate::async_hops::UPLOAD_HOPS.join(" | ")
+    );
+    let _ = writeln!(o, "|---|---:|---:|---|---|---|---|---|");
+    for (config, u) in with {
+        let _ = writeln!(
+            o,
+            "| {config} | {} | {} | {} | {} | {} / {} / {} |",
+            u.uploads,
+            u.resized,
+            hop_cells(&u.hops, u.uploads).join(" | "),
+            counted(&u.trace_sources),
+            ms(u.delay_ms_p50),
+            ms(u.delay_ms_p95),
+            ms(u.delay_ms_max),
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\n*Connected* here: the original's `S3.PutObject` sits under the upload's server \
+         span; the function's `image.resize` span is a child of that server span (S3's \
+         notification carries no trace context, so the function reads it from the original's \
+         metadata: `object_metadata`); and the function's {} `S3.PutObject` calls (the \
+         original under its revision, the large picture, the thumbnail) sit under \
+         `image.resize`. The invocation's own span stays in the invocation's trace: with otel \
+         `image.resize` links to it, X-Ray has no links (the awssdk build keeps the link as \
+         metadata). *Delay* runs from the upload's server span to the end of `image.resize`, \
+         both as stored: mostly the event source's long poll (1 s) and the resizing.\n",
+        crate::async_hops::RESIZED_OBJECTS
+    );
+}
+
+/// `n/total connected[, n linked][, **n broken**]` per hop.
+fn hop_cells(hops: &[HopCount], total: u64) -> Vec<String> {
+    hops.iter()
+        .map(|h| {
+            let mut cell = format!("{}/{total} connected", h.connected);
+            if h.linked > 0 {
+                cell.push_str(&format!(", {} linked", h.linked));
+            }
+            if h.broken > 0 {
+                cell.push_str(&format!(", **{} broken**", h.broken));
+            }
+            cell
+        })
+        .collect()
+}
+
+/// `` `k` ×n `` for each entry, or `–`.
+fn counted(m: &std::collections::BTreeMap<String, u64>) -> String {
+    if m.is_empty() {
+        return "–".to_owned();
+    }
+    m.iter()
+        .map(|(k, v)| format!("`{k}` ×{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -114,7 +173,6 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::async_hops::HopCount;
 
     #[test]
     fn the_section_shows_hops_delays_and_dollars() {
@@ -138,9 +196,44 @@ mod tests {
             window_s: 6.5,
             dollars_per_million_orders: 100.0,
             carriers: BTreeMap::from([("event_detail".to_owned(), 9)]),
+            uploads: Some(UploadRow {
+                uploads: 4,
+                resized: 4,
+                hops: crate::async_hops::UPLOAD_HOPS
+                    .iter()
+                    .map(|h| HopCount {
+                        hop: (*h).into(),
+                        connected: 4,
+                        linked: 0,
+                        broken: 0,
+                    })
+                    .collect(),
+                delay_ms_p50: Some(1200.0),
+                delay_ms_p95: Some(1900.0),
+                delay_ms_max: Some(1900.0),
+                trace_sources: BTreeMap::from([("object_metadata".to_owned(), 4)]),
+            }),
         };
         let mut o = String::new();
-        section(&mut o, &[row]);
+        section(&mut o, std::slice::from_ref(&row));
+        assert!(o.contains("### Uploads that produce resized images"), "{o}");
+        assert!(
+            o.contains(
+                "| awssdk-100 | 4 | 4 | 4/4 connected | 4/4 connected | 4/4 connected | \
+                 `object_metadata` ×4 | 1200 / 1900 / 1900 |"
+            ),
+            "{o}"
+        );
+        // A run from before the uploads existed has no such table.
+        let mut older = String::new();
+        section(
+            &mut older,
+            &[AsyncRow {
+                uploads: None,
+                ..row.clone()
+            }],
+        );
+        assert!(!older.contains("### Uploads"), "{older}");
         assert!(o.contains("## Events and mail: the asynchronous hops"));
         assert!(
             o.contains("| awssdk-100 | 10 | 10 | 9/10 connected, **1 broken** |"),

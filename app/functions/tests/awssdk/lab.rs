@@ -42,22 +42,7 @@ pub fn function_env(
     env
 }
 
-/// A fresh bucket in LocalStack.
-pub async fn bucket(lab: &BTreeMap<String, String>) -> String {
-    let name = common::unique("fn-images");
-    common::s3(lab)
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "CreateBucket: {}",
-                aws_sdk_s3::error::DisplayErrorContext(e)
-            )
-        });
-    name
-}
+pub use crate::common::bucket;
 
 /// `image-resize` (this build's binary) attached to `watch`, for `bucket`.
 pub fn image_resize(

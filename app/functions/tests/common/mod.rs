@@ -314,6 +314,23 @@ pub fn lambda(endpoint: &str, env: &BTreeMap<String, String>) -> aws_sdk_lambda:
     )
 }
 
+/// A fresh bucket in LocalStack.
+pub async fn bucket(lab: &BTreeMap<String, String>) -> String {
+    let name = unique("fn-images");
+    s3(lab)
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "CreateBucket: {}",
+                aws_sdk_s3::error::DisplayErrorContext(e)
+            )
+        });
+    name
+}
+
 pub fn s3(env: &BTreeMap<String, String>) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::Config::builder()

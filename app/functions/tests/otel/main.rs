@@ -218,3 +218,106 @@ async fn order_mails_spans_continue_each_events_producer_under_the_invocation() 
         "the SES call under the event's process span"
     );
 }
+
+/// `image-resize` with otel, on an original the shop would have put: S3's
+/// notification carries no trace context, so the function continues the
+/// upload's trace from the original's user metadata (`traceparent`, where
+/// the shop writes it). `image.resize` is the upload span's child and links
+/// to the invocation, whose own span stays in the invocation's trace; the
+/// three objects it writes are `S3.PutObject` client spans under it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_originals_metadata_joins_the_resize_to_the_uploads_trace_and_links_the_invocation() {
+    let capture = Capture::start().expect("otlp-capture starts");
+    let lab = common::lab_component("localstack");
+    let bucket = common::bucket(&lab).await;
+    let trace_id = format!("{:032x}", rand::random::<u128>() | 1);
+    let upload_span = format!("{:016x}", rand::random::<u64>() | 1);
+    let key = "originals/products/4/otel-upload.jpg";
+    common::s3(&lab)
+        .put_object()
+        .bucket(&bucket)
+        .key(key)
+        .content_type("image/jpeg")
+        .metadata("traceparent", format!("00-{trace_id}-{upload_span}-01"))
+        .body(aws_sdk_s3::primitives::ByteStream::from(common::jpeg(
+            320, 200,
+        )))
+        .send()
+        .await
+        .unwrap();
+
+    let watch = Watch::start();
+    let mut env = lab.clone();
+    for (k, v) in [
+        ("SHOP_TELEMETRY", "otel"),
+        ("SHOP_SERVICE_NAME", "fn-test-resize-otel"),
+        ("SHOP_IMAGES_BUCKET", bucket.as_str()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
+    ] {
+        env.insert(k.to_owned(), v.to_owned());
+    }
+    let mut function = watch.attach(
+        "image-resize",
+        Path::new(env!("CARGO_BIN_EXE_image-resize")),
+        &env,
+    );
+    let invoker = Invoker::new(common::lambda(&watch.endpoint(), &lab));
+    let event = json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3",
+        "awsRegion": "us-east-1", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]});
+    // No context of the invoker's: as the event-source mapping invokes it.
+    let answer = invoker
+        .invoke("image-resize", event, &Fields::new(), Carriers::ALL)
+        .await
+        .unwrap();
+    assert!(
+        answer.succeeded(),
+        "{:?} {:#?}",
+        String::from_utf8_lossy(&answer.payload),
+        function.lines()
+    );
+    let answer = answer.json();
+    assert_eq!(answer["resized"][0]["outcome"], "resized", "{answer}");
+    assert_eq!(answer["resized"][0]["trace_source"], "object_metadata");
+    let invocation_trace = answer["invocation"]["trace_id"].as_str().unwrap();
+    assert_ne!(
+        invocation_trace, trace_id,
+        "the invocation has a trace of its own"
+    );
+
+    let spans = capture.store().spans();
+    let invocation = spans
+        .iter()
+        .map(|s| &s.span)
+        .find(|s| s.name == "image-resize" && hex(&s.trace_id) == invocation_trace)
+        .unwrap_or_else(|| panic!("the invocation's span; {} spans", spans.len()));
+    let resize = spans
+        .iter()
+        .map(|s| &s.span)
+        .find(|s| s.name == "image.resize")
+        .unwrap_or_else(|| panic!("the image.resize span; {} spans", spans.len()));
+    assert_eq!(hex(&resize.trace_id), trace_id, "in the upload's trace");
+    assert_eq!(
+        hex(&resize.parent_span_id),
+        upload_span,
+        "under the upload's span"
+    );
+    assert!(
+        resize
+            .links
+            .iter()
+            .any(|l| l.trace_id == invocation.trace_id && l.span_id == invocation.span_id),
+        "image.resize links to its invocation: {:?}",
+        resize.links
+    );
+    let puts = spans
+        .iter()
+        .map(|s| &s.span)
+        .filter(|s| s.name == "S3.PutObject" && hex(&s.trace_id) == trace_id)
+        .count();
+    assert_eq!(puts, 3, "the original under its revision, large and thumb");
+}
