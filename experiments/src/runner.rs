@@ -1428,25 +1428,23 @@ impl Ctx<'_> {
             (captured, async_hops::otlp_links(&raw.traces))
         };
         shop.stop(&self.lab).await;
-        // The read-back spells X-Ray ids its own way; match orders to it.
+        // The read-back spells X-Ray ids its own way; match orders and uploads to it.
+        let stored = |id: &str| {
+            spans
+                .iter()
+                .find(|s| same_trace(&s.trace_id, id))
+                .map_or_else(|| id.to_owned(), |s| s.trace_id.clone())
+        };
         let orders: Vec<PlacedOrder> = orders
-            .into_iter()
+            .iter()
             .map(|o| PlacedOrder {
-                trace_id: spans
-                    .iter()
-                    .find(|s| same_trace(&s.trace_id, &o.trace_id))
-                    .map(|s| s.trace_id.clone())
-                    .unwrap_or(o.trace_id),
+                trace_id: stored(&o.trace_id),
             })
             .collect();
         let uploads: Vec<PlacedUpload> = sent
             .iter()
             .map(|u| PlacedUpload {
-                trace_id: spans
-                    .iter()
-                    .find(|s| same_trace(&s.trace_id, &u.trace_id))
-                    .map(|s| s.trace_id.clone())
-                    .unwrap_or_else(|| u.trace_id.clone()),
+                trace_id: stored(&u.trace_id),
             })
             .collect();
         let (upload_hops, upload_delays, trace_sources) =

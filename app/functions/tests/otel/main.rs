@@ -27,27 +27,48 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `base` plus what a function with the otel backend needs to export to `capture` as
+/// `service`. The batch processors wait ten minutes: nothing leaves by itself within a test,
+/// only the end-of-invocation flush sends.
+fn otel_env(
+    base: &BTreeMap<String, String>,
+    capture: &Capture,
+    service: &str,
+    extra: &[(&str, &str)],
+) -> BTreeMap<String, String> {
+    let mut env = base.clone();
+    for (k, v) in [
+        ("SHOP_TELEMETRY", "otel"),
+        ("SHOP_SERVICE_NAME", service),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    {
+        env.insert(k.to_owned(), v.to_owned());
+    }
+    env
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_invocations_spans_and_logs_are_exported_before_its_answer() {
     let capture = Capture::start().expect("otlp-capture starts");
     let watch = Watch::start();
-    let mut env = BTreeMap::new();
-    for (k, v) in [
-        ("SHOP_TELEMETRY", "otel"),
-        ("SHOP_SERVICE_NAME", "fn-test-otel"),
-        ("SHOP_IMAGES_BUCKET", "unused-bucket"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-        // Nothing would leave by itself within the test: only the flush sends.
-        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
-    ] {
-        env.insert(k.to_owned(), v.to_owned());
-    }
+    let env = otel_env(
+        &BTreeMap::new(),
+        &capture,
+        "fn-test-otel",
+        &[
+            ("SHOP_IMAGES_BUCKET", "unused-bucket"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "test"),
+            ("AWS_SECRET_ACCESS_KEY", "test"),
+        ],
+    );
     let mut function = watch.attach(
         "image-resize",
         Path::new(env!("CARGO_BIN_EXE_image-resize")),
@@ -114,21 +135,12 @@ async fn order_mails_spans_continue_each_events_producer_under_the_invocation() 
     let shop = mail::Shop::start(&common::unique("fnmo")).await;
     let queue = shop.resources.notifications_queue();
     let watch = Watch::start();
-    let mut env = shop.env.clone();
-    for (k, v) in shop.function_settings() {
-        env.insert(k.to_owned(), v.to_owned());
-    }
-    for (k, v) in [
-        ("SHOP_TELEMETRY", "otel"),
-        ("SHOP_SERVICE_NAME", "fn-test-mail-otel"),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
-    ] {
-        env.insert(k.to_owned(), v.to_owned());
-    }
+    let env = otel_env(
+        &shop.env,
+        &capture,
+        "fn-test-mail-otel",
+        &shop.function_settings(),
+    );
     let mut function = watch.attach(
         "order-mail",
         Path::new(env!("CARGO_BIN_EXE_order-mail")),
@@ -254,19 +266,12 @@ async fn an_originals_metadata_joins_the_resize_to_the_uploads_trace_and_links_t
         .unwrap();
 
     let watch = Watch::start();
-    let mut env = lab.clone();
-    for (k, v) in [
-        ("SHOP_TELEMETRY", "otel"),
-        ("SHOP_SERVICE_NAME", "fn-test-resize-otel"),
-        ("SHOP_IMAGES_BUCKET", bucket.as_str()),
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", &capture.url()),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_BLRP_SCHEDULE_DELAY", "600000"),
-        ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
-    ] {
-        env.insert(k.to_owned(), v.to_owned());
-    }
+    let env = otel_env(
+        &lab,
+        &capture,
+        "fn-test-resize-otel",
+        &[("SHOP_IMAGES_BUCKET", bucket.as_str())],
+    );
     let mut function = watch.attach(
         "image-resize",
         Path::new(env!("CARGO_BIN_EXE_image-resize")),
