@@ -241,8 +241,6 @@ impl ImageResize {
             } else {
                 "invocation"
             };
-            // The invocation's span, which a continued upload trace leaves behind.
-            let invocation = span_context(&tracing::Span::current());
             let span = match parent {
                 // A root span here, so that it continues the remote context
                 // (`with_remote_parent` applies to root spans only).
@@ -271,7 +269,7 @@ impl ImageResize {
             // Joined to the upload's trace, `image.resize` links back to the invocation
             // that ran it (OTLP carries links; X-Ray keeps them as metadata).
             if trace_source == "object_metadata"
-                && let Some(invocation) = invocation
+                && let Some(invocation) = span_context(&tracing::Span::current())
             {
                 telemetry_api::trace::add_link(&span, invocation);
             }
