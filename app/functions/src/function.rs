@@ -53,6 +53,9 @@ const QUIET_DEPENDENCIES: &str = "sqlx=warn,hyper=warn,hyper_util=warn,h2=warn,r
 pub enum Trigger {
     /// A data source changed (an S3 object created): a `consumer` span.
     Datasource,
+    /// Messages from a queue or topic (an SQS batch through an event-source
+    /// mapping): a `consumer` span.
+    Pubsub,
     /// A schedule (an EventBridge Scheduler or rule): a `server` span.
     Timer,
 }
@@ -61,13 +64,14 @@ impl Trigger {
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Datasource => "datasource",
+            Trigger::Pubsub => "pubsub",
             Trigger::Timer => "timer",
         }
     }
 
     fn span_kind(self) -> &'static str {
         match self {
-            Trigger::Datasource => "consumer",
+            Trigger::Datasource | Trigger::Pubsub => "consumer",
             Trigger::Timer => "server",
         }
     }

@@ -119,20 +119,36 @@ resource "aws_sns_topic_subscription" "alerts_email" {
 
 # ---------------------------------------------------------------- alarms
 
-# Counts from the access log (one line per request, `request failed` for a 5xx): a dimensionless
-# count that the emulator evaluates like CloudWatch does. (An error *rate* over the backends'
-# http.server.* metrics needs metric math, which the emulator does not evaluate: later work,
-# docs/terraform.md.)
-resource "aws_cloudwatch_metric_alarm" "http_5xx" {
-  count               = local.on.alarms && local.on.metric_filters ? 1 : 0
-  alarm_name          = "${var.name_prefix}-http-5xx"
-  alarm_description   = "At least ${var.http_5xx_threshold} requests answered 5xx in one minute (access log, ${var.log_group_base})."
+# Counts from the shop's log lines (the metric filters above): dimensionless counts that the
+# emulator evaluates like CloudWatch does. (An error *rate* over the backends' http.server.*
+# metrics needs metric math, which the emulator does not evaluate: later work, docs/terraform.md.)
+locals {
+  log_count_alarms = {
+    http-5xx = {
+      filter      = "http-5xx"
+      period      = 60
+      threshold   = var.http_5xx_threshold
+      description = "At least ${var.http_5xx_threshold} requests answered 5xx in one minute (access log, ${var.log_group_base})."
+    }
+    security-events = {
+      filter      = "security-events"
+      period      = 300
+      threshold   = var.security_events_threshold
+      description = "At least ${var.security_events_threshold} security events (failed logins, second-factor failures, …) in five minutes."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "log_count" {
+  for_each            = local.on.alarms && local.on.metric_filters ? local.log_count_alarms : {}
+  alarm_name          = "${var.name_prefix}-${each.key}"
+  alarm_description   = each.value.description
   namespace           = var.log_metric_namespace
-  metric_name         = local.metric_filters["http-5xx"].metric_name
+  metric_name         = local.metric_filters[each.value.filter].metric_name
   statistic           = "Sum"
-  period              = 60
+  period              = each.value.period
   evaluation_periods  = 1
-  threshold           = var.http_5xx_threshold
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alerts.arn]
@@ -141,22 +157,15 @@ resource "aws_cloudwatch_metric_alarm" "http_5xx" {
   depends_on          = [aws_cloudwatch_log_metric_filter.shop]
 }
 
-resource "aws_cloudwatch_metric_alarm" "security_events" {
-  count               = local.on.alarms && local.on.metric_filters ? 1 : 0
-  alarm_name          = "${var.name_prefix}-security-events"
-  alarm_description   = "At least ${var.security_events_threshold} security events (failed logins, second-factor failures, …) in five minutes."
-  namespace           = var.log_metric_namespace
-  metric_name         = local.metric_filters["security-events"].metric_name
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.security_events_threshold
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alerts.arn]
-  ok_actions          = [aws_sns_topic.alerts.arn]
-  tags                = var.tags
-  depends_on          = [aws_cloudwatch_log_metric_filter.shop]
+# These two were separate resources before; state made then moves without a destroy.
+moved {
+  from = aws_cloudwatch_metric_alarm.http_5xx[0]
+  to   = aws_cloudwatch_metric_alarm.log_count["http-5xx"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.security_events[0]
+  to   = aws_cloudwatch_metric_alarm.log_count["security-events"]
 }
 
 # A message in a dead-letter queue is a notification that failed five times.
@@ -239,8 +248,7 @@ locals {
     },
   ]
   alarm_arns = concat(
-    aws_cloudwatch_metric_alarm.http_5xx[*].arn,
-    aws_cloudwatch_metric_alarm.security_events[*].arn,
+    [for a in aws_cloudwatch_metric_alarm.log_count : a.arn],
     [for a in aws_cloudwatch_metric_alarm.dlq : a.arn],
   )
 }

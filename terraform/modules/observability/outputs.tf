@@ -13,8 +13,7 @@ output "alert_queue_url" {
 
 output "alarm_names" {
   value = concat(
-    aws_cloudwatch_metric_alarm.http_5xx[*].alarm_name,
-    aws_cloudwatch_metric_alarm.security_events[*].alarm_name,
+    [for a in aws_cloudwatch_metric_alarm.log_count : a.alarm_name],
     [for a in aws_cloudwatch_metric_alarm.dlq : a.alarm_name],
   )
 }
@@ -43,7 +42,7 @@ output "log_group_retention" {
 
 output "alarms" {
   description = "Alarm name → namespace, metric, dimensions, alarm and OK actions."
-  value = { for a in concat(aws_cloudwatch_metric_alarm.http_5xx, aws_cloudwatch_metric_alarm.security_events, values(aws_cloudwatch_metric_alarm.dlq)) : a.alarm_name => {
+  value = { for a in concat(values(aws_cloudwatch_metric_alarm.log_count), values(aws_cloudwatch_metric_alarm.dlq)) : a.alarm_name => {
     namespace     = a.namespace
     metric_name   = a.metric_name
     dimensions    = a.dimensions

@@ -118,28 +118,34 @@ pub async fn requeue_unacknowledged(
     timeout_ms: i64,
     max_republish: i64,
 ) -> Result<u64, sqlx::Error> {
-    let topics: Vec<&str> = EventType::ALL
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(REQUEUE.0.as_str()))
+        .bind(now)
+        .bind(now - timeout_ms)
+        .bind(max_republish);
+    for t in &REQUEUE.1 {
+        q = q.bind(*t);
+    }
+    Ok(q.execute(db.pool()).await?.rows_affected())
+}
+
+/// [`requeue_unacknowledged`]'s statement, with one placeholder per topic that
+/// expects an acknowledgement, and those topics; made once (the dispatcher
+/// runs it every tick). The text is built from the type list, never from
+/// input, hence `AssertSqlSafe`.
+static REQUEUE: std::sync::LazyLock<(String, Vec<&'static str>)> = std::sync::LazyLock::new(|| {
+    let topics: Vec<&'static str> = EventType::ALL
         .into_iter()
         .filter(|t| t.expects_ack())
         .map(EventType::as_str)
         .collect();
-    // One placeholder per topic; the text is built from the type list, never
-    // from input, hence `AssertSqlSafe`.
     let sql = format!(
         "UPDATE outbox SET published_at = NULL, republished = republished + 1, next_attempt_at = ? \
         WHERE acked_at IS NULL AND published_at IS NOT NULL AND published_at < ? AND republished < ? \
         AND topic IN ({})",
         vec!["?"; topics.len()].join(", ")
     );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(now)
-        .bind(now - timeout_ms)
-        .bind(max_republish);
-    for t in &topics {
-        q = q.bind(*t);
-    }
-    Ok(q.execute(db.pool()).await?.rows_affected())
-}
+    (sql, topics)
+});
 
 /// The private payload of an event (a reset mail's address and token).
 pub async fn payload_of(db: &Db, event_id: &str) -> Result<Option<Json>, sqlx::Error> {

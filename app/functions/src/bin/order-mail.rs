@@ -13,7 +13,7 @@ use shop_functions::order_mail::OrderMail;
 fn main() -> ExitCode {
     function::main(
         "order-mail",
-        Trigger::Datasource,
+        Trigger::Pubsub,
         OrderMail::from_env,
         |state, event: SqsEvent| async move { state.handle(event).await },
     )

@@ -188,6 +188,13 @@ async fn order_mails_spans_continue_each_events_producer_under_the_invocation() 
         .iter()
         .find(|s| hex(&s.trace_id) == invocation_trace)
         .unwrap_or_else(|| panic!("the invocation's span; {} spans", spans.len()));
+    // An SQS batch is a `pubsub` trigger (OpenTelemetry's FaaS conventions), a consumer span.
+    assert_eq!(
+        otlp_capture::query::attr_str(&invocation.attributes, "faas.trigger"),
+        Some("pubsub")
+    );
+    // OTLP's SPAN_KIND_CONSUMER.
+    assert_eq!(invocation.kind, 5, "a consumer span");
     let receive = named(&format!("receive {queue}"));
     assert_eq!(receive.len(), 1);
     assert_eq!(receive[0].parent_span_id, invocation.span_id);
