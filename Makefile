@@ -19,13 +19,19 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run lab lab-down lab-status lab-smoke mails aws test-deps test test-terraform check fmt bench report report-resume report-quick report-render
+.PHONY: help run web web-api lab lab-down lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 
-run: ## the shop alone: embedded SQLite, noop telemetry, http://127.0.0.1:8080
+run: ## the shop alone: embedded SQLite, noop telemetry, http://127.0.0.1:8080 (with the browser UI once `make web` built it)
 	$(CARGO) run -p shop
+
+web: ## build the browser UI (app/web, Node >= 20.9) into app/web/out, which the shop serves
+	$(LAB)/web.sh build
+
+web-api: ## refresh the UI's copy of the OpenAPI document (app/web/src/api/openapi.json) from the shop's code
+	$(CARGO) run -q -p shop -- openapi > app/web/src/api/openapi.json
 
 lab: ## MariaDB + AWS emulators + the OTel collector (+ its X-Ray leg) + the shop; prints the URLs (stop: make lab-down)
 	$(LAB)/lab.sh up
@@ -61,18 +67,23 @@ test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; 
 	$(LAB)/schemathesis.sh install
 	$(LAB)/oidc.sh install
 
-test: test-deps test-terraform ## every test, on SQLite and MariaDB, all features; the Terraform tests
+test: test-deps test-terraform ## every test, on SQLite and MariaDB, all features; the Terraform tests; the browser journeys in Chromium
 	$(CARGO) test --workspace --all-features
+	$(LAB)/web.sh e2e
+
+test-web: ## the browser journeys alone (app/web/e2e, Chromium), against the shop binary cargo built last
+	$(LAB)/web.sh e2e
 
 test-terraform: ## terraform test: envs/aws (mock provider), envs/local applied to LocalStack, the emulator gaps (docs/terraform.md)
 	$(LAB)/terraform.sh test
 
-check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code, terraform fmt and validate
+check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code, terraform fmt and validate, the UI's eslint and tsc
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	@if command -v shellcheck >/dev/null; then shellcheck -x -P SCRIPTDIR $(LAB)/*.sh .ci/run; else echo "shellcheck not installed; skipped (apt-get install shellcheck)"; fi
 	python3 scripts/check-features.py
 	$(LAB)/terraform.sh check
+	$(LAB)/web.sh check
 
 fmt: ## format the code
 	$(CARGO) fmt --all

@@ -64,6 +64,33 @@ LAB_WAIT_REASON=""
 lab_log() { printf '%s: %s\n' "$LAB_COMPONENT" "$*" >&2; }
 lab_die() { printf '%s: ERROR: %s\n' "$LAB_COMPONENT" "$*" >&2; exit 1; }
 
+# Runs a command as root: directly, or through passwordless sudo (package installs).
+as_root() {
+    if [[ $(id -u) == 0 ]]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo -n "$@"
+    else
+        lab_die "need root to run: $* (run it yourself, or run this as root)"
+    fi
+}
+
+# Installs Debian packages with apt-get (an `apt-get update` and one retry when the first
+# attempt fails: a fresh machine's package lists may be stale). Logs to $1.
+lab_apt_install() { # LOG PACKAGE...
+    local log=$1
+    shift
+    command -v apt-get >/dev/null 2>&1 || lab_die "apt-get is not available; install $* yourself"
+    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >"$log" 2>&1; then
+        lab_log "apt-get install failed; running apt-get update and retrying"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 || true
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >>"$log" 2>&1 || {
+            tail -n 40 "$log" >&2
+            lab_die "apt-get install $* failed; log: $log"
+        }
+    fi
+}
+
 lab_now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 # lab_elapsed START -> seconds since START with one decimal
 lab_elapsed() { awk -v s="$1" -v e="$(lab_now)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -52,34 +52,14 @@ healthy() {
     shop_sql 'SELECT 1' >/dev/null 2>&1
 }
 
-as_root() {
-    if [[ $(id -u) == 0 ]]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-        sudo -n "$@"
-    else
-        lab_die "need root to run: $* (install mariadb-server yourself, or run as root)"
-    fi
-}
-
 apt_install_server() {
     local log start before after newpids pid
     log="$SHOP_LAB_LOGS/mariadb-install.log"
     mkdir -p "$SHOP_LAB_LOGS"
-    command -v apt-get >/dev/null 2>&1 || lab_die "mariadbd not found and apt-get is not available; install MariaDB server yourself"
     start=$(lab_now)
     before=$(pgrep -x mariadbd || true)
     lab_log "mariadbd not found; installing Debian mariadb-server with apt-get (log: $log)"
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        mariadb-server mariadb-client >"$log" 2>&1; then
-        lab_log "apt-get install failed; running apt-get update and retrying"
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 || true
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-            mariadb-server mariadb-client >>"$log" 2>&1 || {
-            tail -n 40 "$log" >&2
-            lab_die "apt-get install mariadb-server failed; log: $log"
-        }
-    fi
+    lab_apt_install "$log" mariadb-server mariadb-client
     lab_log "mariadb-server installed in $(lab_elapsed "$start")s"
     # If the package's own service came up because of this install (systemd machines;
     # policy-rc.d usually prevents it in containers), stop it: we run our own instance and

@@ -17,6 +17,9 @@
 #                       `start` runs `cargo lambda watch` with the prebuilt `image-resize` attached
 #                       (cargo-lambda.sh) and `lab-event-source` (event-source.sh) before the shop,
 #                       which gets --image-resize function (docs/functions.md)
+#   SHOP_LAB_WEB        build (default) | off    the browser UI: `start` builds app/web when it is
+#                       missing or stale (web.sh build; needs Node >= 20.9, else the shop serves the
+#                       API only and says so) and the shop serves it at /
 set -euo pipefail
 LAB_COMPONENT=shop
 # shellcheck source=common.sh
@@ -29,6 +32,8 @@ PROFILE="${SHOP_LAB_PROFILE:-release}"
 DB="${SHOP_LAB_DB:-mariadb}"
 PORT="${SHOP_LAB_SHOP_PORT:-8080}"
 START_TIMEOUT="${SHOP_LAB_SHOP_START_TIMEOUT:-60}"
+WEB="${SHOP_LAB_WEB:-build}"
+case "$WEB" in build | off) ;; *) lab_die "SHOP_LAB_WEB must be build or off (got $WEB)" ;; esac
 if [[ -z ${SHOP_LAB_FEATURES+x} ]]; then
     case "$TELEMETRY" in noop) FEATURES="" ;; *) FEATURES="$TELEMETRY" ;; esac
 else
@@ -83,9 +88,24 @@ do_build() {
 
 healthy_at() { lab_http_ok "http://127.0.0.1:$1/api/health"; }
 
+# The browser UI's export for the shop to serve, built when missing or stale; empty when off or
+# when this machine has no suitable Node (the shop then serves the API only).
+web_dir() {
+    [[ $WEB == build ]] || return 0
+    if ! command -v node >/dev/null 2>&1; then
+        lab_log "node is not installed: the shop serves the API only (the browser UI needs Node >= 20.9: make web)"
+        return 0
+    fi
+    "$SHOP_LAB_DIR/web.sh" build >&2 || lab_die "building the browser UI failed (SHOP_LAB_WEB=off starts the shop without it)"
+    "$SHOP_LAB_DIR/web.sh" path
+}
+
 do_start() {
     lab_lock shop
     do_build
+    # The UI calls every API on its own origin: one process (TOPOLOGY=all) serves it.
+    local ui=""
+    if [[ $TOPOLOGY == all ]]; then ui=$(web_dir); else lab_log "split topology: no browser UI (it needs the whole API on one origin; TOPOLOGY=all)"; fi
     # Endpoint variables of the emulators and collector (AWS_ENDPOINT_URL_*, OTEL_*), and the DB URL.
     eval "$("$SHOP_LAB_DIR/lab.sh" env)"
     local database_url
@@ -165,6 +185,7 @@ do_start() {
             SHOP_ROLE="$role" \
             SHOP_TELEMETRY="$TELEMETRY" \
             SHOP_ENVIRONMENT=lab \
+            SHOP_WEB_DIR="$(if [[ $role == all ]]; then echo "${ui:-/nonexistent/shop-web-ui}"; else echo /nonexistent/shop-web-ui; fi)" \
             ${inventory_url:+SHOP_INVENTORY_URL="$inventory_url"} \
             "$BIN"
         lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$name")" healthy_at "$port" ||
@@ -222,6 +243,9 @@ do_urls() {
         esac
         printf '  %-22s http://127.0.0.1:%s   (%s)\n' "shop ($role)" "$port" "$try"
     done < <(roles)
+    if [[ $WEB == build && $TOPOLOGY == all && -f $("$SHOP_LAB_DIR/web.sh" path)/index.html ]]; then
+        printf '  %-22s http://127.0.0.1:%s/   (the shop in a browser: app/web, docs/web.md)\n' "browser UI" "$PORT"
+    fi
     printf '  %-22s http://127.0.0.1:%s   (CloudWatch, Logs, SNS, SQS, SES, S3, EventBridge)\n' "LocalStack" "$SHOP_LAB_LOCALSTACK_PORT"
     printf '  %-22s http://127.0.0.1:%s   (X-Ray, DynamoDB; dashboard /moto-api/)\n' "moto" "$SHOP_LAB_MOTO_PORT"
     printf '  %-22s http://127.0.0.1:%s (HTTP), 127.0.0.1:%s (gRPC), health http://127.0.0.1:%s/\n' "OTel collector" "$SHOP_LAB_OTLP_HTTP_PORT" "$SHOP_LAB_OTLP_GRPC_PORT" "$SHOP_LAB_COLLECTOR_HEALTH_PORT"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a new user does first in `make lab`, checked: the shop answers on MariaDB with its catalog,
-# and an order placed over HTTP produces its confirmation mail in LocalStack's SES mailbox (the
+# serves the browser UI, and an order placed over HTTP produces its confirmation mail in LocalStack's SES mailbox (the
 # outbox → EventBridge → SQS → worker → SES path; docs/events.md). usage: smoke_shop.sh
 set -euo pipefail
 LAB_COMPONENT=smoke-shop
@@ -11,6 +11,11 @@ SHOP="http://127.0.0.1:${SHOP_LAB_SHOP_PORT:-8080}"
 curl -fsS "$SHOP/api/health" | grep -q '"database":{"status":"ok","system":"mariadb"' ||
     lab_die "the shop's health does not report MariaDB"
 curl -fsS "$SHOP/api/products?per_page=1" | grep -q '"total":240' || lab_die "the catalog is not seeded"
+# The browser UI at / (shop.sh builds it when Node is there; without Node, / explains how).
+if command -v node >/dev/null 2>&1 && [[ ${SHOP_LAB_WEB:-build} == build ]]; then
+    curl -fsS "$SHOP/" | grep -q '/_next/static/' || lab_die "the shop does not serve the browser UI at /"
+    curl -fsS "$SHOP/checkout/" | grep -q '<html' || lab_die "the UI's checkout page is not served"
+fi
 
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 email="smoke-$(date +%s)-$RANDOM@example.com"

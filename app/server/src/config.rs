@@ -52,6 +52,9 @@ pub enum Command {
         #[arg(value_enum)]
         job: BatchJob,
     },
+    /// Print the OpenAPI document (what `GET /api/openapi.json` serves) and exit; the browser UI's
+    /// types are generated from it (`make web-api`).
+    Openapi,
     /// The event bus's chores (docs/events.md).
     Events {
         #[command(subcommand)]
@@ -145,6 +148,17 @@ pub struct Options {
         global = true
     )]
     pub listen: SocketAddr,
+
+    /// The browser UI's static export (`app/web/out`, built by `make web`), served at every path
+    /// that is not `/api/…` or `/images/…`. Without an `index.html` there, the shop serves only
+    /// the API, and `/` says how to build the UI.
+    #[arg(
+        long,
+        env = "SHOP_WEB_DIR",
+        default_value = "app/web/out",
+        global = true
+    )]
+    pub web_dir: PathBuf,
 
     /// Directory for the embedded SQLite database (created if missing).
     #[arg(long, env = "SHOP_DATA_DIR", default_value = "data", global = true)]
@@ -517,6 +531,8 @@ pub struct Config {
     pub events: EventsConfig,
     /// Who resizes admins' uploaded pictures (`--image-resize`).
     pub image_resize: ImageResize,
+    /// Where the browser UI's static export is (`--web-dir`); served when it is built there.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// What this process does with events.
@@ -651,6 +667,7 @@ impl Config {
                 aws: shop_core::aws::Settings::default(),
             },
             image_resize: o.image_resize,
+            web_dir: Some(o.web_dir),
         })
     }
 }

@@ -13,6 +13,7 @@ use shop_core::audit::{self, Problem, Verdict};
 use shop_core::catalog::image_store;
 use shop_core::db;
 use shop_core::instruments::Instruments;
+use utoipa::OpenApi as _;
 
 /// What this invocation does, once the command line is validated.
 enum Job {
@@ -37,6 +38,20 @@ fn main() -> ExitCode {
     };
     // Resolve the backend before anything starts, so a wrong choice is a usage error.
     let job = match cli.command.unwrap_or(Command::Serve) {
+        // Needs nothing running: the document is generated from the code.
+        Command::Openapi => {
+            let doc = shop::http::openapi::ApiDoc::openapi();
+            return match serde_json::to_string_pretty(&doc) {
+                Ok(text) => {
+                    println!("{text}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("shop: the OpenAPI document did not serialise: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Serve => match backend::resolve(config.telemetry) {
             Ok(choice) => Job::Serve(choice),
             Err(e) => {

@@ -231,6 +231,7 @@ impl Application {
                 images,
                 image_resize: config.image_resize,
                 batch,
+                web: config.web_dir.as_deref().and_then(web_ui),
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,
@@ -404,4 +405,17 @@ pub async fn shutdown_signal() {
         _ = term => {}
     }
     tracing::info!("shutdown requested");
+}
+
+/// The browser UI at `dir`, or `None` (said once in the log) when it is not built there.
+fn web_ui(dir: &std::path::Path) -> Option<crate::http::web::WebUi> {
+    let ui = crate::http::web::WebUi::open(dir);
+    match &ui {
+        Some(_) => tracing::info!(dir = %dir.display(), "serving the browser UI"),
+        None => tracing::info!(
+            dir = %dir.display(),
+            "the browser UI is not built there: serving the API only (`make web` builds it)"
+        ),
+    }
+    ui
 }

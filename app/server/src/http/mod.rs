@@ -25,6 +25,7 @@ pub mod reviews;
 pub mod session;
 pub mod social;
 pub mod timeout;
+pub mod web;
 
 use std::time::Duration;
 
@@ -72,6 +73,8 @@ pub struct AppState {
     pub image_resize: crate::config::ImageResize,
     /// Runs the batch jobs (and keeps their record).
     pub batch: shop_core::batch::Batch,
+    /// The browser UI's static export, when it is built (`--web-dir`).
+    pub web: Option<web::WebUi>,
 }
 
 impl FromRef<AppState> for Catalog {
@@ -162,6 +165,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         api = api.merge(inventory::router());
     }
     let dispatch = state.telemetry.dispatch().clone();
+    let ui = state.web.clone();
     let api = api
         .route("/", get(home))
         .fallback(route_not_found)
@@ -183,7 +187,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         ));
     // Inside the observing middleware, so a timed-out request is still one
     // span, one access-log line and one 503 in the metrics.
-    timeout::apply(api, request_timeout)
+    let observed = timeout::apply(api, request_timeout)
         .layer(axum::middleware::from_fn_with_state(
             observe::ObserveState::from_ref(&state),
             observe::observe,
@@ -191,7 +195,12 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             observe::with_dispatch(dispatch.clone(), req, next)
         }))
-        .with_state(state)
+        .with_state(state);
+    // Outermost: the UI's files are served as a CDN would, outside the API's telemetry.
+    match ui {
+        Some(ui) => observed.layer(axum::middleware::from_fn_with_state(ui, web::serve)),
+        None => observed,
+    }
 }
 
 async fn route_not_found(method: Method, uri: Uri) -> ApiError {

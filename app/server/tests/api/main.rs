@@ -33,3 +33,4 @@ mod social;
 mod split_services;
 mod telemetry;
 mod tracking;
+mod web;

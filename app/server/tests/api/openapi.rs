@@ -57,3 +57,20 @@ async fn the_openapi_document_lists_every_endpoint() {
         "the Idempotency-Key header is documented"
     );
 }
+
+/// The browser UI's types come from a snapshot of this document
+/// (`app/web/src/api/openapi.json`, turned into TypeScript by `npm run api`): it must be the
+/// document the shop serves, or the UI is typed against an API that no longer exists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_uis_snapshot_of_the_openapi_document_is_current() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let served = app.get_json("/api/openapi.json", 200).await;
+    let path = crate::common::repo_root().join("app/web/src/api/openapi.json");
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(
+        snapshot == served,
+        "{} is not the document the shop serves: refresh it with `make web-api` (then `npm run api` in app/web rebuilds the types)",
+        path.display()
+    );
+}

@@ -61,6 +61,8 @@ pub struct Spawn {
     pub events: Option<shop::config::EventsConfig>,
     /// `--image-resize` (default: inline).
     pub image_resize: shop::config::ImageResize,
+    /// The browser UI's export to serve (`--web-dir`); `None`: the API only.
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 impl Spawn {
@@ -78,6 +80,7 @@ impl Spawn {
             batch_schedule: Default::default(),
             events: None,
             image_resize: Default::default(),
+            web_dir: None,
         }
     }
 }
@@ -191,6 +194,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         exports: None,
         events: opts.events.unwrap_or_else(no_events),
         image_resize: opts.image_resize,
+        web_dir: opts.web_dir,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

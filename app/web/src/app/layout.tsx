@@ -1,0 +1,31 @@
+import type { Metadata } from "next";
+
+import "./globals.css";
+import { Header } from "@/components/header";
+import { CartProvider } from "@/lib/cart";
+
+export const metadata: Metadata = {
+  title: { default: "Observability Shop", template: "%s · Observability Shop" },
+  description: "The Observability Shop Lab: a shop whose every request is traced, two ways.",
+};
+
+export default function RootLayout({ children }: { children: React.ReactNode }) {
+  return (
+    <html lang="en">
+      <body className="min-h-screen">
+        <CartProvider>
+          <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+            Skip to content
+          </a>
+          <Header />
+          <main id="main" className="mx-auto max-w-6xl px-4 py-6">
+            {children}
+          </main>
+          <footer className="mx-auto max-w-6xl px-4 py-8 text-xs text-stone-500">
+            A lab shop: nothing is for sale. Payments are mock tokens (<code>tok_visa</code>).
+          </footer>
+        </CartProvider>
+      </body>
+    </html>
+  );
+}

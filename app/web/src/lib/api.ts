@@ -1,0 +1,55 @@
+// The shop's HTTP API, typed from its own OpenAPI document (src/api/openapi.json, a snapshot of
+// GET /api/openapi.json that a server test keeps current; `npm run api` turns it into
+// schema.d.ts). Same origin: the shop serves this UI and the API, so cookies and the CSRF header
+// need no CORS.
+import createClient from "openapi-fetch";
+
+import type { components, paths } from "@/api/schema";
+
+export type Schemas = components["schemas"];
+export type Product = Schemas["Product"];
+export type Category = Schemas["Category"];
+export type Cart = Schemas["Cart"];
+export type Order = Schemas["Order"];
+export type ErrorBody = Schemas["ErrorBody"];
+
+export const api = createClient<paths>({ baseUrl: "" });
+
+/** An answer the shop refused, with its JSON error (`{error: {code, message, field?}}`). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string | null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/**
+ * The data of an openapi-fetch result, or an [`ApiError`] naming what the shop said (a network
+ * failure is status 0, code `unreachable`).
+ */
+export async function unwrap<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  let result: { data?: T; error?: unknown; response: Response };
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, "unreachable", "The shop did not answer. Check your connection and try again.");
+  }
+  const { data, error, response } = result;
+  if (error !== undefined || data === undefined) {
+    const body = (error ?? {}) as Partial<ErrorBody>;
+    throw new ApiError(
+      response.status,
+      body.error?.code ?? "unexpected",
+      body.error?.message ?? `The shop answered ${response.status}.`,
+      body.error?.field,
+    );
+  }
+  return data;
+}
