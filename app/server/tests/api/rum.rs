@@ -3,46 +3,11 @@
 //! tests send what the browser's OpenTelemetry exporters send (OTLP/JSON)
 //! and assert on what the backend (here the recording one) received.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde_json::{Value as Json, json};
 use telemetry_api::{SpanKind, TraceId, Value};
 
+use crate::common::browser::*;
 use crate::support::*;
-
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
-
-fn attr(key: &str, value: &str) -> Json {
-    json!({ "key": key, "value": { "stringValue": value } })
-}
-
-fn resource(service: &str) -> Json {
-    json!({ "attributes": [attr("service.name", service), attr("telemetry.sdk.language", "webjs")] })
-}
-
-/// A browser span as OTLP/JSON writes it: hex ids, times as strings.
-fn span(trace: &str, id: &str, parent: &str, name: &str, kind: i32, attrs: Vec<Json>) -> Json {
-    let end = now_nanos();
-    json!({
-        "traceId": trace, "spanId": id, "parentSpanId": parent, "name": name, "kind": kind,
-        "startTimeUnixNano": (end - 30_000_000).to_string(),
-        "endTimeUnixNano": end.to_string(),
-        "attributes": attrs,
-        "status": { "code": 0 }
-    })
-}
-
-fn traces(service: &str, scope: &str, spans: Vec<Json>) -> Json {
-    json!({ "resourceSpans": [{
-        "resource": resource(service),
-        "scopeSpans": [{ "scope": { "name": scope, "version": "0.1" }, "spans": spans }]
-    }]})
-}
 
 async fn post(app: &TestApp, path: &str, body: &Json) -> reqwest::Response {
     app.client
@@ -98,42 +63,11 @@ async fn a_click_and_its_fetch_are_relayed_as_shop_web_and_join_the_shops_server
     assert_eq!(r.status(), 200);
 
     // Then the browser exports the click and the fetch.
-    let body = traces(
-        "shop-web",
-        "@opentelemetry/instrumentation-fetch",
-        vec![
-            span(
-                &trace,
-                click,
-                "",
-                "click add-to-cart",
-                1,
-                vec![
-                    attr("event_type", "click"),
-                    attr("ui.element.name", "add-to-cart"),
-                    attr("session.id", "9d1c2e5f-0a7b"),
-                    attr("page.route", "/product/"),
-                ],
-            ),
-            span(
-                &trace,
-                fetch,
-                click,
-                "HTTP GET",
-                3,
-                vec![
-                    attr("http.method", "GET"),
-                    attr(
-                        "http.url",
-                        "http://127.0.0.1/api/products?limit=2&q=someone@example.com",
-                    ),
-                    json!({ "key": "http.status_code", "value": { "intValue": "200" } }),
-                    // Not on the allowlist: dropped.
-                    attr("user.email", "someone@example.com"),
-                    attr("http.user_agent", "Mozilla/5.0"),
-                ],
-            ),
-        ],
+    let body = click_and_fetch(
+        &trace,
+        click,
+        fetch,
+        "http://127.0.0.1/api/products?q=someone@example.com",
     );
     let r = post(&app, "/api/rum/v1/traces", &body).await;
     assert_eq!(r.status(), 200);
@@ -204,22 +138,7 @@ async fn a_click_and_its_fetch_are_relayed_as_shop_web_and_join_the_shops_server
 async fn a_browser_error_is_relayed_as_a_log_with_its_stack_in_its_trace() {
     let app = spawn_app(DbKind::Sqlite).await;
     let trace = format!("{:032x}", rand::random::<u128>() | 1);
-    let body = json!({ "resourceLogs": [{
-        "resource": resource("shop-web"),
-        "scopeLogs": [{ "scope": { "name": "shop-web" }, "logRecords": [{
-            "timeUnixNano": now_nanos().to_string(),
-            "severityNumber": 17, "severityText": "ERROR",
-            "body": { "stringValue": "Uncaught Error: the lab's error button" },
-            "traceId": trace, "spanId": "1111222233334444", "flags": 1,
-            "attributes": [
-                attr("exception.type", "Error"),
-                attr("exception.message", "the lab's error button"),
-                attr("exception.stacktrace", "Error: the lab's error button\n    at onClick (page.js:1:42)"),
-                attr("page.route", "/lab/faults/"),
-                attr("user.name", "someone"),
-            ]
-        }]}]
-    }]});
+    let body = error_log(&trace, "1111222233334444");
     let r = post(&app, "/api/rum/v1/logs", &body).await;
     assert_eq!(r.status(), 200);
     let logs: Vec<_> = app
@@ -242,29 +161,6 @@ async fn a_browser_error_is_relayed_as_a_log_with_its_stack_in_its_trace() {
             .contains("at onClick (page.js:1:42)")
     );
     assert!(log.attribute("user.name").is_none());
-}
-
-fn vital(name: &str, temporality: i32, points: Vec<(f64, &str, &str)>) -> Json {
-    let t = now_nanos();
-    let points: Vec<Json> = points
-        .into_iter()
-        .map(|(v, route, rating)| {
-            json!({
-                "startTimeUnixNano": (t - 1_000_000_000).to_string(), "timeUnixNano": t.to_string(),
-                "count": "1", "sum": v,
-                "attributes": [attr("page.route", route), attr("web_vital.rating", rating)]
-            })
-        })
-        .collect();
-    json!({ "name": name, "unit": "ms",
-            "histogram": { "aggregationTemporality": temporality, "dataPoints": points } })
-}
-
-fn metrics(list: Vec<Json>) -> Json {
-    json!({ "resourceMetrics": [{
-        "resource": resource("shop-web"),
-        "scopeMetrics": [{ "scope": { "name": "shop-web" }, "metrics": list }]
-    }]})
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,7 +61,39 @@ pub fn convert(
             }
         }
     }
+    children_first(&mut out.items);
     Ok(out)
+}
+
+/// Orders a batch as the shop's own spans arrive: every span before its
+/// parent (deepest first). A browser exports in whatever order its spans
+/// ended, and a backend that assembles a trace's documents when the local
+/// root arrives (X-Ray's) would otherwise send a child that came after its
+/// root on its own.
+fn children_first(spans: &mut [SpanRecord]) {
+    use std::collections::HashMap;
+    let key = |s: &SpanRecord| (s.context.trace_id.0, s.context.span_id.0);
+    let parents: HashMap<(u128, u64), u64> = spans
+        .iter()
+        .filter_map(|s| Some((key(s), s.parent_span_id?.0)))
+        .collect();
+    let depths: HashMap<(u128, u64), usize> = spans
+        .iter()
+        .map(|s| {
+            let (trace, mut id) = key(s);
+            let mut depth = 0usize;
+            // Bounded: a cycle in a malicious batch must not loop forever.
+            while let Some(parent) = parents.get(&(trace, id)) {
+                depth += 1;
+                id = *parent;
+                if depth > parents.len() {
+                    break;
+                }
+            }
+            (key(s), depth)
+        })
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(depths.get(&key(s)).copied().unwrap_or(0)));
 }
 
 /// One span: `Err` for a malformed one (the request is refused), `Ok(Err)`
