@@ -468,6 +468,7 @@ test("the faults page: a thrown error, a rejected promise and a broken render ar
     intake.logs().find((l) => l.a["error.source"] === "react.error_boundary"),
   );
   assert.equal(boundary.a["exception.type"], "LabFaultError");
+  assert.match(String(boundary.a["exception.stacktrace"]), /at /);
   await screenshot(page, "faults-broken");
 
   // The page hidden: its INP is final.
@@ -476,7 +477,12 @@ test("the faults page: a thrown error, a rejected promise and a broken render ar
   assert.deepEqual(inp.a, { "page.route": "/lab/faults/", "web_vital.rating": "poor" });
   assert.ok((inp.sum ?? 0) >= 1000, `INP ${inp.sum} ms`);
 
-  assert.equal(intake.logs().filter((l) => l.a["error.source"] === "window.error").length, 1, "one record per error");
+  // One record per error: the render error is the boundary's alone (it never reaches window.onerror).
+  assert.deepEqual(
+    intake.logs().map((l) => l.a["error.source"]),
+    ["window.error", "unhandledrejection", "react.error_boundary"],
+    "one record per error",
+  );
   assert.ok(pageErrors.some((m) => m.includes("thrown on purpose")), "the browser saw the uncaught error too");
   assert.deepEqual(intake.malformed, []);
   await context.close();

@@ -21,6 +21,8 @@ export function exceptionOf(thrown: unknown, fallbackMessage = ""): Exception {
   if (thrown instanceof Error) {
     return { type: thrown.name || "Error", message: thrown.message, stacktrace: thrown.stack };
   }
+  // An error event without its error (a script of another origin: "Script error.").
+  if (thrown === undefined || thrown === null) return { type: "Error", message: fallbackMessage };
   let message: string;
   try {
     message = typeof thrown === "string" ? thrown : (JSON.stringify(thrown) ?? String(thrown));

@@ -22,8 +22,14 @@ let started = false;
 let off = false;
 
 function handle(p: Pending, s: Sdk): void {
-  if (p.kind === "view") s.pageView(p.route, p.path, p.time);
-  else s.error(p.source, p.thrown, p.fallback, p.time);
+  // Telemetry must never break the page, nor report its own failure as the page's error (and
+  // loop): whatever goes wrong here stays here.
+  try {
+    if (p.kind === "view") s.pageView(p.route, p.path, p.time);
+    else s.error(p.source, p.thrown, p.fallback, p.time);
+  } catch {
+    // dropped
+  }
 }
 
 function push(p: Pending): void {
@@ -35,7 +41,7 @@ function push(p: Pending): void {
 // `error` on the window: uncaught exceptions (an event handler's, a timer's), and not the
 // failed loads of images or scripts (those do not bubble to the window).
 const onError = (event: ErrorEvent) =>
-  push({ kind: "error", source: "window.error", thrown: event.error ?? event.message, fallback: event.message, time: Date.now() });
+  push({ kind: "error", source: "window.error", thrown: event.error, fallback: event.message || "error", time: Date.now() });
 const onRejection = (event: PromiseRejectionEvent) =>
   push({ kind: "error", source: "unhandledrejection", thrown: event.reason, fallback: "unhandled rejection", time: Date.now() });
 
