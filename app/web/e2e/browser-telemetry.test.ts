@@ -9,7 +9,7 @@ import { after, before, test } from "node:test";
 
 import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from "playwright-core";
 
-import { browser, Shop, screenshot } from "./support";
+import { accessibilityProblems, browser, Shop, screenshot } from "./support";
 
 let shop: Shop;
 let chromium: Browser;
@@ -425,6 +425,7 @@ test("the faults page: a thrown error, a rejected promise and a broken render ar
   await telemetryState(page, "on");
   await page.getByRole("heading", { level: 2, name: "Errors" }).waitFor();
   await page.getByRole("heading", { level: 2, name: "Slowness" }).waitFor();
+  assert.deepEqual(await accessibilityProblems(page), [], "no serious or critical accessibility violation (axe-core)");
   await screenshot(page, "faults");
 
   await page.getByRole("button", { name: "Throw a JS error" }).click();

@@ -110,8 +110,8 @@ export function FaultsView() {
           Slow page
         </button>
         <p className="mt-1 text-sm text-stone-600">
-          Shows a panel whose render blocks the page for {SLOW_MS / 1000} s: the click&apos;s Interaction to Next Paint is
-          poor (over 500 ms), reported when you leave the page.
+          Shows a panel that keeps the page busy for {SLOW_MS / 1000} s before it can paint: the click&apos;s Interaction
+          to Next Paint is poor (over 500 ms), reported when you leave the page or switch tabs.
         </p>
         {slow && <SlowPanel />}
       </section>
