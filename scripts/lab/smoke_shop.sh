@@ -41,7 +41,9 @@ if [[ ${SHOP_LAB_TELEMETRY:-both} == both ]]; then
     seen=""
     for _ in $(seq 1 100); do
         # moto's X-Ray API (BatchGetTraces): the order's trace, with the shop's segment in it.
+        # moto reads the account and region from a SigV4-shaped Authorization (it checks no signature).
         if curl -fsS -X POST "http://127.0.0.1:$SHOP_LAB_MOTO_PORT/Traces" -H 'content-type: application/json' \
+            -H 'Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/xray/aws4_request, SignedHeaders=host, Signature=0' \
             -d "{\"TraceIds\": [\"$order_trace\"]}" | python3 -c '
 import json, sys
 traces = json.load(sys.stdin).get("Traces", [])

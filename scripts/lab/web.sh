@@ -7,7 +7,9 @@
 #   build    install, then the types from src/api/openapi.json and `next build`, when a source
 #            is newer than the export; then the JS bundle budget (app/web/scripts/bundle-budget.mjs)
 #   check    install, then eslint and tsc (strict), and the bundle budget when the export is current
-#   e2e      build, install Chromium, then the journeys in app/web/e2e against the shop binary
+#   e2e      build, install Chromium, start the lab components the front-to-back journeys ship to
+#            (LocalStack, moto, the collector and its capture receiver), then the journeys in
+#            app/web/e2e against the shop binary
 #            ($SHOP_BIN, default ${CARGO_TARGET_DIR:-target}/debug/shop; build it first)
 #   path     the export's directory
 set -euo pipefail
@@ -86,7 +88,12 @@ do_e2e() {
     "$SHOP_LAB_DIR/chromium.sh" install
     local shop="${SHOP_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/debug/shop}"
     [[ -x $shop ]] || lab_die "no shop binary at $shop: build it first (cargo build -p shop), or set SHOP_BIN"
-    (cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" npm run --silent e2e)
+    # The real components the front-to-back journeys ship to (docs/rum.md): the AWS emulators for
+    # the awssdk shop, the collector and its capture receiver for the otel shop.
+    "$SHOP_LAB_DIR/lab.sh" up localstack moto capture xraypass rotel collector
+    local endpoints
+    endpoints=$("$SHOP_LAB_DIR/lab.sh" env localstack moto capture collector)
+    (eval "$endpoints" && cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" npm run --silent e2e)
 }
 
 case "${1:-}" in

@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from "playwright-core";
+import type { Browser, BrowserContext, ConsoleMessage, Page } from "playwright-core";
 
-import { accessibilityProblems, browser, Shop, screenshot } from "./support";
+import { accessibilityProblems, apiRequests, browser, hide, Shop, screenshot, telemetryState, waitForRequest } from "./support";
 
 let shop: Shop;
 let chromium: Browser;
@@ -185,26 +185,6 @@ class Intake {
   }
 }
 
-/** The page's requests to the shop's API (not the intake), to read the headers it really sent. */
-function apiRequests(page: Page): Request[] {
-  const requests: Request[] = [];
-  page.on("request", (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.startsWith("/api/") && !path.startsWith("/api/rum/")) requests.push(r);
-  });
-  return requests;
-}
-
-async function waitForRequest(requests: Request[], method: string, path: RegExp): Promise<Request> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = requests.find((r) => r.method() === method && path.test(new URL(r.url()).pathname));
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no ${method} ${path} request`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Console errors of the page, each with the URL it is about. */
 function consoleErrors(page: Page): string[] {
   const errors: string[] = [];
@@ -213,26 +193,6 @@ function consoleErrors(page: Page): string[] {
   });
   page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
   return errors;
-}
-
-/**
- * The page as when the shopper switches tabs: `visibilityState` "hidden", and the
- * `visibilitychange` event, on which the SDK flushes and web-vitals reports LCP, CLS and INP.
- *
- * Simulated, because headless Chromium keeps every tab visible, and Playwright does not see the
- * keepalive requests a document sends while it is unloaded: a real navigation away does flush
- * (Chromium's net log shows the POSTs), but a test cannot capture them.
- */
-async function hide(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
-    Object.defineProperty(document, "hidden", { value: true, configurable: true });
-    document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
-  });
-}
-
-async function telemetryState(page: Page, state: "on" | "off"): Promise<void> {
-  await page.locator(`html[data-telemetry="${state}"]`).waitFor({ state: "attached" });
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/;

@@ -74,6 +74,10 @@ const ALLOWED: &[(&str, &str, Kind)] = &[
     ("event_type", "event_type", Kind::Token(32)),
     ("target_xpath", "target_xpath", Kind::Text(256)),
     ("ui.element.name", "ui.element.name", Kind::Token(64)),
+    ("ui.element.tag", "ui.element.tag", Kind::Token(16)),
+    ("ui.event.type", "ui.event.type", Kind::Token(32)),
+    (semconv::ERROR_TYPE, semconv::ERROR_TYPE, Kind::Text(128)),
+    ("error.source", "error.source", Kind::Token(32)),
     (
         semconv::EXCEPTION_TYPE,
         semconv::EXCEPTION_TYPE,

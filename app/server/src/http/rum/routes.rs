@@ -9,6 +9,8 @@
 /// Every page of the static export, as Next.js names its route.
 pub const ROUTES: &[&str] = &[
     "/",
+    // What the UI calls any path it has no page for.
+    "/404",
     "/cart/",
     "/categories/",
     "/category/",
