@@ -47,7 +47,7 @@ async function journey(shop: Shop, page: Page, name: string): Promise<{ header: 
   // ends 250 ms after its last fetch) and the Web Vitals are final. Without it, the next
   // navigation would unload the page before its batch left (headless Chromium drops the
   // unloading page's keepalive requests).
-  await flushed(page, "traces", "click add-to-cart", async () => {
+  await flushed(page, [["traces", "click add-to-cart"]], async () => {
     await page.waitForTimeout(1000);
     await hide(page);
   });
@@ -56,19 +56,34 @@ async function journey(shop: Shop, page: Page, name: string): Promise<{ header: 
   await telemetryState(page, "on");
   await page.getByRole("button", { name: "Throw a JS error" }).click();
   await page.getByText("An error was thrown").waitFor();
-  await flushed(page, "logs", "exception.stacktrace", () => hide(page));
+  // Hidden, the page sends its error and its final Web Vitals.
+  await flushed(
+    page,
+    [
+      ["logs", "exception.stacktrace"],
+      ["metrics", "browser.web_vital."],
+    ],
+    () => hide(page),
+  );
   return { header };
 }
 
-/** Runs `act`, then waits until the page has POSTed a `signal` export holding `text` to the intake, and the intake took it. */
-async function flushed(page: Page, signal: string, text: string, act: () => Promise<void>): Promise<void> {
-  const sent = page.waitForResponse(
-    (r) => r.url().endsWith(`/api/rum/v1/${signal}`) && (r.request().postData() ?? "").includes(text),
-    { timeout: 20_000 },
+/**
+ * Runs `act`, then waits until the page has POSTed, for each `[signal, text]`, an export of that
+ * signal holding `text` to the intake, and the intake kept all of it.
+ */
+async function flushed(page: Page, exports: [string, string][], act: () => Promise<void>): Promise<void> {
+  const sent = exports.map(([signal, text]) =>
+    page.waitForResponse((r) => r.url().endsWith(`/api/rum/v1/${signal}`) && (r.request().postData() ?? "").includes(text), {
+      timeout: 20_000,
+    }),
   );
   await act();
-  const response = await sent;
-  assert.equal(response.status(), 200, `the intake took the ${signal}: ${await response.text()}`);
+  for (const [i, response] of (await Promise.all(sent)).entries()) {
+    const body = await response.text();
+    assert.equal(response.status(), 200, `the intake took the ${exports[i]?.[0]}: ${body}`);
+    assert.equal(body, "{}", `the intake kept all of the ${exports[i]?.[0]} export`);
+  }
 }
 
 /** The shop's own flush: what the intake relayed leaves the backend now. */
@@ -151,7 +166,7 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
 
     const spans = await eventually("the browser's and the shop's spans of the trace", async () => {
       await flush(shop);
-      const all = await captured<SpanRequest>("traces");
+      const all = await captured<SpanRequest>("traces", ["shop-web", service]);
       const mine = all.flatMap((r) =>
         r.resourceSpans.flatMap((rs) =>
           rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service: str(rs.resource?.attributes, "service.name") }))),
@@ -176,7 +191,7 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
     );
 
     const error = await eventually("the browser's error log", async () => {
-      const all = await captured<LogRequest>("logs");
+      const all = await captured<LogRequest>("logs", ["shop-web"]);
       return all
         .flatMap((r) => r.resourceLogs.filter((rl) => str(rl.resource?.attributes, "service.name") === "shop-web").flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)))
         .find((l) => l.severityNumber === 17 && /LabFaultError|on purpose/.test(str(l.attributes, "exception.message") ?? ""));
@@ -184,14 +199,19 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
     assert.ok(str(error.attributes, "exception.stacktrace"), "with its stack");
     assert.ok(error.traceId, "joined to a trace");
 
+    let seen = "";
     const vitals = await eventually("the Web Vitals as the shop's metrics", async () => {
       await flush(shop);
-      const all = await captured<MetricRequest>("metrics");
+      const all = await captured<MetricRequest>("metrics", [service]);
       const names = all.flatMap((r) =>
         r.resourceMetrics.filter((rm) => str(rm.resource?.attributes, "service.name") === service).flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => m.name))),
       );
       const vital = names.filter((n) => n.startsWith("browser.web_vital."));
+      seen = [...new Set(names)].join(", ");
       return vital.length > 0 && vital;
+      // The lab's collector batches metrics for up to 60 s (`batch/metrics` in collector/pipeline.yaml).
+    }, 75_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}; the shop's metrics seen: ${seen}`);
     });
     assert.ok(vitals.includes("browser.web_vital.ttfb") || vitals.includes("browser.web_vital.fcp"), vitals.join(", "));
     assert.deepEqual(errors.filter((e) => !e.startsWith("pageerror: An error thrown on purpose")), []);
@@ -259,9 +279,10 @@ interface MetricRequest {
   resourceMetrics: { resource?: Resource; scopeMetrics: { metrics: { name: string }[] }[] }[];
 }
 
-/** What the collector exported to the capture receiver (every export request, as OTLP/JSON). */
-async function captured<T>(signal: "traces" | "logs" | "metrics"): Promise<T[]> {
-  const r = await fetch(`${process.env.SHOP_LAB_CAPTURE_URL}/captured/${signal}`);
+/** What the collector exported to the capture receiver for `services` (export requests, as OTLP/JSON). */
+async function captured<T>(signal: "traces" | "logs" | "metrics", services: string[]): Promise<T[]> {
+  const query = services.map((s) => `service=${encodeURIComponent(s)}`).join("&");
+  const r = await fetch(`${process.env.SHOP_LAB_CAPTURE_URL}/captured/${signal}?${query}`);
   assert.equal(r.status, 200);
   return (await r.json()) as T[];
 }
