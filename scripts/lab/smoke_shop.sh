@@ -27,8 +27,11 @@ curl -fsS -X POST "$SHOP/api/carts/$cart/items" -H 'content-type: application/js
     -d '{"product_id": 1, "quantity": 1}' >/dev/null
 headers=$(mktemp)
 trap 'rm -f "$headers"' EXIT
+# The order starts a trace the caller has decided to record (`Sampled=1`), as a load balancer or
+# a browser would: the awssdk shop's own X-Ray sampling rules keep only some requests.
+root=$(printf '1-%08x-%s' "$(date +%s)" "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')")
 order=$(curl -fsS -D "$headers" -X POST "$SHOP/api/orders" -H 'content-type: application/json' \
-    -H "Idempotency-Key: smoke-$email" \
+    -H "Idempotency-Key: smoke-$email" -H "X-Amzn-Trace-Id: Root=$root;Sampled=1" \
     -d "{\"cart_id\":\"$cart\",\"email\":\"$email\",\"shipping_address\":{\"name\":\"Smoke Test\",\"line1\":\"1 Lab Street\",\"city\":\"Tokyo\",\"postal_code\":\"100-0005\",\"country\":\"JP\"},\"payment\":{\"token\":\"tok_visa\"}}" |
     json_field id)
 order_trace=$(tr -d '\r' <"$headers" | awk 'tolower($1) == "x-trace-id:" { print $2 }')
@@ -37,7 +40,7 @@ order_trace=$(tr -d '\r' <"$headers" | awk 'tolower($1) == "x-trace-id:" { print
 if [[ ${SHOP_LAB_TELEMETRY:-both} == both ]]; then
     OTEL_SHOP="http://127.0.0.1:$((${SHOP_LAB_SHOP_PORT:-8080} + 1))"
     curl -fsS "$OTEL_SHOP/api/rum/config" | grep -q '"backend":"otel"' || lab_die "the otel shop does not answer at $OTEL_SHOP"
-    [[ $order_trace == 1-* ]] || lab_die "the awssdk shop's order has no X-Ray trace id (x-trace-id: '$order_trace')"
+    [[ $order_trace == "$root" ]] || lab_die "the awssdk shop's order did not continue the trace $root (x-trace-id: '$order_trace')"
     seen=""
     for _ in $(seq 1 100); do
         # moto's X-Ray API (BatchGetTraces): the order's trace, with the shop's segment in it.
