@@ -313,6 +313,9 @@ async fn malformed_exports_are_400s_naming_the_field_and_nothing_is_relayed() {
         .unwrap();
     let e = expect_json(r, 400).await;
     assert_eq!(e["error"]["code"], "invalid_otlp", "{e}");
+    // An array is no export request (serde alone would read it as an empty one).
+    let e = expect_json(post(&app, "/api/rum/v1/metrics", &json!([])).await, 400).await;
+    assert_eq!(e["error"]["code"], "invalid_otlp", "{e}");
     // A form.
     let r = app
         .client

@@ -359,6 +359,14 @@ where
                 field: None,
             })?;
     if json {
+        // An object: serde would also read a struct from a JSON array (`[]` as an empty request).
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::BadRequest {
+                code: "invalid_otlp",
+                message: "not an OTLP/JSON export request: the body must be a JSON object"
+                    .to_owned(),
+            });
+        }
         serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest {
             code: "invalid_otlp",
             message: format!("not an OTLP/JSON export request: {e}"),
