@@ -8,8 +8,9 @@ SHELL := bash
 CARGO ?= cargo
 LAB := scripts/lab
 
-# `make lab TELEMETRY=otel TOPOLOGY=split` etc. (see scripts/lab/shop.sh)
-TELEMETRY ?= noop
+# `make lab` runs both builds side by side (awssdk :8080, otel :8081); `make lab TELEMETRY=otel
+# TOPOLOGY=split` etc. runs one (see scripts/lab/shop.sh)
+TELEMETRY ?= both
 TOPOLOGY ?= all
 PROFILE ?= release
 DB ?= mariadb

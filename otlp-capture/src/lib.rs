@@ -6,7 +6,8 @@
 //! body with the official OTLP message types (`opentelemetry-proto`, prost),
 //! and stores the decoded requests so that a test can assert on them and an
 //! experiment can read them back (`GET /captured/{traces,metrics,logs}` as
-//! OTLP/JSON; `DELETE /captured` empties the store).
+//! OTLP/JSON, with `?service=NAME` (repeatable) for those services' resources
+//! only; `DELETE /captured` empties the store).
 //!
 //! Bodies may be protobuf (`application/x-protobuf`) or OTLP/JSON
 //! (`application/json`), plain or gzip. rotel 0.0.1a15 always sends
@@ -30,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -396,16 +397,58 @@ fn json<T: serde::Serialize>(items: &[T]) -> Response {
     }
 }
 
-async fn read_traces(State(store): State<Store>) -> Response {
-    json(&store.trace_requests())
+/// The `service` parameters of a read (`?service=a&service=b`): the services to keep, or all
+/// when none is named. A long-running lab's store holds every test's telemetry, and serialising
+/// all of it on every poll would keep this (single-threaded) receiver from taking new exports.
+fn services(query: Option<&str>) -> Vec<String> {
+    form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .filter(|(k, _)| k == "service")
+        .map(|(_, v)| v.into_owned())
+        .collect()
 }
 
-async fn read_metrics(State(store): State<Store>) -> Response {
-    json(&store.metric_requests())
+/// Whether a resource's `service.name` is one of `wanted` (every resource when none is).
+fn wanted(
+    resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>,
+    wanted: &[String],
+) -> bool {
+    wanted.is_empty()
+        || resource
+            .and_then(|r| query::attr_str(&r.attributes, "service.name"))
+            .is_some_and(|s| wanted.iter().any(|w| w == s))
 }
 
-async fn read_logs(State(store): State<Store>) -> Response {
-    json(&store.log_requests())
+async fn read_traces(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
+    let only = services(q.as_deref());
+    let mut requests = store.trace_requests();
+    for r in &mut requests {
+        r.resource_spans
+            .retain(|rs| wanted(rs.resource.as_ref(), &only));
+    }
+    requests.retain(|r| !r.resource_spans.is_empty());
+    json(&requests)
+}
+
+async fn read_metrics(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
+    let only = services(q.as_deref());
+    let mut requests = store.metric_requests();
+    for r in &mut requests {
+        r.resource_metrics
+            .retain(|rm| wanted(rm.resource.as_ref(), &only));
+    }
+    requests.retain(|r| !r.resource_metrics.is_empty());
+    json(&requests)
+}
+
+async fn read_logs(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
+    let only = services(q.as_deref());
+    let mut requests = store.log_requests();
+    for r in &mut requests {
+        r.resource_logs
+            .retain(|rl| wanted(rl.resource.as_ref(), &only));
+    }
+    requests.retain(|r| !r.resource_logs.is_empty());
+    json(&requests)
 }
 
 async fn clear(State(store): State<Store>) -> StatusCode {

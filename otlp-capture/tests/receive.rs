@@ -133,6 +133,30 @@ async fn decodes_protobuf_and_json_plain_or_gzip() {
         back[0]["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"],
         "0a".repeat(16)
     );
+    // Only the services asked for: every request here is the `shop`'s.
+    let read = |query: &'static str| {
+        let c = client.clone();
+        let url = format!("{}/captured/traces{query}", capture.url());
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(read("?service=shop").await.as_array().unwrap().len(), 4);
+    assert_eq!(
+        read("?service=other&service=shop")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(read("?service=other").await, serde_json::json!([]));
     client
         .delete(format!("{}/captured", capture.url()))
         .send()

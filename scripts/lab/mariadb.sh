@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MariaDB standing in for RDS MySQL: our own mariadbd (not the Debian service) with a private
 # datadir under the state dir, on 127.0.0.1:3307, user shop/shop with ALL PRIVILEGES ON *.*
-# WITH GRANT OPTION and a database `shop`. usage: mariadb.sh install|start|stop|status|env
+# WITH GRANT OPTION and the databases `shop` and `shop_otel` (make lab's second shop). usage: mariadb.sh install|start|stop|status|env
 set -euo pipefail
 LAB_COMPONENT=mariadb
 # shellcheck source=common.sh
@@ -114,6 +114,7 @@ bootstrap_users() {
         GRANT ALL PRIVILEGES ON *.* TO '$SHOP_USER'@'127.0.0.1' WITH GRANT OPTION;
         GRANT ALL PRIVILEGES ON *.* TO '$SHOP_USER'@'localhost' WITH GRANT OPTION;
         CREATE DATABASE IF NOT EXISTS \`$SHOP_DB\`;
+        CREATE DATABASE IF NOT EXISTS \`${SHOP_DB}_otel\`;
         FLUSH PRIVILEGES;"
 }
 
@@ -122,6 +123,9 @@ do_start() {
     if lab_running "$NAME" "$MARKER"; then
         if lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$NAME")" healthy; then
             lab_log "already running and healthy on 127.0.0.1:$PORT (pid $(lab_read_pid "$(lab_pidfile "$NAME")"))"
+            # Idempotent: a server started by an older version of this script gains what it lacks.
+            bootstrap_users >>"$(lab_logfile "$NAME")" 2>&1 ||
+                lab_fail_start "$NAME" "$MARKER" "creating user $SHOP_USER / databases failed"
             return 0
         fi
         lab_fail_start "$NAME" "$MARKER" "running but not answering as $SHOP_USER on 127.0.0.1:$PORT: $LAB_WAIT_REASON"
@@ -186,6 +190,8 @@ do_status() {
 do_env() {
     printf 'export SHOP_TEST_MYSQL_URL=mysql://%s:%s@127.0.0.1:%s\n' "$SHOP_USER" "$SHOP_PASSWORD" "$PORT"
     printf 'export SHOP_LAB_MYSQL_URL=mysql://%s:%s@127.0.0.1:%s/%s\n' "$SHOP_USER" "$SHOP_PASSWORD" "$PORT" "$SHOP_DB"
+    # The second shop of `make lab` (TELEMETRY=both: the otel build) has a database of its own.
+    printf 'export SHOP_LAB_MYSQL_OTEL_URL=mysql://%s:%s@127.0.0.1:%s/%s_otel\n' "$SHOP_USER" "$SHOP_PASSWORD" "$PORT" "$SHOP_DB"
 }
 
 case "${1:-}" in

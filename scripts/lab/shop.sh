@@ -5,7 +5,13 @@
 #
 #   SHOP_LAB_TOPOLOGY   all (default): one process on :8080
 #                       split: catalog :8081, orders :8082 (calls inventory over HTTP), inventory :8083
-#   SHOP_LAB_TELEMETRY  noop (default) | awssdk | otel     passed as --telemetry
+#   SHOP_LAB_TELEMETRY  both (default) | noop | awssdk | otel     passed as --telemetry
+#                       both: two shops side by side from one build with both backends, each with
+#                       its own database, buckets and event resources: awssdk on the first port
+#                       (8080; X-Ray and CloudWatch in the emulators), otel on the next (8081;
+#                       through the collector to the capture receiver and the X-Ray leg). Only the
+#                       first gets the image-resize function; the otel shop resizes inline.
+#                       Needs TOPOLOGY=all.
 #   SHOP_LAB_FEATURES   cargo features to build with (default: the telemetry choice, none for noop);
 #                       `workspace` builds every backend in with `--workspace --all-features`, the
 #                       feature resolution `make test` uses, so after a test run nothing new compiles
@@ -27,15 +33,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 REPO="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
 TOPOLOGY="${SHOP_LAB_TOPOLOGY:-all}"
-TELEMETRY="${SHOP_LAB_TELEMETRY:-noop}"
+TELEMETRY="${SHOP_LAB_TELEMETRY:-both}"
 PROFILE="${SHOP_LAB_PROFILE:-release}"
 DB="${SHOP_LAB_DB:-mariadb}"
 PORT="${SHOP_LAB_SHOP_PORT:-8080}"
 START_TIMEOUT="${SHOP_LAB_SHOP_START_TIMEOUT:-60}"
 WEB="${SHOP_LAB_WEB:-build}"
 case "$WEB" in build | off) ;; *) lab_die "SHOP_LAB_WEB must be build or off (got $WEB)" ;; esac
+case "$TELEMETRY" in both | noop | awssdk | otel) ;; *) lab_die "SHOP_LAB_TELEMETRY must be both, noop, awssdk or otel (got $TELEMETRY)" ;; esac
 if [[ -z ${SHOP_LAB_FEATURES+x} ]]; then
-    case "$TELEMETRY" in noop) FEATURES="" ;; *) FEATURES="$TELEMETRY" ;; esac
+    case "$TELEMETRY" in noop) FEATURES="" ;; both) FEATURES="awssdk,otel" ;; *) FEATURES="$TELEMETRY" ;; esac
 else
     FEATURES="$SHOP_LAB_FEATURES"
 fi
@@ -49,12 +56,15 @@ case "$PROFILE" in
 esac
 BIN="$BIN_DIR/shop"
 
-# The processes of the topology: "role port" per line, in start order (inventory before
-# orders, which calls it).
+# The processes: "role port telemetry name" per line, in start order (inventory before orders,
+# which calls it). `name` names the pid and log files.
 roles() {
-    case "$TOPOLOGY" in
-        all) echo "all $PORT" ;;
-        split) printf 'inventory %s\norders %s\ncatalog %s\n' "$((PORT + 3))" "$((PORT + 2))" "$((PORT + 1))" ;;
+    case "$TOPOLOGY/$TELEMETRY" in
+        all/both) printf 'all %s awssdk shop\nall %s otel shop-otel\n' "$PORT" "$((PORT + 1))" ;;
+        all/*) echo "all $PORT $TELEMETRY shop" ;;
+        split/both) lab_die "the split topology runs one build: set TELEMETRY=awssdk, otel or noop" ;;
+        split/*) printf 'inventory %s %s shop-inventory\norders %s %s shop-orders\ncatalog %s %s shop-catalog\n' \
+            "$((PORT + 3))" "$TELEMETRY" "$((PORT + 2))" "$TELEMETRY" "$((PORT + 1))" "$TELEMETRY" ;;
         *) lab_die "SHOP_LAB_TOPOLOGY must be all or split (got $TOPOLOGY)" ;;
     esac
 }
@@ -62,9 +72,6 @@ roles() {
 # What identifies our process in /proc/PID/cmdline: the binary it was started from, recorded
 # at start (stop and status may run with another SHOP_LAB_PROFILE than start did).
 marker() { cat "$SHOP_LAB_RUN/$1.bin" 2>/dev/null || echo "$BIN"; }
-
-# Process name for the pid/log files.
-pname() { if [[ $1 == all ]]; then echo shop; else echo "shop-$1"; fi; }
 
 do_build() {
     local start
@@ -100,68 +107,85 @@ web_dir() {
     "$SHOP_LAB_DIR/web.sh" path
 }
 
-do_start() {
-    lab_lock shop
-    do_build
-    # The UI calls every API on its own origin: one process (TOPOLOGY=all) serves it.
-    local ui=""
-    if [[ $TOPOLOGY == all ]]; then ui=$(web_dir); else lab_log "split topology: no browser UI (it needs the whole API on one origin; TOPOLOGY=all)"; fi
-    # Endpoint variables of the emulators and collector (AWS_ENDPOINT_URL_*, OTEL_*), and the DB URL.
-    eval "$("$SHOP_LAB_DIR/lab.sh" env)"
-    local database_url
+# The second shop of TELEMETRY=both (shop-otel) keeps apart from the first: its own database,
+# buckets and event resources, so each build's telemetry describes its own orders only.
+suffix() { if [[ $1 == shop-otel ]]; then echo "-otel"; fi; }
+
+# The database URL of process $1.
+database_url() {
     case "$DB" in
-        mariadb) database_url="$SHOP_LAB_MYSQL_URL" ;;
+        mariadb) if [[ $1 == shop-otel ]]; then echo "$SHOP_LAB_MYSQL_OTEL_URL"; else echo "$SHOP_LAB_MYSQL_URL"; fi ;;
         sqlite)
-            mkdir -p "$SHOP_LAB_STATE/shop-data"
-            database_url="sqlite://$SHOP_LAB_STATE/shop-data/shop.db?mode=rwc"
+            mkdir -p "$SHOP_LAB_STATE/shop-data$(suffix "$1")"
+            echo "sqlite://$SHOP_LAB_STATE/shop-data$(suffix "$1")/shop.db?mode=rwc"
             ;;
         *) lab_die "SHOP_LAB_DB must be mariadb or sqlite (got $DB)" ;;
     esac
+}
+
+# PROC_ENV: the variables of process $1 (role $2, port $3, telemetry $4), besides the common ones.
+process_env() {
+    local name=$1 role=$2 port=$3 telemetry=$4 sfx
+    sfx=$(suffix "$name")
+    PROC_ENV=()
     # The otel build: X-Ray-compatible trace ids (the collector's traces go on to X-Ray, which
     # rejects ids whose first 32 bits are not a recent epoch second) and delta metrics, as
     # collector/pipeline.yaml asks; the caller's own values win.
-    local -a otel_env=()
-    if [[ $TELEMETRY == otel ]]; then
-        otel_env=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
+    if [[ $telemetry == otel ]]; then
+        PROC_ENV+=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:-delta}")
     fi
-    # Admins' product pictures and the orders export go to LocalStack's S3 (path-style; each bucket
-    # is created on its first write). Without the emulator's endpoint, both stay off rather than
-    # reach real AWS.
-    local -a images_env=()
+    # Admins' product pictures and the orders export go to LocalStack's S3 (path-style; each
+    # bucket is created on its first write). Without the emulator's endpoint, both stay off
+    # rather than reach real AWS.
     if [[ -n ${AWS_ENDPOINT_URL_S3:-} ]]; then
-        images_env=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}"
-            "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}"
+        PROC_ENV+=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}$sfx"
+            "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}$sfx"
             "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
     fi
     # Events and notifications (docs/events.md): the process that serves orders publishes the
-    # outbox to LocalStack's EventBridge and runs the mail worker; resources are provisioned by the
-    # shop itself (the emulator forgets them when it restarts). Off without the emulator.
-    local -a events_env=()
-    if [[ -n ${AWS_ENDPOINT_URL_EVENTBRIDGE:-} ]]; then
-        events_env=("SHOP_EVENTS=${SHOP_EVENTS:-true}"
+    # outbox to LocalStack's EventBridge and runs the mail worker; resources are provisioned by
+    # the shop itself (the emulator forgets them when it restarts). Off without the emulator.
+    if [[ -n ${AWS_ENDPOINT_URL_EVENTBRIDGE:-} && ($role == all || $role == orders) ]]; then
+        PROC_ENV+=("SHOP_EVENTS=${SHOP_EVENTS:-true}"
             "SHOP_NOTIFICATIONS=${SHOP_NOTIFICATIONS:-true}"
-            "SHOP_EVENTS_PROVISION=${SHOP_EVENTS_PROVISION:-true}")
+            "SHOP_EVENTS_PROVISION=${SHOP_EVENTS_PROVISION:-true}"
+            "SHOP_EVENTS_PREFIX=${SHOP_EVENTS_PREFIX:-shop}$sfx"
+            "SHOP_PUBLIC_URL=${SHOP_PUBLIC_URL:-http://127.0.0.1:$port}")
     fi
-    # Admins' pictures resized by the image-resize function (SHOP_LAB_IMAGE_RESIZE=function): the
-    # function under `cargo lambda watch`, prebuilt, with the shop's database and bucket, and the
-    # event source on the queue the bucket notifies (the shop provisions both at start-up).
-    local -a resize_env=()
-    if [[ $IMAGE_RESIZE == function && ${#images_env[@]} -gt 0 ]]; then
-        resize_env=("SHOP_IMAGE_RESIZE=function")
-        env "${otel_env[@]}" "${images_env[@]}" \
-            DATABASE_URL="$database_url" \
-            SHOP_TELEMETRY="$TELEMETRY" \
-            SHOP_ENVIRONMENT=lab \
-            SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" \
-            SHOP_LAB_FUNCTIONS=image-resize \
-            "$SHOP_LAB_DIR/cargo-lambda.sh" start
-        SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" "$SHOP_LAB_DIR/event-source.sh" start
-    fi
-    local role port name inventory_url=""
+}
+
+do_start() {
+    lab_lock shop
+    do_build
+    # The UI calls every API on its own origin: a process of the whole shop (TOPOLOGY=all) serves it.
+    local ui=""
+    if [[ $TOPOLOGY == all ]]; then ui=$(web_dir); else lab_log "split topology: no browser UI (it needs the whole API on one origin; TOPOLOGY=all)"; fi
+    # Endpoint variables of the emulators and collector (AWS_ENDPOINT_URL_*, OTEL_*), and the DB URLs.
+    eval "$("$SHOP_LAB_DIR/lab.sh" env)"
+    local role port telemetry name inventory_url="" first=1
     if [[ $TOPOLOGY == split ]]; then inventory_url="http://127.0.0.1:$((PORT + 3))"; fi
-    while read -r role port; do
-        name=$(pname "$role")
+    while read -r role port telemetry name; do
+        process_env "$name" "$role" "$port" "$telemetry"
+        local database_url
+        database_url=$(database_url "$name")
+        # Admins' pictures resized by the image-resize function (SHOP_LAB_IMAGE_RESIZE=function),
+        # for the first process: the function under `cargo lambda watch`, prebuilt, with that
+        # shop's database and bucket, and the event source on the queue the bucket notifies (the
+        # shop provisions both at start-up).
+        local -a resize_env=()
+        if ((first)) && [[ $IMAGE_RESIZE == function && -n ${AWS_ENDPOINT_URL_S3:-} ]]; then
+            resize_env=("SHOP_IMAGE_RESIZE=function")
+            env "${PROC_ENV[@]}" \
+                DATABASE_URL="$database_url" \
+                SHOP_TELEMETRY="$telemetry" \
+                SHOP_ENVIRONMENT=lab \
+                SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" \
+                SHOP_LAB_FUNCTIONS=image-resize \
+                "$SHOP_LAB_DIR/cargo-lambda.sh" start
+            SHOP_LAB_FUNCTIONS_BIN_DIR="$BIN_DIR" "$SHOP_LAB_DIR/event-source.sh" start
+        fi
+        first=0
         if lab_running "$name" "$(marker "$name")"; then
             lab_log "$name already running (pid $(lab_read_pid "$(lab_pidfile "$name")")); restarting it with the fresh build"
             lab_stop "$name" "$(marker "$name")" 15
@@ -171,33 +195,27 @@ do_start() {
         if lab_tcp_open 127.0.0.1 "$port"; then
             lab_die "port $port is taken by another process; free it or set SHOP_LAB_SHOP_PORT"
         fi
-        local -a role_events_env=()
-        if [[ $role == all || $role == orders ]]; then
-            role_events_env=("${events_env[@]}" "SHOP_PUBLIC_URL=${SHOP_PUBLIC_URL:-http://127.0.0.1:$port}")
-        fi
         lab_spawn "$name" env \
-            "${otel_env[@]}" \
-            "${images_env[@]}" \
-            "${role_events_env[@]}" \
+            "${PROC_ENV[@]}" \
             "${resize_env[@]}" \
             DATABASE_URL="$database_url" \
             SHOP_LISTEN="127.0.0.1:$port" \
             SHOP_ROLE="$role" \
-            SHOP_TELEMETRY="$TELEMETRY" \
+            SHOP_TELEMETRY="$telemetry" \
             SHOP_ENVIRONMENT=lab \
             SHOP_WEB_DIR="$(if [[ $role == all ]]; then echo "${ui:-/nonexistent/shop-web-ui}"; else echo /nonexistent/shop-web-ui; fi)" \
             ${inventory_url:+SHOP_INVENTORY_URL="$inventory_url"} \
             "$BIN"
         lab_wait_for "$START_TIMEOUT" "$(lab_pidfile "$name")" healthy_at "$port" ||
             lab_fail_start "$name" "$BIN" "$LAB_WAIT_REASON"
-        lab_log "$name ($role) ready at http://127.0.0.1:$port (telemetry $TELEMETRY, database $DB)"
+        lab_log "$name ($role) ready at http://127.0.0.1:$port (telemetry $telemetry, database $DB)"
     done < <(roles)
 }
 
 do_stop() {
     lab_lock shop
     local name
-    for name in shop shop-catalog shop-orders shop-inventory; do
+    for name in shop shop-otel shop-catalog shop-orders shop-inventory; do
         if [[ -f $(lab_pidfile "$name") ]]; then LAB_COMPONENT=$name lab_stop "$name" "$(marker "$name")" 20; fi
     done
     # The image-resize function's parts, when start ran them.
@@ -206,11 +224,10 @@ do_stop() {
 }
 
 do_status() {
-    local rc=0 role port name
-    while read -r role port; do
-        name=$(pname "$role")
+    local rc=0 role port telemetry name
+    while read -r role port telemetry name; do
         if healthy_at "$port" && lab_running "$name" "$(marker "$name")"; then
-            echo "$name: running at http://127.0.0.1:$port (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$(marker "$name")"))"
+            echo "$name: running at http://127.0.0.1:$port, telemetry $telemetry (pid $(lab_read_pid "$(lab_pidfile "$name")"), RSS $(lab_rss "$name" "$(marker "$name")"))"
         else
             echo "$name: not running"
             rc=1
@@ -220,9 +237,11 @@ do_status() {
 }
 
 do_env() {
-    local role port
-    while read -r role port; do
-        if [[ $role == all ]]; then
+    local role port telemetry name
+    while read -r role port telemetry name; do
+        if [[ $name == shop-otel ]]; then
+            echo "export SHOP_OTEL_URL=http://127.0.0.1:$port"
+        elif [[ $role == all ]]; then
             echo "export SHOP_URL=http://127.0.0.1:$port"
         else
             echo "export SHOP_$(tr '[:lower:]' '[:upper:]' <<<"$role")_URL=http://127.0.0.1:$port"
@@ -231,20 +250,24 @@ do_env() {
 }
 
 do_urls() {
-    local role port
+    local role port telemetry name ui=0
     echo
     echo "The lab is up."
+    if [[ $WEB == build && $TOPOLOGY == all && -f $("$SHOP_LAB_DIR/web.sh" path)/index.html ]]; then ui=1; fi
     local try
-    while read -r role port; do
+    while read -r role port telemetry name; do
         case "$role" in
-            all | catalog) try="/api/products, /api/products/search?q=tent, /api/openapi.json" ;;
+            all) try="the shop in a browser at /, and its API: /api/products, /api/openapi.json" ;;
+            catalog) try="/api/products, /api/products/search?q=tent, /api/openapi.json" ;;
             orders) try="POST /api/carts, POST /api/orders (calls inventory)" ;;
             inventory) try="/api/inventory/1, POST /api/inventory/check" ;;
         esac
-        printf '  %-22s http://127.0.0.1:%s   (%s)\n' "shop ($role)" "$port" "$try"
+        if [[ $role == all ]] && ((!ui)); then try="/api/products, /api/openapi.json (no browser UI: make web)"; fi
+        printf '  %-22s http://127.0.0.1:%s   (%s)\n' "shop ($role, $telemetry)" "$port" "$try"
     done < <(roles)
-    if [[ $WEB == build && $TOPOLOGY == all && -f $("$SHOP_LAB_DIR/web.sh" path)/index.html ]]; then
-        printf '  %-22s http://127.0.0.1:%s/   (the shop in a browser: app/web, docs/web.md)\n' "browser UI" "$PORT"
+    if [[ $TELEMETRY == both ]]; then
+        echo "  the same shop twice:   awssdk ships to X-Ray (moto) and CloudWatch (LocalStack); otel ships"
+        echo "                         through the collector to the capture receiver and the X-Ray leg"
     fi
     printf '  %-22s http://127.0.0.1:%s   (CloudWatch, Logs, SNS, SQS, SES, S3, EventBridge)\n' "LocalStack" "$SHOP_LAB_LOCALSTACK_PORT"
     printf '  %-22s http://127.0.0.1:%s   (X-Ray, DynamoDB; dashboard /moto-api/)\n' "moto" "$SHOP_LAB_MOTO_PORT"

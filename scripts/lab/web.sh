@@ -5,9 +5,11 @@
 #
 #   install  npm ci, when package-lock.json changed since the last one (Node >= 20.9)
 #   build    install, then the types from src/api/openapi.json and `next build`, when a source
-#            is newer than the export
-#   check    install, then eslint and tsc (strict)
-#   e2e      build, install Chromium, then the journeys in app/web/e2e against the shop binary
+#            is newer than the export; then the JS bundle budget (app/web/scripts/bundle-budget.mjs)
+#   check    install, then eslint and tsc (strict), and the bundle budget when the export is current
+#   e2e      build, install Chromium, start the lab components the front-to-back journeys ship to
+#            (LocalStack, moto, the collector and its capture receiver), then the journeys in
+#            app/web/e2e against the shop binary
 #            ($SHOP_BIN, default ${CARGO_TARGET_DIR:-target}/debug/shop; build it first)
 #   path     the export's directory
 set -euo pipefail
@@ -50,19 +52,35 @@ stale() {
 
 do_build() {
     do_install
-    if ! stale; then return 0; fi
+    if ! stale; then budget; return 0; fi
     local start
     start=$(lab_now)
     lab_log "building the UI (next build → app/web/out)"
     (cd "$WEB" && npm run --silent api && NEXT_TELEMETRY_DISABLED=1 npx --no-install next build) ||
         lab_die "next build failed in $WEB"
     lab_log "built app/web/out in $(lab_elapsed "$start")s"
+    budget
+}
+
+# The gzip size of the export's JS against its limits (fails above them).
+budget() {
+    (cd "$WEB" && npm run --silent budget) || lab_die "the UI's JavaScript is over its budget (app/web/scripts/bundle-budget.mjs)"
 }
 
 do_check() {
     do_install
+    # Asked before `npm run api` rewrites src/api/schema.d.ts (which makes any export look stale).
+    local current=1
+    if stale; then current=0; fi
     (cd "$WEB" && npm run --silent api && npx --no-install eslint --max-warnings=0 . && npx --no-install tsc --noEmit) ||
         lab_die "the UI's lint or type check failed"
+    # The budget needs a build, which check does not make (it stays quick): measured on the export
+    # when it is current, and by every `build` (so by `e2e`, `make web` and `make test-web`).
+    if ((current)); then
+        budget
+    else
+        lab_log "no current export (app/web/out): the bundle budget is checked by web.sh build"
+    fi
 }
 
 do_e2e() {
@@ -70,7 +88,12 @@ do_e2e() {
     "$SHOP_LAB_DIR/chromium.sh" install
     local shop="${SHOP_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/debug/shop}"
     [[ -x $shop ]] || lab_die "no shop binary at $shop: build it first (cargo build -p shop), or set SHOP_BIN"
-    (cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" npm run --silent e2e)
+    # The real components the front-to-back journeys ship to (docs/rum.md): the AWS emulators for
+    # the awssdk shop, the collector and its capture receiver for the otel shop.
+    "$SHOP_LAB_DIR/lab.sh" up localstack moto capture xraypass rotel collector
+    local endpoints
+    endpoints=$("$SHOP_LAB_DIR/lab.sh" env localstack moto capture collector)
+    (eval "$endpoints" && cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" npm run --silent e2e)
 }
 
 case "${1:-}" in

@@ -317,6 +317,7 @@ where
             attributes: fields.attributes,
             span_context,
             request_id: scope.request_id,
+            relayed_for: None,
         };
         guarded(|| {
             self.exporter.export_log(&record);
@@ -375,6 +376,7 @@ where
             status,
             request_id: state.scope.request_id,
             links: rec.links,
+            relayed_for: None,
         };
         guarded(|| self.exporter.export_span(record));
     }

@@ -12,6 +12,7 @@
 //! | propagation | [`Telemetry::propagator`]: extract on ingress, inject on egress | a [`Propagator`] |
 //! | metrics | [`Meter`] → [`metrics::Counter`]/[`metrics::Histogram`]/[`metrics::Gauge`] | a [`MeterProvider`] |
 //! | flush, shutdown, statistics | [`Telemetry::flush`], [`Telemetry::shutdown`], [`Telemetry::stats`] | the [`Exporter`] |
+//! | relaying the browser's spans and logs (RUM intake) | [`Telemetry::relay_span`], [`Telemetry::relay_log`], with `relayed_for` set | the [`Exporter`], under the producer's name |
 //!
 //! The glue between `tracing` and the backend ([`layer::TelemetryLayer`]) is
 //! written once, here, so both backends receive identical records.
@@ -206,6 +207,21 @@ impl Telemetry {
     /// The sampler's description, e.g. `AlwaysOn`.
     pub fn sampler_description(&self) -> &str {
         &self.inner.sampler_description
+    }
+
+    /// Hands the backend a span the shop *relays* for another producer: the
+    /// browser's, decoded and checked by the shop's RUM intake. It carries
+    /// its own ids, times and parent, and `relayed_for` names the producer,
+    /// so the backend ships it under that producer's name (X-Ray's segment
+    /// `name`, OTLP's resource) in the same trace as the shop's spans. It
+    /// is exported as it is: no sampling here (the producer decided).
+    pub fn relay_span(&self, span: SpanRecord) {
+        self.inner.exporter.export_span(span);
+    }
+
+    /// As [`Telemetry::relay_span`], for a log record (a browser error).
+    pub fn relay_log(&self, record: &LogRecord) {
+        self.inner.exporter.export_log(record);
     }
 
     /// The backend's export statistics so far.

@@ -80,7 +80,11 @@ impl<'a> Line<'a> {
     ) -> Self {
         Line {
             record,
-            service,
+            // A relayed record (the browser's) names its own producer.
+            service: record
+                .relayed_for
+                .as_deref()
+                .map_or(service, |r| r.service_name.as_str()),
             format_trace_id,
         }
     }
@@ -218,6 +222,7 @@ mod tests {
                 trace_state: None,
             }),
             request_id: None,
+            relayed_for: None,
         };
         let line = to_json_line(&record, "shop", |t| t.to_hex());
         let map = to_json(&record, "shop", |t| t.to_hex());

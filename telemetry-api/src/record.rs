@@ -105,6 +105,11 @@ pub struct SpanRecord {
     /// trace ([`crate::trace::add_link`]). OTLP carries them; X-Ray has no
     /// links, so the awssdk backend lists them in metadata.
     pub links: Vec<crate::context::SpanContext>,
+    /// `None` for every span the shop makes. `Some` for a span the shop
+    /// *relays* for another producer (the browser, through the RUM intake):
+    /// the backend ships it under that producer's resource, so it shows as
+    /// its own service (`shop-web`), not as the shop's ([`crate::Telemetry::relay_span`]).
+    pub relayed_for: Option<Arc<Resource>>,
 }
 
 impl SpanRecord {
@@ -135,6 +140,9 @@ pub struct LogRecord {
     /// The context of the span the event happened in, if any.
     pub span_context: Option<SpanContext>,
     pub request_id: Option<Arc<str>>,
+    /// As [`SpanRecord::relayed_for`]: `Some` for a record the shop relays
+    /// for another producer.
+    pub relayed_for: Option<Arc<Resource>>,
 }
 
 impl LogRecord {

@@ -46,6 +46,7 @@ use telemetry_api::runtime::ExportRuntime;
 use telemetry_api::{Backend, BackendError, Resource};
 
 use config::Config;
+use export::relay::RelayFactory;
 use export::{OtelExporter, Pipelines, otlp};
 use logs::LogBridge;
 use metrics::OtelMeterProvider;
@@ -102,18 +103,7 @@ fn build_on_export_runtime(
 
     // 5. Traces: our bounded admission, then the SDK's batch processor.
     let span_tally = Tally::new(config.span_queue);
-    let mut spans = BatchSpanProcessor::builder(CountingSpanExporter {
-        inner: otlp::span_exporter(&config.traces, &span_tally)?,
-        tally: span_tally.clone(),
-    })
-    .with_batch_config(
-        BatchConfigBuilder::default()
-            .with_max_queue_size(config.span_queue)
-            .build(),
-    )
-    .build();
-    // A tracer provider would do this; there is none (see the crate docs).
-    spans.set_resource(&otel_resource);
+    let spans = span_pipeline(config, &span_tally, &otel_resource)?;
 
     // 6. Metrics: a meter provider with one periodic reader
     // (`OTEL_METRIC_EXPORT_INTERVAL`, read by the SDK).
@@ -130,25 +120,19 @@ fn build_on_export_runtime(
 
     // 7. Logs: a logger provider with one batch processor.
     let log_tally = Tally::new(config.log_queue);
-    let log_exporter = CountingLogExporter {
-        inner: otlp::log_exporter(&config.logs, &log_tally)?,
-        tally: log_tally.clone(),
-    };
-    let logs = SdkLoggerProvider::builder()
-        .with_resource(otel_resource)
-        .with_log_processor(
-            BatchLogProcessor::builder(log_exporter)
-                .with_batch_config(
-                    opentelemetry_sdk::logs::BatchConfigBuilder::default()
-                        .with_max_queue_size(config.log_queue)
-                        .build(),
-                )
-                .build(),
-        )
-        .build();
+    let logs = log_pipeline(config, &log_tally, otel_resource)?;
     let log_bridge = LogBridge::new(&logs);
 
-    // 8. Statistics: the tallies the three signals fill.
+    // 8. Relayed records (the browser's): the same two pipelines, built under
+    // the producer's resource when the first one arrives.
+    let relay = RelayFactory {
+        config: config.clone(),
+        span_tally: span_tally.clone(),
+        log_tally: log_tally.clone(),
+        runtime: runtime.handle().clone(),
+    };
+
+    // 9. Statistics: the tallies the three signals fill.
     let stats = Stats {
         spans: span_tally,
         metrics: metric_tally,
@@ -169,8 +153,56 @@ fn build_on_export_runtime(
                 metrics: meters,
                 stats,
             },
+            relay,
             runtime,
         )),
         format_trace_id,
     })
+}
+
+/// The span pipeline: the SDK's batch processor in front of the counting
+/// OTLP exporter, under `resource`.
+pub(crate) fn span_pipeline(
+    config: &Config,
+    tally: &Arc<Tally>,
+    resource: &opentelemetry_sdk::Resource,
+) -> Result<BatchSpanProcessor, BackendError> {
+    let mut spans = BatchSpanProcessor::builder(CountingSpanExporter {
+        inner: otlp::span_exporter(&config.traces, tally)?,
+        tally: tally.clone(),
+    })
+    .with_batch_config(
+        BatchConfigBuilder::default()
+            .with_max_queue_size(config.span_queue)
+            .build(),
+    )
+    .build();
+    // A tracer provider would do this; there is none (see the crate docs).
+    spans.set_resource(resource);
+    Ok(spans)
+}
+
+/// The log pipeline: a logger provider with one batch processor in front of
+/// the counting OTLP exporter, under `resource`.
+pub(crate) fn log_pipeline(
+    config: &Config,
+    tally: &Arc<Tally>,
+    resource: opentelemetry_sdk::Resource,
+) -> Result<SdkLoggerProvider, BackendError> {
+    let log_exporter = CountingLogExporter {
+        inner: otlp::log_exporter(&config.logs, tally)?,
+        tally: tally.clone(),
+    };
+    Ok(SdkLoggerProvider::builder()
+        .with_resource(resource)
+        .with_log_processor(
+            BatchLogProcessor::builder(log_exporter)
+                .with_batch_config(
+                    opentelemetry_sdk::logs::BatchConfigBuilder::default()
+                        .with_max_queue_size(config.log_queue)
+                        .build(),
+                )
+                .build(),
+        )
+        .build())
 }

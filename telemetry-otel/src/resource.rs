@@ -65,6 +65,26 @@ pub fn resource(r: &telemetry_api::Resource, service_name: Option<&str>) -> Reso
     builder.build()
 }
 
+/// The resource of a producer the shop relays for (the browser app): who it
+/// is, and what it said of its SDK; nothing of this host or process, which
+/// did not produce the records.
+pub fn relayed_resource(r: &telemetry_api::Resource) -> Resource {
+    let mut attributes = vec![
+        KeyValue::new(semconv::SERVICE_NAME, r.service_name.clone()),
+        KeyValue::new(semconv::SERVICE_VERSION, r.service_version.clone()),
+        KeyValue::new(semconv::SERVICE_NAMESPACE, r.service_namespace.clone()),
+        KeyValue::new(semconv::DEPLOYMENT_ENVIRONMENT_NAME, r.environment.clone()),
+    ];
+    attributes.extend(
+        r.attributes
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
+    Resource::builder_empty()
+        .with_attributes(attributes)
+        .build()
+}
+
 /// `host.arch` in the semantic conventions' spelling.
 fn host_arch() -> &'static str {
     match std::env::consts::ARCH {

@@ -88,6 +88,13 @@ impl Tally {
         true
     }
 
+    /// An item arrives that cannot be exported at all (a relayed record
+    /// with no pipeline): counted as received and dropped.
+    pub fn refuse(&self) {
+        add(&self.received, 1);
+        add(&self.dropped, 1);
+    }
+
     /// From now on every item is dropped (and counted).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);

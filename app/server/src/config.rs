@@ -391,6 +391,25 @@ pub struct Options {
         global = true
     )]
     pub image_resize: ImageResize,
+
+    /// The RUM intake's rate limit: requests a minute per client address (each telemetry
+    /// export of a browser tab is one; docs/rum.md).
+    #[arg(
+        long,
+        env = "SHOP_RUM_RATE_PER_MINUTE",
+        default_value_t = 120,
+        global = true
+    )]
+    pub rum_rate_per_minute: u32,
+
+    /// The share of page views the browser traces (0 to 1), told to the UI by `/api/rum/config`.
+    #[arg(
+        long,
+        env = "SHOP_RUM_SAMPLE_RATIO",
+        default_value_t = 1.0,
+        global = true
+    )]
+    pub rum_sample_ratio: f64,
 }
 
 /// Who resizes admins' uploaded pictures (`--image-resize`).
@@ -478,6 +497,8 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
     #[error("--request-timeout must be longer than zero")]
     ZeroRequestTimeout,
+    #[error("--rum-sample-ratio must be between 0 and 1 (got {0})")]
+    BadRumSampleRatio(f64),
     #[error("--payment-simulation: {0}")]
     BadPaymentSimulation(String),
     #[error("--oidc-issuer {0:?} is not an http(s) URL")]
@@ -533,6 +554,8 @@ pub struct Config {
     pub image_resize: ImageResize,
     /// Where the browser UI's static export is (`--web-dir`); served when it is built there.
     pub web_dir: Option<PathBuf>,
+    /// The RUM intake (`--rum-*`).
+    pub rum: crate::http::rum::RumSettings,
 }
 
 /// What this process does with events.
@@ -594,6 +617,9 @@ impl Config {
         };
         if o.request_timeout.is_zero() {
             return Err(ConfigError::ZeroRequestTimeout);
+        }
+        if !(0.0..=1.0).contains(&o.rum_sample_ratio) {
+            return Err(ConfigError::BadRumSampleRatio(o.rum_sample_ratio));
         }
         let service_name = o.service_name.unwrap_or_else(|| match o.role {
             Role::All => "shop".to_owned(),
@@ -668,6 +694,11 @@ impl Config {
             },
             image_resize: o.image_resize,
             web_dir: Some(o.web_dir),
+            rum: crate::http::rum::RumSettings {
+                rate_per_minute: o.rum_rate_per_minute,
+                sample_ratio: o.rum_sample_ratio,
+                ..Default::default()
+            },
         })
     }
 }

@@ -232,6 +232,7 @@ impl Application {
                 image_resize: config.image_resize,
                 batch,
                 web: config.web_dir.as_deref().and_then(web_ui),
+                rum: config.rum.clone(),
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Page, type Request } from "playwright-core";
 
 /** Where screenshots go (kept as test artefacts). */
 export const ARTIFACTS = join(import.meta.dirname, "artifacts");
@@ -108,6 +108,9 @@ export function watchErrors(page: Page): string[] {
     if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) errors.push(`console: ${m.text()}`);
   });
   page.on("response", (r) => {
+    // The browser telemetry's config: a shop built or run without the RUM intake answers 404,
+    // and the page then runs without telemetry (docs/web.md, "Browser telemetry").
+    if (r.status() === 404 && r.request().method() === "GET" && new URL(r.url()).pathname === "/api/rum/config") return;
     if (r.status() >= 400) errors.push(`${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
   });
   return errors;
@@ -134,4 +137,103 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   return result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")})`);
+}
+
+/** The page's requests to the shop's API (not the intake), to read the headers it really sent. */
+export function apiRequests(page: Page): Request[] {
+  const requests: Request[] = [];
+  page.on("request", (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith("/api/") && !path.startsWith("/api/rum/")) requests.push(r);
+  });
+  return requests;
+}
+
+export async function waitForRequest(requests: Request[], method: string, path: RegExp): Promise<Request> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = requests.find((r) => r.method() === method && path.test(new URL(r.url()).pathname));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${method} ${path} request`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The page as when the shopper switches tabs: `visibilityState` "hidden", and the
+ * `visibilitychange` event, on which the SDK flushes and web-vitals reports LCP, CLS and INP.
+ *
+ * Simulated, because headless Chromium keeps every tab visible, and Playwright does not see the
+ * keepalive requests a document sends while it is unloaded: a real navigation away does flush
+ * (Chromium's net log shows the POSTs), but a test cannot capture them.
+ */
+export async function hide(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    Object.defineProperty(document, "hidden", { value: true, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange", { bubbles: true }));
+  });
+}
+
+export async function telemetryState(page: Page, state: "on" | "off"): Promise<void> {
+  await page.locator(`html[data-telemetry="${state}"]`).waitFor({ state: "attached" });
+}
+
+/** The lab's endpoints, as `scripts/lab/web.sh e2e` exports them (`lab.sh env`). */
+function lab(name: string): string {
+  return required(name);
+}
+
+/**
+ * The variables of a shop that ships its telemetry with `backend` to the lab's real components
+ * (`scripts/lab/web.sh e2e` starts them): `awssdk` to moto's X-Ray and LocalStack's CloudWatch,
+ * `otel` to the collector, which exports to the capture receiver. Short export intervals, every
+ * trace sampled, the service named `service` so that its telemetry is told apart.
+ */
+export function backendEnv(backend: "awssdk" | "otel", service: string): Record<string, string> {
+  // SHOP_LOG: the shop's spans are INFO; at `warn` (the journeys' default) it would make none.
+  const common = { SHOP_TELEMETRY: backend, SHOP_SERVICE_NAME: service, SHOP_ENVIRONMENT: "e2e", SHOP_LOG: "info" };
+  if (backend === "awssdk") {
+    return {
+      ...common,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "test",
+      AWS_SECRET_ACCESS_KEY: "test",
+      AWS_ENDPOINT_URL_XRAY: lab("AWS_ENDPOINT_URL_XRAY"),
+      AWS_ENDPOINT_URL_CLOUDWATCH: lab("AWS_ENDPOINT_URL_CLOUDWATCH"),
+      AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: lab("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS"),
+      SHOP_XRAY_SAMPLING_RULES: join(import.meta.dirname, "..", "..", "..", "telemetry-awssdk", "sampling-rules", "sample-everything.json"),
+      SHOP_XRAY_INTERVAL_MS: "200",
+      SHOP_CW_LOGS_INTERVAL_MS: "200",
+      SHOP_CW_METRICS_INTERVAL_MS: "1000",
+      SHOP_CW_NAMESPACE: `ShopLabE2e/${service}`,
+      SHOP_CW_LOG_GROUP: `/shop-lab-e2e/${service}`,
+      SHOP_CW_EMF_LOG_GROUP: `/shop-lab-e2e/${service}/metrics`,
+    };
+  }
+  return {
+    ...common,
+    OTEL_EXPORTER_OTLP_ENDPOINT: lab("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: "delta",
+    OTEL_BSP_SCHEDULE_DELAY: "100",
+    OTEL_BLRP_SCHEDULE_DELAY: "100",
+    OTEL_METRIC_EXPORT_INTERVAL: "500",
+  };
+}
+
+/** Polls `find` every 200 ms until it returns something; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, find: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const found = await find();
+      if (found) return found;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: not there after ${timeoutMs / 1000} s${last ? ` (last error: ${String(last)})` : ""}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

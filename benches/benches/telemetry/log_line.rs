@@ -48,6 +48,7 @@ fn access_log() -> LogRecord {
             trace_state: None,
         }),
         request_id: Some(Arc::from("0f9e8d7c-6b5a-4938-a7b6-c5d4e3f2a1b0")),
+        relayed_for: None,
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod ids;
 pub mod segment;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -166,7 +167,7 @@ impl Assembler {
                 self.pending.insert(span.context.trace_id, rest);
             }
         }
-        let (docs, too_big) = segment_documents(&self.ctx, &span, &mine);
+        let (docs, too_big) = segment_documents(&ctx_for(&self.ctx, &span), &span, &mine);
         let spans = 1 + mine.len() as u64 - too_big as u64;
         let id = span.context.span_id.to_hex();
         let n = docs.len() as u64;
@@ -184,7 +185,7 @@ impl Assembler {
 
     fn orphan(&self, span: &SpanRecord) -> Doc {
         Doc {
-            text: orphan_document(&self.ctx, span, &[]),
+            text: orphan_document(&ctx_for(&self.ctx, span), span, &[]),
             id: span.context.span_id.to_hex(),
             spans: 1,
         }
@@ -199,7 +200,7 @@ impl Assembler {
             spans.retain(|(s, at)| {
                 if now.duration_since(*at) >= age {
                     out.push(Doc {
-                        text: orphan_document(ctx, s, &[]),
+                        text: orphan_document(&ctx_for(ctx, s), s, &[]),
                         id: s.context.span_id.to_hex(),
                         spans: 1,
                     });
@@ -212,6 +213,17 @@ impl Assembler {
             !spans.is_empty()
         });
         self.pending_count -= expired;
+    }
+}
+
+/// Who a span's document names: the shop, or, for a span it relays (the
+/// browser's, from the RUM intake), that producer, so X-Ray shows the
+/// browser as its own node (`shop-web`) in front of the shop. A relayed
+/// producer has no `origin` of ours.
+fn ctx_for<'a>(shop: &'a AwsResource, span: &SpanRecord) -> Cow<'a, AwsResource> {
+    match &span.relayed_for {
+        None => Cow::Borrowed(shop),
+        Some(producer) => Cow::Owned(AwsResource::new(producer, None)),
     }
 }
 
@@ -327,5 +339,65 @@ async fn put(
                 .unwrap_or_else(|e| e.into_inner())
                 .report(total, &retry::describe(&e));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+    use telemetry_api::{Resource, SpanContext, SpanId, SpanKind, SpanStatus};
+
+    fn span(id: u64, parent: Option<u64>, relayed_for: Option<Arc<Resource>>) -> SpanRecord {
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        SpanRecord {
+            context: SpanContext {
+                trace_id: TraceId(0x6559_0000_0000_0000_0000_0000_0000_0001),
+                span_id: SpanId(id),
+                sampled: true,
+                is_remote: false,
+                trace_state: None,
+            },
+            parent_span_id: parent.map(SpanId),
+            parent_is_remote: false,
+            name: format!("span {id}").into(),
+            kind: SpanKind::Internal,
+            target: "rum",
+            start_time: t0,
+            end_time: t0 + Duration::from_millis(5),
+            attributes: Vec::new(),
+            events: Vec::new(),
+            dropped_events: 0,
+            status: SpanStatus::Unset,
+            request_id: None,
+            links: Vec::new(),
+            relayed_for,
+        }
+    }
+
+    #[test]
+    fn a_relayed_trace_is_a_segment_named_for_its_producer_and_the_shops_are_the_shops() {
+        let shop = Resource::new("shop", "1.0.0");
+        let mut browser = Resource::new("shop-web", "1.0.0");
+        browser.instance_id = String::new();
+        let browser = Arc::new(browser);
+        let mut assembler = Assembler::new(
+            AwsResource::new(&shop, Some("AWS::EC2::Instance".into())),
+            16,
+        );
+        let mut out = Vec::new();
+        assembler.add(span(2, Some(1), Some(browser.clone())), &mut out);
+        assembler.add(span(1, None, Some(browser)), &mut out);
+        assembler.add(span(3, None, None), &mut out);
+        let docs: Vec<serde_json::Value> = out
+            .iter()
+            .map(|d| serde_json::from_str(&d.text).unwrap())
+            .collect();
+        assert_eq!(docs.len(), 2, "{docs:?}");
+        assert_eq!(docs[0]["name"], "shop-web");
+        assert!(docs[0].get("origin").is_none(), "{}", docs[0]);
+        assert_eq!(docs[0]["subsegments"][0]["id"], "0000000000000002");
+        assert_eq!(docs[1]["name"], "shop");
+        assert_eq!(docs[1]["origin"], "AWS::EC2::Instance");
     }
 }

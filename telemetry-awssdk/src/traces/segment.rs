@@ -918,6 +918,7 @@ mod tests {
             status: SpanStatus::Unset,
             request_id: Some("req-1".into()),
             links: Vec::new(),
+            relayed_for: None,
         }
     }
 

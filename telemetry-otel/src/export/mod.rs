@@ -13,6 +13,7 @@
 //! (OTLP over HTTP or gRPC) are built in [`otlp`].
 
 pub mod otlp;
+pub mod relay;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +29,7 @@ use telemetry_api::{ExportError, ExportStats, Exporter, LogRecord, SpanRecord};
 use crate::logs::LogBridge;
 use crate::stats::Stats;
 use crate::traces;
+use relay::{Relay, RelayFactory};
 
 /// How long each signal may take to flush its last batch at shutdown.
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -44,15 +46,22 @@ pub struct Pipelines {
 /// The `otel` backend's exporter.
 pub struct OtelExporter {
     pipelines: Arc<Pipelines>,
+    /// Pipelines for records relayed for the browser ([`relay`]).
+    relay: Arc<Relay>,
     /// The runtime the exporters' network I/O runs on: kept alive by the
     /// exporter, stopped when it is dropped.
     _runtime: Arc<ExportRuntime>,
 }
 
 impl OtelExporter {
-    pub fn new(pipelines: Pipelines, runtime: Arc<ExportRuntime>) -> OtelExporter {
+    pub fn new(
+        pipelines: Pipelines,
+        relay: RelayFactory,
+        runtime: Arc<ExportRuntime>,
+    ) -> OtelExporter {
         OtelExporter {
             pipelines: Arc::new(pipelines),
+            relay: Arc::new(Relay::new(relay)),
             _runtime: runtime,
         }
     }
@@ -96,9 +105,34 @@ async fn all_three(
     }
 }
 
+/// Flushes or shuts down the relay's pipelines, when any record was relayed.
+async fn relayed(
+    relay: &Arc<Relay>,
+    f: fn(&relay::RelayPipelines) -> OTelSdkResult,
+) -> Result<(), ExportError> {
+    if relay.built().is_none() {
+        return Ok(());
+    }
+    let relay = relay.clone();
+    blocking("relayed", move || match relay.built() {
+        Some(r) => f(r),
+        None => Ok(()),
+    })
+    .await
+    .map_err(ExportError)
+}
+
 impl Exporter for OtelExporter {
     fn export_span(&self, span: SpanRecord) {
         let p = &self.pipelines;
+        if let Some(producer) = &span.relayed_for {
+            match self.relay.for_producer(producer) {
+                Some(r) if p.stats.spans.admit() => r.spans.on_end(traces::span_data(span)),
+                Some(_) => {}
+                None => p.stats.spans.refuse(),
+            }
+            return;
+        }
         if p.stats.spans.admit() {
             p.spans.on_end(traces::span_data(span));
         }
@@ -112,6 +146,14 @@ impl Exporter for OtelExporter {
             return;
         }
         let p = &self.pipelines;
+        if let Some(producer) = &record.relayed_for {
+            match self.relay.for_producer(producer) {
+                Some(r) if p.stats.logs.admit() => r.log_bridge.emit(record),
+                Some(_) => {}
+                None => p.stats.logs.refuse(),
+            }
+            return;
+        }
         if p.stats.logs.admit() {
             p.log_bridge.emit(record);
         }
@@ -122,12 +164,20 @@ impl Exporter for OtelExporter {
     }
 
     fn force_flush(&self) -> BoxFuture<'_, Result<(), ExportError>> {
-        Box::pin(all_three(
-            &self.pipelines,
-            |p| p.spans.force_flush(),
-            |p| p.logs.force_flush(),
-            |p| p.metrics.force_flush(),
-        ))
+        Box::pin(async move {
+            let own = all_three(
+                &self.pipelines,
+                |p| p.spans.force_flush(),
+                |p| p.logs.force_flush(),
+                |p| p.metrics.force_flush(),
+            );
+            let relayed = relayed(&self.relay, |r| {
+                r.spans.force_flush()?;
+                r.logs.force_flush()
+            });
+            let (own, relayed) = tokio::join!(own, relayed);
+            own.and(relayed)
+        })
     }
 
     fn shutdown(&self) -> BoxFuture<'_, Result<(), ExportError>> {
@@ -135,11 +185,19 @@ impl Exporter for OtelExporter {
         // queued is exported by the processors' shutdown.
         self.pipelines.stats.spans.close();
         self.pipelines.stats.logs.close();
-        Box::pin(all_three(
-            &self.pipelines,
-            |p| p.spans.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
-            |p| p.logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
-            |p| p.metrics.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
-        ))
+        Box::pin(async move {
+            let own = all_three(
+                &self.pipelines,
+                |p| p.spans.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+                |p| p.logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+                |p| p.metrics.shutdown_with_timeout(SHUTDOWN_TIMEOUT),
+            );
+            let relayed = relayed(&self.relay, |r| {
+                r.spans.shutdown_with_timeout(SHUTDOWN_TIMEOUT)?;
+                r.logs.shutdown_with_timeout(SHUTDOWN_TIMEOUT)
+            });
+            let (own, relayed) = tokio::join!(own, relayed);
+            own.and(relayed)
+        })
     }
 }

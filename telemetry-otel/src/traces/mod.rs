@@ -57,6 +57,8 @@ pub fn span_data(record: SpanRecord) -> SpanData {
         status,
         request_id,
         links,
+        // Chosen by the exporter: it picks the pipeline with the right resource.
+        relayed_for: _,
     } = record;
     let is_local_root = parent_span_id.is_none() || parent_is_remote;
 
@@ -207,6 +209,7 @@ mod tests {
             },
             request_id: Some(Arc::from("req-1")),
             links: vec![ApiContext::remote(TraceId(0xfeed), SpanId(0xbeef), true)],
+            relayed_for: None,
         };
         let d = span_data(record);
         assert_eq!(

@@ -22,6 +22,7 @@ pub mod observe;
 pub mod openapi;
 pub mod orders;
 pub mod reviews;
+pub mod rum;
 pub mod session;
 pub mod social;
 pub mod timeout;
@@ -75,6 +76,8 @@ pub struct AppState {
     pub batch: shop_core::batch::Batch,
     /// The browser UI's static export, when it is built (`--web-dir`).
     pub web: Option<web::WebUi>,
+    /// The RUM intake's settings.
+    pub rum: rum::RumSettings,
 }
 
 impl FromRef<AppState> for Catalog {
@@ -166,6 +169,10 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     }
     let dispatch = state.telemetry.dispatch().clone();
     let ui = state.web.clone();
+    let rum = rum::router(rum::RumState::new(
+        state.telemetry.clone(),
+        state.rum.clone(),
+    ));
     let api = api
         .route("/", get(home))
         .fallback(route_not_found)
@@ -195,7 +202,9 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         .layer(axum::middleware::from_fn(move |req, next| {
             observe::with_dispatch(dispatch.clone(), req, next)
         }))
-        .with_state(state);
+        .with_state(state)
+        // Beside the API, outside its telemetry (http/rum/mod.rs says why).
+        .merge(rum);
     // Outermost: the UI's files are served as a CDN would, outside the API's telemetry.
     match ui {
         Some(ui) => observed.layer(axum::middleware::from_fn_with_state(ui, web::serve)),

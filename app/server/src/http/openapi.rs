@@ -8,7 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, admin, carts, catalog, error, health, images, inventory, lab, orders, reviews, social,
+    accounts, admin, carts, catalog, error, health, images, inventory, lab, orders, reviews, rum,
+    social,
 };
 
 /// `GET /api/openapi.json`.
@@ -25,6 +26,10 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     ),
     paths(
         health::health,
+        rum::config,
+        rum::traces,
+        rum::logs_route,
+        rum::metrics,
         catalog::list_products,
         catalog::search_products,
         catalog::get_product,

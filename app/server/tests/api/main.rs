@@ -29,6 +29,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod reviews;
+mod rum;
 mod social;
 mod split_services;
 mod telemetry;

@@ -63,6 +63,8 @@ pub struct Spawn {
     pub image_resize: shop::config::ImageResize,
     /// The browser UI's export to serve (`--web-dir`); `None`: the API only.
     pub web_dir: Option<std::path::PathBuf>,
+    /// The RUM intake's settings (default: the shop's).
+    pub rum: shop::http::rum::RumSettings,
 }
 
 impl Spawn {
@@ -81,6 +83,7 @@ impl Spawn {
             events: None,
             image_resize: Default::default(),
             web_dir: None,
+            rum: Default::default(),
         }
     }
 }
@@ -195,6 +198,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         events: opts.events.unwrap_or_else(no_events),
         image_resize: opts.image_resize,
         web_dir: opts.web_dir,
+        rum: opts.rum,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

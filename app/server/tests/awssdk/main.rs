@@ -30,5 +30,6 @@ mod faults;
 mod logs;
 mod metrics;
 mod propagation;
+mod rum;
 mod sampling;
 mod traces;

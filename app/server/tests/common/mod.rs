@@ -7,6 +7,8 @@
 //! Each test target includes this with `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;

@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import "./globals.css";
 import { Header } from "@/components/header";
 import { CartProvider } from "@/lib/cart";
+import { Telemetry } from "@/telemetry/telemetry";
 
 export const metadata: Metadata = {
   title: { default: "Observability Shop", template: "%s · Observability Shop" },
@@ -13,6 +14,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
   return (
     <html lang="en">
       <body className="min-h-screen">
+        <Telemetry />
         <CartProvider>
           <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             Skip to content

@@ -38,7 +38,7 @@ export function Header() {
             placeholder="Search products"
             className="w-full rounded-md border border-stone-300 px-3 py-1.5 text-sm focus:border-emerald-700 focus:outline-none focus:ring-1 focus:ring-emerald-700"
           />
-          <button type="submit" className="rounded-md bg-emerald-800 px-3 py-1.5 text-sm text-white hover:bg-emerald-700">
+          <button type="submit" data-telemetry-name="search" className="rounded-md bg-emerald-800 px-3 py-1.5 text-sm text-white hover:bg-emerald-700">
             Search
           </button>
         </form>

@@ -13,8 +13,9 @@ import type { Loaded } from "@/lib/use-load";
 
 export type Sort = NonNullable<NonNullable<paths["/api/products"]["get"]["parameters"]["query"]>["sort"]>;
 
+// `relevance` ranks by the search words, so only a search has it (the API answers 400 to it without `q`).
 const SORTS: [Sort, string][] = [
-  ["relevance", "Featured"],
+  ["relevance", "Best match"],
   ["price_asc", "Price: low to high"],
   ["price_desc", "Price: high to low"],
   ["name_asc", "Name: A to Z"],
@@ -36,10 +37,15 @@ function dollarsToCents(v: string | null): number | undefined {
   return Number.isFinite(n) && n >= 0 ? Math.round(n * 100) : undefined;
 }
 
-export function useListingQuery(): ListingQuery {
+/** The sorts a listing offers: a search's, or (`searching` false) a category's, without `relevance`. */
+function sorts(searching: boolean): [Sort, string][] {
+  return searching ? SORTS : SORTS.filter(([s]) => s !== "relevance");
+}
+
+export function useListingQuery(searching: boolean): ListingQuery {
   const params = useSearchParams();
   const page = Number(params.get("page") ?? "1");
-  const sort = SORTS.find(([s]) => s === params.get("sort"))?.[0] ?? "relevance";
+  const sort = sorts(searching).find(([s]) => s === params.get("sort"))?.[0] ?? (searching ? "relevance" : "newest");
   return {
     page: Number.isInteger(page) && page >= 1 ? page : 1,
     sort,
@@ -49,7 +55,18 @@ export function useListingQuery(): ListingQuery {
   };
 }
 
-export function Listing({ loaded, what }: { loaded: Loaded<Schemas["ProductPage"]>; what: string }) {
+export function Listing({
+  loaded,
+  what,
+  query,
+  searching,
+}: {
+  loaded: Loaded<Schemas["ProductPage"]>;
+  what: string;
+  query: ListingQuery;
+  /** A search (which may sort by relevance), or a category. */
+  searching: boolean;
+}) {
   const params = useSearchParams();
   const path = usePathname();
   const router = useRouter();
@@ -82,8 +99,8 @@ export function Listing({ loaded, what }: { loaded: Loaded<Schemas["ProductPage"
       >
         <label className="flex flex-col gap-1">
           Sort by
-          <select name="sort" defaultValue={params.get("sort") ?? "relevance"} className="rounded-md border border-stone-300 px-2 py-1.5">
-            {SORTS.map(([value, label]) => (
+          <select name="sort" defaultValue={query.sort} className="rounded-md border border-stone-300 px-2 py-1.5">
+            {sorts(searching).map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
               </option>

@@ -13,7 +13,10 @@ export type Cart = Schemas["Cart"];
 export type Order = Schemas["Order"];
 export type ErrorBody = Schemas["ErrorBody"];
 
-export const api = createClient<paths>({ baseUrl: "" });
+// `fetch` is looked up on each call, not once here: the browser telemetry (src/telemetry)
+// instruments `globalThis.fetch` after the page has loaded, and a reference taken now would
+// bypass it (no span, no trace header).
+export const api = createClient<paths>({ baseUrl: "", fetch: (request) => globalThis.fetch(request) });
 
 /** An answer the shop refused, with its JSON error (`{error: {code, message, field?}}`). */
 export class ApiError extends Error {

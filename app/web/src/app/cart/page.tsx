@@ -78,7 +78,7 @@ export default function CartPage() {
         <p className="text-lg">
           Subtotal <span className="font-semibold" data-testid="subtotal">{money(cart.subtotal_cents, cart.currency)}</span>
         </p>
-        <Link href="/checkout/" className="rounded-md bg-emerald-800 px-5 py-2 font-medium text-white hover:bg-emerald-700">
+        <Link href="/checkout/" data-telemetry-name="checkout" className="rounded-md bg-emerald-800 px-5 py-2 font-medium text-white hover:bg-emerald-700">
           Check out
         </Link>
       </div>

@@ -11,7 +11,7 @@ import { useLoad } from "@/lib/use-load";
 export function CategoryView() {
   const id = Number(useSearchParams().get("id"));
   const valid = Number.isInteger(id) && id >= 1;
-  const query = useListingQuery();
+  const query = useListingQuery(false);
   const category = useLoad(`category-${id}`, async () => {
     const all = await unwrap(api.GET("/api/categories"));
     return all.items.find((c) => c.id === id) ?? null;
@@ -30,7 +30,7 @@ export function CategoryView() {
       </nav>
       <h1 className="mb-4 text-2xl font-semibold">{name}</h1>
       {category.state === "done" && category.data?.description && <p className="mb-4 text-stone-600">{category.data.description}</p>}
-      <Listing loaded={loaded} what="products" />
+      <Listing loaded={loaded} what="products" query={query} searching={false} />
     </>
   );
 }

@@ -131,7 +131,7 @@ export default function CheckoutPage() {
           Coupon (optional)
           <input name="coupon" maxLength={40} className={input} />
         </label>
-        <button type="submit" disabled={busy} className="w-full rounded-md bg-emerald-800 px-5 py-3 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
+        <button type="submit" data-telemetry-name="place-order" disabled={busy} className="w-full rounded-md bg-emerald-800 px-5 py-3 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
           {busy ? "Placing your order…" : "Place order"}
         </button>
       </form>

@@ -111,7 +111,7 @@ function AddToCart({ productId, max }: { productId: number; max: number }) {
         Quantity
         <input type="number" min={1} max={max} value={quantity} onChange={(e) => setQuantity(Math.max(1, Math.min(max, Number(e.target.value) || 1)))} className="w-20 rounded-md border border-stone-300 px-2 py-1.5" />
       </label>
-      <button type="submit" disabled={state.kind === "busy"} className="rounded-md bg-emerald-800 px-5 py-2 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
+      <button type="submit" data-telemetry-name="add-to-cart" disabled={state.kind === "busy"} className="rounded-md bg-emerald-800 px-5 py-2 font-medium text-white hover:bg-emerald-700 disabled:opacity-60">
         {state.kind === "busy" ? "Adding…" : "Add to cart"}
       </button>
       <p role="status" aria-live="polite" className="text-sm">

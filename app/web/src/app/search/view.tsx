@@ -11,7 +11,7 @@ const NOTHING = { items: [], page: 1, per_page: 24, total: 0, total_pages: 0 };
 
 export function SearchView() {
   const q = (useSearchParams().get("q") ?? "").trim().slice(0, 100);
-  const query = useListingQuery();
+  const query = useListingQuery(true);
   const loaded = useLoad(`search-${q}-${JSON.stringify(query)}`, () =>
     q ? unwrap(api.GET("/api/products/search", { params: { query: { ...query, q, per_page: 24 } } })) : Promise.resolve(NOTHING),
   );
@@ -19,7 +19,7 @@ export function SearchView() {
   return (
     <>
       <h1 className="mb-4 text-2xl font-semibold">Results for “{q}”</h1>
-      <Listing loaded={loaded} what="results" />
+      <Listing loaded={loaded} what="results" query={query} searching />
     </>
   );
 }

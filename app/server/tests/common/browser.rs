@@ -1,0 +1,128 @@
+//! What a browser's OpenTelemetry exporters send to the RUM intake, as
+//! OTLP/JSON (hex ids, nanosecond times as strings): the tests of every
+//! backend post these and look for them in the backend's sink.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value as Json, json};
+
+pub fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+pub fn attr(key: &str, value: &str) -> Json {
+    json!({ "key": key, "value": { "stringValue": value } })
+}
+
+/// The browser app's resource as its SDK writes it.
+pub fn resource(service: &str) -> Json {
+    json!({ "attributes": [attr("service.name", service), attr("telemetry.sdk.language", "webjs")] })
+}
+
+/// A span that ended just now after 30 ms; `parent` is `""` for a root.
+pub fn span(trace: &str, id: &str, parent: &str, name: &str, kind: i32, attrs: Vec<Json>) -> Json {
+    let end = now_nanos();
+    json!({
+        "traceId": trace, "spanId": id, "parentSpanId": parent, "name": name, "kind": kind,
+        "startTimeUnixNano": (end - 30_000_000).to_string(),
+        "endTimeUnixNano": end.to_string(),
+        "attributes": attrs,
+        "status": { "code": 0 }
+    })
+}
+
+/// An `ExportTraceServiceRequest` of `service` with one scope.
+pub fn traces(service: &str, scope: &str, spans: Vec<Json>) -> Json {
+    json!({ "resourceSpans": [{
+        "resource": resource(service),
+        "scopeSpans": [{ "scope": { "name": scope, "version": "0.1" }, "spans": spans }]
+    }]})
+}
+
+/// A click on the named "add to cart" button (the root) and the fetch it
+/// made (`fetch`, a client span): what the UI sends for one interaction.
+pub fn click_and_fetch(trace: &str, click: &str, fetch: &str, url: &str) -> Json {
+    traces(
+        "shop-web",
+        "@opentelemetry/instrumentation-fetch",
+        vec![
+            span(
+                trace,
+                click,
+                "",
+                "click add-to-cart",
+                1,
+                vec![
+                    attr("event_type", "click"),
+                    attr("ui.element.name", "add-to-cart"),
+                    attr("session.id", "9d1c2e5f-0a7b"),
+                    attr("page.route", "/product/"),
+                ],
+            ),
+            span(
+                trace,
+                fetch,
+                click,
+                "HTTP GET",
+                3,
+                vec![
+                    attr("http.method", "GET"),
+                    attr("http.url", url),
+                    json!({ "key": "http.status_code", "value": { "intValue": "200" } }),
+                    // Not on the intake's allowlist: dropped.
+                    attr("user.email", "someone@example.com"),
+                    attr("http.user_agent", "Mozilla/5.0"),
+                ],
+            ),
+        ],
+    )
+}
+
+/// An `ExportLogsServiceRequest`: one browser error in `trace`, with its stack.
+pub fn error_log(trace: &str, span_id: &str) -> Json {
+    json!({ "resourceLogs": [{
+        "resource": resource("shop-web"),
+        "scopeLogs": [{ "scope": { "name": "shop-web" }, "logRecords": [{
+            "timeUnixNano": now_nanos().to_string(),
+            "severityNumber": 17, "severityText": "ERROR",
+            "body": { "stringValue": "Uncaught Error: the lab's error button" },
+            "traceId": trace, "spanId": span_id, "flags": 1,
+            "attributes": [
+                attr("exception.type", "Error"),
+                attr("exception.message", "the lab's error button"),
+                attr("exception.stacktrace", "Error: the lab's error button\n    at onClick (page.js:1:42)"),
+                attr("page.route", "/lab/faults/"),
+                attr("user.name", "someone"),
+            ]
+        }]}]
+    }]})
+}
+
+/// A Web Vital as a delta (1) or cumulative (2) histogram metric, one point
+/// per `(value, route, rating)`.
+pub fn vital(name: &str, temporality: i32, points: Vec<(f64, &str, &str)>) -> Json {
+    let t = now_nanos();
+    let points: Vec<Json> = points
+        .into_iter()
+        .map(|(v, route, rating)| {
+            json!({
+                "startTimeUnixNano": (t - 1_000_000_000).to_string(), "timeUnixNano": t.to_string(),
+                "count": "1", "sum": v,
+                "attributes": [attr("page.route", route), attr("web_vital.rating", rating)]
+            })
+        })
+        .collect();
+    json!({ "name": name, "unit": "ms",
+            "histogram": { "aggregationTemporality": temporality, "dataPoints": points } })
+}
+
+/// An `ExportMetricsServiceRequest` of the browser app.
+pub fn metrics(list: Vec<Json>) -> Json {
+    json!({ "resourceMetrics": [{
+        "resource": resource("shop-web"),
+        "scopeMetrics": [{ "scope": { "name": "shop-web" }, "metrics": list }]
+    }]})
+}

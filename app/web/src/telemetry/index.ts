@@ -1,0 +1,93 @@
+// Browser telemetry, the part every page loads (1.6 KB gzipped): it asks the shop whether to
+// send telemetry (config.ts), and meanwhile remembers the page views and errors, so that the
+// SDK (sdk.ts, a lazily loaded chunk) can record them when it starts. When the shop says no, the
+// listeners go away and nothing else is loaded.
+//
+// docs/web.md ("Browser telemetry") says what is recorded, and how.
+import { loadConfig } from "./config";
+import type { ErrorSource } from "./errors";
+import { enterRoute, routeOf } from "./page";
+import type { Sdk } from "./sdk";
+
+type Pending =
+  | { kind: "view"; route: string; path: string; time: number }
+  | { kind: "error"; source: ErrorSource; thrown: unknown; fallback: string; time: number };
+
+/** What happened before the SDK was ready; dropped if telemetry is off. Bounded, in case it never is. */
+const pending: Pending[] = [];
+const MAX_PENDING = 50;
+
+let sdk: Sdk | null = null;
+let started = false;
+let off = false;
+
+function handle(p: Pending, s: Sdk): void {
+  // Telemetry must never break the page, nor report its own failure as the page's error (and
+  // loop): whatever goes wrong here stays here.
+  try {
+    if (p.kind === "view") s.pageView(p.route, p.path, p.time);
+    else s.error(p.source, p.thrown, p.fallback, p.time);
+  } catch {
+    // dropped
+  }
+}
+
+function push(p: Pending): void {
+  if (off) return;
+  if (sdk) return handle(p, sdk);
+  if (pending.length < MAX_PENDING) pending.push(p);
+}
+
+// `error` on the window: uncaught exceptions (an event handler's, a timer's), and not the
+// failed loads of images or scripts (those do not bubble to the window).
+const onError = (event: ErrorEvent) =>
+  push({ kind: "error", source: "window.error", thrown: event.error, fallback: event.message || "error", time: Date.now() });
+const onRejection = (event: PromiseRejectionEvent) =>
+  push({ kind: "error", source: "unhandledrejection", thrown: event.reason, fallback: "unhandled rejection", time: Date.now() });
+
+/** `<html data-telemetry="on|off">`: for a learner in the devtools, and for the browser tests. */
+function mark(state: "on" | "off"): void {
+  document.documentElement.dataset.telemetry = state;
+}
+
+/**
+ * Starts browser telemetry for this page load (once; later calls do nothing): listens for
+ * errors at once, asks the shop for the config, and loads and starts the SDK if it says so.
+ */
+export function startTelemetry(): void {
+  if (started) return;
+  started = true;
+  addEventListener("error", onError);
+  addEventListener("unhandledrejection", onRejection);
+  void (async () => {
+    const config = await loadConfig();
+    if (config) {
+      try {
+        const { startSdk } = await import("./sdk");
+        sdk = startSdk(config);
+        for (const p of pending.splice(0)) handle(p, sdk);
+        mark("on");
+        return;
+      } catch {
+        // The chunk did not load (offline, a new deployment): no telemetry for this page.
+      }
+    }
+    off = true;
+    mark("off");
+    pending.length = 0;
+    removeEventListener("error", onError);
+    removeEventListener("unhandledrejection", onRejection);
+  })();
+}
+
+/** The shopper is on `pathname` now (a page load or a client-side navigation). */
+export function pageView(pathname: string): void {
+  const route = routeOf(pathname);
+  enterRoute(route);
+  push({ kind: "view", route, path: pathname, time: Date.now() });
+}
+
+/** An error a React error boundary caught (it never reaches the window's `error` event). */
+export function reportError(thrown: unknown): void {
+  push({ kind: "error", source: "react.error_boundary", thrown, fallback: "render error", time: Date.now() });
+}
