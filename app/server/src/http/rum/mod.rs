@@ -254,16 +254,21 @@ pub async fn traces(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    state.limiter.check(client.ip())?;
-    let otlp = decode(request).await?;
-    let converted = spans::convert(otlp, &state.producer, &Window::now())?;
-    state.count("traces", "accepted", converted.items.len());
-    state.count("traces", "rejected", converted.rejected as usize);
-    let response = converted.response("rejectedSpans");
-    for span in converted.items {
-        state.telemetry.relay_span(span);
-    }
-    Ok(response)
+    let s = state.clone();
+    intake(
+        &state,
+        client,
+        request,
+        "traces",
+        "rejectedSpans",
+        spans::convert,
+        |spans| {
+            for span in spans {
+                s.telemetry.relay_span(span);
+            }
+        },
+    )
+    .await
 }
 
 /// `POST /api/rum/v1/logs`.
@@ -281,15 +286,21 @@ pub async fn logs_route(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    state.limiter.check(client.ip())?;
-    let otlp = decode(request).await?;
-    let converted = logs::convert(otlp, &state.producer, &Window::now())?;
-    state.count("logs", "accepted", converted.items.len());
-    state.count("logs", "rejected", converted.rejected as usize);
-    for record in &converted.items {
-        state.telemetry.relay_log(record);
-    }
-    Ok(converted.response("rejectedLogRecords"))
+    let s = state.clone();
+    intake(
+        &state,
+        client,
+        request,
+        "logs",
+        "rejectedLogRecords",
+        logs::convert,
+        |records| {
+            for record in &records {
+                s.telemetry.relay_log(record);
+            }
+        },
+    )
+    .await
 }
 
 /// `POST /api/rum/v1/metrics`.
@@ -307,15 +318,45 @@ pub async fn metrics(
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let s = state.clone();
+    intake(
+        &state,
+        client,
+        request,
+        "metrics",
+        "rejectedDataPoints",
+        vitals::convert,
+        |points| {
+            for m in &points {
+                m.record(&s.vitals);
+            }
+        },
+    )
+    .await
+}
+
+/// One export, whatever its signal: the client's rate, the body, the checks (`convert`), the
+/// counts, then `ship` with what was kept; OTLP's answer.
+async fn intake<R, T>(
+    state: &RumState,
+    client: SocketAddr,
+    request: Request,
+    signal: &'static str,
+    rejected_field: &str,
+    convert: fn(R, &Arc<Resource>, &Window) -> Result<Converted<T>, ApiError>,
+    ship: impl FnOnce(Vec<T>),
+) -> Result<Response, ApiError>
+where
+    R: prost::Message + Default + for<'de> serde::Deserialize<'de>,
+{
     state.limiter.check(client.ip())?;
-    let otlp = decode(request).await?;
-    let converted = vitals::convert(otlp, &state.producer, &Window::now())?;
-    state.count("metrics", "accepted", converted.items.len());
-    state.count("metrics", "rejected", converted.rejected as usize);
-    for m in &converted.items {
-        m.record(&state.vitals);
-    }
-    Ok(converted.response("rejectedDataPoints"))
+    let otlp: R = decode(request).await?;
+    let converted = convert(otlp, &state.producer, &Window::now())?;
+    state.count(signal, "accepted", converted.items.len());
+    state.count(signal, "rejected", converted.rejected as usize);
+    let response = converted.response(rejected_field);
+    ship(converted.items);
+    Ok(response)
 }
 
 /// The body as an OTLP request: JSON (what browser exporters send) or

@@ -9,6 +9,8 @@
 //! count stay right either way. Cumulative points are refused: recording
 //! them again at every export would count a page view many times.
 
+use std::sync::Arc;
+
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue as OtlpKeyValue;
 use opentelemetry_proto::tonic::metrics::v1::{AggregationTemporality, metric, number_data_point};
@@ -117,7 +119,7 @@ impl Measurement {
 /// Converts and checks a metrics export request.
 pub fn convert(
     request: ExportMetricsServiceRequest,
-    producer: &Resource,
+    producer: &Arc<Resource>,
     window: &Window,
 ) -> Result<Converted<Measurement>, ApiError> {
     let mut out = Converted::default();
