@@ -335,6 +335,9 @@ pub async fn metrics(
     .await
 }
 
+/// A signal's checks: the decoded request, for the producer, in the time window.
+type Convert<R, T> = fn(R, &Arc<Resource>, &Window) -> Result<Converted<T>, ApiError>;
+
 /// One export, whatever its signal: the client's rate, the body, the checks (`convert`), the
 /// counts, then `ship` with what was kept; OTLP's answer.
 async fn intake<R, T>(
@@ -343,7 +346,7 @@ async fn intake<R, T>(
     request: Request,
     signal: &'static str,
     rejected_field: &str,
-    convert: fn(R, &Arc<Resource>, &Window) -> Result<Converted<T>, ApiError>,
+    convert: Convert<R, T>,
     ship: impl FnOnce(Vec<T>),
 ) -> Result<Response, ApiError>
 where
