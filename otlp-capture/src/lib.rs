@@ -7,7 +7,8 @@
 //! and stores the decoded requests so that a test can assert on them and an
 //! experiment can read them back (`GET /captured/{traces,metrics,logs}` as
 //! OTLP/JSON, with `?service=NAME` (repeatable) for those services' resources
-//! only; `DELETE /captured` empties the store).
+//! only and `?trace_id=HEX` for one trace's spans or log records; `DELETE
+//! /captured` empties the store).
 //!
 //! Bodies may be protobuf (`application/x-protobuf`) or OTLP/JSON
 //! (`application/json`), plain or gzip. rotel 0.0.1a15 always sends
@@ -407,6 +408,34 @@ fn services(query: Option<&str>) -> Vec<String> {
         .collect()
 }
 
+/// The `trace_id` parameter of a read of traces or logs (32 hex digits): only that trace's spans
+/// or log records are kept. A malformed one is a 400 naming it, not an empty answer that would
+/// read as "not arrived yet".
+#[allow(clippy::result_large_err)]
+fn trace_id(query: Option<&str>) -> Result<Option<Vec<u8>>, Response> {
+    let Some(raw) = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "trace_id")
+        .map(|(_, v)| v.into_owned())
+    else {
+        return Ok(None);
+    };
+    let bytes: Option<Vec<u8>> = (raw.len() == 32)
+        .then(|| {
+            (0..32)
+                .step_by(2)
+                .map(|i| u8::from_str_radix(raw.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten();
+    bytes.map(Some).ok_or_else(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("trace_id must be 32 hex digits (got {raw:?})"),
+        )
+            .into_response()
+    })
+}
+
 /// Whether a resource's `service.name` is one of `wanted` (every resource when none is).
 fn wanted(
     resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>,
@@ -420,10 +449,23 @@ fn wanted(
 
 async fn read_traces(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
     let only = services(q.as_deref());
+    let trace = match trace_id(q.as_deref()) {
+        Ok(t) => t,
+        Err(bad) => return bad,
+    };
     let mut requests = store.trace_requests();
     for r in &mut requests {
         r.resource_spans
             .retain(|rs| wanted(rs.resource.as_ref(), &only));
+        if let Some(id) = &trace {
+            for rs in &mut r.resource_spans {
+                for ss in &mut rs.scope_spans {
+                    ss.spans.retain(|s| &s.trace_id == id);
+                }
+                rs.scope_spans.retain(|ss| !ss.spans.is_empty());
+            }
+            r.resource_spans.retain(|rs| !rs.scope_spans.is_empty());
+        }
     }
     requests.retain(|r| !r.resource_spans.is_empty());
     json(&requests)
@@ -442,10 +484,23 @@ async fn read_metrics(State(store): State<Store>, RawQuery(q): RawQuery) -> Resp
 
 async fn read_logs(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
     let only = services(q.as_deref());
+    let trace = match trace_id(q.as_deref()) {
+        Ok(t) => t,
+        Err(bad) => return bad,
+    };
     let mut requests = store.log_requests();
     for r in &mut requests {
         r.resource_logs
             .retain(|rl| wanted(rl.resource.as_ref(), &only));
+        if let Some(id) = &trace {
+            for rl in &mut r.resource_logs {
+                for sl in &mut rl.scope_logs {
+                    sl.log_records.retain(|l| &l.trace_id == id);
+                }
+                rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
+            }
+            r.resource_logs.retain(|rl| !rl.scope_logs.is_empty());
+        }
     }
     requests.retain(|r| !r.resource_logs.is_empty());
     json(&requests)

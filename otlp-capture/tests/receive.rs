@@ -157,6 +157,25 @@ async fn decodes_protobuf_and_json_plain_or_gzip() {
         4
     );
     assert_eq!(read("?service=other").await, serde_json::json!([]));
+    // One trace: every span here is trace 0a0a…; another trace id keeps nothing.
+    assert_eq!(
+        read("?trace_id=0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    assert_eq!(
+        read("?trace_id=0b0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a").await,
+        serde_json::json!([])
+    );
+    let bad = client
+        .get(format!("{}/captured/traces?trace_id=xyz", capture.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
     client
         .delete(format!("{}/captured", capture.url()))
         .send()
