@@ -5,7 +5,9 @@ Checks, for the feature map:
 - every plan id in docs/plan-ids.txt has exactly one row, and no row has an id outside that list;
 - every status is `done`, `partial` or `planned`; a `done` row names code and a test;
 - every module path in the code column (`crate::module::…`) is a file of this repository;
-- every test in the test column (`path/to/file.rs::test_name`) is a function in that file.
+- every test in the test column (`path/to/file.rs::test_name`) is a function in that file;
+- the Summary's totals and its table per group are the counts of the rows below them (on a
+  mismatch, the expected lines are printed; `--write-summary` writes them).
 
 Standard library only, so it runs wherever Python 3 does.
 """
@@ -42,6 +44,45 @@ def module_exists(path: str) -> bool:
     return (here / f"{rel}.rs").is_file() or (here / rel / "mod.rs").is_file()
 
 
+STATUSES = ("done", "partial", "planned")
+
+
+def summary_problems(lines: list[str], rows: dict[str, list[str]]) -> list[str]:
+    """The Summary's line and table against the rows of each `## ` section with an anchor."""
+    groups: list[tuple[str, str, dict[str, int]]] = []
+    anchor = None
+    for line in lines:
+        a = re.match(r'^<a id="([^"]+)"></a>$', line)
+        if a:
+            anchor = a.group(1)
+            continue
+        h = re.match(r"^## (.+)$", line)
+        if h and anchor:
+            groups.append((anchor, h.group(1), {st: 0 for st in STATUSES}))
+        elif h:
+            groups.append(("", "", {}))
+        anchor = None
+        m = ROW.match(line)
+        if m and groups and groups[-1][0]:
+            status = rows.get(m.group(1), ["", ""])[1]
+            if status in STATUSES:
+                groups[-1][2][status] += 1
+    groups = [g for g in groups if g[0]]
+    total = {st: sum(g[2][st] for g in groups) for st in STATUSES}
+    want = [f"{len(rows)} features: " + ", ".join(f"**{total[st]} {st}**" for st in STATUSES) + "."]
+    want += [f"| [{title}](#{anchor}) | " + " | ".join(str(c[st]) for st in STATUSES) + " |" for anchor, title, c in groups]
+    want.append("| **all** | " + " | ".join(f"**{total[st]}**" for st in STATUSES) + " |")
+    summary = [i for i, l in enumerate(lines) if re.match(r"^\d+ features: ", l) or re.match(r"^\| (\[.+\]\(#[a-z-]+\)|\*\*all\*\*) \|", l)]
+    if [lines[i] for i in summary] == want:
+        return []
+    if "--write-summary" in sys.argv and len(summary) == len(want):
+        for i, line in zip(summary, want):
+            lines[i] = line
+        (ROOT / "docs/features.md").write_text("\n".join(lines) + "\n")
+        return []
+    return ["the Summary does not match the rows (`--write-summary` rewrites it); it should read:\n" + "\n".join(want)]
+
+
 def main() -> int:
     plan = [l.strip() for l in (ROOT / "docs/plan-ids.txt").read_text().splitlines() if l.strip()]
     rows: dict[str, list[str]] = {}
@@ -72,6 +113,7 @@ def main() -> int:
                 problems.append(f"line {n}: {fid}: test file {file} does not exist")
             elif not re.search(rf"\bfn {re.escape(func)}\b", src.read_text()):
                 problems.append(f"line {n}: {fid}: no fn {func} in {file}")
+    problems.extend(summary_problems((ROOT / "docs/features.md").read_text().splitlines(), rows))
     for fid in plan:
         if fid not in rows:
             problems.append(f"{fid} (a plan id) has no row")
