@@ -410,6 +410,22 @@ pub struct Options {
         global = true
     )]
     pub rum_sample_ratio: f64,
+
+    /// The Lab page reads traces back from X-Ray, and their log lines from CloudWatch Logs
+    /// (the AWS SDK's chain: `AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`). Off by default:
+    /// a shop in production does not hand its traces to browsers.
+    #[arg(long, env = "SHOP_LAB_READBACK_XRAY", global = true)]
+    pub lab_readback_xray: bool,
+
+    /// The log group the read-back looks in for a trace's log lines: the awssdk backend's
+    /// (default: `SHOP_CW_LOG_GROUP`, else `/shop-lab/{environment}`, as that backend does).
+    #[arg(long, env = "SHOP_LAB_READBACK_LOG_GROUP", global = true)]
+    pub lab_readback_log_group: Option<String>,
+
+    /// The Lab page reads traces back from the collector's store: the base URL of the lab's
+    /// capture receiver (`otlp-capture`, e.g. `http://127.0.0.1:4319`). Unset: not read.
+    #[arg(long, env = "SHOP_LAB_READBACK_CAPTURE", global = true)]
+    pub lab_readback_capture: Option<String>,
 }
 
 /// Who resizes admins' uploaded pictures (`--image-resize`).
@@ -497,6 +513,8 @@ pub enum ConfigError {
     BadDatabaseUrl(String),
     #[error("--request-timeout must be longer than zero")]
     ZeroRequestTimeout,
+    #[error("--lab-readback-capture {0:?} is not an http(s) URL")]
+    BadReadbackCapture(String),
     #[error("--rum-sample-ratio must be between 0 and 1 (got {0})")]
     BadRumSampleRatio(f64),
     #[error("--payment-simulation: {0}")]
@@ -556,6 +574,8 @@ pub struct Config {
     pub web_dir: Option<PathBuf>,
     /// The RUM intake (`--rum-*`).
     pub rum: crate::http::rum::RumSettings,
+    /// The Lab page's read-back (`--lab-readback-*`).
+    pub readback: crate::http::readback::ReadbackSettings,
 }
 
 /// What this process does with events.
@@ -625,6 +645,21 @@ impl Config {
             Role::All => "shop".to_owned(),
             role => format!("shop-{}", role.as_str()),
         });
+        let readback = crate::http::readback::ReadbackSettings {
+            xray: o.lab_readback_xray,
+            log_group: o.lab_readback_log_group.clone().unwrap_or_else(|| {
+                std::env::var("SHOP_CW_LOG_GROUP")
+                    .ok()
+                    .filter(|g| !g.is_empty())
+                    .unwrap_or_else(|| format!("/shop-lab/{}", o.environment))
+            }),
+            capture: match o.lab_readback_capture.clone().filter(|u| !u.is_empty()) {
+                Some(url) if !is_http_url(&url) => {
+                    return Err(ConfigError::BadReadbackCapture(url));
+                }
+                other => other,
+            },
+        };
         Ok(Config {
             listen: o.listen,
             database_url,
@@ -699,6 +734,7 @@ impl Config {
                 sample_ratio: o.rum_sample_ratio,
                 ..Default::default()
             },
+            readback,
         })
     }
 }

@@ -233,6 +233,7 @@ impl Application {
                 batch,
                 web: config.web_dir.as_deref().and_then(web_ui),
                 rum: config.rum.clone(),
+                readback: config.readback.clone(),
             },
             request_timeout: config.request_timeout,
             shutdown_timeout: config.shutdown_timeout,

@@ -32,6 +32,8 @@ pub enum ApiError {
     RouteNotFound { method: String, path: String },
     /// A secret token (a password-reset token) that is unknown, used or
     /// expired: 404, like any other unknown resource, with its own code.
+    /// Also a route of a feature this shop runs without (social login, the
+    /// lab's read-back), with the code that says so.
     #[error("{message}")]
     TokenNotFound {
         code: &'static str,

@@ -21,6 +21,7 @@ pub mod lab;
 pub mod observe;
 pub mod openapi;
 pub mod orders;
+pub mod readback;
 pub mod reviews;
 pub mod rum;
 pub mod session;
@@ -78,6 +79,8 @@ pub struct AppState {
     pub web: Option<web::WebUi>,
     /// The RUM intake's settings.
     pub rum: rum::RumSettings,
+    /// The Lab page's read-back of traces from the stores (`--lab-readback-*`).
+    pub readback: readback::ReadbackSettings,
 }
 
 impl FromRef<AppState> for Catalog {
@@ -169,6 +172,7 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     }
     let dispatch = state.telemetry.dispatch().clone();
     let ui = state.web.clone();
+    let readback = readback::router(readback::ReadbackState::new(state.readback.clone()));
     let rum = rum::router(rum::RumState::new(
         state.telemetry.clone(),
         state.rum.clone(),
@@ -204,7 +208,8 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
         }))
         .with_state(state)
         // Beside the API, outside its telemetry (http/rum/mod.rs says why).
-        .merge(rum);
+        .merge(rum)
+        .merge(readback);
     // Outermost: the UI's files are served as a CDN would, outside the API's telemetry.
     match ui {
         Some(ui) => observed.layer(axum::middleware::from_fn_with_state(ui, web::serve)),

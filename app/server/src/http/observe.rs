@@ -31,6 +31,8 @@ pub struct ObserveState {
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header carrying the trace id, written the backend's way.
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
+/// `1` when the backend sampled the request's trace (it is exported), else `0`.
+pub const TRACE_SAMPLED_HEADER: &str = "x-trace-sampled";
 
 /// Runs the request under this shop's `tracing` dispatcher. In production
 /// that is also the global one; tests run several shops in one process, each
@@ -200,6 +202,11 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
         && let Ok(v) = HeaderValue::from_str(&state.telemetry.format_trace_id(ctx.trace_id))
     {
         headers.insert(TRACE_ID_HEADER, v);
+        // Whether any store will have it: the Lab page says so rather than searching in vain.
+        headers.insert(
+            TRACE_SAMPLED_HEADER,
+            HeaderValue::from_static(if ctx.sampled { "1" } else { "0" }),
+        );
     }
     response
 }

@@ -8,8 +8,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, admin, carts, catalog, error, health, images, inventory, lab, orders, reviews, rum,
-    social,
+    accounts, admin, carts, catalog, error, health, images, inventory, lab, orders, readback,
+    reviews, rum, social,
 };
 
 /// `GET /api/openapi.json`.
@@ -22,7 +22,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     info(
         title = "Observability Shop Lab",
         description = "The shop's HTTP API. Every error is JSON: {\"error\": {\"code\", \"message\", \"field\"?, \"details\"?}}. \
-                       Every response carries x-request-id and x-trace-id headers."
+                       Every response carries x-request-id and x-trace-id headers, and x-trace-sampled (1 or 0)."
     ),
     paths(
         health::health,
@@ -30,6 +30,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         rum::traces,
         rum::logs_route,
         rum::metrics,
+        readback::config,
+        readback::trace,
         catalog::list_products,
         catalog::search_products,
         catalog::get_product,

@@ -28,6 +28,7 @@ mod inventory;
 mod openapi;
 mod orders;
 mod payments;
+mod readback;
 mod reviews;
 mod rum;
 mod social;

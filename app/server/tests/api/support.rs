@@ -65,6 +65,7 @@ pub struct Spawn {
     pub web_dir: Option<std::path::PathBuf>,
     /// The RUM intake's settings (default: the shop's).
     pub rum: shop::http::rum::RumSettings,
+    pub readback: shop::http::readback::ReadbackSettings,
 }
 
 impl Spawn {
@@ -84,6 +85,7 @@ impl Spawn {
             image_resize: Default::default(),
             web_dir: None,
             rum: Default::default(),
+            readback: Default::default(),
         }
     }
 }
@@ -199,6 +201,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         image_resize: opts.image_resize,
         web_dir: opts.web_dir,
         rum: opts.rum,
+        readback: opts.readback,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

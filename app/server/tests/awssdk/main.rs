@@ -30,6 +30,7 @@ mod faults;
 mod logs;
 mod metrics;
 mod propagation;
+mod readback;
 mod rum;
 mod sampling;
 mod traces;

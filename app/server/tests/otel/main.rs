@@ -33,6 +33,7 @@ mod faults;
 mod logs;
 mod metrics;
 mod propagation;
+mod readback;
 mod rum;
 mod sampling;
 mod traces;
