@@ -135,6 +135,15 @@ process_env() {
         PROC_ENV+=("OTEL_PROPAGATORS=${OTEL_PROPAGATORS:-xray}"
             "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=${OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE:-delta}")
     fi
+    # The Lab page (/lab/) reads each request's trace back from where this build's telemetry
+    # went: X-Ray (moto), with the log lines from CloudWatch Logs, for awssdk; for otel, the
+    # collector's capture store and X-Ray (the collector's X-Ray leg), side by side (docs/lab.md).
+    if [[ $telemetry != noop && -n ${AWS_ENDPOINT_URL_XRAY:-} ]]; then
+        PROC_ENV+=("SHOP_LAB_READBACK_XRAY=true")
+    fi
+    if [[ $telemetry == otel && -n ${SHOP_LAB_CAPTURE_URL:-} ]]; then
+        PROC_ENV+=("SHOP_LAB_READBACK_CAPTURE=$SHOP_LAB_CAPTURE_URL")
+    fi
     # Admins' product pictures and the orders export go to LocalStack's S3 (path-style; each
     # bucket is created on its first write). Without the emulator's endpoint, both stay off
     # rather than reach real AWS.

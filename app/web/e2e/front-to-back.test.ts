@@ -9,7 +9,7 @@ import { after, before, describe, test } from "node:test";
 
 import type { Browser, Page } from "playwright-core";
 
-import { apiRequests, backendEnv, browser, eventually, hide, Shop, screenshot, telemetryState, waitForRequest, watchErrors } from "./support";
+import { accessibilityProblems, apiRequests, backendEnv, browser, eventually, hide, Shop, screenshot, telemetryState, waitForRequest, watchErrors } from "./support";
 
 type KeyValue = { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } };
 interface Span {
@@ -96,7 +96,7 @@ describe("awssdk: the browser's segment, the shop's under it, in X-Ray", () => {
   const service = `shop-e2e-${Math.random().toString(16).slice(2, 8)}`;
   let shop: Shop;
   before(async () => {
-    shop = await Shop.start(backendEnv("awssdk", service));
+    shop = await Shop.start({ ...backendEnv("awssdk", service), SHOP_LAB_READBACK_XRAY: "true" });
   });
   after(async () => {
     await shop?.stop();
@@ -140,6 +140,7 @@ describe("awssdk: the browser's segment, the shop's under it, in X-Ray", () => {
     });
     assert.match(String(line["exception.stacktrace"]), /LabFaultError|at /, "the stack came along");
     assert.match(String(line.trace_id), /^1-[0-9a-f]{8}-[0-9a-f]{24}$/, "joined to an X-Ray trace");
+    await labPage(page, shop, "xray", [service, "shop-web"]);
     assert.deepEqual(errors.filter((e) => !e.startsWith("pageerror: An error thrown on purpose")), []);
     await context.close();
   });
@@ -149,7 +150,10 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
   const service = `shop-e2e-${Math.random().toString(16).slice(2, 8)}`;
   let shop: Shop;
   before(async () => {
-    shop = await Shop.start(backendEnv("otel", service));
+    shop = await Shop.start({
+      ...backendEnv("otel", service),
+      SHOP_LAB_READBACK_CAPTURE: process.env.SHOP_LAB_CAPTURE_URL ?? "",
+    });
   });
   after(async () => {
     await shop?.stop();
@@ -214,10 +218,36 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
       throw new Error(`${String(e)}; the shop's metrics seen: ${seen}`);
     });
     assert.ok(vitals.includes("browser.web_vital.ttfb") || vitals.includes("browser.web_vital.fcp"), vitals.join(", "));
+    await labPage(page, shop, "collector", [service, "shop-web"]);
     assert.deepEqual(errors.filter((e) => !e.startsWith("pageerror: An error thrown on purpose")), []);
     await context.close();
   });
 });
+
+/**
+ * The Lab page in the shopper's tab: the cart's POST among the tab's last requests, and its trace
+ * read back from `store` by the shop, drawn with the browser's spans and the shop's, and a
+ * service map naming `services`.
+ */
+async function labPage(page: Page, shop: Shop, store: "xray" | "collector", services: string[]): Promise<void> {
+  await page.goto(`${shop.base}/lab/`);
+  const row = page.getByTestId("lab-requests").getByRole("listitem").filter({ hasText: /POST\s*\/api\/carts\/[^/]+\/items/ });
+  await row.first().waitFor();
+  await row.first().getByRole("button", { name: "Show trace" }).click();
+  const section = page.getByTestId(`store-${store}`);
+  await section.getByTestId("store-status").getByText("found", { exact: true }).waitFor({ timeout: 30_000 });
+  const rows = section.getByTestId("waterfall-row");
+  assert.ok((await rows.count()) >= 4, `the click, its fetch, the shop's span and its SQL: ${await rows.allTextContents()}`);
+  const text = (await rows.allTextContents()).join("\n");
+  for (const s of services) assert.ok(text.includes(s), `${s} in the waterfall:\n${text}`);
+  await rows.first().click();
+  await section.getByTestId("span-details").waitFor();
+  assert.match((await section.getByTestId("readback-command").textContent()) ?? "", store === "xray" ? /^aws xray batch-get-traces --trace-ids 1-/ : /^curl -s '.*\/captured\/traces\?trace_id=[0-9a-f]{32}'$/);
+  const map = await page.getByTestId("map-node").allTextContents();
+  for (const s of services) assert.ok(map.some((n) => s.startsWith(n.replace(/…$/, ""))), `${s} on the service map: ${map.join(", ")}`);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await screenshot(page, `lab-${store}`);
+}
 
 // ---- reading back -------------------------------------------------------------------------
 

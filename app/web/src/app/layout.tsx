@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 
 import "./globals.css";
 import { Header } from "@/components/header";
@@ -24,7 +25,10 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
             {children}
           </main>
           <footer className="mx-auto max-w-6xl px-4 py-8 text-xs text-stone-500">
-            A lab shop: nothing is for sale. Payments are mock tokens (<code>tok_visa</code>).
+            A lab shop: nothing is for sale. Payments are mock tokens (<code>tok_visa</code>).{" "}
+            <Link href="/lab/" className="underline hover:text-emerald-800">
+              Lab: see the traces of your requests
+            </Link>
           </footer>
         </CartProvider>
       </body>

@@ -5,6 +5,7 @@
 import createClient from "openapi-fetch";
 
 import type { components, paths } from "@/api/schema";
+import { remember } from "@/lab/recent";
 
 export type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
@@ -15,8 +16,15 @@ export type ErrorBody = Schemas["ErrorBody"];
 
 // `fetch` is looked up on each call, not once here: the browser telemetry (src/telemetry)
 // instruments `globalThis.fetch` after the page has loaded, and a reference taken now would
-// bypass it (no span, no trace header).
-export const api = createClient<paths>({ baseUrl: "", fetch: (request) => globalThis.fetch(request) });
+// bypass it (no span, no trace header). Each answer's trace id is remembered for the Lab page.
+export const api = createClient<paths>({
+  baseUrl: "",
+  fetch: async (request) => {
+    const response = await globalThis.fetch(request);
+    remember(request, response);
+    return response;
+  },
+});
 
 /** An answer the shop refused, with its JSON error (`{error: {code, message, field?}}`). */
 export class ApiError extends Error {
