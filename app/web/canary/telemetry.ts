@@ -66,10 +66,22 @@ interface Instruments {
 
 let diagSet = false;
 
+/** The SDK's diagnostics are often a serialised error with its stack: its message is enough. */
+function briefly(message: string): string {
+  try {
+    const parsed = JSON.parse(message) as { message?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON
+  }
+  return message.split("\n")[0] ?? message;
+}
+
 export function startRunTelemetry(journey: string, baseUrl: string, options: TelemetryOptions): RunTelemetry {
   if (!diagSet) {
     // Export failures (a collector that is down) are said on stderr, not swallowed.
-    diag.setLogger({ error: (m) => console.error(`otel: ${m}`), warn: (m) => console.error(`otel: ${m}`), info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
+    const say = (m: string) => console.error(`canary: telemetry: ${briefly(m)}`);
+    diag.setLogger({ error: say, warn: say, info: () => {}, debug: () => {}, verbose: () => {} }, DiagLogLevel.WARN);
     diagSet = true;
   }
   const instanceId = randomUUID();
