@@ -20,7 +20,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run web web-api lab lab-down lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render
+.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -46,6 +46,10 @@ lab-down: ## stop the shop and everything `make lab` started
 lab-status: ## what is running
 	-$(LAB)/lab.sh status
 	-$(LAB)/shop.sh status
+
+canary: ## one run of the synthetic canary (the purchase journey in Chromium, telemetry as shop-canary) against `make lab`'s shop (docs/canary.md)
+	$(LAB)/canary.sh install
+	$(LAB)/canary.sh run
 
 lab-smoke: ## start the whole lab, prove each part answers (real API calls) and an order's mail arrives, stop it
 	trap '$(LAB)/shop.sh stop; $(LAB)/lab.sh down' EXIT; \

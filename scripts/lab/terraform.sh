@@ -304,6 +304,7 @@ GAPS=(
     "xray-sampling-rules|aws_xray_sampling_rule.probe|CreateSamplingRule, https response error StatusCode: 404"
     "xray-groups|aws_xray_group.probe|CreateGroup, https response error StatusCode: 404"
     "query-definitions|aws_cloudwatch_query_definition.probe|PutQueryDefinition, https response error StatusCode: 501"
+    "synthetics|aws_synthetics_canary.probe|CreateCanary, https response error StatusCode: 501"
 )
 
 do_test_gaps() {

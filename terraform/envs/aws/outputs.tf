@@ -42,3 +42,34 @@ output "log_retention" {
     { for g in aws_cloudwatch_log_group.rds : g.name => g.retention_in_days },
   )
 }
+
+output "canary" {
+  description = "The synthetic canary: what it runs, where, how often."
+  value = {
+    name                 = aws_synthetics_canary.shop.name
+    runtime_version      = aws_synthetics_canary.shop.runtime_version
+    handler              = aws_synthetics_canary.shop.handler
+    schedule             = one(aws_synthetics_canary.shop.schedule).expression
+    active_tracing       = one(aws_synthetics_canary.shop.run_config).active_tracing
+    base_url             = one(aws_synthetics_canary.shop.run_config).environment_variables["SHOP_CANARY_BASE_URL"]
+    artifact_s3_location = aws_synthetics_canary.shop.artifact_s3_location
+    code                 = "s3://${aws_synthetics_canary.shop.s3_bucket}/${aws_synthetics_canary.shop.s3_key}"
+  }
+}
+
+output "canary_policy" {
+  description = "The canary's execution role's policy document."
+  value       = local.canary_policy
+}
+
+output "canary_alarm" {
+  value = {
+    namespace     = aws_cloudwatch_metric_alarm.canary.namespace
+    metric_name   = aws_cloudwatch_metric_alarm.canary.metric_name
+    dimensions    = aws_cloudwatch_metric_alarm.canary.dimensions
+    threshold     = aws_cloudwatch_metric_alarm.canary.threshold
+    comparison    = aws_cloudwatch_metric_alarm.canary.comparison_operator
+    alarm_actions = aws_cloudwatch_metric_alarm.canary.alarm_actions
+    ok_actions    = aws_cloudwatch_metric_alarm.canary.ok_actions
+  }
+}

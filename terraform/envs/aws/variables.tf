@@ -126,3 +126,42 @@ variable "enable_managed_prometheus" {
   type        = bool
   default     = false
 }
+
+# ---- the synthetic canary (canary.tf, docs/canary.md)
+variable "canary_runtime_version" {
+  description = "The CloudWatch Synthetics runtime of the canary: a Node.js Playwright one (the handler imports @aws/synthetics-playwright, the library's name from syn-nodejs-playwright-5.1 on)."
+  type        = string
+  default     = "syn-nodejs-playwright-5.1"
+  validation {
+    condition     = can(regex("^syn-nodejs-playwright-([5-9]|[1-9][0-9])\\.[0-9]+$", var.canary_runtime_version)) && var.canary_runtime_version != "syn-nodejs-playwright-5.0"
+    error_message = "canary_runtime_version: syn-nodejs-playwright-5.1 or later (the package is a Playwright handler using @aws/synthetics-playwright)."
+  }
+}
+
+variable "canary_interval_minutes" {
+  description = "How often the canary runs (its schedule's rate); also the alarm's period."
+  type        = number
+  default     = 5
+  validation {
+    condition     = var.canary_interval_minutes >= 1 && var.canary_interval_minutes <= 60 && floor(var.canary_interval_minutes) == var.canary_interval_minutes
+    error_message = "canary_interval_minutes: a whole number from 1 to 60."
+  }
+}
+
+variable "canary_start" {
+  description = "Start the canary once created (false: deployed stopped, and its alarm does not treat missing data as a failure)."
+  type        = bool
+  default     = true
+}
+
+variable "canary_run_retention_days" {
+  description = "How long Synthetics keeps the records of successful and of failed runs."
+  type        = number
+  default     = 31
+}
+
+variable "canary_artifact_retention_days" {
+  description = "How long the canary's files (screenshots, HAR, reports) stay in its bucket."
+  type        = number
+  default     = 31
+}

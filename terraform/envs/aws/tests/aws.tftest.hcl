@@ -145,6 +145,48 @@ run "otel" {
     condition     = length(aws_cloudtrail.main) == 0 && length(aws_prometheus_workspace.main) == 0
     error_message = "optional services are off by default"
   }
+
+  # The synthetic canary (canary.tf, docs/canary.md).
+  assert {
+    condition     = output.canary.name == "shop-purchase" && output.canary.handler == "index.handler" && startswith(output.canary.runtime_version, "syn-nodejs-playwright-") && aws_synthetics_canary.shop.start_canary
+    error_message = "the canary runs the packaged Playwright handler (index.handler) on a Node.js Playwright runtime, and is started"
+  }
+  assert {
+    condition     = output.canary.schedule == "rate(5 minutes)" && output.canary.active_tracing && output.canary.base_url == output.url
+    error_message = "the canary runs every 5 minutes, with active tracing, against the shop's public URL"
+  }
+  assert {
+    condition     = aws_s3_object.canary_code.key == "code/shop-canary-${filemd5("canary/shop-canary.zip")}.zip" && output.canary.code == "s3://${aws_s3_bucket.canary.bucket}/${aws_s3_object.canary_code.key}"
+    error_message = "the canary's code is the committed package, under a key named by its hash (a new package updates the canary)"
+  }
+  assert {
+    condition     = startswith(output.canary.artifact_s3_location, "s3://${aws_s3_bucket.canary.bucket}/canary/") && aws_s3_bucket_public_access_block.canary.block_public_acls && aws_s3_bucket_public_access_block.canary.restrict_public_buckets
+    error_message = "the canary's artefacts go to its own private bucket"
+  }
+  assert {
+    condition     = output.canary_alarm.namespace == "CloudWatchSynthetics" && output.canary_alarm.metric_name == "SuccessPercent" && output.canary_alarm.dimensions["CanaryName"] == "shop-purchase" && output.canary_alarm.threshold == 100 && output.canary_alarm.comparison == "LessThanThreshold"
+    error_message = "the canary's alarm fires when SuccessPercent drops below 100"
+  }
+  assert {
+    condition     = output.canary_alarm.alarm_actions == toset([output.alert_topic_arn]) && output.canary_alarm.ok_actions == toset([output.alert_topic_arn])
+    error_message = "the canary's alarm notifies the alert topic on ALARM and on OK"
+  }
+  assert {
+    condition     = alltrue(flatten([for st in output.canary_policy.Statement : [for a in flatten([st.Action]) : a != "*" && !endswith(a, ":*")]]))
+    error_message = "least privilege: the canary's role has no * action or service:* action"
+  }
+  assert {
+    condition     = alltrue([for st in output.canary_policy.Statement : !contains(flatten([st.Resource]), "*") || contains(["ListBuckets", "Metrics", "XRay"], st.Sid)])
+    error_message = "the canary's role has Resource * only for ListAllMyBuckets, PutMetricData and X-Ray (no resource-level permissions)"
+  }
+  assert {
+    condition     = one([for st in output.canary_policy.Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "CloudWatchSynthetics" } }
+    error_message = "the canary may put metrics in CloudWatchSynthetics only"
+  }
+  assert {
+    condition     = one([for st in output.canary_policy.Statement : st.Resource if st.Sid == "Artifacts"]) == "${aws_s3_bucket.canary.arn}/canary/shop-purchase/*"
+    error_message = "the canary writes and reads its own artefact prefix only"
+  }
 }
 
 run "awssdk" {
@@ -193,6 +235,28 @@ run "toggles_on" {
     condition     = length(aws_cloudtrail.main) == 1 && aws_cloudtrail.main[0].is_multi_region_trail && length(aws_prometheus_workspace.main) == 1
     error_message = "the toggles turn CloudTrail and Managed Prometheus on"
   }
+}
+
+run "canary_settings" {
+  command = plan
+  variables {
+    canary_start            = false
+    canary_interval_minutes = 1
+  }
+
+  assert {
+    condition     = !aws_synthetics_canary.shop.start_canary && one(aws_synthetics_canary.shop.schedule).expression == "rate(1 minute)" && aws_cloudwatch_metric_alarm.canary.treat_missing_data == "notBreaching"
+    error_message = "a canary deployed stopped; rate(1 minute) in the singular; a stopped canary's missing data is no alarm"
+  }
+}
+
+run "canary_not_playwright" {
+  command = plan
+  variables {
+    canary_runtime_version  = "syn-nodejs-puppeteer-9.1"
+    canary_interval_minutes = 0
+  }
+  expect_failures = [var.canary_runtime_version, var.canary_interval_minutes]
 }
 
 run "unknown_backend" {

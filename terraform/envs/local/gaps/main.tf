@@ -16,10 +16,10 @@ terraform {
 variable "probes" {
   description = "The gaps to probe (all by default: one apply, each resource fails on its own)."
   type        = set(string)
-  default     = ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions"]
+  default     = ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"]
   validation {
-    condition     = length(setsubtract(var.probes, ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions"])) == 0
-    error_message = "probes: sqs-queue-urls, xray-sampling-rules, xray-groups, query-definitions."
+    condition     = length(setsubtract(var.probes, ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"])) == 0
+    error_message = "probes: sqs-queue-urls, xray-sampling-rules, xray-groups, query-definitions, synthetics."
   }
 }
 
@@ -54,6 +54,7 @@ provider "aws" {
     cloudwatchlogs = var.localstack_endpoint
     sqs            = var.localstack_endpoint
     sts            = var.localstack_endpoint
+    synthetics     = var.localstack_endpoint
     xray           = var.moto_endpoint
   }
 }
@@ -94,4 +95,20 @@ resource "aws_cloudwatch_query_definition" "probe" {
   name            = "${var.name_prefix}/probe"
   query_string    = "fields @timestamp, message | sort @timestamp desc | limit 20"
   log_group_names = []
+}
+
+# LocalStack's community build has no CloudWatch Synthetics ("not included in your current license
+# plan or has not yet been emulated"): envs/aws's canary (the committed package) cannot be applied to
+# the lab; the lab runs the same journey itself (scripts/lab/canary.sh, docs/canary.md).
+resource "aws_synthetics_canary" "probe" {
+  count                = contains(var.probes, "synthetics") ? 1 : 0
+  name                 = substr("${var.name_prefix}-probe", 0, 21)
+  artifact_s3_location = "s3://${var.name_prefix}-probe/canary/"
+  execution_role_arn   = "arn:aws:iam::000000000000:role/${var.name_prefix}-probe"
+  runtime_version      = "syn-nodejs-playwright-5.1"
+  handler              = "index.handler"
+  zip_file             = "${path.module}/../../aws/canary/shop-canary.zip"
+  schedule {
+    expression = "rate(5 minutes)"
+  }
 }

@@ -1,0 +1,120 @@
+// The synthetic canary's journey: what a shopper does on the way to buying, as named steps. Only
+// Playwright's Page API and fixed test data, so the same steps run under the lab's runner
+// (run.ts, Debian's Chromium through playwright-core) and under CloudWatch Synthetics'
+// Playwright runtime (synthetics.ts, packaged for terraform/envs/aws). docs/canary.md.
+//
+// This file imports nothing at run time (types only): the AWS package is this file and
+// synthetics.ts transpiled, with no node_modules of its own.
+import type { Page, Response } from "playwright-core";
+
+/** One step of a journey: its name (a metric attribute, so a fixed word) and what it does. */
+export interface Step {
+  name: string;
+  run(page: Page): Promise<void>;
+}
+
+export interface JourneyOptions {
+  /** The shop's base URL, e.g. http://127.0.0.1:8080 (no trailing slash needed). */
+  baseUrl: string;
+  /** What the search step looks for (a product word of the shop's seed catalog). */
+  query?: string;
+  /**
+   * Place the order at the end. Off by default: a canary runs every few minutes, and each order
+   * would be a real order (stock reserved, a mail sent). The data is fixed test data.
+   */
+  placeOrder?: boolean;
+}
+
+/** The journey's name: the root span's `canary <name>` and the run metrics' `canary.name`. */
+export const JOURNEY = "shop-purchase";
+
+/** The checkout's fixed test data: a reserved example domain, no real person. */
+export const TEST_CUSTOMER = {
+  email: "canary@example.com",
+  name: "Synthetic Canary",
+  address: "1 Test Street",
+  city: "Testville",
+  postalCode: "00000",
+} as const;
+
+/** A navigation must answer; a 4xx or 5xx document fails the step with its status. */
+function answered(response: Response | null, what: string): void {
+  if (!response) throw new Error(`${what}: no response`);
+  if (response.status() >= 400) throw new Error(`${what}: HTTP ${response.status()} for ${new URL(response.url()).pathname}`);
+}
+
+function url(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}${path}`;
+}
+
+/** The steps: home → search → a product → add to cart → cart → checkout (→ order). */
+export function shopJourney(options: JourneyOptions): Step[] {
+  const query = options.query ?? "Headphones";
+  const steps: Step[] = [
+    {
+      name: "home",
+      async run(page) {
+        answered(await page.goto(url(options.baseUrl, "/")), "the home page");
+        await page.getByRole("heading", { name: "New in" }).waitFor();
+        await page.getByTestId("product-card").first().waitFor();
+      },
+    },
+    {
+      name: "search",
+      async run(page) {
+        await page.getByRole("searchbox", { name: "Search products" }).fill(query);
+        await page.getByRole("button", { name: "Search", exact: true }).click();
+        await page.getByRole("heading", { name: `Results for “${query}”` }).waitFor();
+        await page.getByTestId("product-card").first().waitFor();
+      },
+    },
+    {
+      name: "product",
+      async run(page) {
+        const card = page.getByTestId("product-card").first();
+        const name = ((await card.getByRole("heading").textContent()) ?? "").trim();
+        await card.click();
+        await page.getByRole("heading", { level: 1, name }).waitFor();
+        await page.getByTestId("price").waitFor();
+      },
+    },
+    {
+      name: "add-to-cart",
+      async run(page) {
+        await page.getByRole("button", { name: "Add to cart" }).click();
+        await page.getByText("Added.").waitFor();
+      },
+    },
+    {
+      name: "cart",
+      async run(page) {
+        await page.getByRole("link", { name: "View cart" }).click();
+        await page.getByRole("heading", { name: "Your cart" }).waitFor();
+        await page.getByTestId("cart-line").first().waitFor();
+      },
+    },
+    {
+      name: "checkout",
+      async run(page) {
+        await page.getByRole("link", { name: "Check out" }).click();
+        await page.getByRole("heading", { name: "Checkout" }).waitFor();
+        await page.getByRole("button", { name: "Place order" }).waitFor();
+      },
+    },
+  ];
+  if (options.placeOrder) {
+    steps.push({
+      name: "place-order",
+      async run(page) {
+        await page.getByLabel("E-mail").fill(TEST_CUSTOMER.email);
+        await page.getByLabel("Full name").fill(TEST_CUSTOMER.name);
+        await page.getByLabel("Address", { exact: true }).fill(TEST_CUSTOMER.address);
+        await page.getByLabel("City").fill(TEST_CUSTOMER.city);
+        await page.getByLabel("Postal code").fill(TEST_CUSTOMER.postalCode);
+        await page.getByRole("button", { name: "Place order" }).click();
+        await page.getByRole("heading", { name: /Thank you/ }).waitFor();
+      },
+    });
+  }
+  return steps;
+}

@@ -1,0 +1,265 @@
+// The synthetic canary (app/web/canary, docs/canary.md) against a shop of its own: a healthy run
+// passes every step, a broken target fails at the step that broke and exits non-zero, and both
+// runs' telemetry (service shop-canary) is read back from the lab's capture receiver, behind the
+// lab's collector: one trace per run with a span per step, the per-step and per-run metrics, a log
+// record per step and per run. `scripts/lab/web.sh e2e` starts the collector and the capture
+// receiver and exports OTEL_EXPORTER_OTLP_ENDPOINT and SHOP_LAB_CAPTURE_URL.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+
+import { JOURNEY } from "../canary/journey";
+import { packageIsCurrent } from "../canary/package";
+import { type CanaryResult, runCanary } from "../canary/run";
+import { SERVICE_NAME } from "../canary/telemetry";
+import { ARTIFACTS, eventually, Shop } from "./support";
+
+const STEPS = ["home", "search", "product", "add-to-cart", "cart", "checkout"];
+
+function required(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run the journeys with scripts/lab/web.sh e2e`);
+  return v;
+}
+
+let shop: Shop;
+let passed: CanaryResult | undefined;
+let failed: CanaryResult | undefined;
+
+before(async () => {
+  shop = await Shop.start();
+});
+
+after(async () => {
+  await shop?.stop();
+});
+
+test("a healthy shop: every step passes, and the run is one trace with a span per step and a log record per step", async () => {
+  passed = await runCanary({
+    baseUrl: shop.base,
+    artifactsDir: join(ARTIFACTS, "canary"),
+    chromium: required("SHOP_LAB_CHROMIUM"),
+    telemetry: { endpoint: required("OTEL_EXPORTER_OTLP_ENDPOINT"), environment: "e2e" },
+  });
+  assert.ok(passed.ok, `the canary passed: ${JSON.stringify(passed.steps)}`);
+  assert.deepEqual(
+    passed.steps.map((s) => [s.name, s.ok]),
+    STEPS.map((s) => [s, true]),
+  );
+  assert.ok(passed.steps.every((s) => s.durationMs > 0 && s.reason === undefined));
+  assert.equal(passed.failedStep, undefined);
+  assert.equal(passed.screenshot, undefined, "no screenshot when nothing failed");
+
+  const run = passed;
+  const spans = await eventually("the run's spans in the capture receiver", async () => {
+    const all = (await spansOf(run.instanceId)).filter((s) => s.traceId === run.traceId);
+    return all.length >= STEPS.length + 1 && all;
+  });
+  const root = spans.find((s) => !s.parentSpanId);
+  assert.equal(root?.name, `canary ${JOURNEY}`, "the root span names the journey");
+  assert.equal(root.status?.code, 1, "the root span is OK");
+  assert.equal(str(root.attributes, "canary.status"), "passed");
+  const children = spans.filter((s) => s.parentSpanId === root.spanId);
+  assert.deepEqual(
+    children.sort((a, b) => Number(BigInt(a.startTimeUnixNano) - BigInt(b.startTimeUnixNano))).map((s) => [s.name, str(s.attributes, "canary.step.name"), s.status?.code]),
+    STEPS.map((s) => [`step ${s}`, s, 1]),
+    "one child span per step, in order, each OK",
+  );
+
+  const logs = await eventually("the run's log records", async () => {
+    const all = await logsOf(run.instanceId);
+    return all.length >= STEPS.length + 1 && all;
+  });
+  const stepLogs = logs.filter((l) => str(l.attributes, "canary.step.name"));
+  assert.deepEqual(stepLogs.map((l) => [str(l.attributes, "canary.step.name"), str(l.attributes, "canary.step.status"), l.severityNumber]).sort(), STEPS.map((s) => [s, "passed", 9]).sort());
+  const outcome = logs.find((l) => str(l.attributes, "canary.status"));
+  assert.equal(str(outcome?.attributes, "canary.status"), "passed");
+  assert.match(String(outcome?.body?.stringValue), /^canary shop-purchase passed in \d+ ms$/);
+  assert.ok(logs.every((l) => l.traceId === run.traceId), "every record is in the run's trace");
+});
+
+test("a broken target: the run fails at the step that broke, exits 1 with a screenshot, and says so in its trace and logs", async () => {
+  // The shop answers 404 for any page under this path: the home step cannot load.
+  const dir = join(ARTIFACTS, "canary-broken");
+  const { code, stdout, stderr } = await node(["canary/main.ts", "--base-url", `${shop.base}/no-such-shop`, "--artifacts", dir, "--json"], {
+    SHOP_CANARY_ENVIRONMENT: "e2e",
+  });
+  assert.equal(code, 1, `exit status 1 for a failed run (stderr: ${stderr})`);
+  failed = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as CanaryResult;
+  assert.equal(failed.ok, false);
+  assert.equal(failed.failedStep, "home");
+  assert.deepEqual(
+    failed.steps.map((s) => [s.name, s.ok]),
+    [["home", false]],
+    "the steps after the failed one do not run",
+  );
+  assert.match(failed.steps[0]?.reason ?? "", /HTTP 404/);
+  assert.ok(failed.screenshot && existsSync(failed.screenshot), "a screenshot of the failed step");
+
+  const run = failed;
+  const spans = await eventually("the failed run's spans", async () => {
+    const all = (await spansOf(run.instanceId)).filter((s) => s.traceId === run.traceId);
+    return all.length >= 2 && all;
+  });
+  const root = spans.find((s) => !s.parentSpanId);
+  assert.equal(root?.status?.code, 2, "the root span is an error");
+  assert.equal(str(root.attributes, "canary.failed_step"), "home");
+  const step = spans.find((s) => s.parentSpanId === root.spanId);
+  assert.equal(step?.name, "step home");
+  assert.equal(step.status?.code, 2);
+  assert.match(step.status?.message ?? "", /HTTP 404/, "the span says why");
+
+  const logs = await eventually("the failed run's log records", async () => {
+    const all = await logsOf(run.instanceId);
+    return all.length >= 2 && all;
+  });
+  const error = logs.find((l) => str(l.attributes, "canary.step.name") === "home");
+  assert.equal(error?.severityNumber, 17, "the failed step is an ERROR record");
+  assert.match(str(error.attributes, "error.message") ?? "", /HTTP 404/);
+  const outcome = logs.find((l) => str(l.attributes, "canary.status"));
+  assert.equal(str(outcome?.attributes, "canary.failed_step"), "home");
+  assert.equal(outcome?.severityNumber, 17);
+});
+
+test("both runs' metrics: success percent, duration and failures per run, and per step with the step name as the only attribute", async () => {
+  assert.ok(passed && failed, "the two runs above");
+  const ids = [passed.instanceId, failed.instanceId];
+  // The lab's collector batches metrics for up to 60 s (`batch/metrics` in collector/pipeline.yaml).
+  let seen = "";
+  const metrics = await eventually(
+    "both runs' metrics in the capture receiver",
+    async () => {
+      const all = await metricsOf(ids);
+      seen = [...new Set(all.map((m) => `${m.instance} ${m.name}`))].join(", ");
+      return ids.every((id) => all.some((m) => m.instance === id && m.name === "canary.success_percent")) && all;
+    },
+    75_000,
+  ).catch((e: unknown) => {
+    throw new Error(`${String(e)}; seen: ${seen}`);
+  });
+  const of = (id: string, name: string) => metrics.filter((m) => m.instance === id && m.name === name).flatMap((m) => m.points);
+
+  assert.deepEqual(of(passed.instanceId, "canary.success_percent").map((p) => [value(p), attrs(p)]), [[100, { "canary.name": JOURNEY }]]);
+  assert.deepEqual(of(failed.instanceId, "canary.success_percent").map((p) => [value(p), attrs(p)]), [[0, { "canary.name": JOURNEY }]]);
+  assert.deepEqual(of(passed.instanceId, "canary.failed").map(value), [0]);
+  assert.deepEqual(of(failed.instanceId, "canary.failed").map(value), [1]);
+  const duration = of(passed.instanceId, "canary.duration");
+  assert.equal(duration.length, 1);
+  assert.equal(Number(duration[0]?.count), 1);
+  assert.ok(Math.abs(Number(duration[0]?.sum) - passed.durationMs) < 1, "the run's duration, in ms");
+
+  const stepDurations = of(passed.instanceId, "canary.step.duration");
+  assert.deepEqual(stepDurations.map((p) => attrs(p)["canary.step.name"]).sort(), [...STEPS].sort());
+  assert.ok(
+    stepDurations.every((p) => Object.keys(attrs(p)).join() === "canary.step.name" && Number(p.count) === 1),
+    "the step name is the only attribute",
+  );
+  assert.deepEqual(
+    of(passed.instanceId, "canary.step.success_percent").map((p) => [attrs(p)["canary.step.name"], value(p)]).sort(),
+    STEPS.map((s) => [s, 100]).sort(),
+  );
+  assert.deepEqual(
+    of(failed.instanceId, "canary.step.success_percent").map((p) => [attrs(p), value(p)]),
+    [[{ "canary.step.name": "home" }, 0]],
+  );
+});
+
+test("the AWS package (terraform/envs/aws/canary/shop-canary.zip) is what canary/synthetics.ts and journey.ts make", () => {
+  assert.ok(packageIsCurrent(), "run: cd app/web && node --import tsx canary/package.ts");
+});
+
+// ---- running the command line ------------------------------------------------------------
+
+async function node(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: join(import.meta.dirname, ".."),
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, stdout, stderr };
+}
+
+// ---- reading back from the capture receiver ----------------------------------------------
+
+interface AnyValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+}
+type KeyValue = { key: string; value?: AnyValue };
+type Resource = { attributes?: KeyValue[] };
+interface Span {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  startTimeUnixNano: string;
+  attributes?: KeyValue[];
+  status?: { code?: number; message?: string };
+}
+interface LogRecord {
+  traceId?: string;
+  severityNumber?: number;
+  body?: AnyValue;
+  attributes?: KeyValue[];
+}
+interface Point {
+  attributes?: KeyValue[];
+  asDouble?: number;
+  asInt?: string | number;
+  count?: string | number;
+  sum?: number;
+}
+interface Metric {
+  name: string;
+  gauge?: { dataPoints: Point[] };
+  sum?: { dataPoints: Point[] };
+  histogram?: { dataPoints: Point[] };
+}
+
+function str(attributes: KeyValue[] | undefined, key: string): string | undefined {
+  return attributes?.find((a) => a.key === key)?.value?.stringValue;
+}
+
+function attrs(p: Point): Record<string, string | undefined> {
+  return Object.fromEntries((p.attributes ?? []).map((a) => [a.key, a.value?.stringValue]));
+}
+
+function value(p: Point): number {
+  return Number(p.asDouble ?? p.asInt);
+}
+
+async function captured<T>(signal: "traces" | "logs" | "metrics"): Promise<T[]> {
+  const r = await fetch(`${required("SHOP_LAB_CAPTURE_URL")}/captured/${signal}?service=${SERVICE_NAME}`);
+  assert.equal(r.status, 200);
+  return (await r.json()) as T[];
+}
+
+/** The spans of one run: its resource's service.instance.id tells it from other canary runs. */
+async function spansOf(instance: string): Promise<Span[]> {
+  const all = await captured<{ resourceSpans: { resource?: Resource; scopeSpans: { spans: Span[] }[] }[] }>("traces");
+  return all.flatMap((r) => r.resourceSpans.filter((rs) => str(rs.resource?.attributes, "service.instance.id") === instance).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans)));
+}
+
+async function logsOf(instance: string): Promise<LogRecord[]> {
+  const all = await captured<{ resourceLogs: { resource?: Resource; scopeLogs: { logRecords: LogRecord[] }[] }[] }>("logs");
+  return all.flatMap((r) => r.resourceLogs.filter((rl) => str(rl.resource?.attributes, "service.instance.id") === instance).flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
+}
+
+async function metricsOf(instances: string[]): Promise<{ instance: string; name: string; points: Point[] }[]> {
+  const all = await captured<{ resourceMetrics: { resource?: Resource; scopeMetrics: { metrics: Metric[] }[] }[] }>("metrics");
+  return all.flatMap((r) =>
+    r.resourceMetrics.flatMap((rm) => {
+      const instance = str(rm.resource?.attributes, "service.instance.id") ?? "";
+      if (!instances.includes(instance)) return [];
+      return rm.scopeMetrics.flatMap((sm) => sm.metrics.map((m) => ({ instance, name: m.name, points: (m.gauge ?? m.sum ?? m.histogram)?.dataPoints ?? [] })));
+    }),
+  );
+}
