@@ -50,7 +50,7 @@ export function Waterfall({ reading }: { reading: StoreReading }) {
                 className={`grid w-full grid-cols-[minmax(0,2fr)_minmax(0,3fr)] items-center gap-2 rounded px-1 py-0.5 text-left text-xs hover:bg-stone-100 ${selected ? "bg-stone-100 ring-1 ring-stone-400" : ""}`}
               >
                 <span className="truncate" style={{ paddingLeft: `${(depth.get(s.span_id) ?? 0) * 0.75}rem` }}>
-                  <span className="text-stone-500">{s.service} · </span>
+                  <span className="text-stone-600">{s.service} · </span>
                   <span className={s.outcome === "ok" ? "" : "font-semibold text-red-800"}>{s.name}</span>
                 </span>
                 <span className="relative h-3 rounded bg-stone-100">
