@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 
 import "./globals.css";
 import { Header } from "@/components/header";
+import { AccountProvider } from "@/lib/account";
 import { CartProvider } from "@/lib/cart";
 import { Telemetry } from "@/telemetry/telemetry";
 
@@ -16,6 +17,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
       <body className="min-h-screen">
         <Telemetry />
         <CartProvider>
+          <AccountProvider>
           <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             Skip to content
           </a>
@@ -26,6 +28,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
           <footer className="mx-auto max-w-6xl px-4 py-8 text-xs text-stone-500">
             A lab shop: nothing is for sale. Payments are mock tokens (<code>tok_visa</code>).
           </footer>
+          </AccountProvider>
         </CartProvider>
       </body>
     </html>

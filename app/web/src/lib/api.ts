@@ -5,6 +5,7 @@
 import createClient from "openapi-fetch";
 
 import type { components, paths } from "@/api/schema";
+import { sessionFetch } from "@/lib/csrf";
 
 export type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
@@ -12,11 +13,15 @@ export type Category = Schemas["Category"];
 export type Cart = Schemas["Cart"];
 export type Order = Schemas["Order"];
 export type ErrorBody = Schemas["ErrorBody"];
+export type Profile = Schemas["Profile"];
+export type SavedAddress = Schemas["SavedAddress"];
+export type OrderSummary = Schemas["OrderSummary"];
 
 // `fetch` is looked up on each call, not once here: the browser telemetry (src/telemetry)
 // instruments `globalThis.fetch` after the page has loaded, and a reference taken now would
-// bypass it (no span, no trace header).
-export const api = createClient<paths>({ baseUrl: "", fetch: (request) => globalThis.fetch(request) });
+// bypass it (no span, no trace header). `sessionFetch` (csrf.ts) adds the session's CSRF token
+// to the calls that change something, and renews it once when the shop refuses it.
+export const api = createClient<paths>({ baseUrl: "", fetch: (request) => sessionFetch(request) });
 
 /** An answer the shop refused, with its JSON error (`{error: {code, message, field?}}`). */
 export class ApiError extends Error {
@@ -55,4 +60,22 @@ export async function unwrap<T>(
     );
   }
   return data;
+}
+
+/** Like [`unwrap`], for an answer without a body (204, 202): resolves when the shop said yes. */
+export async function done(call: Promise<{ error?: unknown; response: Response }>): Promise<void> {
+  let result: { error?: unknown; response: Response };
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, "unreachable", "The shop did not answer. Check your connection and try again.");
+  }
+  if (result.response.ok) return;
+  const body = (result.error ?? {}) as Partial<ErrorBody>;
+  throw new ApiError(
+    result.response.status,
+    body.error?.code ?? "unexpected",
+    body.error?.message ?? `The shop answered ${result.response.status}.`,
+    body.error?.field,
+  );
 }
