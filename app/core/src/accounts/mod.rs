@@ -391,6 +391,17 @@ impl Accounts {
         }))
     }
 
+    /// Gives the session a new CSRF token and returns it (the old one stops
+    /// working): for a client that has the session cookie but lost the token
+    /// (a reload of a page that kept it only in memory, a new tab, the end of
+    /// a social login). `None` when the session ended meanwhile.
+    pub async fn renew_csrf(&self, session: &Session) -> Result<Option<SecretToken>, Error> {
+        let csrf_token = SecretToken::random();
+        let renewed =
+            store::set_session_csrf(&self.db, &session.token_hash, &csrf_token.hash()).await?;
+        Ok(renewed.then_some(csrf_token))
+    }
+
     /// Ends this session.
     pub async fn logout(&self, session: &Session) -> Result<(), Error> {
         store::delete_session(&self.db, &session.token_hash).await?;

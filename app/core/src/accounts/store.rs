@@ -238,6 +238,25 @@ pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, sq
     ))
 }
 
+/// Replaces the session's CSRF hash (a new token for a client that lost its
+/// own); whether the session still existed.
+pub async fn set_session_csrf(
+    db: &Db,
+    token_hash: &str,
+    csrf_hash: &str,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "UPDATE sessions SET csrf_hash = ? WHERE token_hash = ?";
+    db.traced(
+        SQL,
+        sqlx::query(SQL)
+            .bind(csrf_hash)
+            .bind(token_hash)
+            .execute(db.pool()),
+    )
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
 pub async fn touch_session(db: &Db, token_hash: &str, now: i64) -> Result<(), sqlx::Error> {
     const SQL: &str = "UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?";
     db.traced(

@@ -317,7 +317,7 @@ mod tests {
         assert!(
             reset
                 .text
-                .contains("http://shop.test/reset-password?token=abc")
+                .contains("http://shop.test/account/reset-password/?token=abc")
         );
 
         let product = serde_json::json!({

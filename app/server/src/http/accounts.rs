@@ -34,6 +34,8 @@ where
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
+        .route(session::CSRF_RENEWAL_PATH, post(renew_csrf))
+        .route("/api/auth/session", get(current_session))
         .route("/api/auth/logout-everywhere", post(logout_everywhere))
         .route("/api/auth/password-reset", post(request_password_reset))
         .route(
@@ -221,7 +223,9 @@ pub async fn register(
 }
 
 /// Log in: sets the `shop_session` cookie and returns the CSRF token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Login,
+// The operation ids say "customer": the back office has its own `login` and `logout`, and an
+// operation id must be unique in the document (the UI's types are keyed by it).
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = Login, operation_id = "customer_login",
     responses(
         (status = 200, description = "Logged in; `Set-Cookie: shop_session=…; HttpOnly; SameSite=Lax`", body = LoginResponse,
             headers(("set-cookie" = String, description = "The session cookie"))),
@@ -282,8 +286,94 @@ pub fn logged_in_response(logged_in: LoggedIn, headers: &HeaderMap) -> Response 
     response
 }
 
+/// Who the session cookie belongs to, if anyone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CurrentSession {
+    /// The logged-in customer, or `null` for a guest (no cookie, or one whose session ended).
+    pub user: Option<Profile>,
+}
+
+/// Whether this request comes with a live session, and whose: what a page asks on load to show
+/// "Log in" or the customer's name. A guest is a `200` with `user: null`, not an error (every
+/// guest page view would otherwise be a 401 in the shop's metrics and the browser's console).
+#[utoipa::path(get, path = "/api/auth/session", tag = "accounts",
+    responses(
+        (status = 200, description = "The customer, or `null`; `Cache-Control: no-store`", body = CurrentSession),
+    ))]
+pub async fn current_session(
+    State(accounts): State<Accounts>,
+    request: Request,
+) -> ApiResult<Response> {
+    let user = match request.extensions().get::<shop_core::accounts::Session>() {
+        Some(s) => Some(accounts.profile(&s.user).await?),
+        None => None,
+    };
+    let mut response = Json(CurrentSession { user }).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+/// A new CSRF token for this session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CsrfToken {
+    /// Send this back in the `X-CSRF-Token` header with every request that changes something; the
+    /// session's previous token no longer works.
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    pub csrf_token: String,
+}
+
+/// A new CSRF token for the session in the cookie, for a page that has the cookie but not the
+/// token (a new tab, storage cleared, the end of a social login, or after a `403 csrf_failed`).
+/// It is the one state-changing route that needs no `X-CSRF-Token` (it is how a client gets one);
+/// what keeps another site from using it is in docs/accounts.md ("CSRF").
+#[utoipa::path(post, path = "/api/auth/csrf", tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The session's new CSRF token (its old one stops working); `Cache-Control: no-store`", body = CsrfToken),
+        (status = 401, description = "No live session", body = ErrorBody),
+        (status = 403, description = "Asked from another site (`Sec-Fetch-Site: cross-site` or `same-site`): `csrf_failed`", body = ErrorBody),
+    ))]
+pub async fn renew_csrf(
+    State(accounts): State<Accounts>,
+    headers: HeaderMap,
+    Customer(s): Customer,
+) -> ApiResult<Response> {
+    // A browser says where a request comes from; only the shop's own pages may ask. (Another
+    // site could not read the answer anyway, but it could make the session's token change.)
+    let site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
+        accounts.security_event("csrf_rejected", Some(&s.pseudonym));
+        return Err(ApiError::Forbidden {
+            code: "csrf_failed",
+            message: "a CSRF token is handed out only to the shop's own pages".to_owned(),
+        });
+    }
+    let token = accounts
+        .renew_csrf(&s)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated {
+            code: "unauthenticated",
+            message: "log in first: this session has ended".to_owned(),
+        })?;
+    let mut response = Json(CsrfToken {
+        csrf_token: token.expose().to_owned(),
+    })
+    .into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
 /// Ends this session and clears its cookie.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts",
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", operation_id = "customer_logout",
     security(("session" = [], "csrf" = [])),
     responses(
         (status = 204, description = "Logged out"),

@@ -64,6 +64,7 @@ pub async fn recognise(State(accounts): State<Accounts>, mut req: Request, next:
     span.record(semconv::ENDUSER_PSEUDO_ID, session.pseudonym.as_str());
     span.record(semconv::SHOP_USER_TYPE, UserType::Registered.as_str());
     if !is_safe(req.method())
+        && !is_csrf_renewal(&req)
         && let Err(refusal) = csrf::check(req.headers(), &session.csrf_hash)
     {
         accounts.security_event("csrf_rejected", Some(&session.pseudonym));
@@ -76,6 +77,14 @@ pub async fn recognise(State(accounts): State<Accounts>, mut req: Request, next:
     let mut response = next.run(req).await;
     response.extensions_mut().insert(pseudonym);
     response
+}
+
+/// The route that hands a session a new CSRF token (`accounts::renew_csrf`): a client without
+/// the token calls it, so it cannot require the token; it is the only exemption.
+pub const CSRF_RENEWAL_PATH: &str = "/api/auth/csrf";
+
+fn is_csrf_renewal(req: &Request) -> bool {
+    req.method() == Method::POST && req.uri().path() == CSRF_RENEWAL_PATH
 }
 
 /// GET, HEAD and OPTIONS change nothing (the API keeps to that), so they

@@ -5,18 +5,20 @@
 //! cart merged). The flow, PKCE and the ID token checks are
 //! `shop_core::accounts::social`'s.
 
+use axum::Json;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{FromRef, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shop_core::Invalid;
 use shop_core::accounts::Accounts;
 use shop_core::accounts::social::{SocialError, SocialLogin};
 use shop_core::cart::CartId;
 use shop_core::db::Db;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::accounts::{LoginResponse, logged_in_response};
@@ -31,6 +33,8 @@ pub struct SocialState {
     pub social: SocialLogin,
     pub db: Db,
     pub redirect_url: Option<std::sync::Arc<str>>,
+    /// Whether this shop serves the browser UI: then a browser's callback ends on its pages.
+    pub ui: bool,
 }
 
 impl FromRef<AppState> for SocialState {
@@ -40,6 +44,7 @@ impl FromRef<AppState> for SocialState {
             social: s.social.clone(),
             db: s.db.clone(),
             redirect_url: s.oidc_redirect_url.clone(),
+            ui: s.web.is_some(),
         }
     }
 }
@@ -51,8 +56,68 @@ where
     SocialState: FromRef<S>,
 {
     Router::new()
+        .route("/api/auth/methods", get(auth_methods))
         .route("/api/auth/oidc/login", get(oidc_login))
         .route("/api/auth/oidc/callback", get(oidc_callback))
+}
+
+/// How a person can log in on this shop.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthMethods {
+    /// E-mail and password (`POST /api/auth/login`): always.
+    pub password: bool,
+    /// Social login through the identity provider (`GET /api/auth/oidc/login`): only when the shop
+    /// has one configured (`--oidc-issuer`).
+    pub social_login: bool,
+}
+
+/// How a person can log in here: the UI shows "Sign in with the identity provider" only when
+/// social login is configured.
+#[utoipa::path(get, path = "/api/auth/methods", tag = "accounts",
+    responses((status = 200, body = AuthMethods)))]
+pub async fn auth_methods(State(state): State<SocialState>) -> Json<AuthMethods> {
+    Json(AuthMethods {
+        password: true,
+        social_login: state.social.is_configured(),
+    })
+}
+
+/// Where a browser lands after a successful social login (the UI then asks
+/// `POST /api/auth/csrf` for the session's CSRF token: no token travels in a URL).
+pub const UI_AFTER_LOGIN: &str = "/account/?login=social";
+/// Where a browser lands after a refused one, with `?error=` and the error's code.
+pub const UI_LOGIN_FAILED: &str = "/account/login/";
+
+/// Whether the callback was opened by a person's browser (a navigation asks for HTML), rather
+/// than by an API client, which keeps the JSON answer.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            media
+                .split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/html"))
+        })
+}
+
+/// `303 See Other` to a path of this shop's UI, keeping the response's cookies and extensions.
+fn see_other(response: Response, to: &str) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.status = StatusCode::SEE_OTHER;
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::LOCATION,
+        HeaderValue::from_str(to).expect("a fixed path and an error code are a header value"),
+    );
+    parts
+        .headers
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Response::from_parts(parts, Body::empty())
 }
 
 /// Query parameters of `GET /api/auth/oidc/login`.
@@ -140,6 +205,9 @@ pub async fn oidc_login(
     responses(
         (status = 200, description = "Logged in: the session is in the `shop_session` cookie", body = LoginResponse,
             headers(("set-cookie" = String, description = "`shop_session`: HttpOnly, SameSite=Lax, Secure over TLS"))),
+        (status = 303, description = "A browser's callback (`Accept: text/html`) on a shop that serves the UI: logged in, to `/account/?login=social` (the UI then asks `POST /api/auth/csrf` for the CSRF token); refused (a 4xx below), to `/account/login/?error=<code>`",
+            headers(("location" = String, description = "A path of the shop's UI"),
+                    ("set-cookie" = String, description = "`shop_session`, when logged in"))),
         (status = 400, description = "`code` or `state` is missing, or the login is unknown, used or expired (`oidc_state_unknown`)", body = ErrorBody),
         (status = 401, description = "The provider refused the login (`oidc_refused`) or its answer failed verification (`oidc_rejected`)", body = ErrorBody),
         (status = 404, description = "Social login is not configured on this shop (`social_login_not_configured`)", body = ErrorBody),
@@ -149,7 +217,32 @@ pub async fn oidc_login(
 pub async fn oidc_callback(
     State(state): State<SocialState>,
     headers: HeaderMap,
-    Query(q): Query<OidcCallbackQuery>,
+    query: Result<Query<OidcCallbackQuery>, ApiError>,
+) -> ApiResult<Response> {
+    let browser = state.ui && wants_html(&headers);
+    let result = match query {
+        Ok(Query(q)) => complete_callback(&state, &headers, q).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(response) if browser => Ok(see_other(response, UI_AFTER_LOGIN)),
+        // A refusal the person can act on goes back to the login page, which says why (the code
+        // is one of a fixed set); a failure of the shop stays an error response.
+        Err(e) if browser && e.status().is_client_error() => {
+            let code = e.code();
+            Ok(see_other(
+                e.into_response(),
+                &format!("{UI_LOGIN_FAILED}?error={code}"),
+            ))
+        }
+        other => other,
+    }
+}
+
+async fn complete_callback(
+    state: &SocialState,
+    headers: &HeaderMap,
+    q: OidcCallbackQuery,
 ) -> ApiResult<Response> {
     if !state.social.is_configured() {
         return Err(social_error(&state.accounts, SocialError::NotConfigured));
@@ -182,7 +275,7 @@ pub async fn oidc_callback(
         .await
         .map_err(|e| social_error(&state.accounts, e))?;
     let logged_in = state.accounts.social_login(&identity).await?;
-    Ok(logged_in_response(logged_in, &headers))
+    Ok(logged_in_response(logged_in, headers))
 }
 
 /// A social-login failure as an answer; a rejected answer from the provider is also a security

@@ -264,6 +264,60 @@ db_tests! {
         assert_eq!(counter(&app, metrics::SHOP_SECURITY_EVENTS, semconv::SHOP_SECURITY_EVENT_KIND, "csrf_rejected"), 4.0);
     }
 
+    async fn a_page_without_the_csrf_token_gets_a_new_one_for_its_session(app) {
+        // No session, no token.
+        expect_error(app.client.post(app.url("/api/auth/csrf")).send().await.unwrap(), 401, "unauthenticated", None).await;
+        let me = new_customer(&app, "renew@example.com").await;
+        let other_tab = log_in(&app, "renew@example.com", PASSWORD, None).await;
+        // With the cookie and without a token (the one route exempt from the check): a new token.
+        let r = me.send(&app, Method::POST, "/api/auth/csrf", None, false).await;
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let fresh = expect_json(r, 200).await["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(fresh.len(), 64);
+        assert_ne!(fresh, me.csrf);
+        // The session's old token stopped working; the new one works; another session is untouched.
+        let rename = json!({ "name": "Renewed" });
+        expect_error(me.send(&app, Method::PATCH, "/api/account", Some(&rename), true).await, 403, "csrf_failed", None).await;
+        let renewed = Client { csrf: fresh, cookie: me.cookie.clone(), cart_id: me.cart_id.clone() };
+        assert_eq!(expect_json(renewed.send(&app, Method::PATCH, "/api/account", Some(&rename), true).await, 200).await["name"], "Renewed");
+        expect_json(other_tab.send(&app, Method::PATCH, "/api/account", Some(&rename), true).await, 200).await;
+        // A browser says where a request comes from: another site (or a sibling subdomain) may not ask.
+        for site in ["cross-site", "same-site"] {
+            let r = app.client.post(app.url("/api/auth/csrf")).header("cookie", &me.cookie).header("sec-fetch-site", site).send().await.unwrap();
+            expect_error(r, 403, "csrf_failed", None).await;
+        }
+        expect_json(renewed.send(&app, Method::PATCH, "/api/account", Some(&rename), true).await, 200).await;
+        // The shop's own page may; its answer replaces the token again.
+        let r = app.client.post(app.url("/api/auth/csrf")).header("cookie", &me.cookie).header("sec-fetch-site", "same-origin").send().await.unwrap();
+        let latest = Client { csrf: expect_json(r, 200).await["csrf_token"].as_str().unwrap().to_owned(), cookie: me.cookie.clone(), cart_id: me.cart_id.clone() };
+        // Only POST; a GET changes nothing.
+        expect_error(me.get(&app, "/api/auth/csrf").await, 405, "method_not_allowed", None).await;
+        // The exemption is that route alone: without a token, the rest still refuses.
+        expect_error(me.send(&app, Method::POST, "/api/auth/logout", None, false).await, 403, "csrf_failed", None).await;
+        // A session that ended gets no token.
+        assert_eq!(latest.send(&app, Method::POST, "/api/auth/logout", None, true).await.status(), 204);
+        expect_error(me.send(&app, Method::POST, "/api/auth/csrf", None, false).await, 401, "unauthenticated", None).await;
+        assert_eq!(counter(&app, metrics::SHOP_SECURITY_EVENTS, semconv::SHOP_SECURITY_EVENT_KIND, "csrf_rejected"), 4.0);
+    }
+
+    async fn a_page_asks_whose_session_it_is_and_a_guest_is_no_error(app) {
+        let r = app.get("/api/auth/session").await;
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        assert_eq!(expect_json(r, 200).await, json!({ "user": null }));
+        let me = new_customer(&app, "whoami@example.com").await;
+        let body = expect_json(me.get(&app, "/api/auth/session").await, 200).await;
+        assert_eq!(body["user"]["email"], "whoami@example.com");
+        assert_eq!(body["user"]["name"], "Aiko Tanaka");
+        // A cookie whose session ended is a guest's.
+        assert_eq!(me.send(&app, Method::POST, "/api/auth/logout", None, true).await.status(), 204);
+        assert_eq!(expect_json(me.get(&app, "/api/auth/session").await, 200).await, json!({ "user": null }));
+    }
+
+    async fn the_shop_says_which_login_methods_it_offers(app) {
+        let methods = app.get_json("/api/auth/methods", 200).await;
+        assert_eq!(methods, json!({ "password": true, "social_login": false }));
+    }
+
     async fn failed_logins_are_limited_per_account_with_a_429(app) {
         expect_json(register(&app, "limited@example.com", PASSWORD, "Aiko").await, 201).await;
         for _ in 0..5 {

@@ -509,7 +509,7 @@ async fn a_reset_mail_carries_the_link_and_the_bus_carries_no_personal_data_or_s
     assert_eq!(mails[0]["Subject"], "Reset your password");
     let text = mails[0]["Body"]["text_part"].as_str().unwrap();
     let token = text
-        .split("reset-password?token=")
+        .split("/account/reset-password/?token=")
         .nth(1)
         .and_then(|t| t.split_whitespace().next())
         .expect("a reset link")

@@ -82,10 +82,35 @@ async fn shop_with_provider(kind: DbKind) -> (TestApp, Provider) {
         client_id: "shop-lab".to_owned(),
         client_secret: Some(SECRET.to_owned()),
     });
+    opts.web_dir = Some(ui_export());
     let app = spawn_with(opts).await;
     let provider = start_provider(port, &app.url("/api/auth/oidc/callback")).await;
     (app, provider)
 }
+
+/// A stand-in for the UI's static export, so the shop serves "the UI" (the callback's browser
+/// redirects land on it).
+fn ui_export() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "shop-social-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    for file in [
+        "index.html",
+        "404.html",
+        "account/index.html",
+        "account/login/index.html",
+    ] {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "<!doctype html><title>ui</title>").unwrap();
+    }
+    dir
+}
+
+/// What a browser's navigation asks for.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// A client that does not follow redirects (each hop is checked).
 fn no_redirects() -> reqwest::Client {
@@ -284,6 +309,50 @@ async fn journey(kind: DbKind) {
         2.0
     );
 
+    // In a browser (a navigation asks for HTML), the callback ends on the UI's account page, with
+    // the session cookie and no token in any URL; the page then asks for the session's CSRF token.
+    assert_eq!(
+        app.get_json("/api/auth/methods", 200).await["social_login"],
+        true
+    );
+    let in_browser = provider_round_trip(&app, &issuer, "aiko", None).await;
+    let r = no_redirects()
+        .get(&in_browser)
+        .header("accept", BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/account/?login=social");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("shop_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let r = app
+        .client
+        .post(app.url("/api/auth/csrf"))
+        .header("cookie", &session)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    let csrf = expect_json(r, 200).await["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .patch(app.url("/api/account"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "name": "Aiko in a browser" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expect_json(r, 200).await["name"], "Aiko in a browser");
+
     // The account has no password: a password login is refused like a wrong one.
     let r = app
         .post_json(
@@ -391,8 +460,53 @@ async fn social_login_end_to_end_against_a_real_provider_mysql() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browsers_refused_callback_lands_on_the_uis_login_page() {
+    let mut opts = Spawn::new(DbKind::Sqlite);
+    // A provider that is never asked: these callbacks are refused before the shop would call it.
+    opts.oidc = Some(OidcSettings {
+        issuer: format!("http://127.0.0.1:{}", free_port()),
+        client_id: "shop-lab".to_owned(),
+        client_secret: None,
+    });
+    opts.web_dir = Some(ui_export());
+    let app = spawn_with(opts).await;
+    for (query, code) in [
+        ("error=access_denied&state=x", "oidc_refused"),
+        ("state=x", "validation_failed"),
+    ] {
+        let url = app.url(&format!("/api/auth/oidc/callback?{query}"));
+        let r = no_redirects()
+            .get(&url)
+            .header("accept", BROWSER_ACCEPT)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{query}");
+        assert_eq!(
+            r.headers()["location"],
+            format!("/account/login/?error={code}").as_str(),
+            "{query}"
+        );
+        assert!(r.headers().get("set-cookie").is_none());
+    }
+    // An API client keeps the JSON answer.
+    let r = no_redirects()
+        .get(app.url("/api/auth/oidc/callback?error=access_denied&state=x"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, 401, "oidc_refused", None).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_provider_social_login_is_a_404() {
     let app = spawn_app(DbKind::Sqlite).await;
+    assert_eq!(
+        app.get_json("/api/auth/methods", 200).await["social_login"],
+        false
+    );
     let r = no_redirects()
         .get(app.url("/api/auth/oidc/login"))
         .send()

@@ -3,6 +3,7 @@ import Link from "next/link";
 
 import "./globals.css";
 import { Header } from "@/components/header";
+import { AccountProvider } from "@/lib/account";
 import { CartProvider } from "@/lib/cart";
 import { Telemetry } from "@/telemetry/telemetry";
 
@@ -17,6 +18,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
       <body className="min-h-screen">
         <Telemetry />
         <CartProvider>
+          <AccountProvider>
           <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:px-3 focus:py-2">
             Skip to content
           </a>
@@ -30,6 +32,7 @@ export default function RootLayout({ children }: { children: React.ReactNode }) 
               Lab: see the traces of your requests
             </Link>
           </footer>
+          </AccountProvider>
         </CartProvider>
       </body>
     </html>

@@ -4,10 +4,12 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 
+import { useAccount } from "@/lib/account";
 import { useCart } from "@/lib/cart";
 
 export function Header() {
   const { cart } = useCart();
+  const { who } = useAccount();
   const router = useRouter();
   const [q, setQ] = useState("");
   const count = cart?.item_count ?? 0;
@@ -46,6 +48,15 @@ export function Header() {
           <Link href="/categories/" className="hover:text-emerald-800">
             Categories
           </Link>
+          {who.state === "customer" ? (
+            <Link href="/account/" className="max-w-40 truncate hover:text-emerald-800" data-testid="account-link" title="Your account">
+              {who.profile.name || "Account"}
+            </Link>
+          ) : (
+            <Link href="/account/login/" className="hover:text-emerald-800" data-testid="account-link" aria-busy={who.state === "loading"}>
+              Log in
+            </Link>
+          )}
           <Link href="/cart/" className="rounded-md border border-stone-300 px-3 py-1.5 hover:bg-stone-50" data-testid="cart-link">
             Cart{count > 0 && <span className="ml-1 rounded-full bg-emerald-800 px-1.5 text-xs text-white" aria-label={`${count} items`}>{count}</span>}
           </Link>

@@ -6,6 +6,7 @@ import createClient from "openapi-fetch";
 
 import type { components, paths } from "@/api/schema";
 import { remember } from "@/lab/recent";
+import { sessionFetch } from "@/lib/csrf";
 
 export type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
@@ -13,14 +14,19 @@ export type Category = Schemas["Category"];
 export type Cart = Schemas["Cart"];
 export type Order = Schemas["Order"];
 export type ErrorBody = Schemas["ErrorBody"];
+export type Profile = Schemas["Profile"];
+export type SavedAddress = Schemas["SavedAddress"];
+export type OrderSummary = Schemas["OrderSummary"];
 
 // `fetch` is looked up on each call, not once here: the browser telemetry (src/telemetry)
 // instruments `globalThis.fetch` after the page has loaded, and a reference taken now would
-// bypass it (no span, no trace header). Each answer's trace id is remembered for the Lab page.
+// bypass it (no span, no trace header). `sessionFetch` (csrf.ts) adds the session's CSRF token
+// to the calls that change something, and renews it once when the shop refuses it. Each answer's
+// trace id is remembered for the Lab page.
 export const api = createClient<paths>({
   baseUrl: "",
   fetch: async (request) => {
-    const response = await globalThis.fetch(request);
+    const response = await sessionFetch(request);
     remember(request, response);
     return response;
   },
@@ -63,4 +69,22 @@ export async function unwrap<T>(
     );
   }
   return data;
+}
+
+/** Like [`unwrap`], for an answer without a body (204, 202): resolves when the shop said yes. */
+export async function done(call: Promise<{ error?: unknown; response: Response }>): Promise<void> {
+  let result: { error?: unknown; response: Response };
+  try {
+    result = await call;
+  } catch {
+    throw new ApiError(0, "unreachable", "The shop did not answer. Check your connection and try again.");
+  }
+  if (result.response.ok) return;
+  const body = (result.error ?? {}) as Partial<ErrorBody>;
+  throw new ApiError(
+    result.response.status,
+    body.error?.code ?? "unexpected",
+    body.error?.message ?? `The shop answered ${result.response.status}.`,
+    body.error?.field,
+  );
 }

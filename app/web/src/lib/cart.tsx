@@ -8,6 +8,8 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState } 
 import { api, ApiError, unwrap, type Cart } from "@/lib/api";
 
 const KEY = "shop.cart";
+/** Where the cart's id is kept (a login hands the customer's cart over: src/lib/account.tsx). */
+export const CART_KEY = KEY;
 
 interface CartState {
   cart: Cart | null;

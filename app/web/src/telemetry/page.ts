@@ -12,6 +12,13 @@
 /** Every route of the app (src/app/**\/page.tsx), with the export's trailing slash. */
 export const ROUTES = [
   "/",
+  "/account/",
+  "/account/forgot-password/",
+  "/account/login/",
+  "/account/order/",
+  "/account/orders/",
+  "/account/register/",
+  "/account/reset-password/",
   "/cart/",
   "/categories/",
   "/category/",

@@ -11,6 +11,13 @@ pub const ROUTES: &[&str] = &[
     "/",
     // What the UI calls any path it has no page for.
     "/404",
+    "/account/",
+    "/account/forgot-password/",
+    "/account/login/",
+    "/account/order/",
+    "/account/orders/",
+    "/account/register/",
+    "/account/reset-password/",
     "/cart/",
     "/categories/",
     "/category/",

@@ -4,10 +4,12 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 
-import { Empty } from "@/components/states";
+import { Empty, Loading } from "@/components/states";
 import { api, ApiError, unwrap } from "@/lib/api";
 import { useCart } from "@/lib/cart";
 import { money } from "@/lib/money";
+
+import { usePrefill } from "./prefill";
 
 // The lab's payment methods: mock tokens the shop knows (its OpenAPI document lists them).
 const PAYMENTS = [
@@ -28,12 +30,15 @@ export default function CheckoutPage() {
   const [error, setError] = useState<ApiError | null>(null);
   // One key per checkout attempt on this page: a retry after a lost answer places no second order.
   const idempotencyKey = useRef<string>(crypto.randomUUID());
+  // A logged-in customer's e-mail and default address; a guest's form starts empty.
+  const prefill = usePrefill();
   if (!cart || cart.items.length === 0)
     return (
       <Empty title="There is nothing to check out.">
         <Link href="/" className="text-emerald-800 underline">Find something first</Link>
       </Empty>
     );
+  if (!prefill) return <Loading what="the checkout" />;
   const input = "mt-1 w-full rounded-md border border-stone-300 px-3 py-2 focus:border-emerald-700 focus:outline-none focus:ring-1 focus:ring-emerald-700";
   return (
     <div className="grid gap-8 md:grid-cols-[2fr_1fr]">
@@ -88,34 +93,34 @@ export default function CheckoutPage() {
           <legend className="text-lg font-medium">Contact</legend>
           <label className="block text-sm">
             E-mail
-            <input name="email" type="email" autoComplete="email" required maxLength={254} className={input} />
+            <input name="email" defaultValue={prefill.email} type="email" autoComplete="email" required maxLength={254} className={input} />
           </label>
         </fieldset>
         <fieldset className="grid gap-3 sm:grid-cols-2">
           <legend className="text-lg font-medium">Shipping address</legend>
           <label className="block text-sm sm:col-span-2">
             Full name
-            <input name="name" autoComplete="name" required maxLength={100} className={input} />
+            <input name="name" defaultValue={prefill.address.name} autoComplete="name" required maxLength={100} className={input} />
           </label>
           <label className="block text-sm sm:col-span-2">
             Address
-            <input name="line1" autoComplete="address-line1" required maxLength={200} className={input} />
+            <input name="line1" defaultValue={prefill.address.line1} autoComplete="address-line1" required maxLength={200} className={input} />
           </label>
           <label className="block text-sm sm:col-span-2">
             Address line 2 (optional)
-            <input name="line2" autoComplete="address-line2" maxLength={200} className={input} />
+            <input name="line2" defaultValue={prefill.address.line2} autoComplete="address-line2" maxLength={200} className={input} />
           </label>
           <label className="block text-sm">
             City
-            <input name="city" autoComplete="address-level2" required maxLength={100} className={input} />
+            <input name="city" defaultValue={prefill.address.city} autoComplete="address-level2" required maxLength={100} className={input} />
           </label>
           <label className="block text-sm">
             Postal code
-            <input name="postal_code" autoComplete="postal-code" required maxLength={20} className={input} />
+            <input name="postal_code" defaultValue={prefill.address.postal_code} autoComplete="postal-code" required maxLength={20} className={input} />
           </label>
           <label className="block text-sm">
             Country (two letters)
-            <input name="country" autoComplete="country" required minLength={2} maxLength={2} defaultValue="JP" className={input} />
+            <input name="country" autoComplete="country" required minLength={2} maxLength={2} defaultValue={prefill.address.country ?? "JP"} className={input} />
           </label>
         </fieldset>
         <fieldset className="space-y-2">

@@ -6,6 +6,7 @@ import { useState } from "react";
 
 import { ProductGrid } from "@/components/product-card";
 import { ErrorState, Loading } from "@/components/states";
+import { StockAlert } from "@/components/stock-alert";
 import { StockBadge } from "@/components/stock-badge";
 import { api, ApiError, unwrap } from "@/lib/api";
 import { useCart } from "@/lib/cart";
@@ -55,9 +56,7 @@ export function ProductView() {
           )}
           <p className="mt-4 text-stone-700">{product.description}</p>
           {product.stock.status === "out_of_stock" ? (
-            <p className="mt-6 rounded-lg bg-stone-100 p-3 text-sm text-stone-700">
-              Sold out. Signed-in customers can ask for a mail when it is back.
-            </p>
+            <StockAlert productId={product.id} />
           ) : (
             <AddToCart productId={product.id} max={Math.min(99, product.stock.quantity)} />
           )}
