@@ -74,3 +74,34 @@ async fn the_uis_snapshot_of_the_openapi_document_is_current() {
         path.display()
     );
 }
+
+/// Clients generated from the document (the UI's `openapi-typescript` types) need each
+/// operation under its own id, and each parameter where the request carries it: a query
+/// parameter documented as a path parameter cannot be typed or sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operation_ids_are_unique_and_path_parameters_are_in_the_path() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let doc = app.get_json("/api/openapi.json", 200).await;
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                let other = seen.insert(id.to_owned(), format!("{method} {path}"));
+                assert!(
+                    other.is_none(),
+                    "operationId {id} names both {} and {method} {path}",
+                    other.unwrap_or_default()
+                );
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is documented as a path parameter but is not in the path (a query parameter: `#[into_params(parameter_in = Query)]`)"
+                    );
+                }
+            }
+        }
+    }
+}
