@@ -117,7 +117,7 @@ function AdminRow({ admin, self, manage, changed }: { admin: AdminProfile; self:
         <td>
           <div className="flex flex-wrap gap-1">
             {!editing && (
-              <button type="button" className={secondary} onClick={() => setEditing(true)} aria-label={`Change the roles of ${admin.name}`}>
+              <button type="button" className={secondary} onClick={() => setEditing(true)} aria-label={`Roles of ${admin.name}`}>
                 Roles
               </button>
             )}
@@ -140,7 +140,7 @@ function AdminRow({ admin, self, manage, changed }: { admin: AdminProfile; self:
               type="button"
               className={secondary}
               disabled={busy || !admin.mfa_enrolled}
-              aria-label={`Reset the second factor of ${admin.name}`}
+              aria-label={`Reset MFA of ${admin.name}`}
               onClick={() => window.confirm(`Reset the second factor of ${admin.name}? They enrol again at their next login.`) && act(() => call(() => adminApi.POST("/api/admin/admins/{id}/reset-mfa", path)))}
             >
               Reset MFA
@@ -149,7 +149,7 @@ function AdminRow({ admin, self, manage, changed }: { admin: AdminProfile; self:
               type="button"
               className={secondary}
               disabled={busy}
-              aria-label={`End the sessions of ${admin.name}`}
+              aria-label={`End sessions of ${admin.name}`}
               onClick={() => act(() => call(() => adminApi.POST("/api/admin/admins/{id}/revoke-sessions", path)))}
             >
               End sessions
