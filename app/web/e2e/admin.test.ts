@@ -293,7 +293,7 @@ test("without a session, or in a tab without its CSRF token, the back office sen
   await context.close();
 });
 
-test("the other back-office screens: import, categories, stock, orders, admins, sessions, audit", async () => {
+test("the other back-office screens: import, a new product and its deletion, categories, stock, orders, admins, sessions, audit", async () => {
   assert.ok(secret, "the first journey enrolled");
   // A guest's order to work on.
   const cart = (await (await fetch(`${shop.base}/api/carts`, { method: "POST" })).json()) as { id: string };
@@ -351,6 +351,26 @@ test("the other back-office screens: import, categories, stock, orders, admins, 
   await page.getByTestId("import-done").waitFor();
   const found = (await shop.json("/api/products/search?q=Imported%20lamp")) as { items: { sku: string }[] };
   assert.ok(found.items.some((p) => p.sku === "E2E-0001"), "the imported product is in the shop");
+
+  // A product made with the form (it starts with no stock), then deleted: it was never ordered.
+  await nav.getByRole("link", { name: "Products" }).click();
+  await page.getByRole("link", { name: "New product" }).click();
+  await page.getByRole("heading", { level: 1, name: "New product" }).waitFor();
+  await page.getByLabel("Name", { exact: true }).fill("Form lamp");
+  await page.getByLabel("SKU").fill("E2E-FORM-1");
+  await page.getByLabel("Price (USD)").fill("12.50");
+  await page.getByLabel("Category").selectOption({ index: 1 });
+  await page.getByLabel("Description").fill("Made in a browser.");
+  problems.push(...(await accessibilityProblems(page)));
+  await page.getByRole("button", { name: "Create product" }).click();
+  await page.getByRole("heading", { level: 1, name: "Form lamp" }).waitFor();
+  const newId = Number(new URL(page.url()).searchParams.get("id"));
+  const created = (await shop.json(`/api/products/${newId}`)) as { sku: string; price_cents: number; stock: { quantity: number } };
+  assert.deepEqual([created.sku, created.price_cents, created.stock.quantity], ["E2E-FORM-1", 1250, 0]);
+  await page.getByRole("button", { name: "Delete this product…" }).click();
+  await page.getByRole("button", { name: "Delete", exact: true }).click();
+  await page.getByTestId("admin-products").waitFor();
+  assert.equal((await fetch(`${shop.base}/api/products/${newId}`)).status, 404, "the product is gone");
 
   // Categories: a new one under the first department.
   await nav.getByRole("link", { name: "Categories" }).click();
