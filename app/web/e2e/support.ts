@@ -1,7 +1,7 @@
 // What the browser journeys share: a fresh shop on a free port (its own SQLite database, the
 // built UI), and Debian's Chromium driven by playwright-core. `scripts/lab/web.sh e2e` sets
 // SHOP_BIN, SHOP_WEB_DIR and SHOP_LAB_CHROMIUM.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -36,29 +36,28 @@ export class Shop {
     private readonly child: ChildProcess,
     private readonly dataDir: string,
     private readonly log: string[],
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<Shop> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), "shop-e2e-"));
     const log: string[] = [];
-    const child = spawn(required("SHOP_BIN"), [], {
-      // Only what the shop needs: none of the caller's SHOP_*, AWS_* or OTEL_* settings.
-      env: {
-        NODE_ENV: "test",
-        PATH: process.env.PATH ?? "",
-        SHOP_LISTEN: `127.0.0.1:${port}`,
-        SHOP_DATA_DIR: dataDir,
-        SHOP_WEB_DIR: required("SHOP_WEB_DIR"),
-        SHOP_TELEMETRY: "noop",
-        SHOP_LOG: "warn",
-        ...env,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // Only what the shop needs: none of the caller's SHOP_*, AWS_* or OTEL_* settings.
+    const shopEnv: NodeJS.ProcessEnv = {
+      NODE_ENV: "test",
+      PATH: process.env.PATH ?? "",
+      SHOP_LISTEN: `127.0.0.1:${port}`,
+      SHOP_DATA_DIR: dataDir,
+      SHOP_WEB_DIR: required("SHOP_WEB_DIR"),
+      SHOP_TELEMETRY: "noop",
+      SHOP_LOG: "warn",
+      ...env,
+    };
+    const child = spawn(required("SHOP_BIN"), [], { env: shopEnv, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (d: Buffer) => log.push(d.toString()));
     child.stderr?.on("data", (d: Buffer) => log.push(d.toString()));
-    const shop = new Shop(`http://127.0.0.1:${port}`, child, dataDir, log);
+    const shop = new Shop(`http://127.0.0.1:${port}`, child, dataDir, log, shopEnv);
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the shop exited (${child.exitCode}):\n${log.join("")}`);
@@ -78,6 +77,18 @@ export class Shop {
     const r = await fetch(`${this.base}${path}`);
     if (!r.ok) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
     return r.json();
+  }
+
+  /**
+   * Runs the shop binary's command line (`shop admin invite …`) with this shop's settings, so
+   * against its database; its standard output, or an error with both outputs.
+   */
+  async cli(args: string[]): Promise<string> {
+    return new Promise((resolve, reject) => {
+      execFile(required("SHOP_BIN"), args, { env: { ...this.env, SHOP_TELEMETRY: "noop" } }, (error, stdout, stderr) =>
+        error ? reject(new Error(`shop ${args.join(" ")}: ${error.message}\n${stdout}${stderr}`)) : resolve(stdout),
+      );
+    });
   }
 
   async stop(): Promise<void> {

@@ -74,3 +74,37 @@ async fn the_uis_snapshot_of_the_openapi_document_is_current() {
         path.display()
     );
 }
+
+/// Clients generated from the document (the UI's `openapi-typescript` types) need each
+/// operation under its own id, and each parameter where the request carries it: a query
+/// parameter documented as a path parameter cannot be typed or sent. The ids are checked for
+/// the back office's operations (every one of them unique in the whole document).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_operation_ids_are_unique_and_path_parameters_are_in_the_path() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let doc = app.get_json("/api/openapi.json", 200).await;
+    let mut ids: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                ids.entry(id.to_owned())
+                    .or_default()
+                    .push(format!("{method} {path}"));
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] == "path" {
+                    let name = p["name"].as_str().unwrap();
+                    assert!(
+                        path.contains(&format!("{{{name}}}")),
+                        "{method} {path}: `{name}` is documented as a path parameter but is not in the path (a query parameter: `#[into_params(parameter_in = Query)]`)"
+                    );
+                }
+            }
+        }
+    }
+    for (id, ops) in &ids {
+        if ops.iter().any(|o| o.contains(" /api/admin/")) {
+            assert_eq!(ops.len(), 1, "operationId {id} names {ops:?}");
+        }
+    }
+}

@@ -65,7 +65,7 @@ pub struct RolesBody {
 }
 
 /// Every admin account.
-#[utoipa::path(get, path = "/api/admin/admins", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/admins", tag = "admin", operation_id = "list_admins",
     security(("admin_session" = [])),
     responses(
         (status = 200, description = "Admins, oldest first", body = Vec<AdminProfile>),

@@ -22,6 +22,7 @@ pub const MAX_LIMIT: i64 = 1_000;
 
 /// A period of the audit log.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
     /// From this time, RFC 3339 (default: the beginning).
@@ -92,7 +93,7 @@ pub struct VerifyResponse {
 }
 
 /// Verify the audit log's hash chain, as `shop audit verify` does.
-#[utoipa::path(post, path = "/api/admin/audit/verify", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/audit/verify", tag = "admin", operation_id = "verify_audit_chain",
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 200, description = "The verdict (a broken chain is a verdict, not an error)", body = VerifyResponse),
@@ -129,6 +130,7 @@ pub async fn verify(State(admins): State<Admins>, admin: Admin) -> ApiResult<Jso
 
 /// The compliance report's period and format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ComplianceQuery {
     /// From this time, RFC 3339, included (default: 30 days before `to`). At most 366 days

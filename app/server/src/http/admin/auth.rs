@@ -160,7 +160,7 @@ pub async fn accept_invitation(
 }
 
 /// Log in, step one: the password. Sets the `shop_admin_session` cookie.
-#[utoipa::path(post, path = "/api/admin/login", tag = "admin", request_body = AdminLogin,
+#[utoipa::path(post, path = "/api/admin/login", tag = "admin", operation_id = "admin_login", request_body = AdminLogin,
     responses(
         (status = 200, description = "Password accepted; give the second factor next", body = AdminLoginResponse,
             headers(("set-cookie" = String, description = "The admin session cookie (HttpOnly, SameSite=Strict, Path=/api/admin)"))),
@@ -258,7 +258,7 @@ pub async fn confirm(
 }
 
 /// Log in, step two: the code from the app, or a recovery code.
-#[utoipa::path(post, path = "/api/admin/mfa/verify", tag = "admin", request_body = SecondFactorBody,
+#[utoipa::path(post, path = "/api/admin/mfa/verify", tag = "admin", operation_id = "admin_mfa_verify", request_body = SecondFactorBody,
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 204, description = "Second factor given: the session may be used"),
@@ -309,7 +309,7 @@ pub async fn step_up(
 }
 
 /// Log out of the back office: ends this session.
-#[utoipa::path(post, path = "/api/admin/logout", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/logout", tag = "admin", operation_id = "admin_logout",
     security(("admin_session" = [], "admin_csrf" = [])),
     responses(
         (status = 204, description = "Logged out; the cookie is cleared"),

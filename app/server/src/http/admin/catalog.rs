@@ -171,7 +171,7 @@ fn currency(raw: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// The catalog's products as the back office lists them: the shop's listing, with every filter.
-#[utoipa::path(get, path = "/api/admin/products", tag = "admin", params(ProductQuery),
+#[utoipa::path(get, path = "/api/admin/products", tag = "admin", operation_id = "admin_list_products", params(ProductQuery),
     security(("admin_session" = [])),
     responses(
         (status = 200, body = ProductPage),
@@ -194,7 +194,7 @@ pub async fn list_products(
 }
 
 /// One product.
-#[utoipa::path(get, path = "/api/admin/products/{id}", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/products/{id}", tag = "admin", operation_id = "admin_get_product",
     params(("id" = i64, Path, description = "Product id", minimum = 1)),
     security(("admin_session" = [])),
     responses(
@@ -354,7 +354,7 @@ pub async fn bulk_delete(
 }
 
 /// Every category, each department followed by its categories.
-#[utoipa::path(get, path = "/api/admin/categories", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/categories", tag = "admin", operation_id = "admin_list_categories",
     security(("admin_session" = [])),
     responses(
         (status = 200, body = CategoryList),

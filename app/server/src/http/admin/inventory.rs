@@ -22,6 +22,7 @@ pub const MAX_PAGE: i64 = 200;
 
 /// Which levels to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LevelFilter {
     /// Only products in this stock status.
@@ -35,6 +36,7 @@ pub struct LevelFilter {
 
 /// A page size.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// 1–200 (default 50), newest first.

@@ -27,6 +27,7 @@ pub const MAX_PAGE: i64 = 100;
 
 /// Which orders to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OrderFilter {
     /// Only orders in this status.
@@ -106,7 +107,7 @@ fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 }
 
 /// Orders, newest first, without personal data.
-#[utoipa::path(get, path = "/api/admin/orders", tag = "admin", params(OrderFilter),
+#[utoipa::path(get, path = "/api/admin/orders", tag = "admin", operation_id = "admin_list_orders", params(OrderFilter),
     security(("admin_session" = [])),
     responses(
         (status = 200, description = "A page of orders", body = Vec<OrderSummaryRow>),
@@ -282,6 +283,7 @@ fn valid_tracking(t: &str) -> bool {
 
 /// The sales report's period, grouping and format.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SalesQuery {
     /// `day` (UTC), `category` or `product` (default `day`).
