@@ -16,10 +16,12 @@ import { gzipSync } from "node:zlib";
 const KB = 1024;
 // Measured 2026-12-03 with browser telemetry: home 180.9 KB (179.3 KB before it: the telemetry
 // adds 1.6 KB to the first load), all 254.1 KB (198.0 KB before: the SDK is a 53 KB chunk loaded
-// only when the shop turns telemetry on).
+// only when the shop turns telemetry on). Raised 2026-12-03 for the account, back office and Lab
+// pages: all JS 322.2 KB, every new page a route chunk of its own that only its page loads (the
+// home page's first load stayed at 181 KB, its limit unchanged); 400 KB is again about 25 % over.
 const LIMITS = {
   home: 225 * KB,
-  total: 320 * KB,
+  total: 400 * KB,
 };
 
 const out = process.argv[2] ?? join(import.meta.dirname, "..", "out");

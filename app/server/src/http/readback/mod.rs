@@ -113,7 +113,7 @@ pub struct StoreInfo {
 }
 
 /// Whether read-back is on, and which stores it reads.
-#[utoipa::path(get, path = "/api/lab/readback", tag = "telemetry",
+#[utoipa::path(get, path = "/api/lab/readback", tag = "telemetry", operation_id = "lab_readback_config",
     responses((status = 200, body = ReadbackConfig)))]
 pub async fn config(State(state): State<ReadbackState>) -> Json<ReadbackConfig> {
     let s = &state.settings;
@@ -165,7 +165,7 @@ pub fn xray_spelling(hex: &str) -> String {
 }
 
 /// The trace from every configured store, read at once.
-#[utoipa::path(get, path = "/api/lab/traces/{trace_id}", tag = "telemetry",
+#[utoipa::path(get, path = "/api/lab/traces/{trace_id}", tag = "telemetry", operation_id = "lab_read_trace",
     params(("trace_id" = String, Path, description = "X-Ray's `1-…-…` or 32 hex digits")),
     responses(
         (status = 200, body = TraceReadback),
