@@ -89,10 +89,7 @@ impl Period {
 }
 
 fn rfc3339_millis(field: &str, t: &str) -> Result<i64, Invalid> {
-    humantime::parse_rfc3339_weak(t)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
+    crate::time::parse_rfc3339_millis(t)
         .ok_or_else(|| Invalid::new(field, "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z"))
 }
 

@@ -1,6 +1,6 @@
 """schemathesis hooks for app/server/tests/schemathesis.rs.
 
-The OpenAPI document states every rule on a single field that the server enforces. Nine rules
+The OpenAPI document states every rule on a single field that the server enforces. Ten rules
 relate two fields or depend on stored data, and JSON Schema cannot state them, so the document
 gives them in words:
 
@@ -16,6 +16,8 @@ gives them in words:
   a generated `format: binary` string is not (415 `unsupported_image`);
 - an admin password (accepting an invitation): besides its length, it must not be on the bundled
   list of common passwords nor guessable by the strength estimate (docs/admin.md, "Passwords").
+- the compliance report's period (back office): `to` later than `from`, and at most 366 days after
+  it (`to` defaults to now, `from` to 30 days before `to`).
 
 schemathesis's positive-data check counts the server's 400 for them as "schema-valid request
 rejected". Its coverage phase does not run `filter_*` hooks on generated data, so the data cannot be
@@ -23,6 +25,7 @@ filtered; instead this hook drops such a failure, and only when the request real
 rule *and* the server's error names that rule. Any other rejection still fails the run.
 """
 
+import datetime
 import re
 import urllib.parse
 
@@ -125,6 +128,34 @@ def _breaks_password_rule(body, error):
     return isinstance(password, str) and 12 <= len(password) <= 128
 
 
+MAX_PERIOD = datetime.timedelta(days=366)
+
+
+def _instant(value):
+    """An RFC 3339 time as an aware datetime, or None (the server refuses those itself)."""
+    try:
+        t = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None
+
+
+def _breaks_period_rule(query, error):
+    field = error.get("field")
+    message = error.get("message", "").removeprefix(f"{field}: ")
+    to = _instant(query["to"]) if "to" in query else datetime.datetime.now(datetime.timezone.utc)
+    if to is None:
+        return False
+    start = _instant(query["from"]) if "from" in query else to - datetime.timedelta(days=30)
+    if start is None:
+        return False
+    if field == "to" and message.startswith("must be later than from"):
+        return start >= to
+    if field == "from" and message.startswith("the period may span at most 366 days"):
+        return to - start > MAX_PERIOD
+    return False
+
+
 def _mutation_not_sent(failure, case, response):
     """A negative case whose mutated query parameter is not in the request that was sent.
 
@@ -188,5 +219,7 @@ def filter_failure(context, failure, case, response):
     if path == "/api/admin/invitations/accept" and _breaks_password_rule(case.body, error):
         return False
     if path == "/api/admin/inventory/{product_id}/adjustments" and _breaks_adjustment_rule(case.body, error):
+        return False
+    if path == "/api/admin/reports/compliance" and _breaks_period_rule(case.query or {}, error):
         return False
     return True

@@ -26,9 +26,10 @@ pub const MAX_LIMIT: i64 = 1_000;
 #[serde(deny_unknown_fields)]
 pub struct Period {
     /// From this time, RFC 3339 (default: the beginning).
-    #[param(example = "2026-12-01T00:00:00Z")]
+    #[param(format = DateTime, example = "2026-12-01T00:00:00Z")]
     pub from: Option<String>,
     /// Until before this time, RFC 3339 (default: now and later).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// At most this many entries, 1–1000 (default 100), oldest first.
     #[param(minimum = 1, maximum = 1000)]
@@ -39,13 +40,9 @@ pub struct Period {
 pub(crate) fn time(field: &str, raw: Option<&str>, default: i64) -> Result<i64, ApiError> {
     match raw {
         None => Ok(default),
-        Some(t) => humantime::parse_rfc3339_weak(t)
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_millis() as i64)
-            .ok_or_else(|| {
-                ApiError::validation(field, "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z")
-            }),
+        Some(t) => shop_core::time::parse_rfc3339_millis(t).ok_or_else(|| {
+            ApiError::validation(field, "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z")
+        }),
     }
 }
 
@@ -135,10 +132,10 @@ pub async fn verify(State(admins): State<Admins>, admin: Admin) -> ApiResult<Jso
 pub struct ComplianceQuery {
     /// From this time, RFC 3339, included (default: 30 days before `to`). At most 366 days
     /// before `to`.
-    #[param(example = "2026-11-01T00:00:00Z")]
+    #[param(format = DateTime, example = "2026-11-01T00:00:00Z")]
     pub from: Option<String>,
     /// Until before this time, RFC 3339 (default: now). Later than `from`.
-    #[param(example = "2026-12-01T00:00:00Z")]
+    #[param(format = DateTime, example = "2026-12-01T00:00:00Z")]
     pub to: Option<String>,
     /// `json` (default) or `csv`.
     #[param(pattern = "^(json|csv)$")]

@@ -290,8 +290,10 @@ pub struct SalesQuery {
     #[param(pattern = "^(day|category|product)$")]
     pub group: Option<String>,
     /// From this time, RFC 3339 (default: the beginning).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Until before this time, RFC 3339 (default: now and later).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// `json` (default) or `csv`.
     #[param(pattern = "^(json|csv)$")]
