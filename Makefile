@@ -103,12 +103,13 @@ report: ## the comparison lab, full (about 1 h 45 min): release builds per backe
 report-resume: ## the full report again after an interruption: the overhead runs already journaled are kept
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full --resume
 
-# Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`)
-# rather than `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.
+# Quick mode builds the harness with `make test`'s feature resolution (`--workspace --all-features`,
+# and `--tests` so that the dev-dependencies' features count as in `cargo test`) rather than
+# `cargo run -p`, which would compile a second copy of tokio, axum, sqlx… for one binary.
 # The same build makes the shop and the `image-resize` function the harness runs (under
 # $CARGO_TARGET_DIR when set, as the harness looks for them there).
 report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end and 100 % fidelity → target/experiments/quick/
-	$(CARGO) build -q --workspace --all-features --bins
+	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick
 
 report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)

@@ -122,9 +122,11 @@ pub fn build(
             ));
         }
     } else {
-        // `--workspace --all-features --bins`: the same feature resolution as
-        // `cargo test --workspace --all-features`, so CI reuses the binaries
-        // its test run already built instead of compiling the shop again.
+        // `--workspace --all-features --bins --tests`: the test targets make cargo
+        // resolve features with the dev-dependencies (tokio's `test-util`, for one), as
+        // `cargo test --workspace --all-features` does, so CI reuses the binaries its
+        // test run already built; `--bins` alone resolves without them and compiles
+        // about 80 crates again.
         eprintln!("building shop ({profile}, every backend in one binary)");
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(repo)
@@ -136,10 +138,11 @@ pub fn build(
                 "--workspace",
                 "--all-features",
                 "--bins",
+                "--tests",
             ])
             .status()?;
         if !status.success() {
-            bail!("cargo build --workspace --all-features --bins failed");
+            bail!("cargo build --workspace --all-features --bins --tests failed");
         }
         for backend in backends {
             shop.push((backend.clone(), built.clone()));

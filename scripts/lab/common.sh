@@ -48,7 +48,7 @@ lab_otlp_capture_build() {
     local repo profile=${SHOP_LAB_PROFILE:-release}
     repo="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
     local scope=(-p otlp-capture)
-    [[ ${SHOP_LAB_FEATURES:-} != workspace ]] || scope=(--workspace --all-features --bins)
+    [[ ${SHOP_LAB_FEATURES:-} != workspace ]] || scope=(--workspace --all-features --bins --tests)
     (cd "$repo" && cargo build --quiet --profile "$profile" "${scope[@]}") || lab_die "cargo build of otlp-capture failed"
 }
 

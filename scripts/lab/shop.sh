@@ -13,8 +13,9 @@
 #                       first gets the image-resize function; the otel shop resizes inline.
 #                       Needs TOPOLOGY=all.
 #   SHOP_LAB_FEATURES   cargo features to build with (default: the telemetry choice, none for noop);
-#                       `workspace` builds every backend in with `--workspace --all-features`, the
-#                       feature resolution `make test` uses, so after a test run nothing new compiles
+#                       `workspace` builds every backend in with `--workspace --all-features --bins
+#                       --tests`: the test targets give the feature resolution `make test` uses (the
+#                       dev-dependencies' features too), so after a test run nothing new compiles
 #   SHOP_LAB_PROFILE    release (default) | dev
 #   SHOP_LAB_DB         mariadb (default) | sqlite (a file in $SHOP_LAB_STATE/shop-data)
 #   SHOP_LAB_SHOP_PORT  first port (default 8080; split uses the next three)
@@ -88,7 +89,7 @@ do_build() {
         done
         scope=(-p shop -p shop-functions ${features:+--features "${features%,}"})
     fi
-    [[ $FEATURES != workspace ]] || scope=(--workspace --all-features --bins)
+    [[ $FEATURES != workspace ]] || scope=(--workspace --all-features --bins --tests)
     (cd "$REPO" && cargo build --quiet --profile "$PROFILE" "${scope[@]}") || lab_die "cargo build failed"
     lab_log "built $BIN in $(lab_elapsed "$start")s"
 }

@@ -426,6 +426,10 @@ mod function_mode {
     /// The functions' binaries, built by cargo now (a no-op when they are up
     /// to date), as `cargo lambda watch` builds a function before its first
     /// invocation; `--all-features`, so `SHOP_TELEMETRY` picks the backend.
+    /// `--workspace --tests` resolves features as `cargo test --workspace
+    /// --all-features` does (dev-dependencies included), so after `make test`'s
+    /// build this compiles nothing: `-p shop-functions` alone compiled tokio,
+    /// the AWS SDK and the rest a second time (5 min of CI).
     fn function_binaries() -> &'static BTreeMap<String, PathBuf> {
         static BINS: OnceLock<BTreeMap<String, PathBuf>> = OnceLock::new();
         BINS.get_or_init(|| {
@@ -434,19 +438,27 @@ mod function_mode {
                 .current_dir(common::repo_root())
                 .args([
                     "build",
-                    "-p",
-                    "shop-functions",
+                    "--workspace",
                     "--all-features",
                     "--bins",
+                    "--tests",
                     "--message-format=json",
                 ])
                 .stderr(Stdio::inherit())
                 .output()
                 .expect("cargo runs");
-            assert!(out.status.success(), "cargo build -p shop-functions failed");
+            assert!(out.status.success(), "cargo build of the functions failed");
             String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                // The binaries themselves, not the test harnesses cargo built
+                // from the same targets (`profile.test`).
+                .filter(|m| m["profile"]["test"] == Value::Bool(false))
+                .filter(|m| {
+                    m["target"]["kind"]
+                        .as_array()
+                        .is_some_and(|k| k.contains(&Value::from("bin")))
+                })
                 .filter_map(|m| {
                     let exe = m["executable"].as_str()?;
                     let name = m["target"]["name"].as_str()?;
