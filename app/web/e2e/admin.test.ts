@@ -293,7 +293,7 @@ test("without a session, or in a tab without its CSRF token, the back office sen
   await context.close();
 });
 
-test("the other back-office screens: import, a new product and its deletion, categories, stock, orders, admins, sessions, audit", async () => {
+test("the other back-office screens: import, a new product and its deletion, categories, stock, orders, admins, sessions, audit, batch jobs", async () => {
   assert.ok(secret, "the first journey enrolled");
   // A guest's order to work on.
   const cart = (await (await fetch(`${shop.base}/api/carts`, { method: "POST" })).json()) as { id: string };
@@ -433,6 +433,22 @@ test("the other back-office screens: import, a new product and its deletion, cat
   assert.match((await page.getByTestId("audit-verdict").textContent()) ?? "", /^Intact/);
   problems.push(...(await accessibilityProblems(page)));
   await screenshot(page, "admin-audit");
+
+  // Batch jobs: run the maintenance now; it is the newest run, and the stock report mail's link
+  // (`/admin/batch/?run=<id>`) opens that run.
+  await nav.getByRole("link", { name: "Batch jobs" }).click();
+  await page.getByRole("button", { name: "Run maintenance" }).click();
+  assert.match((await page.getByTestId("batch-finished").textContent()) ?? "", /maintenance run finished: success/);
+  const newest = page.getByTestId("batch-runs").locator("tbody tr").first();
+  await newest.getByText("success").waitFor();
+  const runId = ((await newest.getAttribute("id")) ?? "").replace(/^run-/, "");
+  assert.match(runId, /^[0-9a-f-]{36}$/);
+  problems.push(...(await accessibilityProblems(page)));
+  await page.goto(`${shop.base}/admin/batch/?run=${runId}`);
+  const linked = page.locator(`#run-${runId}`);
+  await linked.waitFor();
+  assert.equal(await linked.getAttribute("aria-current"), "true");
+  assert.equal(await linked.locator("details").getAttribute("open"), "", "the linked run is shown open");
 
   assert.deepEqual(errors, [], "no JS error and no failed request on the way");
   assert.deepEqual(problems, [], "no serious or critical accessibility violation (axe-core)");

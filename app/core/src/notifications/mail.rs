@@ -354,7 +354,7 @@ mod tests {
         assert!(mail.html.contains("Tent &lt;XL&gt;"), "{}", mail.html);
         assert!(
             mail.text
-                .contains("http://shop.test/admin/batch/runs/run-1")
+                .contains("http://shop.test/admin/batch/?run=run-1")
         );
     }
 

@@ -330,7 +330,7 @@ async fn confirmation_and_shipping_notice(kind: DbKind) {
         "{html}"
     );
     assert!(
-        text.contains(&format!("http://shop.test/orders/{id}")),
+        text.contains(&format!("http://shop.test/order/?id={id}")),
         "{text}"
     );
 

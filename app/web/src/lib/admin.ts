@@ -90,6 +90,7 @@ const SECTIONS = {
   sales: ["viewer", "catalog_manager", "order_manager", "administrator"],
   admins: ["security_auditor", "administrator"],
   audit: ["security_auditor", "administrator"],
+  batch: ["security_auditor", "administrator"],
 } as const satisfies Record<string, readonly RoleName[]>;
 
 export type Section = keyof typeof SECTIONS;

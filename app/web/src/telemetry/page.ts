@@ -22,6 +22,7 @@ export const ROUTES = [
   "/admin/",
   "/admin/admins/",
   "/admin/audit/",
+  "/admin/batch/",
   "/admin/categories/",
   "/admin/import/",
   "/admin/inventory/",

@@ -22,6 +22,7 @@ pub const ROUTES: &[&str] = &[
     "/admin/",
     "/admin/admins/",
     "/admin/audit/",
+    "/admin/batch/",
     "/admin/categories/",
     "/admin/import/",
     "/admin/inventory/",
@@ -89,6 +90,50 @@ mod tests {
                 "the UI has a page {page} that rum::routes::ROUTES does not list: add it"
             );
         }
+    }
+
+    /// The browser's own list (`app/web/src/telemetry/page.ts`, which names a page view's route)
+    /// must be this one: a route only one side knows is `other` on the shop or `/404` in the
+    /// browser.
+    #[test]
+    fn the_browsers_route_list_is_this_one() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/telemetry/page.ts");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let start = text
+            .find("export const ROUTES = [")
+            .expect("page.ts declares ROUTES");
+        let end = start + text[start..].find("] as const").expect("ROUTES ends");
+        let browser: Vec<&str> = text[start..end].split('"').skip(1).step_by(2).collect();
+        // The browser's `/404` is its type's, not its list's.
+        let shop: Vec<&str> = ROUTES.iter().copied().filter(|r| *r != "/404").collect();
+        assert_eq!(
+            browser, shop,
+            "page.ts's ROUTES and rum::routes::ROUTES differ"
+        );
+    }
+
+    /// Every link the shop's mails carry (`{{ shop_url }}/…`) opens a page of the UI.
+    #[test]
+    fn every_link_in_a_mail_is_a_page_of_the_ui() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/templates/mail");
+        let mut links = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for rest in text.split("{{ shop_url }}").skip(1) {
+                let page = rest
+                    .split(['?', '"', ' ', '\n', '{'])
+                    .next()
+                    .unwrap_or_default();
+                assert!(
+                    ROUTES.contains(&page) && page != "/404",
+                    "{} links to {page}, which is no page of the UI",
+                    path.display()
+                );
+                links += 1;
+            }
+        }
+        assert!(links >= 8, "only {links} links found in {}", dir.display());
     }
 
     #[test]

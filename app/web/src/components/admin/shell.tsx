@@ -135,6 +135,7 @@ const LINKS: { href: string; label: string; section?: Section; also?: string }[]
   { href: "/admin/orders/", label: "Orders", section: "orders", also: "/admin/order/" },
   { href: "/admin/admins/", label: "Admins", section: "admins" },
   { href: "/admin/audit/", label: "Audit log", section: "audit" },
+  { href: "/admin/batch/", label: "Batch jobs", section: "batch" },
   { href: "/admin/sessions/", label: "My sessions" },
 ];
 
