@@ -26,6 +26,7 @@
 //! | [`report`] | `REPORT.md` and its SVG charts |
 
 pub mod async_hops;
+pub mod browser;
 pub mod builds;
 pub mod cost;
 pub mod fidelity;

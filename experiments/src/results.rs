@@ -37,6 +37,10 @@ pub struct Results {
     /// made before the chapter existed).
     #[serde(default)]
     pub lambda: crate::lambda::LambdaResults,
+    /// Page views in Chromium per backend: front-to-back joins, the cost of browser telemetry
+    /// and LCP (empty in results made before the chapter existed).
+    #[serde(default)]
+    pub browser: Vec<crate::browser::BrowserRow>,
 }
 
 /// How, where and with what the results were made.

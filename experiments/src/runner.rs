@@ -1511,6 +1511,189 @@ impl Ctx<'_> {
         Ok(row)
     }
 
+    /// The browser chapter for one config (`crate::browser`): page views in Chromium with the
+    /// browser telemetry off, then on, against one shop; the joins read back from the backend's
+    /// store, the added cost from the pass-throughs, LCP from the pages.
+    async fn browser_run(
+        &self,
+        config: &TelemetryConfig,
+        prices: &Prices,
+        rum: &crate::browser::RumPrice,
+    ) -> anyhow::Result<crate::browser::BrowserRow> {
+        use crate::browser::{self, BrowserRow, Pass};
+        let run = format!("{}-browser", config.id());
+        let scripts = self.repo.join("scripts").join("lab");
+        let web = self.repo.join("app").join("web");
+        self.progress
+            .set_message(format!("{run}: the UI's export and Chromium"));
+        // Both idempotent: a current export and an installed Chromium are left as they are.
+        let quiet = |script: &str, arg: &str| -> anyhow::Result<String> {
+            let out = std::process::Command::new(scripts.join(script))
+                .arg(arg)
+                .output()
+                .with_context(|| format!("running {script} {arg}"))?;
+            if !out.status.success() {
+                anyhow::bail!(
+                    "{script} {arg} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        };
+        quiet("web.sh", "build")?;
+        quiet("chromium.sh", "install")?;
+        let chromium = quiet("chromium.sh", "path")?;
+        let sessions = match self.plan.mode {
+            Mode::Full => 20,
+            Mode::Quick => 2,
+        };
+        let env: Vec<(String, String)> = [
+            ("SHOP_WEB_DIR", web.join("out").display().to_string()),
+            // Every page view comes from 127.0.0.1: the per-client limit is for the internet.
+            ("SHOP_RUM_RATE_PER_MINUTE", "100000".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let shop = self.start_shop(Point::Embedded, config, &run, &env).await?;
+        let base = shop.url(Service::Catalog);
+        let drive = |telemetry: &'static str, n: usize| {
+            let out = std::process::Command::new("node")
+                .current_dir(&web)
+                .args(["--import", "tsx", "e2e/page-views.ts", &base])
+                .arg(n.to_string())
+                .arg(telemetry)
+                .env("SHOP_LAB_CHROMIUM", &chromium)
+                .output()
+                .context("running node (the browser chapter needs Node ≥ 20.9)")?;
+            if !out.status.success() {
+                anyhow::bail!(
+                    "page-views.ts {telemetry} failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            serde_json::from_slice::<Pass>(&out.stdout).context("page-views.ts's output")
+        };
+        let result = async {
+            // One session first, not counted: the shop's first requests (its caches, the
+            // database's pages) would otherwise weigh on whichever pass came first.
+            self.progress.set_message(format!("{run}: warming up"));
+            drive("off", 1)?;
+            let mut passes = Vec::new();
+            for telemetry in ["off", "on"] {
+                self.progress
+                    .set_message(format!("{run}: {sessions} sessions, telemetry {telemetry}"));
+                shop.flush().await?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                self.sinks.reset();
+                let pass = drive(telemetry, sessions)?;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                shop.flush().await?;
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                shop.flush().await?;
+                let wire: Vec<WireCount> = self.sinks.all().iter().map(|t| t.count()).collect();
+                passes.push((pass, wire));
+            }
+            let (on, wire_on) = passes.pop().expect("two passes");
+            let (off, wire_off) = passes.pop().expect("two passes");
+            self.progress.set_message(format!("{run}: reading back"));
+            let fetches: Vec<&browser::Fetch> =
+                on.sessions.iter().flat_map(|s| &s.fetches).collect();
+            let with_header: Vec<&browser::Fetch> = fetches
+                .iter()
+                .copied()
+                .filter(|f| f.context().is_some())
+                .collect();
+            let traces: Vec<String> = {
+                let mut t: Vec<String> = with_header
+                    .iter()
+                    .filter_map(|f| f.context())
+                    .map(|(trace, _)| trace)
+                    .collect();
+                t.sort();
+                t.dedup();
+                t
+            };
+            let spans = if config.backend() == "awssdk" {
+                let ids: Vec<String> = traces.iter().map(|t| browser::xray_trace(t)).collect();
+                until_still(
+                    Duration::from_secs(20),
+                    Duration::from_millis(700),
+                    || async { self.aws.traces(&ids).await },
+                )
+                .await?
+            } else {
+                // All the receiver holds, not only this run's resource blocks: the browser's
+                // spans come under the `shop-web` resource the intake gives them.
+                let capture = self.lab.capture_url();
+                until_still(
+                    Duration::from_secs(20),
+                    Duration::from_millis(700),
+                    || async {
+                        let client = reqwest::Client::builder().no_proxy().build()?;
+                        let raw: serde_json::Value = client
+                            .get(format!("{capture}/captured/traces"))
+                            .send()
+                            .await?
+                            .error_for_status()?
+                            .json()
+                            .await?;
+                        Ok(Captured {
+                            traces: raw,
+                            metrics: serde_json::Value::Null,
+                            logs: serde_json::Value::Null,
+                        }
+                        .spans()
+                        .into_iter()
+                        .filter(|s| traces.contains(&browser::norm_trace(&s.trace_id)))
+                        .collect())
+                    },
+                )
+                .await?
+            };
+            let (joined, join_misses) = browser::score_joins(&with_header, &spans);
+            let (intake, intake_refused) = browser::intake(&on);
+            let views = |p: &Pass| p.sessions.iter().map(|s| s.page_views).sum::<u64>();
+            let page_views = views(&on);
+            let per_view = |n: usize, p: &Pass| n as f64 / views(p).max(1) as f64;
+            let lcp = |p: &Pass| {
+                p.sessions
+                    .iter()
+                    .filter_map(|s| s.lcp_ms)
+                    .collect::<Vec<f64>>()
+            };
+            let mut row = BrowserRow {
+                config: config.id().to_owned(),
+                backend: config.backend().to_owned(),
+                sessions: sessions as u64,
+                page_views,
+                fetches: fetches.len() as u64,
+                fetches_with_header: with_header.len() as u64,
+                joined,
+                join_misses,
+                intake,
+                intake_refused,
+                traces_per_view_on: per_view(browser::distinct_traces(&on), &on),
+                traces_per_view_off: per_view(browser::distinct_traces(&off), &off),
+                wire_on,
+                wire_off,
+                lcp_ms_on: lcp(&on),
+                lcp_ms_off: lcp(&off),
+                rum_events_per_view: browser::rum_events(&on) as f64 / page_views.max(1) as f64,
+                rum_price_assumed: rum.assumed,
+                ..BrowserRow::default()
+            };
+            let (items, total, rum_total) = browser::price(&row, prices, rum);
+            row.cost = items;
+            row.dollars_per_million_views = total;
+            row.rum_dollars_per_million_views = rum_total;
+            Ok(row)
+        }
+        .await;
+        shop.stop(&self.lab).await;
+        result
+    }
+
     /// The Lambda functions' chapter (see [`crate::lambda`]): `image-resize` under cargo-lambda,
     /// fresh processes per backend, interleaved; the function is the system under test, so it
     /// runs on the shop's CPU when the harness pins.
@@ -1985,7 +2168,8 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         + 2 * outage.len()
         + tail_runs
         + async_runs
-        + plan.lambda_runs()) as u64;
+        + plan.lambda_runs()
+        + browser_configs(&telemetry).len()) as u64;
     eprintln!(
         "{} overhead runs at {} operating point(s), {} fidelity, outage and saturation runs: about {:.0} min of measuring",
         plan.overhead_runs(),
@@ -2018,7 +2202,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
     let Ctx { lab, .. } = ctx;
     let versions_lab = lab.versions();
     lab.stop();
-    let (runs, fidelity, cost, saturation, tail, async_hops, lambda) = result?;
+    let (runs, fidelity, cost, saturation, tail, async_hops, lambda, browser) = result?;
 
     let (mix, c4, c5) = scenario::mix(plan.seed, 20_000);
     let rates: Vec<f64> = {
@@ -2087,6 +2271,7 @@ pub async fn run(repo: &Path, plan: &Plan, pin: bool, resume: bool) -> anyhow::R
         tail,
         async_hops,
         lambda,
+        browser,
     })
 }
 
@@ -2098,7 +2283,18 @@ type Collected = (
     Vec<crate::tail::TailRow>,
     Vec<crate::async_hops::AsyncRow>,
     crate::lambda::LambdaResults,
+    Vec<crate::browser::BrowserRow>,
 );
+
+/// The configs of the browser chapter: each backend's default at 100 % sampling (`awssdk-100`,
+/// `otel-100`), not its batch-size or protocol variants.
+fn browser_configs<'a>(telemetry: &[&'a TelemetryConfig]) -> Vec<&'a TelemetryConfig> {
+    telemetry
+        .iter()
+        .copied()
+        .filter(|c| c.id() == format!("{}-100", c.backend()))
+        .collect()
+}
 
 async fn run_all(
     ctx: &Ctx<'_>,
@@ -2188,7 +2384,15 @@ async fn run_all(
         ctx.progress.inc(1);
     }
     let lambda = ctx.lambda_run().await?;
-    Ok((runs, fidelity, costs, saturation, tail, async_rows, lambda))
+    let rum = crate::browser::RumPrice::load(&ctx.repo.join("experiments").join("prices.toml"))?;
+    let mut browser = Vec::new();
+    for config in browser_configs(telemetry) {
+        browser.push(ctx.browser_run(config, prices, &rum).await?);
+        ctx.progress.inc(1);
+    }
+    Ok((
+        runs, fidelity, costs, saturation, tail, async_rows, lambda, browser,
+    ))
 }
 
 #[cfg(test)]

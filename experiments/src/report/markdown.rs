@@ -54,6 +54,7 @@ pub(crate) fn render(
     super::tail::section(&mut o, &view.r.tail);
     super::async_hops::section(&mut o, &view.r.async_hops);
     super::lambda::section(&mut o, &view.r.lambda);
+    super::browser::section(&mut o, &view.r.browser);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);

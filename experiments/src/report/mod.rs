@@ -15,6 +15,7 @@
 
 mod async_hops;
 mod benches;
+mod browser;
 mod charts;
 mod dollars;
 mod into_xray;

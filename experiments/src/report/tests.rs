@@ -384,6 +384,7 @@ pub fn synthetic(mode: &str) -> Results {
         }],
         async_hops: Vec::new(),
         lambda: Default::default(),
+        browser: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 "use client";
 
-// Starts browser telemetry when the app mounts (after the first paint: nothing waits for it),
+// Starts browser telemetry when the app mounts (it loads the SDK once the page has loaded and is
+// idle: nothing waits for it),
 // and reports each route the shopper lands on or moves to within the app, which a full page
 // load's instrumentation cannot see (Next.js changes routes without loading a document).
 import { usePathname } from "next/navigation";
