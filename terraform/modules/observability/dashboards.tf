@@ -109,11 +109,13 @@ locals {
   }
   vital_why = "collector/aws.yaml declares no dimensions for browser.web_vital.*"
 
-  # The search schema `{namespace,"dim",…}`: exactly this dimension set.
+  # The search schema `{"namespace","dim",…}`: exactly this dimension set. Names with characters
+  # other than letters and digits (`/`, `.`) go in double quotes (search expression syntax); all
+  # are quoted, so a namespace variable can hold any name.
   schema = { for b in ["awssdk", "otel"] : b => {
-    for k, s in local.series : k => s[b] == null ? null : format("{%s,%s}", local.backend_namespace[b], join(",", [for d in s[b] : "\"${d}\""]))
+    for k, s in local.series : k => s[b] == null ? null : format("{%s}", join(",", [for d in concat([local.backend_namespace[b]], s[b]) : "\"${d}\""]))
   } }
-  vital_schema = { for b in ["awssdk", "otel"] : b => local.vital_dims[b] == null ? null : format("{%s,%s}", local.backend_namespace[b], join(",", [for d in local.vital_dims[b] : "\"${d}\""])) }
+  vital_schema = { for b in ["awssdk", "otel"] : b => local.vital_dims[b] == null ? null : format("{%s}", join(",", [for d in concat([local.backend_namespace[b]], local.vital_dims[b]) : "\"${d}\""])) }
 
   # concept → backend → stat → the SEARCH expression (null where the backend has no such metric).
   search = { for b in ["awssdk", "otel"] : b => {
@@ -354,7 +356,7 @@ locals {
 locals {
   # X-Ray groups supply CloudWatch metrics (https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html);
   # the search takes whatever X-Ray publishes for the group rather than naming metrics here.
-  xray_group_search = { for k in ["errors", "slow"] : k => "SEARCH('{AWS/X-Ray,GroupName} GroupName=\"${var.name_prefix}-${k}\"', 'Sum', 300)" }
+  xray_group_search = { for k in ["errors", "slow"] : k => "SEARCH('{\"AWS/X-Ray\",GroupName} GroupName=\"${var.name_prefix}-${k}\"', 'Sum', 300)" }
 
   service_widgets = concat(
     [

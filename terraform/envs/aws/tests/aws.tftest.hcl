@@ -144,8 +144,8 @@ run "otel" {
   }
   assert {
     condition = (
-      strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{ObservabilityShopLab/otel,\\\"service.name\\\",\\\"http.route\\\"}") &&
-      !strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{ShopLab,")
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\",\\\"http.route\\\"}") &&
+      !strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{\\\"ShopLab\\\",")
     )
     error_message = "the otel RED dashboard searches the collector's namespace and its declared {service.name, http.route} set"
   }
@@ -153,7 +153,7 @@ run "otel" {
     condition = contains(
       [for w in module.observability.dashboard_bodies["shop-service"].widgets : try(w.properties.metrics[0], null)],
       ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", "shop-purchase"]
-    ) && strcontains(jsonencode(module.observability.dashboard_bodies["shop-service"]), "{AWS/X-Ray,GroupName} GroupName=\\\"shop-errors\\\"")
+    ) && strcontains(jsonencode(module.observability.dashboard_bodies["shop-service"]), "{\\\"AWS/X-Ray\\\",GroupName} GroupName=\\\"shop-errors\\\"")
     error_message = "the service view shows the canary's SuccessPercent and the X-Ray groups' metrics"
   }
   assert {
