@@ -35,6 +35,9 @@ locals {
     awssdk = [
       { name = "SHOP_CW_LOG_GROUP", value = local.log_group_base },
       { name = "SHOP_XRAY_SAMPLING_SOURCE", value = "api" },
+      # Histograms as Values/Counts rather than statistic sets, so that CloudWatch computes the
+      # percentiles the dashboards show and the latency alarm uses (p99).
+      { name = "SHOP_CW_HISTOGRAMS", value = "values" },
     ]
     noop = []
   }

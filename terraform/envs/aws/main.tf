@@ -38,4 +38,14 @@ module "observability" {
   dlq_names          = module.messaging.dlq_names
   alert_email        = var.alert_email
   sampling_rate      = var.sampling_rate
+
+  # Dashboards and backend alarms for the backend this stack runs (noop: none of them; the
+  # log-derived alarms and the service view stay).
+  telemetry_backends = setintersection([var.telemetry_backend], ["awssdk", "otel"])
+  checkout_service   = "shop-orders"
+  accounts_service   = "shop-catalog"
+  latency_statistic  = var.latency_statistic
+  # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
+  drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }
+  canary_names           = [local.canary_name]
 }

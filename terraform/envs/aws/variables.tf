@@ -165,3 +165,9 @@ variable "canary_artifact_retention_days" {
   type        = number
   default     = 31
 }
+
+variable "latency_statistic" {
+  description = "The statistic of the awssdk backend's checkout latency alarm (the observability module's latency_statistic): p99 in AWS."
+  type        = string
+  default     = "p99"
+}

@@ -75,4 +75,7 @@ module "observability" {
   log_retention_days = var.log_retention_days
   dlq_names          = module.messaging.dlq_names
   exclude            = var.emulator_gaps
+  # LocalStack computes no percentiles (docs/dashboards.md): the lab's latency alarm reads the
+  # Maximum, which also reacts to a single slow checkout, as a fault experiment makes.
+  latency_statistic = var.latency_statistic
 }

@@ -71,3 +71,13 @@ output "observability" {
     query_definition_names = module.observability.query_definition_names
   }
 }
+
+# What the test's later runs (tests/alarmeval) need to reach the same emulator and names: terraform
+# test cannot pass the root module's variables to another module's run.
+output "emulator" {
+  value = {
+    name_prefix         = var.name_prefix
+    localstack_endpoint = var.localstack_endpoint
+    region              = var.region
+  }
+}

@@ -47,3 +47,9 @@ variable "emulator_gaps" {
   type        = set(string)
   default     = ["xray_sampling_rules", "xray_groups", "query_definitions"]
 }
+
+variable "latency_statistic" {
+  description = "The statistic of the awssdk latency alarm: Maximum in the lab (the emulators compute no percentiles)."
+  type        = string
+  default     = "Maximum"
+}

@@ -26,6 +26,38 @@ locals {
       pattern     = "{ $.message = \"security event\" }"
       metric_name = "SecurityEvents"
     }
+    # Every access-log line is one request (app/server/src/http/observe.rs writes exactly one per
+    # request: completed, rejected or failed). Three filters add into one metric, HttpRequests:
+    # one literal condition each, rather than an `||` pattern whose emulation is unmeasured. The
+    # error rate is HttpServerErrors / HttpRequests (alarms.tf).
+    http-requests-ok = {
+      pattern     = "{ $.message = \"request completed\" }"
+      metric_name = "HttpRequests"
+    }
+    http-requests-4xx = {
+      pattern     = "{ $.message = \"request rejected\" }"
+      metric_name = "HttpRequests"
+    }
+    http-requests-5xx = {
+      pattern     = "{ $.message = \"request failed\" }"
+      metric_name = "HttpRequests"
+    }
+    http-4xx = {
+      pattern     = "{ $.message = \"request rejected\" }"
+      metric_name = "HttpClientErrors"
+    }
+    # A checkout that took a product to or below its low-stock threshold logs `low stock` once per
+    # product (app/core/src/orders/mod.rs); the event inventory.low_stock goes to the admins too.
+    low-stock = {
+      pattern     = "{ $.message = \"low stock\" }"
+      metric_name = "LowStock"
+    }
+    # The browser's errors, relayed by the RUM intake under the browser app's own service name
+    # (app/server/src/http/rum/logs.rs: the UI logs nothing but its errors).
+    js-errors = {
+      pattern     = "{ $.service = \"shop-web\" }"
+      metric_name = "JsErrors"
+    }
   }
 }
 
@@ -120,8 +152,7 @@ resource "aws_sns_topic_subscription" "alerts_email" {
 # ---------------------------------------------------------------- alarms
 
 # Counts from the shop's log lines (the metric filters above): dimensionless counts that the
-# emulator evaluates like CloudWatch does. (An error *rate* over the backends' http.server.*
-# metrics needs metric math, which the emulator does not evaluate: later work, docs/terraform.md.)
+# emulator evaluates like CloudWatch does. (Rates and the backends' own metrics: alarms.tf.)
 locals {
   log_count_alarms = {
     http-5xx = {
@@ -129,6 +160,18 @@ locals {
       period      = 60
       threshold   = var.http_5xx_threshold
       description = "At least ${var.http_5xx_threshold} requests answered 5xx in one minute (access log, ${var.log_group_base})."
+    }
+    http-4xx = {
+      filter      = "http-4xx"
+      period      = 300
+      threshold   = var.http_4xx_threshold
+      description = "At least ${var.http_4xx_threshold} requests rejected (4xx) in five minutes (access log): clients failing, or someone probing."
+    }
+    low-stock = {
+      filter      = "low-stock"
+      period      = 300
+      threshold   = var.low_stock_threshold
+      description = "A checkout left a product at or below its low-stock threshold (`low stock` log lines)."
     }
     security-events = {
       filter      = "security-events"
@@ -187,80 +230,9 @@ resource "aws_cloudwatch_metric_alarm" "dlq" {
   tags                = var.tags
 }
 
-# ---------------------------------------------------------------- the RED dashboard
-
-locals {
-  # The awssdk backend's dimensions on http.server.* (PutMetricData): service.name, then the
-  # request's route, method and status code.
-  red_schema = "{${var.metric_namespace},\"service.name\",\"http.request.method\",\"http.response.status_code\",\"http.route\"}"
-  red_search = { for m in ["http.server.requests", "http.server.errors", "http.server.request.duration"] :
-    m => "SEARCH('${local.red_schema} MetricName=\"${m}\"', '%s', 60)"
-  }
-  red_widgets = [
-    {
-      type       = "text", x = 0, y = 0, width = 24, height = 2
-      properties = { markdown = "## ${var.name_prefix}: requests, errors, duration by route\nThe awssdk backend's metrics in `${var.metric_namespace}`; log-derived counts in `${var.log_metric_namespace}`; alarms publish to `${aws_sns_topic.alerts.name}`." }
-    },
-    {
-      type = "metric", x = 0, y = 2, width = 8, height = 6
-      properties = {
-        title   = "Rate: requests per minute by route"
-        region  = data.aws_region.current.name
-        view    = "timeSeries"
-        stat    = "Sum"
-        period  = 60
-        metrics = [[{ expression = format(local.red_search["http.server.requests"], "Sum"), id = "requests", label = "" }]]
-      }
-    },
-    {
-      type = "metric", x = 8, y = 2, width = 8, height = 6
-      properties = {
-        title  = "Errors: 5xx per minute by route"
-        region = data.aws_region.current.name
-        view   = "timeSeries"
-        stat   = "Sum"
-        period = 60
-        metrics = [
-          [{ expression = format(local.red_search["http.server.errors"], "Sum"), id = "errors", label = "" }],
-          [var.log_metric_namespace, local.metric_filters["http-5xx"].metric_name, { label = "5xx (access log)", stat = "Sum" }],
-        ]
-      }
-    },
-    {
-      type = "metric", x = 16, y = 2, width = 8, height = 6
-      properties = {
-        title  = "Duration: p50 and p99 by route (seconds)"
-        region = data.aws_region.current.name
-        view   = "timeSeries"
-        period = 60
-        metrics = [
-          [{ expression = format(local.red_search["http.server.request.duration"], "p50"), id = "p50", label = "p50" }],
-          [{ expression = format(local.red_search["http.server.request.duration"], "p99"), id = "p99", label = "p99" }],
-        ]
-      }
-    },
-    {
-      type = "alarm", x = 0, y = 8, width = 24, height = 3
-      properties = {
-        title  = "Alarms"
-        alarms = local.alarm_arns
-      }
-    },
-  ]
-  alarm_arns = concat(
-    [for a in aws_cloudwatch_metric_alarm.log_count : a.arn],
-    [for a in aws_cloudwatch_metric_alarm.dlq : a.arn],
-  )
-}
+# Dashboards: dashboards.tf. Alarms on the backends' own metrics: alarms.tf.
 
 data "aws_region" "current" {}
-
-resource "aws_cloudwatch_dashboard" "red" {
-  count          = local.on.dashboards ? 1 : 0
-  dashboard_name = "${var.name_prefix}-red"
-  # An alarm widget with no alarms is refused: drop it when there are none.
-  dashboard_body = jsonencode({ widgets = [for w in local.red_widgets : w if w.type != "alarm" || length(local.alarm_arns) > 0] })
-}
 
 # ---------------------------------------------------------------- X-Ray
 

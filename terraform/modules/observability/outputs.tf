@@ -12,14 +12,11 @@ output "alert_queue_url" {
 }
 
 output "alarm_names" {
-  value = concat(
-    [for a in aws_cloudwatch_metric_alarm.log_count : a.alarm_name],
-    [for a in aws_cloudwatch_metric_alarm.dlq : a.alarm_name],
-  )
+  value = [for a in local.all_alarms : a.alarm_name]
 }
 
 output "dashboard_names" {
-  value = aws_cloudwatch_dashboard.red[*].dashboard_name
+  value = [for d in aws_cloudwatch_dashboard.shop : d.dashboard_name]
 }
 
 output "sampling_rule_names" {
@@ -41,19 +38,27 @@ output "log_group_retention" {
 }
 
 output "alarms" {
-  description = "Alarm name → namespace, metric, dimensions, alarm and OK actions."
-  value = { for a in concat(values(aws_cloudwatch_metric_alarm.log_count), values(aws_cloudwatch_metric_alarm.dlq)) : a.alarm_name => {
-    namespace     = a.namespace
-    metric_name   = a.metric_name
-    dimensions    = a.dimensions
-    alarm_actions = a.alarm_actions
-    ok_actions    = a.ok_actions
+  description = "Alarm name → namespace, metric, dimensions, statistic, threshold, metric-math queries, alarm and OK actions."
+  value = { for a in local.all_alarms : a.alarm_name => {
+    namespace          = a.namespace
+    metric_name        = a.metric_name
+    dimensions         = a.dimensions
+    statistic          = a.statistic
+    extended_statistic = a.extended_statistic
+    threshold          = a.threshold
+    comparison         = a.comparison_operator
+    # Metric math: the expression and the metrics it reads (empty for a simple alarm).
+    expression        = one([for q in a.metric_query : q.expression if q.return_data == true])
+    metrics           = { for q in a.metric_query : q.id => "${one(q.metric).namespace} ${one(q.metric).metric_name}" if length(q.metric) > 0 }
+    metric_dimensions = { for q in a.metric_query : q.id => one(q.metric).dimensions if length(q.metric) > 0 }
+    alarm_actions     = a.alarm_actions
+    ok_actions        = a.ok_actions
   } }
 }
 
 output "metric_filters" {
   description = "Filter name → pattern and the metric it makes."
-  value = { for k, f in aws_cloudwatch_log_metric_filter.shop : f.name => {
+  value = { for f in concat(values(aws_cloudwatch_log_metric_filter.shop), values(aws_cloudwatch_log_metric_filter.telemetry_drops)) : f.name => {
     pattern   = f.pattern
     log_group = f.log_group_name
     metric    = f.metric_transformation[0].name
@@ -76,5 +81,16 @@ output "alert_email_subscriptions" {
 
 output "dashboard_bodies" {
   description = "Dashboard name → body (decoded), as read back."
-  value       = { for d in aws_cloudwatch_dashboard.red : d.dashboard_name => jsondecode(d.dashboard_body) }
+  value       = { for d in aws_cloudwatch_dashboard.shop : d.dashboard_name => jsondecode(d.dashboard_body) }
+}
+
+locals {
+  all_alarms = concat(
+    values(aws_cloudwatch_metric_alarm.log_count),
+    values(aws_cloudwatch_metric_alarm.dlq),
+    values(aws_cloudwatch_metric_alarm.error_rate),
+    values(aws_cloudwatch_metric_alarm.latency),
+    values(aws_cloudwatch_metric_alarm.failed_logins),
+    aws_cloudwatch_metric_alarm.telemetry_drops,
+  )
 }

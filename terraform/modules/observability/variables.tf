@@ -88,3 +88,103 @@ variable "tags" {
   type    = map(string)
   default = {}
 }
+
+# ---------------------------------------------------------------- dashboards and backend alarms
+
+variable "telemetry_backends" {
+  description = "The telemetry backends whose metrics the dashboards and backend alarms read: one dashboard of each kind per backend (their metric names, namespaces and dimensions differ, docs/dashboards.md). envs/local: both (the lab runs either); envs/aws: the one deployed."
+  type        = set(string)
+  default     = ["awssdk", "otel"]
+  validation {
+    condition     = length(setsubtract(var.telemetry_backends, ["awssdk", "otel"])) == 0
+    error_message = "telemetry_backends: awssdk, otel."
+  }
+}
+
+variable "otel_metric_namespace" {
+  description = "The namespace the otel backend's metrics reach CloudWatch in: the collector's awsemf exporter's `namespace` (collector/aws.yaml)."
+  type        = string
+  default     = "ObservabilityShopLab/otel"
+}
+
+variable "otel_metrics_log_group" {
+  description = "The awsemf exporter's log group (collector/aws.yaml `log_group_name`): named on the otel dashboards."
+  type        = string
+  default     = "/observability-shop-lab/otel/metrics"
+}
+
+variable "checkout_service" {
+  description = "service.name of the process that serves POST /api/orders (the checkout): `shop` embedded, `shop-orders` split. The latency alarms watch this route."
+  type        = string
+  default     = "shop"
+}
+
+variable "accounts_service" {
+  description = "service.name of the process that serves the customer login (`shop` embedded, `shop-catalog` split: the ALB sends /api/accounts* there). The awssdk failed-logins alarm watches its shop.logins."
+  type        = string
+  default     = "shop"
+}
+
+variable "error_rate_threshold_percent" {
+  description = "The error-rate alarms fire when more than this share of requests (in percent) answered 5xx in a minute."
+  type        = number
+  default     = 5
+}
+
+variable "http_4xx_threshold" {
+  description = "The 4xx alarm fires when at least this many requests were rejected (4xx) in five minutes (access log)."
+  type        = number
+  default     = 100
+}
+
+variable "latency_statistic" {
+  description = "The statistic of the awssdk latency alarm: a percentile (p99) in AWS, where the awssdk backend sends histograms as Values/Counts; the emulators compute no percentiles, so envs/local uses Maximum. (The otel alarm always uses Average: awsemf sends histograms as statistic sets, which have no percentiles.)"
+  type        = string
+  default     = "p99"
+  validation {
+    condition     = can(regex("^(p[0-9]{1,2}(\\.[0-9]+)?|Average|Maximum|Minimum|Sum|SampleCount)$", var.latency_statistic))
+    error_message = "latency_statistic: a percentile pNN or one of Average, Maximum, Minimum, Sum, SampleCount."
+  }
+}
+
+variable "latency_threshold_seconds" {
+  description = "The latency alarms fire when the checkout's duration statistic stays above this many seconds for latency_evaluation_periods minutes."
+  type        = number
+  default     = 1
+}
+
+variable "latency_evaluation_periods" {
+  description = "Minutes the checkout's latency must stay above the threshold before the alarm fires."
+  type        = number
+  default     = 3
+}
+
+variable "low_stock_threshold" {
+  description = "The low-stock alarm fires when at least this many `low stock` lines (a product at or below its threshold after a checkout) were logged in five minutes."
+  type        = number
+  default     = 1
+}
+
+variable "failed_logins_threshold" {
+  description = "The failed-logins alarm fires when at least this many customer logins failed in five minutes."
+  type        = number
+  default     = 20
+}
+
+variable "drop_report_log_groups" {
+  description = "Log groups that receive the processes' stderr (in AWS the ECS containers' groups), where the backends and the collector report dropped telemetry: key → log group name. Empty: no telemetry-drops alarm (the lab's processes write stderr to files, not to CloudWatch)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "telemetry_drops_threshold" {
+  description = "The telemetry-drops alarm fires when at least this many drop reports were logged in five minutes."
+  type        = number
+  default     = 1
+}
+
+variable "canary_names" {
+  description = "CloudWatch Synthetics canaries shown on the service dashboard (envs/aws: the purchase canary; its alarm is in envs/aws/canary.tf)."
+  type        = list(string)
+  default     = []
+}

@@ -98,8 +98,63 @@ run "otel" {
     error_message = "the shop sends OTLP to the sidecar on localhost"
   }
   assert {
-    condition     = length(output.alarms) == 5 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, security events, three dead-letter queues) notifies the alert topic"
+    condition     = length(output.alarms) == 10 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate and latency, telemetry drops) notifies the alert topic"
+  }
+  assert {
+    condition = toset(keys(output.alarms)) == toset([
+      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
+      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
+      "shop-error-rate-otel", "shop-latency-otel", "shop-telemetry-drops",
+    ])
+    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate and latency, telemetry drops; no awssdk alarm"
+  }
+  assert {
+    condition = (
+      output.alarms["shop-error-rate-otel"].expression == "100 * SUM([FILL(e0, 0), FILL(e1, 0), FILL(e2, 0)]) / SUM([r0, r1, r2])" &&
+      output.alarms["shop-error-rate-otel"].metrics == {
+        e0 = "ObservabilityShopLab/otel http.server.errors", e1 = "ObservabilityShopLab/otel http.server.errors", e2 = "ObservabilityShopLab/otel http.server.errors",
+        r0 = "ObservabilityShopLab/otel http.server.requests", r1 = "ObservabilityShopLab/otel http.server.requests", r2 = "ObservabilityShopLab/otel http.server.requests",
+      } &&
+      output.alarms["shop-error-rate-otel"].threshold == 5 && output.alarms["shop-error-rate-otel"].comparison == "GreaterThanThreshold"
+    )
+    error_message = "the otel error rate: 5xx / requests summed over the three services, above 5 %"
+  }
+  assert {
+    condition = alltrue([for i, s in ["shop-catalog", "shop-inventory", "shop-orders"] :
+      output.alarms["shop-error-rate-otel"].metric_dimensions["e${i}"] == tomap({ "service.name" = s }) && output.alarms["shop-error-rate-otel"].metric_dimensions["r${i}"] == tomap({ "service.name" = s })
+    ])
+    error_message = "each service's errors are read by its service.name (the collector's {service.name} roll-up)"
+  }
+  assert {
+    condition     = output.alarms["shop-latency-otel"].statistic == "Average" && output.alarms["shop-latency-otel"].dimensions == tomap({ "service.name" = "shop-orders", "http.route" = "/api/orders" })
+    error_message = "the otel latency alarm: the checkout's Average (awsemf's statistic sets carry no percentiles), on the orders service"
+  }
+  assert {
+    condition = (
+      output.alarms["shop-telemetry-drops"].metric_name == "TelemetryDropReports" &&
+      toset([for n, f in module.observability.metric_filters : f.log_group if f.metric == "TelemetryDropReports"]) == toset([for g in aws_cloudwatch_log_group.ecs : g.name]) &&
+      alltrue([for n, f in module.observability.metric_filters : strcontains(f.pattern, "\"items dropped\"") && strcontains(f.pattern, "\"Dropping data\"") if f.metric == "TelemetryDropReports"])
+    )
+    error_message = "telemetry drops: the backends' and the collector's drop reports counted in every container log group"
+  }
+  assert {
+    condition     = toset(keys(module.observability.dashboard_bodies)) == toset(["shop-red-otel", "shop-business-otel", "shop-ux-otel", "shop-security-otel", "shop-service"])
+    error_message = "otel: the four dashboards of the otel backend and the service view"
+  }
+  assert {
+    condition = (
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\",\\\"http.route\\\"}") &&
+      !strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "{\\\"ShopLab\\\",")
+    )
+    error_message = "the otel RED dashboard searches the collector's namespace and its declared {service.name, http.route} set"
+  }
+  assert {
+    condition = contains(
+      [for w in module.observability.dashboard_bodies["shop-service"].widgets : try(w.properties.metrics[0], null)],
+      ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", "shop-purchase"]
+    ) && strcontains(jsonencode(module.observability.dashboard_bodies["shop-service"]), "{\\\"AWS/X-Ray\\\",GroupName} GroupName=\\\"shop-errors\\\"")
+    error_message = "the service view shows the canary's SuccessPercent and the X-Ray groups' metrics"
   }
   assert {
     condition     = module.observability.alert_email_subscriptions == ["ops@example.com"]
@@ -210,6 +265,39 @@ run "awssdk" {
     condition     = one([for st in output.task_policies["catalog"].Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ShopLab" } }
     error_message = "PutMetricData is held to the awssdk backend's namespace"
   }
+  assert {
+    condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
+    error_message = "the awssdk backend sends histograms as Values/Counts, so that CloudWatch computes percentiles (p99)"
+  }
+  assert {
+    condition = toset(keys(output.alarms)) == toset([
+      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
+      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
+      "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-failed-logins-awssdk", "shop-telemetry-drops",
+    ]) && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency and failed-logins, telemetry-drops alarms, all on the alert topic for ALARM and OK"
+  }
+  assert {
+    condition = (
+      output.alarms["shop-latency-awssdk"].extended_statistic == "p99" && output.alarms["shop-latency-awssdk"].statistic == null &&
+      output.alarms["shop-latency-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "201" })
+    )
+    error_message = "in AWS the awssdk latency alarm is the checkout's p99, on the backend's exact dimension set"
+  }
+  assert {
+    condition     = output.alarms["shop-error-rate-awssdk"].expression == "100 * errors / requests" && output.alarms["shop-failed-logins-awssdk"].dimensions == tomap({ "service.name" = "shop-catalog", "shop.login.outcome" = "failed" })
+    error_message = "the awssdk error rate from the access log; failed logins on the catalog service, which serves /api/accounts*"
+  }
+  assert {
+    condition     = toset(keys(module.observability.dashboard_bodies)) == toset(["shop-red-awssdk", "shop-business-awssdk", "shop-ux-awssdk", "shop-security-awssdk", "shop-service"])
+    error_message = "awssdk: the four dashboards of the awssdk backend and the service view"
+  }
+  assert {
+    condition = alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-ux-awssdk"]), "browser.web_vital.${v}")
+    ]) && strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-awssdk"]), "'p99'")
+    error_message = "the awssdk dashboards: the five Web Vitals, p99 durations"
+  }
 }
 
 run "noop" {
@@ -221,6 +309,10 @@ run "noop" {
   assert {
     condition     = [for st in output.task_policies["catalog"].Statement : st.Sid] == ["Images"]
     error_message = "noop: catalog may only use its images bucket"
+  }
+  assert {
+    condition     = keys(module.observability.dashboard_bodies) == ["shop-service"] && length([for k in keys(output.alarms) : k if strcontains(k, "latency") || strcontains(k, "error-rate")]) == 0
+    error_message = "noop: no backend dashboards or backend alarms, only the service view and the log-derived alarms"
   }
 }
 

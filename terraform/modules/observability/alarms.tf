@@ -1,0 +1,169 @@
+# Alarms beyond the log counts of main.tf: the error rate (metric math), the checkout's latency,
+# failed logins, dropped telemetry. Each notifies the alert topic on ALARM and on OK.
+#
+# What the emulator evaluates (docs/dashboards.md): LocalStack stores every alarm here but does not
+# evaluate metric math, and computes no percentiles. So the lab keeps the log-count alarms of
+# main.tf (`<p>-http-5xx`, `<p>-low-stock`, …), which it does evaluate, next to the rate alarms,
+# and envs/local sets latency_statistic = "Maximum".
+
+locals {
+  alarm_actions = [aws_sns_topic.alerts.arn]
+  percentile    = can(regex("^p", var.latency_statistic))
+}
+
+# ---------------------------------------------------------------- error rate: 5xx / requests
+
+# awssdk: the access log's counts (main.tf's filters). The backend's own http.server.* data points
+# carry route, method and status as dimensions, and an alarm's metric math cannot SEARCH across
+# dimension sets; the access log is the awssdk backend's log group, so this is its rate.
+# otel: the collector's per-service roll-up ({service.name}, collector/aws.yaml), summed over the
+# services.
+resource "aws_cloudwatch_metric_alarm" "error_rate" {
+  for_each            = local.on.alarms && local.on.metric_filters ? var.telemetry_backends : toset([])
+  alarm_name          = "${var.name_prefix}-error-rate-${each.key}"
+  alarm_description   = "More than ${var.error_rate_threshold_percent} % of requests answered 5xx in a minute (${each.key} backend: ${each.key == "awssdk" ? "access-log counts" : "http.server.errors / http.server.requests by service"}). Metric math: not evaluated by LocalStack."
+  evaluation_periods  = 1
+  threshold           = var.error_rate_threshold_percent
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+  depends_on          = [aws_cloudwatch_log_metric_filter.shop]
+
+  metric_query {
+    id          = "rate"
+    label       = "5xx (% of requests)"
+    return_data = true
+    expression = each.key == "awssdk" ? "100 * errors / requests" : format(
+      "100 * SUM([%s]) / SUM([%s])",
+      join(", ", [for i, s in var.service_names : "FILL(e${i}, 0)"]),
+      join(", ", [for i, s in var.service_names : "r${i}"]),
+    )
+  }
+
+  dynamic "metric_query" {
+    for_each = each.key == "awssdk" ? {
+      errors   = { namespace = var.log_metric_namespace, metric = local.metric_filters["http-5xx"].metric_name, dimensions = null }
+      requests = { namespace = var.log_metric_namespace, metric = local.metric_filters["http-requests-ok"].metric_name, dimensions = null }
+      } : merge(
+      { for i, s in var.service_names : "e${i}" => { namespace = var.otel_metric_namespace, metric = "http.server.errors", dimensions = { "service.name" = s } } },
+      { for i, s in var.service_names : "r${i}" => { namespace = var.otel_metric_namespace, metric = "http.server.requests", dimensions = { "service.name" = s } } },
+    )
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = metric_query.value.namespace
+        metric_name = metric_query.value.metric
+        dimensions  = metric_query.value.dimensions
+        stat        = "Sum"
+        period      = 60
+      }
+    }
+  }
+}
+
+# ---------------------------------------------------------------- latency of the checkout
+
+# One route, the one that takes money: POST /api/orders answered 201. A simple alarm needs the
+# metric's exact dimension set, and the checkout is the request a slow shop loses customers on.
+# awssdk: its dimensions are service.name, method, route and status; the statistic is
+# var.latency_statistic (p99 in AWS: envs/aws sends Values/Counts, SHOP_CW_HISTOGRAMS=values;
+# Maximum in the lab, where no percentile is computed).
+# otel: {service.name, http.route}; Average, because awsemf sends explicit-bucket histograms as
+# statistic sets (count, sum, min, max), from which CloudWatch computes no percentile.
+locals {
+  latency_alarms = {
+    awssdk = {
+      namespace  = var.metric_namespace
+      statistic  = var.latency_statistic
+      dimensions = { "service.name" = var.checkout_service, "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "201" }
+    }
+    otel = {
+      namespace  = var.otel_metric_namespace
+      statistic  = "Average"
+      dimensions = { "service.name" = var.checkout_service, "http.route" = "/api/orders" }
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "latency" {
+  for_each            = local.on.alarms ? var.telemetry_backends : toset([])
+  alarm_name          = "${var.name_prefix}-latency-${each.key}"
+  alarm_description   = "The checkout (POST /api/orders) took more than ${var.latency_threshold_seconds} s (${local.latency_alarms[each.key].statistic}) for ${var.latency_evaluation_periods} minutes (${each.key} backend)."
+  namespace           = local.latency_alarms[each.key].namespace
+  metric_name         = "http.server.request.duration"
+  dimensions          = local.latency_alarms[each.key].dimensions
+  statistic           = can(regex("^p", local.latency_alarms[each.key].statistic)) ? null : local.latency_alarms[each.key].statistic
+  extended_statistic  = can(regex("^p", local.latency_alarms[each.key].statistic)) ? local.latency_alarms[each.key].statistic : null
+  period              = 60
+  evaluation_periods  = var.latency_evaluation_periods
+  threshold           = var.latency_threshold_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------- failed logins
+
+# awssdk only: shop.logins by shop.login.outcome is a metric there. The otel collector declares no
+# dimensions for shop.logins (collector/aws.yaml), so it is no CloudWatch metric; failed logins
+# also count in the security-events alarm (main.tf).
+resource "aws_cloudwatch_metric_alarm" "failed_logins" {
+  for_each            = local.on.alarms ? setintersection(var.telemetry_backends, ["awssdk"]) : toset([])
+  alarm_name          = "${var.name_prefix}-failed-logins-${each.key}"
+  alarm_description   = "At least ${var.failed_logins_threshold} customer logins failed in five minutes (shop.logins, outcome failed): password guessing?"
+  namespace           = var.metric_namespace
+  metric_name         = "shop.logins"
+  dimensions          = { "service.name" = var.accounts_service, "shop.login.outcome" = "failed" }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.failed_logins_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------- dropped telemetry
+
+# The backends count every drop (GET /api/telemetry/stats) but publish no drop metric; what reaches
+# CloudWatch is the report on stderr: telemetry-awssdk "… failed, N items dropped …"
+# (telemetry-awssdk/src/export/retry.rs), telemetry-otel "relayed records are dropped"
+# (telemetry-otel/src/export/relay.rs), and the collector's exporters "Exporting failed. Dropping
+# data." In AWS stderr is the containers' log groups (var.drop_report_log_groups).
+resource "aws_cloudwatch_log_metric_filter" "telemetry_drops" {
+  for_each       = local.on.metric_filters ? var.drop_report_log_groups : {}
+  name           = "${var.name_prefix}-telemetry-drops-${each.key}"
+  log_group_name = each.value
+  pattern        = "?\"items dropped\" ?\"records are dropped\" ?\"Dropping data\""
+  metric_transformation {
+    name          = "TelemetryDropReports"
+    namespace     = var.log_metric_namespace
+    value         = "1"
+    default_value = "0"
+    unit          = "Count"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "telemetry_drops" {
+  count               = local.on.alarms && local.on.metric_filters && length(var.drop_report_log_groups) > 0 ? 1 : 0
+  alarm_name          = "${var.name_prefix}-telemetry-drops"
+  alarm_description   = "A backend or the collector reported dropped telemetry (spans, logs or metrics) at least ${var.telemetry_drops_threshold} times in five minutes."
+  namespace           = var.log_metric_namespace
+  metric_name         = "TelemetryDropReports"
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.telemetry_drops_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+  depends_on          = [aws_cloudwatch_log_metric_filter.telemetry_drops]
+}

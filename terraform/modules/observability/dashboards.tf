@@ -1,0 +1,463 @@
+# Dashboards as code (docs/dashboards.md): RED, business, user experience and security, one of each
+# per telemetry backend, and one service view (X-Ray, the synthetic canary, the request flow).
+#
+# Why one per backend: the shop records the same instruments under the same names in both backends
+# (telemetry-api/src/semconv.rs), but what reaches CloudWatch differs.
+#   awssdk  PutMetricData into var.metric_namespace; dimensions = service.name + every attribute of
+#           the measurement (telemetry-awssdk/src/metrics/mod.rs, `datums`).
+#   otel    the collector's awsemf exporter into var.otel_metric_namespace; dimensions = only the
+#           sets collector/aws.yaml declares, and only for the metrics it selects: an instrument no
+#           declaration selects is not a CloudWatch metric at all.
+# A CloudWatch search with a schema matches one exact dimension set, so one dashboard cannot read
+# both; the two are made from the one table below, so a concept is defined once.
+
+locals {
+  backend_namespace = {
+    awssdk = var.metric_namespace
+    otel   = var.otel_metric_namespace
+  }
+
+  http_dims_awssdk = ["service.name", "http.request.method", "http.response.status_code", "http.route"]
+
+  # concept → the instrument, and per backend the dimension set its CloudWatch metric has (null:
+  # not a CloudWatch metric in that backend; `why` says why), an optional extra search term.
+  series = {
+    requests = {
+      metric = "http.server.requests", filter = ""
+      awssdk = local.http_dims_awssdk, otel = ["service.name", "http.route"], why = ""
+    }
+    errors = {
+      metric = "http.server.errors", filter = ""
+      awssdk = local.http_dims_awssdk, otel = ["service.name", "http.route"], why = ""
+    }
+    duration = {
+      metric = "http.server.request.duration", filter = ""
+      awssdk = local.http_dims_awssdk, otel = ["service.name", "http.route"], why = ""
+    }
+    requests_by_service = {
+      metric = "http.server.requests", filter = ""
+      awssdk = null, otel = ["service.name"]
+      why    = "the awssdk backend writes no per-service roll-up (every data point carries route, method and status): the Metrics Insights widget beside sums it"
+    }
+    rate_limited = {
+      metric = "http.server.requests", filter = " \"http.response.status_code\"=\"429\""
+      awssdk = local.http_dims_awssdk, otel = null
+      why    = "collector/aws.yaml declares http.server.* without http.response.status_code, so otel has no per-status metric"
+    }
+    orders = {
+      metric = "shop.orders", filter = ""
+      awssdk = ["service.name", "shop.checkout.outcome"], otel = ["service.name", "shop.checkout.outcome"], why = ""
+    }
+    revenue = {
+      metric = "shop.revenue", filter = ""
+      awssdk = ["service.name", "shop.currency"], otel = ["service.name"]
+      why    = ""
+    }
+    cart_additions = {
+      metric = "shop.cart.additions", filter = ""
+      awssdk = ["service.name", "shop.user.type"], otel = ["service.name"], why = ""
+    }
+    funnel = {
+      metric = "shop.funnel.steps", filter = ""
+      awssdk = ["service.name", "shop.funnel.step"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.funnel.steps"
+    }
+    abandoned = {
+      metric = "shop.carts.abandoned", filter = ""
+      awssdk = ["service.name"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.carts.abandoned"
+    }
+    rum_errors = {
+      metric = "shop.rum.items", filter = " signal=\"logs\""
+      awssdk = ["service.name", "signal", "outcome"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.rum.items"
+    }
+    logins = {
+      metric = "shop.logins", filter = ""
+      awssdk = ["service.name", "shop.login.outcome"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.logins"
+    }
+    security_events = {
+      metric = "shop.security.events", filter = ""
+      awssdk = ["service.name", "shop.security.event.kind"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.security.events"
+    }
+    admin_actions = {
+      metric = "shop.admin.actions", filter = ""
+      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.admin.actions"
+    }
+    mfa = {
+      metric = "shop.admin.actions", filter = " \"shop.admin.action\"=\"admin.mfa\""
+      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = null
+      why    = "collector/aws.yaml declares no dimensions for shop.admin.actions"
+    }
+  }
+
+  vitals = {
+    lcp  = { title = "LCP (ms)", metric = "browser.web_vital.lcp" }
+    inp  = { title = "INP (ms)", metric = "browser.web_vital.inp" }
+    cls  = { title = "CLS", metric = "browser.web_vital.cls" }
+    fcp  = { title = "FCP (ms)", metric = "browser.web_vital.fcp" }
+    ttfb = { title = "TTFB (ms)", metric = "browser.web_vital.ttfb" }
+  }
+  # The RUM intake records each vital into a histogram with page.route and web_vital.rating
+  # (app/server/src/http/rum/vitals.rs): bounded values, no user or session in a dimension.
+  vital_dims = {
+    awssdk = ["service.name", "page.route", "web_vital.rating"]
+    otel   = null
+  }
+  vital_why = "collector/aws.yaml declares no dimensions for browser.web_vital.*"
+
+  # The search schema `{"namespace","dim",…}`: exactly this dimension set. Names with characters
+  # other than letters and digits (`/`, `.`) go in double quotes (search expression syntax); all
+  # are quoted, so a namespace variable can hold any name.
+  schema = { for b in ["awssdk", "otel"] : b => {
+    for k, s in local.series : k => s[b] == null ? null : format("{%s}", join(",", [for d in concat([local.backend_namespace[b]], s[b]) : "\"${d}\""]))
+  } }
+  vital_schema = { for b in ["awssdk", "otel"] : b => local.vital_dims[b] == null ? null : format("{%s}", join(",", [for d in concat([local.backend_namespace[b]], local.vital_dims[b]) : "\"${d}\""])) }
+
+  # concept → backend → stat → the SEARCH expression (null where the backend has no such metric).
+  search = { for b in ["awssdk", "otel"] : b => {
+    for k, s in local.series : k => local.schema[b][k] == null ? null : {
+      for stat in ["Sum", "Average", "Maximum", "p50", "p99"] : stat => "SEARCH('${local.schema[b][k]} MetricName=\"${s.metric}\"${s.filter}', '${stat}', 300)"
+    }
+  } }
+
+  # Histogram statistics per backend: the otel collector's awsemf sends explicit-bucket histograms
+  # as statistic sets (count, sum, min, max), from which CloudWatch computes no percentiles; the
+  # awssdk backend sends Values/Counts when SHOP_CW_HISTOGRAMS=values (envs/aws sets it), so AWS
+  # computes percentiles for it.
+  duration_stats = {
+    awssdk = ["p50", "p99"]
+    otel   = ["Average", "Maximum"]
+  }
+
+  region = data.aws_region.current.name
+
+  # A metric widget over the given SEARCH expressions (ids e0, e1, …).
+  # Built inline below with this shape: { type = "metric", x, y, width, height, properties }.
+
+  text_gap = { for b in ["awssdk", "otel"] : b => "Not a CloudWatch metric with the ${b} backend: " }
+
+  log_metric_note = "Log-derived counts (`${var.log_metric_namespace}`) come from metric filters on `${var.log_group_base}`, where the awssdk backend writes the shop's log lines; the otel backend's logs go to the collector's log group instead."
+}
+
+# ---------------------------------------------------------------- widget lists per backend
+
+locals {
+  red_widgets = { for b in var.telemetry_backends : b => [
+    {
+      type       = "text", x = 0, y = 0, width = 24, height = 2
+      properties = { markdown = "## ${var.name_prefix}: requests, errors, duration by route (${b})\nThe ${b} backend's metrics in `${local.backend_namespace[b]}`${b == "awssdk" ? "; log-derived counts in `${var.log_metric_namespace}`" : " (EMF from the collector's awsemf exporter, log group `${var.otel_metrics_log_group}`)"}; alarms publish to `${aws_sns_topic.alerts.name}`." }
+    },
+    {
+      type = "metric", x = 0, y = 2, width = 8, height = 6
+      properties = {
+        title   = "Rate: requests per 5 minutes by route"
+        region  = local.region
+        view    = "timeSeries"
+        stat    = "Sum"
+        period  = 300
+        metrics = [[{ expression = local.search[b].requests.Sum, id = "requests", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 8, y = 2, width = 8, height = 6
+      properties = {
+        title  = "Errors: 5xx per 5 minutes by route"
+        region = local.region
+        view   = "timeSeries"
+        stat   = "Sum"
+        period = 300
+        metrics = concat(
+          [[{ expression = local.search[b].errors.Sum, id = "errors", label = "" }]],
+          [for m in [[var.log_metric_namespace, local.metric_filters["http-5xx"].metric_name, { label = "5xx (access log)", stat = "Sum" }]] : m if b == "awssdk"],
+        )
+      }
+    },
+    {
+      type = "metric", x = 16, y = 2, width = 8, height = 6
+      properties = {
+        title   = "Duration: ${join(" and ", local.duration_stats[b])} by route (seconds)"
+        region  = local.region
+        view    = "timeSeries"
+        period  = 300
+        metrics = [for i, st in local.duration_stats[b] : [{ expression = local.search[b].duration[st], id = "d${i}", label = st }]]
+      }
+    },
+    {
+      type = "alarm", x = 0, y = 8, width = 24, height = 3
+      properties = {
+        title  = "Alarms"
+        alarms = local.alarm_arns
+      }
+    },
+  ] }
+
+  business_widgets = { for b in var.telemetry_backends : b => concat(
+    [
+      {
+        type       = "text", x = 0, y = 0, width = 24, height = 2
+        properties = { markdown = "## ${var.name_prefix}: orders, revenue, funnel, abandonment (${b})\nCheckout attempts by outcome (`shop.orders`), revenue in cents (`shop.revenue`), the conversion funnel (`shop.funnel.steps`: view → cart → checkout → paid) and abandoned carts (`shop.carts.abandoned`), as the ${b} backend stores them in `${local.backend_namespace[b]}`." }
+      },
+      {
+        type = "metric", x = 0, y = 2, width = 12, height = 6
+        properties = {
+          title   = "Orders by checkout outcome (per 5 minutes)"
+          region  = local.region
+          view    = "timeSeries"
+          stacked = true
+          stat    = "Sum"
+          period  = 300
+          metrics = [[{ expression = local.search[b].orders.Sum, id = "orders", label = "" }]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 2, width = 12, height = 6
+        properties = {
+          title   = b == "awssdk" ? "Revenue by currency (cents per 5 minutes)" : "Revenue, all currencies summed (cents per 5 minutes: awsemf declares no currency dimension)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Sum"
+          period  = 300
+          metrics = [[{ expression = local.search[b].revenue.Sum, id = "revenue", label = "" }], [{ expression = local.search[b].cart_additions.Sum, id = "additions", label = "units added to carts", yAxis = "right" }]]
+        }
+      },
+    ],
+    [for w in [
+      {
+        type = "metric", x = 0, y = 8, width = 12, height = 6
+        properties = {
+          title   = "Checkout funnel: steps per 5 minutes"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Sum"
+          period  = 300
+          metrics = [[{ expression = local.search.awssdk.funnel.Sum, id = "funnel", label = "" }]]
+        }
+      },
+      {
+        type = "metric", x = 12, y = 8, width = 12, height = 6
+        properties = {
+          title   = "Abandoned carts per hour"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Sum"
+          period  = 3600
+          metrics = [[{ expression = local.search.awssdk.abandoned.Sum, id = "abandoned", label = "" }]]
+        }
+      },
+      ] : w if b == "awssdk"], [for w in [
+      {
+        type       = "text", x = 0, y = 8, width = 24, height = 3
+        properties = { markdown = "### Funnel and abandonment: not available\n${local.text_gap[b]}${local.series.funnel.why}; ${local.series.abandoned.why}. Adding them to the awsemf exporter's `metric_declarations` would make them metrics (docs/dashboards.md)." }
+      },
+    ] : w if !(b == "awssdk")],
+  ) }
+
+  ux_widgets = { for b in var.telemetry_backends : b => concat(
+    [
+      {
+        type       = "text", x = 0, y = 0, width = 24, height = 2
+        properties = { markdown = "## ${var.name_prefix}: user experience (${b})\nWeb Vitals measured in the browser, sent to the shop's RUM intake (`/api/rum/*`) and recorded as the shop's histograms `browser.web_vital.*` by page route and rating; the browser's JS errors relayed as log lines of service `shop-web`." }
+      },
+    ],
+    [for w in concat(
+      [for i, k in keys(local.vitals) : {
+        type = "metric", x = (i % 3) * 8, y = 2 + floor(i / 3) * 6, width = 8, height = 6
+        properties = {
+          title  = "${local.vitals[k].title}: average and p75 by page"
+          region = local.region
+          view   = "timeSeries"
+          period = 300
+          metrics = [
+            [{ expression = "SEARCH('${local.vital_schema.awssdk} MetricName=\"${local.vitals[k].metric}\"', 'Average', 300)", id = "avg_${k}", label = "" }],
+            [{ expression = "SEARCH('${local.vital_schema.awssdk} MetricName=\"${local.vitals[k].metric}\"', 'p75', 300)", id = "p75_${k}", label = "p75" }],
+          ]
+        }
+      }],
+      [
+        {
+          type = "metric", x = 16, y = 8, width = 8, height = 6
+          properties = {
+            title  = "JS errors per 5 minutes"
+            region = local.region
+            view   = "timeSeries"
+            stat   = "Sum"
+            period = 300
+            metrics = [
+              [var.log_metric_namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }],
+              [{ expression = local.search.awssdk.rum_errors.Sum, id = "rum_logs", label = "" }],
+            ]
+          }
+        },
+      ],
+      ) : w if b == "awssdk"], [for w in [
+      {
+        type       = "text", x = 0, y = 2, width = 24, height = 3
+        properties = { markdown = "### Web Vitals and JS errors: not available\n${local.text_gap[b]}${local.vital_why}; ${local.series.rum_errors.why}. The browser's error lines go to the collector's log group (Logs Insights: `filter resource.service.name = \"shop-web\"`)." }
+      },
+    ] : w if !(b == "awssdk")],
+  ) }
+
+  security_widgets = { for b in var.telemetry_backends : b => concat(
+    [
+      {
+        type       = "text", x = 0, y = 0, width = 24, height = 2
+        properties = { markdown = "## ${var.name_prefix}: admin and security (${b})\nFailed logins, security events by kind, back-office actions and MFA, rate-limited requests (429). Dimensions hold closed sets of values (outcomes, kinds, actions), never a user, an address or an e-mail." }
+      },
+    ],
+    [for w in [
+      for i, w in [
+        { title = "Customer logins by outcome", expr = local.search.awssdk.logins.Sum, id = "logins" },
+        { title = "Security events by kind", expr = local.search.awssdk.security_events.Sum, id = "security" },
+        { title = "Back-office actions by action and outcome", expr = local.search.awssdk.admin_actions.Sum, id = "admin" },
+        { title = "Back-office MFA (admin.mfa) by outcome", expr = local.search.awssdk.mfa.Sum, id = "mfa" },
+        { title = "Rate-limited requests (429) by route", expr = local.search.awssdk.rate_limited.Sum, id = "limited" },
+        ] : {
+        type = "metric", x = (i % 3) * 8, y = 2 + floor(i / 3) * 6, width = 8, height = 6
+        properties = {
+          title   = "${w.title} (per 5 minutes)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Sum"
+          period  = 300
+          metrics = [[{ expression = w.expr, id = w.id, label = "" }]]
+        }
+      }
+      ] : w if b == "awssdk"], [for w in [
+      {
+        type       = "text", x = 0, y = 2, width = 24, height = 3
+        properties = { markdown = "### Security metrics: not available\n${local.text_gap[b]}${local.series.logins.why}; ${local.series.security_events.why}; ${local.series.admin_actions.why}; ${local.series.rate_limited.why}." }
+      },
+    ] : w if !(b == "awssdk")],
+    [for w in [
+      {
+        type = "metric", x = 16, y = 8, width = 8, height = 6
+        properties = {
+          title  = "From the log: security events and 4xx (per 5 minutes)"
+          region = local.region
+          view   = "timeSeries"
+          stat   = "Sum"
+          period = 300
+          metrics = [
+            [var.log_metric_namespace, local.metric_filters["security-events"].metric_name, { label = "security events (log)" }],
+            [var.log_metric_namespace, local.metric_filters["http-4xx"].metric_name, { label = "4xx (access log)", yAxis = "right" }],
+          ]
+        }
+      },
+    ] : w if b == "awssdk"],
+  ) }
+}
+
+# ---------------------------------------------------------------- the service view (X-Ray)
+
+locals {
+  # X-Ray groups supply CloudWatch metrics (https://docs.aws.amazon.com/xray/latest/devguide/xray-console-groups.html);
+  # the search takes whatever X-Ray publishes for the group rather than naming metrics here.
+  xray_group_search = { for k in ["errors", "slow"] : k => "SEARCH('{\"AWS/X-Ray\",GroupName} GroupName=\"${var.name_prefix}-${k}\"', 'Sum', 300)" }
+
+  service_widgets = concat(
+    [
+      {
+        type       = "text", x = 0, y = 0, width = 24, height = 3
+        properties = { markdown = "## ${var.name_prefix}: services and traces\nThe request flow per service, what X-Ray sees (groups `${var.name_prefix}-errors`, `${var.name_prefix}-slow`), the synthetic canary, and the slowest requests with their trace ids (open one in the X-Ray console's trace view, or the CloudWatch trace map: [X-Ray console](https://console.aws.amazon.com/xray/home#/service-map))." }
+      },
+    ],
+    [for w in [
+      {
+        type = "metric", x = 0, y = 3, width = 12, height = 6
+        properties = {
+          title   = "Requests by service (otel)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Sum"
+          period  = 300
+          metrics = [[{ expression = local.search.otel.requests_by_service.Sum, id = "otel_services", label = "" }]]
+        }
+      },
+    ] : w if contains(var.telemetry_backends, "otel")],
+    [for w in [
+      {
+        # Metrics Insights sums the awssdk backend's per-route series into one per service.
+        type = "metric", x = 12, y = 3, width = 12, height = 6
+        properties = {
+          title   = "Requests by service (awssdk, Metrics Insights)"
+          region  = local.region
+          view    = "timeSeries"
+          period  = 300
+          metrics = [[{ expression = "SELECT SUM(\"http.server.requests\") FROM SCHEMA(\"${var.metric_namespace}\", \"http.request.method\", \"http.response.status_code\", \"http.route\", \"service.name\") GROUP BY \"service.name\"", id = "awssdk_services", label = "" }]]
+        }
+      },
+    ] : w if contains(var.telemetry_backends, "awssdk")],
+    [for w in [
+      {
+        type = "metric", x = 0, y = 9, width = 12, height = 6
+        properties = {
+          title   = "X-Ray groups: errors and slow traces"
+          region  = local.region
+          view    = "timeSeries"
+          period  = 300
+          metrics = [for k, e in local.xray_group_search : [{ expression = e, id = "xray_${k}", label = "" }]]
+        }
+      },
+    ] : w if local.on.xray_groups],
+    [for w in [
+      {
+        type = "metric", x = 12, y = 9, width = 12, height = 6
+        properties = {
+          title   = "Synthetic canary: success (%)"
+          region  = local.region
+          view    = "timeSeries"
+          stat    = "Average"
+          period  = 300
+          metrics = [for c in var.canary_names : ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", c]]
+        }
+      },
+    ] : w if length(var.canary_names) > 0],
+    [
+      {
+        type = "log", x = 0, y = 15, width = 24, height = 6
+        properties = {
+          title  = "Slowest requests with their trace ids (access log)"
+          region = local.region
+          view   = "table"
+          query  = "SOURCE '${var.log_group_base}' | fields @timestamp, service, `http.route`, `http.response.status_code`, duration_ms, trace_id | filter ispresent(duration_ms) | sort duration_ms desc | limit 20"
+        }
+      },
+    ],
+  )
+
+  # kind-backend → widgets; the service view is one for all backends.
+  dashboards = merge(
+    { for b in var.telemetry_backends : "red-${b}" => local.red_widgets[b] },
+    { for b in var.telemetry_backends : "business-${b}" => local.business_widgets[b] },
+    { for b in var.telemetry_backends : "ux-${b}" => local.ux_widgets[b] },
+    { for b in var.telemetry_backends : "security-${b}" => local.security_widgets[b] },
+    { service = local.service_widgets },
+  )
+
+  alarm_arns = concat(
+    [for a in aws_cloudwatch_metric_alarm.log_count : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.dlq : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.error_rate : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.latency : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.failed_logins : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.telemetry_drops : a.arn],
+  )
+}
+
+resource "aws_cloudwatch_dashboard" "shop" {
+  for_each       = { for k, w in local.dashboards : k => w if local.on.dashboards }
+  dashboard_name = "${var.name_prefix}-${each.key}"
+  # An alarm widget with no alarms is refused: drop it when there are none.
+  dashboard_body = jsonencode({ widgets = [for w in each.value : w if w.type != "alarm" || length(local.alarm_arns) > 0] })
+}
+
+# The RED dashboard was one resource, `<prefix>-red`, reading the awssdk backend's metrics; it is
+# now `<prefix>-red-awssdk` (a rename: CloudWatch replaces the dashboard).
+moved {
+  from = aws_cloudwatch_dashboard.red[0]
+  to   = aws_cloudwatch_dashboard.shop["red-awssdk"]
+}
