@@ -108,14 +108,14 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
 
 # ---------------------------------------------------------------- failed logins
 
-# awssdk only: shop.logins by shop.login.outcome is a metric there. The otel collector declares no
-# dimensions for shop.logins (collector/aws.yaml), so it is no CloudWatch metric; failed logins
-# also count in the security-events alarm (main.tf).
+# shop.logins by shop.login.outcome, per backend: the awssdk backend puts it with its attributes,
+# the otel collector's awsemf makes it a metric with the same dimensions (its metric_declarations
+# in collector/aws.yaml). Failed logins also count in the security-events alarm (main.tf).
 resource "aws_cloudwatch_metric_alarm" "failed_logins" {
-  for_each            = local.on.alarms ? setintersection(var.telemetry_backends, ["awssdk"]) : toset([])
+  for_each            = local.on.alarms ? var.telemetry_backends : toset([])
   alarm_name          = "${var.name_prefix}-failed-logins-${each.key}"
   alarm_description   = "At least ${var.failed_logins_threshold} customer logins failed in five minutes (shop.logins, outcome failed): password guessing?"
-  namespace           = var.metric_namespace
+  namespace           = local.backend_namespace[each.key]
   metric_name         = "shop.logins"
   dimensions          = { "service.name" = var.accounts_service, "shop.login.outcome" = "failed" }
   statistic           = "Sum"

@@ -41,8 +41,8 @@ locals {
     }
     rate_limited = {
       metric = "http.server.requests", filter = " \"http.response.status_code\"=\"429\""
-      awssdk = local.http_dims_awssdk, otel = null
-      why    = "collector/aws.yaml declares http.server.* without http.response.status_code, so otel has no per-status metric"
+      awssdk = local.http_dims_awssdk, otel = ["service.name", "http.response.status_code"]
+      why    = ""
     }
     orders = {
       metric = "shop.orders", filter = ""
@@ -59,38 +59,38 @@ locals {
     }
     funnel = {
       metric = "shop.funnel.steps", filter = ""
-      awssdk = ["service.name", "shop.funnel.step"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.funnel.steps"
+      awssdk = ["service.name", "shop.funnel.step"], otel = ["service.name", "shop.funnel.step"]
+      why    = ""
     }
     abandoned = {
       metric = "shop.carts.abandoned", filter = ""
-      awssdk = ["service.name"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.carts.abandoned"
+      awssdk = ["service.name"], otel = ["service.name"]
+      why    = ""
     }
     rum_errors = {
       metric = "shop.rum.items", filter = " signal=\"logs\""
-      awssdk = ["service.name", "signal", "outcome"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.rum.items"
+      awssdk = ["service.name", "signal", "outcome"], otel = ["service.name", "signal", "outcome"]
+      why    = ""
     }
     logins = {
       metric = "shop.logins", filter = ""
-      awssdk = ["service.name", "shop.login.outcome"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.logins"
+      awssdk = ["service.name", "shop.login.outcome"], otel = ["service.name", "shop.login.outcome"]
+      why    = ""
     }
     security_events = {
       metric = "shop.security.events", filter = ""
-      awssdk = ["service.name", "shop.security.event.kind"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.security.events"
+      awssdk = ["service.name", "shop.security.event.kind"], otel = ["service.name", "shop.security.event.kind"]
+      why    = ""
     }
     admin_actions = {
       metric = "shop.admin.actions", filter = ""
-      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.admin.actions"
+      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = ["service.name", "shop.admin.action", "shop.admin.outcome"]
+      why    = ""
     }
     mfa = {
       metric = "shop.admin.actions", filter = " \"shop.admin.action\"=\"admin.mfa\""
-      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = null
-      why    = "collector/aws.yaml declares no dimensions for shop.admin.actions"
+      awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = ["service.name", "shop.admin.action", "shop.admin.outcome"]
+      why    = ""
     }
   }
 
@@ -105,9 +105,9 @@ locals {
   # (app/server/src/http/rum/vitals.rs): bounded values, no user or session in a dimension.
   vital_dims = {
     awssdk = ["service.name", "page.route", "web_vital.rating"]
-    otel   = null
+    otel   = ["service.name", "page.route", "web_vital.rating"]
   }
-  vital_why = "collector/aws.yaml declares no dimensions for browser.web_vital.*"
+  vital_why = ""
 
   # The search schema `{"namespace","dim",…}`: exactly this dimension set. Names with characters
   # other than letters and digits (`/`, `.`) go in double quotes (search expression syntax); all
@@ -234,7 +234,7 @@ locals {
           view    = "timeSeries"
           stat    = "Sum"
           period  = 300
-          metrics = [[{ expression = local.search.awssdk.funnel.Sum, id = "funnel", label = "" }]]
+          metrics = [[{ expression = local.search[b].funnel.Sum, id = "funnel", label = "" }]]
         }
       },
       {
@@ -245,15 +245,15 @@ locals {
           view    = "timeSeries"
           stat    = "Sum"
           period  = 3600
-          metrics = [[{ expression = local.search.awssdk.abandoned.Sum, id = "abandoned", label = "" }]]
+          metrics = [[{ expression = local.search[b].abandoned.Sum, id = "abandoned", label = "" }]]
         }
       },
-      ] : w if b == "awssdk"], [for w in [
+      ] : w if local.series.funnel[b] != null && local.series.abandoned[b] != null], [for w in [
       {
         type       = "text", x = 0, y = 8, width = 24, height = 3
         properties = { markdown = "### Funnel and abandonment: not available\n${local.text_gap[b]}${local.series.funnel.why}; ${local.series.abandoned.why}. Adding them to the awsemf exporter's `metric_declarations` would make them metrics (docs/dashboards.md)." }
       },
-    ] : w if !(b == "awssdk")],
+    ] : w if local.series.funnel[b] == null || local.series.abandoned[b] == null],
   ) }
 
   ux_widgets = { for b in var.telemetry_backends : b => concat(
@@ -267,13 +267,14 @@ locals {
       [for i, k in keys(local.vitals) : {
         type = "metric", x = (i % 3) * 8, y = 2 + floor(i / 3) * 6, width = 8, height = 6
         properties = {
-          title  = "${local.vitals[k].title}: average and p75 by page"
+          title  = "${local.vitals[k].title}: average and ${b == "awssdk" ? "p75" : "maximum"} by page"
           region = local.region
           view   = "timeSeries"
           period = 300
+          # awssdk sends values (percentiles); awsemf sends statistic sets (no percentiles): Maximum.
           metrics = [
-            [{ expression = "SEARCH('${local.vital_schema.awssdk} MetricName=\"${local.vitals[k].metric}\"', 'Average', 300)", id = "avg_${k}", label = "" }],
-            [{ expression = "SEARCH('${local.vital_schema.awssdk} MetricName=\"${local.vitals[k].metric}\"', 'p75', 300)", id = "p75_${k}", label = "p75" }],
+            [{ expression = "SEARCH('${local.vital_schema[b]} MetricName=\"${local.vitals[k].metric}\"', 'Average', 300)", id = "avg_${k}", label = "" }],
+            [{ expression = "SEARCH('${local.vital_schema[b]} MetricName=\"${local.vitals[k].metric}\"', '${b == "awssdk" ? "p75" : "Maximum"}', 300)", id = "high_${k}", label = b == "awssdk" ? "p75" : "max" }],
           ]
         }
       }],
@@ -286,19 +287,20 @@ locals {
             view   = "timeSeries"
             stat   = "Sum"
             period = 300
-            metrics = [
-              [var.log_metric_namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }],
-              [{ expression = local.search.awssdk.rum_errors.Sum, id = "rum_logs", label = "" }],
-            ]
+            # The log-derived count reads the awssdk backend's log group only.
+            metrics = concat(
+              b == "awssdk" ? [[var.log_metric_namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }]] : [],
+              [[{ expression = local.search[b].rum_errors.Sum, id = "rum_logs", label = "" }]],
+            )
           }
         },
       ],
-      ) : w if b == "awssdk"], [for w in [
+      ) : w if local.vital_dims[b] != null && local.series.rum_errors[b] != null], [for w in [
       {
         type       = "text", x = 0, y = 2, width = 24, height = 3
         properties = { markdown = "### Web Vitals and JS errors: not available\n${local.text_gap[b]}${local.vital_why}; ${local.series.rum_errors.why}. The browser's error lines go to the collector's log group (Logs Insights: `filter resource.service.name = \"shop-web\"`)." }
       },
-    ] : w if !(b == "awssdk")],
+    ] : w if local.vital_dims[b] == null || local.series.rum_errors[b] == null],
   ) }
 
   security_widgets = { for b in var.telemetry_backends : b => concat(
@@ -310,11 +312,11 @@ locals {
     ],
     [for w in [
       for i, w in [
-        { title = "Customer logins by outcome", expr = local.search.awssdk.logins.Sum, id = "logins" },
-        { title = "Security events by kind", expr = local.search.awssdk.security_events.Sum, id = "security" },
-        { title = "Back-office actions by action and outcome", expr = local.search.awssdk.admin_actions.Sum, id = "admin" },
-        { title = "Back-office MFA (admin.mfa) by outcome", expr = local.search.awssdk.mfa.Sum, id = "mfa" },
-        { title = "Rate-limited requests (429) by route", expr = local.search.awssdk.rate_limited.Sum, id = "limited" },
+        { title = "Customer logins by outcome", expr = local.search[b].logins.Sum, id = "logins" },
+        { title = "Security events by kind", expr = local.search[b].security_events.Sum, id = "security" },
+        { title = "Back-office actions by action and outcome", expr = local.search[b].admin_actions.Sum, id = "admin" },
+        { title = "Back-office MFA (admin.mfa) by outcome", expr = local.search[b].mfa.Sum, id = "mfa" },
+        { title = "Rate-limited requests (429) by route", expr = local.search[b].rate_limited.Sum, id = "limited" },
         ] : {
         type = "metric", x = (i % 3) * 8, y = 2 + floor(i / 3) * 6, width = 8, height = 6
         properties = {
@@ -326,12 +328,12 @@ locals {
           metrics = [[{ expression = w.expr, id = w.id, label = "" }]]
         }
       }
-      ] : w if b == "awssdk"], [for w in [
+      ] : w if alltrue([for k in ["logins", "security_events", "admin_actions", "rate_limited"] : local.series[k][b] != null])], [for w in [
       {
         type       = "text", x = 0, y = 2, width = 24, height = 3
         properties = { markdown = "### Security metrics: not available\n${local.text_gap[b]}${local.series.logins.why}; ${local.series.security_events.why}; ${local.series.admin_actions.why}; ${local.series.rate_limited.why}." }
       },
-    ] : w if !(b == "awssdk")],
+    ] : w if anytrue([for k in ["logins", "security_events", "admin_actions", "rate_limited"] : local.series[k][b] == null])],
     [for w in [
       {
         type = "metric", x = 16, y = 8, width = 8, height = 6

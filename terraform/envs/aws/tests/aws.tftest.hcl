@@ -98,16 +98,16 @@ run "otel" {
     error_message = "the shop sends OTLP to the sidecar on localhost"
   }
   assert {
-    condition     = length(output.alarms) == 10 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate and latency, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 11 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate, latency and failed logins, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
-      "shop-error-rate-otel", "shop-latency-otel", "shop-telemetry-drops",
+      "shop-error-rate-otel", "shop-latency-otel", "shop-failed-logins-otel", "shop-telemetry-drops",
     ])
-    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate and latency, telemetry drops; no awssdk alarm"
+    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency and failed logins, telemetry drops; no awssdk alarm"
   }
   assert {
     condition = (

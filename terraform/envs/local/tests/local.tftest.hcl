@@ -77,9 +77,9 @@ run "apply" {
       "${var.name_prefix}-http-4xx", "${var.name_prefix}-low-stock",
       "${var.name_prefix}-error-rate-awssdk", "${var.name_prefix}-error-rate-otel",
       "${var.name_prefix}-latency-awssdk", "${var.name_prefix}-latency-otel",
-      "${var.name_prefix}-failed-logins-awssdk",
+      "${var.name_prefix}-failed-logins-awssdk", "${var.name_prefix}-failed-logins-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, and per backend the error rate and the checkout's latency, failed logins (awssdk); no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, and per backend the error rate, the checkout's latency and failed logins; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
@@ -143,16 +143,24 @@ run "apply" {
   }
   assert {
     condition = (
-      alltrue([for m in ["shop.orders", "shop.revenue"] : strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-business-otel"]), "MetricName=\\\"${m}\\\"")]) &&
-      !strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-business-otel"]), "MetricName=\\\"shop.funnel.steps\\\"")
+      alltrue([for m in ["shop.orders", "shop.revenue", "shop.funnel.steps", "shop.carts.abandoned"] : strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-business-otel"]), "MetricName=\\\"${m}\\\"")]) &&
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-business-otel"]), "ObservabilityShopLab/otel")
     )
-    error_message = "the otel business dashboard charts orders and revenue, and says (instead of charting) that the collector makes no metric of the funnel"
+    error_message = "the otel business dashboard charts orders, revenue, the funnel and abandoned carts from the collector's namespace (collector/aws.yaml declares their dimensions)"
   }
   assert {
     condition = alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
       strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "MetricName=\\\"browser.web_vital.${v}\\\"")
     ]) && strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "JsErrors")
     error_message = "the awssdk UX dashboard charts the five Web Vitals and the JS errors"
+  }
+  assert {
+    condition = alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-otel"]), "MetricName=\\\"browser.web_vital.${v}\\\"")
+      ]) && alltrue([for m in ["shop.logins", "shop.security.events", "shop.admin.actions", "\\\"429\\\""] :
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-security-otel"]), m)
+    ])
+    error_message = "the otel UX and security dashboards chart the Web Vitals, logins, security events, admin actions and 429s (collector/aws.yaml declares their dimensions)"
   }
   assert {
     condition = alltrue([for m in ["shop.logins", "shop.security.events", "shop.admin.actions", "admin.mfa", "\\\"429\\\""] :

@@ -1,4 +1,6 @@
 // Small building blocks the back office's pages share: headings, fields, buttons, messages.
+import Link from "next/link";
+
 import { ApiError } from "@/lib/api";
 
 export const input =
@@ -55,5 +57,23 @@ export function Field({ id, label, hint, children }: { id: string; label: string
         </p>
       )}
     </div>
+  );
+}
+
+/** A list's filters as links (orders by status, stock by level, runs by job): the current one marked. */
+export function FilterLinks({ label, links, capitalize }: { label: string; links: { href: string; text: string; current: boolean }[]; capitalize?: boolean }) {
+  return (
+    <nav aria-label={label} className="mb-4 flex flex-wrap gap-2">
+      {links.map((l) => (
+        <Link
+          key={l.href}
+          href={l.href}
+          aria-current={l.current ? "page" : undefined}
+          className={`rounded-full border border-stone-300 px-3 py-1 text-sm hover:bg-stone-100 aria-[current=page]:border-emerald-800 aria-[current=page]:bg-emerald-800 aria-[current=page]:text-white ${capitalize ? "capitalize" : ""}`}
+        >
+          {l.text}
+        </Link>
+      ))}
+    </nav>
   );
 }

@@ -9,7 +9,7 @@ import { useSearchParams } from "next/navigation";
 import { useEffect, useState } from "react";
 
 import { useAdmin } from "@/components/admin/shell";
-import { Done, PageTitle, Problem, secondary, table } from "@/components/admin/ui";
+import { Done, FilterLinks, PageTitle, Problem, secondary, table } from "@/components/admin/ui";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { adminApi, type AdminSchemas, when } from "@/lib/admin";
 import { useLoad } from "@/lib/use-load";
@@ -96,18 +96,7 @@ export function BatchView() {
         </section>
       )}
       <h2 className="mb-2 text-lg font-medium">Recent runs</h2>
-      <nav aria-label="Job" className="mb-4 flex flex-wrap gap-2">
-        {[undefined, ...JOBS].map((j) => (
-          <Link
-            key={j ?? "all"}
-            href={href(j)}
-            aria-current={job === j ? "page" : undefined}
-            className="rounded-full border border-stone-300 px-3 py-1 text-sm capitalize hover:bg-stone-100 aria-[current=page]:border-emerald-800 aria-[current=page]:bg-emerald-800 aria-[current=page]:text-white"
-          >
-            {j ? label(j) : "All"}
-          </Link>
-        ))}
-      </nav>
+      <FilterLinks label="Job" capitalize links={[undefined, ...JOBS].map((j) => ({ href: href(j), text: j ? label(j) : "All", current: job === j }))} />
       {loaded.state === "loading" && <Loading what="batch runs" />}
       {loaded.state === "error" && <ErrorState error={loaded.error} retry={loaded.retry} />}
       {loaded.state === "done" &&

@@ -6,7 +6,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 
 import { useAdmin } from "@/components/admin/shell";
-import { PageTitle, table } from "@/components/admin/ui";
+import { FilterLinks, PageTitle, table } from "@/components/admin/ui";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { StockBadge } from "@/components/stock-badge";
 import { adminApi, when } from "@/lib/admin";
@@ -49,18 +49,7 @@ export function InventoryView() {
   return (
     <>
       <PageTitle>Inventory</PageTitle>
-      <nav aria-label="Stock status" className="mb-4 flex flex-wrap gap-2">
-        {FILTERS.map(([value, label]) => (
-          <Link
-            key={value}
-            href={href(value)}
-            aria-current={(status ?? "") === value ? "page" : undefined}
-            className="rounded-full border border-stone-300 px-3 py-1 text-sm hover:bg-stone-100 aria-[current=page]:border-emerald-800 aria-[current=page]:bg-emerald-800 aria-[current=page]:text-white"
-          >
-            {label}
-          </Link>
-        ))}
-      </nav>
+      <FilterLinks label="Stock status" links={FILTERS.map(([value, label]) => ({ href: href(value), text: label, current: (status ?? "") === value }))} />
       {loaded.state === "loading" && <Loading what="stock levels" />}
       {loaded.state === "error" && <ErrorState error={loaded.error} retry={loaded.retry} />}
       {loaded.state === "done" &&

@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useSearchParams } from "next/navigation";
 
 import { useAdmin } from "@/components/admin/shell";
-import { PageTitle, table } from "@/components/admin/ui";
+import { FilterLinks, PageTitle, table } from "@/components/admin/ui";
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { adminApi, type AdminSchemas, when } from "@/lib/admin";
 import { money } from "@/lib/money";
@@ -31,18 +31,11 @@ export function OrdersView() {
   return (
     <>
       <PageTitle>Orders</PageTitle>
-      <nav aria-label="Order status" className="mb-4 flex flex-wrap gap-2">
-        {[undefined, ...STATUSES].map((s) => (
-          <Link
-            key={s ?? "all"}
-            href={href(s)}
-            aria-current={status === s ? "page" : undefined}
-            className="rounded-full border border-stone-300 px-3 py-1 text-sm capitalize hover:bg-stone-100 aria-[current=page]:border-emerald-800 aria-[current=page]:bg-emerald-800 aria-[current=page]:text-white"
-          >
-            {s ? statusLabel(s) : "All"}
-          </Link>
-        ))}
-      </nav>
+      <FilterLinks
+        label="Order status"
+        capitalize
+        links={[undefined, ...STATUSES].map((s) => ({ href: href(s), text: s ? statusLabel(s) : "All", current: status === s }))}
+      />
       {loaded.state === "loading" && <Loading what="orders" />}
       {loaded.state === "error" && <ErrorState error={loaded.error} retry={loaded.retry} />}
       {loaded.state === "done" &&
