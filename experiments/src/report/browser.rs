@@ -199,10 +199,19 @@ mod tests {
         };
         let mut o = String::new();
         section(&mut o, &[row]);
-        assert!(o.contains("| otel-100 | 2 | 6 | 16 | 10 (62.5 %) | 9 of 10 (90.0 %) |"), "{o}");
+        assert!(
+            o.contains("| otel-100 | 2 | 6 | 16 | 10 (62.5 %) | 9 of 10 (90.0 %) |"),
+            "{o}"
+        );
         // Median 1950 ms is within 2.5 s, one session is not.
-        assert!(o.contains("1950 (900–3000) | 450 (400–500) | met (median; not every session) |"), "{o}");
-        assert!(o.contains("`GET /api/cart: no span of the shop under the fetch`"), "{o}");
+        assert!(
+            o.contains("1950 (900–3000) | 450 (400–500) | met (median; not every session) |"),
+            "{o}"
+        );
+        assert!(
+            o.contains("`GET /api/cart: no span of the shop under the fetch`"),
+            "{o}"
+        );
         assert!(o.contains("$55.00 (assumed price)"), "{o}");
         let mut empty = String::new();
         section(&mut empty, &[]);
