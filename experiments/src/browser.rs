@@ -292,11 +292,15 @@ fn wire<'a>(w: &'a [WireCount], sink: &str) -> Option<&'a WireCount> {
     w.iter().find(|c| c.sink == sink)
 }
 
+/// Bytes and requests one pass-through saw.
+fn raw(w: &[WireCount], sink: &str) -> (u64, u64) {
+    wire(w, sink).map_or((0, 0), |c| (c.bytes, c.requests))
+}
+
 /// Bytes and requests one pass-through saw, on less off (never below zero).
 fn added(on: &[WireCount], off: &[WireCount], sink: &str) -> (f64, f64) {
-    let get = |w: &[WireCount]| wire(w, sink).map_or((0, 0), |c| (c.bytes, c.requests));
-    let (bon, ron) = get(on);
-    let (boff, roff) = get(off);
+    let (bon, ron) = raw(on, sink);
+    let (boff, roff) = raw(off, sink);
     (
         bon.saturating_sub(boff) as f64,
         ron.saturating_sub(roff) as f64,
@@ -336,7 +340,11 @@ pub fn price(
                 usd: gb
                     * (prices.logs_ingestion_gb
                         + prices.logs_archived_share * prices.logs_storage_gb_month),
-                note: "PutLogEvents bytes at the pass-through, on less off (the browser's log lines and the request lines of its intake calls)".into(),
+                note: format!(
+                    "PutLogEvents bytes at the pass-through, on less off (the browser's log lines and the request lines of its intake calls): {} B on, {} B off; a difference within the periodic exports' noise reads 0",
+                    raw(&row.wire_on, "logs").0,
+                    raw(&row.wire_off, "logs").0
+                ),
             });
             let (_, metric_calls) = added(&row.wire_on, &row.wire_off, "cloudwatch");
             let calls = per_m(metric_calls);
@@ -345,7 +353,11 @@ pub fn price(
                 quantity: calls,
                 unit: "requests".into(),
                 usd: calls * prices.put_metric_data_request,
-                note: "on less off; the Web Vitals' series are custom metrics billed per month, not per view".into(),
+                note: format!(
+                    "on less off ({} on, {} off): PutMetricData goes out once per interval however many series; the Web Vitals' series are custom metrics billed per month, not per view",
+                    raw(&row.wire_on, "cloudwatch").1,
+                    raw(&row.wire_off, "cloudwatch").1
+                ),
             });
         }
         _ => {
@@ -367,7 +379,11 @@ pub fn price(
                 usd: gb
                     * (prices.logs_ingestion_gb
                         + prices.logs_archived_share * prices.logs_storage_gb_month),
-                note: "the collector's log and metric exports at the pass-through, on less off (OTLP protobuf bytes standing in for the log events and EMF lines its AWS exporters would write)".into(),
+                note: format!(
+                    "the collector's log and metric exports at the pass-through, on less off (OTLP protobuf bytes standing in for the log events and EMF lines its AWS exporters would write): {} B on, {} B off; a difference within the periodic exports' noise reads 0",
+                    path_bytes(&row.wire_on, "/v1/logs") + path_bytes(&row.wire_on, "/v1/metrics"),
+                    path_bytes(&row.wire_off, "/v1/logs") + path_bytes(&row.wire_off, "/v1/metrics")
+                ),
             });
         }
     }
