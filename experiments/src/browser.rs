@@ -493,6 +493,47 @@ mod tests {
     }
 
     #[test]
+    fn the_added_cost_is_on_less_off_and_the_rum_price_is_per_event() {
+        let prices = crate::cost::Prices::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prices.toml"),
+        )
+        .unwrap();
+        let rum =
+            RumPrice::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prices.toml"))
+                .unwrap();
+        let tap = |sink: &str, bytes: u64, requests: u64| WireCount {
+            sink: sink.into(),
+            requests,
+            bytes,
+            ..WireCount::default()
+        };
+        let row = BrowserRow {
+            backend: "awssdk".into(),
+            page_views: 1_000,
+            traces_per_view_on: 3.0,
+            traces_per_view_off: 2.0,
+            wire_on: vec![tap("logs", 3_000_000, 10), tap("cloudwatch", 500, 4)],
+            wire_off: vec![tap("logs", 1_000_000, 10), tap("cloudwatch", 400, 4)],
+            rum_events_per_view: 6.0,
+            ..BrowserRow::default()
+        };
+        let (items, total, rum_total) = price(&row, &prices, &rum);
+        // One more trace per view: a million per million views.
+        assert_eq!(items[0].quantity, 1e6);
+        // 2 MB more over 1,000 views: 2 GB per million views.
+        assert!((items[1].quantity - 2.0).abs() < 1e-9, "{items:?}");
+        assert!(
+            items[1].note.contains("3000000 B on, 1000000 B off"),
+            "{}",
+            items[1].note
+        );
+        assert_eq!(items[2].quantity, 0.0);
+        assert!((total - items.iter().map(|i| i.usd).sum::<f64>()).abs() < 1e-12);
+        assert!((rum_total - 6e6 * rum.per_event).abs() < 1e-9);
+        assert!(rum.assumed, "prices.toml marks RUM's price assumed");
+    }
+
+    #[test]
     fn rum_events_count_views_navigations_vitals_calls_and_errors() {
         let pass = Pass {
             telemetry: "on".into(),
