@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::readback::Span;
+use crate::readback::{Span, normalise_trace_id as norm_trace};
 use crate::results::WireCount;
 
 /// LCP budget, ms ("good" in web.dev's thresholds).
@@ -85,23 +85,6 @@ impl Fetch {
             norm_trace(&field("Root=")?),
             field("Parent=")?.to_ascii_lowercase(),
         ))
-    }
-}
-
-/// A trace id as 32 lowercase hex digits, from X-Ray's `1-xxxxxxxx-yyyy…` or W3C's form.
-pub fn norm_trace(id: &str) -> String {
-    id.strip_prefix("1-")
-        .unwrap_or(id)
-        .replace('-', "")
-        .to_ascii_lowercase()
-}
-
-/// X-Ray's form of a 32-hex trace id (`1-` + 8 + `-` + 24).
-pub fn xray_trace(hex: &str) -> String {
-    if hex.len() == 32 {
-        format!("1-{}-{}", &hex[..8], &hex[8..])
-    } else {
-        hex.to_owned()
     }
 }
 
@@ -392,15 +375,9 @@ pub fn price(
     (items, total, rum_total)
 }
 
-/// The median and the spread of some values.
+/// The median of some values, `None` when there are none.
 pub fn median(values: &[f64]) -> Option<f64> {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(v[n / 2]),
-        n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
-    }
+    (!values.is_empty()).then(|| crate::stats::median(values))
 }
 
 #[cfg(test)]
@@ -453,7 +430,7 @@ mod tests {
         );
         assert_eq!(Fetch::default().context(), None);
         assert_eq!(
-            xray_trace("6b115a2edd08dc42804b3c7faaee322b"),
+            crate::readback::xray_trace_id("6b115a2edd08dc42804b3c7faaee322b"),
             "1-6b115a2e-dd08dc42804b3c7faaee322b"
         );
     }

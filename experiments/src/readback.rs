@@ -58,6 +58,16 @@ pub struct Log {
     pub bytes: usize,
 }
 
+/// 32 hex → X-Ray's form `1-xxxxxxxx-yyyyyyyyyyyyyyyyyyyyyyyy` (the inverse of
+/// [`normalise_trace_id`]); anything else is returned as it is.
+pub fn xray_trace_id(hex: &str) -> String {
+    if hex.len() == 32 {
+        format!("1-{}-{}", &hex[..8], &hex[8..])
+    } else {
+        hex.to_owned()
+    }
+}
+
 /// `1-xxxxxxxx-yyyyyyyyyyyyyyyyyyyyyyyy` → 32 hex; 32 hex stays.
 pub fn normalise_trace_id(id: &str) -> String {
     match id.strip_prefix("1-") {

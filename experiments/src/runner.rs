@@ -866,7 +866,7 @@ impl Ctx<'_> {
             let ids: Vec<String> = entries
                 .iter()
                 .filter_map(|e| e.sent.as_ref())
-                .map(|s| format!("1-{}-{}", &s.trace_id[..8], &s.trace_id[8..]))
+                .map(|s| crate::readback::xray_trace_id(&s.trace_id))
                 .collect();
             let spans = self.aws.traces(&ids).await?;
             let logs = self.aws.logs(&names.log_group).await?;
@@ -1091,7 +1091,7 @@ impl Ctx<'_> {
         let ids: Vec<String> = entries
             .iter()
             .filter_map(|e| e.sent.as_ref())
-            .map(|s| format!("1-{}-{}", &s.trace_id[..8], &s.trace_id[8..]))
+            .map(|s| crate::readback::xray_trace_id(&s.trace_id))
             .collect();
         let spans = until_still(Duration::from_secs(15), Duration::from_millis(800), || {
             self.aws.traces(&ids)
@@ -1557,28 +1557,34 @@ impl Ctx<'_> {
         .collect();
         let shop = self.start_shop(Point::Embedded, config, &run, &env).await?;
         let base = shop.url(Service::Catalog);
+        // Awaited, not blocking: the pass-throughs the shop exports through run on this
+        // runtime, and a session takes seconds.
         let drive = |telemetry: &'static str, n: usize| {
-            let out = std::process::Command::new("node")
-                .current_dir(&web)
+            let mut cmd = tokio::process::Command::new("node");
+            cmd.current_dir(&web)
                 .args(["--import", "tsx", "e2e/page-views.ts", &base])
                 .arg(n.to_string())
                 .arg(telemetry)
-                .env("SHOP_LAB_CHROMIUM", &chromium)
-                .output()
-                .context("running node (the browser chapter needs Node ≥ 20.9)")?;
-            if !out.status.success() {
-                anyhow::bail!(
-                    "page-views.ts {telemetry} failed: {}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                .env("SHOP_LAB_CHROMIUM", &chromium);
+            async move {
+                let out = cmd
+                    .output()
+                    .await
+                    .context("running node (the browser chapter needs Node ≥ 20.9)")?;
+                if !out.status.success() {
+                    anyhow::bail!(
+                        "page-views.ts {telemetry} failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                serde_json::from_slice::<Pass>(&out.stdout).context("page-views.ts's output")
             }
-            serde_json::from_slice::<Pass>(&out.stdout).context("page-views.ts's output")
         };
         let result = async {
             // One session first, not counted: the shop's first requests (its caches, the
             // database's pages) would otherwise weigh on whichever pass came first.
             self.progress.set_message(format!("{run}: warming up"));
-            drive("off", 1)?;
+            drive("off", 1).await?;
             let mut passes = Vec::new();
             for telemetry in ["off", "on"] {
                 self.progress
@@ -1586,7 +1592,7 @@ impl Ctx<'_> {
                 shop.flush().await?;
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 self.sinks.reset();
-                let pass = drive(telemetry, sessions)?;
+                let pass = drive(telemetry, sessions).await?;
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 shop.flush().await?;
                 tokio::time::sleep(Duration::from_secs(2)).await;
@@ -1615,7 +1621,10 @@ impl Ctx<'_> {
                 t
             };
             let spans = if config.backend() == "awssdk" {
-                let ids: Vec<String> = traces.iter().map(|t| browser::xray_trace(t)).collect();
+                let ids: Vec<String> = traces
+                    .iter()
+                    .map(|t| crate::readback::xray_trace_id(t))
+                    .collect();
                 until_still(
                     Duration::from_secs(20),
                     Duration::from_millis(700),
@@ -1645,7 +1654,9 @@ impl Ctx<'_> {
                         }
                         .spans()
                         .into_iter()
-                        .filter(|s| traces.contains(&browser::norm_trace(&s.trace_id)))
+                        .filter(|s| {
+                            traces.contains(&crate::readback::normalise_trace_id(&s.trace_id))
+                        })
                         .collect())
                     },
                 )
