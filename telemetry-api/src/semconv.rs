@@ -190,6 +190,17 @@ pub mod metrics {
     pub const DB_CLIENT_OPERATION_DURATION: &str = "db.client.operation.duration";
     /// Gauge, `{connection}`: database pool connections by `state` (`idle`/`used`).
     pub const DB_CLIENT_CONNECTION_COUNT: &str = "db.client.connection.count";
+    /// Gauge, `1`: the process's CPU time over the last interval, divided by the interval and the
+    /// CPUs available (0 to 1).
+    pub const PROCESS_CPU_UTILIZATION: &str = "process.cpu.utilization";
+    /// Gauge, bytes: the process's resident memory.
+    pub const PROCESS_MEMORY_USAGE: &str = "process.memory.usage";
+    /// Gauge, bytes: the process's virtual memory.
+    pub const PROCESS_MEMORY_VIRTUAL: &str = "process.memory.virtual";
+    /// Gauge, `{file_descriptor}`: the process's open file descriptors (sockets included).
+    pub const PROCESS_OPEN_FILE_DESCRIPTOR_COUNT: &str = "process.open_file_descriptor.count";
+    /// Gauge, `{thread}`: the process's threads.
+    pub const PROCESS_THREAD_COUNT: &str = "process.thread.count";
     /// Counter, `{view}`: product detail views, by category.
     pub const SHOP_PRODUCT_VIEWS: &str = "shop.product.views";
     /// Counter, `{item}`: units added to carts.

@@ -29,6 +29,15 @@ impl Deref for Instruments {
     }
 }
 
+/// The process's own resource gauges (semantic-convention names, `process.*`).
+pub struct ProcessGauges {
+    pub cpu_utilization: Gauge,
+    pub memory_usage: Gauge,
+    pub memory_virtual: Gauge,
+    pub open_files: Gauge,
+    pub threads: Gauge,
+}
+
 /// The instruments themselves, reached through [`Instruments`].
 pub struct InstrumentSet {
     /// `http.server.requests`: inbound requests by route, method, status.
@@ -43,6 +52,10 @@ pub struct InstrumentSet {
     pub db_duration: Histogram,
     /// `db.client.connection.count`: pool connections by state.
     pub db_connections: Gauge,
+    /// `process.cpu.utilization`, `process.memory.usage`, `process.memory.virtual`,
+    /// `process.open_file_descriptor.count`, `process.thread.count` (O-METRIC-02): the shop
+    /// process itself, sampled beside the pool (`shop::resources`).
+    pub process: ProcessGauges,
     /// `shop.product.views`: product detail views.
     pub product_views: Counter,
     /// `shop.cart.additions`: units added to carts, by `shop.user.type` (guest or registered).
@@ -165,6 +178,33 @@ impl Instruments {
                 Unit::count("{connection}"),
                 "Database pool connections by state.",
             ),
+            process: ProcessGauges {
+                cpu_utilization: m.gauge(
+                    names::PROCESS_CPU_UTILIZATION,
+                    Unit::DIMENSIONLESS,
+                    "CPU time of the shop process over the last interval, per available CPU.",
+                ),
+                memory_usage: m.gauge(
+                    names::PROCESS_MEMORY_USAGE,
+                    Unit::BYTES,
+                    "Resident memory of the shop process.",
+                ),
+                memory_virtual: m.gauge(
+                    names::PROCESS_MEMORY_VIRTUAL,
+                    Unit::BYTES,
+                    "Virtual memory of the shop process.",
+                ),
+                open_files: m.gauge(
+                    names::PROCESS_OPEN_FILE_DESCRIPTOR_COUNT,
+                    Unit::count("{file_descriptor}"),
+                    "Open file descriptors of the shop process (sockets included).",
+                ),
+                threads: m.gauge(
+                    names::PROCESS_THREAD_COUNT,
+                    Unit::count("{thread}"),
+                    "Threads of the shop process.",
+                ),
+            },
             product_views: m.counter(
                 names::SHOP_PRODUCT_VIEWS,
                 Unit::count("{view}"),

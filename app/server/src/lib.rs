@@ -16,5 +16,6 @@
 pub mod batch;
 pub mod config;
 pub mod http;
+pub mod resources;
 pub mod startup;
 pub mod telemetry;

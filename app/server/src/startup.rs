@@ -346,13 +346,16 @@ impl Application {
     }
 }
 
-/// Samples the pool's connections into `db.client.connection.count`.
+/// Samples the pool's connections into `db.client.connection.count`, and the process's own
+/// CPU, memory, open files and threads into the `process.*` gauges (crate::resources).
 async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let system = KeyValue::new(
         telemetry_api::semconv::DB_SYSTEM_NAME,
         state.db.system().as_str(),
     );
+    let mut process = crate::resources::ProcessSampler::new();
     loop {
+        process.sample(&state.instruments.process);
         let pool = state.db.pool();
         let idle = pool.num_idle() as f64;
         let size = f64::from(pool.size());

@@ -193,3 +193,37 @@ db_tests! {
         assert_eq!(placed.span_context.unwrap().trace_id, trace);
     }
 }
+
+/// O-METRIC-02/11: the shop reports its own process resources through the contract, under the
+/// semantic conventions' names, from start-up on (beside the pool's gauge).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_process_reports_its_cpu_memory_files_and_threads() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let gauge = |name: &str| app.recorder.gauge_last(name, &[]);
+    let mut seen = None;
+    for _ in 0..250 {
+        seen = gauge(metrics::PROCESS_MEMORY_USAGE);
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A running tokio server: megabytes resident, more virtual than resident, a listening
+    // socket and a database file open, and the runtime's worker threads.
+    let rss = seen.expect("process.memory.usage was never recorded");
+    assert!(rss > 1_000_000.0, "process.memory.usage {rss}");
+    let virt = gauge(metrics::PROCESS_MEMORY_VIRTUAL).expect("process.memory.virtual");
+    assert!(virt >= rss, "virtual {virt} < resident {rss}");
+    if cfg!(target_os = "linux") {
+        let files = gauge(metrics::PROCESS_OPEN_FILE_DESCRIPTOR_COUNT)
+            .expect("process.open_file_descriptor.count");
+        assert!(files >= 3.0, "open files {files}");
+        let threads = gauge(metrics::PROCESS_THREAD_COUNT).expect("process.thread.count");
+        assert!(threads >= 2.0, "threads {threads}");
+    }
+    // Utilization needs two readings (the sampler's second, ten seconds in): not waited for
+    // here; when present it is a share of the CPUs.
+    if let Some(u) = gauge(metrics::PROCESS_CPU_UTILIZATION) {
+        assert!((0.0..=1.0).contains(&u), "process.cpu.utilization {u}");
+    }
+}
