@@ -5,7 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::context::{IdGenerator, TraceId};
 use crate::metrics::MeterProvider;
@@ -72,6 +72,36 @@ pub trait Exporter: Send + Sync + 'static {
 pub fn without_telemetry<F: Future>(future: F) -> tracing::instrument::WithDispatch<F> {
     use tracing::instrument::WithSubscriber;
     future.with_subscriber(tracing::Dispatch::none())
+}
+
+/// The fault switch "the telemetry sink is down" (O-ALERT-04, the shop's
+/// `telemetry_sink_down` flag, docs/faults.md).
+///
+/// While it is on, every backend fails its exports at the point where a
+/// request would go on the wire, with [`SINK_DOWN_MESSAGE`], and counts the
+/// failure exactly as it counts a sink that does not answer (retried, then
+/// `errors` and `dropped`). So the drop alarms and the statistics can be
+/// shown to react without stopping the collector or the emulators.
+///
+/// Process-wide on purpose: a process has one telemetry backend, built
+/// before the shop's configuration reaches anything else, and the switch
+/// must be readable from the backends' own export threads. The contract
+/// holds it so that neither the shop nor a backend depends on the other.
+static SINK_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// What a failed export says while [`sink_down`] is on.
+pub const SINK_DOWN_MESSAGE: &str =
+    "telemetry sink unreachable (injected fault: telemetry_sink_down)";
+
+/// Turns the injected sink outage on or off (see [`sink_down`]).
+pub fn set_sink_down(down: bool) {
+    SINK_DOWN.store(down, Ordering::Relaxed);
+}
+
+/// Whether exports are to fail as if the sink were unreachable; each
+/// backend checks this where its requests go out.
+pub fn sink_down() -> bool {
+    SINK_DOWN.load(Ordering::Relaxed)
 }
 
 /// Why a backend could not start: a bad setting (the message names the

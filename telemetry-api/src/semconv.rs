@@ -148,6 +148,10 @@ pub const SHOP_COUPON_REASON: &str = "shop.coupon.reason";
 pub const SHOP_PAYMENT_METHOD: &str = "shop.payment.method";
 /// What the payment provider answered: `authorized`, `pending` (cash on delivery), `declined`.
 pub const SHOP_PAYMENT_OUTCOME: &str = "shop.payment.outcome";
+/// The fault flag that injected a failure or a delay here (O-ALERT-04, docs/faults.md):
+/// `checkout_failure_percent`, `payment_decline_percent`, `inventory_latency_ms`,
+/// `database_slowdown_ms`. On a `warn` event in the span where it happened.
+pub const FAULT_INJECTED: &str = "fault.injected";
 /// A step of the conversion funnel (O-METRIC-14): `view`, `cart`, `checkout`, `paid`.
 pub const SHOP_FUNNEL_STEP: &str = "shop.funnel.step";
 /// What became of a review (C-BROWSE-08): `published`, `held` (for moderation).

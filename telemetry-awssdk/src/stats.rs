@@ -8,7 +8,8 @@
 //! own retries are turned off, so every retry is ours and counted), and API
 //! calls and request bytes by [`WireCounter`], an interceptor on each
 //! signal's SDK client, once per attempt, after signing, as sent: counted,
-//! not estimated.
+//! not estimated. The same interceptor fails every call while the injected
+//! fault `telemetry_sink_down` is on ([`telemetry_api::export::sink_down`]).
 
 use std::sync::Arc;
 
@@ -38,6 +39,15 @@ impl Intercept for WireCounter {
         let bytes = context.request().body().bytes().map_or(0, <[u8]>::len);
         SignalCounters::add(&self.0.api_calls, 1);
         SignalCounters::add(&self.0.bytes, bytes as u64);
+        // The injected outage (`telemetry_sink_down`, docs/faults.md): the
+        // call fails here, after it was counted as sent, as a connection to
+        // an unreachable endpoint would. The SDK turns an interceptor's error
+        // before transmit into a dispatch failure, which
+        // `export::retry::with_retries` retries and counts like any other,
+        // and the batch ends up `dropped` as in a real outage.
+        if telemetry_api::export::sink_down() {
+            return Err(telemetry_api::export::SINK_DOWN_MESSAGE.into());
+        }
         Ok(())
     }
 }

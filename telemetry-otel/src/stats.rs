@@ -16,6 +16,11 @@
 //! calls, bytes). Retries and errors follow from those: each retry is one
 //! more API call for the same batch and follows a failed call, so
 //! `retries = api_calls - batches` and `errors = retries + failed batches`.
+//!
+//! The same two wire hooks fail every request while the injected fault
+//! `telemetry_sink_down` is on ([`telemetry_api::export::sink_down`]; the
+//! gRPC one is [`sink_check`], called by the interceptor in
+//! [`crate::export::otlp`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -297,6 +302,13 @@ impl fmt::Debug for CountingHttpClient {
 impl HttpClient for CountingHttpClient {
     async fn send_bytes(&self, request: Request<Bytes>) -> Result<Response<Bytes>, HttpError> {
         self.tally.api_call(request.body().len());
+        // The injected outage (`telemetry_sink_down`, docs/faults.md): the
+        // request fails as a refused connection would, after it was counted;
+        // the OTLP exporter retries it, the counting exporter counts the
+        // batch as failed and its items as dropped, as in a real outage.
+        if telemetry_api::export::sink_down() {
+            return Err(telemetry_api::export::SINK_DOWN_MESSAGE.into());
+        }
         let client = self.client.clone();
         let call = self.runtime.spawn(without_telemetry(async move {
             client.send_bytes(request).await
@@ -307,6 +319,17 @@ impl HttpClient for CountingHttpClient {
             Err(e) => Err(Box::new(e)),
         }
     }
+}
+
+/// The gRPC side of the injected outage: `Err(UNAVAILABLE)` (what tonic
+/// reports for an unreachable collector) while `telemetry_sink_down` is on.
+pub fn sink_check() -> Result<(), tonic::Status> {
+    if telemetry_api::export::sink_down() {
+        return Err(tonic::Status::unavailable(
+            telemetry_api::export::SINK_DOWN_MESSAGE,
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

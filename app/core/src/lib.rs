@@ -32,6 +32,8 @@
 //! - [`db`]: the pool, migrations (`app/core/migrations`), seed data, and
 //!   a client span per statement;
 //! - [`instruments`]: the shop's metric instruments;
+//! - [`faults`]: the fault flags that inject failures and delays on purpose,
+//!   to prove alarms fire (O-ALERT-04, docs/faults.md);
 //! - [`time`]: how times are stored and shown.
 //!
 //! Room reserved for the domains still to come, each a module like the
@@ -48,6 +50,7 @@ pub mod catalog;
 pub mod db;
 pub mod email;
 pub mod events;
+pub mod faults;
 pub mod instruments;
 pub mod inventory;
 pub mod json_integer;

@@ -65,6 +65,30 @@ pub enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// The fault flags (docs/faults.md): failures and delays injected on purpose, to prove alarms
+    /// fire. Reads and writes the flags file (`--faults-file`); a running shop picks changes up
+    /// within a second or two. Needs no database.
+    Faults {
+        #[command(subcommand)]
+        command: FaultsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultsCommand {
+    /// Print the flags in the file as JSON (all off when there is no file).
+    Show,
+    /// Set flags, keeping the others: `shop faults set checkout_failure_percent=100
+    /// inventory_latency_ms=500`. Flags: checkout_failure_percent (0–100),
+    /// payment_decline_percent (0–100), inventory_latency_ms (0–60000),
+    /// database_slowdown_ms (0–60000), telemetry_sink_down (true/false).
+    Set {
+        /// `flag=value`, one or more.
+        #[arg(required = true, value_name = "FLAG=VALUE")]
+        assignments: Vec<String>,
+    },
+    /// Turn every flag off (removes the file).
+    Off,
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +187,12 @@ pub struct Options {
     /// Directory for the embedded SQLite database (created if missing).
     #[arg(long, env = "SHOP_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
+
+    /// The fault flags' file (docs/faults.md): failures and delays injected on purpose, to prove
+    /// alarms fire. Absent file: nothing is injected. Changes are picked up within a second or
+    /// two, without a restart. Default: `faults.json` in the data directory.
+    #[arg(long, env = "SHOP_FAULTS_FILE", global = true)]
+    pub faults_file: Option<PathBuf>,
 
     /// Database URL: `sqlite://PATH` or `mysql://USER:PASS@HOST:PORT/DB`.
     /// Default: `shop.db` in the data directory.
@@ -576,6 +606,9 @@ pub struct Config {
     pub rum: crate::http::rum::RumSettings,
     /// The Lab page's read-back (`--lab-readback-*`).
     pub readback: crate::http::readback::ReadbackSettings,
+    /// The fault flags' file (`--faults-file`); `None`: the flags live in
+    /// memory only, off until the admin API sets them (the tests' shops).
+    pub faults_file: Option<PathBuf>,
 }
 
 /// What this process does with events.
@@ -660,7 +693,14 @@ impl Config {
                 other => other,
             },
         };
+        let faults_file = Some(
+            o.faults_file
+                .clone()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or_else(|| o.data_dir.join("faults.json")),
+        );
         Ok(Config {
+            faults_file,
             listen: o.listen,
             database_url,
             db_max_connections: o.db_max_connections.max(1),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use shop::config::{
     AdminCommand, AuditCommand, BatchJob, Cli, Command, Config, DlqCommand, EventsCommand,
+    FaultsCommand,
 };
 use shop::startup::backend::{self, TelemetryChoice};
 use shop::startup::{Application, shutdown_signal};
@@ -52,6 +53,8 @@ fn main() -> ExitCode {
                 }
             };
         }
+        // Needs nothing running either: the flags are a file.
+        Command::Faults { command } => return faults(&config, command),
         Command::Serve => match backend::resolve(config.telemetry) {
             Ok(choice) => Job::Serve(choice),
             Err(e) => {
@@ -337,6 +340,61 @@ async fn dlq_redrive(config: Config, queue: Option<String>) -> anyhow::Result<Ex
             ExitCode::FAILURE
         },
     )
+}
+
+/// `shop faults show | set FLAG=VALUE… | off`: reads or writes the flags
+/// file (docs/faults.md); a running shop picks the change up by itself. A
+/// bad flag or value is a usage error (exit 2) naming the flag and its range.
+fn faults(config: &Config, command: FaultsCommand) -> ExitCode {
+    use shop_core::faults::{self, Flags};
+    let Some(path) = config.faults_file.as_deref() else {
+        eprintln!("shop: no faults file is configured");
+        return ExitCode::from(2);
+    };
+    let current = match faults::read_file(path) {
+        Ok(flags) => flags,
+        Err(e) => {
+            eprintln!("shop: {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let written = match command {
+        FaultsCommand::Show => {
+            println!("{}", current.to_json());
+            return ExitCode::SUCCESS;
+        }
+        FaultsCommand::Off => faults::remove_file(path).map(|()| Flags::default()),
+        FaultsCommand::Set { assignments } => {
+            let mut flags = current;
+            for assignment in &assignments {
+                let Some((key, value)) = assignment.split_once('=') else {
+                    eprintln!(
+                        "shop: {assignment:?}: expected FLAG=VALUE, e.g. checkout_failure_percent=100"
+                    );
+                    return ExitCode::from(2);
+                };
+                // `100` and `true` as JSON; anything else as a string, which
+                // the flag then refuses with its range.
+                let value = serde_json::from_str(value.trim())
+                    .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+                if let Err(e) = flags.set(key.trim(), &value) {
+                    eprintln!("shop: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+            faults::write_atomically(path, &flags).map(|()| flags)
+        }
+    };
+    match written {
+        Ok(flags) => {
+            println!("{}", flags.to_json());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("shop: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Logs to stdout, no export (for chores that need no database).

@@ -15,6 +15,7 @@ use shop_core::batch::Batch;
 use shop_core::cart::abandonment;
 use shop_core::db::{Db, seed};
 use shop_core::events::dispatcher::{Dispatcher, Provisioner, Settings as DispatcherSettings};
+use shop_core::faults::Faults;
 use shop_core::instruments::Instruments;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
 use shop_core::notifications::{Settings as WorkerSettings, Worker};
@@ -151,6 +152,15 @@ pub async fn batch_runner(
     })
 }
 
+/// The fault flags `config` asks for: its file, or (no file configured, as
+/// in the tests) flags in memory that only the admin API sets.
+pub fn faults(config: &Config) -> Faults {
+    match &config.faults_file {
+        Some(path) => Faults::from_file(path),
+        None => Faults::in_memory(),
+    }
+}
+
 impl Application {
     /// Connects to the database, migrates, seeds (unless disabled), and
     /// binds the listen address.
@@ -182,17 +192,23 @@ impl Application {
         instruments: Instruments,
         db: Db,
     ) -> anyhow::Result<Application> {
+        // The fault flags (docs/faults.md) ride on the database handle, which
+        // every part of the shop holds; the clients that do not get it too.
+        let faults = faults(config);
+        let db = db.with_faults(faults.clone());
         let inventory = match (config.role, &config.inventory_url) {
             (Role::Orders, Some(url)) => InventoryClient::Remote {
                 outbound: Outbound::new(
                     telemetry.clone(),
                     instruments.http_client_duration.clone(),
-                ),
+                )
+                .with_faults(faults.clone()),
                 base_url: Arc::from(url.as_str()),
             },
             _ => InventoryClient::Local(Inventory::new(db.clone())),
         };
-        let payments = MockProvider::new(config.payment_simulation.clone(), instruments.clone());
+        let payments = MockProvider::new(config.payment_simulation.clone(), instruments.clone())
+            .with_faults(faults);
         // No call to S3 here: a shop whose S3 is down still starts (uploads then answer 503).
         let images =
             match &config.images {
@@ -269,6 +285,10 @@ impl Application {
             pool_gauge(self.state.clone(), stop_rx.clone())
                 .with_subscriber(self.state.telemetry.dispatch().clone()),
         );
+        let faults = tokio::spawn(
+            watch_faults(self.state.db.faults().clone(), stop_rx.clone())
+                .with_subscriber(self.state.telemetry.dispatch().clone()),
+        );
         let sweeper = self.cart_abandonment.map(|window| {
             tokio::spawn(
                 abandonment_sweeper(self.state.clone(), window, stop_rx.clone())
@@ -331,6 +351,7 @@ impl Application {
         };
         let _ = stop_tx.send(true);
         let _ = gauge.await;
+        let _ = faults.await;
         if let Some(s) = sweeper {
             let _ = s.await;
         }
@@ -371,6 +392,23 @@ async fn pool_gauge(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             _ = tokio::time::sleep(POOL_GAUGE_INTERVAL) => {}
             _ = stop.changed() => return,
         }
+    }
+}
+
+/// Looks at the fault flags' file every [`shop_core::faults::CHECK_INTERVAL`],
+/// so that a change takes effect even while no request reads the flags
+/// (`telemetry_sink_down` is read by the backend's export threads, not by
+/// requests). Requests also look, throttled to the same interval.
+async fn watch_faults(faults: Faults, mut stop: tokio::sync::watch::Receiver<bool>) {
+    if faults.file().is_none() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(shop_core::faults::CHECK_INTERVAL) => {}
+            _ = stop.changed() => return,
+        }
+        faults.refresh_if_due();
     }
 }
 

@@ -62,6 +62,7 @@ fn grpc_interceptor(
     let tally = tally.clone();
     move |request| {
         tally.api_call(0);
+        crate::stats::sink_check()?;
         Ok(request)
     }
 }

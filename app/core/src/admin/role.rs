@@ -141,6 +141,11 @@ pub enum Operation {
     BatchRun,
     /// Read the batch runs: when each job ran, how it went, what it did.
     BatchRead,
+    // --- fault flags (docs/faults.md) ---
+    /// Read the fault flags in force and where they come from.
+    FaultsRead,
+    /// Set the fault flags: inject failures and delays into the live shop.
+    FaultsSet,
 }
 
 use Operation as O;
@@ -282,6 +287,16 @@ const MATRIX: &[(Operation, &[Role], StepUp)] = &[
         &[R::SecurityAuditor, R::Administrator],
         StepUp::No,
     ),
+    // Auditors may read the flags: whether failures are being injected on
+    // purpose is theirs to know when they read the shop's alarms and logs.
+    (
+        O::FaultsRead,
+        &[R::SecurityAuditor, R::Administrator],
+        StepUp::No,
+    ),
+    // Setting them breaks checkout for real customers on purpose: the
+    // administrator alone, with a fresh second factor.
+    (O::FaultsSet, &[R::Administrator], StepUp::Required),
 ];
 
 impl Operation {
@@ -348,6 +363,8 @@ impl Operation {
             O::SalesReport => "reports.sales",
             O::BatchRun => "batch.run",
             O::BatchRead => "batch.read",
+            O::FaultsRead => "faults.read",
+            O::FaultsSet => "faults.set",
         }
     }
 

@@ -320,6 +320,27 @@ impl Admins {
             .await
     }
 
+    /// Records a change an admin made outside the admin accounts (the fault
+    /// flags): an audit entry for `op` on `target` with the state before and
+    /// after, and the action's count.
+    pub async fn changed(
+        &self,
+        session: &AdminSession,
+        op: Operation,
+        target: &str,
+        before: serde_json::Value,
+        after: serde_json::Value,
+        origin: Origin,
+    ) -> Result<(), Error> {
+        self.record(
+            AuditEvent::new(session.actor(), op.as_str(), Outcome::Success)
+                .target(target)
+                .change(Some(before), Some(after))
+                .origin(origin),
+        )
+        .await
+    }
+
     /// Records that an admin read a customer's personal data (O-SEC-04): an
     /// audit entry naming what was read, and a security event.
     pub async fn personal_data_read(

@@ -21,6 +21,7 @@ use sqlx::migrate::Migrator;
 use telemetry_api::export::without_telemetry;
 use telemetry_api::metrics::Histogram;
 use telemetry_api::{KeyValue, semconv};
+use tracing::Instrument;
 
 use statement::StatementInfo;
 
@@ -58,6 +59,10 @@ pub struct Db {
     system: DbSystem,
     namespace: Arc<str>,
     duration: Histogram,
+    /// The fault flags (off unless [`Db::with_faults`]): `database_slowdown_ms`
+    /// is applied in the one path every statement takes, and the rest of the
+    /// shop reaches the flags through the handle it already has.
+    faults: crate::faults::Faults,
 }
 
 /// How often start-up tries the migrations when the database gives no
@@ -144,6 +149,7 @@ impl Db {
             system,
             namespace: Arc::from(namespace),
             duration,
+            faults: crate::faults::Faults::off(),
         })
     }
 
@@ -179,6 +185,18 @@ impl Db {
     /// The connection pool, for running queries (through [`Db::traced`]).
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// This handle with the fault flags `faults` (docs/faults.md); clones
+    /// made afterwards share them.
+    pub fn with_faults(mut self, faults: crate::faults::Faults) -> Db {
+        self.faults = faults;
+        self
+    }
+
+    /// The fault flags this shop runs with (all off unless configured).
+    pub fn faults(&self) -> &crate::faults::Faults {
+        &self.faults
     }
 
     /// The engine behind the pool.
@@ -273,6 +291,11 @@ impl Db {
         let info = describe_cached(sql);
         let span = self.span(&info);
         let start = Instant::now();
+        // The injected slowdown (`database_slowdown_ms`): inside the
+        // statement's span and its duration, as a slow database would be.
+        // Every statement passes here (`traced`, `traced_all`, commit and
+        // rollback), so this is the one place it needs.
+        self.faults.database_delay().instrument(span.clone()).await;
         let result = without_telemetry(query).await;
         if let Some(n) = result.as_ref().ok().and_then(rows) {
             span.record(semconv::DB_RESPONSE_RETURNED_ROWS, n);

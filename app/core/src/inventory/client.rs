@@ -30,25 +30,34 @@ pub enum InventoryClient {
 }
 
 impl InventoryClient {
-    /// Whether the stock on hand covers every requested quantity.
+    /// Whether the stock on hand covers every requested quantity. With the
+    /// fault flag `inventory_latency_ms` set, waits that long first (both
+    /// topologies; docs/faults.md).
     pub async fn check(&self, check: &StockCheck) -> Result<Availability, Error> {
         match self {
             InventoryClient::Local(inventory) => {
                 // The same internal span the remote call's client span stands
                 // in for, so both topologies tell the same story.
-                inventory
-                    .check(check)
-                    .instrument(tracing::info_span!(
-                        "inventory.check",
-                        span.kind = "internal"
-                    ))
-                    .await
+                async {
+                    // The injected latency (`inventory_latency_ms`), inside
+                    // the check's span: a slow inventory, as callers see it.
+                    inventory.faults().inventory_delay().await;
+                    inventory.check(check).await
+                }
+                .instrument(tracing::info_span!(
+                    "inventory.check",
+                    span.kind = "internal"
+                ))
+                .await
             }
             InventoryClient::Remote { outbound, base_url } => {
                 #[derive(Serialize)]
                 struct Body<'a> {
                     items: &'a [StockRequest],
                 }
+                // The injected latency (`inventory_latency_ms`), before the
+                // call goes out: the caller waits as for a slow service.
+                outbound.faults().inventory_delay().await;
                 outbound
                     .post_json(
                         INVENTORY_SERVICE,

@@ -61,6 +61,11 @@ impl Inventory {
         Inventory { db }
     }
 
+    /// The fault flags of this inventory's shop (its database handle's).
+    pub fn faults(&self) -> &crate::faults::Faults {
+        self.db.faults()
+    }
+
     /// Compares the requested quantities with stock on hand.
     pub async fn check(&self, check: &StockCheck) -> Result<Availability, Error> {
         Ok(store::availability(&self.db, check).await?)

@@ -20,9 +20,22 @@ pub struct Outbound {
     http: reqwest::Client,
     telemetry: Telemetry,
     duration: Histogram,
+    /// The fault flags (`inventory_latency_ms`); off unless [`Outbound::with_faults`].
+    faults: crate::faults::Faults,
 }
 
 impl Outbound {
+    /// These calls with the fault flags `faults` (docs/faults.md).
+    pub fn with_faults(mut self, faults: crate::faults::Faults) -> Outbound {
+        self.faults = faults;
+        self
+    }
+
+    /// The fault flags these calls run with.
+    pub fn faults(&self) -> &crate::faults::Faults {
+        &self.faults
+    }
+
     /// A client whose calls propagate `telemetry`'s trace context and record
     /// into `duration`.
     pub fn new(telemetry: Telemetry, duration: Histogram) -> Outbound {
@@ -36,6 +49,7 @@ impl Outbound {
             http,
             telemetry,
             duration,
+            faults: crate::faults::Faults::off(),
         }
     }
 

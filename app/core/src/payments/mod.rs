@@ -55,6 +55,8 @@ pub const SIMULATED_DECLINE: &str = "processor_declined";
 pub struct MockProvider {
     simulation: Arc<Simulation>,
     instruments: Instruments,
+    /// The fault flags (`payment_decline_percent`, on top of the simulation).
+    faults: crate::faults::Faults,
 }
 
 impl MockProvider {
@@ -64,7 +66,16 @@ impl MockProvider {
         MockProvider {
             simulation: Arc::new(simulation),
             instruments,
+            faults: crate::faults::Faults::off(),
         }
+    }
+
+    /// This provider with the fault flags `faults`: `payment_decline_percent`
+    /// declines that share of payments as the simulation's failures are
+    /// (`processor_declined`), in addition to them (docs/faults.md).
+    pub fn with_faults(mut self, faults: crate::faults::Faults) -> MockProvider {
+        self.faults = faults;
+        self
     }
 
     /// Authorizes `amount_cents` with the customer's `payment`: waits the
@@ -92,7 +103,10 @@ impl MockProvider {
             if !latency.is_zero() {
                 tokio::time::sleep(latency).await;
             }
-            if behaviour.fails_now() {
+            // The injected decline (`payment_decline_percent`) is the
+            // simulation's decline, drawn on top of its rate: the same
+            // reason, span, count and log line, plus the event naming the flag.
+            if behaviour.fails_now() || self.faults.payment_declines_now() {
                 return Err(Declined {
                     reason: SIMULATED_DECLINE,
                 });

@@ -116,6 +116,11 @@ pub enum ApiError {
     /// A bug or an unexpected failure; details go to the log, not the client.
     #[error("internal error: {0}")]
     Internal(String),
+    /// A failure injected on purpose by a fault flag (docs/faults.md): a
+    /// real 500, so that the access log, the RED metrics and the alarms
+    /// built on them see it as the failure it stands for.
+    #[error("injected fault: {flag} (the shop's fault flags, docs/faults.md)")]
+    InjectedFault { flag: &'static str },
 }
 
 /// The JSON body of every error response.
@@ -176,7 +181,9 @@ impl ApiError {
             | ApiError::ServiceUnavailable { .. }
             | ApiError::RequestTimeout { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::InjectedFault { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -204,6 +211,7 @@ impl ApiError {
             ApiError::RequestTimeout { .. } => "request_timeout",
             ApiError::Upstream { .. } => "upstream_failed",
             ApiError::Internal(_) => "internal_error",
+            ApiError::InjectedFault { .. } => "injected_fault",
         }
     }
 

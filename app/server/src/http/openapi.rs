@@ -128,6 +128,8 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         admin::images::status,
         admin::batch::run,
         admin::batch::runs,
+        admin::faults::get_faults,
+        admin::faults::set_faults,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
     modifiers(&AnyOperation, &SessionSecurity),

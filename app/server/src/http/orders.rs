@@ -41,6 +41,7 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Orders: FromRef<S>,
+    shop_core::db::Db: FromRef<S>,
 {
     Router::new()
         .route("/api/orders", post(create_order))
@@ -267,10 +268,12 @@ fn created(order: Order) -> Response {
         (status = 413, description = "Body larger than 64 KiB", body = super::error::ErrorBody),
         (status = 415, description = "Content-Type is not application/json", body = super::error::ErrorBody),
         (status = 422, description = "Empty cart, the key was used for another request, or the coupon does not apply (`coupon_…`, see `coupon_code`)", body = super::error::ErrorBody),
+        (status = 500, description = "A failure injected on purpose by the fault flag `checkout_failure_percent` (`injected_fault`, docs/faults.md): nothing was written, a retry with the same key may succeed", body = super::error::ErrorBody),
         (status = 502, description = "The inventory service answered with something unusable (split deployment)", body = super::error::ErrorBody),
     ))]
 pub async fn create_order(
     State(orders): State<Orders>,
+    State(db): State<shop_core::db::Db>,
     customer: Option<axum::Extension<Session>>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CreateOrder>,
@@ -278,6 +281,15 @@ pub async fn create_order(
     let key = IdempotencyKey::parse(headers.get(IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
     let checkout = Checkout::try_from(body)?;
     tracing::Span::current().record(semconv::SHOP_CART_ID, checkout.cart_id.as_str());
+    // The injected failure (`checkout_failure_percent`, docs/faults.md):
+    // decided after the request is known to be valid (bad input still gets
+    // its 4xx) and before anything is written, so no order, stock, cart or
+    // idempotency key changes, and a retry may go through.
+    if db.faults().checkout_fails_now() {
+        return Err(super::error::ApiError::InjectedFault {
+            flag: shop_core::faults::CHECKOUT_FAILURE,
+        });
+    }
     Ok(
         match orders
             .place(&key, &checkout, customer.as_ref().map(|c| &c.0.user))

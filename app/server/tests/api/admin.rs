@@ -520,7 +520,7 @@ db_tests! {
             Operation::InventoryRead, Operation::InventoryAdjust, Operation::InventoryThreshold,
             Operation::CatalogRead, Operation::CatalogWrite, Operation::CatalogDelete, Operation::CatalogBulkDelete,
             Operation::CatalogExport, Operation::CatalogImport, Operation::CatalogImageUpload,
-            Operation::ComplianceReport, Operation::BatchRun, Operation::BatchRead] {
+            Operation::ComplianceReport, Operation::BatchRun, Operation::BatchRead, Operation::FaultsRead, Operation::FaultsSet] {
             assert!(walked.contains(&op.as_str()), "{op} has no route");
         }
     }

@@ -22,6 +22,7 @@ mod coupons;
 mod errors;
 mod events;
 mod events_outage;
+mod faults;
 mod funnel;
 mod images;
 mod inventory;

@@ -66,6 +66,9 @@ pub struct Spawn {
     /// The RUM intake's settings (default: the shop's).
     pub rum: shop::http::rum::RumSettings,
     pub readback: shop::http::readback::ReadbackSettings,
+    /// `--faults-file` (docs/faults.md); `None`: the flags live in memory,
+    /// off until the admin API sets them.
+    pub faults_file: Option<std::path::PathBuf>,
 }
 
 impl Spawn {
@@ -86,6 +89,7 @@ impl Spawn {
             web_dir: None,
             rum: Default::default(),
             readback: Default::default(),
+            faults_file: None,
         }
     }
 }
@@ -202,6 +206,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         web_dir: opts.web_dir,
         rum: opts.rum,
         readback: opts.readback,
+        faults_file: opts.faults_file,
     };
     let (backend, recorder) = recording::backend();
     let telemetry =

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod auth;
 pub mod batch;
 pub mod catalog;
+pub mod faults;
 pub mod images;
 pub mod inventory;
 pub mod orders;
@@ -81,6 +82,10 @@ where
             get(audit::compliance_report),
         )
         .route("/api/admin/batch/runs", get(batch::runs))
+        .route(
+            "/api/admin/faults",
+            get(faults::get_faults).put(faults::set_faults),
+        )
         .route("/api/admin/batch/{job}", post(batch::run))
         .route("/api/admin/inventory", get(inventory::levels))
         .route("/api/admin/inventory/alerts", get(inventory::alerts))
