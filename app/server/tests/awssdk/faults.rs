@@ -238,6 +238,77 @@ async fn sinks_down_then_back() {
     }
 }
 
+/// The `telemetry_sink_down` fault flag (docs/faults.md), set in the shop's flags file: every
+/// export fails as if the sinks were unreachable, while the emulators are up. Requests answer as
+/// always; failed calls, retries and losses are counted as in a real outage; the flag cleared
+/// (the file edited, no restart), export resumes and new traces reach X-Ray.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_them() {
+    let env = lab_env().clone();
+    let service = unique("sinkflag");
+    let dir = TempDir::new();
+    let flags = dir.path().join("faults.json");
+    std::fs::write(&flags, r#"{ "telemetry_sink_down": true }"#).unwrap();
+    let shop = awssdk_shop(&service, &env)
+        .env("SHOP_FAULTS_FILE", flags.display().to_string())
+        .env("SHOP_XRAY_QUEUE", "64")
+        .env("SHOP_CW_LOGS_QUEUE", "64")
+        .env("SHOP_AWS_MAX_ATTEMPTS", "2")
+        .start();
+
+    drive(&shop, 120).await;
+    let r = http()
+        .post(shop.url("/api/telemetry/flush"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = stats(&shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert!(
+            signal(&during, s, "errors") > 0,
+            "{s}: failed calls are counted: {}",
+            during["export"][s]
+        );
+        assert!(
+            signal(&during, s, "dropped") > 0,
+            "{s}: losses are counted: {}",
+            during["export"][s]
+        );
+    }
+    assert!(
+        signal(&during, "spans", "retries") > 0,
+        "failed calls are retried"
+    );
+
+    // Cleared in the file: the shop reads it again within a second.
+    std::fs::write(&flags, "{}").unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let resumed = flush_accounted(&shop).await;
+    let after_ids = drive(&shop, 8).await;
+    let after = flush_accounted(&shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert_eq!(
+            signal(&after, s, "dropped"),
+            signal(&resumed, s, "dropped"),
+            "{s}: nothing more is lost once the flag is off"
+        );
+        assert!(
+            signal(&after, s, "sent") > signal(&resumed, s, "sent"),
+            "{s} flows again"
+        );
+    }
+    let xray = xray(&env);
+    for id in &after_ids {
+        assert_eq!(
+            wait_trace(&xray, id, 1).await.len(),
+            1,
+            "trace {id} arrived"
+        );
+    }
+}
+
 /// The sinks answer slowly (past the attempt timeout), with 503s, and with
 /// throttling errors, one after the other, through a fault-injecting
 /// pass-through in front of the real emulators. Responses never change;

@@ -257,3 +257,72 @@ fn a_collector_that_never_answers_costs_requests_nothing() {
         t.elapsed()
     );
 }
+
+/// The `telemetry_sink_down` fault flag (docs/faults.md), set in the shop's flags file: every
+/// export fails as if the collector were unreachable, while it is up. Requests answer as always;
+/// failed exports, retries and losses are counted as in a real outage; the flag cleared (the
+/// file edited, no restart), export resumes and new traces reach the collector's capture.
+#[test]
+fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_them() {
+    let dir = crate::common::TempDir::new();
+    let flags = dir.path().join("faults.json");
+    std::fs::write(&flags, r#"{ "telemetry_sink_down": true }"#).unwrap();
+    let flags_path = flags.display().to_string();
+    let (pipeline, shop) = Pipeline::with_shop(&[
+        ("SHOP_FAULTS_FILE", flags_path.as_str()),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "64"),
+        ("OTEL_BLRP_MAX_QUEUE_SIZE", "64"),
+    ]);
+    let http = Http::new();
+    let traced = |count: usize| -> Vec<String> {
+        (0..count)
+            .map(|_| {
+                let a = http.get(&shop.url("/api/products/1"));
+                assert_eq!(a.status, 200, "the shop is unaffected");
+                a.header("x-trace-id").to_owned()
+            })
+            .collect()
+    };
+
+    let during_ids = traced(300);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let during = loop {
+        let stats = http.get(&shop.url("/api/telemetry/stats")).body;
+        if n(&stats, "spans", "dropped") > 0
+            && n(&stats, "spans", "errors") > 0
+            && n(&stats, "logs", "dropped") > 0
+            && n(&stats, "metrics", "errors") > 0
+        {
+            break stats;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no failed exports counted: {stats}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        n(&during, "spans", "retries") > 0,
+        "failed batches are retried: {during}"
+    );
+    let spans = pipeline.capture.store().spans();
+    assert!(
+        !during_ids
+            .iter()
+            .any(|id| spans.iter().any(|s| &s.trace_id() == id)),
+        "no span of the flagged period reached the collector"
+    );
+
+    // Cleared in the file: the shop reads it again within a second, and what is sent from then
+    // on arrives (the backlog first; wait for a request made after the change).
+    std::fs::write(&flags, "{}").unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let after = traced(5);
+    pipeline.wait("the spans sent after the flag was cleared", move |s| {
+        let spans = s.spans();
+        after
+            .iter()
+            .all(|id| spans.iter().any(|sp| &sp.trace_id() == id))
+    });
+}
