@@ -72,8 +72,9 @@ test-deps: ## install and start what the tests need (MariaDB, LocalStack, moto; 
 	$(LAB)/schemathesis.sh install
 	$(LAB)/oidc.sh install
 
-test: test-deps test-terraform ## every test, on SQLite and MariaDB, all features; the Terraform tests; the browser journeys in Chromium
+test: test-deps ## every test, on SQLite and MariaDB, all features; the Terraform tests (after cargo: envs/local's alert check runs the shop binary it built); the browser journeys in Chromium
 	$(CARGO) test --workspace --all-features
+	$(LAB)/terraform.sh test
 	$(LAB)/web.sh e2e
 
 test-web: ## the browser journeys alone (app/web/e2e, Chromium), against the shop binary cargo built last

@@ -278,9 +278,26 @@ private_localstack_start() {
     export TF_VAR_localstack_endpoint="$url"
 }
 
+# The alert check (tests/alerts) runs the shop binary; SHOP_LAB_SHOP_BIN names one, else cargo
+# builds it as `make test` does (same features, so after a test run nothing new compiles and this
+# takes seconds; a stale binary would check yesterday's code).
+shop_binary() {
+    if [[ -n ${SHOP_LAB_SHOP_BIN:-} ]]; then
+        [[ -x $SHOP_LAB_SHOP_BIN ]] || lab_die "SHOP_LAB_SHOP_BIN=$SHOP_LAB_SHOP_BIN is not an executable"
+        return 0
+    fi
+    local repo
+    repo="$(cd "$SHOP_LAB_DIR/../.." && pwd)"
+    (cd "$repo" && cargo build --workspace --all-features --bins --tests) >&2 ||
+        lab_die "cargo build failed: the alert check needs the shop binary"
+    export SHOP_LAB_SHOP_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/shop"
+}
+
 do_test_local() {
     ready
     emulators_up
+    shop_binary
+    "$SHOP_LAB_DIR/collector.sh" install >&2
     local_env
     private_localstack_start
     local start prefix

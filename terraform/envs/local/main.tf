@@ -77,5 +77,6 @@ module "observability" {
   exclude            = var.emulator_gaps
   # LocalStack computes no percentiles (docs/dashboards.md): the lab's latency alarm reads the
   # Maximum, which also reacts to a single slow checkout, as a fault experiment makes.
-  latency_statistic = var.latency_statistic
+  latency_statistic          = var.latency_statistic
+  latency_evaluation_periods = var.latency_evaluation_periods
 }

@@ -79,5 +79,7 @@ output "emulator" {
     name_prefix         = var.name_prefix
     localstack_endpoint = var.localstack_endpoint
     region              = var.region
+    moto_endpoint       = var.moto_endpoint
+    log_group_base      = "/${var.name_prefix}/${var.environment}"
   }
 }

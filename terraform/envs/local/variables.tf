@@ -53,3 +53,9 @@ variable "latency_statistic" {
   type        = string
   default     = "Maximum"
 }
+
+variable "latency_evaluation_periods" {
+  description = "Minutes the checkout's latency must breach before its alarm fires: 1 in the lab, so that the alert check (tests/alerts, docs/faults.md) sees ALARM and OK within minutes; envs/aws keeps the module's 3."
+  type        = number
+  default     = 1
+}

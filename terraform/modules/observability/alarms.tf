@@ -106,6 +106,40 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
   tags                = var.tags
 }
 
+# ---------------------------------------------------------------- checkout errors: a count
+
+# The checkouts answered 500 in a minute, from the backend's own request counter (not the access
+# log): a simple alarm, which LocalStack evaluates, so the lab can prove that the checkout-failure
+# fault flag fires it (terraform/envs/local/tests/alerts, docs/faults.md). The log-derived
+# `<p>-http-5xx` cannot show that locally: LocalStack's metric filters count every log line
+# (docs/dashboards.md). The awssdk backend puts http.server.requests with route, method and status
+# as one dimension set, so its alarm names the checkout route; the collector rolls it up by
+# service and status (collector/aws.yaml), so the otel alarm counts every route's 500s.
+locals {
+  checkout_errors_dimensions = {
+    awssdk = { "service.name" = var.checkout_service, "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "500" }
+    otel   = { "service.name" = var.checkout_service, "http.response.status_code" = "500" }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "checkout_errors" {
+  for_each            = local.on.alarms ? var.telemetry_backends : toset([])
+  alarm_name          = "${var.name_prefix}-checkout-errors-${each.key}"
+  alarm_description   = "At least ${var.checkout_errors_threshold} ${each.key == "awssdk" ? "checkouts (POST /api/orders)" : "requests"} answered 500 in a minute (http.server.requests, ${each.key} backend)."
+  namespace           = local.backend_namespace[each.key]
+  metric_name         = "http.server.requests"
+  dimensions          = local.checkout_errors_dimensions[each.key]
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.checkout_errors_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 # ---------------------------------------------------------------- failed logins
 
 # shop.logins by shop.login.outcome, per backend: the awssdk backend puts it with its attributes,

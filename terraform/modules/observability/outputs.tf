@@ -90,6 +90,7 @@ locals {
     values(aws_cloudwatch_metric_alarm.dlq),
     values(aws_cloudwatch_metric_alarm.error_rate),
     values(aws_cloudwatch_metric_alarm.latency),
+    values(aws_cloudwatch_metric_alarm.checkout_errors),
     values(aws_cloudwatch_metric_alarm.failed_logins),
     aws_cloudwatch_metric_alarm.telemetry_drops,
   )

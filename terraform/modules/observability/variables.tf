@@ -188,3 +188,9 @@ variable "canary_names" {
   type        = list(string)
   default     = []
 }
+
+variable "checkout_errors_threshold" {
+  description = "Checkouts answered 500 in one minute that raise the checkout-errors alarm."
+  type        = number
+  default     = 5
+}

@@ -98,16 +98,20 @@ run "otel" {
     error_message = "the shop sends OTLP to the sidecar on localhost"
   }
   assert {
-    condition     = length(output.alarms) == 11 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate, latency and failed logins, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 12 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate, latency, checkout errors and failed logins, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
-      "shop-error-rate-otel", "shop-latency-otel", "shop-failed-logins-otel", "shop-telemetry-drops",
+      "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-telemetry-drops",
     ])
-    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency and failed logins, telemetry drops; no awssdk alarm"
+    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
+  }
+  assert {
+    condition     = output.alarms["shop-checkout-errors-otel"].dimensions == tomap({ "service.name" = "shop-orders", "http.response.status_code" = "500" }) && output.alarms["shop-checkout-errors-otel"].statistic == "Sum"
+    error_message = "the otel checkout-errors alarm counts the orders service's 500s (the collector's per-service, per-status roll-up)"
   }
   assert {
     condition = (
@@ -273,9 +277,13 @@ run "awssdk" {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
-      "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-failed-logins-awssdk", "shop-telemetry-drops",
+      "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-telemetry-drops",
     ]) && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency and failed-logins, telemetry-drops alarms, all on the alert topic for ALARM and OK"
+    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors and failed-logins, telemetry-drops alarms, all on the alert topic for ALARM and OK"
+  }
+  assert {
+    condition     = output.alarms["shop-checkout-errors-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "500" })
+    error_message = "the awssdk checkout-errors alarm names the backend's exact dimension set for the checkout's 500s"
   }
   assert {
     condition = (
@@ -311,7 +319,7 @@ run "noop" {
     error_message = "noop: catalog may only use its images bucket"
   }
   assert {
-    condition     = keys(module.observability.dashboard_bodies) == ["shop-service"] && length([for k in keys(output.alarms) : k if strcontains(k, "latency") || strcontains(k, "error-rate")]) == 0
+    condition     = keys(module.observability.dashboard_bodies) == ["shop-service"] && length([for k in keys(output.alarms) : k if strcontains(k, "latency") || strcontains(k, "error-rate") || strcontains(k, "checkout-errors")]) == 0
     error_message = "noop: no backend dashboards or backend alarms, only the service view and the log-derived alarms"
   }
 }
