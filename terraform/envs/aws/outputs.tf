@@ -64,6 +64,7 @@ output "canary_policy" {
 
 output "canary_alarm" {
   value = {
+    arn           = aws_cloudwatch_metric_alarm.canary.arn
     namespace     = aws_cloudwatch_metric_alarm.canary.namespace
     metric_name   = aws_cloudwatch_metric_alarm.canary.metric_name
     dimensions    = aws_cloudwatch_metric_alarm.canary.dimensions
@@ -72,4 +73,28 @@ output "canary_alarm" {
     alarm_actions = aws_cloudwatch_metric_alarm.canary.alarm_actions
     ok_actions    = aws_cloudwatch_metric_alarm.canary.ok_actions
   }
+}
+
+output "fis_templates" {
+  description = "FIS experiment templates (fis.tf): name → id, action, target type and selection, stop condition."
+  value = { for k, t in aws_fis_experiment_template.shop : k => {
+    id         = t.id
+    action     = one(t.action).action_id
+    parameters = { for p in one(t.action).parameter : p.key => p.value }
+    target     = one(t.target).resource_type
+    selection  = one(t.target).selection_mode
+    target_by  = one(t.target).parameters
+    stop       = one(t.stop_condition)
+    role_arn   = t.role_arn
+  } }
+}
+
+output "fis_policy" {
+  description = "The FIS experiment role's policy document (fis.tf)."
+  value       = local.fis_policy
+}
+
+output "fis_trust" {
+  description = "Who may assume the FIS experiment role."
+  value       = jsondecode(aws_iam_role.fis.assume_role_policy)
 }

@@ -38,8 +38,9 @@ output "log_group_retention" {
 }
 
 output "alarms" {
-  description = "Alarm name → namespace, metric, dimensions, statistic, threshold, metric-math queries, alarm and OK actions."
+  description = "Alarm name → ARN, namespace, metric, dimensions, statistic, threshold, metric-math queries, alarm and OK actions."
   value = { for a in local.all_alarms : a.alarm_name => {
+    arn                = a.arn
     namespace          = a.namespace
     metric_name        = a.metric_name
     dimensions         = a.dimensions

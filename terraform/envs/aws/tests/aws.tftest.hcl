@@ -63,8 +63,21 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/mock", id = "arn:aws:ecs:eu-west-1:123456789012:cluster/mock" }
   }
   mock_resource "aws_db_instance" {
-    defaults = { endpoint = "mock.rds.amazonaws.com:3306" }
+    defaults = { endpoint = "mock.rds.amazonaws.com:3306", arn = "arn:aws:rds:eu-west-1:123456789012:db:shop-prod" }
   }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mock" }
+  }
+}
+
+# Distinct ARNs for the alarms the FIS templates stop on (fis.tf), so that a test can tell them apart.
+override_resource {
+  target = aws_cloudwatch_metric_alarm.canary
+  values = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:canary" }
+}
+override_resource {
+  target = module.observability.aws_cloudwatch_metric_alarm.log_count
+  values = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:log-count" }
 }
 
 variables {
@@ -305,6 +318,41 @@ run "awssdk" {
       strcontains(jsonencode(module.observability.dashboard_bodies["shop-ux-awssdk"]), "browser.web_vital.${v}")
     ]) && strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-awssdk"]), "'p99'")
     error_message = "the awssdk dashboards: the five Web Vitals, p99 durations"
+  }
+
+  # ---- FIS (fis.tf): three templates, each stopped by an alarm, run by a role that may touch
+  # this environment's tasks and database only.
+  assert {
+    condition = (
+      output.fis_templates["stop-orders-tasks"].action == "aws:ecs:stop-task" &&
+      output.fis_templates["stop-orders-tasks"].target_by["cluster"] == "shop-prod" && output.fis_templates["stop-orders-tasks"].target_by["service"] == "orders" &&
+      output.fis_templates["stop-orders-tasks"].selection == "PERCENT(50)" &&
+      output.fis_templates["stop-inventory-tasks"].target_by["service"] == "inventory" &&
+      output.fis_templates["stop-inventory-tasks"].selection == "ALL" &&
+      output.fis_templates["reboot-database"].action == "aws:rds:reboot-db-instances" &&
+      output.fis_templates["reboot-database"].target == "aws:rds:db" &&
+      output.fis_templates["reboot-database"].parameters["forceFailover"] == "true"
+    )
+    error_message = "FIS: half the orders tasks stopped, every inventory task stopped, the database rebooted with a failover (Multi-AZ)"
+  }
+  assert {
+    condition = (
+      output.fis_templates["stop-orders-tasks"].stop.source == "aws:cloudwatch:alarm" &&
+      output.fis_templates["stop-orders-tasks"].stop.value == output.alarms["shop-http-5xx"].arn &&
+      output.fis_templates["stop-inventory-tasks"].stop.value == output.alarms["shop-http-5xx"].arn &&
+      output.fis_templates["reboot-database"].stop.value == output.canary_alarm.arn &&
+      output.canary_alarm.arn != output.alarms["shop-http-5xx"].arn
+    )
+    error_message = "FIS: the task experiments stop on the 5xx count alarm, the database failover on the canary's alarm"
+  }
+  assert {
+    condition = (
+      output.fis_trust.Statement[0].Principal.Service == "fis.amazonaws.com" &&
+      alltrue([for t in output.fis_templates : t.role_arn == output.fis_templates["reboot-database"].role_arn]) &&
+      alltrue([for st in output.fis_policy.Statement : !contains(flatten([st.Resource]), "*") && alltrue([for a in flatten([st.Action]) : a != "*" && !endswith(a, ":*")])]) &&
+      toset(flatten([for st in output.fis_policy.Statement : st.Action])) == toset(["ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks", "rds:RebootDBInstance", "rds:DescribeDBInstances"])
+    )
+    error_message = "FIS: one role for fis.amazonaws.com, no * resource or action, only stopping tasks and rebooting the database"
   }
 }
 
