@@ -111,6 +111,67 @@ fn signal(stats: &Value, signal: &str, counter: &str) -> u64 {
     stats["export"][signal][counter].as_u64().unwrap()
 }
 
+/// While the sinks are unreachable: every signal counts failed calls and losses, and spans were
+/// retried before they were dropped.
+async fn assert_outage_counted(shop: &common::ShopProcess) {
+    // A flush now cannot reach the sinks: it either reports that (503) or
+    // completes after counting the losses.
+    let r = http()
+        .post(shop.url("/api/telemetry/flush"))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let during = stats(shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert!(
+            signal(&during, s, "dropped") > 0,
+            "{s}: losses are counted: {}",
+            during["export"][s]
+        );
+        assert!(
+            signal(&during, s, "errors") > 0,
+            "{s}: failed calls are counted"
+        );
+    }
+    assert!(signal(&during, "spans", "retries") > 0);
+}
+
+/// Once the sinks are reachable again: `n` new requests, nothing more lost, every signal sent
+/// again, and the new requests' traces in X-Ray. Returns their trace ids.
+async fn assert_export_resumes(
+    shop: &common::ShopProcess,
+    env: &BTreeMap<String, String>,
+    n: usize,
+) -> Vec<String> {
+    // What was queued during the outage drains (sent or counted as lost).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let resumed = flush_accounted(shop).await;
+    let after_ids = drive(shop, n).await;
+    let after = flush_accounted(shop).await;
+    for s in ["spans", "logs", "metrics"] {
+        assert_eq!(
+            signal(&after, s, "dropped"),
+            signal(&resumed, s, "dropped"),
+            "{s}: nothing more is lost once the sinks are back"
+        );
+        assert!(
+            signal(&after, s, "sent") > signal(&resumed, s, "sent"),
+            "{s} flows again"
+        );
+    }
+    let xray = xray(env);
+    for id in &after_ids {
+        assert_eq!(
+            wait_trace(&xray, id, 1).await.len(),
+            1,
+            "trace {id} arrived"
+        );
+    }
+    after_ids
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sinks_down_then_back() {
     lab_env(); // the venvs are installed
@@ -145,56 +206,12 @@ async fn sinks_down_then_back() {
         200,
         "the shop is healthy without its telemetry sinks"
     );
-    // A flush now cannot reach the sinks: it either reports that (503) or
-    // completes after counting the losses.
-    let r = http()
-        .post(shop.url("/api/telemetry/flush"))
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let during = stats(&shop).await;
-    for s in ["spans", "logs", "metrics"] {
-        assert!(
-            signal(&during, s, "dropped") > 0,
-            "{s}: losses are counted: {}",
-            during["export"][s]
-        );
-        assert!(
-            signal(&during, s, "errors") > 0,
-            "{s}: failed calls are counted"
-        );
-    }
-    assert!(signal(&during, "spans", "retries") > 0);
+    assert_outage_counted(&shop).await;
 
     // 3. The emulators return (empty: their state was in memory); export
     //    resumes by itself, log group and stream are re-created.
     lab.start();
-    // What was queued during the outage drains (sent or counted as lost).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let resumed = flush_accounted(&shop).await;
-    let after_ids = drive(&shop, 12).await;
-    let after = flush_accounted(&shop).await;
-    for s in ["spans", "logs", "metrics"] {
-        assert_eq!(
-            signal(&after, s, "dropped"),
-            signal(&resumed, s, "dropped"),
-            "{s}: nothing more is lost once the sinks are back"
-        );
-        assert!(
-            signal(&after, s, "sent") > signal(&resumed, s, "sent"),
-            "{s} flows again"
-        );
-    }
-    let xray = xray(&env);
-    for id in &after_ids {
-        assert_eq!(
-            wait_trace(&xray, id, 1).await.len(),
-            1,
-            "trace {id} arrived"
-        );
-    }
+    let after_ids = assert_export_resumes(&shop, &env, 12).await;
     let events = log_events(&logs(&env), &format!("/shop-lab-test/{service}")).await;
     let joined = events
         .iter()
@@ -229,6 +246,7 @@ async fn sinks_down_then_back() {
     let last = drive(&shop, 4).await;
     let status = shop.terminate();
     assert!(status.success());
+    let xray = xray(&env);
     for id in &last {
         assert_eq!(
             wait_trace(&xray, id, 1).await.len(),
@@ -257,56 +275,11 @@ async fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_t
         .start();
 
     drive(&shop, 120).await;
-    let r = http()
-        .post(shop.url("/api/telemetry/flush"))
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(r.status().as_u16(), 200 | 503), "{}", r.status());
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    let during = stats(&shop).await;
-    for s in ["spans", "logs", "metrics"] {
-        assert!(
-            signal(&during, s, "errors") > 0,
-            "{s}: failed calls are counted: {}",
-            during["export"][s]
-        );
-        assert!(
-            signal(&during, s, "dropped") > 0,
-            "{s}: losses are counted: {}",
-            during["export"][s]
-        );
-    }
-    assert!(
-        signal(&during, "spans", "retries") > 0,
-        "failed calls are retried"
-    );
+    assert_outage_counted(&shop).await;
 
     // Cleared in the file: the shop reads it again within a second.
     std::fs::write(&flags, "{}").unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let resumed = flush_accounted(&shop).await;
-    let after_ids = drive(&shop, 8).await;
-    let after = flush_accounted(&shop).await;
-    for s in ["spans", "logs", "metrics"] {
-        assert_eq!(
-            signal(&after, s, "dropped"),
-            signal(&resumed, s, "dropped"),
-            "{s}: nothing more is lost once the flag is off"
-        );
-        assert!(
-            signal(&after, s, "sent") > signal(&resumed, s, "sent"),
-            "{s} flows again"
-        );
-    }
-    let xray = xray(&env);
-    for id in &after_ids {
-        assert_eq!(
-            wait_trace(&xray, id, 1).await.len(),
-            1,
-            "trace {id} arrived"
-        );
-    }
+    assert_export_resumes(&shop, &env, 8).await;
 }
 
 /// The sinks answer slowly (past the attempt timeout), with 503s, and with
