@@ -20,7 +20,9 @@
 //! revoking a session (schemathesis finds its own in the session list) or all the admin's
 //! sessions, resetting its MFA, and the three that check a second factor
 //! (confirm, verify, step-up), because after five wrong codes the shop revokes the admin's
-//! sessions, as it should against guessing. The first run and the black-box tests cover them.
+//! sessions, as it should against guessing; and setting the fault flags (docs/faults.md), which
+//! would fail or stall every later request on purpose. The first run and the black-box tests
+//! cover them.
 
 mod common;
 
@@ -112,6 +114,11 @@ fn schemathesis_finds_no_failure_in_the_back_office_with_an_admin_session() {
             "/api/admin/mfa/verify".into(),
             "--exclude-path".into(),
             "/api/admin/step-up".into(),
+            // Setting the fault flags injects failures and delays on purpose (up to a minute per
+            // database statement): every later request of the run would be a 500 or hang.
+            // Reading them is tested here; setting them, in tests/api/faults.rs.
+            "--exclude-name".into(),
+            "PUT /api/admin/faults".into(),
         ],
         false,
     );
