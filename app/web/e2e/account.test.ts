@@ -121,6 +121,8 @@ test("a customer registers, buys with a coupon, finds the order and cancels it a
   await page.getByTestId("orders-link").click();
   await page.getByRole("heading", { name: "Your orders" }).waitFor();
   const history = page.getByTestId("order-history").getByRole("listitem");
+  // The heading renders before the history's fetch answers: wait for the list, then count.
+  await history.first().waitFor();
   assert.equal(await history.count(), 1);
   problems.push(...(await accessibilityProblems(page)));
   await screenshot(page, "account-orders");
