@@ -426,8 +426,9 @@ impl Faults {
 
     /// Waits `database_slowdown_ms`, if set, before a database statement.
     pub async fn database_delay(&self) {
-        // No file look here beyond the throttled one: this runs per statement.
-        self.delay(self.flags().database_slowdown_ms, DATABASE_SLOWDOWN)
+        // This runs per statement: only the flags in force (one uncontended read lock). The
+        // serving shop's one-second ticker looks at the file; a look here would repeat it.
+        self.delay(self.current().database_slowdown_ms, DATABASE_SLOWDOWN)
             .await;
     }
 
