@@ -1036,8 +1036,11 @@ async fn events_wait_in_the_outbox_while_the_bus_is_unreachable_and_go_out_later
     let offline = spawn_with(opts).await;
     let email = unique_email("patient");
     place_order(&offline, &email, 5).await;
+    // Each failed `PutEvents` takes up to ~3 s (the SDK's own three tries
+    // with its backoff), then the dispatcher waits 1–2 s before its second
+    // attempt: ~8 s on an idle machine, so the wait allows 30 s (CI is busy).
     let mut attempts = 0;
-    for _ in 0..100 {
+    for _ in 0..300 {
         attempts = sqlx::query_scalar::<_, i64>(
             "SELECT MIN(attempts) FROM outbox WHERE published_at IS NULL",
         )
@@ -1051,7 +1054,7 @@ async fn events_wait_in_the_outbox_while_the_bus_is_unreachable_and_go_out_later
     }
     assert!(
         attempts >= 2,
-        "the dispatcher retries (backoff 1 s, then 2 s)"
+        "the dispatcher retries (backoff 1 s, then 2 s); attempts after 30 s: {attempts}"
     );
     let error: String = sqlx::query_scalar("SELECT last_error FROM outbox LIMIT 1")
         .fetch_one(offline.db.pool())
