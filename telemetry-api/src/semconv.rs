@@ -95,6 +95,10 @@ pub const SHOP_EVENT_OUTCOME: &str = "shop.event.outcome";
 pub const SHOP_TRACE_CARRIER: &str = "shop.trace.carrier";
 /// The mail a notification sent (`order_confirmation`, `shipping_notice`, …).
 pub const SHOP_MAIL_TEMPLATE: &str = "shop.mail.template";
+/// The service a circuit breaker guards (`shop-inventory`, `ses`).
+pub const SHOP_CIRCUIT_NAME: &str = "shop.circuit.name";
+/// The state a circuit breaker changed to: `open`, `half_open`, `closed`.
+pub const SHOP_CIRCUIT_STATE: &str = "shop.circuit.state";
 
 // --- Resource (who emits) ----------------------------------------------------
 pub const SERVICE_NAME: &str = "service.name";
@@ -255,6 +259,11 @@ pub mod metrics {
     pub const SHOP_MAILS: &str = "shop.mails";
     /// Counter, `{run}`: batch runs by `shop.batch.job` and `shop.batch.outcome`.
     pub const SHOP_BATCH_RUNS: &str = "shop.batch.runs";
+    /// Counter, `{transition}`: circuit breakers' changes of state, by `shop.circuit.name` and
+    /// `shop.circuit.state` (the state entered).
+    pub const SHOP_CIRCUIT_TRANSITIONS: &str = "shop.circuit.transitions";
+    /// Counter, `{call}`: calls a circuit breaker refused without trying, by `shop.circuit.name`.
+    pub const SHOP_CIRCUIT_REJECTED: &str = "shop.circuit.rejected";
 }
 
 /// Bucket boundaries (seconds) the HTTP semantic conventions recommend for

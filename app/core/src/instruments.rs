@@ -100,6 +100,10 @@ pub struct InstrumentSet {
     pub events_consumed: Counter,
     /// `shop.mails`: mails sent, by template and outcome (C-NOTIF-01..04).
     pub mails: Counter,
+    /// `shop.circuit.transitions`: circuit breakers' changes of state (`crate::resilience`).
+    pub circuit_transitions: Counter,
+    /// `shop.circuit.rejected`: calls a circuit breaker refused without trying.
+    pub circuit_rejected: Counter,
 }
 
 /// Bucket boundaries (seconds) for batch runs: from a quick maintenance
@@ -317,6 +321,16 @@ impl Instruments {
                 names::SHOP_MAILS,
                 Unit::count("{mail}"),
                 "Mails sent through SES, by template and outcome.",
+            ),
+            circuit_transitions: m.counter(
+                names::SHOP_CIRCUIT_TRANSITIONS,
+                Unit::count("{transition}"),
+                "Circuit breakers' changes of state, by the service guarded and the state entered.",
+            ),
+            circuit_rejected: m.counter(
+                names::SHOP_CIRCUIT_REJECTED,
+                Unit::count("{call}"),
+                "Calls a circuit breaker refused without trying, by the service guarded.",
             ),
         }))
     }

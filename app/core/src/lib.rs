@@ -58,6 +58,7 @@ pub mod notifications;
 pub mod objects;
 pub mod orders;
 pub mod payments;
+pub mod resilience;
 pub mod time;
 pub mod validation;
 

@@ -87,7 +87,17 @@ impl Invoker {
     /// A client from the AWS SDK's chain (region, credentials,
     /// `AWS_ENDPOINT_URL_LAMBDA`), or `endpoint` when given.
     pub async fn from_env(endpoint: Option<&str>) -> Invoker {
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        // Bounded like every outbound call (docs/resilience.md): generous,
+        // since the first invocation of a function may wait for its cold start.
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .connect_timeout(std::time::Duration::from_secs(3))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(120))
+                    .build(),
+            )
+            .load()
+            .await;
         let mut config = aws_sdk_lambda::config::Builder::from(&sdk);
         if let Some(endpoint) = endpoint {
             config = config.endpoint_url(endpoint);

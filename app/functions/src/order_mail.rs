@@ -139,6 +139,9 @@ impl OrderMail {
             wait: Duration::ZERO,
             mail_from,
             shop_url,
+            // One warm instance's breaker: a mail it refuses is reported as
+            // a failed record, and SQS hands it out again later.
+            ses_breaker: shop_core::resilience::BreakerSettings::default(),
         };
         // No provisioner: in AWS the infrastructure's code owns the queues
         // and the SES identity, and a function has no business creating them.

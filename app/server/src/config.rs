@@ -223,6 +223,26 @@ pub struct Options {
     #[arg(long, env = "SHOP_INVENTORY_URL", global = true)]
     pub inventory_url: Option<String>,
 
+    /// Circuit breakers (docs/resilience.md): failed calls in a row to the inventory service
+    /// or to SES after which calls to it are refused without trying, for a while.
+    #[arg(
+        long,
+        env = "SHOP_CIRCUIT_FAILURES",
+        default_value_t = 5,
+        global = true
+    )]
+    pub circuit_failures: u32,
+
+    /// How long, in seconds, an opened circuit refuses calls before it tries one (jittered:
+    /// between half and all of it; doubled after each failed try, up to six times this).
+    #[arg(
+        long,
+        env = "SHOP_CIRCUIT_OPEN_SECONDS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub circuit_open_seconds: u64,
+
     /// Service name in telemetry. Default: `shop`, or `shop-<role>` for a split role.
     #[arg(long, env = "SHOP_SERVICE_NAME", global = true)]
     pub service_name: Option<String>,
@@ -581,6 +601,8 @@ pub struct Config {
     pub seed: bool,
     /// Longest a request may run (answered 503 `request_timeout` after).
     pub request_timeout: Duration,
+    /// The circuit breakers on the inventory service and SES (`--circuit-*`).
+    pub circuit: shop_core::resilience::BreakerSettings,
     pub shutdown_timeout: Duration,
     /// The mock payment methods' latency and failure rates.
     pub payment_simulation: Simulation,
@@ -713,6 +735,10 @@ impl Config {
             stdout_logs: o.stdout_logs,
             seed: !o.no_seed,
             request_timeout: o.request_timeout,
+            circuit: shop_core::resilience::BreakerSettings::new(
+                o.circuit_failures,
+                o.circuit_open_seconds,
+            ),
             shutdown_timeout: Duration::from_secs(o.shutdown_timeout_secs),
             payment_simulation: Simulation::parse(&o.payment_simulation)
                 .map_err(|e| ConfigError::BadPaymentSimulation(e.message))?,

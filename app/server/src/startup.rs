@@ -17,10 +17,12 @@ use shop_core::db::{Db, seed};
 use shop_core::events::dispatcher::{Dispatcher, Provisioner, Settings as DispatcherSettings};
 use shop_core::faults::Faults;
 use shop_core::instruments::Instruments;
+use shop_core::inventory::client::INVENTORY_SERVICE;
 use shop_core::inventory::{Inventory, InventoryClient, Outbound};
 use shop_core::notifications::{Settings as WorkerSettings, Worker};
 use shop_core::objects::ObjectStore;
 use shop_core::payments::MockProvider;
+use shop_core::resilience::Breaker;
 use telemetry_api::{KeyValue, Telemetry};
 use tokio::net::TcpListener;
 use tracing::instrument::WithSubscriber;
@@ -92,7 +94,10 @@ pub async fn events(
             &sdk,
             telemetry.clone(),
             instruments.clone(),
-            WorkerSettings::for_provisioned(&e.resources, e.public_url.clone()),
+            WorkerSettings {
+                ses_breaker: config.circuit,
+                ..WorkerSettings::for_provisioned(&e.resources, e.public_url.clone())
+            },
             provisioner.clone(),
         )
     });
@@ -202,7 +207,12 @@ impl Application {
                     telemetry.clone(),
                     instruments.http_client_duration.clone(),
                 )
-                .with_faults(faults.clone()),
+                .with_faults(faults.clone())
+                .with_breaker(Breaker::new(
+                    INVENTORY_SERVICE,
+                    config.circuit,
+                    &instruments,
+                )),
                 base_url: Arc::from(url.as_str()),
             },
             _ => InventoryClient::Local(Inventory::new(db.clone())),

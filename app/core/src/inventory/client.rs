@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::check::StockCheck;
 use super::model::{Availability, StockRequest};
-use super::remote::Outbound;
+use super::remote::{Idempotent, Outbound};
 use super::{Error, Inventory};
 
 /// The service name the remote inventory has in telemetry (`peer.service`).
@@ -32,7 +32,8 @@ pub enum InventoryClient {
 impl InventoryClient {
     /// Whether the stock on hand covers every requested quantity. With the
     /// fault flag `inventory_latency_ms` set, waits that long first (both
-    /// topologies; docs/faults.md).
+    /// topologies; docs/faults.md). The remote call is retried and goes
+    /// through the inventory's circuit breaker (docs/resilience.md).
     pub async fn check(&self, check: &StockCheck) -> Result<Availability, Error> {
         match self {
             InventoryClient::Local(inventory) => {
@@ -66,6 +67,8 @@ impl InventoryClient {
                         &Body {
                             items: check.items(),
                         },
+                        // A read: safe to try again after a failure on the way.
+                        Idempotent::Yes,
                     )
                     .await
             }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use telemetry_api::semconv;
 
 use crate::aws::{self, CallError, client_span};
+use crate::resilience::Breaker;
 
 /// The mails the shop sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +183,11 @@ pub struct Mailer {
     client: aws_sdk_ses::Client,
     region: String,
     from: String,
+    breaker: Breaker,
 }
+
+/// The SES circuit breaker's name (`shop.circuit.name`).
+pub const SES_CIRCUIT: &str = "ses";
 
 /// Why a mail was not sent.
 #[derive(Debug, thiserror::Error)]
@@ -201,22 +206,38 @@ pub enum SendError {
 }
 
 impl Mailer {
-    pub fn new(sdk: &aws_config::SdkConfig, from: impl Into<String>) -> Mailer {
+    /// A mailer sending as `from`, through `breaker` (docs/resilience.md).
+    pub fn new(sdk: &aws_config::SdkConfig, from: impl Into<String>, breaker: Breaker) -> Mailer {
         Mailer {
             client: aws_sdk_ses::Client::new(sdk),
             region: aws::region_of(sdk),
             from: from.into(),
+            breaker,
         }
     }
 
+    /// The circuit breaker on SES.
+    pub fn breaker(&self) -> &Breaker {
+        &self.breaker
+    }
+
     /// Sends `mail` to `to`; returns SES's message id. The span records the
-    /// template and the message id, never the address.
+    /// template and the message id, never the address. While the breaker is
+    /// open nothing is tried: the mail is `Unavailable` at once.
     pub async fn send(
         &self,
         template: Template,
         to: &str,
         mail: &Rendered,
     ) -> Result<String, SendError> {
+        if !self.breaker.permits() {
+            return Err(SendError::Unavailable(CallError {
+                service: "SES",
+                operation: "SendEmail",
+                kind: "circuit_open".to_owned(),
+                message: "the circuit is open: SES failed too often; not tried".to_owned(),
+            }));
+        }
         let content = |s: &str| {
             Content::builder()
                 .data(s)
@@ -242,20 +263,25 @@ impl Mailer {
             .destination(Destination::builder().to_addresses(to).build())
             .message(message)
             .send();
-        let out = aws::call(span.clone(), "SES", "SendEmail", send)
-            .await
-            .map_err(|e| {
-                if e.is_transient() {
-                    SendError::Unavailable(e)
-                } else if e.kind == "MessageRejected"
-                    && e.message.contains("not verified")
-                    && e.message.contains(self.from.as_str())
-                {
-                    SendError::SenderUnverified(e)
-                } else {
-                    SendError::Refused(e)
-                }
-            })?;
+        let out = aws::call(span.clone(), "SES", "SendEmail", send).await;
+        // Transient failures (unreachable, timeouts, throttling, 5xx) say SES
+        // is down; a refusal is SES answering.
+        match &out {
+            Err(e) if e.is_transient() => self.breaker.failed(),
+            _ => self.breaker.succeeded(),
+        }
+        let out = out.map_err(|e| {
+            if e.is_transient() {
+                SendError::Unavailable(e)
+            } else if e.kind == "MessageRejected"
+                && e.message.contains("not verified")
+                && e.message.contains(self.from.as_str())
+            {
+                SendError::SenderUnverified(e)
+            } else {
+                SendError::Refused(e)
+            }
+        })?;
         let id = out.message_id().to_owned();
         span.record(semconv::MESSAGING_MESSAGE_ID, id.as_str());
         Ok(id)

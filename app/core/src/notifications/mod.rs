@@ -54,8 +54,9 @@ use crate::events::dispatcher::Provisioner;
 use crate::events::trace::Fields;
 use crate::events::{Detail, EventType, outbox, provision};
 use crate::instruments::Instruments;
+use crate::resilience::{Breaker, BreakerSettings, CircuitState};
 use crate::time::now_millis;
-use mail::{Mailer, SendError, Template, Templates};
+use mail::{Mailer, SES_CIRCUIT, SendError, Template, Templates};
 
 /// The consumer name in `processed_events`.
 pub const CONSUMER: &str = "mail";
@@ -71,6 +72,10 @@ pub struct Settings {
     pub mail_from: String,
     /// The shop's public URL, for links in mails.
     pub shop_url: String,
+    /// The circuit breaker on SES (docs/resilience.md): while it is open no
+    /// mail is tried and the queues are not read, so the mails wait in
+    /// their queues instead of using up their receives.
+    pub ses_breaker: BreakerSettings,
 }
 
 impl Settings {
@@ -81,6 +86,7 @@ impl Settings {
             wait: Duration::from_secs(10),
             mail_from: p.mail_from.clone(),
             shop_url: shop_url.into(),
+            ses_breaker: BreakerSettings::default(),
         }
     }
 }
@@ -164,7 +170,11 @@ impl Worker {
             db,
             sqs: aws_sdk_sqs::Client::new(sdk),
             region: Arc::from(aws::region_of(sdk)),
-            mailer: Mailer::new(sdk, settings.mail_from.clone()),
+            mailer: Mailer::new(
+                sdk,
+                settings.mail_from.clone(),
+                Breaker::new(SES_CIRCUIT, settings.ses_breaker, &instruments),
+            ),
             templates: Arc::new(Templates::new()),
             telemetry,
             instruments,
@@ -195,6 +205,17 @@ impl Worker {
         loop {
             if *stop.borrow() {
                 return;
+            }
+            // SES is failing: leave the mails in their queues (each receive
+            // would count towards the dead-letter queue) and look again in
+            // a second; once the open period is over, `permits` lets the
+            // next poll through as the breaker's trial.
+            if !self.mailer.breaker().permits() {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => return,
+                }
+                continue;
             }
             let result = async {
                 let u = match &url {
@@ -247,7 +268,11 @@ impl Worker {
             .sqs
             .receive_message()
             .queue_url(url)
-            .max_number_of_messages(10)
+            // Half-open, one mail is the trial: the rest stay in the queue.
+            .max_number_of_messages(match self.mailer.breaker().state() {
+                CircuitState::HalfOpen => 1,
+                _ => 10,
+            })
             .wait_time_seconds(self.settings.wait.as_secs().min(20) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::All)
             .message_attribute_names("All")

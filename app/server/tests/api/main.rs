@@ -30,6 +30,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod readback;
+mod resilience;
 mod reviews;
 mod rum;
 mod social;

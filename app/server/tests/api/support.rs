@@ -69,6 +69,8 @@ pub struct Spawn {
     /// `--faults-file` (docs/faults.md); `None`: the flags live in memory,
     /// off until the admin API sets them.
     pub faults_file: Option<std::path::PathBuf>,
+    /// `--circuit-failures`, `--circuit-open-seconds` (default: the shop's, 5 and 10 s).
+    pub circuit: shop_core::resilience::BreakerSettings,
 }
 
 impl Spawn {
@@ -90,6 +92,7 @@ impl Spawn {
             rum: Default::default(),
             readback: Default::default(),
             faults_file: None,
+            circuit: shop_core::resilience::BreakerSettings::default(),
         }
     }
 }
@@ -192,6 +195,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         stdout_logs: std::env::var_os("SHOP_TEST_LOG").is_some(),
         seed: true,
         request_timeout: opts.request_timeout,
+        circuit: opts.circuit,
         shutdown_timeout: Duration::from_secs(5),
         payment_simulation: opts.payment_simulation,
         cart_abandonment_after: None,
