@@ -20,7 +20,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render
+.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render chaos
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -112,6 +112,10 @@ report-resume: ## the full report again after an interruption: the overhead runs
 report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end and 100 % fidelity → target/experiments/quick/
 	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick
+
+chaos: ## fault experiments, each with its hypothesis checked for both backends: inventory slow and down, telemetry sink down, database down (~10 min, private lab; docs/chaos.md) → report/chaos.md and REPORT.md
+	$(CARGO) build -q --workspace --all-features --bins --tests
+	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" chaos $(ARGS)
 
 report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)
 	$(CARGO) run -q -p shop-experiments -- render

@@ -208,6 +208,12 @@ impl Lab {
     }
 
     /// Stops what [`Lab::start`] started.
+    /// Stops (`down`) or starts (`up`) one of the private lab's components (`mariadb`, …): the
+    /// chaos experiments' "database down" ([`crate::chaos`]).
+    pub fn component(&self, verb: &str, name: &str) -> anyhow::Result<()> {
+        self.script("lab", &[verb, name], &[]).map(|_| ())
+    }
+
     pub fn stop(self) {
         stop_private_lab(&self.repo, &self.state);
         for mut child in [self.capture, self.xraypass] {

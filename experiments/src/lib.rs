@@ -24,10 +24,12 @@
 //! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
 //! | [`report`] | `REPORT.md` and its SVG charts |
+//! | [`chaos`] | `make chaos`: fault experiments with a hypothesis each, checked for both backends |
 
 pub mod async_hops;
 pub mod browser;
 pub mod builds;
+pub mod chaos;
 pub mod cost;
 pub mod fidelity;
 pub mod journal;

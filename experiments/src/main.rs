@@ -8,6 +8,9 @@
 //!     experiments, write report/results.json and REPORT.md
 //! shop-experiments render
 //!     rewrite REPORT.md from report/results.json (no measuring)
+//! shop-experiments chaos [--only EXPERIMENT,...] [--backends awssdk,otel]
+//!     the fault experiments (docs/chaos.md): print each verdict, write
+//!     report/chaos.md and report/chaos.json, and REPORT.md again
 //! ```
 //!
 //! `make report` runs the full mode and writes `REPORT.md` and `report/` at
@@ -21,7 +24,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use shop_experiments::load::Arrivals;
 use shop_experiments::plan::{Mode, Plan};
-use shop_experiments::{report, results::Results, runner};
+use shop_experiments::{chaos, report, results::Results, runner};
 
 #[derive(Parser)]
 #[command(about = "The comparison lab: identical load through the noop, awssdk and otel builds")]
@@ -61,6 +64,17 @@ enum Command {
         /// measure only the rest.
         #[arg(long)]
         resume: bool,
+    },
+    /// The fault experiments (docs/chaos.md): print each verdict, write report/chaos.md and
+    /// report/chaos.json, and rewrite REPORT.md (which includes them) when its results exist.
+    Chaos {
+        /// Only these experiments (comma-separated: inventory-slow, inventory-down, sink-down,
+        /// database-down; default: all).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Only these backends (comma-separated: awssdk, otel; default: both).
+        #[arg(long, value_delimiter = ',')]
+        backends: Vec<String>,
     },
     /// Rewrite REPORT.md from report/results.json.
     Render {
@@ -111,6 +125,69 @@ fn main() -> ExitCode {
                 anyhow::anyhow!("{}: {e} (run `make report` first)", path.display())
             })?)?;
             render(&repo, &out, &results)?;
+            Ok(true)
+        })(),
+        Command::Chaos { only, backends } => (|| -> anyhow::Result<bool> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            let timing = chaos::Timing::default();
+            let verdicts = runtime.block_on(async {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+                tokio::select! {
+                    r = chaos::run(&repo, &only, &backends, timing) => r,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+                    _ = term.recv() => Err(anyhow::anyhow!("terminated")),
+                }
+            });
+            let verdicts = match verdicts {
+                Ok(v) => v,
+                Err(e) => {
+                    shop_experiments::shop::terminate_all();
+                    shop_experiments::lab::stop_private_lab(
+                        &repo,
+                        &shop_experiments::lab::state_dir(&repo),
+                    );
+                    return Err(e);
+                }
+            };
+            let assets = repo.join("report");
+            std::fs::create_dir_all(&assets)?;
+            let when = std::process::Command::new("date")
+                .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default();
+            std::fs::write(
+                assets.join("chaos.md"),
+                chaos::markdown(&verdicts, &when, &timing),
+            )?;
+            std::fs::write(
+                assets.join("chaos.json"),
+                serde_json::to_vec_pretty(&verdicts)?,
+            )?;
+            eprintln!("wrote {}", assets.join("chaos.md").display());
+            let results = assets.join("results.json");
+            if results.exists() {
+                let results: Results = serde_json::from_slice(&std::fs::read(&results)?)?;
+                render(&repo, &repo, &results)?;
+                eprintln!(
+                    "wrote {} (with the chaos section)",
+                    repo.join("REPORT.md").display()
+                );
+            }
+            let failed = verdicts.iter().filter(|v| !v.passed()).count();
+            println!(
+                "chaos: {} of {} experiments held their hypothesis",
+                verdicts.len() - failed,
+                verdicts.len()
+            );
+            if failed > 0 {
+                anyhow::bail!("{failed} experiment(s) did not hold (report/chaos.md)");
+            }
             Ok(true)
         })(),
         Command::Run {

@@ -42,8 +42,8 @@ impl SplitMix64 {
 }
 
 /// The product the inventory pass-through refuses (an injected 5xx): a
-/// checkout or cart addition of it gets a 503 from inventory, and the
-/// orders service answers 503.
+/// checkout or cart addition of it gets a 500 from inventory, and the
+/// orders service answers 502.
 pub const POISON_PRODUCT: i64 = 239;
 
 /// How long the inventory pass-through holds a request naming a slow product, when the
@@ -120,7 +120,7 @@ pub enum Step {
         quantity: i64,
     },
     /// Adds the poisoned product: the pass-through in front of inventory
-    /// answers 503, and orders answers 502 (a bad gateway: its dependency failed).
+    /// answers 500, and orders answers 502 (a bad gateway: its dependency failed).
     AddPoison,
     GetCart,
     /// Places the order; `token` picks the mock payment outcome; `lines`

@@ -467,6 +467,26 @@ impl Shop {
             .collect()
     }
 
+    /// Every service's export statistics now, per signal, summed over the
+    /// services (no flush: `GET /api/telemetry/stats`).
+    pub async fn stats(&self) -> anyhow::Result<BTreeMap<String, SignalStats>> {
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        let mut total: BTreeMap<String, SignalStats> = BTreeMap::new();
+        for p in &self.procs {
+            let url = format!("http://127.0.0.1:{}/api/telemetry/stats", p.port);
+            let v: serde_json::Value = unsampled(client.get(&url)).send().await?.json().await?;
+            for signal in ["spans", "metrics", "logs"] {
+                let s: SignalStats = serde_json::from_value(v["export"][signal].clone())
+                    .with_context(|| format!("stats of {}: {v}", p.role))?;
+                *total.entry(signal.to_owned()).or_default() += s;
+            }
+        }
+        Ok(total)
+    }
+
     /// Flushes every service's telemetry; returns the per-signal export
     /// statistics summed over the services, as the flush responses report
     /// them (taken after the flush, not counting the flush request itself).

@@ -8,9 +8,11 @@
 //!
 //! Two faults can be switched on, both answered by the pass-through itself
 //! and never forwarded:
-//! - [`Mode::Down`]: every request gets a 503 (a sink outage);
+//! - [`Mode::Down`]: every request gets a 503 (a sink or service outage);
 //! - a *poison* rule: a request whose body names [`crate::scenario::POISON_PRODUCT`]
-//!   gets a 503 (the injected 5xx of the scenario, in front of inventory).
+//!   gets a 500 (the injected 5xx of the scenario, in front of inventory: a failure of that
+//!   one request, which the orders service neither retries nor counts as inventory being away,
+//!   as it would a 503; docs/resilience.md).
 //!
 //! And one delay, off unless switched on ([`Wiretap::set_slow`]): a request whose body names
 //! a *slow product* ([`crate::scenario::is_slow_product`]) is held for
@@ -75,7 +77,7 @@ impl Wiretap {
         Self::start_with(name, upstream, None).await
     }
 
-    /// As [`Wiretap::start`], answering 503 to any request whose body
+    /// As [`Wiretap::start`], answering 500 to any request whose body
     /// contains `"product_id":{poison}` (not followed by another digit).
     pub async fn start_poisoned(
         name: &str,
@@ -231,8 +233,8 @@ async fn forward(
     s.counters
         .bytes
         .fetch_add(body.len() as u64, Ordering::Relaxed);
-    let refuse =
-        s.down.load(Ordering::Relaxed) || s.poison.as_deref().is_some_and(|p| poisoned(&body, p));
+    let down = s.down.load(Ordering::Relaxed);
+    let refuse = down || s.poison.as_deref().is_some_and(|p| poisoned(&body, p));
     if let Ok(mut paths) = s.counters.paths.lock() {
         let p = paths.entry(endpoint(&uri, &headers)).or_default();
         p.requests += 1;
@@ -242,7 +244,11 @@ async fn forward(
     if refuse {
         s.counters.refused.fetch_add(1, Ordering::Relaxed);
         return (
-            StatusCode::SERVICE_UNAVAILABLE,
+            if down {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            },
             [("content-type", "application/json")],
             r#"{"error":{"code":"injected","message":"refused by the lab's pass-through"}}"#,
         )
@@ -338,7 +344,7 @@ mod tests {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 503);
+        assert_eq!(r.status(), 500);
         tap.set(Mode::Down);
         let r = c
             .post(format!("{}/x", tap.url()))

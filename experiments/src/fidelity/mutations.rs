@@ -162,7 +162,7 @@ fn made_spans(e: &Entry, next_id: &mut u64) -> Vec<Made> {
                 status: if root {
                     Some(e.status)
                 } else if poisoned {
-                    Some(503)
+                    Some(500)
                 } else if call || kind == "server" {
                     Some(200)
                 } else {
@@ -877,7 +877,7 @@ fn a_flipped_error_or_fault_flag_is_caught() {
             f.span(DETAIL, "GET /api/products/{id}").error_flag = true;
         }),
         (
-            "the failing call to inventory with error (503 is a fault)",
+            "the failing call to inventory with error (a 500 is a fault)",
             |f| {
                 f.span(POISON, "POST /api/inventory/check").error_flag = true;
             },

@@ -38,6 +38,7 @@ pub(crate) fn render(
     view: &View,
     charts: &Charts,
     benches: Option<&Benches>,
+    chaos: Option<&str>,
     assets: &str,
 ) -> String {
     let mut o = String::new();
@@ -55,6 +56,7 @@ pub(crate) fn render(
     super::async_hops::section(&mut o, &view.r.async_hops);
     super::lambda::section(&mut o, &view.r.lambda);
     super::browser::section(&mut o, &view.r.browser);
+    chaos_section(&mut o, chaos);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);
@@ -181,7 +183,7 @@ fn header(o: &mut String, view: &View, assets: &str) {
     }
     line!(
         o,
-        "Contents: [Summary](#summary) · [Method](#method) · [Machine and versions](#machine-and-versions) · [Overhead](#overhead) · [Fidelity](#fidelity) · [Cost](#cost) · [Microbenchmarks](#microbenchmarks) · [Discussion](#discussion) · [Reproduce](#reproduce)"
+        "Contents: [Summary](#summary) · [Method](#method) · [Machine and versions](#machine-and-versions) · [Overhead](#overhead) · [Fidelity](#fidelity) · [Cost](#cost) · [Chaos experiments](#chaos-experiments) · [Microbenchmarks](#microbenchmarks) · [Discussion](#discussion) · [Reproduce](#reproduce)"
     );
     line!(o);
 }
@@ -1565,6 +1567,31 @@ fn cost(o: &mut String, view: &View, charts: &Charts, assets: &str) {
     }
 }
 
+/// The fault experiments of `make chaos` (its own run, not part of this one): the Markdown it
+/// wrote to `report/chaos.md`, when there is one.
+fn chaos_section(o: &mut String, chaos: Option<&str>) {
+    line!(o, "## Chaos experiments");
+    line!(o);
+    match chaos.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) => {
+            line!(
+                o,
+                "Faults injected on purpose (a slow or failed inventory, a telemetry sink down, the database stopped), each with its hypothesis checked for both backends. From the last `make chaos` (`report/chaos.md`), a run of its own, not part of the measurements above."
+            );
+            line!(o);
+            line!(o, "{c}");
+            line!(o);
+        }
+        None => {
+            line!(
+                o,
+                "No chaos results were found: run `make chaos` to include them (they are read from `report/chaos.md`)."
+            );
+            line!(o);
+        }
+    }
+}
+
 fn microbenchmarks(o: &mut String, benches: Option<&Benches>) {
     line!(o, "## Microbenchmarks");
     line!(o);
@@ -1751,6 +1778,10 @@ fn reproduce(o: &mut String, view: &View) {
     line!(
         o,
         "make bench         # criterion microbenchmarks, then `make report` shows them"
+    );
+    line!(
+        o,
+        "make chaos         # the fault experiments (about 10 min), then REPORT.md shows them"
     );
     line!(o, "```");
 }

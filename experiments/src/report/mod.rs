@@ -73,7 +73,15 @@ pub fn write(
         Some(dir) if dir.is_dir() => Some(benches::read(dir)),
         _ => None,
     };
-    let md = markdown::render(&view, &charts, benches.as_ref(), &assets_link);
+    // `make chaos` writes its section beside the results; a report without it says how to get it.
+    let chaos = std::fs::read_to_string(assets_dir.join("chaos.md")).ok();
+    let md = markdown::render(
+        &view,
+        &charts,
+        benches.as_ref(),
+        chaos.as_deref(),
+        &assets_link,
+    );
     std::fs::write(report_md, md).with_context(|| format!("writing {}", report_md.display()))?;
     Ok(())
 }

@@ -216,14 +216,21 @@ impl Outbound {
                 } else {
                     span.record(semconv::ERROR_TYPE, status.as_str());
                     // A 502/503/504 is the callee (or what fronts it) busy or
-                    // away for now: worth another try. Any 5xx says it is
-                    // failing; a 4xx is an answer.
+                    // away for now: worth another try, and if it stays so,
+                    // the caller too is unavailable for now (a 503 with
+                    // Retry-After, not a 502: `make chaos` found that). Any
+                    // 5xx says it is failing; a 4xx is an answer.
+                    let away = matches!(status.as_u16(), 502..=504);
                     Err(Failed {
-                        error: Error::Upstream {
-                            service: peer,
-                            message: format!("answered {status}"),
+                        error: if away {
+                            Error::Unavailable { service: peer }
+                        } else {
+                            Error::Upstream {
+                                service: peer,
+                                message: format!("answered {status}"),
+                            }
                         },
-                        retry: matches!(status.as_u16(), 502..=504),
+                        retry: away,
                         callee_down: status.is_server_error(),
                     })
                 }

@@ -4,12 +4,13 @@
 //!
 //! The failing service is real (the shop's inventory role; LocalStack's SES)
 //! behind a TCP relay that can play "down": it then accepts each connection
-//! and closes it at once, like a crashed process behind a load balancer. The
-//! relay counts connections, which is how the tests see that an open circuit
-//! makes no call at all.
+//! and closes it at once, like a crashed process behind a load balancer, or
+//! answers `503 Service Unavailable` itself, like the load balancer with no
+//! healthy target. The relay counts connections, which is how the tests see
+//! that an open circuit makes no call at all.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use shop::config::Role;
@@ -19,40 +20,66 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::*;
 
+/// What the relay does with a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Relaying {
+    /// Closes it at once.
+    Drop = 0,
+    /// Passes it on to the target.
+    Forward = 1,
+    /// Answers `503 Service Unavailable` and closes it.
+    Unavailable = 2,
+}
+
 /// A TCP relay to `target` that can be switched down and up.
 struct Relay {
     address: String,
-    up: Arc<AtomicBool>,
+    /// Changing it also closes the connections being forwarded (a pooled
+    /// connection would otherwise outlive the change).
+    mode: tokio::sync::watch::Sender<u8>,
     accepted: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Relay {
-    /// A relay to `target` (`host:port`), down until [`Relay::set_up`].
+    /// A relay to `target` (`host:port`), dropping connections until
+    /// [`Relay::set`] says otherwise.
     async fn start(target: String) -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
-        let up = Arc::new(AtomicBool::new(false));
+        let (mode, watch) = tokio::sync::watch::channel(Relaying::Drop as u8);
         let accepted = Arc::new(AtomicUsize::new(0));
-        let (u, a) = (up.clone(), accepted.clone());
+        let a = accepted.clone();
         let task = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 a.fetch_add(1, Ordering::SeqCst);
-                if !u.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
+                let mut changes = watch.clone();
+                let mode = *changes.borrow_and_update();
                 let target = target.clone();
                 tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    if mode == Relaying::Forward as u8 {
+                        if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                                _ = changes.changed() => {}
+                            }
+                        }
+                    } else if mode == Relaying::Unavailable as u8 {
+                        // Read the request's head, then answer for the service.
+                        let mut buf = [0u8; 4096];
+                        let _ = inbound.read(&mut buf).await;
+                        let _ = inbound
+                            .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                            .await;
                     }
                 });
             }
         });
         Relay {
             address,
-            up,
+            mode,
             accepted,
             task,
         }
@@ -62,8 +89,8 @@ impl Relay {
         format!("http://{}", self.address)
     }
 
-    fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
+    fn set(&self, mode: Relaying) {
+        self.mode.send_replace(mode as u8);
     }
 
     fn accepted(&self) -> usize {
@@ -164,7 +191,7 @@ async fn an_inventory_that_keeps_failing_is_not_called_until_it_is_back() {
     expect_json(catalog.get("/api/products/2").await, 200).await;
 
     // Back: after the open period a trial call goes through and closes it.
-    relay.set_up(true);
+    relay.set(Relaying::Forward);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     expect_json(orders.add_item(&cart, 2, 1).await, 201).await;
     for state in ["half_open", "closed"] {
@@ -178,6 +205,15 @@ async fn an_inventory_that_keeps_failing_is_not_called_until_it_is_back() {
         );
     }
     expect_json(orders.add_item(&cart, 3, 1).await, 201).await;
+
+    // Inventory's load balancer with no healthy target: a 503 from upstream,
+    // retried, is a 503 with Retry-After for the shopper too (not a 502).
+    relay.set(Relaying::Unavailable);
+    let before = relay.accepted();
+    let r = orders.add_item(&cart, 3, 1).await;
+    assert_eq!(r.headers()["retry-after"], "5");
+    expect_error(r, 503, "service_unavailable", None).await;
+    assert_eq!(relay.accepted() - before, tries, "a 503 is retried");
 
     catalog.stop().await;
     orders.stop().await;
@@ -240,7 +276,7 @@ async fn mail_is_not_tried_while_ses_keeps_failing_and_goes_out_once_it_is_back(
     );
 
     // Back: the trial send goes out and closes it; SES has the mail.
-    relay.set_up(true);
+    relay.set(Relaying::Forward);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let id = mailer.send(template, &to, &mail).await.unwrap();
     assert!(!id.is_empty());
