@@ -123,6 +123,8 @@ pub struct TelemetryLayer {
     id_generator: Arc<dyn IdGenerator>,
     exporter: Arc<dyn Exporter>,
     local_logs: Option<Arc<dyn LogSink>>,
+    /// Share of traces whose DEBUG and TRACE records are kept (1.0: all).
+    debug_ratio: f64,
 }
 
 impl TelemetryLayer {
@@ -138,7 +140,24 @@ impl TelemetryLayer {
             id_generator,
             exporter,
             local_logs,
+            debug_ratio: 1.0,
         }
+    }
+
+    /// Keeps DEBUG and TRACE records for `ratio` of the traces only
+    /// (clamped to 0.0..=1.0; 1.0, the default, keeps them all). The filter
+    /// decides which debug lines exist at all; this, how many of them a busy
+    /// production service pays for. The choice is by trace id, the same
+    /// fraction the ratio sampler uses, so a trace has all its debug lines
+    /// or none, and at a ratio no larger than the sampler's they fall on
+    /// sampled traces. INFO and above are never sampled.
+    pub fn debug_sampling(mut self, ratio: f64) -> Self {
+        self.debug_ratio = if ratio.is_nan() {
+            1.0
+        } else {
+            ratio.clamp(0.0, 1.0)
+        };
+        self
     }
 }
 
@@ -284,6 +303,10 @@ where
             return;
         }
         let metadata = event.metadata();
+        let verbose = matches!(
+            *metadata.level(),
+            tracing::Level::DEBUG | tracing::Level::TRACE
+        );
         let mut fields = EventFieldVisitor::default();
         event.record(&mut Fields(&mut fields));
 
@@ -296,6 +319,17 @@ where
                     .map(|st| (Some(st.context.clone()), st.scope.clone()))
             })
             .unwrap_or_default();
+        // Debug sampling (O-LOG-06): a trace's debug lines are kept or
+        // skipped together, by its id; a line outside any trace by chance.
+        if verbose && self.debug_ratio < 1.0 {
+            let fraction = match &span_context {
+                Some(c) => crate::sampling::trace_fraction(c.trace_id),
+                None => rand::random::<f64>(),
+            };
+            if fraction >= self.debug_ratio {
+                return;
+            }
+        }
         let sampled = span_context.as_ref().is_some_and(|c| c.sampled);
         // The customer's pseudonym, unless the event names one itself (the
         // access log line and the account events do).

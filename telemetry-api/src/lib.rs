@@ -79,6 +79,7 @@ pub struct TelemetryBuilder {
     resource: Resource,
     filter: String,
     stdout_json_logs: bool,
+    debug_log_sampling: f64,
 }
 
 impl TelemetryBuilder {
@@ -86,6 +87,14 @@ impl TelemetryBuilder {
     /// Spans and events below the filter are neither exported nor logged.
     pub fn filter(mut self, directives: impl Into<String>) -> Self {
         self.filter = directives.into();
+        self
+    }
+
+    /// Keeps DEBUG and TRACE log records for this share of traces only
+    /// (O-LOG-06; [`layer::TelemetryLayer::debug_sampling`]). Default 1.0: all
+    /// that pass the filter.
+    pub fn debug_log_sampling(mut self, ratio: f64) -> Self {
+        self.debug_log_sampling = ratio;
         self
     }
 
@@ -117,7 +126,8 @@ impl TelemetryBuilder {
         };
 
         let sampler_description = sampler.description();
-        let layer = layer::TelemetryLayer::new(sampler, id_generator, exporter.clone(), local_logs);
+        let layer = layer::TelemetryLayer::new(sampler, id_generator, exporter.clone(), local_logs)
+            .debug_sampling(self.debug_log_sampling);
         let subscriber = Registry::default().with(layer).with(filter);
         Ok(Telemetry {
             inner: Arc::new(Inner {
@@ -164,6 +174,7 @@ impl Telemetry {
             resource,
             filter: "info".to_owned(),
             stdout_json_logs: false,
+            debug_log_sampling: 1.0,
         }
     }
 

@@ -68,6 +68,16 @@ impl Sampler for AlwaysOff {
     }
 }
 
+/// Where a trace id falls in `0.0..1.0`: its low 56 bits, which are uniformly
+/// distributed for random ids (also for X-Ray ids, whose top 32 bits are a
+/// timestamp). Every ratio decision by trace id uses it, so a trace kept at a
+/// smaller ratio is also kept at any larger one (the debug logs of
+/// [`crate::layer::TelemetryLayer::debug_sampling`] fall on sampled traces).
+pub fn trace_fraction(trace_id: TraceId) -> f64 {
+    let low = (trace_id.0 as u64) & ((1 << 56) - 1);
+    low as f64 / (1u64 << 56) as f64
+}
+
 /// Honours an upstream decision when there is one; otherwise samples a fixed
 /// fraction of traces, deterministically by trace id (so every service
 /// seeing the same trace id decides the same way).
@@ -94,10 +104,7 @@ impl Sampler for ParentBasedRatio {
         if let Some(parent) = params.remote_parent {
             return parent.sampled;
         }
-        // The low 56 bits of a random trace id are uniformly distributed
-        // (also for X-Ray ids, whose top 32 bits are a timestamp).
-        let low = (params.trace_id.0 as u64) & ((1 << 56) - 1);
-        (low as f64) < self.ratio * (1u64 << 56) as f64
+        trace_fraction(params.trace_id) < self.ratio
     }
     fn uses_attributes(&self) -> bool {
         false

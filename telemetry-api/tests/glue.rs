@@ -364,3 +364,66 @@ fn links_are_kept_on_sampled_spans_only_and_bounded() {
     });
     assert!(rec.spans().is_empty());
 }
+
+/// Debug sampling (O-LOG-06): DEBUG lines are kept for a share of the traces,
+/// all of a trace's or none, chosen by trace id as the ratio sampler chooses;
+/// INFO lines are always kept.
+#[test]
+fn debug_lines_are_kept_for_a_share_of_traces_whole_and_info_always() {
+    let (backend, rec) = recording::backend();
+    let t = Telemetry::builder(backend, Resource::new("test", "0"))
+        .filter("debug")
+        .debug_log_sampling(0.25)
+        .build()
+        .unwrap();
+    let traces = 400;
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        for _ in 0..traces {
+            let root = tracing::info_span!("request", span.kind = "server");
+            let _g = root.enter();
+            tracing::info!("handled");
+            tracing::debug!(step = 1u64, "detail");
+            tracing::debug!(step = 2u64, "detail");
+        }
+    });
+    let logs = rec.logs();
+    let info = logs
+        .iter()
+        .filter(|l| l.level == tracing::Level::INFO)
+        .count();
+    assert_eq!(info, traces, "INFO is never sampled");
+    let mut debug_per_trace: std::collections::HashMap<TraceId, usize> = Default::default();
+    for l in logs.iter().filter(|l| l.level == tracing::Level::DEBUG) {
+        *debug_per_trace
+            .entry(l.span_context.as_ref().unwrap().trace_id)
+            .or_default() += 1;
+    }
+    assert!(
+        debug_per_trace.values().all(|&n| n == 2),
+        "a trace keeps both its debug lines or neither"
+    );
+    for trace in debug_per_trace.keys() {
+        assert!(telemetry_api::sampling::trace_fraction(*trace) < 0.25);
+    }
+    // 400 traces at 25 %: 100 expected; 60..140 is more than 4 standard deviations.
+    let kept = debug_per_trace.len();
+    assert!((60..=140).contains(&kept), "{kept} of {traces} traces kept");
+
+    // Ratio 0: no debug line at all, in a trace or outside one.
+    let (backend, rec) = recording::backend();
+    let t = Telemetry::builder(backend, Resource::new("test", "0"))
+        .filter("debug")
+        .debug_log_sampling(0.0)
+        .build()
+        .unwrap();
+    tracing::dispatcher::with_default(t.dispatch(), || {
+        tracing::debug!("outside any trace");
+        let root = tracing::info_span!("request", span.kind = "server");
+        root.in_scope(|| {
+            tracing::debug!("inside");
+            tracing::warn!("kept");
+        });
+    });
+    let levels: Vec<tracing::Level> = rec.logs().iter().map(|l| l.level).collect();
+    assert_eq!(levels, vec![tracing::Level::WARN]);
+}

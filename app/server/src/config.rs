@@ -255,6 +255,17 @@ pub struct Options {
     #[arg(long, env = "SHOP_LOG", default_value = "info", global = true)]
     pub log: String,
 
+    /// Share of traces whose DEBUG and TRACE log lines are kept (0 to 1; a trace keeps all its
+    /// debug lines or none). Production sets `--log info,shop=debug` with a small share, so a
+    /// few traces carry the detail (docs/logging.md).
+    #[arg(
+        long,
+        env = "SHOP_LOG_DEBUG_SAMPLE",
+        default_value_t = 1.0,
+        global = true
+    )]
+    pub log_debug_sample: f64,
+
     /// Write log records to stdout as JSON lines.
     #[arg(long, env = "SHOP_STDOUT_LOGS", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub stdout_logs: bool,
@@ -567,6 +578,8 @@ pub enum ConfigError {
     BadReadbackCapture(String),
     #[error("--rum-sample-ratio must be between 0 and 1 (got {0})")]
     BadRumSampleRatio(f64),
+    #[error("--log-debug-sample must be between 0 and 1 (got {0})")]
+    BadLogDebugSample(f64),
     #[error("--payment-simulation: {0}")]
     BadPaymentSimulation(String),
     #[error("--oidc-issuer {0:?} is not an http(s) URL")]
@@ -597,6 +610,8 @@ pub struct Config {
     pub service_name: String,
     pub environment: String,
     pub log: String,
+    /// Share of traces whose debug lines are kept (`--log-debug-sample`).
+    pub log_debug_sample: f64,
     pub stdout_logs: bool,
     pub seed: bool,
     /// Longest a request may run (answered 503 `request_timeout` after).
@@ -693,6 +708,9 @@ impl Config {
         if o.request_timeout.is_zero() {
             return Err(ConfigError::ZeroRequestTimeout);
         }
+        if !(0.0..=1.0).contains(&o.log_debug_sample) {
+            return Err(ConfigError::BadLogDebugSample(o.log_debug_sample));
+        }
         if !(0.0..=1.0).contains(&o.rum_sample_ratio) {
             return Err(ConfigError::BadRumSampleRatio(o.rum_sample_ratio));
         }
@@ -732,6 +750,7 @@ impl Config {
             service_name,
             environment: o.environment,
             log: o.log,
+            log_debug_sample: o.log_debug_sample,
             stdout_logs: o.stdout_logs,
             seed: !o.no_seed,
             request_timeout: o.request_timeout,

@@ -30,5 +30,6 @@ pub fn build(
     Telemetry::builder(backend, resource)
         .filter(format!("{QUIET_DEPENDENCIES},{}", config.log))
         .stdout_json_logs(config.stdout_logs)
+        .debug_log_sampling(config.log_debug_sample)
         .build()
 }

@@ -25,6 +25,9 @@ fn help_documents_every_option_with_its_variable() {
         ("--role", "SHOP_ROLE"),
         ("--inventory-url", "SHOP_INVENTORY_URL"),
         ("--log", "SHOP_LOG"),
+        ("--log-debug-sample", "SHOP_LOG_DEBUG_SAMPLE"),
+        ("--circuit-failures", "SHOP_CIRCUIT_FAILURES"),
+        ("--circuit-open-seconds", "SHOP_CIRCUIT_OPEN_SECONDS"),
         ("--request-timeout", "SHOP_REQUEST_TIMEOUT"),
         ("--batch-schedule", "SHOP_BATCH_SCHEDULE"),
         ("--export-bucket", "SHOP_EXPORT_BUCKET"),
@@ -69,6 +72,23 @@ fn a_bad_request_timeout_is_a_usage_error() {
     }
     let out = shop().env("SHOP_REQUEST_TIMEOUT", "0ms").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// The debug-log share is a ratio (docs/logging.md).
+#[test]
+fn a_debug_log_share_outside_zero_to_one_is_a_usage_error() {
+    for value in ["1.5", "-0.1"] {
+        let out = shop()
+            .arg(format!("--log-debug-sample={value}"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--log-debug-sample must be between 0 and 1"),
+            "{value}: {err}"
+        );
+    }
 }
 
 /// Choosing a backend that is not compiled in fails before anything starts;

@@ -53,6 +53,10 @@ locals {
         { name = "AWS_REGION", value = data.aws_region.current.name },
         { name = "SHOP_EVENTS_PREFIX", value = var.name_prefix },
         { name = "SHOP_MAIL_FROM", value = var.mail_from },
+        # Production log settings (O-LOG-06, docs/logging.md): the level filter, and the share of
+        # traces that keep their debug lines.
+        { name = "SHOP_LOG", value = var.log_level },
+        { name = "SHOP_LOG_DEBUG_SAMPLE", value = tostring(var.log_debug_sample) },
       ],
       s == "orders" ? [
         { name = "SHOP_INVENTORY_URL", value = "http://inventory.${aws_service_discovery_private_dns_namespace.main.name}:${local.shop_port}" },

@@ -103,6 +103,22 @@ variable "log_retention_days" {
   default = 30
 }
 
+variable "log_level" {
+  description = "The shop's log filter (SHOP_LOG, tracing EnvFilter directives): INFO everywhere, DEBUG lines from the shop's own crates, of which log_debug_sample keep theirs."
+  type        = string
+  default     = "info,shop=debug,shop_core=debug"
+}
+
+variable "log_debug_sample" {
+  description = "Share of traces whose DEBUG lines are kept (SHOP_LOG_DEBUG_SAMPLE, 0 to 1): a trace keeps all of them or none, chosen by trace id like the trace sampler, so at a share no larger than sampling_rate they fall on sampled traces."
+  type        = number
+  default     = 0.01
+  validation {
+    condition     = var.log_debug_sample >= 0 && var.log_debug_sample <= 1
+    error_message = "log_debug_sample is a share of traces, between 0 and 1."
+  }
+}
+
 variable "sampling_rate" {
   type    = number
   default = 0.05

@@ -191,6 +191,15 @@ impl Carts {
             }
             .into());
         }
-        Ok(availability.items.swap_remove(0))
+        let item = availability.items.swap_remove(0);
+        // The detail production keeps for a share of traces (--log-debug-sample).
+        tracing::debug!(
+            shop.product.id = product_id,
+            requested = quantity,
+            on_hand = item.on_hand,
+            sufficient = item.sufficient,
+            "stock checked"
+        );
+        Ok(item)
     }
 }

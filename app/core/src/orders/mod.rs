@@ -200,6 +200,15 @@ impl Orders {
         let discount_cents = coupon.as_ref().map_or(0, |(_, off)| *off);
         let shipping_cents = checkout::shipping_cents(cart.subtotal_cents);
         let total = cart.subtotal_cents - discount_cents + shipping_cents;
+        // The detail production keeps for a share of traces (--log-debug-sample).
+        tracing::debug!(
+            subtotal_cents = cart.subtotal_cents,
+            discount_cents,
+            shipping_cents,
+            total_cents = total,
+            lines = cart.items.len() as u64,
+            "checkout priced"
+        );
         let authorization = match self.payments.authorize(&checkout.payment, total).await {
             Ok(a) => a,
             Err(e) => {

@@ -192,6 +192,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         service_name: service_name.clone(),
         environment: "test".to_owned(),
         log: "info".to_owned(),
+        log_debug_sample: 1.0,
         stdout_logs: std::env::var_os("SHOP_TEST_LOG").is_some(),
         seed: true,
         request_timeout: opts.request_timeout,

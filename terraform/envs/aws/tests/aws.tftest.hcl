@@ -283,6 +283,13 @@ run "awssdk" {
     error_message = "PutMetricData is held to the awssdk backend's namespace"
   }
   assert {
+    condition = alltrue([for s, c in output.task_definitions :
+      contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_LOG=info,shop=debug,shop_core=debug") &&
+      contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_LOG_DEBUG_SAMPLE=0.01")
+    ])
+    error_message = "production logs INFO, and the shop's DEBUG lines for 1 % of the traces (O-LOG-06)"
+  }
+  assert {
     condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
     error_message = "the awssdk backend sends histograms as Values/Counts, so that CloudWatch computes percentiles (p99)"
   }
@@ -413,4 +420,12 @@ run "unknown_backend" {
     telemetry_backend = "jaeger"
   }
   expect_failures = [var.telemetry_backend]
+}
+
+run "debug_sample_is_a_share" {
+  command = plan
+  variables {
+    log_debug_sample = 1.5
+  }
+  expect_failures = [var.log_debug_sample]
 }
