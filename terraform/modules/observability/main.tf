@@ -286,13 +286,15 @@ resource "aws_xray_group" "group" {
 
 # ---------------------------------------------------------------- Logs Insights
 
+# The saved queries, one per file in queries/ (the name is the file's): the same text the awssdk
+# tests run through the project's evaluator over the events LocalStack stored, since LocalStack's
+# Logs Insights runs only fields, sort and limit (app/server/tests/awssdk/insights.rs). They query
+# the awssdk backend's JSON lines; the otel build's lines, written by the collector, name their
+# fields differently (body, attributes.*; docs/logging.md).
 resource "aws_cloudwatch_query_definition" "shop" {
   for_each = local.on.query_definitions ? {
-    errors-by-route = "fields @timestamp, `http.route`, message | filter level = \"ERROR\" | stats count(*) as errors by `http.route` | sort errors desc"
-    slow-requests   = "fields @timestamp, `http.route`, duration_ms, trace_id | filter duration_ms > 1000 | sort duration_ms desc | limit 100"
-    one-trace       = "fields @timestamp, level, service, message, span_id | filter trace_id = \"REPLACE-WITH-TRACE-ID\" | sort @timestamp asc"
-    security-events = "fields @timestamp, `shop.security.event.kind`, `client.address`, trace_id | filter message = \"security event\" | sort @timestamp desc | limit 200"
-    admin-actions   = "fields @timestamp, `shop.admin.action`, `shop.admin.outcome`, `enduser.pseudo.id`, trace_id | filter ispresent(`shop.admin.action`) | sort @timestamp desc | limit 200"
+    for f in fileset("${path.module}/queries", "*.insights") :
+    trimsuffix(f, ".insights") => trimspace(file("${path.module}/queries/${f}"))
   } : {}
   name            = "${var.name_prefix}/${each.key}"
   log_group_names = [aws_cloudwatch_log_group.shop["app"].name]

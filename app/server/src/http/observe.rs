@@ -168,6 +168,8 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
         let user = user.as_deref();
         if status.is_server_error() {
             tracing::error!(
+                http.request.method = method,
+                http.route = route.unwrap_or("unmatched"),
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,
@@ -175,6 +177,8 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             );
         } else if status.is_client_error() {
             tracing::warn!(
+                http.request.method = method,
+                http.route = route.unwrap_or("unmatched"),
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,
@@ -182,6 +186,8 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
             );
         } else {
             tracing::info!(
+                http.request.method = method,
+                http.route = route.unwrap_or("unmatched"),
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,

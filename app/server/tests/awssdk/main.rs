@@ -27,6 +27,7 @@ mod lab;
 mod chaos;
 mod events;
 mod faults;
+mod insights;
 mod logs;
 mod metrics;
 mod propagation;

@@ -26,6 +26,8 @@ shop-orders server GET /api/orders/{id}
   shop-orders client SELECT orders
 ",
     );
+    // Inventory down: the stock check is tried three times (a refused
+    // connection is retried twice, docs/resilience.md), each try a span.
     pipeline.expect_tree(
         &down_trace,
         "\
@@ -33,6 +35,8 @@ shop-orders server POST /api/carts/{id}/items [error]
   shop-orders client SELECT carts
   shop-orders client SELECT cart_items
   shop-orders client SELECT cart_items
+  shop-orders client POST /api/inventory/check [error]
+  shop-orders client POST /api/inventory/check [error]
   shop-orders client POST /api/inventory/check [error]
 ",
     );
