@@ -258,6 +258,30 @@ impl Load {
         }
     }
 
+    /// Creates a cart and adds one `product` to it (a cart of its own for each add, so the line
+    /// never outgrows the stock): the add's answer and time, or the cart's when it failed.
+    async fn add(&self, product: i64) -> (&'static str, Duration) {
+        let (c, took, body) = self
+            .send(self.client.post(format!("{}/api/carts", self.orders)))
+            .await;
+        let cart = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_owned));
+        match (c, cart) {
+            ("2xx", Some(cart)) => {
+                let (c, took, _) = self
+                    .send(
+                        self.client
+                            .post(format!("{}/api/carts/{cart}/items", self.orders))
+                            .json(&serde_json::json!({ "product_id": product, "quantity": 1 })),
+                    )
+                    .await;
+                (c, took)
+            }
+            (c, _) => (c, took),
+        }
+    }
+
     /// Drives both shoppers for `how_long`.
     async fn drive(self: &Arc<Self>, how_long: Duration) -> Phase {
         let phase = Arc::new(Mutex::new(Phase {
@@ -279,28 +303,8 @@ impl Load {
                         )
                         .await;
                     phase.lock().unwrap().browse.record(c, took);
-                    // A cart of its own for each add (the line never outgrows the stock).
-                    let (c, took, body) = load
-                        .send(load.client.post(format!("{}/api/carts", load.orders)))
-                        .await;
-                    let cart = serde_json::from_str::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v["id"].as_str().map(str::to_owned));
-                    match (c, cart) {
-                        ("2xx", Some(cart)) => {
-                            let product = 1 + (i % 5) as i64;
-                            let (c, took, _) = load
-                                .send(
-                                    load.client
-                                        .post(format!("{}/api/carts/{cart}/items", load.orders))
-                                        .json(&serde_json::json!({ "product_id": product, "quantity": 1 })),
-                                )
-                                .await;
-                            phase.lock().unwrap().add.record(c, took);
-                        }
-                        // No cart, no add: the cart's own answer stands for it.
-                        (c, _) => phase.lock().unwrap().add.record(c, took),
-                    }
+                    let (c, took) = load.add(1 + (i % 5) as i64).await;
+                    phase.lock().unwrap().add.record(c, took);
                     i += 2;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
@@ -327,26 +331,7 @@ impl Load {
                         .0
                         == "2xx"
                 }
-                _ => {
-                    let (c, _, body) = self
-                        .send(self.client.post(format!("{}/api/carts", self.orders)))
-                        .await;
-                    let cart = serde_json::from_str::<serde_json::Value>(&body)
-                        .ok()
-                        .and_then(|v| v["id"].as_str().map(str::to_owned));
-                    match (c, cart) {
-                        ("2xx", Some(cart)) => {
-                            self.send(
-                                self.client
-                                    .post(format!("{}/api/carts/{cart}/items", self.orders))
-                                    .json(&serde_json::json!({ "product_id": 1, "quantity": 1 })),
-                            )
-                            .await
-                            .0 == "2xx"
-                        }
-                        _ => false,
-                    }
-                }
+                _ => self.add(1).await.0 == "2xx",
             };
             if ok {
                 return Some(start.elapsed());

@@ -67,6 +67,7 @@ enum Command {
     },
     /// The fault experiments (docs/chaos.md): print each verdict, write report/chaos.md and
     /// report/chaos.json, and rewrite REPORT.md (which includes them) when its results exist.
+    /// A partial run (`--only`, `--backends`) writes under target/experiments/chaos instead.
     Chaos {
         /// Only these experiments (comma-separated: inventory-slow, inventory-down, sink-down,
         /// database-down; default: all).
@@ -114,6 +115,32 @@ fn render(repo: &std::path::Path, out: &std::path::Path, results: &Results) -> a
     )
 }
 
+/// Runs `work` (a run of the lab) on a runtime of its own until it ends, or until Ctrl-C or
+/// SIGTERM. On an error or an interruption the shops and the private lab, which are separate
+/// processes and would otherwise outlive the harness, are stopped.
+fn interruptible<T>(
+    repo: &std::path::Path,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let outcome = runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = work => r,
+            _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+            _ = term.recv() => Err(anyhow::anyhow!("terminated")),
+        }
+    });
+    if outcome.is_err() {
+        shop_experiments::shop::terminate_all();
+        shop_experiments::lab::stop_private_lab(repo, &shop_experiments::lab::state_dir(repo));
+    }
+    outcome
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let repo = repo_root();
@@ -128,32 +155,15 @@ fn main() -> ExitCode {
             Ok(true)
         })(),
         Command::Chaos { only, backends } => (|| -> anyhow::Result<bool> {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
             let timing = chaos::Timing::default();
-            let verdicts = runtime.block_on(async {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-                tokio::select! {
-                    r = chaos::run(&repo, &only, &backends, timing) => r,
-                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-                    _ = term.recv() => Err(anyhow::anyhow!("terminated")),
-                }
-            });
-            let verdicts = match verdicts {
-                Ok(v) => v,
-                Err(e) => {
-                    shop_experiments::shop::terminate_all();
-                    shop_experiments::lab::stop_private_lab(
-                        &repo,
-                        &shop_experiments::lab::state_dir(&repo),
-                    );
-                    return Err(e);
-                }
+            let verdicts = interruptible(&repo, chaos::run(&repo, &only, &backends, timing))?;
+            // A partial run (some experiments, one backend) never replaces the report's section.
+            let partial = !only.is_empty() || !backends.is_empty();
+            let assets = if partial {
+                repo.join("target").join("experiments").join("chaos")
+            } else {
+                repo.join("report")
             };
-            let assets = repo.join("report");
             std::fs::create_dir_all(&assets)?;
             let when = std::process::Command::new("date")
                 .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -171,7 +181,7 @@ fn main() -> ExitCode {
             )?;
             eprintln!("wrote {}", assets.join("chaos.md").display());
             let results = assets.join("results.json");
-            if results.exists() {
+            if !partial && results.exists() {
                 let results: Results = serde_json::from_slice(&std::fs::read(&results)?)?;
                 render(&repo, &repo, &results)?;
                 eprintln!(
@@ -209,32 +219,7 @@ fn main() -> ExitCode {
             if let Some(a) = arrivals {
                 plan.arrivals = a;
             }
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            // Ctrl-C or SIGTERM: stop the shops and the private lab, which
-            // are separate processes and would otherwise outlive the harness.
-            let results = runtime.block_on(async {
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-                tokio::select! {
-                    r = runner::run(&repo, &plan, !no_pin, resume) => r,
-                    _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
-                    _ = term.recv() => Err(anyhow::anyhow!("terminated")),
-                }
-            });
-            let results = match results {
-                Ok(r) => r,
-                Err(e) => {
-                    shop_experiments::shop::terminate_all();
-                    shop_experiments::lab::stop_private_lab(
-                        &repo,
-                        &shop_experiments::lab::state_dir(&repo),
-                    );
-                    return Err(e);
-                }
-            };
+            let results = interruptible(&repo, runner::run(&repo, &plan, !no_pin, resume))?;
             let out = out_dir(&repo, mode);
             let assets = out.join("report");
             std::fs::create_dir_all(&assets)?;
