@@ -98,3 +98,8 @@ output "fis_trust" {
   description = "Who may assume the FIS experiment role."
   value       = jsondecode(aws_iam_role.fis.assume_role_policy)
 }
+
+output "query_definitions" {
+  description = "The saved Logs Insights queries (terraform/modules/observability/queries), by name."
+  value       = module.observability.query_definition_names
+}

@@ -290,6 +290,12 @@ run "awssdk" {
     error_message = "production logs INFO, and the shop's DEBUG lines for 1 % of the traces (O-LOG-06)"
   }
   assert {
+    condition = toset(output.query_definitions) == toset([
+      for q in ["admin-actions", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
+    ])
+    error_message = "the five saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05)"
+  }
+  assert {
     condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
     error_message = "the awssdk backend sends histograms as Values/Counts, so that CloudWatch computes percentiles (p99)"
   }
