@@ -434,15 +434,7 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     let sent = stats["export"]["logs"]["sent"].as_u64().unwrap();
     let group = format!("/shop-lab-test/{service}");
     let client = logs(env);
-    let mut raw = Vec::new();
-    for _ in 0..50 {
-        raw = log_events(&client, &group).await;
-        raw.retain(|(_, m)| !m.contains(FLUSH_REQUEST));
-        if raw.len() as u64 >= sent {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let raw = wait_log_events(&client, &group, sent).await;
     let events: Vec<(i64, Map<String, Value>)> = raw
         .iter()
         .map(|(ts, m)| (*ts, serde_json::from_str::<Map<String, Value>>(m).unwrap()))

@@ -276,6 +276,26 @@ pub async fn metric_statistic(
         .sum()
 }
 
+/// The log group's events once the `sent` records a flush reported have
+/// arrived (up to 10 s), without the flush request's own lines (sent after its
+/// statistics were taken, by the next batch).
+pub async fn wait_log_events(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    sent: u64,
+) -> Vec<(i64, String)> {
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = log_events(client, group).await;
+        events.retain(|(_, m)| !m.contains(FLUSH_REQUEST));
+        if events.len() as u64 >= sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    events
+}
+
 /// Every event of a log group (FilterLogEvents, all pages), in the order
 /// CloudWatch returns them.
 pub async fn log_events(

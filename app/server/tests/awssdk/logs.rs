@@ -1,8 +1,6 @@
 //! CloudWatch Logs: the shop's log events as JSON lines, in order, each
 //! carrying an X-Ray trace id that exists in X-Ray.
 
-use std::time::Duration;
-
 use serde_json::Value;
 
 use crate::lab::*;
@@ -40,15 +38,7 @@ async fn every_log_line_joins_a_trace_in_xray() {
     // The flush request's own lines are sent after its statistics were
     // taken (by the next batch): leave them out of the count.
     let sent = stats["export"]["logs"]["sent"].as_u64().unwrap();
-    let mut events = Vec::new();
-    for _ in 0..50 {
-        events = log_events(&client, &group).await;
-        events.retain(|(_, m)| !m.contains(FLUSH_REQUEST));
-        if events.len() as u64 >= sent {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let events = wait_log_events(&client, &group, sent).await;
     assert_eq!(
         events.len() as u64,
         sent,
