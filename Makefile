@@ -20,7 +20,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render chaos
+.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render chaos profile
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -116,6 +116,11 @@ report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end an
 chaos: ## fault experiments, each with its hypothesis checked for both backends: inventory slow and down, telemetry sink down, database down (~10 min, private lab; docs/chaos.md) → report/chaos.md and REPORT.md
 	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" chaos $(ARGS)
+
+# The harness is the workspace's dev build (as for chaos); the shops it profiles are release builds.
+profile: ## where each build's CPU goes: perf samples of noop, awssdk-100, otel-100 at saturation (embedded, release shops; ~5 min once built) → report/profiles/LABEL.json and REPORT.md; ARGS='--label before'
+	$(CARGO) build -q --workspace --all-features --bins --tests
+	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" profile $(ARGS)
 
 report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)
 	$(CARGO) run -q -p shop-experiments -- render

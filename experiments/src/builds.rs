@@ -110,9 +110,7 @@ pub fn build(
                 "noop" => vec![],
                 b => vec![b],
             };
-            eprintln!("building shop ({profile}, features: {features:?})");
-            cargo_build(repo, profile, "shop", None, &features)?;
-            shop.push((backend.clone(), keep_copy(&built, &keep, "shop", backend)?));
+            shop.push((backend.clone(), build_shop(repo, profile, backend)?));
             eprintln!("building {FUNCTION} ({profile}, features: {features:?})");
             cargo_build(repo, profile, "shop-functions", Some(FUNCTION), &features)?;
             let function = target_dir(repo).join(out_dir).join(FUNCTION);
@@ -163,6 +161,29 @@ pub fn build(
         event_source: target_dir(repo).join(out_dir).join(EVENT_SOURCE),
         capture: target_dir(repo).join(out_dir).join("otlp-capture"),
     })
+}
+
+/// Builds the shop with `backend` alone compiled in (`noop`: none) and keeps the binary as
+/// `target/experiments/bin/shop-<backend>`; returns its path.
+pub fn build_shop(repo: &Path, profile: &str, backend: &str) -> anyhow::Result<PathBuf> {
+    let out_dir = if profile == "dev" { "debug" } else { profile };
+    let built = target_dir(repo).join(out_dir).join("shop");
+    let keep = target_dir(repo).join("experiments").join("bin");
+    std::fs::create_dir_all(&keep)?;
+    let features: Vec<&str> = match backend {
+        "noop" => vec![],
+        b => vec![b],
+    };
+    eprintln!("building shop ({profile}, features: {features:?})");
+    cargo_build(repo, profile, "shop", None, &features)?;
+    keep_copy(&built, &keep, "shop", backend)
+}
+
+/// Builds the capture receiver with `profile`; returns its path.
+pub fn build_capture(repo: &Path, profile: &str) -> anyhow::Result<PathBuf> {
+    let out_dir = if profile == "dev" { "debug" } else { profile };
+    cargo_build(repo, profile, "otlp-capture", None, &[])?;
+    Ok(target_dir(repo).join(out_dir).join("otlp-capture"))
 }
 
 /// Copies `built` to `keep/<name>-<backend>` and returns that path: cargo writes every feature

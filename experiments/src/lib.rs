@@ -24,6 +24,7 @@
 //! | [`stats`] | paired per-repeat estimates, bootstrap intervals, met / missed / undetermined |
 //! | [`results`] | the data saved beside the report |
 //! | [`report`] | `REPORT.md` and its SVG charts |
+//! | [`profile`] | `make profile`: `perf` samples of each build at saturation, bucketed into where the CPU goes |
 //! | [`chaos`] | `make chaos`: fault experiments with a hypothesis each, checked for both backends |
 
 pub mod async_hops;
@@ -38,6 +39,7 @@ pub mod lambda;
 pub mod load;
 pub mod plan;
 pub mod procstat;
+pub mod profile;
 pub mod readback;
 pub mod report;
 pub mod results;

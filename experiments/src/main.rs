@@ -77,6 +77,17 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         backends: Vec<String>,
     },
+    /// Where each build's CPU goes (docs/targets.md, #13): `perf` samples of noop, awssdk-100 and
+    /// otel-100 at saturation on the embedded point, bucketed; saved as
+    /// report/profiles/LABEL.json, and REPORT.md rewritten when its results exist.
+    Profile {
+        /// The run's name in the report and its file name (e.g. `before`, `after-batching`).
+        #[arg(long, default_value = "latest")]
+        label: String,
+        /// Seconds each build is sampled for (after a 5 s warm-up).
+        #[arg(long, default_value_t = 20)]
+        secs: u64,
+    },
     /// Rewrite REPORT.md from report/results.json.
     Render {
         /// The directory holding REPORT.md and report/ (default: the repository).
@@ -197,6 +208,49 @@ fn main() -> ExitCode {
             );
             if failed > 0 {
                 anyhow::bail!("{failed} experiment(s) did not hold (report/chaos.md)");
+            }
+            Ok(true)
+        })(),
+        Command::Profile { label, secs } => (|| -> anyhow::Result<bool> {
+            anyhow::ensure!(
+                !label.is_empty()
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                "--label: letters, digits, - and _ only (it names a file), not {label:?}"
+            );
+            let timing = shop_experiments::profile::Timing {
+                window: std::time::Duration::from_secs(secs.max(1)),
+                ..Default::default()
+            };
+            let commit = std::process::Command::new("git")
+                .args(["describe", "--always", "--dirty"])
+                .current_dir(&repo)
+                .output()
+                .ok()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default();
+            let run = interruptible(
+                &repo,
+                shop_experiments::profile::run(&repo, &label, &commit, timing),
+            )?;
+            let dir = repo.join("report").join("profiles");
+            std::fs::create_dir_all(&dir)?;
+            let file = dir.join(format!("{label}.json"));
+            std::fs::write(&file, serde_json::to_vec_pretty(&run)?)?;
+            eprintln!("wrote {}", file.display());
+            println!(
+                "{}",
+                shop_experiments::profile::markdown(std::slice::from_ref(&run))
+            );
+            let results = repo.join("report").join("results.json");
+            if results.exists() {
+                let results: Results = serde_json::from_slice(&std::fs::read(&results)?)?;
+                render(&repo, &repo, &results)?;
+                eprintln!(
+                    "wrote {} (with where the time goes)",
+                    repo.join("REPORT.md").display()
+                );
             }
             Ok(true)
         })(),

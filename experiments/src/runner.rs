@@ -173,7 +173,7 @@ fn command_output(cmd: &str, args: &[&str], dir: &Path) -> String {
         .unwrap_or_default()
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"], Path::new("."))
 }
 

@@ -39,6 +39,7 @@ pub(crate) fn render(
     charts: &Charts,
     benches: Option<&Benches>,
     chaos: Option<&str>,
+    profile: Option<&str>,
     assets: &str,
 ) -> String {
     let mut o = String::new();
@@ -47,6 +48,7 @@ pub(crate) fn render(
     method(&mut o, view);
     machine(&mut o, view);
     overhead(&mut o, view, charts, assets);
+    profile_section(&mut o, profile);
     fidelity(&mut o, view);
     super::saturation::section(&mut o, view);
     super::trace_picture::section(&mut o, view, charts, assets);
@@ -183,7 +185,7 @@ fn header(o: &mut String, view: &View, assets: &str) {
     }
     line!(
         o,
-        "Contents: [Summary](#summary) · [Method](#method) · [Machine and versions](#machine-and-versions) · [Overhead](#overhead) · [Fidelity](#fidelity) · [Cost](#cost) · [Chaos experiments](#chaos-experiments) · [Microbenchmarks](#microbenchmarks) · [Discussion](#discussion) · [Reproduce](#reproduce)"
+        "Contents: [Summary](#summary) · [Method](#method) · [Machine and versions](#machine-and-versions) · [Overhead](#overhead) · [Where the time goes](#where-the-time-goes) · [Fidelity](#fidelity) · [Cost](#cost) · [Chaos experiments](#chaos-experiments) · [Microbenchmarks](#microbenchmarks) · [Discussion](#discussion) · [Reproduce](#reproduce)"
     );
     line!(o);
 }
@@ -1564,6 +1566,26 @@ fn cost(o: &mut String, view: &View, charts: &Charts, assets: &str) {
     super::dollars::tables(o, &rows);
     if let Some(chart) = &charts.cost {
         image(o, chart, assets);
+    }
+}
+
+/// Where each build's CPU goes, from `make profile` (its own run): the tables
+/// [`crate::profile::markdown`] made of every saved profile, when there is one.
+fn profile_section(o: &mut String, profile: Option<&str>) {
+    line!(o, "## Where the time goes");
+    line!(o);
+    match profile.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(p) => {
+            line!(o, "{p}");
+            line!(o);
+        }
+        None => {
+            line!(
+                o,
+                "No profiles were found: run `make profile` to include them (they are read from `report/profiles/`)."
+            );
+            line!(o);
+        }
     }
 }
 

@@ -75,11 +75,15 @@ pub fn write(
     };
     // `make chaos` writes its section beside the results; a report without it says how to get it.
     let chaos = std::fs::read_to_string(assets_dir.join("chaos.md")).ok();
+    // So does `make profile`, one JSON file per run.
+    let profiles = crate::profile::load_all(&assets_dir.join("profiles"));
+    let profile = (!profiles.is_empty()).then(|| crate::profile::markdown(&profiles));
     let md = markdown::render(
         &view,
         &charts,
         benches.as_ref(),
         chaos.as_deref(),
+        profile.as_deref(),
         &assets_link,
     );
     std::fs::write(report_md, md).with_context(|| format!("writing {}", report_md.display()))?;

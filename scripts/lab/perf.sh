@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Linux's perf, for `make profile` (experiments/src/profile.rs): Debian's linux-perf package,
+# installed with apt-get when perf is missing.
+# usage: perf.sh install|path|version
+set -euo pipefail
+LAB_COMPONENT=perf
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+find_perf() {
+    local p
+    for p in "${SHOP_LAB_PERF:-}" perf; do
+        [[ -n $p ]] && command -v "$p" >/dev/null 2>&1 && "$p" --version >/dev/null 2>&1 && { command -v "$p"; return 0; }
+    done
+    return 1
+}
+
+do_install() {
+    lab_lock perf
+    if find_perf >/dev/null; then return 0; fi
+    local log start
+    mkdir -p "$SHOP_LAB_LOGS"
+    log="$SHOP_LAB_LOGS/perf-install.log"
+    start=$(lab_now)
+    lab_log "installing Debian's linux-perf with apt-get (log: $log)"
+    lab_apt_install "$log" linux-perf
+    find_perf >/dev/null || lab_die "perf is still not on PATH after the install; log: $log"
+    lab_log "perf installed in $(lab_elapsed "$start")s: $("$(find_perf)" --version)"
+}
+
+case "${1:-}" in
+    install) do_install ;;
+    path) find_perf || { do_install >&2 && find_perf; } ;;
+    version) "$(find_perf || lab_die "perf is not installed: run $0 install")" --version ;;
+    *) echo "usage: $0 install|path|version" >&2; exit 2 ;;
+esac
