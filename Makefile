@@ -117,10 +117,10 @@ chaos: ## fault experiments, each with its hypothesis checked for both backends:
 	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" chaos $(ARGS)
 
-# The harness is the workspace's dev build (as for chaos); the shops it profiles are release builds.
-profile: ## where each build's CPU goes: perf samples of noop, awssdk-100, otel-100 at saturation (embedded, release shops; ~5 min once built) → report/profiles/LABEL.json and REPORT.md; ARGS='--label before'
-	$(CARGO) build -q --workspace --all-features --bins --tests
-	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" profile $(ARGS)
+# A release harness, as for `make report`: a dev build of the load generator, on the CPU the emulators
+# and the collector share, could not keep the otel shop saturated (0.5 of its core busy).
+profile: ## where each build's CPU goes: perf samples of noop, awssdk-100, otel-100 at saturation (embedded, release; ~5 min once built) → report/profiles/LABEL.json and REPORT.md; ARGS='--label before'
+	$(CARGO) run --release -q -p shop-experiments -- profile $(ARGS)
 
 report-render: ## rewrite REPORT.md from report/results.json (e.g. after `make bench`, to include its figures)
 	$(CARGO) run -q -p shop-experiments -- render

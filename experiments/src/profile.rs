@@ -36,12 +36,12 @@ pub const CONFIGS: [&str; 3] = ["noop", "awssdk-100", "otel-100"];
 
 /// Samples per second per thread. An odd rate, so that sampling does not fall into step with a
 /// timer of the shop's.
-const FREQUENCY: u32 = 997;
+const FREQUENCY: u32 = 499;
 
 /// Bytes of stack copied per sample for DWARF unwinding: deep enough for a request's stack
-/// (tokio → hyper → axum → the handler → sqlx → SQLite), small enough to keep `perf.data` in
-/// the tens of MB.
-const STACK_BYTES: u32 = 32_768;
+/// (tokio → hyper → axum → the handler → sqlx → SQLite), small enough to keep `perf.data` near
+/// 150 MB for a 20 s window.
+const STACK_BYTES: u32 = 16_384;
 
 /// How long a run lasts.
 #[derive(Clone, Copy, Debug)]
@@ -100,7 +100,7 @@ pub struct ProfileRun {
 
 /// The buckets in the order the tables show them.
 pub const BUCKETS: [&str; 10] = [
-    "tracing glue (dispatch, telemetry_api::layer)",
+    "tracing: dispatch, registry, span state and fields",
     "span records: build, convert, queue",
     "log records",
     "metric instruments",
@@ -144,12 +144,43 @@ fn frame_path(symbol: &str) -> &str {
 
 fn is_telemetry(path: &str) -> bool {
     let krate = path.split("::").next().unwrap_or("");
-    TELEMETRY_CRATES.contains(&krate)
-        // The shop's own per-request telemetry: the HTTP metrics and access log middleware.
-        || path.starts_with("shop::http::observe")
+    TELEMETRY_CRATES.contains(&krate) && !is_wrapper(path)
+}
+
+/// `tracing`'s future wrappers (`Instrumented`, `WithDispatch`): the future they wrap is usually
+/// inlined into their `poll`, so a sample "in" one of them is mostly the wrapped request's own
+/// code. Their real cost (entering and leaving the span) is in the calls they make, which are
+/// frames of their own.
+fn is_wrapper(path: &str) -> bool {
+    path.starts_with("tracing::instrument::")
+}
+
+/// Crates whose frames are the shop's work, not telemetry's: a walk from the leaf that meets one
+/// before any telemetry frame stops there.
+const APP_CRATES: [&str; 10] = [
+    "shop",
+    "shop_core",
+    "axum",
+    "hyper",
+    "hyper_util",
+    "tower",
+    "tower_http",
+    "sqlx",
+    "sqlx_core",
+    "reqwest",
+];
+
+fn is_app(path: &str) -> bool {
+    let krate = path.split("::").next().unwrap_or("");
+    is_wrapper(path) || APP_CRATES.contains(&krate) || krate.starts_with("sqlx_")
 }
 
 /// Which bucket a sample is in, from its thread's name and its frames (leaf first).
+///
+/// The stack is walked from the leaf: frames of general-purpose code (the standard library,
+/// the allocator, `serde`, `tokio`'s primitives, the kernel…) are passed over; the first frame
+/// of a telemetry crate puts the sample in that telemetry bucket, the first frame of the shop's
+/// own code (its crates, axum, hyper, sqlx) ends the walk: the sample is the shop's.
 pub fn classify(thread: &str, frames: &[&str]) -> &'static str {
     // The backends' own threads: the awssdk and otel export runtimes (`telemetry-…`) and the
     // OpenTelemetry SDK's batch processors and periodic reader (`OpenTelemetry.…`, cut to 15
@@ -157,30 +188,30 @@ pub fn classify(thread: &str, frames: &[&str]) -> &'static str {
     if thread.starts_with("telemetry-") || thread.starts_with("OpenTelemetry") {
         return BUCKETS[6];
     }
-    if let Some(path) = frames
-        .iter()
-        .map(|f| frame_path(f))
-        .find(|p| is_telemetry(p))
-    {
-        let has = |needle: &str| path.contains(needle);
-        return if has("::logs") || has("opentelemetry_appender") {
+    for frame in frames {
+        let path = frame_path(frame);
+        if is_app(path) {
+            break;
+        }
+        if !is_telemetry(path) {
+            continue;
+        }
+        let has = |needle: &str| frame.contains(needle);
+        return if has("::logs") || has("opentelemetry_appender") || has("::on_event") {
             BUCKETS[2]
-        } else if has("::metrics") || path.starts_with("shop::http::observe") {
+        } else if has("::metrics") {
             BUCKETS[3]
-        } else if has("::sampling") || has("::propagation") || has("::ids") || has("::context") {
+        } else if has("::sampling") || has("::propagation") || has("::ids") || has("IdGenerator") {
             BUCKETS[4]
         } else if has("::traces")
-            || has("::trace::")
+            || has("opentelemetry_sdk::trace")
             || has("::export")
-            || has("::record")
-            || has("::recording")
             || has("::segment")
+            || has("telemetry_api::record")
+            || has("::on_close")
         {
             BUCKETS[1]
-        } else if path.starts_with("telemetry_api::layer")
-            || path.starts_with("tracing")
-            || path.starts_with("telemetry_api::dispatch")
-        {
+        } else if path.starts_with("tracing") || path.starts_with("telemetry_api") {
             BUCKETS[0]
         } else {
             BUCKETS[5]
@@ -189,11 +220,11 @@ pub fn classify(thread: &str, frames: &[&str]) -> &'static str {
     if thread.starts_with("sqlx-sqlite")
         || frames
             .iter()
-            .any(|f| f.contains("sqlx") || f.starts_with("sqlite3") || f.contains("sqlite3Vdbe"))
+            .any(|f| f.contains("sqlx") || f.starts_with("sqlite3"))
     {
         return BUCKETS[7];
     }
-    if frames.iter().all(|f| f.starts_with("[k]")) && !frames.is_empty() {
+    if frames.first().is_some_and(|f| f.starts_with("[k]")) {
         return BUCKETS[8];
     }
     BUCKETS[9]
@@ -276,7 +307,23 @@ pub fn summarise(
         let frames: Vec<&str> = s.frames.iter().map(String::as_str).collect();
         *counts.entry(classify(&s.thread, &frames)).or_default() += 1;
         *threads.entry(s.thread.clone()).or_default() += 1;
-        if let Some(f) = frames.iter().find(|f| is_telemetry(frame_path(f))) {
+        if s.thread.starts_with("telemetry-") || s.thread.starts_with("OpenTelemetry") {
+            // The export threads' own work: the frame nearest the leaf in a crate of ours or an
+            // SDK's (what is being encoded or sent), or the leaf.
+            if let Some(f) = frames
+                .iter()
+                .find(|f| is_telemetry(frame_path(f)))
+                .or(frames.first())
+            {
+                *top.entry(format!("[export] {}", shorten(f))).or_default() += 1;
+            }
+        } else if let Some(f) = frames
+            .iter()
+            .map(|f| (f, frame_path(f)))
+            .take_while(|(_, p)| !is_app(p))
+            .find(|(_, p)| is_telemetry(p))
+            .map(|(f, _)| f)
+        {
             *top.entry(shorten(f)).or_default() += 1;
         }
     }
@@ -298,7 +345,7 @@ pub fn summarise(
         .collect();
     let mut top: Vec<(String, u64)> = top.into_iter().collect();
     top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    top.truncate(15);
+    top.truncate(20);
     BuildProfile {
         config: config.to_owned(),
         requests,
@@ -429,16 +476,17 @@ async fn profile_one(
     let cpu_s = cpu_s.context("the shop's CPU could not be read around the window")?;
     let requests = outcome.ledger.entries.iter().filter(|e| e.measured).count() as u64;
     anyhow::ensure!(requests > 0, "{run}: no request in the measured window");
+    // `--no-inline`: resolving inlined frames runs addr2line over the binary's debug info for
+    // every address, minutes per run; the symbols of the real frames are enough for the buckets.
     eprintln!("{run}: reading the samples back (perf script)");
     let script = Command::new(perf)
-        .args(["script", "-F", "comm,tid,ip,sym,dso", "-i"])
+        .args(["script", "--no-inline", "-F", "comm,tid,ip,sym,dso", "-i"])
         .arg(&data)
         .stderr(Stdio::null())
         .output()
         .context("perf script")?;
     let samples = parse_script(&String::from_utf8_lossy(&script.stdout));
-    // perf.data is tens of MB per run; the summary is what is kept.
-    let _ = std::fs::remove_file(&data);
+    // perf.data stays (about 150 MB, replaced by the next run) for `perf report -i` by hand.
     let mut profile = summarise(
         config.id(),
         &samples,
@@ -554,7 +602,7 @@ fn signed(v: f64) -> String {
 pub fn markdown(runs: &[ProfileRun]) -> String {
     let mut o = String::new();
     o.push_str(
-        "From `make profile` (a run of its own, [experiments/src/profile.rs](experiments/src/profile.rs)): each build at the embedded point (one process on SQLite, pinned to the shop's CPU), driven at saturation (closed×16, the seeded mix), sampled by `perf record` with DWARF call stacks for the measured window. Each sample is bucketed by its thread and the telemetry frame nearest the top of its stack; a bucket's µs per request is its share of the samples times the process's CPU per request in that window. One run per build: compare shares within a run, and read small buckets (tens of samples) as hints. Every run is kept, oldest first, so a change's before and after stand side by side.\n\n",
+        "From `make profile` (a run of its own, [experiments/src/profile.rs](experiments/src/profile.rs)): each build at the embedded point (one process on SQLite, pinned to the shop's CPU), driven at saturation (closed×16, the seeded mix), sampled by `perf record` with DWARF call stacks for the measured window. Each sample is bucketed by its thread (the backends' export threads) or by walking its stack from the leaf: the first telemetry frame names the bucket, the first frame of the shop's own code (its crates, axum, hyper, sqlx) makes it the shop's. A bucket's µs per request is its share of the samples times the process's CPU per request in that window. Under `perf` the shop serves about half the requests per second of the overhead runs, so read the shares and the differences between builds, not the absolute figures. One run per build: read small buckets (tens of samples) as hints. Every run is kept, oldest first, so a change's before and after stand side by side.\n\n",
     );
     for run in runs {
         o.push_str(&format!(
@@ -709,7 +757,7 @@ tokio-runtime-w   4242 \n\
                 "tokio-runtime-w",
                 &["tracing_core::dispatcher::get_default", "shop::db::query"]
             ),
-            "tracing glue (dispatch, telemetry_api::layer)"
+            "tracing: dispatch, registry, span state and fields"
         );
         assert_eq!(
             classify("OpenTelemetry.T", &["prost::encoding::encode"]),
@@ -728,10 +776,13 @@ tokio-runtime-w   4242 \n\
         assert!((logs.us_per_request - 100.0).abs() < 1e-9);
         assert_eq!(
             p.top_telemetry,
-            vec![(
-                "telemetry_awssdk::logs::LogExporter::export_log".to_owned(),
-                1
-            )]
+            vec![
+                ("[export] serde_json::ser::format_escaped_str".to_owned(), 1),
+                (
+                    "telemetry_awssdk::logs::LogExporter::export_log".to_owned(),
+                    1
+                )
+            ]
         );
         let md = markdown(&[ProfileRun {
             label: "before".into(),
