@@ -64,6 +64,11 @@ fn target_dir(repo: &Path) -> PathBuf {
         .unwrap_or_else(|| repo.join("target"))
 }
 
+/// Where cargo writes `profile`'s binaries (`dev` builds go to `debug/`).
+fn out_dir(repo: &Path, profile: &str) -> PathBuf {
+    target_dir(repo).join(if profile == "dev" { "debug" } else { profile })
+}
+
 fn cargo_build(
     repo: &Path,
     profile: &str,
@@ -98,8 +103,8 @@ pub fn build(
     backends: &[String],
     separate: bool,
 ) -> anyhow::Result<Binaries> {
-    let out_dir = if profile == "dev" { "debug" } else { profile };
-    let built = target_dir(repo).join(out_dir).join("shop");
+    let out_dir = out_dir(repo, profile);
+    let built = out_dir.join("shop");
     let keep = target_dir(repo).join("experiments").join("bin");
     std::fs::create_dir_all(&keep)?;
     let mut shop = Vec::new();
@@ -113,7 +118,7 @@ pub fn build(
             shop.push((backend.clone(), build_shop(repo, profile, backend)?));
             eprintln!("building {FUNCTION} ({profile}, features: {features:?})");
             cargo_build(repo, profile, "shop-functions", Some(FUNCTION), &features)?;
-            let function = target_dir(repo).join(out_dir).join(FUNCTION);
+            let function = out_dir.join(FUNCTION);
             functions.push((
                 backend.clone(),
                 keep_copy(&function, &keep, FUNCTION, backend)?,
@@ -145,29 +150,27 @@ pub fn build(
         for backend in backends {
             shop.push((backend.clone(), built.clone()));
             // The same workspace build made it, with every backend: SHOP_TELEMETRY picks one.
-            functions.push((
-                backend.clone(),
-                target_dir(repo).join(out_dir).join(FUNCTION),
-            ));
+            functions.push((backend.clone(), out_dir.join(FUNCTION)));
         }
     }
-    if separate {
-        cargo_build(repo, profile, "otlp-capture", None, &[])?;
+    let capture = if separate {
         cargo_build(repo, profile, "shop-functions", Some(EVENT_SOURCE), &[])?;
-    }
+        build_capture(repo, profile)?
+    } else {
+        out_dir.join("otlp-capture")
+    };
     Ok(Binaries {
         shop,
         functions,
-        event_source: target_dir(repo).join(out_dir).join(EVENT_SOURCE),
-        capture: target_dir(repo).join(out_dir).join("otlp-capture"),
+        event_source: out_dir.join(EVENT_SOURCE),
+        capture,
     })
 }
 
 /// Builds the shop with `backend` alone compiled in (`noop`: none) and keeps the binary as
 /// `target/experiments/bin/shop-<backend>`; returns its path.
 pub fn build_shop(repo: &Path, profile: &str, backend: &str) -> anyhow::Result<PathBuf> {
-    let out_dir = if profile == "dev" { "debug" } else { profile };
-    let built = target_dir(repo).join(out_dir).join("shop");
+    let built = out_dir(repo, profile).join("shop");
     let keep = target_dir(repo).join("experiments").join("bin");
     std::fs::create_dir_all(&keep)?;
     let features: Vec<&str> = match backend {
@@ -181,9 +184,8 @@ pub fn build_shop(repo: &Path, profile: &str, backend: &str) -> anyhow::Result<P
 
 /// Builds the capture receiver with `profile`; returns its path.
 pub fn build_capture(repo: &Path, profile: &str) -> anyhow::Result<PathBuf> {
-    let out_dir = if profile == "dev" { "debug" } else { profile };
     cargo_build(repo, profile, "otlp-capture", None, &[])?;
-    Ok(target_dir(repo).join(out_dir).join("otlp-capture"))
+    Ok(out_dir(repo, profile).join("otlp-capture"))
 }
 
 /// Copies `built` to `keep/<name>-<backend>` and returns that path: cargo writes every feature

@@ -223,17 +223,7 @@ fn main() -> ExitCode {
                 window: std::time::Duration::from_secs(secs.max(1)),
                 ..Default::default()
             };
-            let commit = std::process::Command::new("git")
-                .args(["describe", "--always", "--dirty"])
-                .current_dir(&repo)
-                .output()
-                .ok()
-                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-                .unwrap_or_default();
-            let run = interruptible(
-                &repo,
-                shop_experiments::profile::run(&repo, &label, &commit, timing),
-            )?;
+            let run = interruptible(&repo, shop_experiments::profile::run(&repo, &label, timing))?;
             let dir = repo.join("report").join("profiles");
             std::fs::create_dir_all(&dir)?;
             let file = dir.join(format!("{label}.json"));

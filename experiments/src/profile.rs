@@ -509,12 +509,7 @@ async fn profile_one(
 /// Builds the three configs (release, one build per backend, as the full report does; not the
 /// Lambda function, which is not profiled), starts the
 /// private lab pinned like the overhead runs, and profiles each build in turn.
-pub async fn run(
-    repo: &Path,
-    label: &str,
-    commit: &str,
-    timing: Timing,
-) -> anyhow::Result<ProfileRun> {
+pub async fn run(repo: &Path, label: &str, timing: Timing) -> anyhow::Result<ProfileRun> {
     let perf = perf(repo)?;
     let configs: Vec<crate::plan::TelemetryConfig> = CONFIGS
         .iter()
@@ -562,7 +557,7 @@ pub async fn run(
     lab.stop();
     Ok(ProfileRun {
         label: label.to_owned(),
-        commit: commit.to_owned(),
+        commit: crate::runner::command_output("git", &["describe", "--always", "--dirty"], repo),
         generated_at: crate::runner::now_rfc3339(),
         window_s: timing.window.as_secs_f64(),
         builds,

@@ -164,7 +164,7 @@ fn run_name(point: Point, config: &TelemetryConfig, shape: &Shape, repeat: usize
     )
 }
 
-fn command_output(cmd: &str, args: &[&str], dir: &Path) -> String {
+pub(crate) fn command_output(cmd: &str, args: &[&str], dir: &Path) -> String {
     std::process::Command::new(cmd)
         .args(args)
         .current_dir(dir)
