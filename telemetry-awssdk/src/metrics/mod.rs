@@ -26,6 +26,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit, StatisticSet};
 use aws_smithy_types::DateTime;
+use foldhash::fast::FixedState;
 use telemetry_api::export::{SignalCounters, without_telemetry};
 use telemetry_api::metrics::{
     CounterSink, GaugeSink, HistogramSink, InstrumentDescriptor, InstrumentKind, MeterProvider,
@@ -125,14 +126,20 @@ struct Instrument {
 /// only when the interval is shipped.
 #[derive(Default)]
 struct SeriesMap {
-    by_hash: HashMap<u64, Vec<(Vec<KeyValue>, Series)>>,
+    by_hash: HashMap<u64, Vec<(Vec<KeyValue>, Series)>, FixedState>,
     len: usize,
 }
 
 /// A hash of the attributes (keys and typed values) a series is keyed by.
+///
+/// foldhash, not std's SipHash: this runs for every measurement (several per
+/// request), the attributes are the shop's own (route templates, methods,
+/// status codes; their number is capped by `max_series`), so resistance to
+/// chosen collisions buys nothing here. SipHash of three attributes was
+/// ~2.8 µs per request in `make profile` (`attributes_hash`, 24 samples).
 fn attributes_hash(attributes: &[KeyValue]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = FixedState::default().build_hasher();
     for kv in attributes {
         kv.key.hash(&mut h);
         match &kv.value {

@@ -35,10 +35,37 @@ impl IdGenerator for XrayIdGenerator {
     }
 }
 
-/// `1-5759e988-bd862e3fe1be46a994272793`.
+/// `1-5759e988-bd862e3fe1be46a994272793`. Called for every log line (its
+/// `xray_trace_id`) and every response header, so it writes the digits
+/// itself: `format!("{:032x}")` of a `u128` and a second `format!` cost
+/// about 1.4 µs per request in `make profile`.
 pub fn format_trace_id(id: TraceId) -> String {
-    let hex = format!("{:032x}", id.0);
-    format!("1-{}-{}", &hex[..8], &hex[8..])
+    let bytes = trace_id_bytes(id);
+    std::str::from_utf8(&bytes)
+        .expect("hex digits are ASCII")
+        .to_owned()
+}
+
+/// The 35 ASCII bytes of X-Ray's form of `id`: the 128 bits with the first
+/// 32 (the epoch seconds) split off.
+pub fn trace_id_bytes(id: TraceId) -> [u8; 35] {
+    let mut buf = [0u8; 35];
+    buf[0] = b'1';
+    buf[1] = b'-';
+    write_hex(&mut buf[2..10], id.0 >> 96);
+    buf[10] = b'-';
+    write_hex(&mut buf[11..], id.0 & ((1u128 << 96) - 1));
+    buf
+}
+
+/// Writes the low `out.len()` hex digits of `v` into `out`, most
+/// significant first, lowercase, zero-padded.
+pub(crate) fn write_hex(out: &mut [u8], mut v: u128) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in out.iter_mut().rev() {
+        *b = DIGITS[(v & 0xf) as usize];
+        v >>= 4;
+    }
 }
 
 /// Parses `1-xxxxxxxx-yyyyyyyyyyyyyyyyyyyyyyyy`; `None` if malformed.
@@ -69,6 +96,22 @@ mod tests {
         assert_eq!(s.len(), 35);
         assert!(s.starts_with("1-"));
         assert_eq!(parse_trace_id(&s), Some(id));
+    }
+
+    #[test]
+    fn the_hand_written_digits_are_what_the_formatting_machinery_writes() {
+        for raw in [
+            1u128,
+            u128::MAX,
+            0x5759_e988_bd86_2e3f_e1be_46a9_9427_2793,
+            (0x6559_0000u128 << 96) | 0xf,
+        ] {
+            let hex = format!("{raw:032x}");
+            assert_eq!(
+                format_trace_id(TraceId(raw)),
+                format!("1-{}-{}", &hex[..8], &hex[8..])
+            );
+        }
     }
 
     #[test]

@@ -39,6 +39,7 @@ use telemetry_api::value::{KeyValue, Value};
 use telemetry_api::{SpanKind, SpanRecord, SpanStatus, TraceId};
 
 use crate::resource::AwsResource;
+use crate::traces::ids::{trace_id_bytes, write_hex};
 
 /// X-Ray's limit on one segment document.
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
@@ -425,23 +426,8 @@ struct XrayTraceId(TraceId);
 
 impl Serialize for XrayTraceId {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut buf = [0u8; 35];
-        buf[0] = b'1';
-        buf[1] = b'-';
-        write_hex(&mut buf[2..10], self.0.0 >> 96);
-        buf[10] = b'-';
-        write_hex(&mut buf[11..], self.0.0 & ((1u128 << 96) - 1));
+        let buf = trace_id_bytes(self.0);
         s.serialize_str(std::str::from_utf8(&buf).expect("hex digits are ASCII"))
-    }
-}
-
-/// Writes the low `out.len()` hex digits of `v` into `out`, most
-/// significant first, lowercase, zero-padded.
-fn write_hex(out: &mut [u8], mut v: u128) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in out.iter_mut().rev() {
-        *b = DIGITS[(v & 0xf) as usize];
-        v >>= 4;
     }
 }
 
