@@ -13,11 +13,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
-use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use telemetry_api::LogRecord;
 use telemetry_api::TraceId;
 use telemetry_api::export::SignalCounters;
 
+use crate::export::body::JsonBody;
 use crate::export::queue::Inlet;
 use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
 use crate::export::worker::{self, Batcher, InFlight};
@@ -274,21 +274,42 @@ async fn ensure_stream(shared: &Shared) -> Result<(), String> {
     Ok(())
 }
 
+/// `PutLogEvents`' input, with CloudWatch Logs' member names.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PutInput<'a> {
+    log_group_name: &'a str,
+    log_stream_name: &'a str,
+    log_events: Vec<EventInput<'a>>,
+}
+
+/// One `InputLogEvent`.
+#[derive(serde::Serialize)]
+struct EventInput<'a> {
+    timestamp: i64,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Event> for EventInput<'a> {
+    fn from(e: &'a Event) -> Self {
+        EventInput {
+            timestamp: e.timestamp_ms,
+            message: &e.message,
+        }
+    }
+}
+
 /// One `PutLogEvents` call (with retries) for `events`, in chronological
 /// order; counts them as sent, or as dropped when refused or failed.
 async fn put(shared: Arc<Shared>, events: Vec<Event>) {
     let count: u64 = events.iter().map(|e| e.count).sum();
     let counters = &shared.counters;
-    let input: Vec<InputLogEvent> = events
-        .iter()
-        .filter_map(|e| {
-            InputLogEvent::builder()
-                .timestamp(e.timestamp_ms)
-                .message(&e.message)
-                .build()
-                .ok()
-        })
-        .collect();
+    // Serialised once, for every attempt and round ([`crate::export::body`]).
+    let body = Arc::new(JsonBody::new(&PutInput {
+        log_group_name: &shared.config.group,
+        log_stream_name: &shared.config.stream,
+        log_events: events.iter().map(EventInput::from).collect(),
+    }));
     // Up to two rounds: the second after creating a group or stream that
     // was deleted behind our back.
     for round in 0..2 {
@@ -302,7 +323,12 @@ async fn put(shared: Arc<Shared>, events: Vec<Event>) {
                 .put_log_events()
                 .log_group_name(&shared.config.group)
                 .log_stream_name(&shared.config.stream)
-                .set_log_events(Some(input.clone()))
+                .set_log_events(Some(Vec::new()))
+                .customize()
+                .mutate_request({
+                    let body = body.clone();
+                    move |request| body.install(request)
+                })
                 .send()
         })
         .await;
@@ -363,4 +389,58 @@ fn rejected_count(
 pub fn millis(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::body::sdk_json;
+
+    #[tokio::test]
+    async fn the_body_is_the_json_the_sdk_writes() {
+        let events = [
+            Event {
+                timestamp_ms: 1_700_000_000_123,
+                message: r#"{"level":"INFO","msg":"a \"quoted\" path\\ and a tab	"}"#.to_owned(),
+                count: 1,
+            },
+            Event {
+                timestamp_ms: 1_700_000_000_124,
+                message: "caf\u{e9} \u{1f6d2} \u{1}".to_owned(),
+                count: 1,
+            },
+        ];
+        let (seen, hook) = sdk_json::capture();
+        let client = Client::new(&sdk_json::config());
+        let sent = client
+            .put_log_events()
+            .log_group_name("/shop/app")
+            .log_stream_name("i-0123")
+            .set_log_events(Some(
+                events
+                    .iter()
+                    .map(|e| {
+                        aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                            .timestamp(e.timestamp_ms)
+                            .message(&e.message)
+                            .build()
+                            .unwrap()
+                    })
+                    .collect(),
+            ))
+            .customize()
+            .mutate_request(hook)
+            .send()
+            .await;
+        assert!(sent.is_err(), "nobody listens on the test endpoint");
+        let sdk: serde_json::Value = serde_json::from_slice(&seen.lock().unwrap()).unwrap();
+        let ours = JsonBody::new(&PutInput {
+            log_group_name: "/shop/app",
+            log_stream_name: "i-0123",
+            log_events: events.iter().map(EventInput::from).collect(),
+        });
+        let ours: serde_json::Value = serde_json::from_slice(ours.bytes()).unwrap();
+        assert_eq!(ours, sdk);
+        assert_eq!(ours["logEvents"][1]["message"], events[1].message.as_str());
+    }
 }

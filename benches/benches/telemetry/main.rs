@@ -7,6 +7,7 @@
 //! (`shop_benches::env`), and because the backends are built once and shared
 //! by every scenario.
 
+mod bodies;
 mod encode;
 mod log_line;
 mod logs;
@@ -162,6 +163,7 @@ fn main() -> ExitCode {
     metrics::bench(&mut c, &setups);
     propagation::bench(&mut c, &setups);
     encode::bench(&mut c);
+    bodies::bench(&mut c);
 
     c.final_summary();
     setups.report();

@@ -12,10 +12,12 @@
 //! | [`queue`] | the bounded queue, its doorbell, flush and shutdown messages |
 //! | [`worker`] | the one background loop: drain on interval or doorbell, batch, send, flush, shutdown |
 //! | [`retry`] | sending with counted retries: backoff, jitter, which errors to repeat |
+//! | [`body`] | the JSON body of `PutTraceSegments` and `PutLogEvents`, serialised by us, not the SDK |
 //!
 //! All of it runs on the backend's own Tokio runtime thread
 //! ([`telemetry_api::runtime`]), not on the shop's.
 
+pub mod body;
 pub mod queue;
 pub mod retry;
 pub mod worker;

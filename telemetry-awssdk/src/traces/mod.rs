@@ -21,6 +21,7 @@ use aws_sdk_xray::Client;
 use telemetry_api::export::SignalCounters;
 use telemetry_api::{SpanRecord, TraceId};
 
+use crate::export::body::JsonBody;
 use crate::export::queue::Inlet;
 use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
 use crate::export::worker::{self, Batcher, Due, InFlight};
@@ -304,14 +305,21 @@ async fn put(
     docs: Vec<Doc>,
 ) {
     let total: u64 = docs.iter().map(|d| d.spans).sum();
-    // The texts go to the SDK (a copy per attempt); ids and counts stay to
-    // account for documents X-Ray refuses.
+    // The texts become the request body once; ids and counts stay to account
+    // for documents X-Ray refuses.
     let (texts, docs): (Vec<String>, Vec<(String, u64)>) =
         docs.into_iter().map(|d| (d.text, (d.id, d.spans))).unzip();
+    let body = Arc::new(put_body(&texts));
+    drop(texts);
     let result = with_retries(policy, &counters, || {
+        // The SDK gets an empty list; our body replaces its body before
+        // signing ([`crate::export::body`]).
+        let body = body.clone();
         client
             .put_trace_segments()
-            .set_trace_segment_documents(Some(texts.clone()))
+            .set_trace_segment_documents(Some(Vec::new()))
+            .customize()
+            .mutate_request(move |request| body.install(request))
             .send()
     })
     .await;
@@ -340,6 +348,21 @@ async fn put(
                 .report(total, &retry::describe(&e));
         }
     }
+}
+
+/// The body of one `PutTraceSegments` call carrying `documents`, as the
+/// trace worker sends it ([`crate::export::body`]); public for the benches.
+pub fn put_body(documents: &[String]) -> JsonBody {
+    JsonBody::new(&PutInput {
+        trace_segment_documents: documents,
+    })
+}
+
+/// `PutTraceSegments`' input, as X-Ray names its member.
+#[derive(serde::Serialize)]
+struct PutInput<'a> {
+    #[serde(rename = "TraceSegmentDocuments")]
+    trace_segment_documents: &'a [String],
 }
 
 #[cfg(test)]
@@ -399,5 +422,33 @@ mod tests {
         assert_eq!(docs[0]["subsegments"][0]["id"], "0000000000000002");
         assert_eq!(docs[1]["name"], "shop");
         assert_eq!(docs[1]["origin"], "AWS::EC2::Instance");
+    }
+
+    #[tokio::test]
+    async fn the_body_is_the_json_the_sdk_writes() {
+        use crate::export::body::sdk_json;
+        // Documents with what needs escaping: quotes, backslashes, control
+        // characters, non-ASCII.
+        let texts = vec![
+            r#"{"name":"shop","id":"0000000000000001","sql":{"sanitized_query":"SELECT \"a\" FROM t\n"}}"#.to_owned(),
+            "{\"name\":\"caf\u{e9} \u{1f6d2}\",\"tab\":\"a\tb\u{1}\"}".to_owned(),
+        ];
+        let (seen, hook) = sdk_json::capture();
+        let client = Client::new(&sdk_json::config());
+        let sent = client
+            .put_trace_segments()
+            .set_trace_segment_documents(Some(texts.clone()))
+            .customize()
+            .mutate_request(hook)
+            .send()
+            .await;
+        assert!(sent.is_err(), "nobody listens on the test endpoint");
+        let sdk: serde_json::Value = serde_json::from_slice(&seen.lock().unwrap()).unwrap();
+        let ours = JsonBody::new(&PutInput {
+            trace_segment_documents: &texts,
+        });
+        let ours: serde_json::Value = serde_json::from_slice(ours.bytes()).unwrap();
+        assert_eq!(ours, sdk);
+        assert_eq!(ours["TraceSegmentDocuments"][0], texts[0].as_str());
     }
 }
