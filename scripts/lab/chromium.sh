@@ -16,19 +16,8 @@ find_chromium() {
     return 1
 }
 
-do_install() {
-    lab_lock chromium
-    if find_chromium >/dev/null; then return 0; fi
-    local log start
-    mkdir -p "$SHOP_LAB_LOGS"
-    log="$SHOP_LAB_LOGS/chromium-install.log"
-    start=$(lab_now)
-    lab_log "installing Debian's chromium with apt-get (log: $log)"
-    # Fonts, so pages render text the way a user's browser does (and screenshots are legible).
-    lab_apt_install "$log" chromium fonts-liberation
-    find_chromium >/dev/null || lab_die "chromium is still not on PATH after the install; log: $log"
-    lab_log "chromium installed in $(lab_elapsed "$start")s: $("$(find_chromium)" --version 2>/dev/null)"
-}
+# With fonts, so pages render text the way a user's browser does (and screenshots are legible).
+do_install() { lab_apt_tool chromium find_chromium chromium fonts-liberation; }
 
 case "${1:-}" in
     install) do_install ;;

@@ -91,6 +91,22 @@ lab_apt_install() { # LOG PACKAGE...
     fi
 }
 
+# Installs a command-line tool from Debian packages unless FIND (a function that prints the tool's
+# path) already finds it: under a lock named NAME, logged to $SHOP_LAB_LOGS/NAME-install.log.
+lab_apt_tool() { # NAME FIND PACKAGE...
+    local name=$1 find=$2 log start
+    shift 2
+    lab_lock "$name"
+    if "$find" >/dev/null; then return 0; fi
+    mkdir -p "$SHOP_LAB_LOGS"
+    log="$SHOP_LAB_LOGS/$name-install.log"
+    start=$(lab_now)
+    lab_log "installing Debian's $* with apt-get (log: $log)"
+    lab_apt_install "$log" "$@"
+    "$find" >/dev/null || lab_die "$name is still not on PATH after the install; log: $log"
+    lab_log "$name installed in $(lab_elapsed "$start")s: $("$("$find")" --version 2>/dev/null | head -n 1)"
+}
+
 lab_now() { printf '%s' "${EPOCHREALTIME/,/.}"; }
 # lab_elapsed START -> seconds since START with one decimal
 lab_elapsed() { awk -v s="$1" -v e="$(lab_now)" 'BEGIN { printf "%.1f", e - s }'; }

@@ -15,18 +15,7 @@ find_perf() {
     return 1
 }
 
-do_install() {
-    lab_lock perf
-    if find_perf >/dev/null; then return 0; fi
-    local log start
-    mkdir -p "$SHOP_LAB_LOGS"
-    log="$SHOP_LAB_LOGS/perf-install.log"
-    start=$(lab_now)
-    lab_log "installing Debian's linux-perf with apt-get (log: $log)"
-    lab_apt_install "$log" linux-perf
-    find_perf >/dev/null || lab_die "perf is still not on PATH after the install; log: $log"
-    lab_log "perf installed in $(lab_elapsed "$start")s: $("$(find_perf)" --version)"
-}
+do_install() { lab_apt_tool perf find_perf linux-perf; }
 
 case "${1:-}" in
     install) do_install ;;
