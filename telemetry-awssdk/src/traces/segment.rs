@@ -107,20 +107,21 @@ pub fn segment_documents(
         shape: Shape::Segment,
         with_children: true,
     };
-    let text = to_text(&doc);
+    let text = to_text(&doc, 1 + spans.len());
     if text.len() <= MAX_DOCUMENT_BYTES {
         return (vec![text], 0);
     }
     // Too big as one document: the segment, then each child tree separately.
     doc.with_children = false;
-    let mut docs = vec![to_text(&doc)];
+    let mut docs = vec![to_text(&doc, 1)];
     let mut too_big = 0;
     for child in tree.children(root) {
-        let text = to_text(&Document::independent(ctx, child, &tree));
+        let spans = 1 + tree.descendants(child);
+        let text = to_text(&Document::independent(ctx, child, &tree), spans);
         if text.len() <= MAX_DOCUMENT_BYTES {
             docs.push(text);
         } else {
-            too_big += 1 + tree.descendants(child);
+            too_big += spans;
         }
     }
     (docs, too_big)
@@ -130,11 +131,24 @@ pub fn segment_documents(
 /// `type: subsegment` with the trace and parent ids. Used for spans that
 /// end after their local root, and for splitting big segments.
 pub fn orphan_document(ctx: &AwsResource, span: &SpanRecord, spans: &[SpanRecord]) -> String {
-    to_text(&Document::independent(ctx, span, &Tree::new(spans)))
+    to_text(
+        &Document::independent(ctx, span, &Tree::new(spans)),
+        1 + spans.len(),
+    )
 }
 
-fn to_text(doc: &Document<'_>) -> String {
-    serde_json::to_string(doc).expect("segment documents have string keys and no failing values")
+/// Bytes reserved per span before a document is written: the shop's
+/// documents take 300 to 600 per span (a checkout's ~10 spans, ~5 KiB).
+const BYTES_PER_SPAN: usize = 640;
+
+/// The document as text, written into room for `spans` spans: grown from
+/// `serde_json::to_string`'s 128 bytes, a request's document was moved
+/// and reallocated about six times (`make profile`).
+fn to_text(doc: &Document<'_>, spans: usize) -> String {
+    let mut out = Vec::with_capacity((spans * BYTES_PER_SPAN).min(MAX_DOCUMENT_BYTES + 1));
+    serde_json::to_writer(&mut out, doc)
+        .expect("segment documents have string keys and no failing values");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }
 
 /// Spans by parent, children in start order.
@@ -839,7 +853,14 @@ pub fn epoch_seconds(t: SystemTime) -> f64 {
 /// & # = + \ - @`, up to 200 characters; anything else becomes `_`. Borrows
 /// when the name is already clean.
 pub fn segment_name(s: &str) -> Cow<'_, str> {
-    let allowed = |c: char| c.is_alphanumeric() || c.is_whitespace() || "_.:/%&#=+\\-@".contains(c);
+    let allowed = |c: char| {
+        c.is_alphanumeric()
+            || c.is_whitespace()
+            || matches!(
+                c,
+                '_' | '.' | ':' | '/' | '%' | '&' | '#' | '=' | '+' | '\\' | '-' | '@'
+            )
+    };
     if s.is_empty() {
         return Cow::Borrowed("unnamed");
     }
