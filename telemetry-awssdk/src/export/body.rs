@@ -1,23 +1,31 @@
-//! A request body the exporter serialises itself, put in place of the one
+//! Request bodies the exporter serialises itself, put in place of the one
 //! the SDK wrote, for the two calls that carry JSON inside JSON.
 //!
 //! A segment document (`PutTraceSegments`) and a log line (`PutLogEvents`)
 //! are JSON texts sent as JSON *strings*, so every quote in them is escaped
-//! on the way out. The SDK's serialiser (`aws-smithy-json`) escapes byte by
-//! byte into a buffer it then has to grow; `serde_json` copies the runs
-//! between escapes in bulk. In `make profile` the SDK's escaping was the
-//! largest single function of the `awssdk` build's export thread: 182 of
-//! its 655 samples, about 20 µs per request, 161 of them for the ~5 KiB of
-//! segment documents a request makes.
+//! again on the way out. The SDK's serialiser (`aws-smithy-json`) escapes
+//! byte by byte into a buffer it then has to grow. In `make profile` that
+//! was the largest single function of the `awssdk` build's export thread:
+//! 182 of its 655 samples, about 20 µs per request, 161 of them for the
+//! ~5 KiB of segment documents a request makes.
 //!
-//! So the exporter serialises the call's input with `serde_json` once per
-//! batch, gives the SDK an empty list (its serialiser then has nothing to
-//! escape), and swaps the body in with the SDK's own per-call hook,
+//! - Log lines: the call's input is serialised by `serde_json`
+//!   ([`JsonBody::new`]), which copies the runs between escapes in bulk.
+//! - Segment documents: that alone took the escaping from 176 to 115
+//!   samples (a document has a quote every few bytes, so the runs are
+//!   short). So the worker writes each document already escaped, in the
+//!   same pass that writes it ([`InString`], a `serde_json` formatter), and
+//!   only frames them (`traces::put_body`).
+//!
+//! The SDK is given an empty list (its serialiser then has nothing to
+//! escape), and the body is swapped in with the SDK's own per-call hook,
 //! `customize().mutate_request(..)`, which runs before the request is
 //! signed. Everything else stays the SDK's: endpoint, signing, sending, the
 //! answer and its errors. Each attempt reuses the same bytes (before, a
-//! retry copied the input again). The JSON is the same as the SDK's, as a
-//! test in `traces` and in `logs` shows by serialising both ways.
+//! retry copied the input again). Tests in `traces` and `logs` serialise
+//! the same input both ways and compare.
+
+use std::io::{self, Write};
 
 use aws_smithy_runtime_api::http::Request;
 use aws_smithy_types::body::SdkBody;
@@ -41,6 +49,14 @@ impl JsonBody {
         }
     }
 
+    /// A body already serialised.
+    pub fn from_json(json: Vec<u8>) -> JsonBody {
+        JsonBody {
+            len: json.len(),
+            bytes: SdkBody::from(json),
+        }
+    }
+
     /// Puts this body, and its length, in place of the SDK's.
     pub fn install(&self, request: &mut Request) {
         if let Some(bytes) = self.bytes.try_clone() {
@@ -54,6 +70,85 @@ impl JsonBody {
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
         self.bytes.bytes().unwrap_or_default()
+    }
+}
+
+/// A `serde_json` formatter that writes a value as the *contents of a JSON
+/// string*: what `serde_json::to_string` would write, escaped again, in one
+/// pass. So a segment document goes into `PutTraceSegments`' list of
+/// strings without being written first and escaped afterwards.
+///
+/// `serde_json` hands a formatter every piece of its output: the runs of
+/// string contents that need no escape (`write_string_fragment`, copied as
+/// they are; they hold no quote, backslash or control character), the
+/// escapes (`write_char_escape`), the quotes around strings and the
+/// punctuation and numbers (which need no escaping). Only the quotes and
+/// the escapes change: `"` is written `\"`, and an escape `\n` is written
+/// `\\n`. `added` counts the bytes this adds, so the caller knows the
+/// length of the text itself (X-Ray's 64 KB limit is on the document).
+pub struct InString<'a> {
+    added: &'a mut usize,
+}
+
+impl<'a> InString<'a> {
+    /// A formatter that adds the bytes it adds to `added`.
+    pub fn new(added: &'a mut usize) -> InString<'a> {
+        InString { added }
+    }
+}
+
+impl serde_json::ser::Formatter for InString<'_> {
+    fn begin_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        *self.added += 1;
+        writer.write_all(b"\\\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        *self.added += 1;
+        writer.write_all(b"\\\"")
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        char_escape: serde_json::ser::CharEscape,
+    ) -> io::Result<()> {
+        use serde_json::ser::CharEscape::*;
+        // The escape as JSON text writes it (`\n`, `\"`, `\u001f`), with its
+        // backslash escaped, and the quote or backslash after it too.
+        let escaped: &[u8] = match char_escape {
+            Quote => b"\\\\\\\"",
+            ReverseSolidus => b"\\\\\\\\",
+            Solidus => b"\\\\/",
+            Backspace => b"\\\\b",
+            FormFeed => b"\\\\f",
+            LineFeed => b"\\\\n",
+            CarriageReturn => b"\\\\r",
+            Tab => b"\\\\t",
+            AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                *self.added += 1;
+                return writer.write_all(&[
+                    b'\\',
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ]);
+            }
+        };
+        // JSON text writes each of these escapes in two bytes.
+        *self.added += escaped.len() - 2;
+        writer.write_all(escaped)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(&mut self, _: &mut W, _: &str) -> io::Result<()> {
+        // Raw JSON would need a pass of its own; documents have none.
+        Err(io::Error::other(
+            "raw JSON values are not written in a string",
+        ))
     }
 }
 

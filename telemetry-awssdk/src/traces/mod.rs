@@ -26,7 +26,7 @@ use crate::export::queue::Inlet;
 use crate::export::retry::{self, FailureLog, RetryPolicy, with_retries};
 use crate::export::worker::{self, Batcher, Due, InFlight};
 use crate::resource::AwsResource;
-use segment::{orphan_document, segment_documents};
+use segment::{Form, orphan_document_as, segment_documents_as};
 
 /// Documents per `PutTraceSegments` call (what the X-Ray daemon sends).
 pub const MAX_DOCUMENTS_PER_CALL: usize = 50;
@@ -106,8 +106,13 @@ impl TraceExporter {
     }
 }
 
+/// Documents are written as they travel: escaped, the contents of a JSON
+/// string ([`crate::export::body`]).
+const FORM: Form = Form::InJsonString;
+
 /// A document ready to send, with how many spans it carries.
 struct Doc {
+    /// The document in [`FORM`].
     text: String,
     id: String,
     spans: u64,
@@ -168,7 +173,7 @@ impl Assembler {
                 self.pending.insert(span.context.trace_id, rest);
             }
         }
-        let (docs, too_big) = segment_documents(&ctx_for(&self.ctx, &span), &span, &mine);
+        let (docs, too_big) = segment_documents_as(FORM, &ctx_for(&self.ctx, &span), &span, &mine);
         let spans = 1 + mine.len() as u64 - too_big as u64;
         let id = span.context.span_id.to_hex();
         let n = docs.len() as u64;
@@ -186,7 +191,7 @@ impl Assembler {
 
     fn orphan(&self, span: &SpanRecord) -> Doc {
         Doc {
-            text: orphan_document(&ctx_for(&self.ctx, span), span, &[]),
+            text: orphan_document_as(FORM, &ctx_for(&self.ctx, span), span, &[]),
             id: span.context.span_id.to_hex(),
             spans: 1,
         }
@@ -201,7 +206,7 @@ impl Assembler {
             spans.retain(|(s, at)| {
                 if now.duration_since(*at) >= age {
                     out.push(Doc {
-                        text: orphan_document(&ctx_for(ctx, s), s, &[]),
+                        text: orphan_document_as(FORM, &ctx_for(ctx, s), s, &[]),
                         id: s.context.span_id.to_hex(),
                         spans: 1,
                     });
@@ -350,19 +355,25 @@ async fn put(
     }
 }
 
-/// The body of one `PutTraceSegments` call carrying `documents`, as the
-/// trace worker sends it ([`crate::export::body`]); public for the benches.
+/// The body of one `PutTraceSegments` call carrying `documents`, each
+/// already written as the contents of a JSON string
+/// ([`Form::InJsonString`]): `{"TraceSegmentDocuments":["…","…"]}`, as the
+/// trace worker sends it ([`crate::export::body`]). Public for the benches.
 pub fn put_body(documents: &[String]) -> JsonBody {
-    JsonBody::new(&PutInput {
-        trace_segment_documents: documents,
-    })
-}
-
-/// `PutTraceSegments`' input, as X-Ray names its member.
-#[derive(serde::Serialize)]
-struct PutInput<'a> {
-    #[serde(rename = "TraceSegmentDocuments")]
-    trace_segment_documents: &'a [String],
+    const HEAD: &[u8] = b"{\"TraceSegmentDocuments\":[";
+    let len = documents.iter().map(|d| d.len() + 3).sum::<usize>();
+    let mut json = Vec::with_capacity(HEAD.len() + len + 2);
+    json.extend_from_slice(HEAD);
+    for (i, d) in documents.iter().enumerate() {
+        if i > 0 {
+            json.push(b',');
+        }
+        json.push(b'"');
+        json.extend_from_slice(d.as_bytes());
+        json.push(b'"');
+    }
+    json.extend_from_slice(b"]}");
+    JsonBody::from_json(json)
 }
 
 #[cfg(test)]
@@ -398,6 +409,12 @@ mod tests {
         }
     }
 
+    /// A document in [`FORM`] read back: the string's contents, then JSON.
+    fn json(d: &Doc) -> serde_json::Value {
+        let text: String = serde_json::from_str(&format!("\"{}\"", d.text)).unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
     #[test]
     fn a_relayed_trace_is_a_segment_named_for_its_producer_and_the_shops_are_the_shops() {
         let shop = Resource::new("shop", "1.0.0");
@@ -412,10 +429,7 @@ mod tests {
         assembler.add(span(2, Some(1), Some(browser.clone())), &mut out);
         assembler.add(span(1, None, Some(browser)), &mut out);
         assembler.add(span(3, None, None), &mut out);
-        let docs: Vec<serde_json::Value> = out
-            .iter()
-            .map(|d| serde_json::from_str(&d.text).unwrap())
-            .collect();
+        let docs: Vec<serde_json::Value> = out.iter().map(json).collect();
         assert_eq!(docs.len(), 2, "{docs:?}");
         assert_eq!(docs[0]["name"], "shop-web");
         assert!(docs[0].get("origin").is_none(), "{}", docs[0]);
@@ -444,9 +458,18 @@ mod tests {
             .await;
         assert!(sent.is_err(), "nobody listens on the test endpoint");
         let sdk: serde_json::Value = serde_json::from_slice(&seen.lock().unwrap()).unwrap();
-        let ours = JsonBody::new(&PutInput {
-            trace_segment_documents: &texts,
-        });
+        // Ours: the documents as the worker writes them (escaped, without
+        // the quotes around them), framed by `put_body`.
+        let nested: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                serde_json::to_string(t)
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .collect();
+        let ours = put_body(&nested);
         let ours: serde_json::Value = serde_json::from_slice(ours.bytes()).unwrap();
         assert_eq!(ours, sdk);
         assert_eq!(ours["TraceSegmentDocuments"][0], texts[0].as_str());

@@ -38,6 +38,7 @@ use telemetry_api::semconv as sc;
 use telemetry_api::value::{KeyValue, Value};
 use telemetry_api::{SpanKind, SpanRecord, SpanStatus, TraceId};
 
+use crate::export::body::InString;
 use crate::resource::AwsResource;
 use crate::traces::ids::{trace_id_bytes, write_hex};
 
@@ -87,6 +88,18 @@ const IN_BLOCKS: &[&str] = &[
     sc::CLOUD_REGION,
 ];
 
+/// How a document is written out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// JSON text, as X-Ray reads it.
+    Json,
+    /// The same text already escaped as the contents of a JSON string (no
+    /// surrounding quotes), the way `PutTraceSegments` carries it: written
+    /// in one pass ([`crate::export::body::InString`]) instead of written,
+    /// then escaped again.
+    InJsonString,
+}
+
 /// Builds the documents for one segment: the local root `root` and its
 /// descendants `spans` (any order; spans that are not descendants of
 /// `root` are ignored). Usually one document; when it would exceed
@@ -99,6 +112,16 @@ pub fn segment_documents(
     root: &SpanRecord,
     spans: &[SpanRecord],
 ) -> (Vec<String>, usize) {
+    segment_documents_as(Form::Json, ctx, root, spans)
+}
+
+/// [`segment_documents`], written in `form`.
+pub fn segment_documents_as(
+    form: Form,
+    ctx: &AwsResource,
+    root: &SpanRecord,
+    spans: &[SpanRecord],
+) -> (Vec<String>, usize) {
     let tree = Tree::new(spans);
     let mut doc = Document {
         ctx,
@@ -107,18 +130,18 @@ pub fn segment_documents(
         shape: Shape::Segment,
         with_children: true,
     };
-    let text = to_text(&doc, 1 + spans.len());
-    if text.len() <= MAX_DOCUMENT_BYTES {
+    let (text, len) = to_text(&doc, 1 + spans.len(), form);
+    if len <= MAX_DOCUMENT_BYTES {
         return (vec![text], 0);
     }
     // Too big as one document: the segment, then each child tree separately.
     doc.with_children = false;
-    let mut docs = vec![to_text(&doc, 1)];
+    let mut docs = vec![to_text(&doc, 1, form).0];
     let mut too_big = 0;
     for child in tree.children(root) {
         let spans = 1 + tree.descendants(child);
-        let text = to_text(&Document::independent(ctx, child, &tree), spans);
-        if text.len() <= MAX_DOCUMENT_BYTES {
+        let (text, len) = to_text(&Document::independent(ctx, child, &tree), spans, form);
+        if len <= MAX_DOCUMENT_BYTES {
             docs.push(text);
         } else {
             too_big += spans;
@@ -131,25 +154,55 @@ pub fn segment_documents(
 /// `type: subsegment` with the trace and parent ids. Used for spans that
 /// end after their local root, and for splitting big segments.
 pub fn orphan_document(ctx: &AwsResource, span: &SpanRecord, spans: &[SpanRecord]) -> String {
+    orphan_document_as(Form::Json, ctx, span, spans)
+}
+
+/// [`orphan_document`], written in `form`.
+pub fn orphan_document_as(
+    form: Form,
+    ctx: &AwsResource,
+    span: &SpanRecord,
+    spans: &[SpanRecord],
+) -> String {
+    let tree = Tree::new(spans);
     to_text(
-        &Document::independent(ctx, span, &Tree::new(spans)),
+        &Document::independent(ctx, span, &tree),
         1 + spans.len(),
+        form,
     )
+    .0
 }
 
 /// Bytes reserved per span before a document is written: the shop's
 /// documents take 300 to 600 per span (a checkout's ~10 spans, ~5 KiB).
 const BYTES_PER_SPAN: usize = 640;
 
-/// The document as text, written into room for `spans` spans: grown from
+/// The document in `form`, and its length as JSON text (what X-Ray's
+/// limit counts), written into room for `spans` spans: grown from
 /// `serde_json::to_string`'s 128 bytes, a request's document was moved
 /// and reallocated about six times (`make profile`).
-fn to_text(doc: &Document<'_>, spans: usize) -> String {
+fn to_text(doc: &Document<'_>, spans: usize, form: Form) -> (String, usize) {
     let mut out = Vec::with_capacity((spans * BYTES_PER_SPAN).min(MAX_DOCUMENT_BYTES + 1));
-    serde_json::to_writer(&mut out, doc)
-        .expect("segment documents have string keys and no failing values");
-    String::from_utf8(out).expect("serde_json writes UTF-8")
+    let len = match form {
+        Form::Json => {
+            serde_json::to_writer(&mut out, doc).expect(INFALLIBLE);
+            out.len()
+        }
+        Form::InJsonString => {
+            let mut added = 0;
+            let mut ser =
+                serde_json::Serializer::with_formatter(&mut out, InString::new(&mut added));
+            doc.serialize(&mut ser).expect(INFALLIBLE);
+            out.len() - added
+        }
+    };
+    (
+        String::from_utf8(out).expect("serde_json writes UTF-8"),
+        len,
+    )
 }
+
+const INFALLIBLE: &str = "segment documents have string keys and no failing values";
 
 /// Spans by parent, children in start order.
 struct Tree<'a> {
@@ -1109,6 +1162,27 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_is_on_the_document_not_on_its_escaped_form() {
+        // 20,000 quotes: ~40 KB as JSON text (`\"` each), ~80 KB escaped
+        // again for PutTraceSegments. X-Ray counts the document: one.
+        let root = span(
+            1,
+            None,
+            false,
+            SpanKind::Server,
+            vec![KeyValue::new(sc::SHOP_CART_ID, "\"".repeat(20_000))],
+        );
+        let (docs, _) = segment_documents(&ctx(), &root, &[]);
+        let (nested, too_big) = segment_documents_as(Form::InJsonString, &ctx(), &root, &[]);
+        assert!(docs[0].len() <= MAX_DOCUMENT_BYTES && nested[0].len() > MAX_DOCUMENT_BYTES);
+        assert_eq!((nested.len(), too_big), (1, 0));
+        assert_eq!(
+            format!("\"{}\"", nested[0]),
+            serde_json::to_string(&docs[0]).unwrap()
+        );
+    }
+
+    #[test]
     fn any_attribute_text_gives_valid_json_with_each_key_once() {
         let long = "é".repeat(1500);
         let mut root = span(
@@ -1130,8 +1204,23 @@ mod tests {
             attributes: vec![KeyValue::new(sc::SHOP_PRODUCT_ID, 7i64)],
         });
         root.dropped_events = 2;
+        root.attributes.push(KeyValue::new(
+            "shop.note",
+            "tab\there, \u{1f} and \u{7f}, a / and 🛒",
+        ));
         let (docs, _) = segment_documents(&ctx(), &root, &[]);
         let d: Json = serde_json::from_str(&docs[0]).unwrap();
+        assert_eq!(
+            d["metadata"]["attributes"]["shop.note"],
+            "tab\there, \u{1f} and \u{7f}, a / and 🛒"
+        );
+        // Written as the contents of a JSON string, it is that text escaped:
+        // byte for byte what serialising the text as a string gives.
+        let (nested, _) = segment_documents_as(Form::InJsonString, &ctx(), &root, &[]);
+        assert_eq!(
+            format!("\"{}\"", nested[0]),
+            serde_json::to_string(&docs[0]).unwrap()
+        );
         assert_eq!(d["annotations"]["route"], "/api/\"quoted\"\n\\path");
         // A key recorded twice is written once, with the value recorded last.
         assert_eq!(d["metadata"]["attributes"][sc::SHOP_CART_ID], "second");
