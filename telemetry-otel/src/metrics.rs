@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use opentelemetry::metrics::{Meter, MeterProvider as _};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
+use smallvec::SmallVec;
 use telemetry_api::KeyValue;
 use telemetry_api::metrics::{
     CounterSink, GaugeSink, HistogramSink, InstrumentDescriptor, MeterProvider,
@@ -64,20 +65,28 @@ struct Gauge(opentelemetry::metrics::Gauge<f64>);
 
 impl CounterSink for Counter {
     fn add(&self, value: u64, attributes: &[KeyValue]) {
-        self.0.add(value, &convert::key_values(attributes));
+        self.0.add(value, &on_stack(attributes));
     }
 }
 
 impl HistogramSink for Histogram {
     fn record(&self, value: f64, attributes: &[KeyValue]) {
-        self.0.record(value, &convert::key_values(attributes));
+        self.0.record(value, &on_stack(attributes));
     }
 }
 
 impl GaugeSink for Gauge {
     fn set(&self, value: f64, attributes: &[KeyValue]) {
-        self.0.record(value, &convert::key_values(attributes));
+        self.0.record(value, &on_stack(attributes));
     }
+}
+
+/// A measurement's attributes as the SDK takes them (a slice), converted
+/// into an array on the stack: the shop's instruments have at most a few,
+/// and a `Vec` per measurement was a heap allocation on every request's
+/// several counters and histograms.
+fn on_stack(attributes: &[KeyValue]) -> SmallVec<[opentelemetry::KeyValue; 4]> {
+    attributes.iter().map(convert::key_value).collect()
 }
 
 fn text(s: &'static str) -> Cow<'static, str> {

@@ -116,13 +116,32 @@ pub fn key_value(kv: &api::KeyValue) -> KeyValue {
     KeyValue::new(Key::from_static_str(kv.key), value(&kv.value))
 }
 
-pub fn key_values(kvs: &[api::KeyValue]) -> Vec<KeyValue> {
-    kvs.iter().map(key_value).collect()
+/// [`key_value`], taking the attribute: an owned string is moved, not
+/// copied (a finished span's attributes are not needed after conversion).
+pub fn into_key_value(kv: api::KeyValue) -> KeyValue {
+    let value = match kv.value {
+        api::Value::Str(Cow::Owned(s)) => Value::String(StringValue::from(s)),
+        other => value(&other),
+    };
+    KeyValue::new(Key::from_static_str(kv.key), value)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taking_an_attribute_gives_what_borrowing_it_gives() {
+        for kv in [
+            api::KeyValue::new("http.route", "/api/products/{id}"),
+            api::KeyValue::new("shop.order.id", String::from("ord-42")),
+            api::KeyValue::new("http.response.status_code", 200i64),
+            api::KeyValue::new("shop.cart.total", 12.5f64),
+            api::KeyValue::new("shop.guest", true),
+        ] {
+            assert_eq!(into_key_value(kv.clone()), key_value(&kv));
+        }
+    }
 
     #[test]
     fn ids_and_contexts_round_trip() {

@@ -63,7 +63,7 @@ pub fn span_data(record: SpanRecord) -> SpanData {
     let is_local_root = parent_span_id.is_none() || parent_is_remote;
 
     let mut otel_attributes: Vec<KeyValue> = Vec::with_capacity(attributes.len() + 1);
-    otel_attributes.extend(attributes.iter().map(convert::key_value));
+    otel_attributes.extend(attributes.into_iter().map(convert::into_key_value));
     if let (true, Some(id)) = (is_local_root, &request_id) {
         otel_attributes.push(KeyValue::new(SHOP_REQUEST_ID, id.to_string()));
     }
