@@ -593,12 +593,81 @@ fn signed(v: f64) -> String {
     }
 }
 
+/// How many of [`BUCKETS`], from the first, are telemetry (the rest are the database, the
+/// kernel and the shop).
+const TELEMETRY_BUCKETS: usize = 7;
+
+/// A build's µs per request in the telemetry buckets, and in the export threads' alone.
+fn telemetry_us(b: &BuildProfile) -> (f64, f64) {
+    let total = b
+        .buckets
+        .iter()
+        .take(TELEMETRY_BUCKETS)
+        .map(|x| x.us_per_request)
+        .sum();
+    let export = b
+        .buckets
+        .get(TELEMETRY_BUCKETS - 1)
+        .map_or(0.0, |x| x.us_per_request);
+    (total, export)
+}
+
+/// One line per run: what each backend's telemetry buckets add over noop's, so the runs of a
+/// series of changes read down one column. The buckets of the database, kernel and shop move by
+/// tens of µs between runs of the same code (under `perf`, one window each), so the process's
+/// whole CPU is shown last and in brackets.
+fn across_runs(o: &mut String, runs: &[ProfileRun]) {
+    let configs: Vec<&str> = runs
+        .iter()
+        .flat_map(|r| r.builds.iter().map(|b| b.config.as_str()))
+        .filter(|c| *c != "noop")
+        .fold(Vec::new(), |mut v, c| {
+            if !v.contains(&c) {
+                v.push(c);
+            }
+            v
+        });
+    if runs.len() < 2 || configs.is_empty() {
+        return;
+    }
+    o.push_str("Across runs, µs per request that each build's telemetry buckets add over noop's: in all, of which on its export threads, and [the whole process's difference].\n\n| run | commit |");
+    for c in &configs {
+        o.push_str(&format!(" {c} − noop |"));
+    }
+    o.push_str("\n|---|---|");
+    for _ in &configs {
+        o.push_str("---|");
+    }
+    o.push('\n');
+    for run in runs {
+        let noop = run.builds.iter().find(|b| b.config == "noop");
+        o.push_str(&format!("| {} | `{}` |", run.label, run.commit));
+        for c in &configs {
+            match (noop, run.builds.iter().find(|b| b.config == *c)) {
+                (Some(n), Some(b)) => {
+                    let ((bt, be), (nt, ne)) = (telemetry_us(b), telemetry_us(n));
+                    o.push_str(&format!(
+                        " **{}**, export {} <sub>[{}]</sub> |",
+                        signed(bt - nt),
+                        signed(be - ne),
+                        signed(b.cpu_us_per_request - n.cpu_us_per_request)
+                    ));
+                }
+                _ => o.push_str(" – |"),
+            }
+        }
+        o.push('\n');
+    }
+    o.push('\n');
+}
+
 /// The Markdown of every saved run (REPORT.md's "Where the time goes").
 pub fn markdown(runs: &[ProfileRun]) -> String {
     let mut o = String::new();
     o.push_str(
         "From `make profile` (a run of its own, [experiments/src/profile.rs](experiments/src/profile.rs)): each build at the embedded point (one process on SQLite, pinned to the shop's CPU), driven at saturation (closed×16, the seeded mix), sampled by `perf record` with DWARF call stacks for the measured window. Each sample is bucketed by its thread (the backends' export threads) or by walking its stack from the leaf: the first telemetry frame names the bucket, the first frame of the shop's own code (its crates, axum, hyper, sqlx) makes it the shop's. A bucket's µs per request is its share of the samples times the process's CPU per request in that window. Under `perf` the shop serves about half the requests per second of the overhead runs, so read the shares and the differences between builds, not the absolute figures. One run per build: read small buckets (tens of samples) as hints. Every run is kept, oldest first, so a change's before and after stand side by side.\n\n",
     );
+    across_runs(&mut o, runs);
     for run in runs {
         o.push_str(&format!(
             "#### {} (`{}`, {}, {:.0} s windows)\n\n",
@@ -779,16 +848,28 @@ tokio-runtime-w   4242 \n\
                 )
             ]
         );
-        let md = markdown(&[ProfileRun {
-            label: "before".into(),
+        let run = |label: &str| ProfileRun {
+            label: label.into(),
             commit: "abc".into(),
             generated_at: "2026-12-03T00:00:00Z".into(),
             window_s: 20.0,
             builds: vec![
                 summarise("noop", &parse_script(SCRIPT)[2..], 100, 60.0, 300.0),
-                p,
+                p.clone(),
             ],
-        }]);
+        };
+        let md = markdown(&[run("before")]);
+        assert!(
+            !md.contains("Across runs"),
+            "one run has nothing to compare"
+        );
+        // Two runs: a line each with the telemetry buckets (logs 100, export 100) over noop's
+        // (none), and the whole process's difference.
+        let md = markdown(&[run("before"), run("after")]);
+        assert!(
+            md.contains("| after | `abc` | **+200**, export +100 <sub>[+100]</sub> |"),
+            "{md}"
+        );
         assert!(
             md.contains("| log records | 0.0 <sub>0.0 %</sub> | 100 <sub>25.0 %</sub> | +100 |"),
             "{md}"
