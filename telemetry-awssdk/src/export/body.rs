@@ -176,6 +176,12 @@ pub mod sdk_json {
         (seen, hook)
     }
 
+    /// The JSON the SDK wrote, once its call has `failed` (as it must: nobody listens).
+    pub fn written(seen: &Seen, failed: bool) -> serde_json::Value {
+        assert!(failed, "nobody listens on the test endpoint");
+        serde_json::from_slice(&seen.lock().unwrap()).expect("the SDK wrote JSON")
+    }
+
     /// Region, static credentials, an endpoint nobody listens on, no retries.
     pub fn config() -> aws_config::SdkConfig {
         aws_config::SdkConfig::builder()
