@@ -32,44 +32,35 @@ use aws_smithy_types::body::SdkBody;
 use serde::Serialize;
 
 /// A serialised JSON body, shared by every attempt of one call.
-pub struct JsonBody {
-    bytes: SdkBody,
-    len: usize,
-}
+pub struct JsonBody(SdkBody);
 
 impl JsonBody {
     /// Serialises `input` (the call's input, with the service's member
     /// names).
     pub fn new(input: &impl Serialize) -> JsonBody {
         // The inputs are strings, numbers and lists: serialising cannot fail.
-        let json = serde_json::to_vec(input).unwrap_or_else(|_| b"{}".to_vec());
-        JsonBody {
-            len: json.len(),
-            bytes: SdkBody::from(json),
-        }
+        JsonBody::from_json(serde_json::to_vec(input).unwrap_or_else(|_| b"{}".to_vec()))
     }
 
     /// A body already serialised.
     pub fn from_json(json: Vec<u8>) -> JsonBody {
-        JsonBody {
-            len: json.len(),
-            bytes: SdkBody::from(json),
-        }
+        JsonBody(SdkBody::from(json))
     }
 
     /// Puts this body, and its length, in place of the SDK's.
     pub fn install(&self, request: &mut Request) {
-        if let Some(bytes) = self.bytes.try_clone() {
-            *request.body_mut() = bytes;
+        if let Some(body) = self.0.try_clone() {
+            let len = self.bytes().len().to_string();
+            *request.body_mut() = body;
             request
                 .headers_mut()
-                .insert(http::header::CONTENT_LENGTH, self.len.to_string());
+                .insert(http::header::CONTENT_LENGTH, len);
         }
     }
 
     /// The bytes.
     pub fn bytes(&self) -> &[u8] {
-        self.bytes.bytes().unwrap_or_default()
+        self.0.bytes().unwrap_or_default()
     }
 }
 
