@@ -66,10 +66,16 @@ interface OtlpDataPoint {
   count: string | number;
   sum?: number;
 }
+interface OtlpSumPoint {
+  attributes?: KeyValue[];
+  asInt?: string | number;
+  asDouble?: number;
+}
 interface OtlpMetric {
   name: string;
   unit?: string;
   histogram?: { dataPoints: OtlpDataPoint[]; aggregationTemporality: number };
+  sum?: { dataPoints: OtlpSumPoint[]; aggregationTemporality: number; isMonotonic?: boolean };
 }
 interface Resource {
   attributes?: KeyValue[];
@@ -168,6 +174,37 @@ class Intake {
         ),
       ),
     );
+  }
+
+  /** Every counter (delta sum) data point, with its metric's name. */
+  sums(): { metric: string; temporality: number; monotonic: boolean; a: Record<string, unknown>; value: number }[] {
+    return this.exports.flatMap((e) =>
+      (e.body.resourceMetrics ?? []).flatMap((rm) =>
+        rm.scopeMetrics.flatMap((sm) =>
+          sm.metrics.flatMap((m) =>
+            (m.sum?.dataPoints ?? []).map((p) => ({
+              metric: m.name,
+              temporality: m.sum?.aggregationTemporality ?? 0,
+              monotonic: m.sum?.isMonotonic ?? false,
+              a: attrs(p.attributes),
+              value: Number(p.asInt ?? p.asDouble ?? 0),
+            })),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** The total of a counter over what was captured, for the points whose attributes include `filter`. */
+  total(metric: string, filter: Record<string, string> = {}): number {
+    return this.sums()
+      .filter((p) => p.metric === metric && Object.entries(filter).every(([k, v]) => p.a[k] === v))
+      .reduce((n, p) => n + p.value, 0);
+  }
+
+  /** The custom events (log records with an `event.name`) named `name`. */
+  events(name: string): ReturnType<Intake["logs"]> {
+    return this.logs().filter((l) => l.a["event.name"] === name);
   }
 
   /** Waits until `find` returns something from what was captured (exports come every 5 s, or on page hide). */
@@ -289,7 +326,11 @@ test("W3C trace context: fetch spans match the traceparent sent, a named click p
   await hide(page);
   const vitals = await intake.waitFor("LCP, FCP and TTFB data points", () => {
     const names = new Set(intake.points().map((p) => p.metric));
-    return ["browser.web_vital.lcp", "browser.web_vital.fcp", "browser.web_vital.ttfb"].every((n) => names.has(n)) && intake.points();
+    // The vitals only: the page's other histograms (time on page, render times) are the next test's.
+    return (
+      ["browser.web_vital.lcp", "browser.web_vital.fcp", "browser.web_vital.ttfb"].every((n) => names.has(n)) &&
+      intake.points().filter((p) => p.metric.startsWith("browser.web_vital."))
+    );
   });
   for (const p of vitals) {
     assert.match(p.metric, /^browser\.web_vital\.(lcp|inp|cls|fcp|ttfb)$/);
@@ -337,6 +378,126 @@ test("W3C trace context: fetch spans match the traceparent sent, a named click p
   assert.deepEqual(urls.filter((u) => u.includes("/api/rum/v1")), []);
 
   assert.deepEqual(errors, [], "no console error");
+  await context.close();
+});
+
+test("the UI's events and metrics: the funnel, the cart, named clicks, the checkout's flow and steps, render times, time on page, network faults", async () => {
+  const context = await chromium.newContext({ viewport: { width: 1280, height: 900 } });
+  const intake = await Intake.install(context, CONFIG);
+  const page = await context.newPage();
+  const errors = consoleErrors(page);
+
+  await page.goto(`${shop.base}/`);
+  await page.getByRole("heading", { name: "New in" }).waitFor();
+  await telemetryState(page, "on");
+  await page.getByTestId("product-card").first().click();
+  await page.getByRole("button", { name: "Add to cart" }).click();
+  await page.getByText("Added.").waitFor();
+  await page.getByRole("link", { name: "View cart" }).click();
+  await page.getByRole("heading", { name: "Your cart" }).waitFor();
+  await page.getByRole("link", { name: "Check out" }).click();
+  await page.getByRole("heading", { name: "Checkout" }).waitFor();
+  // The form's sections in order: contact, address, payment (a pause in each, so each has a length).
+  await page.getByLabel("E-mail").fill("ui.events@example.com");
+  await page.waitForTimeout(150);
+  await page.getByLabel("Full name").fill("Ren Sato");
+  await page.getByLabel("Address", { exact: true }).fill("3-3 Umeda");
+  await page.getByLabel("City").fill("Osaka");
+  await page.getByLabel("Postal code").fill("530-0001");
+  await page.waitForTimeout(150);
+  await page.getByLabel("Cash on delivery").check();
+  await page.getByRole("button", { name: "Place order" }).click();
+  await page.getByRole("heading", { name: /Thank you/ }).waitFor();
+  // Leaving: the last page's visit ends, and the counters, the events and the spans go at once.
+  await hide(page);
+
+  // The funnel, step by step, and the cart's change: counters, delta and monotonic.
+  await intake.waitFor("the order_placed step", () => intake.total("browser.funnel.steps", { "funnel.step": "order_placed" }) === 1);
+  for (const step of ["product_view", "cart_add", "cart_view", "checkout_start", "order_placed"]) {
+    assert.equal(intake.total("browser.funnel.steps", { "funnel.step": step }), 1, `funnel step ${step}`);
+  }
+  assert.equal(intake.total("browser.cart.actions", { "cart.action": "add", outcome: "ok" }), 1);
+  for (const name of ["add-to-cart", "checkout", "place-order"]) {
+    assert.equal(intake.total("browser.interactions", { "ui.element.name": name }), 1, `clicks on ${name}`);
+  }
+  for (const route of ["/", "/product/", "/cart/", "/checkout/", "/order/"]) {
+    assert.equal(intake.total("browser.page.views", { "page.route": route }), 1, `views of ${route}`);
+  }
+  for (const p of intake.sums()) {
+    assert.equal(p.temporality, 1, `${p.metric}: delta`);
+    assert.ok(p.monotonic, `${p.metric}: monotonic`);
+  }
+
+  // Time on each page: a visit per route, the last one ended by hiding the page.
+  const dwell = await intake.waitFor("time on the order page", () => {
+    const d = intake.points().filter((p) => p.metric === "browser.page.dwell_time");
+    return d.some((p) => p.a["page.route"] === "/order/") && d;
+  });
+  assert.deepEqual([...new Set(dwell.map((p) => p.a["page.route"]))].sort(), ["/", "/cart/", "/checkout/", "/order/", "/product/"]);
+  const checkoutDwell = dwell.filter((p) => p.a["page.route"] === "/checkout/").reduce((n, p) => n + (p.sum ?? 0), 0);
+  assert.ok(checkoutDwell >= 300, `the checkout page was on screen ${checkoutDwell} ms`);
+
+  // The events: a log record each, named, with the page and the session; a click's in its trace.
+  const views = intake.events("browser.page_view");
+  assert.deepEqual(views.map((v) => v.a["page.route"]), ["/", "/product/", "/cart/", "/checkout/", "/order/"]);
+  assert.equal(views[1]?.a["page.referrer_route"], "/", "the product page was reached from home");
+  const addEvent = intake.events("browser.click").find((e) => e.a["ui.element.name"] === "add-to-cart");
+  const addClick = intake.spans().find((s) => s.name === "click add-to-cart");
+  assert.ok(addEvent && addClick);
+  assert.equal(addEvent.traceId, addClick.traceId, "the click's event is in the click's trace");
+  const cartEvent = intake.events("browser.cart_change")[0];
+  assert.deepEqual([cartEvent?.a["cart.action"], cartEvent?.a["outcome"], cartEvent?.a["cart.quantity"]], ["add", "ok", 1]);
+  for (const l of intake.logs()) {
+    assert.match(String(l.a["session.id"]), /^[0-9a-f]{32}$/, `${l.a["event.name"] ?? "a record"}: the session`);
+    assert.equal(l.severityNumber, l.a["event.name"] ? 9 : 17, "events are INFO");
+  }
+
+  // The checkout's flow: a trace of its own, its sections its children, in the order filled in.
+  const flow = await intake.waitFor("the checkout span", () => intake.spans().find((s) => s.name === "checkout"));
+  assert.equal(flow.a["checkout.outcome"], "placed");
+  assert.equal(flow.a["checkout.refusals"], 0);
+  assert.equal(flow.parentSpanId ?? "", "", "a root span");
+  const steps = intake.spans().filter((s) => s.parentSpanId === flow.spanId);
+  assert.deepEqual(steps.map((s) => s.name), ["checkout.step contact", "checkout.step address", "checkout.step payment"]);
+  const stepEvents = intake.events("browser.checkout_step");
+  assert.deepEqual(stepEvents.map((e) => e.a["checkout.step"]), ["contact", "address", "payment"]);
+  assert.ok(Number(stepEvents[0]?.a["duration_ms"]) >= 100, `the contact section took ${stepEvents[0]?.a["duration_ms"]} ms`);
+  assert.ok(stepEvents.every((e) => e.traceId === flow.traceId), "the steps' events are in the flow's trace");
+
+  // Render times: a span and a measurement per component shown.
+  for (const component of ["product-grid", "product-detail", "cart-table", "checkout-form"]) {
+    const span = intake.spans().find((s) => s.name === `render ${component}`);
+    assert.ok(span, `a render span for ${component}`);
+    assert.equal(span.a["ui.component"], component);
+    assert.ok(
+      intake.points().some((p) => p.metric === "browser.render.duration" && p.a["ui.component"] === component),
+      `a render measurement for ${component}`,
+    );
+  }
+  assert.deepEqual(errors, [], "no console error");
+  await screenshot(page, "ui-events-confirmation");
+
+  // Network faults, on the faults page: a request given up, and a server that is down.
+  await page.goto(`${shop.base}/lab/faults/`);
+  await page.getByRole("heading", { level: 2, name: "Network" }).waitFor();
+  await telemetryState(page, "on");
+  await page.getByRole("button", { name: "A request that times out" }).click();
+  await page.getByText("given up before the shop answered").waitFor();
+  await page.getByRole("button", { name: "A server that is down" }).click();
+  await page.getByText("found nobody to answer it").waitFor();
+  await hide(page);
+  const faults = await intake.waitFor("both network faults", () => {
+    const f = intake.events("browser.network_fault");
+    return f.length >= 2 && f;
+  });
+  assert.deepEqual(
+    faults.map((f) => [f.a["network.fault"], f.a["url.path"], f.a["http.request.method"]]),
+    [
+      ["timeout", "/api/products", "GET"],
+      ["unreachable", "/api/health", "GET"],
+    ],
+  );
+  assert.deepEqual(intake.malformed, []);
   await context.close();
 });
 
@@ -440,10 +601,15 @@ test("the faults page: a thrown error, a rejected promise and a broken render ar
 
   // One record per error: the render error is the boundary's alone (it never reaches window.onerror).
   assert.deepEqual(
-    intake.logs().map((l) => l.a["error.source"]),
+    intake.logs().flatMap((l) => (l.a["error.source"] === undefined ? [] : [l.a["error.source"]])),
     ["window.error", "unhandledrejection", "react.error_boundary"],
     "one record per error",
   );
+  // And one count per error, by where it was caught.
+  assert.equal(intake.total("browser.errors", { "page.route": "/lab/faults/" }), 3);
+  for (const source of ["window.error", "unhandledrejection", "react.error_boundary"]) {
+    assert.equal(intake.total("browser.errors", { "error.source": source }), 1, source);
+  }
   assert.ok(pageErrors.some((m) => m.includes("thrown on purpose")), "the browser saw the uncaught error too");
   assert.deepEqual(intake.malformed, []);
   await context.close();

@@ -47,10 +47,20 @@ async function journey(shop: Shop, page: Page, name: string): Promise<{ header: 
   // ends 250 ms after its last fetch) and the Web Vitals are final. Without it, the next
   // navigation would unload the page before its batch left (headless Chromium drops the
   // unloading page's keepalive requests).
-  await flushed(page, [["traces", "click add-to-cart"]], async () => {
-    await page.waitForTimeout(1000);
-    await hide(page);
-  });
+  // The UI's own events and metrics go too (the cart's change, the funnel's steps): the real
+  // intake must keep every one of them (`flushed` checks its answer is `{}`).
+  await flushed(
+    page,
+    [
+      ["traces", "click add-to-cart"],
+      ["logs", "browser.cart_change"],
+      ["metrics", "browser.funnel.steps"],
+    ],
+    async () => {
+      await page.waitForTimeout(1000);
+      await hide(page);
+    },
+  );
   // A JS error, on purpose (the faults page).
   await page.goto(`${shop.base}/lab/faults/`);
   await telemetryState(page, "on");
@@ -140,6 +150,13 @@ describe("awssdk: the browser's segment, the shop's under it, in X-Ray", () => {
     });
     assert.match(String(line["exception.stacktrace"]), /LabFaultError|at /, "the stack came along");
     assert.match(String(line.trace_id), /^1-[0-9a-f]{8}-[0-9a-f]{24}$/, "joined to an X-Ray trace");
+    // A custom event of the UI: a line named by its event, in the click's X-Ray trace.
+    const event = await eventually("the cart's event in CloudWatch Logs", async () => {
+      const events = await logEvents(`/shop-lab-e2e/${service}`);
+      return events.map((m) => JSON.parse(m) as Record<string, unknown>).find((l) => l.service === "shop-web" && l["event.name"] === "browser.cart_change");
+    });
+    assert.equal(event["cart.action"], "add");
+    assert.equal(event.trace_id, root, "the cart's event is in the click's trace");
     await labPage(page, shop, "xray", [service, "shop-web"]);
     assert.deepEqual(errors.filter((e) => !e.startsWith("pageerror: An error thrown on purpose")), []);
     await context.close();
@@ -212,7 +229,9 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
       );
       const vital = names.filter((n) => n.startsWith("browser.web_vital."));
       seen = [...new Set(names)].join(", ");
-      return vital.length > 0 && vital;
+      // The UI's own metrics arrive beside the vitals, as the shop's.
+      const ui = ["browser.funnel.steps", "browser.cart.actions", "browser.page.views", "browser.errors"].every((n) => names.includes(n));
+      return vital.length > 0 && ui && vital;
       // The lab's collector batches metrics for up to 60 s (`batch/metrics` in collector/pipeline.yaml).
     }, 75_000).catch((e: unknown) => {
       throw new Error(`${String(e)}; the shop's metrics seen: ${seen}`);

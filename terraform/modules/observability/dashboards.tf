@@ -102,7 +102,7 @@ locals {
     ttfb = { title = "TTFB (ms)", metric = "browser.web_vital.ttfb" }
   }
   # The RUM intake records each vital into a histogram with page.route and web_vital.rating
-  # (app/server/src/http/rum/vitals.rs): bounded values, no user or session in a dimension.
+  # (app/server/src/http/rum/metrics.rs): bounded values, no user or session in a dimension.
   vital_dims = {
     awssdk = ["service.name", "page.route", "web_vital.rating"]
     otel   = ["service.name", "page.route", "web_vital.rating"]

@@ -242,6 +242,246 @@ async fn web_vitals_become_the_shops_histograms_with_bounded_dimensions() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_is_refused() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let body = metrics(vec![
+        counter(
+            "browser.page.views",
+            true,
+            vec![
+                (3, vec![("page.route", "/product/")]),
+                // A made-up route is kept as `other`, as for the vitals.
+                (1, vec![("page.route", "/evil/7f3a9c")]),
+            ],
+        ),
+        counter(
+            "browser.funnel.steps",
+            true,
+            vec![
+                (2, vec![("funnel.step", "cart_add")]),
+                // Not a step of the funnel: rejected alone.
+                (1, vec![("funnel.step", "free-iphone")]),
+            ],
+        ),
+        counter(
+            "browser.cart.actions",
+            true,
+            vec![(1, vec![("cart.action", "remove"), ("outcome", "ok")])],
+        ),
+        counter(
+            "browser.interactions",
+            true,
+            vec![
+                (4, vec![("ui.element.name", "add-to-cart")]),
+                // Not a named element of the UI: rejected alone.
+                (1, vec![("ui.element.name", "user-42-button")]),
+            ],
+        ),
+        counter(
+            "browser.errors",
+            true,
+            vec![(
+                1,
+                vec![
+                    ("page.route", "/lab/faults/"),
+                    ("error.source", "window.error"),
+                ],
+            )],
+        ),
+        // Three page visits in one point: recorded as their mean, three times.
+        histogram(
+            "browser.page.dwell_time",
+            vec![(9000.0, 3, vec![("page.route", "/cart/")])],
+        ),
+        histogram(
+            "browser.render.duration",
+            vec![(12.5, 1, vec![("ui.component", "product-grid")])],
+        ),
+    ]);
+    let r = post(&app, "/api/rum/v1/metrics", &body).await;
+    assert_eq!(r.status(), 200);
+    let answer: Json = r.json().await.unwrap();
+    assert_eq!(
+        answer["partialSuccess"]["rejectedDataPoints"], "2",
+        "{answer}"
+    );
+    assert!(
+        answer["partialSuccess"]["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("funnel.step must be one of"),
+        "{answer}"
+    );
+
+    let total = |name: &str, filter: &[(&str, Value)]| app.recorder.counter_total(name, filter);
+    assert_eq!(
+        total(
+            "browser.page.views",
+            &[("page.route", Value::from("/product/"))]
+        ),
+        3.0
+    );
+    assert_eq!(
+        total(
+            "browser.page.views",
+            &[("page.route", Value::from("other"))]
+        ),
+        1.0
+    );
+    assert_eq!(total("browser.funnel.steps", &[]), 2.0);
+    assert_eq!(
+        total(
+            "browser.cart.actions",
+            &[
+                ("cart.action", Value::from("remove")),
+                ("outcome", Value::from("ok"))
+            ]
+        ),
+        1.0
+    );
+    assert_eq!(total("browser.interactions", &[]), 4.0);
+    assert_eq!(
+        total(
+            "browser.errors",
+            &[("error.source", Value::from("window.error"))]
+        ),
+        1.0
+    );
+    let dwell: Vec<_> = app
+        .recorder
+        .measurements()
+        .into_iter()
+        .filter(|m| m.name == "browser.page.dwell_time")
+        .collect();
+    assert_eq!(dwell.len(), 3);
+    assert!(dwell.iter().all(|m| m.value == 3000.0));
+    assert_eq!(
+        app.recorder.histogram_count(
+            "browser.render.duration",
+            &[("ui.component", Value::from("product-grid"))]
+        ),
+        1
+    );
+    // Every series the browser made has only its metric's own dimensions.
+    for m in app.recorder.measurements() {
+        if m.name.starts_with("browser.") {
+            assert!(m.attributes.len() <= 2, "{m:?}");
+        }
+    }
+
+    // A counter must be a monotonic delta sum; a histogram metric sent as a sum is malformed.
+    for (bad, field) in [
+        (
+            counter(
+                "browser.page.views",
+                false,
+                vec![(1, vec![("page.route", "/")])],
+            ),
+            "sum.isMonotonic",
+        ),
+        (
+            counter(
+                "browser.render.duration",
+                true,
+                vec![(1, vec![("ui.component", "cart-table")])],
+            ),
+            "metrics[0]",
+        ),
+    ] {
+        let e = expect_json(
+            post(&app, "/api/rum/v1/metrics", &metrics(vec![bad])).await,
+            400,
+        )
+        .await;
+        assert!(
+            e["error"]["field"].as_str().unwrap().ends_with(field),
+            "{e}"
+        );
+    }
+    // A counter point that adds more than a page could: rejected alone.
+    let r = post(
+        &app,
+        "/api/rum/v1/metrics",
+        &metrics(vec![counter(
+            "browser.page.views",
+            true,
+            vec![(1_000_000, vec![("page.route", "/")])],
+        )]),
+    )
+    .await;
+    let answer: Json = r.json().await.unwrap();
+    assert_eq!(
+        answer["partialSuccess"]["rejectedDataPoints"], "1",
+        "{answer}"
+    );
+    assert_eq!(
+        total("browser.page.views", &[("page.route", Value::from("/"))]),
+        0.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_event_is_relayed_as_a_log_in_its_trace_with_its_closed_attributes() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let trace = format!("{:032x}", rand::random::<u128>() | 1);
+    let body = event_log(
+        "browser.cart_change",
+        &trace,
+        "5555666677778888",
+        vec![
+            ("cart.action", "add"),
+            ("outcome", "ok"),
+            ("page.route", "/product/"),
+            ("session.id", "0123456789abcdef0123456789abcdef"),
+            // Not in any list: dropped, the record kept.
+            ("funnel.step", "steal-coupons"),
+            ("user.email", "someone@example.com"),
+        ],
+    );
+    let r = post(&app, "/api/rum/v1/logs", &body).await;
+    assert_eq!(r.status(), 200);
+    let logs: Vec<_> = app
+        .recorder
+        .logs()
+        .into_iter()
+        .filter(|l| l.relayed_for.is_some())
+        .collect();
+    assert_eq!(logs.len(), 1, "{logs:#?}");
+    let log = &logs[0];
+    assert_eq!(log.level, tracing::Level::INFO);
+    assert_eq!(log.message, "browser.cart_change");
+    assert_eq!(
+        log.attribute("event.name"),
+        Some(&Value::from("browser.cart_change"))
+    );
+    assert_eq!(log.attribute("cart.action"), Some(&Value::from("add")));
+    assert_eq!(log.attribute("page.route"), Some(&Value::from("/product/")));
+    assert!(log.attribute("funnel.step").is_none());
+    assert!(log.attribute("user.email").is_none());
+    assert_eq!(
+        log.span_context.as_ref().unwrap().trace_id,
+        TraceId::from_hex(&trace).unwrap()
+    );
+
+    // An event name the UI does not have: the record is kept as a log, without the name.
+    let r = post(
+        &app,
+        "/api/rum/v1/logs",
+        &event_log("browser.free_money", &trace, "5555666677778888", vec![]),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let unnamed = app
+        .recorder
+        .logs()
+        .into_iter()
+        .filter(|l| l.relayed_for.is_some())
+        .nth(1)
+        .unwrap();
+    assert!(unnamed.attribute("event.name").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_exports_are_400s_naming_the_field_and_nothing_is_relayed() {
     let app = spawn_app(DbKind::Sqlite).await;
     let trace = format!("{:032x}", rand::random::<u128>() | 1);

@@ -126,3 +126,56 @@ pub fn metrics(list: Vec<Json>) -> Json {
         "scopeMetrics": [{ "scope": { "name": "shop-web" }, "metrics": list }]
     }]})
 }
+
+/// A data point's attributes, as `(key, value)`.
+pub type Attrs<'a> = Vec<(&'a str, &'a str)>;
+
+/// A delta sum (a counter) of the browser app: `(value, attributes)` per point.
+pub fn counter(name: &str, monotonic: bool, points: Vec<(i64, Attrs<'_>)>) -> Json {
+    let t = now_nanos();
+    let points: Vec<Json> = points
+        .into_iter()
+        .map(|(v, attrs)| {
+            json!({
+                "startTimeUnixNano": (t - 1_000_000_000).to_string(), "timeUnixNano": t.to_string(),
+                "asInt": v.to_string(),
+                "attributes": attrs.into_iter().map(|(k, v)| attr(k, v)).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    json!({ "name": name, "unit": "1",
+            "sum": { "aggregationTemporality": 1, "isMonotonic": monotonic, "dataPoints": points } })
+}
+
+/// A delta histogram of the browser app: `(sum, count, attributes)` per point.
+pub fn histogram(name: &str, points: Vec<(f64, u64, Attrs<'_>)>) -> Json {
+    let t = now_nanos();
+    let points: Vec<Json> = points
+        .into_iter()
+        .map(|(sum, count, attrs)| {
+            json!({
+                "startTimeUnixNano": (t - 1_000_000_000).to_string(), "timeUnixNano": t.to_string(),
+                "count": count.to_string(), "sum": sum,
+                "attributes": attrs.into_iter().map(|(k, v)| attr(k, v)).collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    json!({ "name": name, "unit": "ms",
+            "histogram": { "aggregationTemporality": 1, "dataPoints": points } })
+}
+
+/// An `ExportLogsServiceRequest` with one custom event of the UI (`event.name`), in `trace`.
+pub fn event_log(name: &str, trace: &str, span_id: &str, attrs: Attrs<'_>) -> Json {
+    let mut attributes: Vec<Json> = vec![attr("event.name", name)];
+    attributes.extend(attrs.into_iter().map(|(k, v)| attr(k, v)));
+    json!({ "resourceLogs": [{
+        "resource": resource("shop-web"),
+        "scopeLogs": [{ "scope": { "name": "shop-web" }, "logRecords": [{
+            "timeUnixNano": now_nanos().to_string(),
+            "severityNumber": 9, "severityText": "INFO",
+            "body": { "stringValue": name },
+            "traceId": trace, "spanId": span_id, "flags": 1,
+            "attributes": attributes
+        }]}]
+    }]})
+}

@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { Product } from "@/lib/api";
 import { money } from "@/lib/money";
 import { StockBadge } from "@/components/stock-badge";
+import { useRenderTiming } from "@/telemetry/hooks";
 
 export function ProductCard({ product }: { product: Product }) {
   return (
@@ -22,6 +23,8 @@ export function ProductCard({ product }: { product: Product }) {
 }
 
 export function ProductGrid({ products }: { products: Product[] }) {
+  // A grid is timed once for each list of products it shows.
+  useRenderTiming("product-grid", products.map((p) => p.id).join(","));
   return (
     <ul className="grid grid-cols-2 gap-4 sm:grid-cols-3 lg:grid-cols-4">
       {products.map((p) => (

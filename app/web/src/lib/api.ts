@@ -7,6 +7,7 @@ import createClient from "openapi-fetch";
 import type { components, paths } from "@/api/schema";
 import { remember } from "@/lab/recent";
 import { sessionFetch } from "@/lib/csrf";
+import { track } from "@/telemetry";
 
 export type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
@@ -22,15 +23,34 @@ export type OrderSummary = Schemas["OrderSummary"];
 // instruments `globalThis.fetch` after the page has loaded, and a reference taken now would
 // bypass it (no span, no trace header). `sessionFetch` (csrf.ts) adds the session's CSRF token
 // to the calls that change something, and renews it once when the shop refuses it. Each answer's
-// trace id is remembered for the Lab page.
+// trace id is remembered for the Lab page. A call that fails in the network, is given up, or gets a
+// 5xx is a `browser.network_fault` event (`networkFault`).
 export const api = createClient<paths>({
   baseUrl: "",
   fetch: async (request) => {
-    const response = await sessionFetch(request);
+    let response: Response;
+    try {
+      response = await sessionFetch(request);
+    } catch (e) {
+      networkFault(request, e);
+      throw e;
+    }
+    if (response.status >= 500) networkFault(request, null, response.status);
     remember(request, response);
     return response;
   },
 });
+
+/**
+ * Reports an API call that failed: `thrown` what the fetch threw (a timeout or an abort is
+ * `timeout`, anything else `unreachable`), or the error `status` the shop answered. The path only,
+ * never the query.
+ */
+export function networkFault(request: Request, thrown: unknown, status = 0): void {
+  const name = thrown instanceof DOMException ? thrown.name : "";
+  const fault = status ? "http_error" : name === "TimeoutError" || name === "AbortError" ? "timeout" : "unreachable";
+  track({ kind: "network", fault, path: new URL(request.url, location.origin).pathname, method: request.method, status });
+}
 
 /** An answer the shop refused, with its JSON error (`{error: {code, message, field?}}`). */
 export class ApiError extends Error {

@@ -8,14 +8,16 @@ import { loadConfig } from "./config";
 import type { ErrorSource } from "./errors";
 import { enterRoute, routeOf } from "./page";
 import type { Sdk } from "./sdk";
+import type { UiEvent } from "./ui";
 
-type Pending =
-  | { kind: "view"; route: string; path: string; time: number }
-  | { kind: "error"; source: ErrorSource; thrown: unknown; fallback: string; time: number };
+export type { UiEvent } from "./ui";
+
+/** Something that happened, to be recorded once the SDK is ready (each carries its own time). */
+type Pending = (s: Sdk) => void;
 
 /** What happened before the SDK was ready; dropped if telemetry is off. Bounded, in case it never is. */
 const pending: Pending[] = [];
-const MAX_PENDING = 50;
+const MAX_PENDING = 100;
 
 let sdk: Sdk | null = null;
 let started = false;
@@ -25,8 +27,7 @@ function handle(p: Pending, s: Sdk): void {
   // Telemetry must never break the page, nor report its own failure as the page's error (and
   // loop): whatever goes wrong here stays here.
   try {
-    if (p.kind === "view") s.pageView(p.route, p.path, p.time);
-    else s.error(p.source, p.thrown, p.fallback, p.time);
+    p(s);
   } catch {
     // dropped
   }
@@ -40,10 +41,14 @@ function push(p: Pending): void {
 
 // `error` on the window: uncaught exceptions (an event handler's, a timer's), and not the
 // failed loads of images or scripts (those do not bubble to the window).
-const onError = (event: ErrorEvent) =>
-  push({ kind: "error", source: "window.error", thrown: event.error, fallback: event.message || "error", time: Date.now() });
-const onRejection = (event: PromiseRejectionEvent) =>
-  push({ kind: "error", source: "unhandledrejection", thrown: event.reason, fallback: "unhandled rejection", time: Date.now() });
+const onError = (event: ErrorEvent) => error("window.error", event.error, event.message || "error");
+const onRejection = (event: PromiseRejectionEvent) => error("unhandledrejection", event.reason, "unhandled rejection");
+
+function error(source: ErrorSource, thrown: unknown, fallback: string): void {
+  const route = routeOf(location.pathname);
+  const time = Date.now();
+  push((s) => s.error(source, route, thrown, fallback, time));
+}
 
 /** Resolves after the window's `load` event, when the main thread is next idle (at most 2 s later). */
 function afterLoadAndIdle(): Promise<void> {
@@ -101,10 +106,18 @@ export function startTelemetry(): void {
 export function pageView(pathname: string): void {
   const route = routeOf(pathname);
   enterRoute(route);
-  push({ kind: "view", route, path: pathname, time: Date.now() });
+  const time = Date.now();
+  push((s) => s.pageView(route, pathname, time));
 }
 
 /** An error a React error boundary caught (it never reaches the window's `error` event). */
 export function reportError(thrown: unknown): void {
-  push({ kind: "error", source: "react.error_boundary", thrown, fallback: "render error", time: Date.now() });
+  error("react.error_boundary", thrown, "render error");
+}
+
+/** One of the UI's events (ui.ts lists them): a cart change, a funnel step, a render, a checkout, a network fault. */
+export function track(event: UiEvent): void {
+  // Stamped now: the SDK may record it later.
+  const stamped = "time" in event || event.kind === "render" || event.kind === "checkout" ? event : { ...event, time: Date.now() };
+  push((s) => s.track(stamped));
 }

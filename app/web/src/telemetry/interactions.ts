@@ -102,9 +102,12 @@ export class InteractionSpanProcessor implements SpanProcessor {
   }
 }
 
-/** Starts listening for clicks on named elements; returns a function that stops. */
-export function trackNamedClicks(tracer: Tracer): () => void {
-  const onClick = (event: MouseEvent) => {
+/**
+ * Starts listening for clicks on named elements; returns a function that stops. `onClick` hears
+ * of each, with the click span's context (its count and its event: ui.ts).
+ */
+export function trackNamedClicks(tracer: Tracer, onClick: (name: string, span: Context, time: number) => void): () => void {
+  const onNamedClick = (event: MouseEvent) => {
     const target = event.target instanceof Element ? event.target : null;
     const element = target?.closest("[data-telemetry-name]");
     const name = element?.getAttribute("data-telemetry-name");
@@ -136,10 +139,11 @@ export function trackNamedClicks(tracer: Tracer): () => void {
     };
     current = i;
     settleLater(i, FIRST_MS);
+    onClick(name, ctx, now);
   };
-  document.addEventListener("click", onClick, { capture: true });
+  document.addEventListener("click", onNamedClick, { capture: true });
   return () => {
-    document.removeEventListener("click", onClick, { capture: true });
+    document.removeEventListener("click", onNamedClick, { capture: true });
     if (current) finish(current);
   };
 }

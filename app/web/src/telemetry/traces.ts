@@ -2,7 +2,7 @@
 // OTLP/HTTP JSON to the shop's intake, which hands them to the shop's own backend (the collector,
 // or X-Ray). The fetch spans carry the shop's trace header, so the server's spans for a request
 // are children of the browser's: one trace from the click to the database.
-import { type Attributes, type Tracer } from "@opentelemetry/api";
+import { type Attributes, type Context, type Tracer } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { AWSXRayIdGenerator } from "@opentelemetry/id-generator-aws-xray";
@@ -84,7 +84,15 @@ export interface Traces {
   flush(): Promise<void>;
 }
 
-export function startTraces(config: RumConfig, resource: Resource): Traces {
+/**
+ * Starts tracing the page. `onClick` hears of each named click, with the click span's context
+ * (ui.ts counts it and logs it in that trace).
+ */
+export function startTraces(
+  config: RumConfig,
+  resource: Resource,
+  onClick: (name: string, span: Context, time: number) => void,
+): Traces {
   const exporter = new OTLPTraceExporter({ url: config.endpoints.traces });
   const provider = new WebTracerProvider({
     resource,
@@ -126,7 +134,7 @@ export function startTraces(config: RumConfig, resource: Resource): Traces {
   });
 
   const tracer = provider.getTracer("shop-web", config.serviceVersion);
-  trackNamedClicks(tracer);
+  trackNamedClicks(tracer, onClick);
 
   return {
     tracer,

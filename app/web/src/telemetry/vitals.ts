@@ -6,20 +6,10 @@
 // a metric's attributes must take few values, since each combination is a series to store. The
 // intake refuses others. Which session, which element: that is for traces and logs.
 //
-// Delta temporality: each export carries what was measured since the previous one, so a page
-// that goes away loses nothing it already sent, and the backend adds the pages up. The reader
-// exports every `export_interval_ms` and when the page is hidden (when LCP, CLS and INP are
-// final).
-import type { Histogram } from "@opentelemetry/api";
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporter,
-} from "@opentelemetry/exporter-metrics-otlp-http";
-import type { Resource } from "@opentelemetry/resources";
-import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+// They are exported by the page's meter (metrics.ts).
+import type { Histogram, Meter } from "@opentelemetry/api";
 import { onCLS, onFCP, onINP, onLCP, onTTFB, type MetricWithAttribution } from "web-vitals/attribution";
 
-import type { RumConfig } from "./config";
 import { routeAt } from "./page";
 
 // Bucket bounds around each vital's thresholds (good ≤ the first, poor > the second):
@@ -42,23 +32,8 @@ function when(metric: MetricWithAttribution): number {
   }
 }
 
-export interface Vitals {
-  flush(): Promise<void>;
-}
-
-export function startVitals(config: RumConfig, resource: Resource): Vitals {
-  const reader = new PeriodicExportingMetricReader({
-    exporter: new OTLPMetricExporter({
-      url: config.endpoints.metrics,
-      temporalityPreference: AggregationTemporalityPreference.DELTA,
-    }),
-    exportIntervalMillis: config.exportIntervalMs,
-    // The intake takes at most 512 data points a request.
-    maxExportBatchSize: 256,
-  });
-  const provider = new MeterProvider({ resource, readers: [reader] });
-  const meter = provider.getMeter("shop-web", config.serviceVersion);
-
+/** Starts measuring the Web Vitals of this page into `meter`'s histograms. */
+export function startVitals(meter: Meter): void {
   const histogram = (name: string, description: string, unit: string, buckets: number[]) =>
     meter.createHistogram(name, { description, unit, advice: { explicitBucketBoundaries: buckets } });
   const histograms: Record<VitalName, Histogram> = {
@@ -83,16 +58,4 @@ export function startVitals(config: RumConfig, resource: Resource): Vitals {
   onCLS(record);
   onFCP(record);
   onTTFB(record);
-
-  // After web-vitals' own listeners (they are on the window's capture phase; this is on its
-  // bubble phase, so it runs after them for the same event), so the final LCP, CLS and INP are
-  // in this export. `pagehide` too, for the browsers that skip `visibilitychange` on unload.
-  const flush = () => reader.forceFlush();
-  const onHide = () => {
-    if (document.visibilityState === "hidden") void flush().catch(() => {});
-  };
-  addEventListener("visibilitychange", onHide);
-  addEventListener("pagehide", () => void flush().catch(() => {}));
-
-  return { flush };
 }

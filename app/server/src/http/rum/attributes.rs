@@ -14,6 +14,8 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as OtlpKeyValue,
 use telemetry_api::semconv;
 use telemetry_api::{KeyValue, Value};
 
+use super::catalogue;
+
 /// Most attributes kept per span, event or log record.
 pub const MAX_ATTRIBUTES: usize = 48;
 
@@ -32,6 +34,8 @@ enum Kind {
     Bool,
     /// One of the UI's pages ([`super::routes`]); anything else is `other`.
     Route,
+    /// One of a closed list ([`super::catalogue`]); anything else is dropped.
+    OneOf(&'static [&'static str]),
 }
 
 /// `(what the browser may send, what the shop keeps it as, how it is checked)`.
@@ -70,6 +74,43 @@ const ALLOWED: &[(&str, &str, Kind)] = &[
     ),
     ("session.id", "session.id", Kind::Token(64)),
     ("page.route", "page.route", Kind::Route),
+    ("page.referrer_route", "page.referrer_route", Kind::Route),
+    // The UI's custom events (`catalogue::EVENTS`) and what they carry.
+    ("event.name", "event.name", Kind::OneOf(catalogue::EVENTS)),
+    (
+        "cart.action",
+        "cart.action",
+        Kind::OneOf(catalogue::CART_ACTIONS),
+    ),
+    ("outcome", "outcome", Kind::OneOf(catalogue::OUTCOMES)),
+    (
+        "funnel.step",
+        "funnel.step",
+        Kind::OneOf(catalogue::FUNNEL_STEPS),
+    ),
+    (
+        "checkout.step",
+        "checkout.step",
+        Kind::OneOf(catalogue::CHECKOUT_STEPS),
+    ),
+    (
+        "checkout.outcome",
+        "checkout.outcome",
+        Kind::OneOf(catalogue::CHECKOUT_OUTCOMES),
+    ),
+    (
+        "ui.component",
+        "ui.component",
+        Kind::OneOf(catalogue::COMPONENTS),
+    ),
+    (
+        "network.fault",
+        "network.fault",
+        Kind::OneOf(catalogue::NETWORK_FAULTS),
+    ),
+    ("checkout.refusals", "checkout.refusals", Kind::Int),
+    ("duration_ms", "duration_ms", Kind::Int),
+    ("cart.quantity", "cart.quantity", Kind::Int),
     ("component", "component", Kind::Token(48)),
     ("event_type", "event_type", Kind::Token(32)),
     ("target_xpath", "target_xpath", Kind::Text(256)),
@@ -140,6 +181,9 @@ fn check(kind: Kind, value: &any_value::Value) -> Option<Value> {
         }
         (Kind::Route, V::StringValue(s)) => {
             Some(Value::Str(Cow::Borrowed(super::routes::bounded(s))))
+        }
+        (Kind::OneOf(list), V::StringValue(s)) => {
+            catalogue::find(list, s).map(|v| Value::Str(Cow::Borrowed(v)))
         }
         (Kind::Int, V::IntValue(i)) => Some(Value::I64(*i)),
         (Kind::Int, V::DoubleValue(d)) if d.fract() == 0.0 && d.abs() < 9.0e15 => {
@@ -226,6 +270,20 @@ mod tests {
         ]);
         assert!(kept.is_empty(), "{kept:?}");
         assert_eq!(dropped, 4);
+    }
+
+    #[test]
+    fn closed_lists_keep_their_values_and_drop_any_other() {
+        let (kept, dropped) = keep(&[
+            kv("event.name", s("browser.cart_change")),
+            kv("cart.action", s("add")),
+            kv("funnel.step", s("free-iphone")),
+            kv("ui.component", s("cart-table")),
+        ]);
+        let keys: Vec<&str> = kept.iter().map(|k| k.key).collect();
+        assert_eq!(keys, ["event.name", "cart.action", "ui.component"]);
+        assert_eq!(kept[0].value, Value::from("browser.cart_change"));
+        assert_eq!(dropped, 1, "an unknown funnel step is dropped");
     }
 
     #[test]

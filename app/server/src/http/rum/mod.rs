@@ -5,8 +5,8 @@
 //! |---|---|
 //! | `GET /api/rum/config` | what the browser needs: on or off, the propagation header of the backend in use, the endpoints |
 //! | `POST /api/rum/v1/traces` | OTLP/HTTP (JSON or protobuf): spans → [`Telemetry::relay_span`] |
-//! | `POST /api/rum/v1/logs` | OTLP/HTTP: log records (the UI's errors) → [`Telemetry::relay_log`] |
-//! | `POST /api/rum/v1/metrics` | OTLP/HTTP: the Web Vitals → the shop's histograms ([`vitals`]) |
+//! | `POST /api/rum/v1/logs` | OTLP/HTTP: log records (the UI's errors, and its custom events: [`catalogue::EVENTS`]) → [`Telemetry::relay_log`] |
+//! | `POST /api/rum/v1/metrics` | OTLP/HTTP: the Web Vitals and the UI's own metrics (page views, errors, clicks, cart, funnel, render times) → the shop's instruments ([`metrics`]) |
 //!
 //! Whichever backend is compiled in ships what arrives: `awssdk` to X-Ray
 //! (a `shop-web` segment in front of the shop's), CloudWatch Logs and
@@ -16,8 +16,9 @@
 //!
 //! The browser is not trusted: bodies are limited ([`MAX_BODY`]), each
 //! client address is rate-limited ([`limit`]), every field is checked
-//! ([`spans`], [`logs`], [`vitals`]) and attributes are allowlisted
-//! ([`attributes`]). Malformed input is a 400 naming the field; records the
+//! ([`spans`], [`logs`], [`metrics`]) and attributes are allowlisted
+//! ([`attributes`]); metric dimensions and event names are closed lists
+//! ([`catalogue`], [`routes`]). Malformed input is a 400 naming the field; records the
 //! shop will not keep for another reason (a clock far off) are counted in
 //! OTLP's `partialSuccess`.
 //!
@@ -26,11 +27,12 @@
 //! does not produce either. They are counted (`shop.rum.items`) instead.
 
 pub mod attributes;
+pub mod catalogue;
 pub mod limit;
 pub mod logs;
+pub mod metrics;
 pub mod routes;
 pub mod spans;
-pub mod vitals;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -87,7 +89,7 @@ pub struct RumState {
     producer: Arc<Resource>,
     settings: RumSettings,
     limiter: Arc<ClientLimiter>,
-    vitals: vitals::Vitals,
+    metrics: metrics::Instruments,
     items: Counter,
 }
 
@@ -107,7 +109,7 @@ impl RumState {
         };
         let meter = telemetry.meter();
         RumState {
-            vitals: vitals::Vitals::new(meter),
+            metrics: metrics::Instruments::new(meter),
             items: meter.counter(
                 "shop.rum.items",
                 Unit::count("{item}"),
@@ -305,7 +307,7 @@ pub async fn logs_route(
 
 /// `POST /api/rum/v1/metrics`.
 #[utoipa::path(post, path = "/api/rum/v1/metrics", tag = "rum",
-    request_body(content = Object, description = "An OTLP ExportMetricsServiceRequest with the Web Vitals as delta histograms (OTLP/JSON, or protobuf)", content_type = "application/json"),
+    request_body(content = Object, description = "An OTLP ExportMetricsServiceRequest: the browser metrics of rum::metrics::METRICS, as delta histograms and sums (OTLP/JSON, or protobuf)", content_type = "application/json"),
     responses(
         (status = 200, description = "Accepted; partialSuccess counts data points not kept", body = Object),
         (status = 400, description = "Malformed: the error names the field", body = error::ErrorBody),
@@ -325,10 +327,10 @@ pub async fn metrics(
         request,
         "metrics",
         "rejectedDataPoints",
-        vitals::convert,
+        metrics::convert,
         |points| {
             for m in &points {
-                m.record(&s.vitals);
+                m.record(&s.metrics);
             }
         },
     )

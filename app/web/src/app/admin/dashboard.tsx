@@ -11,6 +11,7 @@ import { Empty, ErrorState, Loading } from "@/components/states";
 import { adminApi, mayRead, when } from "@/lib/admin";
 import { money } from "@/lib/money";
 import { useLoad } from "@/lib/use-load";
+import { useRenderTiming } from "@/telemetry/hooks";
 
 const DAY = 86_400_000;
 /** Products shown in the low-stock panel, and alerts. */
@@ -42,6 +43,8 @@ function Sales() {
     const from = new Date(today - 29 * DAY).toISOString();
     return call(() => adminApi.GET("/api/admin/reports/sales", { params: { query: { group: "day", from } } })).then((rows) => ({ rows: Array.isArray(rows) ? rows : [], today }));
   });
+  // The dashboard's main chart: its render once the figures are in.
+  useRenderTiming("admin-dashboard", loaded.state === "done" ? "sales" : null);
   return (
     <section aria-labelledby="sales-title" className={card}>
       <h2 id="sales-title" className="text-lg font-semibold">

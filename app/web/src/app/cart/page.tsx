@@ -7,10 +7,15 @@ import { Empty, ErrorState } from "@/components/states";
 import { api, unwrap } from "@/lib/api";
 import { useCart } from "@/lib/cart";
 import { money } from "@/lib/money";
+import { track } from "@/telemetry";
+import { useFunnelStep, useRenderTiming } from "@/telemetry/hooks";
 
 export default function CartPage() {
   const { cart, refresh } = useCart();
   const [error, setError] = useState<unknown>(null);
+  const lines = cart && cart.items.length > 0 ? cart.id : null;
+  useFunnelStep("cart_view", lines);
+  useRenderTiming("cart-table", lines);
   if (!cart || cart.items.length === 0)
     return (
       <>
@@ -22,12 +27,15 @@ export default function CartPage() {
     );
   const change = async (itemId: number, quantity: number) => {
     setError(null);
+    const action = quantity < 1 ? "remove" : "quantity";
     try {
       const path = { id: cart.id, item_id: itemId };
       if (quantity < 1) await unwrap(api.DELETE("/api/carts/{id}/items/{item_id}", { params: { path } }));
       else await unwrap(api.PATCH("/api/carts/{id}/items/{item_id}", { params: { path }, body: { quantity } }));
+      track({ kind: "cart", action, outcome: "ok", quantity });
       await refresh();
     } catch (e) {
+      track({ kind: "cart", action, outcome: "error", quantity });
       setError(e);
     }
   };
@@ -65,7 +73,7 @@ export default function CartPage() {
                   }}
                   className="w-16 rounded-md border border-stone-300 px-2 py-1"
                 />
-                <button type="button" onClick={() => void change(item.id, 0)} className="ml-3 text-stone-500 underline hover:text-red-800">
+                <button type="button" data-telemetry-name="cart-remove" onClick={() => void change(item.id, 0)} className="ml-3 text-stone-500 underline hover:text-red-800">
                   Remove
                 </button>
               </td>

@@ -8,6 +8,8 @@ import { Empty, Loading } from "@/components/states";
 import { api, ApiError, unwrap } from "@/lib/api";
 import { useCart } from "@/lib/cart";
 import { money } from "@/lib/money";
+import { track } from "@/telemetry";
+import { useCheckoutFlow, useFunnelStep, useRenderTiming } from "@/telemetry/hooks";
 
 import { usePrefill } from "./prefill";
 
@@ -32,6 +34,12 @@ export default function CheckoutPage() {
   const idempotencyKey = useRef<string>(crypto.randomUUID());
   // A logged-in customer's e-mail and default address; a guest's form starts empty.
   const prefill = usePrefill();
+  // The form is on screen: the funnel's step, the form's render, and the flow through its sections.
+  const form = useRef<HTMLFormElement>(null);
+  const shown = cart && cart.items.length > 0 && prefill ? cart.id : null;
+  useFunnelStep("checkout_start", shown);
+  useRenderTiming("checkout-form", shown);
+  const flow = useCheckoutFlow(form, shown !== null);
   if (!cart || cart.items.length === 0)
     return (
       <Empty title="There is nothing to check out.">
@@ -43,6 +51,7 @@ export default function CheckoutPage() {
   return (
     <div className="grid gap-8 md:grid-cols-[2fr_1fr]">
       <form
+        ref={form}
         aria-label="Checkout"
         noValidate
         onSubmit={async (e) => {
@@ -71,9 +80,12 @@ export default function CheckoutPage() {
                 },
               }),
             );
+            flow.placed();
+            track({ kind: "funnel", step: "order_placed" });
             forget();
             router.push(`/order/?id=${order.id}`);
           } catch (err) {
+            flow.refused();
             setError(err instanceof ApiError ? err : new ApiError(0, "unexpected", "The order could not be placed."));
             // A refused checkout (a decline, a bad coupon) may be tried again as a new attempt.
             idempotencyKey.current = crypto.randomUUID();
@@ -89,14 +101,14 @@ export default function CheckoutPage() {
             {error.field && <span className="block text-xs">Field: {error.field}</span>}
           </div>
         )}
-        <fieldset className="space-y-3">
+        <fieldset className="space-y-3" data-telemetry-step="contact">
           <legend className="text-lg font-medium">Contact</legend>
           <label className="block text-sm">
             E-mail
             <input name="email" defaultValue={prefill.email} type="email" autoComplete="email" required maxLength={254} className={input} />
           </label>
         </fieldset>
-        <fieldset className="grid gap-3 sm:grid-cols-2">
+        <fieldset className="grid gap-3 sm:grid-cols-2" data-telemetry-step="address">
           <legend className="text-lg font-medium">Shipping address</legend>
           <label className="block text-sm sm:col-span-2">
             Full name
@@ -123,7 +135,7 @@ export default function CheckoutPage() {
             <input name="country" autoComplete="country" required minLength={2} maxLength={2} defaultValue={prefill.address.country ?? "JP"} className={input} />
           </label>
         </fieldset>
-        <fieldset className="space-y-2">
+        <fieldset className="space-y-2" data-telemetry-step="payment">
           <legend className="text-lg font-medium">Payment</legend>
           {PAYMENTS.map((p, i) => (
             <label key={p.id} className="flex items-center gap-2 text-sm">
@@ -132,7 +144,7 @@ export default function CheckoutPage() {
             </label>
           ))}
         </fieldset>
-        <label className="block text-sm">
+        <label className="block text-sm" data-telemetry-step="coupon">
           Coupon (optional)
           <input name="coupon" maxLength={40} className={input} />
         </label>

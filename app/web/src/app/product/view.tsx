@@ -12,6 +12,8 @@ import { api, ApiError, unwrap } from "@/lib/api";
 import { useCart } from "@/lib/cart";
 import { money } from "@/lib/money";
 import { useLoad } from "@/lib/use-load";
+import { track } from "@/telemetry";
+import { useFunnelStep, useRenderTiming } from "@/telemetry/hooks";
 
 export function ProductView() {
   const id = Number(useSearchParams().get("id"));
@@ -28,6 +30,9 @@ export function ProductView() {
     ]);
     return { product, related, reviews };
   });
+  const shown = loaded.state === "done" ? String(loaded.data.product.id) : null;
+  useFunnelStep("product_view", shown);
+  useRenderTiming("product-detail", shown);
   if (loaded.state === "loading") return <Loading what="the product" />;
   if (loaded.state === "error") return <ErrorState error={loaded.error} retry={loaded.retry} />;
   const { product, related, reviews } = loaded.data;
@@ -101,8 +106,11 @@ function AddToCart({ productId, max }: { productId: number; max: number }) {
         try {
           await add(productId, quantity);
           setState({ kind: "added" });
+          track({ kind: "cart", action: "add", outcome: "ok", quantity });
+          track({ kind: "funnel", step: "cart_add" });
         } catch (error) {
           setState({ kind: "failed", error });
+          track({ kind: "cart", action: "add", outcome: "error", quantity });
         }
       }}
     >

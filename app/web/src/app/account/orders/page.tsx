@@ -6,6 +6,7 @@ import { Empty, ErrorState, Loading } from "@/components/states";
 import { api, unwrap } from "@/lib/api";
 import { money } from "@/lib/money";
 import { useLoad } from "@/lib/use-load";
+import { useRenderTiming } from "@/telemetry/hooks";
 
 import { RequireLogin } from "../ui";
 import { StatusBadge } from "../order/status";
@@ -16,6 +17,7 @@ export default function OrdersPage() {
 
 function Orders() {
   const loaded = useLoad("account-orders", () => unwrap(api.GET("/api/account/orders")));
+  useRenderTiming("order-history", loaded.state === "done" ? "orders" : null);
   return (
     <section aria-labelledby="orders-title" className="mx-auto max-w-3xl">
       <p className="text-sm">

@@ -79,7 +79,7 @@ export function BatchView() {
                   type="button"
                   className={`${secondary} mt-2`}
                   disabled={busy !== null}
-                  data-telemetry-name={`admin-batch-run-${j}`}
+                  data-telemetry-name="admin-batch-run"
                   onClick={() => runNow(j)}
                 >
                   {busy === j ? "Running…" : `Run ${label(j)}`}

@@ -1,9 +1,12 @@
 "use client";
 
 // Faults on purpose, for learners and the browser tests: each button makes this page misbehave
-// in one way, which the browser telemetry reports (docs/web.md, "Browser telemetry"). Nothing
-// here talks to the shop.
+// in one way, which the browser telemetry reports (docs/web.md, "Browser telemetry"). Only the
+// network faults make requests: one the page gives up at once, and one to a port where nothing
+// listens.
 import { useLayoutEffect, useState } from "react";
+
+import { networkFault } from "@/lib/api";
 
 /** The faults' own error type: easy to search for in the logs (`exception.type`). */
 class LabFaultError extends Error {
@@ -114,6 +117,61 @@ export function FaultsView() {
           to Next Paint is poor (over 500 ms), reported when you leave the page or switch tabs.
         </p>
         {slow && <SlowPanel />}
+      </section>
+
+      <section aria-labelledby="network" className="mt-8">
+        <h2 id="network" className="text-xl font-semibold">Network</h2>
+        <ul className="mt-3 space-y-4">
+          <li>
+            <button
+              type="button"
+              className={button}
+              data-telemetry-name="network-abort"
+              onClick={async () => {
+                const request = new Request("/api/products?page_size=1");
+                const controller = new AbortController();
+                const call = fetch(request, { signal: controller.signal });
+                // Given up before any answer can come: what a timeout on a slow network does.
+                controller.abort(new DOMException("given up on purpose (the faults page)", "TimeoutError"));
+                try {
+                  await call;
+                } catch (e) {
+                  networkFault(request, e);
+                  setDone("The request was given up before the shop answered.");
+                }
+              }}
+            >
+              A request that times out
+            </button>
+            <p className="mt-1 text-sm text-stone-600">
+              An API call abandoned before its answer: its fetch span ends in error, and a{" "}
+              <code>browser.network_fault</code> event says <code>timeout</code>.
+            </p>
+          </li>
+          <li>
+            <button
+              type="button"
+              className={button}
+              data-telemetry-name="network-unreachable"
+              onClick={async () => {
+                // Port 9 (discard) on this machine: nothing listens, the connection is refused.
+                const request = new Request("http://127.0.0.1:9/api/health");
+                try {
+                  await fetch(request);
+                } catch (e) {
+                  networkFault(request, e);
+                  setDone("The request found nobody to answer it.");
+                }
+              }}
+            >
+              A server that is down
+            </button>
+            <p className="mt-1 text-sm text-stone-600">
+              A connection refused: a <code>browser.network_fault</code> event says <code>unreachable</code>. The shop&apos;s
+              own calls report the same when the network is gone, and a 5xx as <code>http_error</code>.
+            </p>
+          </li>
+        </ul>
       </section>
     </>
   );

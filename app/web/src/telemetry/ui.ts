@@ -1,0 +1,180 @@
+// The UI's own telemetry, beyond the Web Vitals: what the shopper did, as custom RUM events and
+// as metrics (docs/rum.md, "The UI's events and metrics").
+//
+// Each event is both:
+// - a log record whose `event.name` is one of the catalogue's EVENTS, with the session, the page
+//   and the event's own attributes (in the trace it belongs to, when there is one): the raw
+//   material a learner queries per session in CloudWatch Logs or the collector's store;
+// - a count or a measurement of a metric (metrics.ts): what a dashboard charts, cheaply, since a
+//   metric is aggregated in the page and sent as one data point per series and export.
+//
+// | event | metric | what |
+// |---|---|---|
+// | browser.page_view | browser.page.views {page.route} | a page shown (a load or a route change) |
+// | browser.page_leave | browser.page.dwell_time {page.route} | how long it was on screen |
+// | browser.click | browser.interactions {ui.element.name} | a click on a named element |
+// | browser.cart_change | browser.cart.actions {cart.action, outcome} | a cart line added, changed or removed |
+// | browser.funnel_step | browser.funnel.steps {funnel.step} | a step of the purchase funnel reached |
+// | browser.checkout_step | — | a section of the checkout form filled in (its span is the flow's child) |
+// | browser.network_fault | — | an API call that failed in the network, timed out or got a 5xx |
+// | (the error's own log) | browser.errors {page.route, error.source} | a JS error or unhandled rejection |
+// | — | browser.render.duration {ui.component} | a component's render, with a `render <component>` span |
+import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
+import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
+
+import type {
+  CartAction,
+  CheckoutOutcome,
+  CheckoutStep,
+  Component,
+  EventName,
+  FunnelStep,
+  NetworkFault,
+  Outcome,
+} from "./catalogue";
+import { isElement } from "./catalogue";
+import type { ErrorSource } from "./errors";
+import type { Route } from "./page";
+
+/** One section of the checkout form, as the shopper went through it. */
+export interface StepTiming {
+  step: CheckoutStep;
+  start: number;
+  end: number;
+}
+
+/**
+ * The events the UI reports (index.ts's `track`), each with when it happened (ms since the epoch;
+ * `track` sets `time` when the caller does not).
+ */
+export type UiEvent =
+  | { kind: "cart"; action: CartAction; outcome: Outcome; quantity: number; time?: number }
+  | { kind: "funnel"; step: FunnelStep; time?: number }
+  | { kind: "render"; component: Component; start: number; end: number }
+  | { kind: "checkout"; outcome: CheckoutOutcome; start: number; end: number; steps: StepTiming[]; refusals: number }
+  | { kind: "network"; fault: NetworkFault; path: string; method: string; status: number; time?: number };
+
+export interface Ui {
+  pageView(route: Route, time: number): void;
+  /** The page was hidden (a tab switch, a close): the current visit ends. */
+  hidden(time: number): void;
+  /** The page is visible again: a new visit of the same route starts. */
+  visible(time: number): void;
+  click(name: string, span: Context, time: number): void;
+  error(source: ErrorSource, route: Route): void;
+  track(event: UiEvent): void;
+}
+
+export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
+  const views = meter.createCounter("browser.page.views", { description: "Pages shown", unit: "{view}" });
+  const dwell = meter.createHistogram("browser.page.dwell_time", {
+    description: "How long a page stayed on screen",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [1000, 3000, 10000, 30000, 60000, 120000, 300000, 600000, 1800000] },
+  });
+  const errors = meter.createCounter("browser.errors", { description: "JS errors and unhandled rejections", unit: "{error}" });
+  const interactions = meter.createCounter("browser.interactions", { description: "Clicks on named elements", unit: "{click}" });
+  const cart = meter.createCounter("browser.cart.actions", { description: "Cart changes", unit: "{action}" });
+  const funnel = meter.createCounter("browser.funnel.steps", { description: "Purchase-funnel steps reached", unit: "{step}" });
+  const render = meter.createHistogram("browser.render.duration", {
+    description: "A component's render, to its commit",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [1, 2, 4, 8, 16, 33, 50, 100, 250, 500] },
+  });
+
+  /** A custom event: a log record named by the catalogue, in `ctx`'s trace when it has one. */
+  const emit = (name: EventName, attributes: Record<string, string | number>, time: number, ctx: Context = contextApi.active()) =>
+    logger.emit({
+      severityNumber: SeverityNumber.INFO,
+      severityText: "INFO",
+      body: name,
+      attributes: { "event.name": name, ...attributes },
+      timestamp: time,
+      context: ctx,
+    });
+
+  // The route on screen, and since when it is visible (null while the page is hidden).
+  let visit: { route: Route; since: number | null } | null = null;
+  const endVisit = (time: number) => {
+    if (!visit || visit.since === null) return;
+    const ms = Math.max(0, Math.round(time - visit.since));
+    dwell.record(ms, { "page.route": visit.route });
+    emit("browser.page_leave", { "page.route": visit.route, duration_ms: ms }, time, ROOT_CONTEXT);
+    visit.since = null;
+  };
+
+  const span = (name: string, start: number, end: number, attributes: Record<string, string | number>, parent: Context) =>
+    tracer.startSpan(name, { attributes, startTime: start }, parent).end(end);
+
+  return {
+    pageView(route, time) {
+      const referrer = visit?.route;
+      endVisit(time);
+      visit = { route, since: time };
+      views.add(1, { "page.route": route });
+      emit("browser.page_view", { "page.route": route, ...(referrer ? { "page.referrer_route": referrer } : {}) }, time, ROOT_CONTEXT);
+    },
+    hidden: endVisit,
+    visible(time) {
+      if (visit && visit.since === null) visit.since = time;
+    },
+    click(name, span, time) {
+      // Only the catalogue's names: the intake refuses the others as a metric's dimension.
+      if (!isElement(name)) return;
+      interactions.add(1, { "ui.element.name": name });
+      emit("browser.click", { "ui.element.name": name }, time, span);
+    },
+    error(source, route) {
+      errors.add(1, { "page.route": route, "error.source": source });
+    },
+    track(event) {
+      const time = "time" in event && event.time !== undefined ? event.time : Date.now();
+      switch (event.kind) {
+        case "cart":
+          cart.add(1, { "cart.action": event.action, outcome: event.outcome });
+          emit("browser.cart_change", { "cart.action": event.action, outcome: event.outcome, "cart.quantity": event.quantity }, time);
+          break;
+        case "funnel":
+          funnel.add(1, { "funnel.step": event.step });
+          emit("browser.funnel_step", { "funnel.step": event.step }, time);
+          break;
+        case "render": {
+          const ms = Math.max(0, event.end - event.start);
+          render.record(ms, { "ui.component": event.component });
+          // In the current context: during a click, the render is part of what the click did.
+          span(`render ${event.component}`, event.start, event.end, { "ui.component": event.component }, contextApi.active());
+          break;
+        }
+        case "checkout": {
+          // The flow is a trace of its own: its sections are its children, whatever clicks and
+          // fetches happened meanwhile (those are the clicks' traces).
+          const flow = tracer.startSpan(
+            "checkout",
+            { attributes: { "checkout.outcome": event.outcome, "checkout.refusals": event.refusals }, startTime: event.start },
+            ROOT_CONTEXT,
+          );
+          const inFlow = trace.setSpan(ROOT_CONTEXT, flow);
+          for (const s of event.steps) {
+            const ms = Math.max(0, Math.round(s.end - s.start));
+            span(`checkout.step ${s.step}`, s.start, s.end, { "checkout.step": s.step, duration_ms: ms }, inFlow);
+            emit("browser.checkout_step", { "checkout.step": s.step, duration_ms: ms }, s.end, inFlow);
+          }
+          flow.end(event.end);
+          break;
+        }
+        case "network":
+          emit(
+            "browser.network_fault",
+            {
+              "network.fault": event.fault,
+              "url.path": event.path,
+              "http.request.method": event.method,
+              ...(event.status ? { "http.response.status_code": event.status } : {}),
+            },
+            time,
+          );
+          break;
+      }
+    },
+  };
+}
