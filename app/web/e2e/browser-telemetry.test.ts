@@ -474,6 +474,20 @@ test("the UI's events and metrics: the funnel, the cart, named clicks, the check
       `a render measurement for ${component}`,
     );
   }
+  // Next.js's own timings: the landing page's hydration, and each route change to its render
+  // (the checkout link's under its click).
+  const next = intake.points().filter((p) => p.metric.startsWith("browser.next."));
+  assert.deepEqual(next.filter((p) => p.metric === "browser.next.hydration").map((p) => p.a["page.route"]), ["/"]);
+  assert.deepEqual(
+    next.filter((p) => p.metric === "browser.next.route_change_to_render").map((p) => p.a["page.route"]).sort(),
+    ["/cart/", "/checkout/", "/order/", "/product/"],
+  );
+  const toCheckout = intake.spans().find((s) => s.name === "next.route_change" && s.a["page.route"] === "/checkout/");
+  const checkoutClick = intake.spans().find((s) => s.name === "click checkout");
+  assert.ok(toCheckout && checkoutClick);
+  assert.equal(toCheckout.a["next.navigation_type"], "push");
+  assert.equal(toCheckout.parentSpanId, checkoutClick.spanId, "the route change is the click's work");
+
   assert.deepEqual(errors, [], "no console error");
   await screenshot(page, "ui-events-confirmation");
 

@@ -81,6 +81,9 @@ export const COMPONENTS = ["product-grid", "product-detail", "cart-table", "chec
 /** What a network fault was (the faults page's, or any failed API call). */
 export const NETWORK_FAULTS = ["unreachable", "timeout", "http_error"] as const;
 
+/** How a client-side navigation happened (Next.js's `onRouterTransitionStart`). */
+export const NAVIGATION_TYPES = ["push", "replace", "traverse"] as const;
+
 /** The custom RUM events: log records whose `event.name` is one of these. */
 export const EVENTS = [
   "browser.page_view",
@@ -101,6 +104,7 @@ export type CheckoutOutcome = (typeof CHECKOUT_OUTCOMES)[number];
 export type Component = (typeof COMPONENTS)[number];
 export type NetworkFault = (typeof NETWORK_FAULTS)[number];
 export type EventName = (typeof EVENTS)[number];
+export type NavigationType = (typeof NAVIGATION_TYPES)[number];
 
 /** `name` when it is one of the UI's named elements. */
 export function isElement(name: string): name is Element {

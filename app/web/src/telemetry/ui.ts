@@ -19,6 +19,8 @@
 // | browser.network_fault | — | an API call that failed in the network, timed out or got a 5xx |
 // | (the error's own log) | browser.errors {page.route, error.source} | a JS error or unhandled rejection |
 // | — | browser.render.duration {ui.component} | a component's render, with a `render <component>` span |
+// | — | browser.next.hydration {page.route} | Next.js: the app's hydration (next.ts) |
+// | — | browser.next.route_change_to_render {page.route} | Next.js: a navigation to its render, with a span |
 import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
 import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
 
@@ -29,6 +31,7 @@ import type {
   Component,
   EventName,
   FunnelStep,
+  NavigationType,
   NetworkFault,
   Outcome,
 } from "./catalogue";
@@ -52,7 +55,9 @@ export type UiEvent =
   | { kind: "funnel"; step: FunnelStep; time?: number }
   | { kind: "render"; component: Component; start: number; end: number }
   | { kind: "checkout"; outcome: CheckoutOutcome; start: number; end: number; steps: StepTiming[]; refusals: number }
-  | { kind: "network"; fault: NetworkFault; path: string; method: string; status: number; time?: number };
+  | { kind: "network"; fault: NetworkFault; path: string; method: string; status: number; time?: number }
+  | { kind: "next"; measure: "hydration"; route: Route; start: number; end: number }
+  | { kind: "next"; measure: "route_change_to_render"; route: Route; navigation: NavigationType; start: number; end: number };
 
 export interface Ui {
   pageView(route: Route, time: number): void;
@@ -76,6 +81,16 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
   const interactions = meter.createCounter("browser.interactions", { description: "Clicks on named elements", unit: "{click}" });
   const cart = meter.createCounter("browser.cart.actions", { description: "Cart changes", unit: "{action}" });
   const funnel = meter.createCounter("browser.funnel.steps", { description: "Purchase-funnel steps reached", unit: "{step}" });
+  const hydration = meter.createHistogram("browser.next.hydration", {
+    description: "Next.js: from before hydration to the app's first commit",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
+  });
+  const routeChange = meter.createHistogram("browser.next.route_change_to_render", {
+    description: "Next.js: from a navigation's start to the commit of the new route",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
+  });
   const render = meter.createHistogram("browser.render.duration", {
     description: "A component's render, to its commit",
     unit: "ms",
@@ -160,6 +175,18 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
             emit("browser.checkout_step", { "checkout.step": s.step, duration_ms: ms }, s.end, inFlow);
           }
           flow.end(event.end);
+          break;
+        }
+        case "next": {
+          const ms = Math.max(0, event.end - event.start);
+          if (event.measure === "hydration") {
+            // A measurement only: the page load's own trace (documentLoad) has the timings around it.
+            hydration.record(ms, { "page.route": event.route });
+          } else {
+            routeChange.record(ms, { "page.route": event.route });
+            // In the current context: after a named click, under the click.
+            span("next.route_change", event.start, event.end, { "page.route": event.route, "next.navigation_type": event.navigation }, contextApi.active());
+          }
           break;
         }
         case "network":

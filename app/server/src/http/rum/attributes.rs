@@ -109,6 +109,11 @@ const ALLOWED: &[(&str, &str, Kind)] = &[
         Kind::OneOf(catalogue::NETWORK_FAULTS),
     ),
     ("checkout.refusals", "checkout.refusals", Kind::Int),
+    (
+        "next.navigation_type",
+        "next.navigation_type",
+        Kind::OneOf(catalogue::NAVIGATION_TYPES),
+    ),
     ("duration_ms", "duration_ms", Kind::Int),
     ("cart.quantity", "cart.quantity", Kind::Int),
     ("component", "component", Kind::Token(48)),

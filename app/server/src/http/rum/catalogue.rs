@@ -97,6 +97,9 @@ pub const NETWORK_FAULTS: &[&str] = &["unreachable", "timeout", "http_error"];
 /// Where a browser error was caught (`errors.ts`'s `ErrorSource`).
 pub const ERROR_SOURCES: &[&str] = &["window.error", "unhandledrejection", "react.error_boundary"];
 
+/// How a client-side navigation happened (Next.js's `onRouterTransitionStart`).
+pub const NAVIGATION_TYPES: &[&str] = &["push", "replace", "traverse"];
+
 /// The custom RUM events: log records whose `event.name` is one of these.
 pub const EVENTS: &[&str] = &[
     "browser.page_view",
@@ -145,6 +148,7 @@ mod tests {
             ("CHECKOUT_OUTCOMES", CHECKOUT_OUTCOMES),
             ("COMPONENTS", COMPONENTS),
             ("NETWORK_FAULTS", NETWORK_FAULTS),
+            ("NAVIGATION_TYPES", NAVIGATION_TYPES),
             ("EVENTS", EVENTS),
         ] {
             assert_eq!(ts_list(&text, name), list, "catalogue.ts's {name} differs");

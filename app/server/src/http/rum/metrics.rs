@@ -48,6 +48,8 @@ const CLS_BOUNDARIES: &[f64] = &[0.01, 0.05, 0.1, 0.15, 0.25, 0.5, 1.0];
 const DWELL_BOUNDARIES: &[f64] = &[
     1000.0, 3000.0, 10000.0, 30000.0, 60000.0, 120000.0, 300000.0, 600000.0, 1800000.0,
 ];
+/// Next.js's hydration and route changes.
+const NEXT_BOUNDARIES: &[f64] = &[10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0];
 /// A component's render: a frame is 16 ms; 50 ms is a long task.
 const RENDER_BOUNDARIES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 33.0, 50.0, 100.0, 250.0, 500.0];
 
@@ -189,6 +191,26 @@ pub const METRICS: &[BrowserMetric] = &[
             max: 600_000.0,
         },
         dimensions: &[("ui.component", Values::OneOf(c::COMPONENTS))],
+    },
+    BrowserMetric {
+        name: "browser.next.hydration",
+        unit: Unit::MILLISECONDS,
+        description: "Next.js: from before the app hydrates to its first commit, by landing route",
+        shape: Shape::Histogram {
+            boundaries: NEXT_BOUNDARIES,
+            max: 600_000.0,
+        },
+        dimensions: ROUTE_ONLY,
+    },
+    BrowserMetric {
+        name: "browser.next.route_change_to_render",
+        unit: Unit::MILLISECONDS,
+        description: "Next.js: from a client-side navigation's start to the commit of the new route, by route",
+        shape: Shape::Histogram {
+            boundaries: NEXT_BOUNDARIES,
+            max: 600_000.0,
+        },
+        dimensions: ROUTE_ONLY,
     },
 ];
 
