@@ -6,7 +6,7 @@
 // AWS_ENDPOINT_URL_S3), resized inline, as the shop does by default.
 import assert from "node:assert/strict";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -14,7 +14,8 @@ import { crc32, deflateSync } from "node:zlib";
 
 import type { Browser, Page } from "playwright-core";
 
-import { accessibilityProblems, browser, eventually, Shop, screenshot, watchErrors } from "./support";
+import { attrs, CONFIG, Intake } from "./intake";
+import { accessibilityProblems, browser, eventually, hide, Shop, screenshot, telemetryState, watchErrors } from "./support";
 
 const EMAIL = "first.admin@example.com";
 const PASSWORD = "brass lantern; quiet fjord, 42 owls";
@@ -165,6 +166,9 @@ async function signIn(page: Page): Promise<string[]> {
 
 test("an admin enrols TOTP, edits a product and uploads its picture", async () => {
   const page = await chromium.newPage({ viewport: { width: 1280, height: 900 } });
+  // Browser telemetry on, into the intake's stand-in (e2e/intake.ts): the back office's tasks and
+  // the upload are checked at the end.
+  const intake = await Intake.install(page.context(), CONFIG);
   const errors = watchErrors(page);
   const problems: string[] = [];
 
@@ -199,6 +203,7 @@ test("an admin enrols TOTP, edits a product and uploads its picture", async () =
   const before = (await shop.json("/api/products/5")) as { name: string; price_cents: number; image_url: string };
   await page.goto(`${shop.base}/admin/product/?id=5`);
   await page.getByRole("heading", { level: 1, name: before.name }).waitFor();
+  await telemetryState(page, "on");
   // A reload keeps the session: the CSRF token is in this tab's sessionStorage.
   await page.getByLabel("Name", { exact: true }).fill("Back-office lamp");
   await page.getByLabel("Price (USD)").fill("19.99");
@@ -252,6 +257,41 @@ test("an admin enrols TOTP, edits a product and uploads its picture", async () =
   const served = await fetch(`${shop.base}${after.image_url}`);
   assert.equal(served.status, 200);
   assert.equal(served.headers.get("content-type"), "image/png");
+
+  // What the browser reported of this page (F-TRACE-07/08, F-METRIC-08/09/10, F-LOG-04), sent
+  // when the page is hidden.
+  await hide(page);
+  const task = await intake.waitFor("the product edit's task event", () =>
+    intake.events("browser.admin_task").find((e) => e.a["admin.task"] === "product_edit"),
+  );
+  assert.equal(task.a["admin.task.outcome"], "completed");
+  assert.equal(task.a["admin.task.refusals"], 0);
+  assert.ok(Number(task.a["duration_ms"]) > 0, `the edit took ${task.a["duration_ms"]} ms`);
+  const taskSpan = intake.spans().find((s) => s.name === "admin.task product_edit");
+  assert.ok(taskSpan, "the task is a span");
+  assert.equal(task.traceId, taskSpan.traceId, "the task's event is in its trace");
+  const upload = await intake.waitFor("the upload's span", () => intake.spans().find((s) => s.name === "upload image"));
+  assert.equal(upload.a["upload.bytes"], statSync(file).size);
+  assert.equal(upload.a["outcome"], "ok");
+  assert.ok(Number(upload.a["upload.transfer_ms"]) > 0);
+  const quarters = (upload.events ?? []).filter((e) => e.name === "upload.progress").map((e) => attrs(e.attributes)["upload.percent"]);
+  assert.equal(quarters.at(-1), 100, `the progress events: ${quarters.join(", ")}`);
+  assert.ok(quarters.some((q) => q === 25 || q === 50 || q === 75), `the upload's progress on the way: ${quarters.join(", ")}`);
+  // The click's span ends after its last child (the picture's refresh), and goes with the next export.
+  const uploadClick = await intake.waitFor("the click on Upload", () => intake.spans().find((s) => s.name === "click admin-image-upload"));
+  assert.equal(upload.parentSpanId, uploadClick.spanId, "the upload is the click's work");
+  const save = intake.spans().find((s) => s.name === "click admin-product-save");
+  assert.ok(
+    save && intake.spans().some((s) => s.parentSpanId === save.spanId && s.a["http.request.method"] === "PATCH"),
+    "the save click parents its PATCH",
+  );
+  assert.equal(intake.events("browser.upload")[0]?.traceId, upload.traceId, "the upload's event is in its trace");
+  await intake.waitFor("the task and upload counters", () => intake.total("browser.uploads", { outcome: "ok" }) === 1);
+  assert.equal(intake.total("browser.admin.tasks", { "admin.task": "product_edit", "admin.task.outcome": "completed" }), 1);
+  for (const metric of ["browser.admin.task.duration", "browser.upload.duration", "browser.upload.throughput"]) {
+    assert.ok(intake.points().some((p) => p.metric === metric), `a ${metric} point`);
+  }
+  assert.deepEqual(intake.malformed, []);
 
   // The shop's own product page shows the new name, price and picture.
   await page.goto(`${shop.base}/product/?id=5`);

@@ -297,6 +297,22 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
             "browser.render.duration",
             vec![(12.5, 1, vec![("ui.component", "product-grid")])],
         ),
+        counter(
+            "browser.admin.tasks",
+            true,
+            vec![(
+                1,
+                vec![
+                    ("admin.task", "product_edit"),
+                    ("admin.task.outcome", "completed"),
+                ],
+            )],
+        ),
+        // A metric without dimensions: whatever the browser adds is not kept.
+        histogram(
+            "browser.upload.throughput",
+            vec![(2_000_000.0, 1, vec![("session.id", "0123456789abcdef")])],
+        ),
     ]);
     let r = post(&app, "/api/rum/v1/metrics", &body).await;
     assert_eq!(r.status(), 200);
@@ -362,6 +378,21 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
         ),
         1
     );
+    assert_eq!(
+        total(
+            "browser.admin.tasks",
+            &[("admin.task.outcome", Value::from("completed"))]
+        ),
+        1.0
+    );
+    let throughput: Vec<_> = app
+        .recorder
+        .measurements()
+        .into_iter()
+        .filter(|m| m.name == "browser.upload.throughput")
+        .collect();
+    assert_eq!(throughput.len(), 1);
+    assert!(throughput[0].attributes.is_empty(), "{throughput:?}");
     // Every series the browser made has only its metric's own dimensions.
     for m in app.recorder.measurements() {
         if m.name.starts_with("browser.") {

@@ -81,6 +81,12 @@ export const COMPONENTS = ["product-grid", "product-detail", "cart-table", "chec
 /** What a network fault was (the faults page's, or any failed API call). */
 export const NETWORK_FAULTS = ["unreachable", "timeout", "http_error"] as const;
 
+/** The back office's tasks whose completion and length are measured (`useFormTask`). */
+export const ADMIN_TASKS = ["product_edit", "product_create", "stock_adjust"] as const;
+
+/** How a back-office task ended. */
+export const TASK_OUTCOMES = ["completed", "abandoned"] as const;
+
 /** How a client-side navigation happened (Next.js's `onRouterTransitionStart`). */
 export const NAVIGATION_TYPES = ["push", "replace", "traverse"] as const;
 
@@ -93,6 +99,8 @@ export const EVENTS = [
   "browser.funnel_step",
   "browser.checkout_step",
   "browser.network_fault",
+  "browser.admin_task",
+  "browser.upload",
 ] as const;
 
 export type Element = (typeof ELEMENTS)[number];
@@ -105,6 +113,8 @@ export type Component = (typeof COMPONENTS)[number];
 export type NetworkFault = (typeof NETWORK_FAULTS)[number];
 export type EventName = (typeof EVENTS)[number];
 export type NavigationType = (typeof NAVIGATION_TYPES)[number];
+export type AdminTask = (typeof ADMIN_TASKS)[number];
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
 
 /** `name` when it is one of the UI's named elements. */
 export function isElement(name: string): name is Element {

@@ -4,7 +4,7 @@
 // small part every page loads: they only note times and call `track`, which waits for the SDK.
 import { type RefObject, useEffect, useLayoutEffect, useRef } from "react";
 
-import type { CheckoutOutcome, CheckoutStep, Component, FunnelStep } from "./catalogue";
+import type { AdminTask, CheckoutOutcome, CheckoutStep, Component, FunnelStep, TaskOutcome } from "./catalogue";
 import { CHECKOUT_STEPS } from "./catalogue";
 import { track } from "./index";
 import type { StepTiming } from "./ui";
@@ -122,6 +122,56 @@ export function useCheckoutFlow(form: RefObject<HTMLFormElement | null>, active:
     placed: () => flow.current?.end("placed"),
     refused() {
       if (flow.current) flow.current.refusals += 1;
+    },
+  };
+}
+
+export interface FormTask {
+  /** The form did its job (the shop said yes): the task is completed, and the next starts at the next edit. */
+  completed(): void;
+  /** The form or the shop refused a submission (a validation error, a conflict). */
+  refused(): void;
+}
+
+/**
+ * Follows a back-office form as a task (F-METRIC-08/09): it starts at the first focus in `form`
+ * (a form only looked at is no task), and ends `completed` when the form did its job, or
+ * `abandoned` when the page goes away first. Its refusals on the way say how hard the form was to
+ * get right. Reported when it ends: a span `admin.task <task>`, a `browser.admin_task` event, and
+ * the counts and length in the `browser.admin.task*` metrics.
+ */
+export function useFormTask(task: AdminTask, form: RefObject<HTMLFormElement | null>): FormTask {
+  const state = useRef<{ start: number | null; refusals: number }>({ start: null, refusals: 0 });
+  const end = useRef<(outcome: TaskOutcome) => void>(() => {});
+
+  useEffect(() => {
+    const element = form.current;
+    if (!element) return;
+    const s = state.current;
+    const finish = (outcome: TaskOutcome) => {
+      if (s.start === null) return;
+      track({ kind: "task", task, outcome, start: s.start, end: Date.now(), refusals: s.refusals });
+      s.start = null;
+      s.refusals = 0;
+    };
+    end.current = finish;
+    const onFocusIn = () => {
+      s.start ??= Date.now();
+    };
+    const onPageHide = () => finish("abandoned");
+    element.addEventListener("focusin", onFocusIn);
+    addEventListener("pagehide", onPageHide);
+    return () => {
+      element.removeEventListener("focusin", onFocusIn);
+      removeEventListener("pagehide", onPageHide);
+      finish("abandoned");
+    };
+  }, [task, form]);
+
+  return {
+    completed: () => end.current("completed"),
+    refused() {
+      if (state.current.start !== null) state.current.refusals += 1;
     },
   };
 }

@@ -118,6 +118,6 @@ export function reportError(thrown: unknown): void {
 /** One of the UI's events (ui.ts lists them): a cart change, a funnel step, a render, a checkout, a network fault. */
 export function track(event: UiEvent): void {
   // Stamped now: the SDK may record it later.
-  const stamped = "time" in event || event.kind === "render" || event.kind === "checkout" ? event : { ...event, time: Date.now() };
+  const stamped = "start" in event || ("time" in event && event.time !== undefined) ? event : { ...event, time: Date.now() };
   push((s) => s.track(stamped));
 }

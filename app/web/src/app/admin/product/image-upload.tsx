@@ -10,6 +10,7 @@ import { useAdmin } from "@/components/admin/shell";
 import { card, Done, primary, Problem } from "@/components/admin/ui";
 import { ApiError, type Product } from "@/lib/api";
 import { adminApi, type AdminSchemas, csrfToken } from "@/lib/admin";
+import { track } from "@/telemetry";
 
 const MAX_BYTES = 8 * 1024 * 1024;
 const POLL_MS = 1_000;
@@ -25,8 +26,16 @@ type State =
   | { step: "done"; imageUrl: string }
   | { step: "failed"; error: unknown };
 
-/** The upload as openapi-fetch answers (so the frame's session handling applies), with progress. */
-function send(productId: number, file: File, progress: (percent: number) => void): Promise<{ data?: Uploaded; error?: unknown; response: Response }> {
+/**
+ * The upload as openapi-fetch answers (so the frame's session handling applies), with progress
+ * and `sent` when the body has gone up.
+ */
+function send(
+  productId: number,
+  file: File,
+  progress: (percent: number) => void,
+  sent: () => void,
+): Promise<{ data?: Uploaded; error?: unknown; response: Response }> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", `/api/admin/products/${productId}/image`);
@@ -36,7 +45,10 @@ function send(productId: number, file: File, progress: (percent: number) => void
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) progress(Math.round((e.loaded / e.total) * 100));
     });
-    xhr.upload.addEventListener("load", () => progress(100));
+    xhr.upload.addEventListener("load", () => {
+      sent();
+      progress(100);
+    });
     xhr.addEventListener("load", () => {
       const body: unknown = xhr.response;
       const response = new Response(null, { status: xhr.status });
@@ -69,9 +81,24 @@ export function ImageUpload({ product, uploaded }: { product: Product; uploaded:
       return;
     }
     setState({ step: "uploading", percent: 0 });
+    // Its telemetry (F-TRACE-08, F-METRIC-10): a span from here to the end, with its progress; the
+    // transfer's length (until the body has gone up) gives its speed.
+    const id = crypto.randomUUID();
+    let sentAt: number | null = null;
+    track({ kind: "upload_start", id, bytes: picked.size });
     try {
       const answer = await call(() =>
-        send(product.id, picked, (percent) => live.current && setState(percent < 100 ? { step: "uploading", percent } : { step: "resizing" })),
+        send(
+          product.id,
+          picked,
+          (percent) => {
+            track({ kind: "upload_progress", id, percent });
+            if (live.current) setState(percent < 100 ? { step: "uploading", percent } : { step: "resizing" });
+          },
+          () => {
+            sentAt = Date.now();
+          },
+        ),
       );
       let imageUrl: string;
       if ("upload_id" in answer) {
@@ -81,11 +108,13 @@ export function ImageUpload({ product, uploaded }: { product: Product; uploaded:
       } else {
         imageUrl = answer.image_url;
       }
+      track({ kind: "upload_end", id, outcome: "ok", status: "upload_id" in answer ? 202 : 200, sentAt });
       if (!live.current) return;
       setState({ step: "done", imageUrl });
       const fresh = await call(() => adminApi.GET("/api/admin/products/{id}", { params: { path: { id: product.id } } })).catch(() => null);
       if (fresh && live.current) uploaded(fresh);
     } catch (error) {
+      track({ kind: "upload_end", id, outcome: "error", status: error instanceof ApiError ? error.status : 0, sentAt });
       if (live.current) setState({ step: "failed", error });
     }
   }

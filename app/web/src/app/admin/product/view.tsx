@@ -4,7 +4,7 @@
 // (`PATCH` only what changed, or `POST` a new product), its deletion, and its picture.
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import { useAdmin } from "@/components/admin/shell";
 import { card, danger, Done, Field, input, PageTitle, primary, Problem, secondary } from "@/components/admin/ui";
@@ -12,6 +12,7 @@ import { ErrorState, Loading } from "@/components/states";
 import { ApiError, type Category, type Product } from "@/lib/api";
 import { adminApi, centsOf, dollarsOf } from "@/lib/admin";
 import { useLoad } from "@/lib/use-load";
+import { useFormTask } from "@/telemetry/hooks";
 
 import { ImageUpload } from "./image-upload";
 
@@ -84,8 +85,11 @@ function ProductForm({ product, categories, saved }: { product: Product | null; 
   const [done, setDone] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const departments = categories.filter((c) => c.parent_id == null);
+  const form = useRef<HTMLFormElement>(null);
+  const task = useFormTask(product ? "product_edit" : "product_create", form);
   return (
     <form
+      ref={form}
       className={card}
       aria-labelledby="product-form-title"
       onSubmit={async (e) => {
@@ -95,6 +99,7 @@ function ProductForm({ product, categories, saved }: { product: Product | null; 
         const cents = centsOf(price);
         if (cents === null) {
           setError(new ApiError(400, "validation_failed", "Give the price in dollars, like 12.50.", "price"));
+          task.refused();
           return;
         }
         const all: Required<Changes> = { sku: sku.trim(), name: name.trim(), description, price_cents: cents, category_id: Number(categoryId) };
@@ -112,13 +117,16 @@ function ProductForm({ product, categories, saved }: { product: Product | null; 
             } else {
               const updated = await call(() => adminApi.PATCH("/api/admin/products/{id}", { params: { path: { id: product.id } }, body: changes }));
               setDone("Saved.");
+              task.completed();
               saved(updated);
             }
           } else {
             const created = await call(() => adminApi.POST("/api/admin/products", { body: all }));
+            task.completed();
             router.replace(`/admin/product/?id=${created.id}`);
           }
         } catch (err) {
+          task.refused();
           setError(err);
         } finally {
           setBusy(false);

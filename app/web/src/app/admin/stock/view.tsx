@@ -5,7 +5,7 @@
 // its movements (`GET …/movements`) and the forecast (`GET …/forecast`), drawn as a line.
 import Link from "next/link";
 import { useSearchParams } from "next/navigation";
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import { useAdmin } from "@/components/admin/shell";
 import { card, Done, Field, input, PageTitle, primary, Problem, secondary, table } from "@/components/admin/ui";
@@ -14,6 +14,7 @@ import { StockBadge } from "@/components/stock-badge";
 import { ApiError } from "@/lib/api";
 import { adminApi, type AdminSchemas, when } from "@/lib/admin";
 import { useLoad } from "@/lib/use-load";
+import { useFormTask } from "@/telemetry/hooks";
 
 const REASONS = [
   ["receiving", "Receiving (adds)"],
@@ -107,8 +108,11 @@ function Adjust({ productId, changed }: { productId: number; changed: () => void
   const [reason, setReason] = useState<(typeof REASONS)[number][0]>("receiving");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const task = useFormTask("stock_adjust", form);
   return (
     <form
+      ref={form}
       className={card}
       aria-labelledby="adjust-title"
       onSubmit={async (e) => {
@@ -116,6 +120,7 @@ function Adjust({ productId, changed }: { productId: number; changed: () => void
         const n = Number(delta);
         if (!Number.isInteger(n) || n === 0) {
           setError(new ApiError(400, "validation_failed", "Give a whole number of units other than 0.", "delta"));
+          task.refused();
           return;
         }
         setBusy(true);
@@ -126,8 +131,10 @@ function Adjust({ productId, changed }: { productId: number; changed: () => void
           await call(() =>
             adminApi.POST("/api/admin/inventory/{product_id}/adjustments", { params: { path: { product_id: productId } }, body: { delta: signed, reason } }),
           );
+          task.completed();
           changed();
         } catch (err) {
+          task.refused();
           setError(err);
           setBusy(false);
         }
