@@ -291,6 +291,19 @@ test("the UI's events and metrics: the funnel, the cart, named clicks, the check
   assert.equal(toCheckout.a["next.navigation_type"], "push");
   assert.equal(toCheckout.parentSpanId, checkoutClick.spanId, "the route change is the click's work");
 
+  // Front end against back end: the same API calls as the page saw them and as the shop timed them.
+  // (The cart page makes no call of its own: the cart is the app's, loaded before.)
+  for (const route of ["/", "/product/", "/checkout/"]) {
+    const of = (metric: string) => intake.points().filter((p) => p.metric === metric && p.a["page.route"] === route);
+    const seen = of("browser.api.duration");
+    const inShop = of("browser.api.server_duration");
+    const count = (ps: typeof seen) => ps.reduce((n, p) => n + p.count, 0);
+    const sum = (ps: typeof seen) => ps.reduce((n, p) => n + (p.sum ?? 0), 0);
+    assert.ok(count(seen) > 0, `API calls timed on ${route}`);
+    assert.equal(count(inShop), count(seen), `${route}: the shop's time for every call the page timed`);
+    assert.ok(sum(seen) >= sum(inShop), `${route}: the page's ${sum(seen)} ms include the shop's ${sum(inShop)} ms`);
+  }
+
   assert.deepEqual(errors, [], "no console error");
   await screenshot(page, "ui-events-confirmation");
 

@@ -33,6 +33,10 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 pub const TRACE_ID_HEADER: &str = "x-trace-id";
 /// `1` when the backend sampled the request's trace (it is exported), else `0`.
 pub const TRACE_SAMPLED_HEADER: &str = "x-trace-sampled";
+/// W3C Server Timing: `app;dur=<ms>`, the time the shop took to answer. The
+/// browser compares it with the time the call took as it saw it (the rest
+/// is the network's and its own: `browser.api.*`, docs/rum.md).
+pub const SERVER_TIMING_HEADER: &str = "server-timing";
 
 /// Runs the request under this shop's `tracing` dispatcher. In production
 /// that is also the global one; tests run several shops in one process, each
@@ -203,6 +207,10 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(REQUEST_ID_HEADER, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.1}", elapsed.as_secs_f64() * 1000.0))
+    {
+        headers.insert(SERVER_TIMING_HEADER, v);
     }
     if let Some(ctx) = context
         && let Ok(v) = HeaderValue::from_str(&state.telemetry.format_trace_id(ctx.trace_id))

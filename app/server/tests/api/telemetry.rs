@@ -18,6 +18,10 @@ db_tests! {
         let r = app.get("/api/products/7").await;
         let trace = trace_id_of(&r);
         let request_id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        // W3C Server Timing: the shop's own time, which the browser sets against its own (docs/rum.md).
+        let timing = r.headers()["server-timing"].to_str().unwrap().to_owned();
+        let dur: f64 = timing.strip_prefix("app;dur=").and_then(|d| d.parse().ok()).unwrap_or_else(|| panic!("server-timing: {timing}"));
+        assert!(dur.is_finite() && dur >= 0.0, "{timing}");
         expect_json(r, 200).await;
 
         let spans = app.trace(trace).await;

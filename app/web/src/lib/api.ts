@@ -8,6 +8,7 @@ import type { components, paths } from "@/api/schema";
 import { remember } from "@/lab/recent";
 import { sessionFetch } from "@/lib/csrf";
 import { track } from "@/telemetry";
+import { routeOf } from "@/telemetry/page";
 
 export type Schemas = components["schemas"];
 export type Product = Schemas["Product"];
@@ -24,10 +25,14 @@ export type OrderSummary = Schemas["OrderSummary"];
 // bypass it (no span, no trace header). `sessionFetch` (csrf.ts) adds the session's CSRF token
 // to the calls that change something, and renews it once when the shop refuses it. Each answer's
 // trace id is remembered for the Lab page. A call that fails in the network, is given up, or gets a
-// 5xx is a `browser.network_fault` event (`networkFault`).
+// 5xx is a `browser.network_fault` event (`networkFault`). Each answer's time, as this page saw it
+// (until the response's headers), is set against the shop's own (`Server-Timing`): the difference
+// is the network's and the browser's (`browser.api.*`, docs/rum.md).
 export const api = createClient<paths>({
   baseUrl: "",
   fetch: async (request) => {
+    const route = routeOf(location.pathname);
+    const start = performance.now();
     let response: Response;
     try {
       response = await sessionFetch(request);
@@ -35,11 +40,20 @@ export const api = createClient<paths>({
       networkFault(request, e);
       throw e;
     }
+    const server = serverDuration(response.headers.get("server-timing"));
+    if (server !== null) track({ kind: "api", route, total: performance.now() - start, server });
     if (response.status >= 500) networkFault(request, null, response.status);
     remember(request, response);
     return response;
   },
 });
+
+/** The shop's own time for a call, from its `Server-Timing: app;dur=<ms>` header (null without one). */
+export function serverDuration(header: string | null): number | null {
+  const dur = /(?:^|,)\s*app;(?:[^,]*;)?\s*dur=([0-9.]+)/.exec(header ?? "")?.[1];
+  const ms = dur === undefined ? NaN : Number(dur);
+  return Number.isFinite(ms) ? ms : null;
+}
 
 /**
  * Reports an API call that failed: `thrown` what the fetch threw (a timeout or an abort is

@@ -21,6 +21,7 @@
 // | — | browser.render.duration {ui.component} | a component's render, with a `render <component>` span |
 // | — | browser.next.hydration {page.route} | Next.js: the app's hydration (next.ts) |
 // | — | browser.next.route_change_to_render {page.route} | Next.js: a navigation to its render, with a span |
+// | — | browser.api.duration, browser.api.server_duration {page.route} | an API call as the page saw it, and the shop's own time for it (Server-Timing) |
 // | browser.admin_task | browser.admin.tasks {admin.task, admin.task.outcome}, browser.admin.task.duration {admin.task}, browser.admin.task.refusals {admin.task} | a back-office task (a form) completed or abandoned, with a span |
 // | browser.upload | browser.uploads {outcome}, browser.upload.duration {outcome}, browser.upload.throughput | a picture upload, with a span and its progress |
 import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Span, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
@@ -62,6 +63,7 @@ export type UiEvent =
   | { kind: "network"; fault: NetworkFault; path: string; method: string; status: number; time?: number }
   | { kind: "next"; measure: "hydration"; route: Route; start: number; end: number }
   | { kind: "next"; measure: "route_change_to_render"; route: Route; navigation: NavigationType; start: number; end: number }
+  | { kind: "api"; route: Route; total: number; server: number }
   | { kind: "task"; task: AdminTask; outcome: TaskOutcome; start: number; end: number; refusals: number }
   | { kind: "upload_start"; id: string; bytes: number; time?: number }
   | { kind: "upload_progress"; id: string; percent: number; time?: number }
@@ -101,6 +103,17 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
     description: "Next.js: from a navigation's start to the commit of the new route",
     unit: "ms",
     advice: { explicitBucketBoundaries: [10, 25, 50, 100, 200, 400, 800, 1600, 3200] },
+  });
+  const apiBuckets = { explicitBucketBoundaries: [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] };
+  const apiDuration = meter.createHistogram("browser.api.duration", {
+    description: "The shop's API calls as the page saw them, to the response's headers",
+    unit: "ms",
+    advice: apiBuckets,
+  });
+  const apiServer = meter.createHistogram("browser.api.server_duration", {
+    description: "The same calls' time in the shop (Server-Timing)",
+    unit: "ms",
+    advice: apiBuckets,
   });
   const tasks = meter.createCounter("browser.admin.tasks", { description: "Back-office tasks, by task and outcome", unit: "{task}" });
   const taskDuration = meter.createHistogram("browser.admin.task.duration", {
@@ -222,6 +235,11 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
           }
           break;
         }
+        case "api":
+          // The same calls in both: the difference of the two is the network's and the browser's.
+          apiDuration.record(Math.max(0, event.total), { "page.route": event.route });
+          apiServer.record(Math.max(0, event.server), { "page.route": event.route });
+          break;
         case "task": {
           const ms = Math.max(0, Math.round(event.end - event.start));
           tasks.add(1, { "admin.task": event.task, "admin.task.outcome": event.outcome });

@@ -50,6 +50,10 @@ const DWELL_BOUNDARIES: &[f64] = &[
 ];
 /// Next.js's hydration and route changes.
 const NEXT_BOUNDARIES: &[f64] = &[10.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0];
+/// An API call, in the browser and in the shop.
+const API_BOUNDARIES: &[f64] = &[
+    5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+];
 /// A back-office task: seconds to minutes.
 const TASK_BOUNDARIES: &[f64] = &[
     1000.0, 3000.0, 10000.0, 30000.0, 60000.0, 120000.0, 300000.0, 600000.0,
@@ -220,6 +224,26 @@ pub const METRICS: &[BrowserMetric] = &[
         description: "Next.js: from a client-side navigation's start to the commit of the new route, by route",
         shape: Shape::Histogram {
             boundaries: NEXT_BOUNDARIES,
+            max: 600_000.0,
+        },
+        dimensions: ROUTE_ONLY,
+    },
+    BrowserMetric {
+        name: "browser.api.duration",
+        unit: Unit::MILLISECONDS,
+        description: "The shop's API calls as the page saw them (to the response's headers), by the page's route",
+        shape: Shape::Histogram {
+            boundaries: API_BOUNDARIES,
+            max: 600_000.0,
+        },
+        dimensions: ROUTE_ONLY,
+    },
+    BrowserMetric {
+        name: "browser.api.server_duration",
+        unit: Unit::MILLISECONDS,
+        description: "The same calls' time in the shop (its Server-Timing header), by the page's route",
+        shape: Shape::Histogram {
+            boundaries: API_BOUNDARIES,
             max: 600_000.0,
         },
         dimensions: ROUTE_ONLY,
