@@ -67,10 +67,31 @@ locals {
       awssdk = ["service.name"], otel = ["service.name"]
       why    = ""
     }
+    # The browser's own metrics (app/server/src/http/rum/metrics.rs): every dimension a closed list.
     rum_errors = {
-      metric = "shop.rum.items", filter = " signal=\"logs\""
-      awssdk = ["service.name", "signal", "outcome"], otel = ["service.name", "signal", "outcome"]
+      metric = "browser.errors", filter = ""
+      awssdk = ["service.name", "page.route", "error.source"], otel = ["service.name", "page.route", "error.source"]
       why    = ""
+    }
+    browser_views = {
+      metric = "browser.page.views", filter = ""
+      awssdk = ["service.name", "page.route"], otel = ["service.name", "page.route"], why = ""
+    }
+    browser_funnel = {
+      metric = "browser.funnel.steps", filter = ""
+      awssdk = ["service.name", "funnel.step"], otel = ["service.name", "funnel.step"], why = ""
+    }
+    browser_render = {
+      metric = "browser.render.duration", filter = ""
+      awssdk = ["service.name", "ui.component"], otel = ["service.name", "ui.component"], why = ""
+    }
+    browser_api = {
+      metric = "browser.api.duration", filter = ""
+      awssdk = ["service.name", "page.route"], otel = ["service.name", "page.route"], why = ""
+    }
+    browser_api_server = {
+      metric = "browser.api.server_duration", filter = ""
+      awssdk = ["service.name", "page.route"], otel = ["service.name", "page.route"], why = ""
     }
     logins = {
       metric = "shop.logins", filter = ""
@@ -260,7 +281,7 @@ locals {
     [
       {
         type       = "text", x = 0, y = 0, width = 24, height = 2
-        properties = { markdown = "## ${var.name_prefix}: user experience (${b})\nWeb Vitals measured in the browser, sent to the shop's RUM intake (`/api/rum/*`) and recorded as the shop's histograms `browser.web_vital.*` by page route and rating; the browser's JS errors relayed as log lines of service `shop-web`." }
+        properties = { markdown = "## ${var.name_prefix}: user experience (${b})\nWeb Vitals measured in the browser, sent to the shop's RUM intake (`/api/rum/*`) and recorded as the shop's histograms `browser.web_vital.*` by page route and rating; the browser's JS errors (`browser.errors`, and their log lines of service `shop-web`), its error rate per page view, its purchase funnel, render times and API calls as the page saw them against the shop's own time (docs/rum.md)." }
       },
     ],
     [for w in concat(
@@ -282,7 +303,7 @@ locals {
         {
           type = "metric", x = 16, y = 8, width = 8, height = 6
           properties = {
-            title  = "JS errors per 5 minutes"
+            title  = "JS errors per 5 minutes, by route and source"
             region = local.region
             view   = "timeSeries"
             stat   = "Sum"
@@ -290,8 +311,56 @@ locals {
             # The log-derived count reads the awssdk backend's log group only.
             metrics = concat(
               b == "awssdk" ? [[var.log_metric_namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }]] : [],
-              [[{ expression = local.search[b].rum_errors.Sum, id = "rum_logs", label = "" }]],
+              [[{ expression = local.search[b].rum_errors.Sum, id = "rum_errors", label = "" }]],
             )
+          }
+        },
+        {
+          type = "metric", x = 0, y = 14, width = 6, height = 6
+          properties = {
+            title  = "Front-end error rate (JS errors per 100 page views)"
+            region = local.region
+            view   = "timeSeries"
+            period = 300
+            metrics = [
+              [{ expression = local.search[b].rum_errors.Sum, id = "errs", visible = false }],
+              [{ expression = local.search[b].browser_views.Sum, id = "views", visible = false }],
+              [{ expression = "100 * SUM(errs) / SUM(views)", id = "rate", label = "errors per 100 page views" }],
+            ]
+          }
+        },
+        {
+          type = "metric", x = 6, y = 14, width = 6, height = 6
+          properties = {
+            title   = "The browser's purchase funnel (steps per 5 minutes)"
+            region  = local.region
+            view    = "bar"
+            stat    = "Sum"
+            period  = 300
+            metrics = [[{ expression = local.search[b].browser_funnel.Sum, id = "funnel", label = "" }]]
+          }
+        },
+        {
+          type = "metric", x = 12, y = 14, width = 6, height = 6
+          properties = {
+            title   = "Render time by component (ms, average)"
+            region  = local.region
+            view    = "timeSeries"
+            period  = 300
+            metrics = [[{ expression = local.search[b].browser_render.Average, id = "render", label = "" }]]
+          }
+        },
+        {
+          type = "metric", x = 18, y = 14, width = 6, height = 6
+          properties = {
+            title  = "API calls: as the page saw them, and in the shop (ms, average, by page)"
+            region = local.region
+            view   = "timeSeries"
+            period = 300
+            metrics = [
+              [{ expression = local.search[b].browser_api.Average, id = "page", label = "page" }],
+              [{ expression = local.search[b].browser_api_server.Average, id = "shop", label = "shop" }],
+            ]
           }
         },
       ],

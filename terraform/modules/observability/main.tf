@@ -54,8 +54,9 @@ locals {
     }
     # The browser's errors, relayed by the RUM intake under the browser app's own service name
     # (app/server/src/http/rum/logs.rs: the UI logs nothing but its errors).
+    # The browser's errors only: its custom events are shop-web lines too, at INFO (docs/rum.md).
     js-errors = {
-      pattern     = "{ $.service = \"shop-web\" }"
+      pattern     = "{ $.service = \"shop-web\" && $.level = \"ERROR\" }"
       metric_name = "JsErrors"
     }
   }

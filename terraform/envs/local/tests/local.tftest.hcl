@@ -150,10 +150,16 @@ run "apply" {
     error_message = "the otel business dashboard charts orders, revenue, the funnel and abandoned carts from the collector's namespace (collector/aws.yaml declares their dimensions)"
   }
   assert {
-    condition = alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
-      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "MetricName=\\\"browser.web_vital.${v}\\\"")
-    ]) && strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "JsErrors")
-    error_message = "the awssdk UX dashboard charts the five Web Vitals and the JS errors"
+    condition = (
+      alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
+        strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "MetricName=\\\"browser.web_vital.${v}\\\"")
+      ]) &&
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "JsErrors") &&
+      alltrue([for m in ["browser.errors", "browser.page.views", "browser.funnel.steps", "browser.render.duration", "browser.api.duration", "browser.api.server_duration"] :
+        strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-awssdk"]), "MetricName=\\\"${m}\\\"")
+      ])
+    )
+    error_message = "the awssdk UX dashboard charts the five Web Vitals, the JS errors, the error rate per page view, the browser's funnel, render times and API calls"
   }
   assert {
     condition = alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
@@ -205,7 +211,7 @@ run "apply" {
     error_message = "failed logins from shop.logins (outcome failed); low stock from the `low stock` log lines"
   }
   assert {
-    condition     = output.observability.metric_filters["${var.name_prefix}-low-stock"].pattern == "{ $.message = \"low stock\" }" && output.observability.metric_filters["${var.name_prefix}-js-errors"].pattern == "{ $.service = \"shop-web\" }"
+    condition     = output.observability.metric_filters["${var.name_prefix}-low-stock"].pattern == "{ $.message = \"low stock\" }" && output.observability.metric_filters["${var.name_prefix}-js-errors"].pattern == "{ $.service = \"shop-web\" && $.level = \"ERROR\" }"
     error_message = "the low-stock and JS-error filters match the shop's literal log fields"
   }
   assert {
