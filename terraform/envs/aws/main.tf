@@ -44,6 +44,7 @@ module "observability" {
   telemetry_backends = setintersection([var.telemetry_backend], ["awssdk", "otel"])
   checkout_service   = "shop-orders"
   accounts_service   = "shop-catalog"
+  rum_service        = "shop-catalog"
   latency_statistic  = var.latency_statistic
   # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
   drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }

@@ -163,6 +163,31 @@ resource "aws_cloudwatch_metric_alarm" "failed_logins" {
   tags                = var.tags
 }
 
+# ---------------------------------------------------------------- the shoppers' experience
+
+# A UX outlier (F-ALERT-02): shoppers whose landing on the home page had a poor Largest Contentful
+# Paint (over 4 s, web-vitals' rating), counted. A simple alarm on one series: the browser metrics'
+# dimensions are closed lists (app/server/src/http/rum/metrics.rs), so the series is known; an
+# alarm cannot sum a SEARCH over every route. Both backends record it under the same dimensions
+# (the collector declares them in collector/aws.yaml).
+resource "aws_cloudwatch_metric_alarm" "poor_lcp" {
+  for_each            = local.on.alarms ? var.telemetry_backends : toset([])
+  alarm_name          = "${var.name_prefix}-poor-lcp-${each.key}"
+  alarm_description   = "At least ${var.poor_lcp_threshold} page loads of the home page had a poor LCP (over 4 s) in five minutes (browser.web_vital.lcp, ${each.key} backend)."
+  namespace           = local.backend_namespace[each.key]
+  metric_name         = "browser.web_vital.lcp"
+  dimensions          = { "service.name" = var.rum_service, "page.route" = "/", "web_vital.rating" = "poor" }
+  statistic           = "SampleCount"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = var.poor_lcp_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 # ---------------------------------------------------------------- dropped telemetry
 
 # The backends count every drop (GET /api/telemetry/stats) but publish no drop metric; what reaches

@@ -53,8 +53,8 @@ locals {
       metric_name = "LowStock"
     }
     # The browser's errors, relayed by the RUM intake under the browser app's own service name
-    # (app/server/src/http/rum/logs.rs: the UI logs nothing but its errors).
-    # The browser's errors only: its custom events are shop-web lines too, at INFO (docs/rum.md).
+    # (app/server/src/http/rum/logs.rs), at ERROR: its custom events are shop-web lines too, at
+    # INFO (docs/rum.md).
     js-errors = {
       pattern     = "{ $.service = \"shop-web\" && $.level = \"ERROR\" }"
       metric_name = "JsErrors"
@@ -173,6 +173,13 @@ locals {
       period      = 300
       threshold   = var.low_stock_threshold
       description = "A checkout left a product at or below its low-stock threshold (`low stock` log lines)."
+    }
+    # Client-side errors (F-ALERT-01): the browser's JS errors and unhandled rejections.
+    js-errors = {
+      filter      = "js-errors"
+      period      = 300
+      threshold   = var.js_errors_threshold
+      description = "At least ${var.js_errors_threshold} JS errors or unhandled rejections in the shop's pages in five minutes (shop-web log lines at ERROR)."
     }
     security-events = {
       filter      = "security-events"

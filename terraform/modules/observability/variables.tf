@@ -194,3 +194,21 @@ variable "checkout_errors_threshold" {
   type        = number
   default     = 5
 }
+
+variable "rum_service" {
+  description = "service.name of the process that serves the browser's RUM intake (/api/rum/*: `shop` embedded, `shop-catalog` split, where the ALB sends it). The poor-LCP alarms watch its browser.web_vital.lcp."
+  type        = string
+  default     = "shop"
+}
+
+variable "js_errors_threshold" {
+  description = "JS errors (shop-web log lines at ERROR) in five minutes that raise the js-errors alarm."
+  type        = number
+  default     = 5
+}
+
+variable "poor_lcp_threshold" {
+  description = "Home-page loads with a poor LCP (over 4 s) in five minutes that raise the poor-lcp alarms."
+  type        = number
+  default     = 5
+}

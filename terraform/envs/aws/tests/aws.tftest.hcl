@@ -111,14 +111,14 @@ run "otel" {
     error_message = "the shop sends OTLP to the sidecar on localhost"
   }
   assert {
-    condition     = length(output.alarms) == 12 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, three dead-letter queues, the otel error rate, latency, checkout errors and failed logins, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 14 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins and poor LCP, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
-      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
+      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
-      "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-telemetry-drops",
+      "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
     ])
     error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
   }
@@ -301,9 +301,9 @@ run "awssdk" {
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
-      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events",
+      "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
-      "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-telemetry-drops",
+      "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-poor-lcp-awssdk", "shop-telemetry-drops",
     ]) && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
     error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors and failed-logins, telemetry-drops alarms, all on the alert topic for ALARM and OK"
   }

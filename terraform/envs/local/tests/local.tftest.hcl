@@ -74,13 +74,14 @@ run "apply" {
     condition = toset(keys(output.observability.alarms)) == toset([
       "${var.name_prefix}-http-5xx", "${var.name_prefix}-security-events",
       "${var.name_prefix}-dlq-notifications", "${var.name_prefix}-dlq-sale-notices", "${var.name_prefix}-dlq-admin-alerts",
-      "${var.name_prefix}-http-4xx", "${var.name_prefix}-low-stock",
+      "${var.name_prefix}-http-4xx", "${var.name_prefix}-low-stock", "${var.name_prefix}-js-errors",
       "${var.name_prefix}-error-rate-awssdk", "${var.name_prefix}-error-rate-otel",
+      "${var.name_prefix}-poor-lcp-awssdk", "${var.name_prefix}-poor-lcp-otel",
       "${var.name_prefix}-latency-awssdk", "${var.name_prefix}-latency-otel",
       "${var.name_prefix}-failed-logins-awssdk", "${var.name_prefix}-failed-logins-otel",
       "${var.name_prefix}-checkout-errors-awssdk", "${var.name_prefix}-checkout-errors-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, and per backend the error rate, the checkout's latency and errors, and failed logins; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins and poor LCP; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
