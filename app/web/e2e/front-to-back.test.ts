@@ -9,17 +9,9 @@ import { after, before, describe, test } from "node:test";
 
 import type { Browser, Page } from "playwright-core";
 
+import type { KeyValue, OtlpSpan as Span } from "./intake";
 import { accessibilityProblems, apiRequests, backendEnv, browser, eventually, hide, Shop, screenshot, telemetryState, waitForRequest, watchErrors } from "./support";
 
-type KeyValue = { key: string; value: { stringValue?: string; intValue?: string | number; doubleValue?: number } };
-interface Span {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes?: KeyValue[];
-}
 
 function str(list: KeyValue[] | undefined, key: string): string | undefined {
   return list?.find((kv) => kv.key === key)?.value.stringValue;

@@ -330,6 +330,13 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
     );
 
     let total = |name: &str, filter: &[(&str, Value)]| app.recorder.counter_total(name, filter);
+    let measured = |name: &str| -> Vec<_> {
+        app.recorder
+            .measurements()
+            .into_iter()
+            .filter(|m| m.name == name)
+            .collect()
+    };
     assert_eq!(
         total(
             "browser.page.views",
@@ -363,12 +370,7 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
         ),
         1.0
     );
-    let dwell: Vec<_> = app
-        .recorder
-        .measurements()
-        .into_iter()
-        .filter(|m| m.name == "browser.page.dwell_time")
-        .collect();
+    let dwell = measured("browser.page.dwell_time");
     assert_eq!(dwell.len(), 3);
     assert!(dwell.iter().all(|m| m.value == 3000.0));
     assert_eq!(
@@ -385,12 +387,7 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
         ),
         1.0
     );
-    let throughput: Vec<_> = app
-        .recorder
-        .measurements()
-        .into_iter()
-        .filter(|m| m.name == "browser.upload.throughput")
-        .collect();
+    let throughput = measured("browser.upload.throughput");
     assert_eq!(throughput.len(), 1);
     assert!(throughput[0].attributes.is_empty(), "{throughput:?}");
     // Every series the browser made has only its metric's own dimensions.
