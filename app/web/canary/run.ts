@@ -37,6 +37,9 @@ export interface CanaryResult {
   instanceId: string;
 }
 
+/** The most shop traces one step names. */
+const MAX_SHOP_TRACES = 20;
+
 /** The flags Chromium needs on this machine (as app/web/e2e/support.ts's `browser()`). */
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run", "--disable-gpu"];
 
@@ -59,15 +62,24 @@ export async function runCanary(options: CanaryOptions): Promise<CanaryResult> {
     // A fresh context per run: no cookies, no cart from the run before.
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
     page.setDefaultTimeout(options.stepTimeoutMs ?? 15_000);
+    // The shop's trace id of each API call the page makes (its `x-trace-id` answer), taken by the
+    // step during which it arrived: the canary's step then names the shop's traces of its calls.
+    const shopTraces: string[] = [];
+    page.on("response", (response) => {
+      const path = new URL(response.url()).pathname;
+      const id = response.headers()["x-trace-id"];
+      if (id && path.startsWith("/api/") && !path.startsWith("/api/rum/") && shopTraces.length < MAX_SHOP_TRACES) shopTraces.push(id);
+    });
+    const taken = () => [...new Set(shopTraces.splice(0))];
     for (const step of steps) {
       const span = telemetry.step(step.name);
       const t0 = performance.now();
       let outcome: StepOutcome;
       try {
         await step.run(page);
-        outcome = { name: step.name, ok: true, durationMs: performance.now() - t0 };
+        outcome = { name: step.name, ok: true, durationMs: performance.now() - t0, shopTraceIds: taken() };
       } catch (e) {
-        outcome = { name: step.name, ok: false, durationMs: performance.now() - t0, reason: reasonOf(e) };
+        outcome = { name: step.name, ok: false, durationMs: performance.now() - t0, reason: reasonOf(e), shopTraceIds: taken() };
       }
       span.end(outcome);
       outcomes.push(outcome);

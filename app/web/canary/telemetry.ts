@@ -42,6 +42,11 @@ export interface StepOutcome {
   durationMs: number;
   /** Why it failed (the error's first line), when it did. */
   reason?: string;
+  /**
+   * The shop's traces of the step's API calls (their `x-trace-id` answers, as the shop's backend
+   * writes them): where to look, from the canary's step, for what the shop did (O-SYNTH-01).
+   */
+  shopTraceIds?: string[];
 }
 
 /** A run's telemetry: start it, report each step, finish it, then `shutdown` flushes everything. */
@@ -148,6 +153,8 @@ export function startRunTelemetry(journey: string, baseUrl: string, options: Tel
             span.addEvent("exception", { "exception.message": outcome.reason ?? "failed" });
           }
           span.setAttribute("canary.step.status", outcome.ok ? "passed" : "failed");
+          const shopTraces = outcome.shopTraceIds?.length ? { "canary.step.shop_trace_ids": outcome.shopTraceIds } : {};
+          span.setAttributes(shopTraces);
           span.end();
           const stepAttributes = { "canary.step.name": name };
           instruments.stepDuration.record(outcome.durationMs, stepAttributes);
@@ -163,6 +170,7 @@ export function startRunTelemetry(journey: string, baseUrl: string, options: Tel
               "canary.step.name": name,
               "canary.step.status": outcome.ok ? "passed" : "failed",
               "canary.step.duration_ms": Math.round(outcome.durationMs),
+              ...shopTraces,
               ...(outcome.ok ? {} : { "error.message": outcome.reason ?? "failed" }),
             },
             context: trace.setSpan(rootContext, span),

@@ -2,8 +2,9 @@
 // passes every step, a broken target fails at the step that broke and exits non-zero, and both
 // runs' telemetry (service shop-canary) is read back from the lab's capture receiver, behind the
 // lab's collector: one trace per run with a span per step, the per-step and per-run metrics, a log
-// record per step and per run. `scripts/lab/web.sh e2e` starts the collector and the capture
-// receiver and exports OTEL_EXPORTER_OTLP_ENDPOINT and SHOP_LAB_CAPTURE_URL.
+// record per step and per run; and, since the shop sends its own traces there too, each step's
+// calls to the shop found among the shop's traces. `scripts/lab/web.sh e2e` starts the collector
+// and the capture receiver and exports OTEL_EXPORTER_OTLP_ENDPOINT and SHOP_LAB_CAPTURE_URL.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -14,7 +15,7 @@ import { JOURNEY } from "../canary/journey";
 import { packageIsCurrent } from "../canary/package";
 import { type CanaryResult, runCanary } from "../canary/run";
 import { SERVICE_NAME } from "../canary/telemetry";
-import { ARTIFACTS, eventually, Shop } from "./support";
+import { ARTIFACTS, backendEnv, eventually, Shop } from "./support";
 
 const STEPS = ["home", "search", "product", "add-to-cart", "cart", "checkout"];
 
@@ -28,8 +29,11 @@ let shop: Shop;
 let passed: CanaryResult | undefined;
 let failed: CanaryResult | undefined;
 
+/** The shop under the canary sends its own traces to the lab's collector, as the canary does. */
+const SHOP_SERVICE = `shop-canary-e2e-${Math.random().toString(16).slice(2, 8)}`;
+
 before(async () => {
-  shop = await Shop.start();
+  shop = await Shop.start(backendEnv("otel", SHOP_SERVICE));
 });
 
 after(async () => {
@@ -78,6 +82,21 @@ test("a healthy shop: every step passes, and the run is one trace with a span pe
   assert.equal(str(outcome?.attributes, "canary.status"), "passed");
   assert.match(String(outcome?.body?.stringValue), /^canary shop-purchase passed in \d+ ms$/);
   assert.ok(logs.every((l) => l.traceId === run.traceId), "every record is in the run's trace");
+
+  // From the canary to the shop (O-SYNTH-01): each step that called the API names the shop's
+  // traces of those calls, on its span and its log record, and they are in the collector's store,
+  // the cart's POST among them.
+  const addStep = children.find((s) => str(s.attributes, "canary.step.name") === "add-to-cart");
+  const ids = strs(addStep?.attributes, "canary.step.shop_trace_ids");
+  assert.ok(ids.length >= 1 && ids.every((id) => /^[0-9a-f]{32}$/.test(id)), `the add-to-cart step names the shop's traces: ${JSON.stringify(ids)}`);
+  assert.deepEqual(strs(stepLogs.find((l) => str(l.attributes, "canary.step.name") === "add-to-cart")?.attributes, "canary.step.shop_trace_ids"), ids);
+  assert.deepEqual(passed.steps.find((s) => s.name === "add-to-cart")?.shopTraceIds, ids);
+  const shopSpans = await eventually("the shop's spans of the step's calls", async () => {
+    const all = await captured<{ resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }>("traces", SHOP_SERVICE);
+    const found = all.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))).filter((s) => ids.includes(s.traceId));
+    return found.some((s) => s.name === "POST /api/carts/{id}/items") && found;
+  });
+  assert.ok(shopSpans.length >= ids.length, "the shop's spans of every named trace");
 });
 
 test("a broken target: the run fails at the step that broke, exits 1 with a screenshot, and says so in its trace and logs", async () => {
@@ -189,6 +208,7 @@ async function node(args: string[], env: Record<string, string>): Promise<{ code
 // ---- reading back from the capture receiver ----------------------------------------------
 
 interface AnyValue {
+  arrayValue?: { values?: AnyValue[] };
   stringValue?: string;
   intValue?: string | number;
   doubleValue?: number;
@@ -228,6 +248,11 @@ function str(attributes: KeyValue[] | undefined, key: string): string | undefine
   return attributes?.find((a) => a.key === key)?.value?.stringValue;
 }
 
+/** An array of strings attribute (empty when there is none). */
+function strs(attributes: KeyValue[] | undefined, key: string): string[] {
+  return (attributes?.find((a) => a.key === key)?.value?.arrayValue?.values ?? []).flatMap((v) => (v.stringValue ? [v.stringValue] : []));
+}
+
 function attrs(p: Point): Record<string, string | undefined> {
   return Object.fromEntries((p.attributes ?? []).map((a) => [a.key, a.value?.stringValue]));
 }
@@ -236,8 +261,8 @@ function value(p: Point): number {
   return Number(p.asDouble ?? p.asInt);
 }
 
-async function captured<T>(signal: "traces" | "logs" | "metrics"): Promise<T[]> {
-  const r = await fetch(`${required("SHOP_LAB_CAPTURE_URL")}/captured/${signal}?service=${SERVICE_NAME}`);
+async function captured<T>(signal: "traces" | "logs" | "metrics", service = SERVICE_NAME): Promise<T[]> {
+  const r = await fetch(`${required("SHOP_LAB_CAPTURE_URL")}/captured/${signal}?service=${service}`);
   assert.equal(r.status, 200);
   return (await r.json()) as T[];
 }

@@ -78,7 +78,8 @@ export interface Ui {
   hidden(time: number): void;
   /** The page is visible again: a new visit of the same route starts. */
   visible(time: number): void;
-  click(name: string, span: Context, time: number): void;
+  /** A click on a named element; `clickContext` holds its span (the event joins its trace). */
+  click(name: string, clickContext: Context, time: number): void;
   error(source: ErrorSource, route: Route): void;
   track(event: UiEvent): void;
 }
@@ -179,11 +180,11 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
     visible(time) {
       if (visit && visit.since === null) visit.since = time;
     },
-    click(name, span, time) {
+    click(name, clickContext, time) {
       // Only the catalogue's names: the intake refuses the others as a metric's dimension.
       if (!isElement(name)) return;
       interactions.add(1, { "ui.element.name": name });
-      emit("browser.click", { "ui.element.name": name }, time, span);
+      emit("browser.click", { "ui.element.name": name }, time, clickContext);
     },
     error(source, route) {
       errors.add(1, { "page.route": route, "error.source": source });
