@@ -7,7 +7,8 @@
 //! and stores the decoded requests so that a test can assert on them and an
 //! experiment can read them back (`GET /captured/{traces,metrics,logs}` as
 //! OTLP/JSON, with `?service=NAME` (repeatable) for those services' resources
-//! only and `?trace_id=HEX` for one trace's spans or log records; `DELETE
+//! only, `?trace_id=HEX` for one trace's spans or log records, and
+//! `?session_id=ID` for one browser session's (their `session.id`); `DELETE
 //! /captured` empties the store).
 //!
 //! Bodies may be protobuf (`application/x-protobuf`) or OTLP/JSON
@@ -45,6 +46,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
+use opentelemetry_proto::tonic::common::v1::KeyValue;
 use prost::Message;
 
 pub use query::{FlatLog, FlatMetric, FlatSpan};
@@ -447,20 +449,51 @@ fn wanted(
             .is_some_and(|s| wanted.iter().any(|w| w == s))
 }
 
+/// The spans or log records a read keeps: one trace's (`trace_id`), one browser session's
+/// (`session_id`, their `session.id` attribute), both, or, with neither, all.
+struct Pick {
+    trace: Option<Vec<u8>>,
+    session: Option<String>,
+}
+
+impl Pick {
+    #[allow(clippy::result_large_err)]
+    fn of(query: Option<&str>) -> Result<Pick, Response> {
+        Ok(Pick {
+            trace: trace_id(query)?,
+            session: form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .find(|(k, _)| k == "session_id")
+                .map(|(_, v)| v.into_owned()),
+        })
+    }
+
+    fn any(&self) -> bool {
+        self.trace.is_some() || self.session.is_some()
+    }
+
+    fn keeps(&self, trace_id: &[u8], attributes: &[KeyValue]) -> bool {
+        self.trace.as_ref().is_none_or(|t| t == trace_id)
+            && self
+                .session
+                .as_deref()
+                .is_none_or(|s| query::attr_str(attributes, "session.id") == Some(s))
+    }
+}
+
 async fn read_traces(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
     let only = services(q.as_deref());
-    let trace = match trace_id(q.as_deref()) {
-        Ok(t) => t,
+    let pick = match Pick::of(q.as_deref()) {
+        Ok(p) => p,
         Err(bad) => return bad,
     };
     let mut requests = store.trace_requests();
     for r in &mut requests {
         r.resource_spans
             .retain(|rs| wanted(rs.resource.as_ref(), &only));
-        if let Some(id) = &trace {
+        if pick.any() {
             for rs in &mut r.resource_spans {
                 for ss in &mut rs.scope_spans {
-                    ss.spans.retain(|s| &s.trace_id == id);
+                    ss.spans.retain(|s| pick.keeps(&s.trace_id, &s.attributes));
                 }
                 rs.scope_spans.retain(|ss| !ss.spans.is_empty());
             }
@@ -484,18 +517,19 @@ async fn read_metrics(State(store): State<Store>, RawQuery(q): RawQuery) -> Resp
 
 async fn read_logs(State(store): State<Store>, RawQuery(q): RawQuery) -> Response {
     let only = services(q.as_deref());
-    let trace = match trace_id(q.as_deref()) {
-        Ok(t) => t,
+    let pick = match Pick::of(q.as_deref()) {
+        Ok(p) => p,
         Err(bad) => return bad,
     };
     let mut requests = store.log_requests();
     for r in &mut requests {
         r.resource_logs
             .retain(|rl| wanted(rl.resource.as_ref(), &only));
-        if let Some(id) = &trace {
+        if pick.any() {
             for rl in &mut r.resource_logs {
                 for sl in &mut rl.scope_logs {
-                    sl.log_records.retain(|l| &l.trace_id == id);
+                    sl.log_records
+                        .retain(|l| pick.keeps(&l.trace_id, &l.attributes));
                 }
                 rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
             }

@@ -183,3 +183,67 @@ async fn decodes_protobuf_and_json_plain_or_gzip() {
         .unwrap();
     assert!(store.spans().is_empty());
 }
+
+#[tokio::test]
+async fn log_records_are_read_back_per_browser_session() {
+    let capture = Capture::start().unwrap();
+    let client = reqwest::Client::new();
+    // Two records of one trace, from two tabs (their `session.id`), as the browser's SDK sends them.
+    let record = |session: &str, body: &str| {
+        serde_json::json!({
+            "timeUnixNano": "1700000000000000000",
+            "body": {"stringValue": body},
+            "traceId": "0a".repeat(16),
+            "attributes": [{"key": "session.id", "value": {"stringValue": session}}],
+        })
+    };
+    let export = serde_json::json!({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "shop-web"}}]},
+        "scopeLogs": [{"logRecords": [record("tab-a", "first"), record("tab-b", "second")]}],
+    }]});
+    let r = client
+        .post(format!("{}/v1/logs", capture.url()))
+        .header("content-type", "application/json")
+        .body(export.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let read = |query: &'static str| {
+        let c = client.clone();
+        let url = format!("{}/captured/logs{query}", capture.url());
+        async move {
+            c.get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let bodies = |v: serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            })
+            .map(|l| l["body"]["stringValue"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(bodies(read("?session_id=tab-b").await), ["second"]);
+    assert_eq!(
+        bodies(read("?service=shop-web&session_id=tab-a").await),
+        ["first"]
+    );
+    assert_eq!(
+        bodies(read("?session_id=tab-a&trace_id=0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a").await),
+        ["first"]
+    );
+    assert_eq!(read("?session_id=tab-c").await, serde_json::json!([]));
+    assert_eq!(bodies(read("").await), ["first", "second"]);
+}

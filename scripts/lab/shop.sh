@@ -152,6 +152,12 @@ process_env() {
         PROC_ENV+=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}$sfx"
             "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}$sfx"
             "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
+        # Session replay (docs/rum.md): every tab session of the lab is recorded, so that the
+        # Lab page can play a learner's own session back.
+        if [[ $telemetry != noop ]]; then
+            PROC_ENV+=("SHOP_RUM_REPLAY_BUCKET=${SHOP_RUM_REPLAY_BUCKET:-shop-lab-replays}$sfx"
+                "SHOP_RUM_REPLAY_SAMPLE_RATIO=${SHOP_RUM_REPLAY_SAMPLE_RATIO:-1}")
+        fi
     fi
     # Events and notifications (docs/events.md): the process that serves orders publishes the
     # outbox to LocalStack's EventBridge and runs the mail worker; resources are provisioned by

@@ -472,6 +472,20 @@ pub struct Options {
     )]
     pub rum_sample_ratio: f64,
 
+    /// Session replay (F-RUM-03): the S3 bucket the browser's recordings go to (same endpoint
+    /// and region as the other buckets). Off unless set.
+    #[arg(long, env = "SHOP_RUM_REPLAY_BUCKET", global = true)]
+    pub rum_replay_bucket: Option<String>,
+
+    /// The share of tab sessions recorded when replay is on (0 to 1).
+    #[arg(
+        long,
+        env = "SHOP_RUM_REPLAY_SAMPLE_RATIO",
+        default_value_t = 0.1,
+        global = true
+    )]
+    pub rum_replay_sample_ratio: f64,
+
     /// The Lab page reads traces back from X-Ray, and their log lines from CloudWatch Logs
     /// (the AWS SDK's chain: `AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`). Off by default:
     /// a shop in production does not hand its traces to browsers.
@@ -578,6 +592,8 @@ pub enum ConfigError {
     BadReadbackCapture(String),
     #[error("--rum-sample-ratio must be between 0 and 1 (got {0})")]
     BadRumSampleRatio(f64),
+    #[error("--rum-replay-sample-ratio must be between 0 and 1 (got {0})")]
+    BadRumReplaySampleRatio(f64),
     #[error("--log-debug-sample must be between 0 and 1 (got {0})")]
     BadLogDebugSample(f64),
     #[error("--payment-simulation: {0}")]
@@ -714,6 +730,11 @@ impl Config {
         if !(0.0..=1.0).contains(&o.rum_sample_ratio) {
             return Err(ConfigError::BadRumSampleRatio(o.rum_sample_ratio));
         }
+        if !(0.0..=1.0).contains(&o.rum_replay_sample_ratio) {
+            return Err(ConfigError::BadRumReplaySampleRatio(
+                o.rum_replay_sample_ratio,
+            ));
+        }
         let service_name = o.service_name.unwrap_or_else(|| match o.role {
             Role::All => "shop".to_owned(),
             role => format!("shop-{}", role.as_str()),
@@ -817,6 +838,8 @@ impl Config {
             rum: crate::http::rum::RumSettings {
                 rate_per_minute: o.rum_rate_per_minute,
                 sample_ratio: o.rum_sample_ratio,
+                replay: s3(o.rum_replay_bucket)?,
+                replay_sample_ratio: o.rum_replay_sample_ratio,
                 ..Default::default()
             },
             readback,

@@ -227,6 +227,12 @@ impl Application {
                 })?),
                 None => None,
             };
+        let replays = match &config.rum.replay {
+            Some(settings) => Some(ObjectStore::connect(settings).await.map_err(|e| {
+                anyhow::anyhow!("replay storage (bucket {}): {e}", settings.bucket)
+            })?),
+            None => None,
+        };
         // `--image-resize function` with `--events-provision` (the lab): the originals queue and
         // the bucket's notification, set up idempotently before the first upload can need them.
         if let (ImageResize::Function, true, Some(store)) =
@@ -255,6 +261,7 @@ impl Application {
                     .map(std::sync::Arc::from),
                 role: config.role,
                 images,
+                replays,
                 image_resize: config.image_resize,
                 batch,
                 web: config.web_dir.as_deref().and_then(web_ui),

@@ -25,8 +25,16 @@ export interface JourneyOptions {
   placeOrder?: boolean;
 }
 
-/** The journey's name: the root span's `canary <name>` and the run metrics' `canary.name`. */
+/** The purchase journey's name: the root span's `canary <name>` and the run metrics' `canary.name`. */
 export const JOURNEY = "shop-purchase";
+/** The sign-in journey's name. */
+export const SIGN_IN_JOURNEY = "shop-sign-in";
+
+/** The canary's own customer account (the sign-in journey): made for it, holding no real person's data. */
+export interface CanaryAccount {
+  email: string;
+  password: string;
+}
 
 /** The checkout's fixed test data: a reserved example domain, no real person. */
 export const TEST_CUSTOMER = {
@@ -117,4 +125,52 @@ export function shopJourney(options: JourneyOptions): Step[] {
     });
   }
   return steps;
+}
+
+/**
+ * The returning customer: the login page → signing in with the canary's account → the account
+ * page → its order history → signing out. It changes nothing but the account's sessions (each run
+ * makes one and ends it), so it can run as often as the purchase journey.
+ */
+export function signInJourney(options: { baseUrl: string; account: CanaryAccount }): Step[] {
+  return [
+    {
+      name: "login-page",
+      async run(page) {
+        answered(await page.goto(url(options.baseUrl, "/account/login/?next=/account/")), "the login page");
+        await page.getByRole("heading", { level: 1, name: "Log in" }).waitFor();
+      },
+    },
+    {
+      name: "sign-in",
+      async run(page) {
+        await page.getByLabel("E-mail").fill(options.account.email);
+        await page.getByLabel("Password").fill(options.account.password);
+        await page.getByRole("button", { name: "Log in", exact: true }).click();
+        // A refusal shows the form's error; success, the account page.
+        const account = page.getByRole("heading", { level: 1, name: "Your account" });
+        // The form's own error (Next.js's route announcer is an alert too, and always there).
+        const refused = page.getByTestId("form-error");
+        await account.or(refused).first().waitFor();
+        if (await refused.isVisible()) throw new Error(`signing in was refused: ${((await refused.textContent()) ?? "").trim().slice(0, 120)}`);
+      },
+    },
+    {
+      name: "order-history",
+      async run(page) {
+        await page.getByTestId("orders-link").click();
+        await page.getByRole("heading", { level: 1, name: "Your orders" }).waitFor();
+        // The list, or its empty state: the history was read, not still loading.
+        await page.getByTestId("order-history").or(page.getByText("No orders yet.")).first().waitFor();
+      },
+    },
+    {
+      name: "sign-out",
+      async run(page) {
+        await page.getByRole("link", { name: "Your account", exact: true }).click();
+        await page.getByRole("button", { name: "Log out", exact: true }).click();
+        await page.getByTestId("account-link").filter({ hasText: "Log in" }).waitFor();
+      },
+    },
+  ];
 }

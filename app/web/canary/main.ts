@@ -1,22 +1,24 @@
 // The canary from the command line: one run of the journey against a shop, a line per step on
 // stdout, exit status 0 when every step passed and 1 when one failed (2: bad arguments).
 //
-//   node --import tsx canary/main.ts [--base-url URL] [--query WORD] [--place-order]
-//                                    [--artifacts DIR] [--step-timeout MS] [--json]
+//   node --import tsx canary/main.ts [--journey shop-purchase|shop-sign-in] [--base-url URL]
+//                                    [--query WORD] [--place-order] [--artifacts DIR]
+//                                    [--step-timeout MS] [--json]
 //
 // Environment: SHOP_LAB_CHROMIUM (Chromium's executable; scripts/lab/chromium.sh path),
 // SHOP_CANARY_BASE_URL (default http://127.0.0.1:8080), OTEL_EXPORTER_OTLP_ENDPOINT (default
 // http://127.0.0.1:4318, the lab's collector), SHOP_CANARY_ENVIRONMENT (deployment.environment.name,
-// default lab), OTEL_SDK_DISABLED=true (no export). `make canary` and scripts/lab/canary.sh run it.
+// default lab), OTEL_SDK_DISABLED=true (no export), SHOP_CANARY_EMAIL and SHOP_CANARY_PASSWORD (the
+// canary's customer account, for shop-sign-in). `make canary` and scripts/lab/canary.sh run it.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-import { runCanary } from "./run";
+import { JOURNEYS, runCanary, stepsOf } from "./run";
 import { defaultEndpoint } from "./telemetry";
 
 function usage(message: string): never {
   console.error(`canary: ${message}`);
-  console.error("usage: canary/main.ts [--base-url URL] [--query WORD] [--place-order] [--artifacts DIR] [--step-timeout MS] [--json]");
+  console.error(`usage: canary/main.ts [--journey ${JOURNEYS.join("|")}] [--base-url URL] [--query WORD] [--place-order] [--artifacts DIR] [--step-timeout MS] [--json]`);
   process.exit(2);
 }
 
@@ -25,6 +27,7 @@ async function main(): Promise<number> {
   try {
     ({ values } = parseArgs({
       options: {
+        journey: { type: "string" },
         "base-url": { type: "string" },
         query: { type: "string" },
         "place-order": { type: "boolean", default: false },
@@ -41,8 +44,21 @@ async function main(): Promise<number> {
   const stepTimeout = values["step-timeout"] === undefined ? undefined : Number(values["step-timeout"]);
   if (stepTimeout !== undefined && !(stepTimeout > 0)) usage("--step-timeout takes milliseconds");
   const baseUrl = values["base-url"] ?? process.env.SHOP_CANARY_BASE_URL ?? "http://127.0.0.1:8080";
-  const result = await runCanary({
+  const email = process.env.SHOP_CANARY_EMAIL;
+  const password = process.env.SHOP_CANARY_PASSWORD;
+  const chosen = {
     baseUrl,
+    ...(values.journey ? { journey: values.journey } : {}),
+    ...(email && password ? { account: { email, password } } : {}),
+  };
+  // A journey that cannot run (an unknown name, sign-in without an account) is a usage error.
+  try {
+    stepsOf({ ...chosen, artifactsDir: "", chromium: "", telemetry: { endpoint: "", environment: "", disabled: true } });
+  } catch (e) {
+    usage(e instanceof Error ? e.message : String(e));
+  }
+  const result = await runCanary({
+    ...chosen,
     ...(values.query ? { query: values.query } : {}),
     placeOrder: values["place-order"],
     artifactsDir: values.artifacts ?? join(import.meta.dirname, "artifacts"),

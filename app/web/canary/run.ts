@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 
 import { type Browser, chromium, type Page } from "playwright-core";
 
-import { JOURNEY, shopJourney, type JourneyOptions, type Step } from "./journey";
+import { type CanaryAccount, JOURNEY, SIGN_IN_JOURNEY, shopJourney, signInJourney, type JourneyOptions, type Step } from "./journey";
 import { startRunTelemetry, type StepOutcome, type TelemetryOptions } from "./telemetry";
 
 export interface CanaryOptions extends JourneyOptions {
@@ -19,8 +19,26 @@ export interface CanaryOptions extends JourneyOptions {
   telemetry: TelemetryOptions;
   /** Each step's time limit (Playwright's default timeout while the step runs). */
   stepTimeoutMs?: number;
+  /** Which journey: `shop-purchase` (the default) or `shop-sign-in`. */
+  journey?: string;
+  /** The canary's customer account, for `shop-sign-in`. */
+  account?: CanaryAccount;
   /** The steps to run instead of the shop's journey (tests). */
   steps?: Step[];
+}
+
+/** The journeys the runner knows, by name. */
+export const JOURNEYS = [JOURNEY, SIGN_IN_JOURNEY] as const;
+
+/** The steps of the journey `options.journey` names; an unknown name, or sign-in without an account, throws. */
+export function stepsOf(options: CanaryOptions): Step[] {
+  const journey = options.journey ?? JOURNEY;
+  if (journey === JOURNEY) return shopJourney(options);
+  if (journey === SIGN_IN_JOURNEY) {
+    if (!options.account) throw new Error(`${SIGN_IN_JOURNEY} needs the canary's account (SHOP_CANARY_EMAIL, SHOP_CANARY_PASSWORD)`);
+    return signInJourney({ baseUrl: options.baseUrl, account: options.account });
+  }
+  throw new Error(`unknown journey ${JSON.stringify(journey)}: ${JOURNEYS.join(", ")}`);
 }
 
 export interface CanaryResult {
@@ -50,8 +68,9 @@ function reasonOf(e: unknown): string {
 }
 
 export async function runCanary(options: CanaryOptions): Promise<CanaryResult> {
-  const steps = options.steps ?? shopJourney(options);
-  const telemetry = startRunTelemetry(JOURNEY, options.baseUrl, options.telemetry);
+  const steps = options.steps ?? stepsOf(options);
+  const journey = options.journey ?? JOURNEY;
+  const telemetry = startRunTelemetry(journey, options.baseUrl, options.telemetry);
   const outcomes: StepOutcome[] = [];
   let failedStep: string | undefined;
   let screenshot: string | undefined;
@@ -103,7 +122,7 @@ export async function runCanary(options: CanaryOptions): Promise<CanaryResult> {
   telemetry.finish(ok, durationMs, failedStep);
   await telemetry.shutdown();
   const result: CanaryResult = {
-    journey: JOURNEY,
+    journey,
     ok,
     durationMs,
     steps: outcomes,

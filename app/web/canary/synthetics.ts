@@ -4,10 +4,15 @@
 // the artefacts in S3. canary/package.ts transpiles this file and journey.ts into the zip that
 // terraform/envs/aws/canary.tf deploys, with the handler `index.handler`. docs/canary.md.
 //
-// The runtime provides Playwright and its Synthetics library; this package brings nothing else.
+// One package, two canaries: SHOP_CANARY_JOURNEY picks the journey (`shop-purchase`, the default, or
+// `shop-sign-in`, whose account is read from Secrets Manager: SHOP_CANARY_ACCOUNT_SECRET names a
+// secret holding {"email": …, "password": …}, so the password is in no environment variable).
+//
+// The runtime provides Playwright, its Synthetics library and the AWS SDK for JavaScript v3; this
+// package brings nothing else.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
-import { shopJourney } from "./journey";
+import { type CanaryAccount, SIGN_IN_JOURNEY, shopJourney, signInJourney, type Step } from "./journey";
 
 /** The part of the runtime's Synthetics library used here (its launch, newPage, executeStep, close). */
 interface Synthetics {
@@ -19,15 +24,42 @@ interface Synthetics {
 
 /** The library's module in syn-nodejs-playwright-5.1 and later (before: @amzn/synthetics-playwright). */
 const LIBRARY = "@aws/synthetics-playwright";
+/** The runtime's AWS SDK client for Secrets Manager. */
+const SECRETS = "@aws-sdk/client-secrets-manager";
+
+interface SecretsModule {
+  SecretsManagerClient: new (config: Record<string, unknown>) => { send(command: unknown): Promise<{ SecretString?: string }> };
+  GetSecretValueCommand: new (input: { SecretId: string }) => unknown;
+}
+
+/** The sign-in journey's account, from the secret SHOP_CANARY_ACCOUNT_SECRET names. */
+async function account(): Promise<CanaryAccount> {
+  const id = process.env.SHOP_CANARY_ACCOUNT_SECRET;
+  if (!id) throw new Error(`${SIGN_IN_JOURNEY} needs SHOP_CANARY_ACCOUNT_SECRET (a Secrets Manager secret with the account)`);
+  const { SecretsManagerClient, GetSecretValueCommand } = (await import(SECRETS)) as SecretsModule;
+  const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
+  const parsed = JSON.parse(answer.SecretString ?? "{}") as Partial<CanaryAccount>;
+  if (typeof parsed.email !== "string" || typeof parsed.password !== "string") throw new Error("the account secret holds no email and password");
+  return { email: parsed.email, password: parsed.password };
+}
+
+/** The steps of the journey SHOP_CANARY_JOURNEY names. */
+async function steps(baseUrl: string): Promise<Step[]> {
+  const journey = process.env.SHOP_CANARY_JOURNEY || "shop-purchase";
+  if (journey === SIGN_IN_JOURNEY) return signInJourney({ baseUrl, account: await account() });
+  if (journey !== "shop-purchase") throw new Error(`unknown SHOP_CANARY_JOURNEY ${JSON.stringify(journey)}`);
+  return shopJourney({ baseUrl, placeOrder: process.env.SHOP_CANARY_PLACE_ORDER === "true" });
+}
 
 export async function handler(): Promise<string> {
   const { synthetics } = (await import(LIBRARY)) as { synthetics: Synthetics };
   const baseUrl = process.env.SHOP_CANARY_BASE_URL;
   if (!baseUrl) throw new Error("SHOP_CANARY_BASE_URL is not set (the canary's run_config environment)");
+  const journey = await steps(baseUrl);
   try {
     const browser = await synthetics.launch();
     const page = await synthetics.newPage(await browser.newContext());
-    for (const step of shopJourney({ baseUrl, placeOrder: process.env.SHOP_CANARY_PLACE_ORDER === "true" })) {
+    for (const step of journey) {
       await synthetics.executeStep(step.name, () => step.run(page));
     }
   } finally {

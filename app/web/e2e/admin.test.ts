@@ -15,7 +15,7 @@ import { crc32, deflateSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 
 import { attrs, CONFIG, Intake } from "./intake";
-import { accessibilityProblems, browser, eventually, hide, Shop, screenshot, telemetryState, watchErrors } from "./support";
+import { accessibilityProblems, backendEnv, browser, eventually, hide, s3Endpoint, Shop, screenshot, telemetryState, watchErrors } from "./support";
 
 const EMAIL = "first.admin@example.com";
 const PASSWORD = "brass lantern; quiet fjord, 42 owls";
@@ -29,14 +29,11 @@ let recovery: string[] = [];
 let secret = "";
 let usedStep = 0;
 
-function s3Endpoint(): string {
-  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
-  if (!endpoint) throw new Error("AWS_ENDPOINT_URL_S3 is not set: run the journeys with scripts/lab/web.sh e2e (it starts LocalStack)");
-  return endpoint;
-}
-
 before(async () => {
   shop = await Shop.start({
+    // The otel build (into the lab's collector): its traces give the outbox's events a context,
+    // which the live notification's test follows into the browser.
+    ...backendEnv("otel", `shop-e2e-admin-${randomBytes(3).toString("hex")}`),
     SHOP_IMAGES_BUCKET: `shop-e2e-admin-${randomBytes(4).toString("hex")}`,
     SHOP_S3_ENDPOINT: s3Endpoint(),
     SHOP_S3_REGION: "us-east-1",
@@ -123,6 +120,29 @@ function png(width: number, height: number): Buffer {
   ]);
 }
 
+/** A guest's order, placed through the API: its id and the trace the shop answered with. */
+async function guestOrder(): Promise<{ id: string; traceId: string }> {
+  const cart = (await (await fetch(`${shop.base}/api/carts`, { method: "POST" })).json()) as { id: string };
+  const added = await fetch(`${shop.base}/api/carts/${cart.id}/items`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ product_id: 2, quantity: 1 }),
+  });
+  assert.equal(added.status, 201);
+  const placed = await fetch(`${shop.base}/api/orders`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Idempotency-Key": randomBytes(8).toString("hex") },
+    body: JSON.stringify({
+      cart_id: cart.id,
+      email: "order.guest@example.com",
+      shipping_address: { name: "Aiko Tanaka", line1: "1-1 Chiyoda", city: "Tokyo", postal_code: "100-0001", country: "JP" },
+      payment: { token: "tok_visa" },
+    }),
+  });
+  assert.equal(placed.status, 201, await placed.clone().text());
+  return { id: ((await placed.json()) as { id: string }).id, traceId: placed.headers.get("x-trace-id") ?? "" };
+}
+
 async function signIn(page: Page): Promise<string[]> {
   // Invited on the command line, on the machine with the database, as the first administrator is.
   const out = await shop.cli(["admin", "invite", "--email", EMAIL, "--grant", "administrator"]);
@@ -181,6 +201,23 @@ test("an admin enrols TOTP, edits a product and uploads its picture", async () =
   assert.equal(await page.getByRole("banner").count(), 0, "no shop header in the back office");
   problems.push(...(await accessibilityProblems(page)));
   await screenshot(page, "admin-dashboard");
+
+  // A live notification (F-LAMBDA-01): a shopper orders while the admin looks at the dashboard.
+  // The back office polls for it already (its first call took the cursor): the order appears as a
+  // toast, without a reload, and the browser reports it in the checkout's trace.
+  await page.waitForResponse((r) => r.url().includes("/api/admin/notifications") && r.status() === 200);
+  const ordered = await guestOrder();
+  const toast = page.getByTestId("admin-notification").filter({ hasText: "New order" });
+  await toast.waitFor({ timeout: 30_000 });
+  assert.equal(await toast.getByRole("link", { name: "Open the order" }).getAttribute("href"), `/admin/order/?id=${ordered.id}`);
+  problems.push(...(await accessibilityProblems(page)));
+  await screenshot(page, "admin-notification");
+  // Sent with the page's next export (every 5 s), before the page is left.
+  const shown = await intake.waitFor("the notification's event", () => intake.events("browser.notification").find((e) => e.a["notification.type"] === "order.placed"));
+  assert.equal(shown.traceId, ordered.traceId, "the notification is in the checkout's trace");
+  assert.ok(typeof shown.a["notification.delay_ms"] === "number" || typeof shown.a["notification.delay_ms"] === "string", "with its delay");
+  await intake.waitFor("the notification's span", () => intake.spans().find((s) => s.name === "notification order.placed" && s.traceId === shown.traceId));
+  await intake.waitFor("its delay, measured", () => intake.points().find((p) => p.metric === "browser.notification.delay"));
 
   // Signs out, and in again with a recovery code (the app's code of this step is spent).
   await page.getByRole("button", { name: "Sign out" }).click();
@@ -336,24 +373,7 @@ test("without a session, or in a tab without its CSRF token, the back office sen
 test("the other back-office screens: import, a new product and its deletion, categories, stock, orders, admins, sessions, audit, batch jobs", async () => {
   assert.ok(secret, "the first journey enrolled");
   // A guest's order to work on.
-  const cart = (await (await fetch(`${shop.base}/api/carts`, { method: "POST" })).json()) as { id: string };
-  await fetch(`${shop.base}/api/carts/${cart.id}/items`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ product_id: 2, quantity: 1 }),
-  });
-  const placed = await fetch(`${shop.base}/api/orders`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "Idempotency-Key": randomBytes(8).toString("hex") },
-    body: JSON.stringify({
-      cart_id: cart.id,
-      email: "order.guest@example.com",
-      shipping_address: { name: "Aiko Tanaka", line1: "1-1 Chiyoda", city: "Tokyo", postal_code: "100-0001", country: "JP" },
-      payment: { token: "tok_visa" },
-    }),
-  });
-  assert.equal(placed.status, 201, await placed.clone().text());
-  const order = (await placed.json()) as { id: string };
+  const order = await guestOrder();
 
   const page = await chromium.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);

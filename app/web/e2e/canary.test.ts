@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { JOURNEY } from "../canary/journey";
+import { JOURNEY, SIGN_IN_JOURNEY } from "../canary/journey";
 import { packageIsCurrent } from "../canary/package";
 import { type CanaryResult, runCanary } from "../canary/run";
 import { SERVICE_NAME } from "../canary/telemetry";
@@ -183,6 +183,56 @@ test("both runs' metrics: success percent, duration and failures per run, and pe
     of(failed.instanceId, "canary.step.success_percent").map((p) => [attrs(p), value(p)]),
     [[{ "canary.step.name": "home" }, 0]],
   );
+});
+
+test("the returning customer (shop-sign-in): signs in with the canary's account, reads the order history, signs out; a wrong password fails at sign-in", async () => {
+  // The canary's own account, made as a shopper makes one.
+  const account = { email: `canary-${Math.random().toString(16).slice(2, 8)}@example.com`, password: "canary password 1234" };
+  const made = await fetch(`${shop.base}/api/auth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ ...account, name: "Synthetic Canary" }),
+  });
+  assert.equal(made.status, 201, await made.text());
+  const { code, stdout, stderr } = await node(["canary/main.ts", "--journey", SIGN_IN_JOURNEY, "--base-url", shop.base, "--artifacts", join(ARTIFACTS, "canary-sign-in"), "--json"], {
+    SHOP_CANARY_ENVIRONMENT: "e2e",
+    SHOP_CANARY_EMAIL: account.email,
+    SHOP_CANARY_PASSWORD: account.password,
+  });
+  assert.equal(code, 0, `exit status 0 (stderr: ${stderr}; stdout: ${stdout})`);
+  const run = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as CanaryResult;
+  assert.equal(run.journey, SIGN_IN_JOURNEY);
+  assert.deepEqual(
+    run.steps.map((s) => [s.name, s.ok]),
+    ["login-page", "sign-in", "order-history", "sign-out"].map((s) => [s, true]),
+  );
+  // The sign-in step's calls are the shop's login, found among the shop's traces.
+  const ids = run.steps.find((s) => s.name === "sign-in")?.shopTraceIds ?? [];
+  const login = await eventually("the shop's login span of the sign-in step", async () => {
+    const all = await captured<{ resourceSpans: { scopeSpans: { spans: Span[] }[] }[] }>("traces", SHOP_SERVICE);
+    return all.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans))).find((s) => ids.includes(s.traceId) && s.name === "POST /api/auth/login");
+  });
+  assert.ok(login, "POST /api/auth/login in a trace the step names");
+  const spans = await eventually("the sign-in run's spans", async () => {
+    const all = (await spansOf(run.instanceId)).filter((s) => s.traceId === run.traceId);
+    return all.length >= 5 && all;
+  });
+  assert.equal(spans.find((s) => !s.parentSpanId)?.name, `canary ${SIGN_IN_JOURNEY}`);
+
+  // A wrong password: refused at the sign-in step, with the shop's words.
+  const wrong = await node(["canary/main.ts", "--journey", SIGN_IN_JOURNEY, "--base-url", shop.base, "--artifacts", join(ARTIFACTS, "canary-sign-in-refused"), "--json"], {
+    SHOP_CANARY_ENVIRONMENT: "e2e",
+    SHOP_CANARY_EMAIL: account.email,
+    SHOP_CANARY_PASSWORD: "not the password 1234",
+  });
+  assert.equal(wrong.code, 1);
+  const refused = JSON.parse(wrong.stdout.trim().split("\n").at(-1) ?? "{}") as CanaryResult;
+  assert.equal(refused.failedStep, "sign-in");
+  assert.match(refused.steps.at(-1)?.reason ?? "", /refused/);
+  // Without an account the journey cannot run: a usage error, before any browser starts.
+  const none = await node(["canary/main.ts", "--journey", SIGN_IN_JOURNEY, "--base-url", shop.base], { SHOP_CANARY_EMAIL: "", SHOP_CANARY_PASSWORD: "" });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /needs the canary's account/);
 });
 
 test("the AWS package (terraform/envs/aws/canary/shop-canary.zip) is what canary/synthetics.ts and journey.ts make", () => {

@@ -10,7 +10,9 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 
 import type { KeyValue, OtlpSpan as Span } from "./intake";
-import { accessibilityProblems, apiRequests, backendEnv, browser, eventually, hide, Shop, screenshot, telemetryState, waitForRequest, watchErrors } from "./support";
+import { randomBytes } from "node:crypto";
+
+import { accessibilityProblems, apiRequests, backendEnv, browser, eventually, hide, s3Endpoint, Shop, screenshot, telemetryState, waitForRequest, watchErrors } from "./support";
 
 
 function str(list: KeyValue[] | undefined, key: string): string | undefined {
@@ -25,11 +27,18 @@ after(async () => {
   await chromium?.close();
 });
 
+/** What the shopper types in the search box without searching: no recording may hold it. */
+const TYPED = "private words 42";
+/** What the shopper types on the login page. */
+const EMAIL = "ann@example.com";
+
 /** What the shopper does, the same on both backends: add a product to the cart, then break a page. */
 async function journey(shop: Shop, page: Page, name: string): Promise<{ header: Record<string, string> }> {
   const requests = apiRequests(page);
   await page.goto(`${shop.base}/product/?id=3`);
   await telemetryState(page, "on");
+  // Typed, never sent: a session recording (where one is made) must show it masked.
+  await page.getByRole("searchbox", { name: "Search products" }).fill(TYPED);
   await page.getByRole("button", { name: "Add to cart" }).click();
   await page.getByText("Added.").waitFor();
   const add = await waitForRequest(requests, "POST", /^\/api\/carts\/[^/]+\/items$/);
@@ -98,7 +107,15 @@ describe("awssdk: the browser's segment, the shop's under it, in X-Ray", () => {
   const service = `shop-e2e-${Math.random().toString(16).slice(2, 8)}`;
   let shop: Shop;
   before(async () => {
-    shop = await Shop.start({ ...backendEnv("awssdk", service), SHOP_LAB_READBACK_XRAY: "true" });
+    // This shop records every session too (replay, F-RUM-03), into the lab's S3.
+    shop = await Shop.start({
+      ...backendEnv("awssdk", service),
+      SHOP_LAB_READBACK_XRAY: "true",
+      SHOP_RUM_REPLAY_BUCKET: `shop-e2e-replay-${randomBytes(4).toString("hex")}`,
+      SHOP_RUM_REPLAY_SAMPLE_RATIO: "1",
+      SHOP_S3_ENDPOINT: s3Endpoint(),
+      SHOP_S3_REGION: "us-east-1",
+    });
   });
   after(async () => {
     await shop?.stop();
@@ -149,7 +166,14 @@ describe("awssdk: the browser's segment, the shop's under it, in X-Ray", () => {
     });
     assert.equal(event["cart.action"], "add");
     assert.equal(event.trace_id, root, "the cart's event is in the click's trace");
+    // A private page, recorded with its text masked: the login form, an e-mail typed in.
+    await page.goto(`${shop.base}/account/login/`);
+    await page.getByLabel("E-mail").fill(EMAIL);
+    const chunk = page.waitForResponse((r) => r.url().endsWith("/api/rum/v1/replay") && (r.request().postData() ?? "").includes("/account/login/"));
+    await hide(page);
+    assert.equal((await chunk).status(), 200, "the login page's recording was kept");
     await labPage(page, shop, "xray", [service, "shop-web"]);
+    await replayed(page, shop);
     assert.deepEqual(errors.filter((e) => !e.startsWith("pageerror: An error thrown on purpose")), []);
     await context.close();
   });
@@ -258,6 +282,61 @@ async function labPage(page: Page, shop: Shop, store: "xray" | "collector", serv
   for (const s of services) assert.ok(map.some((n) => s.startsWith(n.replace(/…$/, ""))), `${s} on the service map: ${map.join(", ")}`);
   assert.deepEqual(await accessibilityProblems(page), []);
   await screenshot(page, `lab-${store}`);
+
+  // The tab's session as the store kept it (F-TRACE-02): the product's page view, the cart's
+  // change, the faults page and its error, in order, each with its trace.
+  const tab = (await page.getByTestId("lab-tab-session").textContent()) ?? "";
+  assert.match(tab, /^[0-9a-f]{32}$/);
+  await page.getByTestId("lab-read-session").click();
+  const stored = page.getByTestId(`session-store-${store}`);
+  await stored.getByTestId("session-status").getByText("found", { exact: true }).waitFor({ timeout: 30_000 });
+  const labels = await eventually(`the session's events in ${store}`, async () => {
+    const texts = await stored.getByTestId("session-row").allTextContents();
+    const wanted = ["page_view", "cart_change", "ERROR"].every((w) => texts.some((t) => t.includes(w)));
+    if (!wanted) {
+      await page.getByTestId("lab-session-reread").click();
+      await page.waitForTimeout(1500);
+    }
+    return wanted && texts;
+  });
+  const at = (what: string) => labels.findIndex((t) => t.includes(what));
+  assert.ok(at("cart_change") < at("ERROR"), `the cart's change before the error:\n${labels.join("\n")}`);
+  assert.ok(labels.some((t) => t.includes("page_view") && t.includes("/product/")), labels.join("\n"));
+  assert.match((await stored.getByTestId("readback-command").textContent()) ?? "", new RegExp(tab));
+  // From the cart's change to its trace: the browser's spans and the shop's.
+  await stored.getByTestId("session-row").filter({ hasText: "cart_change" }).first().getByTestId("session-trace").click();
+  await page.waitForURL(new RegExp(`session=${tab}&trace=[0-9a-f]{32}`));
+  const traced = page.getByTestId(`store-${store}`);
+  await traced.getByTestId("store-status").getByText("found", { exact: true }).waitFor({ timeout: 30_000 });
+  const spans = (await traced.getByTestId("waterfall-row").allTextContents()).join("\n");
+  for (const s of services) assert.ok(spans.includes(s), `${s} in the cart change's trace:\n${spans}`);
+  assert.deepEqual(await accessibilityProblems(page), []);
+  await screenshot(page, `lab-session-${store}`);
+}
+
+/**
+ * The session's recording on the Lab page (F-RUM-03): the product page as it was, played back in
+ * the replayer's frame, and what the shopper typed only as `*`, in the player and in the stored
+ * recording.
+ */
+async function replayed(page: Page, shop: Shop): Promise<void> {
+  const tab = (await page.getByTestId("lab-tab-session").textContent()) ?? "";
+  const panel = page.getByTestId("session-replay");
+  await panel.getByTestId("replay-load").click();
+  await panel.getByTestId("replay-summary").waitFor({ timeout: 15_000 });
+  const frame = panel.frameLocator("iframe");
+  // skipInactive plays the quiet stretches fast; the product page's button is there from its first snapshot.
+  await frame.getByText("Add to cart", { exact: false }).first().waitFor({ timeout: 20_000 });
+  const stored = await (await fetch(`${shop.base}/api/lab/sessions/${tab}/replay`)).text();
+  assert.ok(!stored.includes(TYPED), "the typed words are not in the stored recording");
+  assert.ok(stored.includes("*".repeat(TYPED.length)), "the input is recorded masked, one * a character");
+  // The login page was recorded, its text masked: no label, no e-mail.
+  assert.ok(stored.includes("/account/login/"), "the login page is in the recording");
+  assert.ok(!stored.includes(EMAIL), "the typed e-mail is not in the recording");
+  assert.ok(!/"textContent":"(E-mail|Password)"/.test(stored), "the login page's labels are recorded masked");
+  assert.ok(stored.includes('"textContent":"********"'), "…as stars (Password)");
+  assert.match((await panel.getByTestId("readback-command").textContent()) ?? "", /^aws s3 ls s3:\/\/shop-e2e-replay-[0-9a-f]{8}\/replays\/[0-9a-f]{32}\//);
+  await screenshot(page, "lab-replay");
 }
 
 // ---- reading back -------------------------------------------------------------------------

@@ -190,6 +190,13 @@ export async function telemetryState(page: Page, state: "on" | "off"): Promise<v
   await page.locator(`html[data-telemetry="${state}"]`).waitFor({ state: "attached" });
 }
 
+/** LocalStack's S3, where the pictures and the session recordings go. */
+export function s3Endpoint(): string {
+  const endpoint = process.env.AWS_ENDPOINT_URL_S3;
+  if (!endpoint) throw new Error("AWS_ENDPOINT_URL_S3 is not set: run the journeys with scripts/lab/web.sh e2e (it starts LocalStack)");
+  return endpoint;
+}
+
 /** The lab's endpoints, as `scripts/lab/web.sh e2e` exports them (`lab.sh env`). */
 function lab(name: string): string {
   return required(name);

@@ -19,9 +19,12 @@ const KB = 1024;
 // only when the shop turns telemetry on). Raised 2026-12-03 for the account, back office and Lab
 // pages: all JS 322.2 KB, every new page a route chunk of its own that only its page loads (the
 // home page's first load stayed at 181 KB, its limit unchanged); 400 KB is again about 25 % over.
+// Raised 2026-12-04 for session replay: all JS 438.7 KB, of which rrweb is one 78 KB chunk that
+// only a recorded session (`replay.sample_ratio`) and the Lab page's player load; the home page's
+// first load did not change (185 KB). 550 KB is again about 25 % over.
 const LIMITS = {
   home: 225 * KB,
-  total: 400 * KB,
+  total: 550 * KB,
 };
 
 const out = process.argv[2] ?? join(import.meta.dirname, "..", "out");

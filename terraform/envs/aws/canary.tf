@@ -1,7 +1,13 @@
-# The synthetic canary in AWS: CloudWatch Synthetics runs the lab's canary journey
+# The synthetic canaries in AWS: CloudWatch Synthetics runs the lab's canary journeys
 # (app/web/canary/journey.ts, packaged with its Synthetics handler by app/web/canary/package.ts into
 # canary/shop-canary.zip) against the shop's public URL on a schedule, with active tracing, and an
 # alarm tells the alert topic when a run fails. docs/canary.md.
+#
+# - `<p>-purchase` (shop-purchase): the shopper's way to the checkout; always.
+# - `<p>-sign-in` (shop-sign-in): the returning customer signs in, reads the order history, signs
+#   out; only with `canary_account_secret_arn`, a Secrets Manager secret holding the canary's own
+#   account ({"email", "password"}), made out of band: its password is in no Terraform state and no
+#   environment variable. The same package, SHOP_CANARY_JOURNEY picks the journey.
 #
 # The role follows the permissions Synthetics documents for a canary that needs no VPC and no KMS
 # key: its artefacts (S3), its Lambda function's log group, PutMetricData held to the
@@ -9,17 +15,20 @@
 # only where AWS has no resource-level permissions.
 
 locals {
-  canary_name   = "${var.name_prefix}-purchase"
-  canary_zip    = "${path.module}/canary/shop-canary.zip"
-  canary_prefix = "canary/${local.canary_name}"
+  canary_name         = "${var.name_prefix}-purchase"
+  canary_sign_in_name = "${var.name_prefix}-sign-in"
+  canary_sign_in      = var.canary_account_secret_arn != ""
+  canary_names        = concat([local.canary_name], local.canary_sign_in ? [local.canary_sign_in_name] : [])
+  canary_zip          = "${path.module}/canary/shop-canary.zip"
+  canary_prefix       = "canary/${local.canary_name}"
   canary_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "Artifacts"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:GetObject"]
-        Resource = "${aws_s3_bucket.canary.arn}/${local.canary_prefix}/*"
+        Resource = [for n in local.canary_names : "${aws_s3_bucket.canary.arn}/canary/${n}/*"]
       },
       {
         Sid      = "ArtifactsBucket"
@@ -37,7 +46,7 @@ locals {
         Sid      = "Logs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/cwsyn-${local.canary_name}-*"
+        Resource = [for n in local.canary_names : "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/cwsyn-${n}-*"]
       },
       {
         Sid       = "Metrics"
@@ -52,7 +61,12 @@ locals {
         Action   = ["xray:PutTraceSegments"]
         Resource = "*"
       },
-    ]
+      ], local.canary_sign_in ? [{
+        Sid      = "CanaryAccount"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = var.canary_account_secret_arn
+    }] : [])
   }
 }
 
@@ -160,6 +174,62 @@ resource "aws_cloudwatch_metric_alarm" "canary" {
   namespace           = "CloudWatchSynthetics"
   metric_name         = "SuccessPercent"
   dimensions          = { CanaryName = aws_synthetics_canary.shop.name }
+  statistic           = "Average"
+  period              = var.canary_interval_minutes * 60
+  evaluation_periods  = 1
+  comparison_operator = "LessThanThreshold"
+  threshold           = 100
+  treat_missing_data  = var.canary_start ? "breaching" : "notBreaching"
+  alarm_actions       = [module.observability.alert_topic_arn]
+  ok_actions          = [module.observability.alert_topic_arn]
+}
+
+# The returning customer's journey, on the same schedule, code and role (docs/canary.md).
+resource "aws_synthetics_canary" "sign_in" {
+  count                = local.canary_sign_in ? 1 : 0
+  name                 = local.canary_sign_in_name
+  artifact_s3_location = "s3://${aws_s3_bucket.canary.bucket}/canary/${local.canary_sign_in_name}/"
+  execution_role_arn   = aws_iam_role.canary.arn
+  runtime_version      = var.canary_runtime_version
+  handler              = "index.handler"
+  s3_bucket            = aws_s3_object.canary_code.bucket
+  s3_key               = aws_s3_object.canary_code.key
+  start_canary         = var.canary_start
+
+  success_retention_period = var.canary_run_retention_days
+  failure_retention_period = var.canary_run_retention_days
+
+  schedule {
+    expression = var.canary_interval_minutes == 1 ? "rate(1 minute)" : "rate(${var.canary_interval_minutes} minutes)"
+  }
+
+  run_config {
+    timeout_in_seconds = 120
+    memory_in_mb       = 1536
+    active_tracing     = true
+    environment_variables = {
+      SHOP_CANARY_BASE_URL       = "https://${aws_cloudfront_distribution.ui.domain_name}"
+      SHOP_CANARY_JOURNEY        = "shop-sign-in"
+      SHOP_CANARY_ACCOUNT_SECRET = var.canary_account_secret_arn
+    }
+  }
+
+  artifact_config {
+    s3_encryption {
+      encryption_mode = "SSE_S3"
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.canary]
+}
+
+resource "aws_cloudwatch_metric_alarm" "canary_sign_in" {
+  count               = local.canary_sign_in ? 1 : 0
+  alarm_name          = "${var.name_prefix}-canary-${local.canary_sign_in_name}"
+  alarm_description   = "The synthetic canary ${local.canary_sign_in_name} failed a run: customers may not be able to sign in (docs/canary.md)."
+  namespace           = "CloudWatchSynthetics"
+  metric_name         = "SuccessPercent"
+  dimensions          = { CanaryName = aws_synthetics_canary.sign_in[0].name }
   statistic           = "Average"
   period              = var.canary_interval_minutes * 60
   evaluation_periods  = 1

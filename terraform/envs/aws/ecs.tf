@@ -6,13 +6,16 @@
 
 locals {
   shop_port = 8080
+  # Session replay: opt-in (a recording is behaviour, even masked), and only with a backend.
+  replay    = var.replay_sample_ratio > 0 && var.telemetry_backend != "noop"
   repo_root = "${path.module}/../../.."
 
   # Who talks to what (least privilege per service, iam.tf).
   roles = {
-    catalog   = { public = true, events = false, notifications = false, images = true, exports = false }
-    orders    = { public = true, events = true, notifications = true, images = false, exports = true }
-    inventory = { public = false, events = true, notifications = false, images = false, exports = false }
+    # replays: the service that answers /api/rum/* (the RUM intake) keeps the session recordings.
+    catalog   = { public = true, events = false, notifications = false, images = true, exports = false, replays = true }
+    orders    = { public = true, events = true, notifications = true, images = false, exports = true, replays = false }
+    inventory = { public = false, events = true, notifications = false, images = false, exports = false, replays = false }
   }
 
   collector_env = local.otel ? [
@@ -65,6 +68,10 @@ locals {
       ] : [],
       r.images ? [{ name = "SHOP_IMAGES_BUCKET", value = module.storage.bucket_names["images"] }] : [],
       r.exports ? [{ name = "SHOP_EXPORT_BUCKET", value = module.storage.bucket_names["exports"] }] : [],
+      r.replays && local.replay ? [
+        { name = "SHOP_RUM_REPLAY_BUCKET", value = module.storage.bucket_names["replays"] },
+        { name = "SHOP_RUM_REPLAY_SAMPLE_RATIO", value = tostring(var.replay_sample_ratio) },
+      ] : [],
       local.telemetry_env[var.telemetry_backend],
     )
   }

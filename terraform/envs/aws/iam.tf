@@ -70,6 +70,13 @@ locals {
         Action   = ["s3:PutObject", "s3:GetObject", "s3:ListBucket"]
         Resource = [module.storage.bucket_arns["exports"], "${module.storage.bucket_arns["exports"]}/*"]
       }] : st if r.exports],
+      # The intake writes recordings; reading them is for people with the bucket's own access.
+      [for st in [{
+        Sid      = "Replays"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject"]
+        Resource = ["${module.storage.bucket_arns["replays"]}/replays/*"]
+      }] : st if r.replays && local.replay],
       local.telemetry_statements,
     )
   }

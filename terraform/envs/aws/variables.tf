@@ -119,6 +119,16 @@ variable "log_debug_sample" {
   }
 }
 
+variable "replay_sample_ratio" {
+  description = "Share of browser tab sessions recorded for replay (SHOP_RUM_REPLAY_SAMPLE_RATIO, 0 to 1; 0: off). Inputs and the account, checkout and order pages are masked in the browser and again by the intake (docs/rum.md)."
+  type        = number
+  default     = 0
+  validation {
+    condition     = var.replay_sample_ratio >= 0 && var.replay_sample_ratio <= 1
+    error_message = "replay_sample_ratio is a share of sessions, between 0 and 1."
+  }
+}
+
 variable "sampling_rate" {
   type    = number
   default = 0.05
@@ -161,6 +171,16 @@ variable "canary_interval_minutes" {
   validation {
     condition     = var.canary_interval_minutes >= 1 && var.canary_interval_minutes <= 60 && floor(var.canary_interval_minutes) == var.canary_interval_minutes
     error_message = "canary_interval_minutes: a whole number from 1 to 60."
+  }
+}
+
+variable "canary_account_secret_arn" {
+  description = "The Secrets Manager secret ({\"email\", \"password\"}) of the canary's own customer account; set, it adds the sign-in canary <p>-sign-in (empty: only the purchase canary)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.canary_account_secret_arn == "" || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.canary_account_secret_arn))
+    error_message = "canary_account_secret_arn: a Secrets Manager secret ARN, or empty."
   }
 }
 

@@ -66,6 +66,7 @@ module "storage" {
   # No lifecycle rule here: terraform-provider-aws waits ~55 s for a new lifecycle configuration to
   # read back steadily (measured against LocalStack); envs/aws keeps it and its test checks it.
   export_expiration_days = 0
+  replay_expiration_days = 0
 }
 
 module "observability" {

@@ -1,10 +1,12 @@
 # The shop's S3 buckets: admins' product pictures (and the resized variants the image-resize function
-# writes) and the orders exports. Private, encrypted, versioned where losing an object matters.
+# writes), the orders exports, and the browser's session recordings (F-RUM-03, docs/rum.md).
+# Private, encrypted, versioned where losing an object matters.
 
 locals {
   buckets = {
     images  = { versioned = true }
     exports = { versioned = false }
+    replays = { versioned = false }
   }
 }
 
@@ -59,6 +61,21 @@ resource "aws_s3_bucket_lifecycle_configuration" "exports" {
     filter {}
     expiration {
       days = var.export_expiration_days
+    }
+  }
+}
+
+# Recordings are kept no longer than they are useful for a support question: they are behaviour,
+# even masked.
+resource "aws_s3_bucket_lifecycle_configuration" "replays" {
+  count  = var.replay_expiration_days > 0 ? 1 : 0
+  bucket = aws_s3_bucket.bucket["replays"].id
+  rule {
+    id     = "expire-replays"
+    status = "Enabled"
+    filter {}
+    expiration {
+      days = var.replay_expiration_days
     }
   }
 }

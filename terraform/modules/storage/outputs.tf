@@ -1,10 +1,10 @@
 output "bucket_names" {
-  description = "images, exports → bucket name."
+  description = "images, exports, replays → bucket name."
   value       = { for k, b in aws_s3_bucket.bucket : k => b.bucket }
 }
 
 output "bucket_arns" {
-  description = "images, exports → bucket ARN."
+  description = "images, exports, replays → bucket ARN."
   value       = { for k, b in aws_s3_bucket.bucket : k => b.arn }
 }
 
@@ -16,4 +16,9 @@ output "versioning" {
 output "export_expiration_days" {
   description = "The exports bucket's lifecycle expiration, or null without one."
   value       = one([for c in aws_s3_bucket_lifecycle_configuration.exports : c.rule[0].expiration[0].days])
+}
+
+output "replay_expiration_days" {
+  description = "The replays bucket's lifecycle expiration, or null without one."
+  value       = one([for c in aws_s3_bucket_lifecycle_configuration.replays : c.rule[0].expiration[0].days])
 }

@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of the bucket names: <prefix>-images, <prefix>-exports (SHOP_IMAGES_BUCKET, SHOP_EXPORT_BUCKET)."
+  description = "Prefix of the bucket names: <prefix>-images, <prefix>-exports, <prefix>-replays (SHOP_IMAGES_BUCKET, SHOP_EXPORT_BUCKET, SHOP_RUM_REPLAY_BUCKET)."
   type        = string
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,40}$", var.name_prefix))
@@ -9,6 +9,12 @@ variable "name_prefix" {
 
 variable "export_expiration_days" {
   description = "Orders exports are deleted after this many days (0: kept)."
+  type        = number
+  default     = 30
+}
+
+variable "replay_expiration_days" {
+  description = "Session recordings are deleted after this many days (0: kept)."
   type        = number
   default     = 30
 }

@@ -832,6 +832,18 @@ pub async fn record_resized(
                 .execute(&mut *tx),
         )
         .await?;
+        // The back office hears of it (events::feed), in the function's trace.
+        crate::events::record_in(
+            db,
+            &mut tx,
+            crate::events::EventType::ImageProcessed,
+            &serde_json::json!({
+                "product_id": product_id, "upload_id": upload_id, "status": "done",
+                "thumbnail_url": uploaded.thumbnail_url,
+            }),
+            now,
+        )
+        .await?;
         Ok::<Option<Recorded>, UploadError>(Some(Recorded::Done(uploaded.clone())))
     }
     .await;
@@ -872,13 +884,24 @@ pub async fn record_failed(
         audit::append_in(db, &mut tx, event).await?;
         const FAILED: &str = "UPDATE image_upload_jobs SET status = 'failed', reason = ?, \
             updated_at = ? WHERE id = ?";
+        let now = now_millis();
         db.traced(
             FAILED,
             sqlx::query(FAILED)
                 .bind(reason)
-                .bind(now_millis())
+                .bind(now)
                 .bind(upload_id)
                 .execute(&mut *tx),
+        )
+        .await?;
+        crate::events::record_in(
+            db,
+            &mut tx,
+            crate::events::EventType::ImageProcessed,
+            &serde_json::json!({
+                "product_id": product_id, "upload_id": upload_id, "status": "failed", "reason": reason,
+            }),
+            now,
         )
         .await?;
         Ok::<Option<Recorded>, UploadError>(Some(Recorded::Failed))

@@ -30,6 +30,7 @@
 //! drop the native header (LocalStack's EventBridge→SQS does).
 
 pub mod dispatcher;
+pub mod feed;
 pub mod outbox;
 pub mod provision;
 pub mod trace;
@@ -69,10 +70,14 @@ pub enum EventType {
     ProductOnSale,
     #[serde(rename = "account.password_reset")]
     PasswordReset,
+    /// The `image-resize` function finished with an upload (done or
+    /// failed): the back office hears of it (F-LAMBDA-01).
+    #[serde(rename = "catalog.image.processed")]
+    ImageProcessed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 11] = [
+    pub const ALL: [EventType; 12] = [
         EventType::OrderPlaced,
         EventType::OrderPaid,
         EventType::OrderShipped,
@@ -84,6 +89,7 @@ impl EventType {
         EventType::StockReport,
         EventType::ProductOnSale,
         EventType::PasswordReset,
+        EventType::ImageProcessed,
     ];
 
     /// The stored and published name (`order.placed`).
@@ -100,6 +106,7 @@ impl EventType {
             EventType::StockReport => "inventory.stock_report",
             EventType::ProductOnSale => "catalog.product.on_sale",
             EventType::PasswordReset => "account.password_reset",
+            EventType::ImageProcessed => "catalog.image.processed",
         }
     }
 

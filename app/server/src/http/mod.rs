@@ -71,6 +71,10 @@ pub struct AppState {
     pub role: Role,
     /// Where admins' product pictures go (off unless `--images-bucket` is set).
     pub images: Option<ObjectStore>,
+    /// Where session recordings go (off unless `--rum-replay-bucket` is set); skipped by
+    /// `FromRef`, which already hands out the pictures' `Option<ObjectStore>`.
+    #[from_ref(skip)]
+    pub replays: Option<ObjectStore>,
     /// Who resizes an uploaded picture (`--image-resize`): the request, or the function.
     pub image_resize: crate::config::ImageResize,
     /// Runs the batch jobs (and keeps their record).
@@ -172,11 +176,13 @@ pub fn router(state: AppState, request_timeout: Duration) -> Router {
     }
     let dispatch = state.telemetry.dispatch().clone();
     let ui = state.web.clone();
-    let readback = readback::router(readback::ReadbackState::new(state.readback.clone()));
-    let rum = rum::router(rum::RumState::new(
-        state.telemetry.clone(),
-        state.rum.clone(),
-    ));
+    let readback = readback::router(
+        readback::ReadbackState::new(state.readback.clone()).with_replays(state.replays.clone()),
+    );
+    let rum = rum::router(
+        rum::RumState::new(state.telemetry.clone(), state.rum.clone())
+            .with_replays(state.replays.clone()),
+    );
     let api = api
         .route("/", get(home))
         .fallback(route_not_found)

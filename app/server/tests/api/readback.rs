@@ -147,3 +147,101 @@ async fn a_store_that_does_not_answer_is_unavailable_not_an_error() {
     );
     assert_eq!(store["spans"], json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_session_is_read_from_the_collectors_store_with_each_records_trace() {
+    let capture = otlp_capture::Capture::start().unwrap();
+    let session = format!("{:032x}", rand::random::<u128>());
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let record = |session: &str, event: &str, trace: u8, ago_s: u64| {
+        json!({"timeUnixNano": (now_ns - ago_s * 1_000_000_000).to_string(), "severityText": "INFO",
+        "body": {"stringValue": event}, "traceId": format!("{trace:02x}").repeat(16),
+        "spanId": "00000000000000a1",
+        "attributes": [
+            {"key": "session.id", "value": {"stringValue": session}},
+            {"key": "event.name", "value": {"stringValue": event}},
+        ]})
+    };
+    // The tab's page view and click, another tab's, and this tab's two hours ago.
+    let logs = json!({"resourceLogs": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "shop-web"}}]},
+        "scopeLogs": [{"logRecords": [
+            record(&session, "browser.click", 0x0b, 5),
+            record(&session, "browser.page_view", 0x0a, 10),
+            record("another-tab", "browser.page_view", 0x0c, 5),
+            record(&session, "browser.page_leave", 0x0d, 7200),
+        ]}],
+    }]});
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/logs", capture.url()))
+        .header("content-type", "application/json")
+        .body(logs.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let app = spawn_with(with_capture(Some(capture.url()))).await;
+    let body = app
+        .get_json(&format!("/api/lab/sessions/{session}"), 200)
+        .await;
+    assert_eq!(body["session_id"], session.as_str());
+    let store = &body["stores"][0];
+    assert_eq!(store["store"], "collector");
+    assert_eq!(store["status"], "found", "{body:#}");
+    let seen: Vec<(&str, &str)> = store["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["body"].as_str().unwrap(), l["trace_id"].as_str().unwrap()))
+        .collect();
+    let (a, b) = ("0a".repeat(16), "0b".repeat(16));
+    assert_eq!(
+        seen,
+        [
+            ("browser.page_view", a.as_str()),
+            ("browser.click", b.as_str())
+        ],
+        "oldest first, each in its trace; another tab's and the older one left out"
+    );
+    assert_eq!(
+        store["command"],
+        format!(
+            "curl -s '{}/captured/logs?service=shop-web&session_id={session}'",
+            capture.url()
+        )
+    );
+    // Three hours back finds the older record too.
+    let body = app
+        .get_json(&format!("/api/lab/sessions/{session}?minutes=180"), 200)
+        .await;
+    assert_eq!(body["stores"][0]["logs"].as_array().unwrap().len(), 3);
+    // A session nobody had: an answer, not an error.
+    let body = app.get_json("/api/lab/sessions/nobody", 200).await;
+    assert_eq!(body["stores"][0]["status"], "missing", "{body}");
+
+    for (path, field) in [
+        ("/api/lab/sessions/a%20b", "session_id"),
+        ("/api/lab/sessions/%3Cscript%3E", "session_id"),
+        (
+            &format!("/api/lab/sessions/{}", "a".repeat(65)),
+            "session_id",
+        ),
+        ("/api/lab/sessions/abc?minutes=0", "minutes"),
+        ("/api/lab/sessions/abc?minutes=1441", "minutes"),
+        ("/api/lab/sessions/abc?minutes=soon", "minutes"),
+    ] {
+        let r = app.get_json(path, 400).await;
+        assert_eq!(r["error"]["field"], field, "{path}: {r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_read_while_read_back_is_off_is_a_404_saying_so() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let r = app.get_json("/api/lab/sessions/abc", 404).await;
+    assert_eq!(r["error"]["code"], "readback_off", "{r}");
+}

@@ -308,6 +308,22 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
                 ],
             )],
         ),
+        // A live notification's delay in the back office, by type; a type not on the list is refused.
+        histogram(
+            "browser.notification.delay",
+            vec![
+                (
+                    1500.0,
+                    1,
+                    vec![("notification.type", "inventory.low_stock")],
+                ),
+                (
+                    900.0,
+                    1,
+                    vec![("notification.type", "account.password_reset")],
+                ),
+            ],
+        ),
         // A metric without dimensions: whatever the browser adds is not kept.
         histogram(
             "browser.upload.throughput",
@@ -318,7 +334,7 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
     assert_eq!(r.status(), 200);
     let answer: Json = r.json().await.unwrap();
     assert_eq!(
-        answer["partialSuccess"]["rejectedDataPoints"], "2",
+        answer["partialSuccess"]["rejectedDataPoints"], "3",
         "{answer}"
     );
     assert!(
@@ -387,6 +403,14 @@ async fn the_uis_own_metrics_are_kept_with_closed_dimensions_and_anything_else_i
         ),
         1.0
     );
+    assert_eq!(
+        app.recorder.histogram_count(
+            "browser.notification.delay",
+            &[("notification.type", Value::from("inventory.low_stock"))]
+        ),
+        1
+    );
+    assert_eq!(measured("browser.notification.delay").len(), 1);
     let throughput = measured("browser.upload.throughput");
     assert_eq!(throughput.len(), 1);
     assert!(throughput[0].attributes.is_empty(), "{throughput:?}");

@@ -4,8 +4,8 @@
 //! LocalStack's Logs Insights runs only `fields`, `sort` and `limit` (docs/lab.md, gap
 //! "logs-insights": the last test here shows it). So the project evaluates the queries itself:
 //! [`Query::parse`] knows the part of the query language the saved queries use (`fields`,
-//! `filter` with `=`, `!=`, `>`, `<`, `ispresent()` and `and`, `stats count(*) as … by …`,
-//! `sort`, `limit`) and refuses anything else, and [`Query::run`] applies it to the raw events
+//! `filter` with `=`, `!=`, `>`, `<`, `ispresent()` and `and`, `stats` with `count(*)`,
+//! `min(…)` and `max(…)` `as …` by one or more fields, `sort`, `limit`) and refuses anything else, and [`Query::run`] applies it to the raw events
 //! read back with `FilterLogEvents`. A saved query that used more would fail its syntax test
 //! here before it reached an AWS account.
 
@@ -33,10 +33,66 @@ enum Cond {
 enum Command {
     Fields(Vec<String>),
     Filter(Vec<Cond>),
-    CountBy { alias: String, by: String },
-    Sort { field: String, descending: bool },
+    Stats {
+        aggs: Vec<(Agg, String)>,
+        by: Vec<String>,
+    },
+    Sort {
+        field: String,
+        descending: bool,
+    },
     Limit(usize),
 }
+
+/// An aggregate of `stats`.
+#[derive(Debug, Clone, PartialEq)]
+enum Agg {
+    Count,
+    Min(String),
+    Max(String),
+}
+
+impl Agg {
+    fn parse(s: &str) -> Result<Agg, String> {
+        let s = s.trim();
+        if s == "count(*)" {
+            return Ok(Agg::Count);
+        }
+        let inner = |prefix: &str| {
+            s.strip_prefix(prefix)
+                .and_then(|r| r.strip_suffix(')'))
+                .map(field)
+        };
+        match (inner("min("), inner("max(")) {
+            (Some(f), _) => Ok(Agg::Min(f?)),
+            (_, Some(f)) => Ok(Agg::Max(f?)),
+            _ => Err(format!("unsupported aggregate: {s:?}")),
+        }
+    }
+
+    fn of(&self, rows: &[&Map<String, Value>]) -> Value {
+        let values = |f: &str| {
+            rows.iter()
+                .filter_map(|r| r.get(f))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Agg::Count => json!(rows.len()),
+            Agg::Min(f) => values(f)
+                .into_iter()
+                .min_by(|a, b| compare(Some(a), Some(b)))
+                .unwrap_or(Value::Null),
+            Agg::Max(f) => values(f)
+                .into_iter()
+                .max_by(|a, b| compare(Some(a), Some(b)))
+                .unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A `stats` group: its `by` values, and its rows.
+type Group<'a> = (Vec<Value>, Vec<&'a Map<String, Value>>);
 
 /// A query of the supported subset.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,18 +211,24 @@ impl Query {
                         .collect::<Result<_, _>>()?,
                 ),
                 "stats" => {
-                    let (agg, by) = rest
+                    let (aggs, by) = rest
                         .split_once(" by ")
                         .ok_or_else(|| format!("stats without by: {stage:?}"))?;
-                    let (func, alias) = agg
-                        .split_once(" as ")
-                        .ok_or_else(|| format!("stats without as: {stage:?}"))?;
-                    if func.trim() != "count(*)" {
-                        return Err(format!("unsupported aggregate: {func:?}"));
-                    }
-                    Command::CountBy {
-                        alias: field(alias)?,
-                        by: field(by)?,
+                    let aggs = split_outside(aggs, ',')
+                        .iter()
+                        .map(|a| {
+                            let (func, alias) = a
+                                .split_once(" as ")
+                                .ok_or_else(|| format!("stats without as: {stage:?}"))?;
+                            Ok((Agg::parse(func)?, field(alias)?))
+                        })
+                        .collect::<Result<_, String>>()?;
+                    Command::Stats {
+                        aggs,
+                        by: split_outside(by, ',')
+                            .iter()
+                            .map(|f| field(f))
+                            .collect::<Result<_, _>>()?,
                     }
                 }
                 "sort" => {
@@ -205,22 +267,37 @@ impl Query {
             match c {
                 Command::Fields(f) => shown = Some(f.clone()),
                 Command::Filter(conds) => rows.retain(|r| conds.iter().all(|c| holds(c, r))),
-                Command::CountBy { alias, by } => {
-                    let mut counts: BTreeMap<String, (Value, u64)> = BTreeMap::new();
+                Command::Stats { aggs, by } => {
+                    // Groups in the order of their keys' text, as a stable order before `sort`.
+                    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
                     for r in &rows {
-                        let v = r.get(by).cloned().unwrap_or(Value::Null);
-                        counts.entry(v.to_string()).or_insert((v, 0)).1 += 1;
+                        let key: Vec<Value> = by
+                            .iter()
+                            .map(|b| r.get(b).cloned().unwrap_or(Value::Null))
+                            .collect();
+                        groups
+                            .entry(Value::from(key.clone()).to_string())
+                            .or_insert((key, Vec::new()))
+                            .1
+                            .push(r);
                     }
-                    rows = counts
+                    let out = groups
                         .into_values()
-                        .map(|(v, n)| {
-                            let mut m = Map::new();
-                            m.insert(by.clone(), v);
-                            m.insert(alias.clone(), json!(n));
+                        .map(|(key, members)| {
+                            let mut m: Map<String, Value> = by.iter().cloned().zip(key).collect();
+                            for (agg, alias) in aggs {
+                                m.insert(alias.clone(), agg.of(&members));
+                            }
                             m
                         })
                         .collect();
-                    shown = Some(vec![by.clone(), alias.clone()]);
+                    rows = out;
+                    shown = Some(
+                        by.iter()
+                            .chain(aggs.iter().map(|(_, a)| a))
+                            .cloned()
+                            .collect(),
+                    );
                 }
                 Command::Sort { field, descending } => {
                     rows.sort_by(|a, b| {
@@ -330,14 +407,31 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
     for bad in [
         "fields a | parse message 'x=*' as x",
         "fields a | stats avg(duration_ms) as m by b",
+        "fields a | stats count(*) by b",
+        "fields a | stats min(duration_ms) as m",
         "fields http.route",
         "filter message like /x/",
     ] {
         assert!(Query::parse(bad).is_err(), "{bad}");
     }
+    // Several aggregates by two fields.
+    let q = Query::parse(
+        "stats count(*) as n, min(@timestamp) as first, max(duration_ms) as longest by level, `http.route` | sort first asc",
+    )
+    .unwrap();
+    let rows: Vec<Value> = q.run(&events).into_iter().map(Value::Object).collect();
+    assert_eq!(
+        rows,
+        vec![
+            json!({"level": "ERROR", "http.route": "/a", "n": 2, "first": 1, "longest": 30.0}),
+            json!({"level": "ERROR", "http.route": "/b", "n": 1, "first": 3, "longest": 5.0}),
+            json!({"level": "INFO", "http.route": "/b", "n": 1, "first": 4, "longest": 50.0}),
+            json!({"level": "ERROR", "http.route": "/c", "n": 1, "first": 5, "longest": 15.0}),
+        ]
+    );
     // Every saved query is in the subset.
     let saved = saved_queries();
-    assert_eq!(saved.len(), 5, "{saved:?}");
+    assert_eq!(saved.len(), 7, "{saved:?}");
     for (name, text) in &saved {
         Query::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -430,6 +524,43 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
         .unwrap();
     assert_eq!(r.status(), 401);
 
+    // Two browser sessions through the RUM intake: one arrives on the home page, goes on to a
+    // product and adds it to the cart; the other comes to the product from the home page.
+    let trace = format!("{:032x}", rand::random::<u128>() | 1);
+    let (a, b) = ("session-a", "session-b");
+    for (session, event, attrs) in [
+        (a, "browser.page_view", vec![("page.route", "/")]),
+        (
+            a,
+            "browser.page_view",
+            vec![("page.route", "/product/"), ("page.referrer_route", "/")],
+        ),
+        (
+            a,
+            "browser.cart_change",
+            vec![("page.route", "/product/"), ("cart.action", "add")],
+        ),
+        (
+            b,
+            "browser.page_view",
+            vec![("page.route", "/product/"), ("page.referrer_route", "/")],
+        ),
+    ] {
+        let mut attrs = attrs;
+        attrs.push(("session.id", session));
+        let body = crate::common::browser::event_log(event, &trace, "00f067aa0ba902b7", attrs);
+        let r = c
+            .post(shop.url("/api/rum/v1/logs"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "{}", "kept whole");
+        // Apart in time, so that each session's first and last differ.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
     let stats = flush_accounted(&shop).await;
     let sent = stats["export"]["logs"]["sent"].as_u64().unwrap();
     let group = format!("/shop-lab-test/{service}");
@@ -492,6 +623,31 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
         1
     );
     assert!(rows.iter().all(|r| r["trace_id"].is_string()));
+
+    // browser-sessions: the two tabs, the last seen first, with their records and their span.
+    let rows = run("browser-sessions");
+    assert_eq!(rows.len(), 2, "{rows:#?}");
+    assert_eq!(rows[0]["session.id"], b);
+    assert_eq!(rows[0]["records"], 1);
+    assert_eq!(rows[1]["session.id"], a);
+    assert_eq!(rows[1]["records"], 3);
+    assert!(
+        rows[1]["started"].as_i64().unwrap() < rows[1]["ended"].as_i64().unwrap(),
+        "{rows:#?}"
+    );
+
+    // browser-paths: home → product, twice; the first page (no referrer) is no step.
+    let rows = run("browser-paths");
+    assert_eq!(
+        rows,
+        vec![
+            json!({"page.referrer_route": "/", "page.route": "/product/", "views": 2})
+                .as_object()
+                .unwrap()
+                .clone()
+        ],
+        "{rows:#?}"
+    );
 
     // admin-actions: the failed admin login.
     let rows = run("admin-actions");

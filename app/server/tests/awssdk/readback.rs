@@ -98,3 +98,70 @@ async fn a_requests_trace_is_read_back_from_xray_with_its_log_lines() {
         .unwrap();
     assert_eq!(body["stores"][0]["status"], "missing", "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_session_is_read_back_from_cloudwatch_logs_with_each_events_trace() {
+    let env = lab_env();
+    let service = unique("session");
+    let shop = awssdk_shop(&service, env)
+        .env("SHOP_LAB_READBACK_XRAY", "true")
+        .start();
+    let c = http();
+    let session = format!("{:032x}", rand::random::<u128>());
+    let (root, _) = xray_header("1");
+    let trace = root[2..].replace('-', "");
+    // The tab's events through the RUM intake, and another tab's beside them.
+    for body in crate::common::browser::session_events(&session, &trace) {
+        let r = c
+            .post(shop.url("/api/rum/v1/logs"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{:?}", r.text().await);
+    }
+    flush(&shop).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reading = loop {
+        let body: Value = c
+            .get(shop.url(&format!("/api/lab/sessions/{session}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let store = body["stores"][0].clone();
+        if store["logs"].as_array().is_some_and(|l| l.len() >= 2) {
+            break store;
+        }
+        assert!(Instant::now() < deadline, "not read back in 30 s: {body:#}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(reading["store"], "xray");
+    assert_eq!(reading["status"], "found");
+    let logs = reading["logs"].as_array().unwrap();
+    let events: Vec<&str> = logs
+        .iter()
+        .map(|l| l["attributes"]["event.name"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        events,
+        ["browser.page_view", "browser.cart_change"],
+        "this tab's two events only: {logs:#?}"
+    );
+    for l in logs {
+        assert_eq!(l["service"], "shop-web");
+        // Stored in X-Ray's spelling, answered as 32 hex digits: the trace view's link.
+        assert_eq!(l["trace_id"], trace.as_str(), "{l:#}");
+        assert_eq!(l["attributes"]["page.route"], "/product/");
+    }
+    let command = reading["command"].as_str().unwrap();
+    assert!(
+        command.starts_with(&format!(
+            "aws logs filter-log-events --log-group-name /shop-lab-test/{service} --start-time "
+        )) && command.contains(&format!("--filter-pattern '\"{session}\"'")),
+        "{command}"
+    );
+}

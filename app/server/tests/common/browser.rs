@@ -179,3 +179,23 @@ pub fn event_log(name: &str, trace: &str, span_id: &str, attrs: Attrs<'_>) -> Js
         }]}]
     }]})
 }
+
+/// What the read-back tests send for a session: two events of the tab `session` (a page view,
+/// then a cart change) and one page view of another tab, all in `trace`.
+pub fn session_events(session: &str, trace: &str) -> Vec<Json> {
+    [
+        ("browser.page_view", session),
+        ("browser.cart_change", session),
+        ("browser.page_view", "another-tab"),
+    ]
+    .into_iter()
+    .map(|(event, session)| {
+        event_log(
+            event,
+            trace,
+            "00f067aa0ba902b7",
+            vec![("session.id", session), ("page.route", "/product/")],
+        )
+    })
+    .collect()
+}

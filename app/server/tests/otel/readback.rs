@@ -67,3 +67,59 @@ fn a_requests_trace_is_read_back_from_the_collectors_store_with_its_log_lines() 
         format!("curl -s '{capture}/captured/traces?trace_id={trace}'")
     );
 }
+
+#[test]
+fn a_browser_session_is_read_back_from_the_collectors_store_with_each_events_trace() {
+    let pipeline = Pipeline::start();
+    let capture = pipeline.capture.url();
+    let shop = crate::common::ShopOptions::new()
+        .args(["--telemetry", "otel"])
+        .envs(pipeline.shop_env("http/protobuf"))
+        .env("SHOP_LAB_READBACK_CAPTURE", capture.as_str())
+        .start();
+    let http = Http::new();
+    let session = format!("{:032x}", rand::random::<u128>());
+    let trace = format!("{:032x}", rand::random::<u128>() | 1);
+    // The tab's events through the RUM intake, and another tab's beside them.
+    for body in crate::common::browser::session_events(&session, &trace) {
+        let sent = http.post(&shop.url("/api/rum/v1/logs"), &body);
+        assert_eq!(sent.status, 200, "{}", sent.body);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reading = loop {
+        let body = http
+            .get(&shop.url(&format!("/api/lab/sessions/{session}")))
+            .body;
+        let store = body["stores"][0].clone();
+        if store["logs"].as_array().is_some_and(|l| l.len() >= 2) {
+            break store;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not read back in 30 s: {body:#}\ncollector log:\n{}",
+            pipeline.collector.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(reading["store"], "collector");
+    assert_eq!(reading["status"], "found");
+    let logs = reading["logs"].as_array().unwrap();
+    let events: Vec<&str> = logs
+        .iter()
+        .map(|l| l["attributes"]["event.name"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        events,
+        ["browser.page_view", "browser.cart_change"],
+        "this tab's two events only: {logs:#?}"
+    );
+    for l in logs {
+        assert_eq!(l["service"], "shop-web");
+        assert_eq!(l["trace_id"], trace.as_str(), "{l:#}");
+    }
+    assert_eq!(
+        reading["command"],
+        format!("curl -s '{capture}/captured/logs?service=shop-web&session_id={session}'")
+    );
+}

@@ -90,6 +90,9 @@ export const TASK_OUTCOMES = ["completed", "abandoned"] as const;
 /** How a client-side navigation happened (Next.js's `onRouterTransitionStart`). */
 export const NAVIGATION_TYPES = ["push", "replace", "traverse"] as const;
 
+/** The back office's live notifications (`GET /api/admin/notifications`): the events' types. */
+export const NOTIFICATION_TYPES = ["order.placed", "inventory.low_stock", "inventory.stock_report", "catalog.image.processed"] as const;
+
 /** The custom RUM events: log records whose `event.name` is one of these. */
 export const EVENTS = [
   "browser.page_view",
@@ -101,6 +104,7 @@ export const EVENTS = [
   "browser.network_fault",
   "browser.admin_task",
   "browser.upload",
+  "browser.notification",
 ] as const;
 
 export type Element = (typeof ELEMENTS)[number];
@@ -115,6 +119,12 @@ export type EventName = (typeof EVENTS)[number];
 export type NavigationType = (typeof NAVIGATION_TYPES)[number];
 export type AdminTask = (typeof ADMIN_TASKS)[number];
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** `type` when it is one of the notifications the back office shows. */
+export function isNotificationType(type: string): type is NotificationType {
+  return (NOTIFICATION_TYPES as readonly string[]).includes(type);
+}
 
 /** `name` when it is one of the UI's named elements. */
 export function isElement(name: string): name is Element {

@@ -20,6 +20,8 @@ export interface RumConfig {
   exportIntervalMs: number;
   /** Absolute URLs on this origin. */
   endpoints: { traces: string; logs: string; metrics: string };
+  /** Session replay: null when the shop keeps no recordings. */
+  replay: { endpoint: string; sampleRatio: number } | null;
 }
 
 export const CONFIG_PATH = "/api/rum/config";
@@ -64,7 +66,17 @@ export function parseConfig(json: unknown): RumConfig | null {
     // Not faster than once a second (the intake rate-limits each client), not slower than a minute.
     exportIntervalMs: Math.min(60_000, Math.max(1000, interval)),
     endpoints: { traces, logs, metrics },
+    replay: parseReplay(c.replay),
   };
+}
+
+/** Replay's part of the config: on only with a same-origin endpoint and a ratio above 0. */
+function parseReplay(v: unknown): RumConfig["replay"] {
+  if (typeof v !== "object" || v === null) return null;
+  const r = v as Record<string, unknown>;
+  const endpoint = sameOrigin(r.endpoint);
+  const ratio = typeof r.sample_ratio === "number" && Number.isFinite(r.sample_ratio) ? Math.min(1, r.sample_ratio) : 0;
+  return r.enabled === true && endpoint && ratio > 0 ? { endpoint, sampleRatio: ratio } : null;
 }
 
 /** Asks the shop; null (without a word on the console) when telemetry is off or unavailable. */

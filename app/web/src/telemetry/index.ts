@@ -4,10 +4,11 @@
 // listeners go away and nothing else is loaded.
 //
 // docs/web.md ("Browser telemetry") says what is recorded, and how.
-import { loadConfig } from "./config";
+import { loadConfig, type RumConfig } from "./config";
 import type { ErrorSource } from "./errors";
 import { enterRoute, routeOf } from "./page";
 import type { Sdk } from "./sdk";
+import { sessionId } from "./session";
 import type { UiEvent } from "./ui";
 
 export type { UiEvent } from "./ui";
@@ -89,6 +90,7 @@ export function startTelemetry(): void {
         sdk = startSdk(config);
         for (const p of pending.splice(0)) handle(p, sdk);
         mark("on");
+        startReplayIfDrawn(config);
         return;
       } catch {
         // The chunk did not load (offline, a new deployment): no telemetry for this page.
@@ -101,6 +103,27 @@ export function startTelemetry(): void {
     removeEventListener("unhandledrejection", onRejection);
   })();
 }
+
+/** Records this tab session if the shop keeps recordings and the session was drawn (once per session). */
+function startReplayIfDrawn(config: RumConfig): void {
+  const replay = config.replay;
+  if (!replay) return;
+  let drawn: boolean;
+  try {
+    const kept = sessionStorage.getItem(REPLAY_DRAW_KEY);
+    drawn = kept === null ? Math.random() < replay.sampleRatio : kept === "1";
+    sessionStorage.setItem(REPLAY_DRAW_KEY, drawn ? "1" : "0");
+  } catch {
+    drawn = Math.random() < replay.sampleRatio;
+  }
+  if (!drawn) return;
+  document.documentElement.dataset.replay = "on";
+  import("./replay")
+    .then(({ startReplay }) => startReplay({ endpoint: replay.endpoint, intervalMs: config.exportIntervalMs }, sessionId()))
+    .catch(() => undefined);
+}
+
+const REPLAY_DRAW_KEY = "shop.telemetry.replay.drawn";
 
 /** The shopper is on `pathname` now (a page load or a client-side navigation). */
 export function pageView(pathname: string): void {

@@ -10,6 +10,7 @@ import { useEffect, useLayoutEffect } from "react";
 import { pageView, startTelemetry, track } from "@/telemetry";
 import { takeAppInit, takeTransition } from "@/telemetry/next";
 import { routeOf } from "@/telemetry/page";
+import { markPrivacy } from "@/telemetry/privacy";
 
 /** performance.now() as ms since the epoch. */
 const epoch = (t: number) => performance.timeOrigin + t;
@@ -19,6 +20,8 @@ export function Telemetry() {
   useEffect(() => startTelemetry(), []);
   // Next.js's timings (next.ts): at the commit of the app's first render (hydrated), and of each
   // render that shows a new route, before the browser paints it.
+  // Before anything records the new page's nodes (a session recording masks its text).
+  useLayoutEffect(() => markPrivacy(pathname), [pathname]);
   useLayoutEffect(() => {
     const end = performance.now();
     const route = routeOf(pathname);

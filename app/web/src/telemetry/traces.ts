@@ -126,7 +126,9 @@ export function startTraces(
         // Only the shop's API on this origin is traced (and so gets the trace header), and not
         // the intake itself: exporting a span must not make a span. Everything else (the
         // export's route payloads under /_next, another origin) is left alone.
-        ignoreUrls: [new RegExp(`^(?!${origin}/api/(?!rum/))`)],
+        // The back office's long poll for notifications is not traced either: each call mostly
+        // waits, and what it brings is traced as its notification (ui.ts).
+        ignoreUrls: [new RegExp(`^(?!${origin}/api/(?!rum/))`), new RegExp(`^${origin}/api/admin/notifications`)],
         // No other origin ever gets the header.
         propagateTraceHeaderCorsUrls: [],
       }),

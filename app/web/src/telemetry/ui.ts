@@ -24,7 +24,8 @@
 // | — | browser.api.duration, browser.api.server_duration {page.route} | an API call as the page saw it, and the shop's own time for it (Server-Timing) |
 // | browser.admin_task | browser.admin.tasks {admin.task, admin.task.outcome}, browser.admin.task.duration {admin.task}, browser.admin.task.refusals {admin.task} | a back-office task (a form) completed or abandoned, with a span |
 // | browser.upload | browser.uploads {outcome}, browser.upload.duration {outcome}, browser.upload.throughput | a picture upload, with a span and its progress |
-import { type Context, context as contextApi, type Meter, ROOT_CONTEXT, type Span, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
+// | browser.notification | browser.notification.delay {notification.type} | a live notification shown in the back office, in the trace of the change it tells of |
+import { type Context, context as contextApi, type Meter, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
 
 import type {
@@ -37,6 +38,7 @@ import type {
   FunnelStep,
   NavigationType,
   NetworkFault,
+  NotificationType,
   Outcome,
   TaskOutcome,
 } from "./catalogue";
@@ -67,7 +69,8 @@ export type UiEvent =
   | { kind: "task"; task: AdminTask; outcome: TaskOutcome; start: number; end: number; refusals: number }
   | { kind: "upload_start"; id: string; bytes: number; time?: number }
   | { kind: "upload_progress"; id: string; percent: number; time?: number }
-  | { kind: "upload_end"; id: string; outcome: Outcome; status: number; sentAt: number | null; time?: number };
+  | { kind: "upload_end"; id: string; outcome: Outcome; status: number; sentAt: number | null; time?: number }
+  | { kind: "notification"; type: NotificationType; occurredAt: number; trace: Record<string, string>; time?: number };
 
 /** Uploads under way, by id (bounded: an upload that never ends is dropped with the oldest). */
 const MAX_UPLOADS = 8;
@@ -138,6 +141,11 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
     advice: { explicitBucketBoundaries: [65536, 262144, 1048576, 4194304, 16777216, 67108864] },
   });
   const open = new Map<string, { span: Span; bytes: number; start: number; quarter: number }>();
+  const notificationDelay = meter.createHistogram("browser.notification.delay", {
+    description: "From an event in the shop to its notification in the back office",
+    unit: "ms",
+    advice: { explicitBucketBoundaries: [100, 250, 500, 1000, 2000, 5000, 10000, 30000, 60000, 300000] },
+  });
   const render = meter.createHistogram("browser.render.duration", {
     description: "A component's render, to its commit",
     unit: "ms",
@@ -303,6 +311,21 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
             trace.setSpan(ROOT_CONTEXT, u.span),
           );
           u.span.end(time);
+          break;
+        }
+        case "notification": {
+          // The change's own trace (the event's context, in the backend's propagation fields):
+          // the notification is a consumer of the event, after the shop's and the function's spans.
+          const delay = Math.max(0, Math.round(time - event.occurredAt));
+          notificationDelay.record(delay, { "notification.type": event.type });
+          const parent = propagation.extract(ROOT_CONTEXT, event.trace);
+          const shown = tracer.startSpan(
+            `notification ${event.type}`,
+            { kind: SpanKind.CONSUMER, attributes: { "notification.type": event.type, "notification.delay_ms": delay }, startTime: time },
+            parent,
+          );
+          emit("browser.notification", { "notification.type": event.type, "notification.delay_ms": delay }, time, trace.setSpan(parent, shown));
+          shown.end(time);
           break;
         }
         case "network":

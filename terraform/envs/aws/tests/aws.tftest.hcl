@@ -202,6 +202,10 @@ run "otel" {
     error_message = "only catalog touches the images bucket"
   }
   assert {
+    condition     = !contains(flatten([for s, p in output.task_policies : [for st in p.Statement : st.Sid]]), "Replays") && !contains([for e in local.service_env["catalog"] : e.name], "SHOP_RUM_REPLAY_BUCKET")
+    error_message = "session replay is off unless replay_sample_ratio is set (F-RUM-03)"
+  }
+  assert {
     condition     = length(output.log_retention) == 7 && alltrue([for d in values(output.log_retention) : d == 30])
     error_message = "every log group (shop, EMF, three ECS, two RDS) keeps 30 days"
   }
@@ -256,8 +260,12 @@ run "otel" {
     error_message = "the canary may put metrics in CloudWatchSynthetics only"
   }
   assert {
-    condition     = one([for st in output.canary_policy.Statement : st.Resource if st.Sid == "Artifacts"]) == "${aws_s3_bucket.canary.arn}/canary/shop-purchase/*"
+    condition     = one([for st in output.canary_policy.Statement : st.Resource if st.Sid == "Artifacts"]) == ["${aws_s3_bucket.canary.arn}/canary/shop-purchase/*"]
     error_message = "the canary writes and reads its own artefact prefix only"
+  }
+  assert {
+    condition     = length(aws_synthetics_canary.sign_in) == 0 && !contains([for st in output.canary_policy.Statement : st.Sid], "CanaryAccount")
+    error_message = "no sign-in canary, and no secret read, without canary_account_secret_arn"
   }
 }
 
@@ -291,9 +299,9 @@ run "awssdk" {
   }
   assert {
     condition = toset(output.query_definitions) == toset([
-      for q in ["admin-actions", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
+      for q in ["admin-actions", "browser-paths", "browser-sessions", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
     ])
-    error_message = "the five saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05)"
+    error_message = "the seven saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07)"
   }
   assert {
     condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
@@ -369,6 +377,26 @@ run "awssdk" {
   }
 }
 
+run "replay" {
+  command = apply
+  variables {
+    replay_sample_ratio = 0.05
+  }
+
+  assert {
+    condition     = contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_RUM_REPLAY_SAMPLE_RATIO=0.05") && contains([for e in local.service_env["catalog"] : e.name], "SHOP_RUM_REPLAY_BUCKET") && !contains([for e in local.service_env["orders"] : e.name], "SHOP_RUM_REPLAY_BUCKET")
+    error_message = "the RUM intake's service (catalog) records 5 % of the sessions into the replays bucket"
+  }
+  assert {
+    condition     = [for st in output.task_policies["catalog"].Statement : st.Action if st.Sid == "Replays"] == [["s3:PutObject"]] && !contains([for st in output.task_policies["orders"].Statement : st.Sid], "Replays")
+    error_message = "catalog may only put recordings; no other service touches them"
+  }
+  assert {
+    condition     = module.storage.replay_expiration_days == 30
+    error_message = "recordings expire after 30 days"
+  }
+}
+
 run "noop" {
   command = apply
   variables {
@@ -408,6 +436,30 @@ run "canary_settings" {
   assert {
     condition     = !aws_synthetics_canary.shop.start_canary && one(aws_synthetics_canary.shop.schedule).expression == "rate(1 minute)" && aws_cloudwatch_metric_alarm.canary.treat_missing_data == "notBreaching"
     error_message = "a canary deployed stopped; rate(1 minute) in the singular; a stopped canary's missing data is no alarm"
+  }
+}
+
+run "canary_sign_in" {
+  command = plan
+  variables {
+    canary_account_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-canary-account-AbCdEf"
+  }
+
+  assert {
+    condition     = aws_synthetics_canary.sign_in[0].name == "shop-sign-in" && one(aws_synthetics_canary.sign_in[0].run_config).environment_variables["SHOP_CANARY_JOURNEY"] == "shop-sign-in" && one(aws_synthetics_canary.sign_in[0].run_config).environment_variables["SHOP_CANARY_ACCOUNT_SECRET"] == var.canary_account_secret_arn
+    error_message = "the sign-in canary runs the shop-sign-in journey with the account's secret named, not its password"
+  }
+  assert {
+    condition     = aws_synthetics_canary.sign_in[0].s3_key == aws_synthetics_canary.shop.s3_key && aws_synthetics_canary.sign_in[0].handler == "index.handler"
+    error_message = "both canaries run the one package"
+  }
+  assert {
+    condition     = [for st in local.canary_policy.Statement : st.Resource if st.Sid == "CanaryAccount"] == [var.canary_account_secret_arn] && length([for st in local.canary_policy.Statement : st if st.Sid == "Artifacts" && length(st.Resource) == 2]) == 1
+    error_message = "the role reads that one secret, and writes both canaries' artefact prefixes"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.canary_sign_in[0].dimensions["CanaryName"] == "shop-sign-in" && aws_cloudwatch_metric_alarm.canary_sign_in[0].threshold == 100
+    error_message = "a failed sign-in run alarms"
   }
 }
 

@@ -57,8 +57,8 @@ run "apply" {
 
   # ---- storage
   assert {
-    condition     = output.bucket_names == { images = "${var.name_prefix}-images", exports = "${var.name_prefix}-exports" }
-    error_message = "buckets <prefix>-images and <prefix>-exports"
+    condition     = output.bucket_names == { images = "${var.name_prefix}-images", exports = "${var.name_prefix}-exports", replays = "${var.name_prefix}-replays" }
+    error_message = "buckets <prefix>-images, <prefix>-exports and <prefix>-replays"
   }
   assert {
     condition     = output.storage.versioning == { images = "Enabled" }
@@ -248,8 +248,8 @@ run "readback" {
     error_message = "the log groups' retention reads back as 7 days"
   }
   assert {
-    condition     = length(data.aws_s3_bucket.bucket) == 2
-    error_message = "both buckets exist"
+    condition     = length(data.aws_s3_bucket.bucket) == 3
+    error_message = "the three buckets exist"
   }
   assert {
     condition     = data.aws_cloudwatch_event_bus.bus.arn != ""

@@ -2,7 +2,7 @@
 //! ([`auth`]), managing admins ([`admins`]), the audit log ([`audit`]),
 //! orders and the sales report ([`orders`]), stock ([`inventory`]), the
 //! catalog with its CSV import and export ([`catalog`]), product pictures
-//! ([`images`]), batch jobs ([`batch`]). The rules are `shop_core::admin`'s
+//! ([`images`]), batch jobs ([`batch`]), live notifications ([`notifications`]). The rules are `shop_core::admin`'s
 //! and `shop_core::audit`'s; [`session`] is how a request proves it is an
 //! admin.
 //!
@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod faults;
 pub mod images;
 pub mod inventory;
+pub mod notifications;
 pub mod orders;
 pub mod session;
 
@@ -58,6 +59,10 @@ where
         .route("/api/admin/step-up", post(auth::step_up))
         .route("/api/admin/logout", post(auth::logout))
         .route("/api/admin/me", get(auth::me))
+        .route(
+            "/api/admin/notifications",
+            get(notifications::notifications),
+        )
         .route("/api/admin/sessions", get(auth::sessions))
         .route("/api/admin/sessions/{id}", delete(auth::revoke_session))
         .route("/api/admin/admins", get(admins::list))

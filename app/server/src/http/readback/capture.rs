@@ -16,7 +16,8 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::Value;
 
 use super::model::{
-    Outcome, ReadingStatus, StoreReading, StoredEvent, StoredLog, StoredSpan, tree_order,
+    Outcome, ReadingStatus, SessionReading, StoreReading, StoredEvent, StoredLog, StoredSpan,
+    tree_order,
 };
 
 pub const LABEL: &str = "The collector's store (otlp-capture in the lab)";
@@ -66,6 +67,23 @@ pub async fn read(http: &reqwest::Client, base: &str, hex_id: &str) -> StoreRead
         logs: logs_of(&logs),
         command,
     }
+}
+
+/// The log records of the browser session `session_id` as the capture receiver keeps them:
+/// the UI's events and errors, each with its trace.
+pub async fn read_session(http: &reqwest::Client, base: &str, session_id: &str) -> SessionReading {
+    let base = base.trim_end_matches('/');
+    // The id is a token (letters, digits, `-`, `_`): nothing in it needs escaping in a URL.
+    let url = format!("{base}/captured/logs?service=shop-web&session_id={session_id}");
+    let command = format!("curl -s '{url}'");
+    let logs: Vec<ExportLogsServiceRequest> = match get(http, &url).await {
+        Ok(l) => l,
+        Err(e) => return SessionReading::unavailable("collector", LABEL, e, command),
+    };
+    // A receiver older than `session_id` answers with every record of the service.
+    let mut logs = logs_of(&logs);
+    logs.retain(|l| l.attributes.get("session.id").and_then(Value::as_str) == Some(session_id));
+    SessionReading::of("collector", LABEL, logs, command)
 }
 
 async fn get<T: serde::de::DeserializeOwned>(
@@ -249,6 +267,7 @@ pub fn logs_of(requests: &[ExportLogsServiceRequest]) -> Vec<StoredLog> {
                 },
                 service: service.clone(),
                 span_id: (!record.span_id.is_empty()).then(|| hex(&record.span_id)),
+                trace_id: (!record.trace_id.is_empty()).then(|| hex(&record.trace_id)),
                 attributes: attributes(&record.attributes),
             });
         }

@@ -4,6 +4,8 @@
 //! |---|---|
 //! | `GET /api/lab/readback` | whether read-back is on, and which stores it reads |
 //! | `GET /api/lab/traces/{trace_id}` | the trace from each store: spans (a waterfall's rows), the joined log lines, and the command that reads the same thing |
+//! | `GET /api/lab/sessions/{session_id}` | a browser session's events and errors from each store, each with its trace ([`session`]) |
+//! | `GET /api/lab/sessions/{session_id}/replay` | the session's recording (rrweb events) from the replay bucket |
 //!
 //! Locally the stores are the emulators — X-Ray in moto (with the log lines
 //! from CloudWatch Logs in LocalStack) for the awssdk backend, and the
@@ -19,6 +21,7 @@
 
 pub mod capture;
 pub mod model;
+pub mod session;
 pub mod xray;
 
 use std::sync::Arc;
@@ -59,6 +62,8 @@ pub struct ReadbackState {
     settings: Arc<ReadbackSettings>,
     aws: Arc<OnceCell<(aws_sdk_xray::Client, aws_sdk_cloudwatchlogs::Client)>>,
     http: reqwest::Client,
+    /// The session recordings' bucket (`--rum-replay-bucket`).
+    replays: Option<shop_core::objects::ObjectStore>,
 }
 
 impl ReadbackState {
@@ -67,7 +72,14 @@ impl ReadbackState {
             settings: Arc::new(settings),
             aws: Arc::new(OnceCell::new()),
             http: reqwest::Client::new(),
+            replays: None,
         }
+    }
+
+    /// Recordings read from `store` (the bucket the RUM intake writes to).
+    pub fn with_replays(mut self, store: Option<shop_core::objects::ObjectStore>) -> Self {
+        self.replays = store;
+        self
     }
 
     async fn aws(&self) -> &(aws_sdk_xray::Client, aws_sdk_cloudwatchlogs::Client) {
@@ -88,6 +100,11 @@ pub fn router(state: ReadbackState) -> Router {
     Router::new()
         .route("/api/lab/readback", get(config))
         .route("/api/lab/traces/{trace_id}", get(trace))
+        .route("/api/lab/sessions/{session_id}", get(session::session))
+        .route(
+            "/api/lab/sessions/{session_id}/replay",
+            get(session::replay),
+        )
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal("read-back panicked".to_owned()).into_response()
@@ -146,6 +163,15 @@ pub struct TraceReadback {
     pub stores: Vec<StoreReading>,
 }
 
+/// The answer while read-back is off: a 404 saying how to turn it on.
+fn off() -> ApiError {
+    ApiError::TokenNotFound {
+        code: "readback_off",
+        message: "read-back is off: start the shop with --lab-readback-xray and/or --lab-readback-capture URL (make lab does)".to_owned(),
+        field: None,
+    }
+}
+
 /// A trace id in either spelling: `1-5f84c7a1-a006649127e371903a2de979` (X-Ray) or 32 hex digits.
 /// Both carry the same 128 bits (X-Ray's first 8 digits are the epoch seconds), so the page can
 /// ask for what the shop's `x-trace-id` header said, whichever backend wrote it.
@@ -177,11 +203,7 @@ pub async fn trace(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<TraceReadback>> {
     if !state.settings.enabled() {
-        return Err(ApiError::TokenNotFound {
-            code: "readback_off",
-            message: "read-back is off: start the shop with --lab-readback-xray and/or --lab-readback-capture URL (make lab does)".to_owned(),
-            field: None,
-        });
+        return Err(off());
     }
     let hex = parse_trace_id(&raw).ok_or_else(|| ApiError::Validation {
         field: "trace_id".to_owned(),

@@ -29,6 +29,66 @@ pub struct StoreReading {
     pub command: String,
 }
 
+/// One browser session's log records as one store kept them: the UI's events (page views,
+/// clicks, cart changes, funnel steps…) and errors, oldest first, each in its own trace.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionReading {
+    /// `xray` (CloudWatch Logs beside X-Ray) or `collector`.
+    pub store: &'static str,
+    pub label: &'static str,
+    /// `found` with at least one record, `missing` with none, `unavailable` when the store did not answer.
+    pub status: ReadingStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub logs: Vec<StoredLog>,
+    /// The shell command that reads the same records back from the same store.
+    pub command: String,
+}
+
+impl SessionReading {
+    /// What a store answered: found when it kept at least one record of the session.
+    pub fn of(
+        store: &'static str,
+        label: &'static str,
+        logs: Vec<StoredLog>,
+        command: String,
+    ) -> Self {
+        let status = if logs.is_empty() {
+            ReadingStatus::Missing
+        } else {
+            ReadingStatus::Found
+        };
+        SessionReading {
+            store,
+            label,
+            status,
+            message: (status == ReadingStatus::Missing).then(|| {
+                "no record of this session here yet: the tab sends its events in batches (and when it is hidden), then the backend in its own"
+                    .to_owned()
+            }),
+            logs,
+            command,
+        }
+    }
+
+    /// A store that did not answer, and why.
+    pub fn unavailable(
+        store: &'static str,
+        label: &'static str,
+        message: String,
+        command: String,
+    ) -> Self {
+        SessionReading {
+            store,
+            label,
+            status: ReadingStatus::Unavailable,
+            message: Some(message),
+            logs: Vec::new(),
+            command,
+        }
+    }
+}
+
 /// Whether the store had the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -86,7 +146,7 @@ pub struct StoredEvent {
     pub attributes: BTreeMap<String, serde_json::Value>,
 }
 
-/// A log record joined to the trace.
+/// A log record joined to a trace.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StoredLog {
     pub time_ms: f64,
@@ -95,6 +155,10 @@ pub struct StoredLog {
     pub service: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub span_id: Option<String>,
+    /// The record's trace, as 32 hex digits whichever store kept it (a session's records are in
+    /// many traces).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
     #[schema(value_type = Object)]
     pub attributes: BTreeMap<String, serde_json::Value>,
 }

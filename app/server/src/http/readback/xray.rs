@@ -14,7 +14,8 @@ use serde_json::Value;
 use telemetry_api::export::without_telemetry;
 
 use super::model::{
-    Outcome, ReadingStatus, StoreReading, StoredEvent, StoredLog, StoredSpan, tree_order,
+    Outcome, ReadingStatus, SessionReading, StoreReading, StoredEvent, StoredLog, StoredSpan,
+    tree_order,
 };
 
 /// The awssdk backend writes here directly; the otel backend's collector through its X-Ray leg.
@@ -93,6 +94,49 @@ pub async fn logs(
     let (from, to) = around_ms.map_or((None, None), |(a, b)| {
         (Some(a as i64 - 60_000), Some(b as i64 + 300_000))
     });
+    scan(client, group, from, to, |line| {
+        line.get("trace_id").and_then(Value::as_str) == Some(xray_id)
+    })
+    .await
+}
+
+/// Where the awssdk backend's log lines are, beside X-Ray.
+pub const LOGS_LABEL: &str = "CloudWatch Logs, beside X-Ray (LocalStack in the lab)";
+
+/// The log lines of one browser session since `from_ms`: the lines the UI's records became
+/// (`service` `shop-web`) carry the tab's `session.id`, matched here like a trace's lines.
+pub async fn read_session(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    session_id: &str,
+    from_ms: i64,
+) -> SessionReading {
+    // A term pattern (the id in quotes) finds the same lines in AWS; the emulator's filter
+    // patterns are not relied on, as for a trace's lines.
+    let mut command = format!(
+        "aws logs filter-log-events --log-group-name {group} --start-time {from_ms} --filter-pattern '\"{session_id}\"'"
+    );
+    if let Some(e) = endpoint("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS") {
+        command.push_str(&format!(" --endpoint-url {e}"));
+    }
+    let found = scan(client, group, Some(from_ms), None, |line| {
+        line.get("session.id").and_then(Value::as_str) == Some(session_id)
+    })
+    .await;
+    match found {
+        Ok(logs) => SessionReading::of("xray", LOGS_LABEL, logs, command),
+        Err(e) => SessionReading::unavailable("xray", LOGS_LABEL, e, command),
+    }
+}
+
+/// The group's JSON lines between `from` and `to` (epoch ms) that `keep` picks, oldest first.
+async fn scan(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    from: Option<i64>,
+    to: Option<i64>,
+    keep: impl Fn(&Value) -> bool,
+) -> Result<Vec<StoredLog>, String> {
     let mut out = Vec::new();
     let mut next: Option<String> = None;
     // Bounded: a busy group gives up after these pages rather than holding the request.
@@ -120,7 +164,7 @@ pub async fn logs(
             else {
                 continue;
             };
-            if line.get("trace_id").and_then(Value::as_str) == Some(xray_id) {
+            if keep(&line) {
                 out.push(log_of(&line, event.timestamp()));
             }
         }
@@ -163,20 +207,26 @@ fn log_of(line: &Value, timestamp: Option<i64>) -> StoredLog {
         body: str_of("message").unwrap_or_default(),
         service: str_of("service").unwrap_or_default(),
         span_id: str_of("span_id"),
+        trace_id: str_of("trace_id").and_then(|t| super::parse_trace_id(&t)),
         attributes,
     }
 }
 
 /// `aws xray batch-get-traces …` at the endpoint the shop reads.
 fn command(xray_id: &str) -> String {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_XRAY")
-        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
-        .ok()
-        .filter(|e| !e.is_empty());
-    match endpoint {
+    match endpoint("AWS_ENDPOINT_URL_XRAY") {
         Some(e) => format!("aws xray batch-get-traces --trace-ids {xray_id} --endpoint-url {e}"),
         None => format!("aws xray batch-get-traces --trace-ids {xray_id}"),
     }
+}
+
+/// The endpoint the SDK's chain takes for a service: its own variable, else `AWS_ENDPOINT_URL`
+/// (for the commands the page shows).
+pub fn endpoint(service_variable: &str) -> Option<String> {
+    std::env::var(service_variable)
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .ok()
+        .filter(|e| !e.is_empty())
 }
 
 /// The spans of one segment document: the segment, then its subsegments, depth first.

@@ -128,6 +128,12 @@ const ALLOWED: &[(&str, &str, Kind)] = &[
     ("upload.bytes", "upload.bytes", Kind::Int),
     ("upload.transfer_ms", "upload.transfer_ms", Kind::Int),
     ("upload.percent", "upload.percent", Kind::Int),
+    (
+        "notification.type",
+        "notification.type",
+        Kind::OneOf(catalogue::NOTIFICATION_TYPES),
+    ),
+    ("notification.delay_ms", "notification.delay_ms", Kind::Int),
     ("duration_ms", "duration_ms", Kind::Int),
     ("cart.quantity", "cart.quantity", Kind::Int),
     ("component", "component", Kind::Token(48)),
@@ -183,6 +189,14 @@ pub fn keep(attributes: &[OtlpKeyValue]) -> (Vec<KeyValue>, u32) {
     (kept, dropped)
 }
 
+/// An id the browser made (a session id): 1 to `max` letters, digits, `-` or `_`.
+pub fn is_token(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 fn check(kind: Kind, value: &any_value::Value) -> Option<Value> {
     use any_value::Value as V;
     match (kind, value) {
@@ -192,11 +206,7 @@ fn check(kind: Kind, value: &any_value::Value) -> Option<Value> {
             Some(text(&s[..end], max))
         }
         (Kind::Token(max), V::StringValue(s)) => {
-            let ok = !s.is_empty()
-                && s.len() <= max
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            ok.then(|| Value::Str(Cow::Owned(s.clone())))
+            is_token(s, max).then(|| Value::Str(Cow::Owned(s.clone())))
         }
         (Kind::Route, V::StringValue(s)) => {
             Some(Value::Str(Cow::Borrowed(super::routes::bounded(s))))

@@ -106,6 +106,14 @@ pub const TASK_OUTCOMES: &[&str] = &["completed", "abandoned"];
 /// How a client-side navigation happened (Next.js's `onRouterTransitionStart`).
 pub const NAVIGATION_TYPES: &[&str] = &["push", "replace", "traverse"];
 
+/// The back office's live notifications (`GET /api/admin/notifications`): the events' types.
+pub const NOTIFICATION_TYPES: &[&str] = &[
+    "order.placed",
+    "inventory.low_stock",
+    "inventory.stock_report",
+    "catalog.image.processed",
+];
+
 /// The custom RUM events: log records whose `event.name` is one of these.
 pub const EVENTS: &[&str] = &[
     "browser.page_view",
@@ -117,6 +125,7 @@ pub const EVENTS: &[&str] = &[
     "browser.network_fault",
     "browser.admin_task",
     "browser.upload",
+    "browser.notification",
 ];
 
 /// `value` as the list's own `'static` text, when the list has it.
@@ -159,6 +168,7 @@ mod tests {
             ("NAVIGATION_TYPES", NAVIGATION_TYPES),
             ("ADMIN_TASKS", ADMIN_TASKS),
             ("TASK_OUTCOMES", TASK_OUTCOMES),
+            ("NOTIFICATION_TYPES", NOTIFICATION_TYPES),
             ("EVENTS", EVENTS),
         ] {
             assert_eq!(ts_list(&text, name), list, "catalogue.ts's {name} differs");

@@ -66,6 +66,11 @@ const UPLOAD_BOUNDARIES: &[f64] = &[
 const THROUGHPUT_BOUNDARIES: &[f64] = &[
     65536.0, 262144.0, 1048576.0, 4194304.0, 16777216.0, 67108864.0,
 ];
+/// From an event in the shop to its notification on an admin's screen: the long poll's wait is
+/// at most 25 s, a function's run can add minutes.
+const NOTIFICATION_BOUNDARIES: &[f64] = &[
+    100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 30000.0, 60000.0, 300000.0,
+];
 /// A component's render: a frame is 16 ms; 50 ms is a long task.
 const RENDER_BOUNDARIES: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 33.0, 50.0, 100.0, 250.0, 500.0];
 
@@ -301,6 +306,16 @@ pub const METRICS: &[BrowserMetric] = &[
             max: 1.0e10,
         },
         dimensions: &[],
+    },
+    BrowserMetric {
+        name: "browser.notification.delay",
+        unit: Unit::MILLISECONDS,
+        description: "From an event in the shop (an order, low stock, a function's result) to its notification in the back office, by type",
+        shape: Shape::Histogram {
+            boundaries: NOTIFICATION_BOUNDARIES,
+            max: 86_400_000.0,
+        },
+        dimensions: &[("notification.type", Values::OneOf(c::NOTIFICATION_TYPES))],
     },
 ];
 

@@ -7,6 +7,7 @@
 //! | `POST /api/rum/v1/traces` | OTLP/HTTP (JSON or protobuf): spans → [`Telemetry::relay_span`] |
 //! | `POST /api/rum/v1/logs` | OTLP/HTTP: log records (the UI's errors, and its custom events: [`catalogue::EVENTS`]) → [`Telemetry::relay_log`] |
 //! | `POST /api/rum/v1/metrics` | OTLP/HTTP: the Web Vitals and the UI's own metrics (page views, errors, clicks, cart, funnel, render times) → the shop's instruments ([`metrics`]) |
+//! | `POST /api/rum/v1/replay` | a chunk of a session's recording (rrweb), masked again and kept in S3, not relayed ([`replay`]) |
 //!
 //! Whichever backend is compiled in ships what arrives: `awssdk` to X-Ray
 //! (a `shop-web` segment in front of the shop's), CloudWatch Logs and
@@ -31,6 +32,7 @@ pub mod catalogue;
 pub mod limit;
 pub mod logs;
 pub mod metrics;
+pub mod replay;
 pub mod routes;
 pub mod spans;
 
@@ -70,6 +72,10 @@ pub struct RumSettings {
     pub sample_ratio: f64,
     /// How often the browser sends what it has (ms).
     pub export_interval_ms: u32,
+    /// Where session recordings go (`--rum-replay-bucket`); `None`: replay is off.
+    pub replay: Option<shop_core::objects::ObjectStoreSettings>,
+    /// The share of tab sessions the browser records when replay is on (0..=1).
+    pub replay_sample_ratio: f64,
 }
 
 impl Default for RumSettings {
@@ -78,6 +84,8 @@ impl Default for RumSettings {
             rate_per_minute: 120,
             sample_ratio: 1.0,
             export_interval_ms: 5000,
+            replay: None,
+            replay_sample_ratio: 0.1,
         }
     }
 }
@@ -91,6 +99,8 @@ pub struct RumState {
     limiter: Arc<ClientLimiter>,
     metrics: metrics::Instruments,
     items: Counter,
+    /// Where recordings go; `None`: replay is off.
+    replays: Option<shop_core::objects::ObjectStore>,
 }
 
 impl RumState {
@@ -119,7 +129,14 @@ impl RumState {
             producer: Arc::new(producer),
             telemetry,
             settings,
+            replays: None,
         }
+    }
+
+    /// Session replay on, kept in `store`.
+    pub fn with_replays(mut self, store: Option<shop_core::objects::ObjectStore>) -> RumState {
+        self.replays = store;
+        self
     }
 
     fn count(&self, signal: &'static str, outcome: &'static str, n: usize) {
@@ -143,6 +160,7 @@ pub fn router(state: RumState) -> Router {
         .route("/api/rum/v1/traces", post(traces))
         .route("/api/rum/v1/logs", post(logs_route))
         .route("/api/rum/v1/metrics", post(metrics))
+        .route("/api/rum/v1/replay", post(replay::replay))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 ApiError::Internal("RUM intake panicked".to_owned()).into_response()
@@ -171,6 +189,17 @@ pub struct RumConfig {
     pub sample_ratio: f64,
     pub export_interval_ms: u32,
     pub endpoints: RumEndpoints,
+    pub replay: ReplayConfig,
+}
+
+/// Session replay, as the browser needs it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReplayConfig {
+    /// False unless the shop keeps recordings (`--rum-replay-bucket`).
+    pub enabled: bool,
+    /// The share of tab sessions recorded.
+    pub sample_ratio: f64,
+    pub endpoint: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -200,6 +229,11 @@ pub async fn config(State(state): State<RumState>) -> Response {
             traces: "/api/rum/v1/traces",
             logs: "/api/rum/v1/logs",
             metrics: "/api/rum/v1/metrics",
+        },
+        replay: ReplayConfig {
+            enabled: t.backend_name() != "noop" && state.replays.is_some(),
+            sample_ratio: state.settings.replay_sample_ratio,
+            endpoint: "/api/rum/v1/replay",
         },
     };
     // The backend does not change while the shop runs; a page may keep this a minute.

@@ -4,23 +4,24 @@
 // shop runs and its export counters, this tab's last requests to the shop, and for the one picked
 // its trace *as each store kept it* — read back by the shop from X-Ray (moto) and from the
 // collector's store — drawn as a waterfall with the joined log lines, the command that reads the
-// same thing, and a service map of the traces read on this page.
+// same thing, and a service map of the traces read on this page. Above the trace, a browser
+// session (this tab's, or one pasted) as the stores kept it, each of its records leading to its
+// trace.
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 
 import { Empty, ErrorState, Loading } from "@/components/states";
 import { api, type Schemas, unwrap } from "@/lib/api";
 import { useLoad } from "@/lib/use-load";
 import { useRecentRequests } from "@/lab/use-recent";
+import { sessionId } from "@/telemetry/session";
 
 import { ServiceMap } from "./service-map";
+import { SessionStores } from "./session";
 import type { StoredSpan, TraceReadback } from "./trace-model";
+import { REREADS, useReread } from "./use-reread";
 import { Command, Waterfall } from "./waterfall";
-
-/** How often, and how many times, a trace some store does not have yet is read again. */
-const REREAD_MS = 2500;
-const REREADS = 6;
 
 type Stats = Schemas["TelemetryStats"];
 
@@ -147,33 +148,65 @@ function Requests({ current, pick }: { current: string | null; pick: (id: string
   );
 }
 
+/** This tab's session id, on the client only (the static export's HTML has none). */
+function useTabSession(): string | null {
+  return useSyncExternalStore(
+    () => () => {},
+    () => sessionId(),
+    () => null,
+  );
+}
+
+function Session({ current, pick }: { current: string | null; pick: (id: string) => void }) {
+  const mine = useTabSession();
+  const [typed, setTyped] = useState("");
+  return (
+    <div className="mb-3 flex flex-wrap items-center gap-2 text-sm">
+      {mine && (
+        <>
+          <span className="text-stone-600">
+            This tab&apos;s session: <code className="text-xs" data-testid="lab-tab-session">{mine}</code>
+          </span>
+          <button
+            type="button"
+            onClick={() => pick(mine)}
+            aria-pressed={current === mine}
+            className="rounded-md bg-emerald-800 px-3 py-1 text-white hover:bg-emerald-700"
+            data-testid="lab-read-session"
+          >
+            Read this session back
+          </button>
+        </>
+      )}
+      <form
+        className="flex min-w-0 flex-1 gap-2"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (typed.trim()) pick(typed.trim());
+        }}
+      >
+        <label htmlFor="session-id" className="sr-only">
+          A session id
+        </label>
+        <input
+          id="session-id"
+          value={typed}
+          onChange={(e) => setTyped(e.target.value)}
+          placeholder="or a session.id from a log line"
+          className="min-w-0 flex-1 rounded-md border border-stone-300 px-2 py-1 font-mono text-xs"
+        />
+        <button type="submit" className="rounded-md border border-stone-300 px-3 py-1 hover:bg-stone-50">
+          Read
+        </button>
+      </form>
+    </div>
+  );
+}
+
 function TraceStores({ id, onRead }: { id: string; onRead: (t: TraceReadback) => void }) {
-  // Each attempt reads the trace, then again while a store does not have it yet: exports are
-  // batched (the collector every few seconds, the awssdk backend's queue too), so a first
-  // "missing" is not final. The last answer stays on screen during the next read.
-  const [attempt, setAttempt] = useState(0);
-  const [answer, setAnswer] = useState<{ data?: TraceReadback; error?: unknown; round: number } | null>(null);
-  useEffect(() => {
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const read = async (round: number) => {
-      try {
-        const data = await unwrap(api.GET("/api/lab/traces/{trace_id}", { params: { path: { trace_id: id } } }));
-        if (!live) return;
-        setAnswer({ data, round });
-        onRead(data);
-        if (round < REREADS && data.stores.some((s) => s.status === "missing")) timer = setTimeout(() => void read(round + 1), REREAD_MS);
-      } catch (error: unknown) {
-        if (live) setAnswer({ error, round });
-      }
-    };
-    void read(0);
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [id, attempt, onRead]);
-  if (answer?.error !== undefined) return <ErrorState error={answer.error} retry={() => setAttempt((n) => n + 1)} />;
+  const read = useCallback(() => unwrap(api.GET("/api/lab/traces/{trace_id}", { params: { path: { trace_id: id } } })), [id]);
+  const { answer, retry } = useReread(read, (t) => t.stores.some((s) => s.status === "missing"), onRead);
+  if (answer?.error !== undefined) return <ErrorState error={answer.error} retry={retry} />;
   const t = answer?.data;
   if (!t) return <Loading what="the trace from the stores" />;
   const round = answer.round;
@@ -197,7 +230,7 @@ function TraceStores({ id, onRead }: { id: string; onRead: (t: TraceReadback) =>
         ))}
       </div>
       {incomplete && round >= REREADS && (
-        <button type="button" onClick={() => setAttempt((n) => n + 1)} className="mt-3 rounded-md border border-stone-300 px-3 py-1 text-sm hover:bg-stone-50">
+        <button type="button" onClick={retry} className="mt-3 rounded-md border border-stone-300 px-3 py-1 text-sm hover:bg-stone-50">
           Read again
         </button>
       )}
@@ -207,7 +240,18 @@ function TraceStores({ id, onRead }: { id: string; onRead: (t: TraceReadback) =>
 
 export function LabView() {
   const router = useRouter();
-  const trace = useSearchParams().get("trace");
+  const params = useSearchParams();
+  const trace = params.get("trace");
+  const session = params.get("session");
+  // The address holds what is shown (a session, a trace, or both), so a view can be shared.
+  const go = (next: { session?: string | null; trace?: string | null }) => {
+    const q = new URLSearchParams();
+    const s = next.session === undefined ? session : next.session;
+    const t = next.trace === undefined ? trace : next.trace;
+    if (s) q.set("session", s);
+    if (t) q.set("trace", t);
+    router.push(`/lab/?${q.toString()}`);
+  };
   const readback = useLoad("readback", () => unwrap(api.GET("/api/lab/readback")));
   // Every trace read on this page, per store, for the service map.
   const [seen, setSeen] = useState<Record<string, Record<string, StoredSpan[]>>>({});
@@ -237,7 +281,20 @@ export function LabView() {
         </p>
       </div>
       <Stats />
-      <Requests current={trace} pick={(id) => router.push(`/lab/?trace=${encodeURIComponent(id)}`)} />
+      <Requests current={trace} pick={(id) => go({ trace: id })} />
+      <section aria-labelledby="session" className="rounded-lg border border-stone-200 p-4">
+        <h2 id="session" className="mb-2 font-semibold">
+          A session, as stored
+        </h2>
+        <p className="mb-2 max-w-3xl text-sm text-stone-600">
+          Every event and error the UI sends carries its tab&apos;s <code>session.id</code>: page views, clicks, cart changes,
+          funnel steps. Read back from where the backend put its logs, each leads to its trace.
+        </p>
+        <Session current={session} pick={(id) => go({ session: id })} />
+        {readback.state === "done" && readback.data.enabled && session && (
+          <SessionStores key={session} id={session} pickTrace={(id) => go({ trace: id })} />
+        )}
+      </section>
       <section aria-labelledby="trace" className="rounded-lg border border-stone-200 p-4">
         <h2 id="trace" className="mb-2 font-semibold">
           The trace, as stored

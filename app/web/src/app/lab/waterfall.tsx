@@ -101,12 +101,17 @@ export function Waterfall({ reading }: { reading: StoreReading }) {
   );
 }
 
-/** The shell command that reads the same trace from the same store. */
+/** The shell command that reads the same thing from the same store. */
 export function Command({ command }: { command: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div className="mt-3 flex items-start gap-2">
-      <code className="block flex-1 overflow-x-auto whitespace-pre rounded bg-stone-900 px-2 py-1.5 text-xs text-stone-100" data-testid="readback-command">
+      {/* Focusable: a long command scrolls sideways, and a keyboard user must be able to scroll it. */}
+      <code
+        tabIndex={0}
+        className="block flex-1 overflow-x-auto whitespace-pre rounded bg-stone-900 px-2 py-1.5 text-xs text-stone-100"
+        data-testid="readback-command"
+      >
         {command}
       </code>
       <button

@@ -24,6 +24,8 @@ import {
 } from "@/lib/admin";
 import { useLoad } from "@/lib/use-load";
 
+import { LiveNotifications } from "./notifications";
+
 type Answer<T> = Promise<{ data?: T; error?: unknown; response: Response }>;
 
 interface AdminContext {
@@ -114,6 +116,7 @@ function SignedIn({ children }: { children: React.ReactNode }) {
           {children}
         </main>
       </div>
+      <LiveNotifications />
       {asking && (
         <StepUpDialog
           done={(ok) => {
