@@ -144,3 +144,19 @@ export function track(event: UiEvent): void {
   const stamped = "start" in event || ("time" in event && event.time !== undefined) ? event : { ...event, time: Date.now() };
   push((s) => s.track(stamped));
 }
+
+/**
+ * The trace header for the request of the upload `id` (after `track({ kind: "upload_start", id })`):
+ * the fetch instrumentation propagates fetches only, and an upload goes with XMLHttpRequest for its
+ * progress events, so the upload sets this header itself; the shop's span of it (and the
+ * image-resize function's after it) are then the `upload image` span's children. Empty while the
+ * SDK is not running (telemetry off, or not started yet), as a fetch would carry none then either.
+ */
+export function uploadTraceHeaders(id: string): Record<string, string> {
+  if (!sdk) return {};
+  try {
+    return sdk.uploadHeaders(id);
+  } catch {
+    return {};
+  }
+}

@@ -24,11 +24,14 @@
 // MAX_MS.
 //
 // The price: a fetch that happens to start during an interaction without being caused by it (a
-// timer, another component loading) is counted as its child. In this shop nothing polls, so an
-// interaction's children are what the click did.
+// timer, another component loading, a click on an unnamed link) is counted as its child. In this
+// shop nothing polls, so an interaction's children are what the click did. When the page's outer
+// trace changes (outer.ts: the canary's next step), the open interaction ends at once.
 import { type Context, ROOT_CONTEXT, type Span, type Tracer, trace } from "@opentelemetry/api";
 import { StackContextManager } from "@opentelemetry/sdk-trace-web";
 import type { ReadableSpan, SpanProcessor, Span as SdkSpan } from "@opentelemetry/sdk-trace-base";
+
+import { outerContext, outerTraceparent } from "./outer";
 
 /** How long an interaction waits for its first child before it ends. */
 const FIRST_MS = 1500;
@@ -47,6 +50,8 @@ interface Interaction {
   lastEnd: number;
   settle?: ReturnType<typeof setTimeout>;
   cap: ReturnType<typeof setTimeout>;
+  /** The page's outer trace when the click happened (outer.ts): the interaction ends with it. */
+  outer: string | null;
 }
 
 let current: Interaction | null = null;
@@ -65,11 +70,16 @@ function settleLater(i: Interaction, ms: number): void {
   }, ms);
 }
 
-/** The context manager: the stack of `context.with` calls, and the open interaction under it. */
+/**
+ * The context manager: the stack of `context.with` calls, the open interaction under it, and
+ * under that the page's outer trace (outer.ts), when something outside the page gave one.
+ */
 export class InteractionContextManager extends StackContextManager {
   override active(): Context {
     const active = super.active();
-    return active === ROOT_CONTEXT && current ? current.context : active;
+    if (active !== ROOT_CONTEXT) return active;
+    if (current && current.outer !== outerTraceparent()) finish(current);
+    return current ? current.context : outerContext();
   }
 }
 
@@ -125,8 +135,9 @@ export function trackNamedClicks(tracer: Tracer, onClick: (name: string, span: C
         },
         startTime: now,
       },
-      // A click is where a trace starts, whatever else is going on.
-      ROOT_CONTEXT,
+      // A click is where a trace starts, whatever else is going on (under the page's outer
+      // trace, when it has one: outer.ts).
+      outerContext(),
     );
     const ctx = trace.setSpan(ROOT_CONTEXT, span);
     const i: Interaction = {
@@ -136,6 +147,7 @@ export function trackNamedClicks(tracer: Tracer, onClick: (name: string, span: C
       open: new Set(),
       lastEnd: now,
       cap: setTimeout(() => finish(i), MAX_MS),
+      outer: outerTraceparent(),
     };
     current = i;
     settleLater(i, FIRST_MS);

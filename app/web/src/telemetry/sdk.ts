@@ -18,6 +18,7 @@ export interface Sdk {
   /** `thrown` is what was thrown (anything); `fallback` its message if it has none. */
   error(source: ErrorSource, route: Route, thrown: unknown, fallback: string, time: number): void;
   track(event: UiEvent): void;
+  uploadHeaders(id: string): Record<string, string>;
 }
 
 export function startSdk(config: RumConfig): Sdk {
@@ -65,5 +66,6 @@ export function startSdk(config: RumConfig): Sdk {
       recordError(traces.tracer, logs.logger, source, exceptionOf(thrown, fallback), time);
     },
     track: ui.track,
+    uploadHeaders: ui.uploadHeaders,
   };
 }

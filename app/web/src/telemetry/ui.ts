@@ -44,6 +44,7 @@ import type {
 } from "./catalogue";
 import { isElement } from "./catalogue";
 import type { ErrorSource } from "./errors";
+import { outerContext } from "./outer";
 import type { Route } from "./page";
 
 /** One section of the checkout form, as the shopper went through it. */
@@ -85,6 +86,11 @@ export interface Ui {
   click(name: string, clickContext: Context, time: number): void;
   error(source: ErrorSource, route: Route): void;
   track(event: UiEvent): void;
+  /**
+   * The trace header (the backend's propagator: `traceparent` or `X-Amzn-Trace-Id`) that makes a
+   * request the child of the upload `id`'s span; empty for an upload it does not know.
+   */
+  uploadHeaders(id: string): Record<string, string>;
 }
 
 export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
@@ -169,7 +175,7 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
     if (!visit || visit.since === null) return;
     const ms = Math.max(0, Math.round(time - visit.since));
     dwell.record(ms, { "page.route": visit.route });
-    emit("browser.page_leave", { "page.route": visit.route, duration_ms: ms }, time, ROOT_CONTEXT);
+    emit("browser.page_leave", { "page.route": visit.route, duration_ms: ms }, time, outerContext());
     visit.since = null;
   };
 
@@ -182,7 +188,7 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
       endVisit(time);
       visit = { route, since: time };
       views.add(1, { "page.route": route });
-      emit("browser.page_view", { "page.route": route, ...(referrer ? { "page.referrer_route": referrer } : {}) }, time, ROOT_CONTEXT);
+      emit("browser.page_view", { "page.route": route, ...(referrer ? { "page.referrer_route": referrer } : {}) }, time, outerContext());
     },
     hidden: endVisit,
     visible(time) {
@@ -216,12 +222,13 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
           break;
         }
         case "checkout": {
-          // The flow is a trace of its own: its sections are its children, whatever clicks and
-          // fetches happened meanwhile (those are the clicks' traces).
+          // The flow is a trace of its own (or the page's outer trace's child: outer.ts): its
+          // sections are its children, whatever clicks and fetches happened meanwhile (those are
+          // the clicks' traces).
           const flow = tracer.startSpan(
             "checkout",
             { attributes: { "checkout.outcome": event.outcome, "checkout.refusals": event.refusals }, startTime: event.start },
-            ROOT_CONTEXT,
+            outerContext(),
           );
           const inFlow = trace.setSpan(ROOT_CONTEXT, flow);
           for (const s of event.steps) {
@@ -254,11 +261,12 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
           tasks.add(1, { "admin.task": event.task, "admin.task.outcome": event.outcome });
           if (event.outcome === "completed") taskDuration.record(ms, { "admin.task": event.task });
           if (event.refusals > 0) taskRefusals.add(event.refusals, { "admin.task": event.task });
-          // A trace of its own: the task's clicks and fetches are their own traces.
+          // A trace of its own (or the outer trace's child): the task's clicks and fetches are
+          // their own traces.
           const task = tracer.startSpan(
             `admin.task ${event.task}`,
             { attributes: { "admin.task": event.task, "admin.task.outcome": event.outcome, "admin.task.refusals": event.refusals }, startTime: event.start },
-            ROOT_CONTEXT,
+            outerContext(),
           );
           emit(
             "browser.admin_task",
@@ -341,6 +349,13 @@ export function startUi(tracer: Tracer, logger: Logger, meter: Meter): Ui {
           );
           break;
       }
+    },
+    uploadHeaders(id) {
+      const u = open.get(id);
+      const carrier: Record<string, string> = {};
+      // The registered propagator (traces.ts): the one header the shop's backend reads.
+      if (u) propagation.inject(trace.setSpan(ROOT_CONTEXT, u.span), carrier);
+      return carrier;
     },
   };
 }

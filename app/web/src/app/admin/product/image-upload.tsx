@@ -10,7 +10,7 @@ import { useAdmin } from "@/components/admin/shell";
 import { card, Done, primary, Problem } from "@/components/admin/ui";
 import { ApiError, type Product } from "@/lib/api";
 import { adminApi, type AdminSchemas, csrfToken } from "@/lib/admin";
-import { track } from "@/telemetry";
+import { track, uploadTraceHeaders } from "@/telemetry";
 
 const MAX_BYTES = 8 * 1024 * 1024;
 const POLL_MS = 1_000;
@@ -33,6 +33,7 @@ type State =
 function send(
   productId: number,
   file: File,
+  headers: Record<string, string>,
   progress: (percent: number) => void,
   sent: () => void,
 ): Promise<{ data?: Uploaded; error?: unknown; response: Response }> {
@@ -41,6 +42,7 @@ function send(
     xhr.open("POST", `/api/admin/products/${productId}/image`);
     const token = csrfToken();
     if (token) xhr.setRequestHeader("X-CSRF-Token", token);
+    for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) progress(Math.round((e.loaded / e.total) * 100));
@@ -91,6 +93,8 @@ export function ImageUpload({ product, uploaded }: { product: Product; uploaded:
         send(
           product.id,
           picked,
+          // The upload's trace header: the shop's span and the function's join the upload's trace.
+          uploadTraceHeaders(id),
           (percent) => {
             track({ kind: "upload_progress", id, percent });
             if (live.current) setState(percent < 100 ? { step: "uploading", percent } : { step: "resizing" });
