@@ -5,7 +5,7 @@
 //
 // This file imports nothing at run time (types only): the AWS package is this file and
 // synthetics.ts transpiled, with no node_modules of its own.
-import type { Page, Response } from "playwright-core";
+import type { Locator, Page, Response } from "playwright-core";
 
 /** One step of a journey: its name (a metric attribute, so a fixed word) and what it does. */
 export interface Step {
@@ -29,6 +29,9 @@ export interface JourneyOptions {
 export const JOURNEY = "shop-purchase";
 /** The sign-in journey's name. */
 export const SIGN_IN_JOURNEY = "shop-sign-in";
+
+/** The back-office journey's name. */
+export const BACK_OFFICE_JOURNEY = "shop-back-office";
 
 /** The canary's own customer account (the sign-in journey): made for it, holding no real person's data. */
 export interface CanaryAccount {
@@ -173,4 +176,76 @@ export function signInJourney(options: { baseUrl: string; account: CanaryAccount
       },
     },
   ];
+}
+
+/**
+ * The canary's back-office account: an admin made for it, holding the `viewer` role only (it reads
+ * the sales, the stock and the orders, never customers' personal data, and changes nothing).
+ * `code` answers the authenticator's code of the moment: the runner computes it from the TOTP
+ * secret (otp.ts), so that this file keeps to Playwright's API.
+ */
+export interface CanaryAdmin {
+  email: string;
+  password: string;
+  code(): Promise<string>;
+}
+
+/**
+ * The back office: its login page → the password and the second factor → the dashboard's sales
+ * and low stock → the orders list → signing out. Like the sign-in journey it changes nothing but
+ * its own sessions (and the audit log records each login, as it does any admin's).
+ */
+export function backOfficeJourney(options: { baseUrl: string; admin: CanaryAdmin }): Step[] {
+  return [
+    {
+      name: "admin-login-page",
+      async run(page) {
+        answered(await page.goto(url(options.baseUrl, "/admin/login/")), "the back office's login page");
+        await page.getByRole("heading", { level: 1, name: "Log in to the back office" }).waitFor();
+      },
+    },
+    {
+      name: "admin-sign-in",
+      async run(page) {
+        await page.getByLabel("E-mail").fill(options.admin.email);
+        await page.getByLabel("Password").fill(options.admin.password);
+        await page.getByRole("button", { name: "Continue" }).click();
+        const second = page.getByRole("heading", { level: 1, name: "Your second factor" });
+        await refusedOr(page, second, "login-error", "the password was refused");
+        await page.getByLabel("Authenticator code").fill(await options.admin.code());
+        await page.getByRole("button", { name: "Log in", exact: true }).click();
+        await refusedOr(page, page.getByRole("heading", { level: 1, name: "Dashboard" }), "verify-error", "the second factor was refused");
+      },
+    },
+    {
+      name: "dashboard",
+      async run(page) {
+        // Both panels read: the sales figures, and the low-stock table or its empty state.
+        await page.getByTestId("sales-revenue").waitFor();
+        await page.getByTestId("low-stock").or(page.getByText("Every product is above its threshold.")).first().waitFor();
+      },
+    },
+    {
+      name: "orders",
+      async run(page) {
+        await page.getByRole("navigation", { name: "Back office" }).getByRole("link", { name: "Orders", exact: true }).click();
+        await page.getByRole("heading", { level: 1, name: "Orders" }).waitFor();
+        await page.getByTestId("admin-orders").or(page.getByText("No orders yet.")).first().waitFor();
+      },
+    },
+    {
+      name: "admin-sign-out",
+      async run(page) {
+        await page.getByRole("button", { name: "Sign out" }).click();
+        await page.getByTestId("login-notice").waitFor();
+      },
+    },
+  ];
+}
+
+/** Waits for `then` or for the form's error (test id `errorId`), and throws `what` with the error's words. */
+async function refusedOr(page: Page, then: Locator, errorId: string, what: string): Promise<void> {
+  const refused = page.getByTestId(errorId);
+  await then.or(refused).first().waitFor();
+  if (await refused.isVisible()) throw new Error(`${what}: ${((await refused.textContent()) ?? "").trim().slice(0, 120)}`);
 }

@@ -1,7 +1,7 @@
 // The canary from the command line: one run of the journey against a shop, a line per step on
 // stdout, exit status 0 when every step passed and 1 when one failed (2: bad arguments).
 //
-//   node --import tsx canary/main.ts [--journey shop-purchase|shop-sign-in] [--base-url URL]
+//   node --import tsx canary/main.ts [--journey shop-purchase|shop-sign-in|shop-back-office] [--base-url URL]
 //                                    [--query WORD] [--place-order] [--artifacts DIR]
 //                                    [--step-timeout MS] [--json]
 //
@@ -9,10 +9,13 @@
 // SHOP_CANARY_BASE_URL (default http://127.0.0.1:8080), OTEL_EXPORTER_OTLP_ENDPOINT (default
 // http://127.0.0.1:4318, the lab's collector), SHOP_CANARY_ENVIRONMENT (deployment.environment.name,
 // default lab), OTEL_SDK_DISABLED=true (no export), SHOP_CANARY_EMAIL and SHOP_CANARY_PASSWORD (the
-// canary's customer account, for shop-sign-in). `make canary` and scripts/lab/canary.sh run it.
+// canary's customer account, for shop-sign-in), SHOP_CANARY_ADMIN_EMAIL, SHOP_CANARY_ADMIN_PASSWORD
+// and SHOP_CANARY_ADMIN_TOTP_SECRET (its admin, for shop-back-office). `make canary` and
+// scripts/lab/canary.sh run it.
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
+import { codeSource } from "./otp";
 import { JOURNEYS, runCanary, stepsOf } from "./run";
 import { defaultEndpoint } from "./telemetry";
 
@@ -46,10 +49,22 @@ async function main(): Promise<number> {
   const baseUrl = values["base-url"] ?? process.env.SHOP_CANARY_BASE_URL ?? "http://127.0.0.1:8080";
   const email = process.env.SHOP_CANARY_EMAIL;
   const password = process.env.SHOP_CANARY_PASSWORD;
+  const admin = {
+    email: process.env.SHOP_CANARY_ADMIN_EMAIL,
+    password: process.env.SHOP_CANARY_ADMIN_PASSWORD,
+    secret: process.env.SHOP_CANARY_ADMIN_TOTP_SECRET,
+  };
+  let code: (() => Promise<string>) | undefined;
+  try {
+    code = admin.secret ? codeSource(admin.secret) : undefined;
+  } catch {
+    usage("SHOP_CANARY_ADMIN_TOTP_SECRET is not a base32 TOTP secret");
+  }
   const chosen = {
     baseUrl,
     ...(values.journey ? { journey: values.journey } : {}),
     ...(email && password ? { account: { email, password } } : {}),
+    ...(admin.email && admin.password && code ? { admin: { email: admin.email, password: admin.password, code } } : {}),
   };
   // A journey that cannot run (an unknown name, sign-in without an account) is a usage error.
   try {

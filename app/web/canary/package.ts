@@ -1,6 +1,8 @@
-// Packages the Synthetics handler for terraform/envs/aws: synthetics.ts and journey.ts transpiled
-// to ES modules (index.mjs, journey.mjs) in a zip whose bytes depend on the sources only (fixed
-// timestamps, fixed order), so the committed zip can be checked against the sources.
+// Packages the Synthetics handler for terraform/envs/aws: synthetics.ts, journey.ts and otp.ts
+// transpiled to ES modules (index.mjs, journey.mjs, otp.mjs), with the one package they need that
+// the runtime lacks (otpauth's single-file Node build, and its licence), in a zip whose bytes
+// depend on the sources only (fixed timestamps, fixed order), so the committed zip can be checked
+// against the sources.
 //
 //   node --import tsx canary/package.ts          # writes terraform/envs/aws/canary/shop-canary.zip
 //   node --import tsx canary/package.ts --check  # exit 1 when the committed zip is not current
@@ -18,8 +20,14 @@ function transpile(file: string): string {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, removeComments: false },
     fileName: file,
   }).outputText;
-  // The runtime's Node resolves ES module imports by their full file name.
-  return out.replace(/from "\.\/journey"/g, 'from "./journey.mjs"');
+  // The runtime's Node resolves ES module imports by their full file name; otpauth is a file of
+  // the package (no node_modules in it).
+  return out.replace(/from "\.\/(journey|otp)"/g, 'from "./$1.mjs"').replace(/from "otpauth"/g, 'from "./otpauth.mjs"');
+}
+
+/** otpauth's Node build (it imports node:crypto only) and its licence, from the pinned package. */
+function otpauth(file: string): string {
+  return readFileSync(join(import.meta.dirname, "..", "node_modules", "otpauth", file), "utf8");
 }
 
 /** A zip of `files` (name → content), deflated, every entry dated 1980-01-01 00:00. */
@@ -77,6 +85,9 @@ export function canaryPackage(): Buffer {
   return zip([
     ["index.mjs", transpile("synthetics.ts")],
     ["journey.mjs", transpile("journey.ts")],
+    ["otp.mjs", transpile("otp.ts")],
+    ["otpauth.mjs", otpauth("dist/otpauth.node.mjs")],
+    ["otpauth.LICENSE.md", otpauth("LICENSE.md")],
   ]);
 }
 
@@ -92,7 +103,7 @@ export function packageIsCurrent(): boolean {
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
   if (process.argv.includes("--check")) {
     if (!packageIsCurrent()) {
-      console.error(`canary: ${ZIP} is not what canary/synthetics.ts and journey.ts make; run: node --import tsx canary/package.ts`);
+      console.error(`canary: ${ZIP} is not what canary/synthetics.ts, journey.ts and otp.ts make; run: node --import tsx canary/package.ts`);
       process.exitCode = 1;
     }
   } else {

@@ -4,15 +4,18 @@
 // the artefacts in S3. canary/package.ts transpiles this file and journey.ts into the zip that
 // terraform/envs/aws/canary.tf deploys, with the handler `index.handler`. docs/canary.md.
 //
-// One package, two canaries: SHOP_CANARY_JOURNEY picks the journey (`shop-purchase`, the default, or
-// `shop-sign-in`, whose account is read from Secrets Manager: SHOP_CANARY_ACCOUNT_SECRET names a
-// secret holding {"email": …, "password": …}, so the password is in no environment variable).
+// One package, three canaries: SHOP_CANARY_JOURNEY picks the journey (`shop-purchase`, the
+// default; `shop-sign-in`, whose account is read from Secrets Manager: SHOP_CANARY_ACCOUNT_SECRET
+// names a secret holding {"email": …, "password": …}, so the password is in no environment
+// variable; `shop-back-office`, whose admin's secret also holds "totp_secret", the base32 secret
+// its authenticator was enrolled with).
 //
 // The runtime provides Playwright, its Synthetics library and the AWS SDK for JavaScript v3; this
-// package brings nothing else.
+// package brings only otpauth (otp.ts), for the back office's second factor.
 import type { Browser, BrowserContext, Page } from "playwright-core";
 
-import { type CanaryAccount, SIGN_IN_JOURNEY, shopJourney, signInJourney, type Step } from "./journey";
+import { BACK_OFFICE_JOURNEY, backOfficeJourney, type CanaryAccount, type CanaryAdmin, SIGN_IN_JOURNEY, shopJourney, signInJourney, type Step } from "./journey";
+import { codeSource } from "./otp";
 
 /** The part of the runtime's Synthetics library used here (its launch, newPage, executeStep, close). */
 interface Synthetics {
@@ -32,21 +35,34 @@ interface SecretsModule {
   GetSecretValueCommand: new (input: { SecretId: string }) => unknown;
 }
 
-/** The sign-in journey's account, from the secret SHOP_CANARY_ACCOUNT_SECRET names. */
-async function account(): Promise<CanaryAccount> {
+/** The secret SHOP_CANARY_ACCOUNT_SECRET names, parsed: the journey's account. */
+async function secret(journey: string): Promise<Record<string, unknown>> {
   const id = process.env.SHOP_CANARY_ACCOUNT_SECRET;
-  if (!id) throw new Error(`${SIGN_IN_JOURNEY} needs SHOP_CANARY_ACCOUNT_SECRET (a Secrets Manager secret with the account)`);
+  if (!id) throw new Error(`${journey} needs SHOP_CANARY_ACCOUNT_SECRET (a Secrets Manager secret with the account)`);
   const { SecretsManagerClient, GetSecretValueCommand } = (await import(SECRETS)) as SecretsModule;
   const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: id }));
-  const parsed = JSON.parse(answer.SecretString ?? "{}") as Partial<CanaryAccount>;
-  if (typeof parsed.email !== "string" || typeof parsed.password !== "string") throw new Error("the account secret holds no email and password");
-  return { email: parsed.email, password: parsed.password };
+  return JSON.parse(answer.SecretString ?? "{}") as Record<string, unknown>;
+}
+
+/** The sign-in journey's customer account. */
+async function account(): Promise<CanaryAccount> {
+  const { email, password } = await secret(SIGN_IN_JOURNEY);
+  if (typeof email !== "string" || typeof password !== "string") throw new Error("the account secret holds no email and password");
+  return { email, password };
+}
+
+/** The back-office journey's admin, with its authenticator's codes. */
+async function admin(): Promise<CanaryAdmin> {
+  const { email, password, totp_secret: totp } = await secret(BACK_OFFICE_JOURNEY);
+  if (typeof email !== "string" || typeof password !== "string" || typeof totp !== "string") throw new Error("the admin secret holds no email, password and totp_secret");
+  return { email, password, code: codeSource(totp) };
 }
 
 /** The steps of the journey SHOP_CANARY_JOURNEY names. */
 async function steps(baseUrl: string): Promise<Step[]> {
   const journey = process.env.SHOP_CANARY_JOURNEY || "shop-purchase";
   if (journey === SIGN_IN_JOURNEY) return signInJourney({ baseUrl, account: await account() });
+  if (journey === BACK_OFFICE_JOURNEY) return backOfficeJourney({ baseUrl, admin: await admin() });
   if (journey !== "shop-purchase") throw new Error(`unknown SHOP_CANARY_JOURNEY ${JSON.stringify(journey)}`);
   return shopJourney({ baseUrl, placeOrder: process.env.SHOP_CANARY_PLACE_ORDER === "true" });
 }

@@ -6,8 +6,9 @@
 // docs/canary.md lists every name.
 import { randomUUID } from "node:crypto";
 
-import { type Context, context, type Counter, diag, DiagLogLevel, type Gauge, type Histogram, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
+import { type Context, context, type Counter, defaultTextMapSetter, diag, DiagLogLevel, type Gauge, type Histogram, type Span, SpanStatusCode, trace, type Tracer } from "@opentelemetry/api";
 import { type Logger, SeverityNumber } from "@opentelemetry/api-logs";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
 import { AggregationTemporalityPreference, OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -20,6 +21,8 @@ import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_URL_FULL } from "@ope
 
 export const SERVICE_NAME = "shop-canary";
 const SCOPE = "shop-canary";
+/** The step's context as W3C's traceparent, whatever the shop propagates (src/telemetry/outer.ts). */
+const w3c = new W3CTraceContextPropagator();
 
 export interface TelemetryOptions {
   /** The OTLP/HTTP base URL (`/v1/traces` etc. are appended). */
@@ -54,8 +57,12 @@ export interface RunTelemetry {
   /** service.instance.id of this run's resource: tells this run's telemetry apart from others'. */
   instanceId: string;
   traceId: string;
-  /** The step's span is started now; `end` ends it with the outcome and records the rest. */
-  step(name: string): { end(outcome: StepOutcome): void };
+  /**
+   * The step's span is started now; `end` ends it with the outcome and records the rest.
+   * `traceparent` is the span's W3C traceparent, for the page to continue (null when nothing is
+   * exported: the page's spans would point at a trace that is never sent).
+   */
+  step(name: string): { traceparent: string | null; end(outcome: StepOutcome): void };
   finish(ok: boolean, durationMs: number, failedStep?: string): void;
   /** Flushes and stops every provider; resolves when the exports answered (or failed). */
   shutdown(): Promise<void>;
@@ -144,7 +151,10 @@ export function startRunTelemetry(journey: string, baseUrl: string, options: Tel
     traceId: root.spanContext().traceId,
     step(name) {
       const span = tracer.startSpan(`step ${name}`, { attributes: { "canary.step.name": name } }, rootContext);
+      const carrier: Record<string, string> = {};
+      if (!options.disabled) w3c.inject(trace.setSpan(rootContext, span), carrier, defaultTextMapSetter);
       return {
+        traceparent: carrier.traceparent ?? null,
         end(outcome) {
           if (outcome.ok) {
             span.setStatus({ code: SpanStatusCode.OK });

@@ -11,11 +11,11 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import { JOURNEY, SIGN_IN_JOURNEY } from "../canary/journey";
+import { BACK_OFFICE_JOURNEY, JOURNEY, SIGN_IN_JOURNEY } from "../canary/journey";
 import { packageIsCurrent } from "../canary/package";
 import { type CanaryResult, runCanary } from "../canary/run";
 import { SERVICE_NAME } from "../canary/telemetry";
-import { ARTIFACTS, backendEnv, eventually, Shop } from "./support";
+import { ARTIFACTS, backendEnv, enrolledAdmin, eventually, Shop } from "./support";
 
 const STEPS = ["home", "search", "product", "add-to-cart", "cart", "checkout"];
 
@@ -97,7 +97,45 @@ test("a healthy shop: every step passes, and the run is one trace with a span pe
     return found.some((s) => s.name === "POST /api/carts/{id}/items") && found;
   });
   assert.ok(shopSpans.length >= ids.length, "the shop's spans of every named trace");
+
+  // One trace, from the canary's step down into the shop (F-SYNTH-03): the step's span is the
+  // page's outer trace (`<meta name="traceparent">`, src/telemetry/outer.ts), so the cart's POST
+  // is in the run's trace, as the shop stored it: under the UI's fetch, under the click, under
+  // the step, under the run; and the shop's own spans of the request are under the POST.
+  assert.ok(ids.includes(run.traceId), `the add-to-cart step's calls are in the run's trace: ${JSON.stringify(ids)} vs ${run.traceId}`);
+  const one = await eventually("the run's trace across the canary, the UI and the shop", async () => {
+    const all = await captured<{ resourceSpans: { resource?: Resource; scopeSpans: { spans: Span[] }[] }[] }>("traces", [SERVICE_NAME, "shop-web", SHOP_SERVICE]);
+    const spans = all.flatMap((r) =>
+      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service: str(rs.resource?.attributes, "service.name") })))).filter((s) => s.traceId === run.traceId),
+    );
+    const post = spans.find((s) => s.service === SHOP_SERVICE && s.name === "POST /api/carts/{id}/items");
+    // Every hop stored: the UI's spans come through the shop's intake, a batch later.
+    return post && lineage(spans, post).at(-1)?.[1] === `canary ${JOURNEY}` && { spans, post };
+  });
+  assert.deepEqual(
+    lineage(one.spans, one.post),
+    [
+      [SHOP_SERVICE, "POST /api/carts/{id}/items"],
+      ["shop-web", "POST"],
+      ["shop-web", "click add-to-cart"],
+      [SERVICE_NAME, "step add-to-cart"],
+      [SERVICE_NAME, `canary ${JOURNEY}`],
+    ],
+    "the shop's span, the UI's fetch, its click, the canary's step and its run: one chain of parents",
+  );
+  assert.ok(
+    one.spans.some((s) => s.service === SHOP_SERVICE && s.parentSpanId === one.post.spanId),
+    "the shop's own spans of the request are the POST's children, in the same trace",
+  );
 });
+
+/** A span and its parents up to the root, as [service, name], as far as the spans given reach. */
+function lineage<S extends Span & { service?: string }>(spans: S[], from: S): [string, string][] {
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const chain: [string, string][] = [];
+  for (let s: S | undefined = from; s && chain.length < 20; s = s.parentSpanId ? byId.get(s.parentSpanId) : undefined) chain.push([s.service ?? "?", s.name]);
+  return chain;
+}
 
 test("a broken target: the run fails at the step that broke, exits 1 with a screenshot, and says so in its trace and logs", async () => {
   // The shop answers 404 for any page under this path: the home step cannot load.
@@ -235,6 +273,56 @@ test("the returning customer (shop-sign-in): signs in with the canary's account,
   assert.match(none.stderr, /needs the canary's account/);
 });
 
+test("the back office (shop-back-office): the canary's viewer signs in with its second factor, reads the dashboard and the orders, signs out, all in the run's trace; a wrong secret fails at admin-sign-in", async () => {
+  // The canary's admin, made as docs/admin.md says, with the viewer role only.
+  const { email, password, secret } = await enrolledAdmin(shop, `canary-admin-${Math.random().toString(16).slice(2, 8)}@example.com`, ["viewer"]);
+  assert.match(secret, /^[A-Z2-7]+=*$/);
+
+  const steps = ["admin-login-page", "admin-sign-in", "dashboard", "orders", "admin-sign-out"];
+  const admin = { SHOP_CANARY_ENVIRONMENT: "e2e", SHOP_CANARY_ADMIN_EMAIL: email, SHOP_CANARY_ADMIN_PASSWORD: password };
+  const { code, stdout, stderr } = await node(["canary/main.ts", "--journey", BACK_OFFICE_JOURNEY, "--base-url", shop.base, "--artifacts", join(ARTIFACTS, "canary-back-office"), "--json"], {
+    ...admin,
+    SHOP_CANARY_ADMIN_TOTP_SECRET: secret,
+  });
+  assert.equal(code, 0, `exit status 0 (stderr: ${stderr}; stdout: ${stdout})`);
+  const run = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}") as CanaryResult;
+  assert.equal(run.journey, BACK_OFFICE_JOURNEY);
+  assert.deepEqual(
+    run.steps.map((s) => [s.name, s.ok]),
+    steps.map((s) => [s, true]),
+  );
+  // The orders step's call, as the shop stored it, in the run's trace under the step (F-SYNTH-03).
+  const one = await eventually("the orders list's call in the run's trace", async () => {
+    const all = await captured<{ resourceSpans: { resource?: Resource; scopeSpans: { spans: Span[] }[] }[] }>("traces", [SERVICE_NAME, "shop-web", SHOP_SERVICE]);
+    const spans = all.flatMap((r) =>
+      r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service: str(rs.resource?.attributes, "service.name") })))).filter((s) => s.traceId === run.traceId),
+    );
+    const list = spans.find((s) => s.service === SHOP_SERVICE && s.name === "GET /api/admin/orders");
+    return list && lineage(spans, list).at(-1)?.[1] === `canary ${BACK_OFFICE_JOURNEY}` && lineage(spans, list);
+  });
+  assert.ok(
+    one.some(([service, name]) => service === SERVICE_NAME && name === "step orders"),
+    `the call is under the orders step: ${JSON.stringify(one)}`,
+  );
+
+  // A wrong secret: the password passes, the second factor is refused, at admin-sign-in.
+  const wrong = await node(["canary/main.ts", "--journey", BACK_OFFICE_JOURNEY, "--base-url", shop.base, "--artifacts", join(ARTIFACTS, "canary-back-office-refused"), "--json"], {
+    ...admin,
+    SHOP_CANARY_ADMIN_TOTP_SECRET: "JBSWY3DPEHPK3PXP",
+  });
+  assert.equal(wrong.code, 1, `exit status 1 (stderr: ${wrong.stderr})`);
+  const refused = JSON.parse(wrong.stdout.trim().split("\n").at(-1) ?? "{}") as CanaryResult;
+  assert.equal(refused.failedStep, "admin-sign-in");
+  assert.match(refused.steps.at(-1)?.reason ?? "", /second factor was refused/);
+  // A secret that is not base32, or none: a usage error before any browser starts.
+  const bad = await node(["canary/main.ts", "--journey", BACK_OFFICE_JOURNEY, "--base-url", shop.base], { ...admin, SHOP_CANARY_ADMIN_TOTP_SECRET: "not base32!" });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /not a base32 TOTP secret/);
+  const none = await node(["canary/main.ts", "--journey", BACK_OFFICE_JOURNEY, "--base-url", shop.base], { ...admin, SHOP_CANARY_ADMIN_TOTP_SECRET: "" });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /needs the canary's admin/);
+});
+
 test("the AWS package (terraform/envs/aws/canary/shop-canary.zip) is what canary/synthetics.ts and journey.ts make", () => {
   assert.ok(packageIsCurrent(), "run: cd app/web && node --import tsx canary/package.ts");
 });
@@ -311,8 +399,9 @@ function value(p: Point): number {
   return Number(p.asDouble ?? p.asInt);
 }
 
-async function captured<T>(signal: "traces" | "logs" | "metrics", service = SERVICE_NAME): Promise<T[]> {
-  const r = await fetch(`${required("SHOP_LAB_CAPTURE_URL")}/captured/${signal}?service=${service}`);
+async function captured<T>(signal: "traces" | "logs" | "metrics", service: string | string[] = SERVICE_NAME): Promise<T[]> {
+  const query = [service].flat().map((s) => `service=${encodeURIComponent(s)}`).join("&");
+  const r = await fetch(`${required("SHOP_LAB_CAPTURE_URL")}/captured/${signal}?${query}`);
   assert.equal(r.status, 200);
   return (await r.json()) as T[];
 }

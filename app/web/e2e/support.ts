@@ -9,6 +9,8 @@ import { join } from "node:path";
 
 import { chromium, type Browser, type Page, type Request } from "playwright-core";
 
+import { totpAt } from "../canary/otp";
+
 /** Where screenshots go (kept as test artefacts). */
 export const ARTIFACTS = join(import.meta.dirname, "artifacts");
 
@@ -18,7 +20,8 @@ function required(name: string): string {
   return v;
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now, on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -70,6 +73,11 @@ export class Shop {
       if (Date.now() > deadline) throw new Error(`the shop did not answer /api/health in 60 s:\n${log.join("")}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The shop's database (its own SQLite file, unless DATABASE_URL was given), for a process that shares it. */
+  get databaseUrl(): string {
+    return this.env.DATABASE_URL ?? `sqlite://${join(this.dataDir, "shop.db")}?mode=rwc`;
   }
 
   /** The shop's JSON answer to a GET (what it stored, as the API shows it). */
@@ -254,4 +262,43 @@ export async function eventually<T>(what: string, find: () => Promise<T | undefi
     if (Date.now() > deadline) throw new Error(`${what}: not there after ${timeoutMs / 1000} s${last ? ` (last error: ${String(last)})` : ""}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** An admin ready to sign in: its e-mail, its password and its authenticator's base32 secret. */
+export interface EnrolledAdmin {
+  email: string;
+  password: string;
+  secret: string;
+}
+
+/**
+ * An admin made as docs/admin.md says, the test playing the admin and the phone: invited on the
+ * command line with `roles`, the invitation accepted, the authenticator enrolled through the API.
+ * The enrolment is confirmed with the previous time step's code (the shop allows one step of
+ * skew), so that the code of the step now is still unused for the sign-in that follows.
+ */
+export async function enrolledAdmin(shop: Shop, email: string, roles: string[]): Promise<EnrolledAdmin> {
+  const password = "an admin's passphrase: brass lantern, 42 owls";
+  const out = await shop.cli(["admin", "invite", "--email", email, ...roles.flatMap((r) => ["--grant", r])]);
+  const lines = out.split("\n");
+  const token = lines[lines.findIndex((l) => l.startsWith("invitation for")) + 1]?.trim() ?? "";
+  if (!/^[0-9a-f]{64}$/.test(token)) throw new Error(`the CLI printed no invitation token:\n${out}`);
+  const post = async (path: string, body: unknown, expected: number, session?: { cookie: string; csrf: string }) => {
+    const r = await fetch(`${shop.base}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(session ? { cookie: session.cookie, "x-csrf-token": session.csrf } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (r.status !== expected) throw new Error(`POST ${path}: ${r.status} ${await r.text()}`);
+    return r;
+  };
+  await post("/api/admin/invitations/accept", { token, name: "Test Admin", password }, 201);
+  const login = await post("/api/admin/login", { email, password }, 200);
+  const session = { cookie: (login.headers.get("set-cookie") ?? "").split(";")[0] ?? "", csrf: ((await login.json()) as { csrf_token: string }).csrf_token };
+  const enrol = await post("/api/admin/mfa/enrol", {}, 200, session);
+  const secret = new URL(((await enrol.json()) as { otpauth_uri: string }).otpauth_uri).searchParams.get("secret") ?? "";
+  const left = 30_000 - (Date.now() % 30_000);
+  if (left < 3_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+  await post("/api/admin/mfa/confirm", { code: totpAt(secret, Date.now() - 30_000) }, 200, session);
+  return { email, password, secret };
 }

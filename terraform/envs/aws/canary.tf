@@ -1,34 +1,44 @@
 # The synthetic canaries in AWS: CloudWatch Synthetics runs the lab's canary journeys
 # (app/web/canary/journey.ts, packaged with its Synthetics handler by app/web/canary/package.ts into
 # canary/shop-canary.zip) against the shop's public URL on a schedule, with active tracing, and an
-# alarm tells the alert topic when a run fails. docs/canary.md.
+# alarm per canary tells the alert topic when a run fails. docs/canary.md.
 #
 # - `<p>-purchase` (shop-purchase): the shopper's way to the checkout; always.
 # - `<p>-sign-in` (shop-sign-in): the returning customer signs in, reads the order history, signs
 #   out; only with `canary_account_secret_arn`, a Secrets Manager secret holding the canary's own
 #   account ({"email", "password"}), made out of band: its password is in no Terraform state and no
-#   environment variable. The same package, SHOP_CANARY_JOURNEY picks the journey.
+#   environment variable.
+# - `<p>-back-office` (shop-back-office): the canary's admin (the viewer role only) signs in with its
+#   second factor, reads the dashboard and the orders, signs out; only with
+#   `canary_admin_secret_arn` ({"email", "password", "totp_secret"}), made the same way.
 #
-# The role follows the permissions Synthetics documents for a canary that needs no VPC and no KMS
-# key: its artefacts (S3), its Lambda function's log group, PutMetricData held to the
-# CloudWatchSynthetics namespace, X-Ray for active tracing; nothing else. As in iam.tf, Resource "*"
-# only where AWS has no resource-level permissions.
+# One package for all three (SHOP_CANARY_JOURNEY picks the journey), one canary, role, policy and
+# alarm per journey (for_each over local.canaries). Each role follows the permissions Synthetics
+# documents for a canary that needs no VPC and no KMS key: its own artefacts (S3), its own Lambda
+# function's log group, PutMetricData held to the CloudWatchSynthetics namespace, X-Ray for active
+# tracing, and its own account's secret, nothing else: the purchase canary cannot read the admin's
+# secret. As in iam.tf, Resource "*" only where AWS has no resource-level permissions.
 
 locals {
-  canary_name         = "${var.name_prefix}-purchase"
-  canary_sign_in_name = "${var.name_prefix}-sign-in"
-  canary_sign_in      = var.canary_account_secret_arn != ""
-  canary_names        = concat([local.canary_name], local.canary_sign_in ? [local.canary_sign_in_name] : [])
-  canary_zip          = "${path.module}/canary/shop-canary.zip"
-  canary_prefix       = "canary/${local.canary_name}"
-  canary_policy = {
+  # key → the journey, its canary's name, the secret it reads ("" for none), what its alarm says.
+  canary_journeys = {
+    purchase = { journey = "shop-purchase", secret = "", alarm = "failed a run" }
+    sign-in  = { journey = "shop-sign-in", secret = var.canary_account_secret_arn, alarm = "failed a run: customers may not be able to sign in" }
+    back-office = {
+      journey = "shop-back-office", secret = var.canary_admin_secret_arn, alarm = "failed a run: the back office may be down, or admins unable to sign in"
+    }
+  }
+  # The purchase canary always; the others when their secret is given.
+  canaries   = { for k, c in local.canary_journeys : k => merge(c, { name = "${var.name_prefix}-${k}" }) if k == "purchase" || c.secret != "" }
+  canary_zip = "${path.module}/canary/shop-canary.zip"
+  canary_policies = { for k, c in local.canaries : k => {
     Version = "2012-10-17"
     Statement = concat([
       {
         Sid      = "Artifacts"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:GetObject"]
-        Resource = [for n in local.canary_names : "${aws_s3_bucket.canary.arn}/canary/${n}/*"]
+        Resource = ["${aws_s3_bucket.canary.arn}/canary/${c.name}/*"]
       },
       {
         Sid      = "ArtifactsBucket"
@@ -46,7 +56,7 @@ locals {
         Sid      = "Logs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = [for n in local.canary_names : "arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/cwsyn-${n}-*"]
+        Resource = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/cwsyn-${c.name}-*"]
       },
       {
         Sid       = "Metrics"
@@ -61,13 +71,13 @@ locals {
         Action   = ["xray:PutTraceSegments"]
         Resource = "*"
       },
-      ], local.canary_sign_in ? [{
+      ], c.secret == "" ? [] : [{
         Sid      = "CanaryAccount"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue"]
-        Resource = var.canary_account_secret_arn
-    }] : [])
-  }
+        Resource = c.secret
+    }])
+  } }
 }
 
 # The canary's artefacts (screenshots, HAR files, reports, logs) and its code.
@@ -118,7 +128,8 @@ resource "aws_s3_object" "canary_code" {
 }
 
 resource "aws_iam_role" "canary" {
-  name = "${var.name_prefix}-${var.environment}-canary"
+  for_each = local.canaries
+  name     = "${var.name_prefix}-${var.environment}-canary-${each.key}"
   assume_role_policy = jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole" }]
@@ -126,15 +137,17 @@ resource "aws_iam_role" "canary" {
 }
 
 resource "aws_iam_role_policy" "canary" {
-  name   = "canary"
-  role   = aws_iam_role.canary.id
-  policy = jsonencode(local.canary_policy)
+  for_each = local.canaries
+  name     = "canary"
+  role     = aws_iam_role.canary[each.key].id
+  policy   = jsonencode(local.canary_policies[each.key])
 }
 
-resource "aws_synthetics_canary" "shop" {
-  name                 = local.canary_name
-  artifact_s3_location = "s3://${aws_s3_bucket.canary.bucket}/${local.canary_prefix}/"
-  execution_role_arn   = aws_iam_role.canary.arn
+resource "aws_synthetics_canary" "journey" {
+  for_each             = local.canaries
+  name                 = each.value.name
+  artifact_s3_location = "s3://${aws_s3_bucket.canary.bucket}/canary/${each.value.name}/"
+  execution_role_arn   = aws_iam_role.canary[each.key].arn
   runtime_version      = var.canary_runtime_version
   handler              = "index.handler"
   s3_bucket            = aws_s3_object.canary_code.bucket
@@ -152,9 +165,11 @@ resource "aws_synthetics_canary" "shop" {
     timeout_in_seconds = 120
     memory_in_mb       = 1536
     active_tracing     = true
-    environment_variables = {
-      SHOP_CANARY_BASE_URL = "https://${aws_cloudfront_distribution.ui.domain_name}"
-    }
+    # The secret's ARN, never its content: the handler reads the account at run time.
+    environment_variables = merge(
+      { SHOP_CANARY_BASE_URL = "https://${aws_cloudfront_distribution.ui.domain_name}", SHOP_CANARY_JOURNEY = each.value.journey },
+      each.value.secret == "" ? {} : { SHOP_CANARY_ACCOUNT_SECRET = each.value.secret },
+    )
   }
 
   artifact_config {
@@ -169,11 +184,12 @@ resource "aws_synthetics_canary" "shop" {
 # A run that fails (SuccessPercent below 100) tells the alert topic; so does a canary that stopped
 # running (no data is breaching, unless the canary is deployed stopped).
 resource "aws_cloudwatch_metric_alarm" "canary" {
-  alarm_name          = "${var.name_prefix}-canary-${local.canary_name}"
-  alarm_description   = "The synthetic canary ${local.canary_name} failed a run (docs/canary.md)."
+  for_each            = local.canaries
+  alarm_name          = "${var.name_prefix}-canary-${each.value.name}"
+  alarm_description   = "The synthetic canary ${each.value.name} ${each.value.alarm} (docs/canary.md)."
   namespace           = "CloudWatchSynthetics"
   metric_name         = "SuccessPercent"
-  dimensions          = { CanaryName = aws_synthetics_canary.shop.name }
+  dimensions          = { CanaryName = aws_synthetics_canary.journey[each.key].name }
   statistic           = "Average"
   period              = var.canary_interval_minutes * 60
   evaluation_periods  = 1
@@ -184,58 +200,21 @@ resource "aws_cloudwatch_metric_alarm" "canary" {
   ok_actions          = [module.observability.alert_topic_arn]
 }
 
-# The returning customer's journey, on the same schedule, code and role (docs/canary.md).
-resource "aws_synthetics_canary" "sign_in" {
-  count                = local.canary_sign_in ? 1 : 0
-  name                 = local.canary_sign_in_name
-  artifact_s3_location = "s3://${aws_s3_bucket.canary.bucket}/canary/${local.canary_sign_in_name}/"
-  execution_role_arn   = aws_iam_role.canary.arn
-  runtime_version      = var.canary_runtime_version
-  handler              = "index.handler"
-  s3_bucket            = aws_s3_object.canary_code.bucket
-  s3_key               = aws_s3_object.canary_code.key
-  start_canary         = var.canary_start
-
-  success_retention_period = var.canary_run_retention_days
-  failure_retention_period = var.canary_run_retention_days
-
-  schedule {
-    expression = var.canary_interval_minutes == 1 ? "rate(1 minute)" : "rate(${var.canary_interval_minutes} minutes)"
-  }
-
-  run_config {
-    timeout_in_seconds = 120
-    memory_in_mb       = 1536
-    active_tracing     = true
-    environment_variables = {
-      SHOP_CANARY_BASE_URL       = "https://${aws_cloudfront_distribution.ui.domain_name}"
-      SHOP_CANARY_JOURNEY        = "shop-sign-in"
-      SHOP_CANARY_ACCOUNT_SECRET = var.canary_account_secret_arn
-    }
-  }
-
-  artifact_config {
-    s3_encryption {
-      encryption_mode = "SSE_S3"
-    }
-  }
-
-  depends_on = [aws_iam_role_policy.canary]
+# From one resource per canary to one per journey: the canaries keep their names and run history.
+# (The roles are renamed, <p>-<env>-canary-<journey>, and so replaced.)
+moved {
+  from = aws_synthetics_canary.shop
+  to   = aws_synthetics_canary.journey["purchase"]
 }
-
-resource "aws_cloudwatch_metric_alarm" "canary_sign_in" {
-  count               = local.canary_sign_in ? 1 : 0
-  alarm_name          = "${var.name_prefix}-canary-${local.canary_sign_in_name}"
-  alarm_description   = "The synthetic canary ${local.canary_sign_in_name} failed a run: customers may not be able to sign in (docs/canary.md)."
-  namespace           = "CloudWatchSynthetics"
-  metric_name         = "SuccessPercent"
-  dimensions          = { CanaryName = aws_synthetics_canary.sign_in[0].name }
-  statistic           = "Average"
-  period              = var.canary_interval_minutes * 60
-  evaluation_periods  = 1
-  comparison_operator = "LessThanThreshold"
-  threshold           = 100
-  treat_missing_data  = var.canary_start ? "breaching" : "notBreaching"
-  alarm_actions       = [module.observability.alert_topic_arn]
-  ok_actions          = [module.observability.alert_topic_arn]
+moved {
+  from = aws_synthetics_canary.sign_in[0]
+  to   = aws_synthetics_canary.journey["sign-in"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.canary_sign_in[0]
+  to   = aws_cloudwatch_metric_alarm.canary["sign-in"]
+}
+moved {
+  from = aws_cloudwatch_metric_alarm.canary
+  to   = aws_cloudwatch_metric_alarm.canary["purchase"]
 }

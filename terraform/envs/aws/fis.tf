@@ -48,7 +48,7 @@ locals {
       parameters  = null
       arns        = [aws_db_instance.main.arn]
       action_args = { forceFailover = tostring(var.db_multi_az) }
-      stop        = aws_cloudwatch_metric_alarm.canary.arn
+      stop        = aws_cloudwatch_metric_alarm.canary["purchase"].arn
     }
   }
 }

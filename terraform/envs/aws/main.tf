@@ -48,5 +48,5 @@ module "observability" {
   latency_statistic  = var.latency_statistic
   # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
   drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }
-  canary_names           = [local.canary_name]
+  canary_names           = [for c in values(local.canaries) : c.name]
 }

@@ -44,34 +44,39 @@ output "log_retention" {
 }
 
 output "canary" {
-  description = "The synthetic canary: what it runs, where, how often."
+  description = "The purchase canary: what it runs, where, how often."
   value = {
-    name                 = aws_synthetics_canary.shop.name
-    runtime_version      = aws_synthetics_canary.shop.runtime_version
-    handler              = aws_synthetics_canary.shop.handler
-    schedule             = one(aws_synthetics_canary.shop.schedule).expression
-    active_tracing       = one(aws_synthetics_canary.shop.run_config).active_tracing
-    base_url             = one(aws_synthetics_canary.shop.run_config).environment_variables["SHOP_CANARY_BASE_URL"]
-    artifact_s3_location = aws_synthetics_canary.shop.artifact_s3_location
-    code                 = "s3://${aws_synthetics_canary.shop.s3_bucket}/${aws_synthetics_canary.shop.s3_key}"
+    name                 = aws_synthetics_canary.journey["purchase"].name
+    runtime_version      = aws_synthetics_canary.journey["purchase"].runtime_version
+    handler              = aws_synthetics_canary.journey["purchase"].handler
+    schedule             = one(aws_synthetics_canary.journey["purchase"].schedule).expression
+    active_tracing       = one(aws_synthetics_canary.journey["purchase"].run_config).active_tracing
+    base_url             = one(aws_synthetics_canary.journey["purchase"].run_config).environment_variables["SHOP_CANARY_BASE_URL"]
+    artifact_s3_location = aws_synthetics_canary.journey["purchase"].artifact_s3_location
+    code                 = "s3://${aws_synthetics_canary.journey["purchase"].s3_bucket}/${aws_synthetics_canary.journey["purchase"].s3_key}"
   }
 }
 
+output "canaries" {
+  description = "Every canary (canary.tf): journey key → its name, the journey it runs, the secret it reads (empty: none)."
+  value       = { for k, c in local.canaries : k => { name = aws_synthetics_canary.journey[k].name, journey = c.journey, secret = c.secret } }
+}
+
 output "canary_policy" {
-  description = "The canary's execution role's policy document."
-  value       = local.canary_policy
+  description = "The purchase canary's execution role's policy document (every canary's: local.canary_policies)."
+  value       = local.canary_policies["purchase"]
 }
 
 output "canary_alarm" {
   value = {
-    arn           = aws_cloudwatch_metric_alarm.canary.arn
-    namespace     = aws_cloudwatch_metric_alarm.canary.namespace
-    metric_name   = aws_cloudwatch_metric_alarm.canary.metric_name
-    dimensions    = aws_cloudwatch_metric_alarm.canary.dimensions
-    threshold     = aws_cloudwatch_metric_alarm.canary.threshold
-    comparison    = aws_cloudwatch_metric_alarm.canary.comparison_operator
-    alarm_actions = aws_cloudwatch_metric_alarm.canary.alarm_actions
-    ok_actions    = aws_cloudwatch_metric_alarm.canary.ok_actions
+    arn           = aws_cloudwatch_metric_alarm.canary["purchase"].arn
+    namespace     = aws_cloudwatch_metric_alarm.canary["purchase"].namespace
+    metric_name   = aws_cloudwatch_metric_alarm.canary["purchase"].metric_name
+    dimensions    = aws_cloudwatch_metric_alarm.canary["purchase"].dimensions
+    threshold     = aws_cloudwatch_metric_alarm.canary["purchase"].threshold
+    comparison    = aws_cloudwatch_metric_alarm.canary["purchase"].comparison_operator
+    alarm_actions = aws_cloudwatch_metric_alarm.canary["purchase"].alarm_actions
+    ok_actions    = aws_cloudwatch_metric_alarm.canary["purchase"].ok_actions
   }
 }
 

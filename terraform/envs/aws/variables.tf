@@ -184,6 +184,16 @@ variable "canary_account_secret_arn" {
   }
 }
 
+variable "canary_admin_secret_arn" {
+  description = "The Secrets Manager secret ({\"email\", \"password\", \"totp_secret\"}) of the canary's own admin, holding the viewer role only; set, it adds the back-office canary <p>-back-office (empty: none)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.canary_admin_secret_arn == "" || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.canary_admin_secret_arn))
+    error_message = "canary_admin_secret_arn: a Secrets Manager secret ARN, or empty."
+  }
+}
+
 variable "canary_start" {
   description = "Start the canary once created (false: deployed stopped, and its alarm does not treat missing data as a failure)."
   type        = bool

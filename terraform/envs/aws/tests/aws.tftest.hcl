@@ -224,7 +224,7 @@ run "otel" {
 
   # The synthetic canary (canary.tf, docs/canary.md).
   assert {
-    condition     = output.canary.name == "shop-purchase" && output.canary.handler == "index.handler" && startswith(output.canary.runtime_version, "syn-nodejs-playwright-") && aws_synthetics_canary.shop.start_canary
+    condition     = output.canary.name == "shop-purchase" && output.canary.handler == "index.handler" && startswith(output.canary.runtime_version, "syn-nodejs-playwright-") && aws_synthetics_canary.journey["purchase"].start_canary
     error_message = "the canary runs the packaged Playwright handler (index.handler) on a Node.js Playwright runtime, and is started"
   }
   assert {
@@ -264,8 +264,8 @@ run "otel" {
     error_message = "the canary writes and reads its own artefact prefix only"
   }
   assert {
-    condition     = length(aws_synthetics_canary.sign_in) == 0 && !contains([for st in output.canary_policy.Statement : st.Sid], "CanaryAccount")
-    error_message = "no sign-in canary, and no secret read, without canary_account_secret_arn"
+    condition     = keys(aws_synthetics_canary.journey) == ["purchase"] && keys(output.canaries) == ["purchase"] && !contains([for st in output.canary_policy.Statement : st.Sid], "CanaryAccount")
+    error_message = "no sign-in or back-office canary, and no secret read, without their secrets"
   }
 }
 
@@ -434,32 +434,44 @@ run "canary_settings" {
   }
 
   assert {
-    condition     = !aws_synthetics_canary.shop.start_canary && one(aws_synthetics_canary.shop.schedule).expression == "rate(1 minute)" && aws_cloudwatch_metric_alarm.canary.treat_missing_data == "notBreaching"
+    condition     = !aws_synthetics_canary.journey["purchase"].start_canary && one(aws_synthetics_canary.journey["purchase"].schedule).expression == "rate(1 minute)" && aws_cloudwatch_metric_alarm.canary["purchase"].treat_missing_data == "notBreaching"
     error_message = "a canary deployed stopped; rate(1 minute) in the singular; a stopped canary's missing data is no alarm"
   }
 }
 
-run "canary_sign_in" {
+run "canary_accounts" {
   command = plan
   variables {
     canary_account_secret_arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-canary-account-AbCdEf"
+    canary_admin_secret_arn   = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop-canary-admin-GhIjKl"
   }
 
   assert {
-    condition     = aws_synthetics_canary.sign_in[0].name == "shop-sign-in" && one(aws_synthetics_canary.sign_in[0].run_config).environment_variables["SHOP_CANARY_JOURNEY"] == "shop-sign-in" && one(aws_synthetics_canary.sign_in[0].run_config).environment_variables["SHOP_CANARY_ACCOUNT_SECRET"] == var.canary_account_secret_arn
-    error_message = "the sign-in canary runs the shop-sign-in journey with the account's secret named, not its password"
+    condition     = { for k, c in output.canaries : k => [c.name, c.journey] } == { purchase = ["shop-purchase", "shop-purchase"], sign-in = ["shop-sign-in", "shop-sign-in"], back-office = ["shop-back-office", "shop-back-office"] }
+    error_message = "with both secrets, three canaries: purchase, sign-in, back-office, each running its journey"
   }
   assert {
-    condition     = aws_synthetics_canary.sign_in[0].s3_key == aws_synthetics_canary.shop.s3_key && aws_synthetics_canary.sign_in[0].handler == "index.handler"
-    error_message = "both canaries run the one package"
+    condition     = one(aws_synthetics_canary.journey["sign-in"].run_config).environment_variables["SHOP_CANARY_ACCOUNT_SECRET"] == var.canary_account_secret_arn && one(aws_synthetics_canary.journey["back-office"].run_config).environment_variables["SHOP_CANARY_ACCOUNT_SECRET"] == var.canary_admin_secret_arn && !contains(keys(one(aws_synthetics_canary.journey["purchase"].run_config).environment_variables), "SHOP_CANARY_ACCOUNT_SECRET")
+    error_message = "each account canary is given its own secret's ARN (never its content); the purchase canary none"
   }
   assert {
-    condition     = [for st in local.canary_policy.Statement : st.Resource if st.Sid == "CanaryAccount"] == [var.canary_account_secret_arn] && length([for st in local.canary_policy.Statement : st if st.Sid == "Artifacts" && length(st.Resource) == 2]) == 1
-    error_message = "the role reads that one secret, and writes both canaries' artefact prefixes"
+    condition     = length(distinct([for c in aws_synthetics_canary.journey : c.s3_key])) == 1 && alltrue([for c in aws_synthetics_canary.journey : c.handler == "index.handler"])
+    error_message = "every canary runs the one package"
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.canary_sign_in[0].dimensions["CanaryName"] == "shop-sign-in" && aws_cloudwatch_metric_alarm.canary_sign_in[0].threshold == 100
-    error_message = "a failed sign-in run alarms"
+    condition = alltrue([for k, c in local.canaries : (
+      jsonencode([for st in local.canary_policies[k].Statement : st.Resource if st.Sid == "CanaryAccount"]) == jsonencode(c.secret == "" ? [] : [c.secret])
+      && one([for st in local.canary_policies[k].Statement : st.Resource if st.Sid == "Artifacts"]) == ["${aws_s3_bucket.canary.arn}/canary/${c.name}/*"]
+    )])
+    error_message = "least privilege per canary: each role reads its own secret only (the purchase canary's none) and writes its own artefact prefix only"
+  }
+  assert {
+    condition     = keys(aws_iam_role.canary) == ["back-office", "purchase", "sign-in"] && alltrue([for k, r in aws_iam_role.canary : r.name == "${var.name_prefix}-${var.environment}-canary-${k}"]) && keys(aws_iam_role_policy.canary) == keys(aws_iam_role.canary)
+    error_message = "a role and a policy per canary"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.canary["sign-in"].dimensions["CanaryName"] == "shop-sign-in" && aws_cloudwatch_metric_alarm.canary["back-office"].dimensions["CanaryName"] == "shop-back-office" && aws_cloudwatch_metric_alarm.canary["back-office"].threshold == 100
+    error_message = "a failed sign-in or back-office run alarms"
   }
 }
 
@@ -468,8 +480,9 @@ run "canary_not_playwright" {
   variables {
     canary_runtime_version  = "syn-nodejs-puppeteer-9.1"
     canary_interval_minutes = 0
+    canary_admin_secret_arn = "shop-canary-admin"
   }
-  expect_failures = [var.canary_runtime_version, var.canary_interval_minutes]
+  expect_failures = [var.canary_runtime_version, var.canary_interval_minutes, var.canary_admin_secret_arn]
 }
 
 run "unknown_backend" {
