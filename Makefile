@@ -77,7 +77,7 @@ test: test-deps ## every test, on SQLite and MariaDB, all features; the Terrafor
 	$(LAB)/terraform.sh test
 	$(LAB)/web.sh e2e
 
-test-web: ## the browser journeys alone (app/web/e2e, Chromium), against the shop binary cargo built last
+test-web: ## the browser journeys alone (app/web/e2e, Chromium), against the binaries cargo built last (the shop and the functions: cargo build --workspace --all-features --bins)
 	$(LAB)/web.sh e2e
 
 test-terraform: ## terraform test: envs/aws (mock provider), envs/local applied to LocalStack, the emulator gaps (docs/terraform.md)

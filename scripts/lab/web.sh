@@ -7,10 +7,11 @@
 #   build    install, then the types from src/api/openapi.json and `next build`, when a source
 #            is newer than the export; then the JS bundle budget (app/web/scripts/bundle-budget.mjs)
 #   check    install, then eslint and tsc (strict), and the bundle budget when the export is current
-#   e2e      build, install Chromium, start the lab components the front-to-back journeys ship to
-#            (LocalStack, moto, the collector and its capture receiver), then the journeys in
+#   e2e      build, install Chromium and cargo-lambda, start the lab components the journeys ship
+#            to (LocalStack, moto, the collector and its capture receiver), then the journeys in
 #            app/web/e2e against the shop binary
-#            ($SHOP_BIN, default ${CARGO_TARGET_DIR:-target}/debug/shop; build it first)
+#            ($SHOP_BIN, default ${CARGO_TARGET_DIR:-target}/debug/shop; build it first) and the
+#            function binaries beside it (cargo build --workspace --all-features --bins)
 #   path     the export's directory
 set -euo pipefail
 LAB_COMPONENT=web
@@ -88,12 +89,20 @@ do_e2e() {
     "$SHOP_LAB_DIR/chromium.sh" install
     local shop="${SHOP_BIN:-${CARGO_TARGET_DIR:-$REPO/target}/debug/shop}"
     [[ -x $shop ]] || lab_die "no shop binary at $shop: build it first (cargo build -p shop), or set SHOP_BIN"
+    # The image-resize function's journey (admin-function.test.ts) runs it under cargo lambda watch.
+    local fn
+    for fn in image-resize lab-event-source; do
+        [[ -x $(dirname "$shop")/$fn ]] ||
+            lab_die "no $fn beside $shop: build the functions too (cargo build --workspace --all-features --bins)"
+    done
+    "$SHOP_LAB_DIR/cargo-lambda.sh" install
     # The real components the front-to-back journeys ship to (docs/rum.md): the AWS emulators for
     # the awssdk shop, the collector and its capture receiver for the otel shop.
     "$SHOP_LAB_DIR/lab.sh" up localstack moto capture xraypass rotel collector
     local endpoints
     endpoints=$("$SHOP_LAB_DIR/lab.sh" env localstack moto capture collector)
-    (eval "$endpoints" && cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" npm run --silent e2e)
+    (eval "$endpoints" && cd "$WEB" && SHOP_BIN="$shop" SHOP_LAB_CHROMIUM="$("$SHOP_LAB_DIR/chromium.sh" path)" SHOP_WEB_DIR="$OUT" \
+        SHOP_LAB_CARGO_LAMBDA="$("$SHOP_LAB_DIR/cargo-lambda.sh" path)" npm run --silent e2e)
 }
 
 case "${1:-}" in
