@@ -127,7 +127,9 @@ function ProfileSection({ profile }: { profile: Profile }) {
 }
 
 function Addresses() {
-  const loaded = useLoad("addresses", () => unwrap(api.GET("/api/account/addresses")));
+  // Read again after each change (`changed`), whatever the list's state was when it was made.
+  const [changed, setChanged] = useState(0);
+  const loaded = useLoad(`addresses-${changed}`, () => unwrap(api.GET("/api/account/addresses")));
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const act = async (what: string, call: () => Promise<unknown>) => {
@@ -135,7 +137,7 @@ function Addresses() {
     setError(null);
     try {
       await call();
-      if (loaded.state === "done") loaded.reload();
+      setChanged((n) => n + 1);
     } catch (e) {
       setError(asApiError(e, what));
     }

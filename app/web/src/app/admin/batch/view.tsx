@@ -40,7 +40,10 @@ export function BatchView() {
   const { me, call } = useAdmin();
   const job = JOBS.find((j) => j === params.get("job"));
   const open = params.get("run");
-  const loaded = useLoad(`batch-runs-${job}`, () => call(() => adminApi.GET("/api/admin/batch/runs", { params: { query: { job, limit: 100 } } })));
+  // Read again after each run started here (`ran`), whatever the list's state was at the click: a
+  // click while the first read is still under way must not leave the list without the new run.
+  const [ran, setRan] = useState(0);
+  const loaded = useLoad(`batch-runs-${job}-${ran}`, () => call(() => adminApi.GET("/api/admin/batch/runs", { params: { query: { job, limit: 100 } } })));
   const [busy, setBusy] = useState<Job | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [finished, setFinished] = useState<Run | null>(null);
@@ -53,7 +56,7 @@ export function BatchView() {
     try {
       const run = await call(() => adminApi.POST("/api/admin/batch/{job}", { params: { path: { job: j } } }));
       setFinished(run);
-      if (loaded.state === "done") loaded.reload();
+      setRan((n) => n + 1);
     } catch (e) {
       setError(e);
     } finally {
