@@ -247,3 +247,74 @@ async fn log_records_are_read_back_per_browser_session() {
     assert_eq!(read("?session_id=tab-c").await, serde_json::json!([]));
     assert_eq!(bodies(read("").await), ["first", "second"]);
 }
+
+#[tokio::test]
+async fn reads_keep_what_started_since_a_time() {
+    let capture = Capture::start().unwrap();
+    let client = reqwest::Client::new();
+    // Two spans a minute apart, and a log record at each time (OTLP/JSON, as a collector sends).
+    let at = |ms: u64| (ms * 1_000_000).to_string();
+    let span = |id: &str, ms: u64| {
+        serde_json::json!({"traceId": "0a".repeat(16), "spanId": id.repeat(8), "name": id,
+            "startTimeUnixNano": at(ms), "endTimeUnixNano": at(ms + 5)})
+    };
+    let resource = serde_json::json!({"attributes": [{"key": "service.name", "value": {"stringValue": "shop"}}]});
+    let traces = serde_json::json!({"resourceSpans": [{"resource": resource,
+        "scopeSpans": [{"spans": [span("01", 1_700_000_000_000), span("02", 1_700_000_060_000)]}]}]});
+    let logs = serde_json::json!({"resourceLogs": [{"resource": resource, "scopeLogs": [{"logRecords": [
+        {"timeUnixNano": at(1_700_000_000_000), "body": {"stringValue": "early"}},
+        {"timeUnixNano": at(1_700_000_060_000), "body": {"stringValue": "late"}},
+    ]}]}]});
+    for (path, body) in [("traces", traces), ("logs", logs)] {
+        let r = client
+            .post(format!("{}/v1/{path}", capture.url()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let read = |path: &str, query: &str| {
+        let url = format!("{}/captured/{path}{query}", capture.url());
+        let c = client.clone();
+        async move { c.get(url).send().await.unwrap() }
+    };
+    let spans: serde_json::Value = read("traces", "?since_ms=1700000030000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = spans[0]["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["02"], "only the span that started after the time");
+    let records: serde_json::Value = read("logs", "?service=shop&since_ms=1700000030000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        records[0]["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["body"]["stringValue"],
+        "late"
+    );
+    assert_eq!(
+        records[0]["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let later: serde_json::Value = read("traces", "?since_ms=1800000000000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(later, serde_json::json!([]), "nothing since a later time");
+    let bad = read("traces", "?since_ms=yesterday").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("since_ms"));
+}

@@ -25,6 +25,8 @@ async fn read_back_is_off_unless_configured() {
         .get_json("/api/lab/traces/1-5f84c7a1-a006649127e371903a2de979", 404)
         .await;
     assert_eq!(r["error"]["code"], "readback_off", "{r}");
+    let r = app.get_json("/api/lab/traces?minutes=15", 404).await;
+    assert_eq!(r["error"]["code"], "readback_off", "{r}");
     // Every API answer says which trace it was, and whether it was sampled.
     let r = app.get("/api/products").await;
     assert_eq!(r.headers()["x-trace-sampled"], "1");
@@ -244,4 +246,133 @@ async fn a_session_read_while_read_back_is_off_is_a_404_saying_so() {
     let app = spawn_app(DbKind::Sqlite).await;
     let r = app.get_json("/api/lab/sessions/abc", 404).await;
     assert_eq!(r["error"]["code"], "readback_off", "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_traces_are_listed_newest_first_with_their_spans_for_the_service_map() {
+    let capture = otlp_capture::Capture::start().unwrap();
+    let now_ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let ago = |seconds: u64| now_ns - seconds * 1_000_000_000;
+    let id = |n: u128| format!("{:032x}", rand::random::<u128>() | (n << 120));
+    let (old, earlier, latest) = (id(1), id(2), id(3));
+    let span = |trace: &str, id: &str, parent: &str, name: &str, start: u64, status: i64| {
+        json!({"traceId": trace, "spanId": id, "parentSpanId": parent, "name": name, "kind": 2,
+               "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + 3_000_000).to_string(),
+               "attributes": [{"key": "http.response.status_code", "value": {"intValue": status.to_string()}}]})
+    };
+    let resource = |service: &str| json!({"attributes": [{"key": "service.name", "value": {"stringValue": service}}]});
+    // Three traces: two hours old, a minute old, and ten seconds old (a click whose call failed).
+    let traces = json!({"resourceSpans": [
+        {"resource": resource("shop"), "scopeSpans": [{"spans": [
+            span(&old, "00000000000000a1", "", "GET /api/products", ago(7200), 200),
+            span(&earlier, "00000000000000b1", "", "GET /api/products/{id}", ago(60), 200),
+            span(&earlier, "00000000000000b2", "00000000000000b1", "SELECT products", ago(60) + 1_000_000, 200),
+            span(&latest, "00000000000000c3", "00000000000000c2", "POST /api/orders", ago(10) + 2_000_000, 500),
+        ]}]},
+        {"resource": resource("shop-web"), "scopeSpans": [{"spans": [
+            span(&latest, "00000000000000c1", "", "click place-order", ago(10), 200),
+            span(&latest, "00000000000000c2", "00000000000000c1", "POST", ago(10) + 1_000_000, 500),
+        ]}]},
+    ]});
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/traces", capture.url()))
+        .header("content-type", "application/json")
+        .body(traces.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let app = spawn_with(with_capture(Some(capture.url()))).await;
+    let body = app.get_json("/api/lab/traces?minutes=5", 200).await;
+    assert!(
+        body["to_ms"].as_i64().unwrap() - body["from_ms"].as_i64().unwrap() == 300_000,
+        "{body}"
+    );
+    let store = &body["stores"][0];
+    assert_eq!(store["store"], "collector");
+    assert_eq!(store["status"], "found", "{body:#}");
+    assert_eq!(store["truncated"], false);
+    let listed: Vec<&str> = store["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        listed,
+        [latest.as_str(), earlier.as_str()],
+        "newest first, the old one outside the window"
+    );
+    let click = &store["traces"][0];
+    assert_eq!(
+        (
+            click["service"].as_str(),
+            click["root"].as_str(),
+            click["spans"].as_u64(),
+            click["fault"].as_bool()
+        ),
+        (
+            Some("shop-web"),
+            Some("click place-order"),
+            Some(3),
+            Some(true)
+        ),
+        "{click}"
+    );
+    let took = click["duration_ms"].as_f64().unwrap();
+    assert!(
+        (took - 5.0).abs() < 0.01,
+        "from the click's start to the server span's end: {took}"
+    );
+    assert_eq!(store["traces"][1]["fault"], false);
+    // The spans of both, for the map: the browser's click calls the shop.
+    let spans = store["spans"].as_array().unwrap();
+    assert_eq!(spans.len(), 5, "{spans:#?}");
+    assert!(
+        spans
+            .iter()
+            .any(|s| s["service"] == "shop-web" && s["name"] == "POST")
+    );
+    assert!(
+        store["command"].as_str().unwrap().starts_with(&format!(
+            "curl -s '{}/captured/traces?since_ms=",
+            capture.url()
+        )),
+        "{store}"
+    );
+
+    // Bounded: the most recent trace only, and it says there were more.
+    let body = app.get_json("/api/lab/traces?minutes=5&limit=1", 200).await;
+    let store = &body["stores"][0];
+    assert_eq!(store["traces"].as_array().unwrap().len(), 1);
+    assert_eq!(store["traces"][0]["trace_id"], latest.as_str());
+    assert_eq!(store["truncated"], true);
+    assert_eq!(store["spans"].as_array().unwrap().len(), 3);
+    // Three hours back finds the old one too.
+    let body = app.get_json("/api/lab/traces?minutes=180", 200).await;
+    assert_eq!(
+        body["stores"][0]["traces"].as_array().unwrap().len(),
+        3,
+        "{body:#}"
+    );
+
+    for (path, field) in [
+        ("/api/lab/traces?minutes=0", "minutes"),
+        ("/api/lab/traces?minutes=361", "minutes"),
+        ("/api/lab/traces?minutes=soon", "minutes"),
+        ("/api/lab/traces?limit=0", "limit"),
+        ("/api/lab/traces?limit=101", "limit"),
+    ] {
+        let r = app.get_json(path, 400).await;
+        assert_eq!(r["error"]["field"], field, "{path}: {r}");
+    }
+
+    // A store that does not answer: an answer saying so.
+    let down = spawn_with(with_capture(Some("http://127.0.0.1:9".to_owned()))).await;
+    let body = down.get_json("/api/lab/traces", 200).await;
+    assert_eq!(body["stores"][0]["status"], "unavailable", "{body}");
 }

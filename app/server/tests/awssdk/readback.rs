@@ -165,3 +165,132 @@ async fn a_browser_session_is_read_back_from_cloudwatch_logs_with_each_events_tr
         "{command}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_windows_traces_are_listed_from_xray_with_their_segments() {
+    let env = lab_env();
+    let service = unique("recent");
+    let shop = awssdk_shop(&service, env)
+        .env("SHOP_LAB_READBACK_XRAY", "true")
+        .start();
+    let c = http();
+    let mut mine = Vec::new();
+    for path in ["/api/products/1", "/api/products/2"] {
+        let r = c.get(shop.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let id = r.headers()["x-trace-id"].to_str().unwrap().to_owned();
+        // 32 hex digits, as the listing writes them.
+        mine.push(id[2..].replace('-', ""));
+    }
+    flush(&shop).await;
+
+    // GetTraceSummaries over the last two minutes (moto's X-Ray is the lab's, shared with the
+    // other tests: the listing holds theirs too, newest first), then BatchGetTraces.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let store = loop {
+        let body: Value = c
+            .get(shop.url("/api/lab/traces?minutes=2&limit=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let store = body["stores"][0].clone();
+        let listed = |id: &str| {
+            store["traces"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["trace_id"] == id))
+        };
+        if mine.iter().all(|id| listed(id)) {
+            break store;
+        }
+        assert!(Instant::now() < deadline, "not listed in 30 s: {body:#}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(store["store"], "xray");
+    assert_eq!(store["status"], "found");
+    let traces = store["traces"].as_array().unwrap();
+    assert!(traces.len() <= 100);
+    let starts: Vec<f64> = traces
+        .iter()
+        .map(|t| t["start_ms"].as_f64().unwrap())
+        .collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {starts:?}"
+    );
+    for id in &mine {
+        let t = traces
+            .iter()
+            .find(|t| t["trace_id"] == id.as_str())
+            .unwrap();
+        assert_eq!(t["service"], service.as_str(), "{t}");
+        assert_eq!(t["fault"], false, "{t}");
+        assert!(
+            t["spans"].as_u64().unwrap() >= 2,
+            "the segment and its SQL: {t}"
+        );
+    }
+    // The segments of those traces, for the map: the shop's, named for its service.
+    assert!(
+        store["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["service"] == service.as_str() && s["kind"] == "server"),
+        "{store:#}"
+    );
+    assert!(
+        store["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws xray get-trace-summaries --start-time "),
+        "{store}"
+    );
+    // moto's answer does not parse (the gap below): the ids came from the shop's log lines, and
+    // the reading says so.
+    assert!(
+        store["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("GetTraceSummaries failed")
+                && m.contains("taken from the log lines")),
+        "{store}"
+    );
+}
+
+/// docs/lab.md, "gap-xray-summaries": moto answers `GetTraceSummaries` with `Users` as an object
+/// where the API has a list, and the AWS SDK for Rust refuses the answer. The read-back then takes
+/// a window's trace ids from the log lines in CloudWatch Logs. When moto answers a list, this test
+/// fails: drop the note, and the fallback is then only for a store that does not answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gap_motos_trace_summaries_do_not_parse_in_the_aws_sdk() {
+    let client = xray(lab_env());
+    let (root, _) = xray_header("1");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    // One finished segment, so that the window has a summary to answer.
+    let segment = serde_json::json!({"trace_id": root, "id": format!("{:016x}", rand::random::<u64>() | 1),
+        "name": "gap-probe", "start_time": now - 1.0, "end_time": now - 0.5});
+    client
+        .put_trace_segments()
+        .trace_segment_documents(segment.to_string())
+        .send()
+        .await
+        .unwrap();
+    let answer = client
+        .get_trace_summaries()
+        .start_time(aws_sdk_xray::primitives::DateTime::from_secs(
+            now as i64 - 60,
+        ))
+        .end_time(aws_sdk_xray::primitives::DateTime::from_secs(
+            now as i64 + 1,
+        ))
+        .send()
+        .await;
+    let err = answer.expect_err("moto's GetTraceSummaries answer now parses: the gap is gone");
+    let text = aws_sdk_xray::error::DisplayErrorContext(&err).to_string();
+    assert!(text.contains("expected start array or null"), "{text}");
+}

@@ -29,6 +29,126 @@ pub struct StoreReading {
     pub command: String,
 }
 
+/// The traces one store kept in a recent window, with their spans: what the Lab page's service
+/// map over a time window is drawn from (X-Ray's GetServiceGraph draws it in AWS; moto builds
+/// none, and the collector's store is no X-Ray).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecentReading {
+    /// `xray` or `collector`.
+    pub store: &'static str,
+    pub label: &'static str,
+    /// `found` with at least one trace, `missing` with none, `unavailable` when the store did not answer.
+    pub status: ReadingStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The most recent traces first, at most `limit` of them.
+    pub traces: Vec<TraceSummary>,
+    /// The store kept more traces in the window than were read.
+    pub truncated: bool,
+    /// Every span of those traces (each knows its service and its parent).
+    pub spans: Vec<StoredSpan>,
+    /// The shell command that lists the same traces in the same store.
+    pub command: String,
+}
+
+impl RecentReading {
+    /// What a store answered: its traces (32-hex id → spans), the most recent `limit` kept.
+    pub fn of(
+        store: &'static str,
+        label: &'static str,
+        traces: Vec<(String, Vec<StoredSpan>)>,
+        limit: usize,
+        command: String,
+    ) -> Self {
+        let mut summaries: Vec<(TraceSummary, Vec<StoredSpan>)> = traces
+            .into_iter()
+            .filter_map(|(id, spans)| Some((TraceSummary::of(id, &spans)?, spans)))
+            .collect();
+        summaries.sort_by(|a, b| b.0.start_ms.total_cmp(&a.0.start_ms));
+        let truncated = summaries.len() > limit;
+        summaries.truncate(limit);
+        let status = if summaries.is_empty() {
+            ReadingStatus::Missing
+        } else {
+            ReadingStatus::Found
+        };
+        let (traces, spans): (Vec<_>, Vec<_>) = summaries.into_iter().unzip();
+        RecentReading {
+            store,
+            label,
+            status,
+            message: (status == ReadingStatus::Missing)
+                .then(|| "no trace in this window: nothing sent yet, or not sampled".to_owned()),
+            traces,
+            truncated,
+            spans: spans.into_iter().flatten().collect(),
+            command,
+        }
+    }
+
+    /// A store that did not answer.
+    pub fn unavailable(
+        store: &'static str,
+        label: &'static str,
+        message: String,
+        command: String,
+    ) -> Self {
+        RecentReading {
+            store,
+            label,
+            status: ReadingStatus::Unavailable,
+            message: Some(message),
+            traces: Vec::new(),
+            truncated: false,
+            spans: Vec::new(),
+            command,
+        }
+    }
+}
+
+/// One trace of a window, as a trace list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TraceSummary {
+    /// 32 hex digits (what `GET /api/lab/traces/{trace_id}` takes).
+    pub trace_id: String,
+    /// Its first span's start (Unix ms).
+    pub start_ms: f64,
+    /// From its first span's start to its last span's end.
+    pub duration_ms: f64,
+    /// The root span's service and name (the earliest span whose parent is not in the trace).
+    pub service: String,
+    pub root: String,
+    pub spans: usize,
+    /// A span of it is a fault (a 5xx: X-Ray's `fault`).
+    pub fault: bool,
+}
+
+impl TraceSummary {
+    /// `None` for a trace without spans.
+    fn of(trace_id: String, spans: &[StoredSpan]) -> Option<Self> {
+        let start = spans.iter().map(|s| s.start_ms).reduce(f64::min)?;
+        let end = spans
+            .iter()
+            .map(|s| s.end_ms.unwrap_or(s.start_ms))
+            .fold(start, f64::max);
+        let ids: std::collections::HashSet<&str> =
+            spans.iter().map(|s| s.span_id.as_str()).collect();
+        let root = spans
+            .iter()
+            .filter(|s| s.parent_id.as_deref().is_none_or(|p| !ids.contains(p)))
+            .min_by(|a, b| a.start_ms.total_cmp(&b.start_ms))?;
+        Some(TraceSummary {
+            trace_id,
+            start_ms: start,
+            duration_ms: end - start,
+            service: root.service.clone(),
+            root: root.name.clone(),
+            spans: spans.len(),
+            fault: spans.iter().any(|s| s.outcome == Outcome::Fault),
+        })
+    }
+}
+
 /// One browser session's log records as one store kept them: the UI's events (page views,
 /// clicks, cart changes, funnel steps…) and errors, oldest first, each in its own trace.
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,8 +14,8 @@ use serde_json::Value;
 use telemetry_api::export::without_telemetry;
 
 use super::model::{
-    Outcome, ReadingStatus, SessionReading, StoreReading, StoredEvent, StoredLog, StoredSpan,
-    tree_order,
+    Outcome, ReadingStatus, RecentReading, SessionReading, StoreReading, StoredEvent, StoredLog,
+    StoredSpan, tree_order,
 };
 
 /// The awssdk backend writes here directly; the otel backend's collector through its X-Ray leg.
@@ -78,6 +78,156 @@ pub async fn read(client: &aws_sdk_xray::Client, xray_id: &str) -> StoreReading 
         command,
     }
 }
+
+/// The traces X-Ray kept between `from_s` and `to_s` (epoch seconds), as its console's trace list
+/// finds them: their ids from `GetTraceSummaries` (no filter expression: moto has none), the most
+/// recent `limit` (an X-Ray id starts with its epoch seconds), then their segments with
+/// `BatchGetTraces`, five ids a call (the API's most).
+///
+/// moto's `GetTraceSummaries` answer does not parse in the AWS SDK (its `Users` is an object where
+/// the API has a list: docs/lab.md, "gap-xray-summaries"). Then the ids are taken from the awssdk
+/// backend's log lines of the window in CloudWatch Logs (`logs`, `log_group`): each names its trace
+/// (`trace_id`), and the answer says where the ids came from.
+pub async fn recent(
+    client: &aws_sdk_xray::Client,
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    log_group: &str,
+    from_s: i64,
+    to_s: i64,
+    limit: usize,
+) -> RecentReading {
+    let mut command =
+        format!("aws xray get-trace-summaries --start-time {from_s} --end-time {to_s}");
+    if let Some(e) = endpoint("AWS_ENDPOINT_URL_XRAY") {
+        command.push_str(&format!(" --endpoint-url {e}"));
+    }
+    let mut note = None;
+    let mut ids = match summaries(client, from_s, to_s).await {
+        Ok(ids) => ids,
+        Err(summaries_failed) => {
+            let from_logs = scan_ids(logs, log_group, from_s * 1000, to_s * 1000).await;
+            match from_logs {
+                Ok(ids) => {
+                    note = Some(format!(
+                        "{summaries_failed}; the window's trace ids were taken from the log lines in CloudWatch Logs ({log_group}) instead"
+                    ));
+                    ids
+                }
+                Err(logs_failed) => {
+                    return RecentReading::unavailable(
+                        "xray",
+                        LABEL,
+                        format!("{summaries_failed}; {logs_failed}"),
+                        command,
+                    );
+                }
+            }
+        }
+    };
+    // The most recent first, by the epoch seconds every X-Ray id begins with.
+    ids.sort_by(|a, b| b.cmp(a));
+    ids.dedup();
+    let truncated = ids.len() > limit;
+    ids.truncate(limit);
+    let mut traces: Vec<(String, Vec<StoredSpan>)> = Vec::new();
+    for chunk in ids.chunks(5) {
+        let answer = without_telemetry(
+            client
+                .batch_get_traces()
+                .set_trace_ids(Some(chunk.to_vec()))
+                .send(),
+        )
+        .await;
+        let out = match answer {
+            Ok(out) => out,
+            Err(e) => {
+                return RecentReading::unavailable(
+                    "xray",
+                    LABEL,
+                    format!("BatchGetTraces failed: {}", DisplayErrorContext(&e)),
+                    command,
+                );
+            }
+        };
+        for t in out.traces() {
+            let Some(hex) = t.id().and_then(super::parse_trace_id) else {
+                continue;
+            };
+            let mut spans = Vec::new();
+            for doc in t.segments().iter().filter_map(|s| s.document()) {
+                if let Ok(doc) = serde_json::from_str::<Value>(doc) {
+                    segment_spans(&doc, &mut spans);
+                }
+            }
+            traces.push((hex, spans));
+        }
+    }
+    let mut reading = RecentReading::of("xray", LABEL, traces, limit, command);
+    reading.truncated |= truncated;
+    if let Some(note) = note {
+        reading.message = Some(match reading.message.take() {
+            Some(m) => format!("{note}; {m}"),
+            None => note,
+        });
+    }
+    reading
+}
+
+/// The trace ids `GetTraceSummaries` finds in the window, or why it failed.
+async fn summaries(
+    client: &aws_sdk_xray::Client,
+    from_s: i64,
+    to_s: i64,
+) -> Result<Vec<String>, String> {
+    let mut ids = Vec::new();
+    let mut next: Option<String> = None;
+    // Bounded: a busy account gives up after these pages rather than holding the request.
+    for _ in 0..MAX_SUMMARY_PAGES {
+        let out = without_telemetry(
+            client
+                .get_trace_summaries()
+                .start_time(aws_sdk_xray::primitives::DateTime::from_secs(from_s))
+                .end_time(aws_sdk_xray::primitives::DateTime::from_secs(to_s))
+                .set_next_token(next.clone())
+                .send(),
+        )
+        .await
+        .map_err(|e| format!("GetTraceSummaries failed: {}", DisplayErrorContext(&e)))?;
+        ids.extend(
+            out.trace_summaries()
+                .iter()
+                .filter_map(|t| t.id().map(str::to_owned)),
+        );
+        next = out.next_token().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(ids)
+}
+
+/// The X-Ray trace ids the group's JSON lines between `from_ms` and `to_ms` name.
+async fn scan_ids(
+    client: &aws_sdk_cloudwatchlogs::Client,
+    group: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<Vec<String>, String> {
+    let lines = scan(client, group, Some(from_ms), Some(to_ms), |line| {
+        line.get("trace_id").and_then(Value::as_str).is_some()
+    })
+    .await?;
+    let mut ids: Vec<String> = lines
+        .into_iter()
+        .filter_map(|l| l.trace_id)
+        .map(|hex| super::xray_spelling(&hex))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+const MAX_SUMMARY_PAGES: usize = 10;
 
 /// The awssdk backend's log lines of the trace, from CloudWatch Logs: its JSON lines carry the
 /// X-Ray trace id (`trace_id`), so the events of the group around the trace's time are read and
