@@ -8,9 +8,8 @@
 //! experiment can read them back (`GET /captured/{traces,metrics,logs}` as
 //! OTLP/JSON, with `?service=NAME` (repeatable) for those services' resources
 //! only, `?trace_id=HEX` for one trace's spans or log records, and
-//! `?session_id=ID` for one browser session's (their `session.id`),
-//! `?since_ms=EPOCH_MS` for the spans that started, or the records written,
-//! at or after that time; `DELETE /captured` empties the store).
+//! `?session_id=ID` for one browser session's (their `session.id`); `DELETE
+//! /captured` empties the store).
 //!
 //! Bodies may be protobuf (`application/x-protobuf`) or OTLP/JSON
 //! (`application/json`), plain or gzip. rotel 0.0.1a15 always sends
@@ -439,29 +438,6 @@ fn trace_id(query: Option<&str>) -> Result<Option<Vec<u8>>, Response> {
     })
 }
 
-/// The `since_ms` parameter (epoch milliseconds) as nanoseconds: only what started at or after it
-/// is kept. A malformed one is a 400 naming it.
-#[allow(clippy::result_large_err)]
-fn since(query: Option<&str>) -> Result<Option<u64>, Response> {
-    let Some(raw) = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "since_ms")
-        .map(|(_, v)| v.into_owned())
-    else {
-        return Ok(None);
-    };
-    raw.parse::<u64>()
-        .ok()
-        .and_then(|ms| ms.checked_mul(1_000_000))
-        .map(Some)
-        .ok_or_else(|| {
-            (
-                StatusCode::BAD_REQUEST,
-                format!("since_ms must be epoch milliseconds (got {raw:?})"),
-            )
-                .into_response()
-        })
-}
-
 /// Whether a resource's `service.name` is one of `wanted` (every resource when none is).
 fn wanted(
     resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>,
@@ -474,12 +450,10 @@ fn wanted(
 }
 
 /// The spans or log records a read keeps: one trace's (`trace_id`), one browser session's
-/// (`session_id`, their `session.id` attribute), those since a time (`since_ms`), any of these
-/// together, or, with none, all.
+/// (`session_id`, their `session.id` attribute), both, or, with neither, all.
 struct Pick {
     trace: Option<Vec<u8>>,
     session: Option<String>,
-    since_nanos: Option<u64>,
 }
 
 impl Pick {
@@ -490,22 +464,19 @@ impl Pick {
             session: form_urlencoded::parse(query.unwrap_or_default().as_bytes())
                 .find(|(k, _)| k == "session_id")
                 .map(|(_, v)| v.into_owned()),
-            since_nanos: since(query)?,
         })
     }
 
     fn any(&self) -> bool {
-        self.trace.is_some() || self.session.is_some() || self.since_nanos.is_some()
+        self.trace.is_some() || self.session.is_some()
     }
 
-    /// `time` is the span's start or the record's time (epoch nanoseconds).
-    fn keeps(&self, trace_id: &[u8], attributes: &[KeyValue], time: u64) -> bool {
+    fn keeps(&self, trace_id: &[u8], attributes: &[KeyValue]) -> bool {
         self.trace.as_ref().is_none_or(|t| t == trace_id)
             && self
                 .session
                 .as_deref()
                 .is_none_or(|s| query::attr_str(attributes, "session.id") == Some(s))
-            && self.since_nanos.is_none_or(|since| time >= since)
     }
 }
 
@@ -522,8 +493,7 @@ async fn read_traces(State(store): State<Store>, RawQuery(q): RawQuery) -> Respo
         if pick.any() {
             for rs in &mut r.resource_spans {
                 for ss in &mut rs.scope_spans {
-                    ss.spans
-                        .retain(|s| pick.keeps(&s.trace_id, &s.attributes, s.start_time_unix_nano));
+                    ss.spans.retain(|s| pick.keeps(&s.trace_id, &s.attributes));
                 }
                 rs.scope_spans.retain(|ss| !ss.spans.is_empty());
             }
@@ -559,7 +529,7 @@ async fn read_logs(State(store): State<Store>, RawQuery(q): RawQuery) -> Respons
             for rl in &mut r.resource_logs {
                 for sl in &mut rl.scope_logs {
                     sl.log_records
-                        .retain(|l| pick.keeps(&l.trace_id, &l.attributes, l.time_unix_nano));
+                        .retain(|l| pick.keeps(&l.trace_id, &l.attributes));
                 }
                 rl.scope_logs.retain(|sl| !sl.log_records.is_empty());
             }

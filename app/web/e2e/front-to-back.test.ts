@@ -283,18 +283,6 @@ async function labPage(page: Page, shop: Shop, store: "xray" | "collector", serv
   assert.deepEqual(await accessibilityProblems(page), []);
   await screenshot(page, `lab-${store}`);
 
-  // The map of a time window (O-DASH-02): the traces the store kept in the last 15 minutes, read
-  // back by the shop (GET /api/lab/traces), not only the one read above.
-  await page.getByRole("group", { name: "Drawn from" }).getByRole("button", { name: "A time window" }).click();
-  const pick = page.getByTestId(`window-store-${store}`);
-  if (await pick.count()) await pick.click();
-  const counted = (await page.getByTestId("window-traces").textContent({ timeout: 30_000 })) ?? "";
-  assert.match(counted, /^\d+ traces? /, counted);
-  const windowMap = await page.getByTestId("map-node").allTextContents();
-  for (const s of services) assert.ok(windowMap.some((n) => s.startsWith(n.replace(/…$/, ""))), `${s} on the window's map: ${windowMap.join(", ")}`);
-  assert.deepEqual(await accessibilityProblems(page), []);
-  await page.getByRole("group", { name: "Drawn from" }).getByRole("button", { name: "The traces read here" }).click();
-
   // The tab's session as the store kept it (F-TRACE-02): the product's page view, the cart's
   // change, the faults page and its error, in order, each with its trace.
   const tab = (await page.getByTestId("lab-tab-session").textContent()) ?? "";

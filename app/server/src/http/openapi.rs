@@ -35,7 +35,6 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         readback::trace,
         readback::session::session,
         readback::session::replay,
-        readback::recent::recent,
         catalog::list_products,
         catalog::search_products,
         catalog::get_product,

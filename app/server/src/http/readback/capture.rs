@@ -16,8 +16,8 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::Value;
 
 use super::model::{
-    Outcome, ReadingStatus, RecentReading, SessionReading, StoreReading, StoredEvent, StoredLog,
-    StoredSpan, tree_order,
+    Outcome, ReadingStatus, SessionReading, StoreReading, StoredEvent, StoredLog, StoredSpan,
+    tree_order,
 };
 
 pub const LABEL: &str = "The collector's store (otlp-capture in the lab)";
@@ -190,45 +190,6 @@ fn service(resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>
 
 /// Every span of the requests, with its resource's `service.name`.
 pub fn spans_of(requests: &[ExportTraceServiceRequest]) -> Vec<StoredSpan> {
-    spans_with_traces(requests)
-        .into_iter()
-        .map(|(_, span)| span)
-        .collect()
-}
-
-/// The traces the capture receiver at `base` kept since `since_ms` (their spans that started
-/// since then), the most recent `limit`.
-pub async fn recent(
-    http: &reqwest::Client,
-    base: &str,
-    since_ms: i64,
-    limit: usize,
-) -> RecentReading {
-    let base = base.trim_end_matches('/');
-    let url = format!("{base}/captured/traces?since_ms={since_ms}");
-    let command = format!("curl -s '{url}'");
-    let requests: Vec<ExportTraceServiceRequest> = match get(http, &url).await {
-        Ok(r) => r,
-        Err(e) => return RecentReading::unavailable("collector", LABEL, e, command),
-    };
-    let mut traces: BTreeMap<String, Vec<StoredSpan>> = BTreeMap::new();
-    for (trace, span) in spans_with_traces(&requests) {
-        // An older receiver ignores `since_ms` and answers with everything.
-        if span.start_ms >= since_ms as f64 {
-            traces.entry(trace).or_default().push(span);
-        }
-    }
-    RecentReading::of(
-        "collector",
-        LABEL,
-        traces.into_iter().collect(),
-        limit,
-        command,
-    )
-}
-
-/// Every span of the requests with its trace id (32 hex digits).
-fn spans_with_traces(requests: &[ExportTraceServiceRequest]) -> Vec<(String, StoredSpan)> {
     let mut out = Vec::new();
     for rs in requests.iter().flat_map(|r| &r.resource_spans) {
         let service = service(rs.resource.as_ref());
@@ -256,29 +217,26 @@ fn spans_with_traces(requests: &[ExportTraceServiceRequest]) -> Vec<(String, Sto
                 (false, Some(c)) if c >= 400 => Outcome::Error,
                 _ => Outcome::Ok,
             };
-            out.push((
-                hex(&span.trace_id),
-                StoredSpan {
-                    span_id: hex(&span.span_id),
-                    parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
-                    service: service.clone(),
-                    name: span.name.clone(),
-                    kind: kind.to_owned(),
-                    start_ms: ms(span.start_time_unix_nano),
-                    end_ms: Some(ms(span.end_time_unix_nano)),
-                    outcome,
-                    attributes,
-                    events: span
-                        .events
-                        .iter()
-                        .map(|e| StoredEvent {
-                            name: e.name.clone(),
-                            time_ms: Some(ms(e.time_unix_nano)),
-                            attributes: self::attributes(&e.attributes),
-                        })
-                        .collect(),
-                },
-            ));
+            out.push(StoredSpan {
+                span_id: hex(&span.span_id),
+                parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                service: service.clone(),
+                name: span.name.clone(),
+                kind: kind.to_owned(),
+                start_ms: ms(span.start_time_unix_nano),
+                end_ms: Some(ms(span.end_time_unix_nano)),
+                outcome,
+                attributes,
+                events: span
+                    .events
+                    .iter()
+                    .map(|e| StoredEvent {
+                        name: e.name.clone(),
+                        time_ms: Some(ms(e.time_unix_nano)),
+                        attributes: self::attributes(&e.attributes),
+                    })
+                    .collect(),
+            });
         }
     }
     out

@@ -3,7 +3,6 @@
 //! | route | what |
 //! |---|---|
 //! | `GET /api/lab/readback` | whether read-back is on, and which stores it reads |
-//! | `GET /api/lab/traces?minutes=&limit=` | the traces each store kept in a recent window, with their spans: the service map over a window ([`recent`]) |
 //! | `GET /api/lab/traces/{trace_id}` | the trace from each store: spans (a waterfall's rows), the joined log lines, and the command that reads the same thing |
 //! | `GET /api/lab/sessions/{session_id}` | a browser session's events and errors from each store, each with its trace ([`session`]) |
 //! | `GET /api/lab/sessions/{session_id}/replay` | the session's recording (rrweb events) from the replay bucket |
@@ -22,7 +21,6 @@
 
 pub mod capture;
 pub mod model;
-pub mod recent;
 pub mod session;
 pub mod xray;
 
@@ -101,7 +99,6 @@ impl ReadbackState {
 pub fn router(state: ReadbackState) -> Router {
     Router::new()
         .route("/api/lab/readback", get(config))
-        .route("/api/lab/traces", get(recent::recent))
         .route("/api/lab/traces/{trace_id}", get(trace))
         .route("/api/lab/sessions/{session_id}", get(session::session))
         .route(

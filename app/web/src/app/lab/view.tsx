@@ -4,8 +4,7 @@
 // shop runs and its export counters, this tab's last requests to the shop, and for the one picked
 // its trace *as each store kept it* — read back by the shop from X-Ray (moto) and from the
 // collector's store — drawn as a waterfall with the joined log lines, the command that reads the
-// same thing, and a service map of the traces read on this page or of a time window's traces
-// (window-map.tsx). Above the trace, a browser
+// same thing, and a service map of the traces read on this page. Above the trace, a browser
 // session (this tab's, or one pasted) as the stores kept it, each of its records leading to its
 // trace.
 import Link from "next/link";
@@ -23,7 +22,6 @@ import { SessionStores } from "./session";
 import type { StoredSpan, TraceReadback } from "./trace-model";
 import { REREADS, useReread } from "./use-reread";
 import { Command, Waterfall } from "./waterfall";
-import { WindowMap } from "./window-map";
 
 type Stats = Schemas["TelemetryStats"];
 
@@ -258,8 +256,6 @@ export function LabView() {
   // Every trace read on this page, per store, for the service map.
   const [seen, setSeen] = useState<Record<string, Record<string, StoredSpan[]>>>({});
   const [mapStore, setMapStore] = useState<string | null>(null);
-  // The map of the traces read on this page, or of every trace of a window (window-map.tsx).
-  const [windowed, setWindowed] = useState(false);
   // Stable, so the trace panel's effect runs once per answer, not once per render of this page.
   const onRead = useCallback(
     (t: TraceReadback) =>
@@ -317,16 +313,7 @@ export function LabView() {
         <h2 id="map" className="mb-2 font-semibold">
           Service map
         </h2>
-        <div className="mb-2 flex gap-2 text-sm" role="group" aria-label="Drawn from">
-          <button type="button" aria-pressed={!windowed} onClick={() => setWindowed(false)} className="rounded border border-stone-300 px-2 py-0.5 hover:bg-stone-50">
-            The traces read here
-          </button>
-          <button type="button" aria-pressed={windowed} onClick={() => setWindowed(true)} className="rounded border border-stone-300 px-2 py-0.5 hover:bg-stone-50">
-            A time window
-          </button>
-        </div>
-        {windowed && readback.state === "done" && readback.data.enabled && <WindowMap pickTrace={(id) => go({ trace: id })} />}
-        {!windowed && stores.length > 1 && (
+        {stores.length > 1 && (
           <div className="mb-2 flex gap-2 text-sm" role="group" aria-label="Store">
             {stores.map((s) => (
               <button key={s} type="button" aria-pressed={s === shownStore} onClick={() => setMapStore(s)} className="rounded border border-stone-300 px-2 py-0.5 hover:bg-stone-50">
@@ -335,7 +322,7 @@ export function LabView() {
             ))}
           </div>
         )}
-        {!windowed && <ServiceMap spans={mapSpans} />}
+        <ServiceMap spans={mapSpans} />
       </section>
     </div>
   );
