@@ -20,13 +20,12 @@ import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
-import { deflateSync, crc32 } from "node:zlib";
 
 import type { Browser } from "playwright-core";
 
 import { totpAt } from "../canary/otp";
 import { CONFIG, Intake } from "./intake";
-import { backendEnv, browser, enrolledAdmin, eventually, type EnrolledAdmin, freePort, hide, s3Endpoint, screenshot, Shop, watchErrors } from "./support";
+import { backendEnv, browser, enrolledAdmin, eventually, type EnrolledAdmin, freePort, hide, png, s3Endpoint, screenshot, Shop, watchErrors } from "./support";
 
 function required(name: string): string {
   const v = process.env[name];
@@ -142,25 +141,6 @@ after(async () => {
   await shop?.stop();
   if (files) rmSync(files, { recursive: true, force: true });
 });
-
-/** A PNG of random pixels (8-bit RGB), so that it is not tiny once compressed. */
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "ascii");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) randomBytes(width * 3).copy(rows, y * (width * 3 + 1) + 1);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
-}
 
 test("the image-resize function does the work: the page waits for it, shows the new picture, and hears of it in the upload's trace", async () => {
   const admin: EnrolledAdmin = await enrolledAdmin(shop, `pictures-${suffix}@example.com`, ["catalog_manager"]);

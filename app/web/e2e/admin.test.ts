@@ -1,21 +1,21 @@
 // The back office in Chromium: the first administrator, invited on the command line as
 // docs/admin.md says, accepts the invitation, logs in and enrols TOTP (the code computed here
-// from the secret the page shows, RFC 6238), logs in again with a recovery code, edits a product
+// from the secret the page shows, RFC 6238, with otpauth), logs in again with a recovery code, edits a product
 // and sees the change in the shop, and uploads a picture with a progress bar until the shop shows
 // it. Pictures go to S3: LocalStack's (`scripts/lab/web.sh e2e` starts it and exports
 // AWS_ENDPOINT_URL_S3), resized inline, as the shop does by default.
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { crc32, deflateSync } from "node:zlib";
 
 import type { Browser, Page } from "playwright-core";
 
+import { totpAt } from "../canary/otp";
 import { attrs, CONFIG, Intake } from "./intake";
-import { accessibilityProblems, backendEnv, browser, eventually, hide, s3Endpoint, Shop, screenshot, telemetryState, watchErrors } from "./support";
+import { accessibilityProblems, backendEnv, browser, eventually, hide, png, s3Endpoint, Shop, screenshot, telemetryState, watchErrors } from "./support";
 
 const EMAIL = "first.admin@example.com";
 const PASSWORD = "brass lantern; quiet fjord, 42 owls";
@@ -50,33 +50,8 @@ after(async () => {
   if (files) rmSync(files, { recursive: true, force: true });
 });
 
-// --- TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps), as an authenticator app computes it.
-
-function base32(text: string): Buffer {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    const v = alphabet.indexOf(c);
-    assert.ok(v >= 0, `not base32: ${c}`);
-    value = (value << 5) | v;
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-function totp(secret: string, step: number): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const offset = mac.readUInt8(mac.length - 1) & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, "0");
-}
+// --- TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps), as an authenticator app computes it:
+// canary/otp.ts (the otpauth package).
 
 /**
  * The code for the current step, computed just before it is typed: it waits for the next step
@@ -89,35 +64,10 @@ async function freshCode(secret: string): Promise<string> {
     const step = Math.floor(Date.now() / 30_000);
     if (left >= 5_000 && step > usedStep) {
       usedStep = step;
-      return totp(secret, step);
+      return totpAt(secret, step * 30_000);
     }
     await new Promise((r) => setTimeout(r, left + 200));
   }
-}
-
-// --- A PNG of random pixels (so that it does not compress: a real upload's size).
-
-function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, "ascii");
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, no filter method, no interlace
-  const rows = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) randomBytes(width * 3).copy(rows, y * (width * 3 + 1) + 1); // filter 0: none
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 /** A guest's order, placed through the API: its id and the trace the shop answered with. */

@@ -2,10 +2,12 @@
 // built UI), and Debian's Chromium driven by playwright-core. `scripts/lab/web.sh e2e` sets
 // SHOP_BIN, SHOP_WEB_DIR and SHOP_LAB_CHROMIUM.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32, deflateSync } from "node:zlib";
 
 import { chromium, type Browser, type Page, type Request } from "playwright-core";
 
@@ -301,4 +303,31 @@ export async function enrolledAdmin(shop: Shop, email: string, roles: string[]):
   if (left < 3_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
   await post("/api/admin/mfa/confirm", { code: totpAt(secret, Date.now() - 30_000) }, 200, session);
   return { email, password, secret };
+}
+
+/**
+ * A PNG of random pixels (8-bit RGB, no filter), so that it does not compress: a real upload's
+ * size. Encoded here with node:zlib (deflate, CRC-32), the format's only two algorithms.
+ */
+export function png(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, "ascii");
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB, deflate, no filter method, no interlace
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) randomBytes(width * 3).copy(rows, y * (width * 3 + 1) + 1); // filter 0: none
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
