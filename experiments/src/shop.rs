@@ -429,7 +429,7 @@ impl Shop {
             );
         }
         // The token is the line after "invitation for …" (see `shop admin invite`'s output;
-        // log lines may go to stdout too).
+        // its log lines go to stderr).
         let stdout = String::from_utf8_lossy(&out.stdout);
         let mut lines = stdout.lines();
         lines.find(|l| l.starts_with("invitation for"));

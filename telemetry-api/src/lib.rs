@@ -78,7 +78,7 @@ pub struct TelemetryBuilder {
     backend: Backend,
     resource: Resource,
     filter: String,
-    stdout_json_logs: bool,
+    json_logs: Option<logs::Console>,
     debug_log_sampling: f64,
 }
 
@@ -100,7 +100,16 @@ impl TelemetryBuilder {
 
     /// Whether log records are also written to stdout as JSON lines.
     pub fn stdout_json_logs(mut self, on: bool) -> Self {
-        self.stdout_json_logs = on;
+        self.json_logs = on.then_some(logs::Console::Stdout);
+        self
+    }
+
+    /// Moves the JSON lines (if on) to stderr: for a command-line tool whose
+    /// stdout is its answer.
+    pub fn json_logs_on_stderr(mut self) -> Self {
+        if self.json_logs.is_some() {
+            self.json_logs = Some(logs::Console::Stderr);
+        }
         self
     }
 
@@ -117,12 +126,16 @@ impl TelemetryBuilder {
             format_trace_id,
         } = self.backend;
 
-        let (local_logs, log_guard) = if self.stdout_json_logs {
-            let (sink, guard) =
-                logs::StdoutJsonLines::new(self.resource.service_name.clone(), format_trace_id);
-            (Some(sink as Arc<dyn logs::LogSink>), Some(guard))
-        } else {
-            (None, None)
+        let (local_logs, log_guard) = match self.json_logs {
+            Some(console) => {
+                let (sink, guard) = logs::JsonLines::new(
+                    self.resource.service_name.clone(),
+                    format_trace_id,
+                    console,
+                );
+                (Some(sink as Arc<dyn logs::LogSink>), Some(guard))
+            }
+            None => (None, None),
         };
 
         let sampler_description = sampler.description();
@@ -173,7 +186,7 @@ impl Telemetry {
             backend,
             resource,
             filter: "info".to_owned(),
-            stdout_json_logs: false,
+            json_logs: None,
             debug_log_sampling: 1.0,
         }
     }

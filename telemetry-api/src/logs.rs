@@ -1,6 +1,7 @@
 //! Local structured logs (O-LOG-01/02/04): every log record as one JSON line,
-//! with level, message, service, request id and trace id, written to stdout
-//! without blocking the request path.
+//! with level, message, service, request id and trace id, written to the
+//! console (stdout for a server, stderr for a command whose stdout is its
+//! answer) without blocking the request path.
 //!
 //! This is the process's own console output, independent of the backend
 //! (which ships the same records to CloudWatch Logs or as OTLP logs).
@@ -134,29 +135,45 @@ impl serde::Serialize for Line<'_> {
     }
 }
 
-/// JSON lines on stdout through a bounded, lossy background writer: if
-/// stdout cannot keep up, lines are dropped (and counted) rather than slowing
-/// requests down.
-pub struct StdoutJsonLines {
+/// Which console stream the JSON lines go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Console {
+    /// A server's or a function's: stdout is where platforms (ECS, Lambda,
+    /// systemd) collect logs from.
+    Stdout,
+    /// A command-line tool's: its stdout is its answer (a token, a verdict),
+    /// so logs stay out of it. The writer is a background thread, so on the
+    /// same stream its lines would interleave with the answer's in any order.
+    Stderr,
+}
+
+/// JSON lines on the console through a bounded, lossy background writer: if
+/// the stream cannot keep up, lines are dropped (and counted) rather than
+/// slowing requests down.
+pub struct JsonLines {
     service: String,
     format_trace_id: fn(TraceId) -> String,
     writer: NonBlocking,
 }
 
-impl StdoutJsonLines {
+impl JsonLines {
     /// Returns the sink and the guard that flushes pending lines when dropped
     /// (keep it alive until shutdown).
     pub fn new(
         service: String,
         format_trace_id: fn(TraceId) -> String,
+        console: Console,
     ) -> (Arc<Self>, WorkerGuard) {
-        let (writer, guard) = NonBlockingBuilder::default()
+        let builder = NonBlockingBuilder::default()
             .lossy(true)
             .buffered_lines_limit(64 * 1024)
-            .thread_name("shop-log-writer")
-            .finish(std::io::stdout());
+            .thread_name("shop-log-writer");
+        let (writer, guard) = match console {
+            Console::Stdout => builder.finish(std::io::stdout()),
+            Console::Stderr => builder.finish(std::io::stderr()),
+        };
         (
-            Arc::new(StdoutJsonLines {
+            Arc::new(JsonLines {
                 service,
                 format_trace_id,
                 writer,
@@ -171,7 +188,7 @@ impl StdoutJsonLines {
     }
 }
 
-impl LogSink for StdoutJsonLines {
+impl LogSink for JsonLines {
     fn emit(&self, record: &LogRecord) {
         let mut line = Vec::with_capacity(256);
         let l = Line::new(record, &self.service, self.format_trace_id);

@@ -14,6 +14,7 @@ use shop_core::audit::{self, Problem, Verdict};
 use shop_core::catalog::image_store;
 use shop_core::db;
 use shop_core::instruments::Instruments;
+use telemetry_api::logs::Console;
 use utoipa::OpenApi as _;
 
 /// What this invocation does, once the command line is validated.
@@ -121,7 +122,7 @@ fn main() -> ExitCode {
 async fn serve(config: Config, choice: TelemetryChoice) -> anyhow::Result<()> {
     let resource = telemetry::resource(&config);
     let exporter = backend::build(choice, &resource).await?;
-    let telemetry = telemetry::build(&config, exporter, resource)?;
+    let telemetry = telemetry::build(&config, exporter, resource, Console::Stdout)?;
     telemetry.install_global()?;
 
     let app = match Application::build(&config, telemetry.clone()).await {
@@ -150,7 +151,7 @@ async fn serve(config: Config, choice: TelemetryChoice) -> anyhow::Result<()> {
 }
 
 /// What a chore works with: the database and the instruments (recording
-/// nowhere). No server, no telemetry backend; logs go to stdout for as long
+/// nowhere). No server, no telemetry backend; logs go to stderr for as long
 /// as this lives (it holds the telemetry, whose drop ends the log writer).
 struct Chore {
     db: db::Db,
@@ -160,7 +161,12 @@ struct Chore {
 
 async fn chore(config: &Config) -> anyhow::Result<Chore> {
     let resource = telemetry::resource(config);
-    let telemetry = telemetry::build(config, telemetry_api::noop::backend(), resource)?;
+    let telemetry = telemetry::build(
+        config,
+        telemetry_api::noop::backend(),
+        resource,
+        Console::Stderr,
+    )?;
     telemetry.install_global()?;
     let instruments = Instruments::new(&telemetry);
     let db = db::Db::connect(&config.database_url, 2, instruments.db_duration.clone()).await?;
@@ -247,7 +253,7 @@ async fn admin_invite(config: Config, email: &str, roles: &[String]) -> anyhow::
 async fn batch(config: Config, choice: TelemetryChoice, job: BatchJob) -> anyhow::Result<ExitCode> {
     let resource = telemetry::resource(&config);
     let exporter = backend::build(choice, &resource).await?;
-    let telemetry = telemetry::build(&config, exporter, resource)?;
+    let telemetry = telemetry::build(&config, exporter, resource, Console::Stderr)?;
     telemetry.install_global()?;
     let result = async {
         let instruments = Instruments::new(&telemetry);
@@ -397,10 +403,15 @@ fn faults(config: &Config, command: FaultsCommand) -> ExitCode {
     }
 }
 
-/// Logs to stdout, no export (for chores that need no database).
+/// Logs to stderr, no export (for chores that need no database).
 fn quiet_telemetry(config: &Config) -> anyhow::Result<telemetry_api::Telemetry> {
     let resource = telemetry::resource(config);
-    let telemetry = telemetry::build(config, telemetry_api::noop::backend(), resource)?;
+    let telemetry = telemetry::build(
+        config,
+        telemetry_api::noop::backend(),
+        resource,
+        Console::Stderr,
+    )?;
     telemetry.install_global()?;
     Ok(telemetry)
 }

@@ -1,8 +1,9 @@
 //! The shop's telemetry around whichever backend runs: the resource that
-//! describes this process, and the log filter and stdout logs. The backend
+//! describes this process, and the log filter and console logs. The backend
 //! itself is chosen and built in [`crate::startup::backend`]; the metric
 //! instruments are `shop_core::instruments`.
 
+use telemetry_api::logs::Console;
 use telemetry_api::{Backend, Resource, SetupError, Telemetry};
 
 use crate::config::Config;
@@ -21,15 +22,22 @@ pub fn resource(config: &Config) -> Resource {
     r
 }
 
-/// Wraps a backend in the shop's telemetry (filter, stdout logs).
+/// Wraps a backend in the shop's telemetry (filter, console logs). The
+/// server logs to stdout; a command (`shop admin invite`, `shop batch` …)
+/// to stderr, so that its stdout holds its answer alone.
 pub fn build(
     config: &Config,
     backend: Backend,
     resource: Resource,
+    console: Console,
 ) -> Result<Telemetry, SetupError> {
-    Telemetry::builder(backend, resource)
+    let builder = Telemetry::builder(backend, resource)
         .filter(format!("{QUIET_DEPENDENCIES},{}", config.log))
         .stdout_json_logs(config.stdout_logs)
-        .debug_log_sampling(config.log_debug_sample)
-        .build()
+        .debug_log_sampling(config.log_debug_sample);
+    match console {
+        Console::Stdout => builder,
+        Console::Stderr => builder.json_logs_on_stderr(),
+    }
+    .build()
 }

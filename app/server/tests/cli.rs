@@ -266,10 +266,11 @@ fn seed_stores_every_product_picture() {
         .output()
         .unwrap();
     assert!(out.status.success(), "second seed: {out:?}");
+    // (The seed's log line says so; a subcommand's logs are on stderr.)
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("\"pictures\":0"),
+        String::from_utf8_lossy(&out.stderr).contains("\"pictures\":0"),
         "{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&out.stderr)
     );
 
     // A server on its own fresh database draws the picture on first request:
@@ -427,12 +428,18 @@ fn batch_runs_a_job_and_exits_non_zero_when_it_fails() {
         "{stdout}"
     );
     assert!(stdout.contains("\"intact\":true"), "{stdout}");
-    // The run's structured log lines are on stdout too, in the run's trace.
-    let finished = stdout
+    // The run's structured log lines are on stderr, in the run's trace; stdout is the run alone
+    // (the log writer is a background thread: on one stream, its lines would land anywhere).
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("{\"timestamp\"")),
+        "a log line on stdout:\n{stdout}"
+    );
+    let finished = stderr
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|l| l["message"] == "batch run finished")
-        .unwrap_or_else(|| panic!("no closing log line in:\n{stdout}"));
+        .unwrap_or_else(|| panic!("no closing log line in:\n{stderr}"));
     assert_eq!(finished["shop.batch.job"], "maintenance");
     assert_eq!(finished["shop.batch.outcome"], "success");
     assert!(

@@ -153,7 +153,7 @@ fn signed_in_administrator(shop: &common::ShopProcess, data: &std::path::Path) -
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    // The token is the line after "invitation for …" (log lines go to stdout too).
+    // The token is the line after "invitation for …" (log lines go to stderr).
     let mut lines = stdout.lines();
     lines.find(|l| l.starts_with("invitation for")).unwrap();
     let token = lines.next().unwrap().trim().to_owned();

@@ -35,10 +35,14 @@ db_tests! {
         let email = "first.admin@example.com";
         let out = shop(&app, &["admin", "invite", "--email", email, "--grant", "administrator"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        // Stdout is the answer alone, three lines (the logs are on stderr), so a script can take
+        // the token from line two.
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let mut lines = stdout.lines();
-        lines.find(|l| l.starts_with("invitation for")).expect("the invitation line");
-        let token = lines.next().expect("the token").trim().to_owned();
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 3, "{stdout}");
+        assert!(lines[0].starts_with("invitation for first.admin@example.com (administrator)"), "{stdout}");
+        assert!(lines[2].starts_with("accept it with:"), "{stdout}");
+        let token = lines[1].trim().to_owned();
 
         // Accepts, enrols TOTP (the answer's otpauth URI is what the phone scans), then signs in
         // again with a code from the phone.

@@ -214,8 +214,13 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         faults_file: opts.faults_file,
     };
     let (backend, recorder) = recording::backend();
-    let telemetry =
-        shop::telemetry::build(&config, backend, Resource::new(service_name, "test")).unwrap();
+    let telemetry = shop::telemetry::build(
+        &config,
+        backend,
+        Resource::new(service_name, "test"),
+        telemetry_api::logs::Console::Stdout,
+    )
+    .unwrap();
     let app = Application::build(&config, telemetry.clone())
         .await
         .unwrap_or_else(|e| panic!("the shop failed to start on {:?}: {e:#}", opts.kind));
