@@ -72,6 +72,13 @@ locals {
         { name = "SHOP_RUM_REPLAY_BUCKET", value = module.storage.bucket_names["replays"] },
         { name = "SHOP_RUM_REPLAY_SAMPLE_RATIO", value = tostring(var.replay_sample_ratio) },
       ] : [],
+      # CloudWatch RUM's app monitor (rum.tf), told to the UI by /api/rum/config.
+      r.replays && var.enable_cloudwatch_rum ? [
+        { name = "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID", value = aws_rum_app_monitor.shop[0].app_monitor_id },
+        { name = "SHOP_CLOUDWATCH_RUM_REGION", value = data.aws_region.current.name },
+        { name = "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID", value = aws_cognito_identity_pool.rum[0].id },
+        { name = "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN", value = aws_iam_role.rum_guest[0].arn },
+      ] : [],
       local.telemetry_env[var.telemetry_backend],
     )
   }
@@ -183,8 +190,16 @@ resource "aws_ecs_service" "service" {
       container_port   = local.shop_port
     }
   }
+  # A deployment that does not become healthy is rolled back (the circuit breaker), and so is one
+  # that starts answering 5xx while it runs (F-DEPLOY-01): ECS watches the alarms below during the
+  # deployment and its bake time, and rolls back when one goes to ALARM.
   deployment_circuit_breaker {
     enable   = true
     rollback = true
+  }
+  alarms {
+    alarm_names = module.observability.deployment_alarm_names
+    enable      = true
+    rollback    = true
   }
 }

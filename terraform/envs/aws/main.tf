@@ -16,6 +16,13 @@ locals {
   azs            = slice(data.aws_availability_zones.available.names, 0, var.az_count)
   log_group_base = "/shop-lab/${var.environment}"
   otel           = var.telemetry_backend == "otel"
+  # DevOps Guru finds this stack's resources by this tag key (optional.tf); its value is the
+  # environment. The key must start with "DevOps-Guru-".
+  devops_guru_tag = "DevOps-Guru-${var.name_prefix}"
+  default_tags = merge(
+    { project = "shop-lab", environment = var.environment },
+    var.enable_devops_guru ? { (local.devops_guru_tag) = var.environment } : {},
+  )
 }
 
 module "messaging" {
@@ -49,4 +56,11 @@ module "observability" {
   # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
   drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }
   canary_names           = [for c in values(local.canaries) : c.name]
+  # CloudFront's alarms notify a topic in us-east-1 (cdn.tf) that forwards to the alert queue.
+  alert_source_topics = [aws_sns_topic.cdn_alerts.arn]
+  # DevOps Guru's insights and AWS Config's compliance changes (optional.tf) share the topic.
+  alert_publishers = concat(
+    var.enable_devops_guru ? ["devops-guru.amazonaws.com"] : [],
+    var.enable_config ? ["events.amazonaws.com"] : [],
+  )
 }

@@ -40,6 +40,7 @@ output "log_retention" {
     module.observability.log_group_retention,
     { for g in aws_cloudwatch_log_group.ecs : g.name => g.retention_in_days },
     { for g in aws_cloudwatch_log_group.rds : g.name => g.retention_in_days },
+    { (aws_cloudwatch_log_group.cdn.name) = aws_cloudwatch_log_group.cdn.retention_in_days },
   )
 }
 

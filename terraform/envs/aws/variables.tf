@@ -153,6 +153,40 @@ variable "enable_managed_prometheus" {
   default     = false
 }
 
+variable "enable_config" {
+  description = "AWS Config: a recorder for this stack's kinds of resource (daily), its bucket, six managed rules, and non-compliance to the alert topic."
+  type        = bool
+  default     = false
+}
+
+variable "enable_managed_grafana" {
+  description = "An Amazon Managed Grafana workspace reading CloudWatch, X-Ray (and Prometheus when enabled); sign-in through IAM Identity Center."
+  type        = bool
+  default     = false
+}
+
+variable "enable_opensearch_logs" {
+  description = "The shop's log group copied into an OpenSearch domain (subscription filter → Firehose → OpenSearch)."
+  type        = bool
+  default     = false
+}
+
+variable "opensearch_engine_version" {
+  type    = string
+  default = "OpenSearch_2.13"
+}
+
+variable "opensearch_instance_type" {
+  type    = string
+  default = "t3.small.search"
+}
+
+variable "enable_devops_guru" {
+  description = "DevOps Guru on this stack's resources (tagged with its application-boundary key), insights to the alert topic."
+  type        = bool
+  default     = false
+}
+
 # ---- the synthetic canary (canary.tf, docs/canary.md)
 variable "canary_runtime_version" {
   description = "The CloudWatch Synthetics runtime of the canary: a Node.js Playwright one (the handler imports @aws/synthetics-playwright, the library's name from syn-nodejs-playwright-5.1 on)."
@@ -216,4 +250,40 @@ variable "latency_statistic" {
   description = "The statistic of the awssdk backend's checkout latency alarm (the observability module's latency_statistic): p99 in AWS."
   type        = string
   default     = "p99"
+}
+
+# ---- CloudWatch RUM (rum.tf, docs/rum.md)
+variable "enable_cloudwatch_rum" {
+  description = "A CloudWatch RUM app monitor for the UI, whose web client the UI then loads beside its own telemetry."
+  type        = bool
+  default     = false
+}
+
+variable "rum_session_sample_rate" {
+  description = "The share of browser sessions CloudWatch RUM records (it bills per event)."
+  type        = number
+  default     = 0.1
+  validation {
+    condition     = var.rum_session_sample_rate >= 0 && var.rum_session_sample_rate <= 1
+    error_message = "rum_session_sample_rate is a share, between 0 and 1."
+  }
+}
+
+# ---- the CDN's monitoring (cdn.tf)
+variable "enable_cdn_additional_metrics" {
+  description = "CloudFront's additional metrics for the UI's distribution (cache hit rate, origin latency, error rate per status), billed as custom metrics, and the alarm on origin latency."
+  type        = bool
+  default     = true
+}
+
+variable "cdn_5xx_rate_percent" {
+  description = "The CDN 5xx alarm's threshold: the share of requests through CloudFront answered 5xx over 5 minutes (%)."
+  type        = number
+  default     = 5
+}
+
+variable "cdn_origin_latency_ms" {
+  description = "The CDN origin-latency alarm's threshold: p90 of CloudFront's origin latency over 5 minutes (ms)."
+  type        = number
+  default     = 1000
 }

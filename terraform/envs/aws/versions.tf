@@ -14,9 +14,15 @@ terraform {
 provider "aws" {
   region = var.region
   default_tags {
-    tags = {
-      project     = "shop-lab"
-      environment = var.environment
-    }
+    tags = local.default_tags
+  }
+}
+
+# CloudFront's metrics, alarms and access logs exist in us-east-1 only (cdn.tf).
+provider "aws" {
+  alias  = "us_east_1"
+  region = "us-east-1"
+  default_tags {
+    tags = local.default_tags
   }
 }

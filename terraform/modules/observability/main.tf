@@ -110,7 +110,7 @@ data "aws_iam_policy_document" "alerts_queue" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_sns_topic.alerts.arn]
+      values   = concat([aws_sns_topic.alerts.arn], var.alert_source_topics)
     }
   }
 }
@@ -118,6 +118,10 @@ data "aws_iam_policy_document" "alerts_queue" {
 resource "aws_sqs_queue_policy" "alerts" {
   queue_url = aws_sqs_queue.alerts.id
   policy    = data.aws_iam_policy_document.alerts_queue.json
+}
+
+data "aws_caller_identity" "current" {
+  count = length(var.alert_publishers) > 0 ? 1 : 0
 }
 
 data "aws_iam_policy_document" "alerts_topic" {
@@ -128,6 +132,25 @@ data "aws_iam_policy_document" "alerts_topic" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
+    }
+  }
+  # Other services that report to the same topic (DevOps Guru's insights, EventBridge rules on
+  # AWS Config's compliance changes), each limited to this account.
+  dynamic "statement" {
+    for_each = length(var.alert_publishers) > 0 ? [1] : []
+    content {
+      sid       = "other-publishers"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alerts.arn]
+      principals {
+        type        = "Service"
+        identifiers = var.alert_publishers
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [one(data.aws_caller_identity.current[*].account_id)]
+      }
     }
   }
 }

@@ -11,6 +11,10 @@ output "alert_queue_url" {
   value = aws_sqs_queue.alerts.id
 }
 
+output "alert_queue_arn" {
+  value = aws_sqs_queue.alerts.arn
+}
+
 output "alarm_names" {
   value = [for a in local.all_alarms : a.alarm_name]
 }
@@ -96,4 +100,22 @@ locals {
     values(aws_cloudwatch_metric_alarm.poor_lcp),
     aws_cloudwatch_metric_alarm.telemetry_drops,
   )
+}
+
+output "deployment_alarm_names" {
+  description = "The alarms a deployment watches (ECS rolls back when one fires while it runs): the 5xx count and the backend's error rate."
+  value = concat(
+    [for k, a in aws_cloudwatch_metric_alarm.log_count : a.alarm_name if k == "http-5xx"],
+    [for a in values(aws_cloudwatch_metric_alarm.error_rate) : a.alarm_name],
+  )
+}
+
+output "alert_queue_source_topics" {
+  description = "The topics whose notifications the alert queue's policy admits."
+  value       = concat([aws_sns_topic.alerts.arn], var.alert_source_topics)
+}
+
+output "alert_topic_publishers" {
+  description = "The services besides CloudWatch that the alert topic's policy lets publish (from this account)."
+  value       = var.alert_publishers
 }

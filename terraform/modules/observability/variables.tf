@@ -212,3 +212,15 @@ variable "poor_lcp_threshold" {
   type        = number
   default     = 5
 }
+
+variable "alert_publishers" {
+  description = "Service principals besides CloudWatch that may publish to the alert topic (e.g. devops-guru.amazonaws.com, events.amazonaws.com), from this account only."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_source_topics" {
+  description = "Other SNS topics whose notifications the alert queue accepts (e.g. envs/aws's topic in us-east-1 for CloudFront's alarms, which must live in that region)."
+  type        = list(string)
+  default     = []
+}

@@ -68,6 +68,35 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_metric_alarm" {
     defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mock" }
   }
+  mock_resource "aws_rum_app_monitor" {
+    defaults = { arn = "arn:aws:rum:eu-west-1:123456789012:appmonitor/shop-prod", app_monitor_id = "0f4b8a9e-5b7c-4d2e-9f1a-3c6d8e2b7a10" }
+  }
+  mock_resource "aws_cognito_identity_pool" {
+    defaults = { id = "eu-west-1:11111111-2222-3333-4444-555555555555" }
+  }
+  mock_resource "aws_opensearch_domain" {
+    defaults = { arn = "arn:aws:es:eu-west-1:123456789012:domain/shop-prod-logs" }
+  }
+  mock_resource "aws_kinesis_firehose_delivery_stream" {
+    defaults = { arn = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/shop-prod-logs" }
+  }
+}
+
+# CloudFront's alarms, topic and access logs (cdn.tf) are in us-east-1.
+mock_provider "aws" {
+  alias = "us_east_1"
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:cdn-alerts" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:cdn" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:cdn" }
+  }
+  mock_resource "aws_cloudwatch_log_delivery_destination" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:delivery-destination:cdn" }
+  }
 }
 
 # Distinct ARNs for the alarms the FIS templates stop on (fis.tf), so that a test can tell them apart.
@@ -206,8 +235,8 @@ run "otel" {
     error_message = "session replay is off unless replay_sample_ratio is set (F-RUM-03)"
   }
   assert {
-    condition     = length(output.log_retention) == 7 && alltrue([for d in values(output.log_retention) : d == 30])
-    error_message = "every log group (shop, EMF, three ECS, two RDS) keeps 30 days"
+    condition     = length(output.log_retention) == 8 && alltrue([for d in values(output.log_retention) : d == 30])
+    error_message = "every log group (shop, EMF, three ECS, two RDS, CloudFront's access logs) keeps 30 days"
   }
   assert {
     condition     = one(aws_ecs_cluster.main.setting).value == "enabled"
@@ -218,8 +247,67 @@ run "otel" {
     error_message = "the database is encrypted, private and protected from deletion"
   }
   assert {
-    condition     = length(aws_cloudtrail.main) == 0 && length(aws_prometheus_workspace.main) == 0
-    error_message = "optional services are off by default"
+    condition = (
+      length(aws_cloudtrail.main) == 0 && length(aws_prometheus_workspace.main) == 0 && length(aws_config_configuration_recorder.main) == 0 &&
+      length(aws_grafana_workspace.main) == 0 && length(aws_opensearch_domain.logs) == 0 && length(aws_cloudwatch_log_subscription_filter.logs_to_opensearch) == 0 &&
+      length(aws_devopsguru_resource_collection.main) == 0 && length(aws_rum_app_monitor.shop) == 0 && length(aws_cognito_identity_pool.rum) == 0
+    )
+    error_message = "optional services are off by default (CloudTrail, Managed Prometheus, AWS Config, Managed Grafana, OpenSearch, DevOps Guru, CloudWatch RUM)"
+  }
+  assert {
+    condition     = !contains([for e in local.service_env["catalog"] : e.name], "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID") && !contains(keys(local.default_tags), "DevOps-Guru-shop")
+    error_message = "without their toggles, the UI is told of no RUM app monitor, and nothing carries DevOps Guru's tag"
+  }
+
+  # Deployments (F-DEPLOY-01): rolled back when they do not become healthy, or when they make 5xx.
+  assert {
+    condition = alltrue([for s in aws_ecs_service.service :
+      one(s.deployment_circuit_breaker).enable && one(s.deployment_circuit_breaker).rollback &&
+      one(s.alarms).enable && one(s.alarms).rollback && one(s.alarms).alarm_names == toset(["shop-http-5xx", "shop-error-rate-otel"])
+    ])
+    error_message = "every service rolls a deployment back on the circuit breaker and when the 5xx count or the backend's error rate goes to ALARM"
+  }
+
+  # The CDN (cdn.tf, F-INFRA-01/02): CloudFront's metrics, alarms and logs live in us-east-1.
+  assert {
+    condition     = one(one(aws_cloudfront_monitoring_subscription.ui[0].monitoring_subscription).realtime_metrics_subscription_config).realtime_metrics_subscription_status == "Enabled"
+    error_message = "CloudFront's additional metrics (cache hit rate, origin latency, per-status error rates) are on by default"
+  }
+  assert {
+    condition = (
+      toset(keys(aws_cloudwatch_metric_alarm.cdn)) == toset(["cdn-5xx-rate", "cdn-origin-latency"]) &&
+      alltrue([for a in aws_cloudwatch_metric_alarm.cdn : a.namespace == "AWS/CloudFront" && a.dimensions == tomap({ DistributionId = aws_cloudfront_distribution.ui.id, Region = "Global" }) &&
+      a.alarm_actions == toset([aws_sns_topic.cdn_alerts.arn]) && a.ok_actions == toset([aws_sns_topic.cdn_alerts.arn])]) &&
+      aws_cloudwatch_metric_alarm.cdn["cdn-origin-latency"].extended_statistic == "p90" && aws_cloudwatch_metric_alarm.cdn["cdn-5xx-rate"].threshold == 5
+    )
+    error_message = "the CDN's 5xx-rate and origin-latency (p90) alarms read the distribution's metrics and notify the us-east-1 topic on ALARM and OK"
+  }
+  assert {
+    condition = (
+      startswith(aws_sns_topic.cdn_alerts.arn, "arn:aws:sns:us-east-1:") &&
+      aws_sns_topic_subscription.cdn_alerts_queue.protocol == "sqs" && aws_sns_topic_subscription.cdn_alerts_queue.endpoint == module.observability.alert_queue_arn &&
+      aws_sns_topic_subscription.cdn_alerts_email[0].endpoint == "ops@example.com" &&
+      module.observability.alert_queue_source_topics == [output.alert_topic_arn, aws_sns_topic.cdn_alerts.arn]
+    )
+    error_message = "the CDN's topic (us-east-1) forwards to the stack's alert queue, which admits it, and to the e-mail"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_log_delivery_source.cdn.resource_arn == aws_cloudfront_distribution.ui.arn && aws_cloudwatch_log_delivery_source.cdn.log_type == "ACCESS_LOGS" &&
+      one(aws_cloudwatch_log_delivery_destination.cdn.delivery_destination_configuration).destination_resource_arn == aws_cloudwatch_log_group.cdn.arn &&
+      aws_cloudwatch_log_delivery.cdn.delivery_destination_arn == aws_cloudwatch_log_delivery_destination.cdn.arn &&
+      toset(keys(aws_cloudwatch_query_definition.cdn)) == toset(["cdn-slow-requests", "cdn-errors", "cdn-cache-results"])
+    )
+    error_message = "CloudFront's access logs go to their log group, with three saved queries"
+  }
+  assert {
+    condition = (
+      alltrue([for w in jsondecode(aws_cloudwatch_dashboard.cdn.dashboard_body).widgets : w.properties.region == "us-east-1"]) &&
+      toset([for w in jsondecode(aws_cloudwatch_dashboard.cdn.dashboard_body).widgets : w.properties.title]) == toset([
+        "Requests and bytes", "Error rates (%)", "Cache hit rate (%)", "Origin latency (ms)", "Error rate by status (%)", "Slowest requests at the edge", "CDN alarms",
+      ])
+    )
+    error_message = "the CDN dashboard: traffic, error rates, cache hit rate, origin latency, per-status errors, the slowest requests and the alarms, all read in us-east-1"
   }
 
   # The synthetic canary (canary.tf, docs/canary.md).
@@ -418,12 +506,127 @@ run "toggles_on" {
   variables {
     enable_cloudtrail         = true
     enable_managed_prometheus = true
+    enable_config             = true
+    enable_managed_grafana    = true
+    enable_opensearch_logs    = true
+    enable_devops_guru        = true
   }
 
   assert {
     condition     = length(aws_cloudtrail.main) == 1 && aws_cloudtrail.main[0].is_multi_region_trail && length(aws_prometheus_workspace.main) == 1
     error_message = "the toggles turn CloudTrail and Managed Prometheus on"
   }
+
+  # AWS Config: this stack's kinds of resource, daily; six managed rules; non-compliance alerts.
+  assert {
+    condition = (
+      aws_config_configuration_recorder_status.main[0].is_enabled &&
+      !one(aws_config_configuration_recorder.main[0].recording_group).all_supported &&
+      contains(one(aws_config_configuration_recorder.main[0].recording_group).resource_types, "AWS::ECS::Service") &&
+      one(aws_config_configuration_recorder.main[0].recording_mode).recording_frequency == "DAILY" &&
+      aws_config_delivery_channel.main[0].s3_bucket_name == aws_s3_bucket.config[0].id && aws_s3_bucket_public_access_block.config[0].restrict_public_buckets
+    )
+    error_message = "AWS Config records this stack's kinds of resource daily into its own private bucket"
+  }
+  assert {
+    condition = (
+      length(aws_config_config_rule.rule) == 6 &&
+      jsondecode(aws_config_config_rule.rule["log-group-retention"].input_parameters) == { MinRetentionTime = "30" } &&
+      aws_cloudwatch_event_target.config_noncompliant[0].arn == output.alert_topic_arn &&
+      jsondecode(aws_cloudwatch_event_rule.config_noncompliant[0].event_pattern).detail.newEvaluationResult.complianceType == ["NON_COMPLIANT"]
+    )
+    error_message = "six Config rules (the retention rule at log_retention_days); a rule going NON_COMPLIANT reaches the alert topic"
+  }
+  assert {
+    condition     = toset(module.observability.alert_topic_publishers) == toset(["devops-guru.amazonaws.com", "events.amazonaws.com"])
+    error_message = "the alert topic lets DevOps Guru and EventBridge (Config's compliance changes) publish"
+  }
+
+  # Managed Grafana: CloudWatch, X-Ray and the Prometheus workspace, service-managed permissions.
+  assert {
+    condition     = toset(aws_grafana_workspace.main[0].data_sources) == toset(["CLOUDWATCH", "XRAY", "PROMETHEUS"]) && aws_grafana_workspace.main[0].permission_type == "SERVICE_MANAGED" && aws_grafana_workspace.main[0].account_access_type == "CURRENT_ACCOUNT"
+    error_message = "the Grafana workspace reads this account's CloudWatch, X-Ray and Prometheus"
+  }
+
+  # OpenSearch for logs: the shop's log group → Firehose (unpacking CloudWatch Logs' envelopes) → the domain.
+  assert {
+    condition = (
+      aws_cloudwatch_log_subscription_filter.logs_to_opensearch[0].log_group_name == "/shop-lab/prod" &&
+      aws_cloudwatch_log_subscription_filter.logs_to_opensearch[0].destination_arn == aws_kinesis_firehose_delivery_stream.logs[0].arn &&
+      one(aws_kinesis_firehose_delivery_stream.logs[0].opensearch_configuration).domain_arn == aws_opensearch_domain.logs[0].arn &&
+      [for p in one(one(aws_kinesis_firehose_delivery_stream.logs[0].opensearch_configuration).processing_configuration).processors : p.type] == ["Decompression", "CloudWatchLogProcessing"] &&
+      one(aws_kinesis_firehose_delivery_stream.logs[0].opensearch_configuration).s3_backup_mode == "FailedDocumentsOnly"
+    )
+    error_message = "the shop's log lines reach OpenSearch through Firehose, one document per line, refused ones into a bucket"
+  }
+  assert {
+    condition = (
+      one(aws_opensearch_domain.logs[0].encrypt_at_rest).enabled && one(aws_opensearch_domain.logs[0].node_to_node_encryption).enabled && one(aws_opensearch_domain.logs[0].domain_endpoint_options).enforce_https &&
+      jsondecode(aws_opensearch_domain.logs[0].access_policies).Statement[0].Principal == { AWS = aws_iam_role.firehose_logs[0].arn }
+    )
+    error_message = "the domain is encrypted, HTTPS only, and written by the delivery role alone"
+  }
+  assert {
+    condition = alltrue(flatten([for p in [aws_iam_role_policy.firehose_logs[0].policy, aws_iam_role_policy.logs_to_firehose[0].policy] :
+      [for st in jsondecode(p).Statement : [for a in flatten([st.Action]) : a != "*" && !endswith(a, ":*")] if !contains(flatten([st.Resource]), "*")]
+    ])) && jsondecode(aws_iam_role_policy.logs_to_firehose[0].policy).Statement[0].Resource == aws_kinesis_firehose_delivery_stream.logs[0].arn
+    error_message = "least privilege: the delivery roles name their actions and resources (the subscription may put records into its stream only)"
+  }
+
+  # DevOps Guru: the stack's resources by its tag, insights to the alert topic.
+  assert {
+    condition = (
+      one(aws_devopsguru_resource_collection.main[0].tags).app_boundary_key == "DevOps-Guru-shop" && one(aws_devopsguru_resource_collection.main[0].tags).tag_values == tolist(["prod"]) &&
+      local.default_tags["DevOps-Guru-shop"] == "prod" &&
+      one(aws_devopsguru_notification_channel.alerts[0].sns).topic_arn == output.alert_topic_arn
+    )
+    error_message = "DevOps Guru watches the resources tagged DevOps-Guru-shop = prod (every resource of the stack) and tells the alert topic"
+  }
+}
+
+run "cloudwatch_rum" {
+  command = apply
+  variables {
+    enable_cloudwatch_rum = true
+  }
+
+  assert {
+    condition = (
+      aws_rum_app_monitor.shop[0].domain == aws_cloudfront_distribution.ui.domain_name && aws_rum_app_monitor.shop[0].cw_log_enabled &&
+      !one(aws_rum_app_monitor.shop[0].app_monitor_configuration).allow_cookies && one(aws_rum_app_monitor.shop[0].app_monitor_configuration).enable_xray &&
+      one(aws_rum_app_monitor.shop[0].app_monitor_configuration).session_sample_rate == 0.1 &&
+      toset(one(aws_rum_app_monitor.shop[0].app_monitor_configuration).telemetries) == toset(["errors", "performance", "http"]) &&
+      length(one(aws_rum_app_monitor.shop[0].app_monitor_configuration).excluded_pages) == 2
+    )
+    error_message = "the app monitor watches the UI's domain, without cookies, with X-Ray, a tenth of sessions, and not the pages whose address holds a token"
+  }
+  assert {
+    condition = (
+      aws_cognito_identity_pool.rum[0].allow_unauthenticated_identities &&
+      aws_cognito_identity_pool_roles_attachment.rum[0].roles["unauthenticated"] == aws_iam_role.rum_guest[0].arn &&
+      jsondecode(aws_iam_role_policy.rum_guest[0].policy).Statement == [{ Sid = "PutRumEvents", Effect = "Allow", Action = "rum:PutRumEvents", Resource = aws_rum_app_monitor.shop[0].arn }] &&
+      jsondecode(aws_iam_role.rum_guest[0].assume_role_policy).Statement[0].Condition.StringEquals["cognito-identity.amazonaws.com:aud"] == aws_cognito_identity_pool.rum[0].id
+    )
+    error_message = "the browser's guest identity may put RUM events into this monitor, and do nothing else"
+  }
+  assert {
+    condition = (
+      contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID=${aws_rum_app_monitor.shop[0].app_monitor_id}") &&
+      contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID=${aws_cognito_identity_pool.rum[0].id}") &&
+      contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN=${aws_iam_role.rum_guest[0].arn}") &&
+      !contains([for e in local.service_env["orders"] : e.name], "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID")
+    )
+    error_message = "the catalog service (which answers /api/rum/config) tells the UI the monitor and the guest identity; the other services do not"
+  }
+}
+
+run "rum_sample_rate_is_a_share" {
+  command = plan
+  variables {
+    enable_cloudwatch_rum   = true
+    rum_session_sample_rate = 1.5
+  }
+  expect_failures = [var.rum_session_sample_rate]
 }
 
 run "canary_settings" {
