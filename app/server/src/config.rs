@@ -247,6 +247,12 @@ pub struct Options {
     #[arg(long, env = "SHOP_SERVICE_NAME", global = true)]
     pub service_name: Option<String>,
 
+    /// The release reported in telemetry (`service.version`, and on every
+    /// access-log line, so that a release can be compared with the one before
+    /// it). Default: the crate's version; a deployment sets its image tag.
+    #[arg(long, env = "SHOP_SERVICE_VERSION", global = true)]
+    pub service_version: Option<String>,
+
     /// Deployment environment reported in telemetry.
     #[arg(long, env = "SHOP_ENVIRONMENT", default_value = "local", global = true)]
     pub environment: String,
@@ -624,6 +630,8 @@ pub struct Config {
     pub role: Role,
     pub inventory_url: Option<String>,
     pub service_name: String,
+    /// `--service-version`, or the crate's version.
+    pub service_version: String,
     pub environment: String,
     pub log: String,
     /// Share of traces whose debug lines are kept (`--log-debug-sample`).
@@ -769,6 +777,10 @@ impl Config {
             role: o.role,
             inventory_url,
             service_name,
+            service_version: o
+                .service_version
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
             environment: o.environment,
             log: o.log,
             log_debug_sample: o.log_debug_sample,

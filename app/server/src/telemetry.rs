@@ -15,7 +15,7 @@ const QUIET_DEPENDENCIES: &str = "sqlx=warn,hyper=warn,hyper_util=warn,h2=warn,r
 
 /// The resource describing this process.
 pub fn resource(config: &Config) -> Resource {
-    let mut r = Resource::new(config.service_name.clone(), env!("CARGO_PKG_VERSION"));
+    let mut r = Resource::new(config.service_name.clone(), config.service_version.clone());
     r.environment = config.environment.clone();
     r.attributes
         .push(("shop.role".to_owned(), config.role.as_str().to_owned()));

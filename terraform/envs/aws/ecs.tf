@@ -51,6 +51,7 @@ locals {
         { name = "SHOP_ROLE", value = s },
         { name = "SHOP_SERVICE_NAME", value = "shop-${s}" },
         { name = "SHOP_ENVIRONMENT", value = var.environment },
+        { name = "SHOP_SERVICE_VERSION", value = local.release },
         { name = "SHOP_TELEMETRY", value = var.telemetry_backend },
         { name = "SHOP_LISTEN", value = "0.0.0.0:${local.shop_port}" },
         { name = "AWS_REGION", value = data.aws_region.current.name },

@@ -16,6 +16,8 @@ locals {
   azs            = slice(data.aws_availability_zones.available.names, 0, var.az_count)
   log_group_base = "/shop-lab/${var.environment}"
   otel           = var.telemetry_backend == "otel"
+  # service.version: the release, or the image's tag (…/shop:2026.12.2 → 2026.12.2).
+  release = var.release != "" ? var.release : try(regex(":([^:/@]+)$", var.shop_image)[0], "unknown")
   # DevOps Guru finds this stack's resources by this tag key (optional.tf); its value is the
   # environment. The key must start with "DevOps-Guru-".
   devops_guru_tag = "DevOps-Guru-${var.name_prefix}"

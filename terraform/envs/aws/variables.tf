@@ -31,6 +31,12 @@ variable "shop_image" {
   default     = "ghcr.io/example/observability-shop-lab:latest"
 }
 
+variable "release" {
+  description = "The release the services report as service.version (on traces and every access-log line: the by-version saved query sets a release beside the one before it). Empty: shop_image's tag."
+  type        = string
+  default     = ""
+}
+
 variable "adot_image" {
   description = "The ADOT collector image (the sidecar of the otel backend); the same version docker-compose.yml runs."
   type        = string

@@ -166,10 +166,13 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
         state.instruments.http_errors.add(1, &attributes);
     }
 
-    // The access log line, at a level that says how it went (O-LOG-02).
+    // The access log line, at a level that says how it went (O-LOG-02). It
+    // names the release, so that a release's latency and errors can be set
+    // beside the one before it (F-DEPLOY-02: the `by-version` saved query).
     span.in_scope(|| {
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
         let user = user.as_deref();
+        let version = state.telemetry.resource().service_version.as_str();
         if status.is_server_error() {
             tracing::error!(
                 http.request.method = method,
@@ -177,6 +180,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,
+                service.version = version,
                 "request failed"
             );
         } else if status.is_client_error() {
@@ -186,6 +190,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,
+                service.version = version,
                 "request rejected"
             );
         } else {
@@ -195,6 +200,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 http.response.status_code = code,
                 duration_ms,
                 enduser.pseudo.id = user,
+                service.version = version,
                 "request completed"
             );
         }

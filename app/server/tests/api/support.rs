@@ -190,6 +190,7 @@ pub async fn spawn_with(opts: Spawn) -> TestApp {
         role: opts.role,
         inventory_url: opts.inventory_url,
         service_name: service_name.clone(),
+        service_version: "test".to_owned(),
         environment: "test".to_owned(),
         log: "info".to_owned(),
         log_debug_sample: 1.0,

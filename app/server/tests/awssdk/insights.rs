@@ -5,7 +5,8 @@
 //! "logs-insights": the last test here shows it). So the project evaluates the queries itself:
 //! [`Query::parse`] knows the part of the query language the saved queries use (`fields`,
 //! `filter` with `=`, `!=`, `>`, `<`, `ispresent()` and `and`, `stats` with `count(*)`,
-//! `min(…)` and `max(…)` `as …` by one or more fields, `sort`, `limit`) and refuses anything else, and [`Query::run`] applies it to the raw events
+//! `min(…)`, `max(…)`, `avg(…)` and `pct(…, n)` `as …` by one or more fields, `sort`, `limit`)
+//! and refuses anything else, and [`Query::run`] applies it to the raw events
 //! read back with `FilterLogEvents`. A saved query that used more would fail its syntax test
 //! here before it reached an AWS account.
 
@@ -50,6 +51,10 @@ enum Agg {
     Count,
     Min(String),
     Max(String),
+    Avg(String),
+    /// `pct(field, n)`: Logs Insights estimates it; here it is exact (nearest rank), which a
+    /// test's few values make the same.
+    Pct(String, f64),
 }
 
 impl Agg {
@@ -63,9 +68,23 @@ impl Agg {
                 .and_then(|r| r.strip_suffix(')'))
                 .map(field)
         };
-        match (inner("min("), inner("max(")) {
-            (Some(f), _) => Ok(Agg::Min(f?)),
-            (_, Some(f)) => Ok(Agg::Max(f?)),
+        if let Some(args) = s.strip_prefix("pct(").and_then(|r| r.strip_suffix(')')) {
+            let (f, n) = args
+                .split_once(',')
+                .ok_or_else(|| format!("pct without a percentile: {s:?}"))?;
+            let n: f64 = n
+                .trim()
+                .parse()
+                .map_err(|_| format!("pct's percentile: {s:?}"))?;
+            if !(0.0..=100.0).contains(&n) {
+                return Err(format!("pct's percentile is 0 to 100: {s:?}"));
+            }
+            return Ok(Agg::Pct(field(f)?, n));
+        }
+        match (inner("min("), inner("max("), inner("avg(")) {
+            (Some(f), _, _) => Ok(Agg::Min(f?)),
+            (_, Some(f), _) => Ok(Agg::Max(f?)),
+            (_, _, Some(f)) => Ok(Agg::Avg(f?)),
             _ => Err(format!("unsupported aggregate: {s:?}")),
         }
     }
@@ -87,6 +106,21 @@ impl Agg {
                 .into_iter()
                 .max_by(|a, b| compare(Some(a), Some(b)))
                 .unwrap_or(Value::Null),
+            Agg::Avg(f) => {
+                let xs: Vec<f64> = values(f).iter().filter_map(Value::as_f64).collect();
+                if xs.is_empty() {
+                    Value::Null
+                } else {
+                    json!(xs.iter().sum::<f64>() / xs.len() as f64)
+                }
+            }
+            Agg::Pct(f, n) => {
+                let mut xs: Vec<f64> = values(f).iter().filter_map(Value::as_f64).collect();
+                xs.sort_by(f64::total_cmp);
+                // Nearest rank: the smallest value with at least n % of the values at or below it.
+                let rank = ((n / 100.0) * xs.len() as f64).ceil().max(1.0) as usize;
+                xs.get(rank - 1).map_or(Value::Null, |x| json!(x))
+            }
         }
     }
 }
@@ -98,9 +132,11 @@ type Group<'a> = (Vec<Value>, Vec<&'a Map<String, Value>>);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query(Vec<Command>);
 
-/// Splits on `sep` outside double quotes and backticks.
+/// Splits on `sep` outside double quotes, backticks and parentheses (`pct(f, 99)` is one
+/// aggregate).
 fn split_outside(s: &str, sep: char) -> Vec<String> {
     let (mut parts, mut cur, mut quote) = (Vec::new(), String::new(), None::<char>);
+    let mut depth = 0usize;
     for c in s.chars() {
         match (quote, c) {
             (None, '"' | '`') => {
@@ -111,7 +147,15 @@ fn split_outside(s: &str, sep: char) -> Vec<String> {
                 quote = None;
                 cur.push(c);
             }
-            (None, c) if c == sep => parts.push(std::mem::take(&mut cur)),
+            (None, '(') => {
+                depth += 1;
+                cur.push(c);
+            }
+            (None, ')') => {
+                depth = depth.saturating_sub(1);
+                cur.push(c);
+            }
+            (None, c) if c == sep && depth == 0 => parts.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }
@@ -406,7 +450,9 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
     );
     for bad in [
         "fields a | parse message 'x=*' as x",
-        "fields a | stats avg(duration_ms) as m by b",
+        "fields a | stats sum(duration_ms) as m by b",
+        "fields a | stats pct(duration_ms) as m by b",
+        "fields a | stats pct(duration_ms, 101) as m by b",
         "fields a | stats count(*) by b",
         "fields a | stats min(duration_ms) as m",
         "fields http.route",
@@ -429,9 +475,22 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
             json!({"level": "ERROR", "http.route": "/c", "n": 1, "first": 5, "longest": 15.0}),
         ]
     );
+    // The mean and a percentile (nearest rank) of each group.
+    let q = Query::parse(
+        "stats avg(duration_ms) as mean, pct(duration_ms, 50) as p50, pct(duration_ms, 99) as p99 by level",
+    )
+    .unwrap();
+    let rows: Vec<Value> = q.run(&events).into_iter().map(Value::Object).collect();
+    assert_eq!(
+        rows,
+        vec![
+            json!({"level": "ERROR", "mean": 17.5, "p50": 15.0, "p99": 30.0}),
+            json!({"level": "INFO", "mean": 50.0, "p50": 50.0, "p99": 50.0}),
+        ]
+    );
     // Every saved query is in the subset.
     let saved = saved_queries();
-    assert_eq!(saved.len(), 7, "{saved:?}");
+    assert_eq!(saved.len(), 8, "{saved:?}");
     for (name, text) in &saved {
         Query::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -654,6 +713,82 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(rows[0]["shop.admin.action"], "admin.login");
     assert_eq!(rows[0]["shop.admin.outcome"], "failed");
+}
+
+/// F-DEPLOY-02: a release beside the one before it. Two releases of one service write to one
+/// log group, the second with a slower inventory (the fault flag, 150 ms); `by-version` puts
+/// each release's requests per route side by side, in the order they were first seen, and the
+/// second release's add-to-cart is the slower one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn by_version_sets_a_release_beside_the_one_before_it() {
+    let env = lab_env();
+    let service = unique("release");
+    let c = http();
+    let mut sent = 0;
+    for (version, flags) in [
+        ("2026.12.1", "{}"),
+        ("2026.12.2", r#"{"inventory_latency_ms": 150}"#),
+    ] {
+        let data = TempDir::new();
+        std::fs::write(data.path().join("faults.json"), flags).unwrap();
+        let shop = awssdk_shop(&service, env)
+            .env("SHOP_SERVICE_VERSION", version)
+            .data_dir(data.path())
+            .start();
+        for product in 1..=4 {
+            let r = c.post(shop.url("/api/carts")).send().await.unwrap();
+            let cart: Value = r.json().await.unwrap();
+            let r = c
+                .post(shop.url(&format!(
+                    "/api/carts/{}/items",
+                    cart["id"].as_str().unwrap()
+                )))
+                .json(&json!({"product_id": product, "quantity": 1}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "{version}");
+        }
+        let stats = flush_accounted(&shop).await;
+        sent += stats["export"]["logs"]["sent"].as_u64().unwrap();
+    }
+    let raw = wait_log_events(&logs(env), &format!("/shop-lab-test/{service}"), sent).await;
+    let events: Vec<(i64, Map<String, Value>)> = raw
+        .iter()
+        .map(|(ts, m)| (*ts, serde_json::from_str::<Map<String, Value>>(m).unwrap()))
+        .collect();
+    let rows = Query::parse(&saved_queries()["by-version"])
+        .unwrap()
+        .run(&events);
+    let row = |version: &str, route: &str| {
+        rows.iter()
+            .find(|r| r["service.version"] == version && r["http.route"] == route)
+            .unwrap_or_else(|| panic!("no row for {version} {route}: {rows:#?}"))
+    };
+    let items = "/api/carts/{id}/items";
+    for version in ["2026.12.1", "2026.12.2"] {
+        assert_eq!(row(version, "/api/carts")["requests"], 4, "{rows:#?}");
+        assert_eq!(row(version, items)["requests"], 4, "{rows:#?}");
+    }
+    let (before, after) = (row("2026.12.1", items), row("2026.12.2", items));
+    let ms = |r: &Map<String, Value>, k: &str| r[k].as_f64().unwrap();
+    assert!(ms(after, "mean_ms") >= 150.0, "{after:?}");
+    assert!(ms(before, "p99_ms") < 150.0, "{before:?}");
+    assert!(ms(after, "p99_ms") > ms(before, "p99_ms"), "{rows:#?}");
+    // Oldest release first: the rows of 2026.12.1 come before those of 2026.12.2.
+    let first_new = rows
+        .iter()
+        .position(|r| r["service.version"] == "2026.12.2")
+        .unwrap();
+    assert!(
+        rows[..first_new]
+            .iter()
+            .all(|r| r["service.version"] == "2026.12.1")
+            && rows[first_new..]
+                .iter()
+                .all(|r| r["service.version"] == "2026.12.2"),
+        "{rows:#?}"
+    );
 }
 
 /// The gap: LocalStack accepts a query with `filter` and `stats` and answers as if they were not

@@ -387,9 +387,13 @@ run "awssdk" {
   }
   assert {
     condition = toset(output.query_definitions) == toset([
-      for q in ["admin-actions", "browser-paths", "browser-sessions", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
+      for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
     ])
-    error_message = "the seven saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07)"
+    error_message = "the eight saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07, F-DEPLOY-02)"
+  }
+  assert {
+    condition     = alltrue([for s, env in local.service_env : contains([for e in env : "${e.name}=${e.value}"], "SHOP_SERVICE_VERSION=latest")])
+    error_message = "every service reports its release as service.version: the image's tag, unless release is set"
   }
   assert {
     condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
