@@ -10,6 +10,7 @@
 #   `enable_cdn_additional_metrics`): cache hit rate, origin latency, the error rate per status.
 # - Its access logs (standard logging v2) into a log group in us-east-1, for Logs Insights: which
 #   edge, which result (Hit, Miss, Error), how long.
+# - The S3 origin's request metrics (what CloudFront's misses cost the bucket), in the stack's region.
 
 locals {
   cdn_dimensions = { DistributionId = aws_cloudfront_distribution.ui.id, Region = "Global" }
@@ -155,7 +156,13 @@ resource "aws_cloudwatch_query_definition" "cdn" {
   query_string    = each.value
 }
 
-# ---- the CDN dashboard (in the stack's region; every widget reads us-east-1).
+# The UI bucket's request metrics (AWS/S3, FilterId EntireBucket): requests, 4xx/5xx, latency.
+resource "aws_s3_bucket_metric" "ui" {
+  bucket = aws_s3_bucket.ui.id
+  name   = "EntireBucket"
+}
+
+# ---- the CDN dashboard (in the stack's region; CloudFront's widgets read us-east-1).
 
 locals {
   cdn_metric = { for m in ["Requests", "BytesDownloaded", "4xxErrorRate", "5xxErrorRate", "CacheHitRate", "OriginLatency", "401ErrorRate", "403ErrorRate", "404ErrorRate", "502ErrorRate", "503ErrorRate", "504ErrorRate"] :
@@ -184,6 +191,22 @@ locals {
           view    = "timeSeries"
           period  = 300
           metrics = local.cdn_widget[k].metrics
+        }
+      }],
+      [{
+        type   = "metric"
+        x      = 12
+        y      = 12
+        width  = 12
+        height = 6
+        properties = {
+          title  = "The S3 origin: requests, errors, first-byte latency (ms)"
+          region = data.aws_region.current.name
+          view   = "timeSeries"
+          period = 300
+          metrics = [for m in [["AllRequests", "Sum"], ["4xxErrors", "Sum"], ["5xxErrors", "Sum"], ["FirstByteLatency", "p90"]] :
+            ["AWS/S3", m[0], "BucketName", aws_s3_bucket.ui.bucket, "FilterId", aws_s3_bucket_metric.ui.name, { stat = m[1], yAxis = m[0] == "FirstByteLatency" ? "right" : "left" }]
+          ]
         }
       }],
       [{

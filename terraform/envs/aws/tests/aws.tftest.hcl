@@ -302,12 +302,13 @@ run "otel" {
   }
   assert {
     condition = (
-      alltrue([for w in jsondecode(aws_cloudwatch_dashboard.cdn.dashboard_body).widgets : w.properties.region == "us-east-1"]) &&
+      alltrue([for w in jsondecode(aws_cloudwatch_dashboard.cdn.dashboard_body).widgets : w.properties.region == (startswith(w.properties.title, "The S3 origin") ? "eu-west-1" : "us-east-1")]) &&
       toset([for w in jsondecode(aws_cloudwatch_dashboard.cdn.dashboard_body).widgets : w.properties.title]) == toset([
-        "Requests and bytes", "Error rates (%)", "Cache hit rate (%)", "Origin latency (ms)", "Error rate by status (%)", "Slowest requests at the edge", "CDN alarms",
-      ])
+        "Requests and bytes", "Error rates (%)", "Cache hit rate (%)", "Origin latency (ms)", "Error rate by status (%)", "The S3 origin: requests, errors, first-byte latency (ms)", "Slowest requests at the edge", "CDN alarms",
+      ]) &&
+      aws_s3_bucket_metric.ui.bucket == aws_s3_bucket.ui.id && length(aws_s3_bucket_metric.ui.filter) == 0
     )
-    error_message = "the CDN dashboard: traffic, error rates, cache hit rate, origin latency, per-status errors, the slowest requests and the alarms, all read in us-east-1"
+    error_message = "the CDN dashboard: traffic, error rates, cache hit rate, origin latency, per-status errors, the S3 origin's request metrics (whole bucket, its region), the slowest requests and the alarms; CloudFront's read in us-east-1"
   }
 
   # The synthetic canary (canary.tf, docs/canary.md).
