@@ -119,3 +119,14 @@ output "alert_topic_publishers" {
   description = "The services besides CloudWatch that the alert topic's policy lets publish (from this account)."
   value       = var.alert_publishers
 }
+
+output "sampling_rules" {
+  description = "X-Ray sampling rule name → what it matches and how much it keeps (for the tests)."
+  value = { for r in concat(aws_xray_sampling_rule.health, values(aws_xray_sampling_rule.shop)) : r.rule_name => {
+    service_name   = r.service_name
+    url_path       = r.url_path
+    fixed_rate     = r.fixed_rate
+    reservoir_size = r.reservoir_size
+    priority       = r.priority
+  } }
+}

@@ -396,6 +396,20 @@ run "awssdk" {
     condition     = alltrue([for s, env in local.service_env : contains([for e in env : "${e.name}=${e.value}"], "SHOP_SERVICE_VERSION=latest")])
     error_message = "every service reports its release as service.version: the image's tag, unless release is set"
   }
+  # Production X-Ray settings (O-TRACE-06): the rules live in X-Ray and the awssdk backend reads them.
+  assert {
+    condition = (
+      module.observability.sampling_rules["shop-health"] == { service_name = "*", url_path = "/api/health", fixed_rate = 0, reservoir_size = 0, priority = 100 } &&
+      { for k, r in module.observability.sampling_rules : r.service_name => r if k != "shop-health" } == {
+        for s in ["shop-catalog", "shop-inventory", "shop-orders"] : s => { service_name = s, url_path = "*", fixed_rate = 0.05, reservoir_size = 1, priority = 1000 }
+      }
+    )
+    error_message = "X-Ray sampling rules: health checks never sampled (before the rest), each service one a second then 5 %"
+  }
+  assert {
+    condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_XRAY_SAMPLING_SOURCE=api")])
+    error_message = "the awssdk backend takes its sampling rules from X-Ray (GetSamplingRules, GetSamplingTargets)"
+  }
   assert {
     condition     = alltrue([for s, c in output.task_definitions : contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_CW_HISTOGRAMS=values")])
     error_message = "the awssdk backend sends histograms as Values/Counts, so that CloudWatch computes percentiles (p99)"
