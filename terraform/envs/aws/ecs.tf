@@ -34,6 +34,10 @@ locals {
       { name = "OTEL_EXPORTER_OTLP_PROTOCOL", value = "http/protobuf" },
       { name = "OTEL_PROPAGATORS", value = "xray" },
       { name = "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", value = "delta" },
+      # The awssdk backend takes X-Ray's sampling rules; the SDK has no X-Ray remote sampler for
+      # Rust, so the otel build keeps sampling_rate of new traces and follows its callers.
+      { name = "OTEL_TRACES_SAMPLER", value = "parentbased_traceidratio" },
+      { name = "OTEL_TRACES_SAMPLER_ARG", value = tostring(var.sampling_rate) },
     ]
     awssdk = [
       { name = "SHOP_CW_LOG_GROUP", value = local.log_group_base },

@@ -140,6 +140,13 @@ run "otel" {
     error_message = "the shop sends OTLP to the sidecar on localhost"
   }
   assert {
+    condition = alltrue([for s, c in output.task_definitions :
+      contains([for e in one([for x in c : x.environment if x.name == "shop"]) : "${e.name}=${e.value}"], "OTEL_TRACES_SAMPLER=parentbased_traceidratio") &&
+      contains([for e in one([for x in c : x.environment if x.name == "shop"]) : "${e.name}=${e.value}"], "OTEL_TRACES_SAMPLER_ARG=0.05")
+    ])
+    error_message = "the otel build keeps sampling_rate (5 %) of new traces and follows its callers' decisions"
+  }
+  assert {
     condition     = length(output.alarms) == 14 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
     error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins and poor LCP, telemetry drops) notifies the alert topic"
   }
