@@ -492,6 +492,30 @@ pub struct Options {
     )]
     pub rum_replay_sample_ratio: f64,
 
+    /// CloudWatch RUM's own web client (`aws-rum-web`) beside the shop's intake (F-RUM-01): the
+    /// app monitor's id, a UUID (Terraform's `rum_app_monitor_id`). Off unless set; the UI then
+    /// loads the client in a chunk of its own (docs/rum.md).
+    #[arg(long, env = "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID", global = true)]
+    pub cloudwatch_rum_app_monitor_id: Option<String>,
+
+    /// The app monitor's region. Default: `AWS_REGION`.
+    #[arg(long, env = "SHOP_CLOUDWATCH_RUM_REGION", global = true)]
+    pub cloudwatch_rum_region: Option<String>,
+
+    /// Where the browser sends its `PutRumEvents`. Default: `https://dataplane.rum.<region>.amazonaws.com`.
+    #[arg(long, env = "SHOP_CLOUDWATCH_RUM_ENDPOINT", global = true)]
+    pub cloudwatch_rum_endpoint: Option<String>,
+
+    /// A Cognito identity pool whose guest credentials sign the browser's calls (with
+    /// `--cloudwatch-rum-guest-role-arn`). Unset: the calls go unsigned, which the app monitor
+    /// accepts when its resource-based policy allows `rum:PutRumEvents`.
+    #[arg(long, env = "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID", global = true)]
+    pub cloudwatch_rum_identity_pool_id: Option<String>,
+
+    /// The IAM role the identity pool's guests assume (with `--cloudwatch-rum-identity-pool-id`).
+    #[arg(long, env = "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN", global = true)]
+    pub cloudwatch_rum_guest_role_arn: Option<String>,
+
     /// The Lab page reads traces back from X-Ray, and their log lines from CloudWatch Logs
     /// (the AWS SDK's chain: `AWS_ENDPOINT_URL_XRAY`, `AWS_ENDPOINT_URL_CLOUDWATCH_LOGS`). Off by default:
     /// a shop in production does not hand its traces to browsers.
@@ -530,6 +554,103 @@ impl ImageResize {
 
 fn is_http_url(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
+}
+
+/// CloudWatch RUM's web client (`--cloudwatch-rum-*`): `None` without an app monitor id. Every
+/// value given is checked even then, so a typo is found before it is needed; a bad one stops
+/// the start-up, since the browser would otherwise fail quietly against AWS, where nobody looks.
+fn cloudwatch_rum(
+    o: &Options,
+) -> Result<Option<crate::http::rum::CloudWatchRumSettings>, ConfigError> {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let region = given(&o.cloudwatch_rum_region);
+    if let Some(r) = region.filter(|r| !is_aws_region(r)) {
+        return Err(ConfigError::BadCloudWatchRumRegion(r.to_owned()));
+    }
+    let endpoint = given(&o.cloudwatch_rum_endpoint);
+    if let Some(e) = endpoint.filter(|e| !is_http_url(e)) {
+        return Err(ConfigError::BadCloudWatchRumEndpoint(e.to_owned()));
+    }
+    let pool = given(&o.cloudwatch_rum_identity_pool_id);
+    if let Some(p) = pool.filter(|p| !is_identity_pool_id(p)) {
+        return Err(ConfigError::BadCloudWatchRumIdentityPoolId(p.to_owned()));
+    }
+    let role = given(&o.cloudwatch_rum_guest_role_arn);
+    if let Some(r) = role.filter(|r| !is_iam_role_arn(r)) {
+        return Err(ConfigError::BadCloudWatchRumGuestRoleArn(r.to_owned()));
+    }
+    // Half of a Cognito set-up would make the client fetch credentials it cannot get, or send
+    // unsigned calls the operator meant to be signed: either way nothing arrives.
+    if pool.is_some() != role.is_some() {
+        return Err(ConfigError::CloudWatchRumCredentialsHalfSet);
+    }
+    let Some(id) = given(&o.cloudwatch_rum_app_monitor_id) else {
+        return Ok(None);
+    };
+    if !is_uuid(id) {
+        return Err(ConfigError::BadCloudWatchRumAppMonitorId(id.to_owned()));
+    }
+    let region = match region {
+        Some(r) => r.to_owned(),
+        None => match std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()) {
+            Some(r) if is_aws_region(&r) => r,
+            Some(r) => return Err(ConfigError::BadCloudWatchRumRegionFromEnv(r)),
+            None => return Err(ConfigError::MissingCloudWatchRumRegion),
+        },
+    };
+    Ok(Some(crate::http::rum::CloudWatchRumSettings {
+        app_monitor_id: id.to_ascii_lowercase(),
+        endpoint: endpoint.map_or_else(
+            || format!("https://dataplane.rum.{region}.amazonaws.com"),
+            |e| e.trim_end_matches('/').to_owned(),
+        ),
+        region,
+        identity_pool_id: pool.map(str::to_owned),
+        guest_role_arn: role.map(str::to_owned),
+    }))
+}
+
+/// `8-4-4-4-12` hex digits, as AWS writes an app monitor's id.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The shape of an AWS region's name: `us-east-1`, `ap-southeast-2`, `us-gov-west-1`. A region
+/// that does not exist passes; a URL, a zone (`us-east-1a`) or a blank does not.
+fn is_aws_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let Some((number, rest)) = parts.split_last() else {
+        return false;
+    };
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// A Cognito identity pool id: `<region>:<uuid>`.
+fn is_identity_pool_id(s: &str) -> bool {
+    s.split_once(':')
+        .is_some_and(|(region, id)| is_aws_region(region) && is_uuid(id))
+}
+
+/// `arn:<partition>:iam::<account>:role/<path and name>`.
+fn is_iam_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty()))
 }
 
 /// A duration, or `off`.
@@ -600,6 +721,30 @@ pub enum ConfigError {
     BadRumSampleRatio(f64),
     #[error("--rum-replay-sample-ratio must be between 0 and 1 (got {0})")]
     BadRumReplaySampleRatio(f64),
+    #[error("--cloudwatch-rum-app-monitor-id {0:?} is not an app monitor id (a UUID)")]
+    BadCloudWatchRumAppMonitorId(String),
+    #[error(
+        "--cloudwatch-rum-app-monitor-id needs the app monitor's region: pass --cloudwatch-rum-region or set SHOP_CLOUDWATCH_RUM_REGION (or AWS_REGION)"
+    )]
+    MissingCloudWatchRumRegion,
+    #[error("--cloudwatch-rum-region {0:?} is not an AWS region (like us-east-1)")]
+    BadCloudWatchRumRegion(String),
+    #[error("AWS_REGION {0:?} is not an AWS region, and --cloudwatch-rum-region is not set to one")]
+    BadCloudWatchRumRegionFromEnv(String),
+    #[error("--cloudwatch-rum-endpoint {0:?} is not an http(s) URL")]
+    BadCloudWatchRumEndpoint(String),
+    #[error(
+        "--cloudwatch-rum-identity-pool-id and --cloudwatch-rum-guest-role-arn go together: pass both (signed calls) or neither (unsigned)"
+    )]
+    CloudWatchRumCredentialsHalfSet,
+    #[error(
+        "--cloudwatch-rum-identity-pool-id {0:?} is not a Cognito identity pool id (like us-east-1:<uuid>)"
+    )]
+    BadCloudWatchRumIdentityPoolId(String),
+    #[error(
+        "--cloudwatch-rum-guest-role-arn {0:?} is not an IAM role ARN (like arn:aws:iam::123456789012:role/name)"
+    )]
+    BadCloudWatchRumGuestRoleArn(String),
     #[error("--log-debug-sample must be between 0 and 1 (got {0})")]
     BadLogDebugSample(f64),
     #[error("--payment-simulation: {0}")]
@@ -707,6 +852,7 @@ impl Config {
                 s
             }))
         };
+        let cloudwatch_rum = cloudwatch_rum(&o)?;
         let inventory_url = match (o.role, o.inventory_url) {
             (_, Some(url)) => {
                 let url = url.trim_end_matches('/').to_owned();
@@ -852,6 +998,7 @@ impl Config {
                 sample_ratio: o.rum_sample_ratio,
                 replay: s3(o.rum_replay_bucket)?,
                 replay_sample_ratio: o.rum_replay_sample_ratio,
+                cloudwatch: cloudwatch_rum,
                 ..Default::default()
             },
             readback,

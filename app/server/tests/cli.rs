@@ -31,6 +31,20 @@ fn help_documents_every_option_with_its_variable() {
         ("--request-timeout", "SHOP_REQUEST_TIMEOUT"),
         ("--batch-schedule", "SHOP_BATCH_SCHEDULE"),
         ("--export-bucket", "SHOP_EXPORT_BUCKET"),
+        (
+            "--cloudwatch-rum-app-monitor-id",
+            "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID",
+        ),
+        ("--cloudwatch-rum-region", "SHOP_CLOUDWATCH_RUM_REGION"),
+        ("--cloudwatch-rum-endpoint", "SHOP_CLOUDWATCH_RUM_ENDPOINT"),
+        (
+            "--cloudwatch-rum-identity-pool-id",
+            "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID",
+        ),
+        (
+            "--cloudwatch-rum-guest-role-arn",
+            "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN",
+        ),
     ] {
         assert!(
             help.contains(flag) && help.contains(var),
@@ -59,6 +73,95 @@ fn start_up_errors_are_clear_and_exit_2() {
     let out = shop().args(["--telemetry", "jaeger"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("possible values"));
+}
+
+/// CloudWatch RUM's options (F-RUM-01, docs/rum.md): a value that cannot work stops the start-up
+/// with exit code 2 and names the option, rather than a browser failing quietly against AWS.
+#[test]
+fn bad_cloudwatch_rum_options_are_usage_errors() {
+    const ID: &str = "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081";
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--cloudwatch-rum-app-monitor-id", "my-monitor"],
+            "is not an app monitor id (a UUID)",
+        ),
+        (
+            &[
+                "--cloudwatch-rum-app-monitor-id",
+                ID,
+                "--cloudwatch-rum-region",
+                "https://rum.example",
+            ],
+            "--cloudwatch-rum-region \"https://rum.example\" is not an AWS region",
+        ),
+        (
+            &[
+                "--cloudwatch-rum-app-monitor-id",
+                ID,
+                "--cloudwatch-rum-region",
+                "us-east-1a",
+            ],
+            "is not an AWS region",
+        ),
+        (
+            &["--cloudwatch-rum-app-monitor-id", ID],
+            "needs the app monitor's region",
+        ),
+        (
+            &[
+                "--cloudwatch-rum-app-monitor-id",
+                ID,
+                "--cloudwatch-rum-region",
+                "us-east-1",
+                "--cloudwatch-rum-endpoint",
+                "dataplane.rum.us-east-1.amazonaws.com",
+            ],
+            "--cloudwatch-rum-endpoint \"dataplane.rum.us-east-1.amazonaws.com\" is not an http(s) URL",
+        ),
+        (
+            &[
+                "--cloudwatch-rum-app-monitor-id",
+                ID,
+                "--cloudwatch-rum-region",
+                "us-east-1",
+                "--cloudwatch-rum-identity-pool-id",
+                "us-east-1:1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081",
+            ],
+            "--cloudwatch-rum-identity-pool-id and --cloudwatch-rum-guest-role-arn go together",
+        ),
+        (
+            &[
+                "--cloudwatch-rum-app-monitor-id",
+                ID,
+                "--cloudwatch-rum-region",
+                "us-east-1",
+                "--cloudwatch-rum-identity-pool-id",
+                "pool",
+                "--cloudwatch-rum-guest-role-arn",
+                "arn:aws:iam::123456789012:role/rum",
+            ],
+            "is not a Cognito identity pool id",
+        ),
+    ];
+    for (args, says) in cases {
+        // shop() clears AWS_REGION: the region must come from the option.
+        let out = shop().args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let out = shop()
+        .env("SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID", ID)
+        .env("SHOP_CLOUDWATCH_RUM_REGION", "us-east-1")
+        .env(
+            "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID",
+            "us-east-1:1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081",
+        )
+        .env("SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN", "role/rum")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not an IAM role ARN"));
 }
 
 /// The request timeout is a human-readable duration longer than zero.

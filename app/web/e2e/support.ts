@@ -44,7 +44,8 @@ export class Shop {
     private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<Shop> {
+  /** `args`: the shop's command-line options, beside the variables of `env`. */
+  static async start(env: Record<string, string> = {}, args: string[] = []): Promise<Shop> {
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), "shop-e2e-"));
     const log: string[] = [];
@@ -59,7 +60,7 @@ export class Shop {
       SHOP_LOG: "warn",
       ...env,
     };
-    const child = spawn(required("SHOP_BIN"), [], { env: shopEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(required("SHOP_BIN"), args, { env: shopEnv, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (d: Buffer) => log.push(d.toString()));
     child.stderr?.on("data", (d: Buffer) => log.push(d.toString()));
     const shop = new Shop(`http://127.0.0.1:${port}`, child, dataDir, log, shopEnv);

@@ -83,6 +83,9 @@ locals {
         { name = "SHOP_CLOUDWATCH_RUM_REGION", value = data.aws_region.current.name },
         { name = "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID", value = aws_cognito_identity_pool.rum[0].id },
         { name = "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN", value = aws_iam_role.rum_guest[0].arn },
+        # The client records the share of sessions the shop tells it (its --rum-sample-ratio, the
+        # intake's too): the app monitor's.
+        { name = "SHOP_RUM_SAMPLE_RATIO", value = tostring(var.rum_session_sample_rate) },
       ] : [],
       local.telemetry_env[var.telemetry_backend],
     )

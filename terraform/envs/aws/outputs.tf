@@ -109,3 +109,8 @@ output "query_definitions" {
   description = "The saved Logs Insights queries (terraform/modules/observability/queries), by name."
   value       = module.observability.query_definition_names
 }
+
+output "rum_app_monitor_id" {
+  description = "The CloudWatch RUM app monitor's id (null unless enable_cloudwatch_rum)."
+  value       = one(aws_rum_app_monitor.shop[*].app_monitor_id)
+}

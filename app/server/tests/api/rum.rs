@@ -46,6 +46,43 @@ async fn the_config_tells_the_browser_the_backends_header_and_where_to_send() {
     assert_eq!(c["endpoints"]["metrics"], "/api/rum/v1/metrics");
 }
 
+/// CloudWatch RUM's own web client (F-RUM-01) is off unless the shop names an app monitor; then
+/// the config carries what `aws-rum-web` is started with (docs/rum.md).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_names_cloudwatch_rums_app_monitor_only_when_the_shop_has_one() {
+    let app = spawn_app(DbKind::Sqlite).await;
+    let c: Json = app.get("/api/rum/config").await.json().await.unwrap();
+    assert_eq!(c["cloudwatch_rum"], Json::Null, "off by default: {c}");
+
+    let mut opts = Spawn::new(DbKind::Sqlite);
+    opts.rum.sample_ratio = 0.25;
+    opts.rum.cloudwatch = Some(shop::http::rum::CloudWatchRumSettings {
+        app_monitor_id: "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081".to_owned(),
+        region: "eu-west-1".to_owned(),
+        endpoint: "https://dataplane.rum.eu-west-1.amazonaws.com".to_owned(),
+        identity_pool_id: None,
+        guest_role_arn: None,
+    });
+    let app = spawn_with(opts).await;
+    let c: Json = app.get("/api/rum/config").await.json().await.unwrap();
+    assert_eq!(
+        c["cloudwatch_rum"],
+        json!({
+            "app_monitor_id": "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081",
+            "region": "eu-west-1",
+            "endpoint": "https://dataplane.rum.eu-west-1.amazonaws.com",
+            // Unsigned: the app monitor's resource-based policy lets anyone put events.
+            "identity_pool_id": null,
+            "guest_role_arn": null,
+            // The intake's share, so that both clients see the same traffic.
+            "session_sample_rate": 0.25,
+            "telemetries": ["errors", "performance", "http"],
+            // The recording backend propagates W3C trace context: its traces are not X-Ray's.
+            "enable_xray": false,
+        })
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_click_and_its_fetch_are_relayed_as_shop_web_and_join_the_shops_server_span() {
     let app = spawn_app(DbKind::Sqlite).await;

@@ -4,7 +4,8 @@
 //
 // Anything but a well-formed "enabled" answer (a 404 from a shop built without the intake, a
 // network error, `enabled: false`, a field of the wrong type) means no telemetry at all, and
-// quietly: a learner's console stays clean, and nothing else is loaded.
+// quietly: a learner's console stays clean, and nothing else is loaded. CloudWatch RUM's client
+// (`cloudwatch_rum`) is read apart: it sends to AWS, so it may run with the intake off.
 
 export interface RumConfig {
   backend: "otel" | "awssdk";
@@ -22,6 +23,31 @@ export interface RumConfig {
   endpoints: { traces: string; logs: string; metrics: string };
   /** Session replay: null when the shop keeps no recordings. */
   replay: { endpoint: string; sampleRatio: number } | null;
+}
+
+/**
+ * CloudWatch RUM's own web client (cloudwatch-rum.ts), when the shop names an app monitor. Apart
+ * from `RumConfig`: it sends to AWS, not to the shop, so it does not depend on the intake being on.
+ */
+export interface CloudWatchRumConfig {
+  appMonitorId: string;
+  /** The shop's version, as the app monitor's application version. */
+  version: string;
+  region: string;
+  /** The data plane's base URL (another origin: AWS, or whatever the shop was told). */
+  endpoint: string;
+  /** Both or neither; neither: the client's calls go unsigned. */
+  identityPoolId: string | null;
+  guestRoleArn: string | null;
+  sessionSampleRate: number;
+  telemetries: ("errors" | "performance" | "http")[];
+  enableXray: boolean;
+}
+
+/** What the shop said: either part may be off (null) on its own. */
+export interface Configs {
+  rum: RumConfig | null;
+  cloudWatchRum: CloudWatchRumConfig | null;
 }
 
 export const CONFIG_PATH = "/api/rum/config";
@@ -79,13 +105,55 @@ function parseReplay(v: unknown): RumConfig["replay"] {
   return r.enabled === true && endpoint && ratio > 0 ? { endpoint, sampleRatio: ratio } : null;
 }
 
-/** Asks the shop; null (without a word on the console) when telemetry is off or unavailable. */
-export async function loadConfig(): Promise<RumConfig | null> {
+const TELEMETRIES = ["errors", "performance", "http"] as const;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * CloudWatch RUM's part of the shop's JSON (`cloudwatch_rum`), or null when absent or malformed.
+ * The shop checked these values at start-up; this checks them again because whatever is wrong
+ * here would only fail inside the client, out of sight.
+ */
+export function parseCloudWatchRum(json: unknown): CloudWatchRumConfig | null {
+  if (typeof json !== "object" || json === null) return null;
+  const top = json as Record<string, unknown>;
+  const c = top.cloudwatch_rum;
+  if (typeof c !== "object" || c === null) return null;
+  const w = c as Record<string, unknown>;
+  if (!str(w.app_monitor_id) || !UUID.test(w.app_monitor_id) || !str(w.region) || !str(w.endpoint)) return null;
+  let endpoint: URL;
   try {
-    const response = await fetch(CONFIG_PATH, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (!response.ok) return null;
-    return parseConfig(await response.json());
+    endpoint = new URL(w.endpoint);
   } catch {
     return null;
+  }
+  if (endpoint.protocol !== "https:" && endpoint.protocol !== "http:") return null;
+  const pool = str(w.identity_pool_id) ? w.identity_pool_id : null;
+  const role = str(w.guest_role_arn) ? w.guest_role_arn : null;
+  // Half a Cognito set-up cannot sign anything (the shop refuses to start with one).
+  if ((pool === null) !== (role === null)) return null;
+  const rate = typeof w.session_sample_rate === "number" && Number.isFinite(w.session_sample_rate) ? w.session_sample_rate : 1;
+  const telemetries = Array.isArray(w.telemetries) ? TELEMETRIES.filter((t) => (w.telemetries as unknown[]).includes(t)) : [];
+  return {
+    appMonitorId: w.app_monitor_id,
+    version: str(top.service_version) ? top.service_version : "0.0.0",
+    region: w.region,
+    endpoint: endpoint.href.replace(/\/$/, ""),
+    identityPoolId: pool,
+    guestRoleArn: role,
+    sessionSampleRate: Math.min(1, Math.max(0, rate)),
+    telemetries,
+    enableXray: w.enable_xray === true,
+  };
+}
+
+/** Asks the shop; both parts null (without a word on the console) when it is unavailable. */
+export async function loadConfig(): Promise<Configs> {
+  try {
+    const response = await fetch(CONFIG_PATH, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+    if (!response.ok) return { rum: null, cloudWatchRum: null };
+    const json: unknown = await response.json();
+    return { rum: parseConfig(json), cloudWatchRum: parseCloudWatchRum(json) };
+  } catch {
+    return { rum: null, cloudWatchRum: null };
   }
 }

@@ -1,10 +1,12 @@
 // Browser telemetry, the part every page loads (1.6 KB gzipped): it asks the shop whether to
 // send telemetry (config.ts), and meanwhile remembers the page views and errors, so that the
 // SDK (sdk.ts, a lazily loaded chunk) can record them when it starts. When the shop says no, the
-// listeners go away and nothing else is loaded.
+// listeners go away and nothing else is loaded. CloudWatch RUM's own client (cloudwatch-rum.ts,
+// another lazily loaded chunk) is started beside it only when the shop names an app monitor.
 //
 // docs/web.md ("Browser telemetry") says what is recorded, and how.
-import { loadConfig, type RumConfig } from "./config";
+import type { CloudWatchRum } from "./cloudwatch-rum";
+import { type CloudWatchRumConfig, loadConfig, type RumConfig } from "./config";
 import type { ErrorSource } from "./errors";
 import { enterRoute, routeOf } from "./page";
 import type { Sdk } from "./sdk";
@@ -21,6 +23,8 @@ const pending: Pending[] = [];
 const MAX_PENDING = 100;
 
 let sdk: Sdk | null = null;
+/** CloudWatch RUM's client once started (cloudwatch-rum.ts): told of each client-side navigation. */
+let cloudWatchRum: CloudWatchRum | null = null;
 let started = false;
 let off = false;
 
@@ -83,25 +87,54 @@ export function startTelemetry(): void {
     // loads once the page has loaded and the main thread is idle; errors until then are kept
     // (`pending`), and web-vitals and the document-load timings read buffered entries.
     await afterLoadAndIdle();
-    const config = await loadConfig();
-    if (config) {
-      try {
-        const { startSdk } = await import("./sdk");
-        sdk = startSdk(config);
-        for (const p of pending.splice(0)) handle(p, sdk);
-        mark("on");
-        startReplayIfDrawn(config);
-        return;
-      } catch {
-        // The chunk did not load (offline, a new deployment): no telemetry for this page.
-      }
+    const { rum: config, cloudWatchRum: cloudWatchRumConfig } = await loadConfig();
+    if (config && (await startSdkFor(config))) {
+      mark("on");
+      startReplayIfDrawn(config);
+    } else {
+      off = true;
+      mark("off");
+      pending.length = 0;
+      removeEventListener("error", onError);
+      removeEventListener("unhandledrejection", onRejection);
     }
-    off = true;
-    mark("off");
-    pending.length = 0;
-    removeEventListener("error", onError);
-    removeEventListener("unhandledrejection", onRejection);
+    // After the SDK, so that its failure can be logged through it; and on its own when the shop's
+    // intake is off, since this client sends to AWS, not to the shop.
+    if (cloudWatchRumConfig) startCloudWatchRumBeside(cloudWatchRumConfig);
   })();
+}
+
+/** Loads and starts the SDK; false if its chunk did not load (offline, a new deployment). */
+async function startSdkFor(config: RumConfig): Promise<boolean> {
+  try {
+    const { startSdk } = await import("./sdk");
+    sdk = startSdk(config);
+    for (const p of pending.splice(0)) handle(p, sdk);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * CloudWatch RUM's own client beside the SDK (cloudwatch-rum.ts, a chunk of its own). Whatever
+ * goes wrong stays out of the page: it is logged through the SDK when the SDK runs, and shown as
+ * `<html data-cloudwatch-rum="failed">` (`on` once started: for the devtools and the tests).
+ */
+function startCloudWatchRumBeside(config: CloudWatchRumConfig): void {
+  const root = document.documentElement;
+  import("./cloudwatch-rum")
+    .then(({ startCloudWatchRum }) => startCloudWatchRum(config))
+    .then((client) => {
+      // The client records the page it starts on by itself.
+      cloudWatchRum = client;
+      root.dataset.cloudwatchRum = "on";
+    })
+    .catch((thrown: unknown) => {
+      root.dataset.cloudwatchRum = "failed";
+      const reason = thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown);
+      if (sdk) handle((s) => s.warn(`CloudWatch RUM's web client did not start: ${reason}`, Date.now()), sdk);
+    });
 }
 
 /** Records this tab session if the shop keeps recordings and the session was drawn (once per session). */
@@ -131,6 +164,11 @@ export function pageView(pathname: string): void {
   enterRoute(route);
   const time = Date.now();
   push((s) => s.pageView(route, pathname, time));
+  try {
+    cloudWatchRum?.pageView(pathname);
+  } catch {
+    // CloudWatch RUM's client must not break a navigation either.
+  }
 }
 
 /** An error a React error boundary caught (it never reaches the window's `error` event). */

@@ -18,6 +18,13 @@ const under = (pathname: string, prefixes: string[]) => {
   return prefixes.some((p) => path.startsWith(p));
 };
 
+/**
+ * Pages whose address can carry a secret: the token of an admin's invitation or of a password
+ * reset, from a mail, in the query. CloudWatch RUM's client records nothing on them
+ * (cloudwatch-rum.ts); the shop's own telemetry never sends a query at all (page.ts).
+ */
+export const TOKEN_PAGES = ["/admin/invitation/", "/account/reset-password/"];
+
 export const isBlockedRoute = (pathname: string) => under(pathname, BLOCKED);
 export const isPrivateRoute = (pathname: string) => under(pathname, PRIVATE) || isBlockedRoute(pathname);
 

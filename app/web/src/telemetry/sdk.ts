@@ -1,6 +1,7 @@
 // The OpenTelemetry SDK, started for one page once the shop said telemetry is on. This module and
 // everything it imports are a chunk of their own (index.ts imports it with `import()`), so a page
 // whose shop has telemetry off never downloads it, and no page waits for it to paint.
+import { SeverityNumber } from "@opentelemetry/api-logs";
 import { defaultResource, resourceFromAttributes } from "@opentelemetry/resources";
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
@@ -19,6 +20,11 @@ export interface Sdk {
   error(source: ErrorSource, route: Route, thrown: unknown, fallback: string, time: number): void;
   track(event: UiEvent): void;
   uploadHeaders(id: string): Record<string, string>;
+  /**
+   * A problem of the telemetry itself, not of the page (CloudWatch RUM's client failing to
+   * start): a WARN log record, so that it is neither counted among the page's errors nor lost.
+   */
+  warn(message: string, time: number): void;
 }
 
 export function startSdk(config: RumConfig): Sdk {
@@ -67,5 +73,8 @@ export function startSdk(config: RumConfig): Sdk {
     },
     track: ui.track,
     uploadHeaders: ui.uploadHeaders,
+    warn(message, time) {
+      logs.logger.emit({ severityNumber: SeverityNumber.WARN, severityText: "WARN", body: message.slice(0, 1000), timestamp: time });
+    },
   };
 }

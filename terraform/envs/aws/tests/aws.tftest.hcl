@@ -640,6 +640,7 @@ run "cloudwatch_rum" {
       contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID=${aws_rum_app_monitor.shop[0].app_monitor_id}") &&
       contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_IDENTITY_POOL_ID=${aws_cognito_identity_pool.rum[0].id}") &&
       contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_CLOUDWATCH_RUM_GUEST_ROLE_ARN=${aws_iam_role.rum_guest[0].arn}") &&
+      contains([for e in local.service_env["catalog"] : "${e.name}=${e.value}"], "SHOP_RUM_SAMPLE_RATIO=0.1") && output.rum_app_monitor_id == aws_rum_app_monitor.shop[0].app_monitor_id &&
       !contains([for e in local.service_env["orders"] : e.name], "SHOP_CLOUDWATCH_RUM_APP_MONITOR_ID")
     )
     error_message = "the catalog service (which answers /api/rum/config) tells the UI the monitor and the guest identity; the other services do not"

@@ -3,7 +3,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /api/rum/config` | what the browser needs: on or off, the propagation header of the backend in use, the endpoints |
+//! | `GET /api/rum/config` | what the browser needs: on or off, the propagation header of the backend in use, the endpoints; and CloudWatch RUM's app monitor, when the shop has one, for AWS's own web client |
 //! | `POST /api/rum/v1/traces` | OTLP/HTTP (JSON or protobuf): spans → [`Telemetry::relay_span`] |
 //! | `POST /api/rum/v1/logs` | OTLP/HTTP: log records (the UI's errors, and its custom events: [`catalogue::EVENTS`]) → [`Telemetry::relay_log`] |
 //! | `POST /api/rum/v1/metrics` | OTLP/HTTP: the Web Vitals and the UI's own metrics (page views, errors, clicks, cart, funnel, render times) → the shop's instruments ([`metrics`]) |
@@ -76,6 +76,20 @@ pub struct RumSettings {
     pub replay: Option<shop_core::objects::ObjectStoreSettings>,
     /// The share of tab sessions the browser records when replay is on (0..=1).
     pub replay_sample_ratio: f64,
+    /// CloudWatch RUM's own web client beside the intake (`--cloudwatch-rum-*`); `None`: off.
+    pub cloudwatch: Option<CloudWatchRumSettings>,
+}
+
+/// Where CloudWatch RUM's web client sends, checked at start-up (`config.rs`).
+#[derive(Clone, Debug)]
+pub struct CloudWatchRumSettings {
+    pub app_monitor_id: String,
+    pub region: String,
+    /// The data plane's base URL, without a trailing `/`.
+    pub endpoint: String,
+    /// Both or neither (checked at start-up): Cognito guest credentials sign the calls.
+    pub identity_pool_id: Option<String>,
+    pub guest_role_arn: Option<String>,
 }
 
 impl Default for RumSettings {
@@ -86,6 +100,7 @@ impl Default for RumSettings {
             export_interval_ms: 5000,
             replay: None,
             replay_sample_ratio: 0.1,
+            cloudwatch: None,
         }
     }
 }
@@ -172,7 +187,8 @@ pub fn router(state: RumState) -> Router {
 /// What the browser needs to instrument itself.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RumConfig {
-    /// False when the shop runs without telemetry (`noop`): the UI then sends nothing.
+    /// False when the shop runs without telemetry (`noop`): the UI then sends nothing to the
+    /// intake (CloudWatch RUM's client, `cloudwatch_rum`, is told apart).
     pub enabled: bool,
     /// `awssdk`, `otel`, `noop`…
     pub backend: &'static str,
@@ -190,6 +206,42 @@ pub struct RumConfig {
     pub export_interval_ms: u32,
     pub endpoints: RumEndpoints,
     pub replay: ReplayConfig,
+    /// CloudWatch RUM's own web client (`aws-rum-web`), run beside the OpenTelemetry SDK; null
+    /// unless the shop was given an app monitor (`--cloudwatch-rum-app-monitor-id`). It does not
+    /// depend on `enabled`: it sends to AWS, not through the shop's backend.
+    pub cloudwatch_rum: Option<CloudWatchRumConfig>,
+}
+
+/// CloudWatch RUM's web client, as the browser starts it (docs/rum.md, "CloudWatch RUM's own
+/// client, side by side").
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CloudWatchRumConfig {
+    /// The app monitor's id (a UUID).
+    #[schema(example = "1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7081")]
+    pub app_monitor_id: String,
+    /// The app monitor's region.
+    #[schema(example = "us-east-1")]
+    pub region: String,
+    /// Where the client sends `PutRumEvents` (`POST {endpoint}/appmonitors/{app_monitor_id}`).
+    #[schema(example = "https://dataplane.rum.us-east-1.amazonaws.com")]
+    pub endpoint: String,
+    /// The Cognito identity pool whose guest credentials sign the calls; null: the calls go
+    /// unsigned (the app monitor's resource-based policy allows `rum:PutRumEvents`).
+    pub identity_pool_id: Option<String>,
+    /// The role the identity pool's guests assume; null exactly when `identity_pool_id` is.
+    pub guest_role_arn: Option<String>,
+    /// The share of sessions the client records (0 to 1): the intake's `sample_ratio`, so that
+    /// both clients see the same share of the traffic.
+    pub session_sample_rate: f64,
+    /// What the client records, in `aws-rum-web`'s names: `errors`, `performance` (navigation,
+    /// resource timings, Web Vitals), `http` (the page's failed fetches, or all of them as X-Ray
+    /// segments when `enable_xray`).
+    #[schema(example = json!(["errors", "performance", "http"]))]
+    pub telemetries: Vec<&'static str>,
+    /// Whether the client sends X-Ray segments of the page's fetches: when the shop's traces
+    /// are X-Ray's too (its propagator writes `X-Amzn-Trace-Id`: the `awssdk` backend, and the
+    /// `otel` backend with `OTEL_PROPAGATORS=xray`, as in AWS, where ADOT exports to X-Ray).
+    pub enable_xray: bool,
 }
 
 /// Session replay, as the browser needs it.
@@ -235,6 +287,20 @@ pub async fn config(State(state): State<RumState>) -> Response {
             sample_ratio: state.settings.replay_sample_ratio,
             endpoint: "/api/rum/v1/replay",
         },
+        cloudwatch_rum: state
+            .settings
+            .cloudwatch
+            .as_ref()
+            .map(|c| CloudWatchRumConfig {
+                app_monitor_id: c.app_monitor_id.clone(),
+                region: c.region.clone(),
+                endpoint: c.endpoint.clone(),
+                identity_pool_id: c.identity_pool_id.clone(),
+                guest_role_arn: c.guest_role_arn.clone(),
+                session_sample_rate: state.settings.sample_ratio,
+                telemetries: vec!["errors", "performance", "http"],
+                enable_xray: propagator == "xray",
+            }),
     };
     // The backend does not change while the shop runs; a page may keep this a minute.
     ([(header::CACHE_CONTROL, "public, max-age=60")], Json(body)).into_response()
