@@ -2,24 +2,14 @@
 # Prometheus, AWS Config, Managed Grafana, OpenSearch for logs, DevOps Guru. (The RUM app monitor:
 # rum.tf; the Synthetics canary: canary.tf; the FIS templates: fis.tf.)
 
-resource "aws_s3_bucket" "trail" {
-  count         = var.enable_cloudtrail ? 1 : 0
-  bucket        = "${var.name_prefix}-${var.environment}-trail-${data.aws_caller_identity.current.account_id}"
-  force_destroy = false
+locals {
+  trail_bucket = "${var.name_prefix}-${var.environment}-trail-${data.aws_caller_identity.current.account_id}"
 }
 
-resource "aws_s3_bucket_public_access_block" "trail" {
-  count                   = var.enable_cloudtrail ? 1 : 0
-  bucket                  = aws_s3_bucket.trail[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_policy" "trail" {
+module "trail_bucket" {
+  source = "../../modules/private_bucket"
   count  = var.enable_cloudtrail ? 1 : 0
-  bucket = aws_s3_bucket.trail[0].id
+  name   = local.trail_bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -28,28 +18,42 @@ resource "aws_s3_bucket_policy" "trail" {
         Effect    = "Allow"
         Principal = { Service = "cloudtrail.amazonaws.com" }
         Action    = "s3:GetBucketAcl"
-        Resource  = aws_s3_bucket.trail[0].arn
+        Resource  = "arn:aws:s3:::${local.trail_bucket}"
       },
       {
         Sid       = "CloudTrailWrite"
         Effect    = "Allow"
         Principal = { Service = "cloudtrail.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.trail[0].arn}/AWSLogs/${data.aws_caller_identity.current.account_id}/*"
+        Resource  = "arn:aws:s3:::${local.trail_bucket}/AWSLogs/${data.aws_caller_identity.current.account_id}/*"
         Condition = { StringEquals = { "s3:x-amz-acl" = "bucket-owner-full-control" } }
       },
     ]
   })
 }
 
+# The trail's bucket was three resources here before; state made then moves without a destroy.
+moved {
+  from = aws_s3_bucket.trail[0]
+  to   = module.trail_bucket[0].aws_s3_bucket.this
+}
+moved {
+  from = aws_s3_bucket_public_access_block.trail[0]
+  to   = module.trail_bucket[0].aws_s3_bucket_public_access_block.this
+}
+moved {
+  from = aws_s3_bucket_policy.trail[0]
+  to   = module.trail_bucket[0].aws_s3_bucket_policy.this[0]
+}
+
 resource "aws_cloudtrail" "main" {
   count                         = var.enable_cloudtrail ? 1 : 0
   name                          = "${var.name_prefix}-${var.environment}"
-  s3_bucket_name                = aws_s3_bucket.trail[0].id
+  s3_bucket_name                = module.trail_bucket[0].id
   is_multi_region_trail         = true
   include_global_service_events = true
   enable_log_file_validation    = true
-  depends_on                    = [aws_s3_bucket_policy.trail]
+  depends_on                    = [module.trail_bucket]
 }
 
 resource "aws_prometheus_workspace" "main" {
@@ -81,23 +85,14 @@ locals {
   }
 }
 
-resource "aws_s3_bucket" "config" {
-  count  = var.enable_config ? 1 : 0
-  bucket = "${var.name_prefix}-${var.environment}-config-${data.aws_caller_identity.current.account_id}"
+locals {
+  config_bucket = "${var.name_prefix}-${var.environment}-config-${data.aws_caller_identity.current.account_id}"
 }
 
-resource "aws_s3_bucket_public_access_block" "config" {
-  count                   = var.enable_config ? 1 : 0
-  bucket                  = aws_s3_bucket.config[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_policy" "config" {
+module "config_bucket" {
+  source = "../../modules/private_bucket"
   count  = var.enable_config ? 1 : 0
-  bucket = aws_s3_bucket.config[0].id
+  name   = local.config_bucket
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [
@@ -106,7 +101,7 @@ resource "aws_s3_bucket_policy" "config" {
         Effect    = "Allow"
         Principal = { Service = "config.amazonaws.com" }
         Action    = ["s3:GetBucketAcl", "s3:ListBucket"]
-        Resource  = aws_s3_bucket.config[0].arn
+        Resource  = "arn:aws:s3:::${local.config_bucket}"
         Condition = { StringEquals = { "AWS:SourceAccount" = data.aws_caller_identity.current.account_id } }
       },
       {
@@ -114,7 +109,7 @@ resource "aws_s3_bucket_policy" "config" {
         Effect    = "Allow"
         Principal = { Service = "config.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.config[0].arn}/AWSLogs/${data.aws_caller_identity.current.account_id}/Config/*"
+        Resource  = "arn:aws:s3:::${local.config_bucket}/AWSLogs/${data.aws_caller_identity.current.account_id}/Config/*"
         Condition = { StringEquals = { "s3:x-amz-acl" = "bucket-owner-full-control", "AWS:SourceAccount" = data.aws_caller_identity.current.account_id } }
       },
     ]
@@ -154,8 +149,8 @@ resource "aws_config_configuration_recorder" "main" {
 resource "aws_config_delivery_channel" "main" {
   count          = var.enable_config ? 1 : 0
   name           = "${var.name_prefix}-${var.environment}"
-  s3_bucket_name = aws_s3_bucket.config[0].id
-  depends_on     = [aws_config_configuration_recorder.main, aws_s3_bucket_policy.config]
+  s3_bucket_name = module.config_bucket[0].id
+  depends_on     = [aws_config_configuration_recorder.main, module.config_bucket]
 }
 
 resource "aws_config_configuration_recorder_status" "main" {
@@ -259,18 +254,10 @@ resource "aws_opensearch_domain" "logs" {
   })
 }
 
-resource "aws_s3_bucket" "opensearch_failed" {
+module "opensearch_failed_bucket" {
+  source = "../../modules/private_bucket"
   count  = local.opensearch
-  bucket = "${var.name_prefix}-${var.environment}-logs-failed-${data.aws_caller_identity.current.account_id}"
-}
-
-resource "aws_s3_bucket_public_access_block" "opensearch_failed" {
-  count                   = local.opensearch
-  bucket                  = aws_s3_bucket.opensearch_failed[0].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
+  name   = "${var.name_prefix}-${var.environment}-logs-failed-${data.aws_caller_identity.current.account_id}"
 }
 
 resource "aws_iam_role" "firehose_logs" {
@@ -299,7 +286,7 @@ resource "aws_iam_role_policy" "firehose_logs" {
         Sid      = "FailedDocuments"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:GetBucketLocation", "s3:ListBucket", "s3:AbortMultipartUpload"]
-        Resource = [aws_s3_bucket.opensearch_failed[0].arn, "${aws_s3_bucket.opensearch_failed[0].arn}/*"]
+        Resource = [module.opensearch_failed_bucket[0].arn, "${module.opensearch_failed_bucket[0].arn}/*"]
       },
     ]
   })
@@ -317,7 +304,7 @@ resource "aws_kinesis_firehose_delivery_stream" "logs" {
     s3_backup_mode        = "FailedDocumentsOnly"
     s3_configuration {
       role_arn   = aws_iam_role.firehose_logs[0].arn
-      bucket_arn = aws_s3_bucket.opensearch_failed[0].arn
+      bucket_arn = module.opensearch_failed_bucket[0].arn
     }
     processing_configuration {
       enabled = true

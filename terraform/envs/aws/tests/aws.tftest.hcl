@@ -539,7 +539,7 @@ run "toggles_on" {
   }
 
   assert {
-    condition     = length(aws_cloudtrail.main) == 1 && aws_cloudtrail.main[0].is_multi_region_trail && length(aws_prometheus_workspace.main) == 1
+    condition     = length(aws_cloudtrail.main) == 1 && aws_cloudtrail.main[0].is_multi_region_trail && module.trail_bucket[0].public_access_blocked && module.trail_bucket[0].policy_applied && length(aws_prometheus_workspace.main) == 1
     error_message = "the toggles turn CloudTrail and Managed Prometheus on"
   }
 
@@ -550,7 +550,7 @@ run "toggles_on" {
       !one(aws_config_configuration_recorder.main[0].recording_group).all_supported &&
       contains(one(aws_config_configuration_recorder.main[0].recording_group).resource_types, "AWS::ECS::Service") &&
       one(aws_config_configuration_recorder.main[0].recording_mode).recording_frequency == "DAILY" &&
-      aws_config_delivery_channel.main[0].s3_bucket_name == aws_s3_bucket.config[0].id && aws_s3_bucket_public_access_block.config[0].restrict_public_buckets
+      aws_config_delivery_channel.main[0].s3_bucket_name == module.config_bucket[0].id && module.config_bucket[0].public_access_blocked && module.config_bucket[0].policy_applied
     )
     error_message = "AWS Config records this stack's kinds of resource daily into its own private bucket"
   }
