@@ -275,6 +275,25 @@ locals {
         properties = { markdown = "### Funnel and abandonment: not available\n${local.text_gap[b]}${local.series.funnel.why}; ${local.series.abandoned.why}. Adding them to the awsemf exporter's `metric_declarations` would make them metrics (docs/dashboards.md)." }
       },
     ] : w if local.series.funnel[b] == null || local.series.abandoned[b] == null],
+    # Per product (O-METRIC-12): not a metric dimension (docs/shopping.md, what it would cost), but
+    # the `item added to cart` log lines, with the saved query of the same name.
+    [for w in [
+      {
+        type = "log", x = 0, y = 20, width = 24, height = 6
+        properties = {
+          title  = "Products added to carts, the 20 most (log lines)"
+          region = local.region
+          view   = "table"
+          query  = "SOURCE '${var.log_group_base}' | ${trimspace(file("${path.module}/queries/products-added-to-cart.insights"))}"
+        }
+      },
+    ] : w if b == "awssdk"],
+    [for w in [
+      {
+        type       = "text", x = 0, y = 20, width = 24, height = 2
+        properties = { markdown = "Products added to carts: the awssdk backend's log lines carry `shop.product.id` at the top level; the collector's lines nest it under `attributes`, so the saved query `products-added-to-cart` does not read them (docs/dashboards.md)." }
+      },
+    ] : w if b != "awssdk"],
   ) }
 
   ux_widgets = { for b in var.telemetry_backends : b => concat(

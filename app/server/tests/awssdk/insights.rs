@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::common::{TempDir, order_body, repo_root};
+use crate::common::{ShopProcess, TempDir, order_body, repo_root};
 use crate::lab::*;
 
 // --- the evaluator --------------------------------------------------------------------------
@@ -490,13 +490,29 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
     );
     // Every saved query is in the subset.
     let saved = saved_queries();
-    assert_eq!(saved.len(), 8, "{saved:?}");
+    assert_eq!(saved.len(), 9, "{saved:?}");
     for (name, text) in &saved {
         Query::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
 // --- the saved queries' meaning ---------------------------------------------------------------
+
+/// A new cart with one unit of `product` in it (two requests, two access-log lines, one
+/// `item added to cart` line); its id.
+async fn cart_with(c: &reqwest::Client, shop: &ShopProcess, product: u32) -> String {
+    let r = c.post(shop.url("/api/carts")).send().await.unwrap();
+    let cart: Value = r.json().await.unwrap();
+    let cart = cart["id"].as_str().unwrap().to_owned();
+    let r = c
+        .post(shop.url(&format!("/api/carts/{cart}/items")))
+        .json(&json!({"product_id": product, "quantity": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "adding product {product} to a cart");
+    cart
+}
 
 /// Drives requests whose log lines each saved query is meant to find, then runs every query
 /// over the events LocalStack stored and checks it finds exactly those.
@@ -527,16 +543,7 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     settle().await;
     let mut failed_trace = String::new();
     for i in 0..2 {
-        let r = c.post(shop.url("/api/carts")).send().await.unwrap();
-        let cart: Value = r.json().await.unwrap();
-        let cart = cart["id"].as_str().unwrap().to_owned();
-        let r = c
-            .post(shop.url(&format!("/api/carts/{cart}/items")))
-            .json(&json!({"product_id": 2, "quantity": 1}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
+        let cart = cart_with(&c, &shop, 2).await;
         let r = c
             .post(shop.url("/api/orders"))
             .header("Idempotency-Key", format!("insights-{i}"))
@@ -550,18 +557,7 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     // One slow request (inventory 1.1 s late): slow-requests lists it alone.
     set_flags(r#"{"inventory_latency_ms": 1100}"#);
     settle().await;
-    let r = c.post(shop.url("/api/carts")).send().await.unwrap();
-    let cart: Value = r.json().await.unwrap();
-    let r = c
-        .post(shop.url(&format!(
-            "/api/carts/{}/items",
-            cart["id"].as_str().unwrap()
-        )))
-        .json(&json!({"product_id": 4, "quantity": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
+    cart_with(&c, &shop, 4).await;
     set_flags("{}");
     settle().await;
     // Security events: two failed customer logins and one failed admin login; the admin
@@ -708,6 +704,23 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
         "{rows:#?}"
     );
 
+    // products-added-to-cart: product 2 twice (the two failed checkouts' carts), product 4 once.
+    let rows = run("products-added-to-cart");
+    assert_eq!(
+        rows,
+        vec![
+            json!({"shop.product.id": 2, "additions": 2})
+                .as_object()
+                .unwrap()
+                .clone(),
+            json!({"shop.product.id": 4, "additions": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ],
+        "{rows:#?}"
+    );
+
     // admin-actions: the failed admin login.
     let rows = run("admin-actions");
     assert_eq!(rows.len(), 1, "{rows:#?}");
@@ -736,18 +749,7 @@ async fn by_version_sets_a_release_beside_the_one_before_it() {
             .data_dir(data.path())
             .start();
         for product in 1..=4 {
-            let r = c.post(shop.url("/api/carts")).send().await.unwrap();
-            let cart: Value = r.json().await.unwrap();
-            let r = c
-                .post(shop.url(&format!(
-                    "/api/carts/{}/items",
-                    cart["id"].as_str().unwrap()
-                )))
-                .json(&json!({"product_id": product, "quantity": 1}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 201, "{version}");
+            cart_with(&c, &shop, product).await;
         }
         let stats = flush_accounted(&shop).await;
         sent += stats["export"]["logs"]["sent"].as_u64().unwrap();

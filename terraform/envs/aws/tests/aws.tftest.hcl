@@ -395,14 +395,22 @@ run "awssdk" {
   }
   assert {
     condition = toset(output.query_definitions) == toset([
-      for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "security-events", "slow-requests"] : "shop/${q}"
+      for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "products-added-to-cart", "security-events", "slow-requests"] : "shop/${q}"
     ])
-    error_message = "the eight saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07, F-DEPLOY-02)"
+    error_message = "the nine saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07, F-DEPLOY-02, O-METRIC-12)"
   }
   assert {
     condition     = alltrue([for s, env in local.service_env : contains([for e in env : "${e.name}=${e.value}"], "SHOP_SERVICE_VERSION=latest")])
     error_message = "every service reports its release as service.version: the image's tag, unless release is set"
   }
+  assert {
+    condition = (
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "SOURCE '/shop-lab/prod' | filter message = \\\"item added to cart\\\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "stats count(*) as additions by `shop.product.id`")
+    )
+    error_message = "the awssdk business dashboard lists the products most added to carts, from the log lines (O-METRIC-12)"
+  }
+
   # Production X-Ray settings (O-TRACE-06): the rules live in X-Ray and the awssdk backend reads them.
   assert {
     condition = (
