@@ -163,6 +163,30 @@ resource "aws_cloudwatch_metric_alarm" "failed_logins" {
   tags                = var.tags
 }
 
+# Payments declined (O-ALERT-04's payment-decline flag): one alarm per backend and payment method
+# that can be declined (cash on delivery cannot), since a provider fails per method, and a simple
+# alarm reads one series (`shop.payments` by method and outcome in both backends: the collector
+# declares the awssdk backend's dimensions, collector/aws.yaml).
+resource "aws_cloudwatch_metric_alarm" "payment_declines" {
+  for_each = local.on.alarms ? {
+    for pair in setproduct(var.telemetry_backends, ["card", "wallet"]) : "${pair[1]}-${pair[0]}" => { backend = pair[0], method = pair[1] }
+  } : {}
+  alarm_name          = "${var.name_prefix}-payment-declines-${each.key}"
+  alarm_description   = "At least ${var.payment_declines_threshold} ${each.value.method} payments declined in a minute (shop.payments, outcome declined, ${each.value.backend} backend): the provider refusing, or a fraud wave."
+  namespace           = local.backend_namespace[each.value.backend]
+  metric_name         = "shop.payments"
+  dimensions          = { "service.name" = var.checkout_service, "shop.payment.method" = each.value.method, "shop.payment.outcome" = "declined" }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.payment_declines_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
 # ---------------------------------------------------------------- the shoppers' experience
 
 # A UX outlier (F-ALERT-02): shoppers whose landing on the home page had a poor Largest Contentful

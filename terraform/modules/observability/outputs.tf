@@ -97,6 +97,7 @@ locals {
     values(aws_cloudwatch_metric_alarm.latency),
     values(aws_cloudwatch_metric_alarm.checkout_errors),
     values(aws_cloudwatch_metric_alarm.failed_logins),
+    values(aws_cloudwatch_metric_alarm.payment_declines),
     values(aws_cloudwatch_metric_alarm.poor_lcp),
     aws_cloudwatch_metric_alarm.telemetry_drops,
   )

@@ -224,3 +224,9 @@ variable "alert_source_topics" {
   type        = list(string)
   default     = []
 }
+
+variable "payment_declines_threshold" {
+  description = "Declined payments of one method in a minute that raise its alarm."
+  type        = number
+  default     = 5
+}

@@ -147,14 +147,15 @@ run "otel" {
     error_message = "the otel build keeps sampling_rate (5 %) of new traces and follows its callers' decisions"
   }
   assert {
-    condition     = length(output.alarms) == 14 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins and poor LCP, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 16 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
       "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
+      "shop-payment-declines-card-otel", "shop-payment-declines-wallet-otel",
     ])
     error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
   }
@@ -434,8 +435,9 @@ run "awssdk" {
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
       "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-poor-lcp-awssdk", "shop-telemetry-drops",
+      "shop-payment-declines-card-awssdk", "shop-payment-declines-wallet-awssdk",
     ]) && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors and failed-logins, telemetry-drops alarms, all on the alert topic for ALARM and OK"
+    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors, failed-logins and payment-declines, telemetry-drops alarms, all on the alert topic for ALARM and OK"
   }
   assert {
     condition     = output.alarms["shop-checkout-errors-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "500" })

@@ -80,8 +80,10 @@ run "apply" {
       "${var.name_prefix}-latency-awssdk", "${var.name_prefix}-latency-otel",
       "${var.name_prefix}-failed-logins-awssdk", "${var.name_prefix}-failed-logins-otel",
       "${var.name_prefix}-checkout-errors-awssdk", "${var.name_prefix}-checkout-errors-otel",
+      "${var.name_prefix}-payment-declines-card-awssdk", "${var.name_prefix}-payment-declines-wallet-awssdk",
+      "${var.name_prefix}-payment-declines-card-otel", "${var.name_prefix}-payment-declines-wallet-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins and poor LCP; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP and card and wallet declines; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
@@ -208,7 +210,7 @@ run "apply" {
     error_message = "the lab's latency alarms watch the checkout with statistics the emulator computes: Maximum (awssdk), Average (otel)"
   }
   assert {
-    condition     = output.observability.alarms["${var.name_prefix}-failed-logins-awssdk"].dimensions == tomap({ "service.name" = "shop", "shop.login.outcome" = "failed" }) && output.observability.alarms["${var.name_prefix}-low-stock"].metric_name == "LowStock"
+    condition     = output.observability.alarms["${var.name_prefix}-failed-logins-awssdk"].dimensions == tomap({ "service.name" = "shop", "shop.login.outcome" = "failed" }) && output.observability.alarms["${var.name_prefix}-low-stock"].metric_name == "LowStock" && output.observability.alarms["${var.name_prefix}-payment-declines-card-awssdk"].dimensions == tomap({ "service.name" = "shop", "shop.payment.method" = "card", "shop.payment.outcome" = "declined" })
     error_message = "failed logins from shop.logins (outcome failed); low stock from the `low stock` log lines"
   }
   assert {
@@ -301,14 +303,18 @@ run "alert_verification" {
     error_message = "awssdk: with the flags on, the checkout-errors alarm (http.server.requests, status 500, Sum) and the checkout latency alarm (Maximum) reach ALARM"
   }
   assert {
-    condition     = output.result.final.checkout_errors_awssdk == "OK" && output.result.final.latency_awssdk == "OK"
-    error_message = "awssdk: with the flags off and the same load, both alarms are back to OK"
+    condition     = contains(output.result.on.states.payment_declines_card_awssdk, "ALARM") && lookup(output.result.on.requests.awssdk, "402", 0) > 0
+    error_message = "awssdk: with 40 % of card payments declined (some checkouts answered 402), the card-declines alarm (shop.payments, outcome declined, Sum) reaches ALARM"
   }
   assert {
-    condition = alltrue([for pair in [["checkout_errors_awssdk", "ALARM"], ["checkout_errors_awssdk", "OK"], ["latency_awssdk", "ALARM"], ["latency_awssdk", "OK"]] :
+    condition     = output.result.final.checkout_errors_awssdk == "OK" && output.result.final.latency_awssdk == "OK" && output.result.final.payment_declines_card_awssdk == "OK"
+    error_message = "awssdk: with the flags off and the same load, the three alarms are back to OK"
+  }
+  assert {
+    condition = alltrue([for pair in [["checkout_errors_awssdk", "ALARM"], ["checkout_errors_awssdk", "OK"], ["latency_awssdk", "ALARM"], ["latency_awssdk", "OK"], ["payment_declines_card_awssdk", "ALARM"], ["payment_declines_card_awssdk", "OK"]] :
       length([for n in output.result.notifications : n if n[0] == output.result.alarms[pair[0]] && n[2] == pair[1]]) > 0
     ])
-    error_message = "every transition (ALARM, then OK) of both awssdk alarms reached the alert topic's SQS subscription"
+    error_message = "every transition (ALARM, then OK) of the three awssdk alarms reached the alert topic's SQS subscription"
   }
   # The gaps, shown (docs/faults.md). When one of these fails, the emulator changed: say so in the
   # docs and make the check prove the alarms it can now evaluate.

@@ -15,8 +15,9 @@ LocalStack.
    the alarms watch, logs to moto (here each PutLogEvents would take seconds per line: LocalStack
    makes one PutMetricData call per line and metric filter). Load: carts and checkouts,
    round-robin over well-stocked products. Flags on (half the checkouts fail with an injected 500,
-   every inventory call waits 1.5 s): the checkout-errors and latency alarms go to ALARM, and each
-   transition reaches the alert topic's SQS subscription. Flags off, same load: both back to OK,
+   every inventory call waits 1.5 s, 40 % of card payments are declined): the checkout-errors,
+   latency and card-declines alarms go to ALARM, and each transition reaches the alert topic's SQS
+   subscription. Flags off, same load: both back to OK,
    notified too. The otel alarms are watched through the same minutes.
 
 Everything observed goes to CHECK_RESULT_FILE as JSON; the terraform test asserts on it.
@@ -48,7 +49,8 @@ SHOP_BIN = env.get("SHOP_LAB_SHOP_BIN") or str(REPO / "target/debug/shop")
 
 # The flags: a checkout failure rate the 5xx count alarm (5 a minute) cannot miss under this load,
 # and an inventory delay above the latency alarm's 1 s threshold for every checkout that succeeds.
-FAULTS_ON = {"checkout_failure_percent": 50, "inventory_latency_ms": 1500}
+# And a share of card payments declined, above the card-declines alarm's 5 a minute.
+FAULTS_ON = {"checkout_failure_percent": 50, "inventory_latency_ms": 1500, "payment_decline_percent": 40}
 # The otel alarms' namespace (the collector's awsemf, collector/aws.yaml) and the log-derived one.
 OTEL_NAMESPACE = "ObservabilityShopLab/otel"
 LOG_NAMESPACE = "ShopLab/Logs"
@@ -73,6 +75,7 @@ ALARMS = {
     "checkout_errors_otel": f"{PREFIX}-checkout-errors-otel",
     "latency_otel": f"{PREFIX}-latency-otel",
     "http_5xx": f"{PREFIX}-http-5xx",
+    "payment_declines_card_awssdk": f"{PREFIX}-payment-declines-card-awssdk",
 }
 
 
@@ -358,13 +361,17 @@ def main():
             for t in s.load:
                 t.start()
         log(f"flags on: {FAULTS_ON}")
-        took, seen = wait_for({"checkout_errors_awssdk": "ALARM", "latency_awssdk": "ALARM"}, "flags on")
+        took, seen = wait_for(
+            {"checkout_errors_awssdk": "ALARM", "latency_awssdk": "ALARM", "payment_declines_card_awssdk": "ALARM"}, "flags on"
+        )
         result["on"] = {"seconds": took, "states": seen, "requests": {s.backend: s.take_statuses() for s in shops}}
 
         for s in shops:
             s.set_faults({})
         log("flags off")
-        took, seen = wait_for({"checkout_errors_awssdk": "OK", "latency_awssdk": "OK"}, "flags off")
+        took, seen = wait_for(
+            {"checkout_errors_awssdk": "OK", "latency_awssdk": "OK", "payment_declines_card_awssdk": "OK"}, "flags off"
+        )
         result["off"] = {"seconds": took, "states": seen, "requests": {s.backend: s.take_statuses() for s in shops}}
     finally:
         for s in shops:
