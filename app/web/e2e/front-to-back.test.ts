@@ -209,7 +209,9 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
           rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service: str(rs.resource?.attributes, "service.name") }))),
         ),
       ).filter((s) => s.traceId === traceId);
-      return mine.some((s) => s.service === "shop-web") && mine.some((s) => s.service === service) && mine;
+      // The browser exports in batches: its click and its fetch may come in different ones, so wait
+      // for the fetch span itself, not for any span of the page.
+      return mine.some((s) => s.spanId === fetchId) && mine.some((s) => s.service === service) && mine;
     });
     const fetchSpan = spans.find((s) => s.spanId === fetchId);
     assert.ok(fetchSpan, "the fetch span whose id the traceparent carried");
