@@ -10,6 +10,7 @@
 //! | `glue_discard` | the real glue, every span sampled and recorded, then discarded: the glue's own cost | [`discarding`] |
 //! | `awssdk` | the real `awssdk` backend (X-Ray sampler, ids, propagator, CloudWatch meter, exporters) | [`awssdk`] |
 //! | `otel` | the real `otel` backend (SDK sampler, ids, propagators, meter provider, OTLP exporters) | [`otel`] |
+//! | `awssdk`, `otel` of `request/unsampled` | the same backends, built again, whose sampler records no trace | [`awssdk_unsampled`], [`otel_unsampled`] |
 //! | `tracing-opentelemetry` | the common bridge over an `opentelemetry_sdk` tracer provider (always on, batch processor, exporter that discards) | the bench (dev-dependency) |
 //!
 //! The real backends are built from the environment, as the shop builds
@@ -96,20 +97,53 @@ pub fn discarding(sampled: bool) -> Telemetry {
 /// (`telemetry_awssdk::backend`), its tasks on `runtime`. Only under the
 /// bench environment ([`env::run_in_bench_env`]).
 pub fn awssdk(runtime: &Runtime) -> Telemetry {
+    telemetry(awssdk_backend(runtime))
+}
+
+fn awssdk_backend(runtime: &Runtime) -> Backend {
     env::assert_isolated();
-    let backend = runtime
+    runtime
         .block_on(telemetry_awssdk::backend(&resource()))
-        .expect("the awssdk backend starts under the bench environment");
-    telemetry(backend)
+        .expect("the awssdk backend starts under the bench environment")
 }
 
 /// The real `otel` backend, built as the shop builds it
 /// (`telemetry_otel::backend`), its HTTP exports on `runtime`. Only under
 /// the bench environment ([`env::run_in_bench_env`]).
 pub fn otel(runtime: &Runtime) -> Telemetry {
+    telemetry(otel_backend(runtime))
+}
+
+fn otel_backend(runtime: &Runtime) -> Backend {
     env::assert_isolated();
-    let backend = runtime
+    runtime
         .block_on(telemetry_otel::backend(&resource()))
-        .expect("the otel backend starts under the bench environment");
-    telemetry(backend)
+        .expect("the otel backend starts under the bench environment")
+}
+
+/// The real `awssdk` backend (a second instance, its own queues and
+/// workers) whose traces are never sampled: what a request pays when the
+/// sampler says no (docs/targets.md, T-UNSAMPLED). Its spans are not
+/// recorded; its log records and metrics still go out, as in the shop.
+///
+/// The sampler is swapped for [`AlwaysOff`] rather than given X-Ray rules of
+/// 0 %: the rules are read from the environment, which is the same for every
+/// set-up of one bench process, and a rule's decision (a match on the
+/// service name, method and path, then a reservoir) is not what this row is
+/// about.
+pub fn awssdk_unsampled(runtime: &Runtime) -> Telemetry {
+    telemetry(never_sampled(awssdk_backend(runtime)))
+}
+
+/// The real `otel` backend whose traces are never sampled (see
+/// [`awssdk_unsampled`]).
+pub fn otel_unsampled(runtime: &Runtime) -> Telemetry {
+    telemetry(never_sampled(otel_backend(runtime)))
+}
+
+fn never_sampled(backend: Backend) -> Backend {
+    Backend {
+        sampler: Arc::new(AlwaysOff),
+        ..backend
+    }
 }

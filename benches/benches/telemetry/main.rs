@@ -15,6 +15,7 @@ mod metrics;
 mod propagation;
 mod reference;
 mod spans;
+mod unsampled;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -32,6 +33,10 @@ pub struct Setups {
     pub glue_discard: Telemetry,
     pub awssdk: Telemetry,
     pub otel: Telemetry,
+    /// The real backends again, with a sampler that records no trace
+    /// (`request/unsampled`).
+    pub awssdk_unsampled: Telemetry,
+    pub otel_unsampled: Telemetry,
     pub reference: reference::Reference,
     /// A bare registry: `tracing` with no telemetry layer.
     pub registry_only: Dispatch,
@@ -55,6 +60,8 @@ impl Setups {
             glue_discard: shop_benches::discarding(true),
             awssdk: shop_benches::awssdk(&runtime),
             otel: shop_benches::otel(&runtime),
+            awssdk_unsampled: shop_benches::awssdk_unsampled(&runtime),
+            otel_unsampled: shop_benches::otel_unsampled(&runtime),
             reference: reference::Reference::new(),
             registry_only: Dispatch::new(tracing_subscriber::Registry::default()),
             runtime,
@@ -125,9 +132,14 @@ impl Setups {
              counted as dropped; the benches flushed between chunks, so no queue was full):",
             shop_benches::env::DEAD_ENDPOINT
         );
-        for t in [&self.awssdk, &self.otel] {
+        for (t, sampled) in [
+            (&self.awssdk, ""),
+            (&self.otel, ""),
+            (&self.awssdk_unsampled, " (unsampled)"),
+            (&self.otel_unsampled, " (unsampled)"),
+        ] {
             let s = t.stats();
-            eprintln!("{}:", t.backend_name());
+            eprintln!("{}{sampled}:", t.backend_name());
             line("spans", &s.spans);
             line("logs", &s.logs);
         }
@@ -135,7 +147,12 @@ impl Setups {
     }
 
     fn shutdown(&self) {
-        for t in [&self.awssdk, &self.otel] {
+        for t in [
+            &self.awssdk,
+            &self.otel,
+            &self.awssdk_unsampled,
+            &self.otel_unsampled,
+        ] {
             // Fails by design (the last exports fail too); what was lost is
             // in the statistics already printed.
             let _ = self.runtime.block_on(t.shutdown(Duration::from_secs(30)));
@@ -159,6 +176,7 @@ fn main() -> ExitCode {
 
     spans::bench(&mut c, &setups);
     logs::bench(&mut c, &setups);
+    unsampled::bench(&mut c, &setups);
     log_line::bench(&mut c);
     metrics::bench(&mut c, &setups);
     propagation::bench(&mut c, &setups);

@@ -11,6 +11,20 @@ use serde::Deserialize;
 pub const SPAN_BENCH: &str = "start_3_attributes_end";
 /// docs/targets.md, T-SPAN: such a span costs at most this, in nanoseconds.
 pub const SPAN_BUDGET_NS: f64 = 300.0;
+/// The benchmark of a whole request's telemetry when its trace is not
+/// sampled (docs/targets.md, T-UNSAMPLED).
+pub const UNSAMPLED_BENCH: &str = "request/unsampled";
+/// docs/targets.md, T-UNSAMPLED: such a request's telemetry costs at most
+/// this, in nanoseconds.
+pub const UNSAMPLED_BUDGET_NS: f64 = 2000.0;
+
+/// A target's budget for the benchmarks it applies to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// What the target is about, for the targets table.
+    pub what: &'static str,
+    pub ns: f64,
+}
 
 /// One benchmark's median and its confidence interval.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,9 +37,26 @@ pub struct Bench {
 }
 
 impl Bench {
-    /// Whether the span budget applies to this benchmark.
-    pub fn is_span_budget(&self) -> bool {
-        self.full_id.contains(SPAN_BENCH)
+    /// The target's budget this benchmark is held to, if any.
+    pub fn budget(&self) -> Option<Budget> {
+        if self.full_id.contains(SPAN_BENCH) {
+            Some(Budget {
+                what: "a span (start, 3 attributes, end)",
+                ns: SPAN_BUDGET_NS,
+            })
+        } else if self.full_id.starts_with(UNSAMPLED_BENCH) {
+            Some(Budget {
+                what: "an unsampled request's telemetry",
+                ns: UNSAMPLED_BUDGET_NS,
+            })
+        } else {
+            None
+        }
+    }
+
+    /// Whether the median is within `budget`.
+    pub fn within(&self, budget: Budget) -> bool {
+        self.median_ns <= budget.ns
     }
 }
 

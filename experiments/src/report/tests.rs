@@ -597,6 +597,12 @@ fn criterion_results_fill_the_microbenchmark_table() {
         612.0,
     );
     bench(
+        "request/unsampled/awssdk",
+        "request/unsampled/awssdk",
+        1500.0,
+    );
+    bench("request/unsampled/otel", "request/unsampled/otel", 2400.0);
+    bench(
         "propagation_traceparent_inject",
         "propagation/traceparent_inject",
         80.25,
@@ -616,6 +622,13 @@ fn criterion_results_fill_the_microbenchmark_table() {
         "| `span/start_3_attributes_end/unsampled/2` | 612 ns | 611–613 ns (95 %) | ❌ |"
     ));
     assert!(md.contains("| a span (start, 3 attributes, end) ≤ 300 ns | `span/start_3_attributes_end/sampled` | 282 ns | ✅ |"));
+    assert!(md.contains(
+        "| an unsampled request's telemetry ≤ 2000 ns | `request/unsampled/awssdk` | 1500 ns | ✅ |"
+    ));
+    assert!(md.contains(
+        "| an unsampled request's telemetry ≤ 2000 ns | `request/unsampled/otel` | 2400 ns | ❌ |"
+    ));
+    assert!(md.contains("| `request/unsampled/otel` | 2400 ns | 2399–2401 ns (95 %) | ❌ |"));
     assert!(!md.contains("run `make bench` to include them"));
 }
 
