@@ -263,6 +263,7 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
 
     points_headline(o, view);
     cpu_added(o, view);
+    super::memory::section(o, view);
 
     line!(o, "### Targets (docs/targets.md)");
     line!(o);

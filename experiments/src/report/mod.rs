@@ -9,6 +9,7 @@
 //! | [`dollars`] | the cost section's dollar tables (per request, fixed monthly, at 10/100/1 000 req/s) |
 //! | [`saturation`] | the "fidelity at saturation" table |
 //! | [`trace_picture`] | one checkout trace as each backend stored it, side by side (hand-written SVG) |
+//! | [`memory`] | what each backend adds to a shop process's RSS (T-RSS), and the whole lab's (T-LAB-RSS) |
 //! | [`lambda`] | the Lambda functions' cold start and per-invocation cost per backend |
 //! | [`benches`] | the criterion microbenchmarks, read from `target/criterion` |
 //! | [`text`] | how numbers look (shared by tables and charts) |
@@ -21,6 +22,7 @@ mod dollars;
 mod into_xray;
 mod lambda;
 mod markdown;
+mod memory;
 mod saturation;
 mod tail;
 mod text;
