@@ -14,6 +14,7 @@
 //! | `inventory-slow` | inventory answers 800 ms late | the fault flag `inventory_latency_ms` |
 //! | `inventory-down` | inventory answers 503 to everything | its pass-through switched down |
 //! | `sink-down` | the telemetry sink refuses every export | the fault flag `telemetry_sink_down` |
+//! | `sink-down-long` | the same for five minutes, under a saturating load | the same flag; the shop's memory sampled throughout ([`memory`]) |
 //! | `database-down` | MariaDB stopped, then started again | `lab.sh down mariadb` / `up mariadb` |
 //!
 //! The alarms named are proven to fire elsewhere: `make test-terraform`'s alert check drives
@@ -37,12 +38,18 @@ use crate::scenario::Service;
 use crate::shop::{Shop, Sinks};
 use crate::wiretap::Mode;
 
+pub mod memory;
+
 /// How long each phase of an experiment drives load.
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub baseline: Duration,
     pub fault: Duration,
     pub recovery: Duration,
+    /// `sink-down-long`: the saturating load with the sink healthy (the
+    /// memory it is compared with), then the outage under the same load.
+    pub saturated_healthy: Duration,
+    pub long_outage: Duration,
 }
 
 impl Default for Timing {
@@ -51,17 +58,29 @@ impl Default for Timing {
             baseline: Duration::from_secs(8),
             fault: Duration::from_secs(12),
             recovery: Duration::from_secs(8),
+            saturated_healthy: Duration::from_secs(30),
+            // docs/targets.md, T-OUTAGE and T-RSS: "the sinks down for 5 minutes at saturation".
+            long_outage: Duration::from_secs(300),
         }
     }
 }
 
 /// The experiments, in the order they run.
-pub const EXPERIMENTS: [&str; 4] = [
+pub const EXPERIMENTS: [&str; 5] = [
     "inventory-slow",
     "inventory-down",
     "sink-down",
     "database-down",
+    "sink-down-long",
 ];
+
+/// Shoppers of the saturating load (`sink-down-long`): as many as the
+/// harness's closed loop at saturation, none pausing between requests.
+const SATURATING_SHOPPERS: u64 = 16;
+
+/// The most the export may take to resume once the sink is back
+/// (docs/targets.md, T-OUTAGE).
+const RESUME_WITHIN: Duration = Duration::from_secs(10);
 
 /// What an experiment expects.
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +105,11 @@ fn hypothesis(experiment: &str) -> Hypothesis {
         "sink-down" => Hypothesis {
             users: "nothing changes: every request succeeds, about as fast as before",
             telemetry: "failed exports are counted, the loss is reported (dropped) rather than hidden, and exporting resumes by itself once the sink is back",
+            alarm: "<prefix>-telemetry-drops (the backends' drop reports in their logs)",
+        },
+        "sink-down-long" => Hypothesis {
+            users: "nothing changes for five minutes of a saturating load: every request succeeds",
+            telemetry: "each shop process's memory levels off once the backend's bounded queues are full (the curve is recorded); every lost item is counted; exporting resumes within 10 s of the sink's return",
             alarm: "<prefix>-telemetry-drops (the backends' drop reports in their logs)",
         },
         "database-down" => Hypothesis {
@@ -122,6 +146,10 @@ pub struct Verdict {
     pub checks: Vec<Check>,
     /// What each phase's load got back (for the report).
     pub phases: Vec<PhaseSummary>,
+    /// The shop's memory over the experiment, when it was sampled
+    /// (`sink-down-long`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub memory: Vec<memory::Point>,
     /// The experiment could not run (the lab failed it): why.
     pub error: Option<String>,
 }
@@ -284,13 +312,24 @@ impl Load {
 
     /// Drives both shoppers for `how_long`.
     async fn drive(self: &Arc<Self>, how_long: Duration) -> Phase {
+        self.drive_with(how_long, 2, Duration::from_millis(100))
+            .await
+    }
+
+    /// Drives `shoppers` for `how_long`, each pausing `pause` after adding to a cart.
+    async fn drive_with(
+        self: &Arc<Self>,
+        how_long: Duration,
+        shoppers: u64,
+        pause: Duration,
+    ) -> Phase {
         let phase = Arc::new(Mutex::new(Phase {
             browse: Tally::new(),
             add: Tally::new(),
         }));
         let until = Instant::now() + how_long;
         let mut tasks = Vec::new();
-        for shopper in 0..2u64 {
+        for shopper in 0..shoppers {
             let (load, phase) = (self.clone(), phase.clone());
             tasks.push(tokio::spawn(async move {
                 let mut i = shopper;
@@ -305,8 +344,10 @@ impl Load {
                     phase.lock().unwrap().browse.record(c, took);
                     let (c, took) = load.add(1 + (i % 5) as i64).await;
                     phase.lock().unwrap().add.record(c, took);
-                    i += 2;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    i += shoppers;
+                    if !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
                 }
             }));
         }
@@ -421,12 +462,25 @@ impl Ctx<'_> {
             .unwrap_or_default()
     }
 
-    async fn run(&self, experiment: &str) -> anyhow::Result<(Vec<Check>, Vec<PhaseSummary>)> {
+    /// How long after `since` the backends sent something they had not sent at `at`
+    /// (`None`: not within `limit`).
+    async fn resumed(&self, at: &SignalStats, since: Instant, limit: Duration) -> Option<Duration> {
+        while since.elapsed() < limit {
+            if delta(&self.stats().await, at).sent > 0 {
+                return Some(since.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        None
+    }
+
+    async fn run(&self, experiment: &str) -> anyhow::Result<Outcome> {
         let t = self.timing;
         let before = self.stats().await;
         let baseline = self.load.drive(t.baseline).await;
         let mut checks = Vec::new();
         let mut phases = vec![baseline.summary("baseline")];
+        let mut curve = Vec::new();
         match experiment {
             "inventory-slow" => {
                 self.flags.set(r#"{"inventory_latency_ms": 800}"#)?;
@@ -564,6 +618,94 @@ impl Ctx<'_> {
                 phases.push(fault.summary("fault"));
                 phases.push(recovery.summary("recovery"));
             }
+            "sink-down-long" => {
+                let pids = self.shop.pids();
+                let (healthy, mut points) = memory::sampled(
+                    "healthy",
+                    &pids,
+                    self.load
+                        .drive_with(t.saturated_healthy, SATURATING_SHOPPERS, Duration::ZERO),
+                )
+                .await;
+                let at_fault = self.stats().await;
+                self.flags.set(r#"{"telemetry_sink_down": true}"#)?;
+                tokio::time::sleep(FLAGS_SETTLE).await;
+                let (fault, outage) = memory::sampled(
+                    "outage",
+                    &pids,
+                    self.load
+                        .drive_with(t.long_outage, SATURATING_SHOPPERS, Duration::ZERO),
+                )
+                .await;
+                points.extend(outage);
+                let during = delta(&self.stats().await, &at_fault);
+                let at_recovery = self.stats().await;
+                self.flags.set("{}")?;
+                // The sink is back from here: the recovery load gives the backends something
+                // to send while the clock runs.
+                let back = Instant::now();
+                let (recovery, resumed) = tokio::join!(
+                    self.load.drive(t.recovery.max(RESUME_WITHIN * 2)),
+                    self.resumed(&at_recovery, back, Duration::from_secs(60))
+                );
+                for (what, tally) in [("browse", &fault.browse), ("add to a cart", &fault.add)] {
+                    let (ok, seen) = all_answered(tally, "2xx");
+                    checks.push(check(
+                        format!("users, outage: every {what} succeeds"),
+                        ok,
+                        seen,
+                    ));
+                }
+                for l in memory::levelling(&points) {
+                    let Some(l) = l else {
+                        checks.push(check(
+                            "memory, outage: levels off",
+                            false,
+                            "too few samples to tell (the outage was too short)",
+                        ));
+                        continue;
+                    };
+                    checks.push(check(
+                        format!("memory, outage: {} levels off (the last third grows at most {} MiB or {:.0} % over the middle)", l.process, memory::GROWTH_MIB, memory::GROWTH_SHARE * 100.0),
+                        l.levelled_off,
+                        format!(
+                            "healthy {:.1} MiB; outage, highest per third: {:.1} → {:.1} → {:.1} MiB",
+                            l.healthy, l.thirds[0], l.thirds[1], l.thirds[2]
+                        ),
+                    ));
+                }
+                checks.push(check(
+                    "telemetry, outage: the failed exports are counted",
+                    during.errors > 0 && during.dropped > 0,
+                    format!(
+                        "{} failed export calls, {} items dropped and reported, {} sent",
+                        during.errors, during.dropped, during.sent
+                    ),
+                ));
+                checks.push(check(
+                    format!(
+                        "telemetry, recovery: exporting resumes within {} s of the sink's return",
+                        RESUME_WITHIN.as_secs()
+                    ),
+                    resumed.is_some_and(|d| d <= RESUME_WITHIN),
+                    resumed.map_or("not within 60 s".to_owned(), |d| {
+                        format!("after {:.1} s", d.as_secs_f64())
+                    }),
+                ));
+                let settled = total(&self.shop.flush().await?);
+                checks.push(check(
+                    "telemetry: every item is accounted for (sent, or reported dropped)",
+                    settled.received == settled.sent + settled.dropped,
+                    format!(
+                        "{} received = {} sent + {} dropped",
+                        settled.received, settled.sent, settled.dropped
+                    ),
+                ));
+                phases.push(healthy.summary("saturated, healthy"));
+                phases.push(fault.summary("saturated, outage"));
+                phases.push(recovery.summary("recovery"));
+                curve = points;
+            }
             "database-down" => {
                 self.lab.component("down", "mariadb")?;
                 let fault = self.load.drive(t.fault).await;
@@ -616,7 +758,7 @@ impl Ctx<'_> {
             }
             other => anyhow::bail!("unknown experiment {other}"),
         }
-        if experiment != "sink-down" {
+        if !experiment.starts_with("sink-down") {
             let lost = delta(&self.stats().await, &before);
             checks.push(check(
                 "telemetry: nothing dropped",
@@ -627,8 +769,19 @@ impl Ctx<'_> {
                 ),
             ));
         }
-        Ok((checks, phases))
+        Ok(Outcome {
+            checks,
+            phases,
+            memory: curve,
+        })
     }
+}
+
+/// What an experiment found.
+struct Outcome {
+    checks: Vec<Check>,
+    phases: Vec<PhaseSummary>,
+    memory: Vec<memory::Point>,
 }
 
 /// Runs `experiments` (default: all) for `backends` (default: awssdk and otel) and returns
@@ -708,9 +861,16 @@ pub async fn run(
         };
         for experiment in &experiments {
             eprintln!("{backend} {experiment}: running");
-            let (checks, phases, error) = match ctx.run(experiment).await {
-                Ok((c, p)) => (c, p, None),
-                Err(e) => (Vec::new(), Vec::new(), Some(format!("{e:#}"))),
+            let (outcome, error) = match ctx.run(experiment).await {
+                Ok(o) => (o, None),
+                Err(e) => (
+                    Outcome {
+                        checks: Vec::new(),
+                        phases: Vec::new(),
+                        memory: Vec::new(),
+                    },
+                    Some(format!("{e:#}")),
+                ),
             };
             // Whatever happened, the next experiment starts from a healthy lab.
             let _ = ctx.flags.set("{}");
@@ -724,8 +884,9 @@ pub async fn run(
                 experiment: experiment.clone(),
                 backend: backend.clone(),
                 hypothesis: hypothesis(experiment),
-                checks,
-                phases,
+                checks: outcome.checks,
+                phases: outcome.phases,
+                memory: outcome.memory,
                 error,
             };
             print_verdict(&verdict);
@@ -756,11 +917,14 @@ pub fn markdown(verdicts: &[Verdict], when: &str, timing: &Timing) -> String {
     let mut o = String::new();
     let passed = verdicts.iter().filter(|v| v.passed()).count();
     o.push_str(&format!(
-        "`make chaos` on {when}: {passed} of {} experiments held their hypothesis. Each ran on the split topology (catalog, orders and inventory on MariaDB) with a fresh shop per backend, under a steady load of two shoppers (browse the catalog; create a cart and add an item): {} s before the fault, {} s with it, {} s after it is cleared ([docs/chaos.md](docs/chaos.md)).\n\n",
+        "`make chaos` on {when}: {passed} of {} experiments held their hypothesis. Each ran on the split topology (catalog, orders and inventory on MariaDB) with a fresh shop per backend, under a steady load of two shoppers (browse the catalog; create a cart and add an item): {} s before the fault, {} s with it, {} s after it is cleared ([docs/chaos.md](docs/chaos.md)). `sink-down-long` adds a saturating load of {SATURATING_SHOPPERS} shoppers that never pause: {} s with the sink healthy, then {} s with it down, the shop's memory sampled every {} s.\n\n",
         verdicts.len(),
         timing.baseline.as_secs(),
         timing.fault.as_secs(),
-        timing.recovery.as_secs()
+        timing.recovery.as_secs(),
+        timing.saturated_healthy.as_secs(),
+        timing.long_outage.as_secs(),
+        memory::EVERY.as_secs()
     ));
     o.push_str("| experiment | backend | verdict | checks passed |\n|---|---|---|---|\n");
     for v in verdicts {
@@ -818,9 +982,59 @@ pub fn markdown(verdicts: &[Verdict], when: &str, timing: &Timing) -> String {
             ));
         }
         o.push('\n');
+        memory_table(&mut o, &v.memory);
     }
     o
 }
+
+/// The memory curve, every [`MEMORY_ROW_EVERY`]: resident set per shop process (MiB).
+fn memory_table(o: &mut String, curve: &[memory::Point]) {
+    let Some(first) = curve.first() else {
+        return;
+    };
+    let names: Vec<&String> = first.rss_mib.keys().collect();
+    o.push_str(&format!(
+        "| phase | s | {} |\n|---|---|{}\n",
+        names
+            .iter()
+            .map(|n| format!("{n} (MiB)"))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---|".repeat(names.len())
+    ));
+    let mut last: Option<(&str, f64)> = None;
+    for (i, p) in curve.iter().enumerate() {
+        let end_of_phase = curve.get(i + 1).is_none_or(|n| n.phase != p.phase);
+        let due = match last {
+            Some((phase, t)) if phase == p.phase => {
+                p.t_s - t >= MEMORY_ROW_EVERY.as_secs_f64() - 0.5
+            }
+            _ => true,
+        };
+        if !(due || end_of_phase) {
+            continue;
+        }
+        last = Some((p.phase, p.t_s));
+        let cells: Vec<String> = names
+            .iter()
+            .map(|n| {
+                p.rss_mib
+                    .get(*n)
+                    .map_or("–".to_owned(), |m| format!("{m:.1}"))
+            })
+            .collect();
+        o.push_str(&format!(
+            "| {} | {:.0} | {} |\n",
+            p.phase,
+            p.t_s,
+            cells.join(" | ")
+        ));
+    }
+    o.push('\n');
+}
+
+/// How far apart the memory table's rows are (the JSON has every sample).
+const MEMORY_ROW_EVERY: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
 mod tests {
@@ -864,6 +1078,29 @@ mod tests {
     }
 
     #[test]
+    fn the_memory_table_has_a_row_every_30_s_and_each_phases_last() {
+        let point = |phase, t_s: f64, mib: f64| memory::Point {
+            phase,
+            t_s,
+            rss_mib: [("shop-orders".to_owned(), mib)].into(),
+        };
+        let mut curve: Vec<memory::Point> = (0..=6)
+            .map(|i| point("healthy", 5.0 * i as f64, 40.0))
+            .collect();
+        curve.extend((0..=61).map(|i| point("outage", 5.0 * i as f64, 50.0 + i as f64 / 10.0)));
+        let mut o = String::new();
+        memory_table(&mut o, &curve);
+        let rows: Vec<&str> = o.lines().skip(2).filter(|l| !l.is_empty()).collect();
+        assert_eq!(rows.first(), Some(&"| healthy | 0 | 40.0 |"), "{o}");
+        assert!(rows.contains(&"| healthy | 30 | 40.0 |"), "{o}");
+        assert!(rows.contains(&"| outage | 0 | 50.0 |"), "{o}");
+        assert!(rows.contains(&"| outage | 150 | 53.0 |"), "{o}");
+        assert_eq!(rows.last(), Some(&"| outage | 305 | 56.1 |"), "{o}");
+        // 0 and 30 of the healthy phase; 0, 30, …, 300 and the last sample of the outage.
+        assert_eq!(rows.len(), 2 + 11 + 1, "{o}");
+    }
+
+    #[test]
     fn a_verdict_fails_with_any_failed_check_or_an_error() {
         let mut v = Verdict {
             experiment: "sink-down".into(),
@@ -871,6 +1108,7 @@ mod tests {
             hypothesis: hypothesis("sink-down"),
             checks: vec![check("a", true, "x"), check("b", true, "y")],
             phases: Vec::new(),
+            memory: Vec::new(),
             error: None,
         };
         assert!(v.passed());
