@@ -98,7 +98,7 @@ bench: ## criterion benches: the same scenarios on noop, awssdk, otel and tracin
 	$(CARGO) bench -p shop-benches
 
 # The experiment harness starts its own private lab (ports 23307, 24566, 25000, 2431x) and stops it.
-report: ## the comparison lab, full (about 1 h 45 min): release builds per backend, overhead at two operating points, fidelity, cost, the Lambda functions → REPORT.md
+report: ## the comparison lab, full (about 1 h 15 min once built, 45 min more for the release builds): release builds per backend, overhead at two operating points, fidelity, cost, the Lambda functions → REPORT.md
 	$(CARGO) run --release -q -p shop-experiments -- run --mode full
 
 report-resume: ## the full report again after an interruption: the overhead runs already journaled are kept
@@ -113,7 +113,7 @@ report-quick: ## the comparison lab, quick (CI, ~3 min): proves it end to end an
 	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" run --mode quick
 
-chaos: ## fault experiments, each with its hypothesis checked for both backends: inventory slow and down, telemetry sink down, database down (~10 min, private lab; docs/chaos.md) → report/chaos.md and REPORT.md
+chaos: ## fault experiments, each with its hypothesis checked for both backends: inventory slow and down, telemetry sink down (12 s, and 5 min at saturation with the memory curve), database down (~22 min, private lab; docs/chaos.md) → report/chaos.md and REPORT.md
 	$(CARGO) build -q --workspace --all-features --bins --tests
 	"$${CARGO_TARGET_DIR:-target}/debug/shop-experiments" chaos $(ARGS)
 
