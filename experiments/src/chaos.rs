@@ -474,6 +474,20 @@ impl Ctx<'_> {
         None
     }
 
+    /// Lost, but not silently: after a flush every item the backends took is either sent
+    /// or counted as dropped.
+    async fn accounted_for(&self) -> anyhow::Result<Check> {
+        let settled = total(&self.shop.flush().await?);
+        Ok(check(
+            "telemetry: every item is accounted for (sent, or reported dropped)",
+            settled.received == settled.sent + settled.dropped,
+            format!(
+                "{} received = {} sent + {} dropped",
+                settled.received, settled.sent, settled.dropped
+            ),
+        ))
+    }
+
     async fn run(&self, experiment: &str) -> anyhow::Result<Outcome> {
         let t = self.timing;
         let before = self.stats().await;
@@ -604,17 +618,7 @@ impl Ctx<'_> {
                     resumed.sent > 0,
                     format!("{} items sent after the sink came back", resumed.sent),
                 ));
-                // Lost, but not silently: after a flush every item the backend took is either
-                // sent or counted as dropped.
-                let settled = total(&self.shop.flush().await?);
-                checks.push(check(
-                    "telemetry: every item is accounted for (sent, or reported dropped)",
-                    settled.received == settled.sent + settled.dropped,
-                    format!(
-                        "{} received = {} sent + {} dropped",
-                        settled.received, settled.sent, settled.dropped
-                    ),
-                ));
+                checks.push(self.accounted_for().await?);
                 phases.push(fault.summary("fault"));
                 phases.push(recovery.summary("recovery"));
             }
@@ -692,15 +696,7 @@ impl Ctx<'_> {
                         format!("after {:.1} s", d.as_secs_f64())
                     }),
                 ));
-                let settled = total(&self.shop.flush().await?);
-                checks.push(check(
-                    "telemetry: every item is accounted for (sent, or reported dropped)",
-                    settled.received == settled.sent + settled.dropped,
-                    format!(
-                        "{} received = {} sent + {} dropped",
-                        settled.received, settled.sent, settled.dropped
-                    ),
-                ));
+                checks.push(self.accounted_for().await?);
                 phases.push(healthy.summary("saturated, healthy"));
                 phases.push(fault.summary("saturated, outage"));
                 phases.push(recovery.summary("recovery"));
