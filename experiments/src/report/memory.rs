@@ -100,36 +100,29 @@ pub fn rss_added(runs: &[LoadRun]) -> Vec<RssAdded> {
         .collect()
 }
 
-fn lab_mib(run: &LoadRun) -> f64 {
-    let kib: u64 = run
+/// The lab's processes in `run` (every one but the load generator), largest first (MiB).
+fn lab_parts(run: &LoadRun) -> Vec<(String, f64)> {
+    let mut parts: Vec<(String, f64)> = run
         .processes
         .iter()
         .filter(|p| p.role != ProcessRole::Loadgen)
-        .map(|p| p.peak_rss_kib)
-        .sum();
-    kib as f64 * 1024.0 / MIB
+        .map(|p| (p.name.clone(), p.peak_rss_kib as f64 * 1024.0 / MIB))
+        .collect();
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    parts
 }
 
 /// T-LAB-RSS per point, in run order.
 pub fn lab_rss(runs: &[LoadRun]) -> Vec<LabRss> {
     let mut out: Vec<LabRss> = Vec::new();
     for r in runs {
-        let mib = lab_mib(r);
-        let parts = || {
-            let mut parts: Vec<(String, f64)> = r
-                .processes
-                .iter()
-                .filter(|p| p.role != ProcessRole::Loadgen)
-                .map(|p| (p.name.clone(), p.peak_rss_kib as f64 * 1024.0 / MIB))
-                .collect();
-            parts.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            parts
-        };
+        let parts = lab_parts(r);
+        let mib: f64 = parts.iter().map(|(_, m)| m).sum();
         match out.iter_mut().find(|l| l.point == r.point) {
             Some(l) if mib > l.peak_mib => {
                 l.peak_mib = mib;
                 l.peak_config = r.config.clone();
-                l.parts = parts();
+                l.parts = parts;
             }
             Some(_) => {}
             None => out.push(LabRss {
@@ -137,7 +130,7 @@ pub fn lab_rss(runs: &[LoadRun]) -> Vec<LabRss> {
                 first_mib: mib,
                 peak_mib: mib,
                 peak_config: r.config.clone(),
-                parts: parts(),
+                parts,
             }),
         }
     }
@@ -203,10 +196,11 @@ pub(crate) fn section(o: &mut String, view: &View) {
                 md(&l.peak_config),
                 parts.join(", "),
                 if l.peak_mib <= LAB_BUDGET_MIB {
-                    "✅ met"
+                    Verdict::Met
                 } else {
-                    "❌ missed"
+                    Verdict::Missed
                 }
+                .label()
             );
         }
         o.push('\n');
