@@ -108,8 +108,13 @@ impl Wiretap {
                 .pool_max_idle_per_host(64)
                 .build()?,
         });
+        // The limit of the receivers it may stand in front of (axum's own default, 2 MiB, once
+        // refused the collector's larger log batches: otlp_capture::MAX_BODY_BYTES).
         let app = axum::Router::new()
             .fallback(forward)
+            .layer(axum::extract::DefaultBodyLimit::max(
+                otlp_capture::MAX_BODY_BYTES,
+            ))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;

@@ -33,7 +33,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -50,6 +51,14 @@ use opentelemetry_proto::tonic::common::v1::KeyValue;
 use prost::Message;
 
 pub use query::{FlatLog, FlatMetric, FlatSpan};
+
+/// The largest request body taken, in bytes: 20 MiB, the default `max_request_body_size` of the
+/// collector's own OTLP/HTTP receiver (confighttp, v0.161.0). axum's default is 2 MiB, below
+/// what one batch of the collector's `batch/logs` processor (8192 records) weighs at
+/// saturation: every larger export was answered 413, which the collector's exporter treats as
+/// permanent and drops. The receiver, the X-Ray pass-through and the experiments' counting
+/// pass-through all take this much, so none of them refuses what a collector would accept.
+pub const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 
 /// One OTLP request as it arrived.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +119,8 @@ impl Store {
         self.lock().requests.clone()
     }
 
-    /// Requests that could not be decoded (answered 400/415).
+    /// Requests refused: bodies over [`MAX_BODY_BYTES`] (413) or that could not be decoded
+    /// (400/415).
     pub fn rejected(&self) -> u64 {
         self.lock().rejected
     }
@@ -171,6 +181,7 @@ pub fn router(store: Store) -> Router {
         .route("/captured/logs", get(read_logs))
         .route("/captured", axum::routing::delete(clear))
         .route("/healthz", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(store)
 }
 
@@ -302,13 +313,23 @@ fn receive<Req, Resp>(
     store: &Store,
     path: &'static str,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Result<Bytes, BytesRejection>,
     keep: impl FnOnce(&mut Data, Req),
 ) -> Response
 where
     Req: Message + Default + for<'de> serde::Deserialize<'de>,
     Resp: Message + Default + serde::Serialize,
 {
+    // Counted, like an undecodable body: the read-back must not pass over a refusal.
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            store.push(|d| d.rejected += 1);
+            let message = format!("{e} (this receiver takes at most {MAX_BODY_BYTES} bytes)");
+            return (e.status(), message).into_response();
+        }
+    };
+    let body = body.as_ref();
     let content_type = header(headers, header::CONTENT_TYPE).unwrap_or_default();
     let format = if content_type.starts_with("application/x-protobuf") {
         Format::Protobuf
@@ -363,32 +384,44 @@ where
     }
 }
 
-async fn traces(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+async fn traces(
+    State(store): State<Store>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     receive::<ExportTraceServiceRequest, ExportTraceServiceResponse>(
         &store,
         "/v1/traces",
         &headers,
-        &body,
+        body,
         |d, r| d.traces.push(r),
     )
 }
 
-async fn metrics(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+async fn metrics(
+    State(store): State<Store>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     receive::<ExportMetricsServiceRequest, ExportMetricsServiceResponse>(
         &store,
         "/v1/metrics",
         &headers,
-        &body,
+        body,
         |d, r| d.metrics.push(r),
     )
 }
 
-async fn logs(State(store): State<Store>, headers: HeaderMap, body: Bytes) -> Response {
+async fn logs(
+    State(store): State<Store>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     receive::<ExportLogsServiceRequest, ExportLogsServiceResponse>(
         &store,
         "/v1/logs",
         &headers,
-        &body,
+        body,
         |d, r| d.logs.push(r),
     )
 }

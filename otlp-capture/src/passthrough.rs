@@ -28,10 +28,14 @@ struct Upstream {
 
 /// Routes that forward everything to `upstream` (e.g. `http://127.0.0.1:5000`).
 pub fn router(upstream: &str) -> Router {
-    Router::new().fallback(handle).with_state(Upstream {
-        base: upstream.trim_end_matches('/').to_owned(),
-        client: reqwest::Client::new(),
-    })
+    // Never a lower limit than the receivers it stands in front of.
+    Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(Upstream {
+            base: upstream.trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+        })
 }
 
 async fn handle(

@@ -247,3 +247,69 @@ async fn log_records_are_read_back_per_browser_session() {
     assert_eq!(read("?session_id=tab-c").await, serde_json::json!([]));
     assert_eq!(bodies(read("").await), ["first", "second"]);
 }
+
+/// One collector batch of logs at saturation: 8192 records (the `batch/logs` processor's
+/// default size) of a few hundred bytes each, as protobuf.
+fn log_batch(records: usize, body_bytes: usize) -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+    let record = |i: usize| LogRecord {
+        time_unix_nano: 1_700_000_000_000_000_000,
+        body: Some(AnyValue {
+            value: Some(any_value::Value::StringValue(format!(
+                "{i:08} {}",
+                "x".repeat(body_bytes)
+            ))),
+        }),
+        ..Default::default()
+    };
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: (0..records).map(record).collect(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// A receiver that refuses what a collector would take loses data silently: the collector's
+/// exporter treats a 413 as permanent and drops the batch. This one takes what the collector's
+/// own OTLP/HTTP receiver takes (20 MiB) and refuses more with a 413 that names its limit, and
+/// counts it.
+#[tokio::test]
+async fn takes_a_collector_sized_batch_and_refuses_more_with_a_count() {
+    let capture = Capture::start().unwrap();
+    let client = reqwest::Client::new();
+    let post = |body: Vec<u8>| {
+        client
+            .post(format!("{}/v1/logs", capture.url()))
+            .header("content-type", "application/x-protobuf")
+            .body(body)
+            .send()
+    };
+    // About 3.6 MiB: more than axum's default limit of 2 MiB.
+    let batch = log_batch(8192, 450);
+    assert!(batch.len() > 3 << 20, "{} bytes", batch.len());
+    assert_eq!(post(batch).await.unwrap().status(), 200);
+    let store = capture.store();
+    assert!(store.wait_until(Duration::from_secs(5), |s| s.logs().len() == 8192));
+    assert_eq!(store.rejected(), 0);
+
+    let too_big = log_batch(1, otlp_capture::MAX_BODY_BYTES);
+    let r = post(too_big).await.unwrap();
+    assert_eq!(r.status(), 413);
+    let message = r.text().await.unwrap();
+    assert!(
+        message.contains(&otlp_capture::MAX_BODY_BYTES.to_string()),
+        "{message}"
+    );
+    assert_eq!(store.rejected(), 1);
+    assert_eq!(
+        store.logs().len(),
+        8192,
+        "nothing of the refused batch kept"
+    );
+}
