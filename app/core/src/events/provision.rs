@@ -9,10 +9,13 @@
 //!                 ─ rule shop-low-stock ─▶ topic shop-admin-alerts ─▶ queue shop-admin-alerts
 //! ```
 //!
-//! In the lab, `shop events provision` (and the shop itself with
-//! `--events-provision`) creates them in LocalStack; an emulator that was
-//! restarted has lost them, and the dispatcher provisions again when the bus
-//! answers "not found". In AWS, infrastructure as code owns them and the
+//! In the lab, `make lab` applies `terraform/envs/local`, which creates the
+//! same resources, and the shop's provisioner (`--events-provision`, `shop
+//! events provision`) finds them without changing what Terraform set: the
+//! redrive policy is written as Terraform writes it, and a queue that already
+//! has a policy keeps it (Terraform's is narrower). An emulator that was
+//! restarted has lost them all, and the dispatcher provisions again when the
+//! bus answers "not found". In AWS, infrastructure as code owns them and the
 //! shop never creates anything.
 
 use std::collections::HashMap;
@@ -86,7 +89,8 @@ pub struct Provisioned {
 }
 
 /// Creates whatever is missing; existing resources are left as they are
-/// (attributes are set again, which is idempotent).
+/// (a queue's redrive policy and visibility timeout are set again, which is
+/// idempotent; its policy only when it has none).
 pub async fn provision(
     sdk: &aws_config::SdkConfig,
     settings: &Settings,
@@ -148,7 +152,8 @@ async fn provision_all(
             QueueAttributeName::RedrivePolicy,
             serde_json::json!({
                 "deadLetterTargetArn": dlq_arn,
-                "maxReceiveCount": settings.max_receive_count.to_string(),
+                // A number, as Terraform writes it (SQS takes a string too).
+                "maxReceiveCount": settings.max_receive_count,
             })
             .to_string(),
         );
@@ -359,13 +364,33 @@ async fn queue_arn(
 }
 
 /// The queue policy that lets EventBridge and SNS deliver into the queue
-/// (AWS enforces it; LocalStack does not, but the lab states what AWS needs).
+/// (AWS enforces it; LocalStack does not, but the lab states what AWS needs),
+/// set when the queue has none: a policy already there is Terraform's
+/// (`terraform/modules/messaging`, only the rule or topic that feeds the
+/// queue), which this one must not widen.
 async fn allow_senders(
     sqs: &aws_sdk_sqs::Client,
     region: &str,
     url: &str,
     arn: &str,
 ) -> Result<(), CallError> {
+    let current = aws::call(
+        client_span!("SQS", "GetQueueAttributes", region),
+        "SQS",
+        "GetQueueAttributes",
+        sqs.get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::Policy)
+            .send(),
+    )
+    .await?;
+    if current
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::Policy))
+        .is_some_and(|p| !p.is_empty())
+    {
+        return Ok(());
+    }
     let policy = serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
