@@ -20,7 +20,7 @@ export SHOP_LAB_PROFILE := $(PROFILE)
 export SHOP_LAB_DB := $(DB)
 
 .DEFAULT_GOAL := help
-.PHONY: help run web web-api lab lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render chaos profile
+.PHONY: help run web web-api lab lab-plan lab-down canary lab-status lab-smoke mails aws test-deps test test-terraform test-web check fmt bench report report-resume report-quick report-render chaos profile
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{ printf "  make %-11s %s\n", $$1, $$2 }'
@@ -34,10 +34,17 @@ web: ## build the browser UI (app/web, Node >= 20.9) into app/web/out, which the
 web-api: ## refresh the UI's copy of the OpenAPI document (app/web/src/api/openapi.json) from the shop's code
 	$(CARGO) run -q -p shop -- openapi > app/web/src/api/openapi.json
 
-lab: ## MariaDB + AWS emulators + the OTel collector (+ its X-Ray leg) + the shop; prints the URLs (stop: make lab-down)
+# terraform.sh install first: a machine without the pinned Terraform and provider stops before
+# anything starts (it is a no-op once they are there).
+lab: ## MariaDB + AWS emulators + the OTel collector (+ its X-Ray leg), the shops' AWS resources applied with Terraform (terraform/envs/local), the shop; prints the URLs (stop: make lab-down)
+	$(LAB)/terraform.sh install
 	$(LAB)/lab.sh up
+	$(LAB)/terraform.sh apply-local
 	$(LAB)/shop.sh start
 	@$(LAB)/shop.sh urls
+
+lab-plan: ## terraform plan of terraform/envs/local against the running lab: exit 0 when nothing would change (2 and the plan when something would)
+	$(LAB)/terraform.sh plan-local
 
 lab-down: ## stop the shop and everything `make lab` started
 	$(LAB)/shop.sh stop
@@ -51,11 +58,13 @@ canary: ## one run of the synthetic canary (the purchase journey in Chromium, te
 	$(LAB)/canary.sh install
 	$(LAB)/canary.sh run
 
-lab-smoke: ## start the whole lab, prove each part answers (real API calls) and an order's mail arrives, stop it
+lab-smoke: ## start the whole lab, apply terraform/envs/local to it, prove each part answers (real API calls) and an order's mail arrives, and that Terraform's plan is then empty; stop it
 	trap '$(LAB)/shop.sh stop; $(LAB)/lab.sh down' EXIT; \
 	$(LAB)/smoke.sh; \
+	$(LAB)/terraform.sh apply-local; \
 	$(LAB)/shop.sh start; \
 	$(LAB)/smoke_shop.sh; \
+	$(LAB)/terraform.sh plan-local; \
 	echo "lab smoke test passed"
 
 mails: ## the mail the shop sent (LocalStack's SES mailbox): make mails, make mails ARGS='show 3'

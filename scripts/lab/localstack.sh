@@ -28,9 +28,32 @@ do_install() {
     lab_venv_ensure "$NAME"
 }
 
+# The queue URLs the running LocalStack hands out, probed with a throw-away queue: "path" for
+# <host>/queue/<region>/<account>/<name> (SQS_ENDPOINT_STRATEGY=path, what these scripts started
+# before Terraform applied envs/local to the lab), else "off".
+sqs_url_style() {
+    local name url
+    name="lsurl$(date +%s | tail -c 7)$$"
+    url=$(curl -fsS --max-time 10 -X POST --data "Action=CreateQueue&QueueName=$name" "$URL/" |
+        sed -nE 's#.*<QueueUrl>([^<]+)</QueueUrl>.*#\1#p') || true
+    [[ -n $url ]] || { echo unknown; return 0; }
+    curl -fsS --max-time 10 -o /dev/null -X POST --data "Action=DeleteQueue" "$url" || true
+    if [[ $url =~ /queue/[^/]+/[^/]+/[^/]+$ ]]; then echo path; else echo off; fi
+}
+
 do_start() {
     lab_lock "$NAME"
-    lab_already_up "$NAME" "$MARKER" "$URL" SHOP_LAB_LOCALSTACK_PORT && return 0
+    if lab_already_up "$NAME" "$MARKER" "$URL" SHOP_LAB_LOCALSTACK_PORT; then
+        # One started with the old SQS_ENDPOINT_STRATEGY=path: Terraform (terraform.sh apply-local,
+        # `make lab`) cannot manage its queues (docs/terraform.md, gap sqs-queue-urls).
+        [[ $(sqs_url_style) == path ]] || return 0
+        if lab_running "$NAME" "$MARKER"; then
+            lab_log "it hands out path-style queue URLs (started with SQS_ENDPOINT_STRATEGY=path); restarting it with SQS_ENDPOINT_STRATEGY=off (its resources are lost: \`make lab\` applies them again)"
+            lab_stop "$NAME" "$MARKER" 20
+        else
+            lab_die "the LocalStack at $URL (not started by these scripts) hands out path-style queue URLs, which Terraform cannot manage: restart it with SQS_ENDPOINT_STRATEGY=off, or stop it and run scripts/lab/lab.sh up"
+        fi
+    fi
     do_install
     mkdir -p "$DATA/tmp"
     local start
@@ -49,7 +72,10 @@ do_start() {
         "TMPDIR=$DATA/tmp"
         # URLs LocalStack hands out (SQS queue URLs, ...) must resolve without internet DNS:
         "LOCALSTACK_HOST=127.0.0.1:$PORT"
-        SQS_ENDPOINT_STRATEGY=path
+        # Queue URLs <host>/<account>/<name>, the form terraform-provider-aws reads a queue's name
+        # from (it refuses the `path` strategy's <host>/queue/<region>/<account>/<name>), so that
+        # `make lab` can apply terraform/envs/local here; the SDKs take either form.
+        SQS_ENDPOINT_STRATEGY=off
     )
     if [[ -n $SERVICES ]]; then envs+=("SERVICES=$SERVICES"); fi
     lab_spawn "$NAME" env "${envs[@]}" "$VENV/bin/python" -m localstack.runtime.main

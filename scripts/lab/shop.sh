@@ -112,6 +112,11 @@ web_dir() {
 # buckets and event resources, so each build's telemetry describes its own orders only.
 suffix() { if [[ $1 == shop-otel ]]; then echo "-otel"; fi; }
 
+# The prefix of process $1's AWS resources: `shop` (shop-events, shop-images, …) and `shop-otel`
+# for the second shop, the names terraform/envs/local creates for its `shops` (terraform.sh
+# apply-local, which `make lab` runs first; SHOP_LAB_TF_PREFIX moves both).
+resource_prefix() { echo "${SHOP_EVENTS_PREFIX:-${SHOP_LAB_TF_PREFIX:-shop}}$(suffix "$1")"; }
+
 # The database URL of process $1.
 database_url() {
     case "$DB" in
@@ -126,8 +131,9 @@ database_url() {
 
 # PROC_ENV: the variables of process $1 (role $2, port $3, telemetry $4), besides the common ones.
 process_env() {
-    local name=$1 role=$2 port=$3 telemetry=$4 sfx
+    local name=$1 role=$2 port=$3 telemetry=$4 sfx prefix
     sfx=$(suffix "$name")
+    prefix=$(resource_prefix "$name")
     PROC_ENV=()
     # The otel build: X-Ray-compatible trace ids (the collector's traces go on to X-Ray, which
     # rejects ids whose first 32 bits are not a recent epoch second) and delta metrics, as
@@ -145,28 +151,39 @@ process_env() {
     if [[ $telemetry == otel && -n ${SHOP_LAB_CAPTURE_URL:-} ]]; then
         PROC_ENV+=("SHOP_LAB_READBACK_CAPTURE=$SHOP_LAB_CAPTURE_URL")
     fi
-    # Admins' product pictures and the orders export go to LocalStack's S3 (path-style; each
-    # bucket is created on its first write). Without the emulator's endpoint, both stay off
-    # rather than reach real AWS.
+    # The awssdk backend's log groups: the ones Terraform made, with their retention and the
+    # metric filters the alarms read (/shop/lab, /shop/lab/metrics; envs/local's log_group_base).
+    if [[ $telemetry == awssdk ]]; then
+        PROC_ENV+=("SHOP_CW_LOG_GROUP=${SHOP_CW_LOG_GROUP:-/${SHOP_LAB_TF_PREFIX:-shop}/lab}"
+            "SHOP_CW_EMF_LOG_GROUP=${SHOP_CW_EMF_LOG_GROUP:-/${SHOP_LAB_TF_PREFIX:-shop}/lab/metrics}")
+    fi
+    # Admins' product pictures and the orders export go to LocalStack's S3 (path-style), into the
+    # buckets Terraform made (<prefix>-images, …; a missing one is created on its first write).
+    # Without the emulator's endpoint, both stay off rather than reach real AWS.
     if [[ -n ${AWS_ENDPOINT_URL_S3:-} ]]; then
-        PROC_ENV+=("SHOP_IMAGES_BUCKET=${SHOP_IMAGES_BUCKET:-shop-lab-images}$sfx"
-            "SHOP_EXPORT_BUCKET=${SHOP_EXPORT_BUCKET:-shop-lab-exports}$sfx"
-            "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
+        # The caller's SHOP_*_BUCKET, when set, name the first shop's (the second's get -otel).
+        local images=$prefix-images exports=$prefix-exports replays=$prefix-replays
+        if [[ -n ${SHOP_IMAGES_BUCKET:-} ]]; then images=$SHOP_IMAGES_BUCKET$sfx; fi
+        if [[ -n ${SHOP_EXPORT_BUCKET:-} ]]; then exports=$SHOP_EXPORT_BUCKET$sfx; fi
+        if [[ -n ${SHOP_RUM_REPLAY_BUCKET:-} ]]; then replays=$SHOP_RUM_REPLAY_BUCKET$sfx; fi
+        PROC_ENV+=("SHOP_IMAGES_BUCKET=$images" "SHOP_EXPORT_BUCKET=$exports" "SHOP_S3_ENDPOINT=$AWS_ENDPOINT_URL_S3")
         # Session replay (docs/rum.md): every tab session of the lab is recorded, so that the
         # Lab page can play a learner's own session back.
         if [[ $telemetry != noop ]]; then
-            PROC_ENV+=("SHOP_RUM_REPLAY_BUCKET=${SHOP_RUM_REPLAY_BUCKET:-shop-lab-replays}$sfx"
+            PROC_ENV+=("SHOP_RUM_REPLAY_BUCKET=$replays"
                 "SHOP_RUM_REPLAY_SAMPLE_RATIO=${SHOP_RUM_REPLAY_SAMPLE_RATIO:-1}")
         fi
     fi
     # Events and notifications (docs/events.md): the process that serves orders publishes the
-    # outbox to LocalStack's EventBridge and runs the mail worker; resources are provisioned by
-    # the shop itself (the emulator forgets them when it restarts). Off without the emulator.
+    # outbox to LocalStack's EventBridge and runs the mail worker. Terraform made the resources
+    # (terraform.sh apply-local, which `make lab` runs first); the shop's provisioner finds them,
+    # changes nothing Terraform set, and makes them again if LocalStack restarts (it forgets them).
+    # Off without the emulator.
     if [[ -n ${AWS_ENDPOINT_URL_EVENTBRIDGE:-} && ($role == all || $role == orders) ]]; then
         PROC_ENV+=("SHOP_EVENTS=${SHOP_EVENTS:-true}"
             "SHOP_NOTIFICATIONS=${SHOP_NOTIFICATIONS:-true}"
             "SHOP_EVENTS_PROVISION=${SHOP_EVENTS_PROVISION:-true}"
-            "SHOP_EVENTS_PREFIX=${SHOP_EVENTS_PREFIX:-shop}$sfx"
+            "SHOP_EVENTS_PREFIX=$prefix"
             "SHOP_PUBLIC_URL=${SHOP_PUBLIC_URL:-http://127.0.0.1:$port}")
     fi
 }

@@ -13,16 +13,21 @@
 #   validate         init + `terraform validate` in every env
 #   check            fmt-check + validate (what `make check` runs)
 #   test-aws         init + `terraform test` in envs/aws (mock provider: no AWS account, no emulator)
-#   test-local       init + `terraform test` in envs/local against the running LocalStack and moto
-#                    (starts them with lab.sh when down), with a unique name prefix; the test
-#                    destroys what it created
+#   test-local       init + `terraform test` in envs/local against a LocalStack of its own and the
+#                    lab's moto (started with lab.sh when down), with a unique name prefix; the
+#                    test destroys what it created
 #   test-gaps        show each emulator gap (docs/terraform.md): apply the one refused resource to the
 #                    lab's shared LocalStack/moto and expect the emulator's refusal
 #   test             test-aws, test-gaps and test-local side by side (what `make test-terraform` runs)
-#   plan-local | apply-local | destroy-local
-#                    envs/local against the emulators, state in $SHOP_LAB_STATE/terraform/; name
-#                    prefix SHOP_LAB_TF_PREFIX (default shop-tf: apart from the names the shop's own
-#                    provisioner uses until the shop moves to these resources)
+#   apply-local      envs/local applied to the lab's LocalStack and moto (started with lab.sh when
+#                    down): the resources the lab's shops use (`make lab` runs it before shop.sh
+#                    start); state in $SHOP_LAB_STATE/terraform/local-<prefix>.tfstate, name prefix
+#                    SHOP_LAB_TF_PREFIX (default shop: the names shop.sh gives the shops); the full
+#                    output in $SHOP_LAB_LOGS/terraform-local.log
+#   plan-local       `terraform plan -detailed-exitcode` of the same: exit 0 when nothing would
+#                    change (`make lab-plan`), 2 when something would (the plan is printed), 1 on
+#                    an error
+#   destroy-local    destroy what apply-local made
 #   run ENV ARGS...  any terraform command in terraform/envs/ENV, with the lab's settings
 #
 # Settings: SHOP_LAB_TERRAFORM (a terraform binary to use instead), SHOP_LAB_TF_PLUGIN_DIR (a provider
@@ -209,9 +214,17 @@ emulators_up() {
     "$SHOP_LAB_DIR/lab.sh" up localstack moto >&2
 }
 
+state_file() { printf '%s\n' "$SHOP_LAB_STATE/terraform/local-${SHOP_LAB_TF_PREFIX:-shop}.tfstate"; }
+
 state_args() {
     mkdir -p "$SHOP_LAB_STATE/terraform"
-    printf '%s\n' "-backend-config=path=$SHOP_LAB_STATE/terraform/local-${SHOP_LAB_TF_PREFIX:-shop-tf}.tfstate" -reconfigure
+    printf '%s\n' "-backend-config=path=$(state_file)" -reconfigure
+}
+
+# The running LocalStack's session id (/_localstack/info: a new one each time it starts).
+localstack_session() {
+    curl -fsS --max-time 5 "$LOCALSTACK_URL/_localstack/info" 2>/dev/null |
+        sed -nE 's/.*"session_id": *"([^"]+)".*/\1/p'
 }
 
 do_test_aws() {
@@ -225,13 +238,11 @@ do_test_aws() {
 
 # ---------------------------------------------------------------- the tests' own LocalStack
 #
-# terraform-provider-aws 5.100.0 reads a queue's name from its URL and accepts only
-# <scheme>://<host>/<account>/<name>; the lab's LocalStack (localstack.sh) hands out path-style URLs,
-# <host>/queue/<region>/<account>/<name>, which the provider refuses ("SQS Queue URL … is in the
-# incorrect format"; docs/terraform.md, gap sqs-queue-urls). So envs/local's test runs against a
-# LocalStack of its own: the same venv and settings as localstack.sh except
-# SQS_ENDPOINT_STRATEGY=off (URLs 127.0.0.1:<port>/<account>/<name>, which need no DNS either), on a
-# free port, stopped when the test ends. `test-gaps` shows the refusal on the shared LocalStack.
+# envs/local's test runs against a LocalStack of its own: the same venv and settings as
+# localstack.sh (SQS_ENDPOINT_STRATEGY=off: terraform-provider-aws 5.100.0 reads a queue's name from
+# its URL and accepts only <scheme>://<host>/<account>/<name>), on a free port, stopped when the test
+# ends. Apart from the lab's, so that the test's alarms, the metric data its alarm probes put and
+# the thousands of resources of past runs never meet `make lab`'s shops and `make lab-plan`.
 TF_LS=""
 TF_LS_DIR=""
 TF_LS_MARKER=localstack.runtime.main
@@ -317,7 +328,6 @@ do_test_local() {
 # is about to the lab's shared emulators and must fail with the emulator's answer; a probe that
 # succeeds means the gap is gone, and fails the test.
 GAPS=(
-    "sqs-queue-urls|aws_sqs_queue.probe|is in the incorrect format"
     "xray-sampling-rules|aws_xray_sampling_rule.probe|CreateSamplingRule, https response error StatusCode: 404"
     "xray-groups|aws_xray_group.probe|CreateGroup, https response error StatusCode: 404"
     "query-definitions|aws_cloudwatch_query_definition.probe|PutQueryDefinition, https response error StatusCode: 501"
@@ -358,14 +368,9 @@ do_test_gaps() {
         fi
     done
     ((rc != 0)) || failed=1
-    # What was created anyway: an accepted probe, or the queue whose CreateQueue answer Terraform
-    # refused (it exists in LocalStack; Terraform cannot read it back, so the SQS API deletes it).
-    (cd "$dir" && "$TF" state rm -state="$work/gaps.tfstate" 'aws_sqs_queue.probe' >/dev/null 2>&1) || true
+    # What was created anyway: an accepted probe.
     (cd "$dir" && "$TF" destroy -input=false -no-color -auto-approve -state="$work/gaps.tfstate" \
         -var "name_prefix=$prefix" >/dev/null 2>&1) || lab_log "warning: destroying the probes failed"
-    curl -fsS -o /dev/null -X POST --data "Action=DeleteQueue" \
-        "$LOCALSTACK_URL/queue/$SHOP_LAB_AWS_REGION/000000000000/$prefix-probe" ||
-        lab_log "warning: could not delete the probe queue $prefix-probe"
     ((failed == 0)) || lab_die "emulator gap probes failed (see above)"
     lab_log "emulator gaps: ${#GAPS[@]} shown in $(lab_elapsed "$start")s"
 }
@@ -414,7 +419,8 @@ do_fmt_check() {
 }
 
 # The shared LocalStack's queue URLs, probed with a throw-away queue: 0 when the provider can read
-# them (<host>/<account>/<name>), 1 for the path style it refuses (gap sqs-queue-urls).
+# them (<host>/<account>/<name>), 1 for the path style it refuses (a LocalStack started with
+# SQS_ENDPOINT_STRATEGY=path; localstack.sh restarts one of its own, see there).
 shared_queue_urls_ok() {
     local name url
     name="tfurl$(date +%s | tail -c 7)$$"
@@ -429,13 +435,67 @@ do_local() { # plan|apply|destroy
     ready
     emulators_up
     local_env
-    shared_queue_urls_ok || lab_die "the lab's LocalStack hands out path-style queue URLs (SQS_ENDPOINT_STRATEGY=path), which terraform-provider-aws refuses: envs/local cannot manage its queues there (docs/terraform.md, gap sqs-queue-urls; \`terraform.sh test-local\` runs a LocalStack of its own for that reason)"
+    shared_queue_urls_ok || lab_die "the LocalStack at $LOCALSTACK_URL hands out path-style queue URLs (SQS_ENDPOINT_STRATEGY=path), which terraform-provider-aws refuses (docs/terraform.md, gap sqs-queue-urls): stop it and run scripts/lab/lab.sh up localstack (which starts it with SQS_ENDPOINT_STRATEGY=off)"
+    # LocalStack keeps everything in memory: a state written against an instance that has since
+    # stopped describes resources that are gone, and refreshing them fails (LocalStack answers
+    # GetDashboard for a missing dashboard with InvalidParameterValue, not "not found"). The
+    # session each state was applied to is recorded beside it.
+    local session recorded="" state
+    state=$(state_file)
+    session=$(localstack_session)
+    [[ -n $session ]] || lab_die "LocalStack at $LOCALSTACK_URL does not answer /_localstack/info"
+    if [[ -f $state.localstack-session ]]; then recorded=$(cat "$state.localstack-session"); fi
+    if [[ -s $state && -n $recorded && $recorded != "$session" ]]; then
+        case "$1" in
+            plan)
+                lab_log "LocalStack was restarted since the last apply (session $recorded, now $session): nothing Terraform made is there any more; \`make lab\` (terraform.sh apply-local) makes it again"
+                return 2
+                ;;
+            *)
+                lab_log "LocalStack was restarted since the last apply (session $recorded, now $session): starting from an empty state (the old one: $state.stale)"
+                mv -f "$state" "$state.stale"
+                rm -f "$state.backup"
+                ;;
+        esac
+    fi
     local -a backend
     mapfile -t backend < <(state_args)
     tf_init local "${backend[@]}"
-    local -a args=("$1" -input=false -var "name_prefix=${SHOP_LAB_TF_PREFIX:-shop-tf}")
-    [[ $1 == plan ]] || args+=(-auto-approve)
-    (cd "$(env_dir local)" && "$TF" "${args[@]}")
+    [[ $1 == plan ]] || printf '%s\n' "$session" >"$state.localstack-session"
+    local prefix=${SHOP_LAB_TF_PREFIX:-shop} log start rc=0
+    local -a args=("$1" -input=false -no-color -compact-warnings -var "name_prefix=$prefix")
+    log="$SHOP_LAB_LOGS/terraform-local.log"
+    mkdir -p "$SHOP_LAB_LOGS"
+    start=$(lab_now)
+    case "$1" in
+        plan)
+            args+=(-detailed-exitcode)
+            (cd "$(env_dir local)" && "$TF" "${args[@]}") >"$log" 2>&1 || rc=$?
+            case "$rc" in
+                0) lab_log "envs/local (prefix $prefix): no changes: the lab's resources are as Terraform describes them ($(lab_elapsed "$start")s)" ;;
+                2)
+                    grep -vE '^(data\.|module\..*: (Reading|Read complete|Refreshing state))' "$log" >&2 || true
+                    lab_log "envs/local (prefix $prefix): the plan above would change the lab's resources (\`scripts/lab/terraform.sh apply-local\` or \`make lab\` applies it; full output: $log)"
+                    ;;
+                *)
+                    tail -n 40 "$log" >&2
+                    lab_log "envs/local (prefix $prefix): terraform plan failed (full output: $log)"
+                    ;;
+            esac
+            return "$rc"
+            ;;
+        *)
+            args+=(-auto-approve)
+            lab_log "terraform $1 of envs/local (prefix $prefix) against $LOCALSTACK_URL and $MOTO_URL (log: $log)"
+            (cd "$(env_dir local)" && "$TF" "${args[@]}") >"$log" 2>&1 || rc=$?
+            if ((rc != 0)); then
+                # The errors, else the end of the output.
+                if grep -q '^Error: ' "$log"; then sed -n '/^Error: /,$p' "$log" | head -n 60 >&2; else tail -n 40 "$log" >&2; fi
+                lab_die "terraform $1 of envs/local failed (full output: $log)"
+            fi
+            lab_log "$(grep -E '^(Apply|Destroy) complete!' "$log" | tail -n 1) ($(lab_elapsed "$start")s)"
+            ;;
+    esac
 }
 
 verb=${1:-}

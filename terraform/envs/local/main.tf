@@ -2,8 +2,13 @@
 # CloudWatch Logs, SNS, SQS, SES, S3, EventBridge, STS and IAM; moto for X-Ray — the same split as
 # scripts/lab/localstack.sh and moto.sh `env`. scripts/lab/terraform.sh sets the endpoints.
 #
-# Not applied by `make lab` yet: the shop still provisions its messaging resources itself
-# (--events-provision); docs/terraform.md says how the two will meet.
+# `make lab` applies it (terraform.sh apply-local, name_prefix `shop`) before it starts the shops,
+# and `make lab-plan` shows that nothing is left to change afterwards. Each of the lab's shops
+# (var.shops: awssdk and otel, scripts/lab/shop.sh) gets its own event resources and buckets,
+# named <name_prefix><suffix>-… as shop.sh tells that shop; the observability resources (log
+# groups, filters, alarms, dashboards per telemetry backend) exist once. The shops' own
+# provisioner (--events-provision) stays on beside it: it finds these resources and changes none
+# of what Terraform set (docs/terraform.md, "Terraform and the shop's own provisioner").
 
 terraform {
   required_version = ">= 1.11"
@@ -52,16 +57,32 @@ provider "aws" {
   }
 }
 
+locals {
+  # Shop key → the prefix of its names (`shop`, `shop-otel` in the lab).
+  shop_prefixes = { for k, suffix in var.shops : k => "${var.name_prefix}${suffix}" }
+  # The shop whose names carry no suffix: the one the single-shop outputs (bus_name, messaging,
+  # bucket_names, …) describe.
+  primary = one([for k, suffix in var.shops : k if suffix == ""])
+  # Every shop's dead-letter queues, for the DLQ alarms: the primary's keyed as the module names
+  # them (notifications, …), another shop's with its suffix (otel-notifications, …).
+  dlq_names = merge([for k, suffix in var.shops : {
+    for q, name in module.messaging[k].dlq_names : (suffix == "" ? q : "${trimprefix(suffix, "-")}-${q}") => name
+  }]...)
+}
+
 module "messaging" {
-  source            = "../../modules/messaging"
-  name_prefix       = var.name_prefix
-  mail_from         = var.mail_from
+  source      = "../../modules/messaging"
+  for_each    = local.shop_prefixes
+  name_prefix = each.value
+  # One SES identity for all: the shops send from the same address.
+  mail_from         = var.shops[each.key] == "" ? var.mail_from : ""
   max_receive_count = var.max_receive_count
 }
 
 module "storage" {
   source        = "../../modules/storage"
-  name_prefix   = var.name_prefix
+  for_each      = local.shop_prefixes
+  name_prefix   = each.value
   force_destroy = true
   # No lifecycle rule here: terraform-provider-aws waits ~55 s for a new lifecycle configuration to
   # read back steadily (measured against LocalStack); envs/aws keeps it and its test checks it.
@@ -74,7 +95,7 @@ module "observability" {
   name_prefix        = var.name_prefix
   log_group_base     = "/${var.name_prefix}/${var.environment}"
   log_retention_days = var.log_retention_days
-  dlq_names          = module.messaging.dlq_names
+  dlq_names          = local.dlq_names
   exclude            = var.emulator_gaps
   # LocalStack computes no percentiles (docs/dashboards.md): the lab's latency alarm reads the
   # Maximum, which also reacts to a single slow checkout, as a fault experiment makes.

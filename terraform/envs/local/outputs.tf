@@ -1,21 +1,21 @@
 output "bus_name" {
-  value = module.messaging.bus_name
+  value = module.messaging[local.primary].bus_name
 }
 
 output "queue_urls" {
-  value = module.messaging.queue_urls
+  value = module.messaging[local.primary].queue_urls
 }
 
 output "topic_arns" {
-  value = module.messaging.topic_arns
+  value = module.messaging[local.primary].topic_arns
 }
 
 output "rules" {
-  value = module.messaging.rules
+  value = module.messaging[local.primary].rules
 }
 
 output "bucket_names" {
-  value = module.storage.bucket_names
+  value = module.storage[local.primary].bucket_names
 }
 
 output "log_group_names" {
@@ -42,20 +42,31 @@ output "dashboard_names" {
   value = module.observability.dashboard_names
 }
 
+# Every shop's names: what scripts/lab/shop.sh tells each shop.
+output "shops" {
+  value = { for k, p in local.shop_prefixes : k => {
+    events_prefix = p
+    bus_name      = module.messaging[k].bus_name
+    queue_urls    = module.messaging[k].queue_urls
+    topic_arns    = module.messaging[k].topic_arns
+    bucket_names  = module.storage[k].bucket_names
+  } }
+}
+
 # The modules' read-back views, for the test and for people.
 output "messaging" {
   value = {
-    queues         = module.messaging.queues
-    rule_routes    = module.messaging.rule_routes
-    topics         = module.messaging.topics
-    ses_identities = module.messaging.ses_identities
+    queues         = module.messaging[local.primary].queues
+    rule_routes    = module.messaging[local.primary].rule_routes
+    topics         = module.messaging[local.primary].topics
+    ses_identities = module.messaging[local.primary].ses_identities
   }
 }
 
 output "storage" {
   value = {
-    versioning             = module.storage.versioning
-    export_expiration_days = module.storage.export_expiration_days
+    versioning             = module.storage[local.primary].versioning
+    export_expiration_days = module.storage[local.primary].export_expiration_days
   }
 }
 

@@ -16,9 +16,23 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every name. The tests use a unique one per run; the shop's own names are `shop` (not used here until the shop moves to these resources)."
+  description = "Prefix of every name: `shop` in the lab (terraform.sh apply-local, SHOP_LAB_TF_PREFIX), the shops' --events-prefix; the tests use a unique one per run."
   type        = string
-  default     = "shop-tf"
+  default     = "shop"
+}
+
+variable "shops" {
+  description = "The lab's shops (scripts/lab/shop.sh), each with its own event resources and buckets named <name_prefix><suffix>-…: shop key → suffix. One suffix is empty (the shop the single-shop outputs describe)."
+  type        = map(string)
+  default     = { awssdk = "", otel = "-otel" }
+  validation {
+    condition     = length([for s in values(var.shops) : s if s == ""]) == 1
+    error_message = "shops: exactly one shop has the empty suffix."
+  }
+  validation {
+    condition     = alltrue([for s in values(var.shops) : s == "" || can(regex("^-[a-z0-9-]+$", s))])
+    error_message = "shops: a suffix is empty or '-' followed by lower-case letters, digits and '-'."
+  }
 }
 
 variable "environment" {

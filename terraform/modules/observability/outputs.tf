@@ -44,10 +44,12 @@ output "log_group_retention" {
 output "alarms" {
   description = "Alarm name → ARN, namespace, metric, dimensions, statistic, threshold, metric-math queries, alarm and OK actions."
   value = { for a in local.all_alarms : a.alarm_name => {
-    arn                = a.arn
-    namespace          = a.namespace
-    metric_name        = a.metric_name
-    dimensions         = a.dimensions
+    arn         = a.arn
+    namespace   = a.namespace
+    metric_name = a.metric_name
+    # {} rather than null for none: the provider reads an alarm without dimensions back as {}, so
+    # that a plan after apply shows no change of this output.
+    dimensions         = a.dimensions == null ? {} : a.dimensions
     statistic          = a.statistic
     extended_statistic = a.extended_statistic
     threshold          = a.threshold
@@ -55,7 +57,7 @@ output "alarms" {
     # Metric math: the expression and the metrics it reads (empty for a simple alarm).
     expression        = one([for q in a.metric_query : q.expression if q.return_data == true])
     metrics           = { for q in a.metric_query : q.id => "${one(q.metric).namespace} ${one(q.metric).metric_name}" if length(q.metric) > 0 }
-    metric_dimensions = { for q in a.metric_query : q.id => one(q.metric).dimensions if length(q.metric) > 0 }
+    metric_dimensions = { for q in a.metric_query : q.id => (one(q.metric).dimensions == null ? {} : one(q.metric).dimensions) if length(q.metric) > 0 }
     alarm_actions     = a.alarm_actions
     ok_actions        = a.ok_actions
   } }

@@ -16,10 +16,10 @@ terraform {
 variable "probes" {
   description = "The gaps to probe (all by default: one apply, each resource fails on its own)."
   type        = set(string)
-  default     = ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"]
+  default     = ["xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"]
   validation {
-    condition     = length(setsubtract(var.probes, ["sqs-queue-urls", "xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"])) == 0
-    error_message = "probes: sqs-queue-urls, xray-sampling-rules, xray-groups, query-definitions, synthetics."
+    condition     = length(setsubtract(var.probes, ["xray-sampling-rules", "xray-groups", "query-definitions", "synthetics"])) == 0
+    error_message = "probes: xray-sampling-rules, xray-groups, query-definitions, synthetics."
   }
 }
 
@@ -52,19 +52,10 @@ provider "aws" {
   skip_region_validation      = true
   endpoints {
     cloudwatchlogs = var.localstack_endpoint
-    sqs            = var.localstack_endpoint
     sts            = var.localstack_endpoint
     synthetics     = var.localstack_endpoint
     xray           = var.moto_endpoint
   }
-}
-
-# The lab's LocalStack (SQS_ENDPOINT_STRATEGY=path) answers CreateQueue with
-# http://127.0.0.1:4566/queue/us-east-1/000000000000/<name>; the provider accepts only
-# <host>/<account>/<name>.
-resource "aws_sqs_queue" "probe" {
-  count = contains(var.probes, "sqs-queue-urls") ? 1 : 0
-  name  = "${var.name_prefix}-probe"
 }
 
 # moto has no sampling-rule or group APIs (404); LocalStack's community build has no X-Ray at all.

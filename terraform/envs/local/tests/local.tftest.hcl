@@ -74,6 +74,7 @@ run "apply" {
     condition = toset(keys(output.observability.alarms)) == toset([
       "${var.name_prefix}-http-5xx", "${var.name_prefix}-security-events",
       "${var.name_prefix}-dlq-notifications", "${var.name_prefix}-dlq-sale-notices", "${var.name_prefix}-dlq-admin-alerts",
+      "${var.name_prefix}-dlq-otel-notifications", "${var.name_prefix}-dlq-otel-sale-notices", "${var.name_prefix}-dlq-otel-admin-alerts",
       "${var.name_prefix}-http-4xx", "${var.name_prefix}-low-stock", "${var.name_prefix}-js-errors",
       "${var.name_prefix}-error-rate-awssdk", "${var.name_prefix}-error-rate-otel",
       "${var.name_prefix}-poor-lcp-awssdk", "${var.name_prefix}-poor-lcp-otel",
@@ -83,7 +84,7 @@ run "apply" {
       "${var.name_prefix}-payment-declines-card-awssdk", "${var.name_prefix}-payment-declines-wallet-awssdk",
       "${var.name_prefix}-payment-declines-card-otel", "${var.name_prefix}-payment-declines-wallet-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP and card and wallet declines; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue of each shop, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP and card and wallet declines; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
@@ -92,6 +93,21 @@ run "apply" {
   assert {
     condition     = alltrue([for k, q in output.messaging.queues : output.observability.alarms["${var.name_prefix}-dlq-${k}"].dimensions["QueueName"] == q.dlq_name])
     error_message = "each dead-letter alarm watches its queue"
+  }
+  assert {
+    condition     = output.observability.alarms["${var.name_prefix}-dlq-otel-notifications"].dimensions["QueueName"] == "${var.name_prefix}-otel-notifications-dlq"
+    error_message = "the otel shop's dead-letter queues have their alarms too"
+  }
+  assert {
+    condition = output.shops == {
+      awssdk = merge(output.shops.awssdk, { events_prefix = var.name_prefix, bus_name = "${var.name_prefix}-events", bucket_names = { images = "${var.name_prefix}-images", exports = "${var.name_prefix}-exports", replays = "${var.name_prefix}-replays" } })
+      otel   = merge(output.shops.otel, { events_prefix = "${var.name_prefix}-otel", bus_name = "${var.name_prefix}-otel-events", bucket_names = { images = "${var.name_prefix}-otel-images", exports = "${var.name_prefix}-otel-exports", replays = "${var.name_prefix}-otel-replays" } })
+    }
+    error_message = "one set of event resources and buckets per lab shop (scripts/lab/shop.sh): <prefix>-… for awssdk, <prefix>-otel-… for otel"
+  }
+  assert {
+    condition     = toset(keys(output.shops.otel.queue_urls)) == toset([for q in ["notifications", "sale-notices", "admin-alerts", "notifications-dlq", "sale-notices-dlq", "admin-alerts-dlq"] : "${var.name_prefix}-otel-${q}"])
+    error_message = "the otel shop has its six queues"
   }
   assert {
     condition     = output.observability.alert_subscription.protocol == "sqs" && output.observability.alert_subscription.endpoint == output.observability.alert_subscription.queue_arn
