@@ -24,6 +24,9 @@ mod mutations;
 
 const EXAMPLES: usize = 5;
 
+/// The name of the logs check that every answered request has its access line.
+pub const ACCESS_LINE_CHECK: &str = "one access line per request";
+
 fn check(signal: &str, name: &str) -> Check {
     Check {
         signal: signal.to_owned(),
@@ -586,7 +589,7 @@ pub fn logs(entries: &[Entry], logs: &[Log], spans: &[Span]) -> Vec<Check> {
         .iter()
         .map(|s| (s.id.as_str(), s.trace_id.as_str()))
         .collect();
-    let mut access = check("logs", "one access line per request");
+    let mut access = check("logs", ACCESS_LINE_CHECK);
     let mut joined = check("logs", "log lines join their trace (trace id and span id)");
     for e in entries.iter().filter(|e| e.status != 0) {
         let lines = by_request
@@ -624,6 +627,24 @@ pub fn accounting(stats: &BTreeMap<String, SignalStats>) -> Check {
             format!(
                 "{signal}: received {} ≠ sent {} + dropped {}",
                 s.received, s.sent, s.dropped
+            )
+        });
+    }
+    c
+}
+
+/// The collector's own counts over a run ([`crate::pipeline`]): with healthy sinks it must lose
+/// nothing it accepted. (What it refused the shop counted already: [`accounting`].)
+pub fn pipeline(counts: &crate::pipeline::PipelineCounts) -> Check {
+    let mut c = check(
+        "loss",
+        "the collector lost nothing it accepted (its own counters)",
+    );
+    for (signal, n) in counts {
+        tally(&mut c, n.lost == 0, || {
+            format!(
+                "{signal}: the collector accepted {} and lost {} (failed sends after retries, or a full queue)",
+                n.accepted, n.lost
             )
         });
     }

@@ -290,6 +290,10 @@ impl Lab {
     pub fn otlp_grpc_url(&self) -> String {
         format!("http://127.0.0.1:{OTLP_GRPC_PORT}")
     }
+    /// The collector's own metrics (Prometheus text): [`crate::pipeline`].
+    pub fn collector_metrics_url(&self) -> String {
+        format!("http://127.0.0.1:{COLLECTOR_METRICS_PORT}/metrics")
+    }
     pub fn capture_url(&self) -> String {
         format!("http://127.0.0.1:{CAPTURE_PORT}")
     }

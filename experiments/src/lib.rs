@@ -37,6 +37,7 @@ pub mod journal;
 pub mod lab;
 pub mod lambda;
 pub mod load;
+pub mod pipeline;
 pub mod plan;
 pub mod procstat;
 pub mod profile;

@@ -16,7 +16,8 @@
 //! `make report` runs the full mode and writes `REPORT.md` and `report/` at
 //! the top of the repository; `make report-quick` (CI) runs the quick one
 //! and writes them under `target/experiments/quick/`, so that a quick run
-//! never replaces the committed report.
+//! never replaces the committed report. Nor does a partial full run (`--only`,
+//! `--points` or `--repeats`): it writes under `target/experiments/partial/`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -103,11 +104,13 @@ fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// Where a run's report goes: the repository for full runs, a scratch
-/// directory for quick ones.
-fn out_dir(repo: &std::path::Path, mode: Mode) -> PathBuf {
+/// Where a run's report goes: the repository for a whole full run; a scratch directory for
+/// quick runs and for partial ones (some configs, points or repeats), which must never
+/// replace the committed report.
+fn out_dir(repo: &std::path::Path, mode: Mode, partial: bool) -> PathBuf {
     match mode {
-        Mode::Full => repo.to_owned(),
+        Mode::Full if !partial => repo.to_owned(),
+        Mode::Full => repo.join("target").join("experiments").join("partial"),
         Mode::Quick => repo.join("target").join("experiments").join("quick"),
     }
 }
@@ -254,6 +257,7 @@ fn main() -> ExitCode {
             points,
             resume,
         } => (|| -> anyhow::Result<bool> {
+            let partial = !only.is_empty() || !points.is_empty() || repeats.is_some();
             let mut plan = Plan::new(mode, seed);
             plan.only(&only);
             plan.only_points(&points)?;
@@ -264,7 +268,7 @@ fn main() -> ExitCode {
                 plan.arrivals = a;
             }
             let results = interruptible(&repo, runner::run(&repo, &plan, !no_pin, resume))?;
-            let out = out_dir(&repo, mode);
+            let out = out_dir(&repo, mode, partial);
             let assets = out.join("report");
             std::fs::create_dir_all(&assets)?;
             std::fs::write(

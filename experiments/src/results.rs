@@ -508,6 +508,19 @@ pub struct SaturationFidelity {
     pub spans_dropped_reported: u64,
     /// `spans_expected` − `spans_arrived` (the ledger's count of the loss).
     pub spans_missing: u64,
+    /// Access lines the ledger expects (one per answered request) and those that arrived, and
+    /// the log records the shop's counters report dropped (all lines, not only access lines).
+    /// `None` in results written before they were recorded.
+    #[serde(default)]
+    pub logs_expected: Option<u64>,
+    #[serde(default)]
+    pub logs_arrived: Option<u64>,
+    #[serde(default)]
+    pub logs_dropped_reported: Option<u64>,
+    /// The collector's own counts over the run, per signal (otel configs; `None` without a
+    /// collector, or in results written before they were recorded).
+    #[serde(default)]
+    pub pipeline: Option<crate::pipeline::PipelineCounts>,
     pub checks: Vec<Check>,
     /// CPU of every process during the run.
     pub processes: Vec<ProcessUsage>,
@@ -515,6 +528,28 @@ pub struct SaturationFidelity {
     /// CPU share during the run, and that share (1.0 = one core).
     pub bottleneck: String,
     pub bottleneck_cores: f64,
+}
+
+impl SaturationFidelity {
+    /// Access lines the ledger expected and those that arrived: the recorded counts, or, in
+    /// results written before they were recorded, the "one access line per request" check's.
+    pub fn access_lines(&self) -> (Option<u64>, Option<u64>) {
+        if self.logs_expected.is_some() {
+            return (self.logs_expected, self.logs_arrived);
+        }
+        self.checks
+            .iter()
+            .find(|c| c.signal == "logs" && c.name == crate::fidelity::ACCESS_LINE_CHECK)
+            .map_or((None, None), |c| (Some(c.total), Some(c.passed)))
+    }
+
+    /// Access lines expected but not read back (0 where nothing is known).
+    pub fn logs_missing(&self) -> u64 {
+        match self.access_lines() {
+            (Some(e), Some(a)) => e.saturating_sub(a),
+            _ => 0,
+        }
+    }
 }
 
 /// Cost of one config: per-request items (per million shop requests),

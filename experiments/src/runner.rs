@@ -545,6 +545,7 @@ impl Ctx<'_> {
         let secs = self.plan.fidelity_secs;
         // Before the outage's clock starts: the outage falls in the load, not the set-up.
         let setup = self.setup(&shop, &run, propagate).await;
+        let collector_before = self.collector_counts(config).await?;
         let outage_task = outage.then(|| {
             let taps: Vec<_> = vec![
                 self.sinks.xray.handle(),
@@ -583,6 +584,7 @@ impl Ctx<'_> {
             store,
         } = self.read_back(config, entries, &names, &stats).await?;
         shop.stop(&self.lab).await;
+        let pipeline = self.collector_since(config, collector_before).await?;
         let into_xray = if !outage && config.backend() == "otel" {
             self.otel_in_xray(entries).await?
         } else {
@@ -674,6 +676,9 @@ impl Ctx<'_> {
             checks.extend(fidelity::logs(entries, &logs, &spans));
         }
         checks.push(fidelity::accounting(&stats));
+        if let Some(p) = &pipeline {
+            checks.push(fidelity::pipeline(p));
+        }
         let score = crate::results::worst(&checks)
             .map_or("n/a (nothing checked)".to_owned(), |(s, _)| {
                 format!("{:.1} %", s * 100.0)
@@ -741,6 +746,32 @@ impl Ctx<'_> {
     /// [`saturation_timing`]), read back and scored by the same oracle as
     /// the nominal runs. Where spans were lost, the process with the highest
     /// CPU share during the run is named as the bottleneck.
+    /// The collector's counts now, for an otel config (`None` for the others: no collector).
+    async fn collector_counts(
+        &self,
+        config: &TelemetryConfig,
+    ) -> anyhow::Result<Option<crate::pipeline::PipelineCounts>> {
+        if config.backend() != "otel" {
+            return Ok(None);
+        }
+        crate::pipeline::scrape(&self.lab.collector_metrics_url())
+            .await
+            .map(Some)
+    }
+
+    /// What the collector counted since `before` (read by [`Self::collector_counts`]).
+    async fn collector_since(
+        &self,
+        config: &TelemetryConfig,
+        before: Option<crate::pipeline::PipelineCounts>,
+    ) -> anyhow::Result<Option<crate::pipeline::PipelineCounts>> {
+        let Some(before) = before else {
+            return Ok(None);
+        };
+        let after = self.collector_counts(config).await?.unwrap_or_default();
+        Ok(Some(crate::pipeline::since(&after, &before)))
+    }
+
     async fn saturation_run(&self, config: &TelemetryConfig) -> anyhow::Result<SaturationFidelity> {
         let run = format!("{}-saturation", config.id());
         let (interval_s, secs) = saturation_timing(self.plan.mode);
@@ -777,6 +808,7 @@ impl Ctx<'_> {
             concurrency: self.plan.closed_concurrency,
         };
         let setup = self.setup(&shop, &run, propagate).await;
+        let collector_before = self.collector_counts(config).await?;
         let meter = Meter::start(self.processes(&shop, config), self.ticks);
         let outcome = self
             .drive(&shop, &run, &shape, 0.0, secs, propagate, setup)
@@ -789,6 +821,7 @@ impl Ctx<'_> {
         let names = shop.names.clone();
         let read = self.read_back(config, entries, &names, &stats).await;
         shop.stop(&self.lab).await;
+        let pipeline = self.collector_since(config, collector_before).await?;
         let ReadBack {
             spans,
             logs,
@@ -810,6 +843,9 @@ impl Ctx<'_> {
         ));
         checks.extend(fidelity::logs(entries, &logs, &spans));
         checks.push(fidelity::accounting(&stats));
+        if let Some(p) = &pipeline {
+            checks.push(fidelity::pipeline(p));
+        }
         let spans_expected = fidelity::expected_span_count(entries);
         let spans_arrived = fidelity::arrived_span_count(entries, &spans).min(spans_expected);
         let (bottleneck, bottleneck_cores) = processes
@@ -830,6 +866,10 @@ impl Ctx<'_> {
             spans_arrived,
             spans_dropped_reported: stats.get("spans").map_or(0, |s| s.dropped),
             spans_missing: spans_expected - spans_arrived,
+            logs_expected: Some(fidelity::expected_access_lines(entries)),
+            logs_arrived: Some(fidelity::arrived_access_lines(entries, &logs)),
+            logs_dropped_reported: Some(stats.get("logs").map_or(0, |s| s.dropped)),
+            pipeline,
             checks,
             processes,
             bottleneck,

@@ -27,6 +27,10 @@ const OK: &str = "✅";
 const FAIL: &str = "❌";
 const WARN: &str = "⚠️";
 
+/// The embedded operating point's name, and T-THROUGHPUT's bar there (docs/targets.md).
+const EMBEDDED: &str = "embedded";
+const EMBEDDED_THROUGHPUT_BAR: f64 = 0.85;
+
 /// T-CPU (docs/targets.md): CPU a backend may add per request on the shop's cores, µs.
 const CPU_BUDGET_US: f64 = 10.0;
 /// A sink using this share of a core or more may have limited a run.
@@ -316,6 +320,36 @@ fn summary(o: &mut String, view: &View, benches: Option<&Benches>) {
             );
         }
     }
+    // T-THROUGHPUT at the embedded default (one process, SQLite), 100 % sampling: a lower bar,
+    // because its requests are cheaper, so the same telemetry is a larger share of each.
+    for point in view
+        .points()
+        .into_iter()
+        .filter(|p| p == EMBEDDED && *p != view.point)
+    {
+        let (closed_here, _) = point_shapes(view, &point);
+        for c in view
+            .configs
+            .iter()
+            .filter(|c| c.sampling.is_some_and(|s| (s - 1.0).abs() < 1e-9))
+        {
+            let Some(e) = point_summary(view, &point, &c.id, closed_here)
+                .and_then(|ov| ov.throughput_ratio.as_ref())
+            else {
+                continue;
+            };
+            rows += 1;
+            line!(
+                o,
+                "| throughput at saturation ≥ {:.0} % of noop (100 % sampling, {}) | {} | {} | {} |",
+                EMBEDDED_THROUGHPUT_BAR * 100.0,
+                md(&point),
+                md(&c.id),
+                text::estimate(e, text::pct),
+                Verdict::of(e, EMBEDDED_THROUGHPUT_BAR, Direction::AtLeast).label()
+            );
+        }
+    }
     for c in view.configs.iter().filter(|c| c.id != "noop") {
         // T-CPU: only with a paired estimate (results before them had no such row).
         let added = closed
@@ -432,7 +466,10 @@ fn at_point<'a>(view: &View<'a>, point: &str) -> Vec<&'a OverheadSummary> {
 
 /// `point`'s saturation shape and its half-load shape (the open rate closest
 /// to half of `noop`'s saturation throughput at that point).
-fn point_shapes<'a>(view: &View<'a>, point: &str) -> (Option<&'a Shape>, Option<&'a Shape>) {
+pub(crate) fn point_shapes<'a>(
+    view: &View<'a>,
+    point: &str,
+) -> (Option<&'a Shape>, Option<&'a Shape>) {
     let rows = at_point(view, point);
     let closed = rows
         .iter()

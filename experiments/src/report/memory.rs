@@ -2,11 +2,16 @@
 //! RSS per process is in `results.json`, so results made before this table
 //! existed render it too):
 //!
-//! - **T-RSS**: what a backend adds to each shop process over `noop`, at
-//!   steady load (the closed-loop runs at saturation), paired per repeat as
-//!   the CPU is: repeat *i* of a config against `noop`'s repeat *i* at the
-//!   same point, the shop's summed peak RSS divided by its processes (one
-//!   embedded, three split);
+//! - **T-RSS**: what a backend adds to each shop process over `noop` at
+//!   steady load, paired per repeat as the CPU is: repeat *i* of a config
+//!   against `noop`'s repeat *i* at the same point and shape, the shop's
+//!   summed peak RSS divided by its processes (one embedded, three split).
+//!   It is judged at half load, the open-loop rate closest to half of
+//!   `noop`'s saturation throughput: there every build serves the same
+//!   requests, so the shop's own data (the embedded database's pages, the
+//!   carts and orders it holds) grows by as much in each, and what is left
+//!   is the backend's. At saturation a faster build also serves more
+//!   requests and stores more; that figure is shown beside it;
 //! - **T-LAB-RSS**: the whole lab (the shop, the database, the emulators,
 //!   the capture receiver, the collector: every process but the load
 //!   generator), summed per run, its largest over the point's runs, with
@@ -57,9 +62,10 @@ fn shop_kib(run: &LoadRun) -> (u64, usize) {
     shop.fold((0, 0), |(kib, n), p| (kib + p.peak_rss_kib, n + 1))
 }
 
-/// T-RSS per point and config (not `noop`), in run order.
-pub fn rss_added(runs: &[LoadRun]) -> Vec<RssAdded> {
-    let steady = |r: &&LoadRun| matches!(r.shape, Shape::Closed { .. });
+/// T-RSS per point and config (not `noop`), in run order, over the runs that `at` keeps (one
+/// shape per point: a config's repeats are paired with `noop`'s under the same shape).
+pub fn rss_added(runs: &[LoadRun], at: impl Fn(&LoadRun) -> bool) -> Vec<RssAdded> {
+    let steady = |r: &&LoadRun| at(r);
     // (point, repeat) → noop's summed shop RSS (KiB).
     let noop: BTreeMap<(&str, usize), u64> = runs
         .iter()
@@ -140,32 +146,60 @@ pub fn lab_rss(runs: &[LoadRun]) -> Vec<LabRss> {
 /// Appends the section, if the results have runs with processes.
 pub(crate) fn section(o: &mut String, view: &View) {
     let runs = &view.all.runs;
-    let added = rss_added(runs);
+    // Each point's half-load shape (as the latency targets use it).
+    let half: BTreeMap<String, Shape> = view
+        .points()
+        .into_iter()
+        .filter_map(|p| {
+            let shape = super::markdown::point_shapes(view, &p).1.cloned();
+            shape.map(|s| (p, s))
+        })
+        .collect();
+    let at_half = rss_added(runs, |r| half.get(&r.point) == Some(&r.shape));
+    let at_saturation = rss_added(runs, |r| matches!(r.shape, Shape::Closed { .. }));
+    // Judged at half load; results without open-loop runs are judged at saturation.
+    let judged = if at_half.is_empty() {
+        &at_saturation
+    } else {
+        &at_half
+    };
     let lab = lab_rss(runs);
-    if added.is_empty() && lab.is_empty() {
+    if judged.is_empty() && lab.is_empty() {
         return;
     }
     o.push_str("### Memory\n\n");
-    if !added.is_empty() {
+    if !judged.is_empty() {
         let _ = writeln!(
             o,
-            "**T-RSS**: what a backend adds to each shop process's peak RSS over noop (≤ {} MiB, docs/targets.md), at steady load (the closed-loop runs at saturation): each repeat's summed peak RSS of the shop's processes minus noop's in the same repeat at the same point, divided by the processes, median over the repeats with its 95 % bootstrap interval.\n",
+            "**T-RSS**: what a backend adds to each shop process's peak RSS over noop (≤ {} MiB, docs/targets.md) at steady load: each repeat's summed peak RSS of the shop's processes minus noop's in the same repeat at the same point and load, divided by the processes, median over the repeats with its 95 % bootstrap interval. It is judged at half load (the open rate closest to half of noop's saturation throughput), where every build serves the same requests and so stores the same data; at saturation a faster build serves more requests and holds more of the shop's own data, so that column is shown, not judged.\n",
             text::plain(RSS_BUDGET_MIB)
         );
         let _ = writeln!(
             o,
-            "| point | config | shop processes | MiB added per process | met |"
+            "| point | config | shop processes | MiB added per process, at half load | met | at saturation |"
         );
-        let _ = writeln!(o, "|---|---|---|---|---|");
-        for a in &added {
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        for a in judged {
+            let load = half
+                .get(&a.point)
+                .filter(|_| !at_half.is_empty())
+                .map_or(String::new(), |s| format!(" ({})", s.label()));
+            let saturation = at_saturation
+                .iter()
+                .find(|s| s.point == a.point && s.config == a.config)
+                .map_or("–".to_owned(), |s| {
+                    text::estimate(&s.added_mib, text::num)
+                });
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {}{} | {} | {} |",
                 md(&a.point),
                 md(&a.config),
                 a.processes,
                 text::estimate(&a.added_mib, text::num),
-                Verdict::of(&a.added_mib, RSS_BUDGET_MIB, Direction::AtMost).label()
+                load,
+                Verdict::of(&a.added_mib, RSS_BUDGET_MIB, Direction::AtMost).label(),
+                saturation
             );
         }
         o.push('\n');
@@ -266,7 +300,7 @@ mod tests {
             split("awssdk-100", 0, [32, 45, 23], 150),
             split("noop", 1, [22, 30, 20], 200),
             split("awssdk-100", 1, [34, 45, 23], 250),
-            // An open-loop run is not steady load: left out.
+            // An open-loop run is another load: left out of the closed loop's pairs.
             run(
                 "split",
                 "awssdk-100",
@@ -275,7 +309,7 @@ mod tests {
                 &[("shop-orders", ProcessRole::Shop, 900)],
             ),
         ];
-        let added = rss_added(&runs);
+        let added = rss_added(&runs, |r| matches!(r.shape, Shape::Closed { .. }));
         assert_eq!(added.len(), 1);
         let a = &added[0];
         assert_eq!(
@@ -289,6 +323,34 @@ mod tests {
             Verdict::of(&a.added_mib, RSS_BUDGET_MIB, Direction::AtMost),
             Verdict::Met
         );
+    }
+
+    #[test]
+    fn half_load_pairs_runs_of_equal_work_apart_from_saturation() {
+        const HALF: Shape = Shape::Open { rate: 500.0 };
+        let embedded = |config: &str, shape: Shape, mib: u64| {
+            run(
+                "embedded",
+                config,
+                0,
+                shape,
+                &[("shop", ProcessRole::Shop, mib)],
+            )
+        };
+        let runs = vec![
+            // At saturation noop serves more requests and holds more of its own data...
+            embedded("noop", CLOSED, 400),
+            embedded("otel-100", CLOSED, 330),
+            // ...at half load both serve the same requests.
+            embedded("noop", HALF, 120),
+            embedded("otel-100", HALF, 126),
+            embedded("otel-100", Shape::Open { rate: 250.0 }, 999),
+        ];
+        let half = rss_added(&runs, |r| r.shape == HALF);
+        assert_eq!(half.len(), 1);
+        assert_eq!(half[0].added_mib.median, 6.0);
+        let saturation = rss_added(&runs, |r| r.shape == CLOSED);
+        assert_eq!(saturation[0].added_mib.median, -70.0);
     }
 
     #[test]

@@ -899,6 +899,14 @@ fn the_headline_has_one_row_per_point_and_config_with_its_t_cpu_verdict() {
     // The detailed sections are the split point's, and say so.
     assert!(md.contains("The sections below show the split point in detail"));
     assert!(md.contains("At the split operating point"));
+    // The targets table holds the embedded default to its own throughput bar (85 %), for the
+    // 100 % configs only, beside the split rows' 95 %.
+    assert!(md.contains(
+        "| throughput at saturation ≥ 85 % of noop (100 % sampling, embedded) | awssdk-100 | 92.6 % <sub>[92.6 %–92.6 %]</sub> | ✅ met |"
+    ), "{md}");
+    assert!(md.contains(
+        "| throughput at saturation ≥ 95 % of noop (100 % sampling) | awssdk-100 | 92.6 % <sub>[92.6 %–92.6 %]</sub> | ❌ missed |"
+    ), "{md}");
 }
 
 #[test]
@@ -993,11 +1001,46 @@ fn saturation_trace_picture_and_split_cost_render() {
         spans_arrived: 19_000,
         spans_dropped_reported: 1000,
         spans_missing: 1000,
+        logs_expected: Some(5000),
+        logs_arrived: Some(4000),
+        logs_dropped_reported: Some(700),
+        pipeline: Some(
+            [("spans", 0), ("log_records", 300), ("metric_points", 0)]
+                .into_iter()
+                .map(|(signal, lost)| {
+                    (
+                        signal.to_owned(),
+                        crate::pipeline::PipelineCount {
+                            lost,
+                            ..Default::default()
+                        },
+                    )
+                })
+                .collect(),
+        ),
         checks: vec![],
         processes: vec![],
         bottleneck: "rotel".to_owned(),
         bottleneck_cores: 0.97,
     }];
+    // A run recorded before the per-signal counts: the access lines come from its check.
+    let mut old = r.saturation[0].clone();
+    old.config = "awssdk-100".to_owned();
+    (
+        old.logs_expected,
+        old.logs_arrived,
+        old.logs_dropped_reported,
+        old.pipeline,
+    ) = (None, None, None, None);
+    old.checks.push(Check {
+        signal: "logs".to_owned(),
+        name: crate::fidelity::ACCESS_LINE_CHECK.to_owned(),
+        passed: 4462,
+        total: 25125,
+        failures: vec![],
+        gap: None,
+    });
+    r.saturation.push(old);
     let node = |depth, name: &str, service: &str, kind: &str, start_ms, duration_ms| PictureNode {
         depth,
         name: name.to_owned(),
@@ -1053,6 +1096,15 @@ fn saturation_trace_picture_and_split_cost_render() {
         md.contains("| otel-100 | 16 | 25.0 s | 10.0 s | 5000 | 200 | 20000 | 19000 | 1000 | 1000 | n/a | rotel at 0.970 cores |"),
         "{md}"
     );
+    // Per signal: the shop's 700 and the collector's 300 account for the 1000 missing lines;
+    // in the older run nobody counted the loss.
+    for row in [
+        "| otel-100 | spans | 20000 | 19000 | 1000 | 1000 | 0 | ✅ |",
+        "| otel-100 | logs (access lines) | 5000 | 4000 | 1000 | 700 | 300 | ✅ |",
+        "| awssdk-100 | logs (access lines) | 25125 | 4462 | 20663 | – | – (no collector) | – |",
+    ] {
+        assert!(md.contains(row), "{row} in {md}");
+    }
     assert!(md.contains("- **awssdk-100**: X-Ray (BatchGetTraces), trace `abc`, 2 nodes."));
     assert!(md.contains("![One checkout trace as each backend stored it](report/trace.svg)"));
     let svg = std::fs::read_to_string(dir.0.join("report/trace.svg")).unwrap();
