@@ -100,6 +100,14 @@ pub const SHOP_CIRCUIT_NAME: &str = "shop.circuit.name";
 /// The state a circuit breaker changed to: `open`, `half_open`, `closed`.
 pub const SHOP_CIRCUIT_STATE: &str = "shop.circuit.state";
 
+// --- System and process metrics' attributes ----------------------------------
+/// `read` or `write` (`process.disk.io`).
+pub const DISK_IO_DIRECTION: &str = "disk.io.direction";
+/// `receive` or `transmit` (`system.network.io`).
+pub const NETWORK_IO_DIRECTION: &str = "network.io.direction";
+/// The interface, e.g. `eth0`, `lo` (`system.network.io`).
+pub const NETWORK_INTERFACE_NAME: &str = "network.interface.name";
+
 // --- Resource (who emits) ----------------------------------------------------
 pub const SERVICE_NAME: &str = "service.name";
 pub const SERVICE_VERSION: &str = "service.version";
@@ -209,6 +217,14 @@ pub mod metrics {
     pub const PROCESS_OPEN_FILE_DESCRIPTOR_COUNT: &str = "process.open_file_descriptor.count";
     /// Gauge, `{thread}`: the process's threads.
     pub const PROCESS_THREAD_COUNT: &str = "process.thread.count";
+    /// Counter, bytes: what the process read from and wrote to storage, by
+    /// `disk.io.direction` (`read`, `write`).
+    pub const PROCESS_DISK_IO: &str = "process.disk.io";
+    /// Counter, bytes: what crossed each network interface the process sees, by
+    /// `network.interface.name` and `network.io.direction` (`receive`, `transmit`). Per
+    /// interface of the process's network namespace, not per process: in a container (an ECS
+    /// task) that is the container's traffic; on a laptop, the machine's.
+    pub const SYSTEM_NETWORK_IO: &str = "system.network.io";
     /// Counter, `{view}`: product detail views, by category.
     pub const SHOP_PRODUCT_VIEWS: &str = "shop.product.views";
     /// Counter, `{item}`: units added to carts.

@@ -36,6 +36,10 @@ pub struct ProcessGauges {
     pub memory_virtual: Gauge,
     pub open_files: Gauge,
     pub threads: Gauge,
+    /// `process.disk.io`, bytes by `disk.io.direction`.
+    pub disk_io: Counter,
+    /// `system.network.io`, bytes by interface and `network.io.direction`.
+    pub network_io: Counter,
 }
 
 /// The instruments themselves, reached through [`Instruments`].
@@ -53,8 +57,9 @@ pub struct InstrumentSet {
     /// `db.client.connection.count`: pool connections by state.
     pub db_connections: Gauge,
     /// `process.cpu.utilization`, `process.memory.usage`, `process.memory.virtual`,
-    /// `process.open_file_descriptor.count`, `process.thread.count` (O-METRIC-02): the shop
-    /// process itself, sampled beside the pool (`shop::resources`).
+    /// `process.open_file_descriptor.count`, `process.thread.count`, `process.disk.io` and
+    /// `system.network.io` (O-METRIC-02): the shop process itself (and its network namespace),
+    /// sampled beside the pool (`shop::resources`).
     pub process: ProcessGauges,
     /// `shop.product.views`: product detail views.
     pub product_views: Counter,
@@ -207,6 +212,16 @@ impl Instruments {
                     names::PROCESS_THREAD_COUNT,
                     Unit::count("{thread}"),
                     "Threads of the shop process.",
+                ),
+                disk_io: m.counter(
+                    names::PROCESS_DISK_IO,
+                    Unit::BYTES,
+                    "Bytes the shop process read from and wrote to storage.",
+                ),
+                network_io: m.counter(
+                    names::SYSTEM_NETWORK_IO,
+                    Unit::BYTES,
+                    "Bytes received and transmitted per network interface of the shop's network namespace.",
                 ),
             },
             product_views: m.counter(

@@ -113,6 +113,24 @@ locals {
       awssdk = ["service.name", "shop.admin.action", "shop.admin.outcome"], otel = ["service.name", "shop.admin.action", "shop.admin.outcome"]
       why    = ""
     }
+    # The shop processes' own resources (O-METRIC-02, app/server/src/resources.rs), every 10 s.
+    process_cpu = {
+      metric = "process.cpu.utilization", filter = ""
+      awssdk = ["service.name"], otel = ["service.name"], why = ""
+    }
+    process_memory = {
+      metric = "process.memory.usage", filter = ""
+      awssdk = ["service.name"], otel = ["service.name"], why = ""
+    }
+    process_disk = {
+      metric = "process.disk.io", filter = ""
+      awssdk = ["service.name", "disk.io.direction"], otel = ["service.name", "disk.io.direction"], why = ""
+    }
+    network = {
+      metric = "system.network.io", filter = ""
+      awssdk = ["service.name", "network.interface.name", "network.io.direction"], otel = ["service.name", "network.interface.name", "network.io.direction"]
+      why    = ""
+    }
   }
 
   vitals = {
@@ -212,6 +230,47 @@ locals {
       properties = {
         title  = "Alarms"
         alarms = local.alarm_arns
+      }
+    },
+    # The processes behind the routes (O-METRIC-02); Container Insights has the containers' view.
+    {
+      type = "metric", x = 0, y = 11, width = 6, height = 6
+      properties = {
+        title   = "CPU: share of the process's CPUs, by service (maximum per 5 minutes)"
+        region  = local.region
+        view    = "timeSeries"
+        period  = 300
+        metrics = [[{ expression = local.search[b].process_cpu.Maximum, id = "cpu", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 6, y = 11, width = 6, height = 6
+      properties = {
+        title   = "Resident memory by service (bytes, maximum per 5 minutes)"
+        region  = local.region
+        view    = "timeSeries"
+        period  = 300
+        metrics = [[{ expression = local.search[b].process_memory.Maximum, id = "memory", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 12, y = 11, width = 6, height = 6
+      properties = {
+        title   = "Storage reads and writes by service (bytes per 5 minutes)"
+        region  = local.region
+        view    = "timeSeries"
+        period  = 300
+        metrics = [[{ expression = local.search[b].process_disk.Sum, id = "disk", label = "" }]]
+      }
+    },
+    {
+      type = "metric", x = 18, y = 11, width = 6, height = 6
+      properties = {
+        title   = "Network by interface and direction (bytes per 5 minutes; the task's in ECS)"
+        region  = local.region
+        view    = "timeSeries"
+        period  = 300
+        metrics = [[{ expression = local.search[b].network.Sum, id = "network", label = "" }]]
       }
     },
   ] }

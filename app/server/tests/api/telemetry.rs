@@ -201,17 +201,23 @@ db_tests! {
 /// O-METRIC-02/11: the shop reports its own process resources through the contract, under the
 /// semantic conventions' names, from start-up on (beside the pool's gauge).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_process_reports_its_cpu_memory_files_and_threads() {
+async fn the_process_reports_its_cpu_memory_files_threads_disk_and_network() {
     let app = spawn_app(DbKind::Sqlite).await;
     let gauge = |name: &str| app.recorder.gauge_last(name, &[]);
-    let mut seen = None;
+    // The network counters are the last a reading records: once they are in, all of it is.
+    let read_whole = || {
+        app.recorder
+            .measurements()
+            .iter()
+            .any(|m| m.name == metrics::SYSTEM_NETWORK_IO)
+    };
     for _ in 0..250 {
-        seen = gauge(metrics::PROCESS_MEMORY_USAGE);
-        if seen.is_some() {
+        if read_whole() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    let seen = gauge(metrics::PROCESS_MEMORY_USAGE);
     // A running tokio server: megabytes resident, more virtual than resident, a listening
     // socket and a database file open, and the runtime's worker threads.
     let rss = seen.expect("process.memory.usage was never recorded");
@@ -224,6 +230,32 @@ async fn the_process_reports_its_cpu_memory_files_and_threads() {
         assert!(files >= 3.0, "open files {files}");
         let threads = gauge(metrics::PROCESS_THREAD_COUNT).expect("process.thread.count");
         assert!(threads >= 2.0, "threads {threads}");
+    }
+    // Storage and network are counters by direction (and interface): the first reading
+    // records every series, the process's reads and writes since it started.
+    let series = |name: &str, key: &str| -> std::collections::BTreeSet<String> {
+        app.recorder
+            .measurements()
+            .into_iter()
+            .filter(|m| m.name == name)
+            .flat_map(|m| m.attributes)
+            .filter(|kv| kv.key == key)
+            .map(|kv| kv.value.to_string())
+            .collect()
+    };
+    assert_eq!(
+        series(metrics::PROCESS_DISK_IO, "disk.io.direction"),
+        ["read", "write"].map(str::to_owned).into()
+    );
+    if cfg!(target_os = "linux") {
+        assert_eq!(
+            series(metrics::SYSTEM_NETWORK_IO, "network.io.direction"),
+            ["receive", "transmit"].map(str::to_owned).into()
+        );
+        assert!(
+            series(metrics::SYSTEM_NETWORK_IO, "network.interface.name").contains("lo"),
+            "the loopback interface the test talks over"
+        );
     }
     // Utilization needs two readings (the sampler's second, ten seconds in): not waited for
     // here; when present it is a share of the CPUs.

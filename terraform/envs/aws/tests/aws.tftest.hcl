@@ -204,6 +204,16 @@ run "otel" {
     error_message = "the otel RED dashboard searches the collector's namespace and its declared {service.name, http.route} set"
   }
   assert {
+    # The processes' row (O-METRIC-02) reads the dimension sets collector/aws.yaml declares.
+    condition = alltrue([for set in [
+      "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\"} MetricName=\\\"process.cpu.utilization\\\"",
+      "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\"} MetricName=\\\"process.memory.usage\\\"",
+      "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\",\\\"disk.io.direction\\\"} MetricName=\\\"process.disk.io\\\"",
+      "{\\\"ObservabilityShopLab/otel\\\",\\\"service.name\\\",\\\"network.interface.name\\\",\\\"network.io.direction\\\"} MetricName=\\\"system.network.io\\\"",
+    ] : strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), set)])
+    error_message = "the otel RED dashboard charts the processes' CPU, memory, storage and network with the dimension sets the collector declares"
+  }
+  assert {
     condition = contains(
       [for w in module.observability.dashboard_bodies["shop-service"].widgets : try(w.properties.metrics[0], null)],
       ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", "shop-purchase"]
