@@ -118,8 +118,11 @@ run "apply" {
     error_message = "the 5xx filter counts the access log's 'request failed' lines into ShopLab/Logs HttpServerErrors"
   }
   assert {
-    condition     = alltrue([for b in ["awssdk", "otel"] : length(output.observability.dashboard_bodies["${var.name_prefix}-red-${b}"].widgets) == 5])
-    error_message = "the RED dashboard of each backend is stored with its five widgets"
+    condition = alltrue([for b in ["awssdk", "otel"] : (
+      length(output.observability.dashboard_bodies["${var.name_prefix}-red-${b}"].widgets) == 9 &&
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-red-${b}"]), "MetricName=\\\"system.network.io\\\"")
+    )])
+    error_message = "the RED dashboard of each backend is stored with its nine widgets: rate, errors, duration, alarms, and the processes' CPU, memory, storage and network"
   }
 
   # ---- dashboards: one of each kind per backend, from one definition, and they differ where the
