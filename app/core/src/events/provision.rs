@@ -346,21 +346,31 @@ async fn queue_arn(
     region: &str,
     url: &str,
 ) -> Result<String, CallError> {
+    Ok(
+        queue_attribute(sqs, region, url, QueueAttributeName::QueueArn)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
+/// One attribute of the queue at `url`; `None` when SQS has no value for it.
+async fn queue_attribute(
+    sqs: &aws_sdk_sqs::Client,
+    region: &str,
+    url: &str,
+    name: QueueAttributeName,
+) -> Result<Option<String>, CallError> {
     let out = aws::call(
         client_span!("SQS", "GetQueueAttributes", region),
         "SQS",
         "GetQueueAttributes",
         sqs.get_queue_attributes()
             .queue_url(url)
-            .attribute_names(QueueAttributeName::QueueArn)
+            .attribute_names(name.clone())
             .send(),
     )
     .await?;
-    Ok(out
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
-        .unwrap_or_default())
+    Ok(out.attributes().and_then(|a| a.get(&name)).cloned())
 }
 
 /// The queue policy that lets EventBridge and SNS deliver into the queue
@@ -374,21 +384,8 @@ async fn allow_senders(
     url: &str,
     arn: &str,
 ) -> Result<(), CallError> {
-    let current = aws::call(
-        client_span!("SQS", "GetQueueAttributes", region),
-        "SQS",
-        "GetQueueAttributes",
-        sqs.get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::Policy)
-            .send(),
-    )
-    .await?;
-    if current
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::Policy))
-        .is_some_and(|p| !p.is_empty())
-    {
+    let current = queue_attribute(sqs, region, url, QueueAttributeName::Policy).await?;
+    if current.is_some_and(|p| !p.is_empty()) {
         return Ok(());
     }
     let policy = serde_json::json!({
