@@ -115,11 +115,10 @@ fn normalise(email: &EmailAddress) -> String {
     email.as_str().to_lowercase()
 }
 
-/// Runs a password hash or check on tokio's blocking pool: argon2id takes
-/// tens of milliseconds of CPU and 19 MiB on purpose, which must not stall
-/// the async worker threads.
+/// Runs a password hash or check off the async threads, at most one per CPU at a time
+/// ([`password::off_thread`]): argon2id takes tens of milliseconds of CPU and 19 MiB on purpose.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(f)
+    password::off_thread(f)
         .await
         .map_err(|e| Error::Hasher(e.to_string()))
 }

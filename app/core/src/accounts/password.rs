@@ -3,8 +3,11 @@
 //! which carries its own parameters and salt, so the parameters can be raised
 //! later without invalidating stored hashes.
 
+use std::sync::{Arc, LazyLock};
+
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
 
 use crate::validation::Invalid;
 
@@ -64,9 +67,43 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// How many hashes or checks may run at once: one per CPU the process may use.
+///
+/// Each one holds [`ARGON2_M_COST_KIB`] of memory and keeps a CPU busy for tens of
+/// milliseconds. More of them at once than there are CPUs finish no sooner (they only take turns
+/// on the same cores), but each holds its 19 MiB the whole time: under a burst of logins the
+/// process's memory grew by 19 MiB per login in flight, and whatever made requests slower (a
+/// busier core) made more of them overlap. A heap profile of the harness's embedded operating
+/// point (one core, open loop, `heaptrack`) had argon2's blocks as the largest item at the heap's
+/// peak; with this bound the noop build's peak resident set at half load went from about 224 to
+/// 192 MiB (docs/targets.md, T-RSS).
+pub fn hash_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+static SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(hash_slots())));
+
+/// Runs `f` (a [`hash`] or a [`verify`]) on tokio's blocking pool, off the async worker threads,
+/// once one of the [`hash_slots`] is free. A request that waits for a slot holds no memory of
+/// the hasher's. The slot goes with the work into the blocking thread, so a caller that gives up
+/// (its client went away) does not free it before the hash ends.
+pub async fn off_thread<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let slot = SLOTS
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        f()
+    })
+    .await
+}
+
 /// Hashes `password` with a fresh 16-byte random salt into a PHC string.
-/// CPU- and memory-heavy on purpose: call it off the async threads
-/// (`tokio::task::spawn_blocking`).
+/// CPU- and memory-heavy on purpose: call it through [`off_thread`].
 pub fn hash(password: &str) -> String {
     let salt_bytes: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes).expect("16 bytes is a valid salt length");
@@ -77,7 +114,7 @@ pub fn hash(password: &str) -> String {
 }
 
 /// True when `password` matches the stored PHC string. A malformed stored
-/// string never matches. Heavy like [`hash`].
+/// string never matches. Heavy like [`hash`]: call it through [`off_thread`].
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|parsed| {
@@ -113,6 +150,37 @@ mod tests {
         assert_eq!(
             Password::parse("  twelve chars ").unwrap().expose(),
             "  twelve chars "
+        );
+    }
+
+    /// The bound that keeps a burst of logins from holding 19 MiB each: never more hashes at
+    /// once than [`hash_slots`], however many callers wait.
+    #[tokio::test]
+    async fn no_more_hashes_run_at_once_than_there_are_cpus() {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        static RUNNING: AtomicUsize = AtomicUsize::new(0);
+        static MOST: AtomicUsize = AtomicUsize::new(0);
+        let callers = hash_slots() * 3 + 2;
+        let work: Vec<_> = (0..callers)
+            .map(|_| {
+                tokio::spawn(off_thread(|| {
+                    MOST.fetch_max(RUNNING.fetch_add(1, SeqCst) + 1, SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(40));
+                    RUNNING.fetch_sub(1, SeqCst);
+                    1
+                }))
+            })
+            .collect();
+        let mut done = 0;
+        for w in work {
+            done += w.await.unwrap().unwrap();
+        }
+        assert_eq!(done, callers, "every caller had its turn");
+        let most = MOST.load(SeqCst);
+        assert!(
+            (1..=hash_slots()).contains(&most),
+            "{most} at once with {} slots",
+            hash_slots()
         );
     }
 

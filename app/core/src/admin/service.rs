@@ -264,8 +264,10 @@ fn ms(d: Duration) -> i64 {
     d.as_millis() as i64
 }
 
+/// Runs a password hash or check off the async threads, at most one per CPU at a time
+/// ([`password::off_thread`]): argon2id takes tens of milliseconds of CPU and 19 MiB on purpose.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
-    tokio::task::spawn_blocking(f)
+    password::off_thread(f)
         .await
         .map_err(|e| Error::Hasher(e.to_string()))
 }
