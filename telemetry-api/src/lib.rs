@@ -12,6 +12,7 @@
 //! | propagation | [`Telemetry::propagator`]: extract on ingress, inject on egress | a [`Propagator`] |
 //! | metrics | [`Meter`] → [`metrics::Counter`]/[`metrics::Histogram`]/[`metrics::Gauge`] | a [`MeterProvider`] |
 //! | flush, shutdown, statistics | [`Telemetry::flush`], [`Telemetry::shutdown`], [`Telemetry::stats`] | the [`Exporter`] |
+//! | lost telemetry as a metric (`shop.telemetry.dropped`) | nothing: an alarm watches it | its metrics exporter sends what [`dropped::DropReport`] holds pending |
 //! | relaying the browser's spans and logs (RUM intake) | [`Telemetry::relay_span`], [`Telemetry::relay_log`], with `relayed_for` set | the [`Exporter`], under the producer's name |
 //!
 //! The glue between `tracing` and the backend ([`layer::TelemetryLayer`]) is
@@ -20,6 +21,7 @@
 #[cfg(feature = "testing")]
 pub mod binomial;
 pub mod context;
+pub mod dropped;
 pub mod export;
 pub mod layer;
 pub mod logs;

@@ -225,6 +225,10 @@ pub mod metrics {
     /// interface of the process's network namespace, not per process: in a container (an ECS
     /// task) that is the container's traffic; on a laptop, the machine's.
     pub const SYSTEM_NETWORK_IO: &str = "system.network.io";
+    /// Counter, `{item}`: spans, log records and metric measurements the telemetry backend
+    /// dropped (all signals together), sent by the backend itself, each drop once it can be
+    /// delivered (`telemetry_api::dropped`). An alarm watches it.
+    pub const SHOP_TELEMETRY_DROPPED: &str = "shop.telemetry.dropped";
     /// Counter, `{view}`: product detail views, by category.
     pub const SHOP_PRODUCT_VIEWS: &str = "shop.product.views";
     /// Counter, `{item}`: units added to carts.

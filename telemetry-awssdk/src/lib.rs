@@ -12,7 +12,7 @@
 //! | [`sampling`] | `Sampler` | X-Ray rules: reservoir + fixed rate ([`sampling::rules`], [`sampling::source`]) | `GetSamplingRules`/`GetSamplingTargets` |
 //! | [`propagation`] | `Propagator` | `X-Amzn-Trace-Id` (a `Root` without `Parent` continues the trace) | — |
 //! | [`traces`] | `SpanRecord`, `IdGenerator` | segment documents ([`traces::segment`]); epoch-prefixed ids ([`traces::ids`]) | X-Ray `PutTraceSegments` |
-//! | [`metrics`] | `MeterProvider` | per-interval aggregation; EMF lines ([`metrics::emf`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
+//! | [`metrics`] | `MeterProvider` | per-interval aggregation; EMF lines ([`metrics::emf`]); the drop report ([`metrics::dropped`]) | CloudWatch `PutMetricData`, or EMF lines via Logs |
 //! | [`logs`] | `LogRecord` | JSON lines with the X-Ray trace id | CloudWatch Logs `PutLogEvents` |
 //! | [`stats`] | `Exporter::stats` | per-signal counters; API calls and bytes counted on the wire | — |
 //! | [`export`] | `Exporter` | bounded queues, one background worker loop, counted retries, concurrent calls | — |
@@ -37,7 +37,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
-use telemetry_api::export::SignalCounters;
+use telemetry_api::export::{PerSignal, SignalCounters};
 use telemetry_api::{Backend, BackendError, Resource};
 
 use config::Config;
@@ -130,8 +130,16 @@ async fn build_on_export_runtime(
     );
 
     // 6. Metrics: aggregated per interval → PutMetricData, or EMF lines
-    // through a log shipper of their own (counted as metrics).
+    // through a log shipper of their own (counted as metrics). Every interval
+    // also carries the drops of all three signals not yet delivered
+    // (`shop.telemetry.dropped`, metrics/dropped.rs).
     let metric_counters = Arc::new(SignalCounters::default());
+    let log_counters = Arc::new(SignalCounters::default());
+    let drops = Arc::new(metrics::dropped::Report::new(PerSignal {
+        spans: span_counters.clone(),
+        metrics: metric_counters.clone(),
+        logs: log_counters.clone(),
+    }));
     let emf = (config.metrics.mode == MetricsMode::Emf).then(|| {
         Arc::new(LogShipper::start(
             logs_client(&sdk, &metric_counters),
@@ -148,6 +156,7 @@ async fn build_on_export_runtime(
         emf.clone(),
         config.metrics.clone(),
         metric_counters.clone(),
+        drops,
     ));
 
     // 7. Logs: JSON lines (rendered by the exporter) → PutLogEvents.
@@ -155,7 +164,6 @@ async fn build_on_export_runtime(
         service: resource.service_name.clone(),
         format_trace_id,
     };
-    let log_counters = Arc::new(SignalCounters::default());
     let logs = LogShipper::start(
         logs_client(&sdk, &log_counters),
         config.logs.clone(),

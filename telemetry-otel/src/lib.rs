@@ -17,6 +17,7 @@
 //! | [`propagation`] | `Propagator` | the SDK's W3C `traceparent`/`baggage` propagators and/or X-Ray's, from `OTEL_PROPAGATORS` |
 //! | [`traces`] | `SpanRecord`, `IdGenerator` | `SpanRecord` → `SpanData` → `BatchSpanProcessor`; conversions ([`traces::convert`]); the SDK's random or X-Ray ids ([`traces::ids`]) |
 //! | [`metrics`] | `MeterProvider` | `SdkMeterProvider` instruments, `PeriodicReader` |
+//! | [`dropped`] | `shop.telemetry.dropped` | an observable counter, confirmed by the counting metric exporter |
 //! | [`logs`] | `LogRecord` | SDK log records → `BatchLogProcessor` |
 //! | [`stats`] | `Exporter::stats` | counting exporters, HTTP client and gRPC interceptor; our own queue bound |
 //! | [`export`] | `Exporter` | the three SDK pipelines behind one object; OTLP exporters ([`export::otlp`]) |
@@ -28,6 +29,7 @@
 //! and id generators do the work; only the conversions are written here.
 
 pub mod config;
+pub mod dropped;
 pub mod export;
 pub mod logs;
 pub mod metrics;
@@ -39,9 +41,11 @@ pub mod traces;
 
 use std::sync::Arc;
 
+use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SpanProcessor};
+use telemetry_api::export::PerSignal;
 use telemetry_api::runtime::ExportRuntime;
 use telemetry_api::{Backend, BackendError, Resource};
 
@@ -106,20 +110,29 @@ fn build_on_export_runtime(
     let spans = span_pipeline(config, &span_tally, &otel_resource)?;
 
     // 6. Metrics: a meter provider with one periodic reader
-    // (`OTEL_METRIC_EXPORT_INTERVAL`, read by the SDK).
+    // (`OTEL_METRIC_EXPORT_INTERVAL`, read by the SDK). Every collection also
+    // carries the drops of all three signals not yet delivered
+    // (`shop.telemetry.dropped`, dropped.rs).
     let metric_tally = Tally::new(usize::MAX);
+    let log_tally = Tally::new(config.log_queue);
+    let drops = Arc::new(dropped::Report::new(PerSignal {
+        spans: span_tally.clone(),
+        metrics: metric_tally.clone(),
+        logs: log_tally.clone(),
+    }));
     let metric_exporter = CountingMetricExporter {
         inner: otlp::metric_exporter(&config.metrics, &metric_tally, config.temporality)?,
         tally: metric_tally.clone(),
+        drops: drops.clone(),
     };
     let meters = SdkMeterProvider::builder()
         .with_resource(otel_resource.clone())
         .with_reader(PeriodicReader::builder(metric_exporter).build())
         .build();
     let meter_provider = Arc::new(OtelMeterProvider::new(&meters));
+    dropped::register(&meters.meter("shop"), drops, config.temporality);
 
     // 7. Logs: a logger provider with one batch processor.
-    let log_tally = Tally::new(config.log_queue);
     let logs = log_pipeline(config, &log_tally, otel_resource)?;
     let log_bridge = LogBridge::new(&logs);
 

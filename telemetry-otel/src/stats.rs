@@ -223,6 +223,9 @@ impl<E: LogExporter> LogExporter for CountingLogExporter<E> {
 pub struct CountingMetricExporter<E> {
     pub inner: E,
     pub tally: Arc<Tally>,
+    /// The drop report whose pending count every collection carries ([`crate::dropped`]):
+    /// told how each export ended.
+    pub drops: Arc<crate::dropped::Report>,
 }
 
 impl<E> fmt::Debug for CountingMetricExporter<E> {
@@ -260,6 +263,11 @@ impl<E: PushMetricExporter> PushMetricExporter for CountingMetricExporter<E> {
         self.tally.collected(n);
         let result = without_telemetry(self.inner.export(metrics)).await;
         self.tally.exported(n, result.is_ok());
+        if result.is_ok() {
+            self.drops.delivered();
+        } else {
+            self.drops.failed();
+        }
         result
     }
     fn force_flush(&self) -> OTelSdkResult {

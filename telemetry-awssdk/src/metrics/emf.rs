@@ -25,8 +25,11 @@ impl Worker {
                 &self.counters.dropped,
                 points.iter().map(|p| p.series.measurements).sum(),
             );
+            self.drops.failed();
             return;
         };
+        // Handed to the shipper: delivered as far as this worker can know (super::dropped).
+        self.drops.delivered();
         let ts = crate::logs::millis(now);
         let mut groups: BTreeMap<Dims, Vec<Point>> = BTreeMap::new();
         for p in points {

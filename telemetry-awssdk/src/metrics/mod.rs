@@ -17,6 +17,7 @@
 //!   allows), so nothing is approximated but bytes grow with traffic
 //!   ([`emf`]).
 
+pub mod dropped;
 pub mod emf;
 
 use std::collections::{BTreeMap, HashMap};
@@ -293,12 +294,14 @@ pub struct CloudWatchMeterProvider {
 
 impl CloudWatchMeterProvider {
     /// Starts the shipping task. `emf` is the log shipper EMF lines go to
-    /// (required in EMF mode).
+    /// (required in EMF mode); `drops` is the backend's drop report, sent with every interval
+    /// ([`dropped`]).
     pub fn start(
         client: Client,
         emf: Option<Arc<LogShipper>>,
         config: MetricsConfig,
         counters: Arc<SignalCounters>,
+        drops: Arc<dropped::Report>,
     ) -> CloudWatchMeterProvider {
         let instruments = Arc::new(Mutex::new(Vec::new()));
         let (ctl, ctl_rx) = mpsc::channel(8);
@@ -309,6 +312,7 @@ impl CloudWatchMeterProvider {
             config: config.clone(),
             counters: counters.clone(),
             failures: FailureLog::new("PutMetricData"),
+            drops,
         };
         tokio::spawn(without_telemetry(worker.run(ctl_rx)));
         CloudWatchMeterProvider {
@@ -363,6 +367,8 @@ struct Point {
     kind: InstrumentKind,
     dims: Dims,
     series: Series,
+    /// The [`dropped`] report's datum: its call's outcome moves the delivered mark.
+    carries_drops: bool,
 }
 
 struct Worker {
@@ -372,6 +378,7 @@ struct Worker {
     config: MetricsConfig,
     counters: Arc<SignalCounters>,
     failures: FailureLog,
+    drops: Arc<dropped::Report>,
 }
 
 impl Worker {
@@ -410,12 +417,16 @@ impl Worker {
                     kind: i.descriptor.kind,
                     dims,
                     series,
+                    carries_drops: false,
                 });
             }
         }
-        if points.is_empty() {
+        // The drops not yet delivered ride along; an idle process with none makes no call.
+        let pending = self.drops.take();
+        if points.is_empty() && pending == 0 {
             return;
         }
+        points.push(dropped::point(pending));
         let now = SystemTime::now();
         match self.config.mode {
             MetricsMode::PutMetricData => self.put_metric_data(points, now).await,
@@ -425,12 +436,13 @@ impl Worker {
 
     async fn put_metric_data(&mut self, points: Vec<Point>, now: SystemTime) {
         // Each point becomes one or more datums; keep the measurement count
-        // with the first so sent/dropped add up.
-        let mut datums: Vec<(MetricDatum, u64, usize)> = Vec::new();
+        // with the first so sent/dropped add up, and mark the drop report's.
+        let mut datums: Vec<(MetricDatum, u64, usize, bool)> = Vec::new();
         for p in points {
             for (i, d) in self.datums(&p, now).into_iter().enumerate() {
                 let size = estimated_size(&d);
-                datums.push((d, if i == 0 { p.series.measurements } else { 0 }, size));
+                let measurements = if i == 0 { p.series.measurements } else { 0 };
+                datums.push((d, measurements, size, p.carries_drops));
             }
         }
         let batch = self.config.batch.clamp(1, MAX_DATUMS_PER_CALL);
@@ -446,6 +458,7 @@ impl Worker {
             let (chunk, tail) = rest.split_at(n);
             rest = tail;
             let measurements: u64 = chunk.iter().map(|c| c.1).sum();
+            let carries_drops = chunk.iter().any(|c| c.3);
             let data: Vec<MetricDatum> = chunk.iter().map(|c| c.0.clone()).collect();
             let result = with_retries(self.config.retry, &self.counters, || {
                 self.client
@@ -456,10 +469,18 @@ impl Worker {
             })
             .await;
             match result {
-                Ok(_) => SignalCounters::add(&self.counters.sent, measurements),
+                Ok(_) => {
+                    SignalCounters::add(&self.counters.sent, measurements);
+                    if carries_drops {
+                        self.drops.delivered();
+                    }
+                }
                 Err(e) => {
                     SignalCounters::add(&self.counters.dropped, measurements);
                     self.failures.report(measurements, &retry::describe(&e));
+                    if carries_drops {
+                        self.drops.failed();
+                    }
                 }
             }
         }

@@ -57,7 +57,9 @@ module "observability" {
   latency_statistic  = var.latency_statistic
   # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
   drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }
-  canary_names           = [for c in values(local.canaries) : c.name]
+  # Every service's backend sends its drops as shop.telemetry.dropped: one alarm each.
+  telemetry_services = [for s in keys(var.services) : "shop-${s}"]
+  canary_names       = [for c in values(local.canaries) : c.name]
   # CloudFront's alarms notify a topic in us-east-1 (cdn.tf) that forwards to the alert queue.
   alert_source_topics = [aws_sns_topic.cdn_alerts.arn]
   # DevOps Guru's insights and AWS Config's compliance changes (optional.tf) share the topic.

@@ -214,11 +214,43 @@ resource "aws_cloudwatch_metric_alarm" "poor_lcp" {
 
 # ---------------------------------------------------------------- dropped telemetry
 
-# The backends count every drop (GET /api/telemetry/stats) but publish no drop metric; what reaches
-# CloudWatch is the report on stderr: telemetry-awssdk "… failed, N items dropped …"
+# Two views of lost telemetry.
+#
+# shop.telemetry.dropped: each backend sends the drops it counted (every signal) as a metric of its
+# own, each drop once it can be delivered (telemetry-api/src/dropped.rs): the metric crosses the
+# pipeline whose failures it counts, so an outage's drops arrive with the first export after it,
+# and the alarm fires then. A simple alarm per backend and service (LocalStack evaluates it:
+# terraform/envs/local/tests/alerts proves it for awssdk).
+locals {
+  telemetry_dropped_alarms = {
+    for pair in setproduct(tolist(var.telemetry_backends), tolist(var.telemetry_services)) :
+    "${pair[0]}/${pair[1]}" => { backend = pair[0], service = pair[1] }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "telemetry_dropped" {
+  for_each            = local.on.alarms ? local.telemetry_dropped_alarms : {}
+  alarm_name          = "${var.name_prefix}-telemetry-dropped-${each.value.backend}${each.value.service == "shop" ? "" : "-${each.value.service}"}"
+  alarm_description   = "${each.value.service} (${each.value.backend} backend) dropped at least ${var.telemetry_dropped_threshold} spans, log records or metric measurements (shop.telemetry.dropped, reported once the sink takes it again)."
+  namespace           = local.backend_namespace[each.value.backend]
+  metric_name         = "shop.telemetry.dropped"
+  dimensions          = { "service.name" = each.value.service }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = var.telemetry_dropped_threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# The drop reports on stderr, while the outage lasts: telemetry-awssdk "… failed, N items dropped …"
 # (telemetry-awssdk/src/export/retry.rs), telemetry-otel "relayed records are dropped"
 # (telemetry-otel/src/export/relay.rs), and the collector's exporters "Exporting failed. Dropping
-# data." In AWS stderr is the containers' log groups (var.drop_report_log_groups).
+# data." (the collector's own losses, which no shop metric counts). In AWS stderr is the
+# containers' log groups (var.drop_report_log_groups); the lab's stderr is files.
 resource "aws_cloudwatch_log_metric_filter" "telemetry_drops" {
   for_each       = local.on.metric_filters ? var.drop_report_log_groups : {}
   name           = "${var.name_prefix}-telemetry-drops-${each.key}"

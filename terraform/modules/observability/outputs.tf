@@ -101,6 +101,7 @@ locals {
     values(aws_cloudwatch_metric_alarm.failed_logins),
     values(aws_cloudwatch_metric_alarm.payment_declines),
     values(aws_cloudwatch_metric_alarm.poor_lcp),
+    values(aws_cloudwatch_metric_alarm.telemetry_dropped),
     aws_cloudwatch_metric_alarm.telemetry_drops,
   )
 }

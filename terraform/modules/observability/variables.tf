@@ -177,6 +177,18 @@ variable "drop_report_log_groups" {
   default     = {}
 }
 
+variable "telemetry_services" {
+  description = "service.name of every process whose telemetry backend reports its drops as shop.telemetry.dropped (`shop` embedded; the three services split). One telemetry-dropped alarm per backend and service: a simple alarm, which the emulator evaluates, needs the exact dimensions."
+  type        = set(string)
+  default     = ["shop"]
+}
+
+variable "telemetry_dropped_threshold" {
+  description = "The telemetry-dropped alarms fire when a process reported at least this many dropped spans, log records and metric measurements in a minute (shop.telemetry.dropped)."
+  type        = number
+  default     = 1
+}
+
 variable "telemetry_drops_threshold" {
   description = "The telemetry-drops alarm fires when at least this many drop reports were logged in five minutes."
   type        = number

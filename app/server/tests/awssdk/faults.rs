@@ -261,7 +261,8 @@ async fn sinks_down_then_back() {
 /// always; failed calls, retries and losses are counted as in a real outage; the flag cleared
 /// (the file edited, no restart), export resumes and new traces reach X-Ray.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_them() {
+async fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_them_and_reports_the_drops()
+ {
     let env = lab_env().clone();
     let service = unique("sinkflag");
     let dir = TempDir::new();
@@ -280,6 +281,28 @@ async fn the_sink_down_flag_fails_exports_as_an_outage_and_clearing_it_resumes_t
     // Cleared in the file: the shop reads it again within a second.
     std::fs::write(&flags, "{}").unwrap();
     assert_export_resumes(&shop, &env, 8).await;
+
+    // The outage's drops, the metrics' own among them, reached CloudWatch once the sink was
+    // back, as `shop.telemetry.dropped` (telemetry-api/src/dropped.rs), each exactly once:
+    // after a flush nothing is pending, and the stored sum is the shop's count.
+    let after = flush_accounted(&shop).await;
+    let dropped: u64 = ["spans", "logs", "metrics"]
+        .iter()
+        .map(|s| signal(&after, s, "dropped"))
+        .sum();
+    assert!(signal(&after, "metrics", "dropped") > 0, "{after}");
+    assert_eq!(
+        metric_statistic(
+            &cloudwatch(&env),
+            &format!("ShopLabTest/{service}"),
+            "shop.telemetry.dropped",
+            &[("service.name", service.as_str())],
+            "Sum",
+        )
+        .await,
+        dropped as f64,
+        "every drop is delivered once: {after}"
+    );
 }
 
 /// The sinks answer slowly (past the attempt timeout), with 503s, and with

@@ -147,8 +147,8 @@ run "otel" {
     error_message = "the otel build keeps sampling_rate (5 %) of new traces and follows its callers' decisions"
   }
   assert {
-    condition     = length(output.alarms) == 16 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 19 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
@@ -156,6 +156,7 @@ run "otel" {
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
       "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
       "shop-payment-declines-card-otel", "shop-payment-declines-wallet-otel",
+      "shop-telemetry-dropped-otel-shop-catalog", "shop-telemetry-dropped-otel-shop-orders", "shop-telemetry-dropped-otel-shop-inventory",
     ])
     error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
   }
@@ -191,6 +192,15 @@ run "otel" {
       alltrue([for n, f in module.observability.metric_filters : strcontains(f.pattern, "\"items dropped\"") && strcontains(f.pattern, "\"Dropping data\"") if f.metric == "TelemetryDropReports"])
     )
     error_message = "telemetry drops: the backends' and the collector's drop reports counted in every container log group"
+  }
+  assert {
+    condition = alltrue([for s in ["shop-catalog", "shop-orders", "shop-inventory"] :
+      output.alarms["shop-telemetry-dropped-otel-${s}"].namespace == "ObservabilityShopLab/otel" &&
+      output.alarms["shop-telemetry-dropped-otel-${s}"].metric_name == "shop.telemetry.dropped" &&
+      output.alarms["shop-telemetry-dropped-otel-${s}"].statistic == "Sum" &&
+      output.alarms["shop-telemetry-dropped-otel-${s}"].dimensions == tomap({ "service.name" = s })
+    ])
+    error_message = "telemetry dropped: per service, the backend's own drop count (shop.telemetry.dropped) in the otel namespace"
   }
   assert {
     condition     = toset(keys(module.observability.dashboard_bodies)) == toset(["shop-red-otel", "shop-business-otel", "shop-ux-otel", "shop-security-otel", "shop-service"])
@@ -446,8 +456,9 @@ run "awssdk" {
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
       "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-poor-lcp-awssdk", "shop-telemetry-drops",
       "shop-payment-declines-card-awssdk", "shop-payment-declines-wallet-awssdk",
+      "shop-telemetry-dropped-awssdk-shop-catalog", "shop-telemetry-dropped-awssdk-shop-orders", "shop-telemetry-dropped-awssdk-shop-inventory",
     ]) && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors, failed-logins and payment-declines, telemetry-drops alarms, all on the alert topic for ALARM and OK"
+    error_message = "awssdk: the log-count, dead-letter, awssdk error-rate, latency, checkout-errors, failed-logins and payment-declines, telemetry-dropped (per service) and telemetry-drops alarms, all on the alert topic for ALARM and OK"
   }
   assert {
     condition     = output.alarms["shop-checkout-errors-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/orders", "http.response.status_code" = "500" })

@@ -83,8 +83,9 @@ run "apply" {
       "${var.name_prefix}-checkout-errors-awssdk", "${var.name_prefix}-checkout-errors-otel",
       "${var.name_prefix}-payment-declines-card-awssdk", "${var.name_prefix}-payment-declines-wallet-awssdk",
       "${var.name_prefix}-payment-declines-card-otel", "${var.name_prefix}-payment-declines-wallet-otel",
+      "${var.name_prefix}-telemetry-dropped-awssdk", "${var.name_prefix}-telemetry-dropped-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue of each shop, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP and card and wallet declines; no telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue of each shop, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP, card and wallet declines and dropped telemetry (shop.telemetry.dropped); no log-derived telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
@@ -334,6 +335,24 @@ run "alert_verification" {
       length([for n in output.result.notifications : n if n[0] == output.result.alarms[pair[0]] && n[2] == pair[1]]) > 0
     ])
     error_message = "every transition (ALARM, then OK) of the three awssdk alarms reached the alert topic's SQS subscription"
+  }
+  assert {
+    condition     = output.result.sink_down.dropped.awssdk > 0 && lookup(output.result.sink_down.requests.awssdk, "201", 0) > 0 && length([for k, v in output.result.sink_down.requests.awssdk : k if !contains(["201", "402"], k)]) == 0
+    error_message = "awssdk: with the sink down every export fails and is counted as dropped, and the shoppers see nothing of it (201s and declined cards only)"
+  }
+  assert {
+    condition     = !contains(output.result.on.states.telemetry_dropped_awssdk, "ALARM") && contains(output.result.sink_back.states.telemetry_dropped_awssdk, "ALARM") && output.result.final.telemetry_dropped_awssdk == "OK"
+    error_message = "awssdk: the telemetry-dropped alarm stays quiet while the sink is healthy, reaches ALARM once the sink is back (the outage's drops arrive with the first metrics after it) and returns to OK"
+  }
+  assert {
+    condition = alltrue([for state in ["ALARM", "OK"] :
+      length([for n in output.result.notifications : n if n[0] == output.result.alarms.telemetry_dropped_awssdk && n[2] == state]) > 0
+    ])
+    error_message = "both transitions of the telemetry-dropped alarm reached the alert topic's SQS subscription"
+  }
+  assert {
+    condition     = output.result.drops.awssdk.counted >= output.result.sink_down.dropped.awssdk && output.result.drops.awssdk.stored == output.result.drops.awssdk.counted
+    error_message = "every drop the awssdk shop counted is in CloudWatch once: the sum of shop.telemetry.dropped equals the shop's count after a flush"
   }
   # The gaps, shown (docs/faults.md). When one of these fails, the emulator changed: say so in the
   # docs and make the check prove the alarms it can now evaluate.

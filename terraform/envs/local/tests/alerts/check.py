@@ -17,8 +17,12 @@ LocalStack.
    round-robin over well-stocked products. Flags on (half the checkouts fail with an injected 500,
    every inventory call waits 1.5 s, 40 % of card payments are declined): the checkout-errors,
    latency and card-declines alarms go to ALARM, and each transition reaches the alert topic's SQS
-   subscription. Flags off, same load: both back to OK,
-   notified too. The otel alarms are watched through the same minutes.
+   subscription. Then an outage: only `telemetry_sink_down`, same load, for SINK_DOWN_SECONDS; every
+   export fails, metrics included, so the drop count (shop.telemetry.dropped) cannot arrive until
+   the sink is back. Flags off, same load: the telemetry-dropped alarm goes to ALARM with the first
+   metrics after the outage, and then every alarm back to OK, notified too. At the end the shop
+   flushes, and the drops it counted are compared with the sum CloudWatch stored: each delivered
+   once. The otel alarms are watched through the same minutes.
 
 Everything observed goes to CHECK_RESULT_FILE as JSON; the terraform test asserts on it.
 """
@@ -51,6 +55,8 @@ SHOP_BIN = env.get("SHOP_LAB_SHOP_BIN") or str(REPO / "target/debug/shop")
 # and an inventory delay above the latency alarm's 1 s threshold for every checkout that succeeds.
 # And a share of card payments declined, above the card-declines alarm's 5 a minute.
 FAULTS_ON = {"checkout_failure_percent": 50, "inventory_latency_ms": 1500, "payment_decline_percent": 40}
+# The outage: long enough for a few metric intervals (10 s here) and many spans and log lines to fail.
+SINK_DOWN_SECONDS = 30
 # The otel alarms' namespace (the collector's awsemf, collector/aws.yaml) and the log-derived one.
 OTEL_NAMESPACE = "ObservabilityShopLab/otel"
 LOG_NAMESPACE = "ShopLab/Logs"
@@ -76,6 +82,7 @@ ALARMS = {
     "latency_otel": f"{PREFIX}-latency-otel",
     "http_5xx": f"{PREFIX}-http-5xx",
     "payment_declines_card_awssdk": f"{PREFIX}-payment-declines-card-awssdk",
+    "telemetry_dropped_awssdk": f"{PREFIX}-telemetry-dropped-awssdk",
 }
 
 
@@ -204,6 +211,18 @@ class Shop:
                 self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
             time.sleep(0.3)
 
+    def telemetry(self, action):
+        """POST /api/telemetry/flush or GET /api/telemetry/stats (the lab's endpoints)."""
+        status, body = call("POST" if action == "flush" else "GET", f"{self.base}/api/telemetry/{action}")
+        if status >= 300:
+            sys.exit(f"{action}: {status} {body}")
+        return body
+
+    def dropped(self):
+        """Every item the backend dropped so far, all signals (what shop.telemetry.dropped counts)."""
+        stats = self.telemetry("stats")
+        return sum(stats["export"][signal]["dropped"] for signal in ("spans", "metrics", "logs"))
+
     def stop(self):
         self.stop_load.set()
         for t in self.load:
@@ -243,6 +262,21 @@ def wait_for(want, what):
     took = round(time.monotonic() - start)
     log(f"{what}: {now} after {took} s")
     return took, seen
+
+
+def stored_sum(namespace, metric):
+    """The sum of every data point CloudWatch stored for `metric` of the service `shop`."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    got = cw.get_metric_statistics(
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": "service.name", "Value": "shop"}],
+        StartTime=now - datetime.timedelta(hours=2),
+        EndTime=now + datetime.timedelta(minutes=5),
+        Period=60,
+        Statistics=["Sum"],
+    )
+    return sum(p["Sum"] for p in got["Datapoints"])
 
 
 def notifications(queue_url):
@@ -367,12 +401,43 @@ def main():
         result["on"] = {"seconds": took, "states": seen, "requests": {s.backend: s.take_statuses() for s in shops}}
 
         for s in shops:
+            s.set_faults({"telemetry_sink_down": True})
+        # The shop reads its flags file within a second, and a checkout under way when it did
+        # still had the earlier flags (its inventory calls took 1.5 s each): its answer is not
+        # counted in this phase.
+        time.sleep(5)
+        for s in shops:
+            s.take_statuses()
+        log(f"sink down for {SINK_DOWN_SECONDS} s")
+        time.sleep(SINK_DOWN_SECONDS)
+        result["sink_down"] = {
+            "seconds": SINK_DOWN_SECONDS,
+            "dropped": {s.backend: s.dropped() for s in shops},
+            "requests": {s.backend: s.take_statuses() for s in shops},
+        }
+
+        for s in shops:
             s.set_faults({})
-        log("flags off")
+        log("flags off, sink back")
+        took, seen = wait_for({"telemetry_dropped_awssdk": "ALARM"}, "sink back")
+        result["sink_back"] = {"seconds": took, "states": seen}
         took, seen = wait_for(
-            {"checkout_errors_awssdk": "OK", "latency_awssdk": "OK", "payment_declines_card_awssdk": "OK"}, "flags off"
+            {
+                "checkout_errors_awssdk": "OK",
+                "latency_awssdk": "OK",
+                "payment_declines_card_awssdk": "OK",
+                "telemetry_dropped_awssdk": "OK",
+            },
+            "flags off",
         )
         result["off"] = {"seconds": took, "states": seen, "requests": {s.backend: s.take_statuses() for s in shops}}
+        # Every drop delivered once: after a flush nothing is pending, and CloudWatch's sum of
+        # shop.telemetry.dropped is the count the shop keeps.
+        for s in shops:
+            s.telemetry("flush")
+        result["drops"] = {
+            s.backend: {"counted": s.dropped(), "stored": stored_sum("ShopLab", "shop.telemetry.dropped")} for s in shops
+        }
     finally:
         for s in shops:
             s.stop()
