@@ -17,6 +17,16 @@ use crate::results::SignalStats;
 use crate::scenario::{POISON_PRODUCT, Service};
 use crate::wiretap::Wiretap;
 
+/// glibc's allocator settings every shop process runs with, as the container image
+/// (`Dockerfile`) and `scripts/lab/shop.sh` set them: blocks over 128 KiB are mapped and unmapped,
+/// and the heap is trimmed once 128 KiB is free at its top. With glibc's adaptive defaults the
+/// threshold rises to the largest block freed, so the backends' export buffers (hundreds of KiB,
+/// freed on their own threads) stayed in the heap: at half load the embedded `otel-100` held
+/// about 200 MiB more than `noop` and `awssdk-100` about 14; with these settings +6.5 and +13
+/// (docs/targets.md#t-rss).
+pub const MALLOC_TUNABLES: &str =
+    "glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072";
+
 /// The pass-throughs in front of every sink, shared by all runs (their
 /// counters are reset per run).
 pub struct Sinks {
@@ -354,6 +364,11 @@ impl Shop {
                 // Stdout logs are the same for every build and not what is compared.
                 .env("SHOP_STDOUT_LOGS", "false")
                 .env("SHOP_LOG", "info,sqlx=warn")
+                // Every build runs with the allocator settings it is deployed with (the
+                // container image, scripts/lab/shop.sh): with glibc's adaptive thresholds, freed
+                // export buffers stayed resident and the memory comparison measured the
+                // allocator's retention, not the backend (docs/targets.md#t-rss).
+                .env("GLIBC_TUNABLES", MALLOC_TUNABLES)
                 .envs(env)
                 .envs(extra_env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())

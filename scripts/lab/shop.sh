@@ -135,6 +135,9 @@ process_env() {
     sfx=$(suffix "$name")
     prefix=$(resource_prefix "$name")
     PROC_ENV=()
+    # glibc's allocator with fixed thresholds, as the container image and the harness run it:
+    # freed large blocks go back to the system (docs/targets.md#t-rss); the caller's value wins.
+    PROC_ENV+=("GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072}")
     # The otel build: X-Ray-compatible trace ids (the collector's traces go on to X-Ray, which
     # rejects ids whose first 32 bits are not a recent epoch second) and delta metrics, as
     # collector/pipeline.yaml asks; the caller's own values win.
