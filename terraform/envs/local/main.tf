@@ -65,9 +65,15 @@ locals {
   primary = one([for k, suffix in var.shops : k if suffix == ""])
   # Every shop's dead-letter queues, for the DLQ alarms: the primary's keyed as the module names
   # them (notifications, …), another shop's with its suffix (otel-notifications, …).
-  dlq_names = merge([for k, suffix in var.shops : {
-    for q, name in module.messaging[k].dlq_names : (suffix == "" ? q : "${trimprefix(suffix, "-")}-${q}") => name
-  }]...)
+  dlq_names = merge(concat(
+    [for k, suffix in var.shops : {
+      for q, name in module.messaging[k].dlq_names : (suffix == "" ? q : "${trimprefix(suffix, "-")}-${q}") => name
+    }],
+    # The image-resize function's dead letters, where it runs.
+    [for k, suffix in var.shops : {
+      (suffix == "" ? "image-originals" : "${trimprefix(suffix, "-")}-image-originals") = module.storage[k].originals_queue.dlq_name
+    } if contains(var.image_resize_function_shops, k)],
+  )...)
 }
 
 module "messaging" {
@@ -88,6 +94,10 @@ module "storage" {
   # read back steadily (measured against LocalStack); envs/aws keeps it and its test checks it.
   export_expiration_days = 0
   replay_expiration_days = 0
+  # The image-resize function's input queue and the images bucket's notification, for the shops
+  # that resize with the function (scripts/lab/shop.sh: the first shop, awssdk when both run).
+  originals_queue             = contains(var.image_resize_function_shops, each.key)
+  originals_max_receive_count = var.max_receive_count
 }
 
 module "observability" {

@@ -94,3 +94,8 @@ output "emulator" {
     log_group_base      = "/${var.name_prefix}/${var.environment}"
   }
 }
+
+output "originals_queues" {
+  description = "Shop key → the image-resize function's input queue (name, URL, ARN, dead-letter queue), for the shops in image_resize_function_shops."
+  value       = { for k in keys(var.shops) : k => module.storage[k].originals_queue if module.storage[k].originals_queue != null }
+}

@@ -46,6 +46,12 @@ variable "mail_from" {
   default = "shop@example.com"
 }
 
+variable "image_resize_function_shops" {
+  description = "The shops (keys of `shops`) whose admins' pictures the image-resize function resizes: each gets the originals queue and the images bucket's notification (scripts/lab/shop.sh gives the function to the first shop it starts, awssdk when both run; otel alone: set [\"otel\"])."
+  type        = set(string)
+  default     = ["awssdk"]
+}
+
 variable "max_receive_count" {
   type    = number
   default = 5

@@ -22,3 +22,13 @@ output "replay_expiration_days" {
   description = "The replays bucket's lifecycle expiration, or null without one."
   value       = one([for c in aws_s3_bucket_lifecycle_configuration.replays : c.rule[0].expiration[0].days])
 }
+
+output "originals_queue" {
+  description = "The image-resize function's input queue (name, URL, ARN, its dead-letter queue's name), or null without one."
+  value = var.originals_queue ? {
+    name     = aws_sqs_queue.originals[0].name
+    url      = aws_sqs_queue.originals[0].id
+    arn      = aws_sqs_queue.originals[0].arn
+    dlq_name = aws_sqs_queue.originals_dlq[0].name
+  } : null
+}

@@ -29,3 +29,15 @@ variable "tags" {
   type    = map(string)
   default = {}
 }
+
+variable "originals_queue" {
+  description = "Make the image-resize function's input: the queue `<name_prefix>-image-originals` (and its dead-letter queue `…-dlq`) that the images bucket notifies of every new object under `originals/`. The shop's provisioner makes the same when it runs with --image-resize function and no Terraform (app/core/src/catalog/image_store.rs, provision_originals_queue): the same names, attributes, policy and notification, so that either may come first and the other changes nothing."
+  type        = bool
+  default     = false
+}
+
+variable "originals_max_receive_count" {
+  description = "Receives of an originals message before SQS moves it to the dead-letter queue (the shop's SHOP_EVENTS_MAX_RECEIVES)."
+  type        = number
+  default     = 5
+}

@@ -64,6 +64,15 @@ run "apply" {
     condition     = output.storage.versioning == { images = "Enabled" }
     error_message = "the images bucket is versioned"
   }
+  assert {
+    condition = (
+      keys(output.originals_queues) == ["awssdk"] &&
+      output.originals_queues.awssdk.name == "${var.name_prefix}-image-originals" &&
+      output.originals_queues.awssdk.dlq_name == "${var.name_prefix}-image-originals-dlq" &&
+      output.observability.alarms["${var.name_prefix}-dlq-image-originals"].dimensions["QueueName"] == "${var.name_prefix}-image-originals-dlq"
+    )
+    error_message = "the image-resize function's input (the awssdk shop's, which resizes with the function): <prefix>-image-originals with its dead-letter queue and that queue's alarm"
+  }
 
   # ---- observability
   assert {
@@ -75,6 +84,7 @@ run "apply" {
       "${var.name_prefix}-http-5xx", "${var.name_prefix}-security-events",
       "${var.name_prefix}-dlq-notifications", "${var.name_prefix}-dlq-sale-notices", "${var.name_prefix}-dlq-admin-alerts",
       "${var.name_prefix}-dlq-otel-notifications", "${var.name_prefix}-dlq-otel-sale-notices", "${var.name_prefix}-dlq-otel-admin-alerts",
+      "${var.name_prefix}-dlq-image-originals",
       "${var.name_prefix}-http-4xx", "${var.name_prefix}-low-stock", "${var.name_prefix}-js-errors",
       "${var.name_prefix}-error-rate-awssdk", "${var.name_prefix}-error-rate-otel",
       "${var.name_prefix}-poor-lcp-awssdk", "${var.name_prefix}-poor-lcp-otel",
