@@ -28,14 +28,19 @@ locals {
 }
 
 module "messaging" {
-  source      = "../../modules/messaging"
-  name_prefix = var.name_prefix
-  mail_from   = var.mail_from
+  source            = "../../modules/messaging"
+  name_prefix       = var.name_prefix
+  mail_from         = var.mail_from
+  max_receive_count = var.max_receive_count
 }
 
 module "storage" {
   source      = "../../modules/storage"
   name_prefix = "${var.name_prefix}-${var.environment}-${data.aws_caller_identity.current.account_id}"
+  # The image-resize function's input (functions.tf): the queue <prefix>-image-originals, its
+  # dead-letter queue, and the images bucket's notification of new objects under originals/.
+  originals_queue             = true
+  originals_max_receive_count = var.max_receive_count
 }
 
 module "observability" {
@@ -44,7 +49,7 @@ module "observability" {
   log_group_base     = local.log_group_base
   log_retention_days = var.log_retention_days
   service_names      = [for s in keys(var.services) : "shop-${s}"]
-  dlq_names          = module.messaging.dlq_names
+  dlq_names          = merge(module.messaging.dlq_names, { image-originals = module.storage.originals_queue.dlq_name })
   alert_email        = var.alert_email
   sampling_rate      = var.sampling_rate
 

@@ -68,7 +68,7 @@ resource "aws_route_table_association" "private" {
 }
 
 # ---- security groups: internet → ALB → services → database; services call each other (orders →
-# inventory) on the shop's port.
+# inventory) on the shop's port; the image-resize function (functions.tf) → database.
 
 resource "aws_security_group" "alb" {
   name        = "${var.name_prefix}-alb"
@@ -149,6 +149,15 @@ resource "aws_security_group" "db" {
 resource "aws_vpc_security_group_ingress_rule" "db_from_services" {
   security_group_id            = aws_security_group.db.id
   referenced_security_group_id = aws_security_group.services.id
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+}
+
+# The image-resize function records what it resized in the shop's database (functions.tf).
+resource "aws_vpc_security_group_ingress_rule" "db_from_image_resize" {
+  security_group_id            = aws_security_group.db.id
+  referenced_security_group_id = aws_security_group.image_resize.id
   ip_protocol                  = "tcp"
   from_port                    = 3306
   to_port                      = 3306

@@ -41,6 +41,7 @@ output "log_retention" {
     { for g in aws_cloudwatch_log_group.ecs : g.name => g.retention_in_days },
     { for g in aws_cloudwatch_log_group.rds : g.name => g.retention_in_days },
     { (aws_cloudwatch_log_group.cdn.name) = aws_cloudwatch_log_group.cdn.retention_in_days },
+    { (aws_cloudwatch_log_group.image_resize.name) = aws_cloudwatch_log_group.image_resize.retention_in_days },
   )
 }
 
@@ -113,4 +114,42 @@ output "query_definitions" {
 output "rum_app_monitor_id" {
   description = "The CloudWatch RUM app monitor's id (null unless enable_cloudwatch_rum)."
   value       = one(aws_rum_app_monitor.shop[*].app_monitor_id)
+}
+
+output "image_resize_function" {
+  description = "The image-resize function (functions.tf): what it runs, its settings (names of its environment variables; the values only of the bucket and the backend), its role's policy (decoded) and managed policies, its network, its log group and what feeds it."
+  value = {
+    name                = aws_lambda_function.image_resize.function_name
+    runtime             = aws_lambda_function.image_resize.runtime
+    handler             = aws_lambda_function.image_resize.handler
+    architectures       = aws_lambda_function.image_resize.architectures
+    package             = aws_lambda_function.image_resize.filename
+    memory_size         = aws_lambda_function.image_resize.memory_size
+    timeout             = aws_lambda_function.image_resize.timeout
+    layers              = aws_lambda_function.image_resize.layers
+    tracing_mode        = one(aws_lambda_function.image_resize.tracing_config).mode
+    env_keys            = sort(keys(nonsensitive(one(aws_lambda_function.image_resize.environment).variables)))
+    images_bucket       = nonsensitive(one(aws_lambda_function.image_resize.environment).variables["SHOP_IMAGES_BUCKET"])
+    telemetry           = nonsensitive(one(aws_lambda_function.image_resize.environment).variables["SHOP_TELEMETRY"])
+    subnet_ids          = one(aws_lambda_function.image_resize.vpc_config).subnet_ids
+    security_group_ids  = one(aws_lambda_function.image_resize.vpc_config).security_group_ids
+    role_arn            = aws_lambda_function.image_resize.role
+    policy              = jsondecode(aws_iam_role_policy.image_resize.policy)
+    managed_policy_arns = [aws_iam_role_policy_attachment.image_resize_eni.policy_arn]
+    trust               = jsondecode(aws_iam_role.image_resize.assume_role_policy)
+    log_group           = aws_cloudwatch_log_group.image_resize.name
+    queue = {
+      name                       = module.storage.originals_queue.name
+      arn                        = module.storage.originals_queue.arn
+      dlq_name                   = module.storage.originals_queue.dlq_name
+      visibility_timeout_seconds = local.originals_visibility_timeout_seconds
+    }
+    event_source = {
+      queue_arn               = aws_lambda_event_source_mapping.image_resize.event_source_arn
+      function_name           = aws_lambda_event_source_mapping.image_resize.function_name
+      batch_size              = aws_lambda_event_source_mapping.image_resize.batch_size
+      function_response_types = aws_lambda_event_source_mapping.image_resize.function_response_types
+      maximum_concurrency     = one(aws_lambda_event_source_mapping.image_resize.scaling_config).maximum_concurrency
+    }
+  }
 }

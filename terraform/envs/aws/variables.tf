@@ -293,3 +293,62 @@ variable "cdn_origin_latency_ms" {
   type        = number
   default     = 1000
 }
+
+variable "max_receive_count" {
+  description = "Receives of a message before SQS moves it to its dead-letter queue: the messaging module's queues and the image-resize function's originals queue (the shop's SHOP_EVENTS_MAX_RECEIVES)."
+  type        = number
+  default     = 5
+}
+
+# ---- the image-resize function (functions.tf, docs/functions.md)
+variable "image_resize_package" {
+  description = "The image-resize function's package, as cargo-lambda writes it (`cargo lambda build --release --arm64 --output-format zip -p shop-functions --bin image-resize --features <telemetry_backend>`). Null: <repository>/target/lambda/image-resize/bootstrap.zip."
+  type        = string
+  default     = null
+}
+
+variable "image_resize_architecture" {
+  description = "The function's architecture: arm64 (cargo lambda build --arm64) or x86_64 (--x86-64); the package must be built for it."
+  type        = string
+  default     = "arm64"
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.image_resize_architecture)
+    error_message = "image_resize_architecture is arm64 or x86_64."
+  }
+}
+
+variable "image_resize_memory_mb" {
+  description = "The function's memory (Lambda gives CPU in proportion). An original is at most 8 MiB and 24 million pixels, decoded within 128 MiB (shop_core::catalog::resize)."
+  type        = number
+  default     = 1024
+  validation {
+    condition     = var.image_resize_memory_mb >= 128 && var.image_resize_memory_mb <= 10240
+    error_message = "image_resize_memory_mb: 128 to 10240."
+  }
+}
+
+variable "image_resize_timeout_seconds" {
+  description = "The function's timeout. Below the originals queue's visibility timeout (60 s), which AWS advises be at least six times the function's timeout: 10 s."
+  type        = number
+  default     = 10
+  validation {
+    condition     = var.image_resize_timeout_seconds >= 1 && var.image_resize_timeout_seconds < local.originals_visibility_timeout_seconds
+    error_message = "image_resize_timeout_seconds: at least 1 and below the originals queue's visibility timeout (60 s)."
+  }
+}
+
+variable "image_resize_max_concurrency" {
+  description = "At most this many functions at once for the originals queue (the event-source mapping's maximum concurrency, 2 to 1000); each holds up to 2 database connections."
+  type        = number
+  default     = 5
+  validation {
+    condition     = var.image_resize_max_concurrency >= 2 && var.image_resize_max_concurrency <= 1000
+    error_message = "image_resize_max_concurrency: 2 to 1000."
+  }
+}
+
+variable "adot_lambda_layer_arn" {
+  description = "With telemetry_backend = otel, the ADOT collector Lambda layer the function runs (the sidecar's place). Empty: AWS's aws-otel-collector-<arm64|amd64>-ver-0-117-0:1 in this region."
+  type        = string
+  default     = ""
+}

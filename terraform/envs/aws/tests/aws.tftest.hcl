@@ -108,6 +108,11 @@ override_resource {
   target = module.observability.aws_cloudwatch_metric_alarm.log_count
   values = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:log-count" }
 }
+# A distinct ARN for the image-resize function's queue, so that a test can tell it from the others.
+override_resource {
+  target = module.storage.aws_sqs_queue.originals
+  values = { arn = "arn:aws:sqs:eu-west-1:123456789012:shop-prod-123456789012-image-originals", id = "https://sqs.eu-west-1.amazonaws.com/123456789012/shop-prod-123456789012-image-originals" }
+}
 
 variables {
   alert_email = "ops@example.com"
@@ -147,13 +152,13 @@ run "otel" {
     error_message = "the otel build keeps sampling_rate (5 %) of new traces and follows its callers' decisions"
   }
   assert {
-    condition     = length(output.alarms) == 19 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, three dead-letter queues, the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 20 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, four dead-letter queues (the image-resize function's originals too), the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
-      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
+      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts", "shop-dlq-image-originals",
       "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
       "shop-payment-declines-card-otel", "shop-payment-declines-wallet-otel",
       "shop-telemetry-dropped-otel-shop-catalog", "shop-telemetry-dropped-otel-shop-orders", "shop-telemetry-dropped-otel-shop-inventory",
@@ -235,16 +240,16 @@ run "otel" {
     error_message = "the alert topic mails alert_email"
   }
   assert {
-    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy]) : [for st in p.Statement : [
+    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy, output.image_resize_function.policy]) : [for st in p.Statement : [
       for a in flatten([st.Action]) : a != "*" && !endswith(a, ":*")
     ]]]))
-    error_message = "least privilege: no role has a * action or a service-wide service:* action"
+    error_message = "least privilege: no role (the image-resize function's included) has a * action or a service-wide service:* action"
   }
   assert {
-    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy]) : [for st in p.Statement :
+    condition = alltrue(flatten([for p in concat(values(output.task_policies), [output.execution_policy, output.image_resize_function.policy]) : [for st in p.Statement :
       !contains(flatten([st.Resource]), "*") || contains(["XRay", "Metrics"], st.Sid)
     ]]))
-    error_message = "Resource * only where AWS has no resource-level permissions (X-Ray, PutMetricData)"
+    error_message = "Resource * only where AWS has no resource-level permissions (X-Ray, PutMetricData); the function's ENI actions come from AWS's managed policy"
   }
   assert {
     condition     = one([for st in output.task_policies["orders"].Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ObservabilityShopLab/otel" } }
@@ -263,8 +268,8 @@ run "otel" {
     error_message = "session replay is off unless replay_sample_ratio is set (F-RUM-03)"
   }
   assert {
-    condition     = length(output.log_retention) == 8 && alltrue([for d in values(output.log_retention) : d == 30])
-    error_message = "every log group (shop, EMF, three ECS, two RDS, CloudFront's access logs) keeps 30 days"
+    condition     = length(output.log_retention) == 9 && alltrue([for d in values(output.log_retention) : d == 30]) && output.log_retention["/aws/lambda/shop-image-resize"] == 30
+    error_message = "every log group (shop, EMF, three ECS, two RDS, CloudFront's access logs, the image-resize function's) keeps 30 days"
   }
   assert {
     condition     = one(aws_ecs_cluster.main.setting).value == "enabled"
@@ -384,6 +389,101 @@ run "otel" {
     condition     = keys(aws_synthetics_canary.journey) == ["purchase"] && keys(output.canaries) == ["purchase"] && !contains([for st in output.canary_policy.Statement : st.Sid], "CanaryAccount")
     error_message = "no sign-in or back-office canary, and no secret read, without their secrets"
   }
+
+  # The image-resize function (functions.tf, docs/functions.md).
+  assert {
+    condition = (
+      output.image_resize_function.name == "shop-image-resize" && output.image_resize_function.runtime == "provided.al2023" &&
+      output.image_resize_function.handler == "bootstrap" && output.image_resize_function.architectures == tolist(["arm64"]) &&
+      endswith(output.image_resize_function.package, "/target/lambda/image-resize/bootstrap.zip") &&
+      output.image_resize_function.tracing_mode == "Active"
+    )
+    error_message = "image-resize: cargo-lambda's bootstrap.zip on provided.al2023 (arm64), with X-Ray active tracing"
+  }
+  assert {
+    condition = (
+      output.image_resize_function.images_bucket == module.storage.bucket_names["images"] && output.image_resize_function.telemetry == "otel" &&
+      toset(output.image_resize_function.env_keys) == toset([
+        "SHOP_IMAGES_BUCKET", "DATABASE_URL", "SHOP_DB_MAX_CONNECTIONS", "SHOP_TELEMETRY", "SHOP_ENVIRONMENT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_PROPAGATORS", "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+        "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OPENTELEMETRY_COLLECTOR_CONFIG_URI", "SHOP_COLLECTOR_LAMBDA",
+      ])
+    )
+    error_message = "image-resize (otel): the images bucket, the database, the otel backend with the tasks' OTLP settings and the ADOT layer's collector configuration"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.image_resize.layers == tolist(["arn:aws:lambda:eu-west-1:901920570463:layer:aws-otel-collector-arm64-ver-0-117-0:1"]) &&
+      aws_lambda_function.image_resize.environment[0].variables["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318" &&
+      aws_lambda_function.image_resize.environment[0].variables["OPENTELEMETRY_COLLECTOR_CONFIG_URI"] == "env:SHOP_COLLECTOR_LAMBDA" &&
+      yamldecode(aws_lambda_function.image_resize.environment[0].variables["SHOP_COLLECTOR_LAMBDA"]).service.pipelines.traces.exporters == ["awsxray"] &&
+      yamldecode(aws_lambda_function.image_resize.environment[0].variables["SHOP_COLLECTOR_LAMBDA"]).exporters.awsemf.namespace == "ObservabilityShopLab/otel" &&
+      sum([for k, v in aws_lambda_function.image_resize.environment[0].variables : length(k) + length(v)]) < 4096
+    )
+    error_message = "image-resize (otel): the ADOT collector layer for arm64 takes the sidecar's place (OTLP on localhost, traces to X-Ray, metrics as EMF in the otel namespace), and the environment stays within Lambda's 4 KB"
+  }
+  assert {
+    condition = (
+      output.image_resize_function.timeout < output.image_resize_function.queue.visibility_timeout_seconds &&
+      output.image_resize_function.timeout * 6 <= output.image_resize_function.queue.visibility_timeout_seconds &&
+      output.image_resize_function.memory_size == 1024
+    )
+    error_message = "image-resize: its timeout (10 s) is below the originals queue's visibility timeout (60 s), at most a sixth of it as AWS advises"
+  }
+  assert {
+    condition = (
+      output.image_resize_function.event_source.queue_arn == module.storage.originals_queue.arn &&
+      output.image_resize_function.queue.arn == "arn:aws:sqs:eu-west-1:123456789012:shop-prod-123456789012-image-originals" &&
+      output.image_resize_function.queue.name == "shop-prod-123456789012-image-originals" &&
+      output.image_resize_function.event_source.function_name == aws_lambda_function.image_resize.arn &&
+      output.image_resize_function.event_source.batch_size == 1 && try(length(output.image_resize_function.event_source.function_response_types), 0) == 0 &&
+      output.image_resize_function.event_source.maximum_concurrency == 5
+    )
+    error_message = "image-resize: an event-source mapping reads the originals queue into the function, one message at a time, no partial batch responses (the function answers none), at most 5 at once"
+  }
+  assert {
+    condition = (
+      { for st in output.image_resize_function.policy.Statement : st.Sid => { actions = toset(flatten([st.Action])), resources = toset(flatten([st.Resource])) } if !contains(["XRay", "Metrics", "Logs"], st.Sid) } == {
+        ReadOriginals    = { actions = toset(["s3:GetObject"]), resources = toset(["${module.storage.bucket_arns["images"]}/originals/*"]) }
+        WritePictures    = { actions = toset(["s3:PutObject"]), resources = toset(["${module.storage.bucket_arns["images"]}/products/*"]) }
+        ImagesBucket     = { actions = toset(["s3:ListBucket"]), resources = toset([module.storage.bucket_arns["images"]]) }
+        ConsumeOriginals = { actions = toset(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]), resources = toset([module.storage.originals_queue.arn]) }
+        FunctionLogs     = { actions = toset(["logs:CreateLogStream", "logs:PutLogEvents"]), resources = toset(["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-image-resize:*"]) }
+      } &&
+      [for st in output.image_resize_function.policy.Statement : st.Sid if contains(["XRay", "Metrics", "Logs"], st.Sid)] == ["XRay", "Metrics", "Logs"] &&
+      one([for st in output.image_resize_function.policy.Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ObservabilityShopLab/otel" } } &&
+      length(distinct([for st in output.image_resize_function.policy.Statement : st.Sid])) == length(output.image_resize_function.policy.Statement)
+    )
+    error_message = "image-resize's role: reads originals/* only, writes products/* only, asks whether the bucket exists, consumes the originals queue only, writes its own log group, and the otel backend's telemetry statements (unique Sids)"
+  }
+  assert {
+    condition = (
+      output.image_resize_function.managed_policy_arns == ["arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"] &&
+      output.image_resize_function.trust.Statement[0].Principal.Service == "lambda.amazonaws.com" &&
+      output.image_resize_function.role_arn == aws_iam_role.image_resize.arn
+    )
+    error_message = "image-resize's role: assumed by Lambda; its VPC network interfaces through AWS's ENI-only managed policy (not AWSLambdaVPCAccessExecutionRole, which adds logs on *)"
+  }
+  assert {
+    condition = (
+      toset(output.image_resize_function.subnet_ids) == toset(aws_subnet.private[*].id) &&
+      output.image_resize_function.security_group_ids == toset([aws_security_group.image_resize.id]) &&
+      aws_vpc_security_group_ingress_rule.db_from_image_resize.security_group_id == aws_security_group.db.id &&
+      aws_vpc_security_group_ingress_rule.db_from_image_resize.referenced_security_group_id == aws_security_group.image_resize.id &&
+      aws_vpc_security_group_ingress_rule.db_from_image_resize.from_port == 3306 &&
+      aws_vpc_security_group_egress_rule.image_resize_to_db.referenced_security_group_id == aws_security_group.db.id &&
+      aws_vpc_security_group_egress_rule.image_resize_https.from_port == 443 && aws_vpc_security_group_egress_rule.image_resize_https.to_port == 443
+    )
+    error_message = "image-resize runs in the private subnets with its own security group: HTTPS out, MySQL to the database, which admits it"
+  }
+  assert {
+    condition = (
+      output.log_retention[output.image_resize_function.log_group] == var.log_retention_days &&
+      output.alarms["shop-dlq-image-originals"].dimensions == tomap({ QueueName = module.storage.originals_queue.dlq_name }) &&
+      output.alarms["shop-dlq-image-originals"].alarm_actions == toset([output.alert_topic_arn]) && output.alarms["shop-dlq-image-originals"].ok_actions == toset([output.alert_topic_arn])
+    )
+    error_message = "image-resize: its log group keeps log_retention_days; its queue's dead-letter queue has an alarm that notifies the alert topic"
+  }
 }
 
 run "awssdk" {
@@ -453,7 +553,7 @@ run "awssdk" {
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
-      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts",
+      "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts", "shop-dlq-image-originals",
       "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-poor-lcp-awssdk", "shop-telemetry-drops",
       "shop-payment-declines-card-awssdk", "shop-payment-declines-wallet-awssdk",
       "shop-telemetry-dropped-awssdk-shop-catalog", "shop-telemetry-dropped-awssdk-shop-orders", "shop-telemetry-dropped-awssdk-shop-inventory",
@@ -520,6 +620,19 @@ run "awssdk" {
     )
     error_message = "FIS: one role for fis.amazonaws.com, no * resource or action, only stopping tasks and rebooting the database"
   }
+
+  assert {
+    condition = (
+      output.image_resize_function.telemetry == "awssdk" && length(output.image_resize_function.layers) == 0 &&
+      aws_lambda_function.image_resize.environment[0].variables["SHOP_CW_LOG_GROUP"] == "/shop-lab/prod" &&
+      !contains(output.image_resize_function.env_keys, "OTEL_EXPORTER_OTLP_ENDPOINT") && !contains(output.image_resize_function.env_keys, "SHOP_COLLECTOR_LAMBDA") &&
+      one([for st in output.image_resize_function.policy.Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ShopLab" } } &&
+      toset(one([for st in output.image_resize_function.policy.Statement : st.Resource if st.Sid == "Logs"])) == toset([
+        "arn:aws:logs:eu-west-1:123456789012:log-group:/shop-lab/prod:*", "arn:aws:logs:eu-west-1:123456789012:log-group:/shop-lab/prod/*",
+      ])
+    )
+    error_message = "image-resize (awssdk): the function calls X-Ray, CloudWatch (ShopLab) and Logs (the shop's log group) itself; no layer, no OTLP"
+  }
 }
 
 run "replay" {
@@ -555,6 +668,15 @@ run "noop" {
   assert {
     condition     = keys(module.observability.dashboard_bodies) == ["shop-service"] && length([for k in keys(output.alarms) : k if strcontains(k, "latency") || strcontains(k, "error-rate") || strcontains(k, "checkout-errors")]) == 0
     error_message = "noop: no backend dashboards or backend alarms, only the service view and the log-derived alarms"
+  }
+
+  assert {
+    condition = (
+      output.image_resize_function.telemetry == "noop" && output.image_resize_function.tracing_mode == "Active" &&
+      [for st in output.image_resize_function.policy.Statement : st.Action if st.Sid == "XRay"] == [["xray:PutTraceSegments", "xray:PutTelemetryRecords"]] &&
+      !contains([for st in output.image_resize_function.policy.Statement : st.Sid], "Metrics")
+    )
+    error_message = "noop: the function keeps active tracing (Lambda's own segments, written with its role) and nothing else of telemetry"
   }
 }
 
@@ -760,4 +882,13 @@ run "debug_sample_is_a_share" {
     log_debug_sample = 1.5
   }
   expect_failures = [var.log_debug_sample]
+}
+
+run "image_resize_timeout_below_visibility" {
+  command = plan
+  variables {
+    image_resize_timeout_seconds = 60
+    image_resize_architecture    = "aarch64"
+  }
+  expect_failures = [var.image_resize_timeout_seconds, var.image_resize_architecture]
 }

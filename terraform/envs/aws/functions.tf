@@ -1,0 +1,242 @@
+# The image-resize function in AWS (docs/functions.md): an admin's original lands in the images
+# bucket under originals/, S3 notifies the originals queue (modules/storage/originals.tf, made here
+# with originals_queue = true in main.tf), and an SQS event-source mapping invokes the function with
+# one message at a time. The function reads the original, writes products/{id}/{revision}/… back to
+# the same bucket and records the result in the shop's database (DATABASE_URL).
+#
+# - The package is what cargo-lambda writes (docs/terraform.md, "envs/aws: the image-resize
+#   function"): `cargo lambda build --release --arm64 --output-format zip -p shop-functions
+#   --bin image-resize --features <telemetry_backend>` → target/lambda/image-resize/bootstrap.zip.
+#   validate and the mock test need no package (no hash without the file); a real apply does.
+# - Runtime provided.al2023 (the binary is its own runtime client: lambda_runtime), arm64 unless
+#   image_resize_architecture says x86_64 (the package must be built for the same one).
+# - In the private subnets with a security group of its own: HTTPS out (S3, X-Ray, CloudWatch
+#   through the NAT gateway) and MySQL to the database, whose security group admits it
+#   (network.tf).
+# - Telemetry: SHOP_TELEMETRY = telemetry_backend, with the backend's variables as the ECS tasks get
+#   them (ecs.tf, local.telemetry_env); X-Ray active tracing, so the function's segments continue
+#   Lambda's. With otel, AWS's ADOT collector Lambda layer takes the place of the sidecar: the
+#   function sends OTLP to it on 127.0.0.1:4318, and it loads the small collector configuration
+#   below from an environment variable (the layer's env: confmap provider).
+# - The role: read originals/*, write products/*, HeadBucket (s3:ListBucket) on the images bucket,
+#   consume the originals queue, write its own log group, the backend's telemetry statements
+#   (iam.tf), and the ENIs of a function in a VPC (the AWS managed policy
+#   AWSLambdaENIManagementAccess, whose ec2 actions have no resource-level permissions).
+# - The originals dead-letter queue has an alarm like the messaging module's (main.tf: dlq_names,
+#   key image-originals).
+# The catalog service still resizes inline (ecs.tf sets no SHOP_IMAGE_RESIZE=function).
+
+locals {
+  image_resize_name = "${var.name_prefix}-image-resize"
+  # The originals queue's visibility timeout (modules/storage/originals.tf; the module does not
+  # export it). The function's timeout must stay below it (variables.tf holds it there).
+  originals_visibility_timeout_seconds = 60
+  image_resize_package                 = coalesce(var.image_resize_package, "${local.repo_root}/target/lambda/image-resize/bootstrap.zip")
+  image_resize_log_group               = "/aws/lambda/${local.image_resize_name}"
+  images_bucket_arn                    = module.storage.bucket_arns["images"]
+
+  # The ADOT collector layer for the function's architecture, as AWS's account 901920570463
+  # publishes it per region (amd64 is the x86_64 one); the version is not checked from here.
+  adot_lambda_layer_arn = var.adot_lambda_layer_arn != "" ? var.adot_lambda_layer_arn : (
+    "arn:aws:lambda:${data.aws_region.current.name}:901920570463:layer:aws-otel-collector-${var.image_resize_architecture == "arm64" ? "arm64" : "amd64"}-ver-0-117-0:1"
+  )
+
+  # The layer's collector (only otlp, awsxray, awsemf, prometheus*, otlp* and debug are in it; no
+  # processors, no CloudWatch Logs exporter): traces to X-Ray, metrics as EMF into the same
+  # namespace and log group as the sidecars' (collector/aws.yaml), by service.name. The
+  # function's log records are its stdout JSON lines in its own log group; what it also sends as
+  # OTLP logs the collector accepts and drops (debug at basic verbosity prints a count).
+  image_resize_collector = yamlencode({
+    receivers = { otlp = { protocols = { http = { endpoint = "localhost:4318" } } } }
+    exporters = {
+      awsxray = { aws_log_groups = [local.image_resize_log_group] }
+      awsemf = {
+        namespace                            = "ObservabilityShopLab/otel"
+        log_group_name                       = "/observability-shop-lab/otel/metrics"
+        log_stream_name                      = "{ServiceName}"
+        resource_to_telemetry_conversion     = { enabled = true }
+        dimension_rollup_option              = "NoDimensionRollup"
+        retain_initial_value_of_delta_metric = true
+        metric_declarations                  = [{ dimensions = [["service.name"]], metric_name_selectors = [".*"] }]
+      }
+      debug = { verbosity = "basic" }
+    }
+    service = {
+      pipelines = {
+        traces  = { receivers = ["otlp"], exporters = ["awsxray"] }
+        metrics = { receivers = ["otlp"], exporters = ["awsemf"] }
+        logs    = { receivers = ["otlp"], exporters = ["debug"] }
+      }
+    }
+  })
+
+  # Everything but DATABASE_URL (added in the resource, from the secret's version).
+  image_resize_env = merge(
+    {
+      SHOP_IMAGES_BUCKET      = module.storage.bucket_names["images"]
+      SHOP_DB_MAX_CONNECTIONS = "2"
+      SHOP_TELEMETRY          = var.telemetry_backend
+      SHOP_ENVIRONMENT        = var.environment
+    },
+    { for e in local.telemetry_env[var.telemetry_backend] : e.name => e.value },
+    local.otel ? {
+      OPENTELEMETRY_COLLECTOR_CONFIG_URI = "env:SHOP_COLLECTOR_LAMBDA"
+      SHOP_COLLECTOR_LAMBDA              = local.image_resize_collector
+    } : {},
+  )
+
+  image_resize_policy = {
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "ReadOriginals"
+          Effect   = "Allow"
+          Action   = ["s3:GetObject"]
+          Resource = ["${local.images_bucket_arn}/originals/*"]
+        },
+        {
+          Sid      = "WritePictures"
+          Effect   = "Allow"
+          Action   = ["s3:PutObject"]
+          Resource = ["${local.images_bucket_arn}/products/*"]
+        },
+        # The object store asks HeadBucket before its first put (ObjectStore::ensure_bucket), which
+        # needs s3:ListBucket on the bucket; with it, a missing original is a 404, not a 403.
+        {
+          Sid      = "ImagesBucket"
+          Effect   = "Allow"
+          Action   = ["s3:ListBucket"]
+          Resource = [local.images_bucket_arn]
+        },
+        {
+          Sid      = "ConsumeOriginals"
+          Effect   = "Allow"
+          Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+          Resource = [module.storage.originals_queue.arn]
+        },
+        {
+          Sid      = "FunctionLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.image_resize_log_group}:*"]
+        },
+      ],
+      # Active tracing: Lambda sends the function's segments with the function's role, whatever
+      # the backend; the backends' statements (empty for noop) include X-Ray.
+      local.telemetry_statements,
+      [for st in [{
+        Sid      = "XRay"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Resource = "*"
+      }] : st if var.telemetry_backend == "noop"],
+    )
+  }
+}
+
+resource "aws_cloudwatch_log_group" "image_resize" {
+  name              = local.image_resize_log_group
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_iam_role" "image_resize" {
+  name = "${var.name_prefix}-${var.environment}-image-resize"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "lambda.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "image_resize" {
+  name   = "image-resize"
+  role   = aws_iam_role.image_resize.id
+  policy = jsonencode(local.image_resize_policy)
+}
+
+# The ENIs of a function in a VPC: ec2:CreateNetworkInterface, DescribeNetworkInterfaces,
+# DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses on "*" (no
+# resource-level permissions). Not AWSLambdaVPCAccessExecutionRole: that one adds logs on "*".
+resource "aws_iam_role_policy_attachment" "image_resize_eni" {
+  role       = aws_iam_role.image_resize.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaENIManagementAccess"
+}
+
+resource "aws_security_group" "image_resize" {
+  name        = "${var.name_prefix}-image-resize"
+  description = "The image-resize function"
+  vpc_id      = aws_vpc.main.id
+}
+
+# AWS APIs (HTTPS) and the database; nothing comes in.
+resource "aws_vpc_security_group_egress_rule" "image_resize_https" {
+  security_group_id = aws_security_group.image_resize.id
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_egress_rule" "image_resize_to_db" {
+  security_group_id            = aws_security_group.image_resize.id
+  referenced_security_group_id = aws_security_group.db.id
+  ip_protocol                  = "tcp"
+  from_port                    = 3306
+  to_port                      = 3306
+}
+
+resource "aws_lambda_function" "image_resize" {
+  function_name    = local.image_resize_name
+  description      = "Resizes an original under originals/ into the catalog's sizes (docs/functions.md)"
+  role             = aws_iam_role.image_resize.arn
+  runtime          = "provided.al2023"
+  handler          = "bootstrap"
+  architectures    = [var.image_resize_architecture]
+  filename         = local.image_resize_package
+  source_code_hash = fileexists(local.image_resize_package) ? filebase64sha256(local.image_resize_package) : null
+  memory_size      = var.image_resize_memory_mb
+  timeout          = var.image_resize_timeout_seconds
+  layers           = local.otel ? [local.adot_lambda_layer_arn] : []
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.image_resize.id]
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  environment {
+    # DATABASE_URL in the function's environment: Lambda encrypts environment variables at rest
+    # (with its service key; kms_key_arn would name another), and the function reads DATABASE_URL
+    # from its environment; fetching the secret at cold start is not implemented. So whoever may
+    # read the function's configuration (lambda:GetFunctionConfiguration) reads the URL, and a
+    # password changed in Secrets Manager reaches the function only when this is applied again
+    # with it (the secret's version here ignores changes to its string).
+    variables = merge(local.image_resize_env, {
+      DATABASE_URL = aws_secretsmanager_secret_version.database_url.secret_string
+    })
+  }
+
+  depends_on = [
+    aws_cloudwatch_log_group.image_resize,
+    aws_iam_role_policy.image_resize,
+    aws_iam_role_policy_attachment.image_resize_eni,
+  ]
+}
+
+# One message (one original) per invocation: the function answers with what it resized, not with
+# a partial batch response (no ReportBatchItemFailures), so any failure retries its whole batch; a
+# batch of one retries only the original that failed, and after originals_max_receive_count
+# receives it goes to the dead-letter queue (alarm shop-dlq-image-originals). At most
+# image_resize_max_concurrency functions at once, each with up to SHOP_DB_MAX_CONNECTIONS
+# connections to the database.
+resource "aws_lambda_event_source_mapping" "image_resize" {
+  event_source_arn = module.storage.originals_queue.arn
+  function_name    = aws_lambda_function.image_resize.arn
+  batch_size       = 1
+  scaling_config {
+    maximum_concurrency = var.image_resize_max_concurrency
+  }
+}
