@@ -71,7 +71,12 @@ locals {
         { name = "SHOP_EVENTS", value = "true" },
         { name = "SHOP_NOTIFICATIONS", value = "true" },
       ] : [],
-      r.images ? [{ name = "SHOP_IMAGES_BUCKET", value = module.storage.bucket_names["images"] }] : [],
+      # Admins' pictures: the original goes to S3 and the image-resize function (functions.tf)
+      # resizes it (202, then the back office polls), rather than in the upload request.
+      r.images ? [
+        { name = "SHOP_IMAGES_BUCKET", value = module.storage.bucket_names["images"] },
+        { name = "SHOP_IMAGE_RESIZE", value = "function" },
+      ] : [],
       r.exports ? [{ name = "SHOP_EXPORT_BUCKET", value = module.storage.bucket_names["exports"] }] : [],
       r.replays && local.replay ? [
         { name = "SHOP_RUM_REPLAY_BUCKET", value = module.storage.bucket_names["replays"] },

@@ -24,7 +24,7 @@
 #   AWSLambdaENIManagementAccess, whose ec2 actions have no resource-level permissions).
 # - The originals dead-letter queue has an alarm like the messaging module's (main.tf: dlq_names,
 #   key image-originals).
-# The catalog service still resizes inline (ecs.tf sets no SHOP_IMAGE_RESIZE=function).
+# The catalog service hands its uploads to the function (ecs.tf: SHOP_IMAGE_RESIZE=function).
 
 locals {
   image_resize_name = "${var.name_prefix}-image-resize"

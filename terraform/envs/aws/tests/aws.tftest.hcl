@@ -152,6 +152,13 @@ run "otel" {
     error_message = "the otel build keeps sampling_rate (5 %) of new traces and follows its callers' decisions"
   }
   assert {
+    condition = (
+      contains([for e in one([for x in output.task_definitions["catalog"] : x.environment if x.name == "shop"]) : "${e.name}=${e.value}"], "SHOP_IMAGE_RESIZE=function") &&
+      alltrue([for s in ["orders", "inventory"] : !contains([for e in one([for x in output.task_definitions[s] : x.environment if x.name == "shop"]) : e.name], "SHOP_IMAGE_RESIZE")])
+    )
+    error_message = "the catalog service (the one with the images bucket) hands admins' uploads to the image-resize function"
+  }
+  assert {
     condition     = length(output.alarms) == 20 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
     error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, four dead-letter queues (the image-resize function's originals too), the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
   }
