@@ -148,6 +148,17 @@ resource "aws_cloudwatch_log_group" "ecs" {
   retention_in_days = var.log_retention_days
 }
 
+# The ADOT collector's log groups (collector/aws.yaml: awscloudwatchlogs' log_group_name for the
+# log records, awsemf's for the metrics; the image-resize function's layer writes EMF to the
+# second too). Made here, with the stack's retention: the exporters create a missing group only
+# with logs:CreateLogGroup, which no role has (iam.tf), and a group they made would keep its
+# logs forever.
+resource "aws_cloudwatch_log_group" "otel" {
+  for_each          = local.otel ? toset(["/observability-shop-lab/otel", "/observability-shop-lab/otel/metrics"]) : toset([])
+  name              = each.value
+  retention_in_days = var.log_retention_days
+}
+
 resource "aws_service_discovery_private_dns_namespace" "main" {
   name = "${var.name_prefix}.internal"
   vpc  = aws_vpc.main.id

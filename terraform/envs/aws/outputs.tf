@@ -39,6 +39,7 @@ output "log_retention" {
   value = merge(
     module.observability.log_group_retention,
     { for g in aws_cloudwatch_log_group.ecs : g.name => g.retention_in_days },
+    { for g in aws_cloudwatch_log_group.otel : g.name => g.retention_in_days },
     { for g in aws_cloudwatch_log_group.rds : g.name => g.retention_in_days },
     { (aws_cloudwatch_log_group.cdn.name) = aws_cloudwatch_log_group.cdn.retention_in_days },
     { (aws_cloudwatch_log_group.image_resize.name) = aws_cloudwatch_log_group.image_resize.retention_in_days },

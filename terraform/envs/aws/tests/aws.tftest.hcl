@@ -275,8 +275,8 @@ run "otel" {
     error_message = "session replay is off unless replay_sample_ratio is set (F-RUM-03)"
   }
   assert {
-    condition     = length(output.log_retention) == 9 && alltrue([for d in values(output.log_retention) : d == 30]) && output.log_retention["/aws/lambda/shop-image-resize"] == 30
-    error_message = "every log group (shop, EMF, three ECS, two RDS, CloudFront's access logs, the image-resize function's) keeps 30 days"
+    condition     = length(output.log_retention) == 11 && alltrue([for d in values(output.log_retention) : d == 30]) && output.log_retention["/aws/lambda/shop-image-resize"] == 30 && output.log_retention["/observability-shop-lab/otel"] == 30 && output.log_retention["/observability-shop-lab/otel/metrics"] == 30
+    error_message = "every log group (shop, EMF, three ECS, two RDS, CloudFront's access logs, the image-resize function's, and the collector's two for otel: log records and EMF metrics) keeps 30 days"
   }
   assert {
     condition     = one(aws_ecs_cluster.main.setting).value == "enabled"
@@ -502,6 +502,10 @@ run "awssdk" {
   assert {
     condition     = alltrue([for s, c in output.task_definitions : [for x in c : x.name] == ["shop"]])
     error_message = "telemetry_backend = awssdk: no sidecar, the shop alone"
+  }
+  assert {
+    condition     = length([for g in keys(output.log_retention) : g if startswith(g, "/observability-shop-lab/otel")]) == 0
+    error_message = "awssdk: no collector, so none of its log groups"
   }
   assert {
     condition = alltrue([for s, c in output.task_definitions :
