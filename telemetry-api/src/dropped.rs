@@ -19,12 +19,7 @@
 
 use std::sync::Mutex;
 
-use crate::export::{ExportStats, PerSignal, SignalSource};
-
-/// Every item dropped so far, over the three signals.
-pub fn total(stats: &ExportStats) -> u64 {
-    stats.spans.dropped + stats.metrics.dropped + stats.logs.dropped
-}
+use crate::export::{PerSignal, SignalSource};
 
 /// The drops not yet delivered as `shop.telemetry.dropped`, and the mark of those that were.
 /// One per backend, shared by its metrics exporter (see the module's documentation).
@@ -50,9 +45,10 @@ impl<S: SignalSource> DropReport<S> {
         }
     }
 
-    /// Every item dropped so far.
+    /// Every item dropped so far, over the three signals.
     pub fn total(&self) -> u64 {
-        total(&self.sources.snapshot())
+        let s = self.sources.snapshot();
+        s.spans.dropped + s.metrics.dropped + s.logs.dropped
     }
 
     /// The count an export about to start carries: the drops not yet delivered. Call
@@ -77,14 +73,6 @@ impl<S: SignalSource> DropReport<S> {
             .unwrap_or_else(|e| e.into_inner())
             .in_flight = 0;
     }
-
-    /// Drops delivered so far.
-    pub fn delivered_so_far(&self) -> u64 {
-        self.marks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .delivered
-    }
 }
 
 #[cfg(test)]
@@ -93,6 +81,10 @@ mod tests {
 
     use super::*;
     use crate::export::SignalCounters;
+
+    fn delivered<S>(report: &DropReport<S>) -> u64 {
+        report.marks.lock().unwrap().delivered
+    }
 
     fn report() -> (DropReport<SignalCounters>, PerSignal<SignalCounters>) {
         let sources = PerSignal {
@@ -130,7 +122,7 @@ mod tests {
         // The sink is back: one export carries the whole outage, and then nothing is pending.
         assert_eq!(report.take(), 50);
         report.delivered();
-        assert_eq!(report.delivered_so_far(), 50);
+        assert_eq!(delivered(&report), 50);
         assert_eq!(report.take(), 0);
         report.delivered();
         SignalCounters::add(&counters.spans.dropped, 2);
@@ -144,7 +136,7 @@ mod tests {
         assert_eq!(report.take(), 5);
         SignalCounters::add(&counters.spans.dropped, 1); // during the export
         report.delivered();
-        assert_eq!(report.delivered_so_far(), 5);
+        assert_eq!(delivered(&report), 5);
         assert_eq!(report.take(), 1);
     }
 }
