@@ -23,7 +23,8 @@
 #   (iam.tf), and the ENIs of a function in a VPC (the AWS managed policy
 #   AWSLambdaENIManagementAccess, whose ec2 actions have no resource-level permissions).
 # - The originals dead-letter queue has an alarm like the messaging module's (main.tf: dlq_names,
-#   key image-originals).
+#   key image-originals); the function's own errors and throttles have theirs (below), sooner:
+#   the dead-letter alarm waits for originals_max_receive_count failed receives of one original.
 # The catalog service hands its uploads to the function (ecs.tf: SHOP_IMAGE_RESIZE=function).
 
 locals {
@@ -239,4 +240,35 @@ resource "aws_lambda_event_source_mapping" "image_resize" {
   scaling_config {
     maximum_concurrency = var.image_resize_max_concurrency
   }
+}
+
+# The function's health from Lambda's own metrics (AWS/Lambda, by FunctionName), on the alert topic
+# like every other alarm. Any error in five minutes: an invocation that failed (an S3 or database
+# error, a timeout, a crash) leaves its original on the queue to be retried, so users see only a
+# picture that is late, and the dead-letter alarm would speak only after the last retry. Any
+# throttle: the account's (or a reserved) concurrency was exhausted, so originals wait; the mapping's
+# maximum_concurrency holds invocations back without throttles, so this one means capacity.
+# No data (no upload in the period) is not breaching: the function is idle, not broken.
+locals {
+  image_resize_alarms = {
+    errors    = { metric = "Errors", what = "failed an invocation (S3, database, timeout or crash; the original is retried, then dead-lettered)" }
+    throttles = { metric = "Throttles", what = "was throttled: the account's or a reserved concurrency is exhausted, originals wait" }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "image_resize" {
+  for_each            = local.image_resize_alarms
+  alarm_name          = "${local.image_resize_name}-${each.key}"
+  alarm_description   = "The image-resize function ${each.value.what} (docs/functions.md)."
+  namespace           = "AWS/Lambda"
+  metric_name         = each.value.metric
+  dimensions          = { FunctionName = aws_lambda_function.image_resize.function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [module.observability.alert_topic_arn]
+  ok_actions          = [module.observability.alert_topic_arn]
 }

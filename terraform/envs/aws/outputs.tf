@@ -118,7 +118,7 @@ output "rum_app_monitor_id" {
 }
 
 output "image_resize_function" {
-  description = "The image-resize function (functions.tf): what it runs, its settings (names of its environment variables; the values only of the bucket and the backend), its role's policy (decoded) and managed policies, its network, its log group and what feeds it."
+  description = "The image-resize function (functions.tf): what it runs, its settings (names of its environment variables; the values only of the bucket and the backend), its role's policy (decoded) and managed policies, its network, its log group, what feeds it and its alarms."
   value = {
     name                = aws_lambda_function.image_resize.function_name
     runtime             = aws_lambda_function.image_resize.runtime
@@ -152,5 +152,17 @@ output "image_resize_function" {
       function_response_types = aws_lambda_event_source_mapping.image_resize.function_response_types
       maximum_concurrency     = one(aws_lambda_event_source_mapping.image_resize.scaling_config).maximum_concurrency
     }
+    alarms = { for k, a in aws_cloudwatch_metric_alarm.image_resize : a.alarm_name => {
+      namespace     = a.namespace
+      metric_name   = a.metric_name
+      dimensions    = a.dimensions
+      statistic     = a.statistic
+      period        = a.period
+      threshold     = a.threshold
+      comparison    = a.comparison_operator
+      missing_data  = a.treat_missing_data
+      alarm_actions = a.alarm_actions
+      ok_actions    = a.ok_actions
+    } }
   }
 }

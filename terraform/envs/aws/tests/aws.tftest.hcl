@@ -491,6 +491,20 @@ run "otel" {
     )
     error_message = "image-resize: its log group keeps log_retention_days; its queue's dead-letter queue has an alarm that notifies the alert topic"
   }
+  assert {
+    condition = (
+      keys(output.image_resize_function.alarms) == ["shop-image-resize-errors", "shop-image-resize-throttles"] &&
+      alltrue([for name, a in output.image_resize_function.alarms :
+        a.namespace == "AWS/Lambda" && a.dimensions == tomap({ FunctionName = "shop-image-resize" }) &&
+        a.statistic == "Sum" && a.period == 300 && a.threshold == 0 && a.comparison == "GreaterThanThreshold" &&
+        a.missing_data == "notBreaching" &&
+        a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])
+      ]) &&
+      output.image_resize_function.alarms["shop-image-resize-errors"].metric_name == "Errors" &&
+      output.image_resize_function.alarms["shop-image-resize-throttles"].metric_name == "Throttles"
+    )
+    error_message = "image-resize: any error or throttle of the function in five minutes (Lambda's own metrics) notifies the alert topic on ALARM and OK; no upload is not an alarm"
+  }
 }
 
 run "awssdk" {
