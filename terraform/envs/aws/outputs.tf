@@ -152,7 +152,7 @@ output "image_resize_function" {
       function_response_types = aws_lambda_event_source_mapping.image_resize.function_response_types
       maximum_concurrency     = one(aws_lambda_event_source_mapping.image_resize.scaling_config).maximum_concurrency
     }
-    alarms = { for k, a in aws_cloudwatch_metric_alarm.image_resize : a.alarm_name => {
+    alarms = { for a in aws_cloudwatch_metric_alarm.image_resize : a.alarm_name => {
       namespace     = a.namespace
       metric_name   = a.metric_name
       dimensions    = a.dimensions
