@@ -19,6 +19,7 @@
 //! | `sampling` | X-Ray rules from a file, upstream decisions |
 //! | `propagation` | `X-Amzn-Trace-Id` without a `Parent` (an ALB's) |
 //! | `faults` | sinks down, slow, erroring, throttling (`chaos`: the pass-through that injects it) |
+//! | `xray_store` | what moto's X-Ray keeps under concurrent writers (a gap, and the lab's fix) |
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -35,3 +36,4 @@ mod readback;
 mod rum;
 mod sampling;
 mod traces;
+mod xray_store;
