@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_xray::Client;
+use aws_sdk_xray::types::UnprocessedTraceSegment;
 use telemetry_api::export::SignalCounters;
 use telemetry_api::{SpanRecord, TraceId};
 
@@ -331,19 +332,15 @@ async fn put(
     match result {
         Ok(out) => {
             // X-Ray may refuse single documents (bad format, too old).
-            let refused: u64 = out
-                .unprocessed_trace_segments()
-                .iter()
-                .filter_map(|u| u.id())
-                .map(|id| {
-                    docs.iter()
-                        .filter(|(doc_id, _)| doc_id == id)
-                        .map(|(_, spans)| spans)
-                        .sum::<u64>()
-                })
-                .sum();
-            SignalCounters::add(&counters.sent, total - refused.min(total));
-            SignalCounters::add(&counters.dropped, refused.min(total));
+            let refused = refused_spans(out.unprocessed_trace_segments(), &docs).min(total);
+            SignalCounters::add(&counters.sent, total - refused);
+            SignalCounters::add(&counters.dropped, refused);
+            if let Some(first) = out.unprocessed_trace_segments().first() {
+                failures
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .report(refused, &refused_reason(first));
+            }
         }
         Err(e) => {
             SignalCounters::add(&counters.dropped, total);
@@ -353,6 +350,35 @@ async fn put(
                 .report(total, &retry::describe(&e));
         }
     }
+}
+
+/// The spans in the documents X-Ray refused. It names a refused document
+/// by the `id` inside it; one it could not read (not JSON: no id to name)
+/// or whose id matches none of ours still carried at least one span, so
+/// each such refusal counts one: a floor, never a silent "sent".
+fn refused_spans(refusals: &[UnprocessedTraceSegment], docs: &[(String, u64)]) -> u64 {
+    refusals
+        .iter()
+        .map(|u| {
+            let named: u64 = u.id().map_or(0, |id| {
+                docs.iter()
+                    .filter(|(doc_id, _)| doc_id == id)
+                    .map(|(_, spans)| spans)
+                    .sum()
+            });
+            named.max(1)
+        })
+        .sum()
+}
+
+/// What the failure log says of a refusal: X-Ray's code and message.
+fn refused_reason(u: &UnprocessedTraceSegment) -> String {
+    format!(
+        "document {} refused: {} {}",
+        u.id().unwrap_or("(no id)"),
+        u.error_code().unwrap_or("-"),
+        u.message().unwrap_or("")
+    )
 }
 
 /// The body of one `PutTraceSegments` call carrying `documents`, each
@@ -436,6 +462,32 @@ mod tests {
         assert_eq!(docs[0]["subsegments"][0]["id"], "0000000000000002");
         assert_eq!(docs[1]["name"], "shop");
         assert_eq!(docs[1]["origin"], "AWS::EC2::Instance");
+    }
+
+    #[test]
+    fn refused_documents_count_their_spans_and_an_unnamed_refusal_counts_at_least_one() {
+        let docs = vec![("a".to_owned(), 10), ("b".to_owned(), 1)];
+        let named = UnprocessedTraceSegment::builder()
+            .id("a")
+            .error_code("InvalidParameterException")
+            .build();
+        // moto's answer to a document that is not JSON: no id.
+        let unreadable = UnprocessedTraceSegment::builder()
+            .error_code("JSONFormatError")
+            .message("Bad JSON data")
+            .build();
+        let unknown = UnprocessedTraceSegment::builder().id("zzz").build();
+        assert_eq!(refused_spans(std::slice::from_ref(&named), &docs), 10);
+        assert_eq!(refused_spans(std::slice::from_ref(&unreadable), &docs), 1);
+        assert_eq!(
+            refused_spans(&[named, unreadable.clone(), unknown], &docs),
+            12
+        );
+        assert_eq!(refused_spans(&[], &docs), 0);
+        assert_eq!(
+            refused_reason(&unreadable),
+            "document (no id) refused: JSONFormatError Bad JSON data"
+        );
     }
 
     #[tokio::test]
