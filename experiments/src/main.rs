@@ -8,6 +8,9 @@
 //!     experiments, write report/results.json and REPORT.md
 //! shop-experiments render
 //!     rewrite REPORT.md from report/results.json (no measuring)
+//! shop-experiments history
+//!     rebuild report/history.json from git (every committed full run) and
+//!     rewrite REPORT.md
 //! shop-experiments chaos [--only EXPERIMENT,...] [--backends awssdk,otel]
 //!     the fault experiments (docs/chaos.md): print each verdict, write
 //!     report/chaos.md and report/chaos.json, and REPORT.md again
@@ -89,6 +92,9 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         secs: u64,
     },
+    /// Rebuild report/history.json from git (every committed full run's figures and the
+    /// commits between the runs) and rewrite REPORT.md.
+    History,
     /// Rewrite REPORT.md from report/results.json.
     Render {
         /// The directory holding REPORT.md and report/ (default: the repository).
@@ -129,6 +135,16 @@ fn render(repo: &std::path::Path, out: &std::path::Path, results: &Results) -> a
     )
 }
 
+/// Writes `report/history.json` from git's history of the committed results
+/// and `current` (the results in the working tree, maybe not committed yet).
+fn write_history(repo: &std::path::Path, current: Option<&Results>) -> anyhow::Result<usize> {
+    let runs = report::history::from_git(repo, current)?;
+    let file = repo.join("report").join("history.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&runs)?)?;
+    eprintln!("wrote {} ({} runs)", file.display(), runs.len());
+    Ok(runs.len())
+}
+
 /// Runs `work` (a run of the lab) on a runtime of its own until it ends, or until Ctrl-C or
 /// SIGTERM. On an error or an interruption the shops and the private lab, which are separate
 /// processes and would otherwise outlive the harness, are stopped.
@@ -166,6 +182,22 @@ fn main() -> ExitCode {
                 anyhow::anyhow!("{}: {e} (run `make report` first)", path.display())
             })?)?;
             render(&repo, &out, &results)?;
+            Ok(true)
+        })(),
+        Command::History => (|| -> anyhow::Result<bool> {
+            let file = repo.join("report").join("results.json");
+            let current: Option<Results> = match std::fs::read(&file) {
+                Ok(bytes) => Some(serde_json::from_slice(&bytes)?),
+                Err(_) => None,
+            };
+            write_history(&repo, current.as_ref())?;
+            if let Some(results) = &current {
+                render(&repo, &repo, results)?;
+                eprintln!(
+                    "wrote {} (with the history)",
+                    repo.join("REPORT.md").display()
+                );
+            }
             Ok(true)
         })(),
         Command::Chaos { only, backends } => (|| -> anyhow::Result<bool> {
@@ -275,6 +307,13 @@ fn main() -> ExitCode {
                 assets.join("results.json"),
                 serde_json::to_vec_pretty(&results)?,
             )?;
+            // A whole full run joins the history (the others are not comparable). Without git
+            // (an unpacked tarball) the report keeps the history it has.
+            if out == repo
+                && let Err(e) = write_history(&repo, Some(&results))
+            {
+                eprintln!("shop-experiments: the history was not updated: {e:#}");
+            }
             render(&repo, &out, &results)?;
             eprintln!("wrote {}", out.join("REPORT.md").display());
             Ok(runner::verdict(&results))

@@ -42,8 +42,7 @@ pub(crate) fn render(
     view: &View,
     charts: &Charts,
     benches: Option<&Benches>,
-    chaos: Option<&str>,
-    profile: Option<&str>,
+    sections: super::Sections,
     assets: &str,
 ) -> String {
     let mut o = String::new();
@@ -52,7 +51,8 @@ pub(crate) fn render(
     method(&mut o, view);
     machine(&mut o, view);
     overhead(&mut o, view, charts, assets);
-    profile_section(&mut o, profile);
+    profile_section(&mut o, sections.profile);
+    history_section(&mut o, sections.history);
     fidelity(&mut o, view);
     super::saturation::section(&mut o, view);
     super::trace_picture::section(&mut o, view, charts, assets);
@@ -62,7 +62,7 @@ pub(crate) fn render(
     super::async_hops::section(&mut o, &view.r.async_hops);
     super::lambda::section(&mut o, &view.r.lambda);
     super::browser::section(&mut o, &view.r.browser);
-    chaos_section(&mut o, chaos);
+    chaos_section(&mut o, sections.chaos);
     microbenchmarks(&mut o, benches);
     discussion(&mut o, view);
     reproduce(&mut o, view);
@@ -1627,6 +1627,26 @@ fn profile_section(o: &mut String, profile: Option<&str>) {
             line!(
                 o,
                 "No profiles were found: run `make profile` to include them (they are read from `report/profiles/`)."
+            );
+            line!(o);
+        }
+    }
+}
+
+/// The committed full runs side by side and the commits between them
+/// ([`super::history`]), when `report/history.json` exists.
+fn history_section(o: &mut String, history: Option<&str>) {
+    line!(o, "## History: the commits that moved the numbers");
+    line!(o);
+    match history.map(str::trim).filter(|h| !h.is_empty()) {
+        Some(h) => {
+            line!(o, "{h}");
+            line!(o);
+        }
+        None => {
+            line!(
+                o,
+                "No history was found: run `cargo run -p shop-experiments -- history` to include it (it is read from `report/history.json`)."
             );
             line!(o);
         }

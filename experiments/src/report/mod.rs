@@ -12,6 +12,7 @@
 //! | [`memory`] | what each backend adds to a shop process's RSS (T-RSS), and the whole lab's (T-LAB-RSS) |
 //! | [`lambda`] | the Lambda functions' cold start and per-invocation cost per backend |
 //! | [`benches`] | the criterion microbenchmarks, read from `target/criterion` |
+//! | [`history`] | the committed full runs side by side, and the commits between them (`report/history.json`) |
 //! | [`text`] | how numbers look (shared by tables and charts) |
 
 mod async_hops;
@@ -19,6 +20,7 @@ mod benches;
 mod browser;
 mod charts;
 mod dollars;
+pub mod history;
 mod into_xray;
 mod lambda;
 mod markdown;
@@ -80,16 +82,33 @@ pub fn write(
     // So does `make profile`, one JSON file per run.
     let profiles = crate::profile::load_all(&assets_dir.join("profiles"));
     let profile = (!profiles.is_empty()).then(|| crate::profile::markdown(&profiles));
+    // And `shop-experiments history` (or a whole full run) the committed runs' figures.
+    let runs = history::load(&assets_dir.join("history.json"));
+    let history = (!runs.is_empty()).then(|| history::markdown(&runs));
     let md = markdown::render(
         &view,
         &charts,
         benches.as_ref(),
-        chaos.as_deref(),
-        profile.as_deref(),
+        Sections {
+            chaos: chaos.as_deref(),
+            profile: profile.as_deref(),
+            history: history.as_deref(),
+        },
         &assets_link,
     );
     std::fs::write(report_md, md).with_context(|| format!("writing {}", report_md.display()))?;
     Ok(())
+}
+
+/// The sections other commands wrote beside the results (Markdown), each
+/// `None` when that command has not been run.
+pub(crate) struct Sections<'a> {
+    /// `make chaos`: `report/chaos.md`.
+    pub chaos: Option<&'a str>,
+    /// `make profile`: every `report/profiles/*.json`.
+    pub profile: Option<&'a str>,
+    /// `shop-experiments history`: `report/history.json`.
+    pub history: Option<&'a str>,
 }
 
 /// Removes charts of ours that this rendering did not write (a shape or a

@@ -1141,3 +1141,47 @@ fn what_reaches_x_ray_puts_the_three_views_side_by_side() {
         "{section}"
     );
 }
+
+#[test]
+fn the_history_follows_each_target_per_config_and_lists_the_commits_between_runs() {
+    use super::history;
+    let r = paired(2);
+    let figures = history::figures(&r);
+    let find = |target: &str, config: &str| {
+        figures
+            .iter()
+            .find(|f| f.target == target && f.config == config && f.point == "split")
+            .unwrap_or_else(|| panic!("{target} {config}: {figures:?}"))
+            .value
+    };
+    // The same estimates as the targets table (see paired_estimates_render_with_intervals…).
+    assert!((find("T-CPU", "awssdk-100").median - 82.0).abs() < 0.05);
+    assert!((find("T-THROUGHPUT", "awssdk-100").median - 0.926).abs() < 0.0005);
+    assert!((find("T-P99", "awssdk-100").median - 120.0).abs() < 1e-9);
+    assert!(find("T-CPU", "otel-100").median > 0.0);
+
+    let first = history::snapshot(&r).expect("a full run with paired estimates");
+    let mut second = first.clone();
+    second.commit = "bbbbbbb".into();
+    second.generated_at = "2026-12-06T00:00:00Z".into();
+    second.changes = vec!["ccccccc awssdk: a faster encoder".into()];
+    second.other_commits = 3;
+    let md = history::markdown(&[first.clone(), second]);
+    assert!(md.contains("**T-CPU**: CPU added per request"), "{md}");
+    assert!(
+        md.contains("| run | awssdk-100 split | otel-100 split |"),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!(
+            "| `{}` {} | 82.0 µs <sub>[82.0 µs–82.0 µs]</sub> ❌ |",
+            first.commit,
+            &first.generated_at[..10]
+        )),
+        "{md}"
+    );
+    assert!(md.contains("1 such commit(s) and 3 other(s)"), "{md}");
+    assert!(md.contains("  - ccccccc awssdk: a faster encoder"), "{md}");
+    // A quick run is not history.
+    assert!(history::snapshot(&synthetic("quick")).is_none());
+}
