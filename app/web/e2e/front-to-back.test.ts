@@ -263,8 +263,8 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
 
 /**
  * The Lab page in the shopper's tab: the cart's POST among the tab's last requests, and its trace
- * read back from `store` by the shop, drawn with the browser's spans and the shop's, and a
- * service map naming `services`.
+ * read back from `store` by the shop, drawn with the browser's spans and the shop's, a service
+ * map naming `services`, and the shop's service map of the last minutes naming them too.
  */
 async function labPage(page: Page, shop: Shop, store: "xray" | "collector", services: string[]): Promise<void> {
   await page.goto(`${shop.base}/lab/`);
@@ -282,6 +282,26 @@ async function labPage(page: Page, shop: Shop, store: "xray" | "collector", serv
   assert.match((await section.getByTestId("readback-command").textContent()) ?? "", store === "xray" ? /^aws xray batch-get-traces --trace-ids 1-/ : /^curl -s '.*\/captured\/traces\?trace_id=[0-9a-f]{32}'$/);
   const map = await page.getByTestId("map-node").allTextContents();
   for (const s of services) assert.ok(map.some((n) => s.startsWith(n.replace(/…$/, ""))), `${s} on the service map: ${map.join(", ")}`);
+  // The service map of the last minutes (O-DASH-02): counted by the shop from every trace the
+  // store kept in the window (moto builds no service graph), this shop and its UI on it.
+  const windowMap = page.getByTestId("window-map");
+  const storeButton = windowMap.getByRole("group", { name: "Store" }).getByRole("button", { name: store, exact: true });
+  const windowNodes = await eventually(
+    `${services.join(", ")} on the window map of ${store}`,
+    async () => {
+      if ((await storeButton.count()) > 0) await storeButton.click();
+      const texts = await windowMap.getByTestId(`window-map-store-${store}`).getByTestId("window-map-node").allTextContents();
+      const all = services.every((s) => texts.some((n) => s.startsWith(n.replace(/…$/, ""))));
+      if (!all) {
+        await windowMap.getByTestId("window-map-reread").click();
+        await page.waitForTimeout(2000);
+      }
+      return all && texts;
+    },
+    60_000,
+  );
+  assert.ok(windowNodes.length >= services.length, windowNodes.join(", "));
+  assert.match((await windowMap.getByTestId(`window-map-store-${store}`).getByTestId("window-map-status").textContent()) ?? "", /^\d+ traces? read/);
   assert.deepEqual(await accessibilityProblems(page), []);
   await screenshot(page, `lab-${store}`);
 

@@ -35,6 +35,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
         readback::trace,
         readback::session::session,
         readback::session::replay,
+        readback::service_map::service_map,
         catalog::list_products,
         catalog::search_products,
         catalog::get_product,

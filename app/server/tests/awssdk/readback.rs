@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
+use crate::common::{TempDir, order_body};
 use crate::lab::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,4 +165,159 @@ async fn a_browser_session_is_read_back_from_cloudwatch_logs_with_each_events_tr
         )) && command.contains(&format!("--filter-pattern '\"{session}\"'")),
         "{command}"
     );
+}
+
+/// O-DASH-02: the service map over a time window, counted by the shop from X-Ray's raw traces
+/// (`GetTraceSummaries`, then `BatchGetTraces`), since moto builds no service graph. The split
+/// topology: orders calls inventory to check stock; both query the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_map_of_a_window_is_counted_from_xrays_raw_traces() {
+    let env = lab_env();
+    let data = TempDir::new();
+    let inv_name = unique("map-inventory");
+    let ord_name = unique("map-orders");
+    let inventory = awssdk_shop(&inv_name, env)
+        .args(["--role", "inventory"])
+        .data_dir(data.path())
+        .start();
+    let orders = awssdk_shop(&ord_name, env)
+        .args(["--role", "orders", "--inventory-url", &inventory.address])
+        .env("SHOP_LAB_READBACK_XRAY", "true")
+        .data_dir(data.path())
+        .start();
+    let c = http();
+
+    // Bad windows first: a 400 naming `minutes`, whatever the stores hold.
+    for bad in ["0", "abc", "61", "-1", "1.5"] {
+        let r = c
+            .get(orders.url(&format!("/api/lab/service-map?minutes={bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "minutes={bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["field"], "minutes", "minutes={bad}: {body}");
+    }
+
+    // A cart with two items (each added after inventory's stock check), the checkout (another
+    // check), and a missing order (a 404: an error on orders).
+    let post = |path: String, body: Value| {
+        let c = c.clone();
+        let url = orders.url(&path);
+        async move { c.post(url).json(&body).send().await.unwrap() }
+    };
+    let r = post("/api/carts".to_owned(), json!({})).await;
+    assert_eq!(r.status(), 201);
+    let cart: Value = r.json().await.unwrap();
+    let cart = cart["id"].as_str().unwrap().to_owned();
+    for product in [2, 3] {
+        let r = post(
+            format!("/api/carts/{cart}/items"),
+            json!({"product_id": product, "quantity": 1}),
+        )
+        .await;
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    }
+    let r = c
+        .post(orders.url("/api/orders"))
+        .header("Idempotency-Key", unique("map-checkout"))
+        .json(&order_body(&cart))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    let r = c
+        .get(orders.url("/api/orders/00000000-0000-4000-8000-000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    flush(&inventory).await;
+    flush(&orders).await;
+
+    // The edges this test made (other tests' services share moto, and are on the map too).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let store = loop {
+        let r = c
+            .get(orders.url("/api/lab/service-map?minutes=5"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["minutes"], 5, "{body}");
+        let store = body["stores"][0].clone();
+        assert_eq!(store["store"], "xray", "{body}");
+        let requests =
+            |from: &str, to: &str| edge(&store, from, to).map_or(0, |e| count(e, "requests"));
+        if requests(&ord_name, &inv_name) >= 3
+            && requests(&ord_name, "sqlite") >= 1
+            && requests(&inv_name, "sqlite") >= 1
+            && node(&store, &ord_name).is_some_and(|n| count(n, "requests") >= 5)
+        {
+            break store;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the map lacks this test's traces after 60 s: {store:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+    };
+    assert_eq!(store["status"], "found", "{store:#}");
+    let read = store["traces_read"].as_u64().unwrap();
+    assert!(read >= 5, "{store:#}");
+    assert!(store["traces_listed"].as_u64().unwrap() >= read);
+    assert!(
+        store["truncated"] == false || store["message"].is_string(),
+        "a truncated map says why: {store:#}"
+    );
+    assert!(
+        store["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("aws xray get-trace-summaries --start-time "),
+        "{store:#}"
+    );
+    let orders_node = node(&store, &ord_name).unwrap();
+    assert_eq!(orders_node["kind"], "service");
+    assert!(
+        count(orders_node, "errors") >= 1,
+        "the 404: {orders_node:#}"
+    );
+    assert_eq!(node(&store, &inv_name).unwrap()["kind"], "service");
+    assert!(count(node(&store, &inv_name).unwrap(), "requests") >= 3);
+    assert_eq!(node(&store, "sqlite").unwrap()["kind"], "database");
+    // The call to inventory is drawn to the service that continued it, timed by the caller.
+    let call = &edge(&store, &ord_name, &inv_name).unwrap()["stats"];
+    let (mean, max) = (
+        call["mean_ms"].as_f64().unwrap(),
+        call["max_ms"].as_f64().unwrap(),
+    );
+    assert!(mean > 0.0 && max >= mean, "{call}");
+    assert!(call["p50_ms"].as_f64().unwrap() <= call["p99_ms"].as_f64().unwrap());
+    assert_eq!(
+        count(edge(&store, &ord_name, &inv_name).unwrap(), "faults"),
+        0
+    );
+}
+
+/// The node named `name` of a store's map.
+fn node<'a>(store: &'a Value, name: &str) -> Option<&'a Value> {
+    store["nodes"]
+        .as_array()?
+        .iter()
+        .find(|n| n["name"] == name)
+}
+
+/// The edge `from` → `to` of a store's map.
+fn edge<'a>(store: &'a Value, from: &str, to: &str) -> Option<&'a Value> {
+    store["edges"]
+        .as_array()?
+        .iter()
+        .find(|e| e["from"] == from && e["to"] == to)
+}
+
+/// A count of a node's or an edge's stats.
+fn count(item: &Value, what: &str) -> u64 {
+    item["stats"][what].as_u64().unwrap_or(0)
 }

@@ -19,6 +19,7 @@ use super::model::{
     Outcome, ReadingStatus, SessionReading, StoreReading, StoredEvent, StoredLog, StoredSpan,
     tree_order,
 };
+use super::service_map::{WindowTraces, trace_end_ms};
 
 pub const LABEL: &str = "The collector's store (otlp-capture in the lab)";
 
@@ -69,6 +70,51 @@ pub async fn read(http: &reqwest::Client, base: &str, hex_id: &str) -> StoreRead
     }
 }
 
+/// Every trace that ended since `since_ms` as the capture receiver keeps it, the newest `cap` of
+/// them. The receiver has no time index: its whole listing (`GET /captured/traces`) is read and
+/// the window picked here, by each trace's last end. `Err` when the receiver did not answer.
+pub async fn read_window(
+    http: &reqwest::Client,
+    base: &str,
+    since_ms: i64,
+    cap: usize,
+) -> Result<WindowTraces, String> {
+    let base = base.trim_end_matches('/');
+    // A long-running lab's store is large: more time than for one trace.
+    let requests: Vec<ExportTraceServiceRequest> = get_within(
+        http,
+        &format!("{base}/captured/traces"),
+        Duration::from_secs(25),
+    )
+    .await?;
+    let mut traces: Vec<(f64, Vec<StoredSpan>)> = traces_of(&requests)
+        .into_values()
+        .map(|spans| (trace_end_ms(&spans), spans))
+        .filter(|(end, _)| *end >= since_ms as f64)
+        .collect();
+    let listed = traces.len();
+    let mut notes = Vec::new();
+    if listed > cap {
+        // Newest first, so that the cap keeps the traces a learner just made.
+        traces.sort_by(|a, b| b.0.total_cmp(&a.0));
+        traces.truncate(cap);
+        notes.push(format!(
+            "the collector's store holds {listed} traces in the window: the newest {cap} were read"
+        ));
+    }
+    Ok(WindowTraces {
+        traces: traces.into_iter().map(|(_, spans)| spans).collect(),
+        listed,
+        truncated: listed > cap,
+        notes,
+    })
+}
+
+/// `curl` for the capture receiver's listing the window is read from.
+pub fn window_command(base: &str) -> String {
+    format!("curl -s '{}/captured/traces'", base.trim_end_matches('/'))
+}
+
 /// The log records of the browser session `session_id` as the capture receiver keeps them:
 /// the UI's events and errors, each with its trace.
 pub async fn read_session(http: &reqwest::Client, base: &str, session_id: &str) -> SessionReading {
@@ -90,9 +136,17 @@ async fn get<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &str,
 ) -> Result<T, String> {
+    get_within(http, url, Duration::from_secs(5)).await
+}
+
+async fn get_within<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    timeout: Duration,
+) -> Result<T, String> {
     let answer = http
         .get(url)
-        .timeout(Duration::from_secs(5))
+        .timeout(timeout)
         .send()
         .await
         .map_err(|e| format!("GET {url}: {e}"))?;
@@ -191,6 +245,21 @@ fn service(resource: Option<&opentelemetry_proto::tonic::resource::v1::Resource>
 /// Every span of the requests, with its resource's `service.name`.
 pub fn spans_of(requests: &[ExportTraceServiceRequest]) -> Vec<StoredSpan> {
     let mut out = Vec::new();
+    each_span(requests, |_, span| out.push(span));
+    out
+}
+
+/// The spans of the requests by trace (32 hex digits): a trace's spans arrive in many exports.
+pub fn traces_of(requests: &[ExportTraceServiceRequest]) -> BTreeMap<String, Vec<StoredSpan>> {
+    let mut out: BTreeMap<String, Vec<StoredSpan>> = BTreeMap::new();
+    each_span(requests, |trace_id, span| {
+        out.entry(hex(trace_id)).or_default().push(span)
+    });
+    out
+}
+
+/// Each span of the requests as a [`StoredSpan`], with the trace id it belongs to.
+fn each_span(requests: &[ExportTraceServiceRequest], mut out: impl FnMut(&[u8], StoredSpan)) {
     for rs in requests.iter().flat_map(|r| &r.resource_spans) {
         let service = service(rs.resource.as_ref());
         for span in rs.scope_spans.iter().flat_map(|ss| &ss.spans) {
@@ -217,29 +286,31 @@ pub fn spans_of(requests: &[ExportTraceServiceRequest]) -> Vec<StoredSpan> {
                 (false, Some(c)) if c >= 400 => Outcome::Error,
                 _ => Outcome::Ok,
             };
-            out.push(StoredSpan {
-                span_id: hex(&span.span_id),
-                parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
-                service: service.clone(),
-                name: span.name.clone(),
-                kind: kind.to_owned(),
-                start_ms: ms(span.start_time_unix_nano),
-                end_ms: Some(ms(span.end_time_unix_nano)),
-                outcome,
-                attributes,
-                events: span
-                    .events
-                    .iter()
-                    .map(|e| StoredEvent {
-                        name: e.name.clone(),
-                        time_ms: Some(ms(e.time_unix_nano)),
-                        attributes: self::attributes(&e.attributes),
-                    })
-                    .collect(),
-            });
+            out(
+                &span.trace_id,
+                StoredSpan {
+                    span_id: hex(&span.span_id),
+                    parent_id: (!span.parent_span_id.is_empty()).then(|| hex(&span.parent_span_id)),
+                    service: service.clone(),
+                    name: span.name.clone(),
+                    kind: kind.to_owned(),
+                    start_ms: ms(span.start_time_unix_nano),
+                    end_ms: Some(ms(span.end_time_unix_nano)),
+                    outcome,
+                    attributes,
+                    events: span
+                        .events
+                        .iter()
+                        .map(|e| StoredEvent {
+                            name: e.name.clone(),
+                            time_ms: Some(ms(e.time_unix_nano)),
+                            attributes: self::attributes(&e.attributes),
+                        })
+                        .collect(),
+                },
+            );
         }
     }
-    out
 }
 
 /// Every log record of the requests, oldest first.
@@ -307,6 +378,15 @@ mod tests {
         assert!((s.end_ms.unwrap() - s.start_ms - 250.0).abs() < 0.01);
         assert_eq!(s.attributes["http.response.status_code"], json!(503));
         assert_eq!(s.events[0].attributes["exception.type"], json!("Timeout"));
+
+        // Two exports of one trace, and another trace: grouped by trace id.
+        let twice: Vec<ExportTraceServiceRequest> = [&traces[..], &traces[..]].concat();
+        let mut other = traces.clone();
+        other[0].resource_spans[0].scope_spans[0].spans[0].trace_id = vec![7; 16];
+        let grouped = traces_of(&[twice, other].concat());
+        assert_eq!(grouped.len(), 2);
+        assert_eq!(grouped["0af7651916cd43dd8448eb211c80319c"].len(), 2);
+        assert_eq!(grouped["07070707070707070707070707070707"].len(), 1);
 
         let logs: Vec<ExportLogsServiceRequest> = serde_json::from_value(json!([{
             "resourceLogs": [{

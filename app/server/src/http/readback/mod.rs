@@ -6,6 +6,7 @@
 //! | `GET /api/lab/traces/{trace_id}` | the trace from each store: spans (a waterfall's rows), the joined log lines, and the command that reads the same thing |
 //! | `GET /api/lab/sessions/{session_id}` | a browser session's events and errors from each store, each with its trace ([`session`]) |
 //! | `GET /api/lab/sessions/{session_id}/replay` | the session's recording (rrweb events) from the replay bucket |
+//! | `GET /api/lab/service-map?minutes=N` | the services and what they call in the traces of the last N minutes (1–60, 15 by default), counted from each store's raw traces: X-Ray's `GetServiceGraph`, which moto lacks, done here ([`service_map`]) |
 //!
 //! Locally the stores are the emulators — X-Ray in moto (with the log lines
 //! from CloudWatch Logs in LocalStack) for the awssdk backend, and the
@@ -21,6 +22,7 @@
 
 pub mod capture;
 pub mod model;
+pub mod service_map;
 pub mod session;
 pub mod xray;
 
@@ -95,11 +97,12 @@ impl ReadbackState {
     }
 }
 
-/// `GET /api/lab/readback`, `GET /api/lab/traces/{trace_id}`.
+/// The routes of the module's table.
 pub fn router(state: ReadbackState) -> Router {
     Router::new()
         .route("/api/lab/readback", get(config))
         .route("/api/lab/traces/{trace_id}", get(trace))
+        .route("/api/lab/service-map", get(service_map::service_map))
         .route("/api/lab/sessions/{session_id}", get(session::session))
         .route(
             "/api/lab/sessions/{session_id}/replay",

@@ -6,7 +6,7 @@
 // collector's store — drawn as a waterfall with the joined log lines, the command that reads the
 // same thing, and a service map of the traces read on this page. Above the trace, a browser
 // session (this tab's, or one pasted) as the stores kept it, each of its records leading to its
-// trace.
+// trace. Last, the service map of a time window, counted by the shop from the stores' raw traces.
 import Link from "next/link";
 import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
@@ -22,6 +22,7 @@ import { SessionStores } from "./session";
 import type { StoredSpan, TraceReadback } from "./trace-model";
 import { REREADS, useReread } from "./use-reread";
 import { Command, Waterfall } from "./waterfall";
+import { WindowMap } from "./window-map";
 
 type Stats = Schemas["TelemetryStats"];
 
@@ -311,7 +312,7 @@ export function LabView() {
       </section>
       <section aria-labelledby="map" className="rounded-lg border border-stone-200 p-4">
         <h2 id="map" className="mb-2 font-semibold">
-          Service map
+          Service map of the traces read here
         </h2>
         {stores.length > 1 && (
           <div className="mb-2 flex gap-2 text-sm" role="group" aria-label="Store">
@@ -324,6 +325,7 @@ export function LabView() {
         )}
         <ServiceMap spans={mapSpans} />
       </section>
+      {readback.state === "done" && readback.data.enabled && <WindowMap />}
     </div>
   );
 }
