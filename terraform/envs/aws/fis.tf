@@ -12,12 +12,12 @@
 # fault flags cover slow inventory and a slow database from inside the shop instead.
 
 locals {
-  # The stop conditions. The 5xx count (the access log's, every backend) is the guard of the task
+  # The stop conditions. The 5xx count (the access log's, of the backend that runs) is the guard of the task
   # experiments: the hypothesis is that users see few errors. The database failover is allowed
   # its errors; it stops when the synthetic purchase still fails after it (the canary's alarm).
   # (Absent when the observability module's alarms are excluded: then the templates have no stop
   # condition, FIS's "none".)
-  fis_guard_5xx = try(module.observability.alarms["${var.name_prefix}-http-5xx"].arn, null)
+  fis_guard_5xx = module.observability.guard_5xx_alarm_arn
 
   fis_templates = {
     stop-orders-tasks = {

@@ -60,6 +60,10 @@ module "observability" {
   accounts_service   = "shop-catalog"
   rum_service        = "shop-catalog"
   latency_statistic  = var.latency_statistic
+  # otel: the collector's log group (ecs.tf), where its awscloudwatchlogs exporter writes the
+  # shop's log records: the module counts them (metric filters, log-count alarms) and saves its
+  # queries there. awssdk and noop: none.
+  otel_log_group = local.otel ? aws_cloudwatch_log_group.otel["/observability-shop-lab/otel"].name : ""
   # The containers' stderr: where the backends and the ADOT sidecar report dropped telemetry.
   drop_report_log_groups = { for s, g in aws_cloudwatch_log_group.ecs : s => g.name }
   # Every service's backend sends its drops as shop.telemetry.dropped: one alarm each.

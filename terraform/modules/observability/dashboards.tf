@@ -179,6 +179,15 @@ locals {
 
   text_gap = { for b in ["awssdk", "otel"] : b => "Not a CloudWatch metric with the ${b} backend: " }
 
+  # The backends whose log lines reach CloudWatch Logs (main.tf's log_sources: awssdk always,
+  # otel where the collector's log group is named): their log-derived counts and saved queries
+  # go on their dashboards, each reading its own group and namespace.
+  logs_of = { for b, src in local.log_sources : b => {
+    group     = src.group
+    namespace = src.namespace
+    queries   = b == "awssdk" ? "${path.module}/queries" : "${path.module}/queries/${b}"
+  } }
+
   log_metric_note = "Log-derived counts (`${var.log_metric_namespace}`) come from metric filters on `${var.log_group_base}`, where the awssdk backend writes the shop's log lines; the otel backend's logs go to the collector's log group instead."
 }
 
@@ -188,7 +197,7 @@ locals {
   red_widgets = { for b in var.telemetry_backends : b => [
     {
       type       = "text", x = 0, y = 0, width = 24, height = 2
-      properties = { markdown = "## ${var.name_prefix}: requests, errors, duration by route (${b})\nThe ${b} backend's metrics in `${local.backend_namespace[b]}`${b == "awssdk" ? "; log-derived counts in `${var.log_metric_namespace}`" : " (EMF from the collector's awsemf exporter, log group `${var.otel_metrics_log_group}`)"}; alarms publish to `${aws_sns_topic.alerts.name}`." }
+      properties = { markdown = "## ${var.name_prefix}: requests, errors, duration by route (${b})\nThe ${b} backend's metrics in `${local.backend_namespace[b]}`${b == "awssdk" ? "" : " (EMF from the collector's awsemf exporter, log group `${var.otel_metrics_log_group}`)"}${contains(keys(local.logs_of), b) ? "; log-derived counts in `${local.logs_of[b].namespace}` (metric filters on `${local.logs_of[b].group}`)" : ""}; alarms publish to `${aws_sns_topic.alerts.name}`." }
     },
     {
       type = "metric", x = 0, y = 2, width = 8, height = 6
@@ -211,7 +220,8 @@ locals {
         period = 300
         metrics = concat(
           [[{ expression = local.search[b].errors.Sum, id = "errors", label = "" }]],
-          [for m in [[var.log_metric_namespace, local.metric_filters["http-5xx"].metric_name, { label = "5xx (access log)", stat = "Sum" }]] : m if b == "awssdk"],
+          # The access log's count, from the backend's own lines (main.tf's filters).
+          [for m in [[try(local.logs_of[b].namespace, ""), local.metric_filters["http-5xx"].metric_name, { label = "5xx (access log)", stat = "Sum" }]] : m if contains(keys(local.logs_of), b)],
         )
       }
     },
@@ -335,7 +345,8 @@ locals {
       },
     ] : w if local.series.funnel[b] == null || local.series.abandoned[b] == null],
     # Per product (O-METRIC-12): not a metric dimension (docs/shopping.md, what it would cost), but
-    # the `item added to cart` log lines, with the saved query of the same name.
+    # the `item added to cart` log lines, with the saved query of the same name: each backend's
+    # own text (queries/, queries/otel/) on its own log group.
     [for w in [
       {
         type = "log", x = 0, y = 20, width = 24, height = 6
@@ -343,16 +354,16 @@ locals {
           title  = "Products added to carts, the 20 most (log lines)"
           region = local.region
           view   = "table"
-          query  = "SOURCE '${var.log_group_base}' | ${trimspace(file("${path.module}/queries/products-added-to-cart.insights"))}"
+          query  = "SOURCE '${try(local.logs_of[b].group, "")}' | ${trimspace(file("${try(local.logs_of[b].queries, "${path.module}/queries")}/products-added-to-cart.insights"))}"
         }
       },
-    ] : w if b == "awssdk"],
+    ] : w if contains(keys(local.logs_of), b)],
     [for w in [
       {
         type       = "text", x = 0, y = 20, width = 24, height = 2
-        properties = { markdown = "Products added to carts: the awssdk backend's log lines carry `shop.product.id` at the top level; the collector's lines nest it under `attributes`, so the saved query `products-added-to-cart` does not read them (docs/dashboards.md)." }
+        properties = { markdown = "Products added to carts: a saved query over the ${b} backend's log lines (`queries/${b}/products-added-to-cart.insights`), which reach CloudWatch Logs only through the collector's awscloudwatchlogs exporter; no log group is named for them here (`otel_log_group`, docs/dashboards.md)." }
       },
-    ] : w if b != "awssdk"],
+    ] : w if !contains(keys(local.logs_of), b)],
   ) }
 
   ux_widgets = { for b in var.telemetry_backends : b => concat(
@@ -386,9 +397,9 @@ locals {
             view   = "timeSeries"
             stat   = "Sum"
             period = 300
-            # The log-derived count reads the awssdk backend's log group only.
+            # The log-derived count, where the backend's log lines reach CloudWatch Logs.
             metrics = concat(
-              b == "awssdk" ? [[var.log_metric_namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }]] : [],
+              contains(keys(local.logs_of), b) ? [[local.logs_of[b].namespace, local.metric_filters["js-errors"].metric_name, { label = "JS errors (log lines of shop-web)", stat = "Sum" }]] : [],
               [[{ expression = local.search[b].rum_errors.Sum, id = "rum_errors", label = "" }]],
             )
           }
@@ -491,12 +502,12 @@ locals {
           stat   = "Sum"
           period = 300
           metrics = [
-            [var.log_metric_namespace, local.metric_filters["security-events"].metric_name, { label = "security events (log)" }],
-            [var.log_metric_namespace, local.metric_filters["http-4xx"].metric_name, { label = "4xx (access log)", yAxis = "right" }],
+            [try(local.logs_of[b].namespace, ""), local.metric_filters["security-events"].metric_name, { label = "security events (log)" }],
+            [try(local.logs_of[b].namespace, ""), local.metric_filters["http-4xx"].metric_name, { label = "4xx (access log)", yAxis = "right" }],
           ]
         }
       },
-    ] : w if b == "awssdk"],
+    ] : w if contains(keys(local.logs_of), b)],
   ) }
 }
 
@@ -565,7 +576,9 @@ locals {
         }
       },
     ] : w if length(var.canary_names) > 0],
-    [
+    # The slowest requests from each backend's access log: the awssdk backend's lines, unless the
+    # stack runs only otel (then the collector's lines, whose fields are nested: main.tf).
+    [for w in [
       {
         type = "log", x = 0, y = 15, width = 24, height = 6
         properties = {
@@ -575,7 +588,18 @@ locals {
           query  = "SOURCE '${var.log_group_base}' | fields @timestamp, service, `http.route`, `http.response.status_code`, duration_ms, trace_id | filter ispresent(duration_ms) | sort duration_ms desc | limit 20"
         }
       },
-    ],
+    ] : w if contains(var.telemetry_backends, "awssdk") || !local.otel_logs],
+    [for w in [
+      {
+        type = "log", x = 0, y = contains(var.telemetry_backends, "awssdk") ? 21 : 15, width = 24, height = 6
+        properties = {
+          title  = "Slowest requests with their trace ids (access log, otel)"
+          region = local.region
+          view   = "table"
+          query  = "SOURCE '${var.otel_log_group}' | fields @timestamp, `resource.service.name`, `attributes.http.route`, `attributes.http.response.status_code`, `attributes.duration_ms`, trace_id | filter ispresent(`attributes.duration_ms`) | sort `attributes.duration_ms` desc | limit 20"
+        }
+      },
+    ] : w if local.otel_logs],
   )
 
   # kind-backend → widgets; the service view is one for all backends.

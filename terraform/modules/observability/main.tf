@@ -60,6 +60,56 @@ locals {
       metric_name = "JsErrors"
     }
   }
+
+  # The same counts from the otel backend's log records. The collector's awscloudwatchlogs
+  # exporter (raw_log: false, collector/aws.yaml) writes each record as one JSON document:
+  # `body` (the shop's message, a JSON string), `severity_text` (TRACE…ERROR, telemetry-otel's
+  # logs.rs) and `severity_number`, `trace_id`/`span_id` (hex), `attributes` (the event's fields,
+  # nested, under their dotted names), `scope` ({name: the record's target}) and `resource`
+  # ({"service.name": …}); empty parts are left out (opentelemetry-collector-contrib,
+  # exporter/awscloudwatchlogsexporter/exporter.go, cwLogBody; docs/dashboards.md has the
+  # commit). So `message` becomes `$.body` and `level` `$.severity_text`; the metric names stay,
+  # the namespace is the otel backend's own (var.otel_log_metric_namespace).
+  # JS errors: the browser's records are relayed under the resource service.name = shop-web, but
+  # the filter pattern syntax documents no way to select a key with dots in it
+  # ($.resource.service.name reads resource → service → name). Their scope is the browser
+  # logger's name, shop-web (app/web/src/telemetry/logs.ts; app/server/src/http/rum/mod.rs,
+  # scope_target, keeps it as the record's target, which OTLP carries as the scope name); no
+  # server-side target has that name (they are Rust module paths).
+  otel_metric_filters = {
+    http-5xx          = { pattern = "{ $.body = \"request failed\" }", metric_name = "HttpServerErrors" }
+    error-logs        = { pattern = "{ $.severity_text = \"ERROR\" }", metric_name = "ErrorLogs" }
+    security-events   = { pattern = "{ $.body = \"security event\" }", metric_name = "SecurityEvents" }
+    http-requests-ok  = { pattern = "{ $.body = \"request completed\" }", metric_name = "HttpRequests" }
+    http-requests-4xx = { pattern = "{ $.body = \"request rejected\" }", metric_name = "HttpRequests" }
+    http-requests-5xx = { pattern = "{ $.body = \"request failed\" }", metric_name = "HttpRequests" }
+    http-4xx          = { pattern = "{ $.body = \"request rejected\" }", metric_name = "HttpClientErrors" }
+    low-stock         = { pattern = "{ $.body = \"low stock\" }", metric_name = "LowStock" }
+    js-errors         = { pattern = "{ $.scope.name = \"shop-web\" && $.severity_text = \"ERROR\" }", metric_name = "JsErrors" }
+  }
+
+  # The otel backend's log-derived counts exist where its log records reach CloudWatch Logs: a
+  # stack that runs it and names the collector's log group (envs/aws). The lab's collector has no
+  # awscloudwatchlogs exporter, so envs/local names none.
+  otel_logs = contains(var.telemetry_backends, "otel") && var.otel_log_group != ""
+
+  # The 5xx count that guards deployments and FIS experiments: the running backend's. In a stack
+  # that runs only otel, the awssdk log group gets no lines and its alarm could never fire.
+  guard_5xx_key = local.otel_logs && !contains(var.telemetry_backends, "awssdk") ? "http-5xx-otel" : "http-5xx"
+
+  # Per backend: the log group its lines are in, the namespace of the counts made from them.
+  log_sources = merge(
+    { awssdk = { group = aws_cloudwatch_log_group.shop["app"].name, namespace = var.log_metric_namespace, filters = local.metric_filters } },
+    local.otel_logs ? { otel = { group = var.otel_log_group, namespace = var.otel_log_metric_namespace, filters = local.otel_metric_filters } } : {},
+  )
+
+  # Filter key → filter: the awssdk backend's under their own names (`http-5xx`, …), the otel
+  # backend's as `otel-http-5xx`, ….
+  all_metric_filters = merge([
+    for b, src in local.log_sources : {
+      for k, f in src.filters : (b == "awssdk" ? k : "${b}-${k}") => merge(f, { group = src.group, namespace = src.namespace })
+    }
+  ]...)
 }
 
 resource "aws_cloudwatch_log_group" "shop" {
@@ -70,13 +120,13 @@ resource "aws_cloudwatch_log_group" "shop" {
 }
 
 resource "aws_cloudwatch_log_metric_filter" "shop" {
-  for_each       = local.on.metric_filters ? local.metric_filters : {}
+  for_each       = local.on.metric_filters ? local.all_metric_filters : {}
   name           = "${var.name_prefix}-${each.key}"
-  log_group_name = aws_cloudwatch_log_group.shop["app"].name
+  log_group_name = each.value.group
   pattern        = each.value.pattern
   metric_transformation {
     name          = each.value.metric_name
-    namespace     = var.log_metric_namespace
+    namespace     = each.value.namespace
     value         = "1"
     default_value = "0"
     unit          = "Count"
@@ -213,12 +263,28 @@ locals {
   }
 }
 
+# The same alarms per backend whose lines are counted: the awssdk backend's keep their names
+# (`<p>-http-5xx`, …: the deployments and FIS templates name them), the otel backend's are
+# `<p>-http-5xx-otel`, …, as the module's other per-backend alarms (`<p>-error-rate-otel`).
+locals {
+  log_count_alarms_by_backend = merge([
+    for b, src in local.log_sources : {
+      for k, a in local.log_count_alarms : (b == "awssdk" ? k : "${k}-${b}") => merge(a, {
+        backend     = b
+        namespace   = src.namespace
+        metric_name = src.filters[a.filter].metric_name
+        description = b == "awssdk" ? a.description : "${replace(a.description, " (access log, ${var.log_group_base})", " (access log)")} The ${b} backend's lines, in the collector's log group ${src.group}."
+      })
+    }
+  ]...)
+}
+
 resource "aws_cloudwatch_metric_alarm" "log_count" {
-  for_each            = local.on.alarms && local.on.metric_filters ? local.log_count_alarms : {}
+  for_each            = local.on.alarms && local.on.metric_filters ? local.log_count_alarms_by_backend : {}
   alarm_name          = "${var.name_prefix}-${each.key}"
   alarm_description   = each.value.description
-  namespace           = var.log_metric_namespace
-  metric_name         = local.metric_filters[each.value.filter].metric_name
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric_name
   statistic           = "Sum"
   period              = each.value.period
   evaluation_periods  = 1
@@ -320,14 +386,28 @@ resource "aws_xray_group" "group" {
 # The saved queries, one per file in queries/ (the name is the file's): the same text the awssdk
 # tests run through the project's evaluator over the events LocalStack stored, since LocalStack's
 # Logs Insights runs only fields, sort and limit (app/server/tests/awssdk/insights.rs). They query
-# the awssdk backend's JSON lines; the otel build's lines, written by the collector, name their
-# fields differently (body, attributes.*; docs/logging.md).
+# the awssdk backend's JSON lines. The otel backend's lines, written by the collector, name their
+# fields differently (body, severity_text, attributes.*, resource.*: the filters above), so its
+# queries are files of their own in queries/otel/, saved as `<p>/otel/<name>` (a folder in the
+# console) on the collector's log group. Separate definitions rather than one query over both
+# field sets: a stack runs one backend, and the awssdk texts stay within the subset the
+# evaluator checks (no `or`, no coalesce()).
+locals {
+  query_definitions = merge(
+    {
+      for f in fileset("${path.module}/queries", "*.insights") :
+      trimsuffix(f, ".insights") => { group = aws_cloudwatch_log_group.shop["app"].name, text = trimspace(file("${path.module}/queries/${f}")) }
+    },
+    local.otel_logs ? {
+      for f in fileset("${path.module}/queries/otel", "*.insights") :
+      "otel/${trimsuffix(f, ".insights")}" => { group = var.otel_log_group, text = trimspace(file("${path.module}/queries/otel/${f}")) }
+    } : {},
+  )
+}
+
 resource "aws_cloudwatch_query_definition" "shop" {
-  for_each = local.on.query_definitions ? {
-    for f in fileset("${path.module}/queries", "*.insights") :
-    trimsuffix(f, ".insights") => trimspace(file("${path.module}/queries/${f}"))
-  } : {}
+  for_each        = local.on.query_definitions ? local.query_definitions : {}
   name            = "${var.name_prefix}/${each.key}"
-  log_group_names = [aws_cloudwatch_log_group.shop["app"].name]
-  query_string    = each.value
+  log_group_names = [each.value.group]
+  query_string    = each.value.text
 }

@@ -35,6 +35,14 @@ output "query_definition_names" {
   value = [for q in aws_cloudwatch_query_definition.shop : q.name]
 }
 
+output "saved_queries" {
+  description = "Saved query name → the log groups it reads and its text (for the tests: each backend's queries on its own log group)."
+  value = { for q in aws_cloudwatch_query_definition.shop : q.name => {
+    log_groups = q.log_group_names
+    query      = q.query_string
+  } }
+}
+
 # What the tests assert on.
 output "log_group_retention" {
   description = "Log group name → retention in days."
@@ -107,11 +115,16 @@ locals {
 }
 
 output "deployment_alarm_names" {
-  description = "The alarms a deployment watches (ECS rolls back when one fires while it runs): the 5xx count and the backend's error rate."
+  description = "The alarms a deployment watches (ECS rolls back when one fires while it runs): the running backend's 5xx count and the backend's error rate."
   value = concat(
-    [for k, a in aws_cloudwatch_metric_alarm.log_count : a.alarm_name if k == "http-5xx"],
+    [for k, a in aws_cloudwatch_metric_alarm.log_count : a.alarm_name if k == local.guard_5xx_key],
     [for a in values(aws_cloudwatch_metric_alarm.error_rate) : a.alarm_name],
   )
+}
+
+output "guard_5xx_alarm_arn" {
+  description = "The running backend's 5xx count alarm (the access log's), the stop condition of the FIS task experiments; null when the alarms are excluded."
+  value       = try(aws_cloudwatch_metric_alarm.log_count[local.guard_5xx_key].arn, null)
 }
 
 output "alert_queue_source_topics" {

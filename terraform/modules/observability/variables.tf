@@ -107,6 +107,18 @@ variable "otel_metric_namespace" {
   default     = "ObservabilityShopLab/otel"
 }
 
+variable "otel_log_group" {
+  description = "The log group the collector's awscloudwatchlogs exporter writes the otel backend's log records to (collector/aws.yaml `log_group_name`), made by the caller (envs/aws: ecs.tf). With `otel` in telemetry_backends, its metric filters, log-count alarms, saved queries and dashboard widgets are made. Empty: none (the lab's collector has no awscloudwatchlogs exporter: no otel log record reaches LocalStack)."
+  type        = string
+  default     = ""
+}
+
+variable "otel_log_metric_namespace" {
+  description = "The namespace of the counts the metric filters make from the otel backend's log records: the awssdk backend's metric names (HttpServerErrors, …) in a namespace of their own, as each backend's metrics are."
+  type        = string
+  default     = "ShopLab/Logs/otel"
+}
+
 variable "otel_metrics_log_group" {
   description = "The awsemf exporter's log group (collector/aws.yaml `log_group_name`): named on the otel dashboards."
   type        = string

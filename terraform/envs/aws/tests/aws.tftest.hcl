@@ -159,18 +159,96 @@ run "otel" {
     error_message = "the catalog service (the one with the images bucket) hands admins' uploads to the image-resize function"
   }
   assert {
-    condition     = length(output.alarms) == 20 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, four dead-letter queues (the image-resize function's originals too), the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 25 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, the same five from the collector's log group, four dead-letter queues (the image-resize function's originals too), the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
+      "shop-http-5xx-otel", "shop-http-4xx-otel", "shop-low-stock-otel", "shop-security-events-otel", "shop-js-errors-otel",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts", "shop-dlq-image-originals",
       "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
       "shop-payment-declines-card-otel", "shop-payment-declines-wallet-otel",
       "shop-telemetry-dropped-otel-shop-catalog", "shop-telemetry-dropped-otel-shop-orders", "shop-telemetry-dropped-otel-shop-inventory",
     ])
-    error_message = "otel: the log-count alarms, the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
+    error_message = "otel: the log-count alarms (and the otel backend's, on the collector's log group), the dead-letter alarms, the otel error rate, latency, checkout errors and failed logins, telemetry drops; no awssdk alarm"
+  }
+
+  # The otel backend's log-derived counts (docs/dashboards.md): the collector's awscloudwatchlogs
+  # exporter writes each log record as JSON with `body`, `severity_text`, `attributes`, `scope`
+  # and `resource`, so its filters read those, on the collector's log group, into a namespace of
+  # their own with the awssdk backend's metric names.
+  assert {
+    condition = (
+      toset([for n, f in module.observability.metric_filters : n if f.log_group == aws_cloudwatch_log_group.otel["/observability-shop-lab/otel"].name]) == toset([
+        for k in ["http-5xx", "error-logs", "security-events", "http-requests-ok", "http-requests-4xx", "http-requests-5xx", "http-4xx", "low-stock", "js-errors"] : "shop-otel-${k}"
+      ]) &&
+      alltrue([for n, p in {
+        "shop-otel-http-5xx"          = ["{ $.body = \"request failed\" }", "HttpServerErrors"]
+        "shop-otel-error-logs"        = ["{ $.severity_text = \"ERROR\" }", "ErrorLogs"]
+        "shop-otel-security-events"   = ["{ $.body = \"security event\" }", "SecurityEvents"]
+        "shop-otel-http-requests-ok"  = ["{ $.body = \"request completed\" }", "HttpRequests"]
+        "shop-otel-http-requests-4xx" = ["{ $.body = \"request rejected\" }", "HttpRequests"]
+        "shop-otel-http-requests-5xx" = ["{ $.body = \"request failed\" }", "HttpRequests"]
+        "shop-otel-http-4xx"          = ["{ $.body = \"request rejected\" }", "HttpClientErrors"]
+        "shop-otel-low-stock"         = ["{ $.body = \"low stock\" }", "LowStock"]
+        "shop-otel-js-errors"         = ["{ $.scope.name = \"shop-web\" && $.severity_text = \"ERROR\" }", "JsErrors"]
+        } : module.observability.metric_filters[n] == { pattern = p[0], log_group = "/observability-shop-lab/otel", metric = p[1], namespace = "ShopLab/Logs/otel" }
+      ])
+    )
+    error_message = "otel: the access-log, error, security-event, low-stock and JS-error filters read the collector's fields (body, severity_text, scope.name) on its log group, into ShopLab/Logs/otel under the awssdk backend's metric names"
+  }
+  assert {
+    condition = (
+      output.alarms["shop-http-5xx"].namespace == "ShopLab/Logs" && module.observability.metric_filters["shop-http-5xx"].log_group == "/shop-lab/prod" &&
+      module.observability.metric_filters["shop-http-5xx"].pattern == "{ $.message = \"request failed\" }"
+    )
+    error_message = "the awssdk backend's filters and alarms keep their names, group, pattern and namespace"
+  }
+  assert {
+    condition = alltrue([for k, m in {
+      "http-5xx"        = ["HttpServerErrors", 5], "http-4xx" = ["HttpClientErrors", 100], "low-stock" = ["LowStock", 1],
+      "security-events" = ["SecurityEvents", 10], "js-errors" = ["JsErrors", 5],
+      } : (
+      output.alarms["shop-${k}-otel"].namespace == "ShopLab/Logs/otel" && output.alarms["shop-${k}-otel"].metric_name == m[0] &&
+      output.alarms["shop-${k}-otel"].statistic == "Sum" && output.alarms["shop-${k}-otel"].threshold == m[1] &&
+      output.alarms["shop-${k}-otel"].comparison == "GreaterThanOrEqualToThreshold" && length(output.alarms["shop-${k}-otel"].dimensions) == 0 &&
+      contains([for f in values(module.observability.metric_filters) : f.metric if f.namespace == "ShopLab/Logs/otel"], m[0]) &&
+      output.alarms["shop-${k}-otel"].alarm_actions == toset([output.alert_topic_arn]) && output.alarms["shop-${k}-otel"].ok_actions == toset([output.alert_topic_arn])
+    )])
+    error_message = "otel: the 5xx, 4xx, low-stock, security-events and JS-errors counts of the collector's log group alarm like the awssdk ones (Sum, same thresholds), each on a metric its filter makes, on the alert topic for ALARM and OK"
+  }
+  assert {
+    condition = (
+      toset([for n, q in module.observability.saved_queries : n if startswith(n, "shop/otel/")]) == toset([
+        for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "products-added-to-cart", "security-events", "slow-requests"] : "shop/otel/${q}"
+      ]) &&
+      alltrue([for n, q in module.observability.saved_queries : q.log_groups == tolist(["/observability-shop-lab/otel"]) && !strcontains(q.query, "message") if startswith(n, "shop/otel/")]) &&
+      module.observability.saved_queries["shop/errors-by-route"].log_groups == tolist(["/shop-lab/prod"]) &&
+      strcontains(module.observability.saved_queries["shop/otel/errors-by-route"].query, "filter body = \"request failed\" | stats count(*) as errors by `attributes.http.route`") &&
+      strcontains(module.observability.saved_queries["shop/otel/slow-requests"].query, "filter `attributes.duration_ms` > 1000") &&
+      strcontains(module.observability.saved_queries["shop/otel/one-trace"].query, "filter trace_id = ")
+    )
+    error_message = "otel: each saved query has an otel variant (shop/otel/<name>) on the collector's log group that reads its fields (body, attributes.*), beside the awssdk ones on the shop's group"
+  }
+  assert {
+    condition = (
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-red-otel"]), "[\"ShopLab/Logs/otel\",\"HttpServerErrors\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-ux-otel"]), "[\"ShopLab/Logs/otel\",\"JsErrors\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-security-otel"]), "[\"ShopLab/Logs/otel\",\"SecurityEvents\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-security-otel"]), "[\"ShopLab/Logs/otel\",\"HttpClientErrors\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-otel"]), "SOURCE '/observability-shop-lab/otel' | filter body = \\\"item added to cart\\\"") &&
+      length([for w in module.observability.dashboard_bodies["shop-business-otel"].widgets : w if w.type == "text" && strcontains(try(w.properties.markdown, ""), "Products added to carts")]) == 0 &&
+      !strcontains(jsonencode(module.observability.dashboard_bodies), "\"ShopLab/Logs\"")
+    )
+    error_message = "the otel dashboards chart the collector's log-derived counts (5xx, JS errors, security events, 4xx) and query its log group for the products added to carts; nothing reads the awssdk backend's log counts"
+  }
+  assert {
+    condition = (
+      [for w in module.observability.dashboard_bodies["shop-service"].widgets : w.properties.title if w.type == "log"] == ["Slowest requests with their trace ids (access log, otel)"] &&
+      strcontains(one([for w in module.observability.dashboard_bodies["shop-service"].widgets : w.properties.query if w.type == "log"]), "SOURCE '/observability-shop-lab/otel' | fields @timestamp, `resource.service.name`, `attributes.http.route`")
+    )
+    error_message = "the otel stack's service view lists the slowest requests from the collector's log group"
   }
   assert {
     condition     = output.alarms["shop-checkout-errors-otel"].dimensions == tomap({ "service.name" = "shop-orders", "http.response.status_code" = "500" }) && output.alarms["shop-checkout-errors-otel"].statistic == "Sum"
@@ -303,9 +381,18 @@ run "otel" {
   assert {
     condition = alltrue([for s in aws_ecs_service.service :
       one(s.deployment_circuit_breaker).enable && one(s.deployment_circuit_breaker).rollback &&
-      one(s.alarms).enable && one(s.alarms).rollback && one(s.alarms).alarm_names == toset(["shop-http-5xx", "shop-error-rate-otel"])
+      one(s.alarms).enable && one(s.alarms).rollback && one(s.alarms).alarm_names == toset(["shop-http-5xx-otel", "shop-error-rate-otel"])
     ])
-    error_message = "every service rolls a deployment back on the circuit breaker and when the 5xx count or the backend's error rate goes to ALARM"
+    error_message = "every service rolls a deployment back on the circuit breaker and when the otel backend's 5xx count (the collector's log group; the awssdk group gets no lines here) or its error rate goes to ALARM"
+  }
+
+  # FIS (fis.tf): in an otel stack the task experiments stop on the otel backend's 5xx count.
+  assert {
+    condition = (
+      output.fis_templates["stop-orders-tasks"].stop.value == output.alarms["shop-http-5xx-otel"].arn &&
+      output.fis_templates["stop-inventory-tasks"].stop.value == output.alarms["shop-http-5xx-otel"].arn
+    )
+    error_message = "FIS in an otel stack: the task experiments stop on the otel backend's 5xx count alarm"
   }
 
   # The CDN (cdn.tf, F-INFRA-01/02): CloudFront's metrics, alarms and logs live in us-east-1.
@@ -522,6 +609,14 @@ run "awssdk" {
     error_message = "awssdk: no collector, so none of its log groups"
   }
   assert {
+    condition = (
+      length([for n, f in module.observability.metric_filters : n if f.namespace == "ShopLab/Logs/otel" || startswith(n, "shop-otel-")]) == 0 &&
+      !strcontains(jsonencode(module.observability.dashboard_bodies), "ShopLab/Logs/otel") &&
+      length([for n in keys(module.observability.saved_queries) : n if startswith(n, "shop/otel/")]) == 0
+    )
+    error_message = "awssdk: no filters, counts, dashboard series or saved queries for the otel backend's log group"
+  }
+  assert {
     condition = alltrue([for s, c in output.task_definitions :
       contains([for e in c[0].environment : "${e.name}=${e.value}"], "SHOP_TELEMETRY=awssdk") &&
       !contains([for e in c[0].environment : e.name], "OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -693,6 +788,10 @@ run "noop" {
   assert {
     condition     = keys(module.observability.dashboard_bodies) == ["shop-service"] && length([for k in keys(output.alarms) : k if strcontains(k, "latency") || strcontains(k, "error-rate") || strcontains(k, "checkout-errors")]) == 0
     error_message = "noop: no backend dashboards or backend alarms, only the service view and the log-derived alarms"
+  }
+  assert {
+    condition     = length([for n, f in module.observability.metric_filters : n if f.namespace == "ShopLab/Logs/otel"]) == 0 && length([for k in keys(output.alarms) : k if endswith(k, "-otel")]) == 0
+    error_message = "noop: no collector, so no filters or alarms on its log group"
   }
 
   assert {
