@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::common::service_map::{count, edge, node};
 use crate::common::{TempDir, order_body};
 use crate::lab::*;
 
@@ -299,25 +300,4 @@ async fn the_service_map_of_a_window_is_counted_from_xrays_raw_traces() {
         count(edge(&store, &ord_name, &inv_name).unwrap(), "faults"),
         0
     );
-}
-
-/// The node named `name` of a store's map.
-fn node<'a>(store: &'a Value, name: &str) -> Option<&'a Value> {
-    store["nodes"]
-        .as_array()?
-        .iter()
-        .find(|n| n["name"] == name)
-}
-
-/// The edge `from` → `to` of a store's map.
-fn edge<'a>(store: &'a Value, from: &str, to: &str) -> Option<&'a Value> {
-    store["edges"]
-        .as_array()?
-        .iter()
-        .find(|e| e["from"] == from && e["to"] == to)
-}
-
-/// A count of a node's or an edge's stats.
-fn count(item: &Value, what: &str) -> u64 {
-    item["stats"][what].as_u64().unwrap_or(0)
 }

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod service_map;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

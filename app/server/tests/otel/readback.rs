@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::TempDir;
+use crate::common::service_map::{count, edge, node};
 use crate::lab::{Http, Pipeline, order_body, start_split};
 
 #[test]
@@ -263,25 +264,4 @@ fn the_service_map_of_a_window_is_counted_from_the_collectors_store() {
         "{store:#}"
     );
     assert_eq!(store["nodes"], json!([]));
-}
-
-/// The node named `name` of a store's map.
-fn node<'a>(store: &'a Value, name: &str) -> Option<&'a Value> {
-    store["nodes"]
-        .as_array()?
-        .iter()
-        .find(|n| n["name"] == name)
-}
-
-/// The edge `from` → `to` of a store's map.
-fn edge<'a>(store: &'a Value, from: &str, to: &str) -> Option<&'a Value> {
-    store["edges"]
-        .as_array()?
-        .iter()
-        .find(|e| e["from"] == from && e["to"] == to)
-}
-
-/// A count of a node's or an edge's stats.
-fn count(item: &Value, what: &str) -> u64 {
-    item["stats"][what].as_u64().unwrap_or(0)
 }
