@@ -8,402 +8,19 @@
 //! `min(…)`, `max(…)`, `avg(…)` and `pct(…, n)` `as …` by one or more fields, `sort`, `limit`)
 //! and refuses anything else, and [`Query::run`] applies it to the raw events
 //! read back with `FilterLogEvents`. A saved query that used more would fail its syntax test
-//! here before it reached an AWS account.
+//! here before it reached an AWS account. The evaluator lives in `tests/insights_eval/`, shared
+//! with the otel backend's queries (`tests/otel/insights.rs`); its own test is here.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use crate::common::{ShopProcess, TempDir, order_body, repo_root};
+use crate::common::{ShopProcess, TempDir, order_body};
+use crate::insights_eval::{Query, compare, saved_queries};
 use crate::lab::*;
 
-// --- the evaluator --------------------------------------------------------------------------
-
-#[derive(Debug, Clone, PartialEq)]
-enum Cond {
-    Eq(String, Value),
-    Ne(String, Value),
-    Gt(String, f64),
-    Lt(String, f64),
-    Present(String),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Command {
-    Fields(Vec<String>),
-    Filter(Vec<Cond>),
-    Stats {
-        aggs: Vec<(Agg, String)>,
-        by: Vec<String>,
-    },
-    Sort {
-        field: String,
-        descending: bool,
-    },
-    Limit(usize),
-}
-
-/// An aggregate of `stats`.
-#[derive(Debug, Clone, PartialEq)]
-enum Agg {
-    Count,
-    Min(String),
-    Max(String),
-    Avg(String),
-    /// `pct(field, n)`: Logs Insights estimates it; here it is exact (nearest rank), which a
-    /// test's few values make the same.
-    Pct(String, f64),
-}
-
-impl Agg {
-    fn parse(s: &str) -> Result<Agg, String> {
-        let s = s.trim();
-        if s == "count(*)" {
-            return Ok(Agg::Count);
-        }
-        let inner = |prefix: &str| {
-            s.strip_prefix(prefix)
-                .and_then(|r| r.strip_suffix(')'))
-                .map(field)
-        };
-        if let Some(args) = s.strip_prefix("pct(").and_then(|r| r.strip_suffix(')')) {
-            let (f, n) = args
-                .split_once(',')
-                .ok_or_else(|| format!("pct without a percentile: {s:?}"))?;
-            let n: f64 = n
-                .trim()
-                .parse()
-                .map_err(|_| format!("pct's percentile: {s:?}"))?;
-            if !(0.0..=100.0).contains(&n) {
-                return Err(format!("pct's percentile is 0 to 100: {s:?}"));
-            }
-            return Ok(Agg::Pct(field(f)?, n));
-        }
-        match (inner("min("), inner("max("), inner("avg(")) {
-            (Some(f), _, _) => Ok(Agg::Min(f?)),
-            (_, Some(f), _) => Ok(Agg::Max(f?)),
-            (_, _, Some(f)) => Ok(Agg::Avg(f?)),
-            _ => Err(format!("unsupported aggregate: {s:?}")),
-        }
-    }
-
-    fn of(&self, rows: &[&Map<String, Value>]) -> Value {
-        let values = |f: &str| {
-            rows.iter()
-                .filter_map(|r| r.get(f))
-                .cloned()
-                .collect::<Vec<_>>()
-        };
-        match self {
-            Agg::Count => json!(rows.len()),
-            Agg::Min(f) => values(f)
-                .into_iter()
-                .min_by(|a, b| compare(Some(a), Some(b)))
-                .unwrap_or(Value::Null),
-            Agg::Max(f) => values(f)
-                .into_iter()
-                .max_by(|a, b| compare(Some(a), Some(b)))
-                .unwrap_or(Value::Null),
-            Agg::Avg(f) => {
-                let xs: Vec<f64> = values(f).iter().filter_map(Value::as_f64).collect();
-                if xs.is_empty() {
-                    Value::Null
-                } else {
-                    json!(xs.iter().sum::<f64>() / xs.len() as f64)
-                }
-            }
-            Agg::Pct(f, n) => {
-                let mut xs: Vec<f64> = values(f).iter().filter_map(Value::as_f64).collect();
-                xs.sort_by(f64::total_cmp);
-                // Nearest rank: the smallest value with at least n % of the values at or below it.
-                let rank = ((n / 100.0) * xs.len() as f64).ceil().max(1.0) as usize;
-                xs.get(rank - 1).map_or(Value::Null, |x| json!(x))
-            }
-        }
-    }
-}
-
-/// A `stats` group: its `by` values, and its rows.
-type Group<'a> = (Vec<Value>, Vec<&'a Map<String, Value>>);
-
-/// A query of the supported subset.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Query(Vec<Command>);
-
-/// Splits on `sep` outside double quotes, backticks and parentheses (`pct(f, 99)` is one
-/// aggregate).
-fn split_outside(s: &str, sep: char) -> Vec<String> {
-    let (mut parts, mut cur, mut quote) = (Vec::new(), String::new(), None::<char>);
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match (quote, c) {
-            (None, '"' | '`') => {
-                quote = Some(c);
-                cur.push(c);
-            }
-            (Some(q), c) if c == q => {
-                quote = None;
-                cur.push(c);
-            }
-            (None, '(') => {
-                depth += 1;
-                cur.push(c);
-            }
-            (None, ')') => {
-                depth = depth.saturating_sub(1);
-                cur.push(c);
-            }
-            (None, c) if c == sep && depth == 0 => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    parts.push(cur);
-    parts.into_iter().map(|p| p.trim().to_owned()).collect()
-}
-
-/// A field reference: `name`, `@timestamp` or `` `dotted.name` ``.
-fn field(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    let name = s
-        .strip_prefix('`')
-        .and_then(|r| r.strip_suffix('`'))
-        .unwrap_or(s);
-    let ok = !name.is_empty()
-        && name.chars().enumerate().all(|(i, c)| {
-            c.is_ascii_alphanumeric() || c == '_' || c == '.' || (i == 0 && c == '@')
-        })
-        && (s.starts_with('`') || !name.contains('.'));
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(format!(
-            "not a field: {s:?} (a dotted name needs backticks)"
-        ))
-    }
-}
-
-fn literal(s: &str) -> Result<Value, String> {
-    let s = s.trim();
-    if let Some(inner) = s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        return Ok(Value::String(inner.to_owned()));
-    }
-    s.parse::<f64>()
-        .map(|n| json!(n))
-        .map_err(|_| format!("not a literal: {s:?}"))
-}
-
-/// The first `op` in `s` outside double quotes and backticks: (left, right).
-fn split_once_outside<'a>(s: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
-    let mut quote = None::<char>;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (None, '"' | '`') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, _) if s[i..].starts_with(op) => return Some((&s[..i], &s[i + op.len()..])),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn condition(s: &str) -> Result<Cond, String> {
-    let s = s.trim();
-    if let Some(inner) = s
-        .strip_prefix("ispresent(")
-        .and_then(|r| r.strip_suffix(')'))
-    {
-        return Ok(Cond::Present(field(inner)?));
-    }
-    let number = |v: Value| {
-        v.as_f64()
-            .ok_or_else(|| format!("{s:?} compares with a number"))
-    };
-    if let Some((l, r)) = split_once_outside(s, "!=") {
-        return Ok(Cond::Ne(field(l)?, literal(r)?));
-    }
-    if let Some((l, r)) = split_once_outside(s, ">") {
-        return Ok(Cond::Gt(field(l)?, number(literal(r)?)?));
-    }
-    if let Some((l, r)) = split_once_outside(s, "<") {
-        return Ok(Cond::Lt(field(l)?, number(literal(r)?)?));
-    }
-    if let Some((l, r)) = split_once_outside(s, "=") {
-        return Ok(Cond::Eq(field(l)?, literal(r)?));
-    }
-    Err(format!("unsupported condition: {s:?}"))
-}
-
-impl Query {
-    /// Parses `text`; an error names what the subset does not have.
-    pub fn parse(text: &str) -> Result<Query, String> {
-        let mut commands = Vec::new();
-        for stage in split_outside(text.trim(), '|') {
-            let (verb, rest) = stage.split_once(' ').unwrap_or((stage.as_str(), ""));
-            let rest = rest.trim();
-            commands.push(match verb {
-                "fields" => Command::Fields(
-                    split_outside(rest, ',')
-                        .iter()
-                        .map(|f| field(f))
-                        .collect::<Result<_, _>>()?,
-                ),
-                "filter" => Command::Filter(
-                    rest.split(" and ")
-                        .map(condition)
-                        .collect::<Result<_, _>>()?,
-                ),
-                "stats" => {
-                    let (aggs, by) = rest
-                        .split_once(" by ")
-                        .ok_or_else(|| format!("stats without by: {stage:?}"))?;
-                    let aggs = split_outside(aggs, ',')
-                        .iter()
-                        .map(|a| {
-                            let (func, alias) = a
-                                .split_once(" as ")
-                                .ok_or_else(|| format!("stats without as: {stage:?}"))?;
-                            Ok((Agg::parse(func)?, field(alias)?))
-                        })
-                        .collect::<Result<_, String>>()?;
-                    Command::Stats {
-                        aggs,
-                        by: split_outside(by, ',')
-                            .iter()
-                            .map(|f| field(f))
-                            .collect::<Result<_, _>>()?,
-                    }
-                }
-                "sort" => {
-                    let mut words = rest.split_whitespace();
-                    let f = field(words.next().unwrap_or(""))?;
-                    let descending = match words.next() {
-                        Some("desc") => true,
-                        Some("asc") | None => false,
-                        Some(o) => return Err(format!("sort order {o:?}")),
-                    };
-                    Command::Sort {
-                        field: f,
-                        descending,
-                    }
-                }
-                "limit" => Command::Limit(rest.parse().map_err(|_| format!("limit {rest:?}"))?),
-                other => return Err(format!("unsupported command: {other:?}")),
-            });
-        }
-        Ok(Query(commands))
-    }
-
-    /// Applies the query to `events` (`@timestamp` is the event's timestamp,
-    /// the other fields the JSON line's keys).
-    pub fn run(&self, events: &[(i64, Map<String, Value>)]) -> Vec<Map<String, Value>> {
-        let mut rows: Vec<Map<String, Value>> = events
-            .iter()
-            .map(|(ts, m)| {
-                let mut m = m.clone();
-                m.insert("@timestamp".to_owned(), json!(ts));
-                m
-            })
-            .collect();
-        let mut shown: Option<Vec<String>> = None;
-        for c in &self.0 {
-            match c {
-                Command::Fields(f) => shown = Some(f.clone()),
-                Command::Filter(conds) => rows.retain(|r| conds.iter().all(|c| holds(c, r))),
-                Command::Stats { aggs, by } => {
-                    // Groups in the order of their keys' text, as a stable order before `sort`.
-                    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-                    for r in &rows {
-                        let key: Vec<Value> = by
-                            .iter()
-                            .map(|b| r.get(b).cloned().unwrap_or(Value::Null))
-                            .collect();
-                        groups
-                            .entry(Value::from(key.clone()).to_string())
-                            .or_insert((key, Vec::new()))
-                            .1
-                            .push(r);
-                    }
-                    let out = groups
-                        .into_values()
-                        .map(|(key, members)| {
-                            let mut m: Map<String, Value> = by.iter().cloned().zip(key).collect();
-                            for (agg, alias) in aggs {
-                                m.insert(alias.clone(), agg.of(&members));
-                            }
-                            m
-                        })
-                        .collect();
-                    rows = out;
-                    shown = Some(
-                        by.iter()
-                            .chain(aggs.iter().map(|(_, a)| a))
-                            .cloned()
-                            .collect(),
-                    );
-                }
-                Command::Sort { field, descending } => {
-                    rows.sort_by(|a, b| {
-                        let o = compare(a.get(field), b.get(field));
-                        if *descending { o.reverse() } else { o }
-                    });
-                }
-                Command::Limit(n) => rows.truncate(*n),
-            }
-        }
-        match shown {
-            Some(f) => rows
-                .into_iter()
-                .map(|r| {
-                    f.iter()
-                        .filter_map(|k| r.get(k).map(|v| (k.clone(), v.clone())))
-                        .collect()
-                })
-                .collect(),
-            None => rows,
-        }
-    }
-}
-
-fn holds(c: &Cond, r: &Map<String, Value>) -> bool {
-    match c {
-        Cond::Eq(f, v) => {
-            r.get(f) == Some(v) || num(r.get(f)).zip(v.as_f64()).is_some_and(|(a, b)| a == b)
-        }
-        Cond::Ne(f, v) => r.get(f) != Some(v),
-        Cond::Gt(f, n) => num(r.get(f)).is_some_and(|a| a > *n),
-        Cond::Lt(f, n) => num(r.get(f)).is_some_and(|a| a < *n),
-        Cond::Present(f) => r.get(f).is_some_and(|v| !v.is_null()),
-    }
-}
-
-fn num(v: Option<&Value>) -> Option<f64> {
-    v.and_then(Value::as_f64)
-}
-
-fn compare(a: Option<&Value>, b: Option<&Value>) -> Ordering {
-    match (num(a), num(b)) {
-        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
-        _ => a.map(Value::to_string).cmp(&b.map(Value::to_string)),
-    }
-}
-
-/// The saved queries, by name, as Terraform reads them.
-fn saved_queries() -> BTreeMap<String, String> {
-    let dir = repo_root().join("terraform/modules/observability/queries");
-    std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "insights"))
-        .map(|p| {
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap().trim().to_owned(),
-            )
-        })
-        .collect()
-}
+// --- the evaluator (tests/insights_eval) --------------------------------------------------------
 
 #[test]
 fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
@@ -489,7 +106,7 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
         ]
     );
     // Every saved query is in the subset.
-    let saved = saved_queries();
+    let saved = saved_queries("queries");
     assert_eq!(saved.len(), 9, "{saved:?}");
     for (name, text) in &saved {
         Query::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -625,7 +242,7 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
         .iter()
         .map(|(ts, m)| (*ts, serde_json::from_str::<Map<String, Value>>(m).unwrap()))
         .collect();
-    let saved = saved_queries();
+    let saved = saved_queries("queries");
     let run = |name: &str| Query::parse(&saved[name]).unwrap().run(&events);
 
     // errors-by-route: one row, the two failed checkouts.
@@ -759,7 +376,7 @@ async fn by_version_sets_a_release_beside_the_one_before_it() {
         .iter()
         .map(|(ts, m)| (*ts, serde_json::from_str::<Map<String, Value>>(m).unwrap()))
         .collect();
-    let rows = Query::parse(&saved_queries()["by-version"])
+    let rows = Query::parse(&saved_queries("queries")["by-version"])
         .unwrap()
         .run(&events);
     let row = |version: &str, route: &str| {

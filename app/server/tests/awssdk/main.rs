@@ -23,6 +23,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../insights_eval/mod.rs"]
+mod insights_eval;
 mod lab;
 
 mod chaos;

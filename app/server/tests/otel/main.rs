@@ -19,6 +19,7 @@
 //! | `traces` | a W3C checkout trace across two services over OTLP/HTTP (`lab::w3c_checkout`) |
 //! | `metrics` | that run's metric totals |
 //! | `logs` | that run's log records joined to their spans |
+//! | `insights` | the otel saved Logs Insights queries over the documents the `awscloudwatchlogs` exporter would write |
 //! | `sampling` | `OTEL_TRACES_SAMPLER`, upstream decisions |
 //! | `propagation` | `OTEL_PROPAGATORS=xray` across two services over OTLP/gRPC; an `X-Amzn-Trace-Id` without a `Parent` (an ALB's) |
 //! | `faults` | the collector dies mid-run, or never answers |
@@ -26,10 +27,13 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../insights_eval/mod.rs"]
+mod insights_eval;
 mod lab;
 
 mod events;
 mod faults;
+mod insights;
 mod logs;
 mod metrics;
 mod propagation;
