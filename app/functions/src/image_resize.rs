@@ -31,8 +31,9 @@
 //!
 //! **The shop's uploads** (`--image-resize function`): the shop names an
 //! original `originals/products/{id}/{upload-id}` and records the upload as
-//! `pending` first. With `DATABASE_URL` set (the shop's database), the
-//! function records what it did there: the picture's rows, the product's
+//! `pending` first. With the shop's database (`DATABASE_URL`, or the
+//! Secrets Manager secret `SHOP_DATABASE_URL_SECRET` names, read at cold
+//! start: [`crate::database_url`]), the function records what it did there: the picture's rows, the product's
 //! new URLs, the audit entry and the upload's `done`
 //! ([`image_store::record_resized`], one transaction), or the refusal
 //! ([`image_store::record_failed`]). A database failure fails the
@@ -64,6 +65,7 @@ use crate::carrier::Fields;
 use tracing::Instrument;
 use tracing::field::Empty;
 
+use crate::database_url;
 use crate::function::{FunctionError, Handled, StartError};
 
 /// The prefix of the originals that trigger the function.
@@ -111,7 +113,7 @@ pub struct Resized {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub upload_id: Option<String>,
     /// What the shop's database says now: `done`, `failed`,
-    /// `already_recorded`, `unknown_upload`; `None` without `DATABASE_URL`.
+    /// `already_recorded`, `unknown_upload`; `None` without the database.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded: Option<String>,
     /// Where the `image.resize` span's parent came from: `object_metadata`
@@ -169,19 +171,20 @@ impl ImageResize {
         })
     }
 
-    /// [`ImageResize::from_env`], plus the shop's database from
-    /// `DATABASE_URL` when it is set (`SHOP_DB_MAX_CONNECTIONS`, 2), and the
+    /// [`ImageResize::from_env`], plus the shop's database when there is
+    /// one (`DATABASE_URL`, else the secret `SHOP_DATABASE_URL_SECRET` names:
+    /// [`database_url::from_env`]; `SHOP_DB_MAX_CONNECTIONS`, 2), and the
     /// function's telemetry (its propagator reads the originals' trace
-    /// metadata).
+    /// metadata). Neither set: the function resizes and records nothing.
     pub async fn from_env_with(telemetry: Telemetry) -> Result<ImageResize, StartError> {
         let mut resize = ImageResize::from_env().await?;
-        if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        if let Some(url) = database_url::from_env().await? {
             let max = std::env::var("SHOP_DB_MAX_CONNECTIONS")
                 .ok()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(2);
             let instruments = Instruments::new(&telemetry);
-            let db = Db::connect(&url, max, instruments.db_duration.clone())
+            let db = Db::connect(url.expose(), max, instruments.db_duration.clone())
                 .await
                 .map_err(|e| StartError::Config(format!("database: {e}")))?;
             resize.db = Some(db);

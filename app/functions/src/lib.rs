@@ -7,6 +7,7 @@
 //!
 //! | module | |
 //! |---|---|
+//! | [`database_url`] | the shop's database URL at cold start: `DATABASE_URL`, else the Secrets Manager secret `SHOP_DATABASE_URL_SECRET` names |
 //! | [`function`] | a function's process: telemetry set up once, every invocation wrapped (span, log, flush, EMF) |
 //! | [`carrier`] | where an invocation's trace context comes from: client context, the lab's event member, `_X_AMZN_TRACE_ID` |
 //! | [`emf`] | CloudWatch Embedded Metric Format lines, by hand |
@@ -21,6 +22,7 @@
 
 pub mod backend;
 pub mod carrier;
+pub mod database_url;
 pub mod emf;
 pub mod event_source;
 pub mod function;

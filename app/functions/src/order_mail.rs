@@ -42,8 +42,9 @@
 //! call as it does into the worker's.
 //!
 //! Environment (the worker's settings, as Lambda passes them):
-//! `DATABASE_URL` (the shop's: the orders, the dedupe table, the outbox),
-//! `SHOP_DB_MAX_CONNECTIONS` (2), `SHOP_MAIL_FROM` (`shop@example.com`; SES
+//! `DATABASE_URL` (the shop's: the orders, the dedupe table, the outbox;
+//! else the Secrets Manager secret `SHOP_DATABASE_URL_SECRET` names, read
+//! once at cold start: [`crate::database_url`]), `SHOP_DB_MAX_CONNECTIONS` (2), `SHOP_MAIL_FROM` (`shop@example.com`; SES
 //! must know it), `SHOP_PUBLIC_URL` (required: the links in the mails), and
 //! SES from the AWS SDK's chain (`AWS_ENDPOINT_URL_SES`, `AWS_REGION`,
 //! credentials), exactly as the shop's worker finds it.
@@ -59,6 +60,7 @@ use shop_core::instruments::Instruments;
 use shop_core::notifications::{Outcome, Settings, Worker};
 use telemetry_api::Telemetry;
 
+use crate::database_url;
 use crate::function::{FunctionError, Handled, StartError};
 
 /// The sender when `SHOP_MAIL_FROM` is not set (the shop's default).
@@ -101,14 +103,10 @@ fn env(name: &str) -> Option<String> {
 
 impl OrderMail {
     /// Builds the worker from the environment (see the module
-    /// documentation): connects to the database (no query yet) and reads
-    /// the AWS SDK's configuration (no network call).
+    /// documentation): connects to the database (no query yet; its URL
+    /// from Secrets Manager first when only `SHOP_DATABASE_URL_SECRET` is
+    /// set) and reads the AWS SDK's configuration (no network call).
     pub async fn from_env(telemetry: Telemetry) -> Result<OrderMail, StartError> {
-        let url = env("DATABASE_URL").ok_or_else(|| {
-            StartError::Config(
-                "DATABASE_URL is not set: the shop's database (sqlite://… or mysql://…)".to_owned(),
-            )
-        })?;
         let max = env("SHOP_DB_MAX_CONNECTIONS")
             .and_then(|v| v.parse().ok())
             .unwrap_or(2);
@@ -127,8 +125,11 @@ impl OrderMail {
                         .to_owned(),
                 )
             })?;
+        // Last of the checks: with the secret, this is a call to Secrets Manager, not worth making
+        // for a function that a typo above stops anyway.
+        let url = database_url::required().await?;
         let instruments = Instruments::new(&telemetry);
-        let db = Db::connect(&url, max, instruments.db_duration.clone())
+        let db = Db::connect(url.expose(), max, instruments.db_duration.clone())
             .await
             .map_err(|e| StartError::Config(format!("database: {e}")))?;
         let sdk = shop_core::aws::sdk_config(&shop_core::aws::Settings::default()).await;

@@ -18,8 +18,10 @@
 //! (its Lambda request id and trace).
 //!
 //! The database is the shop's: `DATABASE_URL` (`sqlite://…` or
-//! `mysql://…`), `SHOP_DB_MAX_CONNECTIONS` (default 2). The function does
-//! not migrate it: the shop owns its schema.
+//! `mysql://…`), else the Secrets Manager secret `SHOP_DATABASE_URL_SECRET`
+//! names, read once at cold start ([`crate::database_url`]);
+//! `SHOP_DB_MAX_CONNECTIONS` (default 2). The function does not migrate it:
+//! the shop owns its schema.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::Serialize;
@@ -30,6 +32,7 @@ use shop_core::db::Db;
 use shop_core::instruments::Instruments;
 use telemetry_api::Telemetry;
 
+use crate::database_url;
 use crate::function::{FunctionError, Handled, StartError};
 
 /// The function's state: the shop's batch runner on its database.
@@ -53,23 +56,16 @@ pub struct Answer {
 }
 
 impl StockReport {
-    /// Connects to `DATABASE_URL` (no query yet).
+    /// Connects to the shop's database (no query yet): `DATABASE_URL`, else
+    /// the secret `SHOP_DATABASE_URL_SECRET` names; neither is an init error.
     pub async fn from_env(telemetry: Telemetry) -> Result<StockReport, StartError> {
-        let url = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                StartError::Config(
-                    "DATABASE_URL is not set: the shop's database (sqlite://… or mysql://…)"
-                        .to_owned(),
-                )
-            })?;
+        let url = database_url::required().await?;
         let max = std::env::var("SHOP_DB_MAX_CONNECTIONS")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(2);
         let instruments = Instruments::new(&telemetry);
-        let db = Db::connect(&url, max, instruments.db_duration.clone())
+        let db = Db::connect(url.expose(), max, instruments.db_duration.clone())
             .await
             .map_err(|e| StartError::Config(format!("database: {e}")))?;
         Ok(StockReport::new(db, instruments, telemetry))

@@ -2,7 +2,8 @@
 # bucket under originals/, S3 notifies the originals queue (modules/storage/originals.tf, made here
 # with originals_queue = true in main.tf), and an SQS event-source mapping invokes the function with
 # one message at a time. The function reads the original, writes products/{id}/{revision}/… back to
-# the same bucket and records the result in the shop's database (DATABASE_URL).
+# the same bucket and records the result in the shop's database, whose URL it reads at cold start
+# from the DATABASE_URL secret (database.tf) that SHOP_DATABASE_URL_SECRET names.
 #
 # - The package is what cargo-lambda writes (docs/terraform.md, "envs/aws: the image-resize
 #   function"): `cargo lambda build --release --arm64 --output-format zip -p shop-functions
@@ -10,8 +11,8 @@
 #   validate and the mock test need no package (no hash without the file); a real apply does.
 # - Runtime provided.al2023 (the binary is its own runtime client: lambda_runtime), arm64 unless
 #   image_resize_architecture says x86_64 (the package must be built for the same one).
-# - In the private subnets with a security group of its own: HTTPS out (S3, X-Ray, CloudWatch
-#   through the NAT gateway) and MySQL to the database, whose security group admits it
+# - In the private subnets with a security group of its own: HTTPS out (S3, Secrets Manager, X-Ray,
+#   CloudWatch through the NAT gateway) and MySQL to the database, whose security group admits it
 #   (network.tf).
 # - Telemetry: SHOP_TELEMETRY = telemetry_backend, with the backend's variables as the ECS tasks get
 #   them (ecs.tf, local.telemetry_env); X-Ray active tracing, so the function's segments continue
@@ -19,9 +20,10 @@
 #   function sends OTLP to it on 127.0.0.1:4318, and it loads the small collector configuration
 #   below from an environment variable (the layer's env: confmap provider).
 # - The role: read originals/*, write products/*, HeadBucket (s3:ListBucket) on the images bucket,
-#   consume the originals queue, write its own log group, the backend's telemetry statements
-#   (iam.tf), and the ENIs of a function in a VPC (the AWS managed policy
-#   AWSLambdaENIManagementAccess, whose ec2 actions have no resource-level permissions).
+#   consume the originals queue, write its own log group, read the database URL secret (that one
+#   secret), the backend's telemetry statements (iam.tf), and the ENIs of a function in a VPC (the
+#   AWS managed policy AWSLambdaENIManagementAccess, whose ec2 actions have no resource-level
+#   permissions).
 # - The originals dead-letter queue has an alarm like the messaging module's (main.tf: dlq_names,
 #   key image-originals); the function's own errors and throttles have theirs (below), sooner:
 #   the dead-letter alarm waits for originals_max_receive_count failed receives of one original.
@@ -71,13 +73,15 @@ locals {
     }
   })
 
-  # Everything but DATABASE_URL (added in the resource, from the secret's version).
+  # No DATABASE_URL: the function reads the URL from the secret SHOP_DATABASE_URL_SECRET names
+  # (its ARN, no value), once per cold start (app/functions/src/database_url.rs).
   image_resize_env = merge(
     {
-      SHOP_IMAGES_BUCKET      = module.storage.bucket_names["images"]
-      SHOP_DB_MAX_CONNECTIONS = "2"
-      SHOP_TELEMETRY          = var.telemetry_backend
-      SHOP_ENVIRONMENT        = var.environment
+      SHOP_IMAGES_BUCKET       = module.storage.bucket_names["images"]
+      SHOP_DATABASE_URL_SECRET = aws_secretsmanager_secret.database_url.arn
+      SHOP_DB_MAX_CONNECTIONS  = "2"
+      SHOP_TELEMETRY           = var.telemetry_backend
+      SHOP_ENVIRONMENT         = var.environment
     },
     { for e in local.telemetry_env[var.telemetry_backend] : e.name => e.value },
     local.otel ? {
@@ -121,6 +125,16 @@ locals {
           Effect   = "Allow"
           Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
           Resource = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.image_resize_log_group}:*"]
+        },
+        # The database URL at cold start: that one secret. No kms:Decrypt: the secret is encrypted
+        # with Secrets Manager's AWS managed key (database.tf sets no kms_key_id), whose key policy
+        # lets Secrets Manager decrypt for any principal of the account allowed to read the secret.
+        # A customer-managed key would need kms:Decrypt on it here.
+        {
+          Sid      = "DatabaseUrl"
+          Effect   = "Allow"
+          Action   = ["secretsmanager:GetSecretValue"]
+          Resource = [aws_secretsmanager_secret.database_url.arn]
         },
       ],
       # Active tracing: Lambda sends the function's segments with the function's role, whatever
@@ -209,21 +223,22 @@ resource "aws_lambda_function" "image_resize" {
   }
 
   environment {
-    # DATABASE_URL in the function's environment: Lambda encrypts environment variables at rest
-    # (with its service key; kms_key_arn would name another), and the function reads DATABASE_URL
-    # from its environment; fetching the secret at cold start is not implemented. So whoever may
-    # read the function's configuration (lambda:GetFunctionConfiguration) reads the URL, and a
-    # password changed in Secrets Manager reaches the function only when this is applied again
-    # with it (the secret's version here ignores changes to its string).
-    variables = merge(local.image_resize_env, {
-      DATABASE_URL = aws_secretsmanager_secret_version.database_url.secret_string
-    })
+    # The secret's ARN, not the URL: the function calls GetSecretValue once per cold start (its
+    # role may read that secret only), so whoever may read the function's configuration
+    # (lambda:GetFunctionConfiguration) learns which secret, not the password. Secrets Manager is
+    # reached through the NAT gateway (HTTPS out, like S3 and X-Ray). A password changed in
+    # Secrets Manager reaches new execution environments without an apply; warm ones keep the
+    # URL they read until Lambda replaces them.
+    variables = local.image_resize_env
   }
 
   depends_on = [
     aws_cloudwatch_log_group.image_resize,
     aws_iam_role_policy.image_resize,
     aws_iam_role_policy_attachment.image_resize_eni,
+    # The function reads the secret's current version at its first cold start: it must exist by
+    # then (the environment names only the secret, which has no version when first created).
+    aws_secretsmanager_secret_version.database_url,
   ]
 }
 

@@ -1,10 +1,10 @@
 //! `stock-report` on an EventBridge Scheduled Event: the shop's stock report
 //! run, recorded as the shop records any batch run.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use shop_core::db::Db;
 use shop_functions::carrier::Fields;
 use shop_functions::invoke::{Carriers, Invoker};
@@ -13,11 +13,11 @@ use telemetry_api::Telemetry;
 use crate::common::{self, Watch};
 use crate::lab;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
-    let env = common::emulators();
-    // The shop's database, migrated and seeded as the shop does it (the function does neither).
-    let dir = std::env::temp_dir().join(common::unique("fn-stock"));
+/// A fresh SQLite database of the shop's in a directory of its own, migrated
+/// and seeded as the shop does it (the function does neither): the
+/// directory, the URL and a connection to read what the function recorded.
+pub async fn shop_database(prefix: &str) -> (PathBuf, String, Db) {
+    let dir = std::env::temp_dir().join(common::unique(prefix));
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.join("shop.db").display());
     let telemetry = Telemetry::builder(
@@ -32,6 +32,20 @@ async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
         .unwrap();
     db.migrate().await.unwrap();
     shop_core::db::seed::seed_if_empty(&db).await.unwrap();
+    (dir, url, db)
+}
+
+/// An EventBridge Scheduled Event, as a rule `stock-report-daily` sends it.
+pub fn scheduled_event() -> Value {
+    json!({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "000000000000", "time": "2026-12-02T06:00:00Z", "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:000000000000:rule/stock-report-daily"], "detail": {}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
+    let env = common::emulators();
+    let (dir, url, db) = shop_database("fn-stock").await;
 
     let watch = Watch::start();
     let mut function = watch.attach(
@@ -40,9 +54,7 @@ async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
         &lab::function_env(&env, "fn-test-stock", &[("DATABASE_URL", &url)]),
     );
     let invoker = Invoker::new(common::lambda(&watch.endpoint(), &env));
-    let scheduled = json!({"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
-        "source": "aws.events", "account": "000000000000", "time": "2026-12-02T06:00:00Z", "region": "us-east-1",
-        "resources": ["arn:aws:events:us-east-1:000000000000:rule/stock-report-daily"], "detail": {}});
+    let scheduled = scheduled_event();
     let (header, root, _) = common::caller_trace_header();
     let answer = invoker
         .invoke(

@@ -498,12 +498,21 @@ run "otel" {
     condition = (
       output.image_resize_function.images_bucket == module.storage.bucket_names["images"] && output.image_resize_function.telemetry == "otel" &&
       toset(output.image_resize_function.env_keys) == toset([
-        "SHOP_IMAGES_BUCKET", "DATABASE_URL", "SHOP_DB_MAX_CONNECTIONS", "SHOP_TELEMETRY", "SHOP_ENVIRONMENT",
+        "SHOP_IMAGES_BUCKET", "SHOP_DATABASE_URL_SECRET", "SHOP_DB_MAX_CONNECTIONS", "SHOP_TELEMETRY", "SHOP_ENVIRONMENT",
         "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_PROPAGATORS", "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
         "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OPENTELEMETRY_COLLECTOR_CONFIG_URI", "SHOP_COLLECTOR_LAMBDA",
       ])
     )
     error_message = "image-resize (otel): the images bucket, the database, the otel backend with the tasks' OTLP settings and the ADOT layer's collector configuration"
+  }
+  assert {
+    condition = (
+      !contains(output.image_resize_function.env_keys, "DATABASE_URL") &&
+      aws_lambda_function.image_resize.environment[0].variables["SHOP_DATABASE_URL_SECRET"] == aws_secretsmanager_secret.database_url.arn &&
+      aws_lambda_function.image_resize.environment[0].variables["SHOP_DATABASE_URL_SECRET"] == "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock" &&
+      !anytrue([for v in values(aws_lambda_function.image_resize.environment[0].variables) : strcontains(v, "mock-password")])
+    )
+    error_message = "image-resize: no DATABASE_URL and no database password in its environment (anyone with lambda:GetFunctionConfiguration reads it); SHOP_DATABASE_URL_SECRET names the database URL secret's ARN, read at cold start"
   }
   assert {
     condition = (
@@ -543,12 +552,20 @@ run "otel" {
         ImagesBucket     = { actions = toset(["s3:ListBucket"]), resources = toset([module.storage.bucket_arns["images"]]) }
         ConsumeOriginals = { actions = toset(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]), resources = toset([module.storage.originals_queue.arn]) }
         FunctionLogs     = { actions = toset(["logs:CreateLogStream", "logs:PutLogEvents"]), resources = toset(["arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/shop-image-resize:*"]) }
+        DatabaseUrl      = { actions = toset(["secretsmanager:GetSecretValue"]), resources = toset([aws_secretsmanager_secret.database_url.arn]) }
       } &&
       [for st in output.image_resize_function.policy.Statement : st.Sid if contains(["XRay", "Metrics", "Logs"], st.Sid)] == ["XRay", "Metrics", "Logs"] &&
       one([for st in output.image_resize_function.policy.Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ObservabilityShopLab/otel" } } &&
       length(distinct([for st in output.image_resize_function.policy.Statement : st.Sid])) == length(output.image_resize_function.policy.Statement)
     )
-    error_message = "image-resize's role: reads originals/* only, writes products/* only, asks whether the bucket exists, consumes the originals queue only, writes its own log group, and the otel backend's telemetry statements (unique Sids)"
+    error_message = "image-resize's role: reads originals/* only, writes products/* only, asks whether the bucket exists, consumes the originals queue only, writes its own log group, reads the database URL secret, and the otel backend's telemetry statements (unique Sids)"
+  }
+  assert {
+    condition = (
+      one([for st in output.image_resize_function.policy.Statement : st.Resource if st.Sid == "DatabaseUrl"]) == ["arn:aws:secretsmanager:eu-west-1:123456789012:secret:mock"] &&
+      [for st in output.image_resize_function.policy.Statement : st.Sid if anytrue([for a in flatten([st.Action]) : startswith(a, "secretsmanager:") || startswith(a, "kms:")])] == ["DatabaseUrl"]
+    )
+    error_message = "image-resize's role: GetSecretValue on exactly the database URL secret's ARN, and no other Secrets Manager or KMS action anywhere (the secret has Secrets Manager's AWS managed key)"
   }
   assert {
     condition = (
