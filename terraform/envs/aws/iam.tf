@@ -85,7 +85,7 @@ locals {
 
   execution_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "Logs"
         Effect   = "Allow"
@@ -98,7 +98,24 @@ locals {
         Action   = ["secretsmanager:GetSecretValue"]
         Resource = aws_secretsmanager_secret.database_url.arn
       },
-    ]
+      ],
+      # Images from a private registry: ECS pulls them with the execution role. The token is
+      # account-wide (GetAuthorizationToken has no resource-level permission); the layers and
+      # manifests only from the repositories named.
+      length(var.ecr_repository_arns) == 0 ? [] : [
+        {
+          Sid      = "EcrAuth"
+          Effect   = "Allow"
+          Action   = ["ecr:GetAuthorizationToken"]
+          Resource = ["*"]
+        },
+        {
+          Sid      = "EcrPull"
+          Effect   = "Allow"
+          Action   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+          Resource = var.ecr_repository_arns
+        },
+    ])
   }
 
   ecs_trust = jsonencode({

@@ -31,6 +31,16 @@ variable "shop_image" {
   default     = "ghcr.io/example/observability-shop-lab:latest"
 }
 
+variable "ecr_repository_arns" {
+  description = "The private ECR repositories shop_image (and any other task image) is pulled from. The task execution role may then get an ECR token and pull from these repositories only. Empty (default): the images are public (ghcr.io, public.ecr.aws) and the role has no ECR permission."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for a in var.ecr_repository_arns : can(regex("^arn:aws[a-z-]*:ecr:[a-z0-9-]+:[0-9]{12}:repository/[a-z0-9._/-]+$", a))])
+    error_message = "ecr_repository_arns: repository ARNs (arn:aws:ecr:<region>:<account>:repository/<name>)."
+  }
+}
+
 variable "release" {
   description = "The release the services report as service.version (on traces and every access-log line: the by-version saved query sets a release beside the one before it). Empty: shop_image's tag."
   type        = string

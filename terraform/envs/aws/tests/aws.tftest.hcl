@@ -337,6 +337,10 @@ run "otel" {
     error_message = "Resource * only where AWS has no resource-level permissions (X-Ray, PutMetricData); the function's ENI actions come from AWS's managed policy"
   }
   assert {
+    condition     = length([for st in output.execution_policy.Statement : st if startswith(st.Sid, "Ecr")]) == 0
+    error_message = "with public images (no ecr_repository_arns) the execution role has no ECR permission"
+  }
+  assert {
     condition     = one([for st in output.task_policies["orders"].Statement : st.Condition if st.Sid == "Metrics"]) == { StringEquals = { "cloudwatch:namespace" = "ObservabilityShopLab/otel" } }
     error_message = "PutMetricData is held to the otel backend's namespace"
   }
@@ -1032,4 +1036,35 @@ run "image_resize_timeout_below_visibility" {
     image_resize_architecture    = "aarch64"
   }
   expect_failures = [var.image_resize_timeout_seconds, var.image_resize_architecture]
+}
+
+# Images from a private ECR registry: the execution role may get a token (account-wide: no
+# resource-level permission exists for it) and pull from the repositories named, nothing else.
+run "private_registry" {
+  command = apply
+  variables {
+    ecr_repository_arns = ["arn:aws:ecr:eu-west-1:123456789012:repository/shop-lab/shop"]
+  }
+  assert {
+    condition = (
+      tolist(one([for st in output.execution_policy.Statement : st.Action if st.Sid == "EcrAuth"])) == tolist(["ecr:GetAuthorizationToken"]) &&
+      tolist(one([for st in output.execution_policy.Statement : st.Action if st.Sid == "EcrPull"])) == tolist(["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]) &&
+      tolist(one([for st in output.execution_policy.Statement : st.Resource if st.Sid == "EcrPull"])) == tolist(["arn:aws:ecr:eu-west-1:123456789012:repository/shop-lab/shop"])
+    )
+    error_message = "a private registry: an ECR token and pulls from the named repository only"
+  }
+  assert {
+    condition = alltrue([for st in output.execution_policy.Statement :
+      !contains(flatten([st.Resource]), "*") || st.Sid == "EcrAuth"
+    ])
+    error_message = "in the execution role only the ECR token has Resource *"
+  }
+}
+
+run "private_registry_arns_are_checked" {
+  command = plan
+  variables {
+    ecr_repository_arns = ["shop-lab/shop"]
+  }
+  expect_failures = [var.ecr_repository_arns]
 }
