@@ -7,7 +7,9 @@
 #                    module proxy) into $SHOP_LAB_CACHE/terraform/ (the provider as a filesystem
 #                    mirror); idempotent
 #   path             print the terraform binary and the plugin dir (after install)
-#   init ENV         `terraform init -plugin-dir=…` in terraform/envs/ENV (local|aws): no registry
+#   init ENV [ARGS]  `terraform init -plugin-dir=… ARGS` in terraform/envs/ENV (local|aws): no
+#                    registry; envs/aws keeps its state in S3: pass -backend-config=bucket=…,
+#                    key=…, region=… (or -backend=false)
 #   fmt-check        `terraform fmt -check -recursive terraform/`
 #   fmt              `terraform fmt -recursive terraform/`
 #   validate         init + `terraform validate` in every env
@@ -231,7 +233,9 @@ do_test_aws() {
     ready
     local start
     start=$(lab_now)
-    tf_init aws
+    # envs/aws keeps its state in S3 (a partial backend configuration): the test runs on mocks
+    # and in-memory state, so the backend is not initialised.
+    tf_init aws -backend=false
     (cd "$(env_dir aws)" && "$TF" test -no-color) || lab_die "terraform test failed in envs/aws"
     lab_log "envs/aws: terraform test passed in $(lab_elapsed "$start")s"
 }
@@ -512,7 +516,7 @@ case "$verb" in
     init)
         ready
         [[ ${1:-} != local ]] || local_env
-        tf_init "${1:-}"
+        tf_init "${1:-}" "${@:2}"
         ;;
     fmt-check) do_fmt_check ;;
     fmt)

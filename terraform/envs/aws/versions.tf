@@ -6,9 +6,17 @@ terraform {
       version = "5.100.0"
     }
   }
-  # Production keeps its state remotely: pass an S3 backend at init, e.g.
-  #   terraform init -plugin-dir=… -backend-config=bucket=… -backend-config=key=shop/terraform.tfstate
-  # (left out here so that `terraform validate` and `terraform test` need no AWS account).
+  # Production keeps its state remotely, in S3, locked with S3's own lock file (Terraform >= 1.10:
+  # use_lockfile, no DynamoDB table). A partial configuration: the bucket, key and region are given
+  # at init, so that the same code serves every account and environment, e.g.
+  #   terraform init -plugin-dir=… -backend-config=bucket=<state bucket> \
+  #     -backend-config=key=shop/prod/terraform.tfstate -backend-config=region=eu-west-1
+  # `terraform validate` and `terraform test` initialise with -backend=false (scripts/lab/
+  # terraform.sh): they need no AWS account.
+  backend "s3" {
+    encrypt      = true
+    use_lockfile = true
+  }
 }
 
 provider "aws" {
