@@ -164,6 +164,44 @@ pub fn histogram(name: &str, points: Vec<(f64, u64, Attrs<'_>)>) -> Json {
             "histogram": { "aggregationTemporality": 1, "dataPoints": points } })
 }
 
+/// The saved-query tests' two browser sessions (the awssdk and otel `insights` tests drive the
+/// same ones): `session-a` arrives on the home page, goes on to a product and adds it to the
+/// cart; `session-b` comes to the product from the home page. Each item is one event through
+/// the RUM intake, in order: the session, the event's name, its attributes (the session id is
+/// added by [`session_event_log`]).
+pub const TWO_SESSIONS: [SessionEvent; 4] = [
+    ("session-a", "browser.page_view", &[("page.route", "/")]),
+    (
+        "session-a",
+        "browser.page_view",
+        &[("page.route", "/product/"), ("page.referrer_route", "/")],
+    ),
+    (
+        "session-a",
+        "browser.cart_change",
+        &[("page.route", "/product/"), ("cart.action", "add")],
+    ),
+    (
+        "session-b",
+        "browser.page_view",
+        &[("page.route", "/product/"), ("page.referrer_route", "/")],
+    ),
+];
+
+/// One browser event of a session: the session, the event's name, its attributes.
+pub type SessionEvent = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// [`event_log`] of one [`TWO_SESSIONS`] item, with its `session.id`.
+pub fn session_event_log((session, event, attrs): SessionEvent, trace: &str) -> Json {
+    let mut attrs: Attrs<'_> = attrs.to_vec();
+    attrs.push(("session.id", session));
+    event_log(event, trace, "00f067aa0ba902b7", attrs)
+}
+
 /// An `ExportLogsServiceRequest` with one custom event of the UI (`event.name`), in `trace`.
 pub fn event_log(name: &str, trace: &str, span_id: &str, attrs: Attrs<'_>) -> Json {
     let mut attributes: Vec<Json> = vec![attr("event.name", name)];

@@ -455,27 +455,8 @@ fn each_otel_saved_query_finds_what_it_is_named_for_in_the_exporters_documents()
     // product and adds it to the cart; the other comes to the product from the home page.
     let trace = format!("{:032x}", rand::random::<u128>() | 1);
     let (a, b) = ("session-a", "session-b");
-    for (session, event, attrs) in [
-        (a, "browser.page_view", vec![("page.route", "/")]),
-        (
-            a,
-            "browser.page_view",
-            vec![("page.route", "/product/"), ("page.referrer_route", "/")],
-        ),
-        (
-            a,
-            "browser.cart_change",
-            vec![("page.route", "/product/"), ("cart.action", "add")],
-        ),
-        (
-            b,
-            "browser.page_view",
-            vec![("page.route", "/product/"), ("page.referrer_route", "/")],
-        ),
-    ] {
-        let mut attrs = attrs;
-        attrs.push(("session.id", session));
-        let body = crate::common::browser::event_log(event, &trace, "00f067aa0ba902b7", attrs);
+    for item in crate::common::browser::TWO_SESSIONS {
+        let body = crate::common::browser::session_event_log(item, &trace);
         let r = http.post(&shop.url("/api/rum/v1/logs"), &body);
         assert_eq!(r.status, 200);
         assert_eq!(r.body, json!({}), "kept whole");
