@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use shop_functions::carrier::Fields;
 use shop_functions::database_url::SECRET_ID;
-use shop_functions::invoke::{Carriers, Invoker};
 
 use crate::common::{self, Watch};
 use crate::lab;
-use crate::stock_report::{scheduled_event, shop_database};
+use crate::stock_report::{invoke_scheduled, shop_database};
 
 /// LocalStack's gateway, which serves every service on one port. The lab's
 /// environment names an endpoint per service it uses, and none for Secrets
@@ -85,23 +83,7 @@ async fn with_database_url_unset_the_function_reads_it_from_the_secret_and_recor
         Path::new(env!("CARGO_BIN_EXE_stock-report")),
         &env_with_secret(&env, "fn-test-stock-secret", &arn),
     );
-    let invoker = Invoker::new(common::lambda(&watch.endpoint(), &env));
-    let (header, _, _) = common::caller_trace_header();
-    let answer = invoker
-        .invoke(
-            "stock-report",
-            scheduled_event(),
-            &Fields::new().with("x-amzn-trace-id", header),
-            Carriers::ALL,
-        )
-        .await
-        .unwrap();
-    assert!(
-        answer.succeeded(),
-        "{:?} {:#?}",
-        String::from_utf8_lossy(&answer.payload),
-        function.lines()
-    );
+    let (answer, _) = invoke_scheduled(&watch, &env, &mut function).await;
 
     // The run happened on the database the secret names: recorded in its batch_runs.
     let body = answer.json();

@@ -1,13 +1,14 @@
 //! `stock-report` on an EventBridge Scheduled Event: the shop's stock report
 //! run, recorded as the shop records any batch run.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use shop_core::db::Db;
 use shop_functions::carrier::Fields;
-use shop_functions::invoke::{Carriers, Invoker};
+use shop_functions::invoke::{Answer, Carriers, Invoker};
 use telemetry_api::Telemetry;
 
 use crate::common::{self, Watch};
@@ -42,24 +43,20 @@ pub fn scheduled_event() -> Value {
         "resources": ["arn:aws:events:us-east-1:000000000000:rule/stock-report-daily"], "detail": {}})
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
-    let env = common::emulators();
-    let (dir, url, db) = shop_database("fn-stock").await;
-
-    let watch = Watch::start();
-    let mut function = watch.attach(
-        "stock-report",
-        Path::new(env!("CARGO_BIN_EXE_stock-report")),
-        &lab::function_env(&env, "fn-test-stock", &[("DATABASE_URL", &url)]),
-    );
-    let invoker = Invoker::new(common::lambda(&watch.endpoint(), &env));
-    let scheduled = scheduled_event();
+/// Invokes `stock-report` (attached to `watch` as `function`) on the scheduled event, under a
+/// caller's trace header, and checks that it succeeded (showing the function's lines if not):
+/// the answer, and the caller's trace root.
+pub async fn invoke_scheduled(
+    watch: &Watch,
+    env: &BTreeMap<String, String>,
+    function: &mut common::Process,
+) -> (Answer, String) {
+    let invoker = Invoker::new(common::lambda(&watch.endpoint(), env));
     let (header, root, _) = common::caller_trace_header();
     let answer = invoker
         .invoke(
             "stock-report",
-            scheduled,
+            scheduled_event(),
             &Fields::new().with("x-amzn-trace-id", header),
             Carriers::ALL,
         )
@@ -71,6 +68,21 @@ async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
         String::from_utf8_lossy(&answer.payload),
         function.lines()
     );
+    (answer, root)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduled_event_runs_the_stock_report_and_the_run_is_recorded() {
+    let env = common::emulators();
+    let (dir, url, db) = shop_database("fn-stock").await;
+
+    let watch = Watch::start();
+    let mut function = watch.attach(
+        "stock-report",
+        Path::new(env!("CARGO_BIN_EXE_stock-report")),
+        &lab::function_env(&env, "fn-test-stock", &[("DATABASE_URL", &url)]),
+    );
+    let (answer, root) = invoke_scheduled(&watch, &env, &mut function).await;
     let body = answer.json();
     let run = &body["run"];
     assert_eq!(run["job"], "stock_report");
