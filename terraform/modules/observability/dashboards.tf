@@ -345,23 +345,27 @@ locals {
       },
     ] : w if local.series.funnel[b] == null || local.series.abandoned[b] == null],
     # Per product (O-METRIC-12): not a metric dimension (docs/shopping.md, what it would cost), but
-    # the `item added to cart` log lines, with the saved query of the same name: each backend's
-    # own text (queries/, queries/otel/) on its own log group.
-    [for w in [
-      {
-        type = "log", x = 0, y = 20, width = 24, height = 6
-        properties = {
-          title  = "Products added to carts, the 20 most (log lines)"
-          region = local.region
-          view   = "table"
-          query  = "SOURCE '${try(local.logs_of[b].group, "")}' | ${trimspace(file("${try(local.logs_of[b].queries, "${path.module}/queries")}/products-added-to-cart.insights"))}"
-        }
-      },
-    ] : w if contains(keys(local.logs_of), b)],
+    # log lines, with the saved queries of the same names, side by side: views (the product
+    # page's access-log line names the product), additions to carts (`item added to cart`) and
+    # purchases (`product purchased`, a line per product of a placed order). Each backend's own
+    # texts (queries/, queries/otel/) on its own log group.
+    [for i, q in [
+      { file = "product-views", title = "Most viewed products (access log)" },
+      { file = "products-added-to-cart", title = "Products added to carts, the 20 most (log lines)" },
+      { file = "product-purchases", title = "Products bought: units and orders (log lines)" },
+      ] : {
+      type = "log", x = 8 * i, y = 20, width = 8, height = 6
+      properties = {
+        title  = q.title
+        region = local.region
+        view   = "table"
+        query  = "SOURCE '${try(local.logs_of[b].group, "")}' | ${trimspace(file("${try(local.logs_of[b].queries, "${path.module}/queries")}/${q.file}.insights"))}"
+      }
+    } if contains(keys(local.logs_of), b)],
     [for w in [
       {
         type       = "text", x = 0, y = 20, width = 24, height = 2
-        properties = { markdown = "Products added to carts: a saved query over the ${b} backend's log lines (`queries/${b}/products-added-to-cart.insights`), which reach CloudWatch Logs only through the collector's awscloudwatchlogs exporter; no log group is named for them here (`otel_log_group`, docs/dashboards.md)." }
+        properties = { markdown = "Products viewed, added to carts and bought: saved queries over the ${b} backend's log lines (`queries/${b}/product-views.insights`, `products-added-to-cart.insights`, `product-purchases.insights`), which reach CloudWatch Logs only through the collector's awscloudwatchlogs exporter; no log group is named for them here (`otel_log_group`, docs/dashboards.md)." }
       },
     ] : w if !contains(keys(local.logs_of), b)],
   ) }

@@ -304,6 +304,18 @@ impl Orders {
             items = cart.item_count,
             "order placed"
         );
+        // A line per product bought (O-METRIC-12): purchases per product are counted from these
+        // (the `product-purchases` saved query), not from a metric series per product, which
+        // would cost a custom metric per product a month.
+        for item in &cart.items {
+            tracing::info!(
+                shop.order.id = %order_id,
+                shop.product.id = item.product_id,
+                quantity = item.quantity,
+                line_total_cents = item.line_total_cents,
+                "product purchased"
+            );
+        }
         for (product_id, left) in low_stock {
             tracing::warn!(shop.product.id = product_id, quantity = left, "low stock");
         }

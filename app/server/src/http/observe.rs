@@ -27,6 +27,13 @@ pub struct ObserveState {
     pub instruments: Instruments,
 }
 
+/// The product a request was about (O-METRIC-12). A handler puts it on its response (the product
+/// page does) and the access-log line names it as `shop.product.id`: views per product are then
+/// counted from the access log (the `product-views` saved query), with no log line or metric
+/// series more per view.
+#[derive(Clone, Copy, Debug)]
+pub struct ProductOfRequest(pub i64);
+
 /// Header carrying the request id (accepted from the caller when well-formed).
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Header carrying the trace id, written the backend's way.
@@ -144,6 +151,8 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
         .extensions()
         .get::<UserPseudonym>()
         .map(|p| p.as_str().to_owned());
+    // The product the request was about, when its handler said so.
+    let product = response.extensions().get::<ProductOfRequest>().map(|p| p.0);
     span.record(semconv::HTTP_RESPONSE_STATUS_CODE, code);
     if status.is_server_error() {
         span.record(semconv::ERROR_TYPE, tracing::field::display(code));
@@ -181,6 +190,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 duration_ms,
                 enduser.pseudo.id = user,
                 service.version = version,
+                shop.product.id = product,
                 "request failed"
             );
         } else if status.is_client_error() {
@@ -191,6 +201,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 duration_ms,
                 enduser.pseudo.id = user,
                 service.version = version,
+                shop.product.id = product,
                 "request rejected"
             );
         } else {
@@ -201,6 +212,7 @@ pub async fn observe(State(state): State<ObserveState>, req: Request, next: Next
                 duration_ms,
                 enduser.pseudo.id = user,
                 service.version = version,
+                shop.product.id = product,
                 "request completed"
             );
         }

@@ -67,7 +67,7 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
     );
     for bad in [
         "fields a | parse message 'x=*' as x",
-        "fields a | stats sum(duration_ms) as m by b",
+        "fields a | stats stddev(duration_ms) as m by b",
         "fields a | stats pct(duration_ms) as m by b",
         "fields a | stats pct(duration_ms, 101) as m by b",
         "fields a | stats count(*) by b",
@@ -105,9 +105,19 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
             json!({"level": "INFO", "mean": 50.0, "p50": 50.0, "p99": 50.0}),
         ]
     );
+    // The sum of each group; whole numbers stay integers.
+    let q = Query::parse("stats sum(duration_ms) as total by level | sort total desc").unwrap();
+    let rows: Vec<Value> = q.run(&events).into_iter().map(Value::Object).collect();
+    assert_eq!(
+        rows,
+        vec![
+            json!({"level": "ERROR", "total": 70}),
+            json!({"level": "INFO", "total": 50})
+        ]
+    );
     // Every saved query is in the subset.
     let saved = saved_queries("queries");
-    assert_eq!(saved.len(), 9, "{saved:?}");
+    assert_eq!(saved.len(), 11, "{saved:?}");
     for (name, text) in &saved {
         Query::parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
@@ -118,12 +128,17 @@ fn the_evaluator_knows_the_subset_and_refuses_the_rest() {
 /// A new cart with one unit of `product` in it (two requests, two access-log lines, one
 /// `item added to cart` line); its id.
 async fn cart_with(c: &reqwest::Client, shop: &ShopProcess, product: u32) -> String {
+    cart_of(c, shop, product, 1).await
+}
+
+/// A new cart with `quantity` units of `product` in it, added in one request; its id.
+async fn cart_of(c: &reqwest::Client, shop: &ShopProcess, product: u32, quantity: u32) -> String {
     let r = c.post(shop.url("/api/carts")).send().await.unwrap();
     let cart: Value = r.json().await.unwrap();
     let cart = cart["id"].as_str().unwrap().to_owned();
     let r = c
         .post(shop.url(&format!("/api/carts/{cart}/items")))
-        .json(&json!({"product_id": product, "quantity": 1}))
+        .json(&json!({"product_id": product, "quantity": quantity}))
         .send()
         .await
         .unwrap();
@@ -144,8 +159,14 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     let set_flags = |json: &str| std::fs::write(&faults, json).unwrap();
     let settle = || tokio::time::sleep(Duration::from_millis(2500));
 
-    // Fast, successful requests: in none of the results but one-trace's.
-    for path in ["/api/products", "/api/products/3"] {
+    // Fast, successful requests: in none of the results but one-trace's and product-views'
+    // (product 5 seen twice, product 3 once; the unknown product's 404 is no view).
+    for path in [
+        "/api/products",
+        "/api/products/3",
+        "/api/products/5",
+        "/api/products/5",
+    ] {
         assert!(
             c.get(shop.url(path))
                 .send()
@@ -155,6 +176,12 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
                 .is_success()
         );
     }
+    let r = c
+        .get(shop.url("/api/products/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
     // Two failed checkouts (the injected 500): errors-by-route counts them on /api/orders.
     set_flags(r#"{"checkout_failure_percent": 100}"#);
     settle().await;
@@ -174,9 +201,22 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
     // One slow request (inventory 1.1 s late): slow-requests lists it alone.
     set_flags(r#"{"inventory_latency_ms": 1100}"#);
     settle().await;
-    cart_with(&c, &shop, 4).await;
+    let slow_cart = cart_with(&c, &shop, 4).await;
     set_flags("{}");
     settle().await;
+    // Two orders placed (product-purchases): the slow cart's one unit of product 4, and three
+    // units of product 2.
+    let bulk_cart = cart_of(&c, &shop, 2, 3).await;
+    for (i, cart) in [slow_cart, bulk_cart].iter().enumerate() {
+        let r = c
+            .post(shop.url("/api/orders"))
+            .header("Idempotency-Key", format!("insights-placed-{i}"))
+            .json(&order_body(cart))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
     // Security events: two failed customer logins and one failed admin login; the admin
     // login is also an admin action.
     for _ in 0..2 {
@@ -302,16 +342,53 @@ async fn each_saved_query_finds_what_it_is_named_for_in_the_stored_events() {
         "{rows:#?}"
     );
 
-    // products-added-to-cart: product 2 twice (the two failed checkouts' carts), product 4 once.
+    // products-added-to-cart: product 2 three times (the two failed checkouts' carts and the
+    // bulk cart), product 4 once.
     let rows = run("products-added-to-cart");
     assert_eq!(
         rows,
         vec![
-            json!({"shop.product.id": 2, "additions": 2})
+            json!({"shop.product.id": 2, "additions": 3})
                 .as_object()
                 .unwrap()
                 .clone(),
             json!({"shop.product.id": 4, "additions": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ],
+        "{rows:#?}"
+    );
+
+    // product-views: product 5 twice, product 3 once, from their access-log lines; the list
+    // and the 404 are no views.
+    let rows = run("product-views");
+    assert_eq!(
+        rows,
+        vec![
+            json!({"shop.product.id": 5, "views": 2})
+                .as_object()
+                .unwrap()
+                .clone(),
+            json!({"shop.product.id": 3, "views": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ],
+        "{rows:#?}"
+    );
+
+    // product-purchases: the placed orders only (the failed checkouts bought nothing): three
+    // units of product 2 in one order, one of product 4 in another.
+    let rows = run("product-purchases");
+    assert_eq!(
+        rows,
+        vec![
+            json!({"shop.product.id": 2, "units": 3, "orders": 1})
+                .as_object()
+                .unwrap()
+                .clone(),
+            json!({"shop.product.id": 4, "units": 1, "orders": 1})
                 .as_object()
                 .unwrap()
                 .clone(),

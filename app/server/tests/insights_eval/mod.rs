@@ -7,7 +7,7 @@
 //! LocalStack's Logs Insights runs only `fields`, `sort` and `limit` (docs/lab.md, gap
 //! "logs-insights"). So the project evaluates the queries itself: [`Query::parse`] knows the part
 //! of the query language the saved queries use (`fields`, `filter` with `=`, `!=`, `>`, `<`,
-//! `ispresent()` and `and`, `stats` with `count(*)`, `min(…)`, `max(…)`, `avg(…)` and
+//! `ispresent()` and `and`, `stats` with `count(*)`, `min(…)`, `max(…)`, `avg(…)`, `sum(…)` and
 //! `pct(…, n)` `as …` by one or more fields, `sort`, `limit`) and refuses anything else, and
 //! [`Query::run`] applies it to events given as their timestamp and their discovered fields. A
 //! saved query that used more would fail its syntax test before it reached an AWS account.
@@ -52,6 +52,8 @@ enum Agg {
     Min(String),
     Max(String),
     Avg(String),
+    /// `sum(field)`: the numbers' sum (0 when the group has none).
+    Sum(String),
     /// `pct(field, n)`: Logs Insights estimates it; here it is exact (nearest rank), which a
     /// test's few values make the same.
     Pct(String, f64),
@@ -80,6 +82,9 @@ impl Agg {
                 return Err(format!("pct's percentile is 0 to 100: {s:?}"));
             }
             return Ok(Agg::Pct(field(f)?, n));
+        }
+        if let Some(f) = inner("sum(") {
+            return Ok(Agg::Sum(f?));
         }
         match (inner("min("), inner("max("), inner("avg(")) {
             (Some(f), _, _) => Ok(Agg::Min(f?)),
@@ -112,6 +117,15 @@ impl Agg {
                     Value::Null
                 } else {
                     json!(xs.iter().sum::<f64>() / xs.len() as f64)
+                }
+            }
+            Agg::Sum(f) => {
+                let total: f64 = values(f).iter().filter_map(Value::as_f64).sum();
+                // Whole numbers stay integers, as Logs Insights shows a sum of integers.
+                if total.fract() == 0.0 && total.abs() < 9.0e15 {
+                    json!(total as i64)
+                } else {
+                    json!(total)
                 }
             }
             Agg::Pct(f, n) => {

@@ -215,13 +215,13 @@ fn events_of(requests: &[ExportLogsServiceRequest]) -> Vec<(i64, Map<String, Val
 fn every_otel_saved_query_is_in_the_evaluators_subset() {
     let otel = saved_queries("queries/otel");
     let awssdk = saved_queries("queries");
-    // The same nine names for both backends (docs/dashboards.md: separate definitions per
+    // The same eleven names for both backends (docs/dashboards.md: separate definitions per
     // backend, one file each).
     assert_eq!(
         otel.keys().collect::<Vec<_>>(),
         awssdk.keys().collect::<Vec<_>>()
     );
-    assert_eq!(otel.len(), 9, "{otel:?}");
+    assert_eq!(otel.len(), 11, "{otel:?}");
     for (name, text) in &otel {
         Query::parse(text).unwrap_or_else(|e| panic!("otel/{name}: {e}"));
     }
@@ -337,12 +337,18 @@ fn the_conversion_writes_what_the_exporters_own_test_expects() {
 /// A new cart with one unit of `product` in it (two requests, two access-log records, one
 /// `item added to cart`); the cart's id and the trace of the add.
 fn cart_with(http: &Http, shop: &ShopProcess, product: u32) -> (String, String) {
+    cart_of(http, shop, product, 1)
+}
+
+/// A new cart with `quantity` units of `product` in it, added in one request; the cart's id and
+/// the trace of the add.
+fn cart_of(http: &Http, shop: &ShopProcess, product: u32, quantity: u32) -> (String, String) {
     let cart = http.post(&shop.url("/api/carts"), &json!({}));
     assert_eq!(cart.status, 201, "{}", cart.body);
     let cart = cart.body["id"].as_str().unwrap().to_owned();
     let add = http.post(
         &shop.url(&format!("/api/carts/{cart}/items")),
-        &json!({"product_id": product, "quantity": 1}),
+        &json!({"product_id": product, "quantity": quantity}),
     );
     assert_eq!(add.status, 201, "adding product {product}: {}", add.body);
     (cart, add.header("x-trace-id").to_owned())
@@ -403,10 +409,17 @@ fn each_otel_saved_query_finds_what_it_is_named_for_in_the_exporters_documents()
     };
     let apart = || std::thread::sleep(Duration::from_millis(20));
 
-    // Fast, successful requests: in none of the results but their own trace's.
-    for path in ["/api/products", "/api/products/3"] {
+    // Fast, successful requests: in none of the results but their own trace's and
+    // product-views' (product 5 seen twice, product 3 once; the unknown product's 404 is no view).
+    for path in [
+        "/api/products",
+        "/api/products/3",
+        "/api/products/5",
+        "/api/products/5",
+    ] {
         assert_eq!(http.get(&shop.url(path)).status, 200, "{path}");
     }
+    assert_eq!(http.get(&shop.url("/api/products/999999")).status, 404);
     // Two failed checkouts (the injected 500): errors-by-route counts them on /api/orders.
     set_flags(r#"{"checkout_failure_percent": 100}"#);
     let mut failed_trace = String::new();
@@ -423,8 +436,19 @@ fn each_otel_saved_query_finds_what_it_is_named_for_in_the_exporters_documents()
     assert_eq!(failed_trace.len(), 32, "W3C's spelling: {failed_trace}");
     // One slow request (inventory 1.1 s late): slow-requests lists it alone.
     set_flags(r#"{"inventory_latency_ms": 1100}"#);
-    let (_, slow_trace) = cart_with(&http, &shop, 4);
+    let (slow_cart, slow_trace) = cart_with(&http, &shop, 4);
     set_flags("{}");
+    // Two orders placed (product-purchases): the slow cart's one unit of product 4, and three
+    // units of product 2.
+    let (bulk_cart, _) = cart_of(&http, &shop, 2, 3);
+    for (i, cart) in [slow_cart, bulk_cart].iter().enumerate() {
+        let r = http.send(
+            http.request(reqwest::Method::POST, &shop.url("/api/orders"))
+                .header("Idempotency-Key", format!("otel-insights-placed-{i}"))
+                .json(&order_body(cart)),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 
     // Security events: a failed login of nobody, one of a registered customer (whose pseudonym
     // the event names), and a failed admin login, which is also an admin action. Apart in time,
@@ -600,13 +624,36 @@ fn each_otel_saved_query_finds_what_it_is_named_for_in_the_exporters_documents()
         "{rows:#?}"
     );
 
-    // products-added-to-cart: product 2 twice (the two failed checkouts' carts), product 4 once.
+    // products-added-to-cart: product 2 three times (the two failed checkouts' carts and the
+    // bulk cart), product 4 once.
     let rows = run("products-added-to-cart");
     assert_eq!(
         rows,
         vec![
-            row(json!({"attributes.shop.product.id": 2, "additions": 2})),
+            row(json!({"attributes.shop.product.id": 2, "additions": 3})),
             row(json!({"attributes.shop.product.id": 4, "additions": 1})),
+        ],
+        "{rows:#?}"
+    );
+
+    // product-views: product 5 twice, product 3 once, from their access-log records.
+    let rows = run("product-views");
+    assert_eq!(
+        rows,
+        vec![
+            row(json!({"attributes.shop.product.id": 5, "views": 2})),
+            row(json!({"attributes.shop.product.id": 3, "views": 1})),
+        ],
+        "{rows:#?}"
+    );
+
+    // product-purchases: the placed orders only: three units of product 2, one of product 4.
+    let rows = run("product-purchases");
+    assert_eq!(
+        rows,
+        vec![
+            row(json!({"attributes.shop.product.id": 2, "units": 3, "orders": 1})),
+            row(json!({"attributes.shop.product.id": 4, "units": 1, "orders": 1})),
         ],
         "{rows:#?}"
     );

@@ -221,7 +221,7 @@ run "otel" {
   assert {
     condition = (
       toset([for n, q in module.observability.saved_queries : n if startswith(n, "shop/otel/")]) == toset([
-        for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "products-added-to-cart", "security-events", "slow-requests"] : "shop/otel/${q}"
+        for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "product-purchases", "product-views", "products-added-to-cart", "security-events", "slow-requests"] : "shop/otel/${q}"
       ]) &&
       alltrue([for n, q in module.observability.saved_queries : q.log_groups == tolist(["/observability-shop-lab/otel"]) && !strcontains(q.query, "message") if startswith(n, "shop/otel/")]) &&
       module.observability.saved_queries["shop/errors-by-route"].log_groups == tolist(["/shop-lab/prod"]) &&
@@ -238,10 +238,12 @@ run "otel" {
       strcontains(jsonencode(module.observability.dashboard_bodies["shop-security-otel"]), "[\"ShopLab/Logs/otel\",\"SecurityEvents\"") &&
       strcontains(jsonencode(module.observability.dashboard_bodies["shop-security-otel"]), "[\"ShopLab/Logs/otel\",\"HttpClientErrors\"") &&
       strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-otel"]), "SOURCE '/observability-shop-lab/otel' | filter body = \\\"item added to cart\\\"") &&
-      length([for w in module.observability.dashboard_bodies["shop-business-otel"].widgets : w if w.type == "text" && strcontains(try(w.properties.markdown, ""), "Products added to carts")]) == 0 &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-otel"]), "SOURCE '/observability-shop-lab/otel' | filter body = \\\"product purchased\\\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-otel"]), "stats count(*) as views by `attributes.shop.product.id`") &&
+      length([for w in module.observability.dashboard_bodies["shop-business-otel"].widgets : w if w.type == "text" && strcontains(try(w.properties.markdown, ""), "Products viewed")]) == 0 &&
       !strcontains(jsonencode(module.observability.dashboard_bodies), "\"ShopLab/Logs\"")
     )
-    error_message = "the otel dashboards chart the collector's log-derived counts (5xx, JS errors, security events, 4xx) and query its log group for the products added to carts; nothing reads the awssdk backend's log counts"
+    error_message = "the otel dashboards chart the collector's log-derived counts (5xx, JS errors, security events, 4xx) and query its log group for the products viewed, added to carts and bought; nothing reads the awssdk backend's log counts"
   }
   assert {
     condition = (
@@ -657,9 +659,9 @@ run "awssdk" {
   }
   assert {
     condition = toset(output.query_definitions) == toset([
-      for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "products-added-to-cart", "security-events", "slow-requests"] : "shop/${q}"
+      for q in ["admin-actions", "browser-paths", "browser-sessions", "by-version", "errors-by-route", "one-trace", "product-purchases", "product-views", "products-added-to-cart", "security-events", "slow-requests"] : "shop/${q}"
     ])
-    error_message = "the nine saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07, F-DEPLOY-02, O-METRIC-12)"
+    error_message = "the eleven saved Logs Insights queries, one per file in modules/observability/queries (O-LOG-05, F-METRIC-07, F-DEPLOY-02, O-METRIC-12)"
   }
   assert {
     condition     = alltrue([for s, env in local.service_env : contains([for e in env : "${e.name}=${e.value}"], "SHOP_SERVICE_VERSION=latest")])
@@ -668,9 +670,12 @@ run "awssdk" {
   assert {
     condition = (
       strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "SOURCE '/shop-lab/prod' | filter message = \\\"item added to cart\\\"") &&
-      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "stats count(*) as additions by `shop.product.id`")
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "stats count(*) as additions by `shop.product.id`") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "SOURCE '/shop-lab/prod' | filter message = \\\"request completed\\\" and `http.route` = \\\"/api/products/{id}\\\"") &&
+      strcontains(jsonencode(module.observability.dashboard_bodies["shop-business-awssdk"]), "stats sum(quantity) as units, count(*) as orders by `shop.product.id`") &&
+      [for w in module.observability.dashboard_bodies["shop-business-awssdk"].widgets : w.properties.title if w.type == "log"] == ["Most viewed products (access log)", "Products added to carts, the 20 most (log lines)", "Products bought: units and orders (log lines)"]
     )
-    error_message = "the awssdk business dashboard lists the products most added to carts, from the log lines (O-METRIC-12)"
+    error_message = "the awssdk business dashboard lists the products most viewed, added to carts and bought, side by side, from the log lines (O-METRIC-12)"
   }
 
   # Production X-Ray settings (O-TRACE-06): the rules live in X-Ray and the awssdk backend reads them.
