@@ -457,6 +457,23 @@ locals {
           }
         },
       ],
+      # Per release (F-DEPLOY-02): the vitals the intake records again by service.version alone
+      # (`browser.release.web_vital.*`), a line per release, so that a deployment shows as a new
+      # line beside the one before it.
+      [for i, k in keys(local.vitals) : {
+        type = "metric", x = (i % 3) * 8, y = 20 + floor(i / 3) * 6, width = 8, height = 6
+        properties = {
+          title  = "${local.vitals[k].title} by release: ${b == "awssdk" ? "p75" : "average"}"
+          region = local.region
+          view   = "timeSeries"
+          period = 300
+          metrics = [[{
+            expression = "SEARCH('{${join(",", [for d in [local.backend_namespace[b], "service.name", "service.version"] : "\"${d}\""])}} MetricName=\"browser.release.web_vital.${k}\"', '${b == "awssdk" ? "p75" : "Average"}', 300)"
+            id         = "release_${k}"
+            label      = ""
+          }]]
+        }
+      }],
       ) : w if local.vital_dims[b] != null && local.series.rum_errors[b] != null], [for w in [
       {
         type       = "text", x = 0, y = 2, width = 24, height = 3

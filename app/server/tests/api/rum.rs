@@ -257,6 +257,33 @@ async fn web_vitals_become_the_shops_histograms_with_bounded_dimensions() {
         0
     );
 
+    // Per release (F-DEPLOY-02): each kept vital again, by the shop's release alone; nothing
+    // for the rejected one.
+    let config: Json = app.get("/api/rum/config").await.json().await.unwrap();
+    let version = config["service_version"].as_str().unwrap().to_owned();
+    let by_release: Vec<_> = app
+        .recorder
+        .measurements()
+        .into_iter()
+        .filter(|m| m.name == "browser.release.web_vital.lcp")
+        .collect();
+    assert_eq!(
+        by_release.iter().map(|m| m.value).collect::<Vec<_>>(),
+        [1234.5, 4200.0]
+    );
+    assert!(by_release.iter().all(|m| m.attributes.len() == 1
+        && m.matches(&[("service.version", Value::from(version.clone()))])));
+    assert_eq!(
+        app.recorder
+            .histogram_count("browser.release.web_vital.ttfb", &[]),
+        1
+    );
+    assert_eq!(
+        app.recorder
+            .histogram_count("browser.release.web_vital.fcp", &[]),
+        0
+    );
+
     // Cumulative points would be counted again at every export: refused.
     let r = post(
         &app,

@@ -209,6 +209,12 @@ run "apply" {
     error_message = "the awssdk security dashboard charts logins, security events, admin actions, MFA and rate-limited (429) requests"
   }
   assert {
+    condition = alltrue([for b, ns in { awssdk = ["ShopLab", "p75"], otel = ["ObservabilityShopLab/otel", "Average"] } : alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-${b}"]), "SEARCH('{\\\"${ns[0]}\\\",\\\"service.name\\\",\\\"service.version\\\"} MetricName=\\\"browser.release.web_vital.${v}\\\"', '${ns[1]}', 300)")
+    ])])
+    error_message = "each UX dashboard charts the five Web Vitals by release (F-DEPLOY-02: browser.release.web_vital.*, by service.name and service.version), p75 for awssdk, the average for otel"
+  }
+  assert {
     condition     = [for w in output.observability.dashboard_bodies["${var.name_prefix}-service"].widgets : w.type] == ["text", "metric", "metric", "log"]
     error_message = "the service view: a header, requests by service for each backend, the slowest requests' trace ids (no X-Ray group widget: groups are an emulator gap; no canary here)"
   }

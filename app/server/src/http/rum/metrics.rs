@@ -319,6 +319,20 @@ pub const METRICS: &[BrowserMetric] = &[
     },
 ];
 
+/// Per release (F-DEPLOY-02): each Web Vital is recorded a second time, into a histogram of the
+/// same unit and buckets named here, with one attribute: `service.version`, the release whose
+/// pages were measured (the intake takes records only from pages of its own release:
+/// `check_producer`). That is five series per release, enough to set a release's p75 beside the
+/// one before it; the per-page histograms by release would be thirty times as many (page ×
+/// rating × release), each a CloudWatch metric billed by the month (docs/rum.md).
+pub const RELEASE_VITALS: &[(&str, &str)] = &[
+    ("browser.web_vital.lcp", "browser.release.web_vital.lcp"),
+    ("browser.web_vital.inp", "browser.release.web_vital.inp"),
+    ("browser.web_vital.cls", "browser.release.web_vital.cls"),
+    ("browser.web_vital.fcp", "browser.release.web_vital.fcp"),
+    ("browser.web_vital.ttfb", "browser.release.web_vital.ttfb"),
+];
+
 enum Instrument {
     Histogram(Histogram),
     Counter(Counter),
@@ -326,26 +340,56 @@ enum Instrument {
 
 /// The shop's instruments for [`METRICS`], made once.
 #[derive(Clone)]
-pub struct Instruments(Arc<Vec<Instrument>>);
+pub struct Instruments(Arc<Inner>);
+
+struct Inner {
+    /// One per [`METRICS`] entry, in its order.
+    metrics: Vec<Instrument>,
+    /// Per [`METRICS`] entry: its per-release histogram ([`RELEASE_VITALS`]), if it has one.
+    releases: Vec<Option<Histogram>>,
+    /// The per-release histograms' one attribute.
+    release: [KeyValue; 1],
+}
 
 impl Instruments {
-    pub fn new(meter: &Meter) -> Instruments {
-        Instruments(Arc::new(
-            METRICS
-                .iter()
-                .map(|m| match m.shape {
-                    Shape::Histogram { boundaries, .. } => Instrument::Histogram(meter.histogram(
-                        m.name,
-                        m.unit,
-                        m.description,
-                        Some(boundaries),
-                    )),
-                    Shape::Counter => {
-                        Instrument::Counter(meter.counter(m.name, m.unit, m.description))
-                    }
-                })
-                .collect(),
-        ))
+    /// The instruments on `meter`; `service_version` names the release the per-release
+    /// histograms record.
+    pub fn new(meter: &Meter, service_version: &str) -> Instruments {
+        let metrics = METRICS
+            .iter()
+            .map(|m| match m.shape {
+                Shape::Histogram { boundaries, .. } => Instrument::Histogram(meter.histogram(
+                    m.name,
+                    m.unit,
+                    m.description,
+                    Some(boundaries),
+                )),
+                Shape::Counter => Instrument::Counter(meter.counter(m.name, m.unit, m.description)),
+            })
+            .collect();
+        let releases = METRICS
+            .iter()
+            .map(|m| {
+                let &(_, name) = RELEASE_VITALS.iter().find(|(v, _)| *v == m.name)?;
+                let Shape::Histogram { boundaries, .. } = m.shape else {
+                    return None;
+                };
+                Some(meter.histogram(
+                    name,
+                    m.unit,
+                    "A Web Vital by release alone: the page's release (service.version)",
+                    Some(boundaries),
+                ))
+            })
+            .collect();
+        Instruments(Arc::new(Inner {
+            metrics,
+            releases,
+            release: [KeyValue::new(
+                telemetry_api::semconv::SERVICE_VERSION,
+                service_version.to_owned(),
+            )],
+        }))
     }
 }
 
@@ -359,13 +403,19 @@ pub struct Measurement {
 
 impl Measurement {
     pub fn record(&self, instruments: &Instruments) {
-        match &instruments.0[self.metric] {
+        let inner = &instruments.0;
+        match &inner.metrics[self.metric] {
             Instrument::Histogram(h) => {
                 for _ in 0..self.count {
                     h.record(self.value, &self.attributes);
                 }
             }
             Instrument::Counter(c) => c.add(self.value as u64, &self.attributes),
+        }
+        if let Some(h) = &inner.releases[self.metric] {
+            for _ in 0..self.count {
+                h.record(self.value, &inner.release);
+            }
         }
     }
 }
@@ -562,6 +612,30 @@ mod tests {
                 })
                 .product();
             assert!(series <= 200, "{}: {series} series", m.name);
+        }
+    }
+
+    #[test]
+    fn every_web_vital_and_only_they_have_a_histogram_by_release() {
+        let vitals: Vec<&str> = METRICS
+            .iter()
+            .map(|m| m.name)
+            .filter(|n| n.starts_with("browser.web_vital."))
+            .collect();
+        assert_eq!(
+            RELEASE_VITALS.iter().map(|(v, _)| *v).collect::<Vec<_>>(),
+            vitals
+        );
+        for (vital, by_release) in RELEASE_VITALS {
+            assert_eq!(
+                by_release.strip_prefix("browser.release."),
+                vital.strip_prefix("browser."),
+                "{by_release}"
+            );
+            assert!(
+                METRICS.iter().all(|m| m.name != *by_release),
+                "{by_release} is derived, never sent by the browser"
+            );
         }
     }
 }

@@ -134,7 +134,7 @@ impl RumState {
         };
         let meter = telemetry.meter();
         RumState {
-            metrics: metrics::Instruments::new(meter),
+            metrics: metrics::Instruments::new(meter, &shop.service_version),
             items: meter.counter(
                 "shop.rum.items",
                 Unit::count("{item}"),
