@@ -58,6 +58,7 @@ module "observability" {
   telemetry_backends = setintersection([var.telemetry_backend], ["awssdk", "otel"])
   checkout_service   = "shop-orders"
   accounts_service   = "shop-catalog"
+  catalog_service    = "shop-catalog"
   rum_service        = "shop-catalog"
   latency_statistic  = var.latency_statistic
   # otel: the collector's log group (ecs.tf), where its awscloudwatchlogs exporter writes the

@@ -106,6 +106,86 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
   tags                = var.tags
 }
 
+# ---------------------------------------------------------------- latency of the other routes
+
+# O-ALERT-05: the checkout is not the only request a slow shop loses people on. The routes of
+# var.latency_routes (browsing, the product page, search, adding to the cart by default) get an
+# alarm each per backend, on the same metric and statistics as the checkout's, with a threshold of
+# their own (a page is slow long before a payment is). `on` names the process that serves the
+# route: `catalog` (var.catalog_service) or `checkout` (var.checkout_service: the cart is the
+# orders service's in the split topology).
+locals {
+  route_latency_alarms = {
+    for pair in setproduct(keys(var.latency_routes), tolist(var.telemetry_backends)) : "${pair[0]}-${pair[1]}" => {
+      route   = var.latency_routes[pair[0]]
+      backend = pair[1]
+      service = var.latency_routes[pair[0]].on == "checkout" ? var.checkout_service : var.catalog_service
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "route_latency" {
+  for_each          = local.on.alarms ? local.route_latency_alarms : {}
+  alarm_name        = "${var.name_prefix}-latency-${each.key}"
+  alarm_description = "${each.value.route.method} ${each.value.route.route} took more than ${each.value.route.threshold_seconds} s (${each.value.backend == "awssdk" ? var.latency_statistic : "Average"}) for ${var.latency_evaluation_periods} minutes (${each.value.backend} backend)."
+  namespace         = local.latency_alarms[each.value.backend].namespace
+  metric_name       = "http.server.request.duration"
+  dimensions = each.value.backend == "awssdk" ? {
+    "service.name" = each.value.service, "http.request.method" = each.value.route.method, "http.route" = each.value.route.route, "http.response.status_code" = each.value.route.status
+  } : { "service.name" = each.value.service, "http.route" = each.value.route.route }
+  statistic           = can(regex("^p", local.latency_alarms[each.value.backend].statistic)) ? null : local.latency_alarms[each.value.backend].statistic
+  extended_statistic  = can(regex("^p", local.latency_alarms[each.value.backend].statistic)) ? local.latency_alarms[each.value.backend].statistic : null
+  period              = 60
+  evaluation_periods  = var.latency_evaluation_periods
+  threshold           = each.value.route.threshold_seconds
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+# ---------------------------------------------------------------- the checkout slower than usual
+
+# A fixed threshold says "too slow"; this one says "slower than it usually is at this hour":
+# CloudWatch's anomaly detection learns the checkout's duration (its weekly and daily pattern) and
+# the alarm fires when the statistic leaves the band above it, var.latency_anomaly_band standard
+# deviations wide, for latency_evaluation_periods minutes. The model needs about two weeks of data
+# in AWS before the band is any use. Metric math: the lab stores it, LocalStack never evaluates it
+# (docs/dashboards.md#what-the-emulator-evaluates).
+resource "aws_cloudwatch_metric_alarm" "latency_anomaly" {
+  for_each            = local.on.alarms && var.latency_anomaly_detection ? var.telemetry_backends : toset([])
+  alarm_name          = "${var.name_prefix}-latency-anomaly-${each.key}"
+  alarm_description   = "The checkout (POST /api/orders) was slower than its anomaly-detection band (${var.latency_anomaly_band} standard deviations, ${local.latency_alarms[each.key].statistic}) for ${var.latency_evaluation_periods} minutes (${each.key} backend)."
+  evaluation_periods  = var.latency_evaluation_periods
+  comparison_operator = "GreaterThanUpperThreshold"
+  threshold_metric_id = "band"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+
+  metric_query {
+    id          = "band"
+    label       = "expected duration (s)"
+    expression  = "ANOMALY_DETECTION_BAND(duration, ${var.latency_anomaly_band})"
+    return_data = true
+  }
+
+  metric_query {
+    id          = "duration"
+    label       = "checkout duration (s)"
+    return_data = true
+    metric {
+      namespace   = local.latency_alarms[each.key].namespace
+      metric_name = "http.server.request.duration"
+      dimensions  = local.latency_alarms[each.key].dimensions
+      stat        = local.latency_alarms[each.key].statistic
+      period      = 60
+    }
+  }
+}
+
 # ---------------------------------------------------------------- checkout errors: a count
 
 # The checkouts answered 500 in a minute, from the backend's own request counter (not the access

@@ -637,6 +637,8 @@ locals {
     [for a in aws_cloudwatch_metric_alarm.dlq : a.arn],
     [for a in aws_cloudwatch_metric_alarm.error_rate : a.arn],
     [for a in aws_cloudwatch_metric_alarm.latency : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.latency_anomaly : a.arn],
+    [for a in aws_cloudwatch_metric_alarm.route_latency : a.arn],
     [for a in aws_cloudwatch_metric_alarm.failed_logins : a.arn],
     [for a in aws_cloudwatch_metric_alarm.telemetry_drops : a.arn],
   )

@@ -63,7 +63,9 @@ output "alarms" {
     threshold          = a.threshold
     comparison         = a.comparison_operator
     # Metric math: the expression and the metrics it reads (empty for a simple alarm).
-    expression        = one([for q in a.metric_query : q.expression if q.return_data == true])
+    # (An anomaly-detection alarm returns its metric too: the expression is the one query that has one.)
+    expression        = one([for q in a.metric_query : q.expression if q.return_data == true && q.expression != null && q.expression != ""])
+    threshold_metric  = a.threshold_metric_id
     metrics           = { for q in a.metric_query : q.id => "${one(q.metric).namespace} ${one(q.metric).metric_name}" if length(q.metric) > 0 }
     metric_dimensions = { for q in a.metric_query : q.id => (one(q.metric).dimensions == null ? {} : one(q.metric).dimensions) if length(q.metric) > 0 }
     alarm_actions     = a.alarm_actions
@@ -105,6 +107,8 @@ locals {
     values(aws_cloudwatch_metric_alarm.dlq),
     values(aws_cloudwatch_metric_alarm.error_rate),
     values(aws_cloudwatch_metric_alarm.latency),
+    values(aws_cloudwatch_metric_alarm.route_latency),
+    values(aws_cloudwatch_metric_alarm.latency_anomaly),
     values(aws_cloudwatch_metric_alarm.checkout_errors),
     values(aws_cloudwatch_metric_alarm.failed_logins),
     values(aws_cloudwatch_metric_alarm.payment_declines),

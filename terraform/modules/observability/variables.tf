@@ -131,6 +131,49 @@ variable "checkout_service" {
   default     = "shop"
 }
 
+variable "catalog_service" {
+  description = "service.name of the process that serves the catalog (`shop` embedded, `shop-catalog` split): the route latency alarms of the `catalog` routes watch it."
+  type        = string
+  default     = "shop"
+}
+
+variable "latency_routes" {
+  description = "Routes beyond the checkout with a latency alarm per backend (O-ALERT-05): key → method, route template, the status of a success (the awssdk backend's dimension), `on` (`catalog` or `checkout`: which service serves it) and the threshold in seconds. Same statistic and minutes as the checkout's alarm."
+  type = map(object({
+    method            = string
+    route             = string
+    status            = string
+    on                = string
+    threshold_seconds = number
+  }))
+  default = {
+    products = { method = "GET", route = "/api/products", status = "200", on = "catalog", threshold_seconds = 0.5 }
+    product  = { method = "GET", route = "/api/products/{id}", status = "200", on = "catalog", threshold_seconds = 0.5 }
+    search   = { method = "GET", route = "/api/products/search", status = "200", on = "catalog", threshold_seconds = 0.8 }
+    cart-add = { method = "POST", route = "/api/carts/{id}/items", status = "201", on = "checkout", threshold_seconds = 0.8 }
+  }
+  validation {
+    condition     = alltrue([for r in values(var.latency_routes) : contains(["catalog", "checkout"], r.on) && r.threshold_seconds > 0 && can(regex("^/", r.route))])
+    error_message = "latency_routes: `on` is catalog or checkout, the threshold above 0, the route a template starting with /."
+  }
+}
+
+variable "latency_anomaly_detection" {
+  description = "An anomaly-detection alarm per backend on the checkout's duration (fires when it leaves the band CloudWatch learned). Metric math: LocalStack stores it and never evaluates it."
+  type        = bool
+  default     = true
+}
+
+variable "latency_anomaly_band" {
+  description = "The width of the checkout's anomaly-detection band, in standard deviations (CloudWatch's default is 2)."
+  type        = number
+  default     = 2
+  validation {
+    condition     = var.latency_anomaly_band > 0 && var.latency_anomaly_band <= 10
+    error_message = "latency_anomaly_band: above 0, at most 10."
+  }
+}
+
 variable "accounts_service" {
   description = "service.name of the process that serves the customer login (`shop` embedded, `shop-catalog` split: the ALB sends /api/accounts* there). The awssdk failed-logins alarm watches its shop.logins."
   type        = string

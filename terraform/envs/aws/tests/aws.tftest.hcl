@@ -159,14 +159,15 @@ run "otel" {
     error_message = "the catalog service (the one with the images bucket) hands admins' uploads to the image-resize function"
   }
   assert {
-    condition     = length(output.alarms) == 25 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
-    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, the same five from the collector's log group, four dead-letter queues (the image-resize function's originals too), the otel error rate, latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
+    condition     = length(output.alarms) == 30 && alltrue([for a in output.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
+    error_message = "every alarm (5xx, 4xx, low stock, security events, JS errors, the same five from the collector's log group, four dead-letter queues (the image-resize function's originals too), the otel error rate, the checkout's latency (a threshold and an anomaly band), four other routes' latency, checkout errors, failed logins, card and wallet declines and poor LCP, telemetry dropped by each of the three services, telemetry drops) notifies the alert topic"
   }
   assert {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-http-5xx-otel", "shop-http-4xx-otel", "shop-low-stock-otel", "shop-security-events-otel", "shop-js-errors-otel",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts", "shop-dlq-image-originals",
+      "shop-latency-anomaly-otel", "shop-latency-products-otel", "shop-latency-product-otel", "shop-latency-search-otel", "shop-latency-cart-add-otel",
       "shop-error-rate-otel", "shop-latency-otel", "shop-checkout-errors-otel", "shop-failed-logins-otel", "shop-poor-lcp-otel", "shop-telemetry-drops",
       "shop-payment-declines-card-otel", "shop-payment-declines-wallet-otel",
       "shop-telemetry-dropped-otel-shop-catalog", "shop-telemetry-dropped-otel-shop-orders", "shop-telemetry-dropped-otel-shop-inventory",
@@ -700,6 +701,7 @@ run "awssdk" {
     condition = toset(keys(output.alarms)) == toset([
       "shop-http-5xx", "shop-http-4xx", "shop-low-stock", "shop-security-events", "shop-js-errors",
       "shop-dlq-notifications", "shop-dlq-sale-notices", "shop-dlq-admin-alerts", "shop-dlq-image-originals",
+      "shop-latency-anomaly-awssdk", "shop-latency-products-awssdk", "shop-latency-product-awssdk", "shop-latency-search-awssdk", "shop-latency-cart-add-awssdk",
       "shop-error-rate-awssdk", "shop-latency-awssdk", "shop-checkout-errors-awssdk", "shop-failed-logins-awssdk", "shop-poor-lcp-awssdk", "shop-telemetry-drops",
       "shop-payment-declines-card-awssdk", "shop-payment-declines-wallet-awssdk",
       "shop-telemetry-dropped-awssdk-shop-catalog", "shop-telemetry-dropped-awssdk-shop-orders", "shop-telemetry-dropped-awssdk-shop-inventory",
@@ -756,6 +758,16 @@ run "awssdk" {
       output.canary_alarm.arn != output.alarms["shop-http-5xx"].arn
     )
     error_message = "FIS: the task experiments stop on the 5xx count alarm, the database failover on the canary's alarm"
+  }
+  assert {
+    condition = (
+      output.alarms["shop-latency-products-awssdk"].extended_statistic == "p99" &&
+      output.alarms["shop-latency-products-awssdk"].dimensions == tomap({ "service.name" = "shop-catalog", "http.request.method" = "GET", "http.route" = "/api/products", "http.response.status_code" = "200" }) &&
+      output.alarms["shop-latency-cart-add-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/carts/{id}/items", "http.response.status_code" = "201" }) &&
+      output.alarms["shop-latency-anomaly-awssdk"].metric_dimensions["duration"] == output.alarms["shop-latency-awssdk"].dimensions &&
+      output.alarms["shop-latency-anomaly-awssdk"].expression == "ANOMALY_DETECTION_BAND(duration, 2)"
+    )
+    error_message = "in AWS the other routes' latency alarms are p99 too, each on the service that serves it (catalog for browsing, orders for the cart), and the anomaly band watches the checkout's p99"
   }
   assert {
     condition = (

@@ -89,13 +89,16 @@ run "apply" {
       "${var.name_prefix}-error-rate-awssdk", "${var.name_prefix}-error-rate-otel",
       "${var.name_prefix}-poor-lcp-awssdk", "${var.name_prefix}-poor-lcp-otel",
       "${var.name_prefix}-latency-awssdk", "${var.name_prefix}-latency-otel",
+      "${var.name_prefix}-latency-anomaly-awssdk", "${var.name_prefix}-latency-anomaly-otel",
+      "${var.name_prefix}-latency-products-awssdk", "${var.name_prefix}-latency-product-awssdk", "${var.name_prefix}-latency-search-awssdk", "${var.name_prefix}-latency-cart-add-awssdk",
+      "${var.name_prefix}-latency-products-otel", "${var.name_prefix}-latency-product-otel", "${var.name_prefix}-latency-search-otel", "${var.name_prefix}-latency-cart-add-otel",
       "${var.name_prefix}-failed-logins-awssdk", "${var.name_prefix}-failed-logins-otel",
       "${var.name_prefix}-checkout-errors-awssdk", "${var.name_prefix}-checkout-errors-otel",
       "${var.name_prefix}-payment-declines-card-awssdk", "${var.name_prefix}-payment-declines-wallet-awssdk",
       "${var.name_prefix}-payment-declines-card-otel", "${var.name_prefix}-payment-declines-wallet-otel",
       "${var.name_prefix}-telemetry-dropped-awssdk", "${var.name_prefix}-telemetry-dropped-otel",
     ])
-    error_message = "alarms: http-5xx, security-events, one per dead-letter queue of each shop, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency and errors, failed logins, poor LCP, card and wallet declines and dropped telemetry (shop.telemetry.dropped); no log-derived telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
+    error_message = "alarms: http-5xx, security-events, one per dead-letter queue of each shop, 4xx, low stock, JS errors, and per backend the error rate, the checkout's latency (a threshold and an anomaly band) and errors, the latency of four more routes, failed logins, poor LCP, card and wallet declines and dropped telemetry (shop.telemetry.dropped); no log-derived telemetry-drops alarm (the lab's stderr is not in CloudWatch)"
   }
   assert {
     condition     = alltrue([for a in output.observability.alarms : a.alarm_actions == toset([output.alert_topic_arn]) && a.ok_actions == toset([output.alert_topic_arn])])
@@ -203,16 +206,16 @@ run "apply" {
     error_message = "the otel UX and security dashboards chart the Web Vitals, logins, security events, admin actions and 429s (collector/aws.yaml declares their dimensions)"
   }
   assert {
-    condition = alltrue([for m in ["shop.logins", "shop.security.events", "shop.admin.actions", "admin.mfa", "\\\"429\\\""] :
-      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-security-awssdk"]), m)
-    ])
-    error_message = "the awssdk security dashboard charts logins, security events, admin actions, MFA and rate-limited (429) requests"
-  }
-  assert {
     condition = alltrue([for b, ns in { awssdk = ["ShopLab", "p75"], otel = ["ObservabilityShopLab/otel", "Average"] } : alltrue([for v in ["lcp", "inp", "cls", "fcp", "ttfb"] :
       strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-ux-${b}"]), "SEARCH('{\\\"${ns[0]}\\\",\\\"service.name\\\",\\\"service.version\\\"} MetricName=\\\"browser.release.web_vital.${v}\\\"', '${ns[1]}', 300)")
     ])])
     error_message = "each UX dashboard charts the five Web Vitals by release (F-DEPLOY-02: browser.release.web_vital.*, by service.name and service.version), p75 for awssdk, the average for otel"
+  }
+  assert {
+    condition = alltrue([for m in ["shop.logins", "shop.security.events", "shop.admin.actions", "admin.mfa", "\\\"429\\\""] :
+      strcontains(jsonencode(output.observability.dashboard_bodies["${var.name_prefix}-security-awssdk"]), m)
+    ])
+    error_message = "the awssdk security dashboard charts logins, security events, admin actions, MFA and rate-limited (429) requests"
   }
   assert {
     condition     = [for w in output.observability.dashboard_bodies["${var.name_prefix}-service"].widgets : w.type] == ["text", "metric", "metric", "log"]
@@ -244,6 +247,30 @@ run "apply" {
       output.observability.alarms["${var.name_prefix}-latency-otel"].dimensions == tomap({ "service.name" = "shop", "http.route" = "/api/orders" })
     )
     error_message = "the lab's latency alarms watch the checkout with statistics the emulator computes: Maximum (awssdk), Average (otel)"
+  }
+  assert {
+    condition = (
+      output.observability.alarms["${var.name_prefix}-latency-cart-add-awssdk"].dimensions == tomap({ "service.name" = "shop", "http.request.method" = "POST", "http.route" = "/api/carts/{id}/items", "http.response.status_code" = "201" }) &&
+      output.observability.alarms["${var.name_prefix}-latency-cart-add-awssdk"].threshold == 0.8 &&
+      output.observability.alarms["${var.name_prefix}-latency-product-awssdk"].dimensions == tomap({ "service.name" = "shop", "http.request.method" = "GET", "http.route" = "/api/products/{id}", "http.response.status_code" = "200" }) &&
+      output.observability.alarms["${var.name_prefix}-latency-product-awssdk"].threshold == 0.5 &&
+      output.observability.alarms["${var.name_prefix}-latency-search-otel"].dimensions == tomap({ "service.name" = "shop", "http.route" = "/api/products/search" }) &&
+      alltrue([for r in ["products", "product", "search", "cart-add"] :
+        output.observability.alarms["${var.name_prefix}-latency-${r}-awssdk"].statistic == "Maximum" && output.observability.alarms["${var.name_prefix}-latency-${r}-otel"].statistic == "Average" &&
+        output.observability.alarms["${var.name_prefix}-latency-${r}-awssdk"].metric_name == "http.server.request.duration"
+      ])
+    )
+    error_message = "the other routes' latency alarms (O-ALERT-05): each route's exact awssdk dimension set (method, template, the status of a success) and its own threshold, the otel ones by service and route, with the checkout alarm's statistics"
+  }
+  assert {
+    condition = alltrue([for b in ["awssdk", "otel"] :
+      output.observability.alarms["${var.name_prefix}-latency-anomaly-${b}"].expression == "ANOMALY_DETECTION_BAND(duration, 2)" &&
+      output.observability.alarms["${var.name_prefix}-latency-anomaly-${b}"].threshold_metric == "band" &&
+      output.observability.alarms["${var.name_prefix}-latency-anomaly-${b}"].comparison == "GreaterThanUpperThreshold" &&
+      output.observability.alarms["${var.name_prefix}-latency-anomaly-${b}"].metrics == { duration = "${b == "awssdk" ? "ShopLab" : "ObservabilityShopLab/otel"} http.server.request.duration" } &&
+      output.observability.alarms["${var.name_prefix}-latency-anomaly-${b}"].metric_dimensions["duration"] == output.observability.alarms["${var.name_prefix}-latency-${b}"].dimensions
+    ])
+    error_message = "the checkout's anomaly-detection alarms: above a band two standard deviations wide around what CloudWatch learned, on the checkout latency alarm's metric (LocalStack stores them; it evaluates no metric math)"
   }
   assert {
     condition     = output.observability.alarms["${var.name_prefix}-failed-logins-awssdk"].dimensions == tomap({ "service.name" = "shop", "shop.login.outcome" = "failed" }) && output.observability.alarms["${var.name_prefix}-low-stock"].metric_name == "LowStock" && output.observability.alarms["${var.name_prefix}-payment-declines-card-awssdk"].dimensions == tomap({ "service.name" = "shop", "shop.payment.method" = "card", "shop.payment.outcome" = "declined" })
