@@ -95,7 +95,7 @@ test-terraform: ## terraform test: envs/aws (mock provider), envs/local applied 
 check: ## formatting, clippy (all targets, all features), shellcheck, docs/features.md against the code, terraform fmt and validate, the UI's eslint and tsc
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
-	@if command -v shellcheck >/dev/null; then shellcheck -x -P SCRIPTDIR $(LAB)/*.sh .ci/run; else echo "shellcheck not installed; skipped (apt-get install shellcheck)"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck -x -P SCRIPTDIR $(LAB)/*.sh scripts/deploy-ui.sh .ci/run; else echo "shellcheck not installed; skipped (apt-get install shellcheck)"; fi
 	python3 scripts/check-features.py
 	$(LAB)/terraform.sh check
 	$(LAB)/web.sh check

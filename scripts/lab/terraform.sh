@@ -14,7 +14,8 @@
 #   fmt              `terraform fmt -recursive terraform/`
 #   validate         init + `terraform validate` in every env
 #   check            fmt-check + validate (what `make check` runs)
-#   test-aws         init + `terraform test` in envs/aws (mock provider: no AWS account, no emulator)
+#   test-aws         init + `terraform test` in envs/aws (mock provider: no AWS account, no emulator),
+#                    and `node --test` of envs/aws/ui (the UI's CloudFront function)
 #   test-local       init + `terraform test` in envs/local against a LocalStack of its own and the
 #                    lab's moto (started with lab.sh when down), with a unique name prefix; the
 #                    test destroys what it created
@@ -237,7 +238,11 @@ do_test_aws() {
     # and in-memory state, so the backend is not initialised.
     tf_init aws -backend=false
     (cd "$(env_dir aws)" && "$TF" test -no-color) || lab_die "terraform test failed in envs/aws"
-    lab_log "envs/aws: terraform test passed in $(lab_elapsed "$start")s"
+    # The UI's CloudFront function (ui_releases.tf): its own logic, under Node's test runner
+    # (no emulator runs CloudFront Functions).
+    command -v node >/dev/null || lab_die "node is needed for envs/aws/ui's test (Node 20, as the UI)"
+    node --test "$(env_dir aws)/ui/" || lab_die "the UI router function's test failed (terraform/envs/aws/ui)"
+    lab_log "envs/aws: terraform test and the UI router's test passed in $(lab_elapsed "$start")s"
 }
 
 # ---------------------------------------------------------------- the tests' own LocalStack

@@ -130,6 +130,17 @@ locals {
           }
         }
       }] : [],
+      # FIS's agent (fis_tasks.tf), with its own log stream.
+      local.fis_tasks ? [merge(local.fis_agent_container, {
+        logConfiguration = {
+          logDriver = "awslogs"
+          options = {
+            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
+            awslogs-region        = data.aws_region.current.name
+            awslogs-stream-prefix = "fis-agent"
+          }
+        }
+      })] : [],
     )
   }
 }
@@ -186,6 +197,10 @@ resource "aws_ecs_task_definition" "service" {
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task[each.key].arn
   container_definitions    = jsonencode(local.containers[each.key])
+  # FIS's task actions (fis_tasks.tf): the agent sees the shop's processes, and the network actions
+  # use Fargate's fault-injection endpoints.
+  pid_mode               = local.fis_tasks ? "task" : null
+  enable_fault_injection = local.fis_tasks
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = "X86_64"

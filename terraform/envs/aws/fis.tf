@@ -7,9 +7,9 @@
 # Each template states its hypothesis in its description and names the alarm that stops it: when
 # the harm goes past what the hypothesis allows, FIS stops the experiment.
 #
-# Not here: the aws:ecs:task-* actions (CPU stress, network latency inside a task) need an SSM
-# agent container in every task (FIS user guide, "Use the AWS FIS aws:ecs:task actions"); the lab's
-# fault flags cover slow inventory and a slow database from inside the shop instead.
+# The aws:ecs:task-* actions (CPU stress, network latency inside a task) need an SSM agent container
+# in every task: fis_tasks.tf, behind enable_fis_task_actions (off by default). The lab's fault flags
+# cover slow inventory and a slow database from inside the shop.
 
 locals {
   # The stop conditions. The 5xx count (the access log's, of the backend that runs) is the guard of the task
@@ -70,7 +70,7 @@ locals {
   # What the templates' actions and target resolution need, on this environment's resources only.
   fis_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "EcsTasks"
         Effect   = "Allow"
@@ -91,7 +91,7 @@ locals {
         Action   = ["rds:RebootDBInstance", "rds:DescribeDBInstances"]
         Resource = aws_db_instance.main.arn
       },
-    ]
+    ], local.fis_task_statements)
   }
 }
 
@@ -102,7 +102,7 @@ resource "aws_iam_role_policy" "fis" {
 }
 
 resource "aws_fis_experiment_template" "shop" {
-  for_each    = local.fis_templates
+  for_each    = merge(local.fis_templates, local.fis_task_templates)
   description = each.value.description
   role_arn    = aws_iam_role.fis.arn
   tags        = { Name = "${var.name_prefix}-${each.key}" }

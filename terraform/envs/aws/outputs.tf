@@ -11,6 +11,17 @@ output "ui_bucket" {
   value = aws_s3_bucket.ui.bucket
 }
 
+output "ui_deploy" {
+  description = "What scripts/deploy-ui.sh needs (ui_releases.tf): the bucket, the key-value store that names the live release, the distribution, and the alarms a deployment watches during its bake time."
+  value = {
+    bucket          = aws_s3_bucket.ui.bucket
+    kvs_arn         = aws_cloudfront_key_value_store.ui.arn
+    distribution_id = aws_cloudfront_distribution.ui.id
+    region          = data.aws_region.current.name
+    alarms          = local.ui_alarm_names
+  }
+}
+
 output "alert_topic_arn" {
   value = module.observability.alert_topic_arn
 }
@@ -100,6 +111,20 @@ output "fis_templates" {
 output "fis_policy" {
   description = "The FIS experiment role's policy document (fis.tf)."
   value       = local.fis_policy
+}
+
+output "fis_agent" {
+  description = "FIS inside the tasks (fis_tasks.tf), when enable_fis_task_actions is on: the task roles' policy for the agent, the managed-instance role, its trust and managed policy, and the task definitions' pidMode and fault-injection opt-in."
+  value = local.fis_tasks ? {
+    policy                 = local.fis_agent_policy
+    policy_roles           = sort([for p in aws_iam_role_policy.fis_agent : p.role])
+    managed_role_name      = aws_iam_role.fis_managed_instance[0].name
+    managed_role_arn       = aws_iam_role.fis_managed_instance[0].arn
+    managed_role_trust     = jsondecode(aws_iam_role.fis_managed_instance[0].assume_role_policy)
+    managed_role_policy    = aws_iam_role_policy_attachment.fis_managed_instance[0].policy_arn
+    pid_mode               = { for s, t in aws_ecs_task_definition.service : s => t.pid_mode }
+    enable_fault_injection = { for s, t in aws_ecs_task_definition.service : s => t.enable_fault_injection }
+  } : null
 }
 
 output "fis_trust" {

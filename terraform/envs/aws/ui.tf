@@ -28,9 +28,10 @@ locals {
 }
 
 resource "aws_cloudfront_distribution" "ui" {
-  enabled             = true
-  default_root_object = "index.html"
-  comment             = "${var.name_prefix} ${var.environment}: UI and API"
+  enabled = true
+  # No default_root_object: the router function (ui_releases.tf) maps / to the live release's
+  # index.html, as every other directory to its index.
+  comment = "${var.name_prefix} ${var.environment}: UI and API"
 
   origin {
     origin_id                = "ui"
@@ -55,6 +56,11 @@ resource "aws_cloudfront_distribution" "ui" {
     allowed_methods        = ["GET", "HEAD"]
     cached_methods         = ["GET", "HEAD"]
     cache_policy_id        = local.cache_policy_optimized
+    # The live release's directory in front of the path (ui_releases.tf).
+    function_association {
+      event_type   = "viewer-request"
+      function_arn = aws_cloudfront_function.ui_router.arn
+    }
   }
 
   ordered_cache_behavior {

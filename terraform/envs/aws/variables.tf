@@ -362,3 +362,37 @@ variable "adot_lambda_layer_arn" {
   type        = string
   default     = ""
 }
+
+# ---- FIS inside the tasks (fis_tasks.tf)
+variable "enable_fis_task_actions" {
+  description = "FIS's aws:ecs:task-* experiments (network latency on inventory, CPU stress on orders): an SSM agent sidecar in every task, registered as a managed instance, and the two templates. Off by default: a container more per task, and a managed instance per running task."
+  type        = bool
+  default     = false
+}
+
+variable "ssm_agent_image" {
+  description = "The image of the FIS agent sidecar (AWS's SSM agent; the FIS user guide's). Pin a version tag in production."
+  type        = string
+  default     = "public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:latest"
+}
+
+variable "fis_latency_ms" {
+  description = "The network latency the inventory-network-latency experiment adds to inventory's tasks, in milliseconds (its jitter is a tenth of it). Keep it well under the 10 s orders gives an inventory call (app/core/src/inventory/remote.rs) for the hypothesis to hold."
+  type        = number
+  default     = 200
+  validation {
+    condition     = var.fis_latency_ms >= 10 && var.fis_latency_ms <= 5000
+    error_message = "fis_latency_ms: between 10 and 5000."
+  }
+}
+
+# ---- the UI's releases (ui_releases.tf, scripts/deploy-ui.sh)
+variable "ui_initial_release" {
+  description = "The UI release the key-value store names when it is made (scripts/deploy-ui.sh sets it afterwards; Terraform leaves it alone). Upload that release first: `scripts/deploy-ui.sh <name>`."
+  type        = string
+  default     = "initial"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]{1,64}$", var.ui_initial_release))
+    error_message = "ui_initial_release: 1 to 64 letters, digits, '.', '_' or '-' (a directory name under releases/)."
+  }
+}

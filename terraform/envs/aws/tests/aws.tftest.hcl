@@ -108,6 +108,20 @@ override_resource {
   target = module.observability.aws_cloudwatch_metric_alarm.log_count
   values = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:log-count" }
 }
+# The UI releases' key-value store (ui_releases.tf): its ARN is validated where it is used.
+override_resource {
+  target = aws_cloudfront_key_value_store.ui
+  values = { arn = "arn:aws:cloudfront::123456789012:key-value-store/0d5bc5ab-1c0e-4b4d-9f5c-0a9b3d2f6e71" }
+}
+override_resource {
+  target = aws_cloudfront_function.ui_router
+  values = { arn = "arn:aws:cloudfront::123456789012:function/shop-prod-ui-router" }
+}
+# A distinct ARN for the managed-instance role of FIS's agent (fis_tasks.tf).
+override_resource {
+  target = aws_iam_role.fis_managed_instance
+  values = { arn = "arn:aws:iam::123456789012:role/shop-prod-fis-managed-instance" }
+}
 # A distinct ARN for the image-resize function's queue, so that a test can tell it from the others.
 override_resource {
   target = module.storage.aws_sqs_queue.originals
@@ -401,6 +415,38 @@ run "otel" {
     )
     error_message = "FIS in an otel stack: the task experiments stop on the otel backend's 5xx count alarm"
   }
+  assert {
+    condition = (
+      output.fis_agent == null && toset(keys(output.fis_templates)) == toset(["stop-orders-tasks", "stop-inventory-tasks", "reboot-database"]) &&
+      alltrue([for s, c in output.task_definitions : !contains([for x in c : x.name], "fis-agent")]) &&
+      alltrue([for t in aws_ecs_task_definition.service : t.pid_mode == null && !t.enable_fault_injection]) &&
+      !anytrue([for st in output.fis_policy.Statement : contains(["RunFaultDocuments", "OnClusterTasks", "FollowCommands"], st.Sid)])
+    )
+    error_message = "FIS inside the tasks is off by default: no agent sidecar, no shared process namespace or fault injection, no task-action templates, no SSM permissions for FIS"
+  }
+
+  # The UI's releases (ui_releases.tf, F-DEPLOY-01): the live one named by a key-value store,
+  # served by a viewer-request function; scripts/deploy-ui.sh watches the UI's alarms.
+  assert {
+    condition = (
+      [for f in aws_cloudfront_distribution.ui.default_cache_behavior[0].function_association : [f.event_type, f.function_arn]] == [["viewer-request", aws_cloudfront_function.ui_router.arn]] &&
+      aws_cloudfront_function.ui_router.runtime == "cloudfront-js-2.0" && aws_cloudfront_function.ui_router.publish &&
+      aws_cloudfront_function.ui_router.code == file("ui/router.js") &&
+      tolist(aws_cloudfront_function.ui_router.key_value_store_associations) == tolist([aws_cloudfront_key_value_store.ui.arn]) &&
+      aws_cloudfrontkeyvaluestore_key.release.key_value_store_arn == aws_cloudfront_key_value_store.ui.arn &&
+      aws_cloudfrontkeyvaluestore_key.release.key == "release" && aws_cloudfrontkeyvaluestore_key.release.value == "initial" &&
+      length([for b in aws_cloudfront_distribution.ui.ordered_cache_behavior : b if length(b.function_association) > 0]) == 0
+    )
+    error_message = "the UI's default behaviour runs the router function (cloudfront-js-2.0, ui/router.js) with the releases' key-value store, whose key `release` starts as ui_initial_release; /api/* runs no function"
+  }
+  assert {
+    condition = (
+      output.ui_deploy.alarms == ["shop-js-errors-otel", "shop-poor-lcp-otel"] &&
+      output.ui_deploy.kvs_arn == aws_cloudfront_key_value_store.ui.arn && output.ui_deploy.bucket == aws_s3_bucket.ui.bucket &&
+      output.ui_deploy.distribution_id == aws_cloudfront_distribution.ui.id
+    )
+    error_message = "a UI deployment (scripts/deploy-ui.sh) watches the otel backend's JS-error count and poor-LCP alarm during its bake time"
+  }
 
   # The CDN (cdn.tf, F-INFRA-01/02): CloudFront's metrics, alarms and logs live in us-east-1.
   assert {
@@ -678,6 +724,11 @@ run "awssdk" {
     )
     error_message = "the awssdk business dashboard lists the products most viewed, added to carts and bought, side by side, from the log lines (O-METRIC-12)"
   }
+  # The UI's releases (ui_releases.tf): what a UI deployment watches in an awssdk stack.
+  assert {
+    condition     = output.ui_deploy.alarms == ["shop-js-errors", "shop-poor-lcp-awssdk"]
+    error_message = "a UI deployment watches the awssdk backend's JS-error count (its log group) and poor-LCP alarm"
+  }
 
   # Production X-Ray settings (O-TRACE-06): the rules live in X-Ray and the awssdk backend reads them.
   assert {
@@ -720,6 +771,16 @@ run "awssdk" {
     error_message = "in AWS the awssdk latency alarm is the checkout's p99, on the backend's exact dimension set"
   }
   assert {
+    condition = (
+      output.alarms["shop-latency-products-awssdk"].extended_statistic == "p99" &&
+      output.alarms["shop-latency-products-awssdk"].dimensions == tomap({ "service.name" = "shop-catalog", "http.request.method" = "GET", "http.route" = "/api/products", "http.response.status_code" = "200" }) &&
+      output.alarms["shop-latency-cart-add-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/carts/{id}/items", "http.response.status_code" = "201" }) &&
+      output.alarms["shop-latency-anomaly-awssdk"].metric_dimensions["duration"] == output.alarms["shop-latency-awssdk"].dimensions &&
+      output.alarms["shop-latency-anomaly-awssdk"].expression == "ANOMALY_DETECTION_BAND(duration, 2)"
+    )
+    error_message = "in AWS the other routes' latency alarms are p99 too, each on the service that serves it (catalog for browsing, orders for the cart), and the anomaly band watches the checkout's p99"
+  }
+  assert {
     condition     = output.alarms["shop-error-rate-awssdk"].expression == "100 * errors / requests" && output.alarms["shop-failed-logins-awssdk"].dimensions == tomap({ "service.name" = "shop-catalog", "shop.login.outcome" = "failed" })
     error_message = "the awssdk error rate from the access log; failed logins on the catalog service, which serves /api/accounts*"
   }
@@ -758,16 +819,6 @@ run "awssdk" {
       output.canary_alarm.arn != output.alarms["shop-http-5xx"].arn
     )
     error_message = "FIS: the task experiments stop on the 5xx count alarm, the database failover on the canary's alarm"
-  }
-  assert {
-    condition = (
-      output.alarms["shop-latency-products-awssdk"].extended_statistic == "p99" &&
-      output.alarms["shop-latency-products-awssdk"].dimensions == tomap({ "service.name" = "shop-catalog", "http.request.method" = "GET", "http.route" = "/api/products", "http.response.status_code" = "200" }) &&
-      output.alarms["shop-latency-cart-add-awssdk"].dimensions == tomap({ "service.name" = "shop-orders", "http.request.method" = "POST", "http.route" = "/api/carts/{id}/items", "http.response.status_code" = "201" }) &&
-      output.alarms["shop-latency-anomaly-awssdk"].metric_dimensions["duration"] == output.alarms["shop-latency-awssdk"].dimensions &&
-      output.alarms["shop-latency-anomaly-awssdk"].expression == "ANOMALY_DETECTION_BAND(duration, 2)"
-    )
-    error_message = "in AWS the other routes' latency alarms are p99 too, each on the service that serves it (catalog for browsing, orders for the cart), and the anomaly band watches the checkout's p99"
   }
   assert {
     condition = (
@@ -1084,4 +1135,90 @@ run "private_registry_arns_are_checked" {
     ecr_repository_arns = ["shop-lab/shop"]
   }
   expect_failures = [var.ecr_repository_arns]
+}
+
+# FIS inside the tasks (fis_tasks.tf, O-FAULT-01): the SSM agent sidecar in every task, the roles
+# it needs, and the two task experiments, each on its service's tasks and stopped by the 5xx count.
+run "fis_task_actions" {
+  command = apply
+  variables {
+    telemetry_backend       = "awssdk"
+    enable_fis_task_actions = true
+    fis_latency_ms          = 300
+  }
+  assert {
+    condition = alltrue([for s, c in output.task_definitions : length([for x in c : x if x.name == "fis-agent"]) == 1 && alltrue([for x in c : (
+      !x.essential && x.image == "public.ecr.aws/amazon-ssm-agent/amazon-ssm-agent:latest" &&
+      x.entryPoint == ["/bin/bash", "-c"] && x.command == [file("fis/ssm-agent.sh")] &&
+      { for e in x.environment : e.name => e.value } == { MANAGED_INSTANCE_ROLE_NAME = "shop-prod-fis-managed-instance", AWS_REGION = "eu-west-1" } &&
+      x.logConfiguration.options["awslogs-stream-prefix"] == "fis-agent"
+    ) if x.name == "fis-agent"]) && one([for x in c : x.essential if x.name == "shop"])])
+    error_message = "every task runs the FIS agent from the SSM agent image, not essential (a failed registration never stops the shop), with the registration script, the managed-instance role's name and its own log stream"
+  }
+  assert {
+    condition = (
+      output.fis_agent.pid_mode == { catalog = "task", orders = "task", inventory = "task" } &&
+      output.fis_agent.enable_fault_injection == { catalog = true, orders = true, inventory = true }
+    )
+    error_message = "every task definition shares its process namespace with the agent (pidMode task) and opts into Fargate's fault injection"
+  }
+  assert {
+    condition = (
+      output.fis_agent.managed_role_trust.Statement[0].Principal.Service == "ssm.amazonaws.com" &&
+      output.fis_agent.managed_role_policy == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" &&
+      output.fis_agent.policy_roles == sort([for r in aws_iam_role.task : r.id]) && length(output.fis_agent.policy_roles) == 3
+    )
+    error_message = "the managed-instance role is Systems Manager's, with AWS's managed-instance policy only; every task role gets the agent's policy"
+  }
+  assert {
+    condition = (
+      { for st in output.fis_agent.policy.Statement : st.Sid => toset(flatten([st.Action])) } == {
+        Activate                = toset(["ssm:CreateActivation"])
+        OwnInstance             = toset(["ssm:AddTagsToResource", "ssm:DeregisterManagedInstance"])
+        PassManagedInstanceRole = toset(["iam:PassRole"])
+      } &&
+      one([for st in output.fis_agent.policy.Statement : st.Condition if st.Sid == "Activate"]) == { StringLike = { "aws:RequestTag/ECS_TASK_ARN" = "arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/*" } } &&
+      one([for st in output.fis_agent.policy.Statement : st.Resource if st.Sid == "OwnInstance"]) == "arn:aws:ssm:eu-west-1:123456789012:managed-instance/*" &&
+      one([for st in output.fis_agent.policy.Statement : st.Condition if st.Sid == "OwnInstance"]) == { StringLike = { "ssm:resourceTag/ECS_TASK_ARN" = "arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/*" } } &&
+      one([for st in output.fis_agent.policy.Statement : st.Resource if st.Sid == "PassManagedInstanceRole"]) == "arn:aws:iam::123456789012:role/shop-prod-fis-managed-instance" &&
+      one([for st in output.fis_agent.policy.Statement : st.Condition if st.Sid == "PassManagedInstanceRole"]) == { StringEquals = { "iam:PassedToService" = "ssm.amazonaws.com" } }
+    )
+    error_message = "the agent may create activations tagged with this cluster's tasks only, tag and deregister only such instances, and pass only the managed-instance role, only to Systems Manager"
+  }
+  assert {
+    condition = (
+      output.fis_templates["inventory-network-latency"].action == "aws:ecs:task-network-latency" &&
+      output.fis_templates["inventory-network-latency"].target_by == tomap({ cluster = "shop-prod", service = "inventory" }) &&
+      output.fis_templates["inventory-network-latency"].selection == "ALL" &&
+      output.fis_templates["inventory-network-latency"].parameters == {
+        duration = "PT5M", delayMilliseconds = "300", jitterMilliseconds = "30", sources = "ALL", flowsPercent = "100", useEcsFaultInjectionEndpoints = "true"
+      } &&
+      output.fis_templates["orders-cpu-stress"].action == "aws:ecs:task-cpu-stress" &&
+      output.fis_templates["orders-cpu-stress"].target_by == tomap({ cluster = "shop-prod", service = "orders" }) &&
+      output.fis_templates["orders-cpu-stress"].selection == "PERCENT(50)" &&
+      output.fis_templates["orders-cpu-stress"].parameters == { duration = "PT5M", percent = "80" } &&
+      alltrue([for k in ["inventory-network-latency", "orders-cpu-stress"] : output.fis_templates[k].stop.source == "aws:cloudwatch:alarm" && output.fis_templates[k].stop.value == output.alarms["shop-http-5xx"].arn]) &&
+      length(output.fis_templates) == 5
+    )
+    error_message = "two task experiments beside the three others: fis_latency_ms (a tenth of it as jitter) on every inventory task through Fargate's fault-injection endpoints, 80 % CPU on half the orders tasks, both for 5 minutes and stopped by the 5xx count alarm"
+  }
+  assert {
+    condition = (
+      one([for st in output.fis_policy.Statement : st.Resource if st.Sid == "RunFaultDocuments"]) == "arn:aws:ssm:eu-west-1::document/AWSFIS-Run-*" &&
+      one([for st in output.fis_policy.Statement : st.Resource if st.Sid == "OnClusterTasks"]) == "arn:aws:ssm:eu-west-1:123456789012:managed-instance/*" &&
+      [for st in output.fis_policy.Statement : st.Action if contains(["RunFaultDocuments", "OnClusterTasks"], st.Sid)] == [["ssm:SendCommand"], ["ssm:SendCommand"]] &&
+      one([for st in output.fis_policy.Statement : st.Condition if st.Sid == "OnClusterTasks"]) == { StringLike = { "ssm:resourceTag/ECS_TASK_ARN" = "arn:aws:ecs:eu-west-1:123456789012:task/shop-prod/*" } } &&
+      alltrue([for st in output.fis_policy.Statement : !contains(flatten([st.Resource]), "*") || st.Sid == "FollowCommands"]) &&
+      one([for st in output.fis_policy.Statement : st.Action if st.Sid == "FollowCommands"]) == ["ssm:ListCommands", "ssm:CancelCommand"]
+    )
+    error_message = "FIS may run AWS's AWSFIS-Run-* documents on this cluster's tasks only; only following and cancelling its commands (no resource-level permission) has Resource *"
+  }
+}
+
+run "ui_initial_release_is_a_name" {
+  command = plan
+  variables {
+    ui_initial_release = "../up"
+  }
+  expect_failures = [var.ui_initial_release]
 }
