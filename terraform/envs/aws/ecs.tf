@@ -96,51 +96,38 @@ locals {
     )
   }
 
+  # Every container logs to its service's group, in a stream prefix of its own.
+  log_configuration = { for s, r in local.roles : s => { for prefix in ["shop", "adot", "fis-agent"] : prefix => {
+    logDriver = "awslogs"
+    options = {
+      awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
+      awslogs-region        = data.aws_region.current.name
+      awslogs-stream-prefix = prefix
+    }
+  } } }
+
   containers = {
     for s, r in local.roles : s => concat(
       [{
-        name         = "shop"
-        image        = var.shop_image
-        essential    = true
-        portMappings = [{ containerPort = local.shop_port, protocol = "tcp" }]
-        environment  = local.service_env[s]
-        secrets      = [{ name = "DATABASE_URL", valueFrom = aws_secretsmanager_secret.database_url.arn }]
-        logConfiguration = {
-          logDriver = "awslogs"
-          options = {
-            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
-            awslogs-region        = data.aws_region.current.name
-            awslogs-stream-prefix = "shop"
-          }
-        }
-        dependsOn = local.otel ? [{ containerName = "adot-collector", condition = "START" }] : []
+        name             = "shop"
+        image            = var.shop_image
+        essential        = true
+        portMappings     = [{ containerPort = local.shop_port, protocol = "tcp" }]
+        environment      = local.service_env[s]
+        secrets          = [{ name = "DATABASE_URL", valueFrom = aws_secretsmanager_secret.database_url.arn }]
+        logConfiguration = local.log_configuration[s]["shop"]
+        dependsOn        = local.otel ? [{ containerName = "adot-collector", condition = "START" }] : []
       }],
       local.otel ? [{
-        name        = "adot-collector"
-        image       = var.adot_image
-        essential   = true
-        command     = ["--config=env:SHOP_COLLECTOR_PIPELINE", "--config=env:SHOP_COLLECTOR_AWS", "--config=env:SHOP_COLLECTOR_ADOT"]
-        environment = local.collector_env
-        logConfiguration = {
-          logDriver = "awslogs"
-          options = {
-            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
-            awslogs-region        = data.aws_region.current.name
-            awslogs-stream-prefix = "adot"
-          }
-        }
+        name             = "adot-collector"
+        image            = var.adot_image
+        essential        = true
+        command          = ["--config=env:SHOP_COLLECTOR_PIPELINE", "--config=env:SHOP_COLLECTOR_AWS", "--config=env:SHOP_COLLECTOR_ADOT"]
+        environment      = local.collector_env
+        logConfiguration = local.log_configuration[s]["adot"]
       }] : [],
       # FIS's agent (fis_tasks.tf), with its own log stream.
-      local.fis_tasks ? [merge(local.fis_agent_container, {
-        logConfiguration = {
-          logDriver = "awslogs"
-          options = {
-            awslogs-group         = aws_cloudwatch_log_group.ecs[s].name
-            awslogs-region        = data.aws_region.current.name
-            awslogs-stream-prefix = "fis-agent"
-          }
-        }
-      })] : [],
+      local.fis_tasks ? [merge(local.fis_agent_container, { logConfiguration = local.log_configuration[s]["fis-agent"] })] : [],
     )
   }
 }
