@@ -209,9 +209,11 @@ describe("otel: the browser's spans, the shop's under them, through the collecto
           rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, service: str(rs.resource?.attributes, "service.name") }))),
         ),
       ).filter((s) => s.traceId === traceId);
-      // The browser exports in batches: its click and its fetch may come in different ones, so wait
-      // for the fetch span itself, not for any span of the page.
-      return mine.some((s) => s.spanId === fetchId) && mine.some((s) => s.service === service) && mine;
+      // The browser exports in batches: its click and its fetch may come in different ones (the
+      // click ends after its fetches, so it can be a batch later), so wait for the fetch span
+      // itself and for its parent, not for any span of the page.
+      const fetched = mine.find((s) => s.spanId === fetchId);
+      return fetched !== undefined && mine.some((s) => s.spanId === fetched.parentSpanId) && mine.some((s) => s.service === service) && mine;
     });
     const fetchSpan = spans.find((s) => s.spanId === fetchId);
     assert.ok(fetchSpan, "the fetch span whose id the traceparent carried");
