@@ -80,7 +80,7 @@ locals {
         Sid       = "OwnInstance"
         Effect    = "Allow"
         Action    = ["ssm:AddTagsToResource", "ssm:DeregisterManagedInstance"]
-        Resource  = "arn:aws:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:managed-instance/*"
+        Resource  = local.managed_instances
         Condition = { StringLike = { "ssm:resourceTag/ECS_TASK_ARN" = local.cluster_task_arns } }
       },
       {
@@ -93,6 +93,7 @@ locals {
     ]
   }
 
+  managed_instances = "arn:aws:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:managed-instance/*"
   cluster_task_arns = "arn:aws:ecs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:task/${var.name_prefix}-${var.environment}/*"
 
   # FIS's share: run AWS's fault documents on this cluster's managed instances, and follow them.
@@ -110,7 +111,7 @@ locals {
       Sid       = "OnClusterTasks"
       Effect    = "Allow"
       Action    = ["ssm:SendCommand"]
-      Resource  = "arn:aws:ssm:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:managed-instance/*"
+      Resource  = local.managed_instances
       Condition = { StringLike = { "ssm:resourceTag/ECS_TASK_ARN" = local.cluster_task_arns } }
     },
     {

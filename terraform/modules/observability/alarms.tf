@@ -87,6 +87,14 @@ locals {
   }
 }
 
+# A statistic's field: a percentile is an extended statistic, the rest a statistic.
+locals {
+  latency_stat = { for b, a in local.latency_alarms : b => {
+    statistic = can(regex("^p", a.statistic)) ? null : a.statistic
+    extended  = can(regex("^p", a.statistic)) ? a.statistic : null
+  } }
+}
+
 resource "aws_cloudwatch_metric_alarm" "latency" {
   for_each            = local.on.alarms ? var.telemetry_backends : toset([])
   alarm_name          = "${var.name_prefix}-latency-${each.key}"
@@ -94,8 +102,8 @@ resource "aws_cloudwatch_metric_alarm" "latency" {
   namespace           = local.latency_alarms[each.key].namespace
   metric_name         = "http.server.request.duration"
   dimensions          = local.latency_alarms[each.key].dimensions
-  statistic           = can(regex("^p", local.latency_alarms[each.key].statistic)) ? null : local.latency_alarms[each.key].statistic
-  extended_statistic  = can(regex("^p", local.latency_alarms[each.key].statistic)) ? local.latency_alarms[each.key].statistic : null
+  statistic           = local.latency_stat[each.key].statistic
+  extended_statistic  = local.latency_stat[each.key].extended
   period              = 60
   evaluation_periods  = var.latency_evaluation_periods
   threshold           = var.latency_threshold_seconds
@@ -133,8 +141,8 @@ resource "aws_cloudwatch_metric_alarm" "route_latency" {
   dimensions = each.value.backend == "awssdk" ? {
     "service.name" = each.value.service, "http.request.method" = each.value.route.method, "http.route" = each.value.route.route, "http.response.status_code" = each.value.route.status
   } : { "service.name" = each.value.service, "http.route" = each.value.route.route }
-  statistic           = can(regex("^p", local.latency_alarms[each.value.backend].statistic)) ? null : local.latency_alarms[each.value.backend].statistic
-  extended_statistic  = can(regex("^p", local.latency_alarms[each.value.backend].statistic)) ? local.latency_alarms[each.value.backend].statistic : null
+  statistic           = local.latency_stat[each.value.backend].statistic
+  extended_statistic  = local.latency_stat[each.value.backend].extended
   period              = 60
   evaluation_periods  = var.latency_evaluation_periods
   threshold           = each.value.route.threshold_seconds
